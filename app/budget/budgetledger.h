@@ -1,0 +1,83 @@
+#pragma once
+#include "core/money.h"
+#include <QHash>
+#include <QMutex>
+#include <array>
+#include <optional>
+#include <variant>
+
+namespace gh {
+
+// Calendar periods in local time: day from local midnight, week from Monday 00:00, month from the 1st.
+enum class Period { Day = 0, Week = 1, Month = 2, Total = 3 };
+inline constexpr int kPeriodCount = 4;
+[[nodiscard]] const char *periodName(Period p); // "day", "week", "month", "total"
+// Start of the period that contains nowMs (ms since the epoch), in local time; Total: 0.
+[[nodiscard]] qint64 periodStartMs(Period p, qint64 nowMs);
+
+struct BudgetLimits {
+    std::array<std::optional<NanoUsd>, kPeriodCount> limit; // index by int(Period)
+    [[nodiscard]] bool any() const { for (const auto &l : limit) if (l) return true; return false; }
+};
+
+// The shared budget ledger: spend per key and period plus reservations in flight, behind one mutex.
+// A request reserves its worst-case cost before it is forwarded; reserve() refuses when the
+// reservation does not fit in what remains of any limited period. Reservations count against every
+// period until they are settled (real cost) or released (nothing billed). Thread-safe.
+class BudgetLedger
+{
+public:
+    struct Reservation {
+        quint64 id = 0;       // 0: no reservation (the key has no limits or no price)
+        qint64 keyId = 0;
+        NanoUsd amount = 0;
+        qint64 startedAtMs = 0;
+        explicit operator bool() const { return id != 0; }
+    };
+    struct Refusal {
+        Period period = Period::Day;
+        NanoUsd limit = 0;
+        NanoUsd remaining = 0; // limit - spent - reserved, >= 0
+        NanoUsd worstCase = 0;
+    };
+    struct PeriodStatus {
+        std::optional<NanoUsd> limit;
+        NanoUsd spent = 0;
+        NanoUsd reserved = 0;
+        [[nodiscard]] std::optional<NanoUsd> remaining() const;
+    };
+    using KeyStatus = std::array<PeriodStatus, kPeriodCount>;
+
+    // Adds a key or changes its limits; spend already recorded is kept.
+    void setLimits(qint64 keyId, const BudgetLimits &limits);
+    void removeKey(qint64 keyId);
+    // Sets what the log says was spent in the period that contains nowMs (rebuilt at start-up).
+    void setSpent(qint64 keyId, Period p, NanoUsd spent, qint64 nowMs);
+
+    // Atomically checks and reserves. A key with no limits gets a valid reservation too (so spend is
+    // still tracked); unknown keys are treated as unlimited.
+    [[nodiscard]] std::variant<Reservation, Refusal> reserve(qint64 keyId, NanoUsd worstCase, qint64 nowMs);
+    // Replaces the reservation by the real cost. The cost counts in each period that contains the
+    // reservation's start (a request that began before midnight is yesterday's spend).
+    void settle(const Reservation &reservation, NanoUsd actual, qint64 nowMs);
+    // Drops the reservation: nothing was billed.
+    void release(const Reservation &reservation);
+
+    [[nodiscard]] KeyStatus status(qint64 keyId, qint64 nowMs) const;
+    [[nodiscard]] NanoUsd reservedTotal(qint64 keyId) const;
+
+private:
+    struct KeyState {
+        BudgetLimits limits;
+        std::array<NanoUsd, kPeriodCount> spent{};
+        std::array<qint64, kPeriodCount> periodStart{}; // start of the period `spent` belongs to
+        NanoUsd reserved = 0;
+        int inFlight = 0;
+    };
+    KeyState &stateLocked(qint64 keyId, qint64 nowMs); // creates and rolls periods over
+    mutable QMutex m_mutex;
+    QHash<qint64, KeyState> m_keys;
+    quint64 m_nextId = 1;
+};
+
+} // namespace gh

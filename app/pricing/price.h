@@ -1,0 +1,30 @@
+#pragma once
+#include "core/money.h"
+#include "providers/usage.h"
+#include <QString>
+#include <optional>
+
+namespace gh {
+
+// Prices of one model in USD per million tokens. A model with no input or output price is unpriced:
+// its cost is unknown, never $0.
+struct ModelPrice {
+    std::optional<double> input;
+    std::optional<double> output;
+    std::optional<double> cacheRead;    // absent: the input price (no discount known)
+    std::optional<double> cacheWrite;   // absent: the input price
+    std::optional<double> cacheWrite1h; // absent: cacheWrite
+    [[nodiscard]] bool isPriced() const { return input.has_value() && output.has_value(); }
+    friend bool operator==(const ModelPrice &, const ModelPrice &) = default;
+};
+
+// Cost = uncached input × input + cache read × cache_read + cache write × cache_write
+//      + 1h cache write × cache_write_1h + output × output, rounded up to the next nano-dollar.
+// std::nullopt when the model is unpriced.
+[[nodiscard]] std::optional<NanoUsd> costOf(const Usage &usage, const ModelPrice &price);
+
+// The worst case cost of a request before it runs, for budget reservations: every input token at the
+// highest input-side price (cache writes can cost more than plain input) plus maxOutputTokens × output.
+[[nodiscard]] std::optional<NanoUsd> worstCaseCost(qint64 inputTokens, qint64 maxOutputTokens, const ModelPrice &price);
+
+} // namespace gh

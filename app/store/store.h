@@ -1,0 +1,93 @@
+#pragma once
+#include "config/config.h"
+#include "core/money.h"
+#include "store/requestrecord.h"
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <memory>
+#include <optional>
+
+namespace gh {
+
+// A Gatehouse key as stored: the secret only as its SHA-256 hash.
+struct StoredKey {
+    qint64 id = 0;
+    QString name;
+    QByteArray secretHash;      // 32 raw bytes of SHA-256(secret)
+    QString secretHint;         // last 4 characters of the secret, for display ("…3f9a")
+    QStringList allowModels;
+    KeyLimits limits;
+    bool allowUnpriced = false;
+    bool paused = false;
+    bool revoked = false;
+    qint64 createdAtMs = 0;
+    friend bool operator==(const StoredKey &, const StoredKey &) = default;
+};
+
+// The SQLite store: schema with migrations (PRAGMA user_version), WAL journal.
+//
+// The request log is written by one writer thread that batches rows into transactions at most
+// every `batchWindowMs` (default 100 ms): appendRequest() only queues and never waits for disk.
+// Control-plane calls (keys, providers, models, settings, spend) are synchronous on their own
+// connection and are safe to call from any thread (they serialise on an internal mutex); keep them
+// off the request path.
+class Store : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Store(QObject *parent = nullptr);
+    ~Store() override; // close()s
+
+    // Opens (creating when missing) the database file and migrates it to the current schema.
+    [[nodiscard]] bool open(const QString &path, QString *error = nullptr);
+    // Writes every queued record, stops the writer thread and closes the database.
+    void close();
+    [[nodiscard]] bool isOpen() const;
+    [[nodiscard]] QString path() const;
+    [[nodiscard]] static int schemaVersion(); // the version this build migrates to
+
+    void setBatchWindowMs(int ms);
+
+    // --- request log (asynchronous, thread-safe) ---
+    void appendRequest(const RequestRecord &record);
+    // Blocks until every record appended before the call is committed.
+    void flush();
+
+    // --- reads (synchronous) ---
+    [[nodiscard]] std::optional<RequestRecord> request(const QString &id) const;
+    [[nodiscard]] qint64 requestCount() const;
+    // Newest first; for the UI and tests.
+    [[nodiscard]] QList<RequestRecord> recentRequests(int limit, int offset = 0) const;
+    // Sum of priced cost of this key's requests that started at or after sinceMs.
+    [[nodiscard]] NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const;
+
+    // --- keys ---
+    [[nodiscard]] QList<StoredKey> keys() const; // revoked ones included
+    [[nodiscard]] std::optional<StoredKey> keyByName(const QString &name) const;
+    // Inserts (id == 0) or updates by id; returns the id, or 0 on failure (e.g. duplicate name).
+    [[nodiscard]] qint64 saveKey(const StoredKey &key);
+
+    // --- providers and models (upsert by id) ---
+    [[nodiscard]] QList<ProviderConfig> providers() const;
+    bool saveProvider(const ProviderConfig &provider);
+    bool removeProvider(const QString &id);
+    [[nodiscard]] QList<ModelConfig> models() const;
+    bool saveModel(const ModelConfig &model);
+    bool removeModel(const QString &id);
+
+    // --- settings (key/value, JSON-encoded values) ---
+    [[nodiscard]] QString setting(const QString &key, const QString &fallback = {}) const;
+    void setSetting(const QString &key, const QString &value);
+
+Q_SIGNALS:
+    // Emitted from the writer thread after each committed batch (connect queued).
+    void requestsCommitted(int count);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace gh
