@@ -65,8 +65,11 @@ public:
 
     [[nodiscard]] KeyStatus status(qint64 keyId, qint64 nowMs) const;
     [[nodiscard]] NanoUsd reservedTotal(qint64 keyId) const;
+    // Reservations of this key not yet settled or released.
+    [[nodiscard]] int inFlight(qint64 keyId) const;
 
 private:
+    using PeriodStarts = std::array<qint64, kPeriodCount>;
     struct KeyState {
         BudgetLimits limits;
         std::array<NanoUsd, kPeriodCount> spent{};
@@ -74,10 +77,24 @@ private:
         NanoUsd reserved = 0;
         int inFlight = 0;
     };
-    KeyState &stateLocked(qint64 keyId, qint64 nowMs); // creates and rolls periods over
+    // Creates and rolls periods over to the periods that start at `starts` (those of nowMs).
+    KeyState &stateLocked(qint64 keyId, const PeriodStarts &starts, qint64 nowMs);
+    [[nodiscard]] static KeyState newKeyState(); // periods not known yet: the first call adopts them
+    // The period starts for nowMs, from the cache of the current day or computed with the lock
+    // released (so any state looked up before the call must be looked up again).
+    PeriodStarts startsLocked(QMutexLocker<QMutex> &lock, qint64 nowMs, bool remember = true) const;
+    static void rollOverLocked(KeyState &state, const PeriodStarts &starts, qint64 nowMs);
+    static void dropReservedLocked(KeyState &state, NanoUsd amount);
     mutable QMutex m_mutex;
     QHash<qint64, KeyState> m_keys;
+    QHash<quint64, Reservation> m_pending; // reservations in flight, by id: the ledger's own record
     quint64 m_nextId = 1;
+    struct PeriodCache {
+        PeriodStarts starts{};   // the periods of the day cached
+        qint64 nextDayStart = 0; // end of that day; an empty range when <= starts[Day]
+        qint64 expiresAtNs = 0;  // steady clock
+    };
+    mutable PeriodCache m_periodCache;
 };
 
 } // namespace gh

@@ -82,7 +82,11 @@ struct ConfigError {
     QString file;
     QString path;    // "providers[1].base_url"; empty for a file-level problem
     QString message; // "not a URL"
-    [[nodiscard]] QString toString() const; // "FILE: providers[1].base_url: not a URL"
+    int line = 0;    // 1-based position of a JSON syntax error; 0 for every other error
+    int column = 0;  // 1-based, in characters
+    // "FILE: providers[1].base_url: not a URL", "FILE: MESSAGE" when path is empty,
+    // "FILE:LINE:COLUMN: invalid JSON: ..." for syntax errors.
+    [[nodiscard]] QString toString() const;
 };
 
 // Reads and validates a config file. Unknown fields are errors (they are usually typos).

@@ -15,13 +15,14 @@ public:
 
     struct Result {
         bool ok = false;
-        QString error; // e.g. "no keychain available (org.freedesktop.secrets not running)"
+        QString error; // e.g. "keychain unavailable (...)": starts so whenever the keychain cannot be used
     };
 
     // Whether a working keychain backend can be reached (tries a harmless read).
     [[nodiscard]] static bool keychainAvailable(int timeoutMs = 3000);
     [[nodiscard]] static Result write(const QString &providerId, const QString &secret, int timeoutMs = 5000);
-    // The stored secret, std::nullopt when there is none or the keychain is unavailable (*error says).
+    // The stored secret, std::nullopt when there is none (*error empty) or the keychain is unavailable
+    // (*error says).
     [[nodiscard]] static std::optional<QString> read(const QString &providerId, QString *error = nullptr, int timeoutMs = 5000);
     [[nodiscard]] static Result remove(const QString &providerId, int timeoutMs = 5000);
 

@@ -1,0 +1,587 @@
+#include "config/config.h"
+#include "core/logging.h"
+#include <QFile>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
+#include <QJsonValue>
+#include <QRegularExpression>
+#include <QSet>
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+
+namespace gh {
+
+QString formatName(ProviderFormat f)
+{
+    switch (f) {
+    case ProviderFormat::OpenAI:
+        return QStringLiteral("openai");
+    case ProviderFormat::Anthropic:
+        return QStringLiteral("anthropic");
+    case ProviderFormat::Gemini:
+        return QStringLiteral("gemini");
+    }
+    return QStringLiteral("openai");
+}
+
+std::optional<ProviderFormat> formatFromName(const QString &name)
+{
+    for (ProviderFormat f : {ProviderFormat::OpenAI, ProviderFormat::Anthropic, ProviderFormat::Gemini}) {
+        if (name == formatName(f))
+            return f;
+    }
+    return std::nullopt;
+}
+
+QString ConfigError::toString() const
+{
+    if (line > 0)
+        return QStringLiteral("%1:%2:%3: %4").arg(file).arg(line).arg(column).arg(message);
+    if (path.isEmpty())
+        return QStringLiteral("%1: %2").arg(file, message);
+    return QStringLiteral("%1: %2: %3").arg(file, path, message);
+}
+
+namespace {
+
+// Thrown inside the validator only; parseConfig() turns it into a ConfigError.
+struct Invalid {
+    QString path;
+    QString message;
+};
+
+[[noreturn]] void fail(const QString &path, const QString &message)
+{
+    throw Invalid{path, message};
+}
+
+QString member(const QString &path, const QString &key)
+{
+    return path.isEmpty() ? key : path + u'.' + key;
+}
+
+QString element(const QString &path, qsizetype index)
+{
+    return path + u'[' + QString::number(index) + u']';
+}
+
+QString quoted(const QString &s)
+{
+    return u'"' + s + u'"';
+}
+
+// Levenshtein distance, for "did you mean" hints on misspelt field names.
+int editDistance(const QString &a, const QString &b)
+{
+    QList<int> prev(b.size() + 1), cur(b.size() + 1);
+    for (qsizetype j = 0; j <= b.size(); ++j)
+        prev[j] = int(j);
+    for (qsizetype i = 1; i <= a.size(); ++i) {
+        cur[0] = int(i);
+        for (qsizetype j = 1; j <= b.size(); ++j) {
+            const int subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+// Every key of `obj` must be one of `allowed`; the first one that is not is reported.
+void checkFields(const QJsonObject &obj, const QString &path, std::initializer_list<const char *> allowed)
+{
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        const QString key = it.key();
+        bool known = false;
+        QString suggestion;
+        // Suggest only names a typo away: one edit per four characters, at least one.
+        int best = std::max<int>(1, int(key.size() / 4)) + 1;
+        for (const char *a : allowed) {
+            const QString name = QLatin1String(a);
+            if (key == name) {
+                known = true;
+                break;
+            }
+            const int d = editDistance(key.toLower(), name);
+            if (d < best) {
+                best = d;
+                suggestion = name;
+            }
+        }
+        if (known)
+            continue;
+        if (!suggestion.isEmpty())
+            fail(member(path, key), QStringLiteral("unknown field (did you mean \"%1\"?)").arg(suggestion));
+        fail(member(path, key), QStringLiteral("unknown field"));
+    }
+}
+
+QJsonObject requireObject(const QJsonValue &v, const QString &path)
+{
+    if (!v.isObject())
+        fail(path, QStringLiteral("must be an object"));
+    return v.toObject();
+}
+
+QJsonArray requireArray(const QJsonValue &v, const QString &path)
+{
+    if (!v.isArray())
+        fail(path, QStringLiteral("must be an array"));
+    return v.toArray();
+}
+
+bool hasControlChars(const QString &s)
+{
+    return std::any_of(s.begin(), s.end(), [](QChar c) { return c.category() == QChar::Other_Control; });
+}
+
+QString requireString(const QJsonObject &obj, const QString &path, const QString &key)
+{
+    const QString p = member(path, key);
+    if (!obj.contains(key))
+        fail(p, QStringLiteral("is required"));
+    const QJsonValue v = obj.value(key);
+    if (!v.isString())
+        fail(p, QStringLiteral("must be a string"));
+    const QString s = v.toString();
+    if (s.isEmpty())
+        fail(p, QStringLiteral("must not be empty"));
+    if (hasControlChars(s))
+        fail(p, QStringLiteral("must not contain control characters"));
+    return s;
+}
+
+std::optional<QString> optionalString(const QJsonObject &obj, const QString &path, const QString &key)
+{
+    if (!obj.contains(key))
+        return std::nullopt;
+    return requireString(obj, path, key);
+}
+
+std::optional<bool> optionalBool(const QJsonObject &obj, const QString &path, const QString &key)
+{
+    if (!obj.contains(key))
+        return std::nullopt;
+    const QJsonValue v = obj.value(key);
+    if (!v.isBool())
+        fail(member(path, key), QStringLiteral("must be true or false"));
+    return v.toBool();
+}
+
+// A non-negative price or budget. `allowNull`: null means "none" (returned as std::nullopt).
+std::optional<double> optionalAmount(const QJsonObject &obj, const QString &path, const QString &key, bool allowNull)
+{
+    if (!obj.contains(key))
+        return std::nullopt;
+    const QJsonValue v = obj.value(key);
+    if (allowNull && v.isNull())
+        return std::nullopt;
+    const QString message = allowNull ? QStringLiteral("must be a number >= 0 or null") : QStringLiteral("must be a number >= 0");
+    if (!v.isDouble())
+        fail(member(path, key), message);
+    const double d = v.toDouble();
+    if (!std::isfinite(d) || d < 0)
+        fail(member(path, key), message);
+    return d;
+}
+
+// An integer in [min, max]; `message` is the whole complaint when the value is anything else.
+std::optional<qint64> optionalInteger(const QJsonObject &obj, const QString &path, const QString &key, qint64 min,
+                                      qint64 max, const QString &message)
+{
+    if (!obj.contains(key))
+        return std::nullopt;
+    const QJsonValue v = obj.value(key);
+    if (!v.isDouble())
+        fail(member(path, key), message);
+    const double d = v.toDouble();
+    if (!std::isfinite(d) || std::floor(d) != d || d < double(min) || d > double(max))
+        fail(member(path, key), message);
+    return qint64(d);
+}
+
+const QRegularExpression &idPattern()
+{
+    static const QRegularExpression re(QStringLiteral("^[a-z0-9._-]+$"));
+    return re;
+}
+
+const QRegularExpression &envNamePattern()
+{
+    static const QRegularExpression re(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
+    return re;
+}
+
+const QRegularExpression &originPattern()
+{
+    // scheme://host[:port] with nothing after it (browsers send origins without a path).
+    static const QRegularExpression re(QStringLiteral(
+        "^([A-Za-z][A-Za-z0-9+.-]*)://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._~-]+)(?::([0-9]{1,5}))?$"));
+    return re;
+}
+
+QUrl validateBaseUrl(const QString &text, const QString &path)
+{
+    const QUrl url(text, QUrl::StrictMode);
+    if (!url.isValid() || url.isRelative() || url.host().isEmpty())
+        fail(path, QStringLiteral("not a URL"));
+    const QString scheme = url.scheme().toLower();
+    if (scheme != u"http" && scheme != u"https")
+        fail(path, QStringLiteral("must be an http:// or https:// URL"));
+    if (url.hasQuery() || url.hasFragment())
+        fail(path, QStringLiteral("must not have a query or fragment"));
+    QUrl normalized = url;
+    // "https://api.openai.com/v1/" and ".../v1" mean the same prefix: drop trailing slashes.
+    QString p = url.path();
+    while (p.endsWith(u'/'))
+        p.chop(1);
+    normalized.setPath(p);
+    return normalized;
+}
+
+QString validateOrigin(const QString &text, const QString &path)
+{
+    const auto m = originPattern().match(text);
+    bool ok = m.hasMatch();
+    if (ok && m.hasCaptured(3)) {
+        const int port = m.captured(3).toInt();
+        ok = port >= 1 && port <= 65535;
+    }
+    if (!ok)
+        fail(path, QStringLiteral("not an origin (scheme://host[:port], e.g. http://localhost:3000)"));
+    // Browsers send scheme and host in lower case.
+    QString origin = m.captured(1).toLower() + QStringLiteral("://") + m.captured(2).toLower();
+    if (m.hasCaptured(3))
+        origin += u':' + m.captured(3);
+    return origin;
+}
+
+ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
+{
+    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled"});
+    ProviderConfig p;
+    p.id = requireString(obj, path, QStringLiteral("id"));
+    if (!idPattern().match(p.id).hasMatch())
+        fail(member(path, QStringLiteral("id")),
+             QStringLiteral("must contain only lower-case letters, digits, '.', '_' and '-'"));
+    if (const auto format = optionalString(obj, path, QStringLiteral("format"))) {
+        const auto f = formatFromName(*format);
+        if (!f)
+            fail(member(path, QStringLiteral("format")),
+                 QStringLiteral("unknown format %1 (expected openai, anthropic or gemini)").arg(quoted(*format)));
+        p.format = *f;
+    }
+    p.baseUrl = validateBaseUrl(requireString(obj, path, QStringLiteral("base_url")), member(path, QStringLiteral("base_url")));
+    if (obj.contains(QStringLiteral("api_key_env"))) {
+        const QJsonValue v = obj.value(QStringLiteral("api_key_env"));
+        if (!v.isString())
+            fail(member(path, QStringLiteral("api_key_env")), QStringLiteral("must be a string"));
+        if (!envNamePattern().match(v.toString()).hasMatch())
+            fail(member(path, QStringLiteral("api_key_env")),
+                 QStringLiteral("not a valid environment variable name (letters, digits and '_', not starting with a digit)"));
+        p.apiKeyEnv = v.toString();
+    }
+    if (const auto catalog = optionalString(obj, path, QStringLiteral("catalog"))) {
+        if (!idPattern().match(*catalog).hasMatch())
+            fail(member(path, QStringLiteral("catalog")),
+                 QStringLiteral("must contain only lower-case letters, digits, '.', '_' and '-'"));
+        p.catalog = *catalog;
+    }
+    if (const auto enabled = optionalBool(obj, path, QStringLiteral("enabled")))
+        p.enabled = *enabled;
+    return p;
+}
+
+ModelPrice parsePricing(const QJsonObject &obj, const QString &path)
+{
+    checkFields(obj, path, {"input", "output", "cache_read", "cache_write", "cache_write_1h"});
+    ModelPrice price;
+    price.input = optionalAmount(obj, path, QStringLiteral("input"), false);
+    price.output = optionalAmount(obj, path, QStringLiteral("output"), false);
+    price.cacheRead = optionalAmount(obj, path, QStringLiteral("cache_read"), false);
+    price.cacheWrite = optionalAmount(obj, path, QStringLiteral("cache_write"), false);
+    price.cacheWrite1h = optionalAmount(obj, path, QStringLiteral("cache_write_1h"), false);
+    return price;
+}
+
+ModelConfig parseModel(const QJsonObject &obj, const QString &path, const QSet<QString> &providerIds)
+{
+    checkFields(obj, path, {"id", "provider", "upstream_model", "pricing", "context_window", "max_output_tokens"});
+    ModelConfig m;
+    m.id = requireString(obj, path, QStringLiteral("id"));
+    if (std::any_of(m.id.begin(), m.id.end(), [](QChar c) { return c.isSpace(); }))
+        fail(member(path, QStringLiteral("id")), QStringLiteral("must not contain spaces"));
+    m.provider = requireString(obj, path, QStringLiteral("provider"));
+    if (!providerIds.contains(m.provider))
+        fail(member(path, QStringLiteral("provider")), QStringLiteral("unknown provider %1").arg(quoted(m.provider)));
+    if (const auto upstream = optionalString(obj, path, QStringLiteral("upstream_model"))) {
+        m.upstreamModel = *upstream;
+    } else {
+        const QString prefix = m.provider + u'/';
+        m.upstreamModel = m.id.startsWith(prefix) ? m.id.mid(prefix.size()) : m.id;
+        if (m.upstreamModel.isEmpty())
+            fail(member(path, QStringLiteral("id")), QStringLiteral("has no model name after %1").arg(quoted(prefix)));
+    }
+    if (obj.contains(QStringLiteral("pricing")))
+        m.price = parsePricing(requireObject(obj.value(QStringLiteral("pricing")), member(path, QStringLiteral("pricing"))),
+                               member(path, QStringLiteral("pricing")));
+    const QString positive = QStringLiteral("must be a positive integer");
+    constexpr qint64 maxTokens = qint64(1) << 53;
+    if (const auto v = optionalInteger(obj, path, QStringLiteral("context_window"), 1, maxTokens, positive))
+        m.contextWindow = *v;
+    if (const auto v = optionalInteger(obj, path, QStringLiteral("max_output_tokens"), 1, maxTokens, positive))
+        m.maxOutputTokens = *v;
+    return m;
+}
+
+KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
+{
+    checkFields(obj, path, {"day_usd", "week_usd", "month_usd", "total_usd"});
+    KeyLimits limits;
+    limits.dayUsd = optionalAmount(obj, path, QStringLiteral("day_usd"), true);
+    limits.weekUsd = optionalAmount(obj, path, QStringLiteral("week_usd"), true);
+    limits.monthUsd = optionalAmount(obj, path, QStringLiteral("month_usd"), true);
+    limits.totalUsd = optionalAmount(obj, path, QStringLiteral("total_usd"), true);
+    return limits;
+}
+
+KeyConfig parseKey(const QJsonObject &obj, const QString &path)
+{
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced"});
+    KeyConfig k;
+    k.name = requireString(obj, path, QStringLiteral("name"));
+    if (obj.contains(QStringLiteral("secret"))) {
+        const QString p = member(path, QStringLiteral("secret"));
+        const QJsonValue v = obj.value(QStringLiteral("secret"));
+        if (!v.isString())
+            fail(p, QStringLiteral("must be a string"));
+        const QString secret = v.toString();
+        if (secret.size() < 8)
+            fail(p, QStringLiteral("must be at least 8 characters"));
+        if (std::any_of(secret.begin(), secret.end(), [](QChar c) { return c.isSpace() || c.category() == QChar::Other_Control; }))
+            fail(p, QStringLiteral("must not contain spaces or control characters"));
+        k.secret = secret;
+    }
+    if (obj.contains(QStringLiteral("allow_models"))) {
+        const QString p = member(path, QStringLiteral("allow_models"));
+        const QJsonArray list = requireArray(obj.value(QStringLiteral("allow_models")), p);
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QJsonValue v = list.at(i);
+            if (!v.isString() || v.toString().isEmpty())
+                fail(element(p, i), QStringLiteral("must be a non-empty string (a model id, * matches anything)"));
+            k.allowModels.append(v.toString());
+        }
+    }
+    if (obj.contains(QStringLiteral("limits")))
+        k.limits = parseLimits(requireObject(obj.value(QStringLiteral("limits")), member(path, QStringLiteral("limits"))),
+                               member(path, QStringLiteral("limits")));
+    if (const auto v = optionalBool(obj, path, QStringLiteral("allow_unpriced")))
+        k.allowUnpriced = *v;
+    return k;
+}
+
+GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
+{
+    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms"});
+    GatewaySettings s;
+    if (const auto port = optionalInteger(obj, path, QStringLiteral("port"), 0, 65535,
+                                          QStringLiteral("must be an integer from 0 to 65535")))
+        s.port = int(*port);
+    if (obj.contains(QStringLiteral("max_body_mb"))) {
+        const QString p = member(path, QStringLiteral("max_body_mb"));
+        const QJsonValue v = obj.value(QStringLiteral("max_body_mb"));
+        constexpr double maxMb = 65536; // 64 GiB: anything above is a typo
+        const QString message = QStringLiteral("must be a number > 0 and at most 65536");
+        if (!v.isDouble() || !(v.toDouble() > 0) || v.toDouble() > maxMb)
+            fail(p, message);
+        s.maxBodyBytes = qint64(std::llround(v.toDouble() * 1024.0 * 1024.0));
+        if (s.maxBodyBytes < 1)
+            fail(p, message);
+    }
+    if (obj.contains(QStringLiteral("allowed_origins"))) {
+        const QString p = member(path, QStringLiteral("allowed_origins"));
+        const QJsonArray list = requireArray(obj.value(QStringLiteral("allowed_origins")), p);
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QJsonValue v = list.at(i);
+            if (!v.isString())
+                fail(element(p, i), QStringLiteral("must be a string"));
+            const QString origin = validateOrigin(v.toString(), element(p, i));
+            if (!s.allowedOrigins.contains(origin))
+                s.allowedOrigins.append(origin);
+        }
+    }
+    if (obj.contains(QStringLiteral("timeouts"))) {
+        const QString p = member(path, QStringLiteral("timeouts"));
+        const QJsonObject t = requireObject(obj.value(QStringLiteral("timeouts")), p);
+        checkFields(t, p, {"connect_ms", "first_byte_ms", "idle_ms"});
+        const QString message = QStringLiteral("must be a positive integer (milliseconds)");
+        constexpr qint64 maxMs = std::numeric_limits<int>::max();
+        if (const auto v = optionalInteger(t, p, QStringLiteral("connect_ms"), 1, maxMs, message))
+            s.timeouts.connectMs = int(*v);
+        if (const auto v = optionalInteger(t, p, QStringLiteral("first_byte_ms"), 1, maxMs, message))
+            s.timeouts.firstByteMs = int(*v);
+        if (const auto v = optionalInteger(t, p, QStringLiteral("idle_ms"), 1, maxMs, message))
+            s.timeouts.idleMs = int(*v);
+    }
+    if (const auto v = optionalInteger(obj, path, QStringLiteral("shutdown_grace_ms"), 0, std::numeric_limits<int>::max(),
+                                       QStringLiteral("must be an integer >= 0 (milliseconds)")))
+        s.shutdownGraceMs = int(*v);
+    return s;
+}
+
+Config parseRoot(const QJsonObject &root)
+{
+    checkFields(root, QString(), {"providers", "models", "keys", "settings"});
+    Config config;
+
+    QSet<QString> providerIds;
+    if (root.contains(QStringLiteral("providers"))) {
+        const QString path = QStringLiteral("providers");
+        const QJsonArray list = requireArray(root.value(path), path);
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString p = element(path, i);
+            ProviderConfig provider = parseProvider(requireObject(list.at(i), p), p);
+            if (providerIds.contains(provider.id))
+                fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate provider id %1").arg(quoted(provider.id)));
+            providerIds.insert(provider.id);
+            config.providers.append(std::move(provider));
+        }
+    }
+
+    if (root.contains(QStringLiteral("models"))) {
+        const QString path = QStringLiteral("models");
+        const QJsonArray list = requireArray(root.value(path), path);
+        QSet<QString> ids;
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString p = element(path, i);
+            ModelConfig model = parseModel(requireObject(list.at(i), p), p, providerIds);
+            if (ids.contains(model.id))
+                fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate model id %1").arg(quoted(model.id)));
+            ids.insert(model.id);
+            config.models.append(std::move(model));
+        }
+    }
+
+    if (root.contains(QStringLiteral("keys"))) {
+        const QString path = QStringLiteral("keys");
+        const QJsonArray list = requireArray(root.value(path), path);
+        QHash<QString, qsizetype> names;
+        QHash<QString, qsizetype> secrets; // secret -> index of the first key that uses it
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString p = element(path, i);
+            KeyConfig key = parseKey(requireObject(list.at(i), p), p);
+            if (names.contains(key.name))
+                fail(member(p, QStringLiteral("name")), QStringLiteral("duplicate key name %1").arg(quoted(key.name)));
+            names.insert(key.name, i);
+            if (key.secret) {
+                // Never repeat the secret itself in the message.
+                if (const auto it = secrets.constFind(*key.secret); it != secrets.cend())
+                    fail(member(p, QStringLiteral("secret")),
+                         QStringLiteral("same secret as keys[%1] (%2); every key needs its own secret")
+                             .arg(*it)
+                             .arg(quoted(config.keys.at(*it).name)));
+                secrets.insert(*key.secret, i);
+            }
+            config.keys.append(std::move(key));
+        }
+    }
+
+    if (root.contains(QStringLiteral("settings"))) {
+        const QString path = QStringLiteral("settings");
+        config.settings = parseSettings(requireObject(root.value(path), path), path);
+    }
+    return config;
+}
+
+// 1-based line and column (in characters) of a byte offset into UTF-8 text.
+std::pair<int, int> lineAndColumn(const QByteArray &utf8, qsizetype offset)
+{
+    offset = std::clamp<qsizetype>(offset, 0, utf8.size());
+    int line = 1;
+    int column = 1;
+    // A byte-order mark is not a visible column.
+    const qsizetype start = utf8.startsWith("\xEF\xBB\xBF") ? 3 : 0;
+    for (qsizetype i = start; i < offset; ++i) {
+        const auto c = static_cast<unsigned char>(utf8.at(i));
+        if (c == '\n') {
+            ++line;
+            column = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            ++column; // count code points, not UTF-8 continuation bytes
+        }
+    }
+    return {line, column};
+}
+
+} // namespace
+
+std::optional<Config> parseConfig(const QByteArray &json, const QString &fileName, ConfigError *error)
+{
+    ConfigError err;
+    err.file = fileName;
+    if (json.trimmed().isEmpty() || json == "\xEF\xBB\xBF") {
+        err.message = QStringLiteral("the file is empty (expected a JSON object)");
+        if (error)
+            *error = err;
+        return std::nullopt;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        const auto [line, column] = lineAndColumn(json, parseError.offset);
+        err.line = line;
+        err.column = column;
+        err.message = QStringLiteral("invalid JSON: ") + parseError.errorString();
+        if (error)
+            *error = err;
+        return std::nullopt;
+    }
+    if (!doc.isObject()) {
+        err.message = QStringLiteral("the top level must be a JSON object");
+        if (error)
+            *error = err;
+        return std::nullopt;
+    }
+    try {
+        Config config = parseRoot(doc.object());
+        qCDebug(lcConfig) << "parsed" << fileName << ":" << config.providers.size() << "providers," << config.models.size()
+                          << "models," << config.keys.size() << "keys";
+        return config;
+    } catch (const Invalid &invalid) {
+        err.path = invalid.path;
+        err.message = invalid.message;
+        if (error)
+            *error = err;
+        return std::nullopt;
+    }
+}
+
+std::optional<Config> loadConfigFile(const QString &path, ConfigError *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = ConfigError{path, QString(), QStringLiteral("cannot read the file: ") + file.errorString()};
+        return std::nullopt;
+    }
+    constexpr qint64 maxSize = 64ll * 1024 * 1024;
+    if (file.size() > maxSize) {
+        if (error)
+            *error = ConfigError{path, QString(), QStringLiteral("the file is larger than 64 MiB")};
+        return std::nullopt;
+    }
+    const QByteArray data = file.readAll();
+    if (file.error() != QFileDevice::NoError) {
+        if (error)
+            *error = ConfigError{path, QString(), QStringLiteral("cannot read the file: ") + file.errorString()};
+        return std::nullopt;
+    }
+    return parseConfig(data, path, error);
+}
+
+} // namespace gh

@@ -1,0 +1,276 @@
+#include "gateway/clientconnection.h"
+#include "core/logging.h"
+#include "gateway/exchange.h"
+#include "gateway/gatewaycontext.h"
+#include "gateway/httpstatus.h"
+#include <QDateTime>
+#include <QTcpSocket>
+
+namespace gh {
+
+static constexpr qint64 kMaxPending = 1 * 1024 * 1024;   // unparsed bytes kept while busy
+static constexpr qint64 kHighWater = 1 * 1024 * 1024;    // pause the upstream above this much unsent output
+static constexpr qint64 kLowWater = 256 * 1024;
+static constexpr qint64 kMaxDiscard = 256ll * 1024 * 1024; // body bytes read and dropped after a 413
+
+ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent)
+    : QObject(parent)
+    , m_context(context)
+    , m_upstream(upstream)
+    , m_socket(new QTcpSocket(this))
+    , m_parser(HttpParser::Type::Request, this)
+{
+    m_socket->setSocketDescriptor(descriptor);
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connect(m_socket, &QTcpSocket::readyRead, this, &ClientConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &ClientConnection::onDisconnected);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &ClientConnection::onBytesWritten);
+    m_discardTimer.setSingleShot(true);
+    connect(&m_discardTimer, &QTimer::timeout, this, [this] { finishClose(); });
+}
+
+ClientConnection::~ClientConnection()
+{
+    if (m_exchange) {
+        auto exchange = std::move(m_exchange);
+        exchange->clientGone();
+    }
+}
+
+void ClientConnection::onReadyRead()
+{
+    if (m_gone)
+        return;
+    if (m_tooLarge) {
+        // Read and drop the rest of an oversized body so the client sees our 413 instead of a reset.
+        const QByteArray data = m_socket->readAll();
+        size_t consumed = 0;
+        m_discarded += data.size();
+        const auto r = m_parser.feed(data.constData(), size_t(data.size()), &consumed);
+        if (r != HttpParser::Result::NeedMore || m_discarded > kMaxDiscard)
+            finishClose();
+        return;
+    }
+    if (m_exchange && m_pending.size() >= kMaxPending)
+        return; // leave it in the socket: TCP flow control holds a pipelining client back
+    m_pending.append(m_socket->readAll());
+    if (!m_exchange)
+        parsePending();
+}
+
+void ClientConnection::parsePending()
+{
+    while (!m_exchange && !m_closing && !m_pending.isEmpty()) {
+        if (!m_parser.messageStarted()) {
+            m_arrival.start();
+            m_arrivalMs = QDateTime::currentMSecsSinceEpoch();
+            m_body.clear();
+            m_bodyLimit = m_context->settings()->maxBodyBytes;
+        }
+        size_t consumed = 0;
+        const auto result = m_parser.feed(m_pending.constData(), size_t(m_pending.size()), &consumed);
+        if (m_tooLarge) {
+            m_discarded += qint64(consumed);
+            m_pending.clear();
+            if (result != HttpParser::Result::NeedMore)
+                finishClose();
+            return;
+        }
+        m_pending.remove(0, qsizetype(consumed));
+        if (result == HttpParser::Result::Error) {
+            GatewayError e = GatewayError::badRequest(QStringLiteral("Malformed HTTP request: %1").arg(QString::fromLatin1(m_parser.errorReason())), "bad_http");
+            m_closeAfterResponse = true;
+            sendResponse(400, {{"content-type", "application/json"}}, e.toOpenAIJson());
+            return;
+        }
+        if (result == HttpParser::Result::NeedMore)
+            return;
+        dispatch();
+    }
+}
+
+void ClientConnection::onHeadersComplete(HttpParser &parser)
+{
+    const auto length = parser.contentLength();
+    if (length && qint64(*length) > m_bodyLimit) {
+        rejectTooLarge();
+        return;
+    }
+    if (length)
+        m_body.reserve(qsizetype(*length) + 64);
+}
+
+void ClientConnection::onBody(HttpParser &, const char *data, size_t length)
+{
+    if (m_tooLarge)
+        return;
+    if (m_body.size() + qint64(length) > m_bodyLimit) {
+        rejectTooLarge();
+        return;
+    }
+    m_body.append(data, qsizetype(length));
+}
+
+void ClientConnection::rejectTooLarge()
+{
+    m_tooLarge = true;
+    m_body = QByteArray();
+    m_closeAfterResponse = true;
+    const GatewayError e = GatewayError::tooLarge(m_bodyLimit);
+    sendResponse(413, {{"content-type", "application/json"}}, e.toOpenAIJson());
+    // Keep reading (and dropping) what the client is still sending, for a while, then close.
+    m_discardTimer.start(30'000);
+}
+
+void ClientConnection::dispatch()
+{
+    m_keepAlive = m_parser.keepAlive();
+    if (!m_keepAlive)
+        m_closeAfterResponse = true;
+    HttpHeaders headers = m_parser.headers();
+    m_parser.startNext();
+    m_exchange = std::make_unique<Exchange>(this, m_parser.method(), m_parser.url(), std::move(headers),
+                                            std::exchange(m_body, QByteArray()), m_arrival, m_arrivalMs);
+    m_exchange->start();
+}
+
+void ClientConnection::exchangeFinished()
+{
+    // Called by the exchange when its response is complete; it may still be on the call stack, so
+    // destroy it later.
+    if (!m_exchange)
+        return;
+    Exchange *finished = m_exchange.release();
+    QTimer::singleShot(0, [finished] { delete finished; });
+    if (m_closeAfterResponse || m_context->shuttingDown.load()) {
+        finishClose();
+        return;
+    }
+    if (!m_pending.isEmpty())
+        QMetaObject::invokeMethod(this, [this] { parsePending(); }, Qt::QueuedConnection);
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, [this] { onReadyRead(); }, Qt::QueuedConnection);
+}
+
+void ClientConnection::write(QByteArrayView data)
+{
+    if (m_gone)
+        return;
+    m_socket->write(data.data(), data.size());
+}
+
+void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)
+{
+    QByteArray out;
+    out.reserve(256 + body.size());
+    out.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status)).append("\r\n");
+    for (const auto &[name, value] : headers)
+        out.append(name).append(": ").append(value).append("\r\n");
+    out.append("content-length: ").append(QByteArray::number(body.size())).append("\r\n");
+    if (m_closeAfterResponse || m_context->shuttingDown.load())
+        out.append("connection: close\r\n");
+    out.append("\r\n");
+    if (body.size() < 64 * 1024) {
+        out.append(body);
+        write(out);
+    } else {
+        write(out);
+        write(body);
+    }
+}
+
+void ClientConnection::beginStream(int status, const HeaderList &headers)
+{
+    QByteArray out;
+    out.reserve(512);
+    out.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status)).append("\r\n");
+    for (const auto &[name, value] : headers)
+        out.append(name).append(": ").append(value).append("\r\n");
+    out.append("transfer-encoding: chunked\r\n");
+    if (m_closeAfterResponse || m_context->shuttingDown.load())
+        out.append("connection: close\r\n");
+    out.append("\r\n");
+    write(out);
+}
+
+void ClientConnection::sendChunk(QByteArrayView data)
+{
+    if (data.isEmpty())
+        return;
+    QByteArray out;
+    out.reserve(data.size() + 16);
+    out.append(QByteArray::number(data.size(), 16)).append("\r\n").append(data).append("\r\n");
+    write(out);
+    if (m_socket->bytesToWrite() > kHighWater)
+        m_drainSignalArmed = true;
+}
+
+void ClientConnection::endStream()
+{
+    write("0\r\n\r\n");
+}
+
+qint64 ClientConnection::pendingOutput() const
+{
+    return m_socket->bytesToWrite();
+}
+
+void ClientConnection::onBytesWritten()
+{
+    if (m_drainSignalArmed && m_socket->bytesToWrite() < kLowWater) {
+        m_drainSignalArmed = false;
+        if (m_exchange)
+            m_exchange->onOutputDrained();
+        Q_EMIT outputDrained();
+    }
+    if (m_closing && m_socket->bytesToWrite() == 0 && !m_tooLarge)
+        m_socket->disconnectFromHost();
+}
+
+void ClientConnection::onDisconnected()
+{
+    if (m_gone)
+        return;
+    m_gone = true;
+    if (m_exchange) {
+        auto exchange = std::move(m_exchange);
+        exchange->clientGone();
+    }
+    Q_EMIT closed();
+    deleteLater();
+}
+
+void ClientConnection::finishClose()
+{
+    m_closing = true;
+    m_discardTimer.stop();
+    if (m_gone)
+        return;
+    if (m_tooLarge) {
+        // The response is written; give it a moment to leave before closing.
+        m_tooLarge = false;
+    }
+    if (m_socket->bytesToWrite() == 0)
+        m_socket->disconnectFromHost();
+    // else: onBytesWritten closes once the output is flushed (disconnectFromHost also waits for it).
+    else
+        m_socket->disconnectFromHost();
+}
+
+void ClientConnection::closeWhenIdle()
+{
+    m_closeAfterResponse = true;
+    if (!m_exchange)
+        finishClose();
+}
+
+void ClientConnection::abortNow()
+{
+    if (m_exchange) {
+        auto exchange = std::move(m_exchange);
+        exchange->abortForShutdown();
+    }
+    finishClose();
+}
+
+} // namespace gh

@@ -1,0 +1,88 @@
+#pragma once
+#include "http/httpparser.h"
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <memory>
+
+class QTcpSocket;
+
+namespace gh {
+
+struct GatewayContext;
+class Exchange;
+class UpstreamClient;
+
+// Response headers the gateway writes, in order.
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+// One client connection to the gateway: parses requests (llhttp), one at a time, hands each to an
+// Exchange and writes what the exchange answers. Keep-alive and pipelining are supported; a request
+// body over the limit is answered with 413 as soon as its headers say so.
+class ClientConnection : public QObject, private HttpParser::Handler
+{
+    Q_OBJECT
+public:
+    ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent);
+    ~ClientConnection() override;
+
+    [[nodiscard]] bool isBusy() const { return m_exchange != nullptr; }
+    [[nodiscard]] GatewayContext *context() const { return m_context; }
+    [[nodiscard]] UpstreamClient *upstream() const { return m_upstream; }
+
+    // --- used by the exchange ---
+    // A complete response with a body (Content-Length).
+    void sendResponse(int status, const HeaderList &headers, const QByteArray &body);
+    // A streamed response (Transfer-Encoding: chunked).
+    void beginStream(int status, const HeaderList &headers);
+    void sendChunk(QByteArrayView data);
+    void endStream();
+    [[nodiscard]] qint64 pendingOutput() const;
+    // The exchange is over (its response is complete); the next request may start.
+    void exchangeFinished();
+
+    // Shutdown: close when idle, otherwise after the current response.
+    void closeWhenIdle();
+    // Cut whatever is in flight now (end of the shutdown grace period).
+    void abortNow();
+
+Q_SIGNALS:
+    void closed();
+    // Output drained below the low-water mark (backpressure release).
+    void outputDrained();
+
+private:
+    void onReadyRead();
+    void onDisconnected();
+    void onBytesWritten();
+    void parsePending();
+    void dispatch();
+    void rejectTooLarge();
+    void finishClose();
+    void onHeadersComplete(HttpParser &parser) override;
+    void onBody(HttpParser &parser, const char *data, size_t length) override;
+    void write(QByteArrayView data);
+
+    GatewayContext *m_context;
+    UpstreamClient *m_upstream;
+    QTcpSocket *m_socket;
+    HttpParser m_parser;
+    QByteArray m_pending;     // received, not yet parsed
+    QByteArray m_body;
+    std::unique_ptr<Exchange> m_exchange;
+    QElapsedTimer m_arrival;
+    qint64 m_arrivalMs = 0;
+    qint64 m_bodyLimit = 0;
+    bool m_tooLarge = false;      // answered 413; discarding the rest of the body
+    bool m_keepAlive = true;
+    bool m_closeAfterResponse = false;
+    bool m_closing = false;
+    bool m_gone = false;
+    bool m_drainSignalArmed = false;
+    qint64 m_discarded = 0;
+    QTimer m_discardTimer;
+};
+
+} // namespace gh

@@ -1,0 +1,710 @@
+#include "gateway/exchange.h"
+#include "core/keyhash.h"
+#include "core/logging.h"
+#include "gateway/clientconnection.h"
+#include "gateway/gatewaycontext.h"
+#include "gateway/openaistream.h"
+#include "pricing/price.h"
+#include "store/store.h"
+#include "version.h"
+#include <QDateTime>
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRandomGenerator>
+
+namespace gh {
+
+namespace {
+
+constexpr qint64 kDefaultMaxOutput = 16'384;            // when neither the request nor the model says
+constexpr qint64 kMaxUpstreamBody = 512ll * 1024 * 1024; // a non-streamed response larger than this is refused
+constexpr qint64 kHighWater = 1024 * 1024;
+
+QString newRequestId()
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    QByteArray id("req_");
+    auto *rng = QRandomGenerator::global();
+    for (int i = 0; i < 20; ++i)
+        id.append(digits[rng->bounded(36)]);
+    return QString::fromLatin1(id);
+}
+
+QString usd(NanoUsd v)
+{
+    const double d = toUsd(v);
+    return QStringLiteral("$") + QString::number(d, 'f', d < 0.01 ? 6 : 4);
+}
+
+// Loopback names and addresses only: a DNS-rebinding page sends its own host name.
+bool isLoopbackHost(QByteArrayView hostHeader)
+{
+    QByteArray host = hostHeader.toByteArray().trimmed().toLower();
+    if (host.startsWith('[')) {
+        const qsizetype close = host.indexOf(']');
+        if (close < 0)
+            return false;
+        host = host.mid(1, close - 1);
+    } else if (const qsizetype colon = host.lastIndexOf(':'); colon >= 0 && host.count(':') == 1) {
+        host.truncate(colon);
+    }
+    if (host == "localhost" || host.endsWith(".localhost"))
+        return true;
+    QHostAddress address;
+    return address.setAddress(QString::fromLatin1(host)) && address.isLoopback();
+}
+
+bool pathIs(const QByteArray &path, const char *expected)
+{
+    QByteArrayView p(path);
+    while (p.size() > 1 && p.endsWith('/'))
+        p.chop(1);
+    return p == expected;
+}
+
+QJsonValue usdOrNull(std::optional<NanoUsd> v)
+{
+    return v ? QJsonValue(toUsd(*v)) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue optionalDouble(std::optional<double> v)
+{
+    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
+
+} // namespace
+
+Exchange::Exchange(ClientConnection *connection, QByteArray method, QByteArray url, HttpHeaders headers, QByteArray body,
+                   QElapsedTimer arrival, qint64 arrivalMs)
+    : m_conn(connection)
+    , m_method(std::move(method))
+    , m_url(std::move(url))
+    , m_headers(std::move(headers))
+    , m_body(std::move(body))
+    , m_arrival(arrival)
+{
+    m_record.id = newRequestId();
+    m_record.startedAtMs = arrivalMs;
+    const qsizetype q = m_url.indexOf('?');
+    m_path = q >= 0 ? m_url.left(q) : m_url;
+    m_record.endpoint = QString::fromLatin1(m_path);
+    m_conn->context()->inFlight.fetch_add(1);
+    m_counted = true;
+}
+
+Exchange::~Exchange()
+{
+    m_call.reset();
+    if (!m_finished && m_model) {
+        // Destroyed without an outcome (should not happen): never leave a reservation behind.
+        if (m_reservation)
+            m_conn->context()->ledger.release(m_reservation);
+    }
+    if (m_counted)
+        m_conn->context()->inFlight.fetch_sub(1);
+}
+
+QList<QPair<QByteArray, QByteArray>> Exchange::baseHeaders() const
+{
+    QList<QPair<QByteArray, QByteArray>> h;
+    h.emplaceBack("x-gatehouse-request-id", m_record.id.toLatin1());
+    if (m_model) {
+        h.emplaceBack("x-gatehouse-provider", m_model->config.provider.toUtf8());
+        h.emplaceBack("x-gatehouse-model", m_model->config.id.toUtf8());
+    }
+    const QByteArray origin = m_headers.value("origin");
+    if (!origin.isEmpty()) {
+        h.emplaceBack("access-control-allow-origin", origin);
+        h.emplaceBack("vary", "Origin");
+    }
+    return h;
+}
+
+void Exchange::respondJson(int status, const QByteArray &json)
+{
+    auto h = baseHeaders();
+    h.emplaceBack("content-type", "application/json");
+    m_conn->sendResponse(status, h, json);
+    done();
+}
+
+void Exchange::respondError(const GatewayError &error)
+{
+    auto h = baseHeaders();
+    h.emplaceBack("content-type", "application/json");
+    h.append(error.extraHeaders);
+    m_conn->sendResponse(error.status, h, error.toOpenAIJson());
+    done();
+}
+
+void Exchange::done()
+{
+    if (m_conn)
+        m_conn->exchangeFinished();
+}
+
+std::optional<GatewayError> Exchange::admit()
+{
+    GatewayContext *ctx = m_conn->context();
+    if (ctx->shuttingDown.load())
+        return GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; retry in a moment."), "shutting_down");
+    const QByteArray host = m_headers.value("host");
+    if (host.isEmpty())
+        return GatewayError::badRequest(QStringLiteral("Missing Host header."), "missing_host");
+    if (!isLoopbackHost(host))
+        return GatewayError::forbidden(QStringLiteral("Host '%1' is not allowed: Gatehouse only answers requests addressed to localhost or a loopback address.").arg(QString::fromLatin1(host)), "host_not_allowed");
+    if (m_headers.contains("origin")) {
+        const QString origin = QString::fromLatin1(m_headers.value("origin"));
+        if (!ctx->settings()->allowedOrigins.contains(origin))
+            return GatewayError::forbidden(QStringLiteral("Requests from the browser origin '%1' are not allowed; add it to settings.allowed_origins to allow them.").arg(origin), "origin_not_allowed");
+    }
+    return std::nullopt;
+}
+
+void Exchange::start()
+{
+    if (auto error = admit()) {
+        m_headers = HttpHeaders(); // never echo a refused origin
+        respondError(*error);
+        return;
+    }
+    const bool isGet = m_method == "GET" || m_method == "HEAD";
+    const bool isPost = m_method == "POST";
+    if (m_method == "OPTIONS") {
+        auto h = baseHeaders();
+        h.emplaceBack("access-control-allow-methods", "GET, POST, OPTIONS");
+        h.emplaceBack("access-control-allow-headers", "authorization, content-type, x-api-key, openai-beta, anthropic-version, anthropic-beta");
+        h.emplaceBack("access-control-max-age", "600");
+        m_conn->sendResponse(204, h, {});
+        done();
+        return;
+    }
+    struct Route { const char *path; bool post; int kind; Endpoint endpoint; };
+    static const Route routes[] = {
+        {"/v1/chat/completions", true, 0, Endpoint::ChatCompletions},
+        {"/v1/completions", true, 0, Endpoint::Completions},
+        {"/v1/embeddings", true, 0, Endpoint::Embeddings},
+        {"/v1/responses", true, 0, Endpoint::Responses},
+        {"/v1/models", false, 1, Endpoint::ChatCompletions},
+        {"/v1/key", false, 2, Endpoint::ChatCompletions},
+        {"/healthz", false, 3, Endpoint::ChatCompletions},
+    };
+    for (const Route &r : routes) {
+        if (!pathIs(m_path, r.path))
+            continue;
+        if ((r.post && !isPost) || (!r.post && !isGet)) {
+            GatewayError e = GatewayError::badRequest(QStringLiteral("Method %1 is not allowed on %2; use %3.")
+                                                          .arg(QString::fromLatin1(m_method), QString::fromLatin1(r.path), QLatin1String(r.post ? "POST" : "GET")),
+                                                      "method_not_allowed");
+            e.status = 405;
+            e.extraHeaders.emplaceBack("allow", r.post ? "POST" : "GET");
+            respondError(e);
+            return;
+        }
+        switch (r.kind) {
+        case 0: handleModelRequest(r.endpoint); return;
+        case 1: handleModels(); return;
+        case 2: handleKeyInfo(); return;
+        case 3: handleHealth(); return;
+        }
+    }
+    respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
+}
+
+const KeyEntry *Exchange::authenticate(GatewayError *error)
+{
+    QByteArray secret;
+    const QByteArray auth = m_headers.value("authorization");
+    if (auth.size() > 7 && auth.left(7).toLower() == "bearer ")
+        secret = auth.mid(7).trimmed();
+    else if (m_headers.contains("x-api-key"))
+        secret = m_headers.value("x-api-key").trimmed();
+    if (secret.isEmpty()) {
+        *error = GatewayError::unauthorized(QStringLiteral("Missing API key: send your Gatehouse key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."));
+        return nullptr;
+    }
+    m_registry = m_conn->context()->registry.snapshot();
+    const KeyEntry *key = m_registry->keyByHash(hashSecret(QByteArrayView(secret)));
+    if (!key || key->revoked) {
+        *error = GatewayError::unauthorized(QStringLiteral("Invalid Gatehouse key%1.").arg(key ? QStringLiteral(" (revoked)") : QString()));
+        return nullptr;
+    }
+    m_record.keyId = key->id;
+    m_record.keyName = key->name;
+    return key;
+}
+
+void Exchange::handleHealth()
+{
+    QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
+                  {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
+                  {QStringLiteral("in_flight"), m_conn->context()->inFlight.load() - 1},
+                  {QStringLiteral("paused"), m_conn->context()->pausedAll.load()}};
+    respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+void Exchange::handleModels()
+{
+    GatewayError error;
+    const KeyEntry *key = authenticate(&error);
+    if (!key) {
+        respondError(error);
+        return;
+    }
+    QJsonArray data;
+    for (const QString &id : m_registry->modelOrder) {
+        const ModelEntry &m = m_registry->models.value(id);
+        if (!key->allows(id) || !m.provider->config.enabled)
+            continue;
+        QJsonObject pricing;
+        const ModelPrice &p = m.config.price;
+        pricing.insert(QStringLiteral("input"), optionalDouble(p.input));
+        pricing.insert(QStringLiteral("output"), optionalDouble(p.output));
+        pricing.insert(QStringLiteral("cache_read"), optionalDouble(p.cacheRead));
+        pricing.insert(QStringLiteral("cache_write"), optionalDouble(p.cacheWrite));
+        data.append(QJsonObject{
+            {QStringLiteral("id"), id},
+            {QStringLiteral("object"), QStringLiteral("model")},
+            {QStringLiteral("created"), 0},
+            {QStringLiteral("owned_by"), m.config.provider},
+            {QStringLiteral("gatehouse"), QJsonObject{
+                 {QStringLiteral("provider"), m.config.provider},
+                 {QStringLiteral("upstream_model"), m.config.upstreamModel},
+                 {QStringLiteral("priced"), p.isPriced()},
+                 {QStringLiteral("pricing_usd_per_million_tokens"), pricing},
+                 {QStringLiteral("context_window"), m.config.contextWindow > 0 ? QJsonValue(m.config.contextWindow) : QJsonValue()},
+                 {QStringLiteral("max_output_tokens"), m.config.maxOutputTokens > 0 ? QJsonValue(m.config.maxOutputTokens) : QJsonValue()},
+             }},
+        });
+    }
+    respondJson(200, QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("list")}, {QStringLiteral("data"), data}}).toJson(QJsonDocument::Compact));
+}
+
+void Exchange::handleKeyInfo()
+{
+    GatewayError error;
+    const KeyEntry *key = authenticate(&error);
+    if (!key) {
+        respondError(error);
+        return;
+    }
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const auto status = m_conn->context()->ledger.status(key->id, now);
+    QJsonObject limits, spend, remaining, periodStart;
+    for (int i = 0; i < kPeriodCount; ++i) {
+        const auto p = Period(i);
+        const QString name = QLatin1String(periodName(p)) + QStringLiteral("_usd");
+        limits.insert(name, usdOrNull(status[i].limit));
+        spend.insert(name, toUsd(status[i].spent));
+        remaining.insert(name, usdOrNull(status[i].remaining()));
+        periodStart.insert(QLatin1String(periodName(p)), QDateTime::fromMSecsSinceEpoch(periodStartMs(p, now)).toString(Qt::ISODate));
+    }
+    QJsonObject o{
+        {QStringLiteral("object"), QStringLiteral("gatehouse.key")},
+        {QStringLiteral("name"), key->name},
+        {QStringLiteral("allow_models"), QJsonArray::fromStringList(key->allowModels)},
+        {QStringLiteral("paused"), key->paused},
+        {QStringLiteral("limits"), limits},
+        {QStringLiteral("spend"), spend},
+        {QStringLiteral("reserved_usd"), toUsd(status[0].reserved)},
+        {QStringLiteral("remaining"), remaining},
+        {QStringLiteral("period_start"), periodStart},
+    };
+    respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+void Exchange::handleModelRequest(Endpoint endpoint)
+{
+    GatewayContext *ctx = m_conn->context();
+    m_endpoint = endpoint;
+    GatewayError error;
+    m_key = authenticate(&error);
+    auto refuse = [&](const GatewayError &e) {
+        finalize(e.status, e.message, false);
+        respondError(e);
+    };
+    if (!m_key) {
+        refuse(error);
+        return;
+    }
+    if (ctx->pausedAll.load()) {
+        refuse(GatewayError::unavailable(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed."), "gateway_paused"));
+        return;
+    }
+    if (m_key->paused) {
+        refuse(GatewayError::forbidden(QStringLiteral("Key '%1' is paused.").arg(m_key->name), "key_paused"));
+        return;
+    }
+    QString bodyError;
+    auto fields = inspectRequestBody(m_body, endpoint, &bodyError);
+    if (!fields) {
+        refuse(GatewayError::badRequest(bodyError));
+        return;
+    }
+    m_fields = *fields;
+    m_record.requestedModel = m_fields.model;
+    m_record.stream = m_fields.stream;
+
+    RegistrySnapshot::ResolveError resolveError;
+    QStringList candidates;
+    auto model = m_registry->resolve(m_fields.model, &resolveError, &candidates);
+    if (!model) {
+        switch (resolveError) {
+        case RegistrySnapshot::ResolveError::Ambiguous:
+            refuse(GatewayError::badRequest(QStringLiteral("Model '%1' is offered by several providers; name one of: %2.").arg(m_fields.model, candidates.join(QStringLiteral(", "))), "ambiguous_model"));
+            return;
+        case RegistrySnapshot::ResolveError::ProviderDisabled:
+            refuse(GatewayError::notFound(QStringLiteral("The provider of model '%1' is disabled.").arg(m_fields.model)));
+            return;
+        default:
+            refuse(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model (see GET /v1/models).").arg(m_fields.model)));
+            return;
+        }
+    }
+    if (!m_key->allows(model->config.id)) {
+        refuse(GatewayError::forbidden(QStringLiteral("Key '%1' may not use model '%2'.").arg(m_key->name, model->config.id)));
+        return;
+    }
+    m_model = model;
+    m_record.provider = model->config.provider;
+    m_record.upstreamModel = model->config.upstreamModel;
+
+    const ModelPrice &price = model->config.price;
+    if (!price.isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
+        refuse(GatewayError::forbidden(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Add a price for it in the config, or set allow_unpriced on the key.").arg(model->config.id, m_key->name), "model_unpriced"));
+        return;
+    }
+
+    // Worst case: every estimated input token at the highest input-side price, plus the most output
+    // the request allows.
+    m_estimatedInput = estimateTokens(m_body.size());
+    qint64 maxOutput = 0;
+    if (endpoint != Endpoint::Embeddings) {
+        maxOutput = m_fields.maxTokens.value_or(model->config.maxOutputTokens > 0 ? model->config.maxOutputTokens : kDefaultMaxOutput);
+        if (model->config.maxOutputTokens > 0)
+            maxOutput = qMin(maxOutput, model->config.maxOutputTokens);
+    }
+    const NanoUsd worstCase = price.isPriced() ? worstCaseCost(m_estimatedInput, maxOutput, price).value_or(0) : 0;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    auto reservation = ctx->ledger.reserve(m_key->id, worstCase, now);
+    if (auto *refusal = std::get_if<BudgetLedger::Refusal>(&reservation)) {
+        const NanoUsd inputCost = worstCaseCost(m_estimatedInput, 0, price).value_or(0);
+        const double outputPerToken = price.output.value_or(0) / 1e6;
+        QString hint;
+        if (refusal->remaining > inputCost && outputPerToken > 0) {
+            const qint64 fits = qint64(toUsd(refusal->remaining - inputCost) / outputPerToken);
+            if (fits > 0)
+                hint = QStringLiteral(" A smaller max_tokens (at most %1) would fit.").arg(fits);
+        }
+        if (hint.isEmpty())
+            hint = QStringLiteral(" Even a tiny max_tokens would not fit; raise the limit or wait for the next period.");
+        refuse(GatewayError::budgetExhausted(
+            QStringLiteral("Budget exhausted for key '%1': %2 of the %3 limit (%4) remains, but this request could cost up to %5 (about %6 input tokens and up to %7 output tokens).%8")
+                .arg(m_key->name, usd(refusal->remaining), QLatin1String(periodName(refusal->period)), usd(refusal->limit), usd(refusal->worstCase))
+                .arg(m_estimatedInput)
+                .arg(maxOutput)
+                .arg(hint)));
+        return;
+    }
+    m_reservation = std::get<BudgetLedger::Reservation>(reservation);
+    forward();
+}
+
+void Exchange::forward()
+{
+    GatewayContext *ctx = m_conn->context();
+    const ProviderEntry &provider = *m_model->provider;
+    const auto settings = ctx->settings();
+
+    UpstreamRequest r;
+    r.host = provider.host;
+    r.port = provider.port;
+    r.tls = provider.tls;
+    r.method = "POST";
+    r.path = provider.basePath + endpointPath(m_endpoint);
+    r.connectTimeoutMs = settings->timeouts.connectMs;
+    r.firstByteTimeoutMs = settings->timeouts.firstByteMs;
+    r.idleTimeoutMs = settings->timeouts.idleMs;
+    r.headers.emplaceBack("Content-Type", "application/json");
+    const QByteArray accept = m_headers.value("accept");
+    r.headers.emplaceBack("Accept", accept.isEmpty() ? (m_fields.stream ? QByteArray("text/event-stream") : QByteArray("application/json")) : accept);
+    r.headers.emplaceBack("Accept-Encoding", "identity");
+    r.headers.emplaceBack("User-Agent", "Gatehouse/" GATEHOUSE_VERSION);
+    if (!provider.authName.isEmpty())
+        r.headers.emplaceBack(provider.authName, provider.authValue);
+    for (const char *name : {"openai-beta", "idempotency-key"}) {
+        const QByteArray v = m_headers.value(name);
+        if (!v.isEmpty())
+            r.headers.emplaceBack(name, v);
+    }
+    const bool usageOption = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Completions;
+    m_stripUsage = m_fields.stream && usageOption && !m_fields.clientWantsUsage;
+    r.body = rewriteRequestBody(m_body, m_fields, m_model->config.upstreamModel, usageOption);
+    m_body = QByteArray(); // the upstream copy is all that is needed from here on
+    m_record.attempts = 1;
+    m_call = m_conn->upstream()->start(std::move(r), this);
+}
+
+void Exchange::upstreamHead(int status, const HttpHeaders &headers)
+{
+    m_upstreamStatus = status;
+    m_upstreamHeaders = headers;
+    m_upstreamContentType = headers.value("content-type");
+    if (status >= 200 && status < 300 && m_fields.stream && m_upstreamContentType.startsWith("text/event-stream")) {
+        m_streaming = true;
+        auto h = baseHeaders();
+        h.emplaceBack("content-type", m_upstreamContentType);
+        h.emplaceBack("cache-control", "no-cache");
+        h.emplaceBack("x-accel-buffering", "no");
+        const QByteArray upstreamId = headers.value("x-request-id");
+        if (!upstreamId.isEmpty())
+            h.emplaceBack("x-upstream-request-id", upstreamId);
+        m_conn->beginStream(200, h);
+        m_headSent = true;
+    }
+}
+
+void Exchange::upstreamBody(const char *data, size_t length)
+{
+    if (m_record.ttftMs < 0)
+        m_record.ttftMs = m_arrival.elapsed();
+    if (m_streaming) {
+        relayEvents(QByteArrayView(data, qsizetype(length)));
+        return;
+    }
+    if (m_upstreamBody.size() + qint64(length) > kMaxUpstreamBody) {
+        m_call.reset();
+        failBeforeResponse(GatewayError::upstream(QStringLiteral("The provider's response is larger than %1 MiB.").arg(kMaxUpstreamBody >> 20)));
+        return;
+    }
+    m_upstreamBody.append(data, qsizetype(length));
+}
+
+void Exchange::relayEvents(QByteArrayView bytes)
+{
+    QByteArray out;
+    m_framer.feed(bytes, [&](QByteArrayView event) {
+        const QByteArray data = SseFramer::eventData(event);
+        if (data.isEmpty()) {
+            out.append(event); // comments and keep-alives pass through
+            return;
+        }
+        Usage usage;
+        const OpenAIEventInfo info = inspectOpenAIEvent(data, &usage);
+        m_outputBytes += info.outputBytes;
+        if (info.hasUsage)
+            m_record.usage = usage;
+        if (info.done)
+            m_sawDone = true;
+        if (info.error && !m_streamError) {
+            m_streamError = true;
+            m_streamErrorMessage = info.errorMessage;
+        }
+        if (m_stripUsage && info.usageOnly)
+            return; // the client did not ask for the usage chunk: Gatehouse asked for itself
+        out.append(event);
+    });
+    if (!out.isEmpty())
+        m_conn->sendChunk(out);
+    if (m_call && m_conn->pendingOutput() > kHighWater)
+        m_call->setPaused(true);
+}
+
+void Exchange::onOutputDrained()
+{
+    if (m_call)
+        m_call->setPaused(false);
+}
+
+void Exchange::estimateMissingUsage()
+{
+    if (m_record.usage.reported)
+        return;
+    Usage u;
+    u.inputTokens = m_estimatedInput;
+    u.outputTokens = estimateTokens(m_outputBytes);
+    u.estimated = true;
+    m_record.usage = u;
+}
+
+void Exchange::upstreamDone()
+{
+    m_call.reset();
+    if (m_streaming) {
+        if (!m_framer.pending().isEmpty()) {
+            m_conn->sendChunk(m_framer.pending());
+            m_framer.clear();
+        }
+        if (m_streamError && !m_sawDone)
+            m_conn->sendChunk("data: [DONE]\n\n");
+        m_conn->endStream();
+        estimateMissingUsage();
+        finalize(m_streamError ? 502 : 200, m_streamError ? QStringLiteral("error inside the stream: %1").arg(m_streamErrorMessage) : QString(), true);
+        done();
+        return;
+    }
+    const QString providerId = m_model->config.provider;
+    if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
+        Usage usage;
+        const bool found = usageFromOpenAIResponse(m_upstreamBody, &usage, &m_outputBytes);
+        if (found) {
+            m_record.usage = usage;
+        } else {
+            const QByteArray trimmed = m_upstreamBody.trimmed();
+            if (!(trimmed.startsWith('{') || trimmed.startsWith('['))) {
+                failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' returned a response that is not JSON.").arg(providerId), "upstream_invalid_response"));
+                return;
+            }
+            estimateMissingUsage();
+        }
+        finishSuccess();
+        return;
+    }
+    // An error from the provider.
+    const QString message = upstreamErrorMessage(m_upstreamBody);
+    const int s = m_upstreamStatus;
+    if (s == 401 || s == 403 || s == 407) {
+        const QString source = m_model->provider->keySource.isEmpty() ? QStringLiteral("no API key is configured for it") : QStringLiteral("key from %1").arg(m_model->provider->keySource);
+        failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' rejected Gatehouse's credentials (HTTP %2, %3): %4").arg(providerId).arg(s).arg(source, message), "upstream_auth_failed"));
+        return;
+    }
+    if (s >= 400 && s < 500) {
+        // The request's own problem: pass the provider's status and error through.
+        finalize(s, QStringLiteral("provider returned HTTP %1: %2").arg(s).arg(message), false);
+        auto h = baseHeaders();
+        h.emplaceBack("content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType);
+        const QByteArray retryAfter = m_upstreamHeaders.value("retry-after");
+        if (!retryAfter.isEmpty())
+            h.emplaceBack("retry-after", retryAfter);
+        const QByteArray body = m_upstreamBody.trimmed().startsWith('{') ? m_upstreamBody
+                                                                          : GatewayError::badRequest(message, "upstream_error").toOpenAIJson();
+        m_conn->sendResponse(s, h, body);
+        done();
+        return;
+    }
+    failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' failed (HTTP %2): %3").arg(providerId).arg(s).arg(message)));
+}
+
+void Exchange::finishSuccess()
+{
+    finalize(m_upstreamStatus, QString(), true);
+    auto h = baseHeaders();
+    h.emplaceBack("content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType);
+    h.emplaceBack("x-gatehouse-cost-usd", m_record.cost ? QByteArray::number(toUsd(*m_record.cost), 'f', 9) : QByteArray("unpriced"));
+    if (m_record.usage.estimated)
+        h.emplaceBack("x-gatehouse-usage", "estimated");
+    const QByteArray upstreamId = m_upstreamHeaders.value("x-request-id");
+    if (!upstreamId.isEmpty())
+        h.emplaceBack("x-upstream-request-id", upstreamId);
+    m_conn->sendResponse(m_upstreamStatus, h, m_upstreamBody);
+    done();
+}
+
+void Exchange::upstreamFailed(UpstreamFailure failure, const QString &message)
+{
+    m_call.reset();
+    const QString providerId = m_model ? m_model->config.provider : QString();
+    if (m_headSent) {
+        failMidStream(GatewayError::upstream(QStringLiteral("Provider '%1' failed in the middle of the stream: %2").arg(providerId, message),
+                                             isTimeout(failure) ? QByteArray("upstream_timeout") : QByteArray("upstream_stream_interrupted")));
+        return;
+    }
+    if (isTimeout(failure))
+        failBeforeResponse(GatewayError::timeout(QStringLiteral("Provider '%1' timed out: %2").arg(providerId, message)));
+    else
+        failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' could not be reached: %2").arg(providerId, message), failureName(failure)));
+}
+
+void Exchange::failBeforeResponse(const GatewayError &error)
+{
+    // Nothing reached the client. Output already produced (a stalled stream) is still charged.
+    const bool produced = m_record.usage.reported || m_outputBytes > 0;
+    if (produced)
+        estimateMissingUsage();
+    finalize(error.status, error.message, produced);
+    respondError(error);
+}
+
+void Exchange::failMidStream(const GatewayError &error)
+{
+    // Bytes already reached the client: end its stream with an error event in its own format.
+    if (!m_framer.pending().isEmpty()) {
+        // An incomplete event cannot be finished; end it so the error event parses on its own.
+        m_conn->sendChunk(m_framer.pending());
+        m_conn->sendChunk("\n\n");
+        m_framer.clear();
+    }
+    m_conn->sendChunk(error.toOpenAIStreamEvent());
+    m_conn->sendChunk("data: [DONE]\n\n");
+    m_conn->endStream();
+    estimateMissingUsage();
+    finalize(error.status, error.message, true);
+    done();
+}
+
+void Exchange::clientGone()
+{
+    const bool forwarded = m_call != nullptr || m_headSent;
+    m_call.reset();
+    if (!m_finished && m_model) {
+        if (forwarded) {
+            // The provider saw the request: charge what it produced (estimated when it said nothing).
+            estimateMissingUsage();
+            finalize(499, QStringLiteral("client closed the connection before the response was complete"), true);
+        } else {
+            finalize(499, QStringLiteral("client closed the connection"), false);
+        }
+    }
+    m_conn = nullptr;
+}
+
+void Exchange::abortForShutdown()
+{
+    m_call.reset();
+    if (m_finished)
+        return;
+    const GatewayError e = GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; the request was cut."), "shutting_down");
+    if (m_headSent)
+        failMidStream(e);
+    else if (m_model)
+        failBeforeResponse(e);
+    else
+        respondError(e);
+}
+
+void Exchange::finalize(int status, const QString &error, bool charge)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    GatewayContext *ctx = m_conn ? m_conn->context() : nullptr;
+    m_record.status = status;
+    m_record.error = error;
+    m_record.latencyMs = m_arrival.elapsed();
+    if (!charge && !m_record.usage.reported)
+        m_record.usage = Usage{};
+    if (m_model && m_model->config.price.isPriced())
+        m_record.cost = costOf(m_record.usage, m_model->config.price);
+    else if (m_model)
+        m_record.cost = std::nullopt; // unpriced: unknown, never $0
+    else
+        m_record.cost = NanoUsd(0);
+    if (!ctx)
+        return;
+    if (m_reservation) {
+        if (charge)
+            ctx->ledger.settle(m_reservation, m_record.cost.value_or(0), QDateTime::currentMSecsSinceEpoch());
+        else
+            ctx->ledger.release(m_reservation);
+        m_reservation = {};
+    }
+    ctx->requestsServed.fetch_add(1);
+    if (ctx->store)
+        ctx->store->appendRequest(m_record);
+    if (ctx->events)
+        ctx->events->publish(m_record);
+}
+
+} // namespace gh

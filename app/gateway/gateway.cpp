@@ -1,0 +1,188 @@
+#include "gateway/gateway.h"
+#include "budget/budgetledger.h"
+#include "core/logging.h"
+#include "gateway/gatewayserver.h"
+#include "secrets/secretstore.h"
+#include "store/store.h"
+#include <QDateTime>
+#include <QDir>
+#include <QThread>
+
+namespace gh {
+
+Gateway::Gateway(QObject *parent)
+    : QObject(parent)
+    , m_events(new GatewayEvents(this))
+    , m_store(std::make_unique<Store>())
+{
+    qRegisterMetaType<gh::RequestRecord>("gh::RequestRecord");
+    m_context.store = m_store.get();
+    m_context.events = m_events;
+}
+
+Gateway::~Gateway()
+{
+    delete m_server;
+    m_server = nullptr;
+    m_store->close();
+}
+
+quint16 Gateway::port() const
+{
+    return m_server ? m_server->port() : 0;
+}
+
+static std::optional<NanoUsd> nano(std::optional<double> usd)
+{
+    if (!usd)
+        return std::nullopt;
+    return fromUsd(*usd);
+}
+
+void Gateway::rebuildLedger()
+{
+    for (const StoredKey &k : m_store->keys()) {
+        if (k.revoked) {
+            m_context.ledger.removeKey(k.id);
+            continue;
+        }
+        BudgetLimits limits;
+        limits.limit[int(Period::Day)] = nano(k.limits.dayUsd);
+        limits.limit[int(Period::Week)] = nano(k.limits.weekUsd);
+        limits.limit[int(Period::Month)] = nano(k.limits.monthUsd);
+        limits.limit[int(Period::Total)] = nano(k.limits.totalUsd);
+        m_context.ledger.setLimits(k.id, limits);
+    }
+}
+
+void Gateway::reload(QStringList *warnings)
+{
+    const QList<ProviderConfig> providers = m_store->providers();
+    QHash<QString, Registry::ProviderSecret> secrets;
+    bool keychain = m_options.useKeychain;
+    for (const ProviderConfig &p : providers) {
+        QString source;
+        QString error;
+        std::optional<QString> value;
+        if (keychain) {
+            value = SecretStore::read(p.id, &error, 3000);
+            if (value)
+                source = QStringLiteral("keychain");
+            else if (!error.isEmpty() && warnings)
+                warnings->append(QStringLiteral("provider %1: keychain: %2").arg(p.id, error));
+            if (!value && error.contains(QLatin1String("unavailable"), Qt::CaseInsensitive))
+                keychain = false; // no keychain here: do not wait on it for every provider
+        }
+        if (!value && !p.apiKeyEnv.isEmpty()) {
+            const QString env = qEnvironmentVariable(p.apiKeyEnv.toUtf8().constData());
+            if (!env.isEmpty()) {
+                value = env;
+                source = QStringLiteral("env:") + p.apiKeyEnv;
+            }
+        }
+        if (value)
+            secrets.insert(p.id, {*value, source});
+    }
+    QList<KeyEntry> keys;
+    QList<QByteArray> hashes;
+    for (const StoredKey &k : m_store->keys()) {
+        KeyEntry e;
+        e.id = k.id;
+        e.name = k.name;
+        e.allowModels = k.allowModels;
+        e.limits = k.limits;
+        e.allowUnpriced = k.allowUnpriced;
+        e.paused = k.paused;
+        e.revoked = k.revoked;
+        keys.append(e);
+        hashes.append(k.secretHash);
+    }
+    m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, secrets, warnings));
+    m_context.setSettings(loadGatewaySettings(*m_store));
+    rebuildLedger();
+}
+
+Gateway::StartResult Gateway::start(const GatewayOptions &options)
+{
+    StartResult result;
+    m_options = options;
+    if (!QDir().mkpath(options.dataDir)) {
+        result.exitCode = 1;
+        result.error = QStringLiteral("cannot create the data folder %1").arg(options.dataDir);
+        return result;
+    }
+    QString error;
+    const QString dbPath = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
+    if (!m_store->open(dbPath, &error)) {
+        result.exitCode = 1;
+        result.error = QStringLiteral("cannot open the database %1: %2").arg(dbPath, error);
+        return result;
+    }
+    if (!options.configPath.isEmpty()) {
+        ConfigError configError;
+        auto config = loadConfigFile(options.configPath, &configError);
+        if (!config) {
+            result.exitCode = 2;
+            result.error = configError.toString();
+            return result;
+        }
+        ApplyResult applied = applyConfig(*config, *m_store, options.configPath);
+        if (!applied.ok) {
+            result.exitCode = 2;
+            result.error = applied.error;
+            return result;
+        }
+        result.generatedKeys = applied.generated;
+        qCInfo(lcConfig) << "applied" << options.configPath << "with" << applied.changes << "change(s)";
+    }
+    reload(&result.warnings);
+
+    // Spend per key and period is rebuilt from the log, never kept only in memory.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (const StoredKey &k : m_store->keys()) {
+        for (int i = 0; i < kPeriodCount; ++i) {
+            const auto p = Period(i);
+            m_context.ledger.setSpent(k.id, p, m_store->spendSince(k.id, periodStartMs(p, now)), now);
+        }
+    }
+
+    const auto settings = m_context.settings();
+    const int port = options.port.value_or(settings->port.value_or(kDefaultPort));
+    int workers = options.workers;
+    if (workers <= 0)
+        workers = qBound(1, QThread::idealThreadCount(), 4);
+    m_server = new GatewayServer(&m_context);
+    if (!m_server->listen(quint16(port), workers, &error)) {
+        result.exitCode = 1;
+        result.error = error;
+        return result;
+    }
+    result.ok = true;
+    return result;
+}
+
+void Gateway::shutdown(std::function<void()> done)
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    m_context.shuttingDown.store(true);
+    if (!m_server) {
+        m_store->close();
+        if (done)
+            done();
+        Q_EMIT stopped();
+        return;
+    }
+    m_server->stopListening();
+    const int grace = m_context.settings()->shutdownGraceMs;
+    m_server->drain(grace, [this, done] {
+        m_server->stopWorkers();
+        m_store->close(); // every finished request is committed before we return
+        if (done)
+            done();
+        Q_EMIT stopped();
+    });
+}
+
+} // namespace gh

@@ -1,0 +1,67 @@
+#pragma once
+#include "gateway/gatewaycontext.h"
+#include "state/configapply.h"
+#include <QObject>
+#include <QString>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace gh {
+
+class Store;
+class GatewayServer;
+
+struct GatewayOptions {
+    QString dataDir;               // holds gatehouse.db
+    QString configPath;            // optional declarative config applied at start-up
+    std::optional<int> port;       // --port; wins over the config and the stored settings
+    int workers = 0;               // 0: min(cores, 4)
+    bool useKeychain = true;       // read provider keys from the OS keychain
+};
+
+// The engine as one object: the store, the registry, the ledger and the listener, started from the
+// options and stopped gracefully. The desktop window and the headless mode both drive this.
+class Gateway : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int kDefaultPort = 8484;
+
+    struct StartResult {
+        bool ok = false;
+        int exitCode = 0;                 // 2: bad config or command line, 1: anything else
+        QString error;
+        QList<GeneratedKey> generatedKeys; // secrets to show once
+        QStringList warnings;
+    };
+
+    explicit Gateway(QObject *parent = nullptr);
+    ~Gateway() override;
+
+    [[nodiscard]] StartResult start(const GatewayOptions &options);
+    [[nodiscard]] quint16 port() const;
+    [[nodiscard]] Store &store() const { return *m_store; }
+    [[nodiscard]] GatewayContext &context() { return m_context; }
+    [[nodiscard]] GatewayEvents *events() const { return m_events; }
+    [[nodiscard]] QString dataDir() const { return m_options.dataDir; }
+
+    // Re-reads providers, models, keys and settings from the store (after the UI changed them).
+    void reload(QStringList *warnings = nullptr);
+    // Stops accepting, lets requests finish within the grace period, flushes the log, then calls done.
+    void shutdown(std::function<void()> done);
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void rebuildLedger();
+    GatewayOptions m_options;
+    GatewayContext m_context;
+    GatewayEvents *m_events;
+    std::unique_ptr<Store> m_store;
+    GatewayServer *m_server = nullptr;
+    bool m_stopping = false;
+};
+
+} // namespace gh

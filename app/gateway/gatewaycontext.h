@@ -1,0 +1,55 @@
+#pragma once
+#include "budget/budgetledger.h"
+#include "config/config.h"
+#include "routing/registry.h"
+#include "store/requestrecord.h"
+#include <QMutex>
+#include <QObject>
+#include <atomic>
+#include <memory>
+
+namespace gh {
+
+class Store;
+
+// Emits finished requests to whoever watches (the UI, statistics). Lives on the main thread; the
+// workers call publish() from their threads (queued delivery).
+class GatewayEvents : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    void publish(const RequestRecord &record) { Q_EMIT requestFinished(record); }
+Q_SIGNALS:
+    void requestFinished(const gh::RequestRecord &record);
+};
+
+// State shared by every worker thread of the gateway. Everything here is thread-safe.
+struct GatewayContext {
+    Registry registry;
+    BudgetLedger ledger;
+    Store *store = nullptr;
+    GatewayEvents *events = nullptr;
+    std::atomic<bool> shuttingDown{false};
+    std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests with 503
+    std::atomic<int> inFlight{0};
+    std::atomic<qint64> requestsServed{0};
+
+    [[nodiscard]] std::shared_ptr<const GatewaySettings> settings() const
+    {
+        QMutexLocker lock(&m_settingsMutex);
+        return m_settings;
+    }
+    void setSettings(const GatewaySettings &s)
+    {
+        auto next = std::make_shared<const GatewaySettings>(s);
+        QMutexLocker lock(&m_settingsMutex);
+        m_settings = std::move(next);
+    }
+
+private:
+    mutable QMutex m_settingsMutex;
+    std::shared_ptr<const GatewaySettings> m_settings = std::make_shared<const GatewaySettings>();
+};
+
+} // namespace gh

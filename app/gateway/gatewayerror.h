@@ -1,0 +1,38 @@
+#pragma once
+#include <QByteArray>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+namespace gh {
+
+// The one error type of the gateway boundary, mapped to the caller's format in one place.
+struct GatewayError {
+    int status = 500;
+    QByteArray type;   // OpenAI error type, e.g. "invalid_request_error"
+    QByteArray code;   // machine-readable code, e.g. "model_not_found"
+    QString message;   // for people; never contains a secret
+    QList<QPair<QByteArray, QByteArray>> extraHeaders; // e.g. retry-after
+
+    static GatewayError badRequest(const QString &message, QByteArray code = "invalid_request");
+    static GatewayError unauthorized(const QString &message);
+    static GatewayError forbidden(const QString &message, QByteArray code = "model_not_allowed");
+    static GatewayError notFound(const QString &message, QByteArray code = "model_not_found");
+    static GatewayError tooLarge(qint64 limit);
+    static GatewayError budgetExhausted(const QString &message);
+    static GatewayError upstream(const QString &message, QByteArray code = "upstream_error");
+    static GatewayError timeout(const QString &message);
+    static GatewayError unavailable(const QString &message, QByteArray code = "service_unavailable");
+    static GatewayError internal(const QString &message);
+
+    // {"error": {"message", "type", "code", "param": null}} (OpenAI's shape).
+    [[nodiscard]] QByteArray toOpenAIJson() const;
+    // The same error as a server-sent event in an OpenAI stream: `data: {"error": ...}\n\n`.
+    [[nodiscard]] QByteArray toOpenAIStreamEvent() const;
+};
+
+// JSON string literal (with quotes) for a QString / UTF-8 bytes.
+[[nodiscard]] QByteArray jsonString(const QString &s);
+[[nodiscard]] QByteArray jsonString(QByteArrayView utf8);
+
+} // namespace gh

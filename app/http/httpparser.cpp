@@ -1,0 +1,178 @@
+#include "http/httpparser.h"
+#include <llhttp.h>
+
+namespace gh {
+
+QByteArray HttpHeaders::value(QByteArrayView nameLower) const
+{
+    for (const auto &[name, value] : m_list)
+        if (name == nameLower)
+            return value;
+    return {};
+}
+
+bool HttpHeaders::contains(QByteArrayView nameLower) const
+{
+    for (const auto &entry : m_list)
+        if (entry.first == nameLower)
+            return true;
+    return false;
+}
+
+struct HttpParser::Impl {
+    llhttp_t parser;
+    llhttp_settings_t settings;
+};
+
+struct HttpParser::Callbacks {
+    static HttpParser *self(llhttp_t *p) { return static_cast<HttpParser *>(p->data); }
+    static int onMessageBegin(llhttp_t *p)
+    {
+        self(p)->resetMessage();
+        self(p)->m_messageStarted = true;
+        return 0;
+    }
+    static int onUrl(llhttp_t *p, const char *at, size_t n)
+    {
+        self(p)->m_url.append(at, qsizetype(n));
+        return 0;
+    }
+    static int onMethod(llhttp_t *p, const char *at, size_t n)
+    {
+        self(p)->m_method.append(at, qsizetype(n));
+        return 0;
+    }
+    static int onHeaderField(llhttp_t *p, const char *at, size_t n)
+    {
+        self(p)->m_field.append(at, qsizetype(n));
+        return 0;
+    }
+    static int onHeaderValue(llhttp_t *p, const char *at, size_t n)
+    {
+        self(p)->m_value.append(at, qsizetype(n));
+        return 0;
+    }
+    static int onHeaderValueComplete(llhttp_t *p)
+    {
+        HttpParser *s = self(p);
+        s->m_headers.add(s->m_field.toLower(), s->m_value.trimmed());
+        s->m_field.clear();
+        s->m_value.clear();
+        return 0;
+    }
+    static int onHeadersComplete(llhttp_t *p)
+    {
+        HttpParser *s = self(p);
+        s->m_status = p->status_code;
+        s->m_headersDone = true;
+        s->m_keepAlive = llhttp_should_keep_alive(p) != 0;
+        if (p->flags & F_CONTENT_LENGTH)
+            s->m_contentLength = p->content_length;
+        if (s->m_type == Type::Request && s->m_method.isEmpty())
+            s->m_method = llhttp_method_name(llhttp_method_t(p->method));
+        s->m_handler->onHeadersComplete(*s);
+        return 0;
+    }
+    static int onBody(llhttp_t *p, const char *at, size_t n)
+    {
+        self(p)->m_handler->onBody(*self(p), at, n);
+        return 0;
+    }
+    static int onMessageComplete(llhttp_t *p)
+    {
+        HttpParser *s = self(p);
+        s->m_keepAlive = llhttp_should_keep_alive(p) != 0;
+        s->m_complete = true;
+        return HPE_PAUSED;
+    }
+};
+
+HttpParser::HttpParser(Type type, Handler *handler)
+    : m_type(type)
+    , m_handler(handler)
+    , d(std::make_unique<Impl>())
+{
+    llhttp_settings_init(&d->settings);
+    d->settings.on_message_begin = &Callbacks::onMessageBegin;
+    d->settings.on_url = &Callbacks::onUrl;
+    d->settings.on_header_field = &Callbacks::onHeaderField;
+    d->settings.on_header_value = &Callbacks::onHeaderValue;
+    d->settings.on_header_value_complete = &Callbacks::onHeaderValueComplete;
+    d->settings.on_headers_complete = &Callbacks::onHeadersComplete;
+    d->settings.on_body = &Callbacks::onBody;
+    d->settings.on_message_complete = &Callbacks::onMessageComplete;
+    llhttp_init(&d->parser, type == Type::Request ? HTTP_REQUEST : HTTP_RESPONSE, &d->settings);
+    d->parser.data = this;
+}
+
+HttpParser::~HttpParser() = default;
+
+void HttpParser::resetMessage()
+{
+    m_method.clear();
+    m_url.clear();
+    m_field.clear();
+    m_value.clear();
+    m_status = 0;
+    m_headers.clear();
+    m_contentLength.reset();
+    m_headersDone = false;
+    m_complete = false;
+}
+
+HttpParser::Result HttpParser::feed(const char *data, size_t length, size_t *consumed)
+{
+    if (!m_error.isEmpty()) {
+        *consumed = 0;
+        return Result::Error;
+    }
+    const llhttp_errno_t err = llhttp_execute(&d->parser, data, length);
+    if (err == HPE_OK) {
+        *consumed = length;
+        return Result::NeedMore;
+    }
+    const char *pos = llhttp_get_error_pos(&d->parser);
+    *consumed = pos ? size_t(pos - data) : length;
+    if (err == HPE_PAUSED && m_complete)
+        return Result::MessageComplete;
+    m_error = QByteArray(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(&d->parser);
+    return Result::Error;
+}
+
+HttpParser::Result HttpParser::finish()
+{
+    if (!m_error.isEmpty())
+        return Result::Error;
+    const llhttp_errno_t err = llhttp_finish(&d->parser);
+    if (m_complete)
+        return Result::MessageComplete;
+    if (err == HPE_OK)
+        return m_messageStarted ? Result::Error : Result::NeedMore;
+    m_error = QByteArray(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(&d->parser);
+    return Result::Error;
+}
+
+void HttpParser::startNext()
+{
+    m_messageStarted = false;
+    m_complete = false;
+    m_headersDone = false;
+    llhttp_resume(&d->parser);
+}
+
+bool HttpParser::keepAlive() const
+{
+    return m_keepAlive;
+}
+
+int HttpParser::httpMinor() const
+{
+    return d->parser.http_minor;
+}
+
+QByteArray HttpParser::errorReason() const
+{
+    return m_error;
+}
+
+} // namespace gh

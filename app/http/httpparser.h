@@ -1,0 +1,71 @@
+#pragma once
+#include "http/httpheaders.h"
+#include <QByteArray>
+#include <memory>
+#include <optional>
+
+namespace gh {
+
+// An incremental HTTP/1.1 parser (llhttp) for requests (the gateway) and responses (the upstream
+// client). It pauses after each complete message so the owner handles one message at a time:
+// feed() returns MessageComplete with the number of bytes consumed; the rest is the next message.
+class HttpParser
+{
+public:
+    enum class Type { Request, Response };
+    enum class Result { NeedMore, MessageComplete, Error };
+
+    // Receives the parts of a message as they are parsed. Body data points into the fed buffer.
+    class Handler
+    {
+    public:
+        virtual ~Handler() = default;
+        virtual void onHeadersComplete(HttpParser &parser) { Q_UNUSED(parser); }
+        virtual void onBody(HttpParser &parser, const char *data, size_t length) = 0;
+    };
+
+    HttpParser(Type type, Handler *handler);
+    ~HttpParser();
+    HttpParser(const HttpParser &) = delete;
+    HttpParser &operator=(const HttpParser &) = delete;
+
+    // Parses up to `length` bytes; *consumed tells how many were used (all of them unless a message
+    // completed or an error occurred). After MessageComplete call startNext() before feeding more.
+    Result feed(const char *data, size_t length, size_t *consumed);
+    // The peer closed the connection: completes a message delimited by EOF.
+    Result finish();
+    void startNext();
+
+    // Valid from onHeadersComplete on.
+    [[nodiscard]] const QByteArray &method() const { return m_method; }
+    [[nodiscard]] const QByteArray &url() const { return m_url; }
+    [[nodiscard]] int status() const { return m_status; }
+    [[nodiscard]] const HttpHeaders &headers() const { return m_headers; }
+    [[nodiscard]] std::optional<quint64> contentLength() const { return m_contentLength; }
+    [[nodiscard]] bool keepAlive() const;
+    [[nodiscard]] int httpMinor() const;
+    [[nodiscard]] bool headersDone() const { return m_headersDone; }
+    [[nodiscard]] bool messageStarted() const { return m_messageStarted; }
+    [[nodiscard]] QByteArray errorReason() const;
+
+private:
+    struct Callbacks;
+    friend struct Callbacks;
+    void resetMessage();
+
+    Type m_type;
+    Handler *m_handler;
+    struct Impl;
+    std::unique_ptr<Impl> d;
+    QByteArray m_method, m_url, m_field, m_value;
+    int m_status = 0;
+    HttpHeaders m_headers;
+    std::optional<quint64> m_contentLength;
+    bool m_headersDone = false;
+    bool m_messageStarted = false;
+    bool m_complete = false;
+    bool m_keepAlive = false;
+    QByteArray m_error;
+};
+
+} // namespace gh

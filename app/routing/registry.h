@@ -1,0 +1,82 @@
+#pragma once
+#include "config/config.h"
+#include <QByteArray>
+#include <QHash>
+#include <QMutex>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+#include <memory>
+
+namespace gh {
+
+// A Gatehouse key as the request path sees it (no secret, only its hash as the lookup key).
+struct KeyEntry {
+    qint64 id = 0;
+    QString name;
+    QStringList allowModels; // glob patterns; empty = every model
+    KeyLimits limits;
+    bool allowUnpriced = false;
+    bool paused = false;
+    bool revoked = false;
+    [[nodiscard]] bool allows(const QString &modelId) const;
+};
+
+// A provider ready for forwarding: where to connect and how to authenticate.
+struct ProviderEntry {
+    ProviderConfig config;
+    QByteArray host;
+    quint16 port = 0;
+    bool tls = false;
+    QByteArray basePath;     // "/v1" (no trailing slash)
+    QByteArray authName;     // "authorization" / "x-api-key" / ""; never logged
+    QByteArray authValue;    // "Bearer sk-..."; never logged
+    QString keySource;       // "keychain", "env:NAME" or "" (no key: local providers)
+};
+
+struct ModelEntry {
+    ModelConfig config;
+    std::shared_ptr<const ProviderEntry> provider;
+    bool listed = true;      // false: a provider/name the config and catalog do not list (unpriced)
+};
+
+// What the request path reads: an immutable snapshot, swapped atomically when anything changes.
+class RegistrySnapshot
+{
+public:
+    QHash<QByteArray, KeyEntry> keysByHash;              // SHA-256(secret) -> key
+    QHash<QString, std::shared_ptr<const ProviderEntry>> providers;
+    QHash<QString, ModelEntry> models;                   // by model id
+    QHash<QString, QStringList> idsByUpstream;           // upstream name -> model ids offering it
+    QStringList modelOrder;                              // ids, sorted, for /v1/models
+
+    enum class ResolveError { None, Unknown, Ambiguous, ProviderDisabled };
+    // `provider/model` (a listed id, or any model of a known provider, unpriced) or a bare upstream
+    // name that exactly one provider offers.
+    [[nodiscard]] std::optional<ModelEntry> resolve(const QString &name, ResolveError *error = nullptr,
+                                                    QStringList *candidates = nullptr) const;
+    [[nodiscard]] const KeyEntry *keyByHash(const QByteArray &hash) const;
+};
+
+// Builds snapshots from the stored configuration, the price catalog and the provider secrets.
+class Registry
+{
+public:
+    [[nodiscard]] std::shared_ptr<const RegistrySnapshot> snapshot() const;
+    void setSnapshot(std::shared_ptr<const RegistrySnapshot> snapshot);
+
+    // Provider secrets by provider id (from the keychain or the environment), kept in memory only.
+    struct ProviderSecret { QString value; QString source; };
+    [[nodiscard]] static std::shared_ptr<const RegistrySnapshot>
+    build(const QList<ProviderConfig> &providers, const QList<ModelConfig> &models, const QList<KeyEntry> &keysWithHash,
+          const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings = nullptr);
+
+private:
+    mutable QMutex m_mutex;
+    std::shared_ptr<const RegistrySnapshot> m_snapshot = std::make_shared<RegistrySnapshot>();
+};
+
+// Glob match of a model id against an allow pattern ('*' any run of characters, '?' one).
+[[nodiscard]] bool globMatch(QStringView pattern, QStringView text);
+
+} // namespace gh

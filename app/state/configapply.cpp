@@ -1,0 +1,282 @@
+#include "state/configapply.h"
+#include "core/keyhash.h"
+#include "core/logging.h"
+#include "store/store.h"
+#include <QDateTime>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <cmath>
+#include <limits>
+
+namespace gh {
+
+namespace {
+
+QString prefixed(const QString &fileName, const QString &path, const QString &message)
+{
+    QString out;
+    if (!fileName.isEmpty())
+        out += fileName + QStringLiteral(": ");
+    if (!path.isEmpty())
+        out += path + QStringLiteral(": ");
+    return out + message;
+}
+
+// The URL is compared in the form the store keeps it in, so a round trip through the database never
+// counts as a change.
+bool sameProvider(const ProviderConfig &a, const ProviderConfig &b)
+{
+    return a.id == b.id && a.format == b.format && a.apiKeyEnv == b.apiKeyEnv && a.catalog == b.catalog
+        && a.enabled == b.enabled
+        && a.baseUrl.toString(QUrl::FullyEncoded) == b.baseUrl.toString(QUrl::FullyEncoded);
+}
+
+struct PlannedKey {
+    qsizetype index = 0; // in config.keys
+    StoredKey key;
+    bool write = false;
+    std::optional<QString> generatedSecret;
+};
+
+// An int from a JSON value, or `fallback` (logged) when it is not an integer in [min, max].
+int intField(const QJsonObject &obj, const char *name, int fallback, qint64 min)
+{
+    const QJsonValue v = obj.value(QLatin1String(name));
+    if (v.isUndefined())
+        return fallback;
+    const double d = v.toDouble(std::numeric_limits<double>::quiet_NaN());
+    if (!v.isDouble() || std::floor(d) != d || d < double(min) || d > double(std::numeric_limits<int>::max())) {
+        qCWarning(lcConfig) << "stored gateway setting" << name << "is invalid; using the default" << fallback;
+        return fallback;
+    }
+    return int(d);
+}
+
+} // namespace
+
+QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
+{
+    QJsonObject o;
+    if (settings.port)
+        o.insert(QStringLiteral("port"), *settings.port);
+    o.insert(QStringLiteral("max_body_bytes"), double(settings.maxBodyBytes));
+    o.insert(QStringLiteral("allowed_origins"), QJsonArray::fromStringList(settings.allowedOrigins));
+    o.insert(QStringLiteral("timeouts"), QJsonObject{{QStringLiteral("connect_ms"), settings.timeouts.connectMs},
+                                                     {QStringLiteral("first_byte_ms"), settings.timeouts.firstByteMs},
+                                                     {QStringLiteral("idle_ms"), settings.timeouts.idleMs}});
+    o.insert(QStringLiteral("shutdown_grace_ms"), settings.shutdownGraceMs);
+    return o;
+}
+
+GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
+{
+    GatewaySettings s;
+    if (json.contains(QStringLiteral("port"))) {
+        const QJsonValue v = json.value(QStringLiteral("port"));
+        const double d = v.toDouble(-1);
+        if (v.isDouble() && std::floor(d) == d && d >= 0 && d <= 65535)
+            s.port = int(d);
+        else if (!v.isNull())
+            qCWarning(lcConfig) << "stored gateway setting port is invalid; ignored";
+    }
+    if (json.contains(QStringLiteral("max_body_bytes"))) {
+        const QJsonValue v = json.value(QStringLiteral("max_body_bytes"));
+        const double d = v.toDouble(-1);
+        if (v.isDouble() && std::floor(d) == d && d >= 1 && d <= 9.0e15)
+            s.maxBodyBytes = qint64(d);
+        else
+            qCWarning(lcConfig) << "stored gateway setting max_body_bytes is invalid; using the default";
+    }
+    if (json.contains(QStringLiteral("allowed_origins"))) {
+        const QJsonValue v = json.value(QStringLiteral("allowed_origins"));
+        bool ok = v.isArray();
+        QStringList origins;
+        for (const QJsonValue &o : v.toArray()) {
+            ok = ok && o.isString() && !o.toString().isEmpty();
+            origins.append(o.toString());
+        }
+        if (ok)
+            s.allowedOrigins = origins;
+        else
+            qCWarning(lcConfig) << "stored gateway setting allowed_origins is invalid; no origin is allowed";
+    }
+    const QJsonObject t = json.value(QStringLiteral("timeouts")).toObject();
+    s.timeouts.connectMs = intField(t, "connect_ms", s.timeouts.connectMs, 1);
+    s.timeouts.firstByteMs = intField(t, "first_byte_ms", s.timeouts.firstByteMs, 1);
+    s.timeouts.idleMs = intField(t, "idle_ms", s.timeouts.idleMs, 1);
+    s.shutdownGraceMs = intField(json, "shutdown_grace_ms", s.shutdownGraceMs, 0);
+    return s;
+}
+
+GatewaySettings loadGatewaySettings(const Store &store)
+{
+    const QString text = store.setting(QLatin1String(kGatewaySettingsKey));
+    if (text.isEmpty())
+        return {};
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject()) {
+        qCWarning(lcConfig) << "stored gateway settings are not a JSON object; using the defaults";
+        return {};
+    }
+    return gatewaySettingsFromJson(doc.object());
+}
+
+void saveGatewaySettings(Store &store, const GatewaySettings &settings)
+{
+    store.setSetting(QLatin1String(kGatewaySettingsKey),
+                     QString::fromUtf8(QJsonDocument(gatewaySettingsToJson(settings)).toJson(QJsonDocument::Compact)));
+}
+
+ApplyResult applyConfig(const Config &config, Store &store, const QString &fileName)
+{
+    ApplyResult result;
+    if (!store.isOpen()) {
+        result.error = prefixed(fileName, QString(), QStringLiteral("cannot apply: the store is not open"));
+        return result;
+    }
+
+    // 1. Plan every write first, so an error (a secret already in use) leaves the store untouched.
+    QHash<QString, ProviderConfig> storedProviders;
+    for (const ProviderConfig &p : store.providers())
+        storedProviders.insert(p.id, p);
+    QList<const ProviderConfig *> providerWrites;
+    for (const ProviderConfig &p : config.providers) {
+        const auto it = storedProviders.constFind(p.id);
+        if (it == storedProviders.cend() || !sameProvider(*it, p))
+            providerWrites.append(&p);
+    }
+
+    QHash<QString, ModelConfig> storedModels;
+    for (const ModelConfig &m : store.models())
+        storedModels.insert(m.id, m);
+    QList<const ModelConfig *> modelWrites;
+    for (const ModelConfig &m : config.models) {
+        const auto it = storedModels.constFind(m.id);
+        if (it == storedModels.cend() || !(*it == m))
+            modelWrites.append(&m);
+    }
+
+    const QList<StoredKey> storedKeys = store.keys();
+    QHash<QString, StoredKey> storedByName;
+    for (const StoredKey &k : storedKeys)
+        storedByName.insert(k.name, k);
+    QList<PlannedKey> plannedKeys;
+    QHash<QString, qsizetype> fileKeyNames;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (qsizetype i = 0; i < config.keys.size(); ++i) {
+        const KeyConfig &kc = config.keys.at(i);
+        const QString path = QStringLiteral("keys[%1]").arg(i);
+        if (fileKeyNames.contains(kc.name)) {
+            result.error = prefixed(fileName, path + QStringLiteral(".name"),
+                                    QStringLiteral("duplicate key name \"%1\"").arg(kc.name));
+            return result;
+        }
+        fileKeyNames.insert(kc.name, i);
+        PlannedKey plan;
+        plan.index = i;
+        const auto existing = storedByName.constFind(kc.name);
+        if (existing == storedByName.cend()) {
+            const QString secret = kc.secret ? *kc.secret : generateSecret();
+            if (!kc.secret)
+                plan.generatedSecret = secret;
+            plan.key.name = kc.name;
+            plan.key.secretHash = hashSecret(QStringView(secret));
+            plan.key.secretHint = secretHint(secret);
+            plan.key.createdAtMs = now;
+            plan.write = true;
+        } else {
+            plan.key = *existing; // paused, revoked and the creation time are the UI's: kept
+            if (kc.secret) {
+                const QByteArray hash = hashSecret(QStringView(*kc.secret));
+                if (hash != plan.key.secretHash) {
+                    plan.key.secretHash = hash;
+                    plan.key.secretHint = secretHint(*kc.secret);
+                }
+            }
+        }
+        plan.key.allowModels = kc.allowModels;
+        plan.key.limits = kc.limits;
+        plan.key.allowUnpriced = kc.allowUnpriced;
+        if (existing != storedByName.cend())
+            plan.write = !(plan.key == *existing);
+        plannedKeys.append(plan);
+    }
+
+    // Every key must keep a secret of its own: a shared one would make authentication ambiguous.
+    QHash<QByteArray, QString> ownerOfHash; // the hashes of the stored keys the file does not mention
+    for (const StoredKey &k : storedKeys) {
+        if (!fileKeyNames.contains(k.name))
+            ownerOfHash.insert(k.secretHash, k.name);
+    }
+    // Keys whose secret the file does not set first, so a clash is reported at the file's secret.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const PlannedKey &plan : plannedKeys) {
+            const bool fileSecret = config.keys.at(plan.index).secret.has_value();
+            if (fileSecret != (pass == 1))
+                continue;
+            const auto it = ownerOfHash.constFind(plan.key.secretHash);
+            if (it != ownerOfHash.cend()) {
+                const QString message = fileKeyNames.contains(*it)
+                    ? QStringLiteral("same secret as key \"%1\"; every key needs its own secret").arg(*it)
+                    : QStringLiteral("same secret as the existing key \"%1\"; every key needs its own secret").arg(*it);
+                result.error = prefixed(fileName, QStringLiteral("keys[%1].secret").arg(plan.index), message);
+                return result;
+            }
+            ownerOfHash.insert(plan.key.secretHash, plan.key.name);
+        }
+    }
+
+    QString settingsJson;
+    if (config.settings) {
+        const QString stored = store.setting(QLatin1String(kGatewaySettingsKey));
+        const QString wanted =
+            QString::fromUtf8(QJsonDocument(gatewaySettingsToJson(*config.settings)).toJson(QJsonDocument::Compact));
+        if (stored != wanted)
+            settingsJson = wanted;
+    }
+
+    // 2. Write.
+    for (const ProviderConfig *p : providerWrites) {
+        if (!store.saveProvider(*p)) {
+            result.error = prefixed(fileName, QString(), QStringLiteral("could not save provider \"%1\" in the store").arg(p->id));
+            return result;
+        }
+        qCInfo(lcConfig) << (storedProviders.contains(p->id) ? "updated provider" : "added provider") << p->id;
+        ++result.changes;
+    }
+    for (const ModelConfig *m : modelWrites) {
+        if (!store.saveModel(*m)) {
+            result.error = prefixed(fileName, QString(), QStringLiteral("could not save model \"%1\" in the store").arg(m->id));
+            return result;
+        }
+        qCInfo(lcConfig) << (storedModels.contains(m->id) ? "updated model" : "added model") << m->id;
+        ++result.changes;
+    }
+    for (const PlannedKey &plan : plannedKeys) {
+        if (!plan.write)
+            continue;
+        if (store.saveKey(plan.key) == 0) {
+            result.error = prefixed(fileName, QString(), QStringLiteral("could not save key \"%1\" in the store").arg(plan.key.name));
+            return result;
+        }
+        qCInfo(lcConfig) << (plan.key.id == 0 ? "added key" : "updated key") << plan.key.name; // never the secret
+        if (plan.generatedSecret)
+            result.generated.append(GeneratedKey{plan.key.name, *plan.generatedSecret});
+        ++result.changes;
+    }
+    if (!settingsJson.isEmpty()) {
+        store.setSetting(QLatin1String(kGatewaySettingsKey), settingsJson);
+        if (store.setting(QLatin1String(kGatewaySettingsKey)) != settingsJson) {
+            result.error = prefixed(fileName, QStringLiteral("settings"), QStringLiteral("could not be saved in the store"));
+            return result;
+        }
+        qCInfo(lcConfig) << "updated the gateway settings";
+        ++result.changes;
+    }
+    result.ok = true;
+    return result;
+}
+
+} // namespace gh

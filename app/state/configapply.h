@@ -1,0 +1,49 @@
+#pragma once
+#include "config/config.h"
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace gh {
+
+class Store;
+
+// A key created by applyConfig() without a secret in the file: its generated secret, to be shown
+// once (it is stored only as a hash and cannot be recovered later).
+struct GeneratedKey {
+    QString name;
+    QString secret;
+};
+
+struct ApplyResult {
+    bool ok = false;
+    QString error;                 // "FILE: keys[1].secret: ..." when ok is false
+    QList<GeneratedKey> generated; // keys created with a generated secret
+    int changes = 0;               // providers, models and keys inserted or updated, +1 for settings
+};
+
+// Applies a declarative configuration to the store (docs/config.md):
+// - providers and models are upserted by id, keys by name; the settings object (when present)
+//   replaces the stored gateway settings;
+// - whatever the store holds that the file does not mention is left alone;
+// - a new key without a secret gets a generated one (returned in `generated`); an existing key keeps
+//   its secret unless the file gives a different one; secrets are stored only as hashes;
+// - a secret that another key already uses is an error, and nothing is written then;
+// - applying the same configuration again changes nothing (changes == 0, no generated secrets).
+// `fileName` only prefixes error messages.
+[[nodiscard]] ApplyResult applyConfig(const Config &config, Store &store, const QString &fileName = {});
+
+// The store's settings key that holds the gateway settings as JSON.
+inline constexpr const char *kGatewaySettingsKey = "gateway";
+
+// The gateway settings saved in the store; the defaults of GatewaySettings when there are none.
+// Fields that cannot be read keep their default (and are logged).
+[[nodiscard]] GatewaySettings loadGatewaySettings(const Store &store);
+void saveGatewaySettings(Store &store, const GatewaySettings &settings);
+
+// The JSON form used in the store: {"port", "max_body_bytes", "allowed_origins",
+// "timeouts": {"connect_ms", "first_byte_ms", "idle_ms"}, "shutdown_grace_ms"}.
+[[nodiscard]] QJsonObject gatewaySettingsToJson(const GatewaySettings &settings);
+[[nodiscard]] GatewaySettings gatewaySettingsFromJson(const QJsonObject &json);
+
+} // namespace gh

@@ -1,0 +1,27 @@
+#pragma once
+#include <QString>
+#include <span>
+
+struct sqlite3;
+
+namespace gh::store {
+
+// One step of the schema. Migration N takes a database at user_version N-1 to N; they run in order,
+// each in its own transaction. To change the schema, append a migration; never edit a released one.
+struct Migration {
+    int version;
+    const char *description;
+    const char *sql; // one or more statements
+};
+
+[[nodiscard]] std::span<const Migration> migrations();
+[[nodiscard]] int latestSchemaVersion();
+
+// PRAGMA application_id of a Gatehouse database ("GHS1").
+inline constexpr int kApplicationId = 0x47485331;
+
+// Brings the database to latestSchemaVersion(). Refuses a database from a newer build, one that
+// belongs to another application, or an unreadable file. Returns false and fills *error.
+[[nodiscard]] bool migrate(sqlite3 *db, QString *error);
+
+} // namespace gh::store

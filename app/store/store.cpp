@@ -1,0 +1,875 @@
+#include "store/store.h"
+#include "core/logging.h"
+#include "store/migrations.h"
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <sqlite3.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gh {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kBusyTimeoutMs = 5'000;
+// A batch is written at once, without waiting for the rest of the window, once this many are queued.
+constexpr std::size_t kMaxBatch = 4'096;
+// A batch that cannot be written (disk full, database locked for long) is retried this often,
+// then dropped with a critical log line rather than blocking shutdown forever.
+constexpr int kWriteAttempts = 5;
+constexpr auto kRetryDelay = std::chrono::milliseconds(200);
+
+QString errorOf(sqlite3 *db) { return db ? QString::fromUtf8(sqlite3_errmsg(db)) : QStringLiteral("out of memory"); }
+
+// A prepared statement. Bind indexes are 1-based, column indexes 0-based, as in SQLite.
+class Statement
+{
+public:
+    Statement(sqlite3 *db, const char *sql, bool persistent = false) : m_db(db)
+    {
+        m_rc = sqlite3_prepare_v3(db, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &m_stmt, nullptr);
+        if (m_rc != SQLITE_OK)
+            qCWarning(lcStore) << "cannot prepare statement:" << errorOf(db) << sql;
+    }
+    ~Statement() { sqlite3_finalize(m_stmt); }
+    Statement(sqlite3 *db, const QByteArray &sql, bool persistent = false) : Statement(db, sql.constData(), persistent) {}
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+
+    [[nodiscard]] bool prepared() const { return m_stmt != nullptr; }
+    [[nodiscard]] int rc() const { return m_rc; }
+
+    void bindText(int i, const QString &v)
+    {
+        const QByteArray utf8 = v.toUtf8();
+        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+    }
+    void bindInt(int i, qint64 v) { sqlite3_bind_int64(m_stmt, i, v); }
+    void bindBool(int i, bool v) { sqlite3_bind_int(m_stmt, i, v ? 1 : 0); }
+    void bindReal(int i, std::optional<double> v)
+    {
+        if (v)
+            sqlite3_bind_double(m_stmt, i, *v);
+        else
+            sqlite3_bind_null(m_stmt, i);
+    }
+    void bindOptInt(int i, std::optional<qint64> v)
+    {
+        if (v)
+            sqlite3_bind_int64(m_stmt, i, *v);
+        else
+            sqlite3_bind_null(m_stmt, i);
+    }
+    void bindBlob(int i, const QByteArray &v)
+    {
+        sqlite3_bind_blob(m_stmt, i, v.constData(), int(v.size()), SQLITE_TRANSIENT);
+    }
+
+    // SQLITE_ROW, SQLITE_DONE or an error code.
+    int step()
+    {
+        m_rc = m_stmt ? sqlite3_step(m_stmt) : SQLITE_MISUSE;
+        return m_rc;
+    }
+    // Runs a statement that returns no rows.
+    bool exec() { return step() == SQLITE_DONE; }
+    void reset()
+    {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+    }
+
+    [[nodiscard]] bool isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
+    [[nodiscard]] qint64 integer(int c) const { return sqlite3_column_int64(m_stmt, c); }
+    [[nodiscard]] bool boolean(int c) const { return sqlite3_column_int64(m_stmt, c) != 0; }
+    [[nodiscard]] QString text(int c) const
+    {
+        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
+        return p ? QString::fromUtf8(p, sqlite3_column_bytes(m_stmt, c)) : QString();
+    }
+    [[nodiscard]] std::optional<double> real(int c) const
+    {
+        if (isNull(c))
+            return std::nullopt;
+        return sqlite3_column_double(m_stmt, c);
+    }
+    [[nodiscard]] QByteArray blob(int c) const
+    {
+        const void *p = sqlite3_column_blob(m_stmt, c);
+        return p ? QByteArray(static_cast<const char *>(p), sqlite3_column_bytes(m_stmt, c)) : QByteArray();
+    }
+    [[nodiscard]] QString error() const { return errorOf(m_db); }
+
+private:
+    sqlite3 *m_db = nullptr;
+    sqlite3_stmt *m_stmt = nullptr;
+    int m_rc = SQLITE_OK;
+};
+
+bool execSql(sqlite3 *db, const char *sql, QString *error = nullptr)
+{
+    char *msg = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
+    if (rc != SQLITE_OK && error)
+        *error = msg ? QString::fromUtf8(msg) : errorOf(db);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK;
+}
+
+// Opens one connection with the settings every connection of the store uses.
+sqlite3 *openConnection(const QString &path, QString *error)
+{
+    sqlite3 *db = nullptr;
+    const QByteArray file = QFile::encodeName(path);
+    const int rc = sqlite3_open_v2(file.constData(), &db,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                                   nullptr);
+    if (rc != SQLITE_OK) {
+        *error = errorOf(db);
+        sqlite3_close(db);
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db, 1);
+    return db;
+}
+
+// Same mapping as config's formatName()/formatFromName(), kept here so the stored text cannot change
+// underneath the database when display names change.
+QString formatToDb(ProviderFormat f)
+{
+    switch (f) {
+    case ProviderFormat::OpenAI:
+        return QStringLiteral("openai");
+    case ProviderFormat::Anthropic:
+        return QStringLiteral("anthropic");
+    case ProviderFormat::Gemini:
+        return QStringLiteral("gemini");
+    }
+    return QStringLiteral("openai");
+}
+
+std::optional<ProviderFormat> formatFromDb(const QString &s)
+{
+    if (s == QLatin1String("openai"))
+        return ProviderFormat::OpenAI;
+    if (s == QLatin1String("anthropic"))
+        return ProviderFormat::Anthropic;
+    if (s == QLatin1String("gemini"))
+        return ProviderFormat::Gemini;
+    return std::nullopt;
+}
+
+constexpr const char *kRequestColumns =
+    "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
+    "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts";
+
+constexpr const char *kInsertRequest =
+    "INSERT INTO requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, "
+    "status, error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+
+void bindRequest(Statement &s, const RequestRecord &r)
+{
+    s.bindText(1, r.id);
+    s.bindInt(2, r.startedAtMs);
+    s.bindInt(3, r.keyId);
+    s.bindText(4, r.keyName);
+    s.bindText(5, r.endpoint);
+    s.bindText(6, r.requestedModel);
+    s.bindText(7, r.provider);
+    s.bindText(8, r.upstreamModel);
+    s.bindInt(9, r.status);
+    s.bindText(10, r.error);
+    s.bindInt(11, r.latencyMs);
+    s.bindInt(12, r.ttftMs);
+    s.bindInt(13, r.usage.inputTokens);
+    s.bindInt(14, r.usage.cacheReadTokens);
+    s.bindInt(15, r.usage.cacheWriteTokens);
+    s.bindInt(16, r.usage.cacheWrite1hTokens);
+    s.bindInt(17, r.usage.outputTokens);
+    s.bindInt(18, r.usage.reasoningTokens);
+    s.bindBool(19, r.usage.reported);
+    s.bindBool(20, r.usage.estimated);
+    s.bindOptInt(21, r.cost);
+    s.bindBool(22, r.stream);
+    s.bindInt(23, r.attempts);
+}
+
+RequestRecord readRequest(const Statement &s)
+{
+    RequestRecord r;
+    r.id = s.text(0);
+    r.startedAtMs = s.integer(1);
+    r.keyId = s.integer(2);
+    r.keyName = s.text(3);
+    r.endpoint = s.text(4);
+    r.requestedModel = s.text(5);
+    r.provider = s.text(6);
+    r.upstreamModel = s.text(7);
+    r.status = int(s.integer(8));
+    r.error = s.text(9);
+    r.latencyMs = s.integer(10);
+    r.ttftMs = s.integer(11);
+    r.usage.inputTokens = s.integer(12);
+    r.usage.cacheReadTokens = s.integer(13);
+    r.usage.cacheWriteTokens = s.integer(14);
+    r.usage.cacheWrite1hTokens = s.integer(15);
+    r.usage.outputTokens = s.integer(16);
+    r.usage.reasoningTokens = s.integer(17);
+    r.usage.reported = s.boolean(18);
+    r.usage.estimated = s.boolean(19);
+    if (!s.isNull(20))
+        r.cost = s.integer(20);
+    r.stream = s.boolean(21);
+    r.attempts = int(s.integer(22));
+    return r;
+}
+
+} // namespace
+
+struct Store::Private {
+    Store *q = nullptr;
+    QString path;
+
+    // The control-plane connection: reads and key/provider/model/settings writes, any thread.
+    mutable std::mutex readMutex;
+    sqlite3 *readDb = nullptr;
+
+    // The request-log writer: its own connection, used only by the writer thread.
+    sqlite3 *writeDb = nullptr;
+    std::thread writer;
+    std::atomic<int> batchWindowMs{100};
+
+    std::mutex queueMutex;
+    std::condition_variable queueChanged; // writer waits: records, flush requests, stop
+    std::condition_variable processedChanged; // flush() waits
+    std::deque<RequestRecord> queue;
+    Clock::time_point firstQueuedAt;
+    quint64 enqueued = 0;  // records accepted so far
+    quint64 processed = 0; // records written (or given up on) so far
+    int flushWaiters = 0;
+    bool accepting = false; // the writer runs and takes records
+    bool stopping = false;
+
+    std::atomic<bool> open{false};
+
+    void runWriter();
+    bool writeBatch(Statement &insert, const std::vector<RequestRecord> &batch, int *written, QString *error);
+    void closeConnections()
+    {
+        sqlite3_close_v2(writeDb);
+        writeDb = nullptr;
+        std::lock_guard lock(readMutex);
+        sqlite3_close_v2(readDb);
+        readDb = nullptr;
+    }
+};
+
+void Store::Private::runWriter()
+{
+    Statement insert(writeDb, kInsertRequest, true);
+    std::unique_lock lock(queueMutex);
+    for (;;) {
+        queueChanged.wait(lock, [this] { return !queue.empty() || stopping; });
+        if (queue.empty())
+            break; // stopping with nothing left
+        // Collect for up to one batch window from the first queued record, unless someone is
+        // waiting for it (flush, close) or the batch is already large.
+        // The deadline is recomputed after each wake-up so a changed window applies at once.
+        while (!stopping && flushWaiters == 0 && queue.size() < kMaxBatch) {
+            const auto deadline = firstQueuedAt + std::chrono::milliseconds(batchWindowMs.load());
+            if (Clock::now() >= deadline)
+                break;
+            queueChanged.wait_until(lock, deadline);
+        }
+
+        std::vector<RequestRecord> batch;
+        batch.reserve(queue.size());
+        std::move(queue.begin(), queue.end(), std::back_inserter(batch));
+        queue.clear();
+        lock.unlock(); // appendRequest() never waits for the disk
+
+        int written = 0;
+        QString error;
+        bool ok = false;
+        for (int attempt = 1; attempt <= kWriteAttempts && !ok; ++attempt) {
+            ok = writeBatch(insert, batch, &written, &error);
+            if (!ok && attempt < kWriteAttempts) {
+                qCWarning(lcStore) << "writing" << batch.size() << "requests failed (attempt" << attempt << "):" << error;
+                std::this_thread::sleep_for(kRetryDelay);
+            }
+        }
+        if (!ok)
+            qCCritical(lcStore) << "dropped" << batch.size() << "requests from the log:" << error;
+
+        lock.lock();
+        processed += batch.size();
+        processedChanged.notify_all();
+        if (written > 0) {
+            lock.unlock();
+            Q_EMIT q->requestsCommitted(written);
+            lock.lock();
+        }
+    }
+}
+
+bool Store::Private::writeBatch(Statement &insert, const std::vector<RequestRecord> &batch, int *written, QString *error)
+{
+    *written = 0;
+    if (!insert.prepared()) {
+        *error = QStringLiteral("the insert statement could not be prepared: %1").arg(errorOf(writeDb));
+        return false;
+    }
+    if (!execSql(writeDb, "BEGIN IMMEDIATE", error))
+        return false;
+    int count = 0;
+    for (const RequestRecord &r : batch) {
+        bindRequest(insert, r);
+        const int rc = insert.step();
+        insert.reset();
+        if (rc == SQLITE_DONE) {
+            ++count;
+        } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+            // One bad row (a duplicate id) must not cost the rest of the batch.
+            qCWarning(lcStore) << "request" << r.id << "not logged:" << errorOf(writeDb);
+        } else {
+            *error = errorOf(writeDb);
+            execSql(writeDb, "ROLLBACK");
+            return false;
+        }
+    }
+    if (!execSql(writeDb, "COMMIT", error)) {
+        execSql(writeDb, "ROLLBACK");
+        return false;
+    }
+    *written = count;
+    return true;
+}
+
+Store::Store(QObject *parent) : QObject(parent), d(std::make_unique<Private>()) { d->q = this; }
+
+Store::~Store() { close(); }
+
+bool Store::open(const QString &path, QString *error)
+{
+    auto report = [&](const QString &message) {
+        const QString full = QStringLiteral("cannot open the database %1: %2").arg(QDir::toNativeSeparators(path), message);
+        qCWarning(lcStore).noquote() << full;
+        if (error)
+            *error = full;
+        return false;
+    };
+    if (d->open)
+        return report(QStringLiteral("this store is already open (%1)").arg(QDir::toNativeSeparators(d->path)));
+    auto fail = [&](const QString &message) {
+        d->closeConnections();
+        return report(message);
+    };
+    if (path.isEmpty())
+        return fail(QStringLiteral("no path given"));
+
+    const QFileInfo info(path);
+    if (info.isDir())
+        return fail(QStringLiteral("it is a directory"));
+    if (!QDir().mkpath(info.absolutePath()))
+        return fail(QStringLiteral("cannot create the directory %1").arg(QDir::toNativeSeparators(info.absolutePath())));
+
+    QString why;
+    d->readDb = openConnection(path, &why);
+    if (!d->readDb)
+        return fail(why);
+    // The first read of the file: a file that is not SQLite (or is damaged) fails here.
+    if (!execSql(d->readDb, "SELECT count(*) FROM sqlite_schema", &why))
+        return fail(QStringLiteral("not a readable SQLite database (%1)").arg(why));
+
+    // WAL: readers never block the writer and a commit is one append to the log. NORMAL sync in WAL
+    // mode keeps every committed transaction across a crash of the process (a power cut may lose the
+    // last ones, never corrupt the file).
+    {
+        Statement wal(d->readDb, "PRAGMA journal_mode = WAL");
+        if (wal.step() != SQLITE_ROW)
+            return fail(QStringLiteral("cannot switch to WAL mode (%1)").arg(wal.error()));
+        if (wal.text(0).compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
+            qCWarning(lcStore) << "the file system does not support WAL mode; journal mode is" << wal.text(0);
+    }
+    if (!execSql(d->readDb, "PRAGMA synchronous = NORMAL", &why) || !execSql(d->readDb, "PRAGMA foreign_keys = ON", &why))
+        return fail(why);
+    if (!store::migrate(d->readDb, &why))
+        return fail(why);
+
+    d->writeDb = openConnection(path, &why);
+    if (!d->writeDb)
+        return fail(why);
+    if (!execSql(d->writeDb, "PRAGMA synchronous = NORMAL", &why))
+        return fail(why);
+
+    d->path = path;
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->queue.clear();
+        d->enqueued = d->processed = 0;
+        d->flushWaiters = 0;
+        d->stopping = false;
+        d->accepting = true;
+    }
+    d->writer = std::thread([this] { d->runWriter(); });
+    d->open = true;
+    qCInfo(lcStore).noquote() << "opened" << QDir::toNativeSeparators(path) << "schema version" << schemaVersion();
+    return true;
+}
+
+void Store::close()
+{
+    if (!d->open.exchange(false))
+        return;
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->accepting = false;
+        d->stopping = true;
+    }
+    d->queueChanged.notify_all();
+    if (d->writer.joinable())
+        d->writer.join();
+    {
+        // Wake anyone still in flush(): everything has been processed.
+        std::lock_guard lock(d->queueMutex);
+        d->processedChanged.notify_all();
+    }
+    d->closeConnections();
+    qCInfo(lcStore).noquote() << "closed" << QDir::toNativeSeparators(d->path);
+}
+
+bool Store::isOpen() const { return d->open; }
+
+QString Store::path() const { return d->path; }
+
+int Store::schemaVersion() { return store::latestSchemaVersion(); }
+
+void Store::setBatchWindowMs(int ms)
+{
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->batchWindowMs = std::max(0, ms);
+    }
+    d->queueChanged.notify_all();
+}
+
+void Store::appendRequest(const RequestRecord &record)
+{
+    std::unique_lock lock(d->queueMutex);
+    if (!d->accepting) {
+        lock.unlock();
+        qCWarning(lcStore) << "request" << record.id << "not logged: the store is not open";
+        return;
+    }
+    if (d->queue.empty())
+        d->firstQueuedAt = Clock::now();
+    d->queue.push_back(record);
+    ++d->enqueued;
+    const bool wake = d->queue.size() == 1 || d->queue.size() >= kMaxBatch;
+    lock.unlock();
+    if (wake)
+        d->queueChanged.notify_one();
+}
+
+void Store::flush()
+{
+    std::unique_lock lock(d->queueMutex);
+    if (!d->accepting)
+        return;
+    const quint64 target = d->enqueued;
+    if (d->processed >= target)
+        return;
+    ++d->flushWaiters;
+    d->queueChanged.notify_one();
+    d->processedChanged.wait(lock, [&] { return d->processed >= target || !d->accepting; });
+    --d->flushWaiters;
+}
+
+// --- reads ---
+
+std::optional<RequestRecord> Store::request(const QString &id) const
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return std::nullopt;
+    Statement s(d->readDb, QByteArray("SELECT ") + kRequestColumns + " FROM requests WHERE id = ?1");
+    s.bindText(1, id);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW)
+        return readRequest(s);
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading request" << id << "failed:" << s.error();
+    return std::nullopt;
+}
+
+qint64 Store::requestCount() const
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return 0;
+    Statement s(d->readDb, "SELECT count(*) FROM requests");
+    if (s.step() != SQLITE_ROW) {
+        qCWarning(lcStore) << "counting requests failed:" << s.error();
+        return 0;
+    }
+    return s.integer(0);
+}
+
+QList<RequestRecord> Store::recentRequests(int limit, int offset) const
+{
+    QList<RequestRecord> out;
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb || limit <= 0)
+        return out;
+    Statement s(d->readDb, QByteArray("SELECT ") + kRequestColumns
+                               + " FROM requests ORDER BY started_at_ms DESC, seq DESC LIMIT ?1 OFFSET ?2");
+    s.bindInt(1, limit);
+    s.bindInt(2, std::max(0, offset));
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.append(readRequest(s));
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading recent requests failed:" << s.error();
+    return out;
+}
+
+NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return 0;
+    // SUM skips NULL (unpriced) costs.
+    Statement s(d->readDb, "SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1 AND started_at_ms >= ?2");
+    s.bindInt(1, keyId);
+    s.bindInt(2, sinceMs);
+    if (s.step() != SQLITE_ROW) {
+        qCWarning(lcStore) << "summing the spend of key" << keyId << "failed:" << s.error();
+        return 0;
+    }
+    return s.integer(0);
+}
+
+// --- keys ---
+
+namespace {
+
+constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
+                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms";
+
+// A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
+// an unreadable allow-list must not turn into "every model allowed".
+std::optional<StoredKey> readKey(const Statement &s)
+{
+    StoredKey k;
+    k.id = s.integer(0);
+    k.name = s.text(1);
+    k.secretHash = s.blob(2);
+    k.secretHint = s.text(3);
+    QJsonParseError parseError;
+    const QJsonDocument allow = QJsonDocument::fromJson(s.text(4).toUtf8(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !allow.isArray()) {
+        qCWarning(lcStore) << "key" << k.name << "ignored: its model allow-list is not a JSON array";
+        return std::nullopt;
+    }
+    for (const QJsonValue &v : allow.array()) {
+        if (!v.isString()) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its model allow-list holds a non-string";
+            return std::nullopt;
+        }
+        k.allowModels.append(v.toString());
+    }
+    if (k.secretHash.size() != 32) {
+        qCWarning(lcStore) << "key" << k.name << "ignored: its stored hash is not 32 bytes";
+        return std::nullopt;
+    }
+    k.limits.dayUsd = s.real(5);
+    k.limits.weekUsd = s.real(6);
+    k.limits.monthUsd = s.real(7);
+    k.limits.totalUsd = s.real(8);
+    k.allowUnpriced = s.boolean(9);
+    k.paused = s.boolean(10);
+    k.revoked = s.boolean(11);
+    k.createdAtMs = s.integer(12);
+    return k;
+}
+
+} // namespace
+
+QList<StoredKey> Store::keys() const
+{
+    QList<StoredKey> out;
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return out;
+    Statement s(d->readDb, QByteArray("SELECT ") + kKeyColumns + " FROM keys ORDER BY id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        if (auto k = readKey(s))
+            out.append(*k);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading keys failed:" << s.error();
+    return out;
+}
+
+std::optional<StoredKey> Store::keyByName(const QString &name) const
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return std::nullopt;
+    Statement s(d->readDb, QByteArray("SELECT ") + kKeyColumns + " FROM keys WHERE name = ?1");
+    s.bindText(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW)
+        return readKey(s);
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading key" << name << "failed:" << s.error();
+    return std::nullopt;
+}
+
+qint64 Store::saveKey(const StoredKey &key)
+{
+    if (key.name.trimmed().isEmpty()) {
+        qCWarning(lcStore) << "key not saved: empty name";
+        return 0;
+    }
+    if (key.secretHash.size() != 32) {
+        qCWarning(lcStore) << "key" << key.name << "not saved: the secret hash must be 32 bytes of SHA-256";
+        return 0;
+    }
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return 0;
+    const bool insert = key.id == 0;
+    Statement s(d->readDb,
+                insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
+                         "limit_total, allow_unpriced, paused, revoked, created_at_ms) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                       : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
+                         "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
+                         "revoked = ?11, created_at_ms = ?12 WHERE id = ?13");
+    s.bindText(1, key.name);
+    s.bindBlob(2, key.secretHash);
+    s.bindText(3, key.secretHint);
+    s.bindText(4, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(key.allowModels)).toJson(QJsonDocument::Compact)));
+    s.bindReal(5, key.limits.dayUsd);
+    s.bindReal(6, key.limits.weekUsd);
+    s.bindReal(7, key.limits.monthUsd);
+    s.bindReal(8, key.limits.totalUsd);
+    s.bindBool(9, key.allowUnpriced);
+    s.bindBool(10, key.paused);
+    s.bindBool(11, key.revoked);
+    s.bindInt(12, key.createdAtMs);
+    if (!insert)
+        s.bindInt(13, key.id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
+        return 0;
+    }
+    if (insert)
+        return sqlite3_last_insert_rowid(d->readDb);
+    if (sqlite3_changes(d->readDb) != 1) {
+        qCWarning(lcStore) << "key" << key.name << "not saved: no key with id" << key.id;
+        return 0;
+    }
+    return key.id;
+}
+
+// --- providers and models ---
+
+QList<ProviderConfig> Store::providers() const
+{
+    QList<ProviderConfig> out;
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return out;
+    Statement s(d->readDb, "SELECT id, format, base_url, api_key_env, catalog, enabled FROM providers ORDER BY id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        ProviderConfig p;
+        p.id = s.text(0);
+        const auto format = formatFromDb(s.text(1));
+        if (!format) {
+            qCWarning(lcStore) << "provider" << p.id << "ignored: unknown format" << s.text(1);
+            continue;
+        }
+        p.format = *format;
+        p.baseUrl = QUrl(s.text(2));
+        p.apiKeyEnv = s.text(3);
+        p.catalog = s.text(4);
+        p.enabled = s.boolean(5);
+        out.append(p);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading providers failed:" << s.error();
+    return out;
+}
+
+bool Store::saveProvider(const ProviderConfig &provider)
+{
+    if (provider.id.isEmpty()) {
+        qCWarning(lcStore) << "provider not saved: empty id";
+        return false;
+    }
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    Statement s(d->readDb, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+                           "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
+                           "catalog = excluded.catalog, enabled = excluded.enabled");
+    s.bindText(1, provider.id);
+    s.bindText(2, formatToDb(provider.format));
+    s.bindText(3, provider.baseUrl.toString(QUrl::FullyEncoded));
+    s.bindText(4, provider.apiKeyEnv);
+    s.bindText(5, provider.catalog);
+    s.bindBool(6, provider.enabled);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool Store::removeProvider(const QString &id)
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    Statement s(d->readDb, "DELETE FROM providers WHERE id = ?1");
+    s.bindText(1, id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "provider" << id << "not removed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(d->readDb) > 0;
+}
+
+QList<ModelConfig> Store::models() const
+{
+    QList<ModelConfig> out;
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return out;
+    Statement s(d->readDb, "SELECT id, provider, upstream_model, price_input, price_output, price_cache_read, "
+                           "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog "
+                           "FROM models ORDER BY id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        ModelConfig m;
+        m.id = s.text(0);
+        m.provider = s.text(1);
+        m.upstreamModel = s.text(2);
+        m.price.input = s.real(3);
+        m.price.output = s.real(4);
+        m.price.cacheRead = s.real(5);
+        m.price.cacheWrite = s.real(6);
+        m.price.cacheWrite1h = s.real(7);
+        m.contextWindow = s.integer(8);
+        m.maxOutputTokens = s.integer(9);
+        m.fromCatalog = s.boolean(10);
+        out.append(m);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading models failed:" << s.error();
+    return out;
+}
+
+bool Store::saveModel(const ModelConfig &model)
+{
+    if (model.id.isEmpty()) {
+        qCWarning(lcStore) << "model not saved: empty id";
+        return false;
+    }
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    Statement s(d->readDb,
+                "INSERT INTO models (id, provider, upstream_model, price_input, price_output, price_cache_read, "
+                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO UPDATE SET "
+                "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
+                "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
+                "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
+                "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
+                "from_catalog = excluded.from_catalog");
+    s.bindText(1, model.id);
+    s.bindText(2, model.provider);
+    s.bindText(3, model.upstreamModel);
+    s.bindReal(4, model.price.input);
+    s.bindReal(5, model.price.output);
+    s.bindReal(6, model.price.cacheRead);
+    s.bindReal(7, model.price.cacheWrite);
+    s.bindReal(8, model.price.cacheWrite1h);
+    s.bindInt(9, model.contextWindow);
+    s.bindInt(10, model.maxOutputTokens);
+    s.bindBool(11, model.fromCatalog);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool Store::removeModel(const QString &id)
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    Statement s(d->readDb, "DELETE FROM models WHERE id = ?1");
+    s.bindText(1, id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "model" << id << "not removed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(d->readDb) > 0;
+}
+
+// --- settings ---
+
+QString Store::setting(const QString &key, const QString &fallback) const
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return fallback;
+    Statement s(d->readDb, "SELECT value FROM settings WHERE key = ?1");
+    s.bindText(1, key);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW)
+        return s.text(0);
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading setting" << key << "failed:" << s.error();
+    return fallback;
+}
+
+void Store::setSetting(const QString &key, const QString &value)
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb) {
+        qCWarning(lcStore) << "setting" << key << "not saved: the store is not open";
+        return;
+    }
+    Statement s(d->readDb, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    s.bindText(1, key);
+    s.bindText(2, value);
+    if (!s.exec())
+        qCWarning(lcStore) << "setting" << key << "not saved:" << s.error();
+}
+
+} // namespace gh

@@ -1,0 +1,439 @@
+#!/usr/bin/env bash
+# Gatehouse benchmark: Gatehouse vs. a plain nginx reverse proxy vs. the upstream directly.
+#
+#   bench/run.sh                       # everything, 10 s per wrk run
+#   BENCH_DURATION=3 bench/run.sh      # shorter runs
+#
+# Starts, all in temp dirs and all pinned to core 0 (taskset):
+#   - an nginx mock upstream: POST /v1/chat/completions answers a fixed chat.completion JSON with usage,
+#     POST /sse/v1/chat/completions answers a fixed SSE stream (chunks, usage chunk, [DONE]);
+#   - a plain nginx reverse proxy in front of it (1 worker, keep-alive upstream): the baseline;
+#   - Gatehouse (--headless --port 0) in front of it, with an unlimited key and priced models.
+# Drives each with wrk pinned to core 1 at 1 and 16 connections with 2 KB and 100 KB bodies, measures
+# streaming time to first byte with curl, and Gatehouse's RSS after 100k requests; prints a markdown
+# report and compares it with the targets of issue 2.
+#
+# Environment:
+#   GATEHOUSE_BIN      the gateway binary (default ./build/gatehouse); when missing, only the nginx
+#                      baselines are measured (set BENCH_REQUIRE_GATEHOUSE=1 to fail instead)
+#   BENCH_DURATION     seconds per wrk run (default 10)
+#   BENCH_WARMUP       seconds of warm-up per target and body size (default 1)
+#   BENCH_TTFB_N       streaming requests for the first-byte median (default 200)
+#   BENCH_RSS_REQUESTS requests Gatehouse must have served before RSS is read (default 100000)
+#   BENCH_TARGET_CPU / BENCH_LOAD_CPU  cores for the servers / the load generator (default 0 / 1)
+#   BENCH_REPORT       also write the markdown report to this file
+#   BENCH_STRICT=1     exit 1 when a target is missed
+#   BENCH_KEEP=1       keep the temp dir (configs, logs) for inspection
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+GATEHOUSE_BIN="${GATEHOUSE_BIN:-./build/gatehouse}"
+DURATION="${BENCH_DURATION:-10}"
+WARMUP="${BENCH_WARMUP:-1}"
+TTFB_N="${BENCH_TTFB_N:-200}"
+RSS_REQUESTS="${BENCH_RSS_REQUESTS:-100000}"
+TARGET_CPU="${BENCH_TARGET_CPU:-0}"
+LOAD_CPU="${BENCH_LOAD_CPU:-1}"
+KEY="gk-bench-0123456789abcdef"
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "bench: $*" >&2; }
+
+# --- prerequisites ------------------------------------------------------------------------------
+missing=()
+for tool in nginx wrk taskset curl awk; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+  die "missing ${missing[*]}; on Debian/Ubuntu: sudo apt-get install -y nginx-light wrk util-linux curl gawk (or nginx instead of nginx-light)"
+fi
+ncpu="$(nproc)"
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+if awk -v l="${load_at_start%% *}" 'BEGIN { exit !(l > 0.5) }' 2>/dev/null; then
+  log "load average is $load_at_start: other work on this machine will add noise to the numbers"
+fi
+if ((ncpu < 2)); then
+  log "only $ncpu core: load generator and servers share it, numbers will be pessimistic"
+  LOAD_CPU="$TARGET_CPU"
+fi
+
+with_gatehouse=1
+if [[ ! -x "$GATEHOUSE_BIN" ]]; then
+  [[ "${BENCH_REQUIRE_GATEHOUSE:-0}" == 1 ]] && die "gatehouse binary not found at $GATEHOUSE_BIN (set GATEHOUSE_BIN)"
+  log "no gatehouse binary at $GATEHOUSE_BIN: measuring the nginx baselines only (set GATEHOUSE_BIN)"
+  with_gatehouse=0
+else
+  GATEHOUSE_BIN="$(cd "$(dirname "$GATEHOUSE_BIN")" && pwd)/$(basename "$GATEHOUSE_BIN")"
+fi
+
+# --- processes and clean-up -----------------------------------------------------------------------
+work="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+    log "kept $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    return
+  fi
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+wait_port() { # port name
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  die "$2 did not start listening on port $1 (logs in $work, BENCH_KEEP=1 keeps them)"
+}
+
+# nginx as root would switch its worker to "nobody", which cannot use the temp dirs made here.
+nginx_user=""
+[[ "$(id -u)" == 0 ]] && nginx_user="user root;"
+
+# start_nginx NAME PORT SERVER_BLOCK [HTTP_EXTRA]: one master + one worker pinned to the target core.
+start_nginx() {
+  local name="$1" port="$2" server="$3" extra="${4:-}" dir="$work/$1"
+  mkdir -p "$dir/logs" "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+$nginx_user
+worker_processes 1;
+daemon off;
+master_process on;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  client_max_body_size 64m;
+  client_body_buffer_size 1m;
+  keepalive_requests 10000000;
+  keepalive_timeout 120s;
+  tcp_nodelay on;
+  $extra
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    $server
+  }
+}
+EOF
+  nginx -t -q -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" 2>"$dir/logs/test.log" \
+    || die "$name: bad nginx config: $(cat "$dir/logs/test.log" "$dir/logs/error.log" 2>/dev/null)"
+  taskset -c "$TARGET_CPU" nginx -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" \
+    >"$dir/logs/stdout.log" 2>&1 &
+  pids+=($!)
+  wait_port "$port" "$name"
+}
+
+# --- the mock upstream ------------------------------------------------------------------------------
+chat_json='{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"bench-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark mock."},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":520,"completion_tokens":7,"total_tokens":527,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}'
+sse_body=''
+chunk() { # delta finish_reason
+  sse_body+="data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,\"delta\":$1,\"finish_reason\":$2}]}\\n\\n"
+}
+chunk '{"role":"assistant","content":""}' null
+for word in Hello ' from' ' the' ' benchmark' ' mock.'; do
+  chunk "{\"content\":\"$word\"}" null
+done
+chunk '{}' '"stop"'
+sse_body+='data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench-model","choices":[],"usage":{"prompt_tokens":520,"completion_tokens":5,"total_tokens":525}}\n\n'
+sse_body+='data: [DONE]\n\n'
+
+mock_port="$(free_port)"
+start_nginx mock "$mock_port" "
+    location = /v1/chat/completions {
+      default_type application/json;
+      return 200 '$chat_json';
+    }
+    location = /sse/v1/chat/completions {
+      default_type text/event-stream;
+      add_header Cache-Control no-cache;
+      return 200 '$sse_body';
+    }
+    location = /v1/models {
+      default_type application/json;
+      return 200 '{\"object\":\"list\",\"data\":[{\"id\":\"bench-model\",\"object\":\"model\",\"created\":1700000000,\"owned_by\":\"bench\"}]}';
+    }
+    location / { return 404; }"
+log "mock upstream on 127.0.0.1:$mock_port"
+
+# --- the nginx reverse proxy (baseline) ------------------------------------------------------------
+proxy_port="$(free_port)"
+start_nginx proxy "$proxy_port" "
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+    }" "upstream mock { server 127.0.0.1:$mock_port; keepalive 64; keepalive_requests 10000000; }"
+log "nginx reverse proxy on 127.0.0.1:$proxy_port"
+
+# --- Gatehouse ------------------------------------------------------------------------------------
+gh_pid=""
+gh_port=""
+gh_served=0
+if ((with_gatehouse)); then
+  mkdir -p "$work/gatehouse/data"
+  cat >"$work/gatehouse/config.json" <<EOF
+{
+  "providers": [
+    {"id": "mock", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/v1", "api_key_env": "BENCH_UPSTREAM_KEY"},
+    {"id": "mocksse", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/sse/v1", "api_key_env": "BENCH_UPSTREAM_KEY"}
+  ],
+  "models": [
+    {"id": "mock/bench-model", "provider": "mock", "upstream_model": "bench-model",
+     "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
+     "context_window": 1047576, "max_output_tokens": 32768},
+    {"id": "mocksse/bench-model", "provider": "mocksse", "upstream_model": "bench-model",
+     "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
+     "context_window": 1047576, "max_output_tokens": 32768}
+  ],
+  "keys": [
+    {"name": "bench", "secret": "$KEY"}
+  ]
+}
+EOF
+  BENCH_UPSTREAM_KEY=sk-bench-upstream taskset -c "$TARGET_CPU" "$GATEHOUSE_BIN" --headless --port 0 \
+    --data-dir "$work/gatehouse/data" --config "$work/gatehouse/config.json" \
+    >"$work/gatehouse/stdout.log" 2>"$work/gatehouse/stderr.log" &
+  gh_pid=$!
+  pids+=("$gh_pid")
+  for _ in $(seq 300); do
+    gh_port="$(sed -n 's#^Gatehouse gateway listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$work/gatehouse/stdout.log" | head -1)"
+    [[ -n "$gh_port" ]] && break
+    kill -0 "$gh_pid" 2>/dev/null || die "gatehouse exited: $(cat "$work/gatehouse/stderr.log" "$work/gatehouse/stdout.log")"
+    sleep 0.1
+  done
+  [[ -n "$gh_port" ]] || die "gatehouse did not print its listening line within 30 s: $(cat "$work/gatehouse/stderr.log")"
+  log "gatehouse (pid $gh_pid) on 127.0.0.1:$gh_port"
+fi
+
+# --- targets ----------------------------------------------------------------------------------------
+# name|url|model|key
+targets=("direct|http://127.0.0.1:$mock_port/v1/chat/completions|bench-model|"
+         "nginx|http://127.0.0.1:$proxy_port/v1/chat/completions|bench-model|")
+((with_gatehouse)) && targets+=("gatehouse|http://127.0.0.1:$gh_port/v1/chat/completions|mock/bench-model|$KEY")
+
+# Every target must answer a real chat completion before it is measured: a fast 401 is no benchmark.
+for t in "${targets[@]}"; do
+  IFS='|' read -r name url model key <<<"$t"
+  auth=()
+  [[ -n "$key" ]] && auth=(-H "Authorization: Bearer $key")
+  out="$(curl -sS -w '\n%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" "$url")" \
+    || die "$name: request failed"
+  code="${out##*$'\n'}"
+  [[ "$code" == 200 && "$out" == *'"chat.completion"'* && "$out" == *'"usage"'* ]] \
+    || die "$name: expected a 200 chat.completion, got $code: ${out%$'\n'*}"
+  if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + 1)); fi
+done
+log "all targets answer"
+
+# run_wrk NAME URL MODEL KEY CONNS BYTES DURATION [MAX_REQUESTS] -> prints the BENCH line
+run_wrk() {
+  local out
+  out="$(BENCH_MODEL="$3" BENCH_KEY="$4" BENCH_BODY_BYTES="$6" BENCH_MAX_REQUESTS="${8:-0}" \
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$5" -d"$7s" --timeout 10s -s "$here/wrk_chat.lua" "$2" 2>&1)" \
+    || die "wrk against $1 failed: $out"
+  grep '^BENCH ' <<<"$out" || die "wrk against $1 printed no result: $out"
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+declare -A rps p50 p99 errs
+conns_list=(1 16)
+bodies=(2048 102400)
+body_label() { if (($1 >= 1024 * 1024)); then echo "$(($1 / 1024 / 1024)) MB"; else echo "$(($1 / 1024)) KB"; fi; }
+
+# The targets take turns within each case, so that background noise on a shared machine hits them alike.
+for bytes in "${bodies[@]}"; do
+  if [[ "$WARMUP" != 0 ]]; then
+    for t in "${targets[@]}"; do
+      IFS='|' read -r name url model key <<<"$t"
+      line="$(run_wrk "$name" "$url" "$model" "$key" 16 "$bytes" "$WARMUP")"
+      if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + $(field requests "$line"))); fi
+    done
+  fi
+  for c in "${conns_list[@]}"; do
+    for t in "${targets[@]}"; do
+      IFS='|' read -r name url model key <<<"$t"
+      log "$name, $c conn, $(body_label "$bytes"), ${DURATION}s"
+      line="$(run_wrk "$name" "$url" "$model" "$key" "$c" "$bytes" "$DURATION")"
+      k="$name|$c|$bytes"
+      n="$(field requests "$line")"
+      us="$(field duration_us "$line")"
+      rps[$k]="$(awk -v n="$n" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
+      p50[$k]="$(field p50_us "$line")"
+      p99[$k]="$(field p99_us "$line")"
+      errs[$k]=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") \
+        + $(field err_status "$line") + $(field err_timeout "$line")))
+      if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + n)); fi
+    done
+  done
+done
+
+# --- streaming time to first byte -------------------------------------------------------------------
+# One curl process, keep-alive, TTFB_N sequential streaming requests; median of time_starttransfer.
+ttfb_median() { # url model key -> median ms (fails on any non-200)
+  local url="$1" model="$2" key="$3" args=() i
+  [[ -n "$key" ]] && args+=(-H "Authorization: Bearer $key")
+  args+=(-H 'Content-Type: application/json'
+    -d "{\"model\":\"$model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+  for ((i = 0; i < TTFB_N; i++)); do args+=(-o /dev/null "$url"); done
+  taskset -c "$LOAD_CPU" curl -sS -w '%{http_code} %{time_starttransfer}\n' "${args[@]}" >"$work/ttfb.txt" \
+    || die "streaming requests to $url failed"
+  awk '$1 != 200 { bad++ } END { exit bad > 0 }' "$work/ttfb.txt" \
+    || die "streaming requests to $url: non-200 answers: $(sort "$work/ttfb.txt" | uniq -c | head -3)"
+  awk '{ print $2 * 1000 }' "$work/ttfb.txt" | sort -g \
+    | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+check_stream() { # name url model key: the whole stream must arrive, [DONE] included
+  local auth=() body
+  [[ -n "$4" ]] && auth=(-H "Authorization: Bearer $4")
+  body="$(curl -sS -N "${auth[@]}" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$3\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" "$2")"
+  [[ "$body" == *'benchmark'* && "$body" == *$'\n\ndata: [DONE]'* ]] || die "$1: incomplete stream: $body"
+}
+
+declare -A ttfb
+sse_targets=("direct|http://127.0.0.1:$mock_port/sse/v1/chat/completions|bench-model|"
+             "nginx|http://127.0.0.1:$proxy_port/sse/v1/chat/completions|bench-model|")
+((with_gatehouse)) && sse_targets+=("gatehouse|http://127.0.0.1:$gh_port/v1/chat/completions|mocksse/bench-model|$KEY")
+for t in "${sse_targets[@]}"; do
+  IFS='|' read -r name url model key <<<"$t"
+  log "$name, streaming first byte, $TTFB_N requests"
+  check_stream "$name" "$url" "$model" "$key"
+  ttfb[$name]="$(ttfb_median "$url" "$model" "$key")"
+  if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + TTFB_N + 1)); fi
+done
+
+# --- Gatehouse memory after RSS_REQUESTS requests ---------------------------------------------------
+rss_kb=""
+hwm_kb=""
+if ((with_gatehouse)); then
+  # wrk always sleeps its full -d, so the duration is sized from the measured rate.
+  rate="${rps[gatehouse|16|2048]}"
+  while ((gh_served < RSS_REQUESTS)); do
+    need=$((RSS_REQUESTS - gh_served))
+    secs=$(awk -v n="$need" -v r="$rate" 'BEGIN { s = int(n / (r > 0 ? r : 1) * 1.2) + 1; print (s > 600 ? 600 : s) }')
+    log "gatehouse: $need more requests to reach $RSS_REQUESTS (${secs}s at most)"
+    line="$(run_wrk gatehouse "http://127.0.0.1:$gh_port/v1/chat/completions" mock/bench-model "$KEY" 16 2048 "$secs" "$need")"
+    n="$(field requests "$line")"
+    ((n > 0)) || die "gatehouse answered no requests while topping up to $RSS_REQUESTS"
+    gh_served=$((gh_served + n))
+  done
+  kill -0 "$gh_pid" 2>/dev/null || die "gatehouse died during the run: $(tail -5 "$work/gatehouse/stderr.log")"
+  rss_kb="$(awk '/^VmRSS:/ { print $2 }' "/proc/$gh_pid/status")"
+  hwm_kb="$(awk '/^VmHWM:/ { print $2 }' "/proc/$gh_pid/status")"
+fi
+
+# --- report -------------------------------------------------------------------------------------------
+ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
+added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", (a - b) / 1000 }'; }
+report() {
+  echo "## Results"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $ncpu cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
+    "servers on core $TARGET_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
+    "load average at start $load_at_start."
+  echo
+  echo "| target | conns | body | req/s | p50 ms | p99 ms | added p50 vs direct ms | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  local t name k d
+  for t in "${targets[@]}"; do
+    name="${t%%|*}"
+    for bytes in "${bodies[@]}"; do
+      for c in "${conns_list[@]}"; do
+        k="$name|$c|$bytes"
+        d="direct|$c|$bytes"
+        if [[ "$name" == direct ]]; then add="—"; else add="$(added "${p50[$k]}" "${p50[$d]}")"; fi
+        echo "| $name | $c | $(body_label "$bytes") | ${rps[$k]} | $(ms "${p50[$k]}") | $(ms "${p99[$k]}") | $add | ${errs[$k]} |"
+      done
+    done
+  done
+  echo
+  echo "Streaming time to first byte (median of $TTFB_N keep-alive requests, curl time_starttransfer):"
+  echo
+  echo "| target | median TTFB ms | added vs direct ms |"
+  echo "|---|---:|---:|"
+  for t in "${sse_targets[@]}"; do
+    name="${t%%|*}"
+    if [[ "$name" == direct ]]; then add="—"; else
+      add="$(awk -v a="${ttfb[$name]}" -v b="${ttfb[direct]}" 'BEGIN { printf "%+.3f", a - b }')"
+    fi
+    echo "| $name | ${ttfb[$name]} | $add |"
+  done
+  echo
+  if ((!with_gatehouse)); then
+    echo "Gatehouse: not measured (no binary at $GATEHOUSE_BIN)."
+    return
+  fi
+  echo "Gatehouse memory after $gh_served requests: VmRSS $(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }') MB" \
+    "(peak VmHWM $(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }') MB)."
+  echo
+  echo "### Targets (issue 2)"
+  echo
+  echo "| target | measured | limit | ratio | result |"
+  echo "|---|---:|---:|---:|---|"
+  local g n v lim
+  verdict() { # measured limit higher_is_better -> "ratio | PASS/MISS"
+    awk -v m="$1" -v l="$2" -v hi="$3" 'BEGIN {
+      ok = hi ? (m >= l) : (m <= l)
+      if (hi) r = (l > 0 ? m / l : 0); else r = (l > 0 ? m / l : 0)
+      printf "%.2f | %s", r, ok ? "PASS" : "MISS" }'
+  }
+  for bytes in "${bodies[@]}"; do
+    g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
+    v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", n > 0 ? g / n : 0 }')"
+    echo "| throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
+  done
+  for bytes in "${bodies[@]}"; do
+    if ((bytes == 2048)); then lim=0.1; else lim=0.3; fi
+    v="$(awk -v a="${p50[gatehouse|1|$bytes]}" -v b="${p50[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
+    echo "| added p50 at 1 conn, $(body_label "$bytes") (ms) | $v | ≤ $lim | $(verdict "$v" "$lim" 0) |"
+  done
+  v="$(awk -v a="${ttfb[gatehouse]}" -v b="${ttfb[direct]}" 'BEGIN { printf "%.3f", a - b }')"
+  echo "| streaming added time to first byte (ms) | $v | ≤ 1.0 | $(verdict "$v" 1.0 0) |"
+  v="$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
+  echo "| RSS after $gh_served requests (MB) | $v | ≤ 50 | $(verdict "$v" 50 0) |"
+}
+
+report_text="$(report)"
+echo "$report_text"
+[[ -n "${BENCH_REPORT:-}" ]] && echo "$report_text" >"$BENCH_REPORT"
+if [[ "${BENCH_STRICT:-0}" == 1 && "$report_text" == *"| MISS"* ]]; then
+  exit 1
+fi
+exit 0

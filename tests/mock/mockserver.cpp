@@ -1,0 +1,645 @@
+#include "mockserver.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QThread>
+#include <QTimer>
+
+#include <simdjson.h>
+
+#include <atomic>
+#include <string_view>
+
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#endif
+
+namespace gh::mock {
+
+namespace {
+
+std::atomic<quint64> g_sequence{0};
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+QByteArray statusLine(int status)
+{
+    return "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+}
+
+QByteArray pathOnly(const QByteArray &url)
+{
+    const qsizetype q = url.indexOf('?');
+    return q < 0 ? url : url.first(q);
+}
+
+// What the mock needs from a request body, read without building a document tree of Qt objects.
+struct BodyFields
+{
+    bool valid = false;
+    bool isObject = false;
+    std::optional<QByteArray> model;
+    bool stream = false;
+    bool includeUsage = false;
+    qint64 inputs = -1; // embeddings: number of vectors asked for; -1 when "input" is missing
+};
+
+BodyFields readBody(const QByteArray &body)
+{
+    thread_local simdjson::dom::parser parser;
+    BodyFields f;
+    simdjson::dom::element doc;
+    if (parser.parse(body.constData(), static_cast<size_t>(body.size())).get(doc) != simdjson::SUCCESS)
+        return f;
+    f.valid = true;
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS)
+        return f;
+    f.isObject = true;
+    std::string_view model;
+    if (obj["model"].get_string().get(model) == simdjson::SUCCESS)
+        f.model = QByteArray(model.data(), static_cast<qsizetype>(model.size()));
+    bool b = false;
+    if (obj["stream"].get_bool().get(b) == simdjson::SUCCESS)
+        f.stream = b;
+    b = false;
+    if (obj.at_pointer("/stream_options/include_usage").get_bool().get(b) == simdjson::SUCCESS)
+        f.includeUsage = b;
+    simdjson::dom::element input;
+    if (obj["input"].get(input) == simdjson::SUCCESS) {
+        if (input.is_string()) {
+            f.inputs = 1;
+        } else if (input.is_array()) {
+            simdjson::dom::array arr = input.get_array().value_unsafe();
+            const size_t n = arr.size();
+            if (n == 0)
+                f.inputs = 0;
+            else if (arr.at(0).value_unsafe().is_number())
+                f.inputs = 1; // one input given as token ids
+            else
+                f.inputs = static_cast<qint64>(n);
+        } else {
+            f.inputs = 0;
+        }
+    }
+    return f;
+}
+
+void setResetOnClose(QTcpSocket *socket)
+{
+#ifdef Q_OS_UNIX
+    const qintptr fd = socket->socketDescriptor();
+    if (fd >= 0) {
+        struct linger l{};
+        l.l_onoff = 1;
+        l.l_linger = 0;
+        ::setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+#else
+    Q_UNUSED(socket);
+#endif
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// MockServer
+
+MockServer::MockServer(const ServerConfig *config, int threads, QObject *parent)
+    : QTcpServer(parent)
+    , m_config(config)
+{
+    setListenBacklogSize(1024);
+    if (threads > 1) {
+        for (int i = 0; i < threads; ++i) {
+            auto *thread = new QThread(this);
+            auto *anchor = new QObject;
+            anchor->moveToThread(thread);
+            connect(thread, &QThread::finished, anchor, &QObject::deleteLater);
+            thread->start();
+            m_threads.push_back(thread);
+            m_anchors.push_back(anchor);
+        }
+    }
+}
+
+MockServer::~MockServer()
+{
+    for (QThread *t : m_threads) {
+        t->quit();
+        t->wait();
+    }
+}
+
+void MockServer::incomingConnection(qintptr handle)
+{
+    if (m_anchors.empty()) {
+        new Connection(handle, m_config);
+        return;
+    }
+    QObject *anchor = m_anchors[m_next++ % m_anchors.size()];
+    const ServerConfig *config = m_config;
+    QMetaObject::invokeMethod(anchor, [handle, config] { new Connection(handle, config); }, Qt::QueuedConnection);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection: HTTP parsing
+
+const llhttp_settings_t *Connection::settings()
+{
+    static const llhttp_settings_t s = [] {
+        llhttp_settings_t st;
+        llhttp_settings_init(&st);
+        st.on_message_begin = &Connection::onMessageBegin;
+        st.on_url = &Connection::onUrl;
+        st.on_header_field = &Connection::onHeaderField;
+        st.on_header_value = &Connection::onHeaderValue;
+        st.on_headers_complete = &Connection::onHeadersComplete;
+        st.on_body = &Connection::onBody;
+        st.on_message_complete = &Connection::onMessageComplete;
+        return st;
+    }();
+    return &s;
+}
+
+Connection::Connection(qintptr handle, const ServerConfig *config)
+    : m_config(config)
+    , m_socket(new QTcpSocket(this))
+{
+    llhttp_init(&m_parser, HTTP_REQUEST, settings());
+    m_parser.data = this;
+    if (!m_socket->setSocketDescriptor(handle)) {
+        deleteLater();
+        return;
+    }
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &QObject::deleteLater);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
+        if (m_socket->state() != QAbstractSocket::ConnectedState)
+            deleteLater();
+    });
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &Connection::onReadyRead, Qt::QueuedConnection);
+}
+
+Connection::~Connection() = default;
+
+bool Connection::connected() const
+{
+    return m_socket->state() == QAbstractSocket::ConnectedState;
+}
+
+int Connection::onMessageBegin(llhttp_t *p)
+{
+    auto *self = static_cast<Connection *>(p->data);
+    self->m_req = Request{};
+    self->m_field.clear();
+    self->m_value.clear();
+    self->m_inValue = false;
+    return 0;
+}
+
+int Connection::onUrl(llhttp_t *p, const char *at, size_t len)
+{
+    static_cast<Connection *>(p->data)->m_req.url.append(at, static_cast<qsizetype>(len));
+    return 0;
+}
+
+void Connection::pushHeader()
+{
+    m_req.headers.append({m_field.toLower(), m_value.trimmed()});
+    m_field.clear();
+    m_value.clear();
+    m_inValue = false;
+}
+
+int Connection::onHeaderField(llhttp_t *p, const char *at, size_t len)
+{
+    auto *self = static_cast<Connection *>(p->data);
+    if (self->m_inValue)
+        self->pushHeader();
+    self->m_field.append(at, static_cast<qsizetype>(len));
+    return 0;
+}
+
+int Connection::onHeaderValue(llhttp_t *p, const char *at, size_t len)
+{
+    auto *self = static_cast<Connection *>(p->data);
+    self->m_inValue = true;
+    self->m_value.append(at, static_cast<qsizetype>(len));
+    return 0;
+}
+
+int Connection::onHeadersComplete(llhttp_t *p)
+{
+    auto *self = static_cast<Connection *>(p->data);
+    if (self->m_inValue || !self->m_field.isEmpty())
+        self->pushHeader();
+    self->m_req.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(p)));
+    if (p->content_length > 0 && p->content_length < (quint64(256) << 20))
+        self->m_req.body.reserve(static_cast<qsizetype>(p->content_length));
+    for (const auto &[name, value] : std::as_const(self->m_req.headers)) {
+        // Answer "Expect: 100-continue" only when no earlier response is still being written.
+        if (name == "expect" && value.toLower() == "100-continue" && !self->m_busy && self->m_pending.empty())
+            self->m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    return 0;
+}
+
+int Connection::onBody(llhttp_t *p, const char *at, size_t len)
+{
+    static_cast<Connection *>(p->data)->m_req.body.append(at, static_cast<qsizetype>(len));
+    return 0;
+}
+
+int Connection::onMessageComplete(llhttp_t *p)
+{
+    auto *self = static_cast<Connection *>(p->data);
+    self->m_req.keepAlive = llhttp_should_keep_alive(p) != 0;
+    self->m_pending.push_back(std::move(self->m_req));
+    self->m_req = Request{};
+    return 0;
+}
+
+void Connection::onReadyRead()
+{
+    const QByteArray data = m_socket->readAll();
+    if (m_parseFailed || data.isEmpty())
+        return;
+    const llhttp_errno_t err = llhttp_execute(&m_parser, data.constData(), static_cast<size_t>(data.size()));
+    if (err != HPE_OK && err != HPE_CLOSED_CONNECTION) {
+        m_parseFailed = true;
+        // Answer the complete requests first, then the error, then close.
+        Request bad;
+        bad.method = "!";
+        bad.url = llhttp_get_error_reason(&m_parser);
+        bad.keepAlive = false;
+        m_pending.push_back(std::move(bad));
+    }
+    dispatch();
+}
+
+void Connection::dispatch()
+{
+    if (m_dispatching)
+        return;
+    m_dispatching = true;
+    while (!m_busy && !m_pending.empty() && connected()) {
+        Request r = std::move(m_pending.front());
+        m_pending.pop_front();
+        m_busy = true;
+        m_keepAlive = r.keepAlive;
+        handle(std::move(r));
+    }
+    m_dispatching = false;
+}
+
+void Connection::finishResponse()
+{
+    m_busy = false;
+    if (!m_keepAlive) {
+        m_pending.clear();
+        m_socket->disconnectFromHost();
+        return;
+    }
+    dispatch();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection: answering
+
+void Connection::sendFull(int status, const QByteArray &body, const QByteArray &extraHeaders, QByteArrayView contentType)
+{
+    QByteArray out = statusLine(status);
+    out += "Content-Type: " + contentType.toByteArray() + "\r\nContent-Length: " + QByteArray::number(body.size())
+        + "\r\n";
+    if (!m_requestId.isEmpty())
+        out += "x-request-id: " + m_requestId + "\r\n";
+    if (!m_keepAlive)
+        out += "Connection: close\r\n";
+    out += extraHeaders;
+    out += "\r\n";
+    out += body;
+    m_socket->write(out);
+    m_socket->flush();
+    finishResponse();
+}
+
+void Connection::sendError(int status, QByteArrayView message, QByteArrayView type, QByteArrayView code,
+                           const QByteArray &extraHeaders)
+{
+    sendFull(status, errorBody(message, type, code), extraHeaders);
+}
+
+void Connection::handle(Request request)
+{
+    m_requestId.clear();
+    if (request.method == "!") {
+        sendError(400, "mock: malformed HTTP request: " + request.url, "invalid_request_error", "bad_request");
+        return;
+    }
+    const QByteArray path = pathOnly(request.url);
+    if (path.endsWith("/_mock/requests")) {
+        sendFull(200, QJsonDocument(m_config->log->toJson()).toJson(QJsonDocument::Compact));
+        return;
+    }
+    if (path.endsWith("/_mock/reset")) {
+        m_config->log->clear();
+        sendFull(200, "{\"ok\":true}");
+        return;
+    }
+
+    const Endpoint endpoint = endpointForPath(path);
+    RequestLog::Entry entry;
+    entry.method = request.method;
+    entry.path = request.url;
+    entry.headers = request.headers;
+    entry.body = request.body;
+    const quint64 recordId = m_config->log->add(std::move(entry));
+    m_requestId = "req_mock_" + QByteArray::number(++g_sequence);
+
+    if (endpoint == Endpoint::Unknown) {
+        sendError(404, "mock: unknown endpoint " + path, "invalid_request_error", "unknown_url");
+        return;
+    }
+    if (endpoint == Endpoint::Models) {
+        if (request.method != "GET") {
+            sendError(405, "mock: use GET for " + path, "invalid_request_error", "method_not_allowed");
+            return;
+        }
+        sendFull(200, modelsBody(m_config->models, 1700000000));
+        return;
+    }
+    if (request.method != "POST") {
+        sendError(405, "mock: use POST for " + path, "invalid_request_error", "method_not_allowed");
+        return;
+    }
+    handleApi(request, endpoint, recordId);
+}
+
+void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 recordId)
+{
+    const BodyFields fields = readBody(request.body);
+    if (!fields.valid || !fields.isObject) {
+        sendError(400, "mock: the request body is not a JSON object", "invalid_request_error", "invalid_json");
+        return;
+    }
+    if (!fields.model) {
+        sendError(400, "mock: missing required parameter: 'model'", "invalid_request_error", "missing_required_parameter");
+        return;
+    }
+    const Params params = parseModel(*fields.model);
+    const QByteArray &b = params.behaviour;
+    const qint64 defaultPrompt = (request.body.size() + 3) / 4;
+    const qint64 promptTokens = params.integer("p", defaultPrompt);
+
+    ReplyContext ctx;
+    ctx.endpoint = endpoint;
+    ctx.model = *fields.model;
+    ctx.created = QDateTime::currentSecsSinceEpoch();
+    const QByteArray seq = QByteArray::number(g_sequence.load());
+    ctx.id = endpoint == Endpoint::Responses ? "resp_mock_" + seq
+        : endpoint == Endpoint::Completions  ? "cmpl-mock-" + seq
+                                             : "chatcmpl-mock-" + seq;
+
+    if (endpoint == Endpoint::Embeddings && fields.inputs < 0) {
+        sendError(400, "mock: missing required parameter: 'input'", "invalid_request_error", "missing_required_parameter");
+        return;
+    }
+    const bool stream = fields.stream && endpoint != Endpoint::Embeddings;
+
+    if (b == "fail-500" || b == "fail-502" || b == "fail-503") {
+        const int status = b.sliced(5).toInt();
+        sendError(status, "mock: the upstream failed (" + b + ")", "server_error", {});
+        return;
+    }
+    if (b == "fail-429") {
+        const qint64 retryAfter = params.integer("retry_after", 1);
+        sendError(429, "mock: rate limit reached, retry after " + QByteArray::number(retryAfter) + " s", "requests",
+                  "rate_limit_exceeded",
+                  "Retry-After: " + QByteArray::number(retryAfter)
+                      + "\r\nx-ratelimit-remaining-requests: 0\r\nx-ratelimit-reset-requests: "
+                      + QByteArray::number(retryAfter) + "s\r\n");
+        return;
+    }
+    if (b == "fail-400") {
+        sendError(400, "mock: the upstream rejected the request (fail-400)", "invalid_request_error", "invalid_value");
+        return;
+    }
+    if (b == "fail-401") {
+        sendError(401, "mock: Incorrect API key provided (fail-401)", "invalid_request_error", "invalid_api_key");
+        return;
+    }
+    if (b == "reset-before") {
+        resetConnection(false);
+        return;
+    }
+    if (b == "hang")
+        return; // stays busy until the client goes away
+    if (b == "bad-json") {
+        if (stream) {
+            StreamPlan plan;
+            plan.events = {"data: {\"id\":\"chatcmpl-mock\",\"choices\":[{\"delta\":{\"content\":\"Hel\n\n",
+                           "data: [DONE]\n\n"};
+            startStream(std::move(plan));
+        } else {
+            sendFull(200, "{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion\",\"choices\":[{\"message\":");
+        }
+        return;
+    }
+    if (b == "reset-mid-stream") {
+        const qint64 after = params.integer("after", 2);
+        if (!stream) {
+            // Announce the whole body, send half of it, then reset.
+            const QByteArray body = nonStreamBody(ctx, contentPieces(params.integer("c", 10), 0).join(), std::nullopt);
+            QByteArray out = statusLine(200) + "Content-Type: application/json\r\nContent-Length: "
+                + QByteArray::number(body.size()) + "\r\nx-request-id: " + m_requestId + "\r\n\r\n"
+                + body.first(body.size() / 2);
+            m_socket->write(out);
+            m_socket->flush();
+            resetConnection(true);
+            return;
+        }
+        StreamPlan plan;
+        plan.events = streamHead(ctx, fields.includeUsage);
+        for (const QByteArray &piece : contentPieces(after, params.integer("pad", 0)))
+            plan.events.append(streamDelta(ctx, piece, fields.includeUsage));
+        plan.delayMs = params.integer("delay", 0);
+        plan.resetAtEnd = true;
+        startStream(std::move(plan));
+        return;
+    }
+    if (b == "error-in-stream") {
+        StreamPlan plan;
+        plan.events = streamHead(ctx, fields.includeUsage);
+        for (const QByteArray &piece : contentPieces(params.integer("after", 1), params.integer("pad", 0)))
+            plan.events.append(streamDelta(ctx, piece, fields.includeUsage));
+        plan.events.append(streamError(ctx, "mock: the upstream failed in the middle of the stream"));
+        plan.delayMs = params.integer("delay", 0);
+        startStream(std::move(plan));
+        return;
+    }
+    if (b == "slow-headers") {
+        const qint64 delay = params.integer("delay", 1000);
+        const qint64 vectors = fields.inputs;
+        const bool includeUsage = fields.includeUsage;
+        QTimer::singleShot(static_cast<int>(delay), this, [=, this] {
+            if (connected())
+                replyOk(ctx, params, stream, includeUsage, true, promptTokens, vectors, recordId, 0);
+        });
+        return;
+    }
+    const bool reportUsage = b != "no-usage";
+    const qint64 defaultDelay = b == "stream-slow" ? 100 : 0;
+    replyOk(ctx, params, stream, fields.includeUsage, reportUsage, promptTokens, fields.inputs, recordId, defaultDelay);
+}
+
+void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool stream, bool includeUsage,
+                         bool reportUsage, qint64 promptTokens, qint64 vectors, quint64 recordId, qint64 defaultDelay)
+{
+    Billed billed;
+    billed.promptTokens = promptTokens;
+    billed.cachedTokens = params.integer("cached", 0);
+    const qint64 pad = params.integer("pad", 0);
+
+    if (ctx.endpoint == Endpoint::Embeddings) {
+        billed.completionTokens = 0;
+        billed.cachedTokens = 0;
+        if (reportUsage)
+            m_config->log->setBilled(recordId, billed);
+        sendFull(200, embeddingsBody(ctx, vectors, params.integer("dims", 8), reportUsage ? std::optional(billed) : std::nullopt));
+        return;
+    }
+    if (!stream) {
+        const qint64 delay = params.integer("delay", defaultDelay);
+        billed.completionTokens = params.integer("c", 10);
+        const QByteArray body = nonStreamBody(ctx, contentPieces(billed.completionTokens, pad).join(),
+                                              reportUsage ? std::optional(billed) : std::nullopt);
+        if (reportUsage)
+            m_config->log->setBilled(recordId, billed);
+        if (delay > 0 && defaultDelay > 0) {
+            // stream-slow asked without streaming: the whole reply comes after all the delays.
+            QTimer::singleShot(static_cast<int>(delay * params.integer("chunks", 5)), this, [this, body] {
+                if (connected())
+                    sendFull(200, body);
+            });
+            return;
+        }
+        sendFull(200, body);
+        return;
+    }
+
+    const qint64 chunks = params.integer("chunks", 5);
+    billed.completionTokens = params.integer("c", chunks);
+    const QList<QByteArray> pieces = contentPieces(chunks, pad);
+    // Chat and completions send usage only when asked (stream_options.include_usage); the Responses
+    // API always ends with response.completed, which carries the usage.
+    const bool usageInStream = reportUsage && (ctx.endpoint == Endpoint::Responses || includeUsage);
+    const bool usageField = includeUsage && ctx.endpoint != Endpoint::Responses;
+
+    StreamPlan plan;
+    plan.events = streamHead(ctx, usageField);
+    for (const QByteArray &piece : pieces)
+        plan.events.append(streamDelta(ctx, piece, usageField));
+    const QList<QByteArray> tail = streamTail(ctx, pieces.join(), usageInStream ? std::optional(billed) : std::nullopt,
+                                              usageField);
+    const qsizetype tailStart = plan.events.size();
+    plan.events.append(tail);
+    if (usageInStream) {
+        // The usage rides on the last event before [DONE] (chat, completions) or on response.completed.
+        plan.usageEvent = ctx.endpoint == Endpoint::Responses ? plan.events.size() - 1 : plan.events.size() - 2;
+        plan.billed = billed;
+        plan.recordId = recordId;
+    }
+    Q_UNUSED(tailStart);
+    plan.delayMs = params.integer("delay", defaultDelay);
+    startStream(std::move(plan));
+}
+
+void Connection::startStream(StreamPlan plan)
+{
+    QByteArray head = statusLine(200)
+        + "Content-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    if (!m_requestId.isEmpty())
+        head += "x-request-id: " + m_requestId + "\r\n";
+    if (!m_keepAlive && !plan.resetAtEnd)
+        head += "Connection: close\r\n";
+    head += "\r\n";
+    m_socket->write(head);
+    m_socket->flush();
+    m_stream = std::move(plan);
+    streamStep();
+}
+
+void Connection::writeChunk(const QByteArray &data)
+{
+    m_socket->write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
+    m_socket->flush();
+}
+
+void Connection::streamStep()
+{
+    while (connected()) {
+        if (m_stream.next >= m_stream.events.size()) {
+            if (m_stream.resetAtEnd) {
+                resetConnection(true);
+            } else {
+                m_socket->write("0\r\n\r\n");
+                m_socket->flush();
+                finishResponse();
+            }
+            return;
+        }
+        writeChunk(m_stream.events[m_stream.next]);
+        if (m_stream.next == m_stream.usageEvent)
+            m_config->log->setBilled(m_stream.recordId, m_stream.billed);
+        ++m_stream.next;
+        if (m_stream.delayMs > 0 && m_stream.next < m_stream.events.size()) {
+            QTimer::singleShot(static_cast<int>(m_stream.delayMs), this, &Connection::streamStep);
+            return;
+        }
+    }
+}
+
+void Connection::resetConnection(bool afterFlush)
+{
+    m_pending.clear();
+    m_parseFailed = true; // ignore anything else the client sends
+    auto abortNow = [this] {
+        setResetOnClose(m_socket);
+        m_socket->abort();
+        deleteLater();
+    };
+    if (!afterFlush) {
+        abortNow();
+        return;
+    }
+    // Let what was written reach the peer before the RST, which would otherwise discard it.
+    m_socket->flush();
+    auto abortSoon = [this, abortNow] {
+        if (m_socket->bytesToWrite() > 0)
+            return;
+        QTimer::singleShot(20, this, abortNow);
+    };
+    if (m_socket->bytesToWrite() > 0)
+        connect(m_socket, &QTcpSocket::bytesWritten, this, abortSoon);
+    else
+        abortSoon();
+}
+
+} // namespace gh::mock

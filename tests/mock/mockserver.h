@@ -1,0 +1,149 @@
+#pragma once
+
+#include "mockreplies.h"
+#include "requestlog.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+#include <llhttp.h>
+
+#include <deque>
+#include <optional>
+#include <utility>
+#include <vector>
+
+class QThread;
+
+// The mock upstream: an OpenAI-format provider that misbehaves on demand.
+//
+// Endpoints (matched on the path suffix, any prefix): POST .../chat/completions, .../completions,
+// .../embeddings, .../responses; GET .../models; GET /_mock/requests (what was received, as JSON);
+// POST /_mock/reset (forget it).
+//
+// The request body's "model" selects the behaviour: `<behaviour>[@k=v,k=v]`.
+//   ok               normal reply; streamed (SSE, chunked) if the body has "stream": true
+//   fail-500/502/503 an OpenAI error body with that status
+//   fail-429         429 with Retry-After (param retry_after, default 1)
+//   fail-400         400 with an OpenAI invalid_request_error body
+//   fail-401         401 with an invalid_api_key error body
+//   reset-before     close the connection (RST) without answering
+//   reset-mid-stream send the head and `after` (default 2) content events, then RST
+//   error-in-stream  200 SSE, `after` (default 1) content events, an error event, then the end
+//   hang             never answer
+//   slow-headers     wait `delay` ms (default 1000) before answering as ok
+//   stream-slow      as ok, with `delay` ms (default 100) between stream events
+//   bad-json         200 whose body (or SSE data) is not valid JSON
+//   no-usage         as ok, without any usage object
+// Any other name behaves as ok. Parameters: p (prompt tokens, default body bytes / 4 rounded up),
+// c (completion tokens, default 10, or the number of content chunks for streams), cached (cached
+// prompt tokens, default 0), chunks (content events of a stream, default 5), delay (ms between
+// stream events, default 0), pad (filler bytes added to each content piece), dims (embedding size,
+// default 8).
+namespace gh::mock {
+
+struct ServerConfig
+{
+    RequestLog *log = nullptr;
+    QList<QByteArray> models; // listed by GET .../models
+};
+
+class MockServer : public QTcpServer
+{
+    Q_OBJECT
+public:
+    // threads <= 1: connections are served on the calling thread.
+    MockServer(const ServerConfig *config, int threads, QObject *parent = nullptr);
+    ~MockServer() override;
+
+protected:
+    void incomingConnection(qintptr handle) override;
+
+private:
+    const ServerConfig *m_config;
+    std::vector<QThread *> m_threads;
+    std::vector<QObject *> m_anchors; // one QObject living in each worker thread
+    size_t m_next = 0;
+};
+
+// One accepted connection: parses requests with llhttp (keep-alive, pipelining, chunked bodies)
+// and answers them one at a time, in order.
+class Connection : public QObject
+{
+    Q_OBJECT
+public:
+    Connection(qintptr handle, const ServerConfig *config);
+    ~Connection() override;
+
+private:
+    struct Request
+    {
+        QByteArray method;
+        QByteArray url;
+        QList<std::pair<QByteArray, QByteArray>> headers;
+        QByteArray body;
+        bool keepAlive = true;
+    };
+    struct StreamPlan
+    {
+        QList<QByteArray> events;
+        qsizetype next = 0;
+        qint64 delayMs = 0;
+        qsizetype usageEvent = -1; // index of the event that carries the usage
+        Billed billed;
+        quint64 recordId = 0;
+        bool resetAtEnd = false; // RST instead of the terminating chunk
+    };
+
+    static int onMessageBegin(llhttp_t *p);
+    static int onUrl(llhttp_t *p, const char *at, size_t len);
+    static int onHeaderField(llhttp_t *p, const char *at, size_t len);
+    static int onHeaderValue(llhttp_t *p, const char *at, size_t len);
+    static int onHeadersComplete(llhttp_t *p);
+    static int onBody(llhttp_t *p, const char *at, size_t len);
+    static int onMessageComplete(llhttp_t *p);
+    static const llhttp_settings_t *settings();
+
+    void onReadyRead();
+    void dispatch();
+    void handle(Request request);
+    void finishResponse();
+    void pushHeader();
+
+    void handleApi(const Request &request, Endpoint endpoint, quint64 recordId);
+    void replyOk(const ReplyContext &ctx, const Params &params, bool stream, bool includeUsage, bool reportUsage,
+                 qint64 promptTokens, qint64 vectors, quint64 recordId, qint64 defaultDelay);
+    void sendFull(int status, const QByteArray &body, const QByteArray &extraHeaders = {},
+                  QByteArrayView contentType = "application/json");
+    void sendError(int status, QByteArrayView message, QByteArrayView type, QByteArrayView code,
+                   const QByteArray &extraHeaders = {});
+    void startStream(StreamPlan plan);
+    void streamStep();
+    void writeChunk(const QByteArray &data);
+    void resetConnection(bool afterFlush);
+    [[nodiscard]] bool connected() const;
+
+    const ServerConfig *m_config;
+    QTcpSocket *m_socket;
+    llhttp_t m_parser{};
+    bool m_parseFailed = false;
+
+    // The request being parsed.
+    Request m_req;
+    QByteArray m_field;
+    QByteArray m_value;
+    bool m_inValue = false;
+
+    std::deque<Request> m_pending;
+    bool m_busy = false;        // a response is being produced
+    bool m_dispatching = false; // guards dispatch() against re-entry
+    bool m_keepAlive = true;    // of the request being answered
+    QByteArray m_requestId;
+    StreamPlan m_stream;
+};
+
+} // namespace gh::mock

@@ -1,0 +1,73 @@
+#include "requestlog.h"
+
+#include <QJsonObject>
+#include <QMutexLocker>
+
+namespace gh::mock {
+
+RequestLog::RequestLog(int capacity)
+    : m_capacity(capacity)
+{
+}
+
+quint64 RequestLog::add(Entry entry)
+{
+    if (m_capacity <= 0)
+        return 0;
+    QMutexLocker lock(&m_mutex);
+    entry.id = m_nextId++;
+    m_entries.push_back(std::move(entry));
+    while (m_entries.size() > static_cast<size_t>(m_capacity))
+        m_entries.pop_front();
+    return m_entries.back().id;
+}
+
+void RequestLog::setBilled(quint64 id, const Billed &billed)
+{
+    if (id == 0)
+        return;
+    QMutexLocker lock(&m_mutex);
+    // Ids are consecutive inside the deque, so the entry is found by offset.
+    if (m_entries.empty() || id < m_entries.front().id || id > m_entries.back().id)
+        return;
+    m_entries[static_cast<size_t>(id - m_entries.front().id)].billed = billed;
+}
+
+void RequestLog::clear()
+{
+    QMutexLocker lock(&m_mutex);
+    m_entries.clear();
+}
+
+QJsonArray RequestLog::toJson() const
+{
+    QMutexLocker lock(&m_mutex);
+    QJsonArray out;
+    for (const Entry &e : m_entries) {
+        QJsonObject headers;
+        for (const auto &[name, value] : e.headers) {
+            const QString key = QString::fromLatin1(name);
+            const QString v = QString::fromUtf8(value);
+            // Repeated headers are joined as HTTP allows for list-valued fields.
+            headers.insert(key, headers.contains(key) ? headers.value(key).toString() + QStringLiteral(", ") + v : v);
+        }
+        QJsonObject o{{QStringLiteral("id"), static_cast<qint64>(e.id)},
+                      {QStringLiteral("method"), QString::fromLatin1(e.method)},
+                      {QStringLiteral("path"), QString::fromUtf8(e.path)},
+                      {QStringLiteral("headers"), headers},
+                      {QStringLiteral("body"), QString::fromUtf8(e.body)},
+                      {QStringLiteral("body_size"), static_cast<qint64>(e.body.size())}};
+        if (e.billed) {
+            o.insert(QStringLiteral("billed"),
+                     QJsonObject{{QStringLiteral("prompt_tokens"), e.billed->promptTokens},
+                                 {QStringLiteral("completion_tokens"), e.billed->completionTokens},
+                                 {QStringLiteral("cached_tokens"), e.billed->cachedTokens}});
+        } else {
+            o.insert(QStringLiteral("billed"), QJsonValue::Null);
+        }
+        out.append(o);
+    }
+    return out;
+}
+
+} // namespace gh::mock

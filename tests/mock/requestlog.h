@@ -1,0 +1,57 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QList>
+#include <QMutex>
+#include <QString>
+
+#include <deque>
+#include <optional>
+#include <utility>
+
+namespace gh::mock {
+
+// Tokens the mock reported in a usage object (what a real provider would bill).
+struct Billed
+{
+    qint64 promptTokens = 0;
+    qint64 completionTokens = 0;
+    qint64 cachedTokens = 0;
+};
+
+// Every request the mock received, shared by all connection threads. Keeps the most recent
+// `capacity` requests (0: records nothing), so a long benchmark run does not grow without bound.
+class RequestLog
+{
+public:
+    struct Entry
+    {
+        quint64 id = 0;
+        QByteArray method;
+        QByteArray path;
+        QList<std::pair<QByteArray, QByteArray>> headers; // names already lower-case
+        QByteArray body;
+        std::optional<Billed> billed;
+    };
+
+    explicit RequestLog(int capacity);
+
+    // Records a request and returns its id (0 when recording is off).
+    quint64 add(Entry entry);
+    // Sets what was billed for a recorded request, once its usage was written to the client.
+    void setBilled(quint64 id, const Billed &billed);
+    void clear();
+
+    // [{id, method, path, headers: {name: value}, body, body_size, billed: {...} | null}, ...]
+    [[nodiscard]] QJsonArray toJson() const;
+    [[nodiscard]] int capacity() const { return m_capacity; }
+
+private:
+    mutable QMutex m_mutex;
+    std::deque<Entry> m_entries;
+    quint64 m_nextId = 1;
+    int m_capacity;
+};
+
+} // namespace gh::mock

@@ -1,0 +1,857 @@
+#include "store/store.h"
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+#include <sqlite3.h>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+#ifdef Q_OS_UNIX
+#include <unistd.h>
+#endif
+
+using namespace gh;
+
+namespace {
+
+// The crash test re-executes this binary with these variables set; it then acts as the child.
+constexpr const char *kChildDbEnv = "GATEHOUSE_STORE_CRASH_CHILD";
+constexpr const char *kChildModeEnv = "GATEHOUSE_STORE_CRASH_MODE"; // "loop" or "clean:N"
+
+QString reqId(int i) { return QStringLiteral("req_%1").arg(i, 8, 10, QLatin1Char('0')); }
+
+RequestRecord makeRecord(int i, qint64 keyId = 1)
+{
+    RequestRecord r;
+    r.id = reqId(i);
+    r.startedAtMs = 1'700'000'000'000 + i;
+    r.keyId = keyId;
+    r.keyName = QStringLiteral("key-%1").arg(keyId);
+    r.endpoint = QStringLiteral("/v1/chat/completions");
+    r.requestedModel = QStringLiteral("openai/gpt-4.1-mini");
+    r.provider = QStringLiteral("openai");
+    r.upstreamModel = QStringLiteral("gpt-4.1-mini");
+    r.status = 200;
+    r.latencyMs = 100 + i % 50;
+    r.ttftMs = i % 3 == 0 ? -1 : 20 + i % 7;
+    r.usage.inputTokens = 1000 + i;
+    r.usage.outputTokens = 10 + i % 100;
+    r.usage.reported = true;
+    r.cost = i % 5 == 0 ? std::nullopt : std::optional<NanoUsd>(1'000 + i);
+    r.stream = i % 2 == 0;
+    r.attempts = 1;
+    return r;
+}
+
+// A raw connection for looking at the file the way another program would.
+struct RawDb {
+    sqlite3 *db = nullptr;
+    explicit RawDb(const QString &path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+    {
+        if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, flags, nullptr) != SQLITE_OK) {
+            sqlite3_close(db);
+            db = nullptr;
+        }
+    }
+    ~RawDb() { sqlite3_close(db); }
+    RawDb(const RawDb &) = delete;
+    RawDb &operator=(const RawDb &) = delete;
+    bool exec(const char *sql) { return db && sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+    // First column of every row as text; std::nullopt on an error.
+    std::optional<QStringList> column(const char *sql)
+    {
+        sqlite3_stmt *s = nullptr;
+        if (!db || sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
+            return std::nullopt;
+        QStringList out;
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const auto *t = reinterpret_cast<const char *>(sqlite3_column_text(s, 0));
+            out.append(t ? QString::fromUtf8(t) : QStringLiteral("<NULL>"));
+        }
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            return std::nullopt;
+        return out;
+    }
+    QString value(const char *sql)
+    {
+        const auto rows = column(sql);
+        return rows && !rows->isEmpty() ? rows->first() : QStringLiteral("<error>");
+    }
+};
+
+QByteArray hashOf(char fill) { return QByteArray(32, fill); }
+
+// --- the child process of the crash tests ---
+
+int runCrashChild(const QString &dbPath, const QString &mode)
+{
+    Store store;
+    QString error;
+    if (!store.open(dbPath, &error)) {
+        std::fprintf(stderr, "child: %s\n", qPrintable(error));
+        return 3;
+    }
+    if (mode == QLatin1String("loop")) {
+        // Appends until killed, reporting each id once appendRequest() has returned.
+        for (int i = 0;; ++i) {
+            store.appendRequest(makeRecord(i));
+            const QByteArray line = reqId(i).toLatin1() + '\n';
+            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+            std::fflush(stdout);
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+        }
+    }
+    if (mode.startsWith(QLatin1String("clean:"))) {
+        const int n = mode.mid(6).toInt();
+        for (int i = 0; i < n; ++i) {
+            store.appendRequest(makeRecord(i));
+            const QByteArray line = reqId(i).toLatin1() + '\n';
+            std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+        }
+        std::fflush(stdout);
+        return 0; // ~Store closes, which must write everything queued
+    }
+    std::fprintf(stderr, "child: unknown mode %s\n", qPrintable(mode));
+    return 4;
+}
+
+} // namespace
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    int m_n = 0;
+    QString freshPath() { return m_dir.filePath(QStringLiteral("db%1/gatehouse.sqlite").arg(++m_n)); }
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void roundTripEveryField()
+    {
+        Store store;
+        QString error;
+        QVERIFY2(store.open(freshPath(), &error), qPrintable(error));
+        QVERIFY(store.isOpen());
+
+        RequestRecord full;
+        full.id = QStringLiteral("req_full");
+        full.startedAtMs = 1'712'345'678'901;
+        full.keyId = 42;
+        full.keyName = QStringLiteral("Claude Code ünïcödé ✓");
+        full.endpoint = QStringLiteral("/v1/responses");
+        full.requestedModel = QStringLiteral("gpt-4.1");
+        full.provider = QStringLiteral("openrouter");
+        full.upstreamModel = QStringLiteral("openai/gpt-4.1");
+        full.status = 502;
+        full.error = QStringLiteral("upstream said: \"overloaded\"\nretry later");
+        full.latencyMs = 12'345;
+        full.ttftMs = 321;
+        full.usage.inputTokens = 1'000'001;
+        full.usage.cacheReadTokens = 2'000'002;
+        full.usage.cacheWriteTokens = 3'003;
+        full.usage.cacheWrite1hTokens = 4'004;
+        full.usage.outputTokens = 5'005;
+        full.usage.reasoningTokens = 606;
+        full.usage.reported = true;
+        full.usage.estimated = true;
+        full.cost = NanoUsd(9'000'000'000'123); // more than 32 bits
+        full.stream = true;
+        full.attempts = 3;
+
+        RequestRecord unpriced;
+        unpriced.id = QStringLiteral("req_unpriced");
+        unpriced.startedAtMs = 1'712'345'678'000;
+        unpriced.status = 401;
+        unpriced.ttftMs = -1;
+        unpriced.cost = std::nullopt;
+
+        RequestRecord zeroCost = unpriced;
+        zeroCost.id = QStringLiteral("req_zero");
+        zeroCost.startedAtMs = 1'712'345'677'000;
+        zeroCost.cost = NanoUsd(0);
+
+        store.appendRequest(full);
+        store.appendRequest(unpriced);
+        store.appendRequest(zeroCost);
+        store.flush();
+
+        QCOMPARE(store.requestCount(), qint64(3));
+        const auto gotFull = store.request(full.id);
+        QVERIFY(gotFull);
+        QCOMPARE(*gotFull, full);
+        const auto gotUnpriced = store.request(unpriced.id);
+        QVERIFY(gotUnpriced);
+        QCOMPARE(*gotUnpriced, unpriced);
+        QVERIFY(!gotUnpriced->cost.has_value());
+        QCOMPARE(gotUnpriced->ttftMs, -1);
+        const auto gotZero = store.request(zeroCost.id);
+        QVERIFY(gotZero);
+        QCOMPARE(gotZero->cost, std::optional<NanoUsd>(0)); // $0 and unpriced stay different
+        QVERIFY(!store.request(QStringLiteral("req_missing")));
+
+        const auto recent = store.recentRequests(10);
+        QCOMPARE(recent.size(), 3);
+        QCOMPARE(recent[0], full); // newest first
+        QCOMPARE(recent[1], unpriced);
+        QCOMPARE(recent[2], zeroCost);
+        QCOMPARE(store.recentRequests(1, 1), QList<RequestRecord>{unpriced});
+        QVERIFY(store.recentRequests(0).isEmpty());
+
+        // Unpriced is NULL in the file, not 0.
+        RawDb raw(store.path());
+        QCOMPARE(raw.value("SELECT quote(cost_nano_usd) FROM requests WHERE id = 'req_unpriced'"), QStringLiteral("NULL"));
+        QCOMPARE(raw.value("SELECT cost_nano_usd FROM requests WHERE id = 'req_zero'"), QStringLiteral("0"));
+    }
+
+    void duplicateIdDoesNotLoseTheBatch()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        store.setBatchWindowMs(10'000);
+        store.appendRequest(makeRecord(1));
+        store.appendRequest(makeRecord(1)); // same id: refused by the UNIQUE constraint
+        store.appendRequest(makeRecord(2));
+        store.flush();
+        QCOMPARE(store.requestCount(), qint64(2));
+        QVERIFY(store.request(reqId(2)));
+    }
+
+    void manyThreadsAllLandAfterClose()
+    {
+        const QString path = freshPath();
+        constexpr int kThreads = 4;
+        constexpr int kPerThread = 2'500;
+        {
+            Store store;
+            QVERIFY(store.open(path));
+            std::vector<std::thread> threads;
+            for (int t = 0; t < kThreads; ++t) {
+                threads.emplace_back([&store, t] {
+                    for (int i = 0; i < kPerThread; ++i)
+                        store.appendRequest(makeRecord(t * kPerThread + i, t + 1));
+                });
+            }
+            for (auto &th : threads)
+                th.join();
+            store.close();
+            QVERIFY(!store.isOpen());
+            store.appendRequest(makeRecord(999'999)); // after close: ignored, must not crash
+        }
+        Store reopened;
+        QVERIFY(reopened.open(path));
+        QCOMPARE(reopened.requestCount(), qint64(kThreads * kPerThread));
+        RawDb raw(path);
+        QCOMPARE(raw.value("SELECT count(DISTINCT id) FROM requests"), QString::number(kThreads * kPerThread));
+        for (int t = 0; t < kThreads; ++t)
+            QCOMPARE(raw.value(qPrintable(QStringLiteral("SELECT count(*) FROM requests WHERE key_id = %1").arg(t + 1))),
+                     QString::number(kPerThread));
+        for (int i : {0, 1, 2'499, 2'500, 7'777, 9'999}) {
+            const auto r = reopened.request(reqId(i));
+            QVERIFY(r);
+            QCOMPARE(*r, makeRecord(i, i / kPerThread + 1));
+        }
+    }
+
+    void appendDoesNotWaitForTheWriter()
+    {
+        const QString path = freshPath();
+        Store store;
+        QVERIFY(store.open(path));
+        store.setBatchWindowMs(20);
+
+        // Another connection takes the write lock, so the writer thread gets stuck in the middle of
+        // writing its batch (waiting on the lock) for as long as we hold it.
+        RawDb blocker(path);
+        QVERIFY(blocker.exec("BEGIN IMMEDIATE"));
+        store.appendRequest(makeRecord(0));
+        QTest::qWait(400); // well past the 20 ms window: the writer is now waiting for the lock
+
+        constexpr int kAppends = 2'000;
+        QElapsedTimer total;
+        total.start();
+        qint64 slowestNs = 0;
+        for (int i = 1; i <= kAppends; ++i) {
+            QElapsedTimer one;
+            one.start();
+            store.appendRequest(makeRecord(i));
+            slowestNs = std::max(slowestNs, one.nsecsElapsed());
+        }
+        const qint64 totalMs = total.elapsed();
+        // Nothing could be committed while we hold the lock: the writer really was blocked.
+        QCOMPARE(blocker.value("SELECT count(*) FROM requests"), QStringLiteral("0"));
+        QCOMPARE(store.requestCount(), qint64(0));
+        QTest::qWait(600); // keep holding the lock a while longer
+        QCOMPARE(store.requestCount(), qint64(0));
+        QVERIFY(blocker.exec("ROLLBACK"));
+
+        // Generous bounds: had appendRequest() waited for the writer, the calls would have taken
+        // about a second (the time we held the lock).
+        QVERIFY2(totalMs < 500, qPrintable(QStringLiteral("%1 appends took %2 ms").arg(kAppends).arg(totalMs)));
+        QVERIFY2(slowestNs < 250'000'000, qPrintable(QStringLiteral("slowest append: %1 ns").arg(slowestNs)));
+
+        store.flush();
+        QCOMPARE(store.requestCount(), qint64(kAppends + 1));
+    }
+
+    void flushWritesWithoutWaitingForTheWindow()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        std::atomic<int> committed{0};
+        int committedSignals = 0;
+        connect(&store, &Store::requestsCommitted, this, [&](int n) {
+            committed += n;
+            ++committedSignals;
+        }, Qt::QueuedConnection);
+
+        store.setBatchWindowMs(30'000);
+        QElapsedTimer timer;
+        timer.start();
+        store.flush(); // nothing queued: returns at once
+        QVERIFY(timer.elapsed() < 5'000);
+
+        for (int i = 0; i < 3; ++i)
+            store.appendRequest(makeRecord(i));
+        // Queued, not yet written: the batch window is 30 s.
+        QCOMPARE(store.requestCount(), qint64(0));
+        timer.restart();
+        store.flush();
+        QVERIFY2(timer.elapsed() < 15'000, "flush() waited for the batch window");
+        QCOMPARE(store.requestCount(), qint64(3));
+        QTRY_COMPARE(committed.load(), 3);
+
+        // Records appended after a flush are not forced by it, but the next flush writes them.
+        store.appendRequest(makeRecord(3));
+        store.appendRequest(makeRecord(4));
+        QCOMPARE(store.requestCount(), qint64(3));
+        store.flush();
+        QCOMPARE(store.requestCount(), qint64(5));
+        QTRY_COMPARE(committed.load(), 5);
+        QVERIFY(committedSignals >= 2);
+
+        // Without a flush, records land on their own once the window passes; a shorter window
+        // applies to the batch already waiting.
+        store.appendRequest(makeRecord(5));
+        QTest::qWait(100);
+        QCOMPARE(store.requestCount(), qint64(5));
+        store.setBatchWindowMs(50);
+        QTRY_COMPARE_WITH_TIMEOUT(store.requestCount(), qint64(6), 10'000);
+    }
+
+    void flushFromManyThreads()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        store.setBatchWindowMs(5'000);
+        std::atomic<int> failures{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 20; ++i) {
+                    const int n = t * 100 + i;
+                    store.appendRequest(makeRecord(n));
+                    store.flush();
+                    if (!store.request(reqId(n)))
+                        ++failures;
+                }
+            });
+        }
+        for (auto &th : threads)
+            th.join();
+        QCOMPARE(failures.load(), 0);
+        QCOMPARE(store.requestCount(), qint64(80));
+    }
+
+    void reopenKeepsDataAndSchemaVersion()
+    {
+        const QString path = freshPath();
+        StoredKey key;
+        key.name = QStringLiteral("scripts");
+        key.secretHash = hashOf('k');
+        key.createdAtMs = 1234;
+        {
+            Store store;
+            QVERIFY(store.open(path));
+            QCOMPARE(store.path(), path);
+            for (int i = 0; i < 10; ++i)
+                store.appendRequest(makeRecord(i));
+            key.id = store.saveKey(key);
+            QVERIFY(key.id > 0);
+            store.setSetting(QStringLiteral("theme"), QStringLiteral("\"dark\""));
+        } // destructor closes
+        {
+            RawDb raw(path);
+            QCOMPARE(raw.value("PRAGMA user_version"), QString::number(Store::schemaVersion()));
+            QCOMPARE(raw.value("PRAGMA journal_mode"), QStringLiteral("wal"));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(path, &error), qPrintable(error));
+        QCOMPARE(store.requestCount(), qint64(10));
+        QCOMPARE(*store.request(reqId(7)), makeRecord(7));
+        QCOMPARE(store.keyByName(key.name), std::optional<StoredKey>(key));
+        QCOMPARE(store.setting(QStringLiteral("theme")), QStringLiteral("\"dark\""));
+        QVERIFY(Store::schemaVersion() >= 1);
+
+        // A second open() on an open store is refused and leaves it working.
+        QVERIFY(!store.open(freshPath(), &error));
+        QVERIFY(error.contains(QLatin1String("already open")));
+        QVERIFY(store.isOpen());
+        QCOMPARE(store.requestCount(), qint64(10));
+    }
+
+    void spendSinceSumsOneKeyFromATime()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        auto rec = [](const char *id, qint64 keyId, qint64 at, std::optional<NanoUsd> cost) {
+            RequestRecord r;
+            r.id = QString::fromLatin1(id);
+            r.keyId = keyId;
+            r.startedAtMs = at;
+            r.cost = cost;
+            return r;
+        };
+        store.appendRequest(rec("a", 1, 1'000, 5));
+        store.appendRequest(rec("b", 1, 2'000, 7));
+        store.appendRequest(rec("c", 1, 2'000, std::nullopt)); // unpriced: not part of the spend
+        store.appendRequest(rec("d", 1, 3'000, 11));
+        store.appendRequest(rec("e", 2, 2'000, 100));
+        store.appendRequest(rec("f", 1, 1'999, 1'000));
+        store.flush();
+
+        QCOMPARE(store.spendSince(1, 0), NanoUsd(1'023));
+        QCOMPARE(store.spendSince(1, 2'000), NanoUsd(18)); // at the boundary: included
+        QCOMPARE(store.spendSince(1, 2'001), NanoUsd(11));
+        QCOMPARE(store.spendSince(1, 3'001), NanoUsd(0));
+        QCOMPARE(store.spendSince(2, 0), NanoUsd(100));
+        QCOMPARE(store.spendSince(3, 0), NanoUsd(0));
+        // Only unpriced rows: zero, not an error.
+        store.appendRequest(rec("g", 4, 10, std::nullopt));
+        store.flush();
+        QCOMPARE(store.spendSince(4, 0), NanoUsd(0));
+    }
+
+    void keysCrud()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        QVERIFY(store.keys().isEmpty());
+        QVERIFY(!store.keyByName(QStringLiteral("nope")));
+
+        StoredKey a;
+        a.name = QStringLiteral("Claude Code");
+        a.secretHash = hashOf('a');
+        a.secretHint = QStringLiteral("…3f9a");
+        a.allowModels = {QStringLiteral("anthropic/*"), QStringLiteral("openai/gpt-4.1-mini")};
+        a.limits.dayUsd = 2.5;
+        a.limits.monthUsd = 30.0;
+        a.allowUnpriced = true;
+        a.createdAtMs = 1'700'000'000'000;
+        a.id = store.saveKey(a);
+        QVERIFY(a.id > 0);
+
+        StoredKey b;
+        b.name = QStringLiteral("scripts");
+        b.secretHash = hashOf('b');
+        b.limits.totalUsd = 0.000001;
+        b.revoked = true;
+        b.createdAtMs = 1;
+        b.id = store.saveKey(b);
+        QVERIFY(b.id > 0 && b.id != a.id);
+
+        QCOMPARE(store.keyByName(a.name), std::optional<StoredKey>(a));
+        QCOMPARE(store.keys(), (QList<StoredKey>{a, b})); // revoked keys included
+
+        // Update by id.
+        a.paused = true;
+        a.limits.dayUsd.reset();
+        a.limits.weekUsd = 10;
+        a.allowModels.clear();
+        QCOMPARE(store.saveKey(a), a.id);
+        QCOMPARE(store.keyByName(a.name), std::optional<StoredKey>(a));
+
+        // Duplicates fail and change nothing.
+        StoredKey dupName = b;
+        dupName.id = 0;
+        dupName.secretHash = hashOf('c');
+        QCOMPARE(store.saveKey(dupName), qint64(0));
+        StoredKey dupHash = b;
+        dupHash.id = 0;
+        dupHash.name = QStringLiteral("other");
+        QCOMPARE(store.saveKey(dupHash), qint64(0));
+        StoredKey renameClash = a;
+        renameClash.name = b.name;
+        QCOMPARE(store.saveKey(renameClash), qint64(0));
+        // Bad input fails.
+        StoredKey badHash = b;
+        badHash.id = 0;
+        badHash.name = QStringLiteral("bad");
+        badHash.secretHash = "short";
+        QCOMPARE(store.saveKey(badHash), qint64(0));
+        StoredKey noName = badHash;
+        noName.name.clear();
+        noName.secretHash = hashOf('d');
+        QCOMPARE(store.saveKey(noName), qint64(0));
+        StoredKey missing = b;
+        missing.id = 9'999;
+        missing.name = QStringLiteral("ghost");
+        missing.secretHash = hashOf('e');
+        QCOMPARE(store.saveKey(missing), qint64(0));
+        QCOMPARE(store.keys(), (QList<StoredKey>{a, b}));
+
+        // A damaged allow-list fails closed: the key disappears instead of allowing every model.
+        RawDb raw(store.path());
+        QVERIFY(raw.exec("UPDATE keys SET allow_models = 'not json' WHERE name = 'scripts'"));
+        QVERIFY(!store.keyByName(b.name));
+        QCOMPARE(store.keys(), QList<StoredKey>{a});
+    }
+
+    void providersAndModelsCrud()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        ProviderConfig openai;
+        openai.id = QStringLiteral("openai");
+        openai.baseUrl = QUrl(QStringLiteral("https://api.openai.com/v1"));
+        openai.apiKeyEnv = QStringLiteral("OPENAI_API_KEY");
+        openai.catalog = QStringLiteral("openai");
+        ProviderConfig local;
+        local.id = QStringLiteral("local");
+        local.format = ProviderFormat::Anthropic;
+        local.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:8080/some path/v1?x=1"));
+        local.enabled = false;
+        QVERIFY(store.saveProvider(openai));
+        QVERIFY(store.saveProvider(local));
+        QCOMPARE(store.providers(), (QList<ProviderConfig>{local, openai}));
+
+        openai.format = ProviderFormat::Gemini;
+        openai.enabled = false;
+        QVERIFY(store.saveProvider(openai)); // upsert
+        QCOMPARE(store.providers(), (QList<ProviderConfig>{local, openai}));
+        QVERIFY(store.removeProvider(local.id));
+        QVERIFY(!store.removeProvider(local.id));
+        QCOMPARE(store.providers(), QList<ProviderConfig>{openai});
+        QVERIFY(!store.saveProvider(ProviderConfig{}));
+
+        ModelConfig priced;
+        priced.id = QStringLiteral("openai/gpt-4.1-mini");
+        priced.provider = QStringLiteral("openai");
+        priced.upstreamModel = QStringLiteral("gpt-4.1-mini");
+        priced.price.input = 0.40;
+        priced.price.output = 1.60;
+        priced.price.cacheRead = 0.10;
+        priced.price.cacheWrite = 0.0;
+        priced.price.cacheWrite1h = 0.8;
+        priced.contextWindow = 1'047'576;
+        priced.maxOutputTokens = 32'768;
+        priced.fromCatalog = true;
+        ModelConfig unpriced;
+        unpriced.id = QStringLiteral("local/llama");
+        unpriced.provider = QStringLiteral("local");
+        unpriced.upstreamModel = QStringLiteral("llama-3.1-8b");
+        QVERIFY(store.saveModel(priced));
+        QVERIFY(store.saveModel(unpriced));
+        QCOMPARE(store.models(), (QList<ModelConfig>{unpriced, priced}));
+        QVERIFY(!store.models()[0].price.isPriced());
+        QVERIFY(store.models()[0].price.cacheWrite == std::nullopt);
+        QCOMPARE(store.models()[1].price.cacheWrite, std::optional<double>(0.0)); // 0 stays 0, not unknown
+
+        priced.price.input.reset();
+        priced.upstreamModel = QStringLiteral("gpt-4.1-mini-2025");
+        QVERIFY(store.saveModel(priced));
+        QCOMPARE(store.models(), (QList<ModelConfig>{unpriced, priced}));
+        QVERIFY(store.removeModel(unpriced.id));
+        QVERIFY(!store.removeModel(QStringLiteral("nope")));
+        QCOMPARE(store.models(), QList<ModelConfig>{priced});
+    }
+
+    void settings()
+    {
+        const QString path = freshPath();
+        {
+            Store store;
+            QVERIFY(store.open(path));
+            QCOMPARE(store.setting(QStringLiteral("missing")), QString());
+            QCOMPARE(store.setting(QStringLiteral("missing"), QStringLiteral("fb")), QStringLiteral("fb"));
+            store.setSetting(QStringLiteral("origins"), QStringLiteral("[\"http://localhost:3000\"]"));
+            store.setSetting(QStringLiteral("n"), QStringLiteral("1"));
+            store.setSetting(QStringLiteral("n"), QStringLiteral("2"));
+            store.setSetting(QStringLiteral("empty"), QString());
+            QCOMPARE(store.setting(QStringLiteral("n")), QStringLiteral("2"));
+            QCOMPARE(store.setting(QStringLiteral("empty"), QStringLiteral("fb")), QString());
+        }
+        Store store;
+        QVERIFY(store.open(path));
+        QCOMPARE(store.setting(QStringLiteral("origins")), QStringLiteral("[\"http://localhost:3000\"]"));
+        QCOMPARE(store.setting(QStringLiteral("n")), QStringLiteral("2"));
+    }
+
+    void migratesAnEmptyFile()
+    {
+        const QString path = freshPath();
+        QVERIFY(QDir().mkpath(QFileInfo(path).absolutePath()));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly)); // 0 bytes: a new SQLite database
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(path, &error), qPrintable(error));
+        RawDb raw(path);
+        QCOMPARE(raw.value("PRAGMA user_version"), QString::number(Store::schemaVersion()));
+        const auto tables = raw.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+        QVERIFY(tables);
+        for (const char *t : {"keys", "models", "providers", "requests", "settings"})
+            QVERIFY2(tables->contains(QLatin1String(t)), t);
+        const auto indexes = raw.column("SELECT name FROM pragma_index_list('requests')");
+        QVERIFY(indexes && indexes->size() >= 3); // (key_id, started_at_ms), started_at_ms, UNIQUE id
+        QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
+        // No column that could hold a secret other than the hash.
+        const auto keyColumns = raw.column("SELECT name FROM pragma_table_info('keys')");
+        QVERIFY(keyColumns);
+        for (const QString &c : *keyColumns)
+            QVERIFY2(!c.contains(QLatin1String("secret")) || c == QLatin1String("secret_hash") || c == QLatin1String("secret_hint"),
+                     qPrintable(c));
+    }
+
+    void refusesANewerSchema()
+    {
+        const QString path = freshPath();
+        {
+            Store store;
+            QVERIFY(store.open(path));
+        }
+        {
+            RawDb raw(path);
+            QVERIFY(raw.exec(qPrintable(QStringLiteral("PRAGMA user_version = %1").arg(Store::schemaVersion() + 1))));
+        }
+        Store store;
+        QString error;
+        QVERIFY(!store.open(path, &error));
+        QVERIFY2(error.contains(QLatin1String("newer")), qPrintable(error));
+        QVERIFY(!store.isOpen());
+        // Nothing was changed or written.
+        RawDb raw(path);
+        QCOMPARE(raw.value("PRAGMA user_version"), QString::number(Store::schemaVersion() + 1));
+        // The store stays usable for another file.
+        QVERIFY2(store.open(freshPath(), &error), qPrintable(error));
+    }
+
+    void refusesAnotherApplicationsDatabase()
+    {
+        const QString path = freshPath();
+        QVERIFY(QDir().mkpath(QFileInfo(path).absolutePath()));
+        {
+            RawDb raw(path);
+            QVERIFY(raw.exec("CREATE TABLE contacts (name TEXT)"));
+        }
+        Store store;
+        QString error;
+        QVERIFY(!store.open(path, &error));
+        QVERIFY2(error.contains(QLatin1String("another application")), qPrintable(error));
+        RawDb raw(path);
+        QCOMPARE(raw.value("SELECT count(*) FROM sqlite_schema"), QStringLiteral("1"));
+    }
+
+    void refusesACorruptFile_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QByteArray garbage(64 * 1024, Qt::Uninitialized);
+        QRandomGenerator rng(12345);
+        for (char &c : garbage)
+            c = char(rng.bounded(256));
+        QTest::newRow("random bytes") << garbage;
+        QTest::newRow("text") << QByteArray("{\"providers\": []}\n");
+        QByteArray header("SQLite format 3");
+        header.append('\0');
+        QTest::newRow("sqlite header, garbage pages") << header + garbage;
+    }
+    void refusesACorruptFile()
+    {
+        QFETCH(QByteArray, content);
+        const QString path = freshPath();
+        QVERIFY(QDir().mkpath(QFileInfo(path).absolutePath()));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QCOMPARE(f.write(content), content.size());
+        }
+        Store store;
+        QString error;
+        QVERIFY(!store.open(path, &error));
+        QVERIFY(!store.isOpen());
+        QVERIFY(error.contains(path) || error.contains(QDir::toNativeSeparators(path)));
+        qInfo().noquote() << error;
+        // Reads and writes on a store that failed to open are harmless.
+        store.appendRequest(makeRecord(1));
+        store.flush();
+        QCOMPARE(store.requestCount(), qint64(0));
+        QCOMPARE(store.saveKey(StoredKey{0, QStringLiteral("x"), hashOf('x')}), qint64(0));
+        QVERIFY(store.keys().isEmpty());
+        // The file was left alone.
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), content);
+    }
+
+    void refusesAnUnusablePath()
+    {
+        QVERIFY(QDir().mkpath(m_dir.filePath(QStringLiteral("unusable"))));
+        const QString aFile = m_dir.filePath(QStringLiteral("unusable/plain-file"));
+        {
+            QFile f(aFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+        }
+        QStringList paths{aFile + QStringLiteral("/sub/gatehouse.sqlite"), // parent is a regular file
+                          m_dir.filePath(QStringLiteral("unusable")),       // a directory
+                          QString()};
+#ifdef Q_OS_UNIX
+        QTemporaryDir readOnly;
+        QVERIFY(QFile::setPermissions(readOnly.path(), QFileDevice::ReadOwner | QFileDevice::ExeOwner));
+        if (::geteuid() != 0) // root writes anywhere
+            paths.append(readOnly.filePath(QStringLiteral("gatehouse.sqlite")));
+#endif
+        for (const QString &p : paths) {
+            Store store;
+            QString error;
+            QVERIFY2(!store.open(p, &error), qPrintable(p));
+            QVERIFY(!error.isEmpty());
+            QVERIFY(!store.isOpen());
+            qInfo().noquote() << error;
+        }
+#ifdef Q_OS_UNIX
+        QFile::setPermissions(readOnly.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+#endif
+    }
+
+    // kill -9 while appending: everything reported at least 200 ms before the kill is in the file,
+    // what is there is a gap-free prefix, and the file is intact.
+    void survivesKill9()
+    {
+        const QString exe = QCoreApplication::applicationFilePath();
+        for (int round = 0; round < 3; ++round) {
+            const QString path = freshPath();
+            QProcess child;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QString::fromLatin1(kChildDbEnv), path);
+            env.insert(QString::fromLatin1(kChildModeEnv), QStringLiteral("loop"));
+            child.setProcessEnvironment(env);
+            child.setProcessChannelMode(QProcess::SeparateChannels);
+            child.start(exe, {});
+            QVERIFY2(child.waitForStarted(10'000), qPrintable(child.errorString()));
+
+            QElapsedTimer clock;
+            clock.start();
+            QList<QPair<QString, qint64>> reported; // id, when the parent read it
+            QByteArray pending;
+            auto readLines = [&] {
+                pending += child.readAllStandardOutput();
+                qsizetype nl;
+                while ((nl = pending.indexOf('\n')) >= 0) {
+                    reported.append({QString::fromLatin1(pending.left(nl)), clock.elapsed()});
+                    pending.remove(0, nl + 1);
+                }
+            };
+            const int killAfterMs = 300 + int(QRandomGenerator::global()->bounded(1'200));
+            qint64 firstAt = -1;
+            while (firstAt < 0 || clock.elapsed() - firstAt < killAfterMs) {
+                if (child.state() != QProcess::Running)
+                    QFAIL(qPrintable(QStringLiteral("child exited early: %1").arg(QString::fromLocal8Bit(child.readAllStandardError()))));
+                QVERIFY2(clock.elapsed() < 30'000, "the child never reported an id");
+                child.waitForReadyRead(20);
+                readLines();
+                if (firstAt < 0 && !reported.isEmpty())
+                    firstAt = reported.first().second;
+            }
+            readLines();
+            const qint64 killedAt = clock.elapsed();
+            child.kill(); // SIGKILL
+            QVERIFY(child.waitForFinished(10'000));
+            QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+
+            RawDb raw(path);
+            QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
+            const auto ids = raw.column("SELECT id FROM requests ORDER BY id");
+            QVERIFY(ids);
+            const QSet<QString> present(ids->begin(), ids->end());
+            int required = 0;
+            for (const auto &[id, at] : reported) {
+                if (at <= killedAt - 200) {
+                    ++required;
+                    QVERIFY2(present.contains(id), qPrintable(QStringLiteral("round %1: %2 reported %3 ms before the kill is missing")
+                                                                  .arg(round)
+                                                                  .arg(id)
+                                                                  .arg(killedAt - at)));
+                }
+            }
+            QVERIFY2(required > 0, "the child reported nothing early enough to check");
+            // Written in order: what is there is exactly the first N records.
+            for (int i = 0; i < ids->size(); ++i)
+                QCOMPARE(ids->at(i), reqId(i));
+            qInfo("round %d: killed after %d ms; %lld reported, %d required, %lld in the file", round, killAfterMs,
+                  qint64(reported.size()), required, qint64(ids->size()));
+
+            // The store opens the file again and keeps appending after the crash.
+            Store store;
+            QString error;
+            QVERIFY2(store.open(path, &error), qPrintable(error));
+            QCOMPARE(store.requestCount(), qint64(ids->size()));
+            store.appendRequest(makeRecord(int(ids->size())));
+            store.close();
+        }
+    }
+
+    // A clean exit (the Store destructor) writes every record, however recently appended.
+    void cleanExitKeepsEverything()
+    {
+        const QString path = freshPath();
+        constexpr int kRecords = 5'000;
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QString::fromLatin1(kChildDbEnv), path);
+        env.insert(QString::fromLatin1(kChildModeEnv), QStringLiteral("clean:%1").arg(kRecords));
+        child.setProcessEnvironment(env);
+        child.start(QCoreApplication::applicationFilePath(), {});
+        QVERIFY(child.waitForFinished(60'000));
+        QCOMPARE(child.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(child.exitCode() == 0, child.readAllStandardError().constData());
+        const QList<QByteArray> lines = child.readAllStandardOutput().split('\n');
+        QCOMPARE(lines.size(), kRecords + 1); // the last line is empty
+
+        Store store;
+        QVERIFY(store.open(path));
+        QCOMPARE(store.requestCount(), qint64(kRecords));
+        RawDb raw(path);
+        const auto ids = raw.column("SELECT id FROM requests ORDER BY id");
+        QVERIFY(ids);
+        for (int i = 0; i < kRecords; ++i)
+            QCOMPARE(ids->at(i), QString::fromLatin1(lines.at(i)));
+    }
+};
+
+int main(int argc, char **argv)
+{
+    if (qEnvironmentVariableIsSet(kChildDbEnv)) {
+        QCoreApplication app(argc, argv);
+        return runCrashChild(qEnvironmentVariable(kChildDbEnv), qEnvironmentVariable(kChildModeEnv));
+    }
+    QCoreApplication app(argc, argv);
+    TestStore test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_store.moc"
