@@ -79,6 +79,7 @@ QJsonValue optionalDouble(std::optional<double> v)
 Exchange::Exchange(ClientConnection *connection, QByteArray method, QByteArray url, HttpHeaders headers, QByteArray body,
                    QElapsedTimer arrival, qint64 arrivalMs)
     : m_conn(connection)
+    , m_ctx(connection->context())
     , m_method(std::move(method))
     , m_url(std::move(url))
     , m_headers(std::move(headers))
@@ -90,7 +91,7 @@ Exchange::Exchange(ClientConnection *connection, QByteArray method, QByteArray u
     const qsizetype q = m_url.indexOf('?');
     m_path = q >= 0 ? m_url.left(q) : m_url;
     m_record.endpoint = QString::fromLatin1(m_path);
-    m_conn->context()->inFlight.fetch_add(1);
+    m_ctx->inFlight.fetch_add(1);
     m_counted = true;
 }
 
@@ -100,10 +101,10 @@ Exchange::~Exchange()
     if (!m_finished && m_model) {
         // Destroyed without an outcome (should not happen): never leave a reservation behind.
         if (m_reservation)
-            m_conn->context()->ledger.release(m_reservation);
+            m_ctx->ledger.release(m_reservation);
     }
     if (m_counted)
-        m_conn->context()->inFlight.fetch_sub(1);
+        m_ctx->inFlight.fetch_sub(1);
 }
 
 QList<QPair<QByteArray, QByteArray>> Exchange::baseHeaders() const
@@ -147,7 +148,7 @@ void Exchange::done()
 
 std::optional<GatewayError> Exchange::admit()
 {
-    GatewayContext *ctx = m_conn->context();
+    GatewayContext *ctx = m_ctx;
     if (ctx->shuttingDown.load())
         return GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; retry in a moment."), "shutting_down");
     const QByteArray host = m_headers.value("host");
@@ -225,7 +226,7 @@ const KeyEntry *Exchange::authenticate(GatewayError *error)
         *error = GatewayError::unauthorized(QStringLiteral("Missing API key: send your Gatehouse key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."));
         return nullptr;
     }
-    m_registry = m_conn->context()->registry.snapshot();
+    m_registry = m_ctx->registry.snapshot();
     const KeyEntry *key = m_registry->keyByHash(hashSecret(QByteArrayView(secret)));
     if (!key || key->revoked) {
         *error = GatewayError::unauthorized(QStringLiteral("Invalid Gatehouse key%1.").arg(key ? QStringLiteral(" (revoked)") : QString()));
@@ -240,8 +241,8 @@ void Exchange::handleHealth()
 {
     QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
                   {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
-                  {QStringLiteral("in_flight"), m_conn->context()->inFlight.load() - 1},
-                  {QStringLiteral("paused"), m_conn->context()->pausedAll.load()}};
+                  {QStringLiteral("in_flight"), m_ctx->inFlight.load() - 1},
+                  {QStringLiteral("paused"), m_ctx->pausedAll.load()}};
     respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
@@ -291,7 +292,7 @@ void Exchange::handleKeyInfo()
         return;
     }
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const auto status = m_conn->context()->ledger.status(key->id, now);
+    const auto status = m_ctx->ledger.status(key->id, now);
     QJsonObject limits, spend, remaining, periodStart;
     for (int i = 0; i < kPeriodCount; ++i) {
         const auto p = Period(i);
@@ -317,7 +318,7 @@ void Exchange::handleKeyInfo()
 
 void Exchange::handleModelRequest(Endpoint endpoint)
 {
-    GatewayContext *ctx = m_conn->context();
+    GatewayContext *ctx = m_ctx;
     m_endpoint = endpoint;
     GatewayError error;
     m_key = authenticate(&error);
@@ -414,7 +415,7 @@ void Exchange::handleModelRequest(Endpoint endpoint)
 
 void Exchange::forward()
 {
-    GatewayContext *ctx = m_conn->context();
+    GatewayContext *ctx = m_ctx;
     const ProviderEntry &provider = *m_model->provider;
     const auto settings = ctx->settings();
 
@@ -679,7 +680,7 @@ void Exchange::finalize(int status, const QString &error, bool charge)
     if (m_finished)
         return;
     m_finished = true;
-    GatewayContext *ctx = m_conn ? m_conn->context() : nullptr;
+    GatewayContext *ctx = m_ctx;
     m_record.status = status;
     m_record.error = error;
     m_record.latencyMs = m_arrival.elapsed();

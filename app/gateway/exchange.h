@@ -13,6 +13,7 @@
 namespace gh {
 
 class ClientConnection;
+struct GatewayContext;
 
 // One request through the gateway, as a sequence of named stages:
 //   admit (shutdown, Host, Origin) → route → authenticate → inspect body → resolve model →
@@ -60,6 +61,7 @@ private:
     void done();
 
     ClientConnection *m_conn;
+    GatewayContext *m_ctx;
     QByteArray m_method;
     QByteArray m_url;
     QByteArray m_path;

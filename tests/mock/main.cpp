@@ -1,4 +1,4 @@
-// mock_upstream [--port N] [--threads N] [--record N] [--models a,b,c]
+// mock_upstream [--port N] [--threads N] [--record N] [--models a,b,c] [--max-body BYTES]
 // A fake OpenAI-format provider for the integration tests and benchmarks; see mockserver.h.
 #include "mockserver.h"
 #include "requestlog.h"
@@ -31,7 +31,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption modelsOpt(QStringLiteral("models"), QStringLiteral("Model ids listed by GET /models."),
                                        QStringLiteral("a,b,c"),
                                        QStringLiteral("ok,stream-slow,fail-500,fail-429,no-usage,gpt-4.1-mini"));
-    parser.addOptions({portOpt, threadsOpt, recordOpt, modelsOpt});
+    const QCommandLineOption maxBodyOpt(QStringLiteral("max-body"),
+                                        QStringLiteral("Answer 413 early to bodies larger than this (0: no limit)."),
+                                        QStringLiteral("BYTES"), QStringLiteral("0"));
+    parser.addOptions({portOpt, threadsOpt, recordOpt, modelsOpt, maxBodyOpt});
     parser.process(app);
 
     bool ok = false;
@@ -51,9 +54,16 @@ int main(int argc, char *argv[])
         return 2;
     }
 
+    const qint64 maxBody = parser.value(maxBodyOpt).toLongLong(&ok);
+    if (!ok || maxBody < 0) {
+        std::fprintf(stderr, "mock_upstream: --max-body: expected a byte count >= 0\n");
+        return 2;
+    }
+
     gh::mock::RequestLog log(record);
     gh::mock::ServerConfig config;
     config.log = &log;
+    config.maxBodyBytes = maxBody;
     for (const QString &m : parser.value(modelsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts))
         config.models.append(m.trimmed().toUtf8());
 

@@ -28,6 +28,7 @@ QByteArray reasonPhrase(int status)
     case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
@@ -251,6 +252,17 @@ int Connection::onHeadersComplete(llhttp_t *p)
     if (self->m_inValue || !self->m_field.isEmpty())
         self->pushHeader();
     self->m_req.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(p)));
+    const qint64 limit = self->m_config->maxBodyBytes;
+    if (limit > 0 && (p->flags & F_CONTENT_LENGTH) && p->content_length > static_cast<quint64>(limit)) {
+        // Answer now, without reading the body, and stop parsing this connection.
+        Request tooLarge;
+        tooLarge.method = "413";
+        tooLarge.url = self->m_req.url;
+        tooLarge.keepAlive = false;
+        self->m_pending.push_back(std::move(tooLarge));
+        self->m_parseFailed = true;
+        return HPE_PAUSED;
+    }
     if (p->content_length > 0 && p->content_length < (quint64(256) << 20))
         self->m_req.body.reserve(static_cast<qsizetype>(p->content_length));
     for (const auto &[name, value] : std::as_const(self->m_req.headers)) {
@@ -282,7 +294,7 @@ void Connection::onReadyRead()
     if (m_parseFailed || data.isEmpty())
         return;
     const llhttp_errno_t err = llhttp_execute(&m_parser, data.constData(), static_cast<size_t>(data.size()));
-    if (err != HPE_OK && err != HPE_CLOSED_CONNECTION) {
+    if (err != HPE_OK && err != HPE_CLOSED_CONNECTION && !m_parseFailed) {
         m_parseFailed = true;
         // Answer the complete requests first, then the error, then close.
         Request bad;
@@ -351,6 +363,11 @@ void Connection::handle(Request request)
     m_requestId.clear();
     if (request.method == "!") {
         sendError(400, "mock: malformed HTTP request: " + request.url, "invalid_request_error", "bad_request");
+        return;
+    }
+    if (request.method == "413") {
+        sendError(413, "mock: the request body exceeds " + QByteArray::number(m_config->maxBodyBytes) + " bytes",
+                  "invalid_request_error", "request_too_large");
         return;
     }
     const QByteArray path = pathOnly(request.url);

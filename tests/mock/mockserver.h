@@ -44,12 +44,15 @@ class QThread;
 // prompt tokens, default 0), chunks (content events of a stream, default 5), delay (ms between
 // stream events, default 0), pad (filler bytes added to each content piece), dims (embedding size,
 // default 8).
+// With --max-body N, a request whose Content-Length exceeds N gets 413 right after its headers and
+// the connection is closed without reading the body (as a gateway with a body limit does).
 namespace gh::mock {
 
 struct ServerConfig
 {
     RequestLog *log = nullptr;
     QList<QByteArray> models; // listed by GET .../models
+    qint64 maxBodyBytes = 0;  // > 0: answer 413 and close as soon as a larger Content-Length is seen
 };
 
 class MockServer : public QTcpServer

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# One command for a developer (and CI): install what is missing, build, run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --test
+if command -v npm >/dev/null 2>&1 && [[ -f tests/sdk/package-lock.json ]]; then
+  npm ci --prefix tests/sdk --no-audit --no-fund --loglevel=error
+fi
+scripts/build.sh
+ctest --test-dir build -j 2 --output-on-failure --timeout 600
