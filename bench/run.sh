@@ -270,6 +270,15 @@ run_wrk() {
     || die "wrk against $1 failed: $out"
   grep '^BENCH ' <<<"$out" || die "wrk against $1 printed no result: $out"
 }
+gh_check_alive() { # context: a crash must stop the run with the reason, not become a row of zeros
+  if [[ -n "$gh_pid" ]] && ! kill -0 "$gh_pid" 2>/dev/null; then
+    local status=0
+    wait "$gh_pid" 2>/dev/null || status=$?
+    gh_pid=""
+    die "gatehouse died (exit status $status$( ((status > 128)) && echo ", signal $((status - 128))")) during $1; its last log lines:
+$(tail -5 "$work/gatehouse/stderr.log")"
+  fi
+}
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
 declare -A rps p50 p99 errs
@@ -283,7 +292,10 @@ for bytes in "${bodies[@]}"; do
     for t in "${targets[@]}"; do
       IFS='|' read -r name url model key <<<"$t"
       line="$(run_wrk "$name" "$url" "$model" "$key" 16 "$bytes" "$WARMUP")"
-      if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + $(field requests "$line"))); fi
+      if [[ "$name" == gatehouse ]]; then
+        gh_check_alive "the warm-up"
+        gh_served=$((gh_served + $(field requests "$line")))
+      fi
     done
   fi
   for c in "${conns_list[@]}"; do
@@ -299,7 +311,10 @@ for bytes in "${bodies[@]}"; do
       p99[$k]="$(field p99_us "$line")"
       errs[$k]=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") \
         + $(field err_status "$line") + $(field err_timeout "$line")))
-      if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + n)); fi
+      if [[ "$name" == gatehouse ]]; then
+        gh_check_alive "the $c-connection $(body_label "$bytes") run"
+        gh_served=$((gh_served + n))
+      fi
     done
   done
 done
@@ -335,6 +350,7 @@ for t in "${sse_targets[@]}"; do
   IFS='|' read -r name url model key <<<"$t"
   log "$name, streaming first byte, $TTFB_N requests"
   check_stream "$name" "$url" "$model" "$key"
+  if [[ "$name" == gatehouse ]]; then gh_check_alive "the streaming check"; fi
   ttfb[$name]="$(ttfb_median "$url" "$model" "$key")"
   if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + TTFB_N + 1)); fi
 done
@@ -354,7 +370,7 @@ if ((with_gatehouse)); then
     ((n > 0)) || die "gatehouse answered no requests while topping up to $RSS_REQUESTS"
     gh_served=$((gh_served + n))
   done
-  kill -0 "$gh_pid" 2>/dev/null || die "gatehouse died during the run: $(tail -5 "$work/gatehouse/stderr.log")"
+  gh_check_alive "the top-up to $RSS_REQUESTS requests"
   rss_kb="$(awk '/^VmRSS:/ { print $2 }' "/proc/$gh_pid/status")"
   hwm_kb="$(awk '/^VmHWM:/ { print $2 }' "/proc/$gh_pid/status")"
 fi
@@ -405,18 +421,18 @@ report() {
   echo
   echo "### Targets (issue 2)"
   echo
-  echo "| target | measured | limit | ratio | result |"
+  echo "| target | measured | limit | measured / limit | result |"
   echo "|---|---:|---:|---:|---|"
   local g n v lim
   verdict() { # measured limit higher_is_better -> "ratio | PASS/MISS"
     awk -v m="$1" -v l="$2" -v hi="$3" 'BEGIN {
       ok = hi ? (m >= l) : (m <= l)
-      if (hi) r = (l > 0 ? m / l : 0); else r = (l > 0 ? m / l : 0)
+      r = (l > 0 ? m / l : 0)
       printf "%.2f | %s", r, ok ? "PASS" : "MISS" }'
   }
   for bytes in "${bodies[@]}"; do
     g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
-    v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", n > 0 ? g / n : 0 }')"
+    v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
     echo "| throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
   done
   for bytes in "${bodies[@]}"; do

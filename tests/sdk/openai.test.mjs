@@ -252,10 +252,14 @@ test('wrong key: openai.AuthenticationError (401)', async () => {
 });
 
 test('unknown model: openai.NotFoundError (404)', async () => {
-  const e = await errorOf(client().chat.completions.create({ model: 'mock/no-such-model', messages }));
-  assert.ok(e instanceof OpenAI.NotFoundError, `${e?.constructor?.name}: ${e?.message}`);
-  assert.equal(e.status, 404);
-  assert.match(e.message, /no-such-model/);
+  // Any name under a configured provider is forwarded (unpriced); a provider nobody configured and a
+  // bare name no provider offers are unknown.
+  for (const model of ['nosuch/some-model', 'no-such-model']) {
+    const e = await errorOf(client().chat.completions.create({ model, messages }));
+    assert.ok(e instanceof OpenAI.NotFoundError, `${model}: ${e?.constructor?.name}: ${e?.message}`);
+    assert.equal(e.status, 404);
+    assert.ok(e.message.includes(model), `the message names the model: ${e.message}`);
+  }
 });
 
 test('model not allowed for the key: openai.PermissionDeniedError (403)', async () => {
