@@ -76,7 +76,7 @@ cleanup() {
   done
   for pid in "${pids[@]}"; do
     for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
+      alive "$pid" || break
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
@@ -91,6 +91,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# A dead child stays a zombie until waited for, and kill -0 succeeds on a zombie: read its state.
+alive() { [[ -r "/proc/$1/status" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
 free_port() {
   if command -v python3 >/dev/null 2>&1; then
@@ -234,7 +237,7 @@ EOF
   for _ in $(seq 300); do
     gh_port="$(sed -n 's#^Gatehouse gateway listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$work/gatehouse/stdout.log" | head -1)"
     [[ -n "$gh_port" ]] && break
-    kill -0 "$gh_pid" 2>/dev/null || die "gatehouse exited: $(cat "$work/gatehouse/stderr.log" "$work/gatehouse/stdout.log")"
+    alive "$gh_pid" || die "gatehouse exited: $(cat "$work/gatehouse/stderr.log" "$work/gatehouse/stdout.log")"
     sleep 0.1
   done
   [[ -n "$gh_port" ]] || die "gatehouse did not print its listening line within 30 s: $(cat "$work/gatehouse/stderr.log")"
@@ -271,7 +274,7 @@ run_wrk() {
   grep '^BENCH ' <<<"$out" || die "wrk against $1 printed no result: $out"
 }
 gh_check_alive() { # context: a crash must stop the run with the reason, not become a row of zeros
-  if [[ -n "$gh_pid" ]] && ! kill -0 "$gh_pid" 2>/dev/null; then
+  if [[ -n "$gh_pid" ]] && ! alive "$gh_pid"; then
     local status=0
     wait "$gh_pid" 2>/dev/null || status=$?
     gh_pid=""

@@ -250,18 +250,24 @@ void ClientConnection::finishClose()
         // The response is written; give it a moment to leave before closing.
         m_tooLarge = false;
     }
-    if (m_socket->bytesToWrite() == 0)
-        m_socket->disconnectFromHost();
-    // else: onBytesWritten closes once the output is flushed (disconnectFromHost also waits for it).
-    else
-        m_socket->disconnectFromHost();
+    // Hand what is buffered to the kernel now: during shutdown the worker thread (and this socket)
+    // may be gone before the event loop would have written it.
+    m_socket->flush();
+    // disconnectFromHost waits for anything still unwritten before it closes.
+    m_socket->disconnectFromHost();
 }
 
 void ClientConnection::closeWhenIdle()
 {
     m_closeAfterResponse = true;
-    if (!m_exchange)
-        finishClose();
+    if (m_exchange)
+        return;
+    if (m_parser.messageStarted() && !m_tooLarge && !m_closing && !m_gone) {
+        // A request is still arriving: say why it will not be served rather than just hanging up.
+        const GatewayError e = GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; retry in a moment."), "shutting_down");
+        sendResponse(503, {{"content-type", "application/json"}}, e.toOpenAIJson());
+    }
+    finishClose();
 }
 
 void ClientConnection::abortNow()

@@ -553,8 +553,9 @@ void Exchange::upstreamDone()
         if (found) {
             m_record.usage = usage;
         } else {
-            const QByteArray trimmed = m_upstreamBody.trimmed();
-            if (!(trimmed.startsWith('{') || trimmed.startsWith('['))) {
+            // No usage found: either the provider reported none, or the body is broken (truncated,
+            // not JSON), which the client must not receive as a success.
+            if (!isValidJson(m_upstreamBody)) {
                 failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' returned a response that is not JSON.").arg(providerId), "upstream_invalid_response"));
                 return;
             }

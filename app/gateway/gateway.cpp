@@ -22,6 +22,8 @@ Gateway::Gateway(QObject *parent)
 
 Gateway::~Gateway()
 {
+    qDeleteAll(m_retired);
+    m_retired.clear();
     delete m_server;
     m_server = nullptr;
     m_store->close();
@@ -83,6 +85,7 @@ void Gateway::reload(QStringList *warnings)
         if (value)
             secrets.insert(p.id, {*value, source});
     }
+    m_secrets = secrets;
     QList<KeyEntry> keys;
     QList<QByteArray> hashes;
     for (const StoredKey &k : m_store->keys()) {
@@ -100,6 +103,56 @@ void Gateway::reload(QStringList *warnings)
     m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, secrets, warnings));
     m_context.setSettings(loadGatewaySettings(*m_store));
     rebuildLedger();
+}
+
+void Gateway::reloadKeys()
+{
+    QList<KeyEntry> keys;
+    QList<QByteArray> hashes;
+    for (const StoredKey &k : m_store->keys()) {
+        KeyEntry e;
+        e.id = k.id;
+        e.name = k.name;
+        e.allowModels = k.allowModels;
+        e.limits = k.limits;
+        e.allowUnpriced = k.allowUnpriced;
+        e.paused = k.paused;
+        e.revoked = k.revoked;
+        keys.append(e);
+        hashes.append(k.secretHash);
+    }
+    m_context.registry.setSnapshot(Registry::build(m_store->providers(), m_store->models(), keys, hashes, m_secrets));
+    m_context.setSettings(loadGatewaySettings(*m_store));
+    rebuildLedger();
+}
+
+bool Gateway::restartListener(quint16 port, QString *error)
+{
+    if (m_stopping || !m_server) {
+        if (error)
+            *error = QStringLiteral("the gateway is not running");
+        return false;
+    }
+    if (port != 0 && port == m_server->port())
+        return true;
+    auto *next = new GatewayServer(&m_context);
+    if (!next->listen(port, m_workerCount, error)) {
+        delete next;
+        return false;
+    }
+    GatewayServer *old = m_server;
+    const quint16 oldPort = old->port();
+    m_server = next;
+    m_retired.append(old);
+    old->stopListening();
+    old->drain(m_context.settings()->shutdownGraceMs, [this, old] {
+        old->stopWorkers();
+        if (m_retired.removeOne(old))
+            old->deleteLater();
+    });
+    qCInfo(lcGateway) << "listening on 127.0.0.1:" << m_server->port() << "(moved from port" << oldPort << ")";
+    Q_EMIT portChanged(m_server->port());
+    return true;
 }
 
 Gateway::StartResult Gateway::start(const GatewayOptions &options)
@@ -151,6 +204,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     int workers = options.workers;
     if (workers <= 0)
         workers = qBound(1, QThread::idealThreadCount(), 4);
+    m_workerCount = workers;
     m_server = new GatewayServer(&m_context);
     if (!m_server->listen(quint16(port), workers, &error)) {
         result.exitCode = 1;
@@ -175,6 +229,8 @@ void Gateway::shutdown(std::function<void()> done)
         return;
     }
     m_server->stopListening();
+    for (GatewayServer *old : std::as_const(m_retired))
+        old->stopListening();
     const int grace = m_context.settings()->shutdownGraceMs;
     m_server->drain(grace, [this, done] {
         m_server->stopWorkers();

@@ -48,11 +48,22 @@ public:
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);
+    // The same without asking the keychain again: reuses the provider secrets the last reload() read
+    // (for key and limit changes, which must apply at once and cheaply).
+    void reloadKeys();
+    // Whether provider keys are read from the OS keychain (false with GATEHOUSE_NO_KEYCHAIN or no
+    // session bus).
+    [[nodiscard]] bool usesKeychain() const { return m_options.useKeychain; }
+    // Moves the listener to another port (0: any free port). The new port is bound first, so on
+    // failure (*error says why) the gateway keeps listening where it was; requests in flight on the
+    // old listener finish within the shutdown grace period. Returns true when listening on `port`.
+    bool restartListener(quint16 port, QString *error = nullptr);
     // Stops accepting, lets requests finish within the grace period, flushes the log, then calls done.
     void shutdown(std::function<void()> done);
 
 Q_SIGNALS:
     void stopped();
+    void portChanged(quint16 port);
 
 private:
     void rebuildLedger();
@@ -61,6 +72,9 @@ private:
     GatewayEvents *m_events;
     std::unique_ptr<Store> m_store;
     GatewayServer *m_server = nullptr;
+    QList<GatewayServer *> m_retired; // old listeners draining after restartListener()
+    QHash<QString, Registry::ProviderSecret> m_secrets; // from the last reload(), memory only
+    int m_workerCount = 1;
     bool m_stopping = false;
 };
 

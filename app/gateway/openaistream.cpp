@@ -91,9 +91,17 @@ QString errorMessageOf(ondemand::value v)
     return QStringLiteral("upstream error");
 }
 
+// Never convert a simdjson_result to its value: that throws on error (e.g. is_null() on `nul`).
+// Null, or not a valid null (an error): no usage, no error object.
+bool isNullOrBroken(ondemand::value &v)
+{
+    bool isNull = false;
+    return v.is_null().get(isNull) != SUCCESS || isNull;
+}
+
 bool readUsage(ondemand::value v, Usage *usage)
 {
-    if (v.is_null())
+    if (isNullOrBroken(v))
         return false;
     std::string_view raw;
     ondemand::object o;
@@ -123,6 +131,7 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
     bool choicesEmpty = false;
     bool sawChoices = false;
     std::string_view type;
+    QString topMessage;
     for (auto field : root) {
         std::string_view key;
         if (field.unescaped_key().get(key)) {
@@ -148,13 +157,18 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
                 info.outputBytes += choicesBytes(arr, &choicesEmpty);
             }
         } else if (key == "error") {
-            if (!v.is_null()) {
+            if (!isNullOrBroken(v)) {
                 info.error = true;
                 info.errorMessage = errorMessageOf(v);
             }
         } else if (key == "type") {
             if (v.get_string().get(type))
                 type = {};
+        } else if (key == "message") {
+            // The Responses API's error event: {"type":"error","code":...,"message":...}.
+            std::string_view m;
+            if (!v.get_string().get(m))
+                topMessage = QString::fromUtf8(m.data(), qsizetype(m.size()));
         } else if (key == "delta") {
             // Responses API text deltas.
             info.outputBytes += stringBytes(v);
@@ -177,7 +191,7 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
                         if (usage)
                             *usage = u;
                     }
-                } else if (rk == "error" && !rv.is_null()) {
+                } else if (rk == "error" && !isNullOrBroken(rv)) {
                     info.error = true;
                     info.errorMessage = errorMessageOf(rv);
                 }
@@ -186,7 +200,7 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
     }
     if (type == "error" && !info.error) {
         info.error = true;
-        info.errorMessage = QStringLiteral("upstream error event");
+        info.errorMessage = topMessage.isEmpty() ? QStringLiteral("upstream error event") : topMessage;
     }
     info.usageOnly = info.hasUsage && sawChoices && choicesEmpty;
     return info;
@@ -228,6 +242,13 @@ bool usageFromOpenAIResponse(QByteArrayView body, Usage *usage, qint64 *outputBy
     if (outputBytes)
         *outputBytes = bytes;
     return found;
+}
+
+bool isValidJson(QByteArrayView body)
+{
+    thread_local dom::parser parser;
+    dom::element root;
+    return !parser.parse(body.data(), size_t(body.size())).get(root);
 }
 
 QString upstreamErrorMessage(QByteArrayView body)

@@ -23,6 +23,10 @@ struct OpenAIEventInfo {
 // the body is not JSON or carries no usage. *outputBytes receives the generated text size.
 [[nodiscard]] bool usageFromOpenAIResponse(QByteArrayView body, Usage *usage, qint64 *outputBytes = nullptr);
 
+// Whether the body is one complete, valid JSON document (a full parse: for the rare bodies whose
+// usage could not be read).
+[[nodiscard]] bool isValidJson(QByteArrayView body);
+
 // The provider's own error message from an OpenAI-style error body, or a short excerpt of the body.
 [[nodiscard]] QString upstreamErrorMessage(QByteArrayView body);
 

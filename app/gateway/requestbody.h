@@ -17,7 +17,8 @@ struct RequestFields {
     bool stream = false;
     std::optional<qint64> maxTokens; // max_completion_tokens / max_tokens / max_output_tokens
     bool clientWantsUsage = false;   // stream_options.include_usage is true
-    qsizetype streamOptionsOffset = -1;   // '{' of the stream_options object
+    qsizetype streamOptionsOffset = -1;   // '{' of the stream_options object (or its null token)
+    qsizetype streamOptionsNullLength = 0; // > 0: stream_options is null, this long at streamOptionsOffset
     bool streamOptionsEmpty = false;
     qsizetype includeUsageOffset = -1;    // the include_usage value token
     qsizetype includeUsageLength = 0;

@@ -1,4 +1,5 @@
 #include "http/httpparser.h"
+#include <cstring>
 #include <llhttp.h>
 
 namespace gh {
@@ -52,9 +53,29 @@ struct HttpParser::Callbacks {
         self(p)->m_value.append(at, qsizetype(n));
         return 0;
     }
+    // RFC 9110 token characters: llhttp 8 lets white space and other separators into field names.
+    static bool isToken(const QByteArray &name)
+    {
+        if (name.isEmpty())
+            return false;
+        for (char c : name) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c));
+            if (!ok)
+                return false;
+        }
+        return true;
+    }
     static int onHeaderValueComplete(llhttp_t *p)
     {
         HttpParser *s = self(p);
+        if (s->m_type == Type::Response) {
+            s->m_field = s->m_field.trimmed(); // be lenient with upstreams ("Name : value")
+        } else if (!isToken(s->m_field)) {
+            // "Host : evil" must not become a header named "host ": refuse it (RFC 9112 section 5.1).
+            s->m_error = "HPE_INVALID_HEADER_TOKEN: Invalid header field name";
+            return -1;
+        }
         s->m_headers.add(s->m_field.toLower(), s->m_value.trimmed());
         s->m_field.clear();
         s->m_value.clear();
@@ -135,7 +156,8 @@ HttpParser::Result HttpParser::feed(const char *data, size_t length, size_t *con
     *consumed = pos ? size_t(pos - data) : length;
     if (err == HPE_PAUSED && m_complete)
         return Result::MessageComplete;
-    m_error = QByteArray(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(&d->parser);
+    if (m_error.isEmpty()) // else a callback refused the message and said why
+        m_error = QByteArray(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(&d->parser);
     return Result::Error;
 }
 
@@ -143,6 +165,10 @@ HttpParser::Result HttpParser::finish()
 {
     if (!m_error.isEmpty())
         return Result::Error;
+    if (m_complete)
+        return Result::MessageComplete;
+    if (!m_messageStarted)
+        return Result::NeedMore; // closed between messages (llhttp would still call that unsafe)
     const llhttp_errno_t err = llhttp_finish(&d->parser);
     if (m_complete)
         return Result::MessageComplete;

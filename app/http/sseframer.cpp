@@ -59,7 +59,7 @@ QByteArray SseFramer::eventData(QByteArrayView rawEvent)
     QByteArray out;
     bool first = true;
     forEachLine(rawEvent, [&](QByteArrayView line) {
-        if (line.startsWith("data:")) {
+        if (line.startsWith("data:") || line == "data") { // a field name alone has an empty value
             if (!first)
                 out.append('\n');
             first = false;

@@ -57,12 +57,28 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
             return fail(ResolveError::ProviderDisabled);
         return *it;
     }
-    // A bare upstream name offered by exactly one provider.
+    // A bare upstream name offered by exactly one provider. Disabled providers do not count, and one
+    // provider listing the name under several ids (an alias and the catalog entry) is not ambiguous:
+    // its canonical provider/name id wins.
     if (auto it = idsByUpstream.constFind(name); it != idsByUpstream.cend()) {
-        if (it->size() == 1)
-            return resolve(it->first(), error, candidates);
+        QStringList enabled;
+        QStringList providerIds;
+        for (const QString &id : *it) {
+            const auto mit = models.constFind(id);
+            if (mit == models.cend() || !mit->provider->config.enabled)
+                continue;
+            enabled.append(id);
+            if (!providerIds.contains(mit->config.provider))
+                providerIds.append(mit->config.provider);
+        }
+        if (enabled.isEmpty())
+            return fail(ResolveError::ProviderDisabled);
+        if (providerIds.size() == 1) {
+            const QString canonical = providerIds.first() + u'/' + name;
+            return resolve(enabled.contains(canonical) ? canonical : enabled.first(), error, candidates);
+        }
         if (candidates)
-            *candidates = *it;
+            *candidates = enabled;
         return fail(ResolveError::Ambiguous);
     }
     // provider/anything: a model the catalog and the config do not list (new models, local models).
@@ -174,8 +190,17 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
             const ProviderConfig &p = (*pit)->config;
             const QString vendor = p.catalog.isEmpty() ? p.id : p.catalog;
             if (const CatalogModel *c = catalog.find(vendor, m.upstreamModel)) {
-                if (!m.price.input && !m.price.output)
-                    m.price = c->price;
+                if (!m.price.input && !m.price.output) {
+                    // The catalog's prices, with any cache price the config does give.
+                    ModelPrice merged = c->price;
+                    if (m.price.cacheRead)
+                        merged.cacheRead = m.price.cacheRead;
+                    if (m.price.cacheWrite)
+                        merged.cacheWrite = m.price.cacheWrite;
+                    if (m.price.cacheWrite1h)
+                        merged.cacheWrite1h = m.price.cacheWrite1h;
+                    m.price = merged;
+                }
                 if (m.contextWindow == 0)
                     m.contextWindow = c->contextWindow;
                 if (m.maxOutputTokens == 0)

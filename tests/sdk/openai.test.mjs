@@ -294,6 +294,13 @@ test('upstream failure: openai.InternalServerError (5xx) with the provider messa
   assert.match(e.message, /the upstream failed/, 'the provider message is passed on');
 });
 
+test('upstream rejects the request: the SDK sees its 400 as openai.BadRequestError with its message', async () => {
+  const e = await errorOf(client().chat.completions.create({ model: 'mock/fail-400', messages }));
+  assert.ok(e instanceof OpenAI.BadRequestError, `${e?.constructor?.name}: ${e?.message}`);
+  assert.equal(e.status, 400);
+  assert.match(e.message, /the upstream rejected the request/, 'the provider message is passed on');
+});
+
 test('the gateway stops cleanly on SIGTERM', async () => {
   gateway.child.kill('SIGTERM');
   let timer;

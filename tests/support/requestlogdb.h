@@ -1,0 +1,69 @@
+#pragma once
+
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace gh::test {
+
+// One row of the gateway's request log (table `requests` of data-dir/gatehouse.db), as stored.
+struct LoggedRequest {
+    qint64 seq = 0;
+    QString id;
+    qint64 startedAtMs = 0;
+    qint64 keyId = 0;
+    QString keyName;
+    QString endpoint;
+    QString requestedModel;
+    QString provider;
+    QString upstreamModel;
+    int status = 0;
+    QString error;
+    qint64 latencyMs = 0;
+    qint64 ttftMs = -1;
+    qint64 inputTokens = 0;
+    qint64 cacheReadTokens = 0;
+    qint64 cacheWriteTokens = 0;
+    qint64 outputTokens = 0;
+    bool usageReported = false;
+    bool estimated = false;
+    std::optional<qint64> costNanoUsd; // empty: unpriced (NULL)
+    bool stream = false;
+    int attempts = 0;
+
+    [[nodiscard]] double costUsd() const { return costNanoUsd ? double(*costNanoUsd) / 1e9 : 0.0; }
+    [[nodiscard]] QString describe() const;
+};
+
+// Reads the request log of a gateway's database with the SQLite C API, on a read-only connection
+// (the running gateway keeps writing; WAL lets both work). Every call opens and closes its own
+// connection, so a test sees what was committed at the time of the call.
+class RequestLogDb
+{
+public:
+    // `dataDir` is the gateway's --data-dir; the database is dataDir/gatehouse.db.
+    explicit RequestLogDb(QString dataDir);
+
+    [[nodiscard]] QString path() const { return m_path; }
+    [[nodiscard]] QString errorString() const { return m_error; }
+
+    // Every row, oldest first; std::nullopt when the database cannot be read (see errorString()).
+    [[nodiscard]] std::optional<QList<LoggedRequest>> all();
+    // The row with this request id (x-gatehouse-request-id), if it is there now.
+    [[nodiscard]] std::optional<LoggedRequest> find(const QString &requestId);
+    // Polls until the row is there (the gateway batches writes every <= 200 ms).
+    [[nodiscard]] std::optional<LoggedRequest> waitFor(const QString &requestId, int timeoutMs = 5000);
+    // Polls until at least `count` rows are there; returns the rows (empty on timeout or error).
+    [[nodiscard]] QList<LoggedRequest> waitForCount(int count, int timeoutMs = 5000);
+    // Row count, or -1 on error.
+    [[nodiscard]] int count();
+
+private:
+    std::optional<QList<LoggedRequest>> query(const QString &where, const QString &arg);
+
+    QString m_path;
+    QString m_error;
+};
+
+} // namespace gh::test
