@@ -40,6 +40,9 @@ int main(int argc, char **argv)
 #ifndef GATEHOUSE_WITH_UI
     headless = true;
 #endif
+    // Headless, Qt's own event dispatcher is leaner than GLib's on the request path.
+    if (headless && qEnvironmentVariableIsEmpty("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     std::unique_ptr<QCoreApplication> app;
 #ifdef GATEHOUSE_WITH_UI
     if (!headless)
@@ -82,6 +85,11 @@ int main(int argc, char **argv)
         options.useKeychain = false; // no session bus: no Secret Service to ask
 #endif
 
+#ifdef GATEHOUSE_WITH_UI
+    // One window per data folder: a second launch raises the first and leaves.
+    if (!headless && gh::ui::raiseRunningInstance(options.dataDir))
+        return 0;
+#endif
     gh::Gateway gateway;
     const auto started = gateway.start(options);
     for (const QString &w : started.warnings)

@@ -98,6 +98,9 @@ void ClientConnection::onHeadersComplete(HttpParser &parser)
     }
     if (length)
         m_body.reserve(qsizetype(*length) + 64);
+    // curl and others wait (about a second) for this before sending a large body.
+    if (parser.headers().value("expect").toLower() == "100-continue")
+        write("HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 void ClientConnection::onBody(HttpParser &, const char *data, size_t length)

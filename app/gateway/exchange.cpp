@@ -4,6 +4,7 @@
 #include "gateway/clientconnection.h"
 #include "gateway/gatewaycontext.h"
 #include "gateway/openaistream.h"
+#include "gateway/providerevents.h"
 #include "pricing/price.h"
 #include "store/store.h"
 #include "version.h"
@@ -13,6 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
+#include <QUrl>
 
 namespace gh {
 
@@ -25,11 +27,13 @@ constexpr qint64 kHighWater = 1024 * 1024;
 QString newRequestId()
 {
     static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    QByteArray id("req_");
-    auto *rng = QRandomGenerator::global();
-    for (int i = 0; i < 20; ++i)
-        id.append(digits[rng->bounded(36)]);
-    return QString::fromLatin1(id);
+    // A per-thread generator seeded from the system CSPRNG: ids must be unique, not secret, and the
+    // global generator takes a lock for every number.
+    thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
+    char id[24] = {'r', 'e', 'q', '_'};
+    for (int i = 4; i < 24; ++i)
+        id[i] = digits[rng.bounded(36)];
+    return QString::fromLatin1(id, 24);
 }
 
 QString usd(NanoUsd v)
@@ -136,8 +140,13 @@ void Exchange::respondError(const GatewayError &error)
     auto h = baseHeaders();
     h.emplaceBack("content-type", "application/json");
     h.append(error.extraHeaders);
-    m_conn->sendResponse(error.status, h, error.toOpenAIJson());
+    m_conn->sendResponse(error.status, h, errorBody(error));
     done();
+}
+
+QByteArray Exchange::errorBody(const GatewayError &error) const
+{
+    return m_anthropicClient ? anthropicErrorBody(error.status, error.message) : error.toOpenAIJson();
 }
 
 void Exchange::done()
@@ -152,6 +161,11 @@ std::optional<GatewayError> Exchange::admit()
     if (ctx->shuttingDown.load())
         return GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; retry in a moment."), "shutting_down");
     const QByteArray host = m_headers.value("host");
+    int hostCount = 0;
+    for (const auto &h : m_headers.list())
+        hostCount += h.first == "host";
+    if (hostCount > 1)
+        return GatewayError::badRequest(QStringLiteral("More than one Host header."), "duplicate_host");
     if (host.isEmpty())
         return GatewayError::badRequest(QStringLiteral("Missing Host header."), "missing_host");
     if (!isLoopbackHost(host))
@@ -166,6 +180,7 @@ std::optional<GatewayError> Exchange::admit()
 
 void Exchange::start()
 {
+    m_anthropicClient = pathIs(m_path, "/v1/messages") || pathIs(m_path, "/v1/messages/count_tokens");
     if (auto error = admit()) {
         m_headers = HttpHeaders(); // never echo a refused origin
         respondError(*error);
@@ -188,6 +203,8 @@ void Exchange::start()
         {"/v1/completions", true, 0, Endpoint::Completions},
         {"/v1/embeddings", true, 0, Endpoint::Embeddings},
         {"/v1/responses", true, 0, Endpoint::Responses},
+        {"/v1/messages", true, 0, Endpoint::Messages},
+        {"/v1/messages/count_tokens", true, 4, Endpoint::CountTokens},
         {"/v1/models", false, 1, Endpoint::ChatCompletions},
         {"/v1/key", false, 2, Endpoint::ChatCompletions},
         {"/healthz", false, 3, Endpoint::ChatCompletions},
@@ -209,6 +226,7 @@ void Exchange::start()
         case 1: handleModels(); return;
         case 2: handleKeyInfo(); return;
         case 3: handleHealth(); return;
+        case 4: handleCountTokens(); return;
         }
     }
     respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
@@ -227,7 +245,15 @@ const KeyEntry *Exchange::authenticate(GatewayError *error)
         return nullptr;
     }
     m_registry = m_ctx->registry.snapshot();
-    const KeyEntry *key = m_registry->keyByHash(hashSecret(QByteArrayView(secret)));
+    // A small per-thread memo of secret -> SHA-256: a tool sends the same key on every request.
+    thread_local QHash<QByteArray, QByteArray> memo;
+    auto memoIt = memo.constFind(secret);
+    if (memoIt == memo.cend()) {
+        if (memo.size() >= 256)
+            memo.clear();
+        memoIt = memo.insert(secret, hashSecret(QByteArrayView(secret)));
+    }
+    const KeyEntry *key = m_registry->keyByHash(*memoIt);
     if (!key || key->revoked) {
         *error = GatewayError::unauthorized(QStringLiteral("Invalid Gatehouse key%1.").arg(key ? QStringLiteral(" (revoked)") : QString()));
         return nullptr;
@@ -413,6 +439,75 @@ void Exchange::handleModelRequest(Endpoint endpoint)
     forward();
 }
 
+bool Exchange::prepareUpstreamBody(QByteArray *body, QByteArray *path, GatewayError *error)
+{
+    const ProviderEntry &provider = *m_model->provider;
+    const QString upstream = m_model->config.upstreamModel;
+    const QString clientModel = m_fields.model;
+    const bool chat = m_endpoint == Endpoint::ChatCompletions;
+    const bool messages = m_endpoint == Endpoint::Messages || m_endpoint == Endpoint::CountTokens;
+    m_providerFormat = provider.config.format;
+    m_translate = (messages && m_providerFormat != ProviderFormat::Anthropic) || (!messages && m_providerFormat != ProviderFormat::OpenAI);
+    if (m_translate && !chat && !messages) {
+        *error = GatewayError::badRequest(QStringLiteral("%1 is not available for model '%2': its provider '%3' speaks the %4 format, which has no such endpoint.")
+                                              .arg(QString::fromLatin1(m_path), m_model->config.id, provider.config.id, formatName(m_providerFormat)),
+                                          "unsupported_endpoint");
+        return false;
+    }
+    TranslateError terr;
+    std::optional<QByteArray> translated;
+    const qint64 defaultMax = m_model->config.maxOutputTokens > 0 ? m_model->config.maxOutputTokens : 4096;
+    switch (m_providerFormat) {
+    case ProviderFormat::OpenAI:
+        *path = provider.basePath + (messages ? QByteArray("/chat/completions") : QByteArray(endpointPath(m_endpoint)));
+        if (!messages) {
+            const bool usageOption = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Completions;
+            m_stripUsage = m_fields.stream && usageOption && !m_fields.clientWantsUsage;
+            *body = rewriteRequestBody(m_body, m_fields, upstream, usageOption);
+            return true;
+        }
+        translated = anthropicToOpenAIChat(m_body, upstream, &terr);
+        if (m_fields.stream)
+            m_translator = openAIToAnthropicStream(clientModel);
+        break;
+    case ProviderFormat::Anthropic:
+        *path = provider.basePath + (m_endpoint == Endpoint::CountTokens ? QByteArray("/messages/count_tokens") : QByteArray("/messages"));
+        if (messages) {
+            *body = rewriteRequestBody(m_body, m_fields, upstream, false); // byte for byte but the model
+            return true;
+        }
+        translated = openAIChatToAnthropic(m_body, upstream, defaultMax, &terr);
+        if (m_fields.stream)
+            m_translator = anthropicToOpenAIStream(clientModel, m_fields.clientWantsUsage);
+        break;
+    case ProviderFormat::Gemini: {
+        *path = provider.basePath + "/models/" + QUrl::toPercentEncoding(upstream)
+            + (m_fields.stream ? QByteArray(":streamGenerateContent?alt=sse") : QByteArray(":generateContent"));
+        QByteArray openAIBody = m_body;
+        if (messages) {
+            auto viaOpenAI = anthropicToOpenAIChat(m_body, upstream, &terr);
+            if (!viaOpenAI)
+                break;
+            openAIBody = *viaOpenAI;
+        }
+        translated = openAIChatToGemini(openAIBody, &terr);
+        if (m_fields.stream)
+            m_translator = messages ? chainStreams(geminiToOpenAIStream(clientModel, true), openAIToAnthropicStream(clientModel))
+                                    : geminiToOpenAIStream(clientModel, m_fields.clientWantsUsage);
+        break;
+    }
+    }
+    if (!translated) {
+        *error = GatewayError::badRequest(QStringLiteral("Model '%1' (provider '%2', %3 format) cannot serve this request: %4")
+                                              .arg(m_model->config.id, provider.config.id, formatName(m_providerFormat), terr.message),
+                                          "unsupported_feature");
+        error->message += QStringLiteral(" [feature: %1]").arg(terr.feature);
+        return false;
+    }
+    *body = *translated;
+    return true;
+}
+
 void Exchange::forward()
 {
     GatewayContext *ctx = m_ctx;
@@ -420,32 +515,81 @@ void Exchange::forward()
     const auto settings = ctx->settings();
 
     UpstreamRequest r;
+    GatewayError error;
+    if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
+        finalize(error.status, error.message, false);
+        respondError(error);
+        return;
+    }
     r.host = provider.host;
+    r.poolKey = provider.poolKey;
     r.port = provider.port;
     r.tls = provider.tls;
     r.method = "POST";
-    r.path = provider.basePath + endpointPath(m_endpoint);
     r.connectTimeoutMs = settings->timeouts.connectMs;
     r.firstByteTimeoutMs = settings->timeouts.firstByteMs;
     r.idleTimeoutMs = settings->timeouts.idleMs;
     r.headers.emplaceBack("Content-Type", "application/json");
     const QByteArray accept = m_headers.value("accept");
-    r.headers.emplaceBack("Accept", accept.isEmpty() ? (m_fields.stream ? QByteArray("text/event-stream") : QByteArray("application/json")) : accept);
+    r.headers.emplaceBack("Accept", (accept.isEmpty() || m_translate) ? (m_fields.stream ? QByteArray("text/event-stream") : QByteArray("application/json")) : accept);
     r.headers.emplaceBack("Accept-Encoding", "identity");
     r.headers.emplaceBack("User-Agent", "Gatehouse/" GATEHOUSE_VERSION);
     if (!provider.authName.isEmpty())
         r.headers.emplaceBack(provider.authName, provider.authValue);
-    for (const char *name : {"openai-beta", "idempotency-key"}) {
-        const QByteArray v = m_headers.value(name);
-        if (!v.isEmpty())
-            r.headers.emplaceBack(name, v);
+    if (m_providerFormat == ProviderFormat::Anthropic) {
+        const QByteArray version = m_headers.value("anthropic-version");
+        r.headers.emplaceBack("anthropic-version", version.isEmpty() ? QByteArray("2023-06-01") : version);
+        const QByteArray beta = m_headers.value("anthropic-beta");
+        if (!beta.isEmpty() && m_anthropicClient)
+            r.headers.emplaceBack("anthropic-beta", beta);
     }
-    const bool usageOption = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Completions;
-    m_stripUsage = m_fields.stream && usageOption && !m_fields.clientWantsUsage;
-    r.body = rewriteRequestBody(m_body, m_fields, m_model->config.upstreamModel, usageOption);
+    if (m_providerFormat == ProviderFormat::OpenAI && !m_translate) {
+        for (const char *name : {"openai-beta", "idempotency-key"}) {
+            const QByteArray v = m_headers.value(name);
+            if (!v.isEmpty())
+                r.headers.emplaceBack(name, v);
+        }
+    }
     m_body = QByteArray(); // the upstream copy is all that is needed from here on
     m_record.attempts = 1;
     m_call = m_conn->upstream()->start(std::move(r), this);
+}
+
+void Exchange::handleCountTokens()
+{
+    // Not a billed request: no reservation and no log row. Anthropic providers count for real;
+    // for the others Gatehouse estimates.
+    m_noLog = true;
+    m_endpoint = Endpoint::CountTokens;
+    GatewayError error;
+    m_key = authenticate(&error);
+    if (!m_key) {
+        respondError(error);
+        return;
+    }
+    QString bodyError;
+    auto fields = inspectRequestBody(m_body, Endpoint::CountTokens, &bodyError);
+    if (!fields) {
+        respondError(GatewayError::badRequest(bodyError));
+        return;
+    }
+    m_fields = *fields;
+    auto model = m_registry->resolve(m_fields.model);
+    if (!model) {
+        respondError(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model (see GET /v1/models).").arg(m_fields.model)));
+        return;
+    }
+    if (!m_key->allows(model->config.id)) {
+        respondError(GatewayError::forbidden(QStringLiteral("Key '%1' may not use model '%2'.").arg(m_key->name, model->config.id)));
+        return;
+    }
+    m_model = model;
+    if (model->provider->config.format == ProviderFormat::Anthropic) {
+        forward();
+        return;
+    }
+    const QByteArray json = "{\"input_tokens\":" + QByteArray::number(estimateTokens(m_body.size())) + "}";
+    respondJson(200, json);
 }
 
 void Exchange::upstreamHead(int status, const HttpHeaders &headers)
@@ -489,19 +633,41 @@ void Exchange::relayEvents(QByteArrayView bytes)
     m_framer.feed(bytes, [&](QByteArrayView event) {
         const QByteArray data = SseFramer::eventData(event);
         if (data.isEmpty()) {
-            out.append(event); // comments and keep-alives pass through
+            if (!m_translator)
+                out.append(event); // comments and keep-alives pass through
             return;
         }
-        Usage usage;
-        const OpenAIEventInfo info = inspectOpenAIEvent(data, &usage);
+        // The side parser reads usage, errors and output size in the provider's own format.
+        OpenAIEventInfo info;
+        switch (m_providerFormat) {
+        case ProviderFormat::OpenAI: {
+            Usage usage;
+            info = inspectOpenAIEvent(data, &usage);
+            if (info.hasUsage)
+                m_record.usage = usage;
+            break;
+        }
+        case ProviderFormat::Anthropic:
+            info = inspectAnthropicEvent(SseFramer::eventName(event), data, &m_record.usage);
+            break;
+        case ProviderFormat::Gemini: {
+            Usage usage;
+            info = inspectGeminiEvent(data, &usage);
+            if (info.hasUsage)
+                m_record.usage = usage;
+            break;
+        }
+        }
         m_outputBytes += info.outputBytes;
-        if (info.hasUsage)
-            m_record.usage = usage;
         if (info.done)
             m_sawDone = true;
         if (info.error && !m_streamError) {
             m_streamError = true;
             m_streamErrorMessage = info.errorMessage;
+        }
+        if (m_translator) {
+            out.append(m_translator->feed(SseFramer::eventName(event), data));
+            return;
         }
         if (m_stripUsage && info.usageOnly)
             return; // the client did not ask for the usage chunk: Gatehouse asked for itself
@@ -534,12 +700,22 @@ void Exchange::upstreamDone()
 {
     m_call.reset();
     if (m_streaming) {
-        if (!m_framer.pending().isEmpty()) {
-            m_conn->sendChunk(m_framer.pending());
-            m_framer.clear();
+        if (m_translator) {
+            if (!m_framer.pending().trimmed().isEmpty()) // a last event without its blank line
+                relayEvents("\n\n");
+            m_conn->sendChunk(m_translator->finish());
+            if (m_translator->sawError() && !m_streamError) {
+                m_streamError = true;
+                m_streamErrorMessage = m_translator->errorMessage();
+            }
+        } else {
+            if (!m_framer.pending().isEmpty()) {
+                m_conn->sendChunk(m_framer.pending());
+                m_framer.clear();
+            }
+            if (m_streamError && !m_sawDone && !m_anthropicClient)
+                m_conn->sendChunk("data: [DONE]\n\n");
         }
-        if (m_streamError && !m_sawDone)
-            m_conn->sendChunk("data: [DONE]\n\n");
         m_conn->endStream();
         estimateMissingUsage();
         finalize(m_streamError ? 502 : 200, m_streamError ? QStringLiteral("error inside the stream: %1").arg(m_streamErrorMessage) : QString(), true);
@@ -548,8 +724,19 @@ void Exchange::upstreamDone()
     }
     const QString providerId = m_model->config.provider;
     if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
+        if (m_noLog) {
+            // count_tokens: relayed as it is, nothing billed.
+            finalize(m_upstreamStatus, QString(), false);
+            respondJson(m_upstreamStatus, m_upstreamBody);
+            return;
+        }
         Usage usage;
-        const bool found = usageFromOpenAIResponse(m_upstreamBody, &usage, &m_outputBytes);
+        bool found = false;
+        switch (m_providerFormat) {
+        case ProviderFormat::OpenAI: found = usageFromOpenAIResponse(m_upstreamBody, &usage, &m_outputBytes); break;
+        case ProviderFormat::Anthropic: found = usageFromAnthropicResponse(m_upstreamBody, &usage, &m_outputBytes); break;
+        case ProviderFormat::Gemini: found = usageFromGeminiResponse(m_upstreamBody, &usage, &m_outputBytes); break;
+        }
         if (found) {
             m_record.usage = usage;
         } else {
@@ -575,13 +762,17 @@ void Exchange::upstreamDone()
     if (s >= 400 && s < 500) {
         // The request's own problem: pass the provider's status and error through.
         finalize(s, QStringLiteral("provider returned HTTP %1: %2").arg(s).arg(message), false);
+        GatewayError passed = GatewayError::badRequest(message, "upstream_error");
+        passed.status = s;
+        const bool json = m_upstreamBody.trimmed().startsWith('{');
+        const QByteArray body = !json ? errorBody(passed)
+            : m_translate ? translateErrorBody(s, m_upstreamBody)
+                          : m_upstreamBody;
         auto h = baseHeaders();
-        h.emplaceBack("content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType);
+        h.emplaceBack("content-type", (m_translate || !json || m_upstreamContentType.isEmpty()) ? QByteArray("application/json") : m_upstreamContentType);
         const QByteArray retryAfter = m_upstreamHeaders.value("retry-after");
         if (!retryAfter.isEmpty())
             h.emplaceBack("retry-after", retryAfter);
-        const QByteArray body = m_upstreamBody.trimmed().startsWith('{') ? m_upstreamBody
-                                                                          : GatewayError::badRequest(message, "upstream_error").toOpenAIJson();
         m_conn->sendResponse(s, h, body);
         done();
         return;
@@ -593,15 +784,42 @@ void Exchange::finishSuccess()
 {
     finalize(m_upstreamStatus, QString(), true);
     auto h = baseHeaders();
-    h.emplaceBack("content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType);
+    h.emplaceBack("content-type", (m_upstreamContentType.isEmpty() || m_translate) ? QByteArray("application/json") : m_upstreamContentType);
     h.emplaceBack("x-gatehouse-cost-usd", m_record.cost ? QByteArray::number(toUsd(*m_record.cost), 'f', 9) : QByteArray("unpriced"));
     if (m_record.usage.estimated)
         h.emplaceBack("x-gatehouse-usage", "estimated");
     const QByteArray upstreamId = m_upstreamHeaders.value("x-request-id");
     if (!upstreamId.isEmpty())
         h.emplaceBack("x-upstream-request-id", upstreamId);
-    m_conn->sendResponse(m_upstreamStatus, h, m_upstreamBody);
+    m_conn->sendResponse(m_upstreamStatus, h, m_translate ? translateResponse(m_upstreamBody) : m_upstreamBody);
     done();
+}
+
+QByteArray Exchange::translateResponse(const QByteArray &body) const
+{
+    const QString clientModel = m_fields.model;
+    switch (m_providerFormat) {
+    case ProviderFormat::OpenAI: return openAIResponseToAnthropic(body, clientModel);
+    case ProviderFormat::Anthropic: return anthropicResponseToOpenAI(body, clientModel);
+    case ProviderFormat::Gemini: {
+        const QByteArray openAI = geminiResponseToOpenAI(body, clientModel);
+        return m_anthropicClient ? openAIResponseToAnthropic(openAI, clientModel) : openAI;
+    }
+    }
+    return body;
+}
+
+QByteArray Exchange::translateErrorBody(int status, const QByteArray &body) const
+{
+    switch (m_providerFormat) {
+    case ProviderFormat::OpenAI: return openAIErrorToAnthropic(status, body);
+    case ProviderFormat::Anthropic: return anthropicErrorToOpenAI(status, body);
+    case ProviderFormat::Gemini: {
+        const QByteArray openAI = geminiErrorToOpenAI(status, body);
+        return m_anthropicClient ? openAIErrorToAnthropic(status, openAI) : openAI;
+    }
+    }
+    return body;
 }
 
 void Exchange::upstreamFailed(UpstreamFailure failure, const QString &message)
@@ -638,8 +856,14 @@ void Exchange::failMidStream(const GatewayError &error)
         m_conn->sendChunk("\n\n");
         m_framer.clear();
     }
-    m_conn->sendChunk(error.toOpenAIStreamEvent());
-    m_conn->sendChunk("data: [DONE]\n\n");
+    if (m_translator) {
+        m_conn->sendChunk(m_translator->fail(error.status, error.message));
+    } else if (m_anthropicClient) {
+        m_conn->sendChunk("event: error\ndata: " + anthropicErrorBody(error.status, error.message) + "\n\n");
+    } else {
+        m_conn->sendChunk(error.toOpenAIStreamEvent());
+        m_conn->sendChunk("data: [DONE]\n\n");
+    }
     m_conn->endStream();
     estimateMissingUsage();
     finalize(error.status, error.message, true);
@@ -682,6 +906,12 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         return;
     m_finished = true;
     GatewayContext *ctx = m_ctx;
+    if (m_noLog) {
+        if (m_reservation)
+            ctx->ledger.release(m_reservation);
+        m_reservation = {};
+        return;
+    }
     m_record.status = status;
     m_record.error = error;
     m_record.latencyMs = m_arrival.elapsed();

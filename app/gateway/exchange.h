@@ -6,6 +6,7 @@
 #include "http/sseframer.h"
 #include "routing/registry.h"
 #include "store/requestrecord.h"
+#include "translate/translate.h"
 #include "upstream/upstreamclient.h"
 #include <QElapsedTimer>
 #include <memory>
@@ -39,6 +40,14 @@ private:
     void handleModels();
     void handleKeyInfo();
     void handleHealth();
+    void handleCountTokens();
+    // Gatehouse's own error in the client's format (OpenAI JSON, or Anthropic's for /v1/messages).
+    [[nodiscard]] QByteArray errorBody(const GatewayError &error) const;
+    // Builds the upstream body for the client/provider format pair; false with *error when the request
+    // uses something the provider's format cannot express.
+    bool prepareUpstreamBody(QByteArray *body, QByteArray *path, GatewayError *error);
+    [[nodiscard]] QByteArray translateResponse(const QByteArray &body) const;
+    [[nodiscard]] QByteArray translateErrorBody(int status, const QByteArray &body) const;
     const KeyEntry *authenticate(GatewayError *error);
     void forward();
 
@@ -90,6 +99,11 @@ private:
     qint64 m_outputBytes = 0;
     SseFramer m_framer;
     bool m_finished = false;
+    bool m_anthropicClient = false; // /v1/messages: Anthropic's format on the client side
+    bool m_noLog = false;           // count_tokens: not a billed request, not logged
+    ProviderFormat m_providerFormat = ProviderFormat::OpenAI;
+    bool m_translate = false;       // client and provider formats differ
+    std::unique_ptr<StreamTranslator> m_translator;
     bool m_counted = false;
 };
 

@@ -13,6 +13,8 @@ const char *endpointPath(Endpoint e)
     case Endpoint::Completions: return "/completions";
     case Endpoint::Embeddings: return "/embeddings";
     case Endpoint::Responses: return "/responses";
+    case Endpoint::Messages: return "/messages";
+    case Endpoint::CountTokens: return "/messages/count_tokens";
     }
     return "";
 }
@@ -35,6 +37,8 @@ const char *requiredField(Endpoint e)
     case Endpoint::Completions: return "prompt";
     case Endpoint::Embeddings: return "input";
     case Endpoint::Responses: return "input";
+    case Endpoint::Messages: return "messages";
+    case Endpoint::CountTokens: return "messages";
     }
     return nullptr;
 }

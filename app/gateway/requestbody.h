@@ -5,7 +5,7 @@
 
 namespace gh {
 
-enum class Endpoint { ChatCompletions, Completions, Embeddings, Responses };
+enum class Endpoint { ChatCompletions, Completions, Embeddings, Responses, Messages, CountTokens };
 [[nodiscard]] const char *endpointPath(Endpoint e); // "/chat/completions" (after the /v1 prefix)
 
 // The few fields of an OpenAI-format request body the gateway needs, read without building a

@@ -138,6 +138,7 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
         entry->tls = p.baseUrl.scheme() == u"https";
         entry->host = p.baseUrl.host(QUrl::FullyEncoded).toLatin1();
         entry->port = quint16(p.baseUrl.port(entry->tls ? 443 : 80));
+        entry->poolKey = (entry->tls ? QByteArray("https://") : QByteArray("http://")) + entry->host + ':' + QByteArray::number(entry->port);
         QByteArray path = p.baseUrl.path(QUrl::FullyEncoded).toLatin1();
         while (path.endsWith('/'))
             path.chop(1);

@@ -28,6 +28,7 @@ struct ProviderEntry {
     QByteArray host;
     quint16 port = 0;
     bool tls = false;
+    QByteArray poolKey;      // "https://host:port": the upstream client's connection pool
     QByteArray basePath;     // "/v1" (no trailing slash)
     QByteArray authName;     // "authorization" / "x-api-key" / ""; never logged
     QByteArray authValue;    // "Bearer sk-..."; never logged

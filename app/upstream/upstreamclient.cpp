@@ -63,6 +63,8 @@ std::unique_ptr<UpstreamCall> UpstreamClient::start(UpstreamRequest request, Ups
 
 static QByteArray poolKeyOf(const UpstreamRequest &r)
 {
+    if (!r.poolKey.isEmpty())
+        return r.poolKey;
     return (r.tls ? QByteArray("https://") : QByteArray("http://")) + r.host + ':' + QByteArray::number(r.port);
 }
 

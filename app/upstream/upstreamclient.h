@@ -36,6 +36,7 @@ public:
 
 struct UpstreamRequest {
     QByteArray host;
+    QByteArray poolKey;  // optional: "http://host:port", computed when empty
     quint16 port = 80;
     bool tls = false;
     QByteArray method = "POST";

@@ -1,0 +1,1236 @@
+// Request bodies: OpenAI chat/completions <-> Anthropic Messages, OpenAI chat/completions -> Gemini.
+#include "translate/jsonkit.h"
+#include "translate/translate.h"
+#include <QHash>
+#include <QJsonDocument>
+#include <QSet>
+
+namespace gh {
+
+using namespace tx;
+
+namespace {
+
+const QLatin1String kType("type");
+const QLatin1String kText("text");
+const QLatin1String kContent("content");
+const QLatin1String kRole("role");
+
+QString at(const QString &path, qsizetype i)
+{
+    return path + QLatin1Char('[') + QString::number(i) + QLatin1Char(']');
+}
+QString ptr(const QString &base, qsizetype i)
+{
+    return base + QLatin1Char('/') + QString::number(i);
+}
+QString ptr(const QString &base, const char *key)
+{
+    return base + QLatin1Char('/') + QLatin1String(key);
+}
+
+bool present(const QJsonObject &o, const char *key)
+{
+    const QJsonValue v = o.value(QLatin1String(key));
+    return !v.isUndefined() && !v.isNull();
+}
+
+// Sampling fields both sides share.
+bool nonZeroNumber(const QJsonValue &v)
+{
+    return v.isDouble() && v.toDouble() != 0.0;
+}
+
+// The max_tokens of a request: max_completion_tokens, else max_tokens.
+std::optional<qint64> openAIMaxTokens(const QJsonObject &req, TranslateError *err, bool *bad)
+{
+    *bad = false;
+    for (const char *key : {"max_completion_tokens", "max_tokens"}) {
+        const QJsonValue v = req.value(QLatin1String(key));
+        if (v.isUndefined() || v.isNull())
+            continue;
+        if (!isInteger(v) || v.toDouble() < 1) {
+            *bad = true;
+            refuse(err, QString::fromLatin1(key),
+                QStringLiteral("'%1' must be a positive integer.").arg(QLatin1String(key)));
+            return std::nullopt;
+        }
+        return qint64(v.toDouble());
+    }
+    return std::nullopt;
+}
+
+// Features of an OpenAI request no other provider here can express.
+std::optional<bool> refuseOpenAIOnly(const QJsonObject &req, const QString &target, bool allowN, TranslateError *err)
+{
+    const QJsonValue n = req.value(QLatin1String("n"));
+    if (!allowN && !n.isUndefined() && !n.isNull() && !(isInteger(n) && n.toDouble() == 1))
+        return refuse(
+            err, QStringLiteral("n"), QStringLiteral("%1 returns one choice per request: 'n' must be 1.").arg(target));
+    if (req.value(QLatin1String("logprobs")).toBool())
+        return refuse(
+            err, QStringLiteral("logprobs"), QStringLiteral("%1 does not return log probabilities.").arg(target));
+    if (present(req, "top_logprobs"))
+        return refuse(
+            err, QStringLiteral("top_logprobs"), QStringLiteral("%1 does not return log probabilities.").arg(target));
+    if (present(req, "audio"))
+        return refuse(err, QStringLiteral("audio"), QStringLiteral("%1 does not produce audio output.").arg(target));
+    for (const QJsonValue &m : req.value(QLatin1String("modalities")).toArray()) {
+        if (m.toString() != QLatin1String("text"))
+            return refuse(err, QStringLiteral("modalities"),
+                QStringLiteral("%1 only produces text here; modality '%2' is not available.")
+                    .arg(target, m.toString()));
+    }
+    if (present(req, "prediction"))
+        return refuse(err, QStringLiteral("prediction"), QStringLiteral("%1 has no predicted outputs.").arg(target));
+    if (present(req, "web_search_options"))
+        return refuse(err, QStringLiteral("web_search_options"),
+            QStringLiteral("OpenAI's built-in web search cannot be used with %1.").arg(target));
+    if (present(req, "functions") || present(req, "function_call"))
+        return refuse(err, QStringLiteral("functions"),
+            QStringLiteral("The deprecated 'functions' / 'function_call' fields are not translated; use 'tools' and "
+                           "'tool_choice'."));
+    const QJsonValue bias = req.value(QLatin1String("logit_bias"));
+    if (bias.isObject() && !bias.toObject().isEmpty())
+        return refuse(err, QStringLiteral("logit_bias"), QStringLiteral("%1 has no logit bias.").arg(target));
+    return true;
+}
+
+// ---- OpenAI -> Anthropic ---------------------------------------------------------------------
+
+class ToAnthropic
+{
+public:
+    ToAnthropic(const QByteArray &body, TranslateError *err)
+        : m_src(body)
+        , m_err(err)
+    { }
+
+    std::optional<QByteArray> run(const QJsonObject &req, const QString &model, qint64 defaultMaxTokens);
+
+private:
+    std::optional<QJsonArray> userBlocks(const QJsonValue &content, const QString &path, const QString &pointer);
+    std::optional<QJsonObject> imageBlock(const QJsonObject &part, const QString &path);
+    std::optional<QJsonObject> fileBlock(const QJsonObject &part, const QString &path);
+    std::optional<QJsonArray> assistantBlocks(const QJsonObject &m, const QString &path, const QString &pointer);
+    void appendTurn(const QString &role, const QJsonValue &content);
+    void copyCacheControl(const QJsonObject &from, QJsonObject &to, const QString &pointer)
+    {
+        const QJsonValue cc = from.value(QLatin1String("cache_control"));
+        if (cc.isObject())
+            to.insert(QLatin1String("cache_control"), ordered(m_src, m_out, ptr(pointer, "cache_control"), cc));
+    }
+
+    OrderedSource m_src;
+    RawSplicer m_out;
+    TranslateError *m_err;
+    QJsonArray m_messages;
+};
+
+void ToAnthropic::appendTurn(const QString &role, const QJsonValue &content)
+{
+    // Anthropic merges consecutive turns of one role; doing it here keeps tool results together.
+    if (!m_messages.isEmpty()) {
+        QJsonObject last = m_messages.last().toObject();
+        if (last.value(kRole).toString() == role) {
+            auto blocks = [](const QJsonValue &c) {
+                if (c.isArray())
+                    return c.toArray();
+                return QJsonArray{QJsonObject{{kType, QStringLiteral("text")}, {kText, c.toString()}}};
+            };
+            QJsonArray merged = blocks(last.value(kContent));
+            for (const QJsonValue &b : blocks(content))
+                merged.append(b);
+            last.insert(kContent, merged);
+            m_messages.replace(m_messages.size() - 1, last);
+            return;
+        }
+    }
+    m_messages.append(QJsonObject{{kRole, role}, {kContent, content}});
+}
+
+std::optional<QJsonObject> ToAnthropic::imageBlock(const QJsonObject &part, const QString &path)
+{
+    const QJsonValue iu = part.value(QLatin1String("image_url"));
+    const QString url = iu.isString() ? iu.toString() : iu.toObject().value(QLatin1String("url")).toString();
+    QJsonObject source;
+    if (auto d = parseDataUrl(url)) {
+        source = {{kType, QStringLiteral("base64")}, {QLatin1String("media_type"), d->mimeType},
+            {QLatin1String("data"), d->data}};
+    } else if (isHttpUrl(url)) {
+        source = {{kType, QStringLiteral("url")}, {QLatin1String("url"), url}};
+    } else {
+        return refuse(m_err, path + QLatin1String(".image_url"),
+            QStringLiteral("Images must be base64 data: URLs or http(s) URLs."));
+    }
+    return QJsonObject{{kType, QStringLiteral("image")}, {QLatin1String("source"), source}};
+}
+
+std::optional<QJsonObject> ToAnthropic::fileBlock(const QJsonObject &part, const QString &path)
+{
+    const QJsonObject file = part.value(QLatin1String("file")).toObject();
+    if (present(file, "file_id"))
+        return refuse(m_err, path + QLatin1String(".file.file_id"),
+            QStringLiteral("OpenAI file ids cannot be read by Anthropic; send the file inline as file_data."));
+    const auto d = parseDataUrl(file.value(QLatin1String("file_data")).toString());
+    if (!d || d->mimeType != QLatin1String("application/pdf"))
+        return refuse(m_err, path + QLatin1String(".file"),
+            QStringLiteral("Only PDF files given as base64 data: URLs can be sent to Anthropic."));
+    QJsonObject block{{kType, QStringLiteral("document")},
+        {QLatin1String("source"),
+            QJsonObject{{kType, QStringLiteral("base64")}, {QLatin1String("media_type"), d->mimeType},
+                {QLatin1String("data"), d->data}}}};
+    if (file.value(QLatin1String("filename")).isString())
+        block.insert(QLatin1String("title"), file.value(QLatin1String("filename")));
+    return block;
+}
+
+std::optional<QJsonArray> ToAnthropic::userBlocks(
+    const QJsonValue &content, const QString &path, const QString &pointer)
+{
+    QJsonArray blocks;
+    const QJsonArray parts = content.toArray();
+    for (qsizetype j = 0; j < parts.size(); ++j) {
+        const QJsonObject part = parts.at(j).toObject();
+        const QString type = part.value(kType).toString();
+        const QString p = at(path, j);
+        QJsonObject block;
+        if (type == QLatin1String("text")) {
+            block = {{kType, QStringLiteral("text")}, {kText, part.value(kText).toString()}};
+        } else if (type == QLatin1String("image_url")) {
+            auto b = imageBlock(part, p);
+            if (!b)
+                return std::nullopt;
+            block = *b;
+        } else if (type == QLatin1String("file")) {
+            auto b = fileBlock(part, p);
+            if (!b)
+                return std::nullopt;
+            block = *b;
+        } else if (type == QLatin1String("input_audio")) {
+            return refuse(
+                m_err, p + QLatin1String(".input_audio"), QStringLiteral("Anthropic does not accept audio input."));
+        } else {
+            return refuse(m_err, p + QLatin1String(".type"),
+                QStringLiteral("Content part type '%1' cannot be sent to Anthropic.").arg(type));
+        }
+        copyCacheControl(part, block, ptr(pointer, j));
+        blocks.append(block);
+    }
+    return blocks;
+}
+
+std::optional<QJsonArray> ToAnthropic::assistantBlocks(
+    const QJsonObject &m, const QString &path, const QString &pointer)
+{
+    QJsonArray blocks;
+    // Thinking blocks given back with their signatures (as this module returns them in responses).
+    const QJsonArray thinking = m.value(QLatin1String("thinking_blocks")).toArray();
+    for (qsizetype j = 0; j < thinking.size(); ++j) {
+        const QJsonObject t = thinking.at(j).toObject();
+        const QString type = t.value(kType).toString();
+        if (type == QLatin1String("thinking") && t.value(QLatin1String("signature")).isString())
+            blocks.append(
+                QJsonObject{{kType, type}, {QLatin1String("thinking"), t.value(QLatin1String("thinking")).toString()},
+                    {QLatin1String("signature"), t.value(QLatin1String("signature"))}});
+        else if (type == QLatin1String("redacted_thinking"))
+            blocks.append(
+                QJsonObject{{kType, type}, {QLatin1String("data"), t.value(QLatin1String("data")).toString()}});
+    }
+    const QJsonValue content = m.value(kContent);
+    if (content.isString()) {
+        if (!content.toString().isEmpty())
+            blocks.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, content.toString()}});
+    } else if (content.isArray()) {
+        const QJsonArray parts = content.toArray();
+        for (qsizetype j = 0; j < parts.size(); ++j) {
+            const QJsonObject part = parts.at(j).toObject();
+            const QString type = part.value(kType).toString();
+            const QString text = type == QLatin1String("refusal") ? part.value(QLatin1String("refusal")).toString()
+                                                                  : part.value(kText).toString();
+            if (type != QLatin1String("text") && type != QLatin1String("refusal"))
+                return refuse(m_err, at(path + QLatin1String(".content"), j) + QLatin1String(".type"),
+                    QStringLiteral("Assistant content part type '%1' cannot be sent to Anthropic.").arg(type));
+            if (text.isEmpty())
+                continue;
+            QJsonObject block{{kType, QStringLiteral("text")}, {kText, text}};
+            copyCacheControl(part, block, ptr(ptr(pointer, "content"), j));
+            blocks.append(block);
+        }
+    } else if (!content.isNull() && !content.isUndefined()) {
+        return refuse(m_err, path + QLatin1String(".content"),
+            QStringLiteral("Assistant content must be a string, an array or null."));
+    }
+    const QJsonArray calls = m.value(QLatin1String("tool_calls")).toArray();
+    for (qsizetype j = 0; j < calls.size(); ++j) {
+        const QJsonObject call = calls.at(j).toObject();
+        const QString p = at(path + QLatin1String(".tool_calls"), j);
+        if (call.value(kType).toString(QStringLiteral("function")) != QLatin1String("function"))
+            return refuse(m_err, p + QLatin1String(".type"),
+                QStringLiteral("Only function tool calls can be sent to Anthropic."));
+        const QJsonObject fn = call.value(QLatin1String("function")).toObject();
+        const QString args = fn.value(QLatin1String("arguments")).toString();
+        QByteArray input = "{}";
+        if (!args.trimmed().isEmpty()) {
+            auto minified = minifyJson(args.toUtf8());
+            if (!minified || !minified->startsWith('{'))
+                return refuse(m_err, p + QLatin1String(".function.arguments"),
+                    QStringLiteral("Tool call arguments must be a JSON object for Anthropic."));
+            input = *minified;
+        }
+        blocks.append(QJsonObject{{kType, QStringLiteral("tool_use")},
+            {QLatin1String("id"), call.value(QLatin1String("id")).toString()},
+            {QLatin1String("name"), fn.value(QLatin1String("name")).toString()},
+            {QLatin1String("input"), m_out.raw(input)}});
+    }
+    return blocks;
+}
+
+std::optional<QByteArray> ToAnthropic::run(const QJsonObject &req, const QString &model, qint64 defaultMaxTokens)
+{
+    if (!refuseOpenAIOnly(req, QStringLiteral("Anthropic"), false, m_err))
+        return std::nullopt;
+    for (const char *key : {"presence_penalty", "frequency_penalty"}) {
+        if (nonZeroNumber(req.value(QLatin1String(key))))
+            return refuse(
+                m_err, QString::fromLatin1(key), QStringLiteral("Anthropic has no %1.").arg(QLatin1String(key)));
+    }
+    const QJsonValue messagesValue = req.value(QLatin1String("messages"));
+    if (!messagesValue.isArray())
+        return refuse(m_err, QStringLiteral("messages"), QStringLiteral("Missing field 'messages' (an array)."));
+
+    QJsonObject out;
+    out.insert(QLatin1String("model"), model);
+
+    bool badMax = false;
+    const auto clientMax = openAIMaxTokens(req, m_err, &badMax);
+    if (badMax)
+        return std::nullopt;
+    qint64 maxTokens = clientMax.value_or(defaultMaxTokens > 0 ? defaultMaxTokens : 4096);
+
+    // System and developer messages become the top-level system prompt, in order.
+    QJsonArray system;
+    const QJsonArray messages = messagesValue.toArray();
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        const QString path = at(QStringLiteral("messages"), i);
+        const QString pointer = ptr(QStringLiteral("/messages"), i);
+        if (!messages.at(i).isObject())
+            return refuse(m_err, path, QStringLiteral("Each message must be an object."));
+        const QJsonObject m = messages.at(i).toObject();
+        const QString role = m.value(kRole).toString();
+        const QJsonValue content = m.value(kContent);
+        if (role == QLatin1String("system") || role == QLatin1String("developer")) {
+            if (content.isString()) {
+                system.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, content.toString()}});
+                continue;
+            }
+            const QJsonArray parts = content.toArray();
+            for (qsizetype j = 0; j < parts.size(); ++j) {
+                const QJsonObject part = parts.at(j).toObject();
+                if (part.value(kType).toString() != QLatin1String("text"))
+                    return refuse(m_err, at(path + QLatin1String(".content"), j) + QLatin1String(".type"),
+                        QStringLiteral("System prompts can only hold text for Anthropic."));
+                QJsonObject block{{kType, QStringLiteral("text")}, {kText, part.value(kText).toString()}};
+                copyCacheControl(part, block, ptr(ptr(pointer, "content"), j));
+                system.append(block);
+            }
+        } else if (role == QLatin1String("user")) {
+            if (content.isString()) {
+                appendTurn(QStringLiteral("user"), content);
+            } else if (content.isArray()) {
+                auto blocks = userBlocks(content, path + QLatin1String(".content"), ptr(pointer, "content"));
+                if (!blocks)
+                    return std::nullopt;
+                appendTurn(QStringLiteral("user"), *blocks);
+            } else {
+                return refuse(m_err, path + QLatin1String(".content"),
+                    QStringLiteral("User content must be a string or an array of parts."));
+            }
+        } else if (role == QLatin1String("assistant")) {
+            auto blocks = assistantBlocks(m, path, pointer);
+            if (!blocks)
+                return std::nullopt;
+            if (!blocks->isEmpty())
+                appendTurn(QStringLiteral("assistant"), *blocks);
+        } else if (role == QLatin1String("tool")) {
+            const QJsonValue id = m.value(QLatin1String("tool_call_id"));
+            if (!id.isString())
+                return refuse(m_err, path + QLatin1String(".tool_call_id"),
+                    QStringLiteral("A tool message needs its 'tool_call_id'."));
+            QJsonObject result{{kType, QStringLiteral("tool_result")}, {QLatin1String("tool_use_id"), id}};
+            if (content.isArray()) {
+                auto blocks = userBlocks(content, path + QLatin1String(".content"), ptr(pointer, "content"));
+                if (!blocks)
+                    return std::nullopt;
+                result.insert(kContent, *blocks);
+            } else {
+                result.insert(kContent, content.toString());
+            }
+            appendTurn(QStringLiteral("user"), QJsonArray{result});
+        } else if (role == QLatin1String("function")) {
+            return refuse(m_err, path + QLatin1String(".role"),
+                QStringLiteral("Deprecated 'function' messages are not translated; use 'tool' messages."));
+        } else {
+            return refuse(m_err, path + QLatin1String(".role"), QStringLiteral("Unknown message role '%1'.").arg(role));
+        }
+    }
+    if (m_messages.isEmpty())
+        return refuse(m_err, QStringLiteral("messages"),
+            QStringLiteral("Anthropic needs at least one user or assistant message."));
+
+    if (system.size() == 1 && system.at(0).toObject().size() == 2)
+        out.insert(QLatin1String("system"), system.at(0).toObject().value(kText));
+    else if (!system.isEmpty())
+        out.insert(QLatin1String("system"), system);
+
+    // Thinking: an explicit Anthropic `thinking` object, else reasoning_effort as a budget.
+    bool thinkingOn = false;
+    if (req.value(QLatin1String("thinking")).isObject()) {
+        const QJsonObject t = req.value(QLatin1String("thinking")).toObject();
+        out.insert(QLatin1String("thinking"), ordered(m_src, m_out, QStringLiteral("/thinking"), t));
+        thinkingOn = t.value(kType).toString() != QLatin1String("disabled");
+    } else if (present(req, "reasoning_effort")) {
+        const QString effort = req.value(QLatin1String("reasoning_effort")).toString();
+        qint64 budget = 0;
+        if (effort == QLatin1String("low"))
+            budget = 1024;
+        else if (effort == QLatin1String("medium"))
+            budget = 4096;
+        else if (effort == QLatin1String("high"))
+            budget = 16384;
+        else if (effort != QLatin1String("minimal") && effort != QLatin1String("none"))
+            return refuse(m_err, QStringLiteral("reasoning_effort"),
+                QStringLiteral("Unknown reasoning_effort '%1'.").arg(effort));
+        if (budget > 0) {
+            // max_tokens includes the thinking budget on both sides; without a client limit, make room.
+            if (!clientMax && maxTokens <= budget)
+                maxTokens = budget + (defaultMaxTokens > 0 ? defaultMaxTokens : 4096);
+            budget = qMin(budget, maxTokens - 1);
+            if (budget < 1024)
+                return refuse(m_err, QStringLiteral("reasoning_effort"),
+                    QStringLiteral(
+                        "Anthropic's smallest thinking budget is 1024 tokens, which needs max_tokens above 1024."));
+            out.insert(QLatin1String("thinking"),
+                QJsonObject{{kType, QStringLiteral("enabled")}, {QLatin1String("budget_tokens"), budget}});
+            thinkingOn = true;
+        }
+    }
+    out.insert(QLatin1String("max_tokens"), maxTokens);
+
+    // Tools.
+    QJsonArray tools;
+    QSet<QString> toolNames;
+    const QJsonValue toolsValue = req.value(QLatin1String("tools"));
+    const QJsonArray toolsIn = toolsValue.toArray();
+    for (qsizetype i = 0; i < toolsIn.size(); ++i) {
+        const QJsonObject t = toolsIn.at(i).toObject();
+        const QString path = at(QStringLiteral("tools"), i);
+        if (t.value(kType).toString() != QLatin1String("function"))
+            return refuse(m_err, path + QLatin1String(".type"),
+                QStringLiteral("Tool type '%1' cannot be sent to Anthropic; only function tools can.")
+                    .arg(t.value(kType).toString()));
+        const QJsonObject fn = t.value(QLatin1String("function")).toObject();
+        const QString name = fn.value(QLatin1String("name")).toString();
+        if (name.isEmpty())
+            return refuse(
+                m_err, path + QLatin1String(".function.name"), QStringLiteral("A function tool needs a name."));
+        QJsonObject tool{{QLatin1String("name"), name}};
+        if (fn.value(QLatin1String("description")).isString())
+            tool.insert(QLatin1String("description"), fn.value(QLatin1String("description")));
+        const QJsonValue params = fn.value(QLatin1String("parameters"));
+        tool.insert(QLatin1String("input_schema"),
+            params.isObject() ? ordered(m_src, m_out, QStringLiteral("/tools/%1/function/parameters").arg(i), params)
+                              : m_out.raw(R"({"type":"object","properties":{}})"));
+        copyCacheControl(t, tool, ptr(QStringLiteral("/tools"), i));
+        tools.append(tool);
+        toolNames.insert(name);
+    }
+
+    // tool_choice: auto / none / required / {"type":"function","function":{"name"}}.
+    QJsonObject toolChoice;
+    const QJsonValue tc = req.value(QLatin1String("tool_choice"));
+    if (tc.isString()) {
+        const QString s = tc.toString();
+        if (s == QLatin1String("auto"))
+            toolChoice = {{kType, QStringLiteral("auto")}};
+        else if (s == QLatin1String("none"))
+            toolChoice = {{kType, QStringLiteral("none")}};
+        else if (s == QLatin1String("required"))
+            toolChoice = {{kType, QStringLiteral("any")}};
+        else
+            return refuse(m_err, QStringLiteral("tool_choice"), QStringLiteral("Unknown tool_choice '%1'.").arg(s));
+    } else if (tc.isObject()) {
+        const QJsonObject o = tc.toObject();
+        const QString name = o.value(QLatin1String("function")).toObject().value(QLatin1String("name")).toString();
+        if (o.value(kType).toString() != QLatin1String("function") || name.isEmpty())
+            return refuse(m_err, QStringLiteral("tool_choice"),
+                QStringLiteral("tool_choice must name a function tool for Anthropic."));
+        toolChoice = {{kType, QStringLiteral("tool")}, {QLatin1String("name"), name}};
+    } else if (!tc.isUndefined() && !tc.isNull()) {
+        return refuse(
+            m_err, QStringLiteral("tool_choice"), QStringLiteral("tool_choice must be a string or an object."));
+    }
+    if (tools.isEmpty() && !toolChoice.isEmpty() && toolChoice.value(kType).toString() != QLatin1String("auto")
+        && toolChoice.value(kType).toString() != QLatin1String("none"))
+        return refuse(m_err, QStringLiteral("tool_choice"), QStringLiteral("tool_choice requires tools."));
+    if (toolChoice.value(kType).toString() == QLatin1String("tool")
+        && !toolNames.contains(toolChoice.value(QLatin1String("name")).toString()))
+        return refuse(m_err, QStringLiteral("tool_choice"),
+            QStringLiteral("tool_choice names a function that is not among the tools."));
+
+    // response_format via a forced tool whose input is the answer.
+    const QJsonObject rf = req.value(QLatin1String("response_format")).toObject();
+    const QString rfType = rf.value(kType).toString();
+    bool rfTool = false;
+    if (rfType == QLatin1String("json_object") || rfType == QLatin1String("json_schema")) {
+        QJsonObject tool{{QLatin1String("name"), QString::fromLatin1(kResponseFormatToolName)}};
+        if (rfType == QLatin1String("json_object")) {
+            tool.insert(QLatin1String("description"),
+                QStringLiteral(
+                    "Respond with your final answer as a JSON object: the input of this tool is the answer."));
+            tool.insert(QLatin1String("input_schema"), QJsonObject{{kType, QStringLiteral("object")}});
+        } else {
+            const QJsonObject js = rf.value(QLatin1String("json_schema")).toObject();
+            const QJsonValue schema = js.value(QLatin1String("schema"));
+            if (!schema.isObject() || schema.toObject().value(kType).toString() != QLatin1String("object"))
+                return refuse(m_err, QStringLiteral("response_format.json_schema.schema"),
+                    QStringLiteral("For Anthropic the response schema must describe a JSON object (type \"object\")."));
+            QString description = js.value(QLatin1String("description")).toString();
+            if (description.isEmpty())
+                description = QStringLiteral("Respond with your final answer as a JSON object matching the '%1' "
+                                             "schema: the input of this tool is the answer.")
+                                  .arg(js.value(QLatin1String("name")).toString(QStringLiteral("response")));
+            tool.insert(QLatin1String("description"), description);
+            tool.insert(QLatin1String("input_schema"),
+                ordered(m_src, m_out, QStringLiteral("/response_format/json_schema/schema"), schema));
+        }
+        tools.append(tool);
+        rfTool = true;
+        const QString choice = toolChoice.value(kType).toString();
+        if (toolNames.isEmpty() || choice == QLatin1String("none"))
+            toolChoice = {
+                {kType, QStringLiteral("tool")}, {QLatin1String("name"), QString::fromLatin1(kResponseFormatToolName)}};
+        else if (toolChoice.isEmpty() || choice == QLatin1String("auto"))
+            toolChoice = {{kType, QStringLiteral("any")}}; // call a tool or answer with the JSON
+        // required (any) and a named tool stay as the client asked.
+    } else if (!rf.isEmpty() && rfType != QLatin1String("text")) {
+        return refuse(m_err, QStringLiteral("response_format"),
+            QStringLiteral("response_format type '%1' cannot be expressed for Anthropic.").arg(rfType));
+    }
+    if (thinkingOn
+        && (toolChoice.value(kType).toString() == QLatin1String("any")
+            || toolChoice.value(kType).toString() == QLatin1String("tool")))
+        return refuse(m_err, rfTool ? QStringLiteral("response_format") : QStringLiteral("tool_choice"),
+            QStringLiteral(
+                "Anthropic cannot force a tool (needed for %1) while extended thinking (reasoning_effort) is on.")
+                .arg(rfTool ? QStringLiteral("response_format") : QStringLiteral("tool_choice")));
+    const QJsonValue parallel = req.value(QLatin1String("parallel_tool_calls"));
+    if (parallel.isBool() && !parallel.toBool() && !tools.isEmpty()) {
+        if (toolChoice.isEmpty())
+            toolChoice = {{kType, QStringLiteral("auto")}};
+        if (toolChoice.value(kType).toString() != QLatin1String("none"))
+            toolChoice.insert(QLatin1String("disable_parallel_tool_use"), true);
+    }
+    if (!tools.isEmpty())
+        out.insert(QLatin1String("tools"), tools);
+    if (!toolChoice.isEmpty() && !tools.isEmpty())
+        out.insert(QLatin1String("tool_choice"), toolChoice);
+
+    // Stop sequences and sampling.
+    const QJsonValue stop = req.value(QLatin1String("stop"));
+    if (stop.isString()) {
+        out.insert(QLatin1String("stop_sequences"), QJsonArray{stop});
+    } else if (stop.isArray()) {
+        for (const QJsonValue &s : stop.toArray()) {
+            if (!s.isString())
+                return refuse(
+                    m_err, QStringLiteral("stop"), QStringLiteral("'stop' must be a string or an array of strings."));
+        }
+        if (!stop.toArray().isEmpty())
+            out.insert(QLatin1String("stop_sequences"), stop);
+    } else if (!stop.isUndefined() && !stop.isNull()) {
+        return refuse(m_err, QStringLiteral("stop"), QStringLiteral("'stop' must be a string or an array of strings."));
+    }
+    const QJsonValue temperature = req.value(QLatin1String("temperature"));
+    if (temperature.isDouble()) {
+        if (temperature.toDouble() > 1.0 || temperature.toDouble() < 0.0)
+            return refuse(m_err, QStringLiteral("temperature"),
+                QStringLiteral("Anthropic accepts a temperature between 0 and 1."));
+        out.insert(QLatin1String("temperature"), temperature);
+    }
+    if (req.value(QLatin1String("top_p")).isDouble())
+        out.insert(QLatin1String("top_p"), req.value(QLatin1String("top_p")));
+    if (req.value(QLatin1String("top_k")).isDouble())
+        out.insert(QLatin1String("top_k"), req.value(QLatin1String("top_k")));
+    if (req.value(QLatin1String("stream")).toBool())
+        out.insert(QLatin1String("stream"), true);
+    const QString user
+        = req.value(QLatin1String("user")).toString(req.value(QLatin1String("safety_identifier")).toString());
+    if (!user.isEmpty())
+        out.insert(QLatin1String("metadata"), QJsonObject{{QLatin1String("user_id"), user}});
+
+    out.insert(QLatin1String("messages"), m_messages);
+    return m_out.toJson(out);
+}
+
+// ---- Anthropic -> OpenAI ---------------------------------------------------------------------
+
+class ToOpenAI
+{
+public:
+    ToOpenAI(const QByteArray &body, TranslateError *err)
+        : m_src(body)
+        , m_err(err)
+    { }
+    std::optional<QByteArray> run(const QJsonObject &req, const QString &model);
+
+private:
+    std::optional<QJsonObject> mediaPart(const QJsonObject &block, const QString &path);
+    bool userTurn(const QJsonValue &content, const QString &path);
+    bool assistantTurn(const QJsonValue &content, const QString &path, const QString &pointer);
+
+    OrderedSource m_src;
+    RawSplicer m_out;
+    TranslateError *m_err;
+    QJsonArray m_messages;
+};
+
+std::optional<QJsonObject> ToOpenAI::mediaPart(const QJsonObject &block, const QString &path)
+{
+    const QString type = block.value(kType).toString();
+    const QJsonObject source = block.value(QLatin1String("source")).toObject();
+    const QString sourceType = source.value(kType).toString();
+    if (type == QLatin1String("image")) {
+        if (sourceType == QLatin1String("base64"))
+            return QJsonObject{{kType, QStringLiteral("image_url")},
+                {QLatin1String("image_url"),
+                    QJsonObject{{QLatin1String("url"),
+                        QStringLiteral("data:%1;base64,%2")
+                            .arg(source.value(QLatin1String("media_type")).toString(),
+                                source.value(QLatin1String("data")).toString())}}}};
+        if (sourceType == QLatin1String("url"))
+            return QJsonObject{{kType, QStringLiteral("image_url")},
+                {QLatin1String("image_url"),
+                    QJsonObject{{QLatin1String("url"), source.value(QLatin1String("url")).toString()}}}};
+        return refuse(m_err, path + QLatin1String(".source.type"),
+            QStringLiteral("Image source type '%1' cannot be sent to an OpenAI-format provider.").arg(sourceType));
+    }
+    // document
+    if (sourceType == QLatin1String("base64")
+        && source.value(QLatin1String("media_type")).toString() == QLatin1String("application/pdf")) {
+        const QString name = block.value(QLatin1String("title")).toString(QStringLiteral("document.pdf"));
+        return QJsonObject{{kType, QStringLiteral("file")},
+            {QLatin1String("file"),
+                QJsonObject{{QLatin1String("filename"), name},
+                    {QLatin1String("file_data"),
+                        QStringLiteral("data:application/pdf;base64,")
+                            + source.value(QLatin1String("data")).toString()}}}};
+    }
+    if (sourceType == QLatin1String("text"))
+        return QJsonObject{{kType, QStringLiteral("text")}, {kText, source.value(QLatin1String("data")).toString()}};
+    return refuse(m_err, path + QLatin1String(".source.type"),
+        QStringLiteral("Document source type '%1' cannot be sent to an OpenAI-format provider.").arg(sourceType));
+}
+
+bool ToOpenAI::userTurn(const QJsonValue &content, const QString &path)
+{
+    if (content.isString()) {
+        m_messages.append(QJsonObject{{kRole, QStringLiteral("user")}, {kContent, content}});
+        return true;
+    }
+    if (!content.isArray()) {
+        refuse(m_err, path, QStringLiteral("Message content must be a string or an array of content blocks."));
+        return false;
+    }
+    // Tool results become tool messages, which must directly follow the assistant's tool calls; the
+    // rest of the turn (and images returned by tools, which tool messages cannot hold) follows them.
+    QJsonArray parts;
+    QJsonArray toolImages;
+    const QJsonArray blocks = content.toArray();
+    for (qsizetype j = 0; j < blocks.size(); ++j) {
+        const QJsonObject b = blocks.at(j).toObject();
+        const QString type = b.value(kType).toString();
+        const QString p = at(path, j);
+        if (type == QLatin1String("text")) {
+            parts.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, b.value(kText).toString()}});
+        } else if (type == QLatin1String("image") || type == QLatin1String("document")) {
+            auto part = mediaPart(b, p);
+            if (!part)
+                return false;
+            parts.append(*part);
+        } else if (type == QLatin1String("tool_result")) {
+            const QJsonValue rc = b.value(kContent);
+            QStringList texts;
+            if (rc.isString()) {
+                texts.append(rc.toString());
+            } else {
+                const QJsonArray inner = rc.toArray();
+                for (qsizetype k = 0; k < inner.size(); ++k) {
+                    const QJsonObject ib = inner.at(k).toObject();
+                    const QString itype = ib.value(kType).toString();
+                    if (itype == QLatin1String("text")) {
+                        texts.append(ib.value(kText).toString());
+                    } else if (itype == QLatin1String("image") || itype == QLatin1String("document")) {
+                        auto part = mediaPart(ib, at(p + QLatin1String(".content"), k));
+                        if (!part)
+                            return false;
+                        toolImages.append(*part);
+                    } else {
+                        refuse(m_err, at(p + QLatin1String(".content"), k) + QLatin1String(".type"),
+                            QStringLiteral("Tool result block type '%1' cannot be sent to an OpenAI-format provider.")
+                                .arg(itype));
+                        return false;
+                    }
+                }
+            }
+            QString text = texts.join(QLatin1Char('\n'));
+            if (b.value(QLatin1String("is_error")).toBool())
+                text.prepend(QStringLiteral("Error: "));
+            m_messages.append(QJsonObject{{kRole, QStringLiteral("tool")},
+                {QLatin1String("tool_call_id"), b.value(QLatin1String("tool_use_id")).toString()}, {kContent, text}});
+        } else {
+            refuse(m_err, p + QLatin1String(".type"),
+                QStringLiteral("Content block type '%1' cannot be sent to an OpenAI-format provider.").arg(type));
+            return false;
+        }
+    }
+    for (const QJsonValue &part : parts)
+        toolImages.append(part);
+    if (!toolImages.isEmpty())
+        m_messages.append(QJsonObject{{kRole, QStringLiteral("user")}, {kContent, toolImages}});
+    return true;
+}
+
+bool ToOpenAI::assistantTurn(const QJsonValue &content, const QString &path, const QString &pointer)
+{
+    if (content.isString()) {
+        m_messages.append(QJsonObject{{kRole, QStringLiteral("assistant")}, {kContent, content}});
+        return true;
+    }
+    if (!content.isArray()) {
+        refuse(m_err, path, QStringLiteral("Message content must be a string or an array of content blocks."));
+        return false;
+    }
+    QString text;
+    QJsonArray calls;
+    const QJsonArray blocks = content.toArray();
+    for (qsizetype j = 0; j < blocks.size(); ++j) {
+        const QJsonObject b = blocks.at(j).toObject();
+        const QString type = b.value(kType).toString();
+        if (type == QLatin1String("text")) {
+            text += b.value(kText).toString();
+        } else if (type == QLatin1String("tool_use")) {
+            const QJsonValue input = b.value(QLatin1String("input"));
+            QByteArray args = "{}";
+            if (input.isObject())
+                args = m_src.raw(QStringLiteral("%1/%2/input").arg(pointer).arg(j)).value_or(compact(input.toObject()));
+            calls.append(QJsonObject{{QLatin1String("id"), b.value(QLatin1String("id")).toString()},
+                {kType, QStringLiteral("function")},
+                {QLatin1String("function"),
+                    QJsonObject{{QLatin1String("name"), b.value(QLatin1String("name")).toString()},
+                        {QLatin1String("arguments"), QString::fromUtf8(args)}}}});
+        } else if (type == QLatin1String("thinking") || type == QLatin1String("redacted_thinking")) {
+            // Earlier turns' reasoning: OpenAI-format providers take no reasoning input (Anthropic
+            // itself ignores thinking blocks of earlier turns), so it is not sent.
+            continue;
+        } else {
+            refuse(m_err, at(path, j) + QLatin1String(".type"),
+                QStringLiteral("Content block type '%1' cannot be sent to an OpenAI-format provider.").arg(type));
+            return false;
+        }
+    }
+    QJsonObject m{{kRole, QStringLiteral("assistant")}};
+    m.insert(kContent, text.isEmpty() && !calls.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text));
+    if (!calls.isEmpty())
+        m.insert(QLatin1String("tool_calls"), calls);
+    m_messages.append(m);
+    return true;
+}
+
+std::optional<QByteArray> ToOpenAI::run(const QJsonObject &req, const QString &model)
+{
+    const QJsonValue messagesValue = req.value(QLatin1String("messages"));
+    if (!messagesValue.isArray())
+        return refuse(m_err, QStringLiteral("messages"), QStringLiteral("Missing field 'messages' (an array)."));
+    if (present(req, "top_k"))
+        return refuse(m_err, QStringLiteral("top_k"), QStringLiteral("OpenAI-format providers have no top_k."));
+    for (const char *key : {"mcp_servers", "container"}) {
+        if (present(req, key))
+            return refuse(m_err, QString::fromLatin1(key),
+                QStringLiteral("'%1' cannot be sent to an OpenAI-format provider.").arg(QLatin1String(key)));
+    }
+
+    QJsonObject out;
+    out.insert(QLatin1String("model"), model);
+
+    const QJsonValue system = req.value(QLatin1String("system"));
+    if (system.isString()) {
+        if (!system.toString().isEmpty())
+            m_messages.append(QJsonObject{{kRole, QStringLiteral("system")}, {kContent, system}});
+    } else if (system.isArray()) {
+        QJsonArray parts;
+        const QJsonArray blocks = system.toArray();
+        for (qsizetype j = 0; j < blocks.size(); ++j) {
+            const QJsonObject b = blocks.at(j).toObject();
+            if (b.value(kType).toString() != QLatin1String("text"))
+                return refuse(m_err, at(QStringLiteral("system"), j) + QLatin1String(".type"),
+                    QStringLiteral("System prompt blocks must be text."));
+            parts.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, b.value(kText).toString()}});
+        }
+        if (parts.size() == 1)
+            m_messages.append(
+                QJsonObject{{kRole, QStringLiteral("system")}, {kContent, parts.at(0).toObject().value(kText)}});
+        else if (!parts.isEmpty())
+            m_messages.append(QJsonObject{{kRole, QStringLiteral("system")}, {kContent, parts}});
+    } else if (!system.isUndefined() && !system.isNull()) {
+        return refuse(
+            m_err, QStringLiteral("system"), QStringLiteral("'system' must be a string or an array of text blocks."));
+    }
+
+    const QJsonArray messages = messagesValue.toArray();
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        const QJsonObject m = messages.at(i).toObject();
+        const QString role = m.value(kRole).toString();
+        const QString path = at(QStringLiteral("messages"), i) + QLatin1String(".content");
+        bool ok = false;
+        if (role == QLatin1String("user"))
+            ok = userTurn(m.value(kContent), path);
+        else if (role == QLatin1String("assistant"))
+            ok = assistantTurn(m.value(kContent), path, QStringLiteral("/messages/%1/content").arg(i));
+        else
+            return refuse(m_err, at(QStringLiteral("messages"), i) + QLatin1String(".role"),
+                QStringLiteral("Unknown message role '%1'.").arg(role));
+        if (!ok)
+            return std::nullopt;
+    }
+    out.insert(QLatin1String("messages"), m_messages);
+
+    const QJsonValue maxTokens = req.value(QLatin1String("max_tokens"));
+    if (isInteger(maxTokens) && maxTokens.toDouble() > 0)
+        out.insert(QLatin1String("max_completion_tokens"), maxTokens);
+    else if (!maxTokens.isUndefined() && !maxTokens.isNull())
+        return refuse(m_err, QStringLiteral("max_tokens"), QStringLiteral("'max_tokens' must be a positive integer."));
+
+    // Tools.
+    QJsonArray tools;
+    const QJsonArray toolsIn = req.value(QLatin1String("tools")).toArray();
+    for (qsizetype i = 0; i < toolsIn.size(); ++i) {
+        const QJsonObject t = toolsIn.at(i).toObject();
+        const QString type = t.value(kType).toString(QStringLiteral("custom"));
+        if (type != QLatin1String("custom"))
+            return refuse(m_err, at(QStringLiteral("tools"), i) + QLatin1String(".type"),
+                QStringLiteral("Anthropic's server tool '%1' cannot be used with an OpenAI-format provider.")
+                    .arg(type));
+        QJsonObject fn{{QLatin1String("name"), t.value(QLatin1String("name")).toString()}};
+        if (t.value(QLatin1String("description")).isString())
+            fn.insert(QLatin1String("description"), t.value(QLatin1String("description")));
+        const QJsonValue schema = t.value(QLatin1String("input_schema"));
+        if (schema.isObject())
+            fn.insert(QLatin1String("parameters"),
+                ordered(m_src, m_out, QStringLiteral("/tools/%1/input_schema").arg(i), schema));
+        tools.append(QJsonObject{{kType, QStringLiteral("function")}, {QLatin1String("function"), fn}});
+    }
+    if (!tools.isEmpty())
+        out.insert(QLatin1String("tools"), tools);
+
+    const QJsonObject tc = req.value(QLatin1String("tool_choice")).toObject();
+    if (!tc.isEmpty()) {
+        const QString type = tc.value(kType).toString();
+        if (type == QLatin1String("auto"))
+            out.insert(QLatin1String("tool_choice"), QStringLiteral("auto"));
+        else if (type == QLatin1String("any"))
+            out.insert(QLatin1String("tool_choice"), QStringLiteral("required"));
+        else if (type == QLatin1String("none"))
+            out.insert(QLatin1String("tool_choice"), QStringLiteral("none"));
+        else if (type == QLatin1String("tool"))
+            out.insert(QLatin1String("tool_choice"),
+                QJsonObject{{kType, QStringLiteral("function")},
+                    {QLatin1String("function"),
+                        QJsonObject{{QLatin1String("name"), tc.value(QLatin1String("name")).toString()}}}});
+        else
+            return refuse(
+                m_err, QStringLiteral("tool_choice.type"), QStringLiteral("Unknown tool_choice type '%1'.").arg(type));
+        if (tc.value(QLatin1String("disable_parallel_tool_use")).toBool() && !tools.isEmpty())
+            out.insert(QLatin1String("parallel_tool_calls"), false);
+    }
+
+    const QJsonValue stop = req.value(QLatin1String("stop_sequences"));
+    if (stop.isArray() && !stop.toArray().isEmpty())
+        out.insert(QLatin1String("stop"), stop);
+    for (const char *key : {"temperature", "top_p"}) {
+        if (req.value(QLatin1String(key)).isDouble())
+            out.insert(QLatin1String(key), req.value(QLatin1String(key)));
+    }
+    if (req.value(QLatin1String("stream")).toBool()) {
+        out.insert(QLatin1String("stream"), true);
+        out.insert(QLatin1String("stream_options"), QJsonObject{{QLatin1String("include_usage"), true}});
+    }
+    const QString user = req.value(QLatin1String("metadata")).toObject().value(QLatin1String("user_id")).toString();
+    if (!user.isEmpty())
+        out.insert(QLatin1String("user"), user);
+
+    const QJsonObject thinking = req.value(QLatin1String("thinking")).toObject();
+    if (!thinking.isEmpty()) {
+        const QString type = thinking.value(kType).toString();
+        if (type == QLatin1String("enabled")) {
+            const double budget = thinking.value(QLatin1String("budget_tokens")).toDouble();
+            out.insert(QLatin1String("reasoning_effort"),
+                budget < 4096        ? QStringLiteral("low")
+                    : budget < 16384 ? QStringLiteral("medium")
+                                     : QStringLiteral("high"));
+        } else if (type == QLatin1String("adaptive")) {
+            out.insert(QLatin1String("reasoning_effort"), QStringLiteral("medium"));
+        } else if (type != QLatin1String("disabled")) {
+            return refuse(
+                m_err, QStringLiteral("thinking.type"), QStringLiteral("Unknown thinking type '%1'.").arg(type));
+        }
+    }
+
+    // Structured outputs (output_format) -> response_format json_schema.
+    const QJsonObject of = req.value(QLatin1String("output_format")).toObject();
+    if (!of.isEmpty()) {
+        if (of.value(kType).toString() != QLatin1String("json_schema") || !of.value(QLatin1String("schema")).isObject())
+            return refuse(m_err, QStringLiteral("output_format"),
+                QStringLiteral("Only a json_schema output_format can be translated."));
+        out.insert(QLatin1String("response_format"),
+            QJsonObject{{kType, QStringLiteral("json_schema")},
+                {QLatin1String("json_schema"),
+                    QJsonObject{{QLatin1String("name"), QStringLiteral("output")}, {QLatin1String("strict"), true},
+                        {QLatin1String("schema"),
+                            ordered(m_src, m_out, QStringLiteral("/output_format/schema"),
+                                of.value(QLatin1String("schema")))}}}});
+    }
+    return m_out.toJson(out);
+}
+
+// ---- OpenAI -> Gemini ------------------------------------------------------------------------
+
+class ToGemini
+{
+public:
+    ToGemini(const QByteArray &body, TranslateError *err)
+        : m_src(body)
+        , m_err(err)
+    { }
+    std::optional<QByteArray> run(const QJsonObject &req);
+
+private:
+    std::optional<QJsonArray> userParts(const QJsonValue &content, const QString &path);
+    void appendTurn(const QString &role, const QJsonArray &parts);
+
+    OrderedSource m_src;
+    RawSplicer m_out;
+    TranslateError *m_err;
+    QJsonArray m_contents;
+    QHash<QString, QString> m_toolNames; // tool call id -> function name
+};
+
+void ToGemini::appendTurn(const QString &role, const QJsonArray &parts)
+{
+    if (parts.isEmpty())
+        return;
+    if (!m_contents.isEmpty()) {
+        QJsonObject last = m_contents.last().toObject();
+        if (last.value(kRole).toString() == role) {
+            QJsonArray merged = last.value(QLatin1String("parts")).toArray();
+            for (const QJsonValue &p : parts)
+                merged.append(p);
+            last.insert(QLatin1String("parts"), merged);
+            m_contents.replace(m_contents.size() - 1, last);
+            return;
+        }
+    }
+    m_contents.append(QJsonObject{{kRole, role}, {QLatin1String("parts"), parts}});
+}
+
+std::optional<QJsonArray> ToGemini::userParts(const QJsonValue &content, const QString &path)
+{
+    if (content.isString())
+        return QJsonArray{QJsonObject{{kText, content.toString()}}};
+    if (!content.isArray())
+        return refuse(m_err, path, QStringLiteral("Message content must be a string or an array of parts."));
+    QJsonArray parts;
+    const QJsonArray in = content.toArray();
+    for (qsizetype j = 0; j < in.size(); ++j) {
+        const QJsonObject part = in.at(j).toObject();
+        const QString type = part.value(kType).toString();
+        const QString p = at(path, j);
+        auto inlineData = [](const QString &mime, const QString &data) {
+            return QJsonObject{{QLatin1String("inlineData"),
+                QJsonObject{{QLatin1String("mimeType"), mime}, {QLatin1String("data"), data}}}};
+        };
+        if (type == QLatin1String("text")) {
+            parts.append(QJsonObject{{kText, part.value(kText).toString()}});
+        } else if (type == QLatin1String("image_url")) {
+            const QJsonValue iu = part.value(QLatin1String("image_url"));
+            const QString url = iu.isString() ? iu.toString() : iu.toObject().value(QLatin1String("url")).toString();
+            if (auto d = parseDataUrl(url))
+                parts.append(inlineData(d->mimeType, d->data));
+            else if (isHttpUrl(url))
+                parts.append(QJsonObject{{QLatin1String("fileData"),
+                    QJsonObject{
+                        {QLatin1String("mimeType"), guessImageMimeType(url)}, {QLatin1String("fileUri"), url}}}});
+            else
+                return refuse(m_err, p + QLatin1String(".image_url"),
+                    QStringLiteral("Images must be base64 data: URLs or http(s) URLs."));
+        } else if (type == QLatin1String("input_audio")) {
+            const QJsonObject a = part.value(QLatin1String("input_audio")).toObject();
+            const QString format = a.value(QLatin1String("format")).toString();
+            if (format != QLatin1String("wav") && format != QLatin1String("mp3"))
+                return refuse(m_err, p + QLatin1String(".input_audio.format"),
+                    QStringLiteral("Audio format must be wav or mp3."));
+            parts.append(inlineData(QStringLiteral("audio/") + format, a.value(QLatin1String("data")).toString()));
+        } else if (type == QLatin1String("file")) {
+            const QJsonObject f = part.value(QLatin1String("file")).toObject();
+            const auto d = parseDataUrl(f.value(QLatin1String("file_data")).toString());
+            if (!d)
+                return refuse(m_err, p + QLatin1String(".file"),
+                    QStringLiteral(
+                        "Files must be sent inline as base64 data: URLs (file ids cannot be read by Gemini)."));
+            parts.append(inlineData(d->mimeType, d->data));
+        } else {
+            return refuse(m_err, p + QLatin1String(".type"),
+                QStringLiteral("Content part type '%1' cannot be sent to Gemini.").arg(type));
+        }
+    }
+    return parts;
+}
+
+std::optional<QByteArray> ToGemini::run(const QJsonObject &req)
+{
+    if (!refuseOpenAIOnly(req, QStringLiteral("Gemini"), true, m_err))
+        return std::nullopt;
+    const QJsonValue parallel = req.value(QLatin1String("parallel_tool_calls"));
+    if (parallel.isBool() && !parallel.toBool() && !req.value(QLatin1String("tools")).toArray().isEmpty())
+        return refuse(m_err, QStringLiteral("parallel_tool_calls"),
+            QStringLiteral("Gemini cannot be limited to one tool call per turn."));
+    const QJsonValue messagesValue = req.value(QLatin1String("messages"));
+    if (!messagesValue.isArray())
+        return refuse(m_err, QStringLiteral("messages"), QStringLiteral("Missing field 'messages' (an array)."));
+
+    QJsonObject out;
+    QJsonArray systemParts;
+    const QJsonArray messages = messagesValue.toArray();
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        const QJsonObject m = messages.at(i).toObject();
+        const QString role = m.value(kRole).toString();
+        const QString path = at(QStringLiteral("messages"), i);
+        const QJsonValue content = m.value(kContent);
+        if (role == QLatin1String("system") || role == QLatin1String("developer")) {
+            auto parts = userParts(content, path + QLatin1String(".content"));
+            if (!parts)
+                return std::nullopt;
+            for (const QJsonValue &p : *parts) {
+                if (!p.toObject().contains(kText))
+                    return refuse(m_err, path + QLatin1String(".content"),
+                        QStringLiteral("System prompts can only hold text for Gemini."));
+                systemParts.append(p);
+            }
+        } else if (role == QLatin1String("user")) {
+            auto parts = userParts(content, path + QLatin1String(".content"));
+            if (!parts)
+                return std::nullopt;
+            appendTurn(QStringLiteral("user"), *parts);
+        } else if (role == QLatin1String("assistant")) {
+            QJsonArray parts;
+            const QString text = contentText(content);
+            if (!text.isEmpty())
+                parts.append(QJsonObject{{kText, text}});
+            const QJsonArray calls = m.value(QLatin1String("tool_calls")).toArray();
+            for (qsizetype j = 0; j < calls.size(); ++j) {
+                const QJsonObject call = calls.at(j).toObject();
+                const QJsonObject fn = call.value(QLatin1String("function")).toObject();
+                const QString name = fn.value(QLatin1String("name")).toString();
+                const QString args = fn.value(QLatin1String("arguments")).toString();
+                QByteArray argsJson = "{}";
+                if (!args.trimmed().isEmpty()) {
+                    auto minified = minifyJson(args.toUtf8());
+                    if (!minified || !minified->startsWith('{'))
+                        return refuse(m_err,
+                            at(path + QLatin1String(".tool_calls"), j) + QLatin1String(".function.arguments"),
+                            QStringLiteral("Tool call arguments must be a JSON object for Gemini."));
+                    argsJson = *minified;
+                }
+                m_toolNames.insert(call.value(QLatin1String("id")).toString(), name);
+                QJsonObject part{{QLatin1String("functionCall"),
+                    QJsonObject{{QLatin1String("name"), name}, {QLatin1String("args"), m_out.raw(argsJson)}}}};
+                // Gemini's thought signature, as its OpenAI-compatible endpoint carries it.
+                const QJsonValue sig = call.value(QLatin1String("extra_content"))
+                                           .toObject()
+                                           .value(QLatin1String("google"))
+                                           .toObject()
+                                           .value(QLatin1String("thought_signature"));
+                if (sig.isString())
+                    part.insert(QLatin1String("thoughtSignature"), sig);
+                parts.append(part);
+            }
+            appendTurn(QStringLiteral("model"), parts);
+        } else if (role == QLatin1String("tool")) {
+            const QString id = m.value(QLatin1String("tool_call_id")).toString();
+            const auto name = m_toolNames.constFind(id);
+            if (name == m_toolNames.constEnd())
+                return refuse(m_err, path + QLatin1String(".tool_call_id"),
+                    QStringLiteral(
+                        "Gemini needs the function name of a tool result: no earlier assistant tool call has id '%1'.")
+                        .arg(id));
+            const QString text = contentText(content);
+            QJsonValue response;
+            if (auto minified = minifyJson(text.toUtf8()); minified && minified->startsWith('{'))
+                response = m_out.raw(*minified);
+            else
+                response = QJsonObject{{QLatin1String("output"), text}};
+            appendTurn(QStringLiteral("user"),
+                QJsonArray{QJsonObject{{QLatin1String("functionResponse"),
+                    QJsonObject{{QLatin1String("name"), *name}, {QLatin1String("response"), response}}}}});
+        } else {
+            return refuse(m_err, path + QLatin1String(".role"),
+                QStringLiteral("Message role '%1' cannot be sent to Gemini.").arg(role));
+        }
+    }
+    if (m_contents.isEmpty())
+        return refuse(
+            m_err, QStringLiteral("messages"), QStringLiteral("Gemini needs at least one user or assistant message."));
+    out.insert(QLatin1String("contents"), m_contents);
+    if (!systemParts.isEmpty())
+        out.insert(QLatin1String("systemInstruction"), QJsonObject{{QLatin1String("parts"), systemParts}});
+
+    // Tools and tool choice.
+    QJsonArray declarations;
+    const QJsonArray toolsIn = req.value(QLatin1String("tools")).toArray();
+    for (qsizetype i = 0; i < toolsIn.size(); ++i) {
+        const QJsonObject t = toolsIn.at(i).toObject();
+        if (t.value(kType).toString() != QLatin1String("function"))
+            return refuse(m_err, at(QStringLiteral("tools"), i) + QLatin1String(".type"),
+                QStringLiteral("Tool type '%1' cannot be sent to Gemini; only function tools can.")
+                    .arg(t.value(kType).toString()));
+        const QJsonObject fn = t.value(QLatin1String("function")).toObject();
+        QJsonObject decl{{QLatin1String("name"), fn.value(QLatin1String("name")).toString()}};
+        if (fn.value(QLatin1String("description")).isString())
+            decl.insert(QLatin1String("description"), fn.value(QLatin1String("description")));
+        if (fn.value(QLatin1String("parameters")).isObject())
+            decl.insert(QLatin1String("parametersJsonSchema"),
+                ordered(m_src, m_out, QStringLiteral("/tools/%1/function/parameters").arg(i),
+                    fn.value(QLatin1String("parameters"))));
+        declarations.append(decl);
+    }
+    if (!declarations.isEmpty())
+        out.insert(
+            QLatin1String("tools"), QJsonArray{QJsonObject{{QLatin1String("functionDeclarations"), declarations}}});
+    const QJsonValue tc = req.value(QLatin1String("tool_choice"));
+    if (!tc.isUndefined() && !tc.isNull() && !declarations.isEmpty()) {
+        QJsonObject fcc;
+        if (tc.toString() == QLatin1String("auto"))
+            fcc = {{QLatin1String("mode"), QStringLiteral("AUTO")}};
+        else if (tc.toString() == QLatin1String("none"))
+            fcc = {{QLatin1String("mode"), QStringLiteral("NONE")}};
+        else if (tc.toString() == QLatin1String("required"))
+            fcc = {{QLatin1String("mode"), QStringLiteral("ANY")}};
+        else if (tc.isObject()
+            && !tc.toObject()
+                    .value(QLatin1String("function"))
+                    .toObject()
+                    .value(QLatin1String("name"))
+                    .toString()
+                    .isEmpty())
+            fcc = {{QLatin1String("mode"), QStringLiteral("ANY")},
+                {QLatin1String("allowedFunctionNames"),
+                    QJsonArray{
+                        tc.toObject().value(QLatin1String("function")).toObject().value(QLatin1String("name"))}}};
+        else
+            return refuse(m_err, QStringLiteral("tool_choice"),
+                QStringLiteral("tool_choice must be auto, none, required or name a function."));
+        out.insert(QLatin1String("toolConfig"), QJsonObject{{QLatin1String("functionCallingConfig"), fcc}});
+    }
+
+    // generationConfig.
+    QJsonObject gc;
+    bool badMax = false;
+    const auto maxTokens = openAIMaxTokens(req, m_err, &badMax);
+    if (badMax)
+        return std::nullopt;
+    if (maxTokens)
+        gc.insert(QLatin1String("maxOutputTokens"), *maxTokens);
+    const struct {
+        const char *from;
+        const char *to;
+    } numeric[] = {{"temperature", "temperature"}, {"top_p", "topP"}, {"top_k", "topK"},
+        {"presence_penalty", "presencePenalty"}, {"frequency_penalty", "frequencyPenalty"}, {"seed", "seed"},
+        {"n", "candidateCount"}};
+    for (const auto &f : numeric) {
+        if (req.value(QLatin1String(f.from)).isDouble())
+            gc.insert(QLatin1String(f.to), req.value(QLatin1String(f.from)));
+    }
+    const QJsonValue stop = req.value(QLatin1String("stop"));
+    if (stop.isString())
+        gc.insert(QLatin1String("stopSequences"), QJsonArray{stop});
+    else if (stop.isArray() && !stop.toArray().isEmpty())
+        gc.insert(QLatin1String("stopSequences"), stop);
+    const QJsonObject rf = req.value(QLatin1String("response_format")).toObject();
+    const QString rfType = rf.value(kType).toString();
+    if (rfType == QLatin1String("json_object")) {
+        gc.insert(QLatin1String("responseMimeType"), QStringLiteral("application/json"));
+    } else if (rfType == QLatin1String("json_schema")) {
+        const QJsonValue schema = rf.value(QLatin1String("json_schema")).toObject().value(QLatin1String("schema"));
+        if (!schema.isObject())
+            return refuse(m_err, QStringLiteral("response_format.json_schema.schema"),
+                QStringLiteral("A json_schema response_format needs a schema object."));
+        gc.insert(QLatin1String("responseMimeType"), QStringLiteral("application/json"));
+        gc.insert(QLatin1String("responseJsonSchema"),
+            ordered(m_src, m_out, QStringLiteral("/response_format/json_schema/schema"), schema));
+    } else if (!rf.isEmpty() && rfType != QLatin1String("text")) {
+        return refuse(m_err, QStringLiteral("response_format"),
+            QStringLiteral("response_format type '%1' cannot be expressed for Gemini.").arg(rfType));
+    }
+    if (present(req, "reasoning_effort")) {
+        const QString effort = req.value(QLatin1String("reasoning_effort")).toString();
+        int budget = -1;
+        if (effort == QLatin1String("none"))
+            budget = 0;
+        else if (effort == QLatin1String("minimal") || effort == QLatin1String("low"))
+            budget = 1024;
+        else if (effort == QLatin1String("medium"))
+            budget = 8192;
+        else if (effort == QLatin1String("high"))
+            budget = 24576;
+        else
+            return refuse(m_err, QStringLiteral("reasoning_effort"),
+                QStringLiteral("Unknown reasoning_effort '%1'.").arg(effort));
+        QJsonObject thinking{{QLatin1String("thinkingBudget"), budget}};
+        if (budget > 0)
+            thinking.insert(QLatin1String("includeThoughts"), true);
+        gc.insert(QLatin1String("thinkingConfig"), thinking);
+    }
+    if (!gc.isEmpty())
+        out.insert(QLatin1String("generationConfig"), gc);
+    return m_out.toJson(out);
+}
+
+} // namespace
+
+std::optional<QByteArray> openAIChatToAnthropic(
+    const QByteArray &body, const QString &upstreamModel, qint64 defaultMaxTokens, TranslateError *err)
+{
+    const auto req = parseObject(body);
+    if (!req)
+        return refuse(err, QStringLiteral("body"), QStringLiteral("The request body is not a JSON object."));
+    return ToAnthropic(body, err).run(*req, upstreamModel, defaultMaxTokens);
+}
+
+std::optional<QByteArray> anthropicToOpenAIChat(
+    const QByteArray &body, const QString &upstreamModel, TranslateError *err)
+{
+    const auto req = parseObject(body);
+    if (!req)
+        return refuse(err, QStringLiteral("body"), QStringLiteral("The request body is not a JSON object."));
+    return ToOpenAI(body, err).run(*req, upstreamModel);
+}
+
+std::optional<QByteArray> openAIChatToGemini(const QByteArray &body, TranslateError *err)
+{
+    const auto req = parseObject(body);
+    if (!req)
+        return refuse(err, QStringLiteral("body"), QStringLiteral("The request body is not a JSON object."));
+    return ToGemini(body, err).run(*req);
+}
+
+} // namespace gh

@@ -1,0 +1,31 @@
+// The gateway's request-body reader and in-place rewrite: an accepted body, rewritten, is still one
+// valid JSON document whose model is the upstream's.
+#include "fuzzcommon.h"
+#include "gateway/openaistream.h"
+#include "gateway/requestbody.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    const auto endpoint = static_cast<gh::Endpoint>(data[0] % 4);
+    QByteArray body = fuzz::bytes(data + 1, size - 1);
+    QString error;
+    const auto fields = gh::inspectRequestBody(body, endpoint, &error);
+    if (!fields) {
+        fuzz::check(!error.isEmpty(), "a rejected body is explained");
+        return 0;
+    }
+    for (const bool requireUsage : {false, true}) {
+        QByteArray out = gh::rewriteRequestBody(body, *fields, QStringLiteral("upstream-model"), requireUsage);
+        fuzz::check(gh::isValidJson(out), "the rewritten body is valid JSON", {}, out);
+        QString again;
+        const auto reread = gh::inspectRequestBody(out, endpoint, &again);
+        fuzz::check(reread.has_value(), "the rewritten body is accepted again", again, out);
+        fuzz::check(reread->model == QLatin1String("upstream-model"), "the rewritten body names the upstream model",
+            reread->model, out);
+        if (requireUsage && fields->stream)
+            fuzz::check(reread->clientWantsUsage, "include_usage is set when required", {}, out);
+    }
+    return 0;
+}
