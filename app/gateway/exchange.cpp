@@ -630,7 +630,10 @@ void Exchange::upstreamBody(const char *data, size_t length)
 void Exchange::relayEvents(QByteArrayView bytes)
 {
     QByteArray out;
+    bool broken = false; // translating, and the provider sent an event that is not JSON
     m_framer.feed(bytes, [&](QByteArrayView event) {
+        if (broken)
+            return;
         const QByteArray data = SseFramer::eventData(event);
         if (data.isEmpty()) {
             if (!m_translator)
@@ -666,6 +669,13 @@ void Exchange::relayEvents(QByteArrayView bytes)
             m_streamErrorMessage = info.errorMessage;
         }
         if (m_translator) {
+            // A translator skips what it cannot parse: the client would get a stream that looks
+            // complete with content missing. Fail it instead. (The OpenAI side parser reads lazily
+            // and may not notice, so its events are checked in full here.)
+            if (info.malformed || (m_providerFormat == ProviderFormat::OpenAI && !info.done && !isValidJson(data))) {
+                broken = true;
+                return;
+            }
             out.append(m_translator->feed(SseFramer::eventName(event), data));
             return;
         }
@@ -675,6 +685,13 @@ void Exchange::relayEvents(QByteArrayView bytes)
     });
     if (!out.isEmpty())
         m_conn->sendChunk(out);
+    if (broken) {
+        m_call.reset();
+        m_framer.clear();
+        failMidStream(GatewayError::upstream(QStringLiteral("Provider '%1' sent a stream event that is not valid JSON.").arg(m_model->config.provider),
+                                             "upstream_invalid_response"));
+        return;
+    }
     if (m_call && m_conn->pendingOutput() > kHighWater)
         m_call->setPaused(true);
 }
@@ -701,8 +718,11 @@ void Exchange::upstreamDone()
     m_call.reset();
     if (m_streaming) {
         if (m_translator) {
-            if (!m_framer.pending().trimmed().isEmpty()) // a last event without its blank line
+            if (!m_framer.pending().trimmed().isEmpty()) { // a last event without its blank line
                 relayEvents("\n\n");
+                if (m_finished)
+                    return; // it was broken: the stream already ended with an error
+            }
             m_conn->sendChunk(m_translator->finish());
             if (m_translator->sawError() && !m_streamError) {
                 m_streamError = true;

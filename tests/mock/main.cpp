@@ -1,5 +1,6 @@
 // mock_upstream [--port N] [--threads N] [--record N] [--models a,b,c] [--max-body BYTES]
-// A fake OpenAI-format provider for the integration tests and benchmarks; see mockserver.h.
+// A fake OpenAI-, Anthropic- and Gemini-format provider for the integration tests and benchmarks;
+// see mockserver.h.
 #include "mockserver.h"
 #include "requestlog.h"
 
@@ -19,7 +20,7 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("mock_upstream"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("A fake OpenAI-format upstream that misbehaves on demand."));
+    parser.setApplicationDescription(QStringLiteral("A fake OpenAI/Anthropic/Gemini upstream that misbehaves on demand."));
     parser.addHelpOption();
     const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("Port on 127.0.0.1 (0: a free one)."),
                                      QStringLiteral("N"), QStringLiteral("0"));

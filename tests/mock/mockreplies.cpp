@@ -99,6 +99,18 @@ Endpoint endpointForPath(QByteArrayView path)
         path = path.first(query);
     while (path.endsWith('/'))
         path.chop(1);
+    if (endsWith(path, "/messages/count_tokens"))
+        return Endpoint::AnthropicCountTokens;
+    if (endsWith(path, "/messages"))
+        return Endpoint::AnthropicMessages;
+    if (path.contains("/models/")) {
+        if (endsWith(path, ":generateContent"))
+            return Endpoint::GeminiGenerate;
+        if (endsWith(path, ":streamGenerateContent"))
+            return Endpoint::GeminiStream;
+        if (endsWith(path, ":countTokens"))
+            return Endpoint::GeminiCountTokens;
+    }
     if (endsWith(path, "/chat/completions"))
         return Endpoint::Chat;
     if (endsWith(path, "/completions"))
@@ -110,6 +122,36 @@ Endpoint endpointForPath(QByteArrayView path)
     if (endsWith(path, "/models"))
         return Endpoint::Models;
     return Endpoint::Unknown;
+}
+
+Format formatOf(Endpoint endpoint)
+{
+    switch (endpoint) {
+    case Endpoint::AnthropicMessages:
+    case Endpoint::AnthropicCountTokens:
+        return Format::Anthropic;
+    case Endpoint::GeminiGenerate:
+    case Endpoint::GeminiStream:
+    case Endpoint::GeminiCountTokens:
+        return Format::Gemini;
+    default:
+        return Format::OpenAI;
+    }
+}
+
+QByteArray geminiModelFromPath(QByteArrayView path)
+{
+    const qsizetype query = path.indexOf('?');
+    if (query >= 0)
+        path = path.first(query);
+    const qsizetype models = path.lastIndexOf("/models/");
+    if (models < 0)
+        return {};
+    QByteArrayView rest = path.sliced(models + 8);
+    const qsizetype colon = rest.lastIndexOf(':');
+    if (colon >= 0)
+        rest = rest.first(colon);
+    return QByteArray::fromPercentEncoding(rest.toByteArray());
 }
 
 qint64 Params::integer(const char *name, qint64 fallback) const

@@ -12,10 +12,27 @@
 // The OpenAI wire format as the mock writes it: reply bodies and SSE events. Pure functions, no I/O.
 namespace gh::mock {
 
-enum class Endpoint { Chat, Completions, Embeddings, Responses, Models, Unknown };
+enum class Endpoint {
+    Chat,
+    Completions,
+    Embeddings,
+    Responses,
+    Models,
+    AnthropicMessages,    // .../messages
+    AnthropicCountTokens, // .../messages/count_tokens
+    GeminiGenerate,       // .../models/M:generateContent
+    GeminiStream,         // .../models/M:streamGenerateContent (alt=sse)
+    GeminiCountTokens,    // .../models/M:countTokens
+    Unknown
+};
+
+enum class Format { OpenAI, Anthropic, Gemini };
+[[nodiscard]] Format formatOf(Endpoint endpoint);
 
 // Endpoint from a request path: matched on the suffix, so any prefix (/v1, /openai/v1, ...) works.
 [[nodiscard]] Endpoint endpointForPath(QByteArrayView path);
+// Gemini: the model named in .../models/MODEL:method, percent-decoded; empty when there is none.
+[[nodiscard]] QByteArray geminiModelFromPath(QByteArrayView path);
 
 // The "model" field: `<behaviour>` optionally followed by `@k=v,k=v`.
 struct Params
@@ -36,8 +53,9 @@ struct ReplyContext
 {
     Endpoint endpoint = Endpoint::Chat;
     QByteArray model; // echoed back as received
-    QByteArray id;    // chatcmpl-mock-N, cmpl-mock-N, resp_mock_N
+    QByteArray id;    // chatcmpl-mock-N, cmpl-mock-N, resp_mock_N, msg_mock_N (Anthropic), mock-N (Gemini)
     qint64 created = 0;
+    QByteArray toolName; // non-empty: the reply calls this tool (the request offered tools)
 };
 
 // The content of a reply split into `count` pieces ("Hello", " from", " the", ...), each followed

@@ -1,4 +1,6 @@
 #include "mockserver.h"
+#include "providerreplies.h"
+#include "providerrequests.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -26,6 +28,7 @@ QByteArray reasonPhrase(int status)
     case 200: return "OK";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
@@ -33,6 +36,8 @@ QByteArray reasonPhrase(int status)
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 529: return "Site Overloaded";
     default: return "Status";
     }
 }
@@ -57,7 +62,33 @@ struct BodyFields
     bool stream = false;
     bool includeUsage = false;
     qint64 inputs = -1; // embeddings: number of vectors asked for; -1 when "input" is missing
+    QByteArray toolName; // chat: the tool a reply calls (first offered, or the one tool_choice forces)
 };
+
+QByteArray bytesOf(std::string_view v)
+{
+    return QByteArray(v.data(), static_cast<qsizetype>(v.size()));
+}
+
+// OpenAI chat: "tools": [{"type": "function", "function": {"name": ...}}], "tool_choice": "none" |
+// "auto" | "required" | {"type": "function", "function": {"name": ...}}.
+QByteArray openAIToolName(simdjson::dom::object obj)
+{
+    simdjson::dom::array tools;
+    if (obj["tools"].get_array().get(tools) != simdjson::SUCCESS || tools.size() == 0)
+        return {};
+    std::string_view choice;
+    if (obj["tool_choice"].get_string().get(choice) == simdjson::SUCCESS && choice == "none")
+        return {};
+    std::string_view name;
+    if (obj.at_pointer("/tool_choice/function/name").get_string().get(name) == simdjson::SUCCESS)
+        return bytesOf(name);
+    for (simdjson::dom::element tool : tools) {
+        if (tool.at_pointer("/function/name").get_string().get(name) == simdjson::SUCCESS)
+            return bytesOf(name);
+    }
+    return {};
+}
 
 BodyFields readBody(const QByteArray &body)
 {
@@ -80,6 +111,7 @@ BodyFields readBody(const QByteArray &body)
     b = false;
     if (obj.at_pointer("/stream_options/include_usage").get_bool().get(b) == simdjson::SUCCESS)
         f.includeUsage = b;
+    f.toolName = openAIToolName(obj);
     simdjson::dom::element input;
     if (obj["input"].get(input) == simdjson::SUCCESS) {
         if (input.is_string()) {
@@ -98,6 +130,15 @@ BodyFields readBody(const QByteArray &body)
         }
     }
     return f;
+}
+
+// The tool a reply calls: none unless the request offered one; `tools=0` answers with text anyway,
+// `tool=NAME` calls NAME instead.
+QByteArray chosenTool(const Params &params, const QByteArray &offered)
+{
+    if (offered.isEmpty() || params.values.value("tools") == "0")
+        return {};
+    return params.has("tool") ? params.values.value("tool") : offered;
 }
 
 void setResetOnClose(QTcpSocket *socket)
@@ -406,6 +447,10 @@ void Connection::handle(Request request)
         sendError(405, "mock: use POST for " + path, "invalid_request_error", "method_not_allowed");
         return;
     }
+    if (formatOf(endpoint) != Format::OpenAI) {
+        handleProviderApi(request, endpoint, recordId);
+        return;
+    }
     handleApi(request, endpoint, recordId);
 }
 
@@ -433,6 +478,8 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
     ctx.id = endpoint == Endpoint::Responses ? "resp_mock_" + seq
         : endpoint == Endpoint::Completions  ? "cmpl-mock-" + seq
                                              : "chatcmpl-mock-" + seq;
+    if (endpoint == Endpoint::Chat)
+        ctx.toolName = chosenTool(params, fields.toolName);
 
     if (endpoint == Endpoint::Embeddings && fields.inputs < 0) {
         sendError(400, "mock: missing required parameter: 'input'", "invalid_request_error", "missing_required_parameter");
@@ -540,6 +587,28 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
         if (reportUsage)
             m_config->log->setBilled(recordId, billed);
         sendFull(200, embeddingsBody(ctx, vectors, params.integer("dims", 8), reportUsage ? std::optional(billed) : std::nullopt));
+        return;
+    }
+    if (ctx.endpoint == Endpoint::Chat && !ctx.toolName.isEmpty()) {
+        // A tool call instead of text: content null, the arguments in pieces when streamed.
+        const ToolCall call{"call_mock_" + ctx.id.mid(ctx.id.lastIndexOf('-') + 1), ctx.toolName, kToolArguments};
+        billed.completionTokens = params.integer("c", 10);
+        const bool usageInStream = reportUsage && includeUsage;
+        if (!stream) {
+            if (reportUsage)
+                m_config->log->setBilled(recordId, billed);
+            sendFull(200, openai::toolCallBody(ctx, call, reportUsage ? std::optional(billed) : std::nullopt));
+            return;
+        }
+        StreamPlan plan;
+        plan.events = openai::toolCallEvents(ctx, call, usageInStream ? std::optional(billed) : std::nullopt, includeUsage);
+        if (usageInStream) {
+            plan.usageEvent = plan.events.size() - 2;
+            plan.billed = billed;
+            plan.recordId = recordId;
+        }
+        plan.delayMs = params.integer("delay", defaultDelay);
+        startStream(std::move(plan));
         return;
     }
     if (!stream) {
@@ -657,6 +726,255 @@ void Connection::resetConnection(bool afterFlush)
         connect(m_socket, &QTcpSocket::bytesWritten, this, abortSoon);
     else
         abortSoon();
+}
+
+} // namespace gh::mock
+
+// ---------------------------------------------------------------------------------------------
+// Anthropic Messages and Gemini generateContent
+
+namespace gh::mock {
+
+void Connection::sendProviderError(Format format, int status, QByteArrayView message, const QByteArray &extraHeaders)
+{
+    if (format == Format::Anthropic) {
+        sendFull(status, anthropic::errorBody(anthropic::errorType(status), message, m_requestId),
+                 "request-id: " + m_requestId + "\r\n" + extraHeaders);
+        return;
+    }
+    sendFull(status, gemini::errorBody(status, message), extraHeaders);
+}
+
+void Connection::handleProviderApi(const Request &request, Endpoint endpoint, quint64 recordId)
+{
+    const Format format = formatOf(endpoint);
+    const bool countTokens = endpoint == Endpoint::AnthropicCountTokens || endpoint == Endpoint::GeminiCountTokens;
+    const ProviderRequest body = format == Format::Anthropic ? readAnthropicRequest(request.body, countTokens)
+                                                             : readGeminiRequest(request.body, countTokens);
+    const QByteArray model = format == Format::Anthropic ? body.model.value_or(QByteArray())
+                                                         : geminiModelFromPath(request.url);
+    if (!body.problem.isEmpty()) {
+        sendProviderError(format, 400, body.problem);
+        return;
+    }
+    if (model.isEmpty()) {
+        sendProviderError(format, 404, "mock: no model in " + pathOnly(request.url));
+        return;
+    }
+    const Params params = parseModel(model);
+    const QByteArray &b = params.behaviour;
+    const bool stream = !countTokens && (format == Format::Anthropic ? body.stream : endpoint == Endpoint::GeminiStream);
+
+    if (b.startsWith("fail-")) {
+        const int status = b.sliced(5).toInt();
+        switch (status) {
+        case 400:
+            sendProviderError(format, 400, "mock: the upstream rejected the request (fail-400)");
+            return;
+        case 401:
+            sendProviderError(format, 401, format == Format::Anthropic ? QByteArray("mock: invalid x-api-key (fail-401)")
+                                                                      : QByteArray("mock: API key not valid. Please pass a valid API key. (fail-401)"));
+            return;
+        case 403:
+            sendProviderError(format, 403, "mock: your API key does not have permission to use this resource (fail-403)");
+            return;
+        case 404:
+            sendProviderError(format, 404, "mock: model: " + model + " not found (fail-404)");
+            return;
+        case 429: {
+            const qint64 retryAfter = params.integer("retry_after", 1);
+            QByteArray headers = "Retry-After: " + QByteArray::number(retryAfter) + "\r\n";
+            if (format == Format::Anthropic)
+                headers += "anthropic-ratelimit-requests-remaining: 0\r\n";
+            sendProviderError(format, 429, "mock: rate limit reached, retry after " + QByteArray::number(retryAfter) + " s",
+                              headers);
+            return;
+        }
+        case 500:
+        case 502:
+        case 503:
+        case 504:
+        case 529:
+            sendProviderError(format, status, "mock: the upstream failed (" + b + ")");
+            return;
+        default:
+            break; // not a known failure: behaves as ok
+        }
+    }
+    if (b == "reset-before") {
+        resetConnection(false);
+        return;
+    }
+    if (b == "hang")
+        return;
+
+    const qint64 promptTokens = params.integer("p", (request.body.size() + 3) / 4);
+    if (countTokens) {
+        sendFull(200, format == Format::Anthropic ? anthropic::countTokensBody(promptTokens)
+                                                  : gemini::countTokensBody(promptTokens));
+        return;
+    }
+
+    ReplyContext ctx;
+    ctx.endpoint = endpoint;
+    ctx.model = model;
+    ctx.created = QDateTime::currentSecsSinceEpoch();
+    const QByteArray seq = QByteArray::number(g_sequence.load());
+    ctx.id = format == Format::Anthropic ? "msg_mock_" + seq : "mock-" + seq;
+    ctx.toolName = chosenTool(params, body.toolName);
+    const qint64 after = params.integer("after", b == "reset-mid-stream" ? 2 : 1);
+    const qint64 pad = params.integer("pad", 0);
+
+    if (b == "bad-json") {
+        if (stream) {
+            StreamPlan plan;
+            if (format == Format::Anthropic) {
+                plan.events = anthropic::streamHead(ctx, std::nullopt);
+                plan.events.append("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                                   "\"delta\":{\"type\":\"text_delta\",\"text\":\"Hel\n\n");
+                plan.events.append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+            } else {
+                plan.events = {"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hel\r\n\r\n"};
+            }
+            startStream(std::move(plan));
+        } else {
+            sendFull(200, format == Format::Anthropic ? QByteArray("{\"id\":\"msg_mock\",\"type\":\"message\",\"content\":[")
+                                                      : QByteArray("{\"candidates\":[{\"content\":"));
+        }
+        return;
+    }
+    if (b == "reset-mid-stream") {
+        if (!stream) {
+            const QByteArray text = contentPieces(params.integer("c", 10), 0).join();
+            const QByteArray full = format == Format::Anthropic ? anthropic::messageBody(ctx, text, std::nullopt, std::nullopt)
+                                                                : gemini::generateBody(ctx, text, std::nullopt, std::nullopt);
+            m_socket->write(statusLine(200) + "Content-Type: application/json\r\nContent-Length: "
+                            + QByteArray::number(full.size()) + "\r\nx-request-id: " + m_requestId + "\r\n\r\n"
+                            + full.first(full.size() / 2));
+            m_socket->flush();
+            resetConnection(true);
+            return;
+        }
+        StreamPlan plan;
+        if (format == Format::Anthropic)
+            plan.events = anthropic::streamHead(ctx, std::nullopt);
+        for (const QByteArray &piece : contentPieces(after, pad))
+            plan.events.append(format == Format::Anthropic ? anthropic::textDelta(piece)
+                                                           : gemini::textChunk(ctx, piece, std::nullopt));
+        plan.delayMs = params.integer("delay", 0);
+        plan.resetAtEnd = true;
+        startStream(std::move(plan));
+        return;
+    }
+    if (b == "error-in-stream") {
+        const int status = static_cast<int>(params.integer("status", format == Format::Anthropic ? 529 : 503));
+        const QByteArray message = format == Format::Anthropic ? QByteArray("mock: Overloaded (error inside the stream)")
+                                                               : QByteArray("mock: The model is overloaded. Please try again later.");
+        if (!stream) {
+            sendProviderError(format, status, message);
+            return;
+        }
+        StreamPlan plan;
+        if (format == Format::Anthropic) {
+            // Input usage arrives with message_start before the failure, as with the real API.
+            Billed billed;
+            billed.promptTokens = promptTokens;
+            plan.events = anthropic::streamHead(ctx, billed);
+        }
+        for (const QByteArray &piece : contentPieces(after, pad))
+            plan.events.append(format == Format::Anthropic ? anthropic::textDelta(piece)
+                                                           : gemini::textChunk(ctx, piece, std::nullopt));
+        plan.events.append(format == Format::Anthropic ? anthropic::streamError(anthropic::errorType(status), message)
+                                                       : gemini::streamError(status, message));
+        plan.delayMs = params.integer("delay", 0);
+        startStream(std::move(plan));
+        return;
+    }
+    if (b == "slow-headers") {
+        const qint64 delay = params.integer("delay", 1000);
+        QTimer::singleShot(static_cast<int>(delay), this, [=, this] {
+            if (connected())
+                replyProviderOk(ctx, params, stream, true, promptTokens, recordId, 0);
+        });
+        return;
+    }
+    replyProviderOk(ctx, params, stream, b != "no-usage", promptTokens, recordId, b == "stream-slow" ? 100 : 0);
+}
+
+void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, bool stream, bool reportUsage,
+                                 qint64 promptTokens, quint64 recordId, qint64 defaultDelay)
+{
+    const Format format = formatOf(ctx.endpoint);
+    Billed billed;
+    billed.promptTokens = promptTokens;
+    if (format == Format::Anthropic) {
+        billed.cacheReadTokens = params.integer("cache_read", 0);
+        billed.cacheWriteTokens = params.integer("cache_write", 0);
+        billed.cacheWrite1hTokens = params.integer("cache_write_1h", 0);
+    } else {
+        billed.cachedTokens = params.integer("cached", 0);
+        billed.reasoningTokens = params.integer("thoughts", 0);
+    }
+    const qint64 pad = params.integer("pad", 0);
+    std::optional<ToolCall> tool;
+    if (!ctx.toolName.isEmpty())
+        tool = ToolCall{format == Format::Anthropic ? "toolu_mock_" + ctx.id.mid(9) : QByteArray(), ctx.toolName,
+                        kToolArguments};
+    const std::optional<Billed> usage = reportUsage ? std::optional(billed) : std::nullopt;
+    const QByteArray extra = format == Format::Anthropic ? "request-id: " + m_requestId + "\r\n" : QByteArray();
+
+    if (!stream) {
+        billed.completionTokens = params.integer("c", 10);
+        const std::optional<Billed> finalUsage = reportUsage ? std::optional(billed) : std::nullopt;
+        const QByteArray text = contentPieces(billed.completionTokens, pad).join();
+        const QByteArray body = format == Format::Anthropic ? anthropic::messageBody(ctx, text, tool, finalUsage)
+                                                            : gemini::generateBody(ctx, text, tool, finalUsage);
+        if (reportUsage)
+            m_config->log->setBilled(recordId, billed);
+        const qint64 delay = params.integer("delay", defaultDelay);
+        if (delay > 0 && defaultDelay > 0) {
+            QTimer::singleShot(static_cast<int>(delay * params.integer("chunks", 5)), this, [this, body, extra] {
+                if (connected())
+                    sendFull(200, body, extra);
+            });
+            return;
+        }
+        sendFull(200, body, extra);
+        return;
+    }
+
+    const qint64 chunks = params.integer("chunks", 5);
+    billed.completionTokens = params.integer("c", chunks);
+    const QList<QByteArray> pieces = contentPieces(chunks, pad);
+    StreamPlan plan;
+    if (format == Format::Anthropic) {
+        plan.events = anthropic::streamHead(ctx, reportUsage ? std::optional(billed) : std::nullopt);
+        for (const QByteArray &piece : pieces)
+            plan.events.append(anthropic::textDelta(piece));
+        plan.events.append(anthropic::streamTail(tool, reportUsage ? std::optional(billed) : std::nullopt));
+        plan.usageEvent = plan.events.size() - 2; // message_delta
+    } else {
+        // Text pieces with the running usage; the last one (or the function call) with the final usage.
+        if (!tool) {
+            for (qsizetype i = 0; i + 1 < pieces.size(); ++i) {
+                Billed running;
+                running.promptTokens = billed.promptTokens;
+                running.completionTokens = i + 1;
+                plan.events.append(gemini::textChunk(ctx, pieces[i], reportUsage ? std::optional(running) : std::nullopt));
+            }
+        }
+        plan.events.append(gemini::lastChunk(ctx, tool || pieces.isEmpty() ? QByteArray() : pieces.last(), tool,
+                                             reportUsage ? std::optional(billed) : std::nullopt));
+        plan.usageEvent = plan.events.size() - 1;
+    }
+    if (reportUsage) {
+        plan.billed = billed;
+        plan.recordId = recordId;
+    } else {
+        plan.usageEvent = -1;
+    }
+    plan.delayMs = params.integer("delay", defaultDelay);
+    startStream(std::move(plan));
 }
 
 } // namespace gh::mock

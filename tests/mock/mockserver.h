@@ -19,31 +19,52 @@
 
 class QThread;
 
-// The mock upstream: an OpenAI-format provider that misbehaves on demand.
+// The mock upstream: an OpenAI-, Anthropic- and Gemini-format provider that misbehaves on demand.
 //
 // Endpoints (matched on the path suffix, any prefix): POST .../chat/completions, .../completions,
-// .../embeddings, .../responses; GET .../models; GET /_mock/requests (what was received, as JSON);
-// POST /_mock/reset (forget it).
+// .../embeddings, .../responses; GET .../models (OpenAI); POST .../messages and
+// .../messages/count_tokens (Anthropic); POST .../models/MODEL:generateContent,
+// :streamGenerateContent (SSE, as with alt=sse) and :countTokens (Gemini); GET /_mock/requests (what
+// was received, as JSON, headers included); POST /_mock/reset (forget it).
 //
-// The request body's "model" selects the behaviour: `<behaviour>[@k=v,k=v]`.
-//   ok               normal reply; streamed (SSE, chunked) if the body has "stream": true
-//   fail-500/502/503 an OpenAI error body with that status
+// The model selects the behaviour: `<behaviour>[@k=v,k=v]`, from the body's "model" field (OpenAI,
+// Anthropic) or from the URL (Gemini, percent-decoded: models/ok%40cached%3D5:generateContent).
+//   ok               normal reply; streamed (SSE, chunked) if the body has "stream": true (Anthropic,
+//                    OpenAI) or the method is streamGenerateContent (Gemini)
+//   fail-500/502/503 an error body with that status (in the format's own shape)
 //   fail-429         429 with Retry-After (param retry_after, default 1)
-//   fail-400         400 with an OpenAI invalid_request_error body
-//   fail-401         401 with an invalid_api_key error body
+//   fail-400         400 with an invalid request error body
+//   fail-401         401 with an authentication error body
+//   fail-403/404/504/529  Anthropic and Gemini only: that status (529: Anthropic's overloaded_error)
 //   reset-before     close the connection (RST) without answering
 //   reset-mid-stream send the head and `after` (default 2) content events, then RST
 //   error-in-stream  200 SSE, `after` (default 1) content events, an error event, then the end
+//                    (Anthropic: `event: error` overloaded_error; Gemini: a data event with an error
+//                    object, status from param `status`, default 503). Not streamed: OpenAI sends the
+//                    same SSE; Anthropic/Gemini answer that error as a plain error response.
 //   hang             never answer
 //   slow-headers     wait `delay` ms (default 1000) before answering as ok
 //   stream-slow      as ok, with `delay` ms (default 100) between stream events
 //   bad-json         200 whose body (or SSE data) is not valid JSON
 //   no-usage         as ok, without any usage object
-// Any other name behaves as ok. Parameters: p (prompt tokens, default body bytes / 4 rounded up),
-// c (completion tokens, default 10, or the number of content chunks for streams), cached (cached
-// prompt tokens, default 0), chunks (content events of a stream, default 5), delay (ms between
-// stream events, default 0), pad (filler bytes added to each content piece), dims (embedding size,
-// default 8).
+// Any other name behaves as ok. Parameters: p (prompt tokens, default body bytes / 4 rounded up;
+// Anthropic: input_tokens, which excludes the cache counts; Gemini: promptTokenCount, which includes
+// cachedContentTokenCount), c (completion tokens, default 10, or the number of content chunks for
+// streams), cached (OpenAI cached_tokens / Gemini cachedContentTokenCount, default 0), cache_read,
+// cache_write, cache_write_1h (Anthropic cache_read_input_tokens and 5-minute / 1-hour cache
+// creation tokens, default 0), thoughts (Gemini thoughtsTokenCount, default 0),
+// chunks (content events of a stream, default 5), delay (ms between stream events, default 0), pad
+// (filler bytes added to each content piece), dims (embedding size, default 8).
+//
+// Tools: when the request offers tools (OpenAI chat "tools", Anthropic "tools", Gemini
+// functionDeclarations), the reply calls the first one (or the one tool_choice / toolConfig forces)
+// with the arguments {"city":"Paris","unit":"celsius"}: OpenAI a tool_calls message (content null,
+// finish_reason tool_calls), Anthropic a text block then a tool_use block (stop_reason tool_use),
+// Gemini a functionCall part. Param tools=0 answers with text anyway; tool=NAME calls NAME.
+//
+// Anthropic and Gemini requests are checked as the real APIs do (see providerrequests.h: required
+// fields, roles, tool_use/tool_result pairing, Gemini's unknown fields); a request they would refuse
+// gets a 400 in their shape, before any behaviour.
 // With --max-body N, a request whose Content-Length exceeds N gets 413 right after its headers and
 // the connection is closed without reading the body (as a gateway with a body limit does).
 namespace gh::mock {
@@ -118,6 +139,12 @@ private:
     void pushHeader();
 
     void handleApi(const Request &request, Endpoint endpoint, quint64 recordId);
+    // Anthropic Messages and Gemini generateContent (see the behaviours above).
+    void handleProviderApi(const Request &request, Endpoint endpoint, quint64 recordId);
+    void replyProviderOk(const ReplyContext &ctx, const Params &params, bool stream, bool reportUsage,
+                         qint64 promptTokens, quint64 recordId, qint64 defaultDelay);
+    // An error body in the format's shape (Anthropic's type from the status, Gemini's status name).
+    void sendProviderError(Format format, int status, QByteArrayView message, const QByteArray &extraHeaders = {});
     void replyOk(const ReplyContext &ctx, const Params &params, bool stream, bool includeUsage, bool reportUsage,
                  qint64 promptTokens, qint64 vectors, quint64 recordId, qint64 defaultDelay);
     void sendFull(int status, const QByteArray &body, const QByteArray &extraHeaders = {},

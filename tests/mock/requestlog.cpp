@@ -61,7 +61,11 @@ QJsonArray RequestLog::toJson() const
             o.insert(QStringLiteral("billed"),
                      QJsonObject{{QStringLiteral("prompt_tokens"), e.billed->promptTokens},
                                  {QStringLiteral("completion_tokens"), e.billed->completionTokens},
-                                 {QStringLiteral("cached_tokens"), e.billed->cachedTokens}});
+                                 {QStringLiteral("cached_tokens"), e.billed->cachedTokens},
+                                 {QStringLiteral("cache_read_tokens"), e.billed->cacheReadTokens},
+                                 {QStringLiteral("cache_write_tokens"), e.billed->cacheWriteTokens},
+                                 {QStringLiteral("cache_write_1h_tokens"), e.billed->cacheWrite1hTokens},
+                                 {QStringLiteral("reasoning_tokens"), e.billed->reasoningTokens}});
         } else {
             o.insert(QStringLiteral("billed"), QJsonValue::Null);
         }

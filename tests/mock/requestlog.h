@@ -13,11 +13,19 @@
 namespace gh::mock {
 
 // Tokens the mock reported in a usage object (what a real provider would bill).
+// OpenAI: prompt_tokens (includes cached_tokens), completion_tokens. Anthropic: promptTokens is
+// input_tokens (excludes both cache counts), cacheRead/cacheWrite/cacheWrite1h the cache_* counts.
+// Gemini: promptTokenCount (includes cachedTokens = cachedContentTokenCount), candidatesTokenCount,
+// reasoningTokens = thoughtsTokenCount.
 struct Billed
 {
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
     qint64 cachedTokens = 0;
+    qint64 cacheReadTokens = 0;
+    qint64 cacheWriteTokens = 0;   // 5-minute cache writes
+    qint64 cacheWrite1hTokens = 0; // 1-hour cache writes
+    qint64 reasoningTokens = 0;
 };
 
 // Every request the mock received, shared by all connection threads. Keeps the most recent
@@ -43,7 +51,8 @@ public:
     void setBilled(quint64 id, const Billed &billed);
     void clear();
 
-    // [{id, method, path, headers: {name: value}, body, body_size, billed: {...} | null}, ...]
+    // [{id, method, path, headers: {name: value}, body, body_size, billed: {prompt_tokens, completion_tokens,
+    //   cached_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens} | null}, ...]
     [[nodiscard]] QJsonArray toJson() const;
     [[nodiscard]] int capacity() const { return m_capacity; }
 

@@ -59,7 +59,7 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
     QString sql = QStringLiteral(
         "SELECT seq, id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, "
         "error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, "
-        "usage_reported, estimated, cost_nano_usd, stream, attempts FROM requests");
+        "usage_reported, estimated, cost_nano_usd, stream, attempts, cache_write_1h_tokens FROM requests");
     if (!where.isEmpty())
         sql += QStringLiteral(" WHERE ") + where;
     sql += QStringLiteral(" ORDER BY seq");
@@ -102,6 +102,7 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
         ++c;
         r.stream = sqlite3_column_int(stmt, c++) != 0;
         r.attempts = sqlite3_column_int(stmt, c++);
+        r.cacheWrite1hTokens = sqlite3_column_int64(stmt, c++);
         rows.append(r);
     }
     if (rc != SQLITE_DONE) {

@@ -24,7 +24,8 @@ struct LoggedRequest {
     qint64 ttftMs = -1;
     qint64 inputTokens = 0;
     qint64 cacheReadTokens = 0;
-    qint64 cacheWriteTokens = 0;
+    qint64 cacheWriteTokens = 0;   // 5-minute (default) cache writes
+    qint64 cacheWrite1hTokens = 0; // 1-hour cache writes (Anthropic)
     qint64 outputTokens = 0;
     bool usageReported = false;
     bool estimated = false;
