@@ -86,26 +86,15 @@ void Gateway::reload(QStringList *warnings)
             secrets.insert(p.id, {*value, source});
     }
     m_secrets = secrets;
-    QList<KeyEntry> keys;
-    QList<QByteArray> hashes;
-    for (const StoredKey &k : m_store->keys()) {
-        KeyEntry e;
-        e.id = k.id;
-        e.name = k.name;
-        e.allowModels = k.allowModels;
-        e.limits = k.limits;
-        e.allowUnpriced = k.allowUnpriced;
-        e.paused = k.paused;
-        e.revoked = k.revoked;
-        keys.append(e);
-        hashes.append(k.secretHash);
-    }
-    m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, secrets, warnings));
-    m_context.setSettings(loadGatewaySettings(*m_store));
-    rebuildLedger();
+    rebuildRegistry(providers, warnings);
 }
 
 void Gateway::reloadKeys()
+{
+    rebuildRegistry(m_store->providers(), nullptr);
+}
+
+void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringList *warnings)
 {
     QList<KeyEntry> keys;
     QList<QByteArray> hashes;
@@ -121,7 +110,7 @@ void Gateway::reloadKeys()
         keys.append(e);
         hashes.append(k.secretHash);
     }
-    m_context.registry.setSnapshot(Registry::build(m_store->providers(), m_store->models(), keys, hashes, m_secrets));
+    m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, m_secrets, warnings));
     m_context.setSettings(loadGatewaySettings(*m_store));
     rebuildLedger();
 }

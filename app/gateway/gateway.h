@@ -67,6 +67,8 @@ Q_SIGNALS:
 
 private:
     void rebuildLedger();
+    // A new registry snapshot from the stored keys and models and the provider secrets read last.
+    void rebuildRegistry(const QList<ProviderConfig> &providers, QStringList *warnings);
     GatewayOptions m_options;
     GatewayContext m_context;
     GatewayEvents *m_events;

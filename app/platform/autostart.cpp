@@ -20,7 +20,10 @@ void setError(QString *error, const QString &message)
         *error = message;
 }
 
-bool isAbsolute(const QString &path) { return !path.isEmpty() && QDir::isAbsolutePath(path); }
+bool isAbsolute(const QString &path)
+{
+    return !path.isEmpty() && QDir::isAbsolutePath(path);
+}
 
 // The string-value escapes of the Desktop Entry Specification: \\ \n \t \r, and \s for a
 // leading space (which readers would otherwise trim).
@@ -79,7 +82,8 @@ bool desktopEntryEnabled(const QString &path)
     const QHash<QString, QString> keys = readDesktopEntry(path);
     if (keys.value(QStringLiteral("Hidden")).compare(QLatin1String("true"), Qt::CaseInsensitive) == 0)
         return false;
-    if (keys.value(QStringLiteral("X-GNOME-Autostart-enabled")).compare(QLatin1String("false"), Qt::CaseInsensitive) == 0)
+    if (keys.value(QStringLiteral("X-GNOME-Autostart-enabled")).compare(QLatin1String("false"), Qt::CaseInsensitive)
+        == 0)
         return false;
     return true;
 }
@@ -156,20 +160,24 @@ bool validateEntry(const LaunchAtLoginEntry &entry, QString *error)
 bool validateProgram(const LaunchAtLoginEntry &entry, QString *error)
 {
     if (!isAbsolute(entry.program)) {
-        setError(error, QStringLiteral("cannot launch at login: the program path '%1' is not absolute").arg(entry.program));
+        setError(
+            error, QStringLiteral("cannot launch at login: the program path '%1' is not absolute").arg(entry.program));
         return false;
     }
     return true;
 }
 
-QString xmlEscape(const QString &s) { return s.toHtmlEscaped(); }
+QString xmlEscape(const QString &s)
+{
+    return s.toHtmlEscaped();
+}
 
 #ifdef Q_OS_WIN
 const QString kRunKey = QStringLiteral("HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run");
 // Task Manager's Startup tab (and Settings > Apps > Startup) keep the user's on/off choice here, as
 // a 12-byte REG_BINARY whose first byte is even when enabled and odd when disabled.
-const QString kStartupApprovedKey =
-    QStringLiteral("HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\StartupApproved\\Run");
+const QString kStartupApprovedKey
+    = QStringLiteral("HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\StartupApproved\\Run");
 
 bool disabledInStartupApproved(const QString &valueName)
 {
@@ -381,7 +389,8 @@ bool setLaunchAtLogin(const LaunchAtLoginEntry &entry, bool enabled, QString *er
     } else if (!systemDesktopEntry(entry).isEmpty()) {
         // A system-wide entry of the same name would start it anyway: shadow it with a hidden one.
         QByteArray hidden = "[Desktop Entry]\nType=Application\nName=" + escapeDesktopValue(entry.name).toUtf8()
-            + "\nExec=" + desktopExecArgument(entry.program.isEmpty() ? entry.id : entry.program).toUtf8() + "\nHidden=true\n";
+            + "\nExec=" + desktopExecArgument(entry.program.isEmpty() ? entry.id : entry.program).toUtf8()
+            + "\nHidden=true\n";
         if (!writeFileAtomically(path, hidden, error))
             return false;
     } else if (!removeFile(path, error)) {
@@ -410,8 +419,14 @@ bool launchAtLoginEnabled(const LaunchAtLoginEntry &entry)
 #endif
 }
 
-bool setLaunchAtLogin(bool enabled, QString *error) { return setLaunchAtLogin(defaultLaunchAtLoginEntry(), enabled, error); }
+bool setLaunchAtLogin(bool enabled, QString *error)
+{
+    return setLaunchAtLogin(defaultLaunchAtLoginEntry(), enabled, error);
+}
 
-bool launchAtLoginEnabled() { return launchAtLoginEnabled(defaultLaunchAtLoginEntry()); }
+bool launchAtLoginEnabled()
+{
+    return launchAtLoginEnabled(defaultLaunchAtLoginEntry());
+}
 
 } // namespace gh

@@ -13,8 +13,7 @@ namespace gh {
 // What to start at login. The default entry (defaultLaunchAtLoginEntry) starts this executable
 // (the AppImage when running from one) without arguments; the window's "start minimized" setting
 // decides what it shows.
-struct LaunchAtLoginEntry
-{
+struct LaunchAtLoginEntry {
     QString id; // reverse-DNS id: the file name (id.desktop, id.plist) and the LaunchAgent label
     QString name; // display name: Name= of the .desktop file, the Run value's name on Windows
     QString comment; // Comment= of the .desktop file

@@ -19,7 +19,11 @@ QStringList parseExec(const QString &value)
     for (qsizetype i = 0; i < value.size(); ++i) {
         if (value.at(i) == u'\\' && i + 1 < value.size()) {
             const QChar n = value.at(++i);
-            unescaped += n == u's' ? QChar(u' ') : n == u'n' ? QChar(u'\n') : n == u't' ? QChar(u'\t') : n == u'r' ? QChar(u'\r') : n;
+            unescaped += n == u's' ? QChar(u' ')
+                : n == u'n'        ? QChar(u'\n')
+                : n == u't'        ? QChar(u'\t')
+                : n == u'r'        ? QChar(u'\r')
+                                   : n;
         } else {
             unescaped += value.at(i);
         }
@@ -100,7 +104,8 @@ private:
         e.id = QStringLiteral("io.github.gatehouse.AutostartTest");
         e.name = QStringLiteral("Gatehouse Test");
         e.program = m_tmp.path() + QStringLiteral("/My Apps/gate\"house$ 100%/gatehouse");
-        e.arguments = {QStringLiteral("--data-dir"), QStringLiteral("C:\\odd dir\\"), QStringLiteral("plain"), QString()};
+        e.arguments
+            = {QStringLiteral("--data-dir"), QStringLiteral("C:\\odd dir\\"), QStringLiteral("plain"), QString()};
         return e;
     }
 
@@ -150,7 +155,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("arg");
         QTest::addColumn<QString>("written");
         QTest::newRow("plain") << QStringLiteral("/usr/bin/gatehouse") << QStringLiteral("/usr/bin/gatehouse");
-        QTest::newRow("space") << QStringLiteral("/opt/My App/gatehouse") << QStringLiteral("\"/opt/My App/gatehouse\"");
+        QTest::newRow("space") << QStringLiteral("/opt/My App/gatehouse")
+                               << QStringLiteral("\"/opt/My App/gatehouse\"");
         QTest::newRow("percent") << QStringLiteral("/opt/100%/gh") << QStringLiteral("/opt/100%%/gh");
         QTest::newRow("dollar") << QStringLiteral("/a$b") << QStringLiteral("\"/a\\\\$b\"");
         QTest::newRow("quote") << QStringLiteral("/a\"b") << QStringLiteral("\"/a\\\\\"b\"");
@@ -243,7 +249,8 @@ private Q_SLOTS:
 #else
         QFETCH(QByteArray, disabledLine);
         const QString path = gh::launchAtLoginLocation(gh::defaultLaunchAtLoginEntry());
-        writeFile(path, "[Desktop Entry]\nType=Application\nName=Gatehouse\nExec=/old/path/gatehouse\n" + disabledLine + "\n");
+        writeFile(path,
+            "[Desktop Entry]\nType=Application\nName=Gatehouse\nExec=/old/path/gatehouse\n" + disabledLine + "\n");
         QVERIFY(!gh::launchAtLoginEnabled());
         QString error;
         QVERIFY2(gh::setLaunchAtLogin(true, &error), qPrintable(error));
@@ -259,7 +266,8 @@ private Q_SLOTS:
 #if defined(Q_OS_WIN) || defined(Q_OS_MACOS)
         QSKIP("the XDG autostart file is used on Linux and other XDG desktops");
 #else
-        const QString system = m_tmp.filePath(QStringLiteral("sysconfig/autostart/io.github.gatehouse.Gatehouse.desktop"));
+        const QString system
+            = m_tmp.filePath(QStringLiteral("sysconfig/autostart/io.github.gatehouse.Gatehouse.desktop"));
         writeFile(system, "[Desktop Entry]\nType=Application\nName=Gatehouse\nExec=gatehouse\n");
         QVERIFY(gh::launchAtLoginEnabled()); // a distribution's system-wide entry counts
         QString error;
@@ -313,11 +321,11 @@ private Q_SLOTS:
         e.program = QStringLiteral("C:/Program Files/Gatehouse/gatehouse.exe");
         QCOMPARE(gh::windowsRunCommand(e), QStringLiteral("\"C:\\Program Files\\Gatehouse\\gatehouse.exe\""));
         e.arguments = {QStringLiteral("--data-dir"), QStringLiteral("C:\\My Data\\"), QStringLiteral("say \"hi\""),
-                       QString(), QStringLiteral("a\\b")};
+            QString(), QStringLiteral("a\\b")};
         // CommandLineToArgvW: 2n backslashes before a closing quote, 2n+1 before a literal quote.
         QCOMPARE(gh::windowsRunCommand(e),
-                 QStringLiteral("\"C:\\Program Files\\Gatehouse\\gatehouse.exe\" --data-dir \"C:\\My Data\\\\\" "
-                                "\"say \\\"hi\\\"\" \"\" a\\b"));
+            QStringLiteral("\"C:\\Program Files\\Gatehouse\\gatehouse.exe\" --data-dir \"C:\\My Data\\\\\" "
+                           "\"say \\\"hi\\\"\" \"\" a\\b"));
     }
 
     void launchAgentPlistIsValid()
@@ -360,7 +368,7 @@ private Q_SLOTS:
         QVERIFY(gh::launchAtLoginEnabled(e));
 #if defined(Q_OS_MACOS)
         QCOMPARE(gh::launchAtLoginLocation(e),
-                 m_tmp.filePath(QStringLiteral("home/Library/LaunchAgents/io.github.gatehouse.AutostartTest.plist")));
+            m_tmp.filePath(QStringLiteral("home/Library/LaunchAgents/io.github.gatehouse.AutostartTest.plist")));
         QCOMPARE(readAll(gh::launchAtLoginLocation(e)), gh::launchAgentPlist(e));
 #endif
         QVERIFY2(gh::setLaunchAtLogin(e, false, &error), qPrintable(error));

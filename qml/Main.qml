@@ -1,0 +1,297 @@
+pragma ComponentBehavior: Bound
+
+import QtQuick
+import QtQuick.Controls.Basic
+import QtQuick.Layouts
+import Gatehouse
+
+// The main window: a navigation rail on the left and one page at a time on the right. Pages are
+// created the first time they are shown and kept afterwards.
+ApplicationWindow {
+    id: window
+
+    // Page names, in rail order; pages ask for another one by name (openPage("keys")).
+    readonly property list<string> pageNames: ["dashboard", "keys", "providers", "activity", "settings"]
+    property int currentPage: 0
+    property int visitedPages: 1
+
+    function showPage(page: int) {
+        window.currentPage = page;
+    }
+    function openPage(name: string) {
+        const index = window.pageNames.indexOf(name);
+        if (index >= 0)
+            window.showPage(index);
+    }
+    function notify(message: string, isError: bool) {
+        toast.show(message, isError);
+    }
+
+    onCurrentPageChanged: window.visitedPages |= 1 << window.currentPage
+
+    width: 1280
+    height: 820
+    minimumWidth: 920
+    minimumHeight: 600
+    visible: true
+    title: App.pausedAll ? qsTr("Gatehouse — all keys paused") : qsTr("Gatehouse")
+    color: Theme.window
+    font.family: Theme.fontFamily
+    font.pixelSize: Theme.fontBody
+
+    palette.window: Theme.window
+    palette.windowText: Theme.text
+    palette.base: Theme.inputBackground
+    palette.alternateBase: Theme.surfaceAlt
+    palette.text: Theme.text
+    palette.button: Theme.surface
+    palette.buttonText: Theme.text
+    palette.brightText: Theme.textOnAccent
+    palette.highlight: Theme.accent
+    palette.highlightedText: Theme.textOnAccent
+    palette.light: Theme.surface
+    palette.midlight: Theme.surfaceAlt
+    palette.mid: Theme.borderStrong
+    palette.dark: Theme.textMuted
+    palette.shadow: "#000000" // the dimming behind modal dialogs
+    palette.toolTipBase: Theme.dark ? "#e7e9ed" : "#1c1f26"
+    palette.toolTipText: Theme.dark ? "#171a20" : "#f2f3f5"
+    palette.placeholderText: Theme.textFaint
+    palette.link: Theme.accent
+
+    Binding {
+        target: Theme
+        property: "forced"
+        value: App.themeOverride
+    }
+
+    Shortcut {
+        sequence: "Ctrl+1"
+        onActivated: window.showPage(0)
+    }
+    Shortcut {
+        sequence: "Ctrl+2"
+        onActivated: window.showPage(1)
+    }
+    Shortcut {
+        sequence: "Ctrl+3"
+        onActivated: window.showPage(2)
+    }
+    Shortcut {
+        sequence: "Ctrl+4"
+        onActivated: window.showPage(3)
+    }
+    Shortcut {
+        sequence: "Ctrl+5"
+        onActivated: window.showPage(4)
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        // Navigation rail
+        Rectangle {
+            Layout.fillHeight: true
+            Layout.preferredWidth: 92
+            color: Theme.rail
+
+            Rectangle {
+                anchors.right: parent.right
+                width: 1
+                height: parent.height
+                color: Theme.border
+            }
+
+            ColumnLayout {
+                anchors.fill: parent
+                anchors.topMargin: Theme.space4
+                anchors.bottomMargin: Theme.space4
+                spacing: Theme.space1
+
+                Image {
+                    Layout.alignment: Qt.AlignHCenter
+                    Layout.bottomMargin: Theme.space4
+                    source: Theme.icon("gatehouse") // the application icon
+                    sourceSize.width: 40
+                    sourceSize.height: 40
+                    Accessible.role: Accessible.Graphic
+                    Accessible.name: qsTr("Gatehouse")
+                }
+
+                Repeater {
+                    id: navRepeater
+
+                    // Arrow keys move through the rail and show the page at once.
+                    function step(delta: int) {
+                        window.showPage(Math.max(0, Math.min(navRepeater.count - 1, window.currentPage + delta)));
+                        navRepeater.itemAt(window.currentPage).forceActiveFocus(Qt.TabFocusReason);
+                    }
+
+                    model: [
+                        { page: 0, label: qsTr("Dashboard"), icon: "dashboard" },
+                        { page: 1, label: qsTr("Keys"), icon: "key" },
+                        { page: 2, label: qsTr("Providers"), icon: "server" },
+                        { page: 3, label: qsTr("Activity"), icon: "activity" },
+                        { page: 4, label: qsTr("Settings"), icon: "settings" }
+                    ]
+
+                    delegate: NavButton {
+                        id: navButton
+                        required property var modelData
+                        required property int index
+                        Layout.alignment: Qt.AlignHCenter
+                        text: navButton.modelData.label
+                        iconName: navButton.modelData.icon
+                        shortcutText: "Ctrl+" + (navButton.index + 1)
+                        checked: window.currentPage === navButton.modelData.page
+                        onClicked: window.showPage(navButton.modelData.page)
+                        Keys.onUpPressed: navRepeater.step(-1)
+                        Keys.onDownPressed: navRepeater.step(1)
+                    }
+                }
+
+                Item {
+                    Layout.fillHeight: true
+                }
+
+                // The kill switch: refuse every model request until resumed.
+                AbstractButton {
+                    id: killSwitch
+                    Layout.alignment: Qt.AlignHCenter
+                    implicitWidth: 76
+                    implicitHeight: 60
+                    focusPolicy: Qt.StrongFocus
+                    text: App.pausedAll ? qsTr("Resume") : qsTr("Pause all")
+                    Accessible.name: App.pausedAll ? qsTr("Resume all keys") : qsTr("Pause all keys")
+                    ToolTip.visible: killSwitch.hovered || killSwitch.visualFocus
+                    ToolTip.delay: 500
+                    ToolTip.text: App.pausedAll ? qsTr("All keys are paused: the gateway answers 503. Click to resume.")
+                                                : qsTr("Pause all keys: the gateway refuses every model request until resumed")
+                    onClicked: App.pausedAll = !App.pausedAll
+
+                    background: Rectangle {
+                        radius: Theme.radius
+                        color: App.pausedAll ? Theme.dangerSoft : killSwitch.hovered ? Theme.surfaceHover : "transparent"
+                        border.width: killSwitch.visualFocus ? 2 : 0
+                        border.color: Theme.accent
+                    }
+                    contentItem: ColumnLayout {
+                        spacing: Theme.space1
+                        Icon {
+                            Layout.alignment: Qt.AlignHCenter
+                            iconName: App.pausedAll ? "play" : "power"
+                            size: 20
+                            color: App.pausedAll ? Theme.danger : Theme.textMuted
+                        }
+                        Label {
+                            Layout.alignment: Qt.AlignHCenter
+                            text: killSwitch.text
+                            font.pixelSize: Theme.fontCaption
+                            color: App.pausedAll ? Theme.danger : Theme.textMuted
+                        }
+                    }
+                }
+
+                // Where the gateway listens
+                ColumnLayout {
+                    Layout.alignment: Qt.AlignHCenter
+                    Layout.topMargin: Theme.space2
+                    spacing: 2
+
+                    Rectangle {
+                        Layout.alignment: Qt.AlignHCenter
+                        implicitWidth: 8
+                        implicitHeight: 8
+                        radius: 4
+                        color: App.pausedAll ? Theme.danger : Theme.ok
+                    }
+                    Label {
+                        Layout.alignment: Qt.AlignHCenter
+                        text: ":" + App.port
+                        font.pixelSize: Theme.fontCaption
+                        color: Theme.textFaint
+                        Accessible.name: qsTr("Gateway listening on port %1").arg(App.port)
+                    }
+                }
+            }
+        }
+
+        ColumnLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            spacing: 0
+
+            // The kill-switch banner
+            Rectangle {
+                Layout.fillWidth: true
+                visible: App.pausedAll
+                implicitHeight: bannerRow.implicitHeight + 2 * Theme.space2
+                color: Theme.dangerSoft
+
+                RowLayout {
+                    id: bannerRow
+                    anchors.fill: parent
+                    anchors.leftMargin: Theme.space6
+                    anchors.rightMargin: Theme.space6
+                    spacing: Theme.space2
+                    Icon {
+                        iconName: "alert"
+                        color: Theme.danger
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        text: qsTr("All keys are paused: the gateway answers every model request with 503.")
+                        color: Theme.danger
+                        font.weight: Font.Medium
+                        elide: Text.ElideRight
+                    }
+                    AppButton {
+                        text: qsTr("Resume")
+                        icon.source: Theme.icon("play")
+                        onClicked: App.pausedAll = false
+                    }
+                }
+            }
+
+            StackLayout {
+                id: pages
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                currentIndex: window.currentPage
+
+                // Loaded from their files (a bound inline component cannot be given to a Loader in
+                // Qt 6.4); each page asks for another page or a toast through its signals.
+                Repeater {
+                    model: ["DashboardPage", "KeysPage", "ProvidersPage", "ActivityPage", "SettingsPage"]
+                    delegate: Loader {
+                        id: pageLoader
+                        required property int index
+                        required property string modelData
+                        active: (window.visitedPages & (1 << pageLoader.index)) !== 0
+                        source: Qt.resolvedUrl("pages/" + pageLoader.modelData + ".qml")
+                        onStatusChanged: {
+                            if (pageLoader.status === Loader.Error)
+                                console.error(Qt.createComponent(pageLoader.source).errorString());
+                        }
+
+                        Connections {
+                            target: pageLoader.item
+                            ignoreUnknownSignals: true
+                            function onOpenPage(name: string) {
+                                window.openPage(name);
+                            }
+                            function onNotify(message: string, isError: bool) {
+                                window.notify(message, isError);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    Toast {
+        id: toast
+    }
+}

@@ -1,0 +1,187 @@
+pragma ComponentBehavior: Bound
+
+import QtQuick
+import QtQuick.Controls.Basic
+import QtQuick.Layouts
+import Gatehouse
+
+// One Gatehouse key: its name and state, the models it may use, and its day / week / month limits
+// with what was spent against each. Limit changes go to the running gateway at once.
+Card {
+    id: card
+
+    required property KeysModel keys
+    required property int keyId
+    required property string name
+    required property string allowModels
+    required property bool paused
+    required property bool revoked
+    required property string secretHint
+    required property real createdAt
+    required property real dayLimit
+    required property real weekLimit
+    required property real monthLimit
+    required property real totalLimit
+    required property real daySpent
+    required property real weekSpent
+    required property real monthSpent
+    required property real totalSpent
+    required property real dayUsage
+    required property real weekUsage
+    required property real monthUsage
+
+    signal connectRequested(int keyId, string name)
+    signal renameRequested(int keyId, string name)
+    signal revokeRequested(int keyId, string name)
+    signal limitFailed(string message)
+
+    readonly property list<string> modelPatterns: card.allowModels.split(",").map(s => s.trim()).filter(s => s.length > 0)
+
+    function applyLimit(period: string, usd: real) {
+        if (!card.keys.setLimit(card.keyId, period, usd))
+            card.limitFailed(qsTr("Could not change the %1 limit of %2").arg(period).arg(card.name));
+    }
+
+    spacing: Theme.space4
+    opacity: card.revoked ? 0.7 : 1
+
+    RowLayout {
+        Layout.fillWidth: true
+        spacing: Theme.space3
+
+        Rectangle {
+            implicitWidth: 36
+            implicitHeight: 36
+            radius: 18
+            color: card.revoked ? Theme.surfaceAlt : card.paused ? Theme.warningSoft : Theme.accentSoft
+            Icon {
+                anchors.centerIn: parent
+                iconName: "key"
+                size: 18
+                color: card.revoked ? Theme.textFaint : card.paused ? Theme.warning : Theme.accent
+            }
+        }
+
+        ColumnLayout {
+            Layout.fillWidth: true
+            spacing: 2
+
+            RowLayout {
+                spacing: Theme.space2
+                Label {
+                    text: card.name
+                    font.pixelSize: Theme.fontTitle
+                    font.weight: Font.DemiBold
+                    color: Theme.text
+                    elide: Text.ElideRight
+                    Layout.maximumWidth: 360
+                }
+                StatusChip {
+                    text: card.revoked ? qsTr("Revoked") : card.paused ? qsTr("Paused") : qsTr("Active")
+                    tone: card.revoked ? Theme.danger : card.paused ? Theme.warning : Theme.ok
+                }
+            }
+            Caption {
+                Layout.fillWidth: true
+                elide: Text.ElideRight
+                text: qsTr("%1  ·  created %2  ·  %3 spent in total%4")
+                    .arg(card.secretHint)
+                    .arg(Format.dateTime(card.createdAt))
+                    .arg(Format.usd(card.totalSpent))
+                    .arg(card.totalLimit >= 0 ? qsTr(" of %1").arg(Format.usd(card.totalLimit)) : "")
+            }
+        }
+
+        AppButton {
+            visible: !card.revoked
+            text: qsTr("Connect a tool")
+            icon.source: Theme.icon("plug")
+            onClicked: card.connectRequested(card.keyId, card.name)
+        }
+        IconButton {
+            visible: !card.revoked
+            iconName: "edit"
+            tip: qsTr("Rename")
+            onClicked: card.renameRequested(card.keyId, card.name)
+        }
+        IconButton {
+            visible: !card.revoked
+            iconName: card.paused ? "play" : "pause"
+            tip: card.paused ? qsTr("Resume: accept requests with this key again") : qsTr("Pause: refuse requests with this key for now")
+            onClicked: card.keys.setPaused(card.keyId, !card.paused)
+        }
+        IconButton {
+            visible: !card.revoked
+            iconName: "ban"
+            tip: qsTr("Revoke this key for good")
+            icon.color: Theme.danger
+            onClicked: card.revokeRequested(card.keyId, card.name)
+        }
+    }
+
+    // Allowed models
+    Flow {
+        Layout.fillWidth: true
+        spacing: Theme.space2
+
+        Caption {
+            height: 22
+            verticalAlignment: Text.AlignVCenter
+            text: qsTr("Models:")
+        }
+        Repeater {
+            model: card.modelPatterns.length > 0 ? card.modelPatterns : [qsTr("all models")]
+            delegate: Rectangle {
+                id: modelChip
+                required property string modelData
+                implicitWidth: modelLabel.implicitWidth + 2 * Theme.space2
+                implicitHeight: 22
+                radius: 4
+                color: Theme.surfaceAlt
+                border.color: Theme.border
+                Label {
+                    id: modelLabel
+                    anchors.centerIn: parent
+                    text: modelChip.modelData
+                    font.family: card.modelPatterns.length > 0 ? Theme.monoFamily : Theme.fontFamily
+                    font.pixelSize: Theme.fontSmall
+                    color: Theme.textMuted
+                }
+            }
+        }
+    }
+
+    Rectangle {
+        Layout.fillWidth: true
+        implicitHeight: 1
+        color: Theme.border
+    }
+
+    LimitRow {
+        Layout.fillWidth: true
+        label: qsTr("Day")
+        spent: card.daySpent
+        limit: card.dayLimit
+        usage: card.dayUsage
+        editable: !card.revoked
+        onLimitChosen: usd => card.applyLimit("day", usd)
+    }
+    LimitRow {
+        Layout.fillWidth: true
+        label: qsTr("Week")
+        spent: card.weekSpent
+        limit: card.weekLimit
+        usage: card.weekUsage
+        editable: !card.revoked
+        onLimitChosen: usd => card.applyLimit("week", usd)
+    }
+    LimitRow {
+        Layout.fillWidth: true
+        label: qsTr("Month")
+        spent: card.monthSpent
+        limit: card.monthLimit
+        usage: card.monthUsage
+        editable: !card.revoked
+        onLimitChosen: usd => card.applyLimit("month", usd)
+    }
+}

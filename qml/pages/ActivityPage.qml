@@ -1,0 +1,497 @@
+pragma ComponentBehavior: Bound
+
+import QtQuick
+import QtQuick.Controls.Basic
+import QtQuick.Dialogs
+import QtQuick.Layouts
+import Gatehouse
+
+// The request log, newest first and live: filters, search by request id, a detail pane with every
+// logged field, export of the filtered rows to CSV. The model pages rows in from SQLite.
+Item {
+    id: page
+
+    signal openPage(string name)
+    signal notify(string message, bool isError)
+
+    // Fixed column widths; the model column takes the rest.
+    readonly property int colTime: 150
+    readonly property int colKey: 130
+    readonly property int colProvider: 110
+    readonly property int colStatus: 76
+    readonly property int colTokens: 120
+    readonly property int colLatency: 80
+    readonly property int colCost: 86
+
+    readonly property var timeRanges: [
+        { label: qsTr("Any time"), ms: 0 },
+        { label: qsTr("Last hour"), ms: 3600 * 1000 },
+        { label: qsTr("Last 24 hours"), ms: 24 * 3600 * 1000 },
+        { label: qsTr("Last 7 days"), ms: 7 * 24 * 3600 * 1000 },
+        { label: qsTr("Last 30 days"), ms: 30 * 24 * 3600 * 1000 }
+    ]
+
+    function shortTime(ms: real): string {
+        const d = new Date(ms);
+        const today = new Date();
+        return d.toDateString() === today.toDateString() ? Qt.formatDateTime(d, "HH:mm:ss")
+                                                          : Qt.formatDateTime(d, "MMM d, HH:mm:ss");
+    }
+    function statusText(status: int, error: string): string {
+        if (status === 0)
+            return error.length > 0 ? qsTr("failed") : "—";
+        return String(status);
+    }
+
+    ActivityModel {
+        id: activity
+        search: searchField.text.trim()
+        keyFilter: keyBox.selected
+        modelFilter: modelBox.selected
+        providerFilter: providerBox.selected
+        statusFilter: statusSwitch.current
+    }
+
+    Connections {
+        target: activity
+        function onExportFinished(ok: bool, message: string, rows: int) {
+            page.notify(ok ? (rows === 1 ? qsTr("Exported 1 request") : qsTr("Exported %1 requests").arg(Number(rows).toLocaleString(Qt.locale(), "f", 0))) : message, !ok);
+        }
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.leftMargin: Theme.space6
+        anchors.rightMargin: Theme.space6
+        anchors.topMargin: Theme.space5
+        anchors.bottomMargin: Theme.space5
+        spacing: Theme.space4
+
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Activity")
+            subtitle: activity.totalCount === 1 ? qsTr("One request, newest first; new ones appear as they finish.")
+                                                : qsTr("%1 requests, newest first; new ones appear as they finish.")
+                                                  .arg(Number(activity.totalCount).toLocaleString(Qt.locale(), "f", 0))
+
+            BusyIndicator {
+                running: activity.loading
+                visible: activity.loading
+                implicitWidth: 24
+                implicitHeight: 24
+                padding: 0
+            }
+            AppButton {
+                text: activity.exporting ? qsTr("Exporting…") : qsTr("Export CSV")
+                icon.source: Theme.icon("download")
+                enabled: activity.totalCount > 0 && !activity.exporting
+                onClicked: exportDialog.open()
+            }
+        }
+
+        // Filters
+        RowLayout {
+            Layout.fillWidth: true
+            spacing: Theme.space2
+
+            AppTextField {
+                id: searchField
+                Layout.preferredWidth: 220
+                leftPadding: Theme.space3 + 22
+                placeholderText: qsTr("Search request id")
+                font.family: searchField.text.length > 0 ? Theme.monoFamily : Theme.fontFamily
+                Accessible.name: qsTr("Search by request id")
+                Icon {
+                    anchors.left: parent.left
+                    anchors.leftMargin: Theme.space3
+                    anchors.verticalCenter: parent.verticalCenter
+                    iconName: "search"
+                    size: 14
+                    color: Theme.textFaint
+                }
+            }
+            FilterBox {
+                id: keyBox
+                source: activity
+                column: "key"
+                allLabel: qsTr("All keys")
+                Accessible.name: qsTr("Key")
+            }
+            FilterBox {
+                id: modelBox
+                source: activity
+                column: "model"
+                allLabel: qsTr("All models")
+                Accessible.name: qsTr("Model")
+            }
+            FilterBox {
+                id: providerBox
+                source: activity
+                column: "provider"
+                allLabel: qsTr("All providers")
+                Accessible.name: qsTr("Provider")
+            }
+            AppComboBox {
+                id: timeBox
+                Layout.preferredWidth: 140
+                model: page.timeRanges
+                textRole: "label"
+                Accessible.name: qsTr("Time range")
+                onActivated: index => {
+                    const span = page.timeRanges[index].ms;
+                    activity.fromMs = span > 0 ? Date.now() - span : 0;
+                    activity.toMs = 0;
+                }
+            }
+            Segmented {
+                id: statusSwitch
+                accessibleName: qsTr("Status")
+                current: "all"
+                options: [
+                    { value: "all", label: qsTr("All") },
+                    { value: "ok", label: qsTr("OK") },
+                    { value: "error", label: qsTr("Errors") }
+                ]
+            }
+            Item {
+                Layout.fillWidth: true
+            }
+            AppButton {
+                text: qsTr("Clear filters")
+                variant: "ghost"
+                visible: searchField.text.length > 0 || keyBox.selected.length > 0 || modelBox.selected.length > 0
+                         || providerBox.selected.length > 0 || timeBox.currentIndex > 0 || statusSwitch.current !== "all"
+                onClicked: {
+                    searchField.text = "";
+                    keyBox.reset();
+                    modelBox.reset();
+                    providerBox.reset();
+                    timeBox.currentIndex = 0;
+                    statusSwitch.current = "all";
+                    activity.clearFilters();
+                }
+            }
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            spacing: Theme.space4
+
+            // The table
+            Rectangle {
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                radius: Theme.radius
+                color: Theme.surface
+                border.color: Theme.border
+                clip: true
+
+                ColumnLayout {
+                    anchors.fill: parent
+                    anchors.margins: 1
+                    spacing: 0
+
+                    // Column headers
+                    Rectangle {
+                        Layout.fillWidth: true
+                        implicitHeight: 34
+                        color: Theme.surfaceAlt
+                        radius: Theme.radius
+
+                        Rectangle {
+                            anchors.bottom: parent.bottom
+                            width: parent.width
+                            height: Theme.radius
+                            color: Theme.surfaceAlt
+                        }
+                        Rectangle {
+                            anchors.bottom: parent.bottom
+                            width: parent.width
+                            height: 1
+                            color: Theme.border
+                        }
+
+                        RowLayout {
+                            anchors.fill: parent
+                            anchors.leftMargin: Theme.space4
+                            anchors.rightMargin: Theme.space4
+                            spacing: Theme.space3
+
+                            ColumnHeader { Layout.preferredWidth: page.colTime; text: qsTr("Time") }
+                            ColumnHeader { Layout.preferredWidth: page.colKey; text: qsTr("Key") }
+                            ColumnHeader { Layout.fillWidth: true; text: qsTr("Model") }
+                            ColumnHeader { Layout.preferredWidth: page.colProvider; text: qsTr("Provider") }
+                            ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
+                            ColumnHeader { Layout.preferredWidth: page.colTokens; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
+                            ColumnHeader { Layout.preferredWidth: page.colLatency; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
+                            ColumnHeader { Layout.preferredWidth: page.colCost; text: qsTr("Cost"); horizontalAlignment: Text.AlignRight }
+                        }
+                    }
+
+                    ListView {
+                        id: table
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        model: activity
+                        clip: true
+                        reuseItems: true
+                        currentIndex: -1
+                        boundsBehavior: Flickable.StopAtBounds
+                        keyNavigationEnabled: true
+                        focus: true
+                        activeFocusOnTab: true
+                        highlightMoveDuration: 0
+                        ScrollBar.vertical: ScrollBar {
+                            policy: ScrollBar.AsNeeded
+                        }
+                        Accessible.role: Accessible.Table
+                        Accessible.name: qsTr("Requests")
+
+                        delegate: Rectangle {
+                            id: row
+                            required property int index
+                            required property string requestId
+                            required property real startedAt
+                            required property string keyName
+                            required property string model
+                            required property string provider
+                            required property int status
+                            required property string error
+                            required property real latencyMs
+                            required property real inputTokens
+                            required property real outputTokens
+                            required property real cacheReadTokens
+                            required property real cost
+                            required property bool estimated
+                            required property bool ok
+                            required property bool loaded
+
+                            readonly property bool failed: !row.ok
+                            readonly property bool selected: ListView.isCurrentItem
+
+                            width: ListView.view.width
+                            implicitHeight: 36
+                            color: row.selected ? Theme.accentSoft : rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
+                            Accessible.role: Accessible.Row
+                            Accessible.name: row.model + " " + page.statusText(row.status, row.error) + " " + Format.usd(row.cost)
+
+                            MouseArea {
+                                id: rowMouse
+                                anchors.fill: parent
+                                hoverEnabled: true
+                                onClicked: {
+                                    table.currentIndex = row.index;
+                                    table.forceActiveFocus();
+                                }
+                            }
+
+                            Rectangle {
+                                anchors.bottom: parent.bottom
+                                width: parent.width
+                                height: 1
+                                color: Theme.border
+                                opacity: 0.6
+                            }
+
+                            // Shown while the row's page is being fetched
+                            Rectangle {
+                                visible: !row.loaded
+                                anchors.verticalCenter: parent.verticalCenter
+                                x: Theme.space4
+                                width: parent.width * 0.55
+                                height: 8
+                                radius: 4
+                                color: Theme.track
+                            }
+
+                            RowLayout {
+                                visible: row.loaded
+                                anchors.fill: parent
+                                anchors.leftMargin: Theme.space4
+                                anchors.rightMargin: Theme.space4
+                                spacing: Theme.space3
+
+                                Cell {
+                                    Layout.preferredWidth: page.colTime
+                                    text: page.shortTime(row.startedAt)
+                                    color: Theme.textMuted
+                                }
+                                Cell {
+                                    Layout.preferredWidth: page.colKey
+                                    text: row.keyName
+                                }
+                                Cell {
+                                    Layout.fillWidth: true
+                                    text: row.model
+                                    font.family: Theme.monoFamily
+                                    font.pixelSize: Theme.fontSmall
+                                }
+                                Cell {
+                                    Layout.preferredWidth: page.colProvider
+                                    text: row.provider
+                                    color: Theme.textMuted
+                                }
+                                Item {
+                                    Layout.preferredWidth: page.colStatus
+                                    implicitHeight: 20
+                                    StatusChip {
+                                        anchors.verticalCenter: parent.verticalCenter
+                                        text: page.statusText(row.status, row.error)
+                                        tone: row.failed ? Theme.danger : Theme.ok
+                                    }
+                                }
+                                Cell {
+                                    Layout.preferredWidth: page.colTokens
+                                    horizontalAlignment: Text.AlignRight
+                                    text: Format.tokens(row.inputTokens) + " / " + Format.tokens(row.outputTokens)
+                                }
+                                Cell {
+                                    Layout.preferredWidth: page.colLatency
+                                    horizontalAlignment: Text.AlignRight
+                                    text: Format.duration(row.latencyMs)
+                                    color: Theme.textMuted
+                                }
+                                Cell {
+                                    Layout.preferredWidth: page.colCost
+                                    horizontalAlignment: Text.AlignRight
+                                    text: row.cost < 0 ? qsTr("unpriced") : (row.estimated ? "≈" : "") + Format.usd(row.cost)
+                                    color: row.cost < 0 ? Theme.textFaint : Theme.text
+                                    font.weight: Font.Medium
+                                }
+                            }
+                        }
+
+                        EmptyState {
+                            anchors.centerIn: parent
+                            width: Math.min(parent.width - 2 * Theme.space5, 460)
+                            visible: table.count === 0 && !activity.loading
+                            iconName: "activity"
+                            title: activity.filtered ? qsTr("No requests match these filters") : qsTr("No requests yet")
+                            text: qsTr("Requests through %1 show up here as soon as they finish.").arg(App.baseUrl)
+                        }
+                    }
+                }
+            }
+
+            // Every logged field of the selected request
+            Rectangle {
+                id: detailPane
+                Layout.fillHeight: true
+                Layout.preferredWidth: 340
+                visible: table.currentIndex >= 0
+                radius: Theme.radius
+                color: Theme.surface
+                border.color: Theme.border
+
+                readonly property var detail: table.currentIndex >= 0 && table.count > 0 ? activity.get(table.currentIndex) : ({})
+                readonly property var fields: {
+                    const d = detailPane.detail;
+                    if (d.requestId === undefined)
+                        return [];
+                    const rows = [
+                        [qsTr("Time"), Format.dateTime(d.startedAt)],
+                        [qsTr("Key"), d.keyName],
+                        [qsTr("Model"), d.model],
+                        [qsTr("Provider"), d.provider],
+                        [qsTr("Upstream model"), d.upstreamModel],
+                        [qsTr("Status"), page.statusText(d.status, d.error ?? "")],
+                        [qsTr("Streamed"), d.stream ? qsTr("yes") : qsTr("no")],
+                        [qsTr("Attempts"), String(d.attempts)],
+                        [qsTr("Latency"), Format.duration(d.latencyMs)],
+                        [qsTr("Time to first token"), Format.duration(d.ttftMs)],
+                        [qsTr("Input tokens"), Number(d.inputTokens).toLocaleString(Qt.locale(), "f", 0)],
+                        [qsTr("Output tokens"), Number(d.outputTokens).toLocaleString(Qt.locale(), "f", 0)],
+                        [qsTr("Cache read tokens"), Number(d.cacheReadTokens).toLocaleString(Qt.locale(), "f", 0)],
+                        [qsTr("Cache write tokens"), Number(d.cacheWriteTokens).toLocaleString(Qt.locale(), "f", 0)],
+                        [qsTr("Cost"), d.cost < 0 ? qsTr("unpriced") : Format.usd(d.cost) + (d.estimated ? qsTr(" (estimated)") : "")]
+                    ];
+                    return rows;
+                }
+
+                ColumnLayout {
+                    anchors.fill: parent
+                    anchors.margins: Theme.space4
+                    spacing: Theme.space3
+
+                    RowLayout {
+                        Layout.fillWidth: true
+                        SectionTitle {
+                            Layout.fillWidth: true
+                            text: qsTr("Request")
+                        }
+                        IconButton {
+                            iconName: "close"
+                            tip: qsTr("Close the details")
+                            onClicked: table.currentIndex = -1
+                        }
+                    }
+                    CodeBlock {
+                        Layout.fillWidth: true
+                        text: detailPane.detail.requestId ?? ""
+                        copyTip: qsTr("Copy the request id")
+                        onCopied: page.notify(qsTr("Request id copied"), false)
+                    }
+                    Rectangle {
+                        Layout.fillWidth: true
+                        visible: (detailPane.detail.error ?? "").length > 0
+                        implicitHeight: errorText.implicitHeight + 2 * Theme.space3
+                        radius: Theme.radiusSmall
+                        color: Theme.dangerSoft
+                        Label {
+                            id: errorText
+                            anchors.fill: parent
+                            anchors.margins: Theme.space3
+                            wrapMode: Text.Wrap
+                            text: detailPane.detail.error ?? ""
+                            color: Theme.danger
+                            font.pixelSize: Theme.fontSmall
+                        }
+                    }
+                    ScrollView {
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        contentWidth: availableWidth
+                        clip: true
+
+                        GridLayout {
+                            width: parent.width
+                            columns: 2
+                            columnSpacing: Theme.space3
+                            rowSpacing: Theme.space2
+
+                            Repeater {
+                                model: detailPane.fields.length * 2
+                                delegate: Label {
+                                    id: fieldCell
+                                    required property int index
+                                    readonly property bool isLabel: fieldCell.index % 2 === 0
+                                    readonly property var field: detailPane.fields[Math.floor(fieldCell.index / 2)]
+                                    Layout.fillWidth: !fieldCell.isLabel
+                                    Layout.alignment: Qt.AlignTop
+                                    text: fieldCell.field ? fieldCell.field[fieldCell.isLabel ? 0 : 1] : ""
+                                    font.pixelSize: fieldCell.isLabel ? Theme.fontSmall : Theme.fontBody
+                                    color: fieldCell.isLabel ? Theme.textMuted : Theme.text
+                                    horizontalAlignment: fieldCell.isLabel ? Text.AlignLeft : Text.AlignRight
+                                    wrapMode: fieldCell.isLabel ? Text.NoWrap : Text.WrapAnywhere
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    FileDialog {
+        id: exportDialog
+        title: qsTr("Export the filtered requests")
+        fileMode: FileDialog.SaveFile
+        defaultSuffix: "csv"
+        nameFilters: [qsTr("CSV files (*.csv)")]
+        onAccepted: {
+            if (!activity.exportCsv(exportDialog.selectedFile))
+                page.notify(qsTr("Could not create %1").arg(exportDialog.selectedFile.toString().replace("file://", "")), true);
+        }
+    }
+}

@@ -1,0 +1,311 @@
+pragma ComponentBehavior: Bound
+
+import QtQuick
+import QtQuick.Controls.Basic
+import QtQuick.Layouts
+import Gatehouse
+
+// Gatehouse keys: one card per key with its limits; create (the secret is shown once), rename,
+// pause, revoke, and "Connect a tool" with ready-to-paste snippets.
+Item {
+    id: page
+
+    signal openPage(string name)
+    signal notify(string message, bool isError)
+
+    KeysModel {
+        id: keysModel
+    }
+
+    ScrollView {
+        id: scroll
+        anchors.fill: parent
+        contentWidth: availableWidth
+        clip: true
+
+        ColumnLayout {
+            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1120)
+            x: (scroll.availableWidth - width) / 2
+            spacing: Theme.space4
+
+            Item {
+                implicitHeight: Theme.space5 - Theme.space4
+            }
+
+            PageHeader {
+                Layout.fillWidth: true
+                title: qsTr("Keys")
+                subtitle: qsTr("Give each tool its own key, so you see what it spends and can cap it. Tools send the key as a Bearer token to %1.").arg(App.baseUrl)
+
+                AppButton {
+                    text: qsTr("Create key")
+                    variant: "primary"
+                    icon.source: Theme.icon("plus")
+                    onClicked: createDialog.open()
+                }
+            }
+
+            Card {
+                Layout.fillWidth: true
+                visible: keysModel.count === 0
+                EmptyState {
+                    Layout.topMargin: Theme.space5
+                    Layout.bottomMargin: Theme.space5
+                    iconName: "key"
+                    title: qsTr("No keys yet")
+                    text: qsTr("Create a key for a tool — Claude Code, Cursor, your scripts — and drag its monthly cap. Then copy the snippet that connects the tool.")
+                    AppButton {
+                        text: qsTr("Create your first key")
+                        variant: "primary"
+                        icon.source: Theme.icon("plus")
+                        onClicked: createDialog.open()
+                    }
+                }
+            }
+
+            // One card per key (a handful: no need for a virtualized view)
+            Repeater {
+                model: keysModel
+                delegate: KeyCard {
+                    Layout.fillWidth: true
+                    keys: keysModel
+                    onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
+                    onRenameRequested: (id, keyName) => renameDialog.openFor(id, keyName)
+                    onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
+                    onLimitFailed: message => page.notify(message, true)
+                }
+            }
+
+            Item {
+                implicitHeight: Theme.space5
+            }
+        }
+    }
+
+    // Create a key
+    AppDialog {
+        id: createDialog
+        title: qsTr("Create a key")
+        acceptText: qsTr("Create")
+        acceptEnabled: newName.text.trim().length > 0
+        onAboutToShow: {
+            newName.text = "";
+            newModels.text = "";
+            newName.forceActiveFocus();
+        }
+        onAccepted: {
+            const secret = keysModel.createKey(newName.text.trim(), newModels.text.trim());
+            if (secret.length === 0) {
+                page.notify(qsTr("Could not create the key: %1").arg(keysModel.lastError), true);
+                return;
+            }
+            secretDialog.show(newName.text.trim(), secret);
+        }
+
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space2
+
+            Caption {
+                text: qsTr("Name")
+            }
+            AppTextField {
+                id: newName
+                Layout.fillWidth: true
+                placeholderText: qsTr("e.g. Claude Code, Cursor, scripts")
+                onAccepted: if (createDialog.acceptEnabled) createDialog.accept()
+            }
+            Caption {
+                Layout.topMargin: Theme.space2
+                text: qsTr("Allowed models")
+            }
+            AppTextField {
+                id: newModels
+                Layout.fillWidth: true
+                placeholderText: qsTr("All models")
+                font.family: newModels.text.length > 0 ? Theme.monoFamily : Theme.fontFamily
+            }
+            Caption {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textFaint
+                text: qsTr("Comma-separated model ids; * matches anything: anthropic/*, *mini*. Leave empty to allow every model. Limits are set on the key's card.")
+            }
+        }
+    }
+
+    // The new secret, shown once
+    AppDialog {
+        id: secretDialog
+
+        property string keyName: ""
+        property string secret: ""
+        property int keyId: -1
+
+        function show(keyName: string, secret: string) {
+            secretDialog.keyName = keyName;
+            secretDialog.secret = secret;
+            secretDialog.open();
+        }
+
+        title: qsTr("Key “%1” created").arg(secretDialog.keyName)
+        acceptText: qsTr("Connect a tool")
+        cancelText: qsTr("Done")
+        onAccepted: {
+            // The new key is the row with this name (roles: KeyIdRole = UserRole + 1, NameRole = + 2).
+            for (let row = 0; row < keysModel.count; ++row) {
+                const index = keysModel.index(row, 0);
+                if (keysModel.data(index, Qt.UserRole + 2) === secretDialog.keyName) {
+                    connectDialog.openFor(keysModel.data(index, Qt.UserRole + 1), secretDialog.keyName, secretDialog.secret);
+                    break;
+                }
+            }
+        }
+        onClosed: secretDialog.secret = ""
+
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space3
+
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: Theme.space2
+                Icon {
+                    iconName: "alert"
+                    color: Theme.warning
+                    Layout.alignment: Qt.AlignTop
+                }
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    color: Theme.text
+                    text: qsTr("Copy this key now. Gatehouse keeps only a hash of it and cannot show it again.")
+                }
+            }
+            CodeBlock {
+                Layout.fillWidth: true
+                text: secretDialog.secret
+                copyTip: qsTr("Copy the key")
+                onCopied: page.notify(qsTr("Key copied"), false)
+            }
+        }
+    }
+
+    // Rename
+    AppDialog {
+        id: renameDialog
+
+        property int keyId: -1
+
+        function openFor(keyId: int, name: string) {
+            renameDialog.keyId = keyId;
+            renameField.text = name;
+            renameDialog.open();
+        }
+
+        title: qsTr("Rename key")
+        acceptText: qsTr("Rename")
+        acceptEnabled: renameField.text.trim().length > 0
+        onOpened: renameField.forceActiveFocus()
+        onAccepted: {
+            if (!keysModel.rename(renameDialog.keyId, renameField.text.trim()))
+                page.notify(qsTr("Could not rename the key: %1").arg(keysModel.lastError), true);
+        }
+
+        AppTextField {
+            id: renameField
+            anchors.left: parent.left
+            anchors.right: parent.right
+            placeholderText: qsTr("Name")
+            onAccepted: if (renameDialog.acceptEnabled) renameDialog.accept()
+        }
+    }
+
+    // Revoke
+    AppDialog {
+        id: revokeDialog
+
+        property int keyId: -1
+        property string keyName: ""
+
+        function openFor(keyId: int, name: string) {
+            revokeDialog.keyId = keyId;
+            revokeDialog.keyName = name;
+            revokeDialog.open();
+        }
+
+        title: qsTr("Revoke “%1”?").arg(revokeDialog.keyName)
+        acceptText: qsTr("Revoke key")
+        acceptVariant: "danger"
+        onAccepted: {
+            if (!keysModel.revoke(revokeDialog.keyId))
+                page.notify(qsTr("Could not revoke the key: %1").arg(keysModel.lastError), true);
+        }
+
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("Tools using this key get 401 from now on. This cannot be undone; its spending history stays in the log. To stop it for a while, pause it instead.")
+            }
+        }
+    }
+
+    // Connect a tool
+    AppDialog {
+        id: connectDialog
+
+        property int keyId: -1
+        property string keyName: ""
+        property string secret: ""
+        property string tool: "openai-sdk"
+        readonly property var tools: [
+            { id: "openai-sdk", label: qsTr("OpenAI SDK") },
+            { id: "claude-code", label: qsTr("Claude Code") },
+            { id: "codex", label: qsTr("Codex CLI") },
+            { id: "aider", label: qsTr("Aider") },
+            { id: "continue", label: qsTr("Continue") },
+            { id: "curl", label: qsTr("curl") }
+        ]
+
+        function openFor(keyId: int, name: string, secret: string) {
+            connectDialog.keyId = keyId;
+            connectDialog.keyName = name;
+            connectDialog.secret = secret;
+            connectDialog.open();
+        }
+
+        title: qsTr("Connect a tool to “%1”").arg(connectDialog.keyName)
+        width: Math.min(680, parent ? parent.width - 2 * Theme.space6 : 680)
+        showCancel: false
+        acceptText: qsTr("Done")
+        onClosed: connectDialog.secret = ""
+
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space3
+
+            Segmented {
+                accessibleName: qsTr("Tool")
+                options: connectDialog.tools.map(t => ({ value: t.id, label: t.label }))
+                current: connectDialog.tool
+                onCurrentChanged: connectDialog.tool = current
+            }
+            CodeBlock {
+                Layout.fillWidth: true
+                text: connectDialog.visible ? keysModel.snippet(connectDialog.keyId, connectDialog.tool, connectDialog.secret) : ""
+                copyTip: qsTr("Copy the snippet")
+                onCopied: page.notify(qsTr("Snippet copied"), false)
+            }
+            Caption {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: connectDialog.secret.length > 0
+                      ? qsTr("The snippet contains the new key: keep it private.")
+                      : qsTr("Gatehouse cannot show an existing key again: replace the placeholder with the key you saved when you created it.")
+            }
+        }
+    }
+}

@@ -1,0 +1,503 @@
+pragma ComponentBehavior: Bound
+
+import QtQuick
+import QtQuick.Controls.Basic
+import QtQuick.Layouts
+import Gatehouse
+
+// Upstream providers: add one from the known list (base URL prefilled), its API key goes to the OS
+// keychain (or an environment variable when there is no keychain), "Test connection" lists models.
+Item {
+    id: page
+
+    signal openPage(string name)
+    signal notify(string message, bool isError)
+
+    ProvidersModel {
+        id: providersModel
+    }
+
+    ScrollView {
+        id: scroll
+        anchors.fill: parent
+        contentWidth: availableWidth
+        clip: true
+
+        ColumnLayout {
+            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1120)
+            x: (scroll.availableWidth - width) / 2
+            spacing: Theme.space3
+
+            Item {
+                implicitHeight: Theme.space5 - Theme.space3
+            }
+
+            PageHeader {
+                Layout.fillWidth: true
+                title: qsTr("Providers")
+                subtitle: App.keychainAvailable
+                          ? qsTr("Where requests go. API keys are kept in the system keychain and never shown again in full.")
+                          : qsTr("Where requests go. API keys come from environment variables on this system.")
+
+                AppButton {
+                    text: qsTr("Add provider")
+                    variant: "primary"
+                    icon.source: Theme.icon("plus")
+                    onClicked: addDialog.open()
+                }
+            }
+
+            // No keychain: say so plainly and offer the environment-variable route.
+            Rectangle {
+                Layout.fillWidth: true
+                visible: !App.keychainAvailable
+                implicitHeight: noticeRow.implicitHeight + 2 * Theme.space4
+                radius: Theme.radius
+                color: Theme.warningSoft
+                border.color: Theme.withAlpha(Theme.warning, 0.4)
+
+                RowLayout {
+                    id: noticeRow
+                    anchors.fill: parent
+                    anchors.margins: Theme.space4
+                    spacing: Theme.space3
+
+                    Icon {
+                        Layout.alignment: Qt.AlignTop
+                        iconName: "alert"
+                        size: 18
+                        color: Theme.warning
+                    }
+                    ColumnLayout {
+                        Layout.fillWidth: true
+                        spacing: Theme.space1
+                        Label {
+                            text: qsTr("No keychain is available")
+                            font.weight: Font.DemiBold
+                            color: Theme.text
+                        }
+                        Label {
+                            Layout.fillWidth: true
+                            wrapMode: Text.Wrap
+                            color: Theme.textMuted
+                            text: qsTr("Gatehouse cannot store API keys safely on this system (no Secret Service, Keychain or Credential Manager answered). "
+                                       + "Put each provider's key in an environment variable instead, name the variable when you add the provider, "
+                                       + "and start Gatehouse with it set, e.g. OPENAI_API_KEY=sk-… gatehouse")
+                        }
+                    }
+                }
+            }
+
+            Card {
+                Layout.fillWidth: true
+                visible: providersModel.count === 0
+                EmptyState {
+                    Layout.topMargin: Theme.space5
+                    Layout.bottomMargin: Theme.space5
+                    iconName: "server"
+                    title: qsTr("No providers yet")
+                    text: qsTr("Add OpenAI, Anthropic, Google Gemini, OpenRouter or another provider with its API key, or a local server such as Ollama or LM Studio.")
+                    AppButton {
+                        text: qsTr("Add a provider")
+                        variant: "primary"
+                        icon.source: Theme.icon("plus")
+                        onClicked: addDialog.open()
+                    }
+                }
+            }
+
+            // One card per provider
+            Repeater {
+                model: providersModel
+                delegate: Card {
+                    id: slot
+                    required property string providerId
+                    required property string displayName
+                    required property string format
+                    required property string baseUrl
+                    required property string keySource
+                    required property bool hasKey
+                    required property int modelCount
+                    required property string testState
+                    required property string testMessage
+                    required property string health
+                    required property var model // for `enabled`, which a property of that name would shadow
+                    readonly property bool providerEnabled: slot.model.enabled === true
+
+                    Layout.fillWidth: true
+                    spacing: Theme.space3
+
+                    RowLayout {
+                        Layout.fillWidth: true
+                        spacing: Theme.space3
+
+                        Rectangle {
+                            implicitWidth: 36
+                            implicitHeight: 36
+                            radius: Theme.radius
+                            color: Theme.accentSoft
+                            Label {
+                                anchors.centerIn: parent
+                                text: slot.displayName.length > 0 ? slot.displayName.charAt(0).toUpperCase() : "?"
+                                font.pixelSize: Theme.fontTitle
+                                font.weight: Font.Bold
+                                color: Theme.accent
+                            }
+                        }
+
+                        ColumnLayout {
+                            Layout.fillWidth: true
+                            spacing: 2
+                            RowLayout {
+                                spacing: Theme.space2
+                                Label {
+                                    text: slot.displayName
+                                    font.pixelSize: Theme.fontTitle
+                                    font.weight: Font.DemiBold
+                                    color: Theme.text
+                                }
+                                StatusChip {
+                                    text: slot.format
+                                    tone: Theme.textMuted
+                                    dot: false
+                                }
+                                StatusChip {
+                                    visible: !slot.providerEnabled
+                                    text: qsTr("Disabled")
+                                    tone: Theme.textMuted
+                                }
+                                StatusChip {
+                                    visible: slot.providerEnabled && slot.health.length > 0 && slot.health !== "unknown"
+                                    text: slot.health === "ok" ? qsTr("Healthy") : slot.health
+                                    tone: slot.health === "ok" ? Theme.ok : Theme.warning
+                                }
+                            }
+                            Label {
+                                Layout.fillWidth: true
+                                text: slot.baseUrl
+                                font.family: Theme.monoFamily
+                                font.pixelSize: Theme.fontSmall
+                                color: Theme.textMuted
+                                elide: Text.ElideMiddle
+                            }
+                        }
+
+                        AppButton {
+                            text: slot.testState === "testing" ? qsTr("Testing…") : qsTr("Test connection")
+                            icon.source: Theme.icon("zap")
+                            enabled: slot.testState !== "testing"
+                            onClicked: providersModel.testConnection(slot.providerId)
+                        }
+                        IconButton {
+                            iconName: "key"
+                            tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
+                            enabled: App.keychainAvailable
+                            onClicked: keyDialog.openFor(slot.providerId, slot.displayName)
+                        }
+                        IconButton {
+                            iconName: "trash"
+                            tip: qsTr("Remove this provider")
+                            onClicked: removeDialog.openFor(slot.providerId, slot.displayName)
+                        }
+                    }
+
+                    Rectangle {
+                        Layout.fillWidth: true
+                        implicitHeight: 1
+                        color: Theme.border
+                    }
+
+                    RowLayout {
+                        Layout.fillWidth: true
+                        spacing: Theme.space5
+
+                        RowLayout {
+                            spacing: Theme.space2
+                            Icon {
+                                iconName: "key"
+                                size: 14
+                                color: slot.hasKey ? Theme.ok : Theme.textFaint
+                            }
+                            Caption {
+                                text: slot.keySource === "keychain" ? qsTr("API key in the keychain")
+                                    : slot.keySource.startsWith("env:") ? qsTr("API key from $%1").arg(slot.keySource.substring(4))
+                                    : qsTr("No API key")
+                                color: slot.hasKey || slot.keySource.length === 0 ? Theme.textMuted : Theme.warning
+                            }
+                        }
+                        RowLayout {
+                            spacing: Theme.space2
+                            Icon {
+                                iconName: "sparkles"
+                                size: 14
+                            }
+                            Caption {
+                                text: slot.modelCount === 1 ? qsTr("1 model") : qsTr("%1 models").arg(slot.modelCount)
+                            }
+                        }
+
+                        // The last connection test
+                        RowLayout {
+                            Layout.fillWidth: true
+                            spacing: Theme.space2
+                            visible: slot.testState !== "idle"
+
+                            BusyIndicator {
+                                visible: slot.testState === "testing"
+                                running: visible
+                                implicitWidth: 16
+                                implicitHeight: 16
+                                padding: 0
+                            }
+                            Icon {
+                                visible: slot.testState === "ok" || slot.testState === "error"
+                                iconName: slot.testState === "ok" ? "check" : "alert"
+                                size: 14
+                                color: slot.testState === "ok" ? Theme.ok : Theme.danger
+                            }
+                            Label {
+                                Layout.fillWidth: true
+                                text: slot.testState === "testing" ? qsTr("Asking the provider for its models…") : slot.testMessage
+                                font.pixelSize: Theme.fontSmall
+                                color: slot.testState === "error" ? Theme.danger : slot.testState === "ok" ? Theme.ok : Theme.textMuted
+                                elide: Text.ElideRight
+                                ToolTip.visible: testHover.hovered && truncated
+                                ToolTip.text: slot.testMessage
+                                HoverHandler {
+                                    id: testHover
+                                }
+                            }
+                        }
+                        Item {
+                            Layout.fillWidth: true
+                            visible: slot.testState === "idle"
+                        }
+                    }
+                }
+            }
+
+            Item {
+                implicitHeight: Theme.space5
+            }
+        }
+    }
+
+    // Add a provider
+    AppDialog {
+        id: addDialog
+
+        readonly property var known: providersModel.knownProviders()
+        readonly property var choice: addDialog.known.length > 0 ? addDialog.known[Math.max(0, kindBox.currentIndex)] : ({})
+        readonly property bool custom: addDialog.choice.id === "custom"
+        readonly property bool needsKey: addDialog.choice.needsKey === true
+        property bool useEnv: !App.keychainAvailable
+
+        function prefill() {
+            idField.text = addDialog.custom ? "" : addDialog.choice.id;
+            urlField.text = addDialog.choice.baseUrl ?? "";
+            envField.text = addDialog.choice.keyEnv ?? "";
+            keyField.text = "";
+            formatBox.currentIndex = Math.max(0, formatBox.model.indexOf(addDialog.choice.format ?? "openai"));
+        }
+
+        title: qsTr("Add a provider")
+        width: Math.min(560, parent ? parent.width - 2 * Theme.space6 : 560)
+        acceptText: qsTr("Add and test")
+        acceptEnabled: idField.text.trim().length > 0 && urlField.text.trim().length > 0
+        onAboutToShow: {
+            kindBox.currentIndex = 0;
+            addDialog.useEnv = !App.keychainAvailable;
+            addDialog.prefill();
+        }
+        onAccepted: {
+            const id = idField.text.trim();
+            const error = providersModel.addProvider(id, formatBox.currentText, urlField.text.trim(),
+                                                     addDialog.useEnv ? "" : keyField.text,
+                                                     addDialog.useEnv ? envField.text.trim() : "");
+            keyField.text = "";
+            if (error.length > 0) {
+                page.notify(error, true);
+                return;
+            }
+            page.notify(qsTr("Added %1; testing the connection…").arg(kindBox.currentText), false);
+            providersModel.testConnection(id);
+        }
+
+        GridLayout {
+            anchors.fill: parent
+            columns: 2
+            columnSpacing: Theme.space3
+            rowSpacing: Theme.space3
+
+            Caption {
+                text: qsTr("Provider")
+            }
+            AppComboBox {
+                id: kindBox
+                Layout.fillWidth: true
+                model: addDialog.known
+                textRole: "name"
+                Accessible.name: qsTr("Provider")
+                onActivated: addDialog.prefill()
+            }
+
+            Caption {
+                text: qsTr("Id")
+            }
+            AppTextField {
+                id: idField
+                Layout.fillWidth: true
+                placeholderText: qsTr("lower-case, e.g. my-vllm")
+                font.family: Theme.monoFamily
+                validator: RegularExpressionValidator {
+                    regularExpression: /^[a-z0-9._-]*$/
+                }
+            }
+
+            Caption {
+                visible: addDialog.custom
+                text: qsTr("Format")
+            }
+            AppComboBox {
+                id: formatBox
+                visible: addDialog.custom
+                Layout.fillWidth: true
+                model: ["openai", "anthropic", "gemini"]
+                Accessible.name: qsTr("Wire format")
+            }
+
+            Caption {
+                text: qsTr("Base URL")
+            }
+            AppTextField {
+                id: urlField
+                Layout.fillWidth: true
+                placeholderText: "https://…/v1"
+                font.family: Theme.monoFamily
+            }
+
+            Caption {
+                visible: addDialog.needsKey && !addDialog.useEnv
+                text: qsTr("API key")
+            }
+            AppTextField {
+                id: keyField
+                visible: addDialog.needsKey && !addDialog.useEnv
+                Layout.fillWidth: true
+                echoMode: TextInput.Password
+                placeholderText: qsTr("Paste the key; it goes to the keychain")
+                Accessible.name: qsTr("API key")
+            }
+
+            Caption {
+                visible: addDialog.useEnv
+                text: qsTr("Variable")
+            }
+            AppTextField {
+                id: envField
+                visible: addDialog.useEnv
+                Layout.fillWidth: true
+                placeholderText: qsTr("Environment variable, e.g. OPENAI_API_KEY")
+                font.family: Theme.monoFamily
+                validator: RegularExpressionValidator {
+                    regularExpression: /^[A-Za-z_][A-Za-z0-9_]*$|^$/
+                }
+            }
+
+            Item {
+                implicitWidth: 1
+            }
+            CheckBox {
+                id: envToggle
+                visible: App.keychainAvailable && addDialog.needsKey
+                text: qsTr("Read the key from an environment variable instead")
+                checked: addDialog.useEnv
+                onToggled: addDialog.useEnv = envToggle.checked
+                font.pixelSize: Theme.fontSmall
+            }
+
+            Caption {
+                Layout.columnSpan: 2
+                Layout.fillWidth: true
+                visible: !addDialog.needsKey
+                wrapMode: Text.Wrap
+                text: qsTr("A local server needs no API key.")
+            }
+        }
+    }
+
+    // Set or replace an API key
+    AppDialog {
+        id: keyDialog
+
+        property string providerId: ""
+        property string providerName: ""
+
+        function openFor(id: string, name: string) {
+            keyDialog.providerId = id;
+            keyDialog.providerName = name;
+            newKeyField.text = "";
+            keyDialog.open();
+        }
+
+        title: qsTr("API key for %1").arg(keyDialog.providerName)
+        acceptText: qsTr("Save to keychain")
+        acceptEnabled: newKeyField.text.length > 0
+        onOpened: newKeyField.forceActiveFocus()
+        onAccepted: {
+            const error = providersModel.setApiKey(keyDialog.providerId, newKeyField.text);
+            newKeyField.text = "";
+            if (error.length > 0)
+                page.notify(error, true);
+            else
+                providersModel.testConnection(keyDialog.providerId);
+        }
+        onRejected: newKeyField.text = ""
+
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space2
+            AppTextField {
+                id: newKeyField
+                Layout.fillWidth: true
+                echoMode: TextInput.Password
+                placeholderText: qsTr("Paste the new API key")
+                onAccepted: if (keyDialog.acceptEnabled) keyDialog.accept()
+            }
+            Caption {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                text: qsTr("It replaces the key stored in the system keychain. Gatehouse never shows it again in full.")
+            }
+        }
+    }
+
+    // Remove
+    AppDialog {
+        id: removeDialog
+
+        property string providerId: ""
+        property string providerName: ""
+
+        function openFor(id: string, name: string) {
+            removeDialog.providerId = id;
+            removeDialog.providerName = name;
+            removeDialog.open();
+        }
+
+        title: qsTr("Remove %1?").arg(removeDialog.providerName)
+        acceptText: qsTr("Remove")
+        acceptVariant: "danger"
+        onAccepted: providersModel.remove(removeDialog.providerId)
+
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("Requests for its models fail until you add it again. Its API key is deleted from the keychain; the request log keeps its history.")
+            }
+        }
+    }
+}

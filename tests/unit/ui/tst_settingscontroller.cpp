@@ -1,0 +1,116 @@
+// SettingsController: moving the listener, settings kept in the data folder's store, currency.
+#include "format.h"
+#include "settingscontroller.h"
+#include "state/configapply.h"
+#include "uitestfixture.h"
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+using namespace gh;
+using namespace gh::ui;
+using namespace gh::ui::test;
+
+namespace {
+bool accepts(quint16 port)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    return s.waitForConnected(2000);
+}
+quint16 freePort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort();
+}
+} // namespace
+
+class TestSettingsController : public QObject
+{
+    Q_OBJECT
+private:
+    UiFixture m_fx;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_fx.prepare({}, {}));
+        QVERIFY(m_fx.start());
+    }
+
+    void movesTheListener()
+    {
+        SettingsController s;
+        const quint16 old = m_fx.gateway->port();
+        QCOMPARE(s.port(), int(old));
+        QVERIFY(accepts(old));
+        QSignalSpy moved(&s, &SettingsController::listeningPortChanged);
+        const quint16 next = freePort();
+        s.setPort(next);
+        QVERIFY2(s.applyPort(), qPrintable(s.portError()));
+        QCOMPARE(moved.size(), 1);
+        QCOMPARE(s.listeningPort(), int(next));
+        QCOMPARE(m_fx.gateway->port(), next);
+        QVERIFY(accepts(next));
+        QTRY_VERIFY(!accepts(old));
+        QCOMPARE(loadGatewaySettings(m_fx.gateway->store()).port, std::optional<int>(next));
+
+        // A port in use: the gateway stays where it is and says why.
+        QTcpServer squatter;
+        QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+        s.setPort(squatter.serverPort());
+        QVERIFY(!s.applyPort());
+        QVERIFY(!s.portError().isEmpty());
+        QCOMPARE(m_fx.gateway->port(), next);
+        QVERIFY(accepts(next));
+        s.setPort(80);
+        QVERIFY(!s.applyPort());
+        QVERIFY(s.portError().contains("1024"));
+    }
+
+    void storedSettings()
+    {
+        {
+            SettingsController s;
+            QVERIFY(!s.startMinimized());
+            QSignalSpy spy(&s, &SettingsController::startMinimizedChanged);
+            s.setStartMinimized(true);
+            QCOMPARE(spy.size(), 1);
+            QVERIFY(s.startMinimized());
+            QVERIFY(!s.closeToTrayNoticeShown());
+            s.setCloseToTrayNoticeShown(true);
+            QVERIFY(s.notificationsEnabled());
+            s.setNotificationsEnabled(false);
+        }
+        // In the store of the data folder: another backend on the same gateway reads them back.
+        QCOMPARE(m_fx.gateway->store().setting("ui.startMinimized"), QStringLiteral("true"));
+        m_fx.backend = std::make_unique<Backend>(*m_fx.gateway);
+        SettingsController s;
+        QVERIFY(s.startMinimized());
+        QVERIFY(s.closeToTrayNoticeShown());
+        QVERIFY(!s.notificationsEnabled());
+        QCOMPARE(s.dataDir(), m_fx.dataDir());
+    }
+
+    void currency()
+    {
+        SettingsController s;
+        QCOMPARE(s.currency(), QStringLiteral("USD"));
+        s.setCurrencyRate(0.5);
+        s.setCurrency(QStringLiteral("EUR"));
+        QCOMPARE(s.currency(), QStringLiteral("EUR"));
+        QCOMPARE(Format::instance()->usd(10), QStringLiteral("€5.00"));
+        s.setCurrency(QStringLiteral("JPY")); // not offered: ignored
+        QCOMPARE(s.currency(), QStringLiteral("EUR"));
+        s.setCurrencyRate(-1);
+        QCOMPARE(s.currencyRate(), 0.5);
+        s.setCurrency(QStringLiteral("USD"));
+        QCOMPARE(Format::instance()->usd(10), QStringLiteral("$10.00"));
+        SettingsController::applyCurrency(*m_fx.backend);
+        QCOMPARE(Format::instance()->currency(), QStringLiteral("USD"));
+    }
+};
+
+QTEST_MAIN(TestSettingsController)
+#include "tst_settingscontroller.moc"

@@ -1,0 +1,183 @@
+#pragma once
+#include "store/requestrecord.h"
+#include <QAbstractListModel>
+#include <QHash>
+#include <QPointer>
+#include <QSet>
+#include <QTimer>
+#include <QtQml/qqmlregistration.h>
+#include <QUrl>
+#include <QVariantMap>
+#include <variant>
+
+struct sqlite3;
+
+namespace gh::ui {
+
+class Backend;
+
+// The request log, newest first (by start time), as a paged model over SQLite: rowCount() is the
+// number of rows that match the filters, and rows are fetched on the query thread in pages of 200
+// when a view asks for them (an LRU of 24 pages stays in memory), so a log of millions of rows
+// scrolls without loading it. New requests appear at the top as they are committed.
+//
+// Row positions are counted from the bottom (the oldest row), so rows inserted at the top do not
+// move what is cached; a page is fetched with a keyset condition when a neighbouring page is
+// cached, else with OFFSET on the started_at_ms index (from whichever end is nearer). Every query
+// is bounded by the highest seq seen at the last count, so the counted set stays fixed between
+// refreshes even while the gateway writes.
+class ActivityModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(QString keyFilter READ keyFilter WRITE setKeyFilter NOTIFY filterChanged)
+    Q_PROPERTY(QString modelFilter READ modelFilter WRITE setModelFilter NOTIFY filterChanged)
+    Q_PROPERTY(QString providerFilter READ providerFilter WRITE setProviderFilter NOTIFY filterChanged)
+    Q_PROPERTY(QString statusFilter READ statusFilter WRITE setStatusFilter NOTIFY filterChanged)
+    Q_PROPERTY(qint64 fromMs READ fromMs WRITE setFromMs NOTIFY filterChanged)
+    Q_PROPERTY(qint64 toMs READ toMs WRITE setToMs NOTIFY filterChanged)
+    Q_PROPERTY(QString search READ search WRITE setSearch NOTIFY filterChanged)
+    Q_PROPERTY(int totalCount READ totalCount NOTIFY totalCountChanged)
+    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
+    Q_PROPERTY(bool exporting READ exporting NOTIFY exportingChanged)
+    Q_PROPERTY(bool filtered READ filtered NOTIFY filterChanged)
+public:
+    static constexpr int kPageSize = 200;
+    static constexpr int kMaxPages = 24;
+
+    enum Roles {
+        RequestIdRole = Qt::UserRole + 1, // "req_…"
+        StartedAtRole, // ms since the epoch
+        KeyNameRole, // Gatehouse key name ("" when refused before authentication)
+        ModelRole, // the model the client asked for
+        ProviderRole, // provider id that served it (or was tried last)
+        UpstreamModelRole, // the provider's name for the model
+        StatusRole, // HTTP status sent to the client
+        ErrorRole, // short error message, "" on success
+        LatencyMsRole, // arrival to last byte
+        TtftMsRole, // arrival to first upstream byte, -1 when none
+        InputTokensRole, // uncached input tokens
+        OutputTokensRole, // output tokens (reasoning included)
+        CacheReadTokensRole, // input tokens read from the provider's cache
+        CacheWriteTokensRole, // input tokens written to the cache (both TTLs)
+        CostRole, // USD, -1 when unpriced
+        EstimatedRole, // some token counts are Gatehouse's estimate
+        StreamRole, // streamed response
+        AttemptsRole, // upstream attempts made
+        OkRole, // 2xx without error
+        LoadedRole, // false while the row's page is being fetched
+    };
+    Q_ENUM(Roles)
+
+    explicit ActivityModel(QObject *parent = nullptr);
+    ~ActivityModel() override;
+
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+
+    [[nodiscard]] QString keyFilter() const { return m_filter.key; }
+    void setKeyFilter(const QString &v);
+    [[nodiscard]] QString modelFilter() const { return m_filter.model; }
+    void setModelFilter(const QString &v);
+    [[nodiscard]] QString providerFilter() const { return m_filter.provider; }
+    void setProviderFilter(const QString &v);
+    [[nodiscard]] QString statusFilter() const { return m_filter.status; }
+    void setStatusFilter(const QString &v); // "all" | "ok" | "error"
+    [[nodiscard]] qint64 fromMs() const { return m_filter.fromMs; }
+    void setFromMs(qint64 v);
+    [[nodiscard]] qint64 toMs() const { return m_filter.toMs; }
+    void setToMs(qint64 v);
+    [[nodiscard]] QString search() const { return m_filter.search; }
+    void setSearch(const QString &v); // request id prefix
+    [[nodiscard]] bool filtered() const;
+    [[nodiscard]] int totalCount() const { return m_total; }
+    [[nodiscard]] bool loading() const { return m_loading; }
+    [[nodiscard]] bool exporting() const { return m_exporting; }
+
+    // Every logged field of a row (roles plus endpoint, keyId, reasoningTokens, cacheWrite1hTokens,
+    // usageReported); empty while the row is not loaded.
+    Q_INVOKABLE [[nodiscard]] QVariantMap get(int row) const;
+    // Writes the filtered rows (newest first) to a CSV file on a thread of its own. False when the
+    // file cannot be created; exportFinished() reports the outcome.
+    Q_INVOKABLE bool exportCsv(const QUrl &url);
+    // Values seen in the log (and the configured keys / providers) for a filter combo box, sorted:
+    // column "key", "model", "provider" or "upstreamModel". Filled off the UI thread: the list
+    // grows and distinctValuesChanged() is emitted as values are found.
+    Q_INVOKABLE [[nodiscard]] QStringList distinctValues(const QString &column);
+    // Clears every filter.
+    Q_INVOKABLE void clearFilters();
+
+    // Tests: true when no count or page fetch is outstanding.
+    [[nodiscard]] bool isIdle() const { return !m_loading && m_pending.isEmpty() && !m_refreshing; }
+    [[nodiscard]] int cachedPages() const { return int(m_pages.size()); }
+
+Q_SIGNALS:
+    void filterChanged();
+    void totalCountChanged();
+    void loadingChanged();
+    void exportingChanged();
+    void exportFinished(bool ok, const QString &message, int rows);
+    void distinctValuesChanged();
+
+public:
+    // What the queries need to know about the filters.
+    struct Filter {
+        QString key, model, provider, status = QStringLiteral("all"), search;
+        qint64 keyId = 0; // the key's id when `key` names a configured key (uses the key_id index)
+        qint64 fromMs = 0, toMs = 0;
+        friend bool operator==(const Filter &, const Filter &) = default;
+    };
+    struct Row {
+        qint64 seq = 0;
+        RequestRecord record;
+    };
+    using Arg = std::variant<qint64, QString>;
+    // " AND ..." conditions and their arguments (the caller starts the WHERE with the seq bound).
+    static void appendFilter(const Filter &f, QByteArray &sql, QList<Arg> &args);
+    static QByteArray columns();
+    static Row readRow(void *stmt);
+
+private:
+    struct Page {
+        QList<Row> rows; // by bottom index, oldest first
+    };
+    struct PageRequest {
+        int page = 0;
+        int generation = 0;
+        int total = 0; // m_total when asked
+    };
+    void scheduleReload(int delayMs = 0);
+    void reload();
+    void refresh();
+    void requestPage(int page) const;
+    void storePage(const PageRequest &request, QList<Row> rows);
+    void touch(int page) const;
+    void invalidateCache();
+    void setLoading(bool loading);
+    void updateLoading();
+    const Row *rowAt(int row) const;
+    void fetchDistinct(bool full);
+    void mergeDistinct(const QHash<QString, QSet<QString>> &values);
+
+    QPointer<Backend> m_backend;
+    Filter m_filter;
+    int m_total = 0;
+    qint64 m_maxSeq = 0; // watermark: rows with seq <= m_maxSeq are the ones counted
+    qint64 m_topStarted = 0; // the newest counted row (started_at_ms, seq)
+    qint64 m_topSeq = 0;
+    int m_generation = 0; // bumps when cached rows stop being valid
+    bool m_loading = false;
+    bool m_refreshing = false;
+    bool m_refreshAgain = false;
+    bool m_exporting = false;
+    QTimer m_reloadTimer;
+    mutable QHash<int, Page> m_pages;
+    mutable QList<int> m_lru; // most recently used last
+    mutable QSet<int> m_pending; // pages being fetched
+    QHash<QString, QSet<QString>> m_distinct;
+    qint64 m_distinctSeq = -1; // -1: not fetched yet
+    bool m_distinctRunning = false;
+};
+
+} // namespace gh::ui

@@ -1,0 +1,99 @@
+#pragma once
+#include "store/store.h"
+#include <functional>
+#include <memory>
+#include <QDate>
+#include <QJsonValue>
+#include <QObject>
+#include <QTimer>
+
+namespace gh {
+class Gateway;
+struct GatewayContext;
+struct RequestRecord;
+} // namespace gh
+
+namespace gh::ui {
+
+class QueryRunner;
+class SpendAggregates;
+
+// What every view model of the window shares: the in-process gateway, the query thread, the spend
+// aggregates, the clock, the window's own settings and the change notifications. Created by
+// showMainWindow() (or a test) before any model; models created by QML find it with instance().
+class Backend : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Backend(Gateway &gateway, QObject *parent = nullptr);
+    ~Backend() override;
+
+    // The live backend (the one created last), nullptr when none.
+    [[nodiscard]] static Backend *instance();
+
+    [[nodiscard]] Gateway &gateway() const { return m_gateway; }
+    [[nodiscard]] Store &store() const;
+    [[nodiscard]] GatewayContext &context() const;
+    [[nodiscard]] QueryRunner &queries() const { return *m_queries; }
+    [[nodiscard]] SpendAggregates &aggregates() const { return *m_aggregates; }
+
+    // The clock of the dashboard's periods; a test may fix it (0: the real clock again).
+    [[nodiscard]] qint64 nowMs() const;
+    [[nodiscard]] QDate today() const;
+    void setNowForTesting(qint64 ms) { m_fixedNowMs = ms; }
+
+    // The window's settings live in the store's settings table as "ui.NAME" (JSON values), so they
+    // follow the data folder.
+    [[nodiscard]] QJsonValue uiSetting(const QString &name, const QJsonValue &fallback = {}) const;
+    void setUiSetting(const QString &name, const QJsonValue &value);
+
+    // Keys as stored (revoked ones included), re-read after every change made through the window.
+    [[nodiscard]] const QList<StoredKey> &keys() const { return m_keys; }
+    [[nodiscard]] QString keyName(qint64 keyId, const QString &fallback = {}) const;
+
+    // After a key was written to the store: re-reads the keys and applies them to the running
+    // gateway (at once, or coalesced within 250 ms when `coalesce`, for slider drags).
+    void keysEdited(bool coalesce = false);
+    // After a provider was written (or its API key): the gateway re-reads providers and secrets.
+    void providersEdited();
+
+    // Deletes the request log (keys, providers and settings stay) on the query thread; spend
+    // counted by the budgets starts again from zero. `done(ok, error)` runs on this thread.
+    void clearLog(std::function<void(bool, QString)> done);
+
+    // Whether provider API keys can be kept in the OS keychain: false when the gateway does not use
+    // it; otherwise probed once on a thread of its own (probeKeychain), true until it says no.
+    [[nodiscard]] bool keychainAvailable() const { return m_keychainAvailable; }
+    void probeKeychain();
+
+    // Whether the dashboard can say anything yet / at all.
+    [[nodiscard]] bool hasRequests() const;
+
+Q_SIGNALS:
+    void logChanged(); // rows were committed to the log (at most every 400 ms)
+    void logCleared(); // the log was emptied
+    void keysChanged();
+    void providersChanged();
+    void activityTick(); // once a second, when requests finished during that second
+    void uiSettingChanged(const QString &name);
+    void dayChanged();
+    void keychainAvailableChanged(); // the local date moved on (periods roll over)
+
+private:
+    void onCommitted();
+    Gateway &m_gateway;
+    std::unique_ptr<QueryRunner> m_queries;
+    SpendAggregates *m_aggregates = nullptr;
+    QList<StoredKey> m_keys;
+    QHash<QString, QJsonValue> m_settingsCache;
+    QTimer m_logThrottle;
+    QTimer m_second;
+    QTimer m_keysReload;
+    qint64 m_fixedNowMs = 0;
+    QDate m_today;
+    bool m_finishedThisSecond = false;
+    bool m_keychainAvailable = false;
+    bool m_committedPending = false;
+};
+
+} // namespace gh::ui

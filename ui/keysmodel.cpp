@@ -1,0 +1,425 @@
+#include "keysmodel.h"
+#include "backend.h"
+#include "budget/budgetledger.h"
+#include "core/keyhash.h"
+#include "gateway/gateway.h"
+#include "routing/registry.h"
+#include <cmath>
+#include <QDateTime>
+
+namespace gh::ui {
+
+namespace {
+
+QStringList splitPatterns(const QString &text)
+{
+    QStringList out;
+    for (const QString &part : text.split(u',', Qt::SkipEmptyParts)) {
+        const QString p = part.trimmed();
+        if (!p.isEmpty() && !out.contains(p))
+            out.append(p);
+    }
+    return out;
+}
+
+std::optional<Period> periodFromName(const QString &name)
+{
+    for (int i = 0; i < kPeriodCount; ++i) {
+        if (name == QLatin1String(periodName(Period(i))))
+            return Period(i);
+    }
+    return std::nullopt;
+}
+
+double limitValue(const std::optional<double> &v)
+{
+    return v ? *v : -1.0;
+}
+
+BudgetLimits budgetLimits(const KeyLimits &l)
+{
+    auto nano = [](const std::optional<double> &usd) -> std::optional<NanoUsd> {
+        if (!usd)
+            return std::nullopt;
+        return fromUsd(*usd);
+    };
+    BudgetLimits b;
+    b.limit[int(Period::Day)] = nano(l.dayUsd);
+    b.limit[int(Period::Week)] = nano(l.weekUsd);
+    b.limit[int(Period::Month)] = nano(l.monthUsd);
+    b.limit[int(Period::Total)] = nano(l.totalUsd);
+    return b;
+}
+
+} // namespace
+
+KeysModel::KeysModel(QObject *parent)
+    : QAbstractListModel(parent)
+    , m_backend(Backend::instance())
+{
+    if (!m_backend)
+        return;
+    m_keys = m_backend->keys();
+    connect(m_backend, &Backend::keysChanged, this, &KeysModel::reloadKeys);
+    connect(m_backend, &Backend::activityTick, this, &KeysModel::refreshSpend);
+    connect(m_backend, &Backend::logCleared, this, &KeysModel::refreshSpend);
+    connect(m_backend, &Backend::dayChanged, this, &KeysModel::refreshSpend);
+}
+
+int KeysModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_keys.size());
+}
+
+int KeysModel::activeCount() const
+{
+    return int(std::count_if(m_keys.cbegin(), m_keys.cend(), [](const StoredKey &k) { return !k.revoked; }));
+}
+
+QHash<int, QByteArray> KeysModel::roleNames() const
+{
+    return {{KeyIdRole, "keyId"}, {NameRole, "name"}, {AllowModelsRole, "allowModels"}, {PausedRole, "paused"},
+        {RevokedRole, "revoked"}, {SecretHintRole, "secretHint"}, {CreatedAtRole, "createdAt"},
+        {DayLimitRole, "dayLimit"}, {WeekLimitRole, "weekLimit"}, {MonthLimitRole, "monthLimit"},
+        {TotalLimitRole, "totalLimit"}, {DaySpentRole, "daySpent"}, {WeekSpentRole, "weekSpent"},
+        {MonthSpentRole, "monthSpent"}, {TotalSpentRole, "totalSpent"}, {DayUsageRole, "dayUsage"},
+        {WeekUsageRole, "weekUsage"}, {MonthUsageRole, "monthUsage"}, {TotalUsageRole, "totalUsage"},
+        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}};
+}
+
+QVariant KeysModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const StoredKey &k = m_keys.at(index.row());
+    auto spent
+        = [&](Period p) { return toUsd(m_backend->context().ledger.status(k.id, m_backend->nowMs())[int(p)].spent); };
+    auto usage = [&](Period p, const std::optional<double> &limit) {
+        if (!limit)
+            return -1.0;
+        const double s = spent(p);
+        if (*limit <= 0)
+            return s > 0 ? std::numeric_limits<double>::infinity() : 1.0;
+        return s / *limit;
+    };
+    switch (role) {
+    case KeyIdRole:
+        return k.id;
+    case NameRole:
+    case Qt::DisplayRole:
+        return k.name;
+    case AllowModelsRole:
+        return k.allowModels.join(QStringLiteral(", "));
+    case PausedRole:
+        return k.paused;
+    case RevokedRole:
+        return k.revoked;
+    case SecretHintRole:
+        return k.secretHint;
+    case CreatedAtRole:
+        return k.createdAtMs;
+    case DayLimitRole:
+        return limitValue(k.limits.dayUsd);
+    case WeekLimitRole:
+        return limitValue(k.limits.weekUsd);
+    case MonthLimitRole:
+        return limitValue(k.limits.monthUsd);
+    case TotalLimitRole:
+        return limitValue(k.limits.totalUsd);
+    case DaySpentRole:
+        return spent(Period::Day);
+    case WeekSpentRole:
+        return spent(Period::Week);
+    case MonthSpentRole:
+        return spent(Period::Month);
+    case TotalSpentRole:
+        return spent(Period::Total);
+    case DayUsageRole:
+        return usage(Period::Day, k.limits.dayUsd);
+    case WeekUsageRole:
+        return usage(Period::Week, k.limits.weekUsd);
+    case MonthUsageRole:
+        return usage(Period::Month, k.limits.monthUsd);
+    case TotalUsageRole:
+        return usage(Period::Total, k.limits.totalUsd);
+    case AllowUnpricedRole:
+        return k.allowUnpriced;
+    case InFlightRole:
+        return m_backend->context().ledger.inFlight(k.id);
+    default:
+        return {};
+    }
+}
+
+void KeysModel::reloadKeys()
+{
+    const QList<StoredKey> keys = m_backend->keys();
+    bool sameIds = keys.size() == m_keys.size();
+    for (qsizetype i = 0; sameIds && i < keys.size(); ++i)
+        sameIds = keys[i].id == m_keys[i].id;
+    if (sameIds) {
+        m_keys = keys;
+        if (!m_keys.isEmpty())
+            Q_EMIT dataChanged(index(0), index(int(m_keys.size()) - 1));
+    } else {
+        beginResetModel();
+        m_keys = keys;
+        endResetModel();
+        Q_EMIT countChanged();
+    }
+}
+
+void KeysModel::refreshSpend()
+{
+    if (m_keys.isEmpty())
+        return;
+    Q_EMIT dataChanged(index(0), index(int(m_keys.size()) - 1),
+        {DaySpentRole, WeekSpentRole, MonthSpentRole, TotalSpentRole, DayUsageRole, WeekUsageRole, MonthUsageRole,
+            TotalUsageRole, InFlightRole});
+}
+
+bool KeysModel::fail(const QString &message)
+{
+    m_lastError = message;
+    Q_EMIT lastErrorChanged();
+    return false;
+}
+
+const StoredKey *KeysModel::find(qint64 keyId) const
+{
+    for (const StoredKey &k : m_keys) {
+        if (k.id == keyId)
+            return &k;
+    }
+    return nullptr;
+}
+
+int KeysModel::indexOf(qint64 keyId) const
+{
+    for (qsizetype i = 0; i < m_keys.size(); ++i) {
+        if (m_keys[i].id == keyId)
+            return int(i);
+    }
+    return -1;
+}
+
+bool KeysModel::save(StoredKey key, bool coalesce)
+{
+    if (!m_backend)
+        return fail(tr("The gateway is not running."));
+    const qint64 id = m_backend->store().saveKey(key);
+    if (id == 0)
+        return fail(tr("The key could not be saved (is the name “%1” already taken?).").arg(key.name));
+    key.id = id;
+    if (!key.revoked)
+        m_backend->context().ledger.setLimits(key.id, budgetLimits(key.limits)); // at once, even when coalescing
+    m_backend->keysEdited(coalesce);
+    if (!m_lastError.isEmpty()) {
+        m_lastError.clear();
+        Q_EMIT lastErrorChanged();
+    }
+    return true;
+}
+
+QString KeysModel::createKey(const QString &name, const QString &allowModels)
+{
+    const QString n = name.trimmed();
+    if (n.isEmpty()) {
+        fail(tr("Give the key a name, e.g. the tool that will use it."));
+        return {};
+    }
+    if (n.size() > 64) {
+        fail(tr("Key names are at most 64 characters."));
+        return {};
+    }
+    for (const StoredKey &k : std::as_const(m_keys)) {
+        if (k.name == n) {
+            fail(tr("A key named “%1” already exists.").arg(n));
+            return {};
+        }
+    }
+    const QString secret = generateSecret();
+    StoredKey key;
+    key.name = n;
+    key.secretHash = hashSecret(secret);
+    key.secretHint = secretHint(secret);
+    key.allowModels = splitPatterns(allowModels);
+    key.createdAtMs = QDateTime::currentMSecsSinceEpoch();
+    if (!save(key))
+        return {};
+    return secret;
+}
+
+bool KeysModel::rename(qint64 keyId, const QString &name)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    const QString n = name.trimmed();
+    if (n.isEmpty() || n.size() > 64)
+        return fail(tr("Key names are 1 to 64 characters."));
+    if (n == k->name)
+        return true;
+    for (const StoredKey &other : std::as_const(m_keys)) {
+        if (other.name == n)
+            return fail(tr("A key named “%1” already exists.").arg(n));
+    }
+    StoredKey changed = *k;
+    changed.name = n;
+    return save(changed);
+}
+
+bool KeysModel::setAllowModels(qint64 keyId, const QString &allowModels)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    StoredKey changed = *k;
+    changed.allowModels = splitPatterns(allowModels);
+    return changed.allowModels == k->allowModels || save(changed);
+}
+
+bool KeysModel::setPaused(qint64 keyId, bool paused)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    if (k->paused == paused)
+        return true;
+    StoredKey changed = *k;
+    changed.paused = paused;
+    return save(changed);
+}
+
+bool KeysModel::revoke(qint64 keyId)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    if (k->revoked)
+        return true;
+    StoredKey changed = *k;
+    changed.revoked = true;
+    return save(changed);
+}
+
+bool KeysModel::setLimit(qint64 keyId, const QString &period, double usd)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    const auto p = periodFromName(period);
+    if (!p)
+        return fail(tr("Unknown period “%1”.").arg(period));
+    if (std::isnan(usd) || usd > 1e9)
+        return fail(tr("That is not a valid amount."));
+    StoredKey changed = *k;
+    std::optional<double> value;
+    if (usd >= 0)
+        value = std::round(usd * 1e6) / 1e6; // micro-dollars: no float noise from sliders
+    switch (*p) {
+    case Period::Day:
+        changed.limits.dayUsd = value;
+        break;
+    case Period::Week:
+        changed.limits.weekUsd = value;
+        break;
+    case Period::Month:
+        changed.limits.monthUsd = value;
+        break;
+    case Period::Total:
+        changed.limits.totalUsd = value;
+        break;
+    }
+    if (changed.limits == k->limits)
+        return true;
+    return save(changed, true);
+}
+
+QStringList KeysModel::snippetTools() const
+{
+    return {QStringLiteral("openai-sdk"), QStringLiteral("claude-code"), QStringLiteral("codex"),
+        QStringLiteral("aider"), QStringLiteral("continue"), QStringLiteral("curl")};
+}
+
+QString KeysModel::exampleModel(const StoredKey &key) const
+{
+    for (const QString &p : key.allowModels) {
+        if (!p.contains(u'*') && !p.contains(u'?'))
+            return p;
+    }
+    if (m_backend) {
+        const auto snapshot = m_backend->context().registry.snapshot();
+        for (const QString &id : snapshot->modelOrder) {
+            if (key.allowModels.isEmpty())
+                return id;
+            for (const QString &p : key.allowModels) {
+                if (globMatch(p, id))
+                    return id;
+            }
+        }
+    }
+    return QStringLiteral("openai/gpt-4.1-mini");
+}
+
+QString KeysModel::snippet(qint64 keyId, const QString &tool, const QString &secret) const
+{
+    const StoredKey *k = find(keyId);
+    if (!k || !m_backend)
+        return {};
+    const QString origin = QStringLiteral("http://127.0.0.1:%1").arg(m_backend->gateway().port());
+    const QString base = origin + QStringLiteral("/v1");
+    const QString key = secret.isEmpty() ? QStringLiteral("<your %1 key>").arg(k->name) : secret;
+    const QString model = exampleModel(*k);
+#ifdef Q_OS_WIN
+    auto env = [](const QString &name, const QString &value) {
+        return QStringLiteral("$env:%1 = \"%2\"\n").arg(name, value);
+    };
+#else
+    auto env = [](const QString &name, const QString &value) {
+        return QStringLiteral("export %1=\"%2\"\n").arg(name, value);
+    };
+#endif
+    if (tool == QLatin1String("openai-sdk"))
+        return env(QStringLiteral("OPENAI_BASE_URL"), base) + env(QStringLiteral("OPENAI_API_KEY"), key);
+    if (tool == QLatin1String("claude-code"))
+        return env(QStringLiteral("ANTHROPIC_BASE_URL"), origin) + env(QStringLiteral("ANTHROPIC_AUTH_TOKEN"), key)
+            + QStringLiteral("claude\n");
+    if (tool == QLatin1String("codex")) {
+        return QStringLiteral("# ~/.codex/config.toml\n"
+                              "model = \"%1\"\n"
+                              "model_provider = \"gatehouse\"\n\n"
+                              "[model_providers.gatehouse]\n"
+                              "name = \"Gatehouse\"\n"
+                              "base_url = \"%2\"\n"
+                              "env_key = \"GATEHOUSE_API_KEY\"\n"
+                              "wire_api = \"chat\"\n\n"
+                              "# then, in your shell:\n")
+                   .arg(model, base)
+            + env(QStringLiteral("GATEHOUSE_API_KEY"), key);
+    }
+    if (tool == QLatin1String("aider"))
+        return env(QStringLiteral("OPENAI_API_BASE"), base) + env(QStringLiteral("OPENAI_API_KEY"), key)
+            + QStringLiteral("aider --model openai/%1\n").arg(model);
+    if (tool == QLatin1String("continue")) {
+        return QStringLiteral("# ~/.continue/config.yaml\n"
+                              "models:\n"
+                              "  - name: %1 (Gatehouse)\n"
+                              "    provider: openai\n"
+                              "    model: %1\n"
+                              "    apiBase: %2\n"
+                              "    apiKey: %3\n")
+            .arg(model, base, key);
+    }
+    if (tool == QLatin1String("curl")) {
+        return QStringLiteral(
+            "curl %1/chat/completions \\\n"
+            "  -H \"Authorization: Bearer %2\" \\\n"
+            "  -H \"Content-Type: application/json\" \\\n"
+            "  -d '{\"model\": \"%3\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello!\"}]}'\n")
+            .arg(base, key, model);
+    }
+    return {};
+}
+
+} // namespace gh::ui

@@ -1,0 +1,85 @@
+#pragma once
+#include "store/store.h"
+#include <QAbstractListModel>
+#include <QPointer>
+#include <QtQml/qqmlregistration.h>
+
+namespace gh::ui {
+
+class Backend;
+
+// The Gatehouse keys with their limits and what they spent (from the running gateway's budget
+// ledger, in memory). Every change is written to the store and applied to the gateway at once.
+class KeysModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    Q_PROPERTY(int activeCount READ activeCount NOTIFY countChanged)
+    Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
+public:
+    enum Roles {
+        KeyIdRole = Qt::UserRole + 1, // database id
+        NameRole, // unique name
+        AllowModelsRole, // allowed model patterns, comma-separated ("" = every model)
+        PausedRole, // refuses requests until resumed
+        RevokedRole, // refuses requests for good
+        SecretHintRole, // "…3f9a"
+        CreatedAtRole, // ms since the epoch
+        DayLimitRole, // USD, -1 = no limit
+        WeekLimitRole,
+        MonthLimitRole,
+        TotalLimitRole,
+        DaySpentRole, // USD spent in the current period
+        WeekSpentRole,
+        MonthSpentRole,
+        TotalSpentRole,
+        DayUsageRole, // spent / limit (may exceed 1), -1 = no limit
+        WeekUsageRole,
+        MonthUsageRole,
+        TotalUsageRole,
+        AllowUnpricedRole, // a key with limits may still use unpriced models
+        InFlightRole, // requests of this key in flight
+    };
+    Q_ENUM(Roles)
+
+    explicit KeysModel(QObject *parent = nullptr);
+
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+    [[nodiscard]] int activeCount() const;
+    [[nodiscard]] QString lastError() const { return m_lastError; }
+
+    // Creates a key with a generated secret and returns the secret (shown once; only its hash is
+    // stored). "" on failure (lastError says why). allowModels: comma-separated patterns.
+    Q_INVOKABLE QString createKey(const QString &name, const QString &allowModels);
+    Q_INVOKABLE bool rename(qint64 keyId, const QString &name);
+    Q_INVOKABLE bool setAllowModels(qint64 keyId, const QString &allowModels);
+    Q_INVOKABLE bool setPaused(qint64 keyId, bool paused);
+    Q_INVOKABLE bool revoke(qint64 keyId);
+    // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
+    Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
+    // Ready-to-paste configuration for a tool: "openai-sdk", "claude-code", "codex", "aider",
+    // "continue" or "curl". With an empty secret, a placeholder stands in for it.
+    Q_INVOKABLE [[nodiscard]] QString snippet(qint64 keyId, const QString &tool, const QString &secret) const;
+    Q_INVOKABLE [[nodiscard]] QStringList snippetTools() const;
+    Q_INVOKABLE [[nodiscard]] int indexOf(qint64 keyId) const;
+
+Q_SIGNALS:
+    void countChanged();
+    void lastErrorChanged();
+
+private:
+    void reloadKeys();
+    void refreshSpend();
+    bool fail(const QString &message);
+    bool save(StoredKey key, bool coalesce = false);
+    [[nodiscard]] const StoredKey *find(qint64 keyId) const;
+    [[nodiscard]] QString exampleModel(const StoredKey &key) const;
+    QPointer<Backend> m_backend;
+    QList<StoredKey> m_keys;
+    QString m_lastError;
+};
+
+} // namespace gh::ui

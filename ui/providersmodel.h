@@ -1,0 +1,103 @@
+#pragma once
+#include "config/config.h"
+#include <QAbstractListModel>
+#include <QHash>
+#include <QPointer>
+#include <QTimer>
+#include <QtQml/qqmlregistration.h>
+#include <QVariantList>
+
+class QNetworkAccessManager;
+
+namespace gh {
+struct RequestRecord;
+}
+
+namespace gh::ui {
+
+class Backend;
+
+// The configured providers: where they are, where their API key comes from (the OS keychain or an
+// environment variable; the key itself is never shown), how many models they offer, a connection
+// test and their recent health (from the requests of the last five minutes).
+class ProvidersModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY keychainAvailableChanged)
+public:
+    static constexpr int kHealthWindowMs = 5 * 60 * 1000;
+
+    enum Roles {
+        ProviderIdRole = Qt::UserRole + 1, // "openai"; also the model prefix
+        DisplayNameRole, // "OpenAI"
+        FormatRole, // "openai" | "anthropic" | "gemini"
+        BaseUrlRole, // "https://api.openai.com/v1"
+        KeySourceRole, // "keychain", "env:NAME" or "" (none found)
+        HasKeyRole, // an API key was found
+        EnabledRole, // used for routing
+        ModelCountRole, // models known (the test's count once tested)
+        TestStateRole, // "idle" | "testing" | "ok" | "error"
+        TestMessageRole, // the test's outcome in a sentence
+        HealthRole, // "unknown" | "ok" | "degraded" | "down" (last 5 minutes)
+        ApiKeyEnvRole, // environment variable named in the config, may be ""
+        NeedsKeyRole, // the provider expects an API key
+        TestModelsRole, // model ids the last successful test listed
+    };
+    Q_ENUM(Roles)
+
+    explicit ProvidersModel(QObject *parent = nullptr);
+    ~ProvidersModel() override;
+
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+    [[nodiscard]] bool keychainAvailable() const;
+
+    // {id, name, format, baseUrl, needsKey, keyEnv} for each provider Gatehouse knows how to reach.
+    Q_INVOKABLE [[nodiscard]] QVariantList knownProviders() const;
+    // "" when added, else the error. The API key (optional for local servers) goes to the keychain;
+    // apiKeyEnv names an environment variable read when the keychain has none.
+    Q_INVOKABLE QString addProvider(const QString &id, const QString &format, const QString &baseUrl,
+        const QString &apiKey, const QString &apiKeyEnv);
+    // Replaces (or with "" removes) the provider's key in the keychain. "" when done, else the error.
+    Q_INVOKABLE QString setApiKey(const QString &providerId, const QString &apiKey);
+    Q_INVOKABLE bool setEnabled(const QString &providerId, bool enabled);
+    Q_INVOKABLE bool remove(const QString &providerId);
+    // Lists the provider's models (GET {baseUrl}/models) and reports in testState / testMessage.
+    Q_INVOKABLE void testConnection(const QString &providerId);
+    Q_INVOKABLE [[nodiscard]] int indexOf(const QString &providerId) const;
+
+    // Health from a finished request (also fed by the gateway's events).
+    void recordRequest(const gh::RequestRecord &record, qint64 nowMs);
+
+Q_SIGNALS:
+    void countChanged();
+    void keychainAvailableChanged();
+    void testFinished(const QString &providerId, bool ok, const QString &message);
+
+private:
+    struct Test {
+        QString state = QStringLiteral("idle");
+        QString message;
+        int modelCount = -1;
+        QStringList models;
+    };
+    struct Outcome {
+        qint64 atMs = 0;
+        bool failed = false;
+    };
+    void reloadProviders();
+    void setTest(const QString &providerId, const Test &test);
+    [[nodiscard]] QString health(const QString &providerId, qint64 nowMs) const;
+    QPointer<Backend> m_backend;
+    QList<ProviderConfig> m_providers;
+    QHash<QString, Test> m_tests;
+    QHash<QString, QList<Outcome>> m_outcomes;
+    QHash<QString, QString> m_health; // as last shown
+    QNetworkAccessManager *m_network = nullptr;
+    QTimer m_healthTimer;
+};
+
+} // namespace gh::ui

@@ -1,0 +1,199 @@
+#include "settingscontroller.h"
+#include "backend.h"
+#include "format.h"
+#include "gateway/gateway.h"
+#include "platform/autostart.h"
+#include "state/configapply.h"
+#include <QDesktopServices>
+#include <QUrl>
+
+namespace gh::ui {
+
+namespace {
+const QString kStartMinimized = QStringLiteral("startMinimized");
+const QString kCurrency = QStringLiteral("currency");
+const QString kCurrencyRate = QStringLiteral("currencyRate");
+const QString kCloseNotice = QStringLiteral("closeToTrayNoticeShown");
+const QString kNotifications = QStringLiteral("notifications");
+} // namespace
+
+SettingsController::SettingsController(QObject *parent)
+    : QObject(parent)
+    , m_backend(Backend::instance())
+{
+    if (!m_backend)
+        return;
+    m_port = m_backend->gateway().port();
+    connect(&m_backend->gateway(), &Gateway::portChanged, this, [this] {
+        Q_EMIT listeningPortChanged();
+        if (m_port != listeningPort()) {
+            m_port = listeningPort();
+            Q_EMIT portChanged();
+        }
+    });
+    connect(m_backend, &Backend::uiSettingChanged, this, [this](const QString &name) {
+        if (name == kStartMinimized)
+            Q_EMIT startMinimizedChanged();
+        else if (name == kCurrency || name == kCurrencyRate)
+            Q_EMIT currencyChanged();
+        else if (name == kCloseNotice)
+            Q_EMIT closeToTrayNoticeShownChanged();
+        else if (name == kNotifications)
+            Q_EMIT notificationsEnabledChanged();
+    });
+}
+
+void SettingsController::applyCurrency(Backend &backend)
+{
+    Format::instance()->setCurrency(backend.uiSetting(kCurrency, QStringLiteral("USD")).toString(),
+        backend.uiSetting(kCurrencyRate, 1.0).toDouble(1.0));
+}
+
+void SettingsController::setPort(int port)
+{
+    if (port == m_port)
+        return;
+    m_port = port;
+    Q_EMIT portChanged();
+}
+
+int SettingsController::listeningPort() const
+{
+    return m_backend ? m_backend->gateway().port() : 0;
+}
+
+bool SettingsController::applyPort()
+{
+    if (!m_backend)
+        return false;
+    QString error;
+    bool ok = false;
+    if (m_port < 1024 || m_port > 65535) {
+        error = tr("Choose a port from 1024 to 65535.");
+    } else {
+        ok = m_backend->gateway().restartListener(quint16(m_port), &error);
+    }
+    if (ok) {
+        GatewaySettings settings = loadGatewaySettings(m_backend->store());
+        settings.port = m_port;
+        saveGatewaySettings(m_backend->store(), settings);
+        error.clear();
+    }
+    if (error != m_portError) {
+        m_portError = error;
+        Q_EMIT portErrorChanged();
+    }
+    return ok;
+}
+
+bool SettingsController::startMinimized() const
+{
+    return m_backend && m_backend->uiSetting(kStartMinimized, false).toBool();
+}
+
+void SettingsController::setStartMinimized(bool v)
+{
+    if (m_backend)
+        m_backend->setUiSetting(kStartMinimized, v);
+}
+
+bool SettingsController::launchAtLogin() const
+{
+    return gh::launchAtLoginEnabled();
+}
+
+void SettingsController::setLaunchAtLogin(bool v)
+{
+    QString error;
+    if (!gh::setLaunchAtLogin(v, &error))
+        m_launchError = error.isEmpty() ? tr("The login item could not be changed.") : error;
+    else
+        m_launchError.clear();
+    Q_EMIT launchAtLoginChanged();
+}
+
+QString SettingsController::dataDir() const
+{
+    return m_backend ? m_backend->gateway().dataDir() : QString();
+}
+
+QString SettingsController::databasePath() const
+{
+    return m_backend ? m_backend->store().path() : QString();
+}
+
+QStringList SettingsController::currencies()
+{
+    return {QStringLiteral("USD"), QStringLiteral("EUR"), QStringLiteral("GBP")};
+}
+
+QString SettingsController::currency() const
+{
+    return Format::instance()->currency();
+}
+
+void SettingsController::setCurrency(const QString &code)
+{
+    if (!m_backend || !currencies().contains(code))
+        return;
+    m_backend->setUiSetting(kCurrency, code);
+    applyCurrency(*m_backend);
+}
+
+double SettingsController::currencyRate() const
+{
+    return m_backend ? m_backend->uiSetting(kCurrencyRate, 1.0).toDouble(1.0) : 1.0;
+}
+
+void SettingsController::setCurrencyRate(double rate)
+{
+    if (!m_backend || !(rate > 0) || rate > 1e6)
+        return;
+    m_backend->setUiSetting(kCurrencyRate, rate);
+    applyCurrency(*m_backend);
+}
+
+bool SettingsController::closeToTrayNoticeShown() const
+{
+    return m_backend && m_backend->uiSetting(kCloseNotice, false).toBool();
+}
+
+void SettingsController::setCloseToTrayNoticeShown(bool v)
+{
+    if (m_backend)
+        m_backend->setUiSetting(kCloseNotice, v);
+}
+
+bool SettingsController::notificationsEnabled() const
+{
+    return !m_backend || m_backend->uiSetting(kNotifications, true).toBool();
+}
+
+void SettingsController::setNotificationsEnabled(bool v)
+{
+    if (m_backend)
+        m_backend->setUiSetting(kNotifications, v);
+}
+
+void SettingsController::clearData()
+{
+    if (!m_backend || m_clearing)
+        return;
+    m_clearing = true;
+    Q_EMIT clearingChanged();
+    QPointer<SettingsController> self(this);
+    m_backend->clearLog([self](bool ok, const QString &error) {
+        if (!self)
+            return;
+        self->m_clearing = false;
+        Q_EMIT self->clearingChanged();
+        Q_EMIT self->clearFinished(ok, ok ? tr("The request log is empty.") : tr("Clearing failed: %1").arg(error));
+    });
+}
+
+void SettingsController::openDataDir() const
+{
+    QDesktopServices::openUrl(QUrl::fromLocalFile(dataDir()));
+}
+
+} // namespace gh::ui
