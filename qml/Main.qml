@@ -36,7 +36,6 @@ ApplicationWindow {
     visible: true
     title: App.pausedAll ? qsTr("Gatehouse — all keys paused") : qsTr("Gatehouse")
     color: Theme.window
-    font.family: Theme.fontFamily
     font.pixelSize: Theme.fontBody
 
     palette.window: Theme.window

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <QtCharts/QAbstractBarSeries>
 #include <QtCharts/QBarSet>
+#include <QColor>
 
 namespace gh::ui {
 
@@ -121,7 +122,7 @@ double SpendByDayModel::cost(int day, int provider) const
     return m_costs.at(day * m_providers.size() + provider);
 }
 
-void SpendByDayModel::fillStackedBars(QAbstractBarSeries *series) const
+void SpendByDayModel::fillStackedBars(QAbstractBarSeries *series, const QVariantList &colors) const
 {
     if (!series)
         return;
@@ -129,6 +130,11 @@ void SpendByDayModel::fillStackedBars(QAbstractBarSeries *series) const
     const double rate = Format::instance()->currencyRate();
     for (int p = 0; p < m_providers.size(); ++p) {
         auto *set = new QBarSet(m_providers.at(p));
+        if (!colors.isEmpty()) {
+            const QColor color = colors.at(p % colors.size()).value<QColor>();
+            set->setColor(color);
+            set->setBorderColor(color);
+        }
         QList<qreal> values;
         values.reserve(m_days.size());
         for (int d = 0; d < m_days.size(); ++d)

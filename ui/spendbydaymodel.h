@@ -2,6 +2,7 @@
 #include <QAbstractListModel>
 #include <QPointer>
 #include <QStringList>
+#include <QVariantList>
 #include <QtQml/qqmlregistration.h>
 
 #include <QtCharts/QAbstractBarSeries>
@@ -47,7 +48,8 @@ public:
 
     // Replaces the series' bar sets: one QBarSet per provider, one value per day, in the display
     // currency.
-    Q_INVOKABLE void fillStackedBars(QAbstractBarSeries *series) const;
+    // colors: one per provider (cycled), e.g. the window theme's series colors; empty: the chart theme's.
+    Q_INVOKABLE void fillStackedBars(QAbstractBarSeries *series, const QVariantList &colors = {}) const;
 
 Q_SIGNALS:
     void changed();

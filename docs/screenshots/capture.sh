@@ -21,7 +21,7 @@ done
 work=$(mktemp -d)
 cleanup() {
   [[ -n ${mock_pid:-} ]] && kill "$mock_pid" 2>/dev/null || true
-  rm -rf "$work"
+  if [[ -n ${KEEP_WORK:-} ]]; then echo "capture.sh: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -63,7 +63,7 @@ cat >"$work/gatehouse.json" <<EOF
     {"name": "Cursor", "secret": "gk-shot-cursor-000000002", "allow_models": ["openai/*", "openrouter/*"],
      "limits": {"day_usd": 3, "month_usd": 60}},
     {"name": "scripts", "secret": "gk-shot-scripts-00000003", "allow_models": ["*mini*", "deepseek/*", "groq/*"],
-     "limits": {"day_usd": 0.15, "week_usd": 1, "month_usd": 5}},
+     "limits": {"day_usd": 0.3, "week_usd": 1.5, "month_usd": 5}},
     {"name": "CI bot", "secret": "gk-shot-ci-bot-000000004", "allow_models": ["groq/*"]}
   ]
 }
@@ -111,7 +111,7 @@ set -uo pipefail
 theme=$1 work=$2 out=$3 gatehouse=$4
 source "$work/lib.sh"
 export GATEHOUSE_THEME=$theme
-"$gatehouse" --data-dir "$work/data" --config "$work/gatehouse.json" --port "$gate_port" >"$work/app-$theme.log" 2>&1 &
+${GATEHOUSE_WRAP:-} "$gatehouse" --data-dir "$work/data" --config "$work/gatehouse.json" --port "$gate_port" >"$work/app-$theme.log" 2>&1 &
 app=$!
 for _ in $(seq 50); do
   win=$(xdotool search --name '^Gatehouse' 2>/dev/null | head -1)
@@ -120,17 +120,25 @@ for _ in $(seq 50); do
 done
 [[ -n ${win:-} ]] || { echo "no window" >&2; cat "$work/app-$theme.log" >&2; kill $app; exit 1; }
 xdotool windowsize "$win" 1360 860 windowmove "$win" 0 0 windowfocus "$win"
-traffic 75 &
-sleep 75
-grab() { # page-number name
+traffic 100 &
+sleep 60
+grab() { # page-number name [click x,y ...]: show the page, click where asked, grab the window
   xdotool windowfocus "$win" key --window "$win" "ctrl+$1"
-  sleep 2.5
-  import -window "$win" "$out/$2-$theme.png"
+  sleep 1.5
+  local page=$1 name=$2
+  shift 2
+  for xy in "$@"; do
+    xdotool mousemove --window "$win" "${xy%,*}" "${xy#*,}" click 1
+    sleep 1
+  done
+  xdotool mousemove --window "$win" 1350 850 # no hover highlight
+  sleep 1
+  import -window "$win" "$out/$name-$theme.png"
 }
 grab 1 dashboard
 grab 2 keys
-grab 3 providers
-grab 4 activity
+grab 3 providers 1096,119 1096,389   # Test connection: DeepSeek, OpenAI
+grab 4 activity 600,255              # a request's details
 grab 5 settings
 kill $app
 wait $app 2>/dev/null

@@ -19,13 +19,19 @@ AppComboBox {
         box.values = box.source.distinctValues(box.column);
         box.currentIndex = box.selected.length > 0 ? box.values.indexOf(box.selected) + 1 : 0;
     }
+    function options(): list<string> {
+        const all = [box.allLabel];
+        for (const value of box.values)
+            all.push(value);
+        return all;
+    }
     function reset() {
         box.selected = "";
         box.currentIndex = 0;
     }
 
     implicitWidth: 150
-    model: [box.allLabel].concat(box.values)
+    model: box.options()
     onActivated: index => box.selected = index > 0 ? box.values[index - 1] : ""
     popup.onAboutToShow: box.refresh()
     Component.onCompleted: box.refresh()

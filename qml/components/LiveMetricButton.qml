@@ -17,8 +17,8 @@ AbstractButton {
     rightPadding: Theme.space3
     topPadding: Theme.space2
     bottomPadding: Theme.space2
-    implicitWidth: Math.max(120, column.implicitWidth + leftPadding + rightPadding)
-    implicitHeight: column.implicitHeight + topPadding + bottomPadding
+    implicitWidth: Math.max(120, implicitContentWidth + leftPadding + rightPadding)
+    implicitHeight: implicitContentHeight + topPadding + bottomPadding
     Accessible.name: control.label + " " + control.value
     ToolTip.visible: control.hovered && !control.checked
     ToolTip.delay: 700
@@ -31,7 +31,6 @@ AbstractButton {
         border.color: control.visualFocus || control.checked ? Theme.accent : Theme.border
     }
     contentItem: ColumnLayout {
-        id: column
         spacing: 0
         Label {
             text: control.label

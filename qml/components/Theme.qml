@@ -81,7 +81,9 @@ QtObject {
     readonly property int controlHeight: 32
 
     // Type
-    readonly property string fontFamily: Qt.application.font.family
+    // The application's font (the platform's UI font): a Text item's default font.
+    readonly property Text fontProbe: Text {}
+    readonly property string fontFamily: theme.fontProbe.font.family
     readonly property string monoFamily: Qt.platform.os === "windows" ? "Consolas" : (Qt.platform.os === "osx" ? "Menlo" : "monospace")
     readonly property int fontCaption: 11
     readonly property int fontSmall: 12

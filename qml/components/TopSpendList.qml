@@ -48,53 +48,61 @@ Card {
         text: top.emptyText
     }
 
-    Repeater {
-        id: list
-        model: topModel
-        delegate: ColumnLayout {
-            id: entry
-            required property string name
-            required property real cost
-            required property int requests
-            required property real share
-            required property int index
-            Layout.fillWidth: true
-            spacing: 5
+    // Rows in a positioner, not in the card's layout: a Quick Layout in Qt 6.4 can touch a Repeater
+    // item that is being destroyed when the model resets, and crash.
+    Column {
+        id: rows
+        Layout.fillWidth: true
+        spacing: Theme.space3
 
-            RowLayout {
+        Repeater {
+            id: list
+            model: topModel
+            delegate: ColumnLayout {
+                id: entry
+                required property string name
+                required property real cost
+                required property int requests
+                required property real share
+                required property int index
                 Layout.fillWidth: true
-                spacing: Theme.space2
-                Rectangle {
-                    implicitWidth: 8
-                    implicitHeight: 8
-                    radius: 2
-                    color: Theme.seriesColor(entry.index)
-                }
-                Label {
+                spacing: 5
+
+                RowLayout {
                     Layout.fillWidth: true
-                    text: entry.name
-                    elide: Text.ElideMiddle
-                    color: Theme.text
-                    font.pixelSize: Theme.fontBody
+                    spacing: Theme.space2
+                    Rectangle {
+                        implicitWidth: 8
+                        implicitHeight: 8
+                        radius: 2
+                        color: Theme.seriesColor(entry.index)
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        text: entry.name
+                        elide: Text.ElideMiddle
+                        color: Theme.text
+                        font.pixelSize: Theme.fontBody
+                    }
+                    Caption {
+                        text: entry.requests === 1 ? qsTr("1 request") : qsTr("%1 requests").arg(Number(entry.requests).toLocaleString(Qt.locale(), "f", 0))
+                    }
+                    Label {
+                        Layout.preferredWidth: 76
+                        horizontalAlignment: Text.AlignRight
+                        text: Format.usd(entry.cost)
+                        font.pixelSize: Theme.fontBody
+                        font.weight: Font.DemiBold
+                        color: Theme.text
+                    }
                 }
-                Caption {
-                    text: entry.requests === 1 ? qsTr("1 request") : qsTr("%1 requests").arg(Number(entry.requests).toLocaleString(Qt.locale(), "f", 0))
+                UsageBar {
+                    Layout.fillWidth: true
+                    implicitHeight: 4
+                    fraction: entry.share
+                    thresholds: false
+                    tone: Theme.seriesColor(entry.index)
                 }
-                Label {
-                    Layout.preferredWidth: 76
-                    horizontalAlignment: Text.AlignRight
-                    text: Format.usd(entry.cost)
-                    font.pixelSize: Theme.fontBody
-                    font.weight: Font.DemiBold
-                    color: Theme.text
-                }
-            }
-            UsageBar {
-                Layout.fillWidth: true
-                implicitHeight: 4
-                fraction: entry.share
-                thresholds: false
-                tone: Theme.seriesColor(entry.index)
             }
         }
     }

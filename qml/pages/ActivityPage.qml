@@ -491,7 +491,7 @@ Item {
         nameFilters: [qsTr("CSV files (*.csv)")]
         onAccepted: {
             if (!activity.exportCsv(exportDialog.selectedFile))
-                page.notify(qsTr("Could not create %1").arg(exportDialog.selectedFile.toString().replace("file://", "")), true);
+                page.notify(qsTr("Could not create %1").arg(decodeURIComponent(String(exportDialog.selectedFile).replace(/^file:\/\//, ""))), true);
         }
     }
 }

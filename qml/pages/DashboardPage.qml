@@ -356,7 +356,7 @@ Item {
                     spacing: Theme.space3
 
                     function refresh() {
-                        spendByDay.fillStackedBars(dayBars);
+                        spendByDay.fillStackedBars(dayBars, Theme.series);
                         for (const label of dayAxis.categoriesLabels)
                             dayAxis.remove(label);
                         const days = spendByDay.days;
@@ -364,18 +364,6 @@ Item {
                         // must be appended in increasing order).
                         for (let d = (days.length - 1) % 7; d < days.length; d += 7)
                             dayAxis.append(Qt.formatDate(Date.fromLocaleString(Qt.locale("C"), days[d], "yyyy-MM-dd"), "MMM d"), d);
-                        // The chart theme colors new bar sets after this returns: recolor afterwards.
-                        Qt.callLater(byDayCard.applyColors);
-                    }
-                    function applyColors() {
-                        for (let i = 0; i < dayBars.count; ++i) {
-                            const set = dayBars.at(i);
-                            if (!set)
-                                continue; // replaced by a refresh in the meantime
-                            set.color = Theme.seriesColor(i);
-                            set.borderColor = Theme.seriesColor(i);
-                            set.borderWidth = 0;
-                        }
                     }
 
                     Connections {
@@ -387,7 +375,7 @@ Item {
                     Connections {
                         target: Theme
                         function onDarkChanged() {
-                            byDayCard.applyColors();
+                            byDayCard.refresh();
                         }
                     }
                     Component.onCompleted: byDayCard.refresh()

@@ -64,15 +64,23 @@ Item {
             }
 
             // One card per key (a handful: no need for a virtualized view)
-            Repeater {
-                model: keysModel
-                delegate: KeyCard {
-                    Layout.fillWidth: true
-                    keys: keysModel
-                    onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
-                    onRenameRequested: (id, keyName) => renameDialog.openFor(id, keyName)
-                    onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
-                    onLimitFailed: message => page.notify(message, true)
+            // Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
+            // Repeater item that is being destroyed when the model resets, and crash.
+            Column {
+                id: cards
+                Layout.fillWidth: true
+                spacing: Theme.space4
+
+                Repeater {
+                    model: keysModel
+                    delegate: KeyCard {
+                        width: cards.width
+                        keys: keysModel
+                        onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
+                        onRenameRequested: (id, keyName) => renameDialog.openFor(id, keyName)
+                        onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
+                        onLimitFailed: message => page.notify(message, true)
+                    }
                 }
             }
 

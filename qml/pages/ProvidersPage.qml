@@ -107,170 +107,178 @@ Item {
             }
 
             // One card per provider
-            Repeater {
-                model: providersModel
-                delegate: Card {
-                    id: slot
-                    required property string providerId
-                    required property string displayName
-                    required property string format
-                    required property string baseUrl
-                    required property string keySource
-                    required property bool hasKey
-                    required property int modelCount
-                    required property string testState
-                    required property string testMessage
-                    required property string health
-                    required property var model // for `enabled`, which a property of that name would shadow
-                    readonly property bool providerEnabled: slot.model.enabled === true
+            // Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
+            // Repeater item that is being destroyed when the model resets, and crash.
+            Column {
+                id: cards
+                Layout.fillWidth: true
+                spacing: Theme.space3
 
-                    Layout.fillWidth: true
-                    spacing: Theme.space3
+                Repeater {
+                    model: providersModel
+                    delegate: Card {
+                        id: slot
+                        required property string providerId
+                        required property string displayName
+                        required property string format
+                        required property string baseUrl
+                        required property string keySource
+                        required property bool hasKey
+                        required property int modelCount
+                        required property string testState
+                        required property string testMessage
+                        required property string health
+                        required property var model // for `enabled`, which a property of that name would shadow
+                        readonly property bool providerEnabled: slot.model.enabled === true
 
-                    RowLayout {
-                        Layout.fillWidth: true
+                        width: cards.width
                         spacing: Theme.space3
 
-                        Rectangle {
-                            implicitWidth: 36
-                            implicitHeight: 36
-                            radius: Theme.radius
-                            color: Theme.accentSoft
-                            Label {
-                                anchors.centerIn: parent
-                                text: slot.displayName.length > 0 ? slot.displayName.charAt(0).toUpperCase() : "?"
-                                font.pixelSize: Theme.fontTitle
-                                font.weight: Font.Bold
-                                color: Theme.accent
+                        RowLayout {
+                            Layout.fillWidth: true
+                            spacing: Theme.space3
+
+                            Rectangle {
+                                implicitWidth: 36
+                                implicitHeight: 36
+                                radius: Theme.radius
+                                color: Theme.accentSoft
+                                Label {
+                                    anchors.centerIn: parent
+                                    text: slot.displayName.length > 0 ? slot.displayName.charAt(0).toUpperCase() : "?"
+                                    font.pixelSize: Theme.fontTitle
+                                    font.weight: Font.Bold
+                                    color: Theme.accent
+                                }
+                            }
+
+                            ColumnLayout {
+                                Layout.fillWidth: true
+                                spacing: 2
+                                RowLayout {
+                                    spacing: Theme.space2
+                                    Label {
+                                        text: slot.displayName
+                                        font.pixelSize: Theme.fontTitle
+                                        font.weight: Font.DemiBold
+                                        color: Theme.text
+                                    }
+                                    StatusChip {
+                                        text: slot.format
+                                        tone: Theme.textMuted
+                                        dot: false
+                                    }
+                                    StatusChip {
+                                        visible: !slot.providerEnabled
+                                        text: qsTr("Disabled")
+                                        tone: Theme.textMuted
+                                    }
+                                    StatusChip {
+                                        visible: slot.providerEnabled && slot.health.length > 0 && slot.health !== "unknown"
+                                        text: slot.health === "ok" ? qsTr("Healthy") : slot.health
+                                        tone: slot.health === "ok" ? Theme.ok : Theme.warning
+                                    }
+                                }
+                                Label {
+                                    Layout.fillWidth: true
+                                    text: slot.baseUrl
+                                    font.family: Theme.monoFamily
+                                    font.pixelSize: Theme.fontSmall
+                                    color: Theme.textMuted
+                                    elide: Text.ElideMiddle
+                                }
+                            }
+
+                            AppButton {
+                                text: slot.testState === "testing" ? qsTr("Testing…") : qsTr("Test connection")
+                                icon.source: Theme.icon("zap")
+                                enabled: slot.testState !== "testing"
+                                onClicked: providersModel.testConnection(slot.providerId)
+                            }
+                            IconButton {
+                                iconName: "key"
+                                tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
+                                enabled: App.keychainAvailable
+                                onClicked: keyDialog.openFor(slot.providerId, slot.displayName)
+                            }
+                            IconButton {
+                                iconName: "trash"
+                                tip: qsTr("Remove this provider")
+                                onClicked: removeDialog.openFor(slot.providerId, slot.displayName)
                             }
                         }
 
-                        ColumnLayout {
+                        Rectangle {
                             Layout.fillWidth: true
-                            spacing: 2
+                            implicitHeight: 1
+                            color: Theme.border
+                        }
+
+                        RowLayout {
+                            Layout.fillWidth: true
+                            spacing: Theme.space5
+
                             RowLayout {
                                 spacing: Theme.space2
+                                Icon {
+                                    iconName: "key"
+                                    size: 14
+                                    color: slot.hasKey ? Theme.ok : Theme.textFaint
+                                }
+                                Caption {
+                                    text: slot.keySource === "keychain" ? qsTr("API key in the keychain")
+                                        : slot.keySource.startsWith("env:") ? qsTr("API key from $%1").arg(slot.keySource.substring(4))
+                                        : qsTr("No API key")
+                                    color: slot.hasKey || slot.keySource.length === 0 ? Theme.textMuted : Theme.warning
+                                }
+                            }
+                            RowLayout {
+                                spacing: Theme.space2
+                                Icon {
+                                    iconName: "sparkles"
+                                    size: 14
+                                }
+                                Caption {
+                                    text: slot.modelCount === 1 ? qsTr("1 model") : qsTr("%1 models").arg(slot.modelCount)
+                                }
+                            }
+
+                            // The last connection test
+                            RowLayout {
+                                Layout.fillWidth: true
+                                spacing: Theme.space2
+                                visible: slot.testState !== "idle"
+
+                                BusyIndicator {
+                                    visible: slot.testState === "testing"
+                                    running: visible
+                                    implicitWidth: 16
+                                    implicitHeight: 16
+                                    padding: 0
+                                }
+                                Icon {
+                                    visible: slot.testState === "ok" || slot.testState === "error"
+                                    iconName: slot.testState === "ok" ? "check" : "alert"
+                                    size: 14
+                                    color: slot.testState === "ok" ? Theme.ok : Theme.danger
+                                }
                                 Label {
-                                    text: slot.displayName
-                                    font.pixelSize: Theme.fontTitle
-                                    font.weight: Font.DemiBold
-                                    color: Theme.text
-                                }
-                                StatusChip {
-                                    text: slot.format
-                                    tone: Theme.textMuted
-                                    dot: false
-                                }
-                                StatusChip {
-                                    visible: !slot.providerEnabled
-                                    text: qsTr("Disabled")
-                                    tone: Theme.textMuted
-                                }
-                                StatusChip {
-                                    visible: slot.providerEnabled && slot.health.length > 0 && slot.health !== "unknown"
-                                    text: slot.health === "ok" ? qsTr("Healthy") : slot.health
-                                    tone: slot.health === "ok" ? Theme.ok : Theme.warning
+                                    Layout.fillWidth: true
+                                    text: slot.testState === "testing" ? qsTr("Asking the provider for its models…") : slot.testMessage
+                                    font.pixelSize: Theme.fontSmall
+                                    color: slot.testState === "error" ? Theme.danger : slot.testState === "ok" ? Theme.ok : Theme.textMuted
+                                    elide: Text.ElideRight
+                                    ToolTip.visible: testHover.hovered && truncated
+                                    ToolTip.text: slot.testMessage
+                                    HoverHandler {
+                                        id: testHover
+                                    }
                                 }
                             }
-                            Label {
+                            Item {
                                 Layout.fillWidth: true
-                                text: slot.baseUrl
-                                font.family: Theme.monoFamily
-                                font.pixelSize: Theme.fontSmall
-                                color: Theme.textMuted
-                                elide: Text.ElideMiddle
+                                visible: slot.testState === "idle"
                             }
-                        }
-
-                        AppButton {
-                            text: slot.testState === "testing" ? qsTr("Testing…") : qsTr("Test connection")
-                            icon.source: Theme.icon("zap")
-                            enabled: slot.testState !== "testing"
-                            onClicked: providersModel.testConnection(slot.providerId)
-                        }
-                        IconButton {
-                            iconName: "key"
-                            tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
-                            enabled: App.keychainAvailable
-                            onClicked: keyDialog.openFor(slot.providerId, slot.displayName)
-                        }
-                        IconButton {
-                            iconName: "trash"
-                            tip: qsTr("Remove this provider")
-                            onClicked: removeDialog.openFor(slot.providerId, slot.displayName)
-                        }
-                    }
-
-                    Rectangle {
-                        Layout.fillWidth: true
-                        implicitHeight: 1
-                        color: Theme.border
-                    }
-
-                    RowLayout {
-                        Layout.fillWidth: true
-                        spacing: Theme.space5
-
-                        RowLayout {
-                            spacing: Theme.space2
-                            Icon {
-                                iconName: "key"
-                                size: 14
-                                color: slot.hasKey ? Theme.ok : Theme.textFaint
-                            }
-                            Caption {
-                                text: slot.keySource === "keychain" ? qsTr("API key in the keychain")
-                                    : slot.keySource.startsWith("env:") ? qsTr("API key from $%1").arg(slot.keySource.substring(4))
-                                    : qsTr("No API key")
-                                color: slot.hasKey || slot.keySource.length === 0 ? Theme.textMuted : Theme.warning
-                            }
-                        }
-                        RowLayout {
-                            spacing: Theme.space2
-                            Icon {
-                                iconName: "sparkles"
-                                size: 14
-                            }
-                            Caption {
-                                text: slot.modelCount === 1 ? qsTr("1 model") : qsTr("%1 models").arg(slot.modelCount)
-                            }
-                        }
-
-                        // The last connection test
-                        RowLayout {
-                            Layout.fillWidth: true
-                            spacing: Theme.space2
-                            visible: slot.testState !== "idle"
-
-                            BusyIndicator {
-                                visible: slot.testState === "testing"
-                                running: visible
-                                implicitWidth: 16
-                                implicitHeight: 16
-                                padding: 0
-                            }
-                            Icon {
-                                visible: slot.testState === "ok" || slot.testState === "error"
-                                iconName: slot.testState === "ok" ? "check" : "alert"
-                                size: 14
-                                color: slot.testState === "ok" ? Theme.ok : Theme.danger
-                            }
-                            Label {
-                                Layout.fillWidth: true
-                                text: slot.testState === "testing" ? qsTr("Asking the provider for its models…") : slot.testMessage
-                                font.pixelSize: Theme.fontSmall
-                                color: slot.testState === "error" ? Theme.danger : slot.testState === "ok" ? Theme.ok : Theme.textMuted
-                                elide: Text.ElideRight
-                                ToolTip.visible: testHover.hovered && truncated
-                                ToolTip.text: slot.testMessage
-                                HoverHandler {
-                                    id: testHover
-                                }
-                            }
-                        }
-                        Item {
-                            Layout.fillWidth: true
-                            visible: slot.testState === "idle"
                         }
                     }
                 }

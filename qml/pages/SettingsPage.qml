@@ -170,9 +170,10 @@ Item {
                         }
                     }
                     AppComboBox {
+                        id: currencyBox
                         Layout.preferredWidth: 100
                         model: settings.currencies
-                        currentIndex: Math.max(0, settings.currencies.indexOf(settings.currency))
+                        currentIndex: Math.max(0, currencyBox.find(settings.currency))
                         Accessible.name: qsTr("Currency")
                         onActivated: index => settings.currency = settings.currencies[index]
                     }
