@@ -1,4 +1,4 @@
-// Shared by anthropic.test.mjs and openai-anthropic.test.mjs: starts mock_upstream and a headless
+// Shared by the SDK tests (openai.test.mjs uses its process helpers): starts mock_upstream and a headless
 // gatehouse (paths from MOCK_UPSTREAM_BIN and GATEHOUSE_BIN, as CTest sets them) with a config made
 // from the mock's URL, and stops both. Not a test file itself (node --test runs *.test.mjs).
 import { spawn } from 'node:child_process';
@@ -9,14 +9,14 @@ import path from 'node:path';
 const START_TIMEOUT_MS = 30_000;
 export const UPSTREAM_KEY = 'sk-upstream-sdk-anthropic-test';
 
-function requireEnv(name) {
+export function requireEnv(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set (CTest sets it; see tests/sdk/CMakeLists.txt)`);
   return value;
 }
 
 // Spawns `bin args` and resolves once a stdout line matches `ready` (group 1 is the URL).
-function startProcess(name, bin, args, ready, env = {}) {
+export function startProcess(name, bin, args, ready, env = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -40,6 +40,7 @@ function startProcess(name, bin, args, ready, env = {}) {
         settled = true;
         clearTimeout(timer);
         child.exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
+        child.stderrText = () => stderr;
         resolve({ child, url: m[1] });
       }
     });

@@ -5,56 +5,15 @@
 // Starts both processes itself with a temp config and data dir, so it needs nothing else running.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
+import { requireEnv, startProcess } from './harness.mjs';
 
-const START_TIMEOUT_MS = 30_000;
 const KEY = 'gk-sdk-test-0123456789';
 const BROKE_KEY = 'gk-sdk-broke-0123456789';
 const NARROW_KEY = 'gk-sdk-narrow-0123456789';
-
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (CTest sets it; see tests/sdk/CMakeLists.txt)`);
-  return value;
-}
-
-// Spawns `bin args` and resolves once a stdout line matches `ready` (group 1 is the URL).
-function startProcess(name, bin, args, ready, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    const fail = (why) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${name}: ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail(`no ready line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const m = stdout.match(ready);
-      if (m && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        child.exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
-        child.stderrText = () => stderr;
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.once('error', (e) => fail(`cannot start ${bin}: ${e.message}`));
-    child.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
-  });
-}
 
 let workDir;
 let mock;
