@@ -65,7 +65,7 @@ Card {
                 required property int requests
                 required property real share
                 required property int index
-                Layout.fillWidth: true
+                width: rows.width
                 spacing: 5
 
                 RowLayout {

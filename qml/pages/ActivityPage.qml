@@ -454,26 +454,35 @@ Item {
                         contentWidth: availableWidth
                         clip: true
 
-                        GridLayout {
+                        // Rows in a positioner (see TopSpendList: Quick Layouts and Repeater resets)
+                        Column {
+                            id: fieldRows
                             width: parent.width
-                            columns: 2
-                            columnSpacing: Theme.space3
-                            rowSpacing: Theme.space2
+                            spacing: Theme.space2
 
                             Repeater {
-                                model: detailPane.fields.length * 2
-                                delegate: Label {
-                                    id: fieldCell
+                                model: detailPane.fields.length
+                                delegate: RowLayout {
+                                    id: fieldRow
                                     required property int index
-                                    readonly property bool isLabel: fieldCell.index % 2 === 0
-                                    readonly property var field: detailPane.fields[Math.floor(fieldCell.index / 2)]
-                                    Layout.fillWidth: !fieldCell.isLabel
-                                    Layout.alignment: Qt.AlignTop
-                                    text: fieldCell.field ? fieldCell.field[fieldCell.isLabel ? 0 : 1] : ""
-                                    font.pixelSize: fieldCell.isLabel ? Theme.fontSmall : Theme.fontBody
-                                    color: fieldCell.isLabel ? Theme.textMuted : Theme.text
-                                    horizontalAlignment: fieldCell.isLabel ? Text.AlignLeft : Text.AlignRight
-                                    wrapMode: fieldCell.isLabel ? Text.NoWrap : Text.WrapAnywhere
+                                    readonly property list<string> field: detailPane.fields[fieldRow.index] ?? ["", ""]
+                                    width: fieldRows.width
+                                    spacing: Theme.space3
+
+                                    Label {
+                                        Layout.alignment: Qt.AlignTop
+                                        text: fieldRow.field[0]
+                                        font.pixelSize: Theme.fontSmall
+                                        color: Theme.textMuted
+                                    }
+                                    Label {
+                                        Layout.fillWidth: true
+                                        text: fieldRow.field[1]
+                                        font.pixelSize: Theme.fontBody
+                                        color: Theme.text
+                                        horizontalAlignment: Text.AlignRight
+                                        wrapMode: Text.WrapAnywhere
+                                    }
                                 }
                             }
                         }

@@ -63,8 +63,7 @@ Item {
                 }
             }
 
-            // One card per key (a handful: no need for a virtualized view)
-            // Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
+            // One card per key (a handful: no virtualized view needed). Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
             // Repeater item that is being destroyed when the model resets, and crash.
             Column {
                 id: cards
