@@ -8,6 +8,8 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools qt6-charts-dev
   qml6-module-qtquick-controls qml6-module-qtquick-layouts qml6-module-qtquick-templates
   qml6-module-qtquick-window qml6-module-qtqml-workerscript qml6-module-qtcharts
+  qml6-module-qtquick qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick-dialogs
+  qml6-module-qt-labs-folderlistmodel libqt6svg6
   qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libgl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
