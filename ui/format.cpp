@@ -56,7 +56,7 @@ Format::Format(QObject *parent)
 Format *Format::instance()
 {
     if (!g_format) {
-        g_format = new Format;
+        g_format = new Format(nullptr);
         if (QCoreApplication::instance())
             g_format->setParent(QCoreApplication::instance());
     }

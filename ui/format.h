@@ -24,7 +24,9 @@ public:
     static constexpr double kSliderMinUsd = 0.1;
     static constexpr double kSliderMaxUsd = 1000.0;
 
-    explicit Format(QObject *parent = nullptr);
+    // No default argument on purpose: Qt 6.4 default-constructs a QML_SINGLETON that has a default
+    // constructor instead of calling create(), which would give QML a second, unconnected instance.
+    explicit Format(QObject *parent);
 
     // The application's instance (created on first use, C++-owned).
     [[nodiscard]] static Format *instance();

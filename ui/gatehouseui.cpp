@@ -29,7 +29,7 @@ public:
     {
         SettingsController::applyCurrency(*backend);
         app = new AppSingleton(backend);
-        stats = new LiveStats;
+        stats = new LiveStats(nullptr);
         LiveStats::setInstance(stats);
         stats->attach(gateway.events());
         backend->probeKeychain();

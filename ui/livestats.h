@@ -36,7 +36,9 @@ public:
     static constexpr int kCurrentSeconds = 5; // "current" rates: the mean of the last 5 whole seconds
     static constexpr int kDollarSeconds = 60; // $/hour at a point: its last 60 seconds, times 60
 
-    explicit LiveStats(QObject *parent = nullptr);
+    // No default argument on purpose: Qt 6.4 default-constructs a QML_SINGLETON that has a default
+    // constructor instead of calling create(), which would give QML a second, unconnected instance.
+    explicit LiveStats(QObject *parent);
 
     static LiveStats *create(QQmlEngine *, QJSEngine *);
     [[nodiscard]] static LiveStats *instance();

@@ -91,7 +91,7 @@ traffic() { # seconds
     ((RANDOM % 3 == 0)) && send gk-shot-ci-bot-000000004 groq/llama-3.3-70b &
     ((RANDOM % 5 == 0)) && send gk-shot-scripts-00000003 openai/gpt-4.1-mini &
     ((RANDOM % 9 == 0)) && send gk-shot-cursor-000000002 openai/flaky &
-    sleep 0.$((3 + RANDOM % 5))
+    sleep 0.$((2 + (SECONDS / 20) % 4 * 2 + RANDOM % 3))  # busier and quieter stretches
   done
   sleep 10 # let the last requests finish (curl gives up after 10 s)
 }
@@ -102,7 +102,8 @@ source "$work/lib.sh"
 export gate_port work
 # The mock ignores API keys; these only show where Gatehouse reads them from.
 export OPENAI_API_KEY=sk-mock-openai OPENROUTER_API_KEY=sk-or-mock DEEPSEEK_API_KEY=sk-mock-deepseek
-export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$work/runtime}
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 
 cat >"$work/session.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -120,8 +121,8 @@ for _ in $(seq 50); do
 done
 [[ -n ${win:-} ]] || { echo "no window" >&2; cat "$work/app-$theme.log" >&2; kill $app; exit 1; }
 xdotool windowsize "$win" 1360 860 windowmove "$win" 0 0 windowfocus "$win"
-traffic 100 &
-sleep 60
+traffic 170 &
+sleep 130
 grab() { # page-number name [click x,y ...]: show the page, click where asked, grab the window
   xdotool windowfocus "$win" key --window "$win" "ctrl+$1"
   sleep 1.5
@@ -138,7 +139,7 @@ grab() { # page-number name [click x,y ...]: show the page, click where asked, g
 grab 1 dashboard
 grab 2 keys
 grab 3 providers 1096,119 1096,389   # Test connection: DeepSeek, OpenAI
-grab 4 activity 600,255              # a request's details
+grab 4 activity 600,400              # a request's details
 grab 5 settings
 kill $app
 wait $app 2>/dev/null

@@ -14,9 +14,11 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
-    // Fixed column widths; the model column takes the rest.
-    readonly property int colTime: 150
-    readonly property int colKey: 130
+    // Fixed column widths; the model column takes the rest. In a narrow table (the detail pane
+    // open) the provider and latency columns step aside: the pane shows them.
+    readonly property bool compact: tableArea.width < 1000
+    readonly property int colTime: 128
+    readonly property int colKey: 120
     readonly property int colProvider: 110
     readonly property int colStatus: 76
     readonly property int colTokens: 120
@@ -180,6 +182,7 @@ Item {
 
             // The table
             Rectangle {
+                id: tableArea
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 radius: Theme.radius
@@ -220,11 +223,11 @@ Item {
 
                             ColumnHeader { Layout.preferredWidth: page.colTime; text: qsTr("Time") }
                             ColumnHeader { Layout.preferredWidth: page.colKey; text: qsTr("Key") }
-                            ColumnHeader { Layout.fillWidth: true; text: qsTr("Model") }
-                            ColumnHeader { Layout.preferredWidth: page.colProvider; text: qsTr("Provider") }
+                            ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: 120; text: qsTr("Model") }
+                            ColumnHeader { Layout.preferredWidth: page.colProvider; visible: !page.compact; text: qsTr("Provider") }
                             ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
                             ColumnHeader { Layout.preferredWidth: page.colTokens; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
-                            ColumnHeader { Layout.preferredWidth: page.colLatency; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
+                            ColumnHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
                             ColumnHeader { Layout.preferredWidth: page.colCost; text: qsTr("Cost"); horizontalAlignment: Text.AlignRight }
                         }
                     }
@@ -323,12 +326,14 @@ Item {
                                 }
                                 Cell {
                                     Layout.fillWidth: true
+                                    Layout.minimumWidth: 120
                                     text: row.model
                                     font.family: Theme.monoFamily
                                     font.pixelSize: Theme.fontSmall
                                 }
                                 Cell {
                                     Layout.preferredWidth: page.colProvider
+                                    visible: !page.compact
                                     text: row.provider
                                     color: Theme.textMuted
                                 }
@@ -348,6 +353,7 @@ Item {
                                 }
                                 Cell {
                                     Layout.preferredWidth: page.colLatency
+                                    visible: !page.compact
                                     horizontalAlignment: Text.AlignRight
                                     text: Format.duration(row.latencyMs)
                                     color: Theme.textMuted
@@ -384,7 +390,20 @@ Item {
                 color: Theme.surface
                 border.color: Theme.border
 
-                readonly property var detail: table.currentIndex >= 0 && table.count > 0 ? activity.get(table.currentIndex) : ({})
+                // get() is not a binding source: `revision` re-reads the row when rows load or move.
+                property int revision: 0
+                readonly property var detail: detailPane.revision >= 0 && table.currentIndex >= 0 && table.count > 0
+                                              ? activity.get(table.currentIndex) : ({})
+
+                Connections {
+                    target: activity
+                    function onDataChanged() {
+                        detailPane.revision++;
+                    }
+                    function onModelReset() {
+                        detailPane.revision++;
+                    }
+                }
                 readonly property var fields: {
                     const d = detailPane.detail;
                     if (d.requestId === undefined)

@@ -27,13 +27,13 @@ private Q_SLOTS:
     {
         QFETCH(double, value);
         QFETCH(QString, text);
-        Format f;
+        Format f(nullptr);
         QCOMPARE(f.usd(value), text);
     }
 
     void currency()
     {
-        Format f;
+        Format f(nullptr);
         f.setCurrency(QStringLiteral("EUR"), 0.5);
         QCOMPARE(f.usd(10), QStringLiteral("€5.00"));
         QCOMPARE(f.currencySymbol(), QStringLiteral("€"));
@@ -46,7 +46,7 @@ private Q_SLOTS:
 
     void limitText()
     {
-        Format f;
+        Format f(nullptr);
         QCOMPARE(f.limit(-1), QStringLiteral("No limit"));
         QCOMPARE(f.limit(25), QStringLiteral("$25.00"));
         QCOMPARE(f.limit(0), QStringLiteral("$0.00"));
@@ -69,12 +69,12 @@ private Q_SLOTS:
     {
         QFETCH(double, count);
         QFETCH(QString, text);
-        QCOMPARE(Format().tokens(count), text);
+        QCOMPARE(Format(nullptr).tokens(count), text);
     }
 
     void duration()
     {
-        Format f;
+        Format f(nullptr);
         QCOMPARE(f.duration(850), QStringLiteral("850 ms"));
         QCOMPARE(f.duration(1234), QStringLiteral("1.2 s"));
         QCOMPARE(f.duration(125000), QStringLiteral("2m 05s"));
@@ -84,7 +84,7 @@ private Q_SLOTS:
 
     void percent()
     {
-        Format f;
+        Format f(nullptr);
         QCOMPARE(f.percent(0.423), QStringLiteral("42%"));
         QCOMPARE(f.percent(0.042), QStringLiteral("4.2%"));
         QCOMPARE(f.percent(0.05), QStringLiteral("5%"));
@@ -94,7 +94,7 @@ private Q_SLOTS:
 
     void dateTime()
     {
-        Format f;
+        Format f(nullptr);
         const QDateTime t(QDate(2025, 3, 12), QTime(15, 4, 5));
         QCOMPARE(f.dateTime(double(t.toMSecsSinceEpoch())), QStringLiteral("2025-03-12 15:04:05"));
         QCOMPARE(f.dateTime(0), QString());
@@ -102,7 +102,7 @@ private Q_SLOTS:
 
     void sliderEnds()
     {
-        Format f;
+        Format f(nullptr);
         QCOMPARE(f.sliderToUsd(0), 0.1);
         QCOMPARE(f.sliderToUsd(1), 1000.0);
         QCOMPARE(f.sliderToUsd(-3), 0.1); // clamped
@@ -120,7 +120,7 @@ private Q_SLOTS:
 
     void sliderNiceValuesRoundTrip()
     {
-        Format f;
+        Format f(nullptr);
         for (const double v :
             {0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 5.0, 7.5, 10.0, 20.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0})
             QCOMPARE(f.sliderToUsd(f.usdToSlider(v)), v);
@@ -128,7 +128,7 @@ private Q_SLOTS:
 
     void sliderIsMonotonicAndNice()
     {
-        Format f;
+        Format f(nullptr);
         double previous = 0;
         for (int i = 0; i <= 1000; ++i) {
             const double v = f.sliderToUsd(i / 1000.0);
@@ -140,7 +140,7 @@ private Q_SLOTS:
 
     void niceUsd()
     {
-        Format f;
+        Format f(nullptr);
         QCOMPARE(f.niceUsd(37), 40.0); // 3.7 is nearer 4 than 3 on a log scale
         QCOMPARE(f.niceUsd(0.33), 0.3);
         QCOMPARE(f.niceUsd(0.26), 0.25);

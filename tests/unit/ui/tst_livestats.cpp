@@ -26,7 +26,7 @@ class TestLiveStats : public QObject
 private Q_SLOTS:
     void ratesAndSeries()
     {
-        LiveStats s;
+        LiveStats s(nullptr);
         QSignalSpy updated(&s, &LiveStats::updated);
         const qint64 t0 = 1'700'000'000'000; // a whole second
         // Second t0: 3 requests; t0+1: 1 request; t0+2: nothing; t0+3: 6 requests.
@@ -68,7 +68,7 @@ private Q_SLOTS:
 
     void oldSecondsLeaveTheWindow()
     {
-        LiveStats s;
+        LiveStats s(nullptr);
         const qint64 t0 = 1'700'000'000'000;
         s.record(finished(1, 1, 1.0), t0);
         s.tick(t0 + 1000);
