@@ -214,7 +214,8 @@ if ((with_gatehouse)); then
 {
   "providers": [
     {"id": "mock", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/v1", "api_key_env": "BENCH_UPSTREAM_KEY"},
-    {"id": "mocksse", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/sse/v1", "api_key_env": "BENCH_UPSTREAM_KEY"}
+    {"id": "mocksse", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/sse/v1", "api_key_env": "BENCH_UPSTREAM_KEY"},
+    {"id": "mock2", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/v1", "api_key_env": "BENCH_UPSTREAM_KEY"}
   ],
   "models": [
     {"id": "mock/bench-model", "provider": "mock", "upstream_model": "bench-model",
@@ -222,7 +223,14 @@ if ((with_gatehouse)); then
      "context_window": 1047576, "max_output_tokens": 32768},
     {"id": "mocksse/bench-model", "provider": "mocksse", "upstream_model": "bench-model",
      "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
+     "context_window": 1047576, "max_output_tokens": 32768},
+    {"id": "mock2/bench-model", "provider": "mock2", "upstream_model": "bench-model",
+     "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
      "context_window": 1047576, "max_output_tokens": 32768}
+  ],
+  "routes": [
+    {"id": "bench-route", "strategy": "weighted",
+     "targets": [{"model": "mock/bench-model", "weight": 1}, {"model": "mock2/bench-model", "weight": 1}]}
   ],
   "keys": [
     {"name": "bench", "secret": "$KEY"}
@@ -248,7 +256,8 @@ fi
 # name|url|model|key
 targets=("direct|http://127.0.0.1:$mock_port/v1/chat/completions|bench-model|"
          "nginx|http://127.0.0.1:$proxy_port/v1/chat/completions|bench-model|")
-((with_gatehouse)) && targets+=("gatehouse|http://127.0.0.1:$gh_port/v1/chat/completions|mock/bench-model|$KEY")
+((with_gatehouse)) && targets+=("gatehouse|http://127.0.0.1:$gh_port/v1/chat/completions|mock/bench-model|$KEY"
+                               "routed|http://127.0.0.1:$gh_port/v1/chat/completions|bench-route|$KEY")
 
 # Every target must answer a real chat completion before it is measured: a fast 401 is no benchmark.
 for t in "${targets[@]}"; do
@@ -261,7 +270,7 @@ for t in "${targets[@]}"; do
   code="${out##*$'\n'}"
   [[ "$code" == 200 && "$out" == *'"chat.completion"'* && "$out" == *'"usage"'* ]] \
     || die "$name: expected a 200 chat.completion, got $code: ${out%$'\n'*}"
-  if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + 1)); fi
+  if [[ "$name" == gatehouse || "$name" == routed ]]; then gh_served=$((gh_served + 1)); fi
 done
 log "all targets answer"
 
@@ -295,7 +304,7 @@ for bytes in "${bodies[@]}"; do
     for t in "${targets[@]}"; do
       IFS='|' read -r name url model key <<<"$t"
       line="$(run_wrk "$name" "$url" "$model" "$key" 16 "$bytes" "$WARMUP")"
-      if [[ "$name" == gatehouse ]]; then
+      if [[ "$name" == gatehouse || "$name" == routed ]]; then
         gh_check_alive "the warm-up"
         gh_served=$((gh_served + $(field requests "$line")))
       fi
@@ -314,7 +323,7 @@ for bytes in "${bodies[@]}"; do
       p99[$k]="$(field p99_us "$line")"
       errs[$k]=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") \
         + $(field err_status "$line") + $(field err_timeout "$line")))
-      if [[ "$name" == gatehouse ]]; then
+      if [[ "$name" == gatehouse || "$name" == routed ]]; then
         gh_check_alive "the $c-connection $(body_label "$bytes") run"
         gh_served=$((gh_served + n))
       fi
@@ -442,6 +451,17 @@ report() {
     if ((bytes == 2048)); then lim=0.1; else lim=0.3; fi
     v="$(awk -v a="${p50[gatehouse|1|$bytes]}" -v b="${p50[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
     echo "| added p50 at 1 conn, $(body_label "$bytes") (ms) | $v | ≤ $lim | $(verdict "$v" "$lim" 0) |"
+  done
+  # Issue 5: a weighted route of two targets (the planner, health and affinity on every request).
+  for bytes in "${bodies[@]}"; do
+    g="${rps[routed|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
+    v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
+    echo "| routed: throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
+  done
+  for bytes in "${bodies[@]}"; do
+    if ((bytes == 2048)); then lim=0.1; else lim=0.3; fi
+    v="$(awk -v a="${p50[routed|1|$bytes]}" -v b="${p50[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
+    echo "| routed: added p50 at 1 conn, $(body_label "$bytes") (ms) | $v | ≤ $lim | $(verdict "$v" "$lim" 0) |"
   done
   v="$(awk -v a="${ttfb[gatehouse]}" -v b="${ttfb[direct]}" 'BEGIN { printf "%.3f", a - b }')"
   echo "| streaming added time to first byte (ms) | $v | ≤ 1.0 | $(verdict "$v" 1.0 0) |"

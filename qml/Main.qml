@@ -11,7 +11,7 @@ ApplicationWindow {
     id: window
 
     // Page names, in rail order; pages ask for another one by name (openPage("keys")).
-    readonly property list<string> pageNames: ["dashboard", "keys", "providers", "activity", "settings"]
+    readonly property list<string> pageNames: ["dashboard", "keys", "providers", "routes", "activity", "compare", "rankings", "cache", "settings"]
     property int currentPage: 0
     property int visitedPages: 1
 
@@ -64,25 +64,14 @@ ApplicationWindow {
         value: App.themeOverride
     }
 
-    Shortcut {
-        sequence: "Ctrl+1"
-        onActivated: window.showPage(0)
-    }
-    Shortcut {
-        sequence: "Ctrl+2"
-        onActivated: window.showPage(1)
-    }
-    Shortcut {
-        sequence: "Ctrl+3"
-        onActivated: window.showPage(2)
-    }
-    Shortcut {
-        sequence: "Ctrl+4"
-        onActivated: window.showPage(3)
-    }
-    Shortcut {
-        sequence: "Ctrl+5"
-        onActivated: window.showPage(4)
+    // Ctrl+1 … Ctrl+9 show the pages in rail order.
+    Instantiator {
+        model: window.pageNames.length
+        delegate: Shortcut {
+            required property int index
+            sequence: "Ctrl+" + (index + 1)
+            onActivated: window.showPage(index)
+        }
     }
 
     RowLayout {
@@ -131,8 +120,12 @@ ApplicationWindow {
                         { page: 0, label: qsTr("Dashboard"), icon: "dashboard" },
                         { page: 1, label: qsTr("Keys"), icon: "key" },
                         { page: 2, label: qsTr("Providers"), icon: "server" },
-                        { page: 3, label: qsTr("Activity"), icon: "activity" },
-                        { page: 4, label: qsTr("Settings"), icon: "settings" }
+                        { page: 3, label: qsTr("Routes"), icon: "route" },
+                        { page: 4, label: qsTr("Activity"), icon: "activity" },
+                        { page: 5, label: qsTr("Compare"), icon: "columns" },
+                        { page: 6, label: qsTr("Rankings"), icon: "trophy" },
+                        { page: 7, label: qsTr("Cache"), icon: "layers" },
+                        { page: 8, label: qsTr("Settings"), icon: "settings" }
                     ]
 
                     delegate: NavButton {
@@ -262,7 +255,7 @@ ApplicationWindow {
                 // Loaded from their files (a bound inline component cannot be given to a Loader in
                 // Qt 6.4); each page asks for another page or a toast through its signals.
                 Repeater {
-                    model: ["DashboardPage", "KeysPage", "ProvidersPage", "ActivityPage", "SettingsPage"]
+                    model: ["DashboardPage", "KeysPage", "ProvidersPage", "RoutesPage", "ActivityPage", "ComparePage", "RankingsPage", "CachePage", "SettingsPage"]
                     delegate: Loader {
                         id: pageLoader
                         required property int index

@@ -20,7 +20,7 @@ namespace {
 constexpr const char *kColumns
     = "seq, id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
       "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
-      "reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts";
+      "reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id";
 
 void bindAll(sqlite3_stmt *stmt, const QList<ActivityModel::Arg> &args)
 {
@@ -136,6 +136,8 @@ ActivityModel::Row ActivityModel::readRow(void *statement)
         r.cost = integer(21);
     r.stream = integer(22) != 0;
     r.attempts = int(integer(23));
+    r.route = text(24);
+    r.modelId = text(25);
     return row;
 }
 
@@ -318,6 +320,27 @@ QVariantMap ActivityModel::get(int row) const
     out.insert(QStringLiteral("reasoningTokens"), r.usage.reasoningTokens);
     out.insert(QStringLiteral("cacheWrite1hTokens"), r.usage.cacheWrite1hTokens);
     out.insert(QStringLiteral("usageReported"), r.usage.reported);
+    out.insert(QStringLiteral("route"), r.route);
+    out.insert(QStringLiteral("servedModel"), r.modelId);
+    return out;
+}
+
+QVariantList ActivityModel::attemptsOf(const QString &requestId) const
+{
+    QVariantList out;
+    Backend *backend = Backend::instance();
+    if (!backend || requestId.isEmpty())
+        return out;
+    // A primary-key read of a few rows: cheap enough for the UI thread.
+    for (const AttemptRecord &a : backend->store().attempts(requestId)) {
+        out.append(QVariantMap{{QStringLiteral("index"), a.index},
+                               {QStringLiteral("model"), a.modelId},
+                               {QStringLiteral("provider"), a.provider},
+                               {QStringLiteral("outcome"), QString::fromLatin1(outcomeName(a.outcome))},
+                               {QStringLiteral("status"), a.status},
+                               {QStringLiteral("error"), a.error},
+                               {QStringLiteral("latencyMs"), a.latencyMs}});
+    }
     return out;
 }
 

@@ -98,6 +98,9 @@ public:
     // Every logged field of a row (roles plus endpoint, keyId, reasoningTokens, cacheWrite1hTokens,
     // usageReported); empty while the row is not loaded.
     Q_INVOKABLE [[nodiscard]] QVariantMap get(int row) const;
+    // The upstream attempts and skipped targets of a request, in order: maps with index, model,
+    // provider, outcome ("ok", "failed", "skipped"), status, error, latencyMs.
+    Q_INVOKABLE [[nodiscard]] QVariantList attemptsOf(const QString &requestId) const;
     // Writes the filtered rows (newest first) to a CSV file on a thread of its own. False when the
     // file cannot be created; exportFinished() reports the outcome.
     Q_INVOKABLE bool exportCsv(const QUrl &url);

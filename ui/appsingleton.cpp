@@ -92,7 +92,7 @@ void AppSingleton::updateFirstRun()
 {
     bool first = true;
     for (const StoredKey &k : m_backend->keys())
-        first = first && k.revoked;
+        first = first && (k.revoked || k.name == Backend::kChatKeyName); // the Compare chat's own key does not count
     first = first && m_backend->store().providers().isEmpty();
     if (first != m_firstRun) {
         m_firstRun = first;

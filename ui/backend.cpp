@@ -1,5 +1,6 @@
 #include "backend.h"
 #include "budget/budgetledger.h"
+#include "core/keyhash.h"
 #include "gateway/gateway.h"
 #include "queryrunner.h"
 #include "secrets/secretstore.h"
@@ -185,6 +186,30 @@ void Backend::keysEdited(bool coalesce)
     Q_EMIT keysChanged();
 }
 
+QString Backend::chatSecret()
+{
+    if (!m_chatSecret.isEmpty())
+        return m_chatSecret;
+    const QString name(kChatKeyName);
+    StoredKey key = store().keyByName(name).value_or(StoredKey{});
+    if (key.id == 0) {
+        key.name = name;
+        key.createdAtMs = QDateTime::currentMSecsSinceEpoch();
+    }
+    const QString secret = generateSecret();
+    key.secretHash = hashSecret(secret);
+    key.secretHint = secretHint(secret);
+    const qint64 id = store().saveKey(key);
+    if (id == 0) {
+        qCWarning(lcUi) << "cannot save the built-in key" << name;
+        return {};
+    }
+    m_chatKeyId = id;
+    m_chatSecret = secret;
+    keysEdited();
+    return m_chatSecret;
+}
+
 void Backend::providersEdited()
 {
     QStringList warnings;
@@ -192,6 +217,13 @@ void Backend::providersEdited()
     for (const QString &w : std::as_const(warnings))
         qCWarning(lcUi) << "reload:" << w;
     Q_EMIT providersChanged();
+}
+
+void Backend::routesEdited()
+{
+    m_keysReload.stop();
+    m_gateway.reloadKeys();
+    Q_EMIT routesChanged();
 }
 
 void Backend::clearLog(std::function<void(bool, QString)> done)

@@ -56,6 +56,16 @@ public:
     void keysEdited(bool coalesce = false);
     // After a provider was written (or its API key): the gateway re-reads providers and secrets.
     void providersEdited();
+    // After a route was written or removed: the gateway re-reads its registry (routes included).
+    void routesEdited();
+
+    // The built-in key of the Compare chat. The first call in a process creates it when missing and
+    // gives it a fresh random secret (the store keeps only its hash; the secret stays in memory),
+    // then applies the keys to the gateway. Its spend is budgeted and logged like any key's.
+    // "" when the key could not be saved.
+    static constexpr QLatin1StringView kChatKeyName{"Gatehouse Chat"};
+    [[nodiscard]] QString chatSecret();
+    [[nodiscard]] qint64 chatKeyId() const { return m_chatKeyId; }
 
     // Deletes the request log (keys, providers and settings stay) on the query thread; spend
     // counted by the budgets starts again from zero. `done(ok, error)` runs on this thread.
@@ -74,6 +84,7 @@ Q_SIGNALS:
     void logCleared(); // the log was emptied
     void keysChanged();
     void providersChanged();
+    void routesChanged();
     void activityTick(); // once a second, when requests finished during that second
     void uiSettingChanged(const QString &name);
     void dayChanged();
@@ -89,6 +100,8 @@ private:
     QTimer m_logThrottle;
     QTimer m_second;
     QTimer m_keysReload;
+    QString m_chatSecret; // memory only
+    qint64 m_chatKeyId = 0;
     qint64 m_fixedNowMs = 0;
     QDate m_today;
     bool m_finishedThisSecond = false;

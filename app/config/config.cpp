@@ -38,6 +38,33 @@ std::optional<ProviderFormat> formatFromName(const QString &name)
     return std::nullopt;
 }
 
+QString strategyName(RouteStrategy s)
+{
+    switch (s) {
+    case RouteStrategy::Ordered:
+        return QStringLiteral("ordered");
+    case RouteStrategy::Cheapest:
+        return QStringLiteral("cheapest");
+    case RouteStrategy::Fastest:
+        return QStringLiteral("fastest");
+    case RouteStrategy::Weighted:
+        return QStringLiteral("weighted");
+    case RouteStrategy::Quality:
+        return QStringLiteral("quality");
+    }
+    return QStringLiteral("ordered");
+}
+
+std::optional<RouteStrategy> strategyFromName(const QString &name)
+{
+    for (RouteStrategy s : {RouteStrategy::Ordered, RouteStrategy::Cheapest, RouteStrategy::Fastest, RouteStrategy::Weighted,
+                            RouteStrategy::Quality}) {
+        if (name == strategyName(s))
+            return s;
+    }
+    return std::nullopt;
+}
+
 QString ConfigError::toString() const
 {
     if (line > 0)
@@ -205,6 +232,33 @@ std::optional<qint64> optionalInteger(const QJsonObject &obj, const QString &pat
     return qint64(d);
 }
 
+// Optional "rpm" and "tpm" of a key or a provider; null means no limit.
+constexpr qint64 kMaxRpm = 1'000'000;
+constexpr qint64 kMaxTpm = 1'000'000'000'000;
+
+template <typename T>
+void parseRateLimits(const QJsonObject &obj, const QString &path, std::optional<int> *rpm, std::optional<T> *tpm)
+{
+    if (obj.contains(QStringLiteral("rpm")) && !obj.value(QStringLiteral("rpm")).isNull()) {
+        if (const auto v = optionalInteger(obj, path, QStringLiteral("rpm"), 1, kMaxRpm,
+                                           QStringLiteral("must be an integer from 1 to 1000000 (requests per minute) or null")))
+            *rpm = int(*v);
+    }
+    if (obj.contains(QStringLiteral("tpm")) && !obj.value(QStringLiteral("tpm")).isNull()) {
+        if (const auto v = optionalInteger(obj, path, QStringLiteral("tpm"), 1, kMaxTpm,
+                                           QStringLiteral("must be an integer from 1 to 1000000000000 (tokens per minute) or null")))
+            *tpm = T(*v);
+    }
+}
+
+// The capability names of models (the catalog's names).
+const QStringList &capabilityNames()
+{
+    static const QStringList names{QStringLiteral("tools"), QStringLiteral("vision"), QStringLiteral("json_schema"),
+                                   QStringLiteral("reasoning"), QStringLiteral("embeddings")};
+    return names;
+}
+
 const QRegularExpression &idPattern()
 {
     static const QRegularExpression re(QStringLiteral("^[a-z0-9._-]+$"));
@@ -263,7 +317,7 @@ QString validateOrigin(const QString &text, const QString &path)
 
 ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled"});
+    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled", "rpm", "tpm"});
     ProviderConfig p;
     p.id = requireString(obj, path, QStringLiteral("id"));
     if (!idPattern().match(p.id).hasMatch())
@@ -294,6 +348,7 @@ ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
     }
     if (const auto enabled = optionalBool(obj, path, QStringLiteral("enabled")))
         p.enabled = *enabled;
+    parseRateLimits(obj, path, &p.rpm, &p.tpm);
     return p;
 }
 
@@ -311,7 +366,8 @@ ModelPrice parsePricing(const QJsonObject &obj, const QString &path)
 
 ModelConfig parseModel(const QJsonObject &obj, const QString &path, const QSet<QString> &providerIds)
 {
-    checkFields(obj, path, {"id", "provider", "upstream_model", "pricing", "context_window", "max_output_tokens"});
+    checkFields(obj, path,
+                {"id", "provider", "upstream_model", "pricing", "context_window", "max_output_tokens", "capabilities"});
     ModelConfig m;
     m.id = requireString(obj, path, QStringLiteral("id"));
     if (std::any_of(m.id.begin(), m.id.end(), [](QChar c) { return c.isSpace(); }))
@@ -336,6 +392,21 @@ ModelConfig parseModel(const QJsonObject &obj, const QString &path, const QSet<Q
         m.contextWindow = *v;
     if (const auto v = optionalInteger(obj, path, QStringLiteral("max_output_tokens"), 1, maxTokens, positive))
         m.maxOutputTokens = *v;
+    if (obj.contains(QStringLiteral("capabilities"))) {
+        const QString p = member(path, QStringLiteral("capabilities"));
+        const QJsonArray list = requireArray(obj.value(QStringLiteral("capabilities")), p);
+        QStringList capabilities;
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QJsonValue v = list.at(i);
+            if (!v.isString() || !capabilityNames().contains(v.toString()))
+                fail(element(p, i), QStringLiteral("must be one of \"tools\", \"vision\", \"json_schema\", \"reasoning\", "
+                                                   "\"embeddings\""));
+            if (capabilities.contains(v.toString()))
+                fail(element(p, i), QStringLiteral("duplicate capability %1").arg(quoted(v.toString())));
+            capabilities.append(v.toString());
+        }
+        m.capabilities = capabilities;
+    }
     return m;
 }
 
@@ -352,7 +423,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -382,12 +453,59 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
                                member(path, QStringLiteral("limits")));
     if (const auto v = optionalBool(obj, path, QStringLiteral("allow_unpriced")))
         k.allowUnpriced = *v;
+    parseRateLimits(obj, path, &k.rpm, &k.tpm);
     return k;
+}
+
+RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
+{
+    checkFields(obj, path, {"id", "strategy", "targets"});
+    RouteConfig r;
+    r.id = requireString(obj, path, QStringLiteral("id"));
+    if (r.id.contains(u'/'))
+        fail(member(path, QStringLiteral("id")), QStringLiteral("must not contain '/' (model ids do; a route is an alias)"));
+    if (std::any_of(r.id.begin(), r.id.end(), [](QChar c) { return c.isSpace(); }))
+        fail(member(path, QStringLiteral("id")), QStringLiteral("must not contain spaces"));
+    if (const auto strategy = optionalString(obj, path, QStringLiteral("strategy"))) {
+        const auto s = strategyFromName(*strategy);
+        if (!s)
+            fail(member(path, QStringLiteral("strategy")),
+                 QStringLiteral("unknown strategy %1 (expected ordered, cheapest, fastest, weighted or quality)").arg(quoted(*strategy)));
+        r.strategy = *s;
+    }
+    const QString targetsPath = member(path, QStringLiteral("targets"));
+    if (!obj.contains(QStringLiteral("targets")))
+        fail(targetsPath, QStringLiteral("is required"));
+    const QJsonArray targets = requireArray(obj.value(QStringLiteral("targets")), targetsPath);
+    if (targets.isEmpty())
+        fail(targetsPath, QStringLiteral("must have at least one target"));
+    for (qsizetype i = 0; i < targets.size(); ++i) {
+        const QString p = element(targetsPath, i);
+        const QJsonObject t = requireObject(targets.at(i), p);
+        checkFields(t, p, {"model", "weight"});
+        RouteTarget target;
+        target.model = requireString(t, p, QStringLiteral("model"));
+        const qsizetype slash = target.model.indexOf(u'/');
+        if (slash <= 0 || slash + 1 >= target.model.size()
+            || std::any_of(target.model.begin(), target.model.end(), [](QChar c) { return c.isSpace(); }))
+            fail(member(p, QStringLiteral("model")),
+                 QStringLiteral("must be a model id of the form provider/name (a route cannot target another route)"));
+        if (const auto w = optionalInteger(t, p, QStringLiteral("weight"), 0, 1000,
+                                           QStringLiteral("must be an integer from 0 to 1000")))
+            target.weight = int(*w);
+        for (qsizetype j = 0; j < r.targets.size(); ++j) {
+            if (r.targets.at(j).model == target.model)
+                fail(member(p, QStringLiteral("model")),
+                     QStringLiteral("duplicate target %1 (also targets[%2])").arg(quoted(target.model)).arg(j));
+        }
+        r.targets.append(target);
+    }
+    return r;
 }
 
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms"});
+    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker"});
     GatewaySettings s;
     if (const auto port = optionalInteger(obj, path, QStringLiteral("port"), 0, 65535,
                                           QStringLiteral("must be an integer from 0 to 65535")))
@@ -431,15 +549,49 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
     if (const auto v = optionalInteger(obj, path, QStringLiteral("shutdown_grace_ms"), 0, std::numeric_limits<int>::max(),
                                        QStringLiteral("must be an integer >= 0 (milliseconds)")))
         s.shutdownGraceMs = int(*v);
+    if (obj.contains(QStringLiteral("retry"))) {
+        const QString p = member(path, QStringLiteral("retry"));
+        const QJsonObject r = requireObject(obj.value(QStringLiteral("retry")), p);
+        checkFields(r, p, {"max_attempts", "backoff_base_ms", "backoff_max_ms", "max_retry_after_ms"});
+        const QString message = QStringLiteral("must be an integer from 0 to 3600000 (milliseconds)");
+        constexpr qint64 maxMs = 3'600'000; // an hour: anything longer is a typo
+        if (const auto v = optionalInteger(r, p, QStringLiteral("max_attempts"), 1, 10,
+                                           QStringLiteral("must be an integer from 1 to 10")))
+            s.retry.maxAttempts = int(*v);
+        if (const auto v = optionalInteger(r, p, QStringLiteral("backoff_base_ms"), 0, maxMs, message))
+            s.retry.backoffBaseMs = int(*v);
+        if (const auto v = optionalInteger(r, p, QStringLiteral("backoff_max_ms"), 0, maxMs, message))
+            s.retry.backoffMaxMs = int(*v);
+        if (const auto v = optionalInteger(r, p, QStringLiteral("max_retry_after_ms"), 0, maxMs, message))
+            s.retry.maxRetryAfterMs = int(*v);
+        if (s.retry.backoffMaxMs < s.retry.backoffBaseMs)
+            fail(member(p, r.contains(QStringLiteral("backoff_max_ms")) ? QStringLiteral("backoff_max_ms")
+                                                                         : QStringLiteral("backoff_base_ms")),
+                 QStringLiteral("backoff_max_ms (%1) must not be less than backoff_base_ms (%2)")
+                     .arg(s.retry.backoffMaxMs)
+                     .arg(s.retry.backoffBaseMs));
+    }
+    if (obj.contains(QStringLiteral("breaker"))) {
+        const QString p = member(path, QStringLiteral("breaker"));
+        const QJsonObject b = requireObject(obj.value(QStringLiteral("breaker")), p);
+        checkFields(b, p, {"failure_threshold", "cooldown_ms"});
+        if (const auto v = optionalInteger(b, p, QStringLiteral("failure_threshold"), 1, 100,
+                                           QStringLiteral("must be an integer from 1 to 100")))
+            s.breaker.failureThreshold = int(*v);
+        if (const auto v = optionalInteger(b, p, QStringLiteral("cooldown_ms"), 1, 86'400'000,
+                                           QStringLiteral("must be an integer from 1 to 86400000 (milliseconds)")))
+            s.breaker.cooldownMs = int(*v);
+    }
     return s;
 }
 
 Config parseRoot(const QJsonObject &root)
 {
-    checkFields(root, QString(), {"providers", "models", "keys", "settings"});
+    checkFields(root, QString(), {"providers", "models", "keys", "routes", "settings"});
     Config config;
 
     QSet<QString> providerIds;
+    QHash<QString, qsizetype> modelIndex; // model id -> index in "models"
     if (root.contains(QStringLiteral("providers"))) {
         const QString path = QStringLiteral("providers");
         const QJsonArray list = requireArray(root.value(path), path);
@@ -456,13 +608,12 @@ Config parseRoot(const QJsonObject &root)
     if (root.contains(QStringLiteral("models"))) {
         const QString path = QStringLiteral("models");
         const QJsonArray list = requireArray(root.value(path), path);
-        QSet<QString> ids;
         for (qsizetype i = 0; i < list.size(); ++i) {
             const QString p = element(path, i);
             ModelConfig model = parseModel(requireObject(list.at(i), p), p, providerIds);
-            if (ids.contains(model.id))
+            if (modelIndex.contains(model.id))
                 fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate model id %1").arg(quoted(model.id)));
-            ids.insert(model.id);
+            modelIndex.insert(model.id, i);
             config.models.append(std::move(model));
         }
     }
@@ -488,6 +639,23 @@ Config parseRoot(const QJsonObject &root)
                 secrets.insert(*key.secret, i);
             }
             config.keys.append(std::move(key));
+        }
+    }
+
+    if (root.contains(QStringLiteral("routes"))) {
+        const QString path = QStringLiteral("routes");
+        const QJsonArray list = requireArray(root.value(path), path);
+        QSet<QString> ids;
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString p = element(path, i);
+            RouteConfig route = parseRoute(requireObject(list.at(i), p), p);
+            if (ids.contains(route.id))
+                fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate route id %1").arg(quoted(route.id)));
+            if (const auto it = modelIndex.constFind(route.id); it != modelIndex.cend())
+                fail(member(p, QStringLiteral("id")),
+                     QStringLiteral("%1 is also a model id (models[%2]); a route must not shadow a model").arg(quoted(route.id)).arg(*it));
+            ids.insert(route.id);
+            config.routes.append(std::move(route));
         }
     }
 
@@ -550,7 +718,7 @@ std::optional<Config> parseConfig(const QByteArray &json, const QString &fileNam
     try {
         Config config = parseRoot(doc.object());
         qCDebug(lcConfig) << "parsed" << fileName << ":" << config.providers.size() << "providers," << config.models.size()
-                          << "models," << config.keys.size() << "keys";
+                          << "models," << config.keys.size() << "keys," << config.routes.size() << "routes";
         return config;
     } catch (const Invalid &invalid) {
         err.path = invalid.path;

@@ -8,7 +8,7 @@
 
 namespace gh {
 
-// The wire format a provider speaks. Only OpenAI-compatible for now.
+// The wire format a provider speaks.
 enum class ProviderFormat { OpenAI, Anthropic, Gemini };
 [[nodiscard]] QString formatName(ProviderFormat f);
 [[nodiscard]] std::optional<ProviderFormat> formatFromName(const QString &name);
@@ -20,6 +20,10 @@ struct ProviderConfig {
     QString apiKeyEnv;    // environment variable that holds the API key (headless), may be empty
     QString catalog;      // catalog vendor for bundled models; defaults to id when the catalog knows it
     bool enabled = true;
+    // Optional own limits, below the provider's, so the gateway spreads or queues load before the
+    // provider answers 429 ("rpm", "tpm" in the config file).
+    std::optional<int> rpm;
+    std::optional<qint64> tpm;
     friend bool operator==(const ProviderConfig &, const ProviderConfig &) = default;
 };
 
@@ -31,6 +35,10 @@ struct ModelConfig {
     qint64 contextWindow = 0;   // 0: unknown
     qint64 maxOutputTokens = 0; // 0: unknown
     bool fromCatalog = false;   // filled in from the bundled catalog rather than the config file
+    // "tools", "vision", "json_schema", "reasoning", "embeddings" (the catalog's names).
+    // std::nullopt: unknown, and the model is assumed to be able to serve any request.
+    std::optional<QStringList> capabilities;
+    [[nodiscard]] bool can(QStringView capability) const { return !capabilities || capabilities->contains(capability); }
     friend bool operator==(const ModelConfig &, const ModelConfig &) = default;
 };
 
@@ -50,7 +58,44 @@ struct KeyConfig {
     QStringList allowModels;    // glob patterns on model ids ("openai/*"); empty = every model
     KeyLimits limits;
     bool allowUnpriced = false; // a key with limits refuses unpriced models unless this is set
+    std::optional<int> rpm;     // requests per minute (rolling 60 s); std::nullopt: no limit
+    std::optional<qint64> tpm;  // tokens per minute (input + output, rolling 60 s)
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
+};
+
+// How a route picks among its targets (docs/routing.md says exactly how each decides).
+enum class RouteStrategy { Ordered, Cheapest, Fastest, Weighted, Quality };
+[[nodiscard]] QString strategyName(RouteStrategy s);
+[[nodiscard]] std::optional<RouteStrategy> strategyFromName(const QString &name);
+
+struct RouteTarget {
+    QString model;   // a model id ("anthropic/claude-sonnet-4-5"), as a client would name it
+    int weight = 1;  // for "weighted": relative share, 0..1000 (0: only when the others fail)
+    friend bool operator==(const RouteTarget &, const RouteTarget &) = default;
+};
+
+// A named alias: clients send `id` as the model name.
+struct RouteConfig {
+    QString id;      // "smart"; must not contain '/' (model ids do) and must not be a model id
+    RouteStrategy strategy = RouteStrategy::Ordered;
+    QList<RouteTarget> targets; // at least one
+    friend bool operator==(const RouteConfig &, const RouteConfig &) = default;
+};
+
+// Retries and failover before the first byte reached the client.
+struct RetrySettings {
+    int maxAttempts = 3;         // per request, over all targets; a route always gets one try per target
+    int backoffBaseMs = 250;     // before trying a target again: full jitter in [0, base * 2^pass]
+    int backoffMaxMs = 4'000;
+    int maxRetryAfterMs = 10'000; // a provider's Retry-After longer than this is not waited for
+    friend bool operator==(const RetrySettings &, const RetrySettings &) = default;
+};
+
+// Per provider-model circuit breakers.
+struct BreakerSettings {
+    int failureThreshold = 3;    // consecutive failures that open the circuit
+    int cooldownMs = 30'000;     // open -> half-open (one probe request) after this long
+    friend bool operator==(const BreakerSettings &, const BreakerSettings &) = default;
 };
 
 struct UpstreamTimeouts {
@@ -66,7 +111,17 @@ struct GatewaySettings {
     QStringList allowedOrigins;        // browser origins allowed to call the gateway
     UpstreamTimeouts timeouts;
     int shutdownGraceMs = 5'000;       // how long in-flight requests may finish on SIGTERM
+    RetrySettings retry;
+    BreakerSettings breaker;
     friend bool operator==(const GatewaySettings &, const GatewaySettings &) = default;
+};
+
+// What the user's Compare votes say of one model (read by the `quality` strategy and Rankings).
+struct VoteStats {
+    int rounds = 0; // voted rounds the model took part in
+    int wins = 0;   // rounds where it was chosen as the best answer
+    int allBad = 0; // rounds judged "all bad"
+    friend bool operator==(const VoteStats &, const VoteStats &) = default;
 };
 
 // A declarative configuration file (docs/config.md).
@@ -74,6 +129,7 @@ struct Config {
     QList<ProviderConfig> providers;
     QList<ModelConfig> models;
     QList<KeyConfig> keys;
+    QList<RouteConfig> routes;
     std::optional<GatewaySettings> settings; // only when the file has a "settings" object
 };
 

@@ -23,6 +23,9 @@ namespace {
 constexpr qint64 kDefaultMaxOutput = 16'384;            // when neither the request nor the model says
 constexpr qint64 kMaxUpstreamBody = 512ll * 1024 * 1024; // a non-streamed response larger than this is refused
 constexpr qint64 kHighWater = 1024 * 1024;
+// System prompt + tools at least this long (about 1,000 tokens, the providers' smallest cacheable
+// prefix) get an affinity entry of their own, shared by every conversation that starts with them.
+constexpr qsizetype kAffinityHeadBytes = 4096;
 
 QString newRequestId()
 {
@@ -78,6 +81,19 @@ QJsonValue optionalDouble(std::optional<double> v)
     return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
 }
 
+QJsonObject healthJson(const TargetHealth &h, qint64 nowMs)
+{
+    const bool measured = h.successes + h.failures > 0;
+    return QJsonObject{
+        {QStringLiteral("state"), QLatin1String(TargetHealth::stateName(h.state))},
+        {QStringLiteral("available"), h.availableAtMs <= nowMs},
+        {QStringLiteral("error_rate"), measured ? QJsonValue(h.errorRate) : QJsonValue()},
+        {QStringLiteral("ttft_ms"), h.ttftMs >= 0 ? QJsonValue(qRound64(h.ttftMs)) : QJsonValue()},
+        {QStringLiteral("tokens_per_second"), h.tokensPerSecond >= 0 ? QJsonValue(h.tokensPerSecond) : QJsonValue()},
+        {QStringLiteral("requests"), h.successes + h.failures},
+    };
+}
+
 } // namespace
 
 Exchange::Exchange(ClientConnection *connection, QByteArray method, QByteArray url, HttpHeaders headers, QByteArray body,
@@ -119,6 +135,10 @@ QList<QPair<QByteArray, QByteArray>> Exchange::baseHeaders() const
         h.emplaceBack("x-gatehouse-provider", m_model->config.provider.toUtf8());
         h.emplaceBack("x-gatehouse-model", m_model->config.id.toUtf8());
     }
+    if (!m_routeId.isEmpty())
+        h.emplaceBack("x-gatehouse-route", m_routeId.toUtf8());
+    if (m_attemptsMade > 1)
+        h.emplaceBack("x-gatehouse-attempts", QByteArray::number(m_attemptsMade));
     const QByteArray origin = m_headers.value("origin");
     if (!origin.isEmpty()) {
         h.emplaceBack("access-control-allow-origin", origin);
@@ -281,6 +301,8 @@ void Exchange::handleModels()
         return;
     }
     QJsonArray data;
+    const QHash<QString, TargetHealth> health = m_ctx->health.snapshot();
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
     for (const QString &id : m_registry->modelOrder) {
         const ModelEntry &m = m_registry->models.value(id);
         if (!key->allows(id) || !m.provider->config.enabled)
@@ -303,6 +325,33 @@ void Exchange::handleModels()
                  {QStringLiteral("pricing_usd_per_million_tokens"), pricing},
                  {QStringLiteral("context_window"), m.config.contextWindow > 0 ? QJsonValue(m.config.contextWindow) : QJsonValue()},
                  {QStringLiteral("max_output_tokens"), m.config.maxOutputTokens > 0 ? QJsonValue(m.config.maxOutputTokens) : QJsonValue()},
+                 {QStringLiteral("capabilities"), m.config.capabilities ? QJsonValue(QJsonArray::fromStringList(*m.config.capabilities)) : QJsonValue()},
+                 {QStringLiteral("health"), healthJson(health.value(id), now)},
+             }},
+        });
+    }
+    // Routes: aliases a client can name like a model.
+    for (const QString &id : m_registry->routeOrder) {
+        const RouteConfig &route = m_registry->routes.value(id);
+        QJsonArray targets;
+        bool anyAllowed = false;
+        for (const RouteTarget &t : route.targets) {
+            anyAllowed = anyAllowed || key->allows(t.model);
+            targets.append(QJsonObject{{QStringLiteral("model"), t.model},
+                                       {QStringLiteral("weight"), t.weight},
+                                       {QStringLiteral("health"), healthJson(health.value(t.model), now)}});
+        }
+        if (!anyAllowed)
+            continue;
+        data.append(QJsonObject{
+            {QStringLiteral("id"), id},
+            {QStringLiteral("object"), QStringLiteral("model")},
+            {QStringLiteral("created"), 0},
+            {QStringLiteral("owned_by"), QStringLiteral("gatehouse")},
+            {QStringLiteral("gatehouse"), QJsonObject{
+                 {QStringLiteral("route"), true},
+                 {QStringLiteral("strategy"), strategyName(route.strategy)},
+                 {QStringLiteral("targets"), targets},
              }},
         });
     }
@@ -374,48 +423,170 @@ void Exchange::handleModelRequest(Endpoint endpoint)
     m_record.requestedModel = m_fields.model;
     m_record.stream = m_fields.stream;
 
-    RegistrySnapshot::ResolveError resolveError;
-    QStringList candidates;
-    auto model = m_registry->resolve(m_fields.model, &resolveError, &candidates);
-    if (!model) {
-        switch (resolveError) {
-        case RegistrySnapshot::ResolveError::Ambiguous:
-            refuse(GatewayError::badRequest(QStringLiteral("Model '%1' is offered by several providers; name one of: %2.").arg(m_fields.model, candidates.join(QStringLiteral(", "))), "ambiguous_model"));
-            return;
-        case RegistrySnapshot::ResolveError::ProviderDisabled:
-            refuse(GatewayError::notFound(QStringLiteral("The provider of model '%1' is disabled.").arg(m_fields.model)));
-            return;
-        default:
-            refuse(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model (see GET /v1/models).").arg(m_fields.model)));
+    m_estimatedInput = estimateTokens(m_body.size());
+    m_traits.estimatedInputTokens = m_estimatedInput;
+    m_traits.expectedOutputTokens = m_fields.maxTokens.value_or(Router::kTypicalOutputTokens);
+    m_traits.tools = m_fields.hasTools;
+    m_traits.images = m_fields.hasImages;
+    m_traits.jsonSchema = m_fields.wantsJsonSchema;
+    if (m_fields.prefixHash)
+        m_traits.prefixHashes.append(m_fields.prefixHash);
+    if (m_fields.headHash && m_fields.headBytes >= kAffinityHeadBytes)
+        m_traits.prefixHashes.append(m_fields.headHash);
+    m_record.promptBlocks = m_fields.promptBlocks;
+    m_record.promptSystemBytes = m_fields.systemBytes;
+    m_record.promptToolsBytes = m_fields.toolsBytes;
+
+    if (!planTargets(&error)) {
+        refuse(error);
+        return;
+    }
+
+    // The key's own rate limits, checked and recorded atomically.
+    if (m_key->rpm || m_key->tpm) {
+        const RateLimiter::Limits limits{m_key->rpm, m_key->tpm};
+        const qint64 tokens = m_estimatedInput + (endpoint == Endpoint::Embeddings ? 0 : m_traits.expectedOutputTokens);
+        const auto r = ctx->keyLimits.acquire(QString::number(m_key->id), limits, tokens, QDateTime::currentMSecsSinceEpoch());
+        if (!r.admitted) {
+            if (r.retryAfterMs < 0) {
+                refuse(GatewayError::badRequest(QStringLiteral("This request (about %1 tokens) is larger than key '%2''s limit of %3 tokens per minute.")
+                                                    .arg(tokens).arg(m_key->name).arg(r.limitValue), "rate_limit_too_large"));
+                return;
+            }
+            GatewayError e = GatewayError::rateLimited(
+                QStringLiteral("Rate limit reached for key '%1': %2 %3 per minute. Retry in %4 s.")
+                    .arg(m_key->name)
+                    .arg(r.limitValue)
+                    .arg(r.limit == QLatin1String("rpm") ? QStringLiteral("requests") : QStringLiteral("tokens"))
+                    .arg((r.retryAfterMs + 999) / 1000),
+                r.retryAfterMs);
+            e.extraHeaders.emplaceBack("x-ratelimit-limit-" + QByteArray(r.limit == QLatin1String("rpm") ? "requests" : "tokens"),
+                                       QByteArray::number(r.limitValue));
+            refuse(e);
             return;
         }
-    }
-    if (!m_key->allows(model->config.id)) {
-        refuse(GatewayError::forbidden(QStringLiteral("Key '%1' may not use model '%2'.").arg(m_key->name, model->config.id)));
-        return;
-    }
-    m_model = model;
-    m_record.provider = model->config.provider;
-    m_record.upstreamModel = model->config.upstreamModel;
-
-    const ModelPrice &price = model->config.price;
-    if (!price.isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
-        refuse(GatewayError::forbidden(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Add a price for it in the config, or set allow_unpriced on the key.").arg(model->config.id, m_key->name), "model_unpriced"));
-        return;
+        m_keyTicket = r.ticket;
     }
 
+    const auto settings = ctx->settings();
+    m_maxAttempts = qMax(settings->retry.maxAttempts, int(m_plan.targets.size()));
+    m_retryTimer = std::make_unique<QTimer>();
+    m_retryTimer->setSingleShot(true);
+    m_retryTimer->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early: before a Retry-After
+    QObject::connect(m_retryTimer.get(), &QTimer::timeout, [this] { startAttempt(); });
+    startAttempt();
+}
+
+bool Exchange::planTargets(GatewayError *error)
+{
+    const RegistrySnapshot &registry = *m_registry;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QList<RouteTarget> targets;
+    RouteStrategy strategy = RouteStrategy::Ordered;
+    if (auto route = registry.routes.constFind(m_fields.model); route != registry.routes.cend()) {
+        m_routeId = route->id;
+        m_record.route = route->id;
+        targets = route->targets;
+        strategy = route->strategy;
+    } else {
+        RegistrySnapshot::ResolveError resolveError;
+        QStringList candidates;
+        auto model = registry.resolve(m_fields.model, &resolveError, &candidates);
+        if (!model) {
+            switch (resolveError) {
+            case RegistrySnapshot::ResolveError::Ambiguous:
+                *error = GatewayError::badRequest(QStringLiteral("Model '%1' is offered by several providers; name one of: %2.").arg(m_fields.model, candidates.join(QStringLiteral(", "))), "ambiguous_model");
+                return false;
+            case RegistrySnapshot::ResolveError::ProviderDisabled:
+                *error = GatewayError::notFound(QStringLiteral("The provider of model '%1' is disabled.").arg(m_fields.model));
+                return false;
+            default:
+                *error = GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model or a route (see GET /v1/models).").arg(m_fields.model));
+                return false;
+            }
+        }
+        if (m_fields.fallbackModels.isEmpty()) {
+            // One model named: it is the only target, with no capability guessing (the provider decides).
+            if (!m_key->allows(model->config.id)) {
+                *error = GatewayError::forbidden(QStringLiteral("Key '%1' may not use model '%2'.").arg(m_key->name, model->config.id));
+                return false;
+            }
+            if (!model->config.price.isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
+                *error = GatewayError::forbidden(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Add a price for it in the config, or set allow_unpriced on the key.").arg(model->config.id, m_key->name), "model_unpriced");
+                return false;
+            }
+            m_direct = true;
+            m_plan.targets = {*model};
+            m_plan.decidedBy = QStringLiteral("named");
+            return true;
+        }
+        targets.append(RouteTarget{model->config.id, 1});
+        for (const QString &name : m_fields.fallbackModels) {
+            if (auto m = registry.resolve(name))
+                targets.append(RouteTarget{m->config.id, 1});
+            else
+                targets.append(RouteTarget{name, 1}); // the planner skips it and says why
+        }
+    }
+    thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
+    GatewayContext *ctx = m_ctx;
+    const Router router(ctx->health, ctx->affinity);
+    const QHash<QString, std::shared_ptr<const ProviderEntry>> &providers = registry.providers;
+    const qint64 tokens = m_estimatedInput + m_traits.expectedOutputTokens;
+    m_plan = router.plan(registry, m_routeId, strategy, targets, m_traits, *m_key, now, [] { return rng.generateDouble(); },
+                         [&](const QString &providerId) {
+                             const auto p = providers.value(providerId);
+                             if (!p || (!p->config.rpm && !p->config.tpm))
+                                 return true;
+                             return ctx->providerLimits.hasRoom(providerId, {p->config.rpm, p->config.tpm}, tokens, now);
+                         });
+    for (const SkippedTarget &s : m_plan.skipped) {
+        AttemptRecord a;
+        a.index = int(m_record.attemptLog.size()) + 1;
+        a.modelId = s.modelId;
+        a.provider = s.provider;
+        a.outcome = AttemptRecord::Outcome::Skipped;
+        a.error = s.reason;
+        a.startedAtMs = now;
+        m_record.attemptLog.append(a);
+    }
+    if (m_plan.targets.isEmpty()) {
+        QStringList reasons;
+        for (const SkippedTarget &s : m_plan.skipped)
+            reasons.append(QStringLiteral("%1: %2").arg(s.modelId, s.reason));
+        const QString what = m_routeId.isEmpty() ? QStringLiteral("the models listed") : QStringLiteral("route '%1'").arg(m_routeId);
+        *error = GatewayError::badRequest(QStringLiteral("No target of %1 can serve this request (%2).").arg(what, reasons.join(QStringLiteral("; "))), "no_capable_target");
+        return false;
+    }
+    return true;
+}
+
+void Exchange::skipTarget(const ModelEntry &model, const QString &reason)
+{
+    AttemptRecord a;
+    a.index = int(m_record.attemptLog.size()) + 1;
+    a.modelId = model.config.id;
+    a.provider = model.config.provider;
+    a.outcome = AttemptRecord::Outcome::Skipped;
+    a.error = reason;
+    a.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+    m_record.attemptLog.append(a);
+}
+
+bool Exchange::reserveFor(const ModelEntry &model, GatewayError *error)
+{
     // Worst case: every estimated input token at the highest input-side price, plus the most output
     // the request allows.
-    m_estimatedInput = estimateTokens(m_body.size());
+    const ModelPrice &price = model.config.price;
     qint64 maxOutput = 0;
-    if (endpoint != Endpoint::Embeddings) {
-        maxOutput = m_fields.maxTokens.value_or(model->config.maxOutputTokens > 0 ? model->config.maxOutputTokens : kDefaultMaxOutput);
-        if (model->config.maxOutputTokens > 0)
-            maxOutput = qMin(maxOutput, model->config.maxOutputTokens);
+    if (m_endpoint != Endpoint::Embeddings) {
+        maxOutput = m_fields.maxTokens.value_or(model.config.maxOutputTokens > 0 ? model.config.maxOutputTokens : kDefaultMaxOutput);
+        if (model.config.maxOutputTokens > 0)
+            maxOutput = qMin(maxOutput, model.config.maxOutputTokens);
     }
     const NanoUsd worstCase = price.isPriced() ? worstCaseCost(m_estimatedInput, maxOutput, price).value_or(0) : 0;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    auto reservation = ctx->ledger.reserve(m_key->id, worstCase, now);
+    auto reservation = m_ctx->ledger.reserve(m_key->id, worstCase, now);
     if (auto *refusal = std::get_if<BudgetLedger::Refusal>(&reservation)) {
         const NanoUsd inputCost = worstCaseCost(m_estimatedInput, 0, price).value_or(0);
         const double outputPerToken = price.output.value_or(0) / 1e6;
@@ -427,16 +598,90 @@ void Exchange::handleModelRequest(Endpoint endpoint)
         }
         if (hint.isEmpty())
             hint = QStringLiteral(" Even a tiny max_tokens would not fit; raise the limit or wait for the next period.");
-        refuse(GatewayError::budgetExhausted(
-            QStringLiteral("Budget exhausted for key '%1': %2 of the %3 limit (%4) remains, but this request could cost up to %5 (about %6 input tokens and up to %7 output tokens).%8")
+        *error = GatewayError::budgetExhausted(
+            QStringLiteral("Budget exhausted for key '%1': %2 of the %3 limit (%4) remains, but this request could cost up to %5 with %9 (about %6 input tokens and up to %7 output tokens).%8")
                 .arg(m_key->name, usd(refusal->remaining), QLatin1String(periodName(refusal->period)), usd(refusal->limit), usd(refusal->worstCase))
                 .arg(m_estimatedInput)
                 .arg(maxOutput)
-                .arg(hint)));
-        return;
+                .arg(hint, model.config.id));
+        return false;
     }
     m_reservation = std::get<BudgetLedger::Reservation>(reservation);
-    forward();
+    return true;
+}
+
+void Exchange::startAttempt()
+{
+    GatewayContext *ctx = m_ctx;
+    if (m_finished || !m_conn)
+        return;
+    while (m_targetIndex < m_plan.targets.size()) {
+        const ModelEntry target = m_plan.targets.at(m_targetIndex);
+        const bool last = m_targetIndex + 1 >= m_plan.targets.size();
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        m_model = target;
+        m_record.provider = target.config.provider;
+        m_record.upstreamModel = target.config.upstreamModel;
+        m_record.modelId = target.config.id;
+
+        // Its circuit: closed, or open with the cooldown over (this request is the half-open probe).
+        // An open circuit is skipped while other targets remain; the last one is tried anyway.
+        if (!m_direct && ctx->health.admit(target.config.id, now) == HealthTracker::Admission::Refused && !last) {
+            skipTarget(target, QStringLiteral("circuit open after repeated failures"));
+            ++m_targetIndex;
+            continue;
+        }
+
+        // The provider's own limit: spread to another target, or wait for room when none is left.
+        const ProviderConfig &pc = target.provider->config;
+        if (pc.rpm || pc.tpm) {
+            const qint64 tokens = m_estimatedInput + m_traits.expectedOutputTokens;
+            const auto r = ctx->providerLimits.acquire(pc.id, {pc.rpm, pc.tpm}, tokens, now);
+            if (!r.admitted) {
+                const QString why = QStringLiteral("provider '%1' is at its own limit of %2 %3 per minute").arg(pc.id).arg(r.limitValue).arg(r.limit);
+                if (!last || r.retryAfterMs < 0) {
+                    skipTarget(target, why);
+                    m_lastSkipError = GatewayError::rateLimited(QStringLiteral("Every target is at its rate limit: %1.").arg(why), qMax<qint64>(r.retryAfterMs, 1000), "provider_rate_limited");
+                    ++m_targetIndex;
+                    continue;
+                }
+                // The last target: queue until the provider's window has room (within the first-byte timeout).
+                const qint64 waited = m_arrival.elapsed();
+                if (waited + r.retryAfterMs > ctx->settings()->timeouts.firstByteMs) {
+                    skipTarget(target, why);
+                    m_lastSkipError = GatewayError::rateLimited(QStringLiteral("Every target is at its rate limit: %1.").arg(why), r.retryAfterMs, "provider_rate_limited");
+                    ++m_targetIndex;
+                    continue;
+                }
+                m_retryTimer->start(int(qMin<qint64>(r.retryAfterMs, INT_MAX)));
+                return;
+            }
+            m_providerTicket = r.ticket;
+        }
+
+        GatewayError error;
+        if (!reserveFor(target, &error)) {
+            skipTarget(target, QStringLiteral("budget: the request could cost more than remains"));
+            m_lastSkipError = error;
+            ++m_targetIndex;
+            continue;
+        }
+        UpstreamRequest r;
+        if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
+            m_ctx->ledger.release(m_reservation);
+            m_reservation = {};
+            skipTarget(target, error.message);
+            m_lastSkipError = error;
+            ++m_targetIndex;
+            continue;
+        }
+        forward(std::move(r));
+        return;
+    }
+    // Every remaining target was skipped.
+    const GatewayError e = m_lastSkipError.value_or(GatewayError::unavailable(QStringLiteral("No target could take the request.")));
+    finalize(e.status, e.message, false);
+    respondError(e);
 }
 
 bool Exchange::prepareUpstreamBody(QByteArray *body, QByteArray *path, GatewayError *error)
@@ -508,19 +753,11 @@ bool Exchange::prepareUpstreamBody(QByteArray *body, QByteArray *path, GatewayEr
     return true;
 }
 
-void Exchange::forward()
+void Exchange::forward(UpstreamRequest r)
 {
     GatewayContext *ctx = m_ctx;
     const ProviderEntry &provider = *m_model->provider;
     const auto settings = ctx->settings();
-
-    UpstreamRequest r;
-    GatewayError error;
-    if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
-        finalize(error.status, error.message, false);
-        respondError(error);
-        return;
-    }
     r.host = provider.host;
     r.poolKey = provider.poolKey;
     r.port = provider.port;
@@ -550,9 +787,129 @@ void Exchange::forward()
                 r.headers.emplaceBack(name, v);
         }
     }
-    m_body = QByteArray(); // the upstream copy is all that is needed from here on
-    m_record.attempts = 1;
+    ++m_attemptsMade;
+    m_record.attempts = m_attemptsMade;
+    m_attemptStartMs = QDateTime::currentMSecsSinceEpoch();
+    m_attemptTimer.start();
+    m_attemptTtftMs = -1;
+    AttemptRecord a;
+    a.index = int(m_record.attemptLog.size()) + 1;
+    a.modelId = m_model->config.id;
+    a.provider = m_model->config.provider;
+    a.outcome = AttemptRecord::Outcome::Failed; // until it succeeds
+    a.startedAtMs = m_attemptStartMs;
+    m_record.attemptLog.append(a);
+    m_attemptOpen = true;
     m_call = m_conn->upstream()->start(std::move(r), this);
+}
+
+void Exchange::closeAttempt(AttemptRecord::Outcome outcome, int status, const QString &error)
+{
+    if (m_record.attemptLog.isEmpty())
+        return;
+    if (!m_attemptOpen)
+        return;
+    m_attemptOpen = false;
+    AttemptRecord &a = m_record.attemptLog.last();
+    a.outcome = outcome;
+    a.status = status;
+    a.error = error;
+    a.latencyMs = qMax<qint64>(1, m_attemptTimer.isValid() ? m_attemptTimer.elapsed() : 0);
+}
+
+void Exchange::resetAttemptState()
+{
+    m_call.reset();
+    m_upstreamStatus = 0;
+    m_upstreamContentType.clear();
+    m_upstreamHeaders = HttpHeaders();
+    m_upstreamBody.clear();
+    m_streaming = false;
+    m_stripUsage = false;
+    m_sawDone = false;
+    m_streamError = false;
+    m_streamErrorMessage.clear();
+    m_outputBytes = 0;
+    m_framer.clear();
+    m_translator.reset();
+    m_translate = false;
+    m_pendingStream.clear();
+    m_record.usage = Usage{};
+    m_record.ttftMs = -1;
+}
+
+void Exchange::attemptFailed(AttemptFailure f)
+{
+    GatewayContext *ctx = m_ctx;
+    m_call.reset();
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    closeAttempt(AttemptRecord::Outcome::Failed, f.status, f.message);
+    const QString target = m_model ? m_model->config.id : QString();
+    const qint64 retryAt = f.retryAfterMs >= 0 ? now + f.retryAfterMs : 0;
+    if (!target.isEmpty()) {
+        if (f.status == 429)
+            ctx->health.recordRateLimited(target, now, retryAt > 0 ? retryAt : now + 1000);
+        else if (f.countsForHealth)
+            ctx->health.recordFailure(target, now, f.message, retryAt);
+    }
+    if (m_reservation) {
+        ctx->ledger.release(m_reservation); // nothing reached the client and nothing was billed
+        m_reservation = {};
+    }
+    const auto settings = ctx->settings();
+    auto giveUp = [&] {
+        resetAttemptState();
+        f.respond();
+    };
+    if (!f.retriable || m_attemptsMade >= m_maxAttempts || m_finished || !m_conn) {
+        giveUp();
+        return;
+    }
+    // The next target in the plan, or the plan again after a jittered backoff.
+    int next = m_targetIndex + 1;
+    qint64 delay = 0;
+    if (next >= m_plan.targets.size()) {
+        next = 0;
+        ++m_pass;
+        const qint64 cap = qMin<qint64>(settings->retry.backoffMaxMs, qint64(settings->retry.backoffBaseMs) << qMin(m_pass, 16));
+        thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
+        delay = cap > 0 ? qint64(rng.bounded(double(cap))) : 0;
+    }
+    const qint64 availableAt = ctx->health.availableAtMs(m_plan.targets.at(next).config.id);
+    if (availableAt > now && next == 0 && m_plan.targets.size() == 1)
+        delay = qMax(delay, availableAt - now);
+    const bool sameTarget = m_plan.targets.at(next).config.id == target;
+    if (f.timeout && sameTarget) {
+        giveUp();
+        return;
+    }
+    if (f.retryAfterMs > settings->retry.maxRetryAfterMs && sameTarget) {
+        giveUp(); // the provider asks for a longer pause than we wait: the client decides
+        return;
+    }
+    if (delay > settings->retry.maxRetryAfterMs) {
+        giveUp();
+        return;
+    }
+    qCInfo(lcGateway).noquote() << m_record.id << "attempt" << m_attemptsMade << "on" << target << "failed:" << f.message
+                                << "- next:" << m_plan.targets.at(next).config.id << "in" << delay << "ms";
+    resetAttemptState();
+    m_targetIndex = next;
+    m_retryTimer->start(int(delay));
+}
+
+void Exchange::recordSuccessHealth()
+{
+    if (!m_model)
+        return;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 elapsed = m_attemptTimer.isValid() ? m_attemptTimer.elapsed() : 0;
+    double tps = -1;
+    if (m_streaming && m_attemptTtftMs >= 0 && m_record.usage.outputTokens > 0 && elapsed > m_attemptTtftMs)
+        tps = double(m_record.usage.outputTokens) * 1000.0 / double(elapsed - m_attemptTtftMs);
+    m_ctx->health.recordSuccess(m_model->config.id, now, m_streaming ? m_attemptTtftMs : -1, tps);
+    if (!m_routeId.isEmpty())
+        Router(m_ctx->health, m_ctx->affinity).rememberAffinity(m_key->id, m_routeId, m_traits, m_model->config.id, now);
 }
 
 void Exchange::handleCountTokens()
@@ -574,9 +931,12 @@ void Exchange::handleCountTokens()
         return;
     }
     m_fields = *fields;
-    auto model = m_registry->resolve(m_fields.model);
+    QString name = m_fields.model;
+    if (auto route = m_registry->routes.constFind(name); route != m_registry->routes.cend() && !route->targets.isEmpty())
+        name = route->targets.first().model; // a route counts with its first target
+    auto model = m_registry->resolve(name);
     if (!model) {
-        respondError(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model (see GET /v1/models).").arg(m_fields.model)));
+        respondError(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model or a route (see GET /v1/models).").arg(m_fields.model)));
         return;
     }
     if (!m_key->allows(model->config.id)) {
@@ -585,7 +945,12 @@ void Exchange::handleCountTokens()
     }
     m_model = model;
     if (model->provider->config.format == ProviderFormat::Anthropic) {
-        forward();
+        UpstreamRequest r;
+        if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
+            respondError(error);
+            return;
+        }
+        forward(std::move(r));
         return;
     }
     const QByteArray json = "{\"input_tokens\":" + QByteArray::number(estimateTokens(m_body.size())) + "}";
@@ -597,17 +962,34 @@ void Exchange::upstreamHead(int status, const HttpHeaders &headers)
     m_upstreamStatus = status;
     m_upstreamHeaders = headers;
     m_upstreamContentType = headers.value("content-type");
-    if (status >= 200 && status < 300 && m_fields.stream && m_upstreamContentType.startsWith("text/event-stream")) {
+    // A stream is relayed once its first event arrives (commitStream): an error that comes as the
+    // first event of the 200 stream can still fail over to another target.
+    if (status >= 200 && status < 300 && m_fields.stream && m_upstreamContentType.startsWith("text/event-stream"))
         m_streaming = true;
-        auto h = baseHeaders();
-        h.emplaceBack("content-type", m_upstreamContentType);
-        h.emplaceBack("cache-control", "no-cache");
-        h.emplaceBack("x-accel-buffering", "no");
-        const QByteArray upstreamId = headers.value("x-request-id");
-        if (!upstreamId.isEmpty())
-            h.emplaceBack("x-upstream-request-id", upstreamId);
-        m_conn->beginStream(200, h);
-        m_headSent = true;
+}
+
+QByteArray Exchange::upstreamRequestId() const
+{
+    QByteArray id = m_upstreamHeaders.value("x-request-id");
+    if (id.isEmpty())
+        id = m_upstreamHeaders.value("request-id"); // Anthropic
+    return id;
+}
+
+void Exchange::commitStream()
+{
+    auto h = baseHeaders();
+    h.emplaceBack("content-type", m_upstreamContentType);
+    h.emplaceBack("cache-control", "no-cache");
+    h.emplaceBack("x-accel-buffering", "no");
+    const QByteArray upstreamId = upstreamRequestId();
+    if (!upstreamId.isEmpty())
+        h.emplaceBack("x-upstream-request-id", upstreamId);
+    m_conn->beginStream(200, h);
+    m_headSent = true;
+    if (!m_pendingStream.isEmpty()) {
+        m_conn->sendChunk(m_pendingStream);
+        m_pendingStream.clear();
     }
 }
 
@@ -615,6 +997,8 @@ void Exchange::upstreamBody(const char *data, size_t length)
 {
     if (m_record.ttftMs < 0)
         m_record.ttftMs = m_arrival.elapsed();
+    if (m_attemptTtftMs < 0 && m_attemptTimer.isValid())
+        m_attemptTtftMs = m_attemptTimer.elapsed();
     if (m_streaming) {
         relayEvents(QByteArrayView(data, qsizetype(length)));
         return;
@@ -630,9 +1014,12 @@ void Exchange::upstreamBody(const char *data, size_t length)
 void Exchange::relayEvents(QByteArrayView bytes)
 {
     QByteArray out;
-    bool broken = false; // translating, and the provider sent an event that is not JSON
+    bool broken = false;       // translating, and the provider sent an event that is not JSON
+    bool errorFirst = false;   // an error event before any content: the attempt failed, fail over
+    bool content = false;      // a data event that is not an error was seen in this batch
+    QString errorFirstMessage;
     m_framer.feed(bytes, [&](QByteArrayView event) {
-        if (broken)
+        if (broken || errorFirst)
             return;
         const QByteArray data = SseFramer::eventData(event);
         if (data.isEmpty()) {
@@ -661,7 +1048,13 @@ void Exchange::relayEvents(QByteArrayView bytes)
             break;
         }
         }
+        if (info.error && !m_headSent && !content) {
+            errorFirst = true;
+            errorFirstMessage = info.errorMessage;
+            return;
+        }
         m_outputBytes += info.outputBytes;
+        content = true; // the first event that is not an error commits the stream (headers go out)
         if (info.done)
             m_sawDone = true;
         if (info.error && !m_streamError) {
@@ -683,16 +1076,34 @@ void Exchange::relayEvents(QByteArrayView bytes)
             return; // the client did not ask for the usage chunk: Gatehouse asked for itself
         out.append(event);
     });
+    const QString providerId = m_model->config.provider;
+    if (errorFirst && !m_headSent) {
+        const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' sent an error at the start of its stream: %2").arg(providerId, errorFirstMessage),
+                                                      "upstream_stream_error");
+        attemptFailed({0, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }});
+        return;
+    }
+    if (broken && !m_headSent) {
+        const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' sent a stream event that is not valid JSON.").arg(providerId), "upstream_invalid_response");
+        attemptFailed({0, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }});
+        return;
+    }
+    if (!m_headSent) {
+        m_pendingStream.append(out);
+        out.clear();
+        if (content)
+            commitStream();
+    }
     if (!out.isEmpty())
         m_conn->sendChunk(out);
     if (broken) {
         m_call.reset();
         m_framer.clear();
-        failMidStream(GatewayError::upstream(QStringLiteral("Provider '%1' sent a stream event that is not valid JSON.").arg(m_model->config.provider),
+        failMidStream(GatewayError::upstream(QStringLiteral("Provider '%1' sent a stream event that is not valid JSON.").arg(providerId),
                                              "upstream_invalid_response"));
         return;
     }
-    if (m_call && m_conn->pendingOutput() > kHighWater)
+    if (m_call && m_headSent && m_conn->pendingOutput() > kHighWater)
         m_call->setPaused(true);
 }
 
@@ -713,10 +1124,51 @@ void Exchange::estimateMissingUsage()
     m_record.usage = u;
 }
 
+namespace {
+
+// Retry-After as milliseconds: delay-seconds (possibly fractional) or an HTTP date; OpenAI's
+// retry-after-ms wins when present. -1 when absent or unreadable.
+qint64 retryAfterMs(const HttpHeaders &headers, qint64 nowMs)
+{
+    bool ok = false;
+    const QByteArray ms = headers.value("retry-after-ms").trimmed();
+    if (!ms.isEmpty()) {
+        const double v = ms.toDouble(&ok);
+        if (ok && v >= 0 && v < 1e9)
+            return qint64(v);
+    }
+    const QByteArray ra = headers.value("retry-after").trimmed();
+    if (ra.isEmpty())
+        return -1;
+    const double seconds = ra.toDouble(&ok);
+    if (ok)
+        return seconds >= 0 && seconds < 1e7 ? qint64(seconds * 1000) : -1;
+    const QDateTime at = QDateTime::fromString(QString::fromLatin1(ra), Qt::RFC2822Date);
+    if (!at.isValid())
+        return -1;
+    return qMax<qint64>(0, at.toMSecsSinceEpoch() - nowMs);
+}
+
+bool failsOver(int status)
+{
+    return status == 408 || status == 429 || (status >= 500 && status != 501);
+}
+
+} // namespace
+
 void Exchange::upstreamDone()
 {
     m_call.reset();
     if (m_streaming) {
+        if (!m_headSent) {
+            if (m_translator && !m_framer.pending().trimmed().isEmpty()) {
+                relayEvents("\n\n");
+                if (m_finished || !m_streaming)
+                    return; // failed over or failed
+            }
+            if (!m_headSent)
+                commitStream(); // a stream without content (an empty answer): relay what there is
+        }
         if (m_translator) {
             if (!m_framer.pending().trimmed().isEmpty()) { // a last event without its blank line
                 relayEvents("\n\n");
@@ -763,7 +1215,8 @@ void Exchange::upstreamDone()
             // No usage found: either the provider reported none, or the body is broken (truncated,
             // not JSON), which the client must not receive as a success.
             if (!isValidJson(m_upstreamBody)) {
-                failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' returned a response that is not JSON.").arg(providerId), "upstream_invalid_response"));
+                const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' returned a response that is not JSON.").arg(providerId), "upstream_invalid_response");
+                attemptFailed({m_upstreamStatus, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }});
                 return;
             }
             estimateMissingUsage();
@@ -775,29 +1228,39 @@ void Exchange::upstreamDone()
     const QString message = upstreamErrorMessage(m_upstreamBody);
     const int s = m_upstreamStatus;
     if (s == 401 || s == 403 || s == 407) {
+        // Gatehouse's credentials for this provider: another target's may work.
         const QString source = m_model->provider->keySource.isEmpty() ? QStringLiteral("no API key is configured for it") : QStringLiteral("key from %1").arg(m_model->provider->keySource);
-        failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' rejected Gatehouse's credentials (HTTP %2, %3): %4").arg(providerId).arg(s).arg(source, message), "upstream_auth_failed"));
+        const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' rejected Gatehouse's credentials (HTTP %2, %3): %4").arg(providerId).arg(s).arg(source, message), "upstream_auth_failed");
+        attemptFailed({s, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }});
         return;
     }
+    const qint64 retryAfter = retryAfterMs(m_upstreamHeaders, QDateTime::currentMSecsSinceEpoch());
     if (s >= 400 && s < 500) {
-        // The request's own problem: pass the provider's status and error through.
-        finalize(s, QStringLiteral("provider returned HTTP %1: %2").arg(s).arg(message), false);
+        // The request's own problem (or a rate limit / timeout when nothing else is left): the
+        // provider's status and error pass through, in the client's format.
         GatewayError passed = GatewayError::badRequest(message, "upstream_error");
         passed.status = s;
         const bool json = m_upstreamBody.trimmed().startsWith('{');
         const QByteArray body = !json ? errorBody(passed)
             : m_translate ? translateErrorBody(s, m_upstreamBody)
                           : m_upstreamBody;
-        auto h = baseHeaders();
-        h.emplaceBack("content-type", (m_translate || !json || m_upstreamContentType.isEmpty()) ? QByteArray("application/json") : m_upstreamContentType);
-        const QByteArray retryAfter = m_upstreamHeaders.value("retry-after");
-        if (!retryAfter.isEmpty())
-            h.emplaceBack("retry-after", retryAfter);
-        m_conn->sendResponse(s, h, body);
-        done();
+        const QByteArray contentType = (m_translate || !json || m_upstreamContentType.isEmpty()) ? QByteArray("application/json") : m_upstreamContentType;
+        const QByteArray retryAfterHeader = m_upstreamHeaders.value("retry-after");
+        const QString logged = QStringLiteral("provider returned HTTP %1: %2").arg(s).arg(message);
+        auto respond = [this, s, body, contentType, retryAfterHeader, logged] {
+            finalize(s, logged, false);
+            auto h = baseHeaders();
+            h.emplaceBack("content-type", contentType);
+            if (!retryAfterHeader.isEmpty())
+                h.emplaceBack("retry-after", retryAfterHeader);
+            m_conn->sendResponse(s, h, body);
+            done();
+        };
+        attemptFailed({s, logged, failsOver(s), failsOver(s), retryAfter, respond});
         return;
     }
-    failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' failed (HTTP %2): %3").arg(providerId).arg(s).arg(message)));
+    const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' failed (HTTP %2): %3").arg(providerId).arg(s).arg(message));
+    attemptFailed({s, e.message, failsOver(s), true, retryAfter, [this, e] { failBeforeResponse(e); }});
 }
 
 void Exchange::finishSuccess()
@@ -808,7 +1271,7 @@ void Exchange::finishSuccess()
     h.emplaceBack("x-gatehouse-cost-usd", m_record.cost ? QByteArray::number(toUsd(*m_record.cost), 'f', 9) : QByteArray("unpriced"));
     if (m_record.usage.estimated)
         h.emplaceBack("x-gatehouse-usage", "estimated");
-    const QByteArray upstreamId = m_upstreamHeaders.value("x-request-id");
+    const QByteArray upstreamId = upstreamRequestId();
     if (!upstreamId.isEmpty())
         h.emplaceBack("x-upstream-request-id", upstreamId);
     m_conn->sendResponse(m_upstreamStatus, h, m_translate ? translateResponse(m_upstreamBody) : m_upstreamBody);
@@ -851,10 +1314,14 @@ void Exchange::upstreamFailed(UpstreamFailure failure, const QString &message)
                                              isTimeout(failure) ? QByteArray("upstream_timeout") : QByteArray("upstream_stream_interrupted")));
         return;
     }
-    if (isTimeout(failure))
-        failBeforeResponse(GatewayError::timeout(QStringLiteral("Provider '%1' timed out: %2").arg(providerId, message)));
-    else
-        failBeforeResponse(GatewayError::upstream(QStringLiteral("Provider '%1' could not be reached: %2").arg(providerId, message), failureName(failure)));
+    const GatewayError e = isTimeout(failure)
+        ? GatewayError::timeout(QStringLiteral("Provider '%1' timed out: %2").arg(providerId, message))
+        : GatewayError::upstream(QStringLiteral("Provider '%1' could not be reached: %2").arg(providerId, message), failureName(failure));
+    if (m_noLog) {
+        failBeforeResponse(e);
+        return;
+    }
+    attemptFailed({0, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }, isTimeout(failure)});
 }
 
 void Exchange::failBeforeResponse(const GatewayError &error)
@@ -894,6 +1361,8 @@ void Exchange::clientGone()
 {
     const bool forwarded = m_call != nullptr || m_headSent;
     m_call.reset();
+    if (m_retryTimer)
+        m_retryTimer->stop();
     if (!m_finished && m_model) {
         if (forwarded) {
             // The provider saw the request: charge what it produced (estimated when it said nothing).
@@ -909,6 +1378,8 @@ void Exchange::clientGone()
 void Exchange::abortForShutdown()
 {
     m_call.reset();
+    if (m_retryTimer)
+        m_retryTimer->stop();
     if (m_finished)
         return;
     const GatewayError e = GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; the request was cut."), "shutting_down");
@@ -926,6 +1397,16 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         return;
     m_finished = true;
     GatewayContext *ctx = m_ctx;
+    if (m_retryTimer)
+        m_retryTimer->stop();
+    if (m_attemptOpen) {
+        const bool ok = status >= 200 && status < 400;
+        closeAttempt(ok ? AttemptRecord::Outcome::Ok : AttemptRecord::Outcome::Failed, m_upstreamStatus, ok ? QString() : error);
+        if (ok)
+            recordSuccessHealth();
+        else if (status >= 500 && m_model)
+            ctx->health.recordFailure(m_model->config.id, QDateTime::currentMSecsSinceEpoch(), error);
+    }
     if (m_noLog) {
         if (m_reservation)
             ctx->ledger.release(m_reservation);
@@ -945,6 +1426,12 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         m_record.cost = NanoUsd(0);
     if (!ctx)
         return;
+    const qint64 tokens = m_record.usage.inputTokens + m_record.usage.cacheReadTokens + m_record.usage.cacheWriteTokens
+        + m_record.usage.outputTokens;
+    if (m_keyTicket)
+        ctx->keyLimits.adjust(m_keyTicket, tokens);
+    if (m_providerTicket)
+        ctx->providerLimits.adjust(m_providerTicket, tokens);
     if (m_reservation) {
         if (charge)
             ctx->ledger.settle(m_reservation, m_record.cost.value_or(0), QDateTime::currentMSecsSinceEpoch());

@@ -1,14 +1,18 @@
 #pragma once
 #include "budget/budgetledger.h"
+#include "budget/ratelimiter.h"
 #include "gateway/gatewayerror.h"
 #include "gateway/requestbody.h"
 #include "http/httpheaders.h"
 #include "http/sseframer.h"
 #include "routing/registry.h"
+#include "routing/router.h"
 #include "store/requestrecord.h"
 #include "translate/translate.h"
 #include "upstream/upstreamclient.h"
 #include <QElapsedTimer>
+#include <QTimer>
+#include <functional>
 #include <memory>
 
 namespace gh {
@@ -17,8 +21,9 @@ class ClientConnection;
 struct GatewayContext;
 
 // One request through the gateway, as a sequence of named stages:
-//   admit (shutdown, Host, Origin) → route → authenticate → inspect body → resolve model →
-//   check price → reserve budget → forward → relay (streamed or whole) → settle → log.
+//   admit (shutdown, Host, Origin) → route → authenticate → inspect body → rate limit → plan targets →
+//   attempt: (provider limit → reserve budget → forward → relay) with failover to the next target until
+//   the first byte reached the client → settle → log.
 class Exchange : private UpstreamObserver
 {
 public:
@@ -49,7 +54,29 @@ private:
     [[nodiscard]] QByteArray translateResponse(const QByteArray &body) const;
     [[nodiscard]] QByteArray translateErrorBody(int status, const QByteArray &body) const;
     const KeyEntry *authenticate(GatewayError *error);
-    void forward();
+    // Chooses the targets: a route alias, a `models` fallback list, or the one model named.
+    bool planTargets(GatewayError *error);
+    // Starts the attempt on m_plan.targets[m_targetIndex], skipping targets that cannot take it now.
+    void startAttempt();
+    bool reserveFor(const ModelEntry &model, GatewayError *error);
+    void forward(UpstreamRequest request);
+    // The current attempt failed before anything reached the client: fail over / retry, or answer.
+    struct AttemptFailure {
+        int status = 0;             // the provider's HTTP status; 0 for connection errors and timeouts
+        QString message;            // for the log and the client
+        bool retriable = true;
+        bool countsForHealth = true;
+        qint64 retryAfterMs = -1;   // the provider's Retry-After
+        std::function<void()> respond; // the answer to the client when no other attempt is made
+        bool timeout = false;       // a timeout is never retried on the same target (it would double the wait)
+    };
+    void attemptFailed(AttemptFailure failure);
+    void closeAttempt(AttemptRecord::Outcome outcome, int status, const QString &error);
+    void skipTarget(const ModelEntry &model, const QString &reason);
+    void resetAttemptState();
+    void commitStream();
+    [[nodiscard]] QByteArray upstreamRequestId() const;
+    void recordSuccessHealth();
 
     // upstream events
     void upstreamHead(int status, const HttpHeaders &headers) override;
@@ -80,7 +107,24 @@ private:
     RequestRecord m_record;
     std::shared_ptr<const RegistrySnapshot> m_registry;
     const KeyEntry *m_key = nullptr;
-    std::optional<ModelEntry> m_model;
+    std::optional<ModelEntry> m_model;   // the target of the current attempt
+    RoutePlan m_plan;
+    QString m_routeId;                  // the alias asked for; empty for a model or a `models` list
+    RequestTraits m_traits;
+    int m_targetIndex = 0;
+    int m_pass = 0;                     // how many times the target list was gone through already
+    int m_attemptsMade = 0;
+    int m_maxAttempts = 1;
+    qint64 m_attemptStartMs = 0;
+    QElapsedTimer m_attemptTimer;
+    qint64 m_attemptTtftMs = -1;
+    std::unique_ptr<QTimer> m_retryTimer;
+    RateLimiter::Ticket m_keyTicket;
+    RateLimiter::Ticket m_providerTicket;
+    std::optional<GatewayError> m_lastSkipError; // the answer when every remaining target was skipped
+    QByteArray m_pendingStream;         // events before the first content: held back until commit
+    bool m_attemptOpen = false;
+    bool m_direct = false;              // one model named: no planner, no capability skips
     RequestFields m_fields;
     Endpoint m_endpoint = Endpoint::ChatCompletions;
     BudgetLedger::Reservation m_reservation;

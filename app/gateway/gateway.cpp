@@ -107,11 +107,16 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.allowUnpriced = k.allowUnpriced;
         e.paused = k.paused;
         e.revoked = k.revoked;
+        e.rpm = k.rpm;
+        e.tpm = k.tpm;
         keys.append(e);
         hashes.append(k.secretHash);
     }
-    m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, m_secrets, warnings));
-    m_context.setSettings(loadGatewaySettings(*m_store));
+    m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, m_secrets, warnings,
+                                                   m_store->routes(), m_store->voteStats()));
+    const GatewaySettings settings = loadGatewaySettings(*m_store);
+    m_context.health.setSettings(settings.breaker);
+    m_context.setSettings(settings);
     rebuildLedger();
 }
 

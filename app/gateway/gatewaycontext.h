@@ -1,5 +1,8 @@
 #pragma once
 #include "budget/budgetledger.h"
+#include "budget/ratelimiter.h"
+#include "routing/affinity.h"
+#include "routing/health.h"
 #include "config/config.h"
 #include "routing/registry.h"
 #include "store/requestrecord.h"
@@ -28,6 +31,10 @@ Q_SIGNALS:
 struct GatewayContext {
     Registry registry;
     BudgetLedger ledger;
+    HealthTracker health;        // per target circuit breakers and speed (routing, UI, /v1/models)
+    AffinityTable affinity;      // prompt-cache affinity of routed requests
+    RateLimiter keyLimits;       // per key rpm / tpm (by key id as text)
+    RateLimiter providerLimits;  // per provider rpm / tpm (by provider id)
     Store *store = nullptr;
     GatewayEvents *events = nullptr;
     std::atomic<bool> shuttingDown{false};

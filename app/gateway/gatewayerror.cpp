@@ -57,6 +57,13 @@ GatewayError GatewayError::tooLarge(qint64 limit)
                     .arg(limit)
                     .arg(double(limit) / (1024.0 * 1024.0), 0, 'g', 4));
 }
+GatewayError GatewayError::rateLimited(const QString &m, qint64 retryAfterMs, QByteArray code)
+{
+    GatewayError e = make(429, "rate_limit_error", std::move(code), m);
+    const qint64 seconds = qMax<qint64>(1, (retryAfterMs + 999) / 1000);
+    e.extraHeaders.emplaceBack("retry-after", QByteArray::number(seconds));
+    return e;
+}
 GatewayError GatewayError::budgetExhausted(const QString &m) { return make(402, "insufficient_quota", "budget_exceeded", m); }
 GatewayError GatewayError::upstream(const QString &m, QByteArray code) { return make(502, "upstream_error", std::move(code), m); }
 GatewayError GatewayError::timeout(const QString &m) { return make(504, "upstream_error", "upstream_timeout", m); }

@@ -24,6 +24,8 @@ struct GatewayError {
     static GatewayError timeout(const QString &message);
     static GatewayError unavailable(const QString &message, QByteArray code = "service_unavailable");
     static GatewayError internal(const QString &message);
+    // 429 with Retry-After (whole seconds, rounded up; at least 1).
+    static GatewayError rateLimited(const QString &message, qint64 retryAfterMs, QByteArray code = "rate_limit_exceeded");
 
     // {"error": {"message", "type", "code", "param": null}} (OpenAI's shape).
     [[nodiscard]] QByteArray toOpenAIJson() const;

@@ -1,7 +1,10 @@
 #include "gateway/requestbody.h"
 #include "gateway/gatewayerror.h"
+#include <QtEndian>
 #include <simdjson.h>
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <vector>
 
 namespace gh {
@@ -106,6 +109,502 @@ simdjson::error_code validateValue(simdjson::ondemand::value value, int depth = 
     return TAPE_ERROR;
 }
 
+// XXH64 (the xxHash 64-bit algorithm), seeded: fast, and the same value in every process and on
+// every machine, so block hashes can be stored and compared across runs.
+namespace xxh {
+constexpr quint64 P1 = 0x9E3779B185EBCA87ULL;
+constexpr quint64 P2 = 0xC2B2AE3D27D4EB4FULL;
+constexpr quint64 P3 = 0x165667B19E3779F9ULL;
+constexpr quint64 P4 = 0x85EBCA77C2B2AE63ULL;
+constexpr quint64 P5 = 0x27D4EB2F165667C5ULL;
+inline quint64 rotl(quint64 x, int r) { return (x << r) | (x >> (64 - r)); }
+inline quint64 read64(const uchar *p) { return qFromLittleEndian<quint64>(p); }
+inline quint64 read32(const uchar *p) { return qFromLittleEndian<quint32>(p); }
+inline quint64 round(quint64 acc, quint64 input) { return rotl(acc + input * P2, 31) * P1; }
+inline quint64 merge(quint64 acc, quint64 v) { return (acc ^ round(0, v)) * P1 + P4; }
+} // namespace xxh
+
+quint64 hash64(const char *data, size_t len, quint64 seed)
+{
+    using namespace xxh;
+    const auto *p = reinterpret_cast<const uchar *>(data);
+    const uchar *const end = p + len;
+    quint64 h;
+    if (len >= 32) {
+        quint64 v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
+        const uchar *const limit = end - 32;
+        do {
+            v1 = round(v1, read64(p));
+            v2 = round(v2, read64(p + 8));
+            v3 = round(v3, read64(p + 16));
+            v4 = round(v4, read64(p + 24));
+            p += 32;
+        } while (p <= limit);
+        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+        h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+    } else {
+        h = seed + P5;
+    }
+    h += quint64(len);
+    for (; p + 8 <= end; p += 8)
+        h = rotl(h ^ round(0, read64(p)), 27) * P1 + P4;
+    if (p + 4 <= end) {
+        h = rotl(h ^ (read32(p) * P1), 23) * P2 + P3;
+        p += 4;
+    }
+    for (; p < end; ++p)
+        h = rotl(h ^ (*p * P5), 11) * P1;
+    h ^= h >> 33;
+    h *= P2;
+    h ^= h >> 29;
+    h *= P3;
+    h ^= h >> 32;
+    return h;
+}
+
+constexpr qsizetype kMaxFallbackModels = 10;
+
+constexpr quint64 kHashSeed = 0x6761746568736531ULL; // fixed: hashes are stored and compared across runs
+
+bool isSpace(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// A value's raw bytes in the body.
+struct Span {
+    const char *begin = nullptr;
+    const char *end = nullptr;
+    [[nodiscard]] qsizetype size() const { return end - begin; }
+    [[nodiscard]] bool present() const { return begin != nullptr && end > begin; }
+};
+
+// What the routing traits are read from, collected during the one pass over the body.
+struct PromptParts {
+    bool hasTools = false;
+    bool hasImages = false;
+    bool wantsJsonSchema = false;
+    std::array<Span, 2> system; // Responses: instructions, then leading system/developer input items
+    std::array<Span, 2> tools;  // tools, then the legacy functions
+    Span messages;              // the non-system messages (or input items), first to last
+    Span firstMessage;
+};
+
+// Walks the values the traits are read from, validating everything it passes like validateValue().
+class TraitWalker
+{
+public:
+    TraitWalker(simdjson::ondemand::document &doc, Endpoint endpoint, PromptParts &parts)
+        : m_doc(doc), m_parts(parts), m_endpoint(endpoint)
+    {
+        switch (endpoint) {
+        case Endpoint::ChatCompletions: m_imageType = "image_url"; break;
+        case Endpoint::Messages: m_imageType = "image"; break;
+        case Endpoint::Responses: m_imageType = "input_image"; break;
+        default: break;
+        }
+    }
+
+    // A member of the top-level object that is not one of the common fields.
+    simdjson::error_code member(std::string_view key, simdjson::ondemand::value value)
+    {
+        bool &wants = m_parts.wantsJsonSchema;
+        switch (m_endpoint) {
+        case Endpoint::ChatCompletions:
+            if (key == "messages")
+                return messages(value, true);
+            if (key == "tools")
+                return tools(value, &m_parts.tools[0]);
+            if (key == "functions")
+                return tools(value, &m_parts.tools[1]);
+            if (key == "response_format")
+                return typeIs(value, "json_schema", &wants);
+            break;
+        case Endpoint::Messages:
+            if (key == "system")
+                return span(value, &m_parts.system[0]);
+            if (key == "messages")
+                return messages(value, false);
+            if (key == "tools")
+                return tools(value, &m_parts.tools[0]);
+            if (key == "output_format" || key == "response_format")
+                return typeIs(value, "json_schema", &wants);
+            if (key == "output_config")
+                return memberTypeIs(value, "format", "json_schema", &wants);
+            break;
+        case Endpoint::Responses:
+            if (key == "instructions")
+                return span(value, &m_parts.system[0]);
+            if (key == "input")
+                return messages(value, true);
+            if (key == "tools")
+                return tools(value, &m_parts.tools[0]);
+            if (key == "text")
+                return memberTypeIs(value, "format", "json_schema", &wants);
+            break;
+        case Endpoint::Completions:
+        case Endpoint::Embeddings:
+        case Endpoint::CountTokens:
+            break;
+        }
+        return validateValue(value);
+    }
+
+    // The end of the value just consumed: the next token, with the white space before it dropped.
+    simdjson::error_code endOfValue(const char **end)
+    {
+        const char *p = nullptr;
+        if (auto err = m_doc.current_location().get(p))
+            return err;
+        while (isSpace(p[-1]))
+            --p;
+        *end = p;
+        return simdjson::SUCCESS;
+    }
+
+    // Consumes (and validates) a value; its raw span is set unless it is null.
+    simdjson::error_code span(simdjson::ondemand::value value, Span *out, simdjson::ondemand::json_type *typeOut = nullptr)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (typeOut)
+            *typeOut = type;
+        const char *begin = value.raw_json_token().data();
+        if (auto err = validateValue(value))
+            return err;
+        if (type == ondemand::json_type::null)
+            return SUCCESS;
+        out->begin = begin;
+        return endOfValue(&out->end);
+    }
+
+    // `tools` / `functions`: present when not null; counts when it is a non-empty array.
+    simdjson::error_code tools(simdjson::ondemand::value value, Span *out)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type != ondemand::json_type::array)
+            return span(value, out);
+        out->begin = value.raw_json_token().data();
+        ondemand::array array;
+        if (auto err = value.get_array().get(array))
+            return err;
+        for (auto element : array) {
+            ondemand::value v;
+            if (auto err = element.get(v))
+                return err;
+            if (auto err = validateValue(v, 1))
+                return err;
+            m_parts.hasTools = true;
+        }
+        return endOfValue(&out->end);
+    }
+
+    // Whether an object's "type" is `wanted` (other types: false), e.g. response_format.
+    simdjson::error_code typeIs(simdjson::ondemand::value value, std::string_view wanted, bool *is, int depth = 0)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type != ondemand::json_type::object)
+            return validateValue(value, depth);
+        ondemand::object object;
+        if (auto err = value.get_object().get(object))
+            return err;
+        for (auto field : object) {
+            std::string_view key;
+            if (auto err = field.unescaped_key().get(key))
+                return err;
+            ondemand::value v;
+            if (auto err = field.value().get(v))
+                return err;
+            if (key == "type") {
+                if (auto err = stringIs(v, wanted, is, depth + 1))
+                    return err;
+            } else if (auto err = validateValue(v, depth + 1)) {
+                return err;
+            }
+        }
+        return SUCCESS;
+    }
+
+    // Whether object.<member>.type is `wanted` (Responses text.format, Anthropic output_config.format).
+    simdjson::error_code memberTypeIs(simdjson::ondemand::value value, std::string_view member, std::string_view wanted, bool *is)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type != ondemand::json_type::object)
+            return validateValue(value);
+        ondemand::object object;
+        if (auto err = value.get_object().get(object))
+            return err;
+        for (auto field : object) {
+            std::string_view key;
+            if (auto err = field.unescaped_key().get(key))
+                return err;
+            ondemand::value v;
+            if (auto err = field.value().get(v))
+                return err;
+            if (auto err = key == member ? typeIs(v, wanted, is, 1) : validateValue(v, 1))
+                return err;
+        }
+        return SUCCESS;
+    }
+
+    // The messages (chat, Anthropic) or input items (Responses): leading system/developer messages
+    // are the system part when `leadingSystem`; image parts are looked for in every content array.
+    simdjson::error_code messages(simdjson::ondemand::value value, bool leadingSystem)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type == ondemand::json_type::string) { // Responses: "input": "text"
+            if (auto err = span(value, &m_parts.messages))
+                return err;
+            m_parts.firstMessage = m_parts.messages;
+            return SUCCESS;
+        }
+        if (type != ondemand::json_type::array)
+            return validateValue(value);
+        ondemand::array array;
+        if (auto err = value.get_array().get(array))
+            return err;
+        Span &system = m_parts.system[1];
+        bool leading = leadingSystem;
+        for (auto element : array) {
+            ondemand::value v;
+            if (auto err = element.get(v))
+                return err;
+            const char *begin = v.raw_json_token().data();
+            bool isSystem = false;
+            if (auto err = message(v, &isSystem))
+                return err;
+            const char *end = nullptr;
+            if (auto err = endOfValue(&end))
+                return err;
+            if (leading && isSystem) {
+                if (!system.begin)
+                    system.begin = begin;
+                system.end = end;
+                continue;
+            }
+            leading = false;
+            if (!m_parts.firstMessage.begin) {
+                m_parts.firstMessage = {begin, end};
+                m_parts.messages.begin = begin;
+            }
+            m_parts.messages.end = end;
+        }
+        return SUCCESS;
+    }
+
+private:
+    simdjson::error_code stringIs(simdjson::ondemand::value value, std::string_view wanted, bool *is, int depth)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type != ondemand::json_type::string)
+            return validateValue(value, depth);
+        std::string_view s;
+        if (auto err = value.get_string().get(s))
+            return err;
+        if (s == wanted)
+            *is = true;
+        return SUCCESS;
+    }
+
+    // One message: its role, and image parts in its content.
+    simdjson::error_code message(simdjson::ondemand::value value, bool *isSystem)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type != ondemand::json_type::object)
+            return validateValue(value, 1);
+        ondemand::object object;
+        if (auto err = value.get_object().get(object))
+            return err;
+        for (auto field : object) {
+            std::string_view key;
+            if (auto err = field.unescaped_key().get(key))
+                return err;
+            ondemand::value v;
+            if (auto err = field.value().get(v))
+                return err;
+            if (key == "role") {
+                if (auto err = v.type().get(type))
+                    return err;
+                if (type != ondemand::json_type::string) {
+                    if (auto err = validateValue(v, 2))
+                        return err;
+                    continue;
+                }
+                std::string_view role;
+                if (auto err = v.get_string().get(role))
+                    return err;
+                *isSystem = role == "system" || role == "developer";
+            } else if (key == "content") {
+                if (auto err = content(v, 2, true))
+                    return err;
+            } else if (auto err = validateValue(v, 2)) {
+                return err;
+            }
+        }
+        return SUCCESS;
+    }
+
+    // A content array: parts whose type is the endpoint's image type; one level of nested content
+    // (Anthropic tool_result parts carry their own content array).
+    simdjson::error_code content(simdjson::ondemand::value value, int depth, bool nested)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return err;
+        if (type != ondemand::json_type::array)
+            return validateValue(value, depth);
+        ondemand::array parts;
+        if (auto err = value.get_array().get(parts))
+            return err;
+        for (auto element : parts) {
+            ondemand::value part;
+            if (auto err = element.get(part))
+                return err;
+            if (auto err = part.type().get(type))
+                return err;
+            if (type != ondemand::json_type::object) {
+                if (auto err = validateValue(part, depth + 1))
+                    return err;
+                continue;
+            }
+            ondemand::object object;
+            if (auto err = part.get_object().get(object))
+                return err;
+            for (auto field : object) {
+                std::string_view key;
+                if (auto err = field.unescaped_key().get(key))
+                    return err;
+                ondemand::value v;
+                if (auto err = field.value().get(v))
+                    return err;
+                if (key == "type" && m_imageType) {
+                    if (auto err = stringIs(v, m_imageType, &m_parts.hasImages, depth + 2))
+                        return err;
+                } else if (key == "content" && nested) {
+                    if (auto err = content(v, depth + 2, false))
+                        return err;
+                } else if (auto err = validateValue(v, depth + 2)) {
+                    return err;
+                }
+            }
+        }
+        return SUCCESS;
+    }
+
+    simdjson::ondemand::document &m_doc;
+    PromptParts &m_parts;
+    Endpoint m_endpoint;
+    const char *m_imageType = nullptr;
+};
+
+// Feeds byte ranges and hashes them in fixed-size blocks, as if they were one concatenated buffer;
+// a block is copied only when it straddles two ranges.
+class BlockHasher
+{
+public:
+    explicit BlockHasher(QList<quint64> &out) : m_out(out) { }
+    void add(const char *p, qsizetype n)
+    {
+        constexpr qsizetype kBlock = RequestFields::kPromptBlockBytes;
+        while (n > 0 && !full()) {
+            if (m_fill == 0 && n >= kBlock) {
+                m_out.append(hash64(p, size_t(kBlock), kHashSeed));
+                p += kBlock;
+                n -= kBlock;
+                continue;
+            }
+            const qsizetype take = std::min(n, kBlock - m_fill);
+            std::memcpy(m_buffer.data() + m_fill, p, size_t(take));
+            m_fill += take;
+            p += take;
+            n -= take;
+            if (m_fill == kBlock) {
+                m_out.append(hash64(m_buffer.data(), size_t(kBlock), kHashSeed));
+                m_fill = 0;
+            }
+        }
+    }
+    void add(const Span &s)
+    {
+        if (s.present())
+            add(s.begin, s.size());
+    }
+    void finish()
+    {
+        if (m_fill > 0 && !full())
+            m_out.append(hash64(m_buffer.data(), size_t(m_fill), kHashSeed));
+        m_fill = 0;
+    }
+
+private:
+    [[nodiscard]] bool full() const { return m_out.size() >= RequestFields::kMaxPromptBlocks; }
+    QList<quint64> &m_out;
+    std::array<char, RequestFields::kPromptBlockBytes> m_buffer;
+    qsizetype m_fill = 0;
+};
+
+// A hash over parts, each part tagged so that bytes moved from one part to the next change it.
+quint64 chainHash(quint64 h, const Span &s, quint64 tag)
+{
+    return s.present() ? hash64(s.begin, size_t(s.size()), h + tag) : h;
+}
+
+void computeTraits(const PromptParts &parts, RequestFields &f)
+{
+    f.hasTools = parts.hasTools;
+    f.hasImages = parts.hasImages;
+    f.wantsJsonSchema = parts.wantsJsonSchema;
+    for (const Span &s : parts.system)
+        f.systemBytes += s.present() ? s.size() : 0;
+    for (const Span &s : parts.tools)
+        f.toolsBytes += s.present() ? s.size() : 0;
+    f.headBytes = f.systemBytes + f.toolsBytes;
+    quint64 h = kHashSeed;
+    for (const Span &s : parts.system)
+        h = chainHash(h, s, 1);
+    for (const Span &s : parts.tools)
+        h = chainHash(h, s, 2);
+    if (f.headBytes > 0)
+        f.headHash = h != 0 ? h : 1;
+    if (f.headBytes > 0 || parts.firstMessage.present()) {
+        h = chainHash(h, parts.firstMessage, 3);
+        f.prefixHash = h != 0 ? h : 1;
+    }
+    const qsizetype total = f.headBytes + (parts.messages.present() ? parts.messages.size() : 0);
+    if (total == 0)
+        return;
+    f.promptBlocks.reserve(std::min<qsizetype>((total + RequestFields::kPromptBlockBytes - 1) / RequestFields::kPromptBlockBytes,
+                                               RequestFields::kMaxPromptBlocks));
+    BlockHasher blocks(f.promptBlocks);
+    for (const Span &s : parts.system)
+        blocks.add(s);
+    for (const Span &s : parts.tools)
+        blocks.add(s);
+    blocks.add(parts.messages);
+    blocks.finish();
+}
+
 } // namespace
 
 std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpoint, QString *error)
@@ -142,13 +641,17 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
     auto fieldError = [&](std::string_view key, const char *what) {
         return fail(QStringLiteral("Invalid request: field '%1' %2.").arg(QString::fromUtf8(key.data(), qsizetype(key.size())), QLatin1String(what)));
     };
-    for (auto field : root) {
+    PromptParts parts;
+    TraitWalker walker(doc, endpoint, parts);
+    for (auto member : root) {
+        ondemand::field field;
+        if (auto err = std::move(member).get(field))
+            return invalid(err);
+        const char *keyStart = field.key().raw() - 1; // the key's opening quote
         std::string_view key;
         if (auto err = field.unescaped_key().get(key))
             return invalid(err);
-        ondemand::value value;
-        if (auto err = field.value().get(value))
-            return invalid(err);
+        ondemand::value &value = field.value();
         bool isNull = false;
         if (key == "model") {
             const std::string_view token = value.raw_json_token();
@@ -212,13 +715,55 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
                     return fail(QStringLiteral("Invalid request: field 'stream_options.include_usage' must be a boolean."));
                 f.clientWantsUsage = b;
             }
+        } else if (key == "models") {
+            // The gateway's own per-request fallback list, cut out of the body sent upstream.
+            if (f.modelsMemberOffset >= 0)
+                return fieldError(key, "must appear only once");
+            ondemand::json_type type;
+            if (auto err = value.type().get(type))
+                return invalid(err);
+            if (type == ondemand::json_type::array) {
+                ondemand::array list;
+                if (auto err = value.get_array().get(list))
+                    return invalid(err);
+                for (auto element : list) {
+                    ondemand::value v;
+                    if (auto err = element.get(v))
+                        return invalid(err);
+                    std::string_view s;
+                    if (v.get_string().get(s) || s.empty() || f.fallbackModels.size() >= kMaxFallbackModels)
+                        return fieldError(key, "must be an array of at most 10 model names");
+                    f.fallbackModels.append(QString::fromUtf8(s.data(), qsizetype(s.size())));
+                }
+            } else if (type != ondemand::json_type::null || value.is_null().get(isNull) || !isNull) {
+                return fieldError(key, "must be an array of at most 10 model names");
+            }
+            const char *valueEnd = nullptr;
+            if (auto err = walker.endOfValue(&valueEnd))
+                return invalid(err);
+            // The member and one adjacent comma: the one before it, or after it when it comes first.
+            const qsizetype start = keyStart - base;
+            const qsizetype stop = valueEnd - base;
+            qsizetype before = start - 1;
+            while (before > 0 && isSpace(base[before]))
+                --before;
+            if (base[before] == ',') {
+                f.modelsMemberOffset = before;
+                f.modelsMemberLength = stop - before;
+            } else {
+                qsizetype after = stop;
+                while (after < body.size() && isSpace(base[after]))
+                    ++after;
+                f.modelsMemberOffset = start;
+                f.modelsMemberLength = (after < body.size() && base[after] == ',' ? after + 1 : stop) - start;
+            }
         } else {
             if (required && key == required) {
                 if (auto err = value.is_null().get(isNull))
                     return invalid(err);
                 hasRequired = !isNull;
             }
-            if (auto err = validateValue(value))
+            if (auto err = walker.member(key, value))
                 return invalid(err);
         }
     }
@@ -237,6 +782,7 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
     if (end < 0 || body[end] != '}')
         return fail(QStringLiteral("Invalid JSON in request body: trailing content after the object."));
     f.objectEnd = end;
+    computeTraits(parts, f);
     return f;
 }
 
@@ -250,6 +796,8 @@ QByteArray rewriteRequestBody(const QByteArray &body, const RequestFields &f, co
     std::vector<Edit> edits;
     if (f.modelOffset >= 0 && upstreamModel != f.model)
         edits.push_back({f.modelOffset, f.modelLength, jsonString(upstreamModel)});
+    if (f.modelsMemberOffset >= 0 && f.modelsMemberLength > 0)
+        edits.push_back({f.modelsMemberOffset, f.modelsMemberLength, QByteArray()});
     if (requireUsage && f.stream && !f.clientWantsUsage) {
         if (f.includeUsageOffset >= 0)
             edits.push_back({f.includeUsageOffset, f.includeUsageLength, "true"});

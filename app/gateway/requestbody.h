@@ -1,6 +1,7 @@
 #pragma once
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 #include <optional>
 
 namespace gh {
@@ -23,6 +24,31 @@ struct RequestFields {
     qsizetype includeUsageOffset = -1;    // the include_usage value token
     qsizetype includeUsageLength = 0;
     qsizetype objectEnd = -1;        // the closing '}' of the top-level object
+
+    // For routing (chat completions and messages; false/empty for the other endpoints):
+    bool hasTools = false;           // a non-empty `tools` (or legacy `functions`) array
+    bool hasImages = false;          // an image part in the messages (image_url / image / input_image)
+    bool wantsJsonSchema = false;    // response_format.type == "json_schema" (OpenAI) or output_format (Anthropic)
+    // Hashes of the prompt's leading blocks, from the raw bytes (no reformatting): the system prompt
+    // (Anthropic `system`, or OpenAI's leading system/developer messages), the tools, and the first
+    // other message. headHash covers system + tools only; prefixHash also the first other message.
+    // 0: that part is absent.
+    quint64 prefixHash = 0;
+    quint64 headHash = 0;
+    qsizetype headBytes = 0;         // size of system + tools in bytes
+    // For the Cache page's prefix diagnosis: the prompt as raw bytes (system, then tools, then the
+    // messages / input array, concatenated in that order) hashed in kPromptBlockBytes blocks, at most
+    // kMaxPromptBlocks. Two requests' prompts first differ inside the first block whose hashes differ.
+    static constexpr int kPromptBlockBytes = 1024;
+    static constexpr int kMaxPromptBlocks = 64;
+    QList<quint64> promptBlocks;
+    qsizetype systemBytes = 0;       // where the tools start in that concatenation
+    qsizetype toolsBytes = 0;        // systemBytes + toolsBytes: where the messages start
+    // An OpenAI-style per-request fallback list: "models": ["a", "b"]. Removed from the body that goes
+    // upstream (providers reject unknown fields); offsets cover the member and one adjacent comma.
+    QStringList fallbackModels;
+    qsizetype modelsMemberOffset = -1;
+    qsizetype modelsMemberLength = 0;
 };
 
 // Reads the fields; returns std::nullopt with a message for the client when the body is not valid
@@ -32,7 +58,8 @@ struct RequestFields {
 
 // The body to send upstream: the client's bytes with the model replaced by `upstreamModel` and,
 // when `requireUsage` is set for a stream, stream_options.include_usage forced to true. Nothing else
-// changes: no field is reordered, added or removed (prompt caches depend on it).
+// changes: no field is reordered, added or removed (prompt caches depend on it), except the
+// gateway's own `models` fallback list, which is cut out.
 [[nodiscard]] QByteArray rewriteRequestBody(const QByteArray &body, const RequestFields &fields,
                                             const QString &upstreamModel, bool requireUsage);
 

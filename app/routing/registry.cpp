@@ -122,12 +122,16 @@ static ModelConfig fromCatalog(const CatalogModel &c, const QString &providerId)
     m.contextWindow = c.contextWindow;
     m.maxOutputTokens = c.maxOutputTokens;
     m.fromCatalog = true;
+    // The catalog lists what a model can do; an entry without the list says nothing (unknown).
+    if (!c.capabilities.isEmpty())
+        m.capabilities = c.capabilities;
     return m;
 }
 
 std::shared_ptr<const RegistrySnapshot>
 Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig> &models, const QList<KeyEntry> &keys,
-                const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings)
+                const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings,
+                const QList<RouteConfig> &routes, const QHash<QString, VoteStats> &votes)
 {
     auto snap = std::make_shared<RegistrySnapshot>();
     const PriceCatalog &catalog = PriceCatalog::bundled();
@@ -206,6 +210,8 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
                     m.contextWindow = c->contextWindow;
                 if (m.maxOutputTokens == 0)
                     m.maxOutputTokens = c->maxOutputTokens;
+                if (!m.capabilities && !c->capabilities.isEmpty())
+                    m.capabilities = c->capabilities;
             }
         }
         addModel(m);
@@ -217,6 +223,24 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
         ids.sort();
     snap->modelOrder = snap->models.keys();
     snap->modelOrder.sort();
+
+    for (const RouteConfig &r : routes) {
+        if (snap->models.contains(r.id)) {
+            qCWarning(lcConfig) << "route" << r.id << "ignored: a model has the same id";
+            if (warnings)
+                warnings->append(QStringLiteral("route %1: ignored, a model has the same id").arg(r.id));
+            continue;
+        }
+        if (snap->routes.contains(r.id)) {
+            if (warnings)
+                warnings->append(QStringLiteral("route %1: listed twice, the first one is used").arg(r.id));
+            continue;
+        }
+        snap->routes.insert(r.id, r);
+        snap->routeOrder.append(r.id);
+    }
+    snap->routeOrder.sort();
+    snap->votes = votes;
 
     for (qsizetype i = 0; i < keys.size() && i < keyHashes.size(); ++i)
         snap->keysByHash.insert(keyHashes[i], keys[i]);

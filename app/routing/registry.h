@@ -19,6 +19,8 @@ struct KeyEntry {
     bool allowUnpriced = false;
     bool paused = false;
     bool revoked = false;
+    std::optional<int> rpm;     // requests per minute (rate limiter); std::nullopt: none
+    std::optional<qint64> tpm;  // tokens per minute
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 
@@ -50,6 +52,9 @@ public:
     QHash<QString, ModelEntry> models;                   // by model id
     QHash<QString, QStringList> idsByUpstream;           // upstream name -> model ids offering it
     QStringList modelOrder;                              // ids, sorted, for /v1/models
+    QHash<QString, RouteConfig> routes;                  // aliases by id
+    QStringList routeOrder;                              // alias ids, sorted
+    QHash<QString, VoteStats> votes;                     // Compare votes by model id (quality strategy)
 
     enum class ResolveError { None, Unknown, Ambiguous, ProviderDisabled };
     // `provider/model` (a listed id, or any model of a known provider, unpriced) or a bare upstream
@@ -68,9 +73,12 @@ public:
 
     // Provider secrets by provider id (from the keychain or the environment), kept in memory only.
     struct ProviderSecret { QString value; QString source; };
+    // `routes` become the snapshot's aliases (one whose id is also a model id is dropped with a
+    // warning: the model wins); `votes` are the Compare vote statistics by model id.
     [[nodiscard]] static std::shared_ptr<const RegistrySnapshot>
     build(const QList<ProviderConfig> &providers, const QList<ModelConfig> &models, const QList<KeyEntry> &keysWithHash,
-          const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings = nullptr);
+          const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings = nullptr,
+          const QList<RouteConfig> &routes = {}, const QHash<QString, VoteStats> &votes = {});
 
 private:
     mutable QMutex m_mutex;

@@ -28,7 +28,7 @@ QString prefixed(const QString &fileName, const QString &path, const QString &me
 bool sameProvider(const ProviderConfig &a, const ProviderConfig &b)
 {
     return a.id == b.id && a.format == b.format && a.apiKeyEnv == b.apiKeyEnv && a.catalog == b.catalog
-        && a.enabled == b.enabled
+        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm
         && a.baseUrl.toString(QUrl::FullyEncoded) == b.baseUrl.toString(QUrl::FullyEncoded);
 }
 
@@ -40,13 +40,14 @@ struct PlannedKey {
 };
 
 // An int from a JSON value, or `fallback` (logged) when it is not an integer in [min, max].
-int intField(const QJsonObject &obj, const char *name, int fallback, qint64 min)
+int intField(const QJsonObject &obj, const char *name, int fallback, qint64 min,
+             qint64 max = std::numeric_limits<int>::max())
 {
     const QJsonValue v = obj.value(QLatin1String(name));
     if (v.isUndefined())
         return fallback;
     const double d = v.toDouble(std::numeric_limits<double>::quiet_NaN());
-    if (!v.isDouble() || std::floor(d) != d || d < double(min) || d > double(std::numeric_limits<int>::max())) {
+    if (!v.isDouble() || std::floor(d) != d || d < double(min) || d > double(max)) {
         qCWarning(lcConfig) << "stored gateway setting" << name << "is invalid; using the default" << fallback;
         return fallback;
     }
@@ -66,6 +67,12 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
                                                      {QStringLiteral("first_byte_ms"), settings.timeouts.firstByteMs},
                                                      {QStringLiteral("idle_ms"), settings.timeouts.idleMs}});
     o.insert(QStringLiteral("shutdown_grace_ms"), settings.shutdownGraceMs);
+    o.insert(QStringLiteral("retry"), QJsonObject{{QStringLiteral("max_attempts"), settings.retry.maxAttempts},
+                                                  {QStringLiteral("backoff_base_ms"), settings.retry.backoffBaseMs},
+                                                  {QStringLiteral("backoff_max_ms"), settings.retry.backoffMaxMs},
+                                                  {QStringLiteral("max_retry_after_ms"), settings.retry.maxRetryAfterMs}});
+    o.insert(QStringLiteral("breaker"), QJsonObject{{QStringLiteral("failure_threshold"), settings.breaker.failureThreshold},
+                                                    {QStringLiteral("cooldown_ms"), settings.breaker.cooldownMs}});
     return o;
 }
 
@@ -106,6 +113,19 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     s.timeouts.firstByteMs = intField(t, "first_byte_ms", s.timeouts.firstByteMs, 1);
     s.timeouts.idleMs = intField(t, "idle_ms", s.timeouts.idleMs, 1);
     s.shutdownGraceMs = intField(json, "shutdown_grace_ms", s.shutdownGraceMs, 0);
+    // Stored before retries and breakers existed: the defaults.
+    const QJsonObject r = json.value(QStringLiteral("retry")).toObject();
+    s.retry.maxAttempts = intField(r, "max_attempts", s.retry.maxAttempts, 1, 10);
+    s.retry.backoffBaseMs = intField(r, "backoff_base_ms", s.retry.backoffBaseMs, 0);
+    s.retry.backoffMaxMs = intField(r, "backoff_max_ms", s.retry.backoffMaxMs, 0);
+    s.retry.maxRetryAfterMs = intField(r, "max_retry_after_ms", s.retry.maxRetryAfterMs, 0);
+    if (s.retry.backoffMaxMs < s.retry.backoffBaseMs) {
+        qCWarning(lcConfig) << "stored gateway setting retry.backoff_max_ms is below backoff_base_ms; using backoff_base_ms";
+        s.retry.backoffMaxMs = s.retry.backoffBaseMs;
+    }
+    const QJsonObject b = json.value(QStringLiteral("breaker")).toObject();
+    s.breaker.failureThreshold = intField(b, "failure_threshold", s.breaker.failureThreshold, 1, 100);
+    s.breaker.cooldownMs = intField(b, "cooldown_ms", s.breaker.cooldownMs, 1);
     return s;
 }
 
@@ -158,6 +178,44 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             modelWrites.append(&m);
     }
 
+    // Routes: upserted by id like models. A route id must never equal a model id, neither one in
+    // the file nor one already stored: the alias would hide the model (or the other way round).
+    QHash<QString, RouteConfig> storedRoutes;
+    for (const RouteConfig &r : store.routes())
+        storedRoutes.insert(r.id, r);
+    QHash<QString, qsizetype> fileRouteIds;
+    for (qsizetype i = 0; i < config.routes.size(); ++i)
+        fileRouteIds.insert(config.routes.at(i).id, i);
+    for (qsizetype i = 0; i < config.models.size(); ++i) {
+        const QString &id = config.models.at(i).id;
+        if (const auto it = fileRouteIds.constFind(id); it != fileRouteIds.cend()) {
+            result.error = prefixed(fileName, QStringLiteral("routes[%1].id").arg(*it),
+                                    QStringLiteral("\"%1\" is also a model id (models[%2]); a route must not shadow a model")
+                                        .arg(id)
+                                        .arg(i));
+            return result;
+        }
+        if (storedRoutes.contains(id)) {
+            result.error = prefixed(fileName, QStringLiteral("models[%1].id").arg(i),
+                                    QStringLiteral("\"%1\" is already the id of a stored route; a route and a model cannot share an id")
+                                        .arg(id));
+            return result;
+        }
+    }
+    QList<const RouteConfig *> routeWrites;
+    for (qsizetype i = 0; i < config.routes.size(); ++i) {
+        const RouteConfig &r = config.routes.at(i);
+        if (storedModels.contains(r.id)) {
+            result.error = prefixed(fileName, QStringLiteral("routes[%1].id").arg(i),
+                                    QStringLiteral("\"%1\" is already the id of a stored model; a route must not shadow a model")
+                                        .arg(r.id));
+            return result;
+        }
+        const auto it = storedRoutes.constFind(r.id);
+        if (it == storedRoutes.cend() || !(*it == r))
+            routeWrites.append(&r);
+    }
+
     const QList<StoredKey> storedKeys = store.keys();
     QHash<QString, StoredKey> storedByName;
     for (const StoredKey &k : storedKeys)
@@ -199,6 +257,8 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         plan.key.allowModels = kc.allowModels;
         plan.key.limits = kc.limits;
         plan.key.allowUnpriced = kc.allowUnpriced;
+        plan.key.rpm = kc.rpm;
+        plan.key.tpm = kc.tpm;
         if (existing != storedByName.cend())
             plan.write = !(plan.key == *existing);
         plannedKeys.append(plan);
@@ -252,6 +312,14 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             return result;
         }
         qCInfo(lcConfig) << (storedModels.contains(m->id) ? "updated model" : "added model") << m->id;
+        ++result.changes;
+    }
+    for (const RouteConfig *r : routeWrites) {
+        if (!store.saveRoute(*r)) {
+            result.error = prefixed(fileName, QString(), QStringLiteral("could not save route \"%1\" in the store").arg(r->id));
+            return result;
+        }
+        qCInfo(lcConfig) << (storedRoutes.contains(r->id) ? "updated route" : "added route") << r->id;
         ++result.changes;
     }
     for (const PlannedKey &plan : plannedKeys) {

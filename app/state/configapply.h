@@ -19,12 +19,14 @@ struct ApplyResult {
     bool ok = false;
     QString error;                 // "FILE: keys[1].secret: ..." when ok is false
     QList<GeneratedKey> generated; // keys created with a generated secret
-    int changes = 0;               // providers, models and keys inserted or updated, +1 for settings
+    int changes = 0;               // providers, models, routes and keys inserted or updated, +1 for settings
 };
 
 // Applies a declarative configuration to the store (docs/config.md):
-// - providers and models are upserted by id, keys by name; the settings object (when present)
-//   replaces the stored gateway settings;
+// - providers, models and routes are upserted by id, keys by name; the settings object (when
+//   present) replaces the stored gateway settings;
+// - a route id equal to a model id (in the file or in the store) is an error, and so is a model id
+//   equal to a stored route id;
 // - whatever the store holds that the file does not mention is left alone;
 // - a new key without a secret gets a generated one (returned in `generated`); an existing key keeps
 //   its secret unless the file gives a different one; secrets are stored only as hashes;
@@ -42,7 +44,9 @@ inline constexpr const char *kGatewaySettingsKey = "gateway";
 void saveGatewaySettings(Store &store, const GatewaySettings &settings);
 
 // The JSON form used in the store: {"port", "max_body_bytes", "allowed_origins",
-// "timeouts": {"connect_ms", "first_byte_ms", "idle_ms"}, "shutdown_grace_ms"}.
+// "timeouts": {"connect_ms", "first_byte_ms", "idle_ms"}, "shutdown_grace_ms",
+// "retry": {"max_attempts", "backoff_base_ms", "backoff_max_ms", "max_retry_after_ms"},
+// "breaker": {"failure_threshold", "cooldown_ms"}}. Missing members take their defaults.
 [[nodiscard]] QJsonObject gatewaySettingsToJson(const GatewaySettings &settings);
 [[nodiscard]] GatewaySettings gatewaySettingsFromJson(const QJsonObject &json);
 

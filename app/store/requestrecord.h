@@ -1,10 +1,26 @@
 #pragma once
 #include "core/money.h"
 #include "providers/usage.h"
+#include <QList>
 #include <QString>
 #include <optional>
 
 namespace gh {
+
+// One upstream attempt of a request, or a target the router skipped (and why).
+struct AttemptRecord {
+    enum class Outcome { Ok, Failed, Skipped };
+    int index = 0;              // 1-based order within the request (skips included)
+    QString modelId;            // "openai/gpt-4.1": the target
+    QString provider;
+    Outcome outcome = Outcome::Failed;
+    int status = 0;             // the provider's HTTP status; 0 when none (connection error, skip)
+    QString error;              // why it failed or was skipped; empty when Ok
+    qint64 startedAtMs = 0;     // ms since the epoch
+    qint64 latencyMs = 0;       // start of the attempt to its outcome (0 for skips)
+    friend bool operator==(const AttemptRecord &, const AttemptRecord &) = default;
+};
+[[nodiscard]] const char *outcomeName(AttemptRecord::Outcome o); // "ok", "failed", "skipped"
 
 // One row of the request log. Prompt and response bodies are never part of it.
 struct RequestRecord {
@@ -14,6 +30,8 @@ struct RequestRecord {
     QString keyName;
     QString endpoint;           // "/v1/chat/completions"
     QString requestedModel;     // what the client asked for
+    QString route;              // the route alias when the requested model was one; empty otherwise
+    QString modelId;            // the model id (target) that served, or was tried last; empty if none
     QString provider;           // provider id that served (or was tried last); empty if none
     QString upstreamModel;
     int status = 0;             // HTTP status sent to the client (499: client went away)
@@ -23,7 +41,13 @@ struct RequestRecord {
     Usage usage;
     std::optional<NanoUsd> cost; // std::nullopt: unpriced
     bool stream = false;
-    int attempts = 0;           // upstream attempts made
+    int attempts = 0;           // upstream attempts made (skips not counted)
+    QList<AttemptRecord> attemptLog;
+    // Hashes of the prompt's 1 KiB blocks (RequestFields::promptBlocks) and where its system part and
+    // tools end; the store keeps them for the latest requests of each key (prompt_prefixes table).
+    QList<quint64> promptBlocks;
+    qint64 promptSystemBytes = 0;
+    qint64 promptToolsBytes = 0; // every attempt and skip, in order; stored in the attempts table
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

@@ -7,11 +7,14 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <sqlite3.h>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -57,6 +60,7 @@ public:
     }
     void bindInt(int i, qint64 v) { sqlite3_bind_int64(m_stmt, i, v); }
     void bindBool(int i, bool v) { sqlite3_bind_int(m_stmt, i, v ? 1 : 0); }
+    void bindNull(int i) { sqlite3_bind_null(m_stmt, i); }
     void bindReal(int i, std::optional<double> v)
     {
         if (v)
@@ -97,6 +101,12 @@ public:
     {
         const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
         return p ? QString::fromUtf8(p, sqlite3_column_bytes(m_stmt, c)) : QString();
+    }
+    [[nodiscard]] std::optional<qint64> optInteger(int c) const
+    {
+        if (isNull(c))
+            return std::nullopt;
+        return sqlite3_column_int64(m_stmt, c);
     }
     [[nodiscard]] std::optional<double> real(int c) const
     {
@@ -174,13 +184,43 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
 constexpr const char *kRequestColumns =
     "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
     "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts";
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id";
 
 constexpr const char *kInsertRequest =
     "INSERT INTO requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, "
     "status, error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
+    "?24, ?25)";
+
+constexpr const char *kInsertAttempt =
+    "INSERT INTO attempts (request_id, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+constexpr const char *kInsertPromptPrefix =
+    "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+std::optional<AttemptRecord::Outcome> outcomeFromDb(const QString &s)
+{
+    for (auto o : {AttemptRecord::Outcome::Ok, AttemptRecord::Outcome::Failed, AttemptRecord::Outcome::Skipped}) {
+        if (s == QLatin1String(outcomeName(o)))
+            return o;
+    }
+    return std::nullopt;
+}
+
+// The prompt's block hashes as stored: 8 bytes per block, little-endian.
+QByteArray encodeBlocks(const QList<quint64> &blocks)
+{
+    QByteArray out(blocks.size() * 8, Qt::Uninitialized);
+    for (qsizetype i = 0; i < blocks.size(); ++i) {
+        const quint64 v = blocks.at(i);
+        for (int b = 0; b < 8; ++b)
+            out[i * 8 + b] = char((v >> (8 * b)) & 0xff);
+    }
+    return out;
+}
 
 void bindRequest(Statement &s, const RequestRecord &r)
 {
@@ -207,6 +247,8 @@ void bindRequest(Statement &s, const RequestRecord &r)
     s.bindOptInt(21, r.cost);
     s.bindBool(22, r.stream);
     s.bindInt(23, r.attempts);
+    s.bindText(24, r.route);
+    s.bindText(25, r.modelId);
 }
 
 RequestRecord readRequest(const Statement &s)
@@ -236,6 +278,8 @@ RequestRecord readRequest(const Statement &s)
         r.cost = s.integer(20);
     r.stream = s.boolean(21);
     r.attempts = int(s.integer(22));
+    r.route = s.text(23);
+    r.modelId = s.text(24);
     return r;
 }
 
@@ -267,8 +311,22 @@ struct Store::Private {
 
     std::atomic<bool> open{false};
 
+    // The writer thread's statements, prepared once and reused for every batch.
+    struct WriterStatements {
+        Statement insertRequest;
+        Statement insertAttempt;
+        Statement insertPromptPrefix;
+        explicit WriterStatements(sqlite3 *db)
+            : insertRequest(db, kInsertRequest, true)
+            , insertAttempt(db, kInsertAttempt, true)
+            , insertPromptPrefix(db, kInsertPromptPrefix, true)
+        {
+        }
+    };
+
     void runWriter();
-    bool writeBatch(Statement &insert, const std::vector<RequestRecord> &batch, int *written, QString *error);
+    bool writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written, QString *error);
+    [[nodiscard]] QList<AttemptRecord> readAttempts(const QString &requestId) const; // readMutex held
     void closeConnections()
     {
         sqlite3_close_v2(writeDb);
@@ -281,7 +339,7 @@ struct Store::Private {
 
 void Store::Private::runWriter()
 {
-    Statement insert(writeDb, kInsertRequest, true);
+    WriterStatements statements(writeDb);
     std::unique_lock lock(queueMutex);
     for (;;) {
         queueChanged.wait(lock, [this] { return !queue.empty() || stopping; });
@@ -307,7 +365,7 @@ void Store::Private::runWriter()
         QString error;
         bool ok = false;
         for (int attempt = 1; attempt <= kWriteAttempts && !ok; ++attempt) {
-            ok = writeBatch(insert, batch, &written, &error);
+            ok = writeBatch(statements, batch, &written, &error);
             if (!ok && attempt < kWriteAttempts) {
                 qCWarning(lcStore) << "writing" << batch.size() << "requests failed (attempt" << attempt << "):" << error;
                 std::this_thread::sleep_for(kRetryDelay);
@@ -327,29 +385,71 @@ void Store::Private::runWriter()
     }
 }
 
-bool Store::Private::writeBatch(Statement &insert, const std::vector<RequestRecord> &batch, int *written, QString *error)
+bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written,
+                                QString *error)
 {
     *written = 0;
-    if (!insert.prepared()) {
-        *error = QStringLiteral("the insert statement could not be prepared: %1").arg(errorOf(writeDb));
-        return false;
+    for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix}) {
+        if (!stmt->prepared()) {
+            *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(writeDb));
+            return false;
+        }
     }
     if (!execSql(writeDb, "BEGIN IMMEDIATE", error))
         return false;
+    auto abort = [&] {
+        *error = errorOf(writeDb);
+        execSql(writeDb, "ROLLBACK");
+        return false;
+    };
     int count = 0;
     for (const RequestRecord &r : batch) {
-        bindRequest(insert, r);
-        const int rc = insert.step();
-        insert.reset();
-        if (rc == SQLITE_DONE) {
-            ++count;
-        } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-            // One bad row (a duplicate id) must not cost the rest of the batch.
+        bindRequest(st.insertRequest, r);
+        int rc = st.insertRequest.step();
+        st.insertRequest.reset();
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+            // One bad row (a duplicate id) must not cost the rest of the batch; its attempts and
+            // prompt blocks would belong to the other request of that id, so they go too.
             qCWarning(lcStore) << "request" << r.id << "not logged:" << errorOf(writeDb);
-        } else {
-            *error = errorOf(writeDb);
-            execSql(writeDb, "ROLLBACK");
-            return false;
+            continue;
+        }
+        if (rc != SQLITE_DONE)
+            return abort();
+        ++count;
+        const qint64 seq = sqlite3_last_insert_rowid(writeDb);
+
+        for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
+            const AttemptRecord &a = r.attemptLog.at(i);
+            Statement &ins = st.insertAttempt;
+            ins.bindText(1, r.id);
+            ins.bindInt(2, a.index > 0 ? a.index : i + 1); // 1-based; the position when unset
+            ins.bindText(3, a.modelId);
+            ins.bindText(4, a.provider);
+            ins.bindText(5, QLatin1String(outcomeName(a.outcome)));
+            ins.bindInt(6, a.status);
+            ins.bindText(7, a.error);
+            ins.bindInt(8, a.startedAtMs);
+            ins.bindInt(9, a.latencyMs);
+            rc = ins.step();
+            ins.reset();
+            if ((rc & 0xff) == SQLITE_CONSTRAINT)
+                qCWarning(lcStore) << "attempt" << a.index << "of request" << r.id << "not logged:" << errorOf(writeDb);
+            else if (rc != SQLITE_DONE)
+                return abort();
+        }
+
+        if (!r.promptBlocks.isEmpty()) {
+            Statement &ins = st.insertPromptPrefix;
+            ins.bindInt(1, seq);
+            ins.bindInt(2, r.keyId);
+            ins.bindInt(3, r.startedAtMs);
+            ins.bindInt(4, r.promptSystemBytes);
+            ins.bindInt(5, r.promptToolsBytes);
+            ins.bindBlob(6, encodeBlocks(r.promptBlocks));
+            rc = ins.step();
+            ins.reset();
+            if (rc != SQLITE_DONE)
+                return abort();
         }
     }
     if (!execSql(writeDb, "COMMIT", error)) {
@@ -358,6 +458,35 @@ bool Store::Private::writeBatch(Statement &insert, const std::vector<RequestReco
     }
     *written = count;
     return true;
+}
+
+QList<AttemptRecord> Store::Private::readAttempts(const QString &requestId) const
+{
+    QList<AttemptRecord> out;
+    Statement s(readDb, "SELECT idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms "
+                        "FROM attempts WHERE request_id = ?1 ORDER BY idx");
+    s.bindText(1, requestId);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        AttemptRecord a;
+        a.index = int(s.integer(0));
+        a.modelId = s.text(1);
+        a.provider = s.text(2);
+        const auto outcome = outcomeFromDb(s.text(3));
+        if (!outcome) {
+            qCWarning(lcStore) << "attempt" << a.index << "of request" << requestId << "has an unknown outcome" << s.text(3);
+            continue;
+        }
+        a.outcome = *outcome;
+        a.status = int(s.integer(4));
+        a.error = s.text(5);
+        a.startedAtMs = s.integer(6);
+        a.latencyMs = s.integer(7);
+        out.append(a);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading the attempts of request" << requestId << "failed:" << s.error();
+    return out;
 }
 
 Store::Store(QObject *parent) : QObject(parent), d(std::make_unique<Private>()) { d->q = this; }
@@ -510,11 +639,22 @@ std::optional<RequestRecord> Store::request(const QString &id) const
     Statement s(d->readDb, QByteArray("SELECT ") + kRequestColumns + " FROM requests WHERE id = ?1");
     s.bindText(1, id);
     const int rc = s.step();
-    if (rc == SQLITE_ROW)
-        return readRequest(s);
+    if (rc == SQLITE_ROW) {
+        RequestRecord r = readRequest(s);
+        r.attemptLog = d->readAttempts(id);
+        return r;
+    }
     if (rc != SQLITE_DONE)
         qCWarning(lcStore) << "reading request" << id << "failed:" << s.error();
     return std::nullopt;
+}
+
+QList<AttemptRecord> Store::attempts(const QString &requestId) const
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return {};
+    return d->readAttempts(requestId);
 }
 
 qint64 Store::requestCount() const
@@ -569,7 +709,7 @@ NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
 namespace {
 
 constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms";
+                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm";
 
 // A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
 // an unreadable allow-list must not turn into "every model allowed".
@@ -605,6 +745,20 @@ std::optional<StoredKey> readKey(const Statement &s)
     k.paused = s.boolean(10);
     k.revoked = s.boolean(11);
     k.createdAtMs = s.integer(12);
+    if (const auto rpm = s.optInteger(13)) {
+        if (*rpm < 1 || *rpm > std::numeric_limits<int>::max()) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its rpm" << *rpm << "is out of range";
+            return std::nullopt; // a broken limit must not turn into "no limit"
+        }
+        k.rpm = int(*rpm);
+    }
+    if (const auto tpm = s.optInteger(14)) {
+        if (*tpm < 1) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its tpm" << *tpm << "is out of range";
+            return std::nullopt;
+        }
+        k.tpm = *tpm;
+    }
     return k;
 }
 
@@ -658,11 +812,11 @@ qint64 Store::saveKey(const StoredKey &key)
     const bool insert = key.id == 0;
     Statement s(d->readDb,
                 insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                         "limit_total, allow_unpriced, paused, revoked, created_at_ms) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                         "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15)"
                        : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
                          "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
-                         "revoked = ?11, created_at_ms = ?12 WHERE id = ?13");
+                         "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15 WHERE id = ?13");
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
@@ -677,6 +831,8 @@ qint64 Store::saveKey(const StoredKey &key)
     s.bindInt(12, key.createdAtMs);
     if (!insert)
         s.bindInt(13, key.id);
+    s.bindOptInt(14, key.rpm ? std::optional<qint64>(*key.rpm) : std::nullopt);
+    s.bindOptInt(15, key.tpm);
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;
@@ -698,7 +854,7 @@ QList<ProviderConfig> Store::providers() const
     std::lock_guard lock(d->readMutex);
     if (!d->readDb)
         return out;
-    Statement s(d->readDb, "SELECT id, format, base_url, api_key_env, catalog, enabled FROM providers ORDER BY id");
+    Statement s(d->readDb, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm FROM providers ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         ProviderConfig p;
@@ -713,6 +869,14 @@ QList<ProviderConfig> Store::providers() const
         p.apiKeyEnv = s.text(3);
         p.catalog = s.text(4);
         p.enabled = s.boolean(5);
+        if (const auto rpm = s.optInteger(6); rpm && *rpm >= 1 && *rpm <= std::numeric_limits<int>::max())
+            p.rpm = int(*rpm);
+        else if (rpm)
+            qCWarning(lcStore) << "provider" << p.id << ": its rpm" << *rpm << "is out of range; no limit";
+        if (const auto tpm = s.optInteger(7); tpm && *tpm >= 1)
+            p.tpm = *tpm;
+        else if (tpm)
+            qCWarning(lcStore) << "provider" << p.id << ": its tpm" << *tpm << "is out of range; no limit";
         out.append(p);
     }
     if (rc != SQLITE_DONE)
@@ -729,16 +893,18 @@ bool Store::saveProvider(const ProviderConfig &provider)
     std::lock_guard lock(d->readMutex);
     if (!d->readDb)
         return false;
-    Statement s(d->readDb, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+    Statement s(d->readDb, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
                            "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
-                           "catalog = excluded.catalog, enabled = excluded.enabled");
+                           "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     s.bindText(1, provider.id);
     s.bindText(2, formatToDb(provider.format));
     s.bindText(3, provider.baseUrl.toString(QUrl::FullyEncoded));
     s.bindText(4, provider.apiKeyEnv);
     s.bindText(5, provider.catalog);
     s.bindBool(6, provider.enabled);
+    s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
+    s.bindOptInt(8, provider.tpm);
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
         return false;
@@ -767,8 +933,8 @@ QList<ModelConfig> Store::models() const
     if (!d->readDb)
         return out;
     Statement s(d->readDb, "SELECT id, provider, upstream_model, price_input, price_output, price_cache_read, "
-                           "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog "
-                           "FROM models ORDER BY id");
+                           "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, "
+                           "capabilities FROM models ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         ModelConfig m;
@@ -783,6 +949,21 @@ QList<ModelConfig> Store::models() const
         m.contextWindow = s.integer(8);
         m.maxOutputTokens = s.integer(9);
         m.fromCatalog = s.boolean(10);
+        if (!s.isNull(11)) {
+            // Unreadable capabilities are unknown ones: the model is then assumed to serve anything.
+            QJsonParseError parseError;
+            const QJsonDocument doc = QJsonDocument::fromJson(s.text(11).toUtf8(), &parseError);
+            QStringList capabilities;
+            bool ok = parseError.error == QJsonParseError::NoError && doc.isArray();
+            for (const QJsonValue &v : doc.array()) {
+                ok = ok && v.isString();
+                capabilities.append(v.toString());
+            }
+            if (ok)
+                m.capabilities = capabilities;
+            else
+                qCWarning(lcStore) << "model" << m.id << ": its capabilities are not a JSON array of strings; unknown";
+        }
         out.append(m);
     }
     if (rc != SQLITE_DONE)
@@ -801,13 +982,13 @@ bool Store::saveModel(const ModelConfig &model)
         return false;
     Statement s(d->readDb,
                 "INSERT INTO models (id, provider, upstream_model, price_input, price_output, price_cache_read, "
-                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO UPDATE SET "
+                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, capabilities) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
                 "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
                 "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
                 "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
                 "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
-                "from_catalog = excluded.from_catalog");
+                "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities");
     s.bindText(1, model.id);
     s.bindText(2, model.provider);
     s.bindText(3, model.upstreamModel);
@@ -819,6 +1000,10 @@ bool Store::saveModel(const ModelConfig &model)
     s.bindInt(9, model.contextWindow);
     s.bindInt(10, model.maxOutputTokens);
     s.bindBool(11, model.fromCatalog);
+    if (model.capabilities)
+        s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
+    else
+        s.bindNull(12);
     if (!s.exec()) {
         qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
         return false;
@@ -838,6 +1023,174 @@ bool Store::removeModel(const QString &id)
         return false;
     }
     return sqlite3_changes(d->readDb) > 0;
+}
+
+// --- routes ---
+
+namespace {
+
+QString routeTargetsToJson(const QList<RouteTarget> &targets)
+{
+    QJsonArray list;
+    for (const RouteTarget &t : targets)
+        list.append(QJsonObject{{QStringLiteral("model"), t.model}, {QStringLiteral("weight"), t.weight}});
+    return QString::fromUtf8(QJsonDocument(list).toJson(QJsonDocument::Compact));
+}
+
+std::optional<QList<RouteTarget>> routeTargetsFromJson(const QString &text)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isArray())
+        return std::nullopt;
+    QList<RouteTarget> out;
+    for (const QJsonValue &v : doc.array()) {
+        const QJsonObject o = v.toObject();
+        const QJsonValue model = o.value(QStringLiteral("model"));
+        const QJsonValue weight = o.value(QStringLiteral("weight"));
+        if (!v.isObject() || !model.isString() || model.toString().isEmpty() || !weight.isDouble())
+            return std::nullopt;
+        const double w = weight.toDouble();
+        if (std::floor(w) != w || w < 0 || w > 1000)
+            return std::nullopt;
+        out.append(RouteTarget{model.toString(), int(w)});
+    }
+    return out;
+}
+
+} // namespace
+
+QList<RouteConfig> Store::routes() const
+{
+    QList<RouteConfig> out;
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return out;
+    Statement s(d->readDb, "SELECT id, strategy, targets FROM routes ORDER BY position, id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        RouteConfig r;
+        r.id = s.text(0);
+        const auto strategy = strategyFromName(s.text(1));
+        if (!strategy) {
+            qCWarning(lcStore) << "route" << r.id << "ignored: unknown strategy" << s.text(1);
+            continue;
+        }
+        r.strategy = *strategy;
+        auto targets = routeTargetsFromJson(s.text(2));
+        if (!targets) {
+            qCWarning(lcStore) << "route" << r.id << "ignored: its targets are not a JSON array of {model, weight}";
+            continue;
+        }
+        r.targets = std::move(*targets);
+        out.append(r);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading routes failed:" << s.error();
+    return out;
+}
+
+bool Store::saveRoute(const RouteConfig &route)
+{
+    if (route.id.isEmpty()) {
+        qCWarning(lcStore) << "route not saved: empty id";
+        return false;
+    }
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    // A new route goes last; an updated one keeps its place.
+    Statement s(d->readDb, "INSERT INTO routes (id, strategy, targets, position) "
+                           "VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), -1) + 1 FROM routes)) "
+                           "ON CONFLICT (id) DO UPDATE SET strategy = excluded.strategy, targets = excluded.targets");
+    s.bindText(1, route.id);
+    s.bindText(2, strategyName(route.strategy));
+    s.bindText(3, routeTargetsToJson(route.targets));
+    if (!s.exec()) {
+        qCWarning(lcStore) << "route" << route.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool Store::removeRoute(const QString &id)
+{
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    Statement s(d->readDb, "DELETE FROM routes WHERE id = ?1");
+    s.bindText(1, id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "route" << id << "not removed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(d->readDb) > 0;
+}
+
+// --- Compare votes ---
+
+bool Store::saveRoundVotes(const QString &roundId, const QList<Vote> &votes)
+{
+    if (roundId.isEmpty()) {
+        qCWarning(lcStore) << "votes not saved: empty round id";
+        return false;
+    }
+    for (const Vote &v : votes) {
+        if (v.modelId.isEmpty() || v.result < -1 || v.result > 1) {
+            qCWarning(lcStore) << "votes of round" << roundId << "not saved: a vote has no model or a result other than -1, 0, 1";
+            return false;
+        }
+    }
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return false;
+    QString why;
+    if (!execSql(d->readDb, "BEGIN IMMEDIATE", &why)) {
+        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << why;
+        return false;
+    }
+    auto rollback = [&](const QString &error) {
+        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << error;
+        execSql(d->readDb, "ROLLBACK");
+        return false;
+    };
+    {
+        Statement del(d->readDb, "DELETE FROM votes WHERE round_id = ?1");
+        del.bindText(1, roundId);
+        if (!del.exec())
+            return rollback(del.error());
+        Statement ins(d->readDb, "INSERT INTO votes (round_id, model_id, result, created_at_ms) VALUES (?1, ?2, ?3, ?4)");
+        for (const Vote &v : votes) {
+            ins.bindText(1, roundId);
+            ins.bindText(2, v.modelId);
+            ins.bindInt(3, v.result);
+            ins.bindInt(4, v.createdAtMs);
+            const bool ok = ins.exec(); // a model twice in one round fails here
+            const QString error = ok ? QString() : ins.error();
+            ins.reset();
+            if (!ok)
+                return rollback(error);
+        }
+    }
+    if (!execSql(d->readDb, "COMMIT", &why))
+        return rollback(why);
+    return true;
+}
+
+QHash<QString, VoteStats> Store::voteStats() const
+{
+    QHash<QString, VoteStats> out;
+    std::lock_guard lock(d->readMutex);
+    if (!d->readDb)
+        return out;
+    Statement s(d->readDb, "SELECT model_id, count(*), COALESCE(SUM(result = 1), 0), COALESCE(SUM(result = -1), 0) "
+                           "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading vote statistics failed:" << s.error();
+    return out;
 }
 
 // --- settings ---

@@ -3,6 +3,7 @@
 #include "core/money.h"
 #include "store/requestrecord.h"
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -22,6 +23,8 @@ struct StoredKey {
     bool allowUnpriced = false;
     bool paused = false;
     bool revoked = false;
+    std::optional<int> rpm;     // requests per minute; std::nullopt: none
+    std::optional<qint64> tpm;  // tokens per minute
     qint64 createdAtMs = 0;
     friend bool operator==(const StoredKey &, const StoredKey &) = default;
 };
@@ -76,6 +79,25 @@ public:
     [[nodiscard]] QList<ModelConfig> models() const;
     bool saveModel(const ModelConfig &model);
     bool removeModel(const QString &id);
+
+    // Attempts of one request (attempts table), in order.
+    [[nodiscard]] QList<AttemptRecord> attempts(const QString &requestId) const;
+
+    // --- routes (upsert by id; targets kept in their order) ---
+    [[nodiscard]] QList<RouteConfig> routes() const;
+    bool saveRoute(const RouteConfig &route);
+    bool removeRoute(const QString &id);
+
+    // --- Compare votes: one row per model shown in a round ---
+    struct Vote {
+        QString roundId;        // one Compare round (the same message sent to every pane)
+        QString modelId;        // the model id that answered (the route's served target when a route)
+        int result = 0;         // 1: chosen as best, 0: shown but not chosen, -1: the round was "all bad"
+        qint64 createdAtMs = 0;
+    };
+    // Replaces the votes of the round (a user may change their mind).
+    bool saveRoundVotes(const QString &roundId, const QList<Vote> &votes);
+    [[nodiscard]] QHash<QString, VoteStats> voteStats() const; // by model id
 
     // --- settings (key/value, JSON-encoded values) ---
     [[nodiscard]] QString setting(const QString &key, const QString &fallback = {}) const;

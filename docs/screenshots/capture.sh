@@ -139,8 +139,8 @@ grab() { # page-number name [click x,y ...]: show the page, click where asked, g
 grab 1 dashboard
 grab 2 keys
 grab 3 providers 1096,119 1096,389   # Test connection: DeepSeek, OpenAI
-grab 4 activity 600,400              # a request's details
-grab 5 settings
+grab 5 activity 600,400              # a request's details
+grab 9 settings
 kill $app
 wait $app 2>/dev/null
 EOF

@@ -404,6 +404,9 @@ Item {
                         detailPane.revision++;
                     }
                 }
+                // Every upstream attempt and skipped target (failover, capability skips).
+                readonly property var attemptList: detailPane.detail.requestId !== undefined
+                                                   ? activity.attemptsOf(detailPane.detail.requestId) : []
                 readonly property var fields: {
                     const d = detailPane.detail;
                     if (d.requestId === undefined)
@@ -412,6 +415,8 @@ Item {
                         [qsTr("Time"), Format.dateTime(d.startedAt)],
                         [qsTr("Key"), d.keyName],
                         [qsTr("Model"), d.model],
+                        [qsTr("Route"), (d.route ?? "").length > 0 ? d.route : qsTr("none")],
+                        [qsTr("Served by"), (d.servedModel ?? "").length > 0 ? d.servedModel : "—"],
                         [qsTr("Provider"), d.provider],
                         [qsTr("Upstream model"), d.upstreamModel],
                         [qsTr("Status"), page.statusText(d.status, d.error ?? "")],
@@ -501,6 +506,56 @@ Item {
                                         color: Theme.text
                                         horizontalAlignment: Text.AlignRight
                                         wrapMode: Text.WrapAnywhere
+                                    }
+                                }
+                            }
+
+                            SectionTitle {
+                                width: fieldRows.width
+                                visible: detailPane.attemptList.length > 1
+                                topPadding: Theme.space3
+                                text: qsTr("Attempts")
+                            }
+                            Repeater {
+                                model: detailPane.attemptList.length > 1 ? detailPane.attemptList : []
+                                delegate: Column {
+                                    id: attemptRow
+                                    required property var modelData
+                                    width: fieldRows.width
+                                    spacing: 2
+
+                                    RowLayout {
+                                        width: attemptRow.width
+                                        spacing: Theme.space2
+                                        StatusChip {
+                                            text: attemptRow.modelData.outcome === "ok" ? qsTr("served")
+                                                : attemptRow.modelData.outcome === "skipped" ? qsTr("skipped")
+                                                : (attemptRow.modelData.status > 0 ? String(attemptRow.modelData.status) : qsTr("failed"))
+                                            tone: attemptRow.modelData.outcome === "ok" ? Theme.ok
+                                                : attemptRow.modelData.outcome === "skipped" ? Theme.textFaint : Theme.danger
+                                        }
+                                        Label {
+                                            Layout.fillWidth: true
+                                            text: attemptRow.modelData.model
+                                            font.family: Theme.monoFamily
+                                            font.pixelSize: Theme.fontSmall
+                                            color: Theme.text
+                                            elide: Text.ElideRight
+                                        }
+                                        Label {
+                                            visible: attemptRow.modelData.outcome !== "skipped"
+                                            text: Format.duration(attemptRow.modelData.latencyMs)
+                                            font.pixelSize: Theme.fontSmall
+                                            color: Theme.textMuted
+                                        }
+                                    }
+                                    Label {
+                                        width: attemptRow.width
+                                        visible: attemptRow.modelData.error.length > 0
+                                        text: attemptRow.modelData.error
+                                        wrapMode: Text.Wrap
+                                        font.pixelSize: Theme.fontSmall
+                                        color: Theme.textMuted
                                     }
                                 }
                             }

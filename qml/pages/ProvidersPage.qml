@@ -280,6 +280,72 @@ Item {
                                 visible: slot.testState === "idle"
                             }
                         }
+
+                        // Live health of each model (circuit breaker, errors, speed), read once a second.
+                        HealthModel {
+                            id: modelHealth
+                            provider: slot.providerId
+                        }
+                        Flow {
+                            Layout.fillWidth: true
+                            visible: modelHealth.count > 0 || modelHealth.quietCount > 0
+                            spacing: Theme.space2
+
+                            Caption {
+                                height: 22
+                                verticalAlignment: Text.AlignVCenter
+                                text: qsTr("Health:")
+                            }
+                            Repeater {
+                                model: modelHealth
+                                delegate: Rectangle {
+                                    id: healthChip
+                                    required property string shortName
+                                    required property string health
+                                    required property string healthTip
+                                    implicitWidth: healthRow.implicitWidth + 2 * Theme.space2
+                                    implicitHeight: 22
+                                    radius: 4
+                                    color: Theme.surfaceAlt
+                                    border.color: healthChip.activeFocus ? Theme.accent : Theme.border
+                                    border.width: healthChip.activeFocus ? 2 : 1
+                                    activeFocusOnTab: true
+                                    Accessible.role: Accessible.Indicator
+                                    Accessible.name: healthChip.shortName + ": " + healthChip.healthTip
+                                    ToolTip.visible: chipHover.hovered || healthChip.activeFocus
+                                    ToolTip.delay: 300
+                                    ToolTip.text: healthChip.healthTip
+                                    HoverHandler {
+                                        id: chipHover
+                                    }
+                                    Row {
+                                        id: healthRow
+                                        anchors.centerIn: parent
+                                        spacing: 2
+                                        HealthDot {
+                                            anchors.verticalCenter: parent.verticalCenter
+                                            health: healthChip.health
+                                            size: 7
+                                        }
+                                        Label {
+                                            anchors.verticalCenter: parent.verticalCenter
+                                            text: healthChip.shortName
+                                            font.family: Theme.monoFamily
+                                            font.pixelSize: Theme.fontSmall
+                                            color: Theme.textMuted
+                                        }
+                                    }
+                                }
+                            }
+                            Caption {
+                                visible: modelHealth.quietCount > 0
+                                height: 22
+                                verticalAlignment: Text.AlignVCenter
+                                color: Theme.textFaint
+                                text: modelHealth.count > 0 ? qsTr("+ %n more without traffic yet", "", modelHealth.quietCount)
+                                                            : qsTr("%n model(s), no traffic yet", "", modelHealth.quietCount)
+                            }
+                        }
                     }
                 }
             }

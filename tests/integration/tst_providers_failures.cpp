@@ -83,10 +83,10 @@ private Q_SLOTS:
             << true << "gem/reset-mid-stream" << reset << "Hello from";
         QTest::newRow("anthropic client, anthropic provider, reset")
             << true << "anth/reset-mid-stream" << reset << "Hello from";
-        QTest::newRow("openai client, anthropic provider, bad json") << false << "anth/bad-json" << notJson << "";
-        QTest::newRow("openai client, gemini provider, bad json") << false << "gem/bad-json" << notJson << "";
-        QTest::newRow("anthropic client, openai provider, bad json") << true << "oai/bad-json" << notJson << "";
-        QTest::newRow("anthropic client, gemini provider, bad json") << true << "gem/bad-json" << notJson << "";
+        // Anthropic's message_start is fine, the next event is not JSON: the stream was already
+        // committed, so it ends with an error event.
+        QTest::newRow("openai client, anthropic provider, bad json")
+            << false << "anth/bad-json" << QStringLiteral("not valid JSON") << "";
     }
     void brokenStreamEndsWithClientFormatError()
     {
@@ -125,6 +125,37 @@ private Q_SLOTS:
         QCOMPARE(row->status, 502);
         QVERIFY2(row->error.contains(logged), qPrintable(row->describe()));
         QVERIFY(row->stream);
+    }
+
+    // A stream whose first event is not JSON: nothing has reached the client yet, so it gets a clean
+    // 502 in its own format (no half stream), and the failure is logged.
+    void brokenFirstEventFailsBeforeAnyByte_data()
+    {
+        QTest::addColumn<bool>("anthropicClient");
+        QTest::addColumn<QString>("model");
+        QTest::newRow("openai client, gemini provider") << false << "gem/bad-json";
+        QTest::newRow("anthropic client, openai provider") << true << "oai/bad-json";
+        QTest::newRow("anthropic client, gemini provider") << true << "gem/bad-json";
+    }
+    void brokenFirstEventFailsBeforeAnyByte()
+    {
+        QFETCH(bool, anthropicClient);
+        QFETCH(QString, model);
+        const HttpResponse r = send(anthropicClient, model, true);
+        QVERIFY2(r.status == 502 && r.complete, qPrintable(r.describe()));
+        QVERIFY(r.header("content-type").startsWith("application/json"));
+        const QJsonObject body = r.json();
+        if (anthropicClient) {
+            QCOMPARE(body.value(QStringLiteral("type")).toString(), QStringLiteral("error"));
+            QVERIFY(body.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().contains(QStringLiteral("not valid JSON")));
+        } else {
+            QVERIFY(openAIErrorProblem(r).isEmpty());
+            QVERIFY(errorMessage(r).contains(QStringLiteral("not valid JSON")));
+        }
+        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY(row);
+        QCOMPARE(row->status, 502);
+        QVERIFY2(row->error.contains(QStringLiteral("not valid JSON")), qPrintable(row->describe()));
     }
 
     void missingUsageIsEstimated_data()

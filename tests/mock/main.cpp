@@ -2,6 +2,7 @@
 // A fake OpenAI-, Anthropic- and Gemini-format provider for the integration tests and benchmarks;
 // see mockserver.h.
 #include "mockserver.h"
+#include "mockstate.h"
 #include "requestlog.h"
 
 #include <QCommandLineParser>
@@ -62,8 +63,10 @@ int main(int argc, char *argv[])
     }
 
     gh::mock::RequestLog log(record);
+    gh::mock::MockState state;
     gh::mock::ServerConfig config;
     config.log = &log;
+    config.state = &state;
     config.maxBodyBytes = maxBody;
     for (const QString &m : parser.value(modelsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts))
         config.models.append(m.trimmed().toUtf8());

@@ -164,6 +164,22 @@ qint64 Params::integer(const char *name, qint64 fallback) const
     return ok ? v : fallback;
 }
 
+double Params::number(const char *name, double fallback) const
+{
+    const auto it = values.constFind(QByteArray(name));
+    if (it == values.cend())
+        return fallback;
+    bool ok = false;
+    const double v = it->toDouble(&ok);
+    return ok ? v : fallback;
+}
+
+bool Params::flag(const char *name) const
+{
+    const QByteArray v = values.value(QByteArray(name)).toLower();
+    return v == "1" || v == "true" || v == "yes" || v == "on";
+}
+
 Params parseModel(QByteArrayView model)
 {
     Params p;

@@ -43,6 +43,10 @@ struct Params
     [[nodiscard]] bool has(const char *name) const { return values.contains(QByteArray(name)); }
     // The integer value of `name`, or `fallback` when it is missing or not a number.
     [[nodiscard]] qint64 integer(const char *name, qint64 fallback) const;
+    // The floating-point value of `name`, or `fallback` when it is missing or not a number.
+    [[nodiscard]] double number(const char *name, double fallback) const;
+    // A flag: "1", "true", "yes" or "on".
+    [[nodiscard]] bool flag(const char *name) const;
 };
 [[nodiscard]] Params parseModel(QByteArrayView model);
 

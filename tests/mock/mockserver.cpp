@@ -1,4 +1,6 @@
 #include "mockserver.h"
+#include "chaos.h"
+#include "promptbytes.h"
 #include "providerreplies.h"
 #include "providerrequests.h"
 
@@ -9,6 +11,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string_view>
 
@@ -31,15 +34,29 @@ QByteArray reasonPhrase(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     case 529: return "Site Overloaded";
-    default: return "Status";
+    default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "Status";
     }
+}
+
+// fail-NNN with NNN in 400..599: NNN; else 0.
+int failureStatus(const QByteArray &behaviour)
+{
+    if (!behaviour.startsWith("fail-"))
+        return 0;
+    bool ok = false;
+    const int status = behaviour.sliced(5).toInt(&ok);
+    return ok && status >= 400 && status <= 599 ? status : 0;
 }
 
 QByteArray statusLine(int status)
@@ -416,8 +433,13 @@ void Connection::handle(Request request)
         sendFull(200, QJsonDocument(m_config->log->toJson()).toJson(QJsonDocument::Compact));
         return;
     }
+    if (path.endsWith("/_mock/billing")) {
+        sendFull(200, QJsonDocument(m_config->state->billingJson()).toJson(QJsonDocument::Compact));
+        return;
+    }
     if (path.endsWith("/_mock/reset")) {
         m_config->log->clear();
+        m_config->state->clear();
         sendFull(200, "{\"ok\":true}");
         return;
     }
@@ -454,6 +476,128 @@ void Connection::handle(Request request)
     handleApi(request, endpoint, recordId);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Connection: what every format shares
+
+void Connection::beginRequest(quint64 recordId, const QByteArray &model, Endpoint endpoint, const QByteArray &body,
+                              bool stream, Params *params)
+{
+    m_current = Current{};
+    m_current.model = model;
+    m_current.format = formatOf(endpoint);
+    m_config->state->received(model);
+    if (params->behaviour == "chaos") {
+        const ChaosDraw draw = chaosDraw(params->values.value("seed").toULongLong(),
+                                         m_config->state->nextChaosIndex(model), params->number("fail", 0.5), stream);
+        params->behaviour = draw.behaviour;
+        if (draw.retryAfter >= 0)
+            params->values.insert("retry_after", QByteArray::number(draw.retryAfter));
+        if (draw.behaviour == "error-in-stream")
+            params->values.insert("after", "0");
+    }
+    m_current.cache = params->flag("cache");
+    if (m_current.cache)
+        m_current.prompt = promptBytes(endpoint, body);
+    m_config->log->setModel(recordId, model, params->behaviour);
+}
+
+qint64 Connection::simulatedCacheTokens()
+{
+    if (!m_current.cache)
+        return -1;
+    return m_config->state->cachedTokens(m_current.format, m_current.model, m_current.prompt);
+}
+
+void Connection::sendOk(const QByteArray &body, const QByteArray &extraHeaders, const std::optional<Billed> &usage,
+                        qint64 delayMs)
+{
+    // Billed just before the last byte is written, so a client holding the whole answer sees it billed.
+    if (delayMs > 0) {
+        QTimer::singleShot(static_cast<int>(delayMs), this, [this, body, extraHeaders, usage] {
+            if (!connected())
+                return;
+            m_config->state->bill(m_current.model, m_current.format, usage);
+            sendFull(200, body, extraHeaders);
+        });
+        return;
+    }
+    if (m_current.idleAfter < 0 || m_current.idleMs <= 0) {
+        m_config->state->bill(m_current.model, m_current.format, usage);
+        sendFull(200, body, extraHeaders);
+        return;
+    }
+    // idle-stream without streaming: the head and half of the body, the pause, the rest.
+    QByteArray out = statusLine(200) + "Content-Type: application/json\r\nContent-Length: "
+        + QByteArray::number(body.size()) + "\r\n";
+    if (!m_requestId.isEmpty())
+        out += "x-request-id: " + m_requestId + "\r\n";
+    if (!m_keepAlive)
+        out += "Connection: close\r\n";
+    out += extraHeaders + "\r\n" + body.first(body.size() / 2);
+    m_socket->write(out);
+    m_socket->flush();
+    const QByteArray rest = body.sliced(body.size() / 2);
+    QTimer::singleShot(static_cast<int>(m_current.idleMs), this, [this, rest, usage] {
+        if (!connected())
+            return;
+        m_config->state->bill(m_current.model, m_current.format, usage);
+        m_socket->write(rest);
+        m_socket->flush();
+        finishResponse();
+    });
+}
+
+void Connection::sendOpenAIFailure(int status, const Params &params, const QByteArray &model)
+{
+    QByteArray headers;
+    const QByteArray retryAfter = params.values.value("retry_after", status == 429 ? QByteArray("1") : QByteArray());
+    if (!retryAfter.isEmpty())
+        headers += "Retry-After: " + retryAfter + "\r\n";
+    const QByteArray tag = " (fail-" + QByteArray::number(status) + ')';
+    switch (status) {
+    case 400:
+        sendError(400, "mock: the upstream rejected the request" + tag, "invalid_request_error", "invalid_value", headers);
+        return;
+    case 401:
+        sendError(401, "mock: Incorrect API key provided" + tag, "invalid_request_error", "invalid_api_key", headers);
+        return;
+    case 403:
+        sendError(403, "mock: you are not allowed to use this model" + tag, "invalid_request_error", "model_not_allowed",
+                  headers);
+        return;
+    case 404:
+        sendError(404, "mock: The model `" + model + "` does not exist or you do not have access to it" + tag,
+                  "invalid_request_error", "model_not_found", headers);
+        return;
+    case 408:
+        sendError(408, "mock: the request timed out" + tag, "server_error", "timeout", headers);
+        return;
+    case 413:
+        sendError(413, "mock: the request is too large" + tag, "invalid_request_error", "request_too_large", headers);
+        return;
+    case 429: {
+        const QByteArray seconds = retryAfter.isEmpty() ? QByteArray("0") : retryAfter;
+        headers += "x-ratelimit-remaining-requests: 0\r\nx-ratelimit-reset-requests: " + seconds + "s\r\n";
+        sendError(429, "mock: rate limit reached, retry after " + seconds + " s", "requests", "rate_limit_exceeded",
+                  headers);
+        return;
+    }
+    default:
+        if (status >= 500)
+            sendError(status, "mock: the upstream failed" + tag, "server_error", {}, headers);
+        else
+            sendError(status, "mock: the upstream refused the request" + tag, "invalid_request_error", {}, headers);
+        return;
+    }
+}
+
+void Connection::closeWithoutAnswer()
+{
+    m_pending.clear();
+    m_parseFailed = true; // ignore anything else the client sends
+    m_socket->disconnectFromHost();
+}
+
 void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 recordId)
 {
     const BodyFields fields = readBody(request.body);
@@ -465,8 +609,10 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
         sendError(400, "mock: missing required parameter: 'model'", "invalid_request_error", "missing_required_parameter");
         return;
     }
-    const Params params = parseModel(*fields.model);
-    const QByteArray &b = params.behaviour;
+    const bool stream = fields.stream && endpoint != Endpoint::Embeddings;
+    Params params = parseModel(*fields.model);
+    beginRequest(recordId, *fields.model, endpoint, request.body, stream, &params);
+    const QByteArray b = params.behaviour;
     const qint64 defaultPrompt = (request.body.size() + 3) / 4;
     const qint64 promptTokens = params.integer("p", defaultPrompt);
 
@@ -485,32 +631,17 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
         sendError(400, "mock: missing required parameter: 'input'", "invalid_request_error", "missing_required_parameter");
         return;
     }
-    const bool stream = fields.stream && endpoint != Endpoint::Embeddings;
 
-    if (b == "fail-500" || b == "fail-502" || b == "fail-503") {
-        const int status = b.sliced(5).toInt();
-        sendError(status, "mock: the upstream failed (" + b + ")", "server_error", {});
+    if (const int status = failureStatus(b)) {
+        sendOpenAIFailure(status, params, *fields.model);
         return;
     }
-    if (b == "fail-429") {
-        const qint64 retryAfter = params.integer("retry_after", 1);
-        sendError(429, "mock: rate limit reached, retry after " + QByteArray::number(retryAfter) + " s", "requests",
-                  "rate_limit_exceeded",
-                  "Retry-After: " + QByteArray::number(retryAfter)
-                      + "\r\nx-ratelimit-remaining-requests: 0\r\nx-ratelimit-reset-requests: "
-                      + QByteArray::number(retryAfter) + "s\r\n");
-        return;
-    }
-    if (b == "fail-400") {
-        sendError(400, "mock: the upstream rejected the request (fail-400)", "invalid_request_error", "invalid_value");
-        return;
-    }
-    if (b == "fail-401") {
-        sendError(401, "mock: Incorrect API key provided (fail-401)", "invalid_request_error", "invalid_api_key");
-        return;
-    }
-    if (b == "reset-before") {
+    if (b == "reset-before" || b == "reset-before-head") {
         resetConnection(false);
+        return;
+    }
+    if (b == "close-before") {
+        closeWithoutAnswer();
         return;
     }
     if (b == "hang")
@@ -549,23 +680,37 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
         return;
     }
     if (b == "error-in-stream") {
+        const qint64 after = params.integer("after", 1);
         StreamPlan plan;
-        plan.events = streamHead(ctx, fields.includeUsage);
-        for (const QByteArray &piece : contentPieces(params.integer("after", 1), params.integer("pad", 0)))
-            plan.events.append(streamDelta(ctx, piece, fields.includeUsage));
-        plan.events.append(streamError(ctx, "mock: the upstream failed in the middle of the stream"));
+        if (after > 0) {
+            plan.events = streamHead(ctx, fields.includeUsage);
+            for (const QByteArray &piece : contentPieces(after, params.integer("pad", 0)))
+                plan.events.append(streamDelta(ctx, piece, fields.includeUsage));
+        }
+        plan.events.append(streamError(ctx, after > 0 ? QByteArrayView("mock: the upstream failed in the middle of the stream")
+                                                      : QByteArrayView("mock: the upstream failed before any content")));
         plan.delayMs = params.integer("delay", 0);
         startStream(std::move(plan));
         return;
     }
-    if (b == "slow-headers") {
+    if (b == "slow-headers" || b == "slow-head") {
         const qint64 delay = params.integer("delay", 1000);
         const qint64 vectors = fields.inputs;
         const bool includeUsage = fields.includeUsage;
+        Params rest = params;
+        rest.values.remove("delay"); // the wait before the head, not a delay between events
         QTimer::singleShot(static_cast<int>(delay), this, [=, this] {
             if (connected())
-                replyOk(ctx, params, stream, includeUsage, true, promptTokens, vectors, recordId, 0);
+                replyOk(ctx, rest, stream, includeUsage, true, promptTokens, vectors, recordId, 0);
         });
+        return;
+    }
+    if (b == "idle-stream") {
+        m_current.idleAfter = std::max<qint64>(0, params.integer("after", 1));
+        m_current.idleMs = std::max<qint64>(0, params.integer("delay", 1000));
+        Params rest = params;
+        rest.values.remove("delay"); // the pause, not a delay between events
+        replyOk(ctx, rest, stream, fields.includeUsage, true, promptTokens, fields.inputs, recordId, 0);
         return;
     }
     const bool reportUsage = b != "no-usage";
@@ -579,6 +724,8 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
     Billed billed;
     billed.promptTokens = promptTokens;
     billed.cachedTokens = params.integer("cached", 0);
+    if (const qint64 cached = simulatedCacheTokens(); cached >= 0)
+        billed.cachedTokens = std::min(cached, promptTokens);
     const qint64 pad = params.integer("pad", 0);
 
     if (ctx.endpoint == Endpoint::Embeddings) {
@@ -586,7 +733,8 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
         billed.cachedTokens = 0;
         if (reportUsage)
             m_config->log->setBilled(recordId, billed);
-        sendFull(200, embeddingsBody(ctx, vectors, params.integer("dims", 8), reportUsage ? std::optional(billed) : std::nullopt));
+        sendOk(embeddingsBody(ctx, vectors, params.integer("dims", 8), reportUsage ? std::optional(billed) : std::nullopt),
+               {}, reportUsage ? std::optional(billed) : std::nullopt);
         return;
     }
     if (ctx.endpoint == Endpoint::Chat && !ctx.toolName.isEmpty()) {
@@ -597,7 +745,8 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
         if (!stream) {
             if (reportUsage)
                 m_config->log->setBilled(recordId, billed);
-            sendFull(200, openai::toolCallBody(ctx, call, reportUsage ? std::optional(billed) : std::nullopt));
+            const std::optional<Billed> usage = reportUsage ? std::optional(billed) : std::nullopt;
+            sendOk(openai::toolCallBody(ctx, call, usage), {}, usage);
             return;
         }
         StreamPlan plan;
@@ -607,6 +756,12 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
             plan.billed = billed;
             plan.recordId = recordId;
         }
+        plan.billAtEnd = true;
+        plan.billUsage = usageInStream ? std::optional(billed) : std::nullopt;
+        if (m_current.idleAfter >= 0) {
+            plan.pauseBefore = m_current.idleAfter == 0 ? 0 : std::min<qsizetype>(1 + m_current.idleAfter, plan.events.size());
+            plan.pauseMs = m_current.idleMs;
+        }
         plan.delayMs = params.integer("delay", defaultDelay);
         startStream(std::move(plan));
         return;
@@ -614,19 +769,12 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
     if (!stream) {
         const qint64 delay = params.integer("delay", defaultDelay);
         billed.completionTokens = params.integer("c", 10);
-        const QByteArray body = nonStreamBody(ctx, contentPieces(billed.completionTokens, pad).join(),
-                                              reportUsage ? std::optional(billed) : std::nullopt);
+        const std::optional<Billed> usage = reportUsage ? std::optional(billed) : std::nullopt;
+        const QByteArray body = nonStreamBody(ctx, contentPieces(billed.completionTokens, pad).join(), usage);
         if (reportUsage)
             m_config->log->setBilled(recordId, billed);
-        if (delay > 0 && defaultDelay > 0) {
-            // stream-slow asked without streaming: the whole reply comes after all the delays.
-            QTimer::singleShot(static_cast<int>(delay * params.integer("chunks", 5)), this, [this, body] {
-                if (connected())
-                    sendFull(200, body);
-            });
-            return;
-        }
-        sendFull(200, body);
+        // stream-slow asked without streaming: the whole reply comes after all the delays.
+        sendOk(body, {}, usage, delay > 0 && defaultDelay > 0 ? delay * params.integer("chunks", 5) : 0);
         return;
     }
 
@@ -640,19 +788,22 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
 
     StreamPlan plan;
     plan.events = streamHead(ctx, usageField);
+    const qsizetype headSize = plan.events.size();
     for (const QByteArray &piece : pieces)
         plan.events.append(streamDelta(ctx, piece, usageField));
-    const QList<QByteArray> tail = streamTail(ctx, pieces.join(), usageInStream ? std::optional(billed) : std::nullopt,
-                                              usageField);
-    const qsizetype tailStart = plan.events.size();
-    plan.events.append(tail);
+    plan.events.append(streamTail(ctx, pieces.join(), usageInStream ? std::optional(billed) : std::nullopt, usageField));
     if (usageInStream) {
         // The usage rides on the last event before [DONE] (chat, completions) or on response.completed.
         plan.usageEvent = ctx.endpoint == Endpoint::Responses ? plan.events.size() - 1 : plan.events.size() - 2;
         plan.billed = billed;
         plan.recordId = recordId;
     }
-    Q_UNUSED(tailStart);
+    plan.billAtEnd = true;
+    plan.billUsage = usageInStream ? std::optional(billed) : std::nullopt;
+    if (m_current.idleAfter >= 0) {
+        plan.pauseBefore = m_current.idleAfter == 0 ? 0 : headSize + std::min<qsizetype>(m_current.idleAfter, pieces.size());
+        plan.pauseMs = m_current.idleMs;
+    }
     plan.delayMs = params.integer("delay", defaultDelay);
     startStream(std::move(plan));
 }
@@ -669,6 +820,10 @@ void Connection::startStream(StreamPlan plan)
     m_socket->write(head);
     m_socket->flush();
     m_stream = std::move(plan);
+    if (m_stream.pauseBefore == 0 && m_stream.pauseMs > 0) {
+        QTimer::singleShot(static_cast<int>(m_stream.pauseMs), this, &Connection::streamStep);
+        return;
+    }
     streamStep();
 }
 
@@ -685,6 +840,9 @@ void Connection::streamStep()
             if (m_stream.resetAtEnd) {
                 resetConnection(true);
             } else {
+                // Billed before the last bytes leave, so a client that has the whole answer sees it billed.
+                if (m_stream.billAtEnd)
+                    m_config->state->bill(m_current.model, m_current.format, m_stream.billUsage);
                 m_socket->write("0\r\n\r\n");
                 m_socket->flush();
                 finishResponse();
@@ -695,8 +853,13 @@ void Connection::streamStep()
         if (m_stream.next == m_stream.usageEvent)
             m_config->log->setBilled(m_stream.recordId, m_stream.billed);
         ++m_stream.next;
-        if (m_stream.delayMs > 0 && m_stream.next < m_stream.events.size()) {
-            QTimer::singleShot(static_cast<int>(m_stream.delayMs), this, &Connection::streamStep);
+        qint64 wait = 0;
+        if (m_stream.next == m_stream.pauseBefore)
+            wait = m_stream.pauseMs;
+        else if (m_stream.next < m_stream.events.size())
+            wait = m_stream.delayMs;
+        if (wait > 0) {
+            QTimer::singleShot(static_cast<int>(wait), this, &Connection::streamStep);
             return;
         }
     }
@@ -761,48 +924,23 @@ void Connection::handleProviderApi(const Request &request, Endpoint endpoint, qu
         sendProviderError(format, 404, "mock: no model in " + pathOnly(request.url));
         return;
     }
-    const Params params = parseModel(model);
-    const QByteArray &b = params.behaviour;
     const bool stream = !countTokens && (format == Format::Anthropic ? body.stream : endpoint == Endpoint::GeminiStream);
+    Params params = parseModel(model);
+    if (countTokens && params.behaviour == "chaos")
+        params.behaviour = "ok"; // count_tokens is never faulted by chaos
+    beginRequest(recordId, model, endpoint, request.body, stream, &params);
+    const QByteArray b = params.behaviour;
 
-    if (b.startsWith("fail-")) {
-        const int status = b.sliced(5).toInt();
-        switch (status) {
-        case 400:
-            sendProviderError(format, 400, "mock: the upstream rejected the request (fail-400)");
-            return;
-        case 401:
-            sendProviderError(format, 401, format == Format::Anthropic ? QByteArray("mock: invalid x-api-key (fail-401)")
-                                                                      : QByteArray("mock: API key not valid. Please pass a valid API key. (fail-401)"));
-            return;
-        case 403:
-            sendProviderError(format, 403, "mock: your API key does not have permission to use this resource (fail-403)");
-            return;
-        case 404:
-            sendProviderError(format, 404, "mock: model: " + model + " not found (fail-404)");
-            return;
-        case 429: {
-            const qint64 retryAfter = params.integer("retry_after", 1);
-            QByteArray headers = "Retry-After: " + QByteArray::number(retryAfter) + "\r\n";
-            if (format == Format::Anthropic)
-                headers += "anthropic-ratelimit-requests-remaining: 0\r\n";
-            sendProviderError(format, 429, "mock: rate limit reached, retry after " + QByteArray::number(retryAfter) + " s",
-                              headers);
-            return;
-        }
-        case 500:
-        case 502:
-        case 503:
-        case 504:
-        case 529:
-            sendProviderError(format, status, "mock: the upstream failed (" + b + ")");
-            return;
-        default:
-            break; // not a known failure: behaves as ok
-        }
+    if (const int status = failureStatus(b)) {
+        sendProviderFailure(format, status, params, model);
+        return;
     }
-    if (b == "reset-before") {
+    if (b == "reset-before" || b == "reset-before-head") {
         resetConnection(false);
+        return;
+    }
+    if (b == "close-before") {
+        closeWithoutAnswer();
         return;
     }
     if (b == "hang")
@@ -875,27 +1013,39 @@ void Connection::handleProviderApi(const Request &request, Endpoint endpoint, qu
             return;
         }
         StreamPlan plan;
-        if (format == Format::Anthropic) {
-            // Input usage arrives with message_start before the failure, as with the real API.
-            Billed billed;
-            billed.promptTokens = promptTokens;
-            plan.events = anthropic::streamHead(ctx, billed);
+        if (after > 0) {
+            if (format == Format::Anthropic) {
+                // Input usage arrives with message_start before the failure, as with the real API.
+                Billed billed;
+                billed.promptTokens = promptTokens;
+                plan.events = anthropic::streamHead(ctx, billed);
+            }
+            for (const QByteArray &piece : contentPieces(after, pad))
+                plan.events.append(format == Format::Anthropic ? anthropic::textDelta(piece)
+                                                               : gemini::textChunk(ctx, piece, std::nullopt));
         }
-        for (const QByteArray &piece : contentPieces(after, pad))
-            plan.events.append(format == Format::Anthropic ? anthropic::textDelta(piece)
-                                                           : gemini::textChunk(ctx, piece, std::nullopt));
         plan.events.append(format == Format::Anthropic ? anthropic::streamError(anthropic::errorType(status), message)
                                                        : gemini::streamError(status, message));
         plan.delayMs = params.integer("delay", 0);
         startStream(std::move(plan));
         return;
     }
-    if (b == "slow-headers") {
+    if (b == "slow-headers" || b == "slow-head") {
         const qint64 delay = params.integer("delay", 1000);
+        Params rest = params;
+        rest.values.remove("delay"); // the wait before the head, not a delay between events
         QTimer::singleShot(static_cast<int>(delay), this, [=, this] {
             if (connected())
-                replyProviderOk(ctx, params, stream, true, promptTokens, recordId, 0);
+                replyProviderOk(ctx, rest, stream, true, promptTokens, recordId, 0);
         });
+        return;
+    }
+    if (b == "idle-stream") {
+        m_current.idleAfter = std::max<qint64>(0, after);
+        m_current.idleMs = std::max<qint64>(0, params.integer("delay", 1000));
+        Params rest = params;
+        rest.values.remove("delay"); // the pause, not a delay between events
+        replyProviderOk(ctx, rest, stream, true, promptTokens, recordId, 0);
         return;
     }
     replyProviderOk(ctx, params, stream, b != "no-usage", promptTokens, recordId, b == "stream-slow" ? 100 : 0);
@@ -905,14 +1055,20 @@ void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, 
                                  qint64 promptTokens, quint64 recordId, qint64 defaultDelay)
 {
     const Format format = formatOf(ctx.endpoint);
+    const qint64 simulated = simulatedCacheTokens();
     Billed billed;
     billed.promptTokens = promptTokens;
     if (format == Format::Anthropic) {
         billed.cacheReadTokens = params.integer("cache_read", 0);
         billed.cacheWriteTokens = params.integer("cache_write", 0);
         billed.cacheWrite1hTokens = params.integer("cache_write_1h", 0);
+        if (simulated >= 0) {
+            // p is the whole prompt; input_tokens is what was not read from the cache.
+            billed.cacheReadTokens = std::min(simulated, promptTokens);
+            billed.promptTokens = promptTokens - billed.cacheReadTokens;
+        }
     } else {
-        billed.cachedTokens = params.integer("cached", 0);
+        billed.cachedTokens = simulated >= 0 ? std::min(simulated, promptTokens) : params.integer("cached", 0);
         billed.reasoningTokens = params.integer("thoughts", 0);
     }
     const qint64 pad = params.integer("pad", 0);
@@ -920,7 +1076,6 @@ void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, 
     if (!ctx.toolName.isEmpty())
         tool = ToolCall{format == Format::Anthropic ? "toolu_mock_" + ctx.id.mid(9) : QByteArray(), ctx.toolName,
                         kToolArguments};
-    const std::optional<Billed> usage = reportUsage ? std::optional(billed) : std::nullopt;
     const QByteArray extra = format == Format::Anthropic ? "request-id: " + m_requestId + "\r\n" : QByteArray();
 
     if (!stream) {
@@ -932,14 +1087,7 @@ void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, 
         if (reportUsage)
             m_config->log->setBilled(recordId, billed);
         const qint64 delay = params.integer("delay", defaultDelay);
-        if (delay > 0 && defaultDelay > 0) {
-            QTimer::singleShot(static_cast<int>(delay * params.integer("chunks", 5)), this, [this, body, extra] {
-                if (connected())
-                    sendFull(200, body, extra);
-            });
-            return;
-        }
-        sendFull(200, body, extra);
+        sendOk(body, extra, finalUsage, delay > 0 && defaultDelay > 0 ? delay * params.integer("chunks", 5) : 0);
         return;
     }
 
@@ -947,8 +1095,10 @@ void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, 
     billed.completionTokens = params.integer("c", chunks);
     const QList<QByteArray> pieces = contentPieces(chunks, pad);
     StreamPlan plan;
+    qsizetype headSize = 0;
     if (format == Format::Anthropic) {
         plan.events = anthropic::streamHead(ctx, reportUsage ? std::optional(billed) : std::nullopt);
+        headSize = plan.events.size();
         for (const QByteArray &piece : pieces)
             plan.events.append(anthropic::textDelta(piece));
         plan.events.append(anthropic::streamTail(tool, reportUsage ? std::optional(billed) : std::nullopt));
@@ -973,8 +1123,58 @@ void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, 
     } else {
         plan.usageEvent = -1;
     }
+    plan.billAtEnd = true;
+    plan.billUsage = reportUsage ? std::optional(billed) : std::nullopt;
+    if (m_current.idleAfter >= 0) {
+        plan.pauseBefore = m_current.idleAfter == 0 ? 0 : std::min<qsizetype>(headSize + m_current.idleAfter, plan.events.size());
+        plan.pauseMs = m_current.idleMs;
+    }
     plan.delayMs = params.integer("delay", defaultDelay);
     startStream(std::move(plan));
+}
+
+void Connection::sendProviderFailure(Format format, int status, const Params &params, const QByteArray &model)
+{
+    QByteArray headers;
+    const QByteArray retryAfter = params.values.value("retry_after", status == 429 ? QByteArray("1") : QByteArray());
+    if (!retryAfter.isEmpty())
+        headers += "Retry-After: " + retryAfter + "\r\n";
+    const QByteArray tag = " (fail-" + QByteArray::number(status) + ')';
+    switch (status) {
+    case 400:
+        sendProviderError(format, 400, "mock: the upstream rejected the request" + tag, headers);
+        return;
+    case 401:
+        sendProviderError(format, 401,
+                          (format == Format::Anthropic ? QByteArray("mock: invalid x-api-key")
+                                                       : QByteArray("mock: API key not valid. Please pass a valid API key."))
+                              + tag,
+                          headers);
+        return;
+    case 403:
+        sendProviderError(format, 403, "mock: your API key does not have permission to use this resource" + tag, headers);
+        return;
+    case 404:
+        sendProviderError(format, 404, "mock: model: " + model + " not found" + tag, headers);
+        return;
+    case 408:
+        sendProviderError(format, 408, "mock: the request timed out" + tag, headers);
+        return;
+    case 429:
+        if (format == Format::Anthropic)
+            headers += "anthropic-ratelimit-requests-remaining: 0\r\n";
+        sendProviderError(format, 429,
+                          "mock: rate limit reached, retry after " + (retryAfter.isEmpty() ? QByteArray("0") : retryAfter)
+                              + " s",
+                          headers);
+        return;
+    default:
+        sendProviderError(format, status,
+                          (status >= 500 ? QByteArray("mock: the upstream failed") : QByteArray("mock: the upstream refused the request"))
+                              + tag,
+                          headers);
+        return;
+    }
 }
 
 } // namespace gh::mock

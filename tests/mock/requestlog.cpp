@@ -22,15 +22,28 @@ quint64 RequestLog::add(Entry entry)
     return m_entries.back().id;
 }
 
+RequestLog::Entry *RequestLog::find(quint64 id)
+{
+    // Ids are consecutive inside the deque, so the entry is found by offset.
+    if (id == 0 || m_entries.empty() || id < m_entries.front().id || id > m_entries.back().id)
+        return nullptr;
+    return &m_entries[static_cast<size_t>(id - m_entries.front().id)];
+}
+
 void RequestLog::setBilled(quint64 id, const Billed &billed)
 {
-    if (id == 0)
-        return;
     QMutexLocker lock(&m_mutex);
-    // Ids are consecutive inside the deque, so the entry is found by offset.
-    if (m_entries.empty() || id < m_entries.front().id || id > m_entries.back().id)
-        return;
-    m_entries[static_cast<size_t>(id - m_entries.front().id)].billed = billed;
+    if (Entry *e = find(id))
+        e->billed = billed;
+}
+
+void RequestLog::setModel(quint64 id, const QByteArray &model, const QByteArray &behaviour)
+{
+    QMutexLocker lock(&m_mutex);
+    if (Entry *e = find(id)) {
+        e->model = model;
+        e->behaviour = behaviour;
+    }
 }
 
 void RequestLog::clear()
@@ -56,7 +69,10 @@ QJsonArray RequestLog::toJson() const
                       {QStringLiteral("path"), QString::fromUtf8(e.path)},
                       {QStringLiteral("headers"), headers},
                       {QStringLiteral("body"), QString::fromUtf8(e.body)},
-                      {QStringLiteral("body_size"), static_cast<qint64>(e.body.size())}};
+                      {QStringLiteral("body_size"), static_cast<qint64>(e.body.size())},
+                      {QStringLiteral("model"), e.model.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromUtf8(e.model))},
+                      {QStringLiteral("behaviour"), e.behaviour.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                         : QJsonValue(QString::fromUtf8(e.behaviour))}};
         if (e.billed) {
             o.insert(QStringLiteral("billed"),
                      QJsonObject{{QStringLiteral("prompt_tokens"), e.billed->promptTokens},

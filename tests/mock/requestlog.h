@@ -41,6 +41,8 @@ public:
         QList<std::pair<QByteArray, QByteArray>> headers; // names already lower-case
         QByteArray body;
         std::optional<Billed> billed;
+        QByteArray model;     // the upstream model name, once the request was read (empty: none)
+        QByteArray behaviour; // what the mock did: the behaviour after any chaos draw ("ok", "fail-503", ...)
     };
 
     explicit RequestLog(int capacity);
@@ -49,14 +51,18 @@ public:
     quint64 add(Entry entry);
     // Sets what was billed for a recorded request, once its usage was written to the client.
     void setBilled(quint64 id, const Billed &billed);
+    // Sets the model a recorded request named and the behaviour the mock chose for it.
+    void setModel(quint64 id, const QByteArray &model, const QByteArray &behaviour);
     void clear();
 
-    // [{id, method, path, headers: {name: value}, body, body_size, billed: {prompt_tokens, completion_tokens,
-    //   cached_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens} | null}, ...]
+    // [{id, method, path, headers: {name: value}, body, body_size, model | null, behaviour | null,
+    //   billed: {prompt_tokens, completion_tokens, cached_tokens, cache_read_tokens, cache_write_tokens,
+    //   cache_write_1h_tokens, reasoning_tokens} | null}, ...]
     [[nodiscard]] QJsonArray toJson() const;
     [[nodiscard]] int capacity() const { return m_capacity; }
 
 private:
+    Entry *find(quint64 id); // under m_mutex
     mutable QMutex m_mutex;
     std::deque<Entry> m_entries;
     quint64 m_nextId = 1;

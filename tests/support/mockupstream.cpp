@@ -121,6 +121,71 @@ bool MockUpstream::waitForRequests(int count, int timeoutMs)
     }
 }
 
+QJsonObject MockUpstream::billing()
+{
+    if (!isRunning())
+        return {};
+    HttpClient client(m_port);
+    RequestOptions options;
+    options.timeoutMs = 10000;
+    const HttpResponse r = client.get(QByteArrayLiteral("/_mock/billing"), {}, options);
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(r.body, &err);
+    if (r.status != 200 || !doc.isObject()) {
+        m_error = QStringLiteral("GET /_mock/billing: ") + r.describe();
+        return {};
+    }
+    return doc.object();
+}
+
+MockBilled MockBilled::fromJson(const QJsonObject &o)
+{
+    MockBilled b;
+    b.requests = o.value(QStringLiteral("requests")).toInteger();
+    b.inputTokens = o.value(QStringLiteral("input_tokens")).toInteger();
+    b.outputTokens = o.value(QStringLiteral("output_tokens")).toInteger();
+    b.cacheReadTokens = o.value(QStringLiteral("cache_read_tokens")).toInteger();
+    b.cacheWriteTokens = o.value(QStringLiteral("cache_write_tokens")).toInteger();
+    b.cacheWrite1hTokens = o.value(QStringLiteral("cache_write_1h_tokens")).toInteger();
+    b.reasoningTokens = o.value(QStringLiteral("reasoning_tokens")).toInteger();
+    return b;
+}
+
+MockBilled MockUpstream::billed(const QString &model)
+{
+    return MockBilled::fromJson(billing().value(QStringLiteral("by_model")).toObject().value(model).toObject());
+}
+
+MockBilled MockUpstream::billedTotal()
+{
+    return MockBilled::fromJson(billing().value(QStringLiteral("totals")).toObject());
+}
+
+QMap<QString, qint64> MockUpstream::requestsByModel()
+{
+    QMap<QString, qint64> out;
+    const QJsonObject received = billing().value(QStringLiteral("received")).toObject();
+    for (auto it = received.constBegin(); it != received.constEnd(); ++it)
+        out.insert(it.key(), it.value().toInteger());
+    return out;
+}
+
+qint64 MockUpstream::requestCount(const QString &model)
+{
+    return billing().value(QStringLiteral("received")).toObject().value(model).toInteger();
+}
+
+QStringList MockUpstream::behavioursOf(const QString &model)
+{
+    QStringList out;
+    for (const QJsonValue &v : receivedRequests()) {
+        const QJsonObject r = v.toObject();
+        if (r.value(QStringLiteral("model")).toString() == model)
+            out.append(r.value(QStringLiteral("behaviour")).toString());
+    }
+    return out;
+}
+
 bool MockUpstream::reset()
 {
     if (!isRunning())

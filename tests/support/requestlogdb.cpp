@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QThread>
 
 #include <sqlite3.h>
@@ -59,7 +60,7 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
     QString sql = QStringLiteral(
         "SELECT seq, id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, "
         "error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, "
-        "usage_reported, estimated, cost_nano_usd, stream, attempts, cache_write_1h_tokens FROM requests");
+        "usage_reported, estimated, cost_nano_usd, stream, attempts, cache_write_1h_tokens, route, model_id FROM requests");
     if (!where.isEmpty())
         sql += QStringLiteral(" WHERE ") + where;
     sql += QStringLiteral(" ORDER BY seq");
@@ -103,6 +104,8 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
         r.stream = sqlite3_column_int(stmt, c++) != 0;
         r.attempts = sqlite3_column_int(stmt, c++);
         r.cacheWrite1hTokens = sqlite3_column_int64(stmt, c++);
+        r.route = text(stmt, c++);
+        r.modelId = text(stmt, c++);
         rows.append(r);
     }
     if (rc != SQLITE_DONE) {
@@ -110,6 +113,34 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
         sqlite3_finalize(stmt);
         sqlite3_close(db);
         return std::nullopt;
+    }
+    sqlite3_finalize(stmt);
+    // Their attempts, in order.
+    QHash<QString, qsizetype> index;
+    for (qsizetype i = 0; i < rows.size(); ++i)
+        index.insert(rows.at(i).id, i);
+    stmt = nullptr;
+    rc = sqlite3_prepare_v2(db,
+        "SELECT request_id, idx, model_id, provider, outcome, status, error, latency_ms FROM attempts ORDER BY request_id, idx",
+        -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        m_error = QStringLiteral("cannot query attempts in %1: %2").arg(m_path, QString::fromUtf8(sqlite3_errmsg(db)));
+        sqlite3_close(db);
+        return std::nullopt;
+    }
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const auto it = index.constFind(text(stmt, 0));
+        if (it == index.cend())
+            continue;
+        LoggedAttempt a;
+        a.index = sqlite3_column_int(stmt, 1);
+        a.modelId = text(stmt, 2);
+        a.provider = text(stmt, 3);
+        a.outcome = text(stmt, 4);
+        a.status = sqlite3_column_int(stmt, 5);
+        a.error = text(stmt, 6);
+        a.latencyMs = sqlite3_column_int64(stmt, 7);
+        rows[*it].attemptLog.append(a);
     }
     sqlite3_finalize(stmt);
     sqlite3_close(db);

@@ -7,6 +7,17 @@
 
 namespace gh::test {
 
+// One upstream attempt (or skipped target) of a request: table `attempts`.
+struct LoggedAttempt {
+    int index = 0;
+    QString modelId;
+    QString provider;
+    QString outcome; // "ok", "failed", "skipped"
+    int status = 0;
+    QString error;
+    qint64 latencyMs = 0;
+};
+
 // One row of the gateway's request log (table `requests` of data-dir/gatehouse.db), as stored.
 struct LoggedRequest {
     qint64 seq = 0;
@@ -32,6 +43,9 @@ struct LoggedRequest {
     std::optional<qint64> costNanoUsd; // empty: unpriced (NULL)
     bool stream = false;
     int attempts = 0;
+    QString route;   // the alias asked for, empty when none
+    QString modelId; // the target that served (or was tried last)
+    QList<LoggedAttempt> attemptLog;
 
     [[nodiscard]] double costUsd() const { return costNanoUsd ? double(*costNanoUsd) / 1e9 : 0.0; }
     [[nodiscard]] QString describe() const;

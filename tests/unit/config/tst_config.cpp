@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -19,6 +20,9 @@ private Q_SLOTS:
     void errorToString();
     void loadFile();
     void nullErrorPointerIsAllowed();
+    void routesAndLimits();
+    void strategies();
+    void shippedExamplesParse();
 };
 
 // moc (Qt 6.4) does not understand raw string literals: it reads "//" in a URL inside one as a
@@ -283,6 +287,113 @@ void TestConfig::errors_data()
     row("shutdown_grace_ms negative", R"({"settings": {"shutdown_grace_ms": -1}})",
         "gatehouse.json: settings.shutdown_grace_ms: must be an integer >= 0 (milliseconds)");
     row("unknown setting", R"({"settings": {"host": "0.0.0.0"}})", "gatehouse.json: settings.host: unknown field");
+
+    // --- rate limits, capabilities, retry and breaker ---
+    row("key rpm zero", R"({"keys": [{"name": "a", "rpm": 0}]})",
+        "gatehouse.json: keys[0].rpm: must be an integer from 1 to 1000000 (requests per minute) or null");
+    row("key rpm too large", R"({"keys": [{"name": "a", "rpm": 1000001}]})",
+        "gatehouse.json: keys[0].rpm: must be an integer from 1 to 1000000 (requests per minute) or null");
+    row("key rpm fractional", R"({"keys": [{"name": "a", "rpm": 1.5}]})",
+        "gatehouse.json: keys[0].rpm: must be an integer from 1 to 1000000 (requests per minute) or null");
+    row("key rpm string", R"({"keys": [{"name": "a", "rpm": "60"}]})",
+        "gatehouse.json: keys[0].rpm: must be an integer from 1 to 1000000 (requests per minute) or null");
+    row("key tpm negative", R"({"keys": [{"name": "a", "tpm": -5}]})",
+        "gatehouse.json: keys[0].tpm: must be an integer from 1 to 1000000000000 (tokens per minute) or null");
+    row("key tpm too large", R"({"keys": [{"name": "a", "tpm": 1e13}]})",
+        "gatehouse.json: keys[0].tpm: must be an integer from 1 to 1000000000000 (tokens per minute) or null");
+    row("misspelt key rpm", R"({"keys": [{"name": "a", "rpms": 5}]})",
+        "gatehouse.json: keys[0].rpms: unknown field (did you mean \"rpm\"?)");
+    row("provider rpm zero", R"({"providers": [{"id": "a", "base_url": "https://a.test", "rpm": 0}]})",
+        "gatehouse.json: providers[0].rpm: must be an integer from 1 to 1000000 (requests per minute) or null");
+    row("provider tpm string", R"({"providers": [{"id": "a", "base_url": "https://a.test", "tpm": "1k"}]})",
+        "gatehouse.json: providers[0].tpm: must be an integer from 1 to 1000000000000 (tokens per minute) or null");
+    row("capabilities not an array", withProviders(R"("models": [{"id": "m", "provider": "openai", "capabilities": "tools"}])"),
+        "gatehouse.json: models[0].capabilities: must be an array");
+    row("unknown capability",
+        withProviders(R"("models": [{"id": "m", "provider": "openai", "capabilities": ["tools", "audio"]}])"),
+        "gatehouse.json: models[0].capabilities[1]: must be one of \"tools\", \"vision\", \"json_schema\", \"reasoning\", \"embeddings\"");
+    row("capability not a string", withProviders(R"("models": [{"id": "m", "provider": "openai", "capabilities": [1]}])"),
+        "gatehouse.json: models[0].capabilities[0]: must be one of \"tools\", \"vision\", \"json_schema\", \"reasoning\", \"embeddings\"");
+    row("duplicate capability",
+        withProviders(R"("models": [{"id": "m", "provider": "openai", "capabilities": ["vision", "vision"]}])"),
+        "gatehouse.json: models[0].capabilities[1]: duplicate capability \"vision\"");
+    row("retry not an object", R"({"settings": {"retry": 3}})", "gatehouse.json: settings.retry: must be an object");
+    row("max_attempts zero", R"({"settings": {"retry": {"max_attempts": 0}}})",
+        "gatehouse.json: settings.retry.max_attempts: must be an integer from 1 to 10");
+    row("max_attempts eleven", R"({"settings": {"retry": {"max_attempts": 11}}})",
+        "gatehouse.json: settings.retry.max_attempts: must be an integer from 1 to 10");
+    row("backoff_base_ms negative", R"({"settings": {"retry": {"backoff_base_ms": -1}}})",
+        "gatehouse.json: settings.retry.backoff_base_ms: must be an integer from 0 to 3600000 (milliseconds)");
+    row("backoff_max_ms below base", R"({"settings": {"retry": {"backoff_base_ms": 500, "backoff_max_ms": 100}}})",
+        "gatehouse.json: settings.retry.backoff_max_ms: backoff_max_ms (100) must not be less than backoff_base_ms (500)");
+    row("backoff_base_ms above the default max", R"({"settings": {"retry": {"backoff_base_ms": 5000}}})",
+        "gatehouse.json: settings.retry.backoff_base_ms: backoff_max_ms (4000) must not be less than backoff_base_ms (5000)");
+    row("max_retry_after_ms string", R"({"settings": {"retry": {"max_retry_after_ms": "10s"}}})",
+        "gatehouse.json: settings.retry.max_retry_after_ms: must be an integer from 0 to 3600000 (milliseconds)");
+    row("unknown retry field", R"({"settings": {"retry": {"attempts": 2}}})",
+        "gatehouse.json: settings.retry.attempts: unknown field");
+    row("breaker not an object", R"({"settings": {"breaker": true}})", "gatehouse.json: settings.breaker: must be an object");
+    row("failure_threshold zero", R"({"settings": {"breaker": {"failure_threshold": 0}}})",
+        "gatehouse.json: settings.breaker.failure_threshold: must be an integer from 1 to 100");
+    row("failure_threshold 101", R"({"settings": {"breaker": {"failure_threshold": 101}}})",
+        "gatehouse.json: settings.breaker.failure_threshold: must be an integer from 1 to 100");
+    row("cooldown_ms zero", R"({"settings": {"breaker": {"cooldown_ms": 0}}})",
+        "gatehouse.json: settings.breaker.cooldown_ms: must be an integer from 1 to 86400000 (milliseconds)");
+    row("unknown breaker field", R"({"settings": {"breaker": {"threshold": 3}}})",
+        "gatehouse.json: settings.breaker.threshold: unknown field");
+
+    // --- routes ---
+    const QByteArray target = R"("targets": [{"model": "openai/gpt-4.1"}])";
+    row("routes not an array", R"({"routes": {"id": "smart"}})", "gatehouse.json: routes: must be an array");
+    row("route not an object", R"({"routes": ["smart"]})", "gatehouse.json: routes[0]: must be an object");
+    row("route id missing", "{\"routes\": [{" + target + "}]}", "gatehouse.json: routes[0].id: is required");
+    row("route id empty", "{\"routes\": [{\"id\": \"\", " + target + "}]}", "gatehouse.json: routes[0].id: must not be empty");
+    row("route id not a string", "{\"routes\": [{\"id\": 5, " + target + "}]}", "gatehouse.json: routes[0].id: must be a string");
+    row("route id with slash", "{\"routes\": [{\"id\": \"team/smart\", " + target + "}]}",
+        "gatehouse.json: routes[0].id: must not contain '/' (model ids do; a route is an alias)");
+    row("route id with space", "{\"routes\": [{\"id\": \"my route\", " + target + "}]}",
+        "gatehouse.json: routes[0].id: must not contain spaces");
+    row("duplicate route id",
+        "{\"routes\": [{\"id\": \"smart\", " + target + "}, {\"id\": \"fast\", " + target + "}, {\"id\": \"smart\", " + target + "}]}",
+        "gatehouse.json: routes[2].id: duplicate route id \"smart\"");
+    row("route id equal to a model id",
+        withProviders(R"("models": [{"id": "gpt-4.1", "provider": "openai"}, {"id": "smart", "provider": "openai"}],
+                         "routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1"}]}])"),
+        "gatehouse.json: routes[0].id: \"smart\" is also a model id (models[1]); a route must not shadow a model");
+    row("unknown strategy", "{\"routes\": [{\"id\": \"smart\", \"strategy\": \"random\", " + target + "}]}",
+        "gatehouse.json: routes[0].strategy: unknown strategy \"random\" (expected ordered, cheapest, fastest, weighted or quality)");
+    row("strategy upper case", "{\"routes\": [{\"id\": \"smart\", \"strategy\": \"Ordered\", " + target + "}]}",
+        "gatehouse.json: routes[0].strategy: unknown strategy \"Ordered\" (expected ordered, cheapest, fastest, weighted or quality)");
+    row("targets missing", R"({"routes": [{"id": "smart"}]})", "gatehouse.json: routes[0].targets: is required");
+    row("targets empty", R"({"routes": [{"id": "smart", "targets": []}]})",
+        "gatehouse.json: routes[0].targets: must have at least one target");
+    row("targets not an array", R"({"routes": [{"id": "smart", "targets": "openai/gpt-4.1"}]})",
+        "gatehouse.json: routes[0].targets: must be an array");
+    row("target not an object", R"({"routes": [{"id": "smart", "targets": ["openai/gpt-4.1"]}]})",
+        "gatehouse.json: routes[0].targets[0]: must be an object");
+    row("target model missing", R"({"routes": [{"id": "smart", "targets": [{"weight": 2}]}]})",
+        "gatehouse.json: routes[0].targets[0].model: is required");
+    row("target model without provider",
+        R"({"routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1"}, {"model": "gpt-4.1"}]}]})",
+        "gatehouse.json: routes[0].targets[1].model: must be a model id of the form provider/name (a route cannot target another route)");
+    row("target model with empty provider", R"({"routes": [{"id": "smart", "targets": [{"model": "/gpt-4.1"}]}]})",
+        "gatehouse.json: routes[0].targets[0].model: must be a model id of the form provider/name (a route cannot target another route)");
+    row("target model with empty name", R"({"routes": [{"id": "smart", "targets": [{"model": "openai/"}]}]})",
+        "gatehouse.json: routes[0].targets[0].model: must be a model id of the form provider/name (a route cannot target another route)");
+    row("duplicate target",
+        R"({"routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1"}, {"model": "openai/gpt-4.1", "weight": 3}]}]})",
+        "gatehouse.json: routes[0].targets[1].model: duplicate target \"openai/gpt-4.1\" (also targets[0])");
+    row("weight negative", R"({"routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1", "weight": -1}]}]})",
+        "gatehouse.json: routes[0].targets[0].weight: must be an integer from 0 to 1000");
+    row("weight too large", R"({"routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1", "weight": 1001}]}]})",
+        "gatehouse.json: routes[0].targets[0].weight: must be an integer from 0 to 1000");
+    row("weight fractional", R"({"routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1", "weight": 0.5}]}]})",
+        "gatehouse.json: routes[0].targets[0].weight: must be an integer from 0 to 1000");
+    row("unknown target field", R"({"routes": [{"id": "smart", "targets": [{"model": "openai/gpt-4.1", "priority": 1}]}]})",
+        "gatehouse.json: routes[0].targets[0].priority: unknown field");
+    row("misspelt route field", "{\"routes\": [{\"id\": \"smart\", \"stratgy\": \"ordered\", " + target + "}]}",
+        "gatehouse.json: routes[0].stratgy: unknown field (did you mean \"strategy\"?)");
+    row("misspelt routes", R"({"route": []})", "gatehouse.json: route: unknown field (did you mean \"routes\"?)");
 }
 
 void TestConfig::errors()
@@ -542,6 +653,134 @@ void TestConfig::nullErrorPointerIsAllowed()
     QVERIFY(!parseConfig("[", kFile, nullptr));
     QVERIFY(!parseConfig(R"({"x": 1})", kFile, nullptr));
     QVERIFY(parseConfig("{}", kFile, nullptr));
+}
+
+void TestConfig::routesAndLimits()
+{
+    const QByteArray json = R"({
+      "providers": [
+        {"id": "anthropic", "format": "anthropic", "base_url": "https://api.anthropic.com/v1", "rpm": 50, "tpm": 400000},
+        {"id": "openai", "base_url": "https://api.openai.com/v1", "rpm": null}
+      ],
+      "models": [
+        {"id": "openai/gpt-4.1", "provider": "openai", "capabilities": ["tools", "vision", "json_schema"]},
+        {"id": "openai/text-embedding-3-small", "provider": "openai", "capabilities": ["embeddings"]},
+        {"id": "openai/bare", "provider": "openai", "capabilities": []},
+        {"id": "openai/unknown", "provider": "openai"}
+      ],
+      "keys": [
+        {"name": "agent", "rpm": 60, "tpm": 1000000000000},
+        {"name": "free", "rpm": null, "tpm": null},
+        {"name": "plain"}
+      ],
+      "routes": [
+        {"id": "smart", "strategy": "ordered",
+         "targets": [{"model": "anthropic/claude-sonnet-4-5"}, {"model": "openai/gpt-4.1", "weight": 1}]},
+        {"id": "split", "strategy": "weighted",
+         "targets": [{"model": "openai/gpt-4.1", "weight": 0}, {"model": "anthropic/claude-haiku-4-5", "weight": 1000}]},
+        {"id": "local.default_1", "targets": [{"model": "ollama/llama3.2:3b"}]}
+      ],
+      "settings": {
+        "retry": {"max_attempts": 10, "backoff_base_ms": 0, "backoff_max_ms": 0, "max_retry_after_ms": 0},
+        "breaker": {"failure_threshold": 100, "cooldown_ms": 1}
+      }
+    })";
+    ConfigError error;
+    const auto config = parseConfig(json, kFile, &error);
+    QVERIFY2(config, qPrintable(error.toString()));
+
+    QCOMPARE(config->providers[0].rpm, std::optional<int>(50));
+    QCOMPARE(config->providers[0].tpm, std::optional<qint64>(400000));
+    QVERIFY(!config->providers[1].rpm && !config->providers[1].tpm);
+
+    QCOMPARE(config->models[0].capabilities,
+             std::optional<QStringList>(QStringList{QStringLiteral("tools"), QStringLiteral("vision"), QStringLiteral("json_schema")}));
+    QVERIFY(config->models[0].can(u"vision"));
+    QVERIFY(!config->models[0].can(u"reasoning"));
+    QCOMPARE(config->models[1].capabilities, std::optional<QStringList>(QStringList{QStringLiteral("embeddings")}));
+    QCOMPARE(config->models[2].capabilities, std::optional<QStringList>(QStringList{})); // can do none of them
+    QVERIFY(!config->models[2].can(u"tools"));
+    QVERIFY(!config->models[3].capabilities); // unknown: assumed able
+    QVERIFY(config->models[3].can(u"tools"));
+
+    QCOMPARE(config->keys[0].rpm, std::optional<int>(60));
+    QCOMPARE(config->keys[0].tpm, std::optional<qint64>(1'000'000'000'000));
+    QVERIFY(!config->keys[1].rpm && !config->keys[1].tpm);
+    QVERIFY(!config->keys[2].rpm && !config->keys[2].tpm);
+
+    QCOMPARE(config->routes.size(), 3);
+    const RouteConfig &smart = config->routes[0];
+    QCOMPARE(smart.id, QStringLiteral("smart"));
+    QCOMPARE(smart.strategy, RouteStrategy::Ordered);
+    QCOMPARE(smart.targets, (QList<RouteTarget>{{QStringLiteral("anthropic/claude-sonnet-4-5"), 1},
+                                                {QStringLiteral("openai/gpt-4.1"), 1}}));
+    QCOMPARE(config->routes[1].strategy, RouteStrategy::Weighted);
+    QCOMPARE(config->routes[1].targets[0].weight, 0);
+    QCOMPARE(config->routes[1].targets[1].weight, 1000);
+    QCOMPARE(config->routes[2].strategy, RouteStrategy::Ordered); // the default
+    // The name after the provider may hold anything but spaces (Ollama tags have ':').
+    QCOMPARE(config->routes[2].targets[0].model, QStringLiteral("ollama/llama3.2:3b"));
+
+    QVERIFY(config->settings);
+    QCOMPARE(config->settings->retry, (RetrySettings{10, 0, 0, 0}));
+    QCOMPARE(config->settings->breaker, (BreakerSettings{100, 1}));
+    QCOMPARE(config->settings->timeouts, UpstreamTimeouts{}); // untouched
+
+    // Defaults when the objects are there but empty, or left out.
+    const auto defaults = parseConfig(R"({"settings": {"retry": {}, "breaker": {}}})", kFile, &error);
+    QVERIFY2(defaults && defaults->settings, qPrintable(error.toString()));
+    QCOMPARE(*defaults->settings, GatewaySettings{});
+    QCOMPARE(defaults->settings->retry.maxAttempts, 3);
+    QCOMPARE(defaults->settings->breaker.failureThreshold, 3);
+    QCOMPARE(defaults->settings->breaker.cooldownMs, 30'000);
+    const auto partial = parseConfig(R"({"settings": {"retry": {"backoff_max_ms": 9000}}})", kFile, &error);
+    QVERIFY(partial && partial->settings);
+    QCOMPARE(partial->settings->retry.backoffMaxMs, 9000);
+    QCOMPARE(partial->settings->retry.backoffBaseMs, RetrySettings{}.backoffBaseMs);
+    QVERIFY(parseConfig("{}", kFile, &error)->routes.isEmpty());
+}
+
+void TestConfig::strategies()
+{
+    const QList<std::pair<RouteStrategy, QString>> names{{RouteStrategy::Ordered, QStringLiteral("ordered")},
+                                                         {RouteStrategy::Cheapest, QStringLiteral("cheapest")},
+                                                         {RouteStrategy::Fastest, QStringLiteral("fastest")},
+                                                         {RouteStrategy::Weighted, QStringLiteral("weighted")},
+                                                         {RouteStrategy::Quality, QStringLiteral("quality")}};
+    for (const auto &[strategy, name] : names) {
+        QCOMPARE(strategyName(strategy), name);
+        QCOMPARE(strategyFromName(name), std::optional<RouteStrategy>(strategy));
+    }
+    QVERIFY(!strategyFromName(QString()));
+    QVERIFY(!strategyFromName(QStringLiteral("Cheapest")));
+    QVERIFY(!strategyFromName(QStringLiteral("random")));
+}
+
+void TestConfig::shippedExamplesParse()
+{
+    // examples/gatehouse.json and the first example of docs/config.md, as shipped.
+    const QString example = QFINDTESTDATA("../../../examples/gatehouse.json");
+    QVERIFY2(!example.isEmpty(), "examples/gatehouse.json not found");
+    ConfigError error;
+    const auto config = loadConfigFile(example, &error);
+    QVERIFY2(config, qPrintable(error.toString()));
+    QVERIFY(!config->routes.isEmpty());
+    QVERIFY(std::any_of(config->keys.cbegin(), config->keys.cend(), [](const KeyConfig &k) { return k.rpm && k.tpm; }));
+
+    const QString docs = QFINDTESTDATA("../../../docs/config.md");
+    QVERIFY2(!docs.isEmpty(), "docs/config.md not found");
+    QFile file(docs);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray text = file.readAll();
+    const qsizetype start = text.indexOf("```json\n");
+    QVERIFY(start >= 0);
+    const qsizetype end = text.indexOf("```", start + 8);
+    QVERIFY(end > start);
+    const auto documented = parseConfig(text.mid(start + 8, end - start - 8), QStringLiteral("config.md"), &error);
+    QVERIFY2(documented, qPrintable(error.toString()));
+    QCOMPARE(documented->routes.size(), 1);
+    QCOMPARE(documented->keys.at(0).rpm, std::optional<int>(60));
+    QCOMPARE(documented->settings->breaker.cooldownMs, 30000);
 }
 
 #endif // Q_MOC_RUN

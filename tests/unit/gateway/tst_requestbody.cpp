@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <algorithm>
 
 using gh::Endpoint;
 using gh::RequestFields;
@@ -553,6 +554,577 @@ private Q_SLOTS:
         // A null error pointer is allowed.
         QByteArray bad = "nope";
         QVERIFY(!gh::inspectRequestBody(bad, Endpoint::ChatCompletions, nullptr));
+    }
+
+    // ---- Routing traits ----
+
+    void traits_data()
+    {
+        QTest::addColumn<Endpoint>("endpoint");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("tools");
+        QTest::addColumn<bool>("images");
+        QTest::addColumn<bool>("jsonSchema");
+        const auto chat = Endpoint::ChatCompletions;
+        const auto msgs = Endpoint::Messages;
+        const auto resp = Endpoint::Responses;
+        QTest::newRow("chat plain") << chat << QByteArray(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})")
+                                    << false << false << false;
+        QTest::newRow("chat tools") << chat
+            << QByteArray(R"({"model":"m","messages":[],"tools":[{"type":"function","function":{"name":"f"}}]})")
+            << true << false << false;
+        QTest::newRow("chat empty tools") << chat << QByteArray(R"({"model":"m","messages":[],"tools":[]})")
+                                          << false << false << false;
+        QTest::newRow("chat null tools") << chat << QByteArray(R"({"model":"m","messages":[],"tools":null})")
+                                         << false << false << false;
+        QTest::newRow("chat tools not an array") << chat << QByteArray(R"({"model":"m","messages":[],"tools":{"a":1}})")
+                                                 << false << false << false;
+        QTest::newRow("chat legacy functions") << chat
+            << QByteArray(R"({"model":"m","messages":[],"functions":[{"name":"f","parameters":{}}]})")
+            << true << false << false;
+        QTest::newRow("chat image") << chat << QByteArray(
+            R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"what is it"},{"image_url":{"url":"data:,"},"type":"image_url"}]}]})")
+            << false << true << false;
+        QTest::newRow("chat image in a later message") << chat << QByteArray(
+            R"({"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":"a"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})")
+            << false << true << false;
+        QTest::newRow("chat image words in text") << chat << QByteArray(
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"image_url\"}]},"
+            "{\"role\":\"user\",\"content\":\"{\\\"type\\\":\\\"image_url\\\"}\"}],\"type\":\"image_url\"}")
+            << false << false << false;
+        QTest::newRow("chat anthropic image type") << chat << QByteArray(
+            R"({"model":"m","messages":[{"role":"user","content":[{"type":"image","source":{}}]}]})")
+            << false << false << false;
+        QTest::newRow("chat json_schema") << chat << QByteArray(
+            R"({"model":"m","messages":[],"response_format":{"json_schema":{"name":"r","schema":{"type":"object"}},"type":"json_schema"}})")
+            << false << false << true;
+        QTest::newRow("chat json_object") << chat
+            << QByteArray(R"({"model":"m","messages":[],"response_format":{"type":"json_object"}})")
+            << false << false << false;
+        QTest::newRow("chat response_format string") << chat
+            << QByteArray(R"({"model":"m","messages":[],"response_format":"json_schema"})") << false << false << false;
+        QTest::newRow("chat everything") << chat << QByteArray(
+            R"({"model":"m","tools":[{"type":"function"}],"response_format":{"type":"json_schema"},"messages":[{"role":"user","content":[{"type":"image_url"}]}]})")
+            << true << true << true;
+
+        QTest::newRow("messages plain") << msgs
+            << QByteArray(R"({"model":"m","max_tokens":10,"system":"s","messages":[{"role":"user","content":"hi"}]})")
+            << false << false << false;
+        QTest::newRow("messages tools") << msgs << QByteArray(
+            R"({"model":"m","messages":[],"tools":[{"name":"f","input_schema":{"type":"object"}}]})")
+            << true << false << false;
+        QTest::newRow("messages image") << msgs << QByteArray(
+            R"({"model":"m","messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA=="}}]}]})")
+            << false << true << false;
+        QTest::newRow("messages image in tool_result") << msgs << QByteArray(
+            R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"x"},{"type":"image","source":{}}]}]}]})")
+            << false << true << false;
+        QTest::newRow("messages tool_result text") << msgs << QByteArray(
+            R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"image"}]}]})")
+            << false << false << false;
+        QTest::newRow("messages openai image type") << msgs << QByteArray(
+            R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]})")
+            << false << false << false;
+        QTest::newRow("messages output_format") << msgs << QByteArray(
+            R"({"model":"m","messages":[],"output_format":{"type":"json_schema","schema":{"type":"object"}}})")
+            << false << false << true;
+        QTest::newRow("messages output_config") << msgs << QByteArray(
+            R"({"model":"m","messages":[],"output_config":{"effort":"low","format":{"type":"json_schema","schema":{}}}})")
+            << false << false << true;
+        QTest::newRow("messages output_config without format") << msgs
+            << QByteArray(R"({"model":"m","messages":[],"output_config":{"effort":"low"}})") << false << false << false;
+
+        QTest::newRow("responses plain") << resp << QByteArray(R"({"model":"m","input":"hi","instructions":"be brief"})")
+                                         << false << false << false;
+        QTest::newRow("responses tools") << resp
+            << QByteArray(R"({"model":"m","input":[],"tools":[{"type":"web_search"}]})") << true << false << false;
+        QTest::newRow("responses image") << resp << QByteArray(
+            R"({"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"?"},{"type":"input_image","image_url":"data:,"}]}]})")
+            << false << true << false;
+        QTest::newRow("responses json_schema") << resp << QByteArray(
+            R"({"model":"m","input":"x","text":{"verbosity":"low","format":{"type":"json_schema","name":"r","schema":{}}}})")
+            << false << false << true;
+        QTest::newRow("responses text format") << resp
+            << QByteArray(R"({"model":"m","input":"x","text":{"format":{"type":"text"}}})") << false << false << false;
+
+        // Other endpoints: no traits, whatever the body says.
+        QTest::newRow("completions") << Endpoint::Completions << QByteArray(
+            R"({"model":"m","prompt":"x","tools":[{"type":"function"}],"response_format":{"type":"json_schema"}})")
+            << false << false << false;
+        QTest::newRow("count_tokens") << Endpoint::CountTokens << QByteArray(
+            R"({"model":"m","tools":[{"name":"f"}],"messages":[{"role":"user","content":[{"type":"image"}]}]})")
+            << false << false << false;
+    }
+    void traits()
+    {
+        QFETCH(Endpoint, endpoint);
+        QFETCH(QByteArray, body);
+        QFETCH(bool, tools);
+        QFETCH(bool, images);
+        QFETCH(bool, jsonSchema);
+        QString error;
+        const auto f = inspect(body, endpoint, &error);
+        QVERIFY2(f, qPrintable(error));
+        QCOMPARE(f->hasTools, tools);
+        QCOMPARE(f->hasImages, images);
+        QCOMPARE(f->wantsJsonSchema, jsonSchema);
+        if (endpoint != Endpoint::ChatCompletions && endpoint != Endpoint::Messages && endpoint != Endpoint::Responses) {
+            QCOMPARE(f->prefixHash, quint64(0));
+            QCOMPARE(f->headHash, quint64(0));
+            QCOMPARE(f->headBytes, 0);
+            QVERIFY(f->promptBlocks.isEmpty());
+        }
+    }
+
+    // The system, tools and message parts are the raw bytes of the body, whatever their formatting.
+    void promptParts_data()
+    {
+        QTest::addColumn<Endpoint>("endpoint");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QByteArray>("system");
+        QTest::addColumn<QByteArray>("tools");
+        QTest::addColumn<QByteArray>("messages");
+        const QByteArray sys1 = R"({"role":"system","content":"You are terse."})";
+        const QByteArray sys2 = R"({ "content": [{"type":"text","text":"Rules"}], "role" : "developer" })";
+        const QByteArray user = R"({"role":"user","content":"hi"})";
+        const QByteArray late = R"({"role":"system","content":"late"})";
+        const QByteArray tools = R"([ {"type":"function","function":{"name":"f"}} ])";
+        QTest::newRow("chat")
+            << Endpoint::ChatCompletions
+            << "{\"model\":\"m\",\"messages\":[ " + sys1 + " ,\n" + sys2 + ", " + user + " , " + late + " ],\"tools\": " + tools + " }"
+            << sys1 + " ,\n" + sys2 << tools << user + " , " + late;
+        QTest::newRow("chat no system")
+            << Endpoint::ChatCompletions << "{\"model\":\"m\",\"messages\":[" + user + "," + late + "]}" << QByteArray()
+            << QByteArray() << user + "," + late;
+        QTest::newRow("chat only system")
+            << Endpoint::ChatCompletions << "{\"model\":\"m\",\"messages\":[" + sys1 + "]}" << sys1 << QByteArray()
+            << QByteArray();
+        QTest::newRow("chat tools and functions")
+            << Endpoint::ChatCompletions
+            << "{\"model\":\"m\",\"functions\":[{\"name\":\"g\"}],\"messages\":[" + user + "],\"tools\":" + tools + "}"
+            << QByteArray() << tools + R"([{"name":"g"}])" << user;
+        QTest::newRow("messages string system")
+            << Endpoint::Messages
+            << "{\"model\":\"m\",\"messages\":[" + user + "],\"system\" : \"Be \\\"brief\\\"\" ,\"tools\":" + tools + "}"
+            << QByteArray("\"Be \\\"brief\\\"\"") << tools << user;
+        QTest::newRow("messages array system")
+            << Endpoint::Messages
+            << "{\"system\":[{\"type\":\"text\",\"text\":\"S\",\"cache_control\":{\"type\":\"ephemeral\"}}],\"model\":\"m\",\"messages\":[" + user + "," + user + "]}"
+            << QByteArray(R"([{"type":"text","text":"S","cache_control":{"type":"ephemeral"}}])") << QByteArray()
+            << user + "," + user;
+        QTest::newRow("messages null system")
+            << Endpoint::Messages << "{\"system\":null,\"model\":\"m\",\"messages\":[" + user + "]}" << QByteArray()
+            << QByteArray() << user;
+        QTest::newRow("responses instructions and system items")
+            << Endpoint::Responses
+            << "{\"model\":\"m\",\"instructions\":\"I\",\"input\":[" + sys1 + "," + user + "],\"tools\":" + tools + "}"
+            << "\"I\"" + sys1 << tools << user;
+        QTest::newRow("responses string input")
+            << Endpoint::Responses << QByteArray(R"({"model":"m","input":"hello there"})") << QByteArray()
+            << QByteArray() << QByteArray(R"("hello there")");
+    }
+    void promptParts()
+    {
+        QFETCH(Endpoint, endpoint);
+        QFETCH(QByteArray, body);
+        QFETCH(QByteArray, system);
+        QFETCH(QByteArray, tools);
+        QFETCH(QByteArray, messages);
+        QString error;
+        const auto f = inspect(body, endpoint, &error);
+        QVERIFY2(f, qPrintable(error));
+        QCOMPARE(f->systemBytes, system.size());
+        QCOMPARE(f->toolsBytes, tools.size());
+        QCOMPARE(f->headBytes, system.size() + tools.size());
+        QCOMPARE(f->headHash == 0, system.isEmpty() && tools.isEmpty());
+        QVERIFY(f->prefixHash != 0);
+        const qsizetype total = system.size() + tools.size() + messages.size();
+        QCOMPARE(f->promptBlocks.size(), (total + 1023) / 1024);
+        // The same parts in another body (other members, other order) give the same hashes.
+        QByteArray other = "{\"model\":\"other\",\"temperature\":1,";
+        if (endpoint == Endpoint::ChatCompletions) {
+            other += "\"messages\":[" + system + (system.isEmpty() || messages.isEmpty() ? "" : ",") + messages + "]";
+            if (!tools.isEmpty()) {
+                // Both chat rows with tools use the same tools array; the second adds functions after it.
+                other += ",\"tools\":" + tools.left(tools.indexOf(']') + 1);
+                if (tools.size() > tools.indexOf(']') + 1)
+                    other += ",\"functions\":" + tools.mid(tools.indexOf(']') + 1);
+            }
+        } else if (endpoint == Endpoint::Messages) {
+            other += "\"messages\":[" + messages + "]" + (system.isEmpty() ? QByteArray() : ",\"system\":" + system)
+                + (tools.isEmpty() ? QByteArray() : ",\"tools\":" + tools);
+        } else {
+            return; // Responses: covered by the other rows' logic already
+        }
+        other += "}";
+        const auto g = inspect(other, endpoint, &error);
+        QVERIFY2(g, qPrintable(error + QLatin1Char(' ') + QString::fromUtf8(other)));
+        QCOMPARE(g->systemBytes, f->systemBytes);
+        QCOMPARE(g->toolsBytes, f->toolsBytes);
+        QCOMPARE(g->headHash, f->headHash);
+        QCOMPARE(g->prefixHash, f->prefixHash);
+        QCOMPARE(g->promptBlocks, f->promptBlocks);
+    }
+
+    // A growing conversation keeps its prefix hash; a changed system prompt, tool or first message does not.
+    void prefixHash_data()
+    {
+        QTest::addColumn<Endpoint>("endpoint");
+        QTest::newRow("chat") << Endpoint::ChatCompletions;
+        QTest::newRow("messages") << Endpoint::Messages;
+        QTest::newRow("responses") << Endpoint::Responses;
+    }
+    void prefixHash()
+    {
+        QFETCH(Endpoint, endpoint);
+        auto body = [&](const QByteArray &system, const QByteArray &tool, int turns, const QByteArray &first = "Hello") {
+            QByteArray items;
+            for (int i = 0; i < turns; ++i) {
+                if (i > 0)
+                    items += ',';
+                items += i == 0 ? "{\"role\":\"user\",\"content\":\"" + first + "\"}"
+                                : QByteArray("{\"role\":\"") + (i % 2 ? "assistant" : "user") + "\",\"content\":\"turn "
+                                      + QByteArray::number(i) + "\"}";
+            }
+            const QByteArray tools = ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"" + tool + "\"}}]";
+            switch (endpoint) {
+            case Endpoint::ChatCompletions:
+                return "{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":\"" + system + "\"}," + items + "]" + tools + "}";
+            case Endpoint::Messages:
+                return "{\"model\":\"m\",\"max_tokens\":5,\"system\":\"" + system + "\",\"messages\":[" + items + "]" + tools + "}";
+            default:
+                return "{\"model\":\"m\",\"instructions\":\"" + system + "\",\"input\":[" + items + "]" + tools + "}";
+            }
+        };
+        auto read = [&](const QByteArray &b) {
+            QString error;
+            auto f = inspect(b, endpoint, &error);
+            if (!f)
+                qWarning() << error << b;
+            return f.value_or(RequestFields());
+        };
+        const RequestFields first = read(body("Be brief.", "f", 1));
+        QVERIFY(first.prefixHash != 0);
+        QVERIFY(first.headHash != 0);
+        QVERIFY(first.prefixHash != first.headHash);
+        for (int turns = 2; turns <= 20; ++turns) {
+            const RequestFields f = read(body("Be brief.", "f", turns));
+            QCOMPARE(f.prefixHash, first.prefixHash);
+            QCOMPARE(f.headHash, first.headHash);
+            QCOMPARE(f.headBytes, first.headBytes);
+        }
+        const RequestFields otherSystem = read(body("Be verbose.", "f", 5));
+        QVERIFY(otherSystem.prefixHash != first.prefixHash);
+        QVERIFY(otherSystem.headHash != first.headHash);
+        const RequestFields otherTool = read(body("Be brief.", "g", 5));
+        QVERIFY(otherTool.prefixHash != first.prefixHash);
+        QVERIFY(otherTool.headHash != first.headHash);
+        const RequestFields otherFirst = read(body("Be brief.", "f", 5, "Hi"));
+        QVERIFY(otherFirst.prefixHash != first.prefixHash);
+        QCOMPARE(otherFirst.headHash, first.headHash); // same system and tools
+        // Bytes moved between the parts change the hash even though the concatenation is the same.
+        const RequestFields moved = read(body("Be brief", "f", 1, ".Hello"));
+        QVERIFY(moved.prefixHash != first.prefixHash);
+    }
+
+    void noPrompt()
+    {
+        // Nothing to hash: no system, no tools, no messages.
+        const auto f = inspect(R"({"model":"m","messages":[]})");
+        QVERIFY(f);
+        QCOMPARE(f->prefixHash, quint64(0));
+        QCOMPARE(f->headHash, quint64(0));
+        QCOMPARE(f->headBytes, 0);
+        QVERIFY(f->promptBlocks.isEmpty());
+        // Only a first message: a prefix hash but no head.
+        const auto g = inspect(R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
+        QVERIFY(g);
+        QVERIFY(g->prefixHash != 0);
+        QCOMPARE(g->headHash, quint64(0));
+        QCOMPARE(g->promptBlocks.size(), 1);
+    }
+
+    // The hashes are stored and compared across runs: they must not depend on the process (no random
+    // seed). These values were computed once; a change of hash function has to be deliberate.
+    void hashesAreStable()
+    {
+        const auto f = inspect(
+            R"({"model":"m","messages":[{"role":"system","content":"S"},{"role":"user","content":"U"}],"tools":[]})");
+        QVERIFY(f);
+        QCOMPARE(f->headHash, quint64(0x19b701a19158f6d2ULL));
+        QCOMPARE(f->prefixHash, quint64(0xfe557e98b2736fd6ULL));
+        QCOMPARE(f->promptBlocks, QList<quint64>{quint64(0x61e296f13029c102ULL)});
+    }
+
+    // Two prompts' block hashes first differ at the block that holds their first differing byte.
+    void promptBlocks_data()
+    {
+        QTest::addColumn<int>("systemSize");
+        QTest::addColumn<int>("toolsSize");
+        QTest::addColumn<int>("messagesSize");
+        QTest::addColumn<int>("changeAt"); // in the concatenation system + tools + messages
+        QTest::newRow("in the system") << 3000 << 500 << 5000 << 2050;
+        QTest::newRow("first content byte") << 3000 << 500 << 5000 << 1;
+        QTest::newRow("in tools, block straddles") << 900 << 500 << 5000 << 1030;
+        QTest::newRow("last byte of a block") << 900 << 500 << 5000 << 2047;
+        QTest::newRow("first byte of a block") << 900 << 500 << 5000 << 2048;
+        QTest::newRow("in the messages") << 100 << 0 << 9000 << 7777;
+        QTest::newRow("last content byte") << 100 << 300 << 2000 << 2397;
+        QTest::newRow("beyond the cap") << 1000 << 1000 << 80000 << 70000;
+    }
+    void promptBlocks()
+    {
+        QFETCH(int, systemSize);
+        QFETCH(int, toolsSize);
+        QFETCH(int, messagesSize);
+        QFETCH(int, changeAt);
+        // Parts of exact sizes: "sss..." strings; the tools an array holding one string.
+        const QByteArray system = '"' + QByteArray(systemSize - 2, 's') + '"';
+        const QByteArray tools = toolsSize ? "[\"" + QByteArray(toolsSize - 4, 't') + "\"]" : QByteArray();
+        const QByteArray head = "{\"role\":\"user\",\"content\":\"";
+        const QByteArray messages = head + QByteArray(messagesSize - head.size() - 2, 'm') + "\"}";
+        QCOMPARE(messages.size(), messagesSize);
+        const QByteArray prompt = system + tools + messages;
+        auto build = [](const QByteArray &p, int systemSize, int toolsSize) {
+            QByteArray b = "{\"model\":\"m\",\"system\":" + p.left(systemSize);
+            if (toolsSize)
+                b += ",\"tools\":" + p.mid(systemSize, toolsSize);
+            return b + ",\"messages\":[" + p.mid(systemSize + toolsSize) + "]}";
+        };
+        QByteArray changed = prompt;
+        // Change a byte inside a string's content (the quotes and brackets stay).
+        const char c = changed[changeAt];
+        QVERIFY2(c == 's' || c == 't' || c == 'm', "the test changes string content only");
+        changed[changeAt] = 'X';
+        QString error;
+        const auto a = inspect(build(prompt, systemSize, toolsSize), Endpoint::Messages, &error);
+        QVERIFY2(a, qPrintable(error));
+        const auto b = inspect(build(changed, systemSize, toolsSize), Endpoint::Messages, &error);
+        QVERIFY2(b, qPrintable(error));
+        QCOMPARE(a->systemBytes, systemSize);
+        QCOMPARE(a->toolsBytes, toolsSize);
+        const int expectedBlocks = std::min<int>((prompt.size() + 1023) / 1024, RequestFields::kMaxPromptBlocks);
+        QCOMPARE(a->promptBlocks.size(), expectedBlocks);
+        QCOMPARE(b->promptBlocks.size(), expectedBlocks);
+        const int changedBlock = changeAt / RequestFields::kPromptBlockBytes;
+        for (int i = 0; i < expectedBlocks; ++i) {
+            if (i == changedBlock)
+                QVERIFY2(a->promptBlocks[i] != b->promptBlocks[i], qPrintable(QString::number(i)));
+            else
+                QVERIFY2(a->promptBlocks[i] == b->promptBlocks[i], qPrintable(QString::number(i)));
+        }
+        // Blocks hash their own bytes only: equal content at equal positions gives equal hashes
+        // (all-'m' blocks in the middle of the messages).
+        const int contentStart = systemSize + toolsSize + int(head.size());
+        const int contentEnd = int(prompt.size()) - 2;
+        const int firstFull = (contentStart + 1023) / 1024;
+        if ((firstFull + 2) * 1024 <= contentEnd && firstFull + 1 < expectedBlocks) {
+            QCOMPARE(a->promptBlocks[firstFull], a->promptBlocks[firstFull + 1]);
+            QVERIFY(a->promptBlocks[firstFull] != a->promptBlocks[0]);
+        }
+        // Whole-prompt hashes: a change beyond the first message only changes the blocks.
+        if (changeAt >= systemSize + toolsSize)
+            QCOMPARE(a->headHash, b->headHash);
+        else
+            QVERIFY(a->headHash != b->headHash);
+    }
+
+    // ---- The per-request fallback list ----
+
+    void fallbackModels_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QStringList>("models");
+        QTest::addColumn<QString>("error"); // non-empty: refused with a message containing it
+        QTest::newRow("none") << QByteArray(R"({"model":"m","messages":[]})") << QStringList() << QString();
+        QTest::newRow("two") << QByteArray(R"({"model":"m","models":["a/x","b/y"],"messages":[]})")
+                             << QStringList{QStringLiteral("a/x"), QStringLiteral("b/y")} << QString();
+        QTest::newRow("escaped") << QByteArray(R"({"model":"m","models":["caf\u00e9"],"messages":[]})")
+                                 << QStringList{QStringLiteral("caf\u00e9")} << QString();
+        QTest::newRow("empty list") << QByteArray(R"({"model":"m","models":[],"messages":[]})") << QStringList()
+                                    << QString();
+        QTest::newRow("null") << QByteArray(R"({"model":"m","models":null,"messages":[]})") << QStringList() << QString();
+        QStringList ten;
+        QByteArray tenJson;
+        for (int i = 0; i < 10; ++i) {
+            ten << QStringLiteral("p/m%1").arg(i);
+            tenJson += (i ? ",\"p/m" : "\"p/m") + QByteArray::number(i) + "\"";
+        }
+        QTest::newRow("ten") << R"({"model":"m","messages":[],"models":[)" + tenJson + "]}" << ten << QString();
+        QTest::newRow("eleven") << R"({"model":"m","messages":[],"models":[)" + tenJson + ",\"x\"]}" << QStringList()
+                                << QStringLiteral("'models'");
+        QTest::newRow("a string") << QByteArray(R"({"model":"m","messages":[],"models":"a"})") << QStringList()
+                                  << QStringLiteral("'models'");
+        QTest::newRow("an object") << QByteArray(R"({"model":"m","messages":[],"models":{"a":1}})") << QStringList()
+                                   << QStringLiteral("'models'");
+        QTest::newRow("a number inside") << QByteArray(R"({"model":"m","messages":[],"models":["a",1]})")
+                                         << QStringList() << QStringLiteral("'models'");
+        QTest::newRow("nested array") << QByteArray(R"({"model":"m","messages":[],"models":[["a"]]})") << QStringList()
+                                      << QStringLiteral("'models'");
+        QTest::newRow("empty name") << QByteArray(R"({"model":"m","messages":[],"models":["a",""]})") << QStringList()
+                                    << QStringLiteral("'models'");
+        QTest::newRow("twice") << QByteArray(R"({"model":"m","models":["a"],"messages":[],"models":["b"]})")
+                               << QStringList() << QStringLiteral("'models'");
+        QTest::newRow("broken literal") << QByteArray(R"({"model":"m","messages":[],"models":nul})") << QStringList()
+                                        << QStringLiteral("'models'");
+        QTest::newRow("unclosed") << QByteArray(R"({"model":"m","messages":[],"models":["a")") << QStringList()
+                                  << QStringLiteral("JSON");
+    }
+    void fallbackModels()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QStringList, models);
+        QFETCH(QString, error);
+        QString e;
+        const auto f = inspect(body, Endpoint::ChatCompletions, &e);
+        if (!error.isEmpty()) {
+            QVERIFY2(!f, "accepted");
+            QVERIFY2(e.contains(error), qPrintable(e));
+            return;
+        }
+        QVERIFY2(f, qPrintable(e));
+        QCOMPARE(f->fallbackModels, models);
+        QCOMPARE(f->modelsMemberOffset >= 0, body.contains("\"models\""));
+    }
+
+    // The `models` member is cut with one adjacent comma; every other byte stays.
+    void rewriteCutsModels_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QByteArray>("expected"); // with the model kept and no usage edit
+        QTest::newRow("first") << QByteArray(R"({"models":["a","b"],"model":"m","messages":[]})")
+                               << QByteArray(R"({"model":"m","messages":[]})");
+        QTest::newRow("middle") << QByteArray(R"({"model":"m","models":["a"],"messages":[]})")
+                                << QByteArray(R"({"model":"m","messages":[]})");
+        QTest::newRow("last") << QByteArray(R"({"model":"m","messages":[],"models":["a"]})")
+                              << QByteArray(R"({"model":"m","messages":[]})");
+        QTest::newRow("first of two, spaced") << QByteArray("{ \"models\" : [ \"a\" ] ,\n \"model\":\"m\", \"messages\":[]}")
+                                   << QByteArray("{ \n \"model\":\"m\", \"messages\":[]}");
+        QTest::newRow("middle, spaced") << QByteArray("{\"model\":\"m\" , \"models\" : [\"a\"] , \"messages\":[]}")
+                                        << QByteArray("{\"model\":\"m\"  , \"messages\":[]}");
+        QTest::newRow("last, spaced") << QByteArray("{\"model\":\"m\",\"messages\":[] ,\n\t\"models\":[\"a\"]\n}")
+                                      << QByteArray("{\"model\":\"m\",\"messages\":[] \n}");
+        QTest::newRow("null") << QByteArray(R"({"model":"m","models":null,"messages":[]})")
+                              << QByteArray(R"({"model":"m","messages":[]})");
+        QTest::newRow("key with escapes") << QByteArray(R"({"model":"m","mod\u0065ls":["a"],"messages":[]})")
+                                          << QByteArray(R"({"model":"m","messages":[]})");
+    }
+    void rewriteCutsModels()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QByteArray, expected);
+        // (`models` cannot be the only member: `model` is required.)
+        const Endpoint endpoint = Endpoint::ChatCompletions;
+        QString error;
+        auto f = inspect(body, endpoint, &error);
+        QVERIFY2(f, qPrintable(error));
+        QCOMPARE(gh::rewriteRequestBody(body, *f, QStringLiteral("m"), false), expected);
+        // The result is the same JSON object minus `models`.
+        bool ok = false;
+        QJsonObject in = parseObject(body, &ok);
+        QVERIFY(ok);
+        in.remove(QStringLiteral("models"));
+        const QByteArray out = gh::rewriteRequestBody(body, *f, QStringLiteral("up/x"), true);
+        QJsonObject outObject = parseObject(out, &ok);
+        QVERIFY2(ok, out.constData());
+        in.insert(QStringLiteral("model"), QStringLiteral("up/x"));
+        QCOMPARE(outObject, in); // not a stream: no usage option
+        // With a stream the usage option is added too, next to the cut.
+        QByteArray streamed = body;
+        streamed.insert(streamed.lastIndexOf('}'), ",\"stream\":true");
+        f = inspect(streamed, endpoint, &error);
+        QVERIFY2(f, qPrintable(error));
+        const QByteArray out2 = gh::rewriteRequestBody(streamed, *f, QStringLiteral("up/x"), true);
+        outObject = parseObject(out2, &ok);
+        QVERIFY2(ok, out2.constData());
+        QVERIFY(!outObject.contains(QStringLiteral("models")));
+        QCOMPARE(outObject.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")),
+                 QJsonValue(true));
+        const auto again = inspect(out2, endpoint, &error);
+        QVERIFY2(again, qPrintable(error));
+        QCOMPARE(again->modelsMemberOffset, -1);
+        QCOMPARE(again->model, QStringLiteral("up/x"));
+    }
+
+    void rewriteCutsModelsForEveryEndpoint()
+    {
+        QByteArray body = R"({"model":"m","system":"s","models":["a/b"],"max_tokens":5,"messages":[]})";
+        const auto f = inspect(body, Endpoint::Messages);
+        QVERIFY(f);
+        QCOMPARE(f->fallbackModels, QStringList{QStringLiteral("a/b")});
+        QCOMPARE(gh::rewriteRequestBody(body, *f, QStringLiteral("m"), false),
+                 QByteArray(R"({"model":"m","system":"s","max_tokens":5,"messages":[]})"));
+        body = R"({"input":"x","models":["a/b"],"model":"m"})";
+        const auto g = inspect(body, Endpoint::Embeddings);
+        QVERIFY(g);
+        QCOMPARE(gh::rewriteRequestBody(body, *g, QStringLiteral("m"), false), QByteArray(R"({"input":"x","model":"m"})"));
+    }
+
+    // Malformed values where traits are read: refused when the JSON is broken, tolerated (no trait)
+    // when it is valid JSON of an unexpected shape.
+    void traitsMalformed_data()
+    {
+        QTest::addColumn<Endpoint>("endpoint");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<bool>("accepted");
+        const auto chat = Endpoint::ChatCompletions;
+        const auto msgs = Endpoint::Messages;
+        const auto resp = Endpoint::Responses;
+        QTest::newRow("chat messages an object") << chat << QByteArray(R"({"model":"m","messages":{"role":"user"}})") << true;
+        QTest::newRow("chat message a string") << chat << QByteArray(R"({"model":"m","messages":["hi",1,null]})") << true;
+        QTest::newRow("chat role a number") << chat << QByteArray(R"({"model":"m","messages":[{"role":1,"content":"x"}]})") << true;
+        QTest::newRow("chat content an object") << chat << QByteArray(R"({"model":"m","messages":[{"role":"user","content":{"type":"image_url"}}]})") << true;
+        QTest::newRow("chat part a string") << chat << QByteArray(R"({"model":"m","messages":[{"role":"user","content":["image_url"]}]})") << true;
+        QTest::newRow("chat part type a number") << chat << QByteArray(R"({"model":"m","messages":[{"role":"user","content":[{"type":5}]}]})") << true;
+        QTest::newRow("chat broken part") << chat << QByteArray(R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url" "x":1}]}]})") << false;
+        QTest::newRow("chat broken role") << chat << QByteArray(R"({"model":"m","messages":[{"role":"us\er"}]})") << false;
+        QTest::newRow("chat broken literal in message") << chat << QByteArray(R"({"model":"m","messages":[{"role":"user","name":nul}]})") << false;
+        QTest::newRow("chat broken tools") << chat << QByteArray(R"({"model":"m","messages":[],"tools":[{"a":tru}]})") << false;
+        QTest::newRow("chat tools unclosed") << chat << QByteArray(R"({"model":"m","messages":[],"tools":[{"a":1}})") << false;
+        QTest::newRow("chat broken response_format") << chat << QByteArray(R"({"model":"m","messages":[],"response_format":{"type":"json_schema","x":[1 2]}})") << false;
+        QTest::newRow("chat response_format type array") << chat << QByteArray(R"({"model":"m","messages":[],"response_format":{"type":["json_schema"]}})") << true;
+        QTest::newRow("messages system a number") << msgs << QByteArray(R"({"model":"m","system":5,"messages":[]})") << true;
+        QTest::newRow("messages broken system") << msgs << QByteArray(R"({"model":"m","system":[{"text":"a"]},"messages":[]})") << false;
+        QTest::newRow("messages broken tool_result") << msgs << QByteArray(R"({"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","content":[{"type":"image",}]}]}]})") << false;
+        QTest::newRow("messages broken output_config") << msgs << QByteArray(R"({"model":"m","messages":[],"output_config":{"format":{"type":"json_schema","schema":{"a"}}}})") << false;
+        QTest::newRow("responses input a number") << resp << QByteArray(R"({"model":"m","input":42})") << true;
+        QTest::newRow("responses broken instructions") << resp << QByteArray(R"({"model":"m","instructions":"a\qb","input":"x"})") << false;
+        QTest::newRow("responses broken text") << resp << QByteArray(R"({"model":"m","input":"x","text":{"format":nul}})") << false;
+        QTest::newRow("responses input null") << resp << QByteArray(R"({"model":"m","input":null})") << false;
+    }
+    void traitsMalformed()
+    {
+        QFETCH(Endpoint, endpoint);
+        QFETCH(QByteArray, body);
+        QFETCH(bool, accepted);
+        QString error;
+        const auto f = inspect(body, endpoint, &error);
+        QCOMPARE(bool(f), accepted);
+        if (!f) {
+            QVERIFY(!error.isEmpty());
+            return;
+        }
+        QVERIFY(!f->hasImages);
+        QVERIFY(!f->hasTools);
+        QVERIFY(!f->wantsJsonSchema);
+    }
+
+    void deepNestingInTraits()
+    {
+        for (const Endpoint e : {Endpoint::ChatCompletions, Endpoint::Messages, Endpoint::Responses}) {
+            const QByteArray field = e == Endpoint::Responses ? "input" : "messages";
+            for (int depth : {100, 2000}) {
+                const QByteArray body = "{\"model\":\"m\",\"" + field
+                    + "\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"content\":[{\"x\":" + QByteArray(depth, '[')
+                    + QByteArray(depth, ']') + "}]}]}]}";
+                QString error;
+                const auto f = inspect(body, e, &error);
+                if (depth == 100)
+                    QVERIFY2(f, qPrintable(error));
+                else
+                    QVERIFY(!f && !error.isEmpty());
+            }
+        }
     }
 
     void largeBody()

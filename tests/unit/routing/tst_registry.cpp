@@ -497,6 +497,90 @@ private Q_SLOTS:
         QVERIFY(!snap->resolve(QStringLiteral("gpt-4o"), &error));
         QCOMPARE(error, ResolveError::Unknown);
         QVERIFY(snap->modelOrder.isEmpty());
+        QVERIFY(snap->routes.isEmpty() && snap->routeOrder.isEmpty() && snap->votes.isEmpty());
+    }
+
+    void catalogCapabilities()
+    {
+        const auto snap = build({provider(QStringLiteral("openai"), kOpenAI)},
+                                {model(QStringLiteral("openai/own"), QStringLiteral("openai"), QStringLiteral("own-model")),
+                                 [] {
+                                     // Listed, without capabilities: the catalog's, like its prices.
+                                     return model(QStringLiteral("openai/mini"), QStringLiteral("openai"), QStringLiteral("gpt-4.1-mini"));
+                                 }(),
+                                 [] {
+                                     // Listed with capabilities: the file's win over the catalog's.
+                                     ModelConfig m = model(QStringLiteral("openai/o3-plain"), QStringLiteral("openai"), QStringLiteral("o3"));
+                                     m.capabilities = QStringList{QStringLiteral("reasoning")};
+                                     return m;
+                                 }()});
+        const gh::PriceCatalog &catalog = gh::PriceCatalog::bundled();
+        const auto *embedding = catalog.find(QStringLiteral("openai"), QStringLiteral("text-embedding-3-small"));
+        QVERIFY(embedding && !embedding->capabilities.isEmpty());
+
+        const ModelEntry e = snap->models.value(QStringLiteral("openai/text-embedding-3-small"));
+        QVERIFY(e.config.fromCatalog);
+        QCOMPARE(e.config.capabilities, std::optional<QStringList>(embedding->capabilities));
+        QVERIFY(e.config.can(u"embeddings"));
+        QVERIFY(!e.config.can(u"tools"));
+        const ModelEntry gpt41 = snap->models.value(QStringLiteral("openai/gpt-4.1"));
+        QCOMPARE(gpt41.config.capabilities,
+                 std::optional<QStringList>(catalog.find(QStringLiteral("openai"), QStringLiteral("gpt-4.1"))->capabilities));
+        QVERIFY(gpt41.config.can(u"tools") && gpt41.config.can(u"vision"));
+
+        QCOMPARE(snap->models.value(QStringLiteral("openai/mini")).config.capabilities,
+                 std::optional<QStringList>(catalog.find(QStringLiteral("openai"), QStringLiteral("gpt-4.1-mini"))->capabilities));
+        QCOMPARE(snap->models.value(QStringLiteral("openai/o3-plain")).config.capabilities,
+                 std::optional<QStringList>(QStringList{QStringLiteral("reasoning")}));
+        // Neither the file nor the catalog says: unknown, assumed able.
+        QVERIFY(!snap->models.value(QStringLiteral("openai/own")).config.capabilities);
+        QVERIFY(snap->models.value(QStringLiteral("openai/own")).config.can(u"vision"));
+    }
+
+    void routesAndVotes()
+    {
+        using gh::RouteConfig;
+        using gh::RouteStrategy;
+        const RouteConfig smart{QStringLiteral("smart"), RouteStrategy::Ordered,
+                                {{QStringLiteral("anthropic/claude-sonnet-4-5"), 1}, {QStringLiteral("openai/gpt-4.1"), 2}}};
+        const RouteConfig cheap{QStringLiteral("cheap"), RouteStrategy::Cheapest, {{QStringLiteral("openai/gpt-4.1-mini"), 1}}};
+        // Same id as a listed model: dropped, the model wins.
+        const RouteConfig shadow{QStringLiteral("llama"), RouteStrategy::Ordered, {{QStringLiteral("openai/gpt-4.1"), 1}}};
+        const QHash<QString, gh::VoteStats> votes{{QStringLiteral("openai/gpt-4.1"), gh::VoteStats{10, 6, 1}},
+                                                  {QStringLiteral("anthropic/claude-sonnet-4-5"), gh::VoteStats{10, 3, 1}}};
+        QStringList warnings;
+        const auto snap = Registry::build({provider(QStringLiteral("openai"), kOpenAI)},
+                                          {model(QStringLiteral("llama"), QStringLiteral("openai"), QStringLiteral("llama-3"))}, {},
+                                          {}, {}, &warnings, {smart, shadow, cheap}, votes);
+        QCOMPARE(snap->routes.size(), 2);
+        QCOMPARE(snap->routes.value(QStringLiteral("smart")), smart);
+        QCOMPARE(snap->routes.value(QStringLiteral("cheap")), cheap);
+        QVERIFY(!snap->routes.contains(QStringLiteral("llama")));
+        QCOMPARE(snap->routeOrder, (QStringList{QStringLiteral("cheap"), QStringLiteral("smart")})); // sorted
+        QCOMPARE(warnings, QStringList{QStringLiteral("route llama: ignored, a model has the same id")});
+        QVERIFY(snap->resolve(QStringLiteral("llama"))); // still the model
+        QCOMPARE(snap->votes, votes);
+        // Routes are not models: resolve() does not know them.
+        QVERIFY(!snap->resolve(QStringLiteral("smart")));
+        QVERIFY(!snap->modelOrder.contains(QStringLiteral("smart")));
+    }
+
+    void keyRateLimitsAreCarried()
+    {
+        KeyEntry limited;
+        limited.id = 1;
+        limited.name = QStringLiteral("agent");
+        limited.rpm = 60;
+        limited.tpm = 100'000;
+        KeyEntry free;
+        free.id = 2;
+        free.name = QStringLiteral("free");
+        const QByteArray h1(32, '1');
+        const QByteArray h2(32, '2');
+        const auto snap = Registry::build({}, {}, {limited, free}, {h1, h2}, {});
+        QCOMPARE(snap->keyByHash(h1)->rpm, std::optional<int>(60));
+        QCOMPARE(snap->keyByHash(h1)->tpm, std::optional<qint64>(100'000));
+        QVERIFY(!snap->keyByHash(h2)->rpm && !snap->keyByHash(h2)->tpm);
     }
 };
 

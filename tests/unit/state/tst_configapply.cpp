@@ -301,6 +301,134 @@ private Q_SLOTS:
         QCOMPARE(s.shutdownGraceMs, 10);
     }
 
+    void routesLimitsAndCapabilitiesAreApplied()
+    {
+        const Config config = parse(kRouted);
+        const ApplyResult first = applyConfig(config, *m_store, QStringLiteral("gatehouse.json"));
+        QVERIFY2(first.ok, qPrintable(first.error));
+        // 1 provider + 1 model + 2 routes + 1 key + settings.
+        QCOMPARE(first.changes, 6);
+
+        QCOMPARE(m_store->routes(), config.routes);
+        QCOMPARE(m_store->routes()[0].id, QStringLiteral("smart")); // the file's order
+        QCOMPARE(m_store->providers(), config.providers);
+        QCOMPARE(m_store->providers()[0].rpm, std::optional<int>(500));
+        QCOMPARE(m_store->models(), config.models);
+        QCOMPARE(m_store->models()[0].capabilities, std::optional<QStringList>(QStringList{QStringLiteral("tools")}));
+        const auto agent = m_store->keyByName(QStringLiteral("agent"));
+        QVERIFY(agent);
+        QCOMPARE(agent->rpm, std::optional<int>(60));
+        QCOMPARE(agent->tpm, std::optional<qint64>(100000));
+        const GatewaySettings settings = loadGatewaySettings(*m_store);
+        QCOMPARE(settings, *config.settings);
+        QCOMPARE(settings.retry, (RetrySettings{5, 100, 2000, 3000}));
+        QCOMPARE(settings.breaker, (BreakerSettings{4, 15000}));
+
+        // Idempotent, also after a restart.
+        const ApplyResult second = applyConfig(parse(kRouted), *m_store);
+        QVERIFY2(second.ok, qPrintable(second.error));
+        QCOMPARE(second.changes, 0);
+        const QString path = m_store->path();
+        m_store->close();
+        QVERIFY(m_store->open(path));
+        QCOMPARE(applyConfig(parse(kRouted), *m_store).changes, 0);
+
+        // A route the window added (and its place) is kept; a changed route is updated in place; a
+        // changed key limit is applied; one removed from the file is cleared (items are described
+        // completely).
+        const RouteConfig uiRoute{QStringLiteral("ui-made"), RouteStrategy::Fastest, {{QStringLiteral("openai/gpt-4.1"), 1}}};
+        QVERIFY(m_store->saveRoute(uiRoute));
+        QByteArray changed = kRouted;
+        changed.replace("\"strategy\": \"cheapest\"", "\"strategy\": \"quality\"");
+        changed.replace("\"rpm\": 60, \"tpm\": 100000", "\"rpm\": 120");
+        const ApplyResult third = applyConfig(parse(changed), *m_store);
+        QVERIFY2(third.ok, qPrintable(third.error));
+        QCOMPARE(third.changes, 2); // the route and the key
+        const QList<RouteConfig> routes = m_store->routes();
+        QCOMPARE(routes.size(), 3);
+        QCOMPARE(routes[0].id, QStringLiteral("smart"));
+        QCOMPARE(routes[1].id, QStringLiteral("budget"));
+        QCOMPARE(routes[1].strategy, RouteStrategy::Quality);
+        QCOMPARE(routes[2], uiRoute);
+        QCOMPARE(m_store->keyByName(QStringLiteral("agent"))->rpm, std::optional<int>(120));
+        QVERIFY(!m_store->keyByName(QStringLiteral("agent"))->tpm);
+        QCOMPARE(applyConfig(parse(changed), *m_store).changes, 0);
+    }
+
+    void routeAndModelIdsNeverClash()
+    {
+        // A route may not shadow a model the store already has...
+        ModelConfig stored;
+        stored.id = QStringLiteral("smart");
+        stored.provider = QStringLiteral("openai");
+        stored.upstreamModel = QStringLiteral("gpt-4.1");
+        QVERIFY(m_store->saveModel(stored));
+        ApplyResult result = applyConfig(parse(kRouted), *m_store, QStringLiteral("gatehouse.json"));
+        QVERIFY(!result.ok);
+        QCOMPARE(result.error, QStringLiteral("gatehouse.json: routes[0].id: \"smart\" is already the id of a stored model; "
+                                              "a route must not shadow a model"));
+        // ... and nothing was written.
+        QVERIFY(m_store->routes().isEmpty());
+        QVERIFY(m_store->providers().isEmpty());
+        QVERIFY(m_store->keys().isEmpty());
+        QVERIFY(m_store->removeModel(stored.id));
+
+        // Nor may a model in the file take the id of a stored route.
+        QVERIFY(m_store->saveRoute(RouteConfig{QStringLiteral("mini"), RouteStrategy::Ordered, {{QStringLiteral("a/b"), 1}}}));
+        result = applyConfig(parse("{\"providers\": [{\"id\": \"openai\", \"base_url\": \"https://api.openai.com/v1\"}],"
+                                   " \"models\": [{\"id\": \"x\", \"provider\": \"openai\"}, {\"id\": \"mini\", \"provider\": \"openai\"}]}"),
+                             *m_store, QStringLiteral("gatehouse.json"));
+        QVERIFY(!result.ok);
+        QCOMPARE(result.error, QStringLiteral("gatehouse.json: models[1].id: \"mini\" is already the id of a stored route; "
+                                              "a route and a model cannot share an id"));
+        QVERIFY(m_store->models().isEmpty());
+
+        // In one Config built without the parser (the window, say), the clash is caught too.
+        Config config = parse(kRouted);
+        ModelConfig clash = config.models.first();
+        clash.id = QStringLiteral("budget");
+        config.models.append(clash);
+        result = applyConfig(config, *m_store);
+        QVERIFY(!result.ok);
+        QCOMPARE(result.error, QStringLiteral("routes[1].id: \"budget\" is also a model id (models[1]); a route must not shadow a model"));
+    }
+
+    void retryAndBreakerSettingsJson()
+    {
+        GatewaySettings custom;
+        custom.retry = RetrySettings{7, 10, 20, 30};
+        custom.breaker = BreakerSettings{9, 1234};
+        const QJsonObject json = gatewaySettingsToJson(custom);
+        QCOMPARE(json.value(QStringLiteral("retry")).toObject().value(QStringLiteral("max_attempts")).toInt(), 7);
+        QCOMPARE(json.value(QStringLiteral("breaker")).toObject().value(QStringLiteral("cooldown_ms")).toInt(), 1234);
+        QCOMPARE(gatewaySettingsFromJson(json), custom);
+
+        // Settings stored before retries existed read as the defaults.
+        m_store->setSetting(QLatin1String(kGatewaySettingsKey), QStringLiteral("{\"shutdown_grace_ms\": 10}"));
+        GatewaySettings s = loadGatewaySettings(*m_store);
+        QCOMPARE(s.retry, RetrySettings{});
+        QCOMPARE(s.breaker, BreakerSettings{});
+        QCOMPARE(s.shutdownGraceMs, 10);
+
+        // Bad fields take their default, good ones are kept.
+        m_store->setSetting(QLatin1String(kGatewaySettingsKey),
+                            QStringLiteral("{\"retry\": {\"max_attempts\": 0, \"backoff_base_ms\": 5, \"backoff_max_ms\": -1,"
+                                           " \"max_retry_after_ms\": 1.5}, \"breaker\": {\"failure_threshold\": 1000, \"cooldown_ms\": 99}}"));
+        s = loadGatewaySettings(*m_store);
+        QCOMPARE(s.retry.maxAttempts, RetrySettings{}.maxAttempts);
+        QCOMPARE(s.retry.backoffBaseMs, 5);
+        QCOMPARE(s.retry.backoffMaxMs, RetrySettings{}.backoffMaxMs);
+        QCOMPARE(s.retry.maxRetryAfterMs, RetrySettings{}.maxRetryAfterMs);
+        QCOMPARE(s.breaker.failureThreshold, BreakerSettings{}.failureThreshold);
+        QCOMPARE(s.breaker.cooldownMs, 99);
+        // A maximum below the base is raised to it.
+        m_store->setSetting(QLatin1String(kGatewaySettingsKey),
+                            QStringLiteral("{\"retry\": {\"backoff_base_ms\": 900, \"backoff_max_ms\": 100}}"));
+        s = loadGatewaySettings(*m_store);
+        QCOMPARE(s.retry.backoffBaseMs, 900);
+        QCOMPARE(s.retry.backoffMaxMs, 900);
+    }
+
     void closedStoreIsAnError()
     {
         m_store->close();
@@ -339,6 +467,20 @@ private:
         "    {\"name\": \"notebook\", \"allow_models\": [\"ollama/*\"]}\n"
         "  ],\n"
         "  \"settings\": {\"port\": 8787, \"allowed_origins\": [\"http://localhost:3000\"]}\n"
+        "}\n";
+
+    static inline const QByteArray kRouted =
+        "{\n"
+        "  \"providers\": [{\"id\": \"openai\", \"base_url\": \"https://api.openai.com/v1\", \"rpm\": 500, \"tpm\": 2000000}],\n"
+        "  \"models\": [{\"id\": \"openai/gpt-4.1\", \"provider\": \"openai\", \"capabilities\": [\"tools\"]}],\n"
+        "  \"keys\": [{\"name\": \"agent\", \"secret\": \"gk-agent-secret-1\", \"rpm\": 60, \"tpm\": 100000}],\n"
+        "  \"routes\": [\n"
+        "    {\"id\": \"smart\", \"targets\": [{\"model\": \"anthropic/claude-sonnet-4-5\"}, {\"model\": \"openai/gpt-4.1\"}]},\n"
+        "    {\"id\": \"budget\", \"strategy\": \"cheapest\",\n"
+        "     \"targets\": [{\"model\": \"openai/gpt-4.1-mini\", \"weight\": 3}, {\"model\": \"openai/gpt-4.1-nano\", \"weight\": 0}]}\n"
+        "  ],\n"
+        "  \"settings\": {\"retry\": {\"max_attempts\": 5, \"backoff_base_ms\": 100, \"backoff_max_ms\": 2000,\n"
+        "                \"max_retry_after_ms\": 3000}, \"breaker\": {\"failure_threshold\": 4, \"cooldown_ms\": 15000}}\n"
         "}\n";
 
     std::unique_ptr<QTemporaryDir> m_dir;

@@ -1,3 +1,4 @@
+#include "store/migrations.h"
 #include "store/store.h"
 #include <QCoreApplication>
 #include <QDir>
@@ -839,6 +840,338 @@ private Q_SLOTS:
         QVERIFY(ids);
         for (int i = 0; i < kRecords; ++i)
             QCOMPARE(ids->at(i), QString::fromLatin1(lines.at(i)));
+    }
+
+    // --- schema 2: routes, attempts, limits, capabilities, votes, prompt prefixes ---
+
+    void routeAndAttemptsRoundTrip()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        RequestRecord r = makeRecord(1);
+        r.requestedModel = QStringLiteral("smart");
+        r.route = QStringLiteral("smart");
+        r.modelId = QStringLiteral("openai/gpt-4.1");
+        r.attempts = 2;
+        const qint64 t0 = r.startedAtMs;
+        r.attemptLog = {
+            AttemptRecord{1, QStringLiteral("anthropic/claude-sonnet-4-5"), QStringLiteral("anthropic"),
+                          AttemptRecord::Outcome::Skipped, 0, QStringLiteral("no vision"), t0, 0},
+            AttemptRecord{2, QStringLiteral("openrouter/x"), QStringLiteral("openrouter"), AttemptRecord::Outcome::Failed, 503,
+                          QStringLiteral("upstream 503: \"overloaded\""), t0 + 1, 87},
+            AttemptRecord{3, QStringLiteral("openai/gpt-4.1"), QStringLiteral("openai"), AttemptRecord::Outcome::Ok, 200,
+                          QString(), t0 + 90, 1'234},
+        };
+        RequestRecord plain = makeRecord(2); // no route, no attempts logged
+        store.appendRequest(r);
+        store.appendRequest(plain);
+        store.flush();
+
+        QCOMPARE(store.attempts(r.id), r.attemptLog);
+        QVERIFY(store.attempts(plain.id).isEmpty());
+        QVERIFY(store.attempts(QStringLiteral("req_missing")).isEmpty());
+        const auto got = store.request(r.id);
+        QVERIFY(got);
+        QCOMPARE(got->route, QStringLiteral("smart"));
+        QCOMPARE(got->modelId, QStringLiteral("openai/gpt-4.1"));
+        QCOMPARE(*got, r); // request() reads the attempts too
+        const auto recent = store.recentRequests(2);
+        QCOMPARE(recent.size(), 2);
+        QCOMPARE(recent[0].id, plain.id);
+        QVERIFY(recent[0].route.isEmpty() && recent[0].modelId.isEmpty());
+        QCOMPARE(recent[1].route, r.route);
+        QCOMPARE(recent[1].modelId, r.modelId);
+
+        RawDb raw(store.path());
+        QCOMPARE(raw.column("SELECT outcome FROM attempts WHERE request_id = 'req_00000001' ORDER BY idx"),
+                 std::optional<QStringList>({QStringLiteral("skipped"), QStringLiteral("failed"), QStringLiteral("ok")}));
+        QCOMPARE(QString::fromLatin1(outcomeName(AttemptRecord::Outcome::Ok)), QStringLiteral("ok"));
+
+        // Attempts come back in their order whatever the order they were given in, and an attempt
+        // without an index takes its position.
+        RequestRecord shuffled = makeRecord(3);
+        shuffled.attemptLog = {r.attemptLog[2], r.attemptLog[0], r.attemptLog[1]};
+        RequestRecord unnumbered = makeRecord(4);
+        unnumbered.attemptLog = {r.attemptLog[1], r.attemptLog[2]};
+        unnumbered.attemptLog[0].index = 0;
+        unnumbered.attemptLog[1].index = 0;
+        store.appendRequest(shuffled);
+        store.appendRequest(unnumbered);
+        store.flush();
+        QCOMPARE(store.attempts(shuffled.id), r.attemptLog);
+        const auto numbered = store.attempts(unnumbered.id);
+        QCOMPARE(numbered.size(), 2);
+        QCOMPARE(numbered[0].index, 1);
+        QCOMPARE(numbered[0].modelId, QStringLiteral("openrouter/x"));
+        QCOMPARE(numbered[1].index, 2);
+        QCOMPARE(numbered[1].outcome, AttemptRecord::Outcome::Ok);
+
+        // A duplicate request id is refused with its attempts: the first request's stay as they were.
+        RequestRecord dup = makeRecord(1);
+        dup.attemptLog = {AttemptRecord{1, QStringLiteral("x/y"), QStringLiteral("x"), AttemptRecord::Outcome::Ok, 200, {}, 1, 1}};
+        store.appendRequest(dup);
+        store.flush();
+        QCOMPARE(store.attempts(r.id), r.attemptLog);
+    }
+
+    void promptPrefixesKeepTheLatest200PerKey()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        store.setBatchWindowMs(10'000); // everything goes in one or a few batches
+        constexpr int kKeyOne = 230;
+        constexpr int kKeyTwo = 15;
+        int n = 0;
+        for (int i = 0; i < kKeyOne + kKeyTwo; ++i) {
+            RequestRecord r = makeRecord(++n, i % 2 == 0 && i / 2 < kKeyTwo ? 2 : 1);
+            r.promptBlocks = {quint64(i), 0x0102030405060708ull, ~quint64(0)};
+            r.promptSystemBytes = 100 + i;
+            r.promptToolsBytes = 7;
+            store.appendRequest(r);
+        }
+        RequestRecord noBlocks = makeRecord(++n, 3);
+        store.appendRequest(noBlocks);
+        store.flush();
+        QCOMPARE(store.requestCount(), qint64(kKeyOne + kKeyTwo + 1));
+
+        RawDb raw(store.path());
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 2"), QString::number(kKeyTwo));
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 3"), QStringLiteral("0"));
+        // The kept rows are key 1's latest requests, linked to their request rows.
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes p JOIN requests r ON r.seq = p.request_seq "
+                           "WHERE p.key_id = r.key_id AND p.started_at_ms = r.started_at_ms"),
+                 QString::number(200 + kKeyTwo));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"),
+                 raw.value("SELECT seq FROM requests WHERE key_id = 1 ORDER BY seq DESC LIMIT 1 OFFSET 199"));
+        // Little-endian u64 per block.
+        QCOMPARE(raw.value("SELECT hex(blocks) FROM prompt_prefixes ORDER BY request_seq DESC LIMIT 1"),
+                 QStringLiteral("F400000000000000" "0807060504030201" "FFFFFFFFFFFFFFFF"));
+        QCOMPARE(raw.value("SELECT system_bytes || ',' || tools_bytes FROM prompt_prefixes ORDER BY request_seq DESC LIMIT 1"),
+                 QStringLiteral("344,7"));
+
+        // More of key 2 later, in another batch: still capped, key 1 untouched.
+        for (int i = 0; i < 250; ++i) {
+            RequestRecord r = makeRecord(++n, 2);
+            r.promptBlocks = {1};
+            store.appendRequest(r);
+        }
+        store.flush();
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 2"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 2"),
+                 raw.value("SELECT seq FROM requests WHERE key_id = 2 ORDER BY seq DESC LIMIT 1 OFFSET 199"));
+    }
+
+    void routesCrudKeepsOrder()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        QVERIFY(store.routes().isEmpty());
+        RouteConfig smart{QStringLiteral("smart"), RouteStrategy::Ordered,
+                          {{QStringLiteral("anthropic/claude-sonnet-4-5"), 1}, {QStringLiteral("openai/gpt-4.1"), 1}}};
+        RouteConfig cheap{QStringLiteral("cheap"), RouteStrategy::Cheapest, {{QStringLiteral("openai/gpt-4.1-mini"), 1}}};
+        RouteConfig weighted{QStringLiteral("a-split"), RouteStrategy::Weighted,
+                             {{QStringLiteral("openai/gpt-4.1"), 0}, {QStringLiteral("x/y"), 1000}, {QStringLiteral("z/w"), 7}}};
+        QVERIFY(store.saveRoute(smart));
+        QVERIFY(store.saveRoute(cheap));
+        QVERIFY(store.saveRoute(weighted));
+        // In the order they were added, not by id.
+        QCOMPARE(store.routes(), (QList<RouteConfig>{smart, cheap, weighted}));
+
+        // An update keeps the route's place; targets keep their order.
+        smart.strategy = RouteStrategy::Quality;
+        smart.targets = {smart.targets[1], smart.targets[0], {QStringLiteral("google/gemini-2.5-pro"), 5}};
+        QVERIFY(store.saveRoute(smart));
+        QCOMPARE(store.routes(), (QList<RouteConfig>{smart, cheap, weighted}));
+
+        QVERIFY(store.removeRoute(cheap.id));
+        QVERIFY(!store.removeRoute(cheap.id));
+        QVERIFY(store.saveRoute(cheap)); // comes back last
+        QCOMPARE(store.routes(), (QList<RouteConfig>{smart, weighted, cheap}));
+        QVERIFY(!store.saveRoute(RouteConfig{}));
+
+        // Persisted.
+        const QString path = store.path();
+        store.close();
+        QVERIFY(store.open(path));
+        QCOMPARE(store.routes(), (QList<RouteConfig>{smart, weighted, cheap}));
+
+        // A damaged row is left out rather than read as a route without targets.
+        RawDb raw(path);
+        QVERIFY(raw.exec("UPDATE routes SET targets = '[{\"model\": 3}]' WHERE id = 'smart'"));
+        QVERIFY(raw.exec("UPDATE routes SET strategy = 'random' WHERE id = 'cheap'"));
+        QCOMPARE(store.routes(), QList<RouteConfig>{weighted});
+    }
+
+    void votesReplaceARoundAndCount()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        QVERIFY(store.voteStats().isEmpty());
+        const QString a = QStringLiteral("openai/gpt-4.1");
+        const QString b = QStringLiteral("anthropic/claude-sonnet-4-5");
+        const QString c = QStringLiteral("google/gemini-2.5-pro");
+        using Vote = Store::Vote;
+        QVERIFY(store.saveRoundVotes(QStringLiteral("r1"), {Vote{{}, a, 1, 10}, Vote{{}, b, 0, 10}}));
+        QVERIFY(store.saveRoundVotes(QStringLiteral("r2"), {Vote{{}, a, 0, 20}, Vote{{}, b, 1, 20}, Vote{{}, c, 0, 20}}));
+        QVERIFY(store.saveRoundVotes(QStringLiteral("r3"), {Vote{{}, a, -1, 30}, Vote{{}, c, -1, 30}}));
+        auto stats = store.voteStats();
+        QCOMPARE(stats.size(), 3);
+        QCOMPARE(stats.value(a), (VoteStats{3, 1, 1}));
+        QCOMPARE(stats.value(b), (VoteStats{2, 1, 0}));
+        QCOMPARE(stats.value(c), (VoteStats{2, 0, 1}));
+
+        // The user changes their mind on round 1: its rows are replaced, not added to.
+        QVERIFY(store.saveRoundVotes(QStringLiteral("r1"), {Vote{{}, a, 0, 40}, Vote{{}, b, 1, 40}}));
+        stats = store.voteStats();
+        QCOMPARE(stats.value(a), (VoteStats{3, 0, 1}));
+        QCOMPARE(stats.value(b), (VoteStats{2, 2, 0}));
+
+        // Invalid rounds change nothing: a model twice, a result out of range, no model, no round.
+        QVERIFY(!store.saveRoundVotes(QStringLiteral("r2"), {Vote{{}, a, 1, 50}, Vote{{}, a, 0, 50}}));
+        QVERIFY(!store.saveRoundVotes(QStringLiteral("r2"), {Vote{{}, a, 2, 50}}));
+        QVERIFY(!store.saveRoundVotes(QStringLiteral("r2"), {Vote{{}, QString(), 1, 50}}));
+        QVERIFY(!store.saveRoundVotes(QString(), {Vote{{}, a, 1, 50}}));
+        QCOMPARE(store.voteStats(), stats);
+
+        // An empty list withdraws the round.
+        QVERIFY(store.saveRoundVotes(QStringLiteral("r3"), {}));
+        stats = store.voteStats();
+        QCOMPARE(stats.value(a), (VoteStats{2, 0, 0}));
+        QCOMPARE(stats.value(c), (VoteStats{1, 0, 0}));
+        RawDb raw(store.path());
+        QCOMPARE(raw.value("SELECT count(*) FROM votes"), QStringLiteral("5"));
+    }
+
+    void limitsAndCapabilitiesRoundTrip()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        StoredKey k;
+        k.name = QStringLiteral("agent");
+        k.secretHash = hashOf('k');
+        k.rpm = 60;
+        k.tpm = 1'000'000'000'000;
+        k.id = store.saveKey(k);
+        QVERIFY(k.id > 0);
+        QCOMPARE(store.keyByName(k.name), std::optional<StoredKey>(k));
+        k.rpm.reset();
+        k.tpm = 5;
+        QCOMPARE(store.saveKey(k), k.id);
+        QCOMPARE(store.keys(), QList<StoredKey>{k});
+        RawDb raw(store.path());
+        QCOMPARE(raw.value("SELECT quote(rpm) FROM keys"), QStringLiteral("NULL"));
+
+        ProviderConfig p;
+        p.id = QStringLiteral("anthropic");
+        p.baseUrl = QUrl(QStringLiteral("https://api.anthropic.com/v1"));
+        p.rpm = 50;
+        p.tpm = 400'000;
+        ProviderConfig q;
+        q.id = QStringLiteral("openai");
+        q.baseUrl = QUrl(QStringLiteral("https://api.openai.com/v1"));
+        QVERIFY(store.saveProvider(p));
+        QVERIFY(store.saveProvider(q));
+        QCOMPARE(store.providers(), (QList<ProviderConfig>{p, q}));
+        p.rpm.reset();
+        QVERIFY(store.saveProvider(p));
+        QCOMPARE(store.providers(), (QList<ProviderConfig>{p, q}));
+
+        ModelConfig listed;
+        listed.id = QStringLiteral("openai/gpt-4.1");
+        listed.provider = QStringLiteral("openai");
+        listed.upstreamModel = QStringLiteral("gpt-4.1");
+        listed.capabilities = QStringList{QStringLiteral("vision"), QStringLiteral("tools")};
+        ModelConfig none = listed;
+        none.id = QStringLiteral("openai/none");
+        none.capabilities = QStringList{};
+        ModelConfig unknown = listed;
+        unknown.id = QStringLiteral("openai/unknown");
+        unknown.capabilities.reset();
+        QVERIFY(store.saveModel(listed));
+        QVERIFY(store.saveModel(none));
+        QVERIFY(store.saveModel(unknown));
+        QCOMPARE(store.models(), (QList<ModelConfig>{listed, none, unknown}));
+        QCOMPARE(raw.column("SELECT quote(capabilities) FROM models ORDER BY id"),
+                 std::optional<QStringList>({QStringLiteral("'[\"vision\",\"tools\"]'"), QStringLiteral("'[]'"),
+                                             QStringLiteral("NULL")}));
+        listed.capabilities.reset();
+        QVERIFY(store.saveModel(listed));
+        QCOMPARE(store.models().first(), listed);
+
+        // Unreadable capabilities are unknown ones.
+        QVERIFY(raw.exec("UPDATE models SET capabilities = 'tools' WHERE id = 'openai/none'"));
+        QVERIFY(!store.models()[1].capabilities);
+        // A damaged key limit fails closed: the key is left out rather than unlimited.
+        QVERIFY(raw.exec("UPDATE keys SET rpm = 0"));
+        QVERIFY(store.keys().isEmpty());
+    }
+
+    void migratesAVersion1Database()
+    {
+        const QString path = freshPath();
+        QVERIFY(QDir().mkpath(QFileInfo(path).absolutePath()));
+        {
+            // A database as the first release made it: schema 1 only, with rows in every table.
+            RawDb raw(path);
+            QVERIFY(raw.exec(store::migrations()[0].sql));
+            QVERIFY(raw.exec("PRAGMA user_version = 1"));
+            QVERIFY(raw.exec("INSERT INTO requests (id, started_at_ms, key_id, key_name, requested_model, provider, status, "
+                             "cost_nano_usd, attempts) VALUES ('req_old', 1700000000000, 1, 'scripts', 'gpt-4o', 'openai', 200, "
+                             "1234, 1)"));
+            QVERIFY(raw.exec("INSERT INTO keys (name, secret_hash, allow_models, limit_day, created_at_ms) "
+                             "VALUES ('scripts', x'" + QByteArray(32, 'a').toHex() + "', '[\"openai/*\"]', 2.5, 1)"));
+            QVERIFY(raw.exec("INSERT INTO providers (id, format, base_url) VALUES ('openai', 'openai', 'https://api.openai.com/v1')"));
+            QVERIFY(raw.exec("INSERT INTO models (id, provider, upstream_model, price_input, price_output) "
+                             "VALUES ('openai/gpt-4o', 'openai', 'gpt-4o', 2.5, 10)"));
+            QVERIFY(raw.exec("INSERT INTO settings (key, value) VALUES ('gateway', '{\"port\": 8484}')"));
+        }
+        Store store;
+        QString error;
+        QVERIFY2(store.open(path, &error), qPrintable(error));
+        RawDb raw(path);
+        QCOMPARE(raw.value("PRAGMA user_version"), QString::number(Store::schemaVersion()));
+        QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
+
+        const auto old = store.request(QStringLiteral("req_old"));
+        QVERIFY(old);
+        QCOMPARE(old->keyName, QStringLiteral("scripts"));
+        QCOMPARE(old->cost, std::optional<NanoUsd>(1234));
+        QVERIFY(old->route.isEmpty() && old->modelId.isEmpty());
+        QVERIFY(old->attemptLog.isEmpty());
+        QCOMPARE(store.spendSince(1, 0), NanoUsd(1234));
+
+        const auto key = store.keyByName(QStringLiteral("scripts"));
+        QVERIFY(key);
+        QCOMPARE(key->allowModels, QStringList{QStringLiteral("openai/*")});
+        QCOMPARE(key->limits.dayUsd, std::optional<double>(2.5));
+        QVERIFY(!key->rpm && !key->tpm);
+        QCOMPARE(store.providers().size(), 1);
+        QVERIFY(!store.providers()[0].rpm);
+        QCOMPARE(store.models().size(), 1);
+        QVERIFY(!store.models()[0].capabilities); // unknown, not "none"
+        QCOMPARE(store.models()[0].price.output, std::optional<double>(10));
+        QCOMPARE(store.setting(QStringLiteral("gateway")), QStringLiteral("{\"port\": 8484}"));
+        QVERIFY(store.routes().isEmpty());
+        QVERIFY(store.voteStats().isEmpty());
+
+        // And the new tables work on the migrated file.
+        RequestRecord r = makeRecord(1);
+        r.route = QStringLiteral("smart");
+        r.attemptLog = {AttemptRecord{1, QStringLiteral("openai/gpt-4o"), QStringLiteral("openai"), AttemptRecord::Outcome::Ok,
+                                      200, {}, r.startedAtMs, 5}};
+        r.promptBlocks = {42};
+        store.appendRequest(r);
+        store.flush();
+        QCOMPARE(store.request(r.id), std::optional<RequestRecord>([&] {
+                     RequestRecord expected = r;
+                     expected.promptBlocks.clear(); // kept in prompt_prefixes, not read back with the row
+                     expected.promptSystemBytes = expected.promptToolsBytes = 0;
+                     return expected;
+                 }()));
+        QCOMPARE(store.requestCount(), qint64(2));
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes"), QStringLiteral("1"));
     }
 };
 

@@ -76,7 +76,8 @@ QList<QObject *> descendants(QObject *root)
 }
 
 const QStringList kPages{QStringLiteral("DashboardPage"), QStringLiteral("KeysPage"), QStringLiteral("ProvidersPage"),
-    QStringLiteral("ActivityPage"), QStringLiteral("SettingsPage")};
+    QStringLiteral("RoutesPage"), QStringLiteral("ActivityPage"), QStringLiteral("ComparePage"),
+    QStringLiteral("RankingsPage"), QStringLiteral("CachePage"), QStringLiteral("SettingsPage")};
 
 } // namespace
 

@@ -1,0 +1,303 @@
+#include "routing/router.h"
+#include "core/logging.h"
+#include <algorithm>
+#include <cmath>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QStringList>
+
+namespace gh {
+
+namespace {
+
+// One target that passed every check, with what the strategies sort by.
+struct Candidate {
+    ModelEntry entry;
+    int weight = 1;
+    double key = 0; // the strategy's sort key (lower first)
+    bool ranked = true; // false: sorts after every ranked candidate (unpriced, ...)
+};
+
+QString usd(double v)
+{
+    // Enough digits for small per-request costs: $0.0012, $0.000034.
+    if (v >= 1)
+        return QStringLiteral("$%1").arg(v, 0, 'f', 2);
+    if (v >= 0.01)
+        return QStringLiteral("$%1").arg(v, 0, 'f', 4);
+    return QStringLiteral("$%1").arg(v, 0, 'f', 6);
+}
+
+QString resolveReason(RegistrySnapshot::ResolveError error, const QStringList &candidates)
+{
+    switch (error) {
+    case RegistrySnapshot::ResolveError::ProviderDisabled:
+        return QStringLiteral("provider disabled");
+    case RegistrySnapshot::ResolveError::Ambiguous:
+        return QStringLiteral("ambiguous model name (%1)").arg(candidates.join(QStringLiteral(", ")));
+    case RegistrySnapshot::ResolveError::Unknown:
+    case RegistrySnapshot::ResolveError::None:
+        break;
+    }
+    return QStringLiteral("unknown model");
+}
+
+// Why the target cannot serve this request, or an empty string when it can.
+QString cannotServe(const ModelEntry &m, const RequestTraits &traits, const KeyEntry &key)
+{
+    if (m.provider && !m.provider->config.enabled)
+        return QStringLiteral("provider disabled");
+    if (!key.allows(m.config.id))
+        return QStringLiteral("key \"%1\" may not use this model").arg(key.name);
+    if (key.limits.any() && !key.allowUnpriced && !m.config.price.isPriced())
+        return QStringLiteral("unpriced model on a key with spending limits");
+    if (m.config.contextWindow > 0 && traits.estimatedInputTokens > m.config.contextWindow)
+        return QStringLiteral("context window %1 tokens < ~%2 estimated input tokens")
+            .arg(m.config.contextWindow)
+            .arg(traits.estimatedInputTokens);
+    if (traits.tools && !m.config.can(u"tools"))
+        return QStringLiteral("no tool calling (tools were sent)");
+    if (traits.images && !m.config.can(u"vision"))
+        return QStringLiteral("no vision (images were sent)");
+    if (traits.jsonSchema && !m.config.can(u"json_schema"))
+        return QStringLiteral("no JSON schema support (response_format asks for one)");
+    return {};
+}
+
+void sortByKey(QList<Candidate> &list)
+{
+    std::stable_sort(list.begin(), list.end(), [](const Candidate &a, const Candidate &b) {
+        if (a.ranked != b.ranked)
+            return a.ranked;
+        return a.ranked && a.key < b.key;
+    });
+}
+
+} // namespace
+
+Router::Router(HealthTracker &health, AffinityTable &affinity)
+    : m_health(health)
+    , m_affinity(affinity)
+{ }
+
+RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, RouteStrategy strategy,
+    const QList<RouteTarget> &targets, const RequestTraits &traits, const KeyEntry &key, qint64 nowMs,
+    const std::function<double()> &random, const std::function<bool(const QString &)> &providerHasRoom) const
+{
+    RoutePlan plan;
+
+    // 1. Resolve the targets and drop those that cannot serve this request.
+    QList<Candidate> candidates;
+    QList<ModelEntry> resolved; // every target that resolved (the quality strategy counts their votes)
+    QSet<QString> seen;
+    for (const RouteTarget &target : targets) {
+        RegistrySnapshot::ResolveError error = RegistrySnapshot::ResolveError::None;
+        QStringList ambiguous;
+        const std::optional<ModelEntry> entry = registry.resolve(target.model, &error, &ambiguous);
+        if (!entry) {
+            QString provider;
+            if (const qsizetype slash = target.model.indexOf(u'/'); slash > 0)
+                provider = target.model.left(slash);
+            plan.skipped.append({target.model, provider, resolveReason(error, ambiguous)});
+            continue;
+        }
+        const QString &id = entry->config.id;
+        if (seen.contains(id)) {
+            plan.skipped.append({id, entry->config.provider, QStringLiteral("listed twice in the route")});
+            continue;
+        }
+        seen.insert(id);
+        resolved.append(*entry);
+        if (const QString reason = cannotServe(*entry, traits, key); !reason.isEmpty()) {
+            plan.skipped.append({id, entry->config.provider, reason});
+            continue;
+        }
+        candidates.append({*entry, std::max(0, target.weight)});
+    }
+    for (const SkippedTarget &s : std::as_const(plan.skipped))
+        qCDebug(lcGateway).noquote() << "route" << route << "skips" << s.modelId << "-" << s.reason;
+
+    if (candidates.isEmpty()) {
+        plan.decidedBy = QStringLiteral("no target can serve the request");
+        return plan;
+    }
+
+    // 2. The strategy's order.
+    const qint64 outputTokens = traits.expectedOutputTokens > 0 ? traits.expectedOutputTokens : kTypicalOutputTokens;
+    const qint64 inputTokens = std::max<qint64>(0, traits.estimatedInputTokens);
+    QString decided;
+    switch (strategy) {
+    case RouteStrategy::Ordered:
+        decided = QStringLiteral("ordered");
+        break;
+
+    case RouteStrategy::Cheapest: {
+        for (Candidate &c : candidates) {
+            const ModelPrice &p = c.entry.config.price;
+            c.ranked = p.isPriced();
+            if (c.ranked)
+                c.key = (double(inputTokens) * *p.input + double(outputTokens) * *p.output) / 1e6;
+        }
+        sortByKey(candidates);
+        const Candidate &first = candidates.first();
+        decided = first.ranked ? QStringLiteral("cheapest: ~%1 (%2)").arg(usd(first.key), first.entry.config.id)
+                               : QStringLiteral("cheapest: no priced target, ordered");
+        break;
+    }
+
+    case RouteStrategy::Fastest: {
+        // Unmeasured targets first (key -1, in the configured order), so that each gets measured once.
+        for (Candidate &c : candidates) {
+            const TargetHealth h = m_health.health(c.entry.config.id);
+            if (h.ttftMs < 0) {
+                c.key = -1;
+            } else {
+                c.key = h.ttftMs;
+                if (h.tokensPerSecond > 0)
+                    c.key += double(outputTokens) / h.tokensPerSecond * 1000.0;
+            }
+        }
+        sortByKey(candidates);
+        const Candidate &first = candidates.first();
+        decided = first.key < 0
+            ? QStringLiteral("fastest: %1 not measured yet").arg(first.entry.config.id)
+            : QStringLiteral("fastest: ~%1 ms expected (%2)").arg(qRound64(first.key)).arg(first.entry.config.id);
+        break;
+    }
+
+    case RouteStrategy::Weighted: {
+        const auto draw = [&random]() {
+            double r = random ? random() : QRandomGenerator::global()->generateDouble();
+            if (!std::isfinite(r) || r < 0)
+                r = 0;
+            return std::min(r, std::nextafter(1.0, 0.0));
+        };
+        QList<Candidate> pool;
+        QList<Candidate> zero;
+        for (const Candidate &c : std::as_const(candidates))
+            (c.weight > 0 ? pool : zero).append(c);
+        QList<Candidate> order;
+        double firstShare = 0;
+        while (!pool.isEmpty()) {
+            qint64 total = 0;
+            for (const Candidate &c : std::as_const(pool))
+                total += c.weight;
+            const double point = draw() * double(total);
+            qsizetype pick = pool.size() - 1;
+            double acc = 0;
+            for (qsizetype i = 0; i < pool.size(); ++i) {
+                acc += pool[i].weight;
+                if (point < acc) {
+                    pick = i;
+                    break;
+                }
+            }
+            if (order.isEmpty())
+                firstShare = double(pool[pick].weight) / double(total);
+            order.append(pool.takeAt(pick));
+        }
+        order.append(zero);
+        candidates = order;
+        decided = firstShare > 0
+            ? QStringLiteral("weighted: drew %1 (%2% share)")
+                  .arg(candidates.first().entry.config.id, QString::number(qRound(firstShare * 100)))
+            : QStringLiteral("weighted: every weight is 0, ordered");
+        break;
+    }
+
+    case RouteStrategy::Quality: {
+        qint64 rounds = 0;
+        for (const ModelEntry &m : std::as_const(resolved))
+            rounds += std::max(0, registry.votes.value(m.config.id).rounds);
+        if (rounds < kMinQualityVotes) {
+            decided = QStringLiteral("quality: only %1 voted rounds (< %2), ordered").arg(rounds).arg(kMinQualityVotes);
+            break;
+        }
+        for (Candidate &c : candidates) {
+            const VoteStats v = registry.votes.value(c.entry.config.id);
+            const int r = std::max(0, v.rounds);
+            const int w = std::clamp(v.wins, 0, r);
+            const double errorRate = std::clamp(m_health.health(c.entry.config.id).errorRate, 0.0, 1.0);
+            c.key = -(double(w + 1) / double(r + 2) * (1.0 - errorRate)); // higher score first
+        }
+        sortByKey(candidates);
+        decided = QStringLiteral("quality: score %1 (%2) over %3 voted rounds")
+                      .arg(QString::number(-candidates.first().key, 'f', 2), candidates.first().entry.config.id,
+                          QString::number(rounds));
+        break;
+    }
+    }
+
+    // 3. Unavailable targets stay as a last resort: available ones first, then those whose provider
+    // is at its own rate limit, then circuit-open or rate-limited ones, the soonest available first.
+    struct Placed {
+        Candidate c;
+        int group = 0;
+        qint64 availableAt = 0;
+        bool usable = true; // available now and its provider has room
+    };
+    QList<Placed> placed;
+    QStringList demoted;
+    for (const Candidate &c : std::as_const(candidates)) {
+        const QString &id = c.entry.config.id;
+        Placed p{c};
+        if (!m_health.available(id, nowMs)) {
+            p.group = 2;
+            p.availableAt = m_health.availableAtMs(id);
+            p.usable = false;
+            const TargetHealth h = m_health.health(id);
+            const QString why = h.state == TargetHealth::State::Open ? QStringLiteral("circuit open")
+                : h.state == TargetHealth::State::HalfOpen           ? QStringLiteral("circuit half-open, probe out")
+                                                                     : QStringLiteral("rate limited");
+            const qint64 seconds = (std::max<qint64>(0, p.availableAt - nowMs) + 999) / 1000;
+            demoted.append(QStringLiteral("%1 %2 for %3 s").arg(id, why, QString::number(seconds)));
+        } else if (providerHasRoom && c.entry.provider && !providerHasRoom(c.entry.provider->config.id)) {
+            p.group = 1;
+            p.usable = false;
+            demoted.append(QStringLiteral("%1 provider at its rate limit").arg(id));
+        }
+        placed.append(p);
+    }
+    std::stable_sort(placed.begin(), placed.end(), [](const Placed &a, const Placed &b) {
+        if (a.group != b.group)
+            return a.group < b.group;
+        return a.group == 2 && a.availableAt < b.availableAt;
+    });
+
+    // 4. A warm prompt-cache affinity wins over the strategy while its target is usable.
+    if (!route.isEmpty()) {
+        for (const quint64 hash : traits.prefixHashes) {
+            const std::optional<QString> hit = m_affinity.lookup(key.id, route, hash, nowMs);
+            if (!hit)
+                continue;
+            const auto it = std::find_if(
+                placed.begin(), placed.end(), [&](const Placed &p) { return p.usable && p.c.entry.config.id == *hit; });
+            if (it == placed.end())
+                continue;
+            std::rotate(placed.begin(), it, it + 1);
+            plan.affinityHit = true;
+            break;
+        }
+    }
+
+    for (const Placed &p : std::as_const(placed))
+        plan.targets.append(p.c.entry);
+    plan.decidedBy = plan.affinityHit
+        ? QStringLiteral("affinity: %1 has a warm prompt cache (else %2)").arg(plan.targets.first().config.id, decided)
+        : decided;
+    if (!demoted.isEmpty())
+        plan.decidedBy += QStringLiteral("; last resort: ") + demoted.join(QStringLiteral(", "));
+    qCDebug(lcGateway).noquote() << "route" << route << "plan:" << plan.decidedBy;
+    return plan;
+}
+
+void Router::rememberAffinity(
+    qint64 keyId, const QString &route, const RequestTraits &traits, const QString &modelId, qint64 nowMs)
+{
+    if (route.isEmpty() || modelId.isEmpty())
+        return;
+    for (const quint64 hash : traits.prefixHashes)
+        m_affinity.remember(keyId, route, hash, modelId, nowMs);
+}
+
+} // namespace gh

@@ -1,0 +1,197 @@
+pragma ComponentBehavior: Bound
+
+import QtQuick
+import QtQuick.Controls.Basic
+import QtQuick.Layouts
+import Gatehouse
+
+// Routes: named aliases a tool sends as its model ("model": "smart"); Gatehouse picks one of the
+// targets by the route's strategy, fails over when one is down and keeps prompt caches warm. One
+// card per route with live health dots; create and edit in a dialog (drag to reorder, weights).
+Item {
+    id: page
+
+    signal openPage(string name)
+    signal notify(string message, bool isError)
+
+    RoutesModel {
+        id: routesModel
+    }
+
+    ScrollView {
+        id: scroll
+        anchors.fill: parent
+        contentWidth: availableWidth
+        clip: true
+
+        ColumnLayout {
+            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1120)
+            x: (scroll.availableWidth - width) / 2
+            spacing: Theme.space4
+
+            Item {
+                implicitHeight: Theme.space5 - Theme.space4
+            }
+
+            PageHeader {
+                Layout.fillWidth: true
+                title: qsTr("Routes")
+                subtitle: qsTr("One name, many models: a tool asks for a route as its model, Gatehouse picks the target, retries and fails over without the tool noticing.")
+
+                AppButton {
+                    text: qsTr("New route")
+                    variant: "primary"
+                    icon.source: Theme.icon("plus")
+                    onClicked: editor.openNew()
+                }
+            }
+
+            // What the dots mean
+            RowLayout {
+                Layout.fillWidth: true
+                visible: routesModel.count > 0
+                spacing: Theme.space4
+
+                Caption {
+                    text: qsTr("Health, live:")
+                }
+                Row {
+                    spacing: Theme.space3
+                    Repeater {
+                        model: [
+                            { health: "healthy", label: qsTr("healthy") },
+                            { health: "degraded", label: qsTr("errors or recovering") },
+                            { health: "down", label: qsTr("down or rate limited") },
+                            { health: "unknown", label: qsTr("no traffic yet") }
+                        ]
+                        delegate: Row {
+                            id: legendItem
+                            required property var modelData
+                            spacing: 2
+                            HealthDot {
+                                anchors.verticalCenter: parent.verticalCenter
+                                health: legendItem.modelData.health
+                            }
+                            Caption {
+                                anchors.verticalCenter: parent.verticalCenter
+                                text: legendItem.modelData.label
+                            }
+                        }
+                    }
+                }
+                Item {
+                    Layout.fillWidth: true
+                }
+                Caption {
+                    text: qsTr("Hover or focus a dot for its error rate and speed")
+                    color: Theme.textFaint
+                }
+            }
+
+            Card {
+                Layout.fillWidth: true
+                visible: routesModel.count === 0
+                EmptyState {
+                    Layout.topMargin: Theme.space5
+                    iconName: "route"
+                    title: qsTr("No routes yet")
+                    text: qsTr("A route is a model name of your own, such as “smart”. It points at one or more models; Gatehouse picks one — the first healthy, the cheapest, the fastest, by weight or by your Compare votes — and fails over to the next when a provider is down.")
+                    AppButton {
+                        text: qsTr("Create your first route")
+                        variant: "primary"
+                        icon.source: Theme.icon("plus")
+                        onClicked: editor.openNew()
+                    }
+                }
+                ColumnLayout {
+                    Layout.alignment: Qt.AlignHCenter
+                    Layout.preferredWidth: 440
+                    Layout.topMargin: Theme.space3
+                    Layout.bottomMargin: Theme.space5
+                    spacing: Theme.space2
+                    Caption {
+                        Layout.fillWidth: true
+                        horizontalAlignment: Text.AlignHCenter
+                        wrapMode: Text.Wrap
+                        text: qsTr("Then any tool uses it like a model, with its Gatehouse key:")
+                    }
+                    CodeBlock {
+                        Layout.fillWidth: true
+                        text: "{\"model\": \"smart\", \"messages\": [...]}"
+                        copyTip: qsTr("Copy the example")
+                        onCopied: page.notify(qsTr("Example copied"), false)
+                    }
+                }
+            }
+
+            // One card per route, in a positioner, not in the page's layout: a Quick Layout in Qt
+            // 6.4 can touch a Repeater item that is being destroyed when the model resets, and crash.
+            Column {
+                id: cards
+                Layout.fillWidth: true
+                spacing: Theme.space4
+
+                Repeater {
+                    model: routesModel
+                    delegate: RouteCard {
+                        width: cards.width
+                        onEditRequested: id => {
+                            const row = routesModel.indexOf(id);
+                            if (row < 0)
+                                return;
+                            // Roles: RouteIdRole = UserRole + 1, StrategyRole + 2, TargetsRole + 5.
+                            const index = routesModel.index(row, 0);
+                            editor.openFor(id, routesModel.data(index, Qt.UserRole + 2), routesModel.data(index, Qt.UserRole + 5));
+                        }
+                        onDeleteRequested: id => deleteDialog.openFor(id)
+                        onCopied: text => page.notify(qsTr("Copied “%1”").arg(text), false)
+                    }
+                }
+            }
+
+            Item {
+                implicitHeight: Theme.space5
+            }
+        }
+    }
+
+    RouteEditor {
+        id: editor
+        routes: routesModel
+        onSaved: id => page.notify(qsTr("Route “%1” saved; the gateway uses it now").arg(id), false)
+        onFailed: message => page.notify(qsTr("Could not save the route: %1").arg(message), true)
+        onDeleteRequested: id => deleteDialog.openFor(id)
+    }
+
+    // Delete
+    AppDialog {
+        id: deleteDialog
+
+        property string routeId: ""
+
+        function openFor(id: string) {
+            deleteDialog.routeId = id;
+            deleteDialog.open();
+        }
+
+        title: qsTr("Delete route “%1”?").arg(deleteDialog.routeId)
+        acceptText: qsTr("Delete route")
+        acceptVariant: "danger"
+        onAccepted: {
+            if (routesModel.remove(deleteDialog.routeId))
+                page.notify(qsTr("Route “%1” deleted").arg(deleteDialog.routeId), false);
+            else
+                page.notify(qsTr("Could not delete the route “%1”").arg(deleteDialog.routeId), true);
+        }
+
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("Tools that send “%1” as their model get “model not found” from now on. The models it points at are not touched.").arg(deleteDialog.routeId)
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+#pragma once
+#include "store/analytics.h"
+#include <QAbstractListModel>
+#include <QPointer>
+#include <QStringList>
+#include <QTimer>
+#include <QtQml/qqmlregistration.h>
+#include <QVariantList>
+
+#include <QtCharts/QAbstractBarSeries>
+#include <QtCharts/QXYSeries>
+
+namespace gh::ui {
+
+class Backend;
+
+// Prompt caching over a period (store/analytics.h, on the query thread): one row per provider,
+// model or key (`groupBy`) with its share of prompt tokens read from cache, cache writes and the
+// dollars the reads saved against the uncached input price; the totals; a chart per hour (24 h) or
+// local day; and, per key, where consecutive prompts start to differ (the prefix diagnosis).
+class CacheModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(QString period READ period WRITE setPeriod NOTIFY periodChanged)
+    Q_PROPERTY(QString groupBy READ groupBy WRITE setGroupBy NOTIFY groupByChanged)
+    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
+    Q_PROPERTY(bool ready READ ready NOTIFY loadingChanged)
+    Q_PROPERTY(double hitRate READ hitRate NOTIFY resultChanged)
+    Q_PROPERTY(double saved READ saved NOTIFY resultChanged)
+    Q_PROPERTY(qint64 promptTokens READ promptTokens NOTIFY resultChanged)
+    Q_PROPERTY(qint64 cacheReadTokens READ cacheReadTokens NOTIFY resultChanged)
+    Q_PROPERTY(qint64 cacheWriteTokens READ cacheWriteTokens NOTIFY resultChanged)
+    Q_PROPERTY(qint64 unpricedReadTokens READ unpricedReadTokens NOTIFY resultChanged)
+    Q_PROPERTY(QStringList chartLabels READ chartLabels NOTIFY resultChanged)
+    Q_PROPERTY(double chartMaxTokens READ chartMaxTokens NOTIFY resultChanged)
+    Q_PROPERTY(int poorKeys READ poorKeys NOTIFY resultChanged)
+public:
+    // A key's hit rate below this, over at least kPoorMinPromptTokens prompt tokens, is "poor".
+    static constexpr double kPoorHitRate = 0.5;
+    static constexpr qint64 kPoorMinPromptTokens = 10'000;
+
+    enum Roles {
+        NameRole = Qt::UserRole + 1, // provider id, model id or key name ("" : no key)
+        KeyIdRole, // by key: the key's id
+        RequestsRole, // requests in the period
+        PromptTokensRole, // uncached input + cache reads + cache writes
+        InputTokensRole, // uncached input
+        CacheReadTokensRole, // read from cache
+        CacheWriteTokensRole, // written to cache (both TTLs)
+        HitRateRole, // cache reads / prompt tokens, 0..1; -1 without prompt tokens
+        SavedRole, // USD the cache reads saved against the uncached input price
+        UnpricedReadTokensRole, // cache reads of models without an input price (not in `saved`)
+        ShareRole, // 0..1 of the period's prompt tokens
+        PoorRole, // by key: a poor hit rate (see kPoorHitRate)
+        DiagnosisRole, // by key: where its consecutive prompts start to differ, one sentence; "" : unknown
+        DiagnosisByteRole, // by key: byte offset of the most common first difference; -1 when none
+        DiagnosisSectionRole, // by key: "system" | "tools" | "messages" | ""
+    };
+    Q_ENUM(Roles)
+
+    explicit CacheModel(QObject *parent = nullptr);
+
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+
+    [[nodiscard]] QString period() const { return m_period; }
+    void setPeriod(const QString &period); // "day" | "week" | "month" | "all"
+    [[nodiscard]] QString groupBy() const { return m_groupBy; }
+    void setGroupBy(const QString &groupBy); // "provider" | "model" | "key"
+    [[nodiscard]] bool loading() const { return m_loading; }
+    [[nodiscard]] bool ready() const { return m_ready; }
+    [[nodiscard]] double hitRate() const { return m_report.total.sums.cacheHitRate(); }
+    [[nodiscard]] double saved() const { return toUsd(m_report.total.saved); }
+    [[nodiscard]] qint64 promptTokens() const { return m_report.total.sums.promptTokens(); }
+    [[nodiscard]] qint64 cacheReadTokens() const { return m_report.total.sums.cacheReadTokens; }
+    [[nodiscard]] qint64 cacheWriteTokens() const;
+    [[nodiscard]] qint64 unpricedReadTokens() const { return m_report.total.unpricedReadTokens; }
+    [[nodiscard]] QStringList chartLabels() const { return m_labels; }
+    [[nodiscard]] double chartMaxTokens() const;
+    [[nodiscard]] int poorKeys() const;
+
+    // Fills the chart: three bar sets stacked per bucket (tokens read from cache, written to cache,
+    // uncached input) and, when `hitRate` is given, its points (x = bucket index, y = hit rate in %,
+    // buckets without prompt tokens left out). colors: [read, written, uncached]; token counts are
+    // divided by `unit` (1000: thousands) for the axis.
+    Q_INVOKABLE void fillChart(
+        QAbstractBarSeries *bars, QXYSeries *hitRate = nullptr, const QVariantList &colors = {}, double unit = 1) const;
+    // The saved dollars of one chart bucket, for its tooltip.
+    Q_INVOKABLE [[nodiscard]] double savedAt(int bucket) const;
+    Q_INVOKABLE void refresh();
+
+    [[nodiscard]] bool isIdle() const { return !m_running && !m_again; } // tests
+    [[nodiscard]] const analytics::CacheReport &report() const { return m_report; }
+
+    struct Result {
+        analytics::CacheReport report;
+        QHash<qint64, analytics::PrefixDiagnosis> diagnoses; // by key id
+        QStringList labels;
+    };
+
+Q_SIGNALS:
+    void periodChanged();
+    void groupByChanged();
+    void countChanged();
+    void loadingChanged();
+    void resultChanged();
+
+private:
+    void start();
+    void apply(Result result);
+    [[nodiscard]] const QList<analytics::CacheGroup> &rows() const;
+    [[nodiscard]] QString diagnosisText(const analytics::PrefixDiagnosis &d) const;
+    QPointer<Backend> m_backend;
+    QString m_period = QStringLiteral("week");
+    QString m_groupBy = QStringLiteral("model");
+    bool m_loading = false;
+    bool m_ready = false;
+    bool m_running = false;
+    bool m_again = false;
+    int m_generation = 0;
+    QTimer m_throttle;
+    analytics::CacheReport m_report;
+    QHash<qint64, analytics::PrefixDiagnosis> m_diagnoses;
+    QStringList m_labels;
+};
+
+} // namespace gh::ui

@@ -1,0 +1,116 @@
+#pragma once
+#include "store/analytics.h"
+#include <QAbstractListModel>
+#include <QPointer>
+#include <QTimer>
+#include <QtQml/qqmlregistration.h>
+#include <QVariantList>
+
+namespace gh::ui {
+
+class Backend;
+
+// Every model used in a period, from the user's own traffic (store/analytics.h over the rollups, on
+// the query thread): requests, spend, cost per 1k output tokens, p50/p95 latency, p50 time to first
+// token, tokens/s, error rate, cache hit rate and Compare wins, with a trend of requests per slice
+// of the period. Sorted by `sortBy` (a role name). Re-read at most every 2 s while requests finish.
+class RankingsModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(QString period READ period WRITE setPeriod NOTIFY periodChanged)
+    Q_PROPERTY(int keyId READ keyId WRITE setKeyId NOTIFY keyIdChanged)
+    Q_PROPERTY(QString sortBy READ sortBy WRITE setSortBy NOTIFY sortChanged)
+    Q_PROPERTY(bool descending READ descending WRITE setDescending NOTIFY sortChanged)
+    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
+    Q_PROPERTY(bool ready READ ready NOTIFY loadingChanged)
+    Q_PROPERTY(QVariantList savings READ savings NOTIFY resultChanged)
+    Q_PROPERTY(QVariantList keys READ keys NOTIFY keysChanged)
+    Q_PROPERTY(double totalSpend READ totalSpend NOTIFY resultChanged)
+    Q_PROPERTY(qint64 totalRequests READ totalRequests NOTIFY resultChanged)
+    Q_PROPERTY(int slices READ slices NOTIFY resultChanged)
+public:
+    enum Roles {
+        ModelRole = Qt::UserRole + 1, // model id (provider/upstream model for rows logged before model ids)
+        ProviderRole, // provider id that served most of its requests
+        RequestsRole, // requests in the period (refused ones included)
+        SpendRole, // USD of its priced requests
+        CostPer1kOutputRole, // USD per 1,000 output tokens; -1 when unknown
+        P50LatencyRole, // ms, ok requests; -1 when none
+        P95LatencyRole, // ms
+        P50TtftRole, // ms to the first token; -1 when none
+        TokensPerSecondRole, // streamed output tokens per second after the first token; -1 when none
+        ErrorRateRole, // 0..1 of the requests sent upstream (cancelled ones left out); -1 when none
+        CacheHitRateRole, // 0..1 of the prompt tokens read from cache; -1 without prompt tokens
+        WinsRole, // Compare rounds won in the period
+        RoundsRole, // Compare rounds it took part in
+        WinRateRole, // wins / rounds; -1 without rounds
+        TrendRole, // list<real> of requests per slice, oldest first
+        SpendTrendRole, // list<real> of USD per slice
+        UnpricedRole, // requests with tokens but no price
+    };
+    Q_ENUM(Roles)
+
+    explicit RankingsModel(QObject *parent = nullptr);
+
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+
+    [[nodiscard]] QString period() const { return m_period; }
+    void setPeriod(const QString &period); // "day" (24 h) | "week" (7 d) | "month" (30 d) | "all"
+    [[nodiscard]] int keyId() const { return m_keyId; }
+    void setKeyId(int keyId); // -1: every key
+    [[nodiscard]] QString sortBy() const { return m_sortBy; }
+    void setSortBy(const QString &role);
+    [[nodiscard]] bool descending() const { return m_descending; }
+    void setDescending(bool descending);
+    [[nodiscard]] bool loading() const { return m_loading; }
+    [[nodiscard]] bool ready() const { return m_ready; }
+    // [{model, alternative, spend, alternativeCost, saving, modelWinRate, alternativeWinRate,
+    //   modelRounds, alternativeRounds}], largest saving first (USD).
+    [[nodiscard]] QVariantList savings() const;
+    [[nodiscard]] QVariantList keys() const; // [{keyId, name}] of the stored keys, for the filter
+    [[nodiscard]] double totalSpend() const;
+    [[nodiscard]] qint64 totalRequests() const;
+    [[nodiscard]] int slices() const { return m_slices; }
+
+    // Clicking a column header: sorts by it, or flips the order when it already does.
+    Q_INVOKABLE void toggleSort(const QString &role);
+    // Reads the period again now.
+    Q_INVOKABLE void refresh();
+
+    [[nodiscard]] bool isIdle() const { return !m_running && !m_again; } // tests
+
+Q_SIGNALS:
+    void periodChanged();
+    void keyIdChanged();
+    void sortChanged();
+    void countChanged();
+    void loadingChanged();
+    void resultChanged();
+    void keysChanged();
+
+private:
+    void start();
+    void apply(analytics::Rankings result);
+    void sortRows(bool notify);
+    [[nodiscard]] QVariant value(const analytics::ModelRanking &m, int role) const;
+    QPointer<Backend> m_backend;
+    QString m_period = QStringLiteral("week");
+    int m_keyId = -1;
+    QString m_sortBy = QStringLiteral("spend");
+    bool m_descending = true;
+    bool m_loading = false;
+    bool m_ready = false;
+    bool m_running = false;
+    bool m_again = false;
+    int m_generation = 0;
+    int m_slices = 7;
+    QTimer m_throttle;
+    analytics::Rankings m_result;
+    QList<int> m_order; // rows of m_result.models in display order
+};
+
+} // namespace gh::ui
