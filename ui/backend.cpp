@@ -242,10 +242,32 @@ void Backend::clearLog(std::function<void(bool, QString)> done)
             sqlite3 *db = QueryRunner::openReadWrite(path, &o.error);
             if (!db)
                 return o;
+            // Everything that belongs to the log goes with it, in one transaction. The per-row delete
+            // trigger that keeps the rollups in step would make this take minutes on a large log, and
+            // the rollups are emptied anyway: it is dropped for the delete and put back as it was.
+            QByteArray trigger;
+            {
+                sqlite3_stmt *st = nullptr;
+                if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_rollup_delete'",
+                                       -1, &st, nullptr) == SQLITE_OK
+                    && sqlite3_step(st) == SQLITE_ROW)
+                    trigger = QByteArray(reinterpret_cast<const char *>(sqlite3_column_text(st, 0)));
+                sqlite3_finalize(st);
+            }
+            QByteArray sql = "BEGIN IMMEDIATE;";
+            if (!trigger.isEmpty())
+                sql += "DROP TRIGGER requests_rollup_delete;";
+            sql += "DELETE FROM requests; DELETE FROM attempts; DELETE FROM prompt_prefixes;"
+                   "DELETE FROM rollups; DELETE FROM rollup_latency;";
+            if (!trigger.isEmpty())
+                sql += trigger + ";";
+            sql += "COMMIT;";
             char *msg = nullptr;
-            o.ok = sqlite3_exec(db, "DELETE FROM requests", nullptr, nullptr, &msg) == SQLITE_OK;
-            if (!o.ok)
+            o.ok = sqlite3_exec(db, sql.constData(), nullptr, nullptr, &msg) == SQLITE_OK;
+            if (!o.ok) {
                 o.error = msg ? QString::fromUtf8(msg) : QString::fromUtf8(sqlite3_errmsg(db));
+                sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
             sqlite3_free(msg);
             sqlite3_close(db);
             return o;

@@ -1,6 +1,4 @@
 #include "cachemodel.h"
-#include "backend.h"
-#include "queryrunner.h"
 #include <algorithm>
 #include <QColor>
 #include <QDateTime>
@@ -44,35 +42,11 @@ void chartBuckets(const QString &period, qint64 nowMs, qint64 firstMs, QList<qin
 } // namespace
 
 CacheModel::CacheModel(QObject *parent)
-    : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
+    : AnalyticsModelBase("CacheModel", parent)
 {
-    m_throttle.setSingleShot(true);
-    m_throttle.setInterval(2000);
-    connect(&m_throttle, &QTimer::timeout, this, &CacheModel::refresh);
-    if (!m_backend)
+    if (!backend())
         return;
-    connect(m_backend, &Backend::logChanged, this, [this] {
-        if (!m_throttle.isActive())
-            m_throttle.start();
-    });
-    connect(m_backend, &Backend::logCleared, this, &CacheModel::refresh);
-    connect(m_backend, &Backend::keysChanged, this, &CacheModel::refresh); // renames
-    refresh();
-}
-
-void CacheModel::setPeriod(const QString &period)
-{
-    static const QStringList periods{
-        QStringLiteral("day"), QStringLiteral("week"), QStringLiteral("month"), QStringLiteral("all")};
-    if (!periods.contains(period)) {
-        qWarning("CacheModel: period must be \"day\", \"week\", \"month\" or \"all\", not \"%s\"", qPrintable(period));
-        return;
-    }
-    if (period == m_period)
-        return;
-    m_period = period;
-    Q_EMIT periodChanged();
+    connect(backend(), &Backend::keysChanged, this, &CacheModel::refresh); // renames
     refresh();
 }
 
@@ -93,36 +67,12 @@ void CacheModel::setGroupBy(const QString &groupBy)
         Q_EMIT countChanged();
 }
 
-void CacheModel::refresh()
-{
-    m_throttle.stop();
-    if (!m_backend)
-        return;
-    if (m_running) {
-        m_again = true;
-        return;
-    }
-    start();
-}
-
 void CacheModel::start()
 {
-    m_running = true;
-    if (!m_loading) {
-        m_loading = true;
-        Q_EMIT loadingChanged();
-    }
-    const qint64 now = m_backend->nowMs();
-    const QString period = m_period;
-    analytics::Period p;
-    p.toMs = now + 1;
-    p.fromMs = period == QLatin1String("day") ? now - kDayMs
-        : period == QLatin1String("week")     ? now - 7 * kDayMs
-        : period == QLatin1String("month")    ? now - 30 * kDayMs
-                                              : 0;
-    const int generation = ++m_generation;
-    m_backend->queries().run<Result>(
-        this,
+    const qint64 now = backend()->nowMs();
+    const QString period = this->period();
+    const analytics::Period p = periodRange(period, now);
+    run<Result>(
         [p, period, now](sqlite3 *db) {
             Result r;
             analytics::CacheQuery q;
@@ -143,36 +93,13 @@ void CacheModel::start()
             }
             return r;
         },
-        [this, generation](Result result) {
-            m_running = false;
-            if (generation == m_generation)
-                apply(std::move(result));
-            if (m_again) {
-                m_again = false;
-                start();
-            } else if (m_loading) {
-                m_loading = false;
-                Q_EMIT loadingChanged();
-            }
+        [this](Result result) {
+            replaceRows(result.report.ok, result.report.error, "cache figures", [&] {
+                m_report = std::move(result.report);
+                m_diagnoses = std::move(result.diagnoses);
+                m_labels = std::move(result.labels);
+            });
         });
-}
-
-void CacheModel::apply(Result result)
-{
-    if (!result.report.ok) {
-        qWarning("CacheModel: cannot read the cache figures: %s", qPrintable(result.report.error));
-        return;
-    }
-    const int before = rowCount();
-    beginResetModel();
-    m_report = std::move(result.report);
-    m_diagnoses = std::move(result.diagnoses);
-    m_labels = std::move(result.labels);
-    m_ready = true;
-    endResetModel();
-    if (rowCount() != before)
-        Q_EMIT countChanged();
-    Q_EMIT resultChanged();
 }
 
 const QList<analytics::CacheGroup> &CacheModel::rows() const

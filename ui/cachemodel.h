@@ -1,10 +1,6 @@
 #pragma once
-#include "store/analytics.h"
-#include <QAbstractListModel>
-#include <QPointer>
+#include "analyticsmodelbase.h"
 #include <QStringList>
-#include <QTimer>
-#include <QtQml/qqmlregistration.h>
 #include <QVariantList>
 
 #include <QtCharts/QAbstractBarSeries>
@@ -12,21 +8,16 @@
 
 namespace gh::ui {
 
-class Backend;
-
 // Prompt caching over a period (store/analytics.h, on the query thread): one row per provider,
 // model or key (`groupBy`) with its share of prompt tokens read from cache, cache writes and the
 // dollars the reads saved against the uncached input price; the totals; a chart per hour (24 h) or
 // local day; and, per key, where consecutive prompts start to differ (the prefix diagnosis).
-class CacheModel : public QAbstractListModel
+// period, count, loading, ready, refresh(): AnalyticsModelBase.
+class CacheModel : public AnalyticsModelBase
 {
     Q_OBJECT
     QML_ELEMENT
-    Q_PROPERTY(QString period READ period WRITE setPeriod NOTIFY periodChanged)
     Q_PROPERTY(QString groupBy READ groupBy WRITE setGroupBy NOTIFY groupByChanged)
-    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
-    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
-    Q_PROPERTY(bool ready READ ready NOTIFY loadingChanged)
     Q_PROPERTY(double hitRate READ hitRate NOTIFY resultChanged)
     Q_PROPERTY(double saved READ saved NOTIFY resultChanged)
     Q_PROPERTY(qint64 promptTokens READ promptTokens NOTIFY resultChanged)
@@ -66,12 +57,8 @@ public:
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
     [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
 
-    [[nodiscard]] QString period() const { return m_period; }
-    void setPeriod(const QString &period); // "day" | "week" | "month" | "all"
     [[nodiscard]] QString groupBy() const { return m_groupBy; }
     void setGroupBy(const QString &groupBy); // "provider" | "model" | "key"
-    [[nodiscard]] bool loading() const { return m_loading; }
-    [[nodiscard]] bool ready() const { return m_ready; }
     [[nodiscard]] double hitRate() const { return m_report.total.sums.cacheHitRate(); }
     [[nodiscard]] double saved() const { return toUsd(m_report.total.saved); }
     [[nodiscard]] qint64 promptTokens() const { return m_report.total.sums.promptTokens(); }
@@ -90,9 +77,7 @@ public:
         QAbstractBarSeries *bars, QXYSeries *hitRate = nullptr, const QVariantList &colors = {}, double unit = 1) const;
     // The saved dollars of one chart bucket, for its tooltip.
     Q_INVOKABLE [[nodiscard]] double savedAt(int bucket) const;
-    Q_INVOKABLE void refresh();
 
-    [[nodiscard]] bool isIdle() const { return !m_running && !m_again; } // tests
     [[nodiscard]] const analytics::CacheReport &report() const { return m_report; }
 
     struct Result {
@@ -102,26 +87,15 @@ public:
     };
 
 Q_SIGNALS:
-    void periodChanged();
     void groupByChanged();
-    void countChanged();
-    void loadingChanged();
-    void resultChanged();
+
+protected:
+    void start() override;
 
 private:
-    void start();
-    void apply(Result result);
     [[nodiscard]] const QList<analytics::CacheGroup> &rows() const;
     [[nodiscard]] QString diagnosisText(const analytics::PrefixDiagnosis &d) const;
-    QPointer<Backend> m_backend;
-    QString m_period = QStringLiteral("week");
     QString m_groupBy = QStringLiteral("model");
-    bool m_loading = false;
-    bool m_ready = false;
-    bool m_running = false;
-    bool m_again = false;
-    int m_generation = 0;
-    QTimer m_throttle;
     analytics::CacheReport m_report;
     QHash<qint64, analytics::PrefixDiagnosis> m_diagnoses;
     QStringList m_labels;

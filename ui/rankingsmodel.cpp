@@ -1,13 +1,9 @@
 #include "rankingsmodel.h"
-#include "backend.h"
-#include "queryrunner.h"
 #include <algorithm>
 
 namespace gh::ui {
 
 namespace {
-
-constexpr qint64 kHourMs = 3'600'000;
 
 const QHash<QString, int> &sortRoles()
 {
@@ -28,36 +24,11 @@ const QHash<QString, int> &sortRoles()
 } // namespace
 
 RankingsModel::RankingsModel(QObject *parent)
-    : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
+    : AnalyticsModelBase("RankingsModel", parent)
 {
-    m_throttle.setSingleShot(true);
-    m_throttle.setInterval(2000);
-    connect(&m_throttle, &QTimer::timeout, this, &RankingsModel::refresh);
-    if (!m_backend)
+    if (!backend())
         return;
-    connect(m_backend, &Backend::logChanged, this, [this] {
-        if (!m_throttle.isActive())
-            m_throttle.start();
-    });
-    connect(m_backend, &Backend::logCleared, this, &RankingsModel::refresh);
-    connect(m_backend, &Backend::keysChanged, this, &RankingsModel::keysChanged);
-    refresh();
-}
-
-void RankingsModel::setPeriod(const QString &period)
-{
-    static const QStringList periods{
-        QStringLiteral("day"), QStringLiteral("week"), QStringLiteral("month"), QStringLiteral("all")};
-    if (!periods.contains(period)) {
-        qWarning(
-            "RankingsModel: period must be \"day\", \"week\", \"month\" or \"all\", not \"%s\"", qPrintable(period));
-        return;
-    }
-    if (period == m_period)
-        return;
-    m_period = period;
-    Q_EMIT periodChanged();
+    connect(backend(), &Backend::keysChanged, this, &RankingsModel::keysChanged);
     refresh();
 }
 
@@ -106,72 +77,22 @@ void RankingsModel::toggleSort(const QString &role)
     setSortBy(role);
 }
 
-void RankingsModel::refresh()
-{
-    m_throttle.stop();
-    if (!m_backend)
-        return;
-    if (m_running) {
-        m_again = true;
-        return;
-    }
-    start();
-}
-
 void RankingsModel::start()
 {
-    m_running = true;
-    if (!m_loading) {
-        m_loading = true;
-        Q_EMIT loadingChanged();
-    }
-    const qint64 now = m_backend->nowMs();
     analytics::RankingsQuery q;
-    q.period.toMs = now + 1;
-    q.period.fromMs = m_period == QLatin1String("day") ? now - 24 * kHourMs
-        : m_period == QLatin1String("week")            ? now - 7 * 24 * kHourMs
-        : m_period == QLatin1String("month")           ? now - 30 * 24 * kHourMs
-                                                       : 0;
-    if (m_keyId >= 0)
-        q.period.keyId = m_keyId;
-    q.slices = m_period == QLatin1String("day") ? 24 : m_period == QLatin1String("week") ? 7 : 30;
-    const int generation = ++m_generation;
-    m_backend->queries().run<analytics::Rankings>(
-        this, [q](sqlite3 *db) { return analytics::rankings(db, q); },
-        [this, generation, slices = q.slices](analytics::Rankings result) {
-            m_running = false;
-            if (generation == m_generation) {
+    q.period = periodRange(period(), backend()->nowMs(), m_keyId);
+    q.slices = period() == QLatin1String("day") ? 24 : period() == QLatin1String("week") ? 7 : 30;
+    run<analytics::Rankings>([q](sqlite3 *db) { return analytics::rankings(db, q); },
+        [this, slices = q.slices](analytics::Rankings result) {
+            replaceRows(result.ok, result.error, "rankings", [&] {
                 m_slices = slices;
-                apply(std::move(result));
-            }
-            if (m_again) {
-                m_again = false;
-                start();
-            } else if (m_loading) {
-                m_loading = false;
-                Q_EMIT loadingChanged();
-            }
+                m_result = std::move(result);
+                m_order.clear();
+                for (int i = 0; i < m_result.models.size(); ++i)
+                    m_order.append(i);
+                sortRows(false); // inside the reset: no layout signals
+            });
         });
-}
-
-void RankingsModel::apply(analytics::Rankings result)
-{
-    if (!result.ok) {
-        qWarning("RankingsModel: cannot read the rankings: %s", qPrintable(result.error));
-        return;
-    }
-    const int before = rowCount();
-    beginResetModel();
-    m_result = std::move(result);
-    m_order.clear();
-    for (int i = 0; i < m_result.models.size(); ++i)
-        m_order.append(i);
-    m_ready = true;
-    sortRows(false); // inside the reset: no layout signals
-    endResetModel();
-    if (rowCount() != before)
-        Q_EMIT countChanged();
-    Q_EMIT resultChanged();
 }
 
 void RankingsModel::sortRows(bool notify)
@@ -304,9 +225,9 @@ QVariantList RankingsModel::savings() const
 QVariantList RankingsModel::keys() const
 {
     QVariantList out;
-    if (!m_backend)
+    if (!backend())
         return out;
-    for (const StoredKey &k : m_backend->keys())
+    for (const StoredKey &k : backend()->keys())
         out.append(QVariantMap{{QStringLiteral("keyId"), k.id}, {QStringLiteral("name"), k.name}});
     return out;
 }

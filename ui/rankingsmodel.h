@@ -1,30 +1,21 @@
 #pragma once
-#include "store/analytics.h"
-#include <QAbstractListModel>
-#include <QPointer>
-#include <QTimer>
-#include <QtQml/qqmlregistration.h>
+#include "analyticsmodelbase.h"
 #include <QVariantList>
 
 namespace gh::ui {
-
-class Backend;
 
 // Every model used in a period, from the user's own traffic (store/analytics.h over the rollups, on
 // the query thread): requests, spend, cost per 1k output tokens, p50/p95 latency, p50 time to first
 // token, tokens/s, error rate, cache hit rate and Compare wins, with a trend of requests per slice
 // of the period. Sorted by `sortBy` (a role name). Re-read at most every 2 s while requests finish.
-class RankingsModel : public QAbstractListModel
+// period, count, loading, ready, refresh(): AnalyticsModelBase.
+class RankingsModel : public AnalyticsModelBase
 {
     Q_OBJECT
     QML_ELEMENT
-    Q_PROPERTY(QString period READ period WRITE setPeriod NOTIFY periodChanged)
     Q_PROPERTY(int keyId READ keyId WRITE setKeyId NOTIFY keyIdChanged)
     Q_PROPERTY(QString sortBy READ sortBy WRITE setSortBy NOTIFY sortChanged)
     Q_PROPERTY(bool descending READ descending WRITE setDescending NOTIFY sortChanged)
-    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
-    Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
-    Q_PROPERTY(bool ready READ ready NOTIFY loadingChanged)
     Q_PROPERTY(QVariantList savings READ savings NOTIFY resultChanged)
     Q_PROPERTY(QVariantList keys READ keys NOTIFY keysChanged)
     Q_PROPERTY(double totalSpend READ totalSpend NOTIFY resultChanged)
@@ -58,16 +49,12 @@ public:
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
     [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
 
-    [[nodiscard]] QString period() const { return m_period; }
-    void setPeriod(const QString &period); // "day" (24 h) | "week" (7 d) | "month" (30 d) | "all"
     [[nodiscard]] int keyId() const { return m_keyId; }
     void setKeyId(int keyId); // -1: every key
     [[nodiscard]] QString sortBy() const { return m_sortBy; }
     void setSortBy(const QString &role);
     [[nodiscard]] bool descending() const { return m_descending; }
     void setDescending(bool descending);
-    [[nodiscard]] bool loading() const { return m_loading; }
-    [[nodiscard]] bool ready() const { return m_ready; }
     // [{model, alternative, spend, alternativeCost, saving, modelWinRate, alternativeWinRate,
     //   modelRounds, alternativeRounds}], largest saving first (USD).
     [[nodiscard]] QVariantList savings() const;
@@ -78,37 +65,22 @@ public:
 
     // Clicking a column header: sorts by it, or flips the order when it already does.
     Q_INVOKABLE void toggleSort(const QString &role);
-    // Reads the period again now.
-    Q_INVOKABLE void refresh();
-
-    [[nodiscard]] bool isIdle() const { return !m_running && !m_again; } // tests
 
 Q_SIGNALS:
-    void periodChanged();
     void keyIdChanged();
     void sortChanged();
-    void countChanged();
-    void loadingChanged();
-    void resultChanged();
     void keysChanged();
 
+protected:
+    void start() override;
+
 private:
-    void start();
-    void apply(analytics::Rankings result);
     void sortRows(bool notify);
     [[nodiscard]] QVariant value(const analytics::ModelRanking &m, int role) const;
-    QPointer<Backend> m_backend;
-    QString m_period = QStringLiteral("week");
     int m_keyId = -1;
     QString m_sortBy = QStringLiteral("spend");
     bool m_descending = true;
-    bool m_loading = false;
-    bool m_ready = false;
-    bool m_running = false;
-    bool m_again = false;
-    int m_generation = 0;
     int m_slices = 7;
-    QTimer m_throttle;
     analytics::Rankings m_result;
     QList<int> m_order; // rows of m_result.models in display order
 };

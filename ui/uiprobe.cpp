@@ -1,4 +1,6 @@
 #include "uiprobe.h"
+#include "comparepanesmodel.h"
+#include "comparesession.h"
 #include "activitymodel.h"
 #include "spendsummary.h"
 #include <algorithm>
@@ -141,6 +143,11 @@ void UiProbe::onFrame()
             qCInfo(lcUi) << "test probe: first frame" << m_firstFrameMs << "ms after the process started";
             writeSnapshot();
         }
+        if (m_comparing) {
+            if (m_compareFrameClock.isValid())
+                m_compareFrames << double(m_compareFrameClock.nsecsElapsed()) / 1e6;
+            m_compareFrameClock.restart();
+        }
         if (m_scrollFramesLeft <= 0)
             return;
         QQuickItem *list = findActivityList();
@@ -242,6 +249,66 @@ void UiProbe::runCommand(const QString &line)
         const double top = list->property("contentY").toDouble();
         QMetaObject::invokeMethod(list, "indexAt", Q_RETURN_ARG(int, m_scrollStartIndex), Q_ARG(qreal, 1.0), Q_ARG(qreal, top + 1));
         m_window->update();
+    } else if (verb == QLatin1String("compare")) {
+        // compare MODEL,MODEL,... MESSAGE: one Compare round with a pane per model, measured until
+        // every answer ended: frame intervals and how late a 4 ms UI-thread timer fired (stalls).
+        CompareSession *session = nullptr;
+        walk(m_window, [&session](QObject *o) { return (session = qobject_cast<CompareSession *>(o)) != nullptr; });
+        if (!session) {
+            m_errors << QStringLiteral("compare: open the Compare page first");
+            return;
+        }
+        const QStringList models = arg.section(u' ', 0, 0).split(u',', Qt::SkipEmptyParts);
+        const QString message = arg.section(u' ', 1);
+        session->newConversation();
+        while (session->panes()->rowCount() > models.size() && session->removePane(session->panes()->rowCount() - 1)) { }
+        while (session->panes()->rowCount() < models.size() && session->addPane()) { }
+        for (int i = 0; i < models.size(); ++i)
+            session->setPaneModel(i, models.at(i));
+        m_compareFrames.clear();
+        m_compareFrameClock.invalidate();
+        m_maxStallMs = 0;
+        m_stallsOver16 = 0;
+        m_compareResult.clear();
+        m_stallTimer.setInterval(4);
+        m_stallTimer.setTimerType(Qt::PreciseTimer);
+        disconnect(&m_stallTimer, nullptr, this, nullptr);
+        connect(&m_stallTimer, &QTimer::timeout, this, [this] {
+            const double late = double(m_stallClock.nsecsElapsed()) / 1e6 - 4.0;
+            m_maxStallMs = std::max(m_maxStallMs, late);
+            m_stallsOver16 += late > 16.0;
+            m_stallClock.restart();
+        });
+        m_stallClock.start();
+        m_stallTimer.start();
+        m_compareClock.start();
+        m_comparing = true;
+        disconnect(m_compareDone);
+        m_compareDone = connect(session, &CompareSession::busyChanged, this, [this, session] {
+            if (session->busy() || !m_comparing)
+                return;
+            disconnect(m_compareDone);
+            m_comparing = false;
+            m_stallTimer.stop();
+            double sum = 0;
+            for (double t : m_compareFrames)
+                sum += t;
+            const QJsonObject result{{QStringLiteral("panes"), session->panes()->rowCount()},
+                {QStringLiteral("roundMs"), m_compareClock.elapsed()},
+                {QStringLiteral("frames"), m_compareFrames.size()},
+                {QStringLiteral("meanFrameMs"), m_compareFrames.isEmpty() ? 0.0 : sum / double(m_compareFrames.size())},
+                {QStringLiteral("p95FrameMs"), percentile(m_compareFrames, 0.95)},
+                {QStringLiteral("maxFrameMs"), m_compareFrames.isEmpty() ? 0.0 : *std::max_element(m_compareFrames.begin(), m_compareFrames.end())},
+                {QStringLiteral("maxStallMs"), m_maxStallMs},
+                {QStringLiteral("stallsOver16Ms"), m_stallsOver16}};
+            m_compareResult = QString::fromUtf8(QJsonDocument(result).toJson(QJsonDocument::Compact));
+            writeSnapshot();
+        });
+        if (!session->send(message)) {
+            m_comparing = false;
+            m_stallTimer.stop();
+            m_errors << QStringLiteral("compare: the round could not be sent");
+        }
     } else {
         m_errors << QStringLiteral("unknown command: %1").arg(line);
     }
@@ -287,6 +354,7 @@ void UiProbe::writeSnapshot()
         {QStringLiteral("processStartMs"), g_processStart}, {QStringLiteral("firstFrameMs"), m_firstFrameMs},
         {QStringLiteral("firstFrameEpochMs"), m_firstFrameEpochMs}, {QStringLiteral("frames"), m_frames},
         {QStringLiteral("rssKb"), rssKb()}, {QStringLiteral("currentPage"), m_window->property("currentPage").toInt()},
+        {QStringLiteral("compare"), m_compareResult.isEmpty() ? QJsonValue() : QJsonValue(QJsonDocument::fromJson(m_compareResult.toUtf8()).object())},
         {QStringLiteral("visible"), m_window->isVisible()}, {QStringLiteral("grabs"), QJsonArray::fromStringList(m_grabs)},
         {QStringLiteral("errors"), QJsonArray::fromStringList(m_errors)}};
 

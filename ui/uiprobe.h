@@ -74,6 +74,17 @@ private:
     int m_scrollStartIndex = -1;
     int m_unloadedSeen = 0;
     QString m_scrollResult; // JSON
+    // "compare": a Compare round measured while it streams (frame intervals, UI-thread stalls).
+    bool m_comparing = false;
+    QList<double> m_compareFrames;
+    QElapsedTimer m_compareFrameClock;
+    QElapsedTimer m_compareClock;
+    QTimer m_stallTimer;
+    QElapsedTimer m_stallClock;
+    double m_maxStallMs = 0;
+    int m_stallsOver16 = 0;
+    QString m_compareResult; // JSON
+    QMetaObject::Connection m_compareDone;
 };
 
 } // namespace gh::ui

@@ -46,9 +46,98 @@ const char *requiredField(Endpoint e)
     return nullptr;
 }
 
+simdjson::error_code validateValue(simdjson::ondemand::value value, int depth = 0);
+
+// The On-Demand walking loops. Each calls fn for every member / element and stops at the first error,
+// simdjson's or fn's (an error_code, SUCCESS to go on).
+
+// fn(key, value) for each member of the object.
+template <typename Fn>
+simdjson::error_code eachField(simdjson::ondemand::object object, Fn &&fn)
+{
+    for (auto field : object) {
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key))
+            return err;
+        simdjson::ondemand::value v;
+        if (auto err = field.value().get(v))
+            return err;
+        if (auto err = fn(key, v))
+            return err;
+    }
+    return simdjson::SUCCESS;
+}
+
+// fn(value) for each element of the array.
+template <typename Fn>
+simdjson::error_code eachElement(simdjson::ondemand::array array, Fn &&fn)
+{
+    for (auto element : array) {
+        simdjson::ondemand::value v;
+        if (auto err = element.get(v))
+            return err;
+        if (auto err = fn(v))
+            return err;
+    }
+    return simdjson::SUCCESS;
+}
+
+// Whether `value` is of type `wanted`; a value of another type is validated, at `depth`.
+simdjson::error_code isOfType(simdjson::ondemand::value value, simdjson::ondemand::json_type wanted, int depth, bool *is)
+{
+    simdjson::ondemand::json_type type;
+    if (auto err = value.type().get(type))
+        return err;
+    *is = type == wanted;
+    return *is ? simdjson::SUCCESS : validateValue(value, depth);
+}
+
+// eachField() when `value` is an object; any other value is only validated, at `depth`.
+template <typename Fn>
+simdjson::error_code forEachField(simdjson::ondemand::value value, int depth, Fn &&fn)
+{
+    using namespace simdjson;
+    bool isObject = false;
+    if (auto err = isOfType(value, ondemand::json_type::object, depth, &isObject); err || !isObject)
+        return err;
+    ondemand::object object;
+    if (auto err = value.get_object().get(object))
+        return err;
+    return eachField(object, fn);
+}
+
+// eachElement() when `value` is an array; any other value is only validated, at `depth`.
+template <typename Fn>
+simdjson::error_code forEachElement(simdjson::ondemand::value value, int depth, Fn &&fn)
+{
+    using namespace simdjson;
+    bool isArray = false;
+    if (auto err = isOfType(value, ondemand::json_type::array, depth, &isArray); err || !isArray)
+        return err;
+    ondemand::array array;
+    if (auto err = value.get_array().get(array))
+        return err;
+    return eachElement(array, fn);
+}
+
+// fn(string) when `value` is a string; any other value is only validated, at `depth`.
+template <typename Fn>
+simdjson::error_code ifString(simdjson::ondemand::value value, int depth, Fn &&fn)
+{
+    using namespace simdjson;
+    bool isString = false;
+    if (auto err = isOfType(value, ondemand::json_type::string, depth, &isString); err || !isString)
+        return err;
+    std::string_view s;
+    if (auto err = value.get_string().get(s))
+        return err;
+    fn(s);
+    return SUCCESS;
+}
+
 // On-Demand skips the values it is not asked for by counting brackets, without checking them; walk
 // them so that invalid JSON is refused here (400) rather than forwarded.
-simdjson::error_code validateValue(simdjson::ondemand::value value, int depth = 0)
+simdjson::error_code validateValue(simdjson::ondemand::value value, int depth)
 {
     using namespace simdjson;
     constexpr int kMaxDepth = 512;
@@ -62,30 +151,13 @@ simdjson::error_code validateValue(simdjson::ondemand::value value, int depth = 
         ondemand::object object;
         if (auto err = value.get_object().get(object))
             return err;
-        for (auto field : object) {
-            std::string_view key;
-            if (auto err = field.unescaped_key().get(key))
-                return err;
-            ondemand::value v;
-            if (auto err = field.value().get(v))
-                return err;
-            if (auto err = validateValue(v, depth + 1))
-                return err;
-        }
-        return SUCCESS;
+        return eachField(object, [depth](std::string_view, ondemand::value v) { return validateValue(v, depth + 1); });
     }
     case ondemand::json_type::array: {
         ondemand::array array;
         if (auto err = value.get_array().get(array))
             return err;
-        for (auto element : array) {
-            ondemand::value v;
-            if (auto err = element.get(v))
-                return err;
-            if (auto err = validateValue(v, depth + 1))
-                return err;
-        }
-        return SUCCESS;
+        return eachElement(array, [depth](ondemand::value v) { return validateValue(v, depth + 1); });
     }
     case ondemand::json_type::string: {
         std::string_view s;
@@ -293,69 +365,31 @@ public:
         ondemand::array array;
         if (auto err = value.get_array().get(array))
             return err;
-        for (auto element : array) {
-            ondemand::value v;
-            if (auto err = element.get(v))
-                return err;
+        auto element = [this](ondemand::value v) {
             if (auto err = validateValue(v, 1))
                 return err;
             m_parts.hasTools = true;
-        }
+            return SUCCESS;
+        };
+        if (auto err = eachElement(array, element))
+            return err;
         return endOfValue(&out->end);
     }
 
     // Whether an object's "type" is `wanted` (other types: false), e.g. response_format.
     simdjson::error_code typeIs(simdjson::ondemand::value value, std::string_view wanted, bool *is, int depth = 0)
     {
-        using namespace simdjson;
-        ondemand::json_type type;
-        if (auto err = value.type().get(type))
-            return err;
-        if (type != ondemand::json_type::object)
-            return validateValue(value, depth);
-        ondemand::object object;
-        if (auto err = value.get_object().get(object))
-            return err;
-        for (auto field : object) {
-            std::string_view key;
-            if (auto err = field.unescaped_key().get(key))
-                return err;
-            ondemand::value v;
-            if (auto err = field.value().get(v))
-                return err;
-            if (key == "type") {
-                if (auto err = stringIs(v, wanted, is, depth + 1))
-                    return err;
-            } else if (auto err = validateValue(v, depth + 1)) {
-                return err;
-            }
-        }
-        return SUCCESS;
+        return forEachField(value, depth, [&](std::string_view key, simdjson::ondemand::value v) {
+            return key == "type" ? stringIs(v, wanted, is, depth + 1) : validateValue(v, depth + 1);
+        });
     }
 
     // Whether object.<member>.type is `wanted` (Responses text.format, Anthropic output_config.format).
     simdjson::error_code memberTypeIs(simdjson::ondemand::value value, std::string_view member, std::string_view wanted, bool *is)
     {
-        using namespace simdjson;
-        ondemand::json_type type;
-        if (auto err = value.type().get(type))
-            return err;
-        if (type != ondemand::json_type::object)
-            return validateValue(value);
-        ondemand::object object;
-        if (auto err = value.get_object().get(object))
-            return err;
-        for (auto field : object) {
-            std::string_view key;
-            if (auto err = field.unescaped_key().get(key))
-                return err;
-            ondemand::value v;
-            if (auto err = field.value().get(v))
-                return err;
-            if (auto err = key == member ? typeIs(v, wanted, is, 1) : validateValue(v, 1))
-                return err;
-        }
-        return SUCCESS;
+        return forEachField(value, 0, [&](std::string_view key, simdjson::ondemand::value v) {
+            return key == member ? typeIs(v, wanted, is, 1) : validateValue(v, 1);
+        });
     }
 
     // The messages (chat, Anthropic) or input items (Responses): leading system/developer messages
@@ -379,10 +413,7 @@ public:
             return err;
         Span &system = m_parts.system[1];
         bool leading = leadingSystem;
-        for (auto element : array) {
-            ondemand::value v;
-            if (auto err = element.get(v))
-                return err;
+        return eachElement(array, [&](ondemand::value v) {
             const char *begin = v.raw_json_token().data();
             bool isSystem = false;
             if (auto err = message(v, &isSystem))
@@ -394,7 +425,7 @@ public:
                 if (!system.begin)
                     system.begin = begin;
                 system.end = end;
-                continue;
+                return SUCCESS;
             }
             leading = false;
             if (!m_parts.firstMessage.begin) {
@@ -402,114 +433,45 @@ public:
                 m_parts.messages.begin = begin;
             }
             m_parts.messages.end = end;
-        }
-        return SUCCESS;
+            return SUCCESS;
+        });
     }
 
 private:
     simdjson::error_code stringIs(simdjson::ondemand::value value, std::string_view wanted, bool *is, int depth)
     {
-        using namespace simdjson;
-        ondemand::json_type type;
-        if (auto err = value.type().get(type))
-            return err;
-        if (type != ondemand::json_type::string)
-            return validateValue(value, depth);
-        std::string_view s;
-        if (auto err = value.get_string().get(s))
-            return err;
-        if (s == wanted)
-            *is = true;
-        return SUCCESS;
+        return ifString(value, depth, [&](std::string_view s) {
+            if (s == wanted)
+                *is = true;
+        });
     }
 
     // One message: its role, and image parts in its content.
     simdjson::error_code message(simdjson::ondemand::value value, bool *isSystem)
     {
-        using namespace simdjson;
-        ondemand::json_type type;
-        if (auto err = value.type().get(type))
-            return err;
-        if (type != ondemand::json_type::object)
-            return validateValue(value, 1);
-        ondemand::object object;
-        if (auto err = value.get_object().get(object))
-            return err;
-        for (auto field : object) {
-            std::string_view key;
-            if (auto err = field.unescaped_key().get(key))
-                return err;
-            ondemand::value v;
-            if (auto err = field.value().get(v))
-                return err;
-            if (key == "role") {
-                if (auto err = v.type().get(type))
-                    return err;
-                if (type != ondemand::json_type::string) {
-                    if (auto err = validateValue(v, 2))
-                        return err;
-                    continue;
-                }
-                std::string_view role;
-                if (auto err = v.get_string().get(role))
-                    return err;
-                *isSystem = role == "system" || role == "developer";
-            } else if (key == "content") {
-                if (auto err = content(v, 2, true))
-                    return err;
-            } else if (auto err = validateValue(v, 2)) {
-                return err;
-            }
-        }
-        return SUCCESS;
+        return forEachField(value, 1, [&](std::string_view key, simdjson::ondemand::value v) {
+            if (key == "role")
+                return ifString(v, 2, [&](std::string_view role) { *isSystem = role == "system" || role == "developer"; });
+            if (key == "content")
+                return content(v, 2, true);
+            return validateValue(v, 2);
+        });
     }
 
     // A content array: parts whose type is the endpoint's image type; one level of nested content
     // (Anthropic tool_result parts carry their own content array).
     simdjson::error_code content(simdjson::ondemand::value value, int depth, bool nested)
     {
-        using namespace simdjson;
-        ondemand::json_type type;
-        if (auto err = value.type().get(type))
-            return err;
-        if (type != ondemand::json_type::array)
-            return validateValue(value, depth);
-        ondemand::array parts;
-        if (auto err = value.get_array().get(parts))
-            return err;
-        for (auto element : parts) {
-            ondemand::value part;
-            if (auto err = element.get(part))
-                return err;
-            if (auto err = part.type().get(type))
-                return err;
-            if (type != ondemand::json_type::object) {
-                if (auto err = validateValue(part, depth + 1))
-                    return err;
-                continue;
-            }
-            ondemand::object object;
-            if (auto err = part.get_object().get(object))
-                return err;
-            for (auto field : object) {
-                std::string_view key;
-                if (auto err = field.unescaped_key().get(key))
-                    return err;
-                ondemand::value v;
-                if (auto err = field.value().get(v))
-                    return err;
-                if (key == "type" && m_imageType) {
-                    if (auto err = stringIs(v, m_imageType, &m_parts.hasImages, depth + 2))
-                        return err;
-                } else if (key == "content" && nested) {
-                    if (auto err = content(v, depth + 2, false))
-                        return err;
-                } else if (auto err = validateValue(v, depth + 2)) {
-                    return err;
-                }
-            }
-        }
-        return SUCCESS;
+        namespace ondemand = simdjson::ondemand;
+        return forEachElement(value, depth, [&](ondemand::value part) {
+            return forEachField(part, depth + 1, [&](std::string_view key, ondemand::value v) {
+                if (key == "type" && m_imageType)
+                    return stringIs(v, m_imageType, &m_parts.hasImages, depth + 2);
+                if (key == "content" && nested)
+                    return content(v, depth + 2, false);
+                return validateValue(v, depth + 2);
+            });
+        });
     }
 
     simdjson::ondemand::document &m_doc;
@@ -695,26 +657,25 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
             while (i < body.size() && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
                 ++i;
             f.streamOptionsEmpty = i < body.size() && body[i] == '}';
-            for (auto option : opts) {
-                std::string_view ok;
-                if (auto err = option.unescaped_key().get(ok))
-                    return invalid(err);
-                ondemand::value iv;
-                if (auto err = option.value().get(iv))
-                    return invalid(err);
-                if (ok != "include_usage") {
-                    if (auto err = validateValue(iv))
-                        return invalid(err);
-                    continue;
-                }
+            bool badUsage = false;
+            const error_code err = eachField(opts, [&](std::string_view ok, ondemand::value iv) {
+                if (ok != "include_usage")
+                    return validateValue(iv);
                 const std::string_view itoken = iv.raw_json_token();
                 f.includeUsageOffset = itoken.data() - base;
                 f.includeUsageLength = tokenLength(itoken);
                 bool b = false;
-                if (iv.get_bool().get(b) && (iv.is_null().get(isNull) || !isNull))
-                    return fail(QStringLiteral("Invalid request: field 'stream_options.include_usage' must be a boolean."));
+                if (iv.get_bool().get(b) && (iv.is_null().get(isNull) || !isNull)) {
+                    badUsage = true; // reported below with its own message
+                    return INCORRECT_TYPE;
+                }
                 f.clientWantsUsage = b;
-            }
+                return SUCCESS;
+            });
+            if (badUsage)
+                return fail(QStringLiteral("Invalid request: field 'stream_options.include_usage' must be a boolean."));
+            if (err)
+                return invalid(err);
         } else if (key == "models") {
             // The gateway's own per-request fallback list, cut out of the body sent upstream.
             if (f.modelsMemberOffset >= 0)

@@ -56,32 +56,27 @@ class TestGatewayBudget : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse chat(const QByteArray &body)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", body, bearer(kSmallSecret));
     }
 
     QJsonObject keyInfo()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.get("/v1/key", bearer(kSmallSecret)).json();
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString mock = QStringLiteral("mock");
         const QJsonObject config{
-            {QStringLiteral("providers"), QJsonArray{mockProvider(*m_mock)}},
+            {QStringLiteral("providers"), QJsonArray{mockProvider(*m_h.mock)}},
             {QStringLiteral("models"),
                 QJsonArray{
                     // The upstream holds each answer for 300 ms so the admitted requests overlap.
@@ -94,17 +89,13 @@ private Q_SLOTS:
                 QJsonArray{testKey(QStringLiteral("small"), QString::fromLatin1(kSmallSecret), {},
                     QJsonObject{{QStringLiteral("day_usd"), kDayLimit}})}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
-        QVERIFY(m_mock->reset());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
+        QVERIFY(m_h.mock->reset());
     }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning())
-            QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
     }
 
     void concurrentRequestsNeverOverspend()
@@ -115,7 +106,7 @@ private Q_SLOTS:
         std::vector<HttpResponse> responses(kConcurrent);
         std::latch ready(kConcurrent + 1);
         std::vector<std::thread> threads;
-        const quint16 port = m_gateway->port();
+        const quint16 port = m_h.gateway->port();
         for (int i = 0; i < kConcurrent; ++i) {
             threads.emplace_back([&, i] {
                 HttpClient client(port);
@@ -152,11 +143,11 @@ private Q_SLOTS:
         QCOMPARE(admitted, kAdmitted);
         QCOMPARE(refused, kConcurrent - kAdmitted);
         // Refused requests never reached the provider.
-        QCOMPARE(m_mock->receivedRequests().size(), kAdmitted);
+        QCOMPARE(m_h.mock->receivedRequests().size(), kAdmitted);
 
         // The log: every request is there, and the total charged fits in the limit.
-        const QList<LoggedRequest> rows = m_db->waitForCount(kConcurrent);
-        QVERIFY2(rows.size() == kConcurrent, qPrintable(m_db->errorString()));
+        const QList<LoggedRequest> rows = m_h.db->waitForCount(kConcurrent);
+        QVERIFY2(rows.size() == kConcurrent, qPrintable(m_h.db->errorString()));
         qint64 total = 0;
         int logged200 = 0;
         for (const LoggedRequest &row : rows) {

@@ -32,13 +32,11 @@ class TestGatewayErrors : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse post(const QByteArray &path, const QByteArray &body, const Headers &headers)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post(path, body, headers);
     }
     HttpResponse chat(const QString &model, const QByteArray &secret = kErrorsSecret, bool stream = false)
@@ -49,13 +47,10 @@ class TestGatewayErrors : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString mock = QStringLiteral("mock");
         const QJsonObject config{
-            {QStringLiteral("providers"), QJsonArray{mockProvider(*m_mock)}},
+            {QStringLiteral("providers"), QJsonArray{mockProvider(*m_h.mock)}},
             {QStringLiteral("models"),
                 QJsonArray{
                     mockModel(QStringLiteral("mock/chat"), mock, QStringLiteral("ok"), 1.0, 2.0),
@@ -76,21 +71,18 @@ private Q_SLOTS:
                 QJsonObject{{QStringLiteral("allowed_origins"), QJsonArray{QString::fromLatin1(kAllowedOrigin)}},
                     {QStringLiteral("timeouts"), QJsonObject{{QStringLiteral("first_byte_ms"), kFirstByteTimeoutMs}}}}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning()) {
-            QCOMPARE(m_gateway->terminate(), 0);
-            QVERIFY(!m_gateway->stdoutText().contains(QLatin1String(kProviderKey)));
-            QVERIFY(!m_gateway->stderrText().contains(QLatin1String(kProviderKey)));
-            QCOMPARE(filesContaining(m_gateway->dataDir(), kProviderKey), QStringList());
+        if (m_h.gatewayRunning()) {
+            QVERIFY2(m_h.stop(), qPrintable(m_h.error));
+            QVERIFY(!m_h.gateway->stdoutText().contains(QLatin1String(kProviderKey)));
+            QVERIFY(!m_h.gateway->stderrText().contains(QLatin1String(kProviderKey)));
+            QCOMPARE(filesContaining(m_h.gateway->dataDir(), kProviderKey), QStringList());
         }
     }
 
@@ -119,7 +111,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, method);
         QFETCH(QByteArray, path);
         QFETCH(Headers, headers);
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         Headers h = headers;
         h.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
         const HttpResponse r = client.request(
@@ -131,7 +123,7 @@ private Q_SLOTS:
             QStringLiteral("authentication_error"));
         QVERIFY(!r.body.contains("gk-wrong-secret-4711")); // never echo a secret
         QVERIFY(!r.body.contains(kErrorsSecret));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
     }
 
     void modelNotAllowed()
@@ -141,7 +133,7 @@ private Q_SLOTS:
         const QString problem = openAIErrorProblem(r);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QVERIFY2(errorMessage(r).contains(QLatin1String("mock/fail500")), qPrintable(errorMessage(r)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
         // The same key may use its allowed model.
         QCOMPARE(chat(QStringLiteral("mock/chat"), kNarrowSecret).status, 200);
     }
@@ -172,9 +164,9 @@ private Q_SLOTS:
             const QString problem = openAIErrorProblem(r);
             QVERIFY2(problem.isEmpty(), qPrintable(problem));
             QCOMPARE(errorCode(r), QStringLiteral("host_not_allowed"));
-            QCOMPARE(m_mock->receivedRequests().size(), 0);
+            QCOMPARE(m_h.mock->receivedRequests().size(), 0);
             // Refused even where no key is needed.
-            HttpClient client(m_gateway->port());
+            HttpClient client(m_h.gateway->port());
             QCOMPARE(client.get("/healthz", {{"Host", host}}).status, 403);
         }
     }
@@ -202,7 +194,7 @@ private Q_SLOTS:
             QVERIFY2(problem.isEmpty(), qPrintable(problem));
             QCOMPARE(errorCode(r), QStringLiteral("origin_not_allowed"));
             QVERIFY(!r.hasHeader("access-control-allow-origin"));
-            QCOMPARE(m_mock->receivedRequests().size(), 0);
+            QCOMPARE(m_h.mock->receivedRequests().size(), 0);
         } else {
             QCOMPARE(r.header("access-control-allow-origin"), origin);
         }
@@ -223,9 +215,9 @@ private Q_SLOTS:
         const QString problem = openAIErrorProblem(r);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QVERIFY2(errorMessage(r).contains(model), qPrintable(errorMessage(r)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 404);
         QCOMPARE(row->costNanoUsd.value_or(-1), 0);
     }
@@ -273,12 +265,12 @@ private Q_SLOTS:
         QCOMPARE(r.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("type")).toString(),
             QStringLiteral("invalid_request_error"));
         QVERIFY2(errorMessage(r).contains(mentions), qPrintable(errorMessage(r)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
     }
 
     void malformedHttp()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse r = client.sendRaw("NOT HTTP AT ALL\r\n\r\n");
         QCOMPARE(r.status, 400);
         const QString problem = openAIErrorProblem(r);
@@ -288,7 +280,7 @@ private Q_SLOTS:
 
     void wrongMethodAndUnknownEndpoint()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse get = client.get("/v1/chat/completions", bearer(kErrorsSecret));
         QCOMPARE(get.status, 405);
         QCOMPARE(get.header("allow"), QByteArray("POST"));
@@ -310,7 +302,7 @@ private Q_SLOTS:
     {
         QFETCH(bool, chunked);
         constexpr qint64 size = 50ll * 1024 * 1024;
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         RequestOptions options;
         options.chunkedUpload = chunked;
         options.timeoutMs = 30000;
@@ -328,9 +320,9 @@ private Q_SLOTS:
             qPrintable(errorMessage(r)));
         // The answer came before the whole body had to be sent (the gateway did not buffer 50 MiB first).
         QVERIFY2(r.uploadedBytes < size || r.headersAtMs < r.elapsedMs, qPrintable(QString::number(r.uploadedBytes)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
         // And it still serves everyone else.
-        HttpClient other(m_gateway->port());
+        HttpClient other(m_h.gateway->port());
         QCOMPARE(other.get("/healthz").status, 200);
         QCOMPARE(chat(QStringLiteral("mock/chat")).status, 200);
     }
@@ -347,13 +339,13 @@ private Q_SLOTS:
                 qPrintable(errorMessage(r)));
             QVERIFY(!errorMessage(r).contains(QLatin1String(kProviderKey)));
             QCOMPARE(r.header("x-gatehouse-provider"), QByteArray("mock"));
-            const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-            QVERIFY2(row, qPrintable(m_db->errorString()));
+            const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+            QVERIFY2(row, qPrintable(m_h.db->errorString()));
             QCOMPARE(row->status, 502);
             QCOMPARE(row->costNanoUsd.value_or(-1), 0); // nothing billed, nothing charged
         }
         // The reservation was released: nothing is held or spent.
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const QJsonObject key = client.get("/v1/key", bearer(kErrorsSecret)).json();
         QCOMPARE(key.value(QStringLiteral("reserved_usd")).toDouble(), 0.0);
     }
@@ -374,9 +366,9 @@ private Q_SLOTS:
         QCOMPARE(r.status, 502);
         const QString problem = openAIErrorProblem(r);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        QVERIFY(m_mock->receivedRequests().size() >= 1);
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        QVERIFY(m_h.mock->receivedRequests().size() >= 1);
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 502);
         QVERIFY(!row->error.isEmpty());
     }
@@ -404,8 +396,8 @@ private Q_SLOTS:
         QCOMPARE(errorCode(r), QStringLiteral("upstream_timeout"));
         QVERIFY2(elapsed >= kFirstByteTimeoutMs - 50 && elapsed < kFirstByteTimeoutMs + 3000,
             qPrintable(QString::number(elapsed)));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 504);
     }
 };

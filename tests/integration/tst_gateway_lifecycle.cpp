@@ -131,15 +131,6 @@ class TestGatewayLifecycle : public QObject
         return config;
     }
 
-    bool startGateway(GatewayProcess &gateway, const QJsonObject &config, QString *configPath = nullptr)
-    {
-        prepareGatewayEnvironment(gateway);
-        const QString path = gateway.writeConfig(config);
-        if (configPath)
-            *configPath = path;
-        return !path.isEmpty() && gateway.start({}, path);
-    }
-
     // Sends `count` finished requests (every third one streamed); returns their request ids.
     QStringList sendRequests(quint16 port, int count)
     {
@@ -273,7 +264,7 @@ private Q_SLOTS:
         keys.append(testKey(QStringLiteral("auto"), QString()));
         config.insert(QStringLiteral("keys"), keys);
         QString path;
-        QVERIFY2(startGateway(gateway, config, &path), qPrintable(gateway.errorString()));
+        QVERIFY2(startGateway(gateway, config, 2, &path), qPrintable(gateway.errorString()));
         static const QRegularExpression generated(
             QStringLiteral("^Generated key for 'auto': (gk-\\S+)  \\(shown once: store it now\\)$"));
         const QStringList before = gateway.linesBeforeListening();
@@ -305,7 +296,7 @@ private Q_SLOTS:
     {
         GatewayProcess gateway;
         QString path;
-        QVERIFY2(startGateway(gateway, baseConfig(), &path), qPrintable(gateway.errorString()));
+        QVERIFY2(startGateway(gateway, baseConfig(), 2, &path), qPrintable(gateway.errorString()));
         const quint16 port = gateway.port();
         QVERIFY(m_mock->reset());
         const QStringList ids = sendRequests(port, 20);
@@ -439,7 +430,7 @@ private Q_SLOTS:
     {
         GatewayProcess gateway;
         QString path;
-        QVERIFY2(startGateway(gateway, baseConfig(), &path), qPrintable(gateway.errorString()));
+        QVERIFY2(startGateway(gateway, baseConfig(), 2, &path), qPrintable(gateway.errorString()));
         const QStringList ids = sendRequests(gateway.port(), 30);
         QCOMPARE(ids.size(), 30);
         const double spendBefore = totalSpend(gateway.port());

@@ -49,27 +49,22 @@ class TestGatewayProxy : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse chat(const QByteArray &body, const QByteArray &secret = kProxySecret, RequestOptions options = {})
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", body, bearer(secret), options);
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString mock = QStringLiteral("mock");
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{mockProvider(*m_mock), mockProvider(*m_mock, QStringLiteral("other"))}},
+                QJsonArray{mockProvider(*m_h.mock), mockProvider(*m_h.mock, QStringLiteral("other"))}},
             {QStringLiteral("models"),
                 QJsonArray{
                     mockModel(QStringLiteral("mock/priced"), mock, QStringLiteral("ok@p=1000,c=500,cached=200"),
@@ -93,26 +88,23 @@ private Q_SLOTS:
                             {QStringLiteral("total_usd"), 10.0}}),
                 }},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (!m_gateway || !m_gateway->isRunning())
+        if (!m_h.gatewayRunning())
             return;
-        QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
         // The provider's API key never leaves memory: not in the output, not in the data folder.
-        QVERIFY(!m_gateway->stdoutText().contains(QLatin1String(kProviderKey)));
-        QVERIFY(!m_gateway->stderrText().contains(QLatin1String(kProviderKey)));
-        QCOMPARE(filesContaining(m_gateway->dataDir(), kProviderKey), QStringList());
+        QVERIFY(!m_h.gateway->stdoutText().contains(QLatin1String(kProviderKey)));
+        QVERIFY(!m_h.gateway->stderrText().contains(QLatin1String(kProviderKey)));
+        QCOMPARE(filesContaining(m_h.gateway->dataDir(), kProviderKey), QStringList());
         // Gatehouse keys are stored as hashes only.
-        QCOMPARE(filesContaining(m_gateway->dataDir(), kProxySecret), QStringList());
-        QCOMPARE(filesContaining(m_gateway->dataDir(), kMeterSecret), QStringList());
+        QCOMPARE(filesContaining(m_h.gateway->dataDir(), kProxySecret), QStringList());
+        QCOMPARE(filesContaining(m_h.gateway->dataDir(), kMeterSecret), QStringList());
     }
 
     void nonStreamingChatCostAndHeaders()
@@ -127,7 +119,7 @@ private Q_SLOTS:
         QVERIFY(!chatContent(r).isEmpty());
 
         // What the mock billed, priced by hand with the config's prices.
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         const QJsonObject billed = billedOf(recorded);
         const qint64 prompt = billed.value(QStringLiteral("prompt_tokens")).toInteger();
         const qint64 completion = billed.value(QStringLiteral("completion_tokens")).toInteger();
@@ -146,8 +138,8 @@ private Q_SLOTS:
         QVERIFY2(qAbs(cost - expected) < 1e-9, r.header("x-gatehouse-cost-usd").constData());
         QVERIFY(!r.hasHeader("x-gatehouse-usage")); // reported, not estimated
 
-        const auto row = m_db->waitFor(QString::fromLatin1(requestId));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(requestId));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 200);
         QCOMPARE(row->keyName, QStringLiteral("proxy"));
         QCOMPARE(row->endpoint, QStringLiteral("/v1/chat/completions"));
@@ -198,12 +190,12 @@ private Q_SLOTS:
         QFETCH(QByteArray, body);
         QFETCH(QByteArray, expected);
         QFETCH(bool, xApiKey);
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const Headers auth = xApiKey ? Headers{{"x-api-key", kProxySecret}} : bearer(kProxySecret);
         const HttpResponse r = client.post("/v1/chat/completions", body, auth);
         QVERIFY2(r.status == 200, qPrintable(r.describe()));
-        QVERIFY(m_mock->waitForRequests(1));
-        const QJsonObject recorded = m_mock->lastRequest();
+        QVERIFY(m_h.mock->waitForRequests(1));
+        const QJsonObject recorded = m_h.mock->lastRequest();
         QCOMPARE(recorded.value(QStringLiteral("path")).toString(), QStringLiteral("/v1/chat/completions"));
         QCOMPARE(recordedBody(recorded), expected);
         QCOMPARE(recorded.value(QStringLiteral("body_size")).toInteger(), qint64(expected.size()));
@@ -246,8 +238,8 @@ private Q_SLOTS:
         const HttpResponse r = chat(body);
         QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
         QVERIFY(r.header("content-type").startsWith("text/event-stream"));
-        QVERIFY(m_mock->waitForRequests(1));
-        QCOMPARE(recordedBody(m_mock->lastRequest()), expected);
+        QVERIFY(m_h.mock->waitForRequests(1));
+        QCOMPARE(recordedBody(m_h.mock->lastRequest()), expected);
         QCOMPARE(r.eventData().last(), QByteArray("[DONE]"));
     }
 
@@ -307,11 +299,11 @@ private Q_SLOTS:
         QCOMPARE(streamContent(r), QStringLiteral("Hello from the mock upstream"));
 
         // The gateway still learned the usage it asked for, and priced it.
-        const QJsonObject billed = billedOf(m_mock->lastRequest());
+        const QJsonObject billed = billedOf(m_h.mock->lastRequest());
         QCOMPARE(billed.value(QStringLiteral("prompt_tokens")).toInteger(), 40);
         QCOMPARE(billed.value(QStringLiteral("completion_tokens")).toInteger(), 7);
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 200);
         QVERIFY(row->stream);
         QVERIFY(row->usageReported);
@@ -341,8 +333,8 @@ private Q_SLOTS:
         }
         QCOMPARE(usageChunks, 1);
         QCOMPARE(streamContent(r), QStringLiteral("Hello from the mock upstream"));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(*row->costNanoUsd, qint64((40 * kStreamInput + 7 * kStreamOutput) * 1000));
     }
 
@@ -355,8 +347,8 @@ private Q_SLOTS:
         QCOMPARE(r.header("x-gatehouse-usage"), QByteArray("estimated"));
         QVERIFY(
             r.json().value(QStringLiteral("usage")).isUndefined() || r.json().value(QStringLiteral("usage")).isNull());
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QVERIFY(row->estimated);
         QVERIFY(!row->usageReported);
         QCOMPARE(row->inputTokens, (body.size() + 2) / 3); // about one token per 3 bytes, rounded up
@@ -370,7 +362,7 @@ private Q_SLOTS:
 
     void embeddings()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const QByteArray body = "{\"model\":\"mock/embed\",\"input\":[\"first text\",\"second text\"]}";
         const HttpResponse r = client.post("/v1/embeddings", body, bearer(kProxySecret));
         QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
@@ -378,7 +370,7 @@ private Q_SLOTS:
         const QJsonArray data = r.json().value(QStringLiteral("data")).toArray();
         QCOMPARE(data.size(), 2);
         QCOMPARE(data.at(0).toObject().value(QStringLiteral("embedding")).toArray().size(), 8);
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         QCOMPARE(recorded.value(QStringLiteral("path")).toString(), QStringLiteral("/v1/embeddings"));
         QCOMPARE(
             recordedBody(recorded), QByteArray("{\"model\":\"ok@p=12\",\"input\":[\"first text\",\"second text\"]}"));
@@ -388,8 +380,8 @@ private Q_SLOTS:
         const double cost = r.header("x-gatehouse-cost-usd").toDouble(&ok);
         QVERIFY(ok);
         QVERIFY2(qAbs(cost - 12 * 0.1 / 1e6) < 1e-12, r.header("x-gatehouse-cost-usd").constData());
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->endpoint, QStringLiteral("/v1/embeddings"));
         QCOMPARE(row->inputTokens, 12);
         QCOMPARE(row->outputTokens, 0);
@@ -416,7 +408,7 @@ private Q_SLOTS:
     {
         QFETCH(QByteArray, secret);
         QFETCH(QStringList, expected);
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse r = client.get("/v1/models", bearer(secret));
         QVERIFY2(r.status == 200, qPrintable(r.describe()));
         const QJsonObject list = r.json();
@@ -428,12 +420,12 @@ private Q_SLOTS:
         }
         ids.sort();
         QCOMPARE(ids, expected);
-        QCOMPARE(m_mock->receivedRequests().size(), 0); // answered by the gateway itself
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0); // answered by the gateway itself
     }
 
     void keyInfoLimitsSpendRemaining()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse before = client.get("/v1/key", bearer(kMeterSecret));
         QVERIFY2(before.status == 200, qPrintable(before.describe()));
         const QJsonObject b = before.json();
@@ -469,7 +461,7 @@ private Q_SLOTS:
 
     void healthz()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse r = client.get("/healthz");
         QVERIFY2(r.status == 200, qPrintable(r.describe()));
         QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
@@ -479,7 +471,7 @@ private Q_SLOTS:
 
     void keepAliveConnectionServesManyRequests()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         client.setKeepAlive(true);
         client.setBearer(kProxySecret);
         for (int i = 0; i < 5; ++i) {

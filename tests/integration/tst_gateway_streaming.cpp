@@ -33,26 +33,21 @@ class TestGatewayStreaming : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse chat(const QByteArray &body, const QByteArray &secret = kStreamSecret, RequestOptions options = {})
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", body, bearer(secret), options);
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString mock = QStringLiteral("mock");
         const QJsonObject config{
-            {QStringLiteral("providers"), QJsonArray{mockProvider(*m_mock)}},
+            {QStringLiteral("providers"), QJsonArray{mockProvider(*m_h.mock)}},
             {QStringLiteral("models"),
                 QJsonArray{
                     mockModel(QStringLiteral("mock/reset"), mock, QStringLiteral("reset-mid-stream@after=2"), 1.0, 2.0),
@@ -68,20 +63,17 @@ private Q_SLOTS:
                         QJsonObject{{QStringLiteral("day_usd"), 5.0}}),
                 }},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning()) {
-            QCOMPARE(m_gateway->terminate(), 0);
-            QVERIFY(!m_gateway->stderrText().contains(QLatin1String(kProviderKey)));
-            QCOMPARE(filesContaining(m_gateway->dataDir(), kProviderKey), QStringList());
+        if (m_h.gatewayRunning()) {
+            QVERIFY2(m_h.stop(), qPrintable(m_h.error));
+            QVERIFY(!m_h.gateway->stderrText().contains(QLatin1String(kProviderKey)));
+            QCOMPARE(filesContaining(m_h.gateway->dataDir(), kProviderKey), QStringList());
         }
     }
 
@@ -104,8 +96,8 @@ private Q_SLOTS:
         QVERIFY(r.body.endsWith("data: [DONE]\n\n"));
         QVERIFY(r.raw.endsWith("0\r\n\r\n"));
 
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 502);
         QVERIFY(row->stream);
         QVERIFY(row->estimated); // the upstream never reported usage: Gatehouse estimated it
@@ -129,8 +121,8 @@ private Q_SLOTS:
             QStringLiteral("mock: the upstream failed in the middle of the stream"));
         QCOMPARE(streamContent(r), QStringLiteral("Hello"));
 
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QVERIFY2(row->status >= 500, qPrintable(row->describe()));
         QVERIFY2(row->error.contains(QLatin1String("mock: the upstream failed in the middle of the stream")),
             qPrintable(row->describe()));
@@ -174,8 +166,8 @@ private Q_SLOTS:
         }
         // It took a while: the client really was slow (3 MB at 64 KiB per 15 ms).
         QVERIFY2(r.elapsedMs > 400, qPrintable(QString::number(r.elapsedMs)));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 200);
     }
 
@@ -190,8 +182,8 @@ private Q_SLOTS:
         QVERIFY2(r.aborted && r.status == 200, qPrintable(r.describe()));
         const QString id = QString::fromLatin1(r.header("x-gatehouse-request-id"));
         QVERIFY(!id.isEmpty());
-        const auto row = m_db->waitFor(id);
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(id);
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 499);
         QVERIFY(row->stream);
         QVERIFY(row->estimated);
@@ -200,7 +192,7 @@ private Q_SLOTS:
         // Cut early: far less output than the 30 chunks the stream would have had.
         QVERIFY2(row->latencyMs < 2500, qPrintable(row->describe()));
 
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse key = client.get("/v1/key", bearer(kDropperSecret));
         QVERIFY2(key.status == 200, qPrintable(key.describe()));
         const double spent

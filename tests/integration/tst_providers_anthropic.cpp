@@ -50,23 +50,21 @@ class TestProvidersAnthropic : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse messages(const QByteArray &body, const Headers &headers)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/messages", body, headers);
     }
     HttpResponse chat(const QJsonObject &body)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", compact(body), bearer(kSecret));
     }
     std::optional<LoggedRequest> logged(const HttpResponse &r)
     {
-        return m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        return m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
     }
     // The upstream never sees the Gatehouse key, in any header or in the body.
     void verifyNoGatehouseKey(const QJsonObject &recorded)
@@ -82,10 +80,7 @@ class TestProvidersAnthropic : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString anth = QStringLiteral("anth");
         const QString cached = QStringLiteral("ok@p=%1,c=%2,cache_read=%3,cache_write=%4,cache_write_1h=%5")
                                    .arg(kCachedInput)
@@ -95,9 +90,9 @@ private Q_SLOTS:
                                    .arg(kCachedWrite1h);
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_mock, anth, QStringLiteral("anthropic")),
-                    provider(*m_mock, QStringLiteral("oai"), QStringLiteral("openai")),
-                    provider(*m_mock, QStringLiteral("gem"), QStringLiteral("gemini"))}},
+                QJsonArray{provider(*m_h.mock, anth, QStringLiteral("anthropic")),
+                    provider(*m_h.mock, QStringLiteral("oai"), QStringLiteral("openai")),
+                    provider(*m_h.mock, QStringLiteral("gem"), QStringLiteral("gemini"))}},
             {QStringLiteral("models"),
                 QJsonArray{pricedModel(QStringLiteral("anth/chat"), anth, QStringLiteral("ok")),
                     pricedModel(QStringLiteral("anth/cached"), anth, cached),
@@ -112,21 +107,18 @@ private Q_SLOTS:
                     pricedModel(QStringLiteral("gem/count"), QStringLiteral("gem"), QStringLiteral("ok@p=321"))}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("providers"), QString::fromLatin1(kSecret))}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString() + m_gateway->stderrText()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (!m_gateway || !m_gateway->isRunning())
+        if (!m_h.gatewayRunning())
             return;
-        QCOMPARE(m_gateway->terminate(), 0);
-        QCOMPARE(filesContaining(m_gateway->dataDir(), kProviderKey), QStringList());
-        QCOMPARE(filesContaining(m_gateway->dataDir(), kSecret), QStringList());
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
+        QCOMPARE(filesContaining(m_h.gateway->dataDir(), kProviderKey), QStringList());
+        QCOMPARE(filesContaining(m_h.gateway->dataDir(), kSecret), QStringList());
     }
 
     // ---- Anthropic client -> Anthropic provider: passthrough ------------------------------------
@@ -140,7 +132,7 @@ private Q_SLOTS:
         QCOMPARE(r.json().value(QStringLiteral("type")).toString(), QStringLiteral("message"));
         QVERIFY(!anthropicText(r.json()).isEmpty());
 
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         QCOMPARE(recorded.value(QStringLiteral("path")).toString(), QStringLiteral("/v1/messages"));
         // Byte for byte, the model name aside: every cache_control marker where and as it was.
         QByteArray expected = kCachedPrompt;
@@ -162,7 +154,7 @@ private Q_SLOTS:
         const QByteArray body = compact(messagesRequest(QStringLiteral("anth/chat")));
         const HttpResponse r = messages(body, bearer(kSecret));
         QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         verifyNoGatehouseKey(recorded);
         QCOMPARE(recordedHeaders(recorded).value(QStringLiteral("anthropic-version")).toString(),
             QStringLiteral("2023-06-01"));
@@ -178,7 +170,7 @@ private Q_SLOTS:
         const QJsonObject usage = r.json().value(QStringLiteral("usage")).toObject();
         QCOMPARE(usage.value(QStringLiteral("cache_read_input_tokens")).toInteger(), kCachedRead);
         const auto row = logged(r);
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 200);
         QCOMPARE(row->inputTokens, kCachedInput);
         QCOMPARE(row->cacheReadTokens, kCachedRead);
@@ -205,7 +197,7 @@ private Q_SLOTS:
         // Streaming changes nothing in the body either: byte for byte but the model.
         QByteArray expected = compact(messagesRequest(QStringLiteral("anth/stream"), true));
         expected.replace("\"anth/stream\"", "\"ok@p=50,chunks=5,cache_read=20,cache_write=10\"");
-        QCOMPARE(m_mock->lastRequest().value(QStringLiteral("body")).toString().toUtf8(), expected);
+        QCOMPARE(m_h.mock->lastRequest().value(QStringLiteral("body")).toString().toUtf8(), expected);
         const auto row = logged(r);
         QVERIFY(row);
         QCOMPARE(row->status, 200);
@@ -246,7 +238,7 @@ private Q_SLOTS:
             kCachedRead);
 
         // What Anthropic received: its own format, the system prompt on top, max_tokens set.
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         QCOMPARE(recorded.value(QStringLiteral("path")).toString(), QStringLiteral("/v1/messages"));
         verifyNoGatehouseKey(recorded);
         QCOMPARE(recordedHeaders(recorded).value(QStringLiteral("anthropic-version")).toString(),
@@ -292,7 +284,7 @@ private Q_SLOTS:
         QCOMPARE(r.eventData().last(), QByteArray("[DONE]"));
 
         // The tools reached Anthropic in its shape, the schema as it was.
-        const QJsonObject sent = recordedBody(m_mock->lastRequest());
+        const QJsonObject sent = recordedBody(m_h.mock->lastRequest());
         QCOMPARE(sent.value(QStringLiteral("stream")).toBool(), true);
         const QJsonObject tool = sent.value(QStringLiteral("tools")).toArray()[0].toObject();
         QCOMPARE(tool.value(QStringLiteral("name")).toString(), QStringLiteral("get_weather"));
@@ -343,7 +335,7 @@ private Q_SLOTS:
         next.insert(QStringLiteral("messages"), msgs);
         const HttpResponse second = chat(next);
         QVERIFY2(second.status == 200, qPrintable(second.describe()));
-        const QJsonArray sentMsgs = recordedBody(m_mock->lastRequest()).value(QStringLiteral("messages")).toArray();
+        const QJsonArray sentMsgs = recordedBody(m_h.mock->lastRequest()).value(QStringLiteral("messages")).toArray();
         QCOMPARE(sentMsgs.size(), 3);
         const QJsonObject use = sentMsgs[1].toObject().value(QStringLiteral("content")).toArray().last().toObject();
         QCOMPARE(use.value(QStringLiteral("type")).toString(), QStringLiteral("tool_use"));
@@ -452,7 +444,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 400);
         QCOMPARE(openAIErrorProblem(r), QString());
         QVERIFY2(errorMessage(r).contains(QStringLiteral("[feature: %1]").arg(feature)), qPrintable(errorMessage(r)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0); // nothing was sent upstream
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0); // nothing was sent upstream
         const auto row = logged(r);
         QVERIFY(row);
         QCOMPARE(row->status, 400);
@@ -474,7 +466,7 @@ private Q_SLOTS:
         const HttpResponse r = chat(body);
         QCOMPARE(r.status, 400);
         QVERIFY2(errorMessage(r).contains(QStringLiteral("input_audio")), qPrintable(errorMessage(r)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
     }
 
     // ---- count_tokens ------------------------------------------------------------------------
@@ -482,12 +474,12 @@ private Q_SLOTS:
     {
         QJsonObject body = messagesRequest(QStringLiteral("anth/count"));
         body.remove(QStringLiteral("max_tokens"));
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse r = client.post(
             "/v1/messages/count_tokens", compact(body), anthropicHeaders(kSecret, "token-counting-2024-11-01"));
         QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
         QCOMPARE(r.json(), QJsonObject({{QStringLiteral("input_tokens"), 321}}));
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         QCOMPARE(recorded.value(QStringLiteral("path")).toString(), QStringLiteral("/v1/messages/count_tokens"));
         verifyNoGatehouseKey(recorded);
         QCOMPARE(recordedHeaders(recorded).value(QStringLiteral("anthropic-beta")).toString(),
@@ -497,8 +489,8 @@ private Q_SLOTS:
         QCOMPARE(recorded.value(QStringLiteral("body")).toString().toUtf8(), expected);
         // Not a billed request: no row in the log (the writer batches every <= 200 ms).
         QTest::qWait(400);
-        const auto rows = m_db->all();
-        QVERIFY2(rows, qPrintable(m_db->errorString()));
+        const auto rows = m_h.db->all();
+        QVERIFY2(rows, qPrintable(m_h.db->errorString()));
         for (const LoggedRequest &row : *rows)
             QVERIFY2(!row.endpoint.contains(QStringLiteral("count_tokens")), qPrintable(row.describe()));
     }
@@ -514,19 +506,19 @@ private Q_SLOTS:
         QFETCH(QString, model);
         QJsonObject body = messagesRequest(model);
         body.remove(QStringLiteral("max_tokens"));
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse r = client.post("/v1/messages/count_tokens", compact(body), anthropicHeaders(kSecret));
         QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
         const qint64 estimate = r.json().value(QStringLiteral("input_tokens")).toInteger(-1);
         // An estimate from the request itself (never the mock's 321, since nothing went upstream).
         QVERIFY2(estimate > 0 && estimate != 321, qPrintable(r.describe()));
         QVERIFY(estimate >= compact(body).size() / 5);
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
     }
 
     void countTokensErrorsInAnthropicShape()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         QJsonObject body = messagesRequest(QStringLiteral("nowhere/nope")); // no such provider
         body.remove(QStringLiteral("max_tokens"));
         HttpResponse r = client.post("/v1/messages/count_tokens", compact(body), anthropicHeaders(kSecret));
@@ -583,7 +575,7 @@ private Q_SLOTS:
         r = messages(compact(messagesRequest(QStringLiteral("nowhere/missing"))), anthropicHeaders(kSecret));
         QCOMPARE(r.status, 404);
         QCOMPARE(anthropicErrorType(r), QStringLiteral("not_found_error"));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
     }
 };
 

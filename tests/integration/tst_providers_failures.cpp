@@ -19,13 +19,11 @@ class TestProvidersFailures : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse send(bool anthropicClient, const QString &model, bool stream)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         if (anthropicClient)
             return client.post("/v1/messages", compact(messagesRequest(model, stream)), anthropicHeaders(kSecret));
         return client.post("/v1/chat/completions", compact(chatCompletionRequest(model, stream)), bearer(kSecret));
@@ -34,35 +32,28 @@ class TestProvidersFailures : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         // Models are named provider/behaviour: "anth/reset-mid-stream" reaches the mock as
         // "reset-mid-stream" (a provider/anything name the config does not list), priced by nothing.
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_mock, QStringLiteral("anth"), QStringLiteral("anthropic")),
-                    provider(*m_mock, QStringLiteral("oai"), QStringLiteral("openai")),
-                    provider(*m_mock, QStringLiteral("gem"), QStringLiteral("gemini"))}},
+                QJsonArray{provider(*m_h.mock, QStringLiteral("anth"), QStringLiteral("anthropic")),
+                    provider(*m_h.mock, QStringLiteral("oai"), QStringLiteral("openai")),
+                    provider(*m_h.mock, QStringLiteral("gem"), QStringLiteral("gemini"))}},
             {QStringLiteral("models"),
                 QJsonArray{
                     pricedModel(QStringLiteral("anth/nousage"), QStringLiteral("anth"), QStringLiteral("no-usage")),
                     pricedModel(QStringLiteral("gem/nousage"), QStringLiteral("gem"), QStringLiteral("no-usage"))}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("failures"), QString::fromLatin1(kSecret))}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString() + m_gateway->stderrText()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning())
-            QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
     }
 
     void brokenStreamEndsWithClientFormatError_data()
@@ -120,7 +111,7 @@ private Q_SLOTS:
             QCOMPARE(streamContent(r), text);
             QVERIFY2(openAIFinishReason(r).isEmpty(), "a broken stream must not finish as if complete");
         }
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->status, 502);
         QVERIFY2(row->error.contains(logged), qPrintable(row->describe()));
@@ -152,7 +143,7 @@ private Q_SLOTS:
             QVERIFY(openAIErrorProblem(r).isEmpty());
             QVERIFY(errorMessage(r).contains(QStringLiteral("not valid JSON")));
         }
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->status, 502);
         QVERIFY2(row->error.contains(QStringLiteral("not valid JSON")), qPrintable(row->describe()));
@@ -175,7 +166,7 @@ private Q_SLOTS:
         QFETCH(bool, stream);
         const HttpResponse r = send(anthropicClient, model, stream);
         QVERIFY2(r.status == 200 && r.complete, qPrintable(r.describe()));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->status, 200);
         QVERIFY2(row->estimated, qPrintable(row->describe()));

@@ -32,40 +32,35 @@ class TestProvidersTranslate : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse messages(const QJsonObject &body)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/messages", compact(body), anthropicHeaders(kSecret));
     }
     HttpResponse chat(const QJsonObject &body)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", compact(body), bearer(kSecret));
     }
     std::optional<LoggedRequest> logged(const HttpResponse &r)
     {
-        return m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        return m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
     }
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString anth = QStringLiteral("anth");
         const QString oai = QStringLiteral("oai");
         const QString gem = QStringLiteral("gem");
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_mock, anth, QStringLiteral("anthropic")),
-                    provider(*m_mock, oai, QStringLiteral("openai")),
-                    provider(*m_mock, gem, QStringLiteral("gemini"))}},
+                QJsonArray{provider(*m_h.mock, anth, QStringLiteral("anthropic")),
+                    provider(*m_h.mock, oai, QStringLiteral("openai")),
+                    provider(*m_h.mock, gem, QStringLiteral("gemini"))}},
             {QStringLiteral("models"),
                 QJsonArray{pricedModel(QStringLiteral("oai/chat"), oai, QStringLiteral("ok@p=120,c=8,cached=20")),
                     pricedModel(QStringLiteral("oai/stream"), oai, QStringLiteral("ok@p=120,cached=20,chunks=5")),
@@ -83,18 +78,14 @@ private Q_SLOTS:
                         QStringLiteral("gem/same"), gem, QStringLiteral("ok@p=1100,cached=300,thoughts=20,c=30"))}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("translate"), QString::fromLatin1(kSecret))}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString() + m_gateway->stderrText()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning())
-            QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
     }
 
     // ---- Anthropic client -> OpenAI provider ----------------------------------------------------
@@ -118,7 +109,7 @@ private Q_SLOTS:
         QCOMPARE(usage.value(QStringLiteral("cache_read_input_tokens")).toInteger(), 20);
         QCOMPARE(usage.value(QStringLiteral("output_tokens")).toInteger(), 8);
 
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         QCOMPARE(recorded.value(QStringLiteral("path")).toString(), QStringLiteral("/v1/chat/completions"));
         const QJsonObject headers = recordedHeaders(recorded);
         QCOMPARE(headers.value(QStringLiteral("authorization")).toString(),
@@ -176,7 +167,7 @@ private Q_SLOTS:
         QVERIFY(!r.body.contains("chat.completion.chunk"));
 
         // The OpenAI provider was asked for the usage chunk.
-        const QJsonObject sent = recordedBody(m_mock->lastRequest());
+        const QJsonObject sent = recordedBody(m_h.mock->lastRequest());
         QCOMPARE(sent.value(QStringLiteral("stream")).toBool(), true);
         QCOMPARE(
             sent.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool(),
@@ -202,7 +193,7 @@ private Q_SLOTS:
 
         // OpenAI got the tool in its own shape, the schema unchanged.
         const QJsonObject sentTool
-            = recordedBody(m_mock->lastRequest()).value(QStringLiteral("tools")).toArray()[0].toObject();
+            = recordedBody(m_h.mock->lastRequest()).value(QStringLiteral("tools")).toArray()[0].toObject();
         QCOMPARE(sentTool.value(QStringLiteral("type")).toString(), QStringLiteral("function"));
         QCOMPARE(sentTool.value(QStringLiteral("function")).toObject().value(QStringLiteral("name")).toString(),
             QStringLiteral("get_weather"));
@@ -250,7 +241,7 @@ private Q_SLOTS:
         next.insert(QStringLiteral("messages"), msgs);
         const HttpResponse second = messages(next);
         QVERIFY2(second.status == 200, qPrintable(second.describe()));
-        const QJsonArray sent = recordedBody(m_mock->lastRequest()).value(QStringLiteral("messages")).toArray();
+        const QJsonArray sent = recordedBody(m_h.mock->lastRequest()).value(QStringLiteral("messages")).toArray();
         QJsonObject assistant;
         QJsonObject toolMessage;
         for (const QJsonValue &m : sent) {
@@ -332,7 +323,7 @@ private Q_SLOTS:
         QCOMPARE(anthropicErrorType(r), QStringLiteral("invalid_request_error"));
         QVERIFY2(anthropicErrorMessage(r).contains(QStringLiteral("[feature: %1]").arg(feature)),
             qPrintable(anthropicErrorMessage(r)));
-        QCOMPARE(m_mock->receivedRequests().size(), 0);
+        QCOMPARE(m_h.mock->receivedRequests().size(), 0);
     }
 
     // ---- OpenAI client -> Gemini provider -------------------------------------------------------
@@ -365,7 +356,7 @@ private Q_SLOTS:
                      .toInteger(),
             30);
 
-        const QJsonObject recorded = m_mock->lastRequest();
+        const QJsonObject recorded = m_h.mock->lastRequest();
         const QString path = recorded.value(QStringLiteral("path")).toString();
         QVERIFY2(
             path.startsWith(QStringLiteral("/v1beta/models/")) && path.endsWith(QStringLiteral(":generateContent")),
@@ -420,7 +411,7 @@ private Q_SLOTS:
             120);
         QCOMPARE(usage.value(QStringLiteral("completion_tokens")).toInteger(), 34);
 
-        const QString path = m_mock->lastRequest().value(QStringLiteral("path")).toString();
+        const QString path = m_h.mock->lastRequest().value(QStringLiteral("path")).toString();
         QVERIFY2(path.endsWith(QStringLiteral(":streamGenerateContent?alt=sse")), qPrintable(path));
         QCOMPARE(geminiModelOf(path.left(path.indexOf(u'?'))), kGeminiStream);
 
@@ -441,7 +432,7 @@ private Q_SLOTS:
         body.insert(QStringLiteral("tools"), openAITools());
         const HttpResponse r = chat(body);
         QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
-        const QJsonObject declaration = recordedBody(m_mock->lastRequest())
+        const QJsonObject declaration = recordedBody(m_h.mock->lastRequest())
                                             .value(QStringLiteral("tools"))
                                             .toArray()[0]
                                             .toObject()
@@ -477,7 +468,7 @@ private Q_SLOTS:
         const HttpResponse second = chat(next);
         QVERIFY2(second.status == 200, qPrintable(second.describe()));
         const QByteArray sent
-            = QJsonDocument(recordedBody(m_mock->lastRequest()).value(QStringLiteral("contents")).toArray())
+            = QJsonDocument(recordedBody(m_h.mock->lastRequest()).value(QStringLiteral("contents")).toArray())
                   .toJson(QJsonDocument::Compact);
         QVERIFY2(sent.contains("\"functionCall\"") && sent.contains("\"functionResponse\""), sent.constData());
         QVERIFY(sent.contains("get_weather"));
@@ -512,7 +503,7 @@ private Q_SLOTS:
         QCOMPARE(names.first(), QStringLiteral("message_start"));
         QCOMPARE(names.last(), QStringLiteral("message_stop"));
         QCOMPARE(anthropicStreamText(r), QStringLiteral("Hello from the mock"));
-        QVERIFY(m_mock->lastRequest()
+        QVERIFY(m_h.mock->lastRequest()
                     .value(QStringLiteral("path"))
                     .toString()
                     .endsWith(QStringLiteral(":streamGenerateContent?alt=sse")));

@@ -41,17 +41,12 @@ class TestRoutingChaos : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway, 2);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         QJsonArray models;
         QJsonArray targets;
         for (const Target &t : kTargets) {
@@ -63,8 +58,8 @@ private Q_SLOTS:
         }
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_mock, QStringLiteral("ca"), QStringLiteral("openai")),
-                    provider(*m_mock, QStringLiteral("cb"), QStringLiteral("anthropic"))}},
+                QJsonArray{provider(*m_h.mock, QStringLiteral("ca"), QStringLiteral("openai")),
+                    provider(*m_h.mock, QStringLiteral("cb"), QStringLiteral("anthropic"))}},
             {QStringLiteral("models"), models},
             {QStringLiteral("routes"),
                 QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("chaos")}, {QStringLiteral("strategy"), QStringLiteral("weighted")},
@@ -74,17 +69,13 @@ private Q_SLOTS:
                 QJsonObject{{QStringLiteral("retry"), QJsonObject{{QStringLiteral("max_attempts"), 3}, {QStringLiteral("backoff_base_ms"), 20}}},
                     {QStringLiteral("breaker"), QJsonObject{{QStringLiteral("failure_threshold"), 5}, {QStringLiteral("cooldown_ms"), 50}}}}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString() + m_gateway->stderrText()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
-        QVERIFY(m_mock->reset());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
+        QVERIFY(m_h.mock->reset());
     }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning())
-            QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
     }
 
     void everyRequestAnsweredLoggedAndBilledOnce()
@@ -92,7 +83,7 @@ private Q_SLOTS:
         std::atomic<int> next{0};
         std::vector<HttpResponse> responses(kRequests);
         std::vector<std::thread> threads;
-        const quint16 port = m_gateway->port();
+        const quint16 port = m_h.gateway->port();
         for (int t = 0; t < kThreads; ++t) {
             threads.emplace_back([&] {
                 HttpClient client(port);
@@ -128,7 +119,7 @@ private Q_SLOTS:
         QCOMPARE(ids.size(), kRequests);
 
         // None lost in the log: one row per request, each a success with its attempts in order.
-        const QList<LoggedRequest> rows = m_db->waitForCount(kRequests, 10000);
+        const QList<LoggedRequest> rows = m_h.db->waitForCount(kRequests, 10000);
         QCOMPARE(rows.size(), kRequests);
         int attempts = 0;
         int failedAttempts = 0;
@@ -159,7 +150,7 @@ private Q_SLOTS:
         // The mock received at least one request per attempt (a reset on a reused keep-alive
         // connection is retried once on a fresh one by the upstream client, which the mock counts).
         qint64 received = 0;
-        const QMap<QString, qint64> byModel = m_mock->requestsByModel();
+        const QMap<QString, qint64> byModel = m_h.mock->requestsByModel();
         for (auto it = byModel.cbegin(); it != byModel.cend(); ++it)
             received += it.value();
         QVERIFY2(received >= attempts, qPrintable(QStringLiteral("%1 < %2").arg(received).arg(attempts)));
@@ -167,7 +158,7 @@ private Q_SLOTS:
         // Spend equals what the mocks billed, at each model's prices (the log rounds each request up
         // to the next nano-dollar: at most one nano-dollar per request above the exact sum).
         for (const Target &t : kTargets) {
-            const MockBilled billed = m_mock->billed(QLatin1String(t.upstream));
+            const MockBilled billed = m_h.mock->billed(QLatin1String(t.upstream));
             const double exactNano = (double(billed.inputTokens) * t.input + double(billed.outputTokens) * t.output
                                          + double(billed.cacheReadTokens) * t.cacheRead)
                 * 1000.0;

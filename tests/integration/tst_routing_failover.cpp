@@ -40,9 +40,7 @@ class TestRoutingFailover : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
     int m_sequence = 0;
 
     // Each request has a conversation of its own: the same prompt twice would go to the target that
@@ -54,7 +52,7 @@ class TestRoutingFailover : public QObject
             QJsonArray{text(QStringLiteral("user"), QStringLiteral("Question %1: what is the weather in Paris?").arg(++m_sequence))});
         for (auto it = extra.begin(); it != extra.end(); ++it)
             body.insert(it.key(), it.value());
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", compact(body), bearer(kSecret));
     }
 
@@ -66,8 +64,8 @@ class TestRoutingFailover : public QObject
         QCOMPARE(r.status, 200);
         QCOMPARE(QString::fromUtf8(r.header("x-gatehouse-model")), served);
         QCOMPARE(r.header("x-gatehouse-attempts"), QByteArray("2"));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
-        QVERIFY2(row, qPrintable(m_db->errorString()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 200);
         QCOMPARE(row->modelId, served);
         QCOMPARE(row->attempts, 2);
@@ -84,10 +82,7 @@ class TestRoutingFailover : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString oai = QStringLiteral("oai");
         const QString anth = QStringLiteral("anth");
         QJsonArray models{
@@ -132,7 +127,7 @@ private Q_SLOTS:
         }
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_mock, oai, QStringLiteral("openai")), provider(*m_mock, anth, QStringLiteral("anthropic"))}},
+                QJsonArray{provider(*m_h.mock, oai, QStringLiteral("openai")), provider(*m_h.mock, anth, QStringLiteral("anthropic"))}},
             {QStringLiteral("models"), models},
             {QStringLiteral("routes"), routes},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("routing"), QString::fromLatin1(kSecret))}},
@@ -143,18 +138,14 @@ private Q_SLOTS:
                     {QStringLiteral("breaker"),
                         QJsonObject{{QStringLiteral("failure_threshold"), 3}, {QStringLiteral("cooldown_ms"), 1500}}}}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString() + m_gateway->stderrText()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning())
-            QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
     }
 
     void failsOverOnStatus_data()
@@ -177,7 +168,7 @@ private Q_SLOTS:
             QVERIFY(!streamContent(r).isEmpty());
         else
             QVERIFY(!chatContent(r).isEmpty());
-        QCOMPARE(m_mock->requestCount(QStringLiteral("ok")), 1);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok")), 1);
     }
 
     void failsOverOnConnectionReset()
@@ -224,11 +215,11 @@ private Q_SLOTS:
         const HttpResponse r = chat(QStringLiteral("via-400"));
         QCOMPARE(r.status, 400);
         QVERIFY(openAIErrorProblem(r).isEmpty());
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->attempts, 1);
         QCOMPARE(row->attemptLog.size(), 1);
-        QCOMPARE(m_mock->requestCount(QStringLiteral("ok")), 0);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok")), 0);
     }
 
     void noFailoverAfterBytesReachedTheClient()
@@ -241,8 +232,8 @@ private Q_SLOTS:
         QVERIFY(!streamContent(r).isEmpty());
         QVERIFY(r.body.contains("\"error\""));
         QVERIFY(r.body.trimmed().endsWith("data: [DONE]"));
-        QCOMPARE(m_mock->requestCount(QStringLiteral("ok")), 0);
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok")), 0);
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QVERIFY(row->status >= 500);
         QCOMPARE(row->attempts, 1);
@@ -258,7 +249,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 429);
         QCOMPARE(r.header("retry-after"), QByteArray("60"));
         QVERIFY2(t.elapsed() < 2000, qPrintable(QString::number(t.elapsed())));
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-429@retry_after=60")), 1);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-429@retry_after=60")), 1);
     }
 
     void retryAfterIsHonouredBeforeTryingAgain()
@@ -269,9 +260,9 @@ private Q_SLOTS:
         const HttpResponse r = chat(QStringLiteral("via-429solo"));
         QCOMPARE(r.status, 429);
         const qint64 elapsed = t.elapsed();
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-429@retry_after=1")), 3);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-429@retry_after=1")), 3);
         QVERIFY2(elapsed >= 2000 && elapsed < 8000, qPrintable(QString::number(elapsed)));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->attempts, 3);
     }
@@ -281,15 +272,15 @@ private Q_SLOTS:
         // Three failures open the circuit of oai/breaker (threshold 3).
         for (int i = 0; i < 3; ++i)
             checkFailedOver(chat(QStringLiteral("via-breaker")), QStringLiteral("oai/breaker"), 500);
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-500")), 3);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-500")), 3);
         // Open: the next request goes straight to the healthy target.
         HttpResponse r = chat(QStringLiteral("via-breaker"));
         QCOMPARE(r.status, 200);
         QCOMPARE(QString::fromUtf8(r.header("x-gatehouse-model")), QStringLiteral("oai/ok"));
         QVERIFY(!r.hasHeader("x-gatehouse-attempts"));
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-500")), 3);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-500")), 3);
         // Health is visible in /v1/models.
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const QJsonArray data = client.get("/v1/models", bearer(kSecret)).json().value(QStringLiteral("data")).toArray();
         QString state;
         for (const QJsonValue &v : data) {
@@ -300,10 +291,10 @@ private Q_SLOTS:
         // After the cooldown one probe goes to the broken target again; it fails, the circuit reopens.
         QTest::qWait(1700);
         checkFailedOver(chat(QStringLiteral("via-breaker")), QStringLiteral("oai/breaker"), 500);
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-500")), 4);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-500")), 4);
         r = chat(QStringLiteral("via-breaker"));
         QCOMPARE(QString::fromUtf8(r.header("x-gatehouse-model")), QStringLiteral("oai/ok"));
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-500")), 4);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-500")), 4);
     }
 
     void skipsTargetsThatCannotServeTheRequest_data()
@@ -331,7 +322,7 @@ private Q_SLOTS:
         const HttpResponse r = chat(route, false, extra);
         QCOMPARE(r.status, 200);
         QCOMPARE(QString::fromUtf8(r.header("x-gatehouse-model")), QStringLiteral("oai/ok"));
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->attempts, 1);
         QVERIFY2(row->attemptLog.size() == 2, qPrintable(row->describe()));
@@ -346,14 +337,14 @@ private Q_SLOTS:
             QJsonObject{{QStringLiteral("models"), QJsonArray{QStringLiteral("oai/ok")}}});
         checkFailedOver(r, QStringLiteral("oai/f500"), 500);
         // The gateway's own field never reaches a provider.
-        const QJsonObject last = m_mock->lastRequest();
+        const QJsonObject last = m_h.mock->lastRequest();
         QVERIFY2(!last.value(QStringLiteral("body")).toString().contains(QStringLiteral("\"models\"")),
             qPrintable(last.value(QStringLiteral("body")).toString()));
     }
 
     void modelsListsAliasesWithTargetHealth()
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const QJsonArray data = client.get("/v1/models", bearer(kSecret)).json().value(QStringLiteral("data")).toArray();
         QJsonObject alias;
         for (const QJsonValue &v : data) {
@@ -379,7 +370,7 @@ private Q_SLOTS:
         QCOMPARE(again.status, 200);
         QCOMPARE(QString::fromUtf8(again.header("x-gatehouse-model")), QStringLiteral("oai/ok"));
         QVERIFY(!again.hasHeader("x-gatehouse-attempts"));
-        QCOMPARE(m_mock->requestCount(QStringLiteral("fail-502")), 1);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("fail-502")), 1);
     }
 
     void cacheControlSurvivesFailoverByteForByte()
@@ -389,12 +380,12 @@ private Q_SLOTS:
         const QByteArray body = R"({"model":"to-anthropic","max_tokens":64,"stream":true,)"
                                 R"("system":[{"type":"text","text":"Long stable instructions.","cache_control":{"type":"ephemeral"}}],)"
                                 R"("messages":[{"role":"user","content":[{"type":"text","text":"Hi","cache_control":{"type":"ephemeral","ttl":"1h"}}]}]})";
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         const HttpResponse r = client.post("/v1/messages", body, anthropicHeaders(kSecret));
         QCOMPARE(r.status, 200);
         QCOMPARE(QString::fromUtf8(r.header("x-gatehouse-model")), QStringLiteral("anth/ok"));
         QVERIFY(!r.body.contains("event: error"));
-        const QJsonObject last = m_mock->lastRequest();
+        const QJsonObject last = m_h.mock->lastRequest();
         QByteArray expected = body;
         expected.replace(R"("model":"to-anthropic")", R"("model":"ok")");
         QCOMPARE(last.value(QStringLiteral("body")).toString().toUtf8(), expected);

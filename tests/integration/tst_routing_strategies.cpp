@@ -49,13 +49,11 @@ class TestRoutingStrategies : public QObject
 {
     Q_OBJECT
 
-    std::unique_ptr<MockUpstream> m_mock;
-    std::unique_ptr<GatewayProcess> m_gateway;
-    std::unique_ptr<RequestLogDb> m_db;
+    GatewayHarness m_h;
 
     HttpResponse post(const QJsonObject &body, const QByteArray &secret = kSecret)
     {
-        HttpClient client(m_gateway->port());
+        HttpClient client(m_h.gateway->port());
         return client.post("/v1/chat/completions", compact(body), bearer(secret));
     }
 
@@ -76,7 +74,7 @@ class TestRoutingStrategies : public QObject
             const HttpResponse r = post(body);
             QCOMPARE(r.status, 200);
             served.append(QString::fromUtf8(r.header("x-gatehouse-model")));
-            const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+            const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
             QVERIFY(row);
             QCOMPARE(row->route, routeId);
             cacheRead.append(row->cacheReadTokens);
@@ -95,14 +93,11 @@ class TestRoutingStrategies : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        m_mock = std::make_unique<MockUpstream>();
-        QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
-        m_gateway = std::make_unique<GatewayProcess>();
-        prepareGatewayEnvironment(*m_gateway);
+        QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
         const QString a = QStringLiteral("pa");
         const QString b = QStringLiteral("pb");
         const QString limited = QStringLiteral("plim");
-        QJsonObject limitedProvider = provider(*m_mock, limited, QStringLiteral("openai"));
+        QJsonObject limitedProvider = provider(*m_h.mock, limited, QStringLiteral("openai"));
         limitedProvider.insert(QStringLiteral("rpm"), 2);
         QJsonObject rpmKey = testKey(QStringLiteral("rpm-limited"), QString::fromLatin1(kLimitedSecret));
         rpmKey.insert(QStringLiteral("rpm"), 3);
@@ -110,7 +105,7 @@ private Q_SLOTS:
         tpmKey.insert(QStringLiteral("tpm"), 1000);
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_mock, a, QStringLiteral("openai")), provider(*m_mock, b, QStringLiteral("anthropic")), limitedProvider}},
+                QJsonArray{provider(*m_h.mock, a, QStringLiteral("openai")), provider(*m_h.mock, b, QStringLiteral("anthropic")), limitedProvider}},
             {QStringLiteral("models"),
                 QJsonArray{
                     model(QStringLiteral("pa/one"), a, QStringLiteral("ok@cache=1,tag=a"), 1.0, 2.0),
@@ -134,18 +129,14 @@ private Q_SLOTS:
             {QStringLiteral("keys"),
                 QJsonArray{testKey(QStringLiteral("strategies"), QString::fromLatin1(kSecret)), rpmKey, tpmKey}},
         };
-        const QString configPath = m_gateway->writeConfig(config);
-        QVERIFY2(!configPath.isEmpty(), qPrintable(m_gateway->errorString()));
-        QVERIFY2(m_gateway->start({}, configPath), qPrintable(m_gateway->errorString() + m_gateway->stderrText()));
-        m_db = std::make_unique<RequestLogDb>(m_gateway->dataDir());
+        QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
     }
 
-    void init() { QVERIFY2(m_mock->reset(), qPrintable(m_mock->errorString())); }
+    void init() { QVERIFY2(m_h.mock->reset(), qPrintable(m_h.mock->errorString())); }
 
     void cleanupTestCase()
     {
-        if (m_gateway && m_gateway->isRunning())
-            QCOMPARE(m_gateway->terminate(), 0);
+        QVERIFY2(m_h.stop(), qPrintable(m_h.error));
     }
 
     void affinityKeepsAConversationOnOneTargetWeighted() { conversationStaysOnOneTarget(QStringLiteral("sticky-weighted"), false); }
@@ -191,8 +182,8 @@ private Q_SLOTS:
         const int retryAfter = r.header("retry-after").toInt();
         QVERIFY2(retryAfter >= 56 && retryAfter <= 58, r.header("retry-after").constData());
         // Refused requests are logged but never reach the provider.
-        QCOMPARE(m_mock->requestCount(QStringLiteral("ok@tag=cheap")), 3);
-        const auto row = m_db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok@tag=cheap")), 3);
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
         QVERIFY(row);
         QCOMPARE(row->status, 429);
     }
@@ -219,7 +210,7 @@ private Q_SLOTS:
             served.append(QString::fromUtf8(r.header("x-gatehouse-model")));
         }
         QCOMPARE(served, (QStringList{QStringLiteral("plim/ok"), QStringLiteral("plim/ok"), QStringLiteral("pa/spill"), QStringLiteral("pa/spill")}));
-        QCOMPARE(m_mock->requestCount(QStringLiteral("ok@tag=lim")), 2);
+        QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok@tag=lim")), 2);
     }
 };
 

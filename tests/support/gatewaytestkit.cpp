@@ -54,6 +54,51 @@ void prepareGatewayEnvironment(GatewayProcess &gateway, int workers)
     gateway.setEnv(QStringLiteral("GATEHOUSE_WORKERS"), QString::number(workers));
 }
 
+bool startGateway(GatewayProcess &gateway, const QJsonObject &config, int workers, QString *configPath)
+{
+    prepareGatewayEnvironment(gateway, workers);
+    const QString path = gateway.writeConfig(config);
+    if (configPath)
+        *configPath = path;
+    return !path.isEmpty() && gateway.start({}, path);
+}
+
+bool GatewayHarness::startMock(const QStringList &extraArgs)
+{
+    mock = std::make_unique<MockUpstream>(extraArgs);
+    if (mock->isRunning())
+        return true;
+    error = QStringLiteral("the mock upstream does not run: ") + mock->errorString();
+    return false;
+}
+
+bool GatewayHarness::startGateway(const QJsonObject &config, int workers)
+{
+    gateway = std::make_unique<GatewayProcess>();
+    if (!gh::test::startGateway(*gateway, config, workers)) {
+        error = QStringLiteral("the gateway does not start: %1\n%2").arg(gateway->errorString(), gateway->stderrText());
+        return false;
+    }
+    db = std::make_unique<RequestLogDb>(gateway->dataDir());
+    return true;
+}
+
+bool GatewayHarness::gatewayRunning() const
+{
+    return gateway && gateway->isRunning();
+}
+
+bool GatewayHarness::stop()
+{
+    if (!gatewayRunning())
+        return true;
+    const int code = gateway->terminate();
+    if (code == 0)
+        return true;
+    error = QStringLiteral("the gateway exited with code %1: %2").arg(code).arg(gateway->stderrText());
+    return false;
+}
+
 Headers bearer(const QByteArray &secret)
 {
     return Headers{{QByteArrayLiteral("Authorization"), "Bearer " + secret}};

@@ -6,12 +6,14 @@
 #include "gatewayprocess.h"
 #include "httpclient.h"
 #include "mockupstream.h"
+#include "requestlogdb.h"
 
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 
 namespace gh::test {
@@ -34,6 +36,34 @@ inline constexpr char kProviderKey[] = "sk-itest-provider-Zq81xVw3Lm5";
 
 // GATEHOUSE_NO_KEYCHAIN=1, the provider key in kProviderKeyEnv, and a fixed number of workers.
 void prepareGatewayEnvironment(GatewayProcess &gateway, int workers = 2);
+
+// prepareGatewayEnvironment(gateway, workers), `config` written to the gateway's work folder and the
+// gateway started on it. False when a step fails (gateway.errorString() says why). configPath, when
+// given, receives where the config was written.
+bool startGateway(GatewayProcess &gateway, const QJsonObject &config, int workers = 2, QString *configPath = nullptr);
+
+// What most integration test cases share: one mock upstream, one gateway configured against it and
+// the gateway's request log. In initTestCase:
+//     QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
+//     ... build the config with *m_h.mock ...
+//     QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
+// and in cleanupTestCase:
+//     QVERIFY2(m_h.stop(), qPrintable(m_h.error));
+struct GatewayHarness {
+    std::unique_ptr<MockUpstream> mock;
+    std::unique_ptr<GatewayProcess> gateway;
+    std::unique_ptr<RequestLogDb> db;
+    QString error; // why the last call returned false
+
+    // Starts the mock upstream. False when it does not run.
+    bool startMock(const QStringList &extraArgs = {});
+    // Starts the gateway on `config` (startGateway() above) and opens the request log of its data
+    // folder. False when it does not start; `error` then holds the gateway's stderr too.
+    bool startGateway(const QJsonObject &config, int workers = 2);
+    [[nodiscard]] bool gatewayRunning() const;
+    // Terminates the gateway if it runs. False when it exits with a code other than 0.
+    bool stop();
+};
 
 // {"Authorization": "Bearer <secret>"}
 [[nodiscard]] Headers bearer(const QByteArray &secret);

@@ -1,7 +1,7 @@
 // CacheModel over a log written through gh::Store (so through the rollup triggers), with the clock
 // fixed at Wednesday 2025-03-12 15:00 local time; figures computed by hand from the rows below.
+#include "analyticstestkit.h"
 #include "cachemodel.h"
-#include "uitestfixture.h"
 #include <QAbstractItemModelTester>
 #include <QtCharts/QBarSet>
 #include <QtCharts/QLineSeries>
@@ -11,19 +11,10 @@ using namespace gh;
 using namespace gh::ui;
 using namespace gh::ui::test;
 
-class TestCacheModel : public QObject
+class TestCacheModel : public AnalyticsTest
 {
     Q_OBJECT
 private:
-    UiFixture m_fx;
-    const qint64 m_now = at(2025, 3, 12, 15);
-    const QString m_gpt = QStringLiteral("openai/gpt-4.1");
-    const QString m_claude = QStringLiteral("anthropic/claude-sonnet-4");
-
-    static bool waitIdle(CacheModel &m)
-    {
-        return QTest::qWaitFor([&m] { return m.isIdle() && m.ready(); }, 5000);
-    }
     static RequestRecord cached(RequestRecord r, qint64 read, qint64 write, qint64 write1h = 0)
     {
         r.usage.cacheReadTokens = read;
@@ -31,14 +22,7 @@ private:
         r.usage.cacheWrite1hTokens = write1h;
         return r;
     }
-    int rowOf(const CacheModel &m, const QString &name) const
-    {
-        for (int r = 0; r < m.rowCount(); ++r) {
-            if (m.data(m.index(r), CacheModel::NameRole).toString() == name)
-                return r;
-        }
-        return -1;
-    }
+    static int rowOf(const CacheModel &m, const QString &name) { return test::rowOf(m, CacheModel::NameRole, name); }
 
 private Q_SLOTS:
     void initTestCase()
@@ -66,22 +50,8 @@ private Q_SLOTS:
         }
         QVERIFY(m_fx.prepare({key(1, alpha), key(2, beta)}, log));
         QVERIFY(m_fx.start(m_now));
-        ModelConfig gpt;
-        gpt.id = m_gpt;
-        gpt.provider = oa;
-        gpt.upstreamModel = QStringLiteral("gpt-4.1");
-        gpt.price.input = 2.0;
-        gpt.price.output = 8.0;
-        gpt.price.cacheRead = 0.5;
-        QVERIFY(m_fx.gateway->store().saveModel(gpt));
-        ModelConfig claude;
-        claude.id = m_claude;
-        claude.provider = an;
-        claude.upstreamModel = QStringLiteral("claude-sonnet-4");
-        claude.price.input = 3.0;
-        claude.price.output = 15.0;
-        claude.price.cacheRead = 0.3;
-        QVERIFY(m_fx.gateway->store().saveModel(claude));
+        QVERIFY(m_fx.gateway->store().saveModel(pricedModel(m_gpt, 2.0, 8.0, 0.5)));
+        QVERIFY(m_fx.gateway->store().saveModel(pricedModel(m_claude, 3.0, 15.0, 0.3)));
     }
 
     void byModelAndTotals()

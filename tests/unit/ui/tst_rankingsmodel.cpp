@@ -1,7 +1,7 @@
 // RankingsModel over a log written through gh::Store (so through the rollup triggers), with the
 // clock fixed at Wednesday 2025-03-12 15:00 local time; figures summed by hand from the rows below.
+#include "analyticstestkit.h"
 #include "rankingsmodel.h"
-#include "uitestfixture.h"
 #include <numeric>
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
@@ -10,27 +10,13 @@ using namespace gh;
 using namespace gh::ui;
 using namespace gh::ui::test;
 
-class TestRankingsModel : public QObject
+class TestRankingsModel : public AnalyticsTest
 {
     Q_OBJECT
 private:
-    UiFixture m_fx;
-    const qint64 m_now = at(2025, 3, 12, 15);
-    const QString m_gpt = QStringLiteral("openai/gpt-4.1");
-    const QString m_mini = QStringLiteral("openai/gpt-4.1-mini");
-    const QString m_claude = QStringLiteral("anthropic/claude-sonnet-4");
-
-    static bool waitIdle(RankingsModel &m)
+    static int rowOf(const RankingsModel &m, const QString &model)
     {
-        return QTest::qWaitFor([&m] { return m.isIdle() && m.ready(); }, 5000);
-    }
-    int rowOf(const RankingsModel &m, const QString &model) const
-    {
-        for (int r = 0; r < m.rowCount(); ++r) {
-            if (m.data(m.index(r), RankingsModel::ModelRole).toString() == model)
-                return r;
-        }
-        return -1;
+        return test::rowOf(m, RankingsModel::ModelRole, model);
     }
 
 private Q_SLOTS:
@@ -61,13 +47,7 @@ private Q_SLOTS:
                 {{QString(), m_gpt, i % 2 ? 1 : 0, m_now - 3600'000},
                     {QString(), m_mini, i % 2 ? 0 : 1, m_now - 3600'000}}));
         }
-        ModelConfig mini;
-        mini.id = m_mini;
-        mini.provider = oa;
-        mini.upstreamModel = QStringLiteral("gpt-4.1-mini");
-        mini.price.input = 0.4;
-        mini.price.output = 1.6;
-        QVERIFY(m_fx.gateway->store().saveModel(mini));
+        QVERIFY(m_fx.gateway->store().saveModel(pricedModel(m_mini, 0.4, 1.6)));
     }
 
     void sevenDays()
@@ -178,6 +158,35 @@ private Q_SLOTS:
         QVERIFY(waitIdle(m));
         QCOMPARE(m.rowCount(), 3);
         QVERIFY(rowOf(m, QStringLiteral("deepseek/deepseek-chat")) >= 0);
+    }
+
+    // AnalyticsModelBase: one read at a time, `loading` across queued reads, re-reads throttled.
+    void loadingAndThrottledRereads()
+    {
+        RankingsModel m;
+        QSignalSpy loading(&m, &RankingsModel::loadingChanged);
+        QSignalSpy result(&m, &RankingsModel::resultChanged);
+        QVERIFY(m.loading()); // the constructor started the first read
+        m.refresh(); // while it runs: one more read afterwards, however often asked
+        m.refresh();
+        QVERIFY(waitIdle(m));
+        QVERIFY(!m.loading());
+        QCOMPARE(loading.count(), 1); // true all along, then false once
+        QCOMPARE(result.count(), 2);
+
+        const int rows = m.rowCount();
+        m_fx.append({record("req_10", m_now - 30'000, 1, QStringLiteral("alpha"),
+            QStringLiteral("mistral/mistral-small"), QStringLiteral("mistral"), 0.02)});
+        result.clear();
+        Q_EMIT m_fx.backend->logChanged(); // a burst of log changes: one read, 2 s later
+        Q_EMIT m_fx.backend->logChanged();
+        QTest::qWait(500);
+        QCOMPARE(result.count(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(result.count(), 1, 5000);
+        QVERIFY(waitIdle(m));
+        QCOMPARE(result.count(), 1);
+        QCOMPARE(m.rowCount(), rows + 1);
+        QVERIFY(rowOf(m, QStringLiteral("mistral/mistral-small")) >= 0);
     }
 };
 
