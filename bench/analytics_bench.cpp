@@ -179,7 +179,7 @@ int main(int argc, char **argv)
     // 1. The triggers' cost on the writer.
     const int writes = std::min(rows, 200'000);
     const qint64 without = append(fresh("without.db"), 0, writes, writes, now,
-        "DROP TRIGGER requests_rollup_insert; DROP TRIGGER requests_rollup_delete");
+        "DROP TRIGGER IF EXISTS requests_rollup_insert; DROP TRIGGER requests_rollup_delete");
     const qint64 with = append(fresh("with.db"), 0, writes, writes, now);
     if (without < 0 || with < 0)
         return 1;

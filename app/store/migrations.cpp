@@ -373,6 +373,13 @@ BEGIN
        AND model = CASE WHEN OLD.model_id <> '' THEN OLD.model_id WHEN OLD.provider <> '' AND OLD.upstream_model <> '' THEN OLD.provider || '/' || OLD.upstream_model ELSE '' END AND metric = 1 AND bucket = (SELECT bucket FROM latency_buckets WHERE lo <= max(0, OLD.ttft_ms) ORDER BY lo DESC LIMIT 1);
 END;
 )sql"},
+    Migration{5, "rollups and prompt prefix retention kept by the request-log writer, per batch", R"sql(
+-- The per-row insert triggers cost the writer most of its throughput: the writer now folds each
+-- batch into one delta per rollup row (the same figures as request_facts) and trims prompt_prefixes
+-- to the latest 200 rows per key once per batch. Deleting requests still subtracts (requests_rollup_delete).
+DROP TRIGGER requests_rollup_insert;
+DROP TRIGGER prompt_prefixes_keep_latest;
+)sql"},
 };
 // clang-format on
 

@@ -9,14 +9,18 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <sqlite3.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace gh {
@@ -201,6 +205,61 @@ constexpr const char *kInsertPromptPrefix =
     "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
+// The rollups (migration 4) are kept by the writer: one upsert per rollup row a batch touches, the
+// batch's rows folded in C++ with the figures of the request_facts view (migrations.cpp).
+constexpr const char *kUpsertRollup =
+    "INSERT INTO rollups (grain, t, key_id, model, provider, requests, refused, cancelled, errors, cost_nano_usd, "
+    "unpriced, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
+    "stream_output_tokens, stream_generation_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+    "ON CONFLICT (grain, t, key_id, model, provider) DO UPDATE SET "
+    "requests = requests + excluded.requests, "
+    "refused = refused + excluded.refused, "
+    "cancelled = cancelled + excluded.cancelled, "
+    "errors = errors + excluded.errors, "
+    "cost_nano_usd = cost_nano_usd + excluded.cost_nano_usd, "
+    "unpriced = unpriced + excluded.unpriced, "
+    "input_tokens = input_tokens + excluded.input_tokens, "
+    "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+    "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
+    "cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, "
+    "output_tokens = output_tokens + excluded.output_tokens, "
+    "stream_output_tokens = stream_output_tokens + excluded.stream_output_tokens, "
+    "stream_generation_ms = stream_generation_ms + excluded.stream_generation_ms";
+
+constexpr const char *kUpsertRollupLatency =
+    "INSERT INTO rollup_latency (grain, t, key_id, model, metric, bucket, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT (grain, t, key_id, model, metric, bucket) DO UPDATE SET n = n + excluded.n";
+
+constexpr const char *kLatencyBuckets = "SELECT lo, bucket FROM latency_buckets ORDER BY lo";
+
+// Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch).
+constexpr const char *kTrimPromptPrefixes =
+    "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
+    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET 200)";
+
+// grain (0: hour, 1: day), t, key_id, model, provider
+using RollupKey = std::tuple<int, qint64, qint64, QString, QString>;
+// grain, t, key_id, model, metric (0: latency, 1: ttft), bucket
+using RollupLatencyKey = std::tuple<int, qint64, qint64, QString, int, qint64>;
+
+struct RollupDelta {
+    qint64 requests = 0, refused = 0, cancelled = 0, errors = 0, cost = 0, unpriced = 0;
+    qint64 inputTokens = 0, cacheReadTokens = 0, cacheWriteTokens = 0, cacheWrite1hTokens = 0, outputTokens = 0;
+    qint64 streamOutputTokens = 0, streamGenerationMs = 0;
+};
+
+// The rollup model of a row: CASE WHEN model_id <> '' THEN model_id WHEN provider <> '' AND
+// upstream_model <> '' THEN provider || '/' || upstream_model ELSE '' END.
+QString rollupModel(const RequestRecord &r)
+{
+    if (!r.modelId.isEmpty())
+        return r.modelId;
+    if (!r.provider.isEmpty() && !r.upstreamModel.isEmpty())
+        return r.provider + QLatin1Char('/') + r.upstreamModel;
+    return QString();
+}
+
 std::optional<AttemptRecord::Outcome> outcomeFromDb(const QString &s)
 {
     for (auto o : {AttemptRecord::Outcome::Ok, AttemptRecord::Outcome::Failed, AttemptRecord::Outcome::Skipped}) {
@@ -316,11 +375,30 @@ struct Store::Private {
         Statement insertRequest;
         Statement insertAttempt;
         Statement insertPromptPrefix;
+        Statement upsertRollup;
+        Statement upsertRollupLatency;
+        Statement trimPromptPrefixes;
+        // latency_buckets as (lo, bucket) by lo, read once (the table never changes).
+        std::vector<std::pair<qint64, qint64>> buckets;
         explicit WriterStatements(sqlite3 *db)
             : insertRequest(db, kInsertRequest, true)
             , insertAttempt(db, kInsertAttempt, true)
             , insertPromptPrefix(db, kInsertPromptPrefix, true)
+            , upsertRollup(db, kUpsertRollup, true)
+            , upsertRollupLatency(db, kUpsertRollupLatency, true)
+            , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
         {
+        }
+        bool loadBuckets(sqlite3 *db, QString *error);
+        // The bucket of v as `SELECT bucket FROM latency_buckets WHERE lo <= max(0, v) ORDER BY lo DESC LIMIT 1`.
+        [[nodiscard]] std::optional<qint64> bucketOf(qint64 v) const
+        {
+            v = std::max<qint64>(0, v);
+            auto it = std::upper_bound(buckets.begin(), buckets.end(), v,
+                                       [](qint64 x, const std::pair<qint64, qint64> &b) { return x < b.first; });
+            if (it == buckets.begin())
+                return std::nullopt;
+            return std::prev(it)->second;
         }
     };
 
@@ -336,6 +414,24 @@ struct Store::Private {
         readDb = nullptr;
     }
 };
+
+bool Store::Private::WriterStatements::loadBuckets(sqlite3 *db, QString *error)
+{
+    if (!buckets.empty())
+        return true;
+    Statement s(db, kLatencyBuckets);
+    std::vector<std::pair<qint64, qint64>> loaded;
+    int rc = SQLITE_ROW;
+    while ((rc = s.step()) == SQLITE_ROW)
+        loaded.emplace_back(s.integer(0), s.integer(1));
+    if (rc != SQLITE_DONE || loaded.empty()) {
+        *error = QStringLiteral("cannot read the latency buckets: %1")
+                     .arg(rc != SQLITE_DONE ? errorOf(db) : QStringLiteral("the table is empty"));
+        return false;
+    }
+    buckets = std::move(loaded);
+    return true;
+}
 
 void Store::Private::runWriter()
 {
@@ -389,12 +485,15 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
                                 QString *error)
 {
     *written = 0;
-    for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix}) {
+    for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix, &st.upsertRollup,
+                                  &st.upsertRollupLatency, &st.trimPromptPrefixes}) {
         if (!stmt->prepared()) {
             *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(writeDb));
             return false;
         }
     }
+    if (!st.loadBuckets(writeDb, error))
+        return false;
     if (!execSql(writeDb, "BEGIN IMMEDIATE", error))
         return false;
     auto abort = [&] {
@@ -402,6 +501,10 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
         execSql(writeDb, "ROLLBACK");
         return false;
     };
+    // The batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
+    std::map<RollupKey, RollupDelta> rollups;
+    std::map<RollupLatencyKey, qint64> latency;
+    std::set<qint64> prefixKeys;
     int count = 0;
     for (const RequestRecord &r : batch) {
         bindRequest(st.insertRequest, r);
@@ -417,6 +520,41 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
             return abort();
         ++count;
         const qint64 seq = sqlite3_last_insert_rowid(writeDb);
+
+        {
+            // Exactly the figures of migration 4's request_facts (and its former insert trigger).
+            const QString model = rollupModel(r);
+            const Usage &u = r.usage;
+            const bool ok = r.status >= 200 && r.status <= 299 && r.error.isEmpty();
+            const bool streamed = ok && r.stream && r.ttftMs >= 0 && r.latencyMs > r.ttftMs && u.outputTokens > 0;
+            const qint64 tokens = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.cacheWrite1hTokens
+                + u.outputTokens;
+            const std::optional<qint64> latencyBucket = ok ? st.bucketOf(r.latencyMs) : std::nullopt;
+            const std::optional<qint64> ttftBucket = ok && r.ttftMs >= 0 ? st.bucketOf(r.ttftMs) : std::nullopt;
+            for (int grain : {0, 1}) {
+                const qint64 t = r.startedAtMs / (grain == 0 ? 3'600'000 : 86'400'000);
+                RollupDelta &d = rollups[RollupKey{grain, t, r.keyId, model, r.provider}];
+                d.requests += 1;
+                d.refused += r.attempts == 0;
+                d.cancelled += r.attempts > 0 && r.status == 499;
+                d.errors += r.attempts > 0 && r.status != 499 && !ok;
+                d.cost += r.cost.value_or(0);
+                d.unpriced += !r.cost && tokens > 0;
+                d.inputTokens += u.inputTokens;
+                d.cacheReadTokens += u.cacheReadTokens;
+                d.cacheWriteTokens += u.cacheWriteTokens;
+                d.cacheWrite1hTokens += u.cacheWrite1hTokens;
+                d.outputTokens += u.outputTokens;
+                if (streamed) {
+                    d.streamOutputTokens += u.outputTokens;
+                    d.streamGenerationMs += r.latencyMs - r.ttftMs;
+                }
+                if (latencyBucket)
+                    ++latency[RollupLatencyKey{grain, t, r.keyId, model, 0, *latencyBucket}];
+                if (ttftBucket)
+                    ++latency[RollupLatencyKey{grain, t, r.keyId, model, 1, *ttftBucket}];
+            }
+        }
 
         for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
             const AttemptRecord &a = r.attemptLog.at(i);
@@ -450,7 +588,56 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
             ins.reset();
             if (rc != SQLITE_DONE)
                 return abort();
+            prefixKeys.insert(r.keyId);
         }
+    }
+
+    for (const auto &[key, d] : rollups) {
+        Statement &up = st.upsertRollup;
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindInt(3, std::get<2>(key));
+        up.bindText(4, std::get<3>(key));
+        up.bindText(5, std::get<4>(key));
+        up.bindInt(6, d.requests);
+        up.bindInt(7, d.refused);
+        up.bindInt(8, d.cancelled);
+        up.bindInt(9, d.errors);
+        up.bindInt(10, d.cost);
+        up.bindInt(11, d.unpriced);
+        up.bindInt(12, d.inputTokens);
+        up.bindInt(13, d.cacheReadTokens);
+        up.bindInt(14, d.cacheWriteTokens);
+        up.bindInt(15, d.cacheWrite1hTokens);
+        up.bindInt(16, d.outputTokens);
+        up.bindInt(17, d.streamOutputTokens);
+        up.bindInt(18, d.streamGenerationMs);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
+    }
+    for (const auto &[key, n] : latency) {
+        Statement &up = st.upsertRollupLatency;
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindInt(3, std::get<2>(key));
+        up.bindText(4, std::get<3>(key));
+        up.bindInt(5, std::get<4>(key));
+        up.bindInt(6, std::get<5>(key));
+        up.bindInt(7, n);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
+    }
+    for (const qint64 keyId : prefixKeys) {
+        Statement &trim = st.trimPromptPrefixes;
+        trim.bindInt(1, keyId);
+        const int rc = trim.step();
+        trim.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
     }
     if (!execSql(writeDb, "COMMIT", error)) {
         execSql(writeDb, "ROLLBACK");

@@ -411,7 +411,7 @@ private Q_SLOTS:
         QCOMPARE(decodeBlocks(QByteArray::fromHex("0102")), QList<quint64>{}); // truncated: ignored
     }
 
-    // Rollups kept by the triggers against the same figures summed from the raw rows for random
+    // Rollups kept by the writer against the same figures summed from the raw rows for random
     // periods of a random log; then the backfill of a version-3 database, and deletes.
     void rollupsMatchTheRawRows()
     {
@@ -541,6 +541,97 @@ private Q_SLOTS:
         records.removeIf([](const RequestRecord &r) { return r.keyId == 2; });
         check(kD - 9 * kDay - 5 * kHour, kD + kDay + 17, std::nullopt);
         check(kD - 9 * kDay, kD, 2);
+    }
+
+    // The writer folds each batch into one upsert per rollup row: over many batches and every kind of
+    // row (refused, cancelled, errors with a 2xx, legacy and empty models, unpriced, negative and huge
+    // latencies, streams without output, duplicate ids), the rollups equal migration 4's backfill
+    // computed from the request_facts view over the same rows, column by column.
+    void writerRollupsMatchRequestFacts()
+    {
+        QTemporaryDir dir;
+        const QString path = QDir(dir.path()).filePath(QStringLiteral("edge.db"));
+        auto *rng = QRandomGenerator::global();
+        const QStringList models{QStringLiteral("openai/gpt-4.1"), QStringLiteral("anthropic/claude-s\u00e9"),
+                                 QString(), QStringLiteral("x/y")};
+        {
+            Store store;
+            QVERIFY(store.open(path));
+            store.setBatchWindowMs(1);
+            for (int i = 0; i < 4000; ++i) {
+                RequestRecord r;
+                r.id = QStringLiteral("req_e%1").arg(rng->bounded(3900)); // some duplicates: not logged
+                r.startedAtMs = kD - kDay + qint64(rng->bounded(3 * 24)) * kHour + rng->bounded(3) * (kHour - 1);
+                r.keyId = rng->bounded(3);
+                const QString model = models.at(rng->bounded(models.size()));
+                switch (rng->bounded(4)) {
+                case 0: r.modelId = model; r.provider = model.section(u'/', 0, 0); r.upstreamModel = model.section(u'/', 1); break;
+                case 1: r.provider = QStringLiteral("legacy"); r.upstreamModel = QStringLiteral("m%1").arg(rng->bounded(2)); break;
+                case 2: r.provider = QStringLiteral("legacy"); break; // no upstream model: ''
+                default: break;
+                }
+                r.status = QList<int>{200, 204, 299, 300, 199, 499, 500, 429}.at(rng->bounded(8));
+                if (rng->bounded(5) == 0)
+                    r.error = QStringLiteral("boom");
+                r.attempts = rng->bounded(3);
+                r.stream = rng->bounded(2) == 0;
+                r.latencyMs = QList<qint64>{-5, 0, 1, 9, 10, 3'600'000, 99'999'999}.at(rng->bounded(7));
+                if (rng->bounded(2))
+                    r.latencyMs = rng->bounded(20'000);
+                r.ttftMs = rng->bounded(3) == 0 ? -1 : (rng->bounded(4) == 0 ? r.latencyMs : rng->bounded(5'000));
+                r.usage.inputTokens = rng->bounded(3) == 0 ? 0 : rng->bounded(5000);
+                r.usage.cacheReadTokens = rng->bounded(2) * rng->bounded(5000);
+                r.usage.cacheWriteTokens = rng->bounded(2) * rng->bounded(300);
+                r.usage.cacheWrite1hTokens = rng->bounded(4) == 0 ? rng->bounded(100) : 0;
+                r.usage.outputTokens = rng->bounded(3) == 0 ? 0 : rng->bounded(1000);
+                if (rng->bounded(4) != 0)
+                    r.cost = rng->bounded(1'000'000);
+                store.appendRequest(r);
+                if (rng->bounded(300) == 0)
+                    store.flush(); // many batches: later ones update the rows earlier ones made
+            }
+            store.close();
+        }
+        auto dump = [](const QString &p, const char *sql) {
+            Analytics x;
+            QStringList rows;
+            if (!x.open(p))
+                return rows;
+            sqlite3_stmt *s = nullptr;
+            if (sqlite3_prepare_v2(x.handle(), sql, -1, &s, nullptr) != SQLITE_OK)
+                return QStringList{QString::fromUtf8(sqlite3_errmsg(x.handle()))};
+            while (sqlite3_step(s) == SQLITE_ROW) {
+                QStringList cols;
+                for (int c = 0; c < sqlite3_column_count(s); ++c)
+                    cols << QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, c)));
+                rows << cols.join(u',');
+            }
+            sqlite3_finalize(s);
+            return rows;
+        };
+        const QStringList rollups = dump(path, "SELECT * FROM rollups ORDER BY grain, t, key_id, model, provider");
+        const QStringList expected = dump(path,
+            "SELECT g.grain, started_at_ms / CASE g.grain WHEN 0 THEN 3600000 ELSE 86400000 END AS tt, key_id, model, "
+            "provider, sum(requests), sum(refused), sum(cancelled), sum(errors), sum(cost_nano_usd), sum(unpriced), "
+            "sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cache_write_1h_tokens), "
+            "sum(output_tokens), sum(stream_output_tokens), sum(stream_generation_ms) "
+            "FROM request_facts, (SELECT 0 AS grain UNION ALL SELECT 1) g GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5");
+        QVERIFY(rollups.size() > 100);
+        QCOMPARE(rollups, expected);
+        const QStringList latency =
+            dump(path, "SELECT * FROM rollup_latency ORDER BY grain, t, key_id, model, metric, bucket");
+        const QStringList expectedLatency = dump(path,
+            "SELECT grain, tt, key_id, model, metric, bucket, count(*) FROM ("
+            " SELECT g.grain, started_at_ms / CASE g.grain WHEN 0 THEN 3600000 ELSE 86400000 END AS tt, key_id, model,"
+            " m.metric, CASE m.metric WHEN 0 THEN latency_bucket ELSE ttft_bucket END AS bucket"
+            " FROM request_facts, (SELECT 0 AS grain UNION ALL SELECT 1) g, (SELECT 0 AS metric UNION ALL SELECT 1) m)"
+            " WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6");
+        QVERIFY(latency.size() > 100);
+        QCOMPARE(latency, expectedLatency);
+        // Every kind of row was there.
+        QVERIFY(dump(path, "SELECT sum(refused) > 0 AND sum(cancelled) > 0 AND sum(errors) > 0 AND sum(unpriced) > 0 "
+                           "AND sum(stream_generation_ms) > 0 FROM rollups")
+                == QStringList{QStringLiteral("1")});
     }
 
     void percentileEdgeCases()

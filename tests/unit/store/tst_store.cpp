@@ -935,6 +935,9 @@ private Q_SLOTS:
         QCOMPARE(store.requestCount(), qint64(kKeyOne + kKeyTwo + 1));
 
         RawDb raw(store.path());
+        // The writer trims per batch (schema 5 dropped the per-row trigger).
+        QCOMPARE(raw.value("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'prompt_prefixes'"),
+                 QStringLiteral("0"));
         QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
         QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 2"), QString::number(kKeyTwo));
         QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 3"), QStringLiteral("0"));
