@@ -198,7 +198,7 @@ constexpr const char *kInsertRequest =
     "?24, ?25)";
 
 constexpr const char *kInsertAttempt =
-    "INSERT INTO attempts (request_id, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
+    "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 constexpr const char *kInsertPromptPrefix =
@@ -559,7 +559,7 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
         for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
             const AttemptRecord &a = r.attemptLog.at(i);
             Statement &ins = st.insertAttempt;
-            ins.bindText(1, r.id);
+            ins.bindInt(1, seq);
             ins.bindInt(2, a.index > 0 ? a.index : i + 1); // 1-based; the position when unset
             ins.bindText(3, a.modelId);
             ins.bindText(4, a.provider);
@@ -651,7 +651,7 @@ QList<AttemptRecord> Store::Private::readAttempts(const QString &requestId) cons
 {
     QList<AttemptRecord> out;
     Statement s(readDb, "SELECT idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms "
-                        "FROM attempts WHERE request_id = ?1 ORDER BY idx");
+                        "FROM attempts WHERE request_seq = (SELECT seq FROM requests WHERE id = ?1) ORDER BY idx");
     s.bindText(1, requestId);
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {

@@ -7,6 +7,7 @@
 #include "providerstestkit.h"
 
 #include <QElapsedTimer>
+#include <QTcpServer>
 #include <QJsonArray>
 
 #include <memory>
@@ -42,6 +43,7 @@ class TestRoutingFailover : public QObject
 
     GatewayHarness m_h;
     int m_sequence = 0;
+    quint16 m_closedPort = 0;
 
     // Each request has a conversation of its own: the same prompt twice would go to the target that
     // served it first (prompt-cache affinity), whatever the route's order.
@@ -83,10 +85,17 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(m_h.startMock(), qPrintable(m_h.error));
+        {
+            // A port that was free a moment ago and that nothing listens on now.
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            m_closedPort = probe.serverPort();
+        }
         const QString oai = QStringLiteral("oai");
         const QString anth = QStringLiteral("anth");
         QJsonArray models{
             pricedModel(QStringLiteral("oai/ok"), oai, QStringLiteral("ok")),
+            pricedModel(QStringLiteral("dead/ok"), QStringLiteral("dead"), QStringLiteral("ok")),
             pricedModel(QStringLiteral("anth/ok"), anth, QStringLiteral("ok")),
             pricedModel(QStringLiteral("oai/reset"), oai, QStringLiteral("reset-before")),
             pricedModel(QStringLiteral("oai/hang"), oai, QStringLiteral("hang")),
@@ -117,6 +126,7 @@ private Q_SLOTS:
             route(QStringLiteral("via-textonly"), {QStringLiteral("oai/textonly"), QStringLiteral("oai/ok")}),
             route(QStringLiteral("via-tiny"), {QStringLiteral("oai/tiny"), QStringLiteral("oai/ok")}),
             route(QStringLiteral("to-anthropic"), {QStringLiteral("anth/errfirst"), QStringLiteral("anth/ok")}),
+            route(QStringLiteral("via-refused"), {QStringLiteral("dead/ok"), QStringLiteral("oai/ok")}),
         };
         // One model and one route per failing status.
         for (const int status : {408, 429, 500, 502, 503, 504, 529}) {
@@ -127,7 +137,11 @@ private Q_SLOTS:
         }
         const QJsonObject config{
             {QStringLiteral("providers"),
-                QJsonArray{provider(*m_h.mock, oai, QStringLiteral("openai")), provider(*m_h.mock, anth, QStringLiteral("anthropic"))}},
+                QJsonArray{provider(*m_h.mock, oai, QStringLiteral("openai")), provider(*m_h.mock, anth, QStringLiteral("anthropic")),
+                    // A provider whose port nobody listens on: every connection is refused.
+                    QJsonObject{{QStringLiteral("id"), QStringLiteral("dead")}, {QStringLiteral("format"), QStringLiteral("openai")},
+                        {QStringLiteral("base_url"), QStringLiteral("http://127.0.0.1:%1/v1").arg(m_closedPort)},
+                        {QStringLiteral("api_key_env"), QString::fromLatin1(kProviderKeyEnv)}}}},
             {QStringLiteral("models"), models},
             {QStringLiteral("routes"), routes},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("routing"), QString::fromLatin1(kSecret))}},
@@ -169,6 +183,11 @@ private Q_SLOTS:
         else
             QVERIFY(!chatContent(r).isEmpty());
         QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok")), 1);
+    }
+
+    void failsOverOnConnectionRefused()
+    {
+        checkFailedOver(chat(QStringLiteral("via-refused"), true), QStringLiteral("dead/ok"), 0);
     }
 
     void failsOverOnConnectionReset()

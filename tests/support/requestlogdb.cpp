@@ -121,7 +121,8 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
         index.insert(rows.at(i).id, i);
     stmt = nullptr;
     rc = sqlite3_prepare_v2(db,
-        "SELECT request_id, idx, model_id, provider, outcome, status, error, latency_ms FROM attempts ORDER BY request_id, idx",
+        "SELECT r.id, a.idx, a.model_id, a.provider, a.outcome, a.status, a.error, a.latency_ms "
+        "FROM attempts a JOIN requests r ON r.seq = a.request_seq ORDER BY a.request_seq, a.idx",
         -1, &stmt, nullptr);
     if (rc != SQLITE_OK) {
         m_error = QStringLiteral("cannot query attempts in %1: %2").arg(m_path, QString::fromUtf8(sqlite3_errmsg(db)));

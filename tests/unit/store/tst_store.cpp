@@ -883,7 +883,7 @@ private Q_SLOTS:
         QCOMPARE(recent[1].modelId, r.modelId);
 
         RawDb raw(store.path());
-        QCOMPARE(raw.column("SELECT outcome FROM attempts WHERE request_id = 'req_00000001' ORDER BY idx"),
+        QCOMPARE(raw.column("SELECT outcome FROM attempts WHERE request_seq = (SELECT seq FROM requests WHERE id = 'req_00000001') ORDER BY idx"),
                  std::optional<QStringList>({QStringLiteral("skipped"), QStringLiteral("failed"), QStringLiteral("ok")}));
         QCOMPARE(QString::fromLatin1(outcomeName(AttemptRecord::Outcome::Ok)), QStringLiteral("ok"));
 
