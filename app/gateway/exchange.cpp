@@ -27,12 +27,18 @@ constexpr qint64 kHighWater = 1024 * 1024;
 // prefix) get an affinity entry of their own, shared by every conversation that starts with them.
 constexpr qsizetype kAffinityHeadBytes = 4096;
 
+// A per-thread generator seeded from the system CSPRNG, for request ids, weighted draws and backoff
+// jitter: none of them is secret, and the global generator takes a lock for every number.
+QRandomGenerator &threadRng()
+{
+    thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
+    return rng;
+}
+
 QString newRequestId()
 {
     static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-    // A per-thread generator seeded from the system CSPRNG: ids must be unique, not secret, and the
-    // global generator takes a lock for every number.
-    thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
+    QRandomGenerator &rng = threadRng();
     char id[24] = {'r', 'e', 'q', '_'};
     for (int i = 4; i < 24; ++i)
         id[i] = digits[rng.bounded(36)];
@@ -468,12 +474,7 @@ void Exchange::handleModelRequest(Endpoint endpoint)
         m_keyTicket = r.ticket;
     }
 
-    const auto settings = ctx->settings();
-    m_maxAttempts = qMax(settings->retry.maxAttempts, int(m_plan.targets.size()));
-    m_retryTimer = std::make_unique<QTimer>();
-    m_retryTimer->setSingleShot(true);
-    m_retryTimer->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early: before a Retry-After
-    QObject::connect(m_retryTimer.get(), &QTimer::timeout, [this] { startAttempt(); });
+    m_maxAttempts = qMax(ctx->settings()->retry.maxAttempts, int(m_plan.targets.size()));
     startAttempt();
 }
 
@@ -528,28 +529,19 @@ bool Exchange::planTargets(GatewayError *error)
                 targets.append(RouteTarget{name, 1}); // the planner skips it and says why
         }
     }
-    thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
     GatewayContext *ctx = m_ctx;
     const Router router(ctx->health, ctx->affinity);
     const QHash<QString, std::shared_ptr<const ProviderEntry>> &providers = registry.providers;
     const qint64 tokens = m_estimatedInput + m_traits.expectedOutputTokens;
-    m_plan = router.plan(registry, m_routeId, strategy, targets, m_traits, *m_key, now, [] { return rng.generateDouble(); },
+    m_plan = router.plan(registry, m_routeId, strategy, targets, m_traits, *m_key, now, [] { return threadRng().generateDouble(); },
                          [&](const QString &providerId) {
                              const auto p = providers.value(providerId);
                              if (!p || (!p->config.rpm && !p->config.tpm))
                                  return true;
                              return ctx->providerLimits.hasRoom(providerId, {p->config.rpm, p->config.tpm}, tokens, now);
                          });
-    for (const SkippedTarget &s : m_plan.skipped) {
-        AttemptRecord a;
-        a.index = int(m_record.attemptLog.size()) + 1;
-        a.modelId = s.modelId;
-        a.provider = s.provider;
-        a.outcome = AttemptRecord::Outcome::Skipped;
-        a.error = s.reason;
-        a.startedAtMs = now;
-        m_record.attemptLog.append(a);
-    }
+    for (const SkippedTarget &s : m_plan.skipped)
+        logSkip(s.modelId, s.provider, s.reason, now);
     if (m_plan.targets.isEmpty()) {
         QStringList reasons;
         for (const SkippedTarget &s : m_plan.skipped)
@@ -561,16 +553,33 @@ bool Exchange::planTargets(GatewayError *error)
     return true;
 }
 
-void Exchange::skipTarget(const ModelEntry &model, const QString &reason)
+void Exchange::logSkip(const QString &modelId, const QString &provider, const QString &reason, qint64 nowMs)
 {
     AttemptRecord a;
     a.index = int(m_record.attemptLog.size()) + 1;
-    a.modelId = model.config.id;
-    a.provider = model.config.provider;
+    a.modelId = modelId;
+    a.provider = provider;
     a.outcome = AttemptRecord::Outcome::Skipped;
     a.error = reason;
-    a.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+    a.startedAtMs = nowMs;
     m_record.attemptLog.append(a);
+}
+
+void Exchange::skipTarget(const ModelEntry &model, const QString &reason)
+{
+    logSkip(model.config.id, model.config.provider, reason, QDateTime::currentMSecsSinceEpoch());
+}
+
+void Exchange::scheduleAttempt(qint64 delayMs)
+{
+    // Created only when a request retries or waits: most requests never need it.
+    if (!m_retryTimer) {
+        m_retryTimer = std::make_unique<QTimer>();
+        m_retryTimer->setSingleShot(true);
+        m_retryTimer->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early: before a Retry-After
+        QObject::connect(m_retryTimer.get(), &QTimer::timeout, [this] { startAttempt(); });
+    }
+    m_retryTimer->start(int(qMin<qint64>(delayMs, INT_MAX)));
 }
 
 bool Exchange::reserveFor(const ModelEntry &model, GatewayError *error)
@@ -653,7 +662,7 @@ void Exchange::startAttempt()
                     ++m_targetIndex;
                     continue;
                 }
-                m_retryTimer->start(int(qMin<qint64>(r.retryAfterMs, INT_MAX)));
+                scheduleAttempt(r.retryAfterMs);
                 return;
             }
             m_providerTicket = r.ticket;
@@ -872,8 +881,7 @@ void Exchange::attemptFailed(AttemptFailure f)
         next = 0;
         ++m_pass;
         const qint64 cap = qMin<qint64>(settings->retry.backoffMaxMs, qint64(settings->retry.backoffBaseMs) << qMin(m_pass, 16));
-        thread_local QRandomGenerator rng(QRandomGenerator::system()->generate());
-        delay = cap > 0 ? qint64(rng.bounded(double(cap))) : 0;
+        delay = cap > 0 ? qint64(threadRng().bounded(double(cap))) : 0;
     }
     const qint64 availableAt = ctx->health.availableAtMs(m_plan.targets.at(next).config.id);
     if (availableAt > now && next == 0 && m_plan.targets.size() == 1)
@@ -895,7 +903,7 @@ void Exchange::attemptFailed(AttemptFailure f)
                                 << "- next:" << m_plan.targets.at(next).config.id << "in" << delay << "ms";
     resetAttemptState();
     m_targetIndex = next;
-    m_retryTimer->start(int(delay));
+    scheduleAttempt(delay);
 }
 
 void Exchange::recordSuccessHealth()

@@ -73,6 +73,9 @@ private:
     void attemptFailed(AttemptFailure failure);
     void closeAttempt(AttemptRecord::Outcome outcome, int status, const QString &error);
     void skipTarget(const ModelEntry &model, const QString &reason);
+    void logSkip(const QString &modelId, const QString &provider, const QString &reason, qint64 nowMs);
+    // Starts the next attempt after delayMs, on this worker's event loop.
+    void scheduleAttempt(qint64 delayMs);
     void resetAttemptState();
     void commitStream();
     [[nodiscard]] QByteArray upstreamRequestId() const;
@@ -118,7 +121,7 @@ private:
     qint64 m_attemptStartMs = 0;
     QElapsedTimer m_attemptTimer;
     qint64 m_attemptTtftMs = -1;
-    std::unique_ptr<QTimer> m_retryTimer;
+    std::unique_ptr<QTimer> m_retryTimer; // see scheduleAttempt()
     RateLimiter::Ticket m_keyTicket;
     RateLimiter::Ticket m_providerTicket;
     std::optional<GatewayError> m_lastSkipError; // the answer when every remaining target was skipped
