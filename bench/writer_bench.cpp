@@ -1,6 +1,6 @@
 // The request-log writer's throughput for rows shaped like the gateway's own: what each part of a
 // logged request costs the writer thread (BENCHMARKS.md, "Routing (issue 5)").
-//   writer_bench [ROWS]   (default 200,000)
+//   writer_bench [ROWS]   (default 200,000; WB_RANDOM_IDS=1: wholly random request ids)
 // Variants, each into a fresh database: the bare request row; with one attempt row (what every
 // request logged before attempts were skipped for single successful attempts); with the prompt's
 // block hashes (prompt_prefixes); with both. Rows fall within the last minutes, like live traffic.
@@ -20,7 +20,12 @@ namespace {
 RequestRecord row(int i, qint64 now, bool attempt, bool blocks)
 {
     RequestRecord r;
-    r.id = QStringLiteral("req_%1").arg(quint64(i) * 2654435761u % 1000000007u, 20, 36, QLatin1Char('0')); // random-looking ids
+    // Ids shaped like the gateway's: arrival time in ms (9 base-36 digits), then random digits. With
+    // WB_RANDOM_IDS=1, wholly random ids, as the gateway made them before (the unique index's cost).
+    static const bool randomIds = qEnvironmentVariableIntValue("WB_RANDOM_IDS") == 1;
+    const quint64 noise = quint64(i) * 2654435761u % 1000000007u;
+    r.id = randomIds ? QStringLiteral("req_%1").arg(noise, 20, 36, QLatin1Char('0'))
+                     : QStringLiteral("req_%1%2").arg(quint64(now + i / 10), 9, 36, QLatin1Char('0')).arg(noise, 11, 36, QLatin1Char('0'));
     r.startedAtMs = now + i / 10;
     r.keyId = 1 + i % 4;
     r.keyName = QStringLiteral("key%1").arg(r.keyId);

@@ -233,10 +233,14 @@ constexpr const char *kUpsertRollupLatency =
 
 constexpr const char *kLatencyBuckets = "SELECT lo, bucket FROM latency_buckets ORDER BY lo";
 
-// Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch).
+// Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch). A batch
+// writes at most that many per key: its earlier rows would be trimmed in the same transaction.
+constexpr int kPromptPrefixesPerKey = 200;
+#define GH_PROMPT_PREFIXES_PER_KEY "200"
+static_assert(kPromptPrefixesPerKey == 200, "keep GH_PROMPT_PREFIXES_PER_KEY in step");
 constexpr const char *kTrimPromptPrefixes =
     "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
-    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET 200)";
+    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET " GH_PROMPT_PREFIXES_PER_KEY ")";
 
 // grain (0: hour, 1: day), t, key_id, model, provider
 using RollupKey = std::tuple<int, qint64, qint64, QString, QString>;
@@ -505,8 +509,18 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
     std::map<RollupKey, RollupDelta> rollups;
     std::map<RollupLatencyKey, qint64> latency;
     std::set<qint64> prefixKeys;
+    // Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in this batch.
+    std::vector<bool> writeBlocks(batch.size(), false);
+    {
+        std::map<qint64, int> seen;
+        for (std::size_t i = batch.size(); i-- > 0;) {
+            if (!batch[i].promptBlocks.isEmpty())
+                writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
+        }
+    }
     int count = 0;
-    for (const RequestRecord &r : batch) {
+    for (std::size_t row = 0; row < batch.size(); ++row) {
+        const RequestRecord &r = batch[row];
         bindRequest(st.insertRequest, r);
         int rc = st.insertRequest.step();
         st.insertRequest.reset();
@@ -576,7 +590,7 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
                 return abort();
         }
 
-        if (!r.promptBlocks.isEmpty()) {
+        if (writeBlocks[row]) {
             Statement &ins = st.insertPromptPrefix;
             ins.bindInt(1, seq);
             ins.bindInt(2, r.keyId);
