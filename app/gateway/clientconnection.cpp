@@ -53,7 +53,12 @@ void ClientConnection::onReadyRead()
     }
     if (m_exchange && m_pending.size() >= kMaxPending)
         return; // leave it in the socket: TCP flow control holds a pipelining client back
-    m_pending.append(m_socket->readAll());
+    // The usual case: nothing pending and one chunk in the socket's buffer, which read() of exactly
+    // that size hands over without copying it (readAll() would copy it into a new array).
+    if (m_pending.isEmpty())
+        m_pending = m_socket->read(m_socket->bytesAvailable());
+    else
+        m_pending.append(m_socket->readAll());
     if (!m_exchange)
         parsePending();
 }
@@ -160,6 +165,9 @@ void ClientConnection::write(QByteArrayView data)
     if (m_gone)
         return;
     m_socket->write(data.data(), data.size());
+    // Hand it to the kernel now instead of on the socket's next write notification (another round of
+    // the event loop); what the kernel does not take stays buffered and goes out on that notification.
+    m_socket->flush();
 }
 
 void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)

@@ -6,6 +6,7 @@
 namespace gh {
 
 static constexpr qint64 kReadChunk = 64 * 1024;
+static constexpr qsizetype kCoalesceBody = 64 * 1024; // bodies below this share one buffer with the head
 
 UpstreamConnection::UpstreamConnection(UpstreamClient *client, const QByteArray &poolKey, const UpstreamRequest &target)
     : QObject(client)
@@ -86,9 +87,20 @@ void UpstreamConnection::send(UpstreamCall *call)
         head.append("Content-Length: ").append(QByteArray::number(r.body.size())).append("\r\n");
     head.append("\r\n");
     // Written now even while connecting: the socket sends it once the connection (and TLS) is up.
-    m_socket->write(head);
-    if (!r.body.isEmpty())
-        m_socket->write(r.body);
+    // A small body goes in the same buffer as the head (one write to the kernel, one segment); a
+    // large one is handed to the socket as it is (its buffer shares the QByteArray, no copy).
+    if (!r.body.isEmpty() && r.body.size() < kCoalesceBody) {
+        head.append(r.body);
+        m_socket->write(head);
+    } else {
+        m_socket->write(head);
+        if (!r.body.isEmpty())
+            m_socket->write(r.body);
+    }
+    // On an open connection, write now rather than on the socket's next write notification: that
+    // would cost another round of the event loop before the request leaves.
+    if (m_connected && !m_tls)
+        m_socket->flush();
     armTimer();
 }
 
@@ -135,7 +147,8 @@ void UpstreamConnection::process()
     m_inProcess = true;
     QPointer<UpstreamConnection> guard(this);
     while (m_call && !m_call->m_paused && m_socket->bytesAvailable() > 0) {
-        const QByteArray chunk = m_socket->read(kReadChunk);
+        // Exactly what is buffered (up to kReadChunk): a single chunk is then handed over, not copied.
+        const QByteArray chunk = m_socket->read(std::min(m_socket->bytesAvailable(), kReadChunk));
         m_gotBytes = true;
         size_t offset = 0;
         while (m_call && offset < size_t(chunk.size())) {
