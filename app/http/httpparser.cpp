@@ -1,4 +1,5 @@
 #include "http/httpparser.h"
+#include <array>
 #include <cstring>
 #include <llhttp.h>
 
@@ -56,12 +57,18 @@ struct HttpParser::Callbacks {
     // RFC 9110 token characters: llhttp 8 lets white space and other separators into field names.
     static bool isToken(const QByteArray &name)
     {
+        static constexpr auto kToken = [] {
+            std::array<bool, 256> t{};
+            for (int c = 0; c < 256; ++c)
+                t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            for (const char *p = "!#$%&'*+-.^_`|~"; *p; ++p)
+                t[uchar(*p)] = true;
+            return t;
+        }();
         if (name.isEmpty())
             return false;
         for (char c : name) {
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c));
-            if (!ok)
+            if (!kToken[uchar(c)])
                 return false;
         }
         return true;
@@ -69,16 +76,23 @@ struct HttpParser::Callbacks {
     static int onHeaderValueComplete(llhttp_t *p)
     {
         HttpParser *s = self(p);
+        QByteArrayView name = s->m_field;
         if (s->m_type == Type::Response) {
-            s->m_field = s->m_field.trimmed(); // be lenient with upstreams ("Name : value")
+            name = name.trimmed(); // be lenient with upstreams ("Name : value")
         } else if (!isToken(s->m_field)) {
             // "Host : evil" must not become a header named "host ": refuse it (RFC 9112 section 5.1).
             s->m_error = "HPE_INVALID_HEADER_TOKEN: Invalid header field name";
             return -1;
         }
-        s->m_headers.add(s->m_field.toLower(), s->m_value.trimmed());
-        s->m_field.clear();
-        s->m_value.clear();
+        // One allocation for the name and one for the value; the scratch buffers keep their capacity
+        // for the next header (they are never shared, so truncating them does not reallocate).
+        QByteArray lower(name.size(), Qt::Uninitialized);
+        char *out = lower.data();
+        for (char c : name)
+            *out++ = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+        s->m_headers.add(std::move(lower), QByteArrayView(s->m_value).trimmed().toByteArray());
+        s->m_field.truncate(0);
+        s->m_value.truncate(0);
         return 0;
     }
     static int onHeadersComplete(llhttp_t *p)
@@ -132,8 +146,8 @@ void HttpParser::resetMessage()
 {
     m_method.clear();
     m_url.clear();
-    m_field.clear();
-    m_value.clear();
+    m_field.truncate(0);
+    m_value.truncate(0);
     m_status = 0;
     m_headers.clear();
     m_contentLength.reset();

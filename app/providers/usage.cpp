@@ -96,7 +96,9 @@ template<typename Fn>
 bool parseUsageObject(std::string_view json, Fn &&fn)
 {
     const simdjson::padded_string padded(json.data(), json.size());
-    od::parser parser;
+    // One parser per thread: constructing one allocates its buffers, which cost more than parsing
+    // a usage object. No caller nests these calls, so its document never outlives this function.
+    thread_local od::parser parser;
     od::document doc;
     if (parser.iterate(padded).get(doc) != simdjson::SUCCESS)
         return false;

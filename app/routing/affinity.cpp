@@ -5,20 +5,10 @@
 
 namespace gh {
 
-namespace {
-
-// keyId (8 bytes) + prefix hash (8 bytes) + route (UTF-8): fixed-size fields first, so no route
-// text can make two different triples collide.
-QByteArray entryKey(qint64 keyId, const QString &route, quint64 prefixHash)
+size_t qHash(const AffinityTable::Key &k, size_t seed) noexcept
 {
-    QByteArray key(16, Qt::Uninitialized);
-    qToLittleEndian<qint64>(keyId, key.data());
-    qToLittleEndian<quint64>(prefixHash, key.data() + 8);
-    key.append(route.toUtf8());
-    return key;
+    return qHashMulti(seed, k.keyId, k.prefixHash, k.route);
 }
-
-} // namespace
 
 AffinityTable::AffinityTable(qint64 ttlMs, int capacity)
     : m_ttlMs(std::max<qint64>(0, ttlMs))
@@ -27,7 +17,7 @@ AffinityTable::AffinityTable(qint64 ttlMs, int capacity)
 
 std::optional<QString> AffinityTable::lookup(qint64 keyId, const QString &route, quint64 prefixHash, qint64 nowMs)
 {
-    const QByteArray key = entryKey(keyId, route, prefixHash);
+    const Key key{keyId, prefixHash, route};
     QMutexLocker lock(&m_mutex);
     auto it = m_index.find(key);
     if (it == m_index.end())
@@ -46,7 +36,7 @@ std::optional<QString> AffinityTable::lookup(qint64 keyId, const QString &route,
 void AffinityTable::remember(
     qint64 keyId, const QString &route, quint64 prefixHash, const QString &modelId, qint64 nowMs)
 {
-    const QByteArray key = entryKey(keyId, route, prefixHash);
+    const Key key{keyId, prefixHash, route};
     QMutexLocker lock(&m_mutex);
     if (auto it = m_index.find(key); it != m_index.end()) {
         auto entry = *it;

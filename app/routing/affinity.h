@@ -23,9 +23,16 @@ public:
     [[nodiscard]] int size() const;
     void clear();
 
+    struct Key {
+        qint64 keyId = 0;
+        quint64 prefixHash = 0;
+        QString route;
+        friend bool operator==(const Key &, const Key &) = default;
+    };
+
 private:
     struct Entry {
-        QByteArray key; // keyId, route and prefix hash
+        Key key;
         QString modelId;
         qint64 lastUsedMs = 0;
     };
@@ -33,7 +40,9 @@ private:
     qint64 m_ttlMs;
     int m_capacity;
     std::list<Entry> m_lru; // most recently used first
-    QHash<QByteArray, std::list<Entry>::iterator> m_index;
+    QHash<Key, std::list<Entry>::iterator> m_index;
 };
+
+size_t qHash(const AffinityTable::Key &k, size_t seed = 0) noexcept;
 
 } // namespace gh

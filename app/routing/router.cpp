@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <QRandomGenerator>
-#include <QSet>
+#include <vector>
+#include <QStringBuilder>
 #include <QStringList>
 
 namespace gh {
@@ -12,7 +13,7 @@ namespace {
 
 // One target that passed every check, with what the strategies sort by.
 struct Candidate {
-    ModelEntry entry;
+    const ModelEntry *entry = nullptr; // into plan()'s list of resolved targets
     int weight = 1;
     double key = 0; // the strategy's sort key (lower first)
     bool ranked = true; // false: sorts after every ranked candidate (unpriced, ...)
@@ -64,7 +65,7 @@ QString cannotServe(const ModelEntry &m, const RequestTraits &traits, const KeyE
     return {};
 }
 
-void sortByKey(QList<Candidate> &list)
+void sortByKey(std::vector<Candidate> &list)
 {
     std::stable_sort(list.begin(), list.end(), [](const Candidate &a, const Candidate &b) {
         if (a.ranked != b.ranked)
@@ -87,13 +88,15 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
     RoutePlan plan;
 
     // 1. Resolve the targets and drop those that cannot serve this request.
-    QList<Candidate> candidates;
-    QList<ModelEntry> resolved; // every target that resolved (the quality strategy counts their votes)
-    QSet<QString> seen;
+    // (Small vectors of pointers into `resolved`: this runs for every routed request.)
+    std::vector<Candidate> candidates;
+    candidates.reserve(size_t(targets.size()));
+    std::vector<ModelEntry> resolved; // every target that resolved (the quality strategy counts their votes)
+    resolved.reserve(size_t(targets.size())); // never reallocates: candidates point into it
     for (const RouteTarget &target : targets) {
         RegistrySnapshot::ResolveError error = RegistrySnapshot::ResolveError::None;
         QStringList ambiguous;
-        const std::optional<ModelEntry> entry = registry.resolve(target.model, &error, &ambiguous);
+        std::optional<ModelEntry> entry = registry.resolve(target.model, &error, &ambiguous);
         if (!entry) {
             QString provider;
             if (const qsizetype slash = target.model.indexOf(u'/'); slash > 0)
@@ -102,22 +105,22 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
             continue;
         }
         const QString &id = entry->config.id;
-        if (seen.contains(id)) {
+        if (std::any_of(resolved.begin(), resolved.end(), [&](const ModelEntry &m) { return m.config.id == id; })) {
             plan.skipped.append({id, entry->config.provider, QStringLiteral("listed twice in the route")});
             continue;
         }
-        seen.insert(id);
-        resolved.append(*entry);
-        if (const QString reason = cannotServe(*entry, traits, key); !reason.isEmpty()) {
-            plan.skipped.append({id, entry->config.provider, reason});
+        resolved.push_back(std::move(*entry));
+        const ModelEntry &m = resolved.back();
+        if (const QString reason = cannotServe(m, traits, key); !reason.isEmpty()) {
+            plan.skipped.append({m.config.id, m.config.provider, reason});
             continue;
         }
-        candidates.append({*entry, std::max(0, target.weight)});
+        candidates.push_back({&m, std::max(0, target.weight)});
     }
     for (const SkippedTarget &s : std::as_const(plan.skipped))
         qCDebug(lcGateway).noquote() << "route" << route << "skips" << s.modelId << "-" << s.reason;
 
-    if (candidates.isEmpty()) {
+    if (candidates.empty()) {
         plan.decidedBy = QStringLiteral("no target can serve the request");
         return plan;
     }
@@ -133,14 +136,14 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
 
     case RouteStrategy::Cheapest: {
         for (Candidate &c : candidates) {
-            const ModelPrice &p = c.entry.config.price;
+            const ModelPrice &p = c.entry->config.price;
             c.ranked = p.isPriced();
             if (c.ranked)
                 c.key = (double(inputTokens) * *p.input + double(outputTokens) * *p.output) / 1e6;
         }
         sortByKey(candidates);
-        const Candidate &first = candidates.first();
-        decided = first.ranked ? QStringLiteral("cheapest: ~%1 (%2)").arg(usd(first.key), first.entry.config.id)
+        const Candidate &first = candidates.front();
+        decided = first.ranked ? QStringLiteral("cheapest: ~%1 (%2)").arg(usd(first.key), first.entry->config.id)
                                : QStringLiteral("cheapest: no priced target, ordered");
         break;
     }
@@ -148,7 +151,7 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
     case RouteStrategy::Fastest: {
         // Unmeasured targets first (key -1, in the configured order), so that each gets measured once.
         for (Candidate &c : candidates) {
-            const TargetHealth h = m_health.health(c.entry.config.id);
+            const TargetHealth h = m_health.health(c.entry->config.id);
             if (h.ttftMs < 0) {
                 c.key = -1;
             } else {
@@ -158,10 +161,10 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
             }
         }
         sortByKey(candidates);
-        const Candidate &first = candidates.first();
+        const Candidate &first = candidates.front();
         decided = first.key < 0
-            ? QStringLiteral("fastest: %1 not measured yet").arg(first.entry.config.id)
-            : QStringLiteral("fastest: ~%1 ms expected (%2)").arg(qRound64(first.key)).arg(first.entry.config.id);
+            ? QStringLiteral("fastest: %1 not measured yet").arg(first.entry->config.id)
+            : QStringLiteral("fastest: ~%1 ms expected (%2)").arg(qRound64(first.key)).arg(first.entry->config.id);
         break;
     }
 
@@ -172,35 +175,38 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
                 r = 0;
             return std::min(r, std::nextafter(1.0, 0.0));
         };
-        QList<Candidate> pool;
-        QList<Candidate> zero;
+        std::vector<Candidate> pool;
+        std::vector<Candidate> zero;
         for (const Candidate &c : std::as_const(candidates))
-            (c.weight > 0 ? pool : zero).append(c);
-        QList<Candidate> order;
+            (c.weight > 0 ? pool : zero).push_back(c);
+        std::vector<Candidate> order;
+        order.reserve(candidates.size());
         double firstShare = 0;
-        while (!pool.isEmpty()) {
+        while (!pool.empty()) {
             qint64 total = 0;
             for (const Candidate &c : std::as_const(pool))
                 total += c.weight;
             const double point = draw() * double(total);
-            qsizetype pick = pool.size() - 1;
+            size_t pick = pool.size() - 1;
             double acc = 0;
-            for (qsizetype i = 0; i < pool.size(); ++i) {
+            for (size_t i = 0; i < pool.size(); ++i) {
                 acc += pool[i].weight;
                 if (point < acc) {
                     pick = i;
                     break;
                 }
             }
-            if (order.isEmpty())
+            if (order.empty())
                 firstShare = double(pool[pick].weight) / double(total);
-            order.append(pool.takeAt(pick));
+            order.push_back(pool[pick]);
+            pool.erase(pool.begin() + std::ptrdiff_t(pick));
         }
-        order.append(zero);
-        candidates = order;
+        order.insert(order.end(), zero.begin(), zero.end());
+        candidates = std::move(order);
         decided = firstShare > 0
-            ? QStringLiteral("weighted: drew %1 (%2% share)")
-                  .arg(candidates.first().entry.config.id, QString::number(qRound(firstShare * 100)))
+            // Concatenated rather than arg()-formatted: this runs for every routed request.
+            ? u"weighted: drew " % candidates.front().entry->config.id % u" ("
+                % QString::number(qRound(firstShare * 100)) % u"% share)"
             : QStringLiteral("weighted: every weight is 0, ordered");
         break;
     }
@@ -214,15 +220,15 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
             break;
         }
         for (Candidate &c : candidates) {
-            const VoteStats v = registry.votes.value(c.entry.config.id);
+            const VoteStats v = registry.votes.value(c.entry->config.id);
             const int r = std::max(0, v.rounds);
             const int w = std::clamp(v.wins, 0, r);
-            const double errorRate = std::clamp(m_health.health(c.entry.config.id).errorRate, 0.0, 1.0);
+            const double errorRate = std::clamp(m_health.health(c.entry->config.id).errorRate, 0.0, 1.0);
             c.key = -(double(w + 1) / double(r + 2) * (1.0 - errorRate)); // higher score first
         }
         sortByKey(candidates);
         decided = QStringLiteral("quality: score %1 (%2) over %3 voted rounds")
-                      .arg(QString::number(-candidates.first().key, 'f', 2), candidates.first().entry.config.id,
+                      .arg(QString::number(-candidates.front().key, 'f', 2), candidates.front().entry->config.id,
                           QString::number(rounds));
         break;
     }
@@ -236,10 +242,11 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
         qint64 availableAt = 0;
         bool usable = true; // available now and its provider has room
     };
-    QList<Placed> placed;
+    std::vector<Placed> placed;
+    placed.reserve(candidates.size());
     QStringList demoted;
     for (const Candidate &c : std::as_const(candidates)) {
-        const QString &id = c.entry.config.id;
+        const QString &id = c.entry->config.id;
         Placed p{c};
         if (!m_health.available(id, nowMs)) {
             p.group = 2;
@@ -251,12 +258,12 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
                                                                      : QStringLiteral("rate limited");
             const qint64 seconds = (std::max<qint64>(0, p.availableAt - nowMs) + 999) / 1000;
             demoted.append(QStringLiteral("%1 %2 for %3 s").arg(id, why, QString::number(seconds)));
-        } else if (providerHasRoom && c.entry.provider && !providerHasRoom(c.entry.provider->config.id)) {
+        } else if (providerHasRoom && c.entry->provider && !providerHasRoom(c.entry->provider->config.id)) {
             p.group = 1;
             p.usable = false;
             demoted.append(QStringLiteral("%1 provider at its rate limit").arg(id));
         }
-        placed.append(p);
+        placed.push_back(p);
     }
     std::stable_sort(placed.begin(), placed.end(), [](const Placed &a, const Placed &b) {
         if (a.group != b.group)
@@ -271,7 +278,7 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
             if (!hit)
                 continue;
             const auto it = std::find_if(
-                placed.begin(), placed.end(), [&](const Placed &p) { return p.usable && p.c.entry.config.id == *hit; });
+                placed.begin(), placed.end(), [&](const Placed &p) { return p.usable && p.c.entry->config.id == *hit; });
             if (it == placed.end())
                 continue;
             std::rotate(placed.begin(), it, it + 1);
@@ -280,10 +287,11 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
         }
     }
 
+    plan.targets.reserve(qsizetype(placed.size()));
     for (const Placed &p : std::as_const(placed))
-        plan.targets.append(p.c.entry);
+        plan.targets.append(*p.c.entry);
     plan.decidedBy = plan.affinityHit
-        ? QStringLiteral("affinity: %1 has a warm prompt cache (else %2)").arg(plan.targets.first().config.id, decided)
+        ? u"affinity: " % plan.targets.first().config.id % u" has a warm prompt cache (else " % decided % u')'
         : decided;
     if (!demoted.isEmpty())
         plan.decidedBy += QStringLiteral("; last resort: ") + demoted.join(QStringLiteral(", "));
