@@ -402,6 +402,11 @@ INSERT INTO attempts_by_seq
 DROP TABLE attempts;
 ALTER TABLE attempts_by_seq RENAME TO attempts;
 )sql"},
+    Migration{7, "prompt block hashes from XXH3", R"sql(
+-- The prompt's 1 KiB block hashes are now XXH3 (they were XXH64): stored ones would never match new
+-- ones, and the Cache page would call every key's prefix changed. The next requests refill the table.
+DELETE FROM prompt_prefixes;
+)sql"},
 };
 // clang-format on
 
