@@ -59,6 +59,13 @@ public:
 
     void bindText(int i, const QString &v)
     {
+        if (m_keepBindings) {
+            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
+            QByteArray &utf8 = m_texts[std::size_t(i)];
+            utf8 = v.toUtf8();
+            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
+            return;
+        }
         const QByteArray utf8 = v.toUtf8();
         sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
     }
@@ -95,7 +102,16 @@ public:
     void reset()
     {
         sqlite3_reset(m_stmt);
-        sqlite3_clear_bindings(m_stmt);
+        if (!m_keepBindings)
+            sqlite3_clear_bindings(m_stmt);
+    }
+    // For the log writer's statements, which bind every parameter for every row: text parameters are
+    // bound without a copy (kept in this statement until rebound) and reset() leaves the bindings,
+    // which the next row replaces (clearing them cost more than binding).
+    void keepBindings()
+    {
+        m_keepBindings = true;
+        m_texts.resize(std::size_t(sqlite3_bind_parameter_count(m_stmt)) + 1);
     }
 
     [[nodiscard]] bool isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
@@ -129,6 +145,8 @@ private:
     sqlite3 *m_db = nullptr;
     sqlite3_stmt *m_stmt = nullptr;
     int m_rc = SQLITE_OK;
+    bool m_keepBindings = false;
+    std::vector<QByteArray> m_texts; // by parameter index, with keepBindings()
 };
 
 bool execSql(sqlite3 *db, const char *sql, QString *error = nullptr)
@@ -392,6 +410,9 @@ struct Store::Private {
             , upsertRollupLatency(db, kUpsertRollupLatency, true)
             , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
         {
+            for (Statement *st : {&insertRequest, &insertAttempt, &insertPromptPrefix, &upsertRollup, &upsertRollupLatency})
+                if (st->prepared())
+                    st->keepBindings();
         }
         bool loadBuckets(sqlite3 *db, QString *error);
         // The bucket of v as `SELECT bucket FROM latency_buckets WHERE lo <= max(0, v) ORDER BY lo DESC LIMIT 1`.
