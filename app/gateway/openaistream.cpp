@@ -1,4 +1,5 @@
 #include "gateway/openaistream.h"
+#include "providers/usagejson.h"
 #include <simdjson.h>
 
 namespace gh {
@@ -103,11 +104,14 @@ bool readUsage(ondemand::value v, Usage *usage)
 {
     if (isNullOrBroken(v))
         return false;
-    std::string_view raw;
     ondemand::object o;
-    if (v.get_object().get(o) || o.raw_json().get(raw))
+    if (v.get_object().get(o))
         return false;
-    return parseOpenAIUsage(raw, *usage);
+    Usage u;
+    if (!parseOpenAIUsage(o, u)) // read in place: no second parse of the usage text
+        return false;
+    *usage = u;
+    return true;
 }
 
 } // namespace

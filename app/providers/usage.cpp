@@ -1,4 +1,5 @@
 #include "providers/usage.h"
+#include "providers/usagejson.h"
 
 #include <simdjson.h>
 
@@ -128,7 +129,11 @@ bool skip(od::value)
 
 } // namespace
 
-bool parseOpenAIUsage(std::string_view json, Usage &out)
+namespace {
+
+// The OpenAI usage figures from a usage object's fields, which `forEach(fn)` visits.
+template<typename ForEach>
+bool openAIUsageFrom(ForEach &&forEach, Usage &out)
 {
     std::optional<qint64> promptTokens, completionTokens, inputTokens, outputTokens;
     std::optional<qint64> promptCached, inputCached, cacheHit, cacheMiss;
@@ -143,7 +148,7 @@ bool parseOpenAIUsage(std::string_view json, Usage &out)
         return true;
     };
 
-    const bool ok = parseUsageObject(json, [&](std::string_view key, od::value v) {
+    const bool ok = forEach([&](std::string_view key, od::value v) {
         if (key == "prompt_tokens")
             return count(v, promptTokens);
         if (key == "completion_tokens")
@@ -208,6 +213,32 @@ bool parseOpenAIUsage(std::string_view json, Usage &out)
     u.reported = true;
     out = u;
     return true;
+}
+
+} // namespace
+
+bool parseOpenAIUsage(std::string_view json, Usage &out)
+{
+    return openAIUsageFrom([&](auto &&fn) { return parseUsageObject(json, fn); }, out);
+}
+
+bool parseOpenAIUsage(simdjson::ondemand::object object, Usage &out)
+{
+    return openAIUsageFrom(
+        [&](auto &&fn) {
+            for (auto field : object) {
+                std::string_view key;
+                if (field.unescaped_key().get(key) != simdjson::SUCCESS)
+                    return false;
+                od::value v;
+                if (field.value().get(v) != simdjson::SUCCESS)
+                    return false;
+                if (!fn(key, v))
+                    return false;
+            }
+            return true;
+        },
+        out);
 }
 
 bool parseAnthropicUsage(std::string_view json, Usage &out)
