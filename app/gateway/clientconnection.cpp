@@ -3,6 +3,7 @@
 #include "gateway/exchange.h"
 #include "gateway/gatewaycontext.h"
 #include "gateway/httpstatus.h"
+#include "http/bytewriter.h"
 #include <QDateTime>
 #include <QTcpSocket>
 
@@ -172,46 +173,47 @@ void ClientConnection::write(QByteArrayView data)
 
 void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)
 {
-    QByteArray out;
-    out.reserve(256 + body.size());
-    out.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status)).append("\r\n");
+    const bool inline_ = body.size() < 64 * 1024; // a small body goes in the same write as the head
+    ByteWriter out(512 + (inline_ ? body.size() : 0));
+    out << "HTTP/1.1 ";
+    out.number(status) << ' ' << reasonPhrase(status) << "\r\n";
     for (const auto &[name, value] : headers)
-        out.append(name).append(": ").append(value).append("\r\n");
-    out.append("content-length: ").append(QByteArray::number(body.size())).append("\r\n");
+        out << name << ": " << value << "\r\n";
+    out << "content-length: ";
+    out.number(body.size()) << "\r\n";
     if (m_closeAfterResponse || m_context->shuttingDown.load())
-        out.append("connection: close\r\n");
-    out.append("\r\n");
-    if (body.size() < 64 * 1024) {
-        out.append(body);
-        write(out);
+        out << "connection: close\r\n";
+    out << "\r\n";
+    if (inline_) {
+        out << body;
+        write(out.take());
     } else {
-        write(out);
+        write(out.take());
         write(body);
     }
 }
 
 void ClientConnection::beginStream(int status, const HeaderList &headers)
 {
-    QByteArray out;
-    out.reserve(512);
-    out.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status)).append("\r\n");
+    ByteWriter out(512);
+    out << "HTTP/1.1 ";
+    out.number(status) << ' ' << reasonPhrase(status) << "\r\n";
     for (const auto &[name, value] : headers)
-        out.append(name).append(": ").append(value).append("\r\n");
-    out.append("transfer-encoding: chunked\r\n");
+        out << name << ": " << value << "\r\n";
+    out << "transfer-encoding: chunked\r\n";
     if (m_closeAfterResponse || m_context->shuttingDown.load())
-        out.append("connection: close\r\n");
-    out.append("\r\n");
-    write(out);
+        out << "connection: close\r\n";
+    out << "\r\n";
+    write(out.take());
 }
 
 void ClientConnection::sendChunk(QByteArrayView data)
 {
     if (data.isEmpty())
         return;
-    QByteArray out;
-    out.reserve(data.size() + 16);
-    out.append(QByteArray::number(data.size(), 16)).append("\r\n").append(data).append("\r\n");
-    write(out);
+    ByteWriter out(data.size() + 32);
+    out.number(data.size(), 16) << "\r\n" << data << "\r\n";
+    write(out.take());
     if (m_socket->bytesToWrite() > kHighWater)
         m_drainSignalArmed = true;
 }

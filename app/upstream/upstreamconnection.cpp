@@ -1,4 +1,5 @@
 #include "upstream/upstreamconnection.h"
+#include "http/bytewriter.h"
 #include "core/logging.h"
 #include <QSslSocket>
 #include <QTcpSocket>
@@ -75,28 +76,27 @@ void UpstreamConnection::send(UpstreamCall *call)
         m_phase = Phase::AwaitingHead;
     }
 
-    QByteArray head;
-    head.reserve(256 + r.path.size());
-    head.append(r.method).append(' ').append(r.path).append(" HTTP/1.1\r\nHost: ").append(m_host);
-    if ((m_tls && m_port != 443) || (!m_tls && m_port != 80))
-        head.append(':').append(QByteArray::number(m_port));
-    head.append("\r\n");
-    for (const auto &[name, value] : r.headers)
-        head.append(name).append(": ").append(value).append("\r\n");
-    if (!r.body.isEmpty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH")
-        head.append("Content-Length: ").append(QByteArray::number(r.body.size())).append("\r\n");
-    head.append("\r\n");
-    // Written now even while connecting: the socket sends it once the connection (and TLS) is up.
     // A small body goes in the same buffer as the head (one write to the kernel, one segment); a
     // large one is handed to the socket as it is (its buffer shares the QByteArray, no copy).
-    if (!r.body.isEmpty() && r.body.size() < kCoalesceBody) {
-        head.append(r.body);
-        m_socket->write(head);
-    } else {
-        m_socket->write(head);
-        if (!r.body.isEmpty())
-            m_socket->write(r.body);
+    const bool coalesce = !r.body.isEmpty() && r.body.size() < kCoalesceBody;
+    ByteWriter head(512 + r.path.size() + (coalesce ? r.body.size() : 0));
+    head << r.method << ' ' << r.path << " HTTP/1.1\r\nHost: " << m_host;
+    if ((m_tls && m_port != 443) || (!m_tls && m_port != 80))
+        (head << ':').number(m_port);
+    head << "\r\n";
+    for (const auto &[name, value] : r.headers)
+        head << name << ": " << value << "\r\n";
+    if (!r.body.isEmpty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+        head << "Content-Length: ";
+        head.number(r.body.size()) << "\r\n";
     }
+    head << "\r\n";
+    if (coalesce)
+        head << r.body;
+    // Written now even while connecting: the socket sends it once the connection (and TLS) is up.
+    m_socket->write(head.take());
+    if (!coalesce && !r.body.isEmpty())
+        m_socket->write(r.body);
     // On an open connection, write now rather than on the socket's next write notification: that
     // would cost another round of the event loop before the request leaves.
     if (m_connected && !m_tls)
