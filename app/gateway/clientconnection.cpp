@@ -168,7 +168,12 @@ void ClientConnection::write(QByteArrayView data)
     m_socket->write(data.data(), data.size());
     // Hand it to the kernel now instead of on the socket's next write notification (another round of
     // the event loop); what the kernel does not take stays buffered and goes out on that notification.
+    // The socket may report a write error (the client is gone) or bytes written from inside flush():
+    // those are handled once this call has returned (m_inWrite), since the caller, usually the
+    // exchange, is still on the stack.
+    m_inWrite = true;
     m_socket->flush();
+    m_inWrite = false;
 }
 
 void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)
@@ -230,6 +235,10 @@ qint64 ClientConnection::pendingOutput() const
 
 void ClientConnection::onBytesWritten()
 {
+    if (m_inWrite) {
+        QMetaObject::invokeMethod(this, [this] { onBytesWritten(); }, Qt::QueuedConnection);
+        return;
+    }
     if (m_drainSignalArmed && m_socket->bytesToWrite() < kLowWater) {
         m_drainSignalArmed = false;
         if (m_exchange)
@@ -244,6 +253,14 @@ void ClientConnection::onDisconnected()
 {
     if (m_gone)
         return;
+    if (m_inWrite) {
+        // From inside write(): the exchange that is writing is on the stack. Drop its further
+        // output now and tell it once it has returned.
+        m_inWrite = false; // write() is unwinding; the queued call must not defer again
+        m_gone = true;
+        QMetaObject::invokeMethod(this, [this] { m_gone = false; onDisconnected(); }, Qt::QueuedConnection);
+        return;
+    }
     m_gone = true;
     if (m_exchange) {
         auto exchange = std::move(m_exchange);

@@ -80,6 +80,7 @@ private:
     bool m_closeAfterResponse = false;
     bool m_closing = false;
     bool m_gone = false;
+    bool m_inWrite = false; // inside write()'s flush: disconnects and bytes-written are handled after it
     bool m_drainSignalArmed = false;
     qint64 m_discarded = 0;
     QTimer m_discardTimer;

@@ -99,8 +99,13 @@ void UpstreamConnection::send(UpstreamCall *call)
         m_socket->write(r.body);
     // On an open connection, write now rather than on the socket's next write notification: that
     // would cost another round of the event loop before the request leaves.
-    if (m_connected && !m_tls)
+    // A write error inside flush() (the server closed this pooled connection) is handled once this
+    // call has returned (m_inSend): the caller is still on the stack.
+    if (m_connected && !m_tls) {
+        m_inSend = true;
         m_socket->flush();
+        m_inSend = false;
+    }
     armTimer();
 }
 
@@ -235,6 +240,10 @@ void UpstreamConnection::onClosed()
 {
     if (m_closing)
         return;
+    if (m_inSend) {
+        QMetaObject::invokeMethod(this, [this] { onClosed(); }, Qt::QueuedConnection);
+        return;
+    }
     if (!m_call) {
         closeNow();
         return;

@@ -54,6 +54,7 @@ private:
     QByteArray m_host;
     quint16 m_port = 0;
     bool m_tls = false;
+    bool m_inSend = false; // inside send()'s flush: a close is handled after it returns
 };
 
 } // namespace gh
