@@ -44,18 +44,29 @@ struct HttpParser::Callbacks {
         self(p)->m_method.append(at, qsizetype(n));
         return 0;
     }
+    // A field name or value usually arrives in one piece: it is then only pointed at (the bytes stay
+    // in the buffer being parsed) and copied when a second piece arrives or the buffer's feed() ends.
+    static void piece(Piece &into, const char *at, size_t n)
+    {
+        if (into.text.isEmpty() && into.view.isNull()) {
+            into.view = QByteArrayView(at, qsizetype(n));
+            return;
+        }
+        into.spill();
+        into.text.append(at, qsizetype(n));
+    }
     static int onHeaderField(llhttp_t *p, const char *at, size_t n)
     {
-        self(p)->m_field.append(at, qsizetype(n));
+        piece(self(p)->m_field, at, n);
         return 0;
     }
     static int onHeaderValue(llhttp_t *p, const char *at, size_t n)
     {
-        self(p)->m_value.append(at, qsizetype(n));
+        piece(self(p)->m_value, at, n);
         return 0;
     }
     // RFC 9110 token characters: llhttp 8 lets white space and other separators into field names.
-    static bool isToken(const QByteArray &name)
+    static bool isToken(QByteArrayView name)
     {
         static constexpr auto kToken = [] {
             std::array<bool, 256> t{};
@@ -76,10 +87,10 @@ struct HttpParser::Callbacks {
     static int onHeaderValueComplete(llhttp_t *p)
     {
         HttpParser *s = self(p);
-        QByteArrayView name = s->m_field;
+        QByteArrayView name = s->m_field.bytes();
         if (s->m_type == Type::Response) {
             name = name.trimmed(); // be lenient with upstreams ("Name : value")
-        } else if (!isToken(s->m_field)) {
+        } else if (!isToken(name)) {
             // "Host : evil" must not become a header named "host ": refuse it (RFC 9112 section 5.1).
             s->m_error = "HPE_INVALID_HEADER_TOKEN: Invalid header field name";
             return -1;
@@ -90,9 +101,9 @@ struct HttpParser::Callbacks {
         char *out = lower.data();
         for (char c : name)
             *out++ = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
-        s->m_headers.add(std::move(lower), QByteArrayView(s->m_value).trimmed().toByteArray());
-        s->m_field.truncate(0);
-        s->m_value.truncate(0);
+        s->m_headers.add(std::move(lower), s->m_value.bytes().trimmed().toByteArray());
+        s->m_field.clear();
+        s->m_value.clear();
         return 0;
     }
     static int onHeadersComplete(llhttp_t *p)
@@ -146,8 +157,8 @@ void HttpParser::resetMessage()
 {
     m_method.clear();
     m_url.clear();
-    m_field.truncate(0);
-    m_value.truncate(0);
+    m_field.clear();
+    m_value.clear();
     m_status = 0;
     m_headers.clear();
     m_contentLength.reset();
@@ -162,6 +173,9 @@ HttpParser::Result HttpParser::feed(const char *data, size_t length, size_t *con
         return Result::Error;
     }
     const llhttp_errno_t err = llhttp_execute(&d->parser, data, length);
+    // A name or value cut by the end of this buffer continues in the next one: keep its bytes.
+    m_field.spill();
+    m_value.spill();
     if (err == HPE_OK) {
         *consumed = length;
         return Result::NeedMore;

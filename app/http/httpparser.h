@@ -57,7 +57,27 @@ private:
     Handler *m_handler;
     struct Impl;
     std::unique_ptr<Impl> d;
-    QByteArray m_method, m_url, m_field, m_value;
+    // A header name or value being read: a view into the buffer being parsed, or (once it came in
+    // pieces, or that buffer's feed() ended) its own copy. The copy keeps its capacity.
+    struct Piece {
+        QByteArrayView view;
+        QByteArray text;
+        [[nodiscard]] QByteArrayView bytes() const { return view.isNull() ? QByteArrayView(text) : view; }
+        void spill()
+        {
+            if (!view.isNull()) {
+                text.append(view);
+                view = {};
+            }
+        }
+        void clear()
+        {
+            view = {};
+            text.truncate(0);
+        }
+    };
+    QByteArray m_method, m_url;
+    Piece m_field, m_value;
     int m_status = 0;
     HttpHeaders m_headers;
     std::optional<quint64> m_contentLength;
