@@ -51,7 +51,8 @@ struct Outcome {
 };
 
 // Feeds `input` in pieces of `chunk` bytes (the pieces given by `cuts` when non-empty), the way the
-// gateway does: after MessageComplete the rest of the piece is fed again after startNext().
+// gateway does: after MessageComplete the rest of the piece is fed again after startNext(), and
+// each piece's buffer is gone after its feed.
 Outcome parseAll(HttpParser::Type type, const QByteArray &input, qsizetype chunk, bool finishAtEnd = false,
     const QList<qsizetype> &cuts = {})
 {
@@ -75,7 +76,11 @@ Outcome parseAll(HttpParser::Type type, const QByteArray &input, qsizetype chunk
         qsizetype offset = from;
         while (offset < to) {
             size_t consumed = 0;
-            const Result r = parser.feed(input.constData() + offset, size_t(to - offset), &consumed);
+            // Each piece from a buffer of its own, scribbled over after the feed, as a socket read
+            // would be reused or freed: the parser must keep whatever it still needs of it.
+            QByteArray piece(input.constData() + offset, to - offset);
+            const Result r = parser.feed(piece.constData(), size_t(piece.size()), &consumed);
+            piece.fill('\xee');
             if (r == Result::Error) {
                 out.error = true;
                 out.errorReason = parser.errorReason();
