@@ -60,14 +60,11 @@ bool readCount(od::value value, qint64 &out)
     }
 }
 
-// Visits every field of the object `value` and hands key and value to `fn`, which returns false to
-// report a malformed value. Returns false on malformed JSON or when `value` is not an object.
+// Hands each field's key and value of `object` to `fn`, which returns false to report a malformed
+// value. Returns false on malformed JSON too.
 template<typename Fn>
-bool forEachField(od::value value, Fn &&fn)
+bool eachFieldOf(od::object &object, Fn &&fn)
 {
-    od::object object;
-    if (value.get_object().get(object) != simdjson::SUCCESS)
-        return false;
     for (auto field : object) {
         std::string_view key;
         if (field.unescaped_key().get(key) != simdjson::SUCCESS)
@@ -79,6 +76,16 @@ bool forEachField(od::value value, Fn &&fn)
             return false;
     }
     return true;
+}
+
+// eachFieldOf() on `value`, which must be an object.
+template<typename Fn>
+bool forEachField(od::value value, Fn &&fn)
+{
+    od::object object;
+    if (value.get_object().get(object) != simdjson::SUCCESS)
+        return false;
+    return eachFieldOf(object, std::forward<Fn>(fn));
 }
 
 // A nested details object ({"cached_tokens": 3}) may also be null or absent.
@@ -104,18 +111,8 @@ bool parseUsageObject(std::string_view json, Fn &&fn)
     if (parser.iterate(padded).get(doc) != simdjson::SUCCESS)
         return false;
     od::object object;
-    if (doc.get_object().get(object) != simdjson::SUCCESS)
+    if (doc.get_object().get(object) != simdjson::SUCCESS || !eachFieldOf(object, std::forward<Fn>(fn)))
         return false;
-    for (auto field : object) {
-        std::string_view key;
-        if (field.unescaped_key().get(key) != simdjson::SUCCESS)
-            return false;
-        od::value v;
-        if (field.value().get(v) != simdjson::SUCCESS)
-            return false;
-        if (!fn(key, v))
-            return false;
-    }
     // Anything after the closing brace means this was not one object.
     const char *rest = nullptr;
     return doc.current_location().get(rest) == simdjson::OUT_OF_BOUNDS;
@@ -224,21 +221,7 @@ bool parseOpenAIUsage(std::string_view json, Usage &out)
 
 bool parseOpenAIUsage(simdjson::ondemand::object object, Usage &out)
 {
-    return openAIUsageFrom(
-        [&](auto &&fn) {
-            for (auto field : object) {
-                std::string_view key;
-                if (field.unescaped_key().get(key) != simdjson::SUCCESS)
-                    return false;
-                od::value v;
-                if (field.value().get(v) != simdjson::SUCCESS)
-                    return false;
-                if (!fn(key, v))
-                    return false;
-            }
-            return true;
-        },
-        out);
+    return openAIUsageFrom([&](auto &&fn) { return eachFieldOf(object, fn); }, out);
 }
 
 bool parseAnthropicUsage(std::string_view json, Usage &out)
