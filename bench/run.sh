@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Gatehouse benchmark: Gatehouse vs. a plain nginx reverse proxy vs. the upstream directly.
 #
-#   bench/run.sh                       # everything, 10 s per wrk run
-#   BENCH_DURATION=3 bench/run.sh      # shorter runs
+#   bench/run.sh                       # everything: 3 rounds of 5 s wrk runs per target and case
+#   BENCH_DURATION=3 BENCH_ROUNDS=1 bench/run.sh   # quicker, noisier
 #
 # Starts, all in temp dirs and all pinned to core 0 (taskset):
 #   - an nginx mock upstream: POST /v1/chat/completions answers a fixed chat.completion JSON with usage,
@@ -16,11 +16,13 @@
 # Environment:
 #   GATEHOUSE_BIN      the gateway binary (default ./build/gatehouse); when missing, only the nginx
 #                      baselines are measured (set BENCH_REQUIRE_GATEHOUSE=1 to fail instead)
-#   BENCH_DURATION     seconds per wrk run (default 10)
+#   BENCH_DURATION     seconds per wrk run (default 5)
+#   BENCH_ROUNDS       rounds of turns per case; each figure is the median of its rounds (default 3)
 #   BENCH_WARMUP       seconds of warm-up per target and body size (default 1)
 #   BENCH_TTFB_N       streaming requests for the first-byte median (default 200)
 #   BENCH_RSS_REQUESTS requests Gatehouse must have served before RSS is read (default 100000)
 #   BENCH_TARGET_CPU / BENCH_LOAD_CPU  cores for the servers / the load generator (default 0 / 1)
+#   BENCH_CONNS / BENCH_BODIES  connection counts and body sizes to run (default "1 16" / "2048 102400")
 #   BENCH_REPORT       also write the markdown report to this file
 #   BENCH_STRICT=1     exit 1 when a target is missed
 #   BENCH_KEEP=1       keep the temp dir (configs, logs) for inspection
@@ -28,7 +30,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 GATEHOUSE_BIN="${GATEHOUSE_BIN:-./build/gatehouse}"
-DURATION="${BENCH_DURATION:-10}"
+DURATION="${BENCH_DURATION:-5}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 WARMUP="${BENCH_WARMUP:-1}"
 TTFB_N="${BENCH_TTFB_N:-200}"
 RSS_REQUESTS="${BENCH_RSS_REQUESTS:-100000}"
@@ -292,10 +295,11 @@ $(tail -5 "$work/gatehouse/stderr.log")"
   fi
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 declare -A rps p50 p99 errs
-conns_list=(1 16)
-bodies=(2048 102400)
+conns_list=(${BENCH_CONNS:-1 16})
+bodies=(${BENCH_BODIES:-2048 102400})
 body_label() { if (($1 >= 1024 * 1024)); then echo "$(($1 / 1024 / 1024)) MB"; else echo "$(($1 / 1024)) KB"; fi; }
 
 # The targets take turns within each case, so that background noise on a shared machine hits them alike.
@@ -311,23 +315,33 @@ for bytes in "${bodies[@]}"; do
     done
   fi
   for c in "${conns_list[@]}"; do
-    for t in "${targets[@]}"; do
-      IFS='|' read -r name url model key <<<"$t"
-      log "$name, $c conn, $(body_label "$bytes"), ${DURATION}s"
-      line="$(run_wrk "$name" "$url" "$model" "$key" "$c" "$bytes" "$DURATION")"
-      k="$name|$c|$bytes"
-      n="$(field requests "$line")"
-      us="$(field duration_us "$line")"
-      rps[$k]="$(awk -v n="$n" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
-      p50[$k]="$(field p50_us "$line")"
-      p99[$k]="$(field p99_us "$line")"
-      errs[$k]=$(($(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") \
-        + $(field err_status "$line") + $(field err_timeout "$line")))
-      if [[ "$name" == gatehouse || "$name" == routed ]]; then
-        gh_check_alive "the $c-connection $(body_label "$bytes") run"
-        gh_served=$((gh_served + n))
-      fi
+    # ROUNDS rounds of turns; each figure below is the median of a target's rounds.
+    declare -A rps_r=() p50_r=() p99_r=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+      for t in "${targets[@]}"; do
+        IFS='|' read -r name url model key <<<"$t"
+        log "$name, $c conn, $(body_label "$bytes"), ${DURATION}s, round $round of $ROUNDS"
+        line="$(run_wrk "$name" "$url" "$model" "$key" "$c" "$bytes" "$DURATION")"
+        k="$name|$c|$bytes"
+        n="$(field requests "$line")"
+        us="$(field duration_us "$line")"
+        rps_r[$k]+=" $(awk -v n="$n" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
+        p50_r[$k]+=" $(field p50_us "$line")"
+        p99_r[$k]+=" $(field p99_us "$line")"
+        errs[$k]=$((${errs[$k]:-0} + $(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") \
+          + $(field err_status "$line") + $(field err_timeout "$line")))
+        if [[ "$name" == gatehouse || "$name" == routed ]]; then
+          gh_check_alive "the $c-connection $(body_label "$bytes") run"
+          gh_served=$((gh_served + n))
+        fi
+      done
     done
+    for k in "${!rps_r[@]}"; do
+      rps[$k]="$(median ${rps_r[$k]} | awk '{ printf "%.0f", $1 }')"
+      p50[$k]="$(median ${p50_r[$k]})"
+      p99[$k]="$(median ${p99_r[$k]})"
+    done
+    unset rps_r p50_r p99_r
   done
 done
 
@@ -372,7 +386,7 @@ rss_kb=""
 hwm_kb=""
 if ((with_gatehouse)); then
   # wrk always sleeps its full -d, so the duration is sized from the measured rate.
-  rate="${rps[gatehouse|16|2048]}"
+  rate="${rps[gatehouse|16|2048]:-${rps[gatehouse|1|2048]:-1000}}"
   while ((gh_served < RSS_REQUESTS)); do
     need=$((RSS_REQUESTS - gh_served))
     secs=$(awk -v n="$need" -v r="$rate" 'BEGIN { s = int(n / (r > 0 ? r : 1) * 1.2) + 1; print (s > 600 ? 600 : s) }')
@@ -394,7 +408,7 @@ report() {
   echo "## Results"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $ncpu cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-    "servers on core $TARGET_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
+    "servers on core $TARGET_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, median of ${ROUNDS} rounds, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
     "load average at start $load_at_start."
   echo
   echo "| target | conns | body | req/s | p50 ms | p99 ms | added p50 vs direct ms | errors |"
@@ -406,6 +420,7 @@ report() {
       for c in "${conns_list[@]}"; do
         k="$name|$c|$bytes"
         d="direct|$c|$bytes"
+        [[ -n "${rps[$k]:-}" ]] || continue
         if [[ "$name" == direct ]]; then add="—"; else add="$(added "${p50[$k]}" "${p50[$d]}")"; fi
         echo "| $name | $c | $(body_label "$bytes") | ${rps[$k]} | $(ms "${p50[$k]}") | $(ms "${p99[$k]}") | $add | ${errs[$k]} |"
       done
@@ -443,22 +458,26 @@ report() {
       printf "%.2f | %s", r, ok ? "PASS" : "MISS" }'
   }
   for bytes in "${bodies[@]}"; do
+    [[ -n "${rps[gatehouse|16|$bytes]:-}" ]] || continue
     g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
     v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
     echo "| throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
   done
   for bytes in "${bodies[@]}"; do
+    [[ -n "${p50[gatehouse|1|$bytes]:-}" ]] || continue
     if ((bytes == 2048)); then lim=0.1; else lim=0.3; fi
     v="$(awk -v a="${p50[gatehouse|1|$bytes]}" -v b="${p50[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
     echo "| added p50 at 1 conn, $(body_label "$bytes") (ms) | $v | ≤ $lim | $(verdict "$v" "$lim" 0) |"
   done
   # Issue 5: a weighted route of two targets (the planner, health and affinity on every request).
   for bytes in "${bodies[@]}"; do
+    [[ -n "${rps[routed|16|$bytes]:-}" ]] || continue
     g="${rps[routed|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
     v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
     echo "| routed: throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
   done
   for bytes in "${bodies[@]}"; do
+    [[ -n "${p50[routed|1|$bytes]:-}" ]] || continue
     if ((bytes == 2048)); then lim=0.1; else lim=0.3; fi
     v="$(awk -v a="${p50[routed|1|$bytes]}" -v b="${p50[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
     echo "| routed: added p50 at 1 conn, $(body_label "$bytes") (ms) | $v | ≤ $lim | $(verdict "$v" "$lim" 0) |"
