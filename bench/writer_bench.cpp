@@ -1,9 +1,8 @@
 // The request-log writer's throughput for rows shaped like the gateway's own: what each part of a
 // logged request costs the writer thread (BENCHMARKS.md, "Routing (issue 5)").
 //   writer_bench [ROWS]   (default 200,000; WB_RANDOM_IDS=1: wholly random request ids)
-// Variants, each into a fresh database: the bare request row; with one attempt row (what every
-// request logged before attempts were skipped for single successful attempts); with the prompt's
-// block hashes (prompt_prefixes); with both. Rows fall within the last minutes, like live traffic.
+// Variants, each into a fresh database: the bare request row; with one attempt row (what a request
+// served by its first target logs); with the prompt's block hashes (prompt_prefixes); with both. Rows fall within the last minutes, like live traffic.
 #include "store/store.h"
 #include <QCoreApplication>
 #include <QDateTime>

@@ -176,19 +176,31 @@ void ClientConnection::write(QByteArrayView data)
     m_inWrite = false;
 }
 
-void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)
+// The status line and the given header fields of a response head.
+void ClientConnection::writeHead(ByteWriter &out, int status, const HeaderList &headers)
 {
-    const bool inline_ = body.size() < 64 * 1024; // a small body goes in the same write as the head
-    ByteWriter out(512 + (inline_ ? body.size() : 0));
     out << "HTTP/1.1 ";
     out.number(status) << ' ' << reasonPhrase(status) << "\r\n";
     for (const auto &[name, value] : headers)
         out << name << ": " << value << "\r\n";
-    out << "content-length: ";
-    out.number(body.size()) << "\r\n";
+}
+
+// The end of a response head: "connection: close" when this is the connection's last response.
+void ClientConnection::endHead(ByteWriter &out) const
+{
     if (m_closeAfterResponse || m_context->shuttingDown.load())
         out << "connection: close\r\n";
     out << "\r\n";
+}
+
+void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)
+{
+    const bool inline_ = body.size() < 64 * 1024; // a small body goes in the same write as the head
+    ByteWriter out(512 + (inline_ ? body.size() : 0));
+    writeHead(out, status, headers);
+    out << "content-length: ";
+    out.number(body.size()) << "\r\n";
+    endHead(out);
     if (inline_) {
         out << body;
         write(out.take());
@@ -201,14 +213,9 @@ void ClientConnection::sendResponse(int status, const HeaderList &headers, const
 void ClientConnection::beginStream(int status, const HeaderList &headers)
 {
     ByteWriter out(512);
-    out << "HTTP/1.1 ";
-    out.number(status) << ' ' << reasonPhrase(status) << "\r\n";
-    for (const auto &[name, value] : headers)
-        out << name << ": " << value << "\r\n";
+    writeHead(out, status, headers);
     out << "transfer-encoding: chunked\r\n";
-    if (m_closeAfterResponse || m_context->shuttingDown.load())
-        out << "connection: close\r\n";
-    out << "\r\n";
+    endHead(out);
     write(out.take());
 }
 
@@ -253,15 +260,17 @@ void ClientConnection::onDisconnected()
 {
     if (m_gone)
         return;
+    m_gone = true; // no more output
     if (m_inWrite) {
-        // From inside write(): the exchange that is writing is on the stack. Drop its further
-        // output now and tell it once it has returned.
-        m_inWrite = false; // write() is unwinding; the queued call must not defer again
-        m_gone = true;
-        QMetaObject::invokeMethod(this, [this] { m_gone = false; onDisconnected(); }, Qt::QueuedConnection);
+        // From inside write(): the exchange that is writing is on the stack; tell it once it has returned.
+        QMetaObject::invokeMethod(this, [this] { dropExchange(); }, Qt::QueuedConnection);
         return;
     }
-    m_gone = true;
+    dropExchange();
+}
+
+void ClientConnection::dropExchange()
+{
     if (m_exchange) {
         auto exchange = std::move(m_exchange);
         exchange->clientGone();

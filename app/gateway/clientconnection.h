@@ -14,6 +14,7 @@ namespace gh {
 struct GatewayContext;
 class Exchange;
 class UpstreamClient;
+class ByteWriter;
 
 // Response headers the gateway writes, in order.
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
@@ -56,6 +57,7 @@ Q_SIGNALS:
 private:
     void onReadyRead();
     void onDisconnected();
+    void dropExchange(); // the client is gone: tell the exchange, close
     void onBytesWritten();
     void parsePending();
     void dispatch();
@@ -64,6 +66,8 @@ private:
     void onHeadersComplete(HttpParser &parser) override;
     void onBody(HttpParser &parser, const char *data, size_t length) override;
     void write(QByteArrayView data);
+    static void writeHead(ByteWriter &out, int status, const HeaderList &headers);
+    void endHead(ByteWriter &out) const;
 
     GatewayContext *m_context;
     UpstreamClient *m_upstream;

@@ -136,8 +136,14 @@ Exchange::~Exchange()
         if (m_reservation)
             m_ctx->ledger.release(m_reservation);
     }
+    uncount();
+}
+
+void Exchange::uncount()
+{
     if (m_counted)
         m_ctx->inFlight.fetch_sub(1);
+    m_counted = false;
 }
 
 QList<QPair<QByteArray, QByteArray>> Exchange::baseHeaders() const
@@ -187,6 +193,10 @@ QByteArray Exchange::errorBody(const GatewayError &error) const
 
 void Exchange::done()
 {
+    // Answered: no longer in flight, though the object itself is deleted on the next turn of the
+    // event loop. The client may already have the response (writes are flushed at once) and send
+    // its next request, which must not count this one.
+    uncount();
     if (m_conn)
         m_conn->exchangeFinished();
 }

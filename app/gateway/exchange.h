@@ -98,6 +98,7 @@ private:
     [[nodiscard]] QList<QPair<QByteArray, QByteArray>> baseHeaders() const;
     void estimateMissingUsage();
     void done();
+    void uncount(); // leaves GatewayContext::inFlight (once)
 
     ClientConnection *m_conn;
     GatewayContext *m_ctx;
@@ -151,7 +152,7 @@ private:
     ProviderFormat m_providerFormat = ProviderFormat::OpenAI;
     bool m_translate = false;       // client and provider formats differ
     std::unique_ptr<StreamTranslator> m_translator;
-    bool m_counted = false;
+    bool m_counted = false; // in GatewayContext::inFlight until answered (uncount())
 };
 
 } // namespace gh

@@ -2,25 +2,20 @@
 #include "core/money.h"
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 
 namespace gh {
 
 QByteArray jsonString(QByteArrayView s)
 {
     // The usual case (a model name, an error code): nothing to escape, one copy.
-    if (std::none_of(s.begin(), s.end(), [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; })) {
-        QByteArray out(s.size() + 2, Qt::Uninitialized);
-        char *p = out.data();
-        *p++ = '"';
-        if (!s.isEmpty())
-            std::memcpy(p, s.data(), size_t(s.size()));
-        p[s.size()] = '"';
-        return out;
-    }
+    const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
+        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    });
     QByteArray out;
     out.reserve(s.size() + 2);
     out.append('"');
+    if (plain)
+        return out.append(s).append('"');
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {

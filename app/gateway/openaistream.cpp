@@ -105,13 +105,8 @@ bool readUsage(ondemand::value v, Usage *usage)
     if (isNullOrBroken(v))
         return false;
     ondemand::object o;
-    if (v.get_object().get(o))
-        return false;
-    Usage u;
-    if (!parseOpenAIUsage(o, u)) // read in place: no second parse of the usage text
-        return false;
-    *usage = u;
-    return true;
+    // Read in place (no second parse of the usage text); *usage is left as it was on failure.
+    return !v.get_object().get(o) && parseOpenAIUsage(o, *usage);
 }
 
 } // namespace

@@ -186,8 +186,8 @@ simdjson::error_code validateValue(simdjson::ondemand::value value, int depth)
 
 // XXH3 (xxHash's 64-bit hash), seeded: the same value in every process and on every machine, so
 // block hashes can be stored and compared across runs. With libxxhash's x86 dispatch (AVX2/AVX-512
-// picked at run time) it hashes a 100 KB prompt about 4x faster than XXH64 did (bench/hash numbers in
-// BENCHMARKS.md); a 100 KB prompt is hashed twice per request (affinity prefix and 1 KiB blocks).
+// picked at run time) it hashes a 100 KB prompt about 4x faster than XXH64 did (BENCHMARKS.md, "Closing
+// the 16-connection gap"); a 100 KB prompt is hashed twice per request (affinity prefix and 1 KiB blocks).
 quint64 hash64(const char *data, size_t len, quint64 seed)
 {
 #ifdef GH_XXHASH_DISPATCH

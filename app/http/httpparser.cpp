@@ -1,6 +1,5 @@
 #include "http/httpparser.h"
 #include <array>
-#include <cstring>
 #include <llhttp.h>
 
 namespace gh {

@@ -6,7 +6,8 @@
 
 namespace gh {
 
-// parseOpenAIUsage() on a usage object read in place. Returns false on a malformed field.
+// parseOpenAIUsage() on a usage object read in place. Returns false on a malformed field, and `out`
+// is then left as it was.
 [[nodiscard]] bool parseOpenAIUsage(simdjson::ondemand::object object, Usage &out);
 
 } // namespace gh

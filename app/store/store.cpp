@@ -254,11 +254,9 @@ constexpr const char *kLatencyBuckets = "SELECT lo, bucket FROM latency_buckets 
 // Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch). A batch
 // writes at most that many per key: its earlier rows would be trimmed in the same transaction.
 constexpr int kPromptPrefixesPerKey = 200;
-#define GH_PROMPT_PREFIXES_PER_KEY "200"
-static_assert(kPromptPrefixesPerKey == 200, "keep GH_PROMPT_PREFIXES_PER_KEY in step");
 constexpr const char *kTrimPromptPrefixes =
     "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
-    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET " GH_PROMPT_PREFIXES_PER_KEY ")";
+    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET ?2)"; // ?2: kPromptPrefixesPerKey
 
 // grain (0: hour, 1: day), t, key_id, model, provider
 using RollupKey = std::tuple<int, qint64, qint64, QString, QString>;
@@ -669,6 +667,7 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
     for (const qint64 keyId : prefixKeys) {
         Statement &trim = st.trimPromptPrefixes;
         trim.bindInt(1, keyId);
+        trim.bindInt(2, kPromptPrefixesPerKey);
         const int rc = trim.step();
         trim.reset();
         if (rc != SQLITE_DONE)
