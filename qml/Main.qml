@@ -61,7 +61,8 @@ ApplicationWindow {
     Binding {
         target: Theme
         property: "forced"
-        value: App.themeOverride
+        // GATEHOUSE_THEME (screenshots, tests) wins over the choice made in Settings.
+        value: App.themeOverride.length > 0 ? App.themeOverride : App.theme === "system" ? "" : App.theme
     }
 
     // Ctrl+1 … Ctrl+9 show the pages in rail order.

@@ -13,6 +13,7 @@ namespace gh::ui {
 
 namespace {
 QPointer<AppSingleton> g_app;
+const QString kTheme = QStringLiteral("theme");
 }
 
 AppSingleton::AppSingleton(Backend *backend, QObject *parent)
@@ -28,6 +29,10 @@ AppSingleton::AppSingleton(Backend *backend, QObject *parent)
     connect(m_backend, &Backend::providersChanged, this, &AppSingleton::updateFirstRun);
     connect(&m_backend->aggregates(), &SpendAggregates::changed, this, &AppSingleton::updateTodaySpend);
     connect(m_backend, &Backend::dayChanged, this, &AppSingleton::updateTodaySpend);
+    connect(m_backend, &Backend::uiSettingChanged, this, [this](const QString &name) {
+        if (name == kTheme)
+            Q_EMIT themeChanged();
+    });
     updateFirstRun();
     updateTodaySpend();
 }
@@ -86,6 +91,21 @@ QString AppSingleton::themeOverride()
 {
     const QString t = qEnvironmentVariable("GATEHOUSE_THEME").trimmed().toLower();
     return t == QLatin1String("light") || t == QLatin1String("dark") ? t : QString();
+}
+
+QString AppSingleton::theme() const
+{
+    const QString t = m_backend ? m_backend->uiSetting(kTheme).toString() : QString();
+    return t == QLatin1String("light") || t == QLatin1String("dark") ? t : QStringLiteral("system");
+}
+
+void AppSingleton::setTheme(const QString &theme)
+{
+    if (!m_backend || theme == this->theme())
+        return;
+    if (theme != QLatin1String("system") && theme != QLatin1String("light") && theme != QLatin1String("dark"))
+        return;
+    m_backend->setUiSetting(kTheme, theme); // emits uiSettingChanged -> themeChanged
 }
 
 void AppSingleton::updateFirstRun()

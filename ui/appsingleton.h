@@ -24,6 +24,7 @@ class AppSingleton : public QObject
     Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY keychainAvailableChanged)
     Q_PROPERTY(bool firstRun READ firstRun NOTIFY firstRunChanged)
     Q_PROPERTY(QString themeOverride READ themeOverride CONSTANT)
+    Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY themeChanged)
     Q_PROPERTY(double todaySpend READ todaySpend NOTIFY todaySpendChanged)
 public:
     explicit AppSingleton(Backend *backend, QObject *parent = nullptr);
@@ -41,6 +42,10 @@ public:
     [[nodiscard]] bool firstRun() const { return m_firstRun; }
     // "light" or "dark" from GATEHOUSE_THEME (screenshots, tests); "" follows the system.
     [[nodiscard]] static QString themeOverride();
+    // The user's choice in Settings: "system" (follow the desktop), "light" or "dark"; kept in the
+    // store's ui settings. GATEHOUSE_THEME, when set, wins over it.
+    [[nodiscard]] QString theme() const;
+    void setTheme(const QString &theme);
     [[nodiscard]] double todaySpend() const { return m_todaySpend; }
 
     Q_INVOKABLE void copyToClipboard(const QString &text) const;
@@ -52,6 +57,7 @@ Q_SIGNALS:
     void keychainAvailableChanged();
     void firstRunChanged();
     void todaySpendChanged();
+    void themeChanged();
     // The window should come to the front (tray "Open", a second launch).
     void raiseRequested();
 

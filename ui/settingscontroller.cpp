@@ -136,6 +136,9 @@ void SettingsController::setCurrency(const QString &code)
 {
     if (!m_backend || !currencies().contains(code))
         return;
+    // Format first: setUiSetting() notifies (currencyChanged) synchronously, and a reader of
+    // currency() then must already see the new code (the combo showed the previous choice).
+    Format::instance()->setCurrency(code, currencyRate());
     m_backend->setUiSetting(kCurrency, code);
     applyCurrency(*m_backend);
 }
@@ -149,6 +152,7 @@ void SettingsController::setCurrencyRate(double rate)
 {
     if (!m_backend || !(rate > 0) || rate > 1e6)
         return;
+    Format::instance()->setCurrency(currency(), rate);
     m_backend->setUiSetting(kCurrencyRate, rate);
     applyCurrency(*m_backend);
 }

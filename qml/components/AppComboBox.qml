@@ -42,6 +42,37 @@ ComboBox {
         border.color: control.visualFocus ? Theme.accent : control.hovered ? Theme.textFaint : Theme.borderStrong
     }
 
+    // The Basic style's delegate draws a highlighted item with the platform palette (highlightedText
+    // on light), which is white on white under some desktop palettes: the current or hovered item
+    // came out blank. Every color here comes from Theme instead.
+    delegate: ItemDelegate {
+        id: item
+
+        required property int index
+
+        width: ListView.view ? ListView.view.width : implicitWidth
+        implicitHeight: Theme.controlHeight
+        leftPadding: Theme.space3
+        rightPadding: Theme.space3
+        highlighted: control.highlightedIndex === item.index
+        hoverEnabled: control.hoverEnabled
+        text: control.textAt(item.index)
+        font.pixelSize: Theme.fontBody
+        font.weight: control.currentIndex === item.index ? Font.DemiBold : Font.Normal
+
+        contentItem: Text {
+            text: item.text
+            font: item.font
+            color: item.highlighted ? Theme.accent : Theme.text
+            verticalAlignment: Text.AlignVCenter
+            elide: Text.ElideRight
+        }
+        background: Rectangle {
+            color: item.down ? Theme.accentSoft : item.highlighted || item.hovered ? Theme.surfaceHover : "transparent"
+            radius: Theme.radiusSmall - 2
+        }
+    }
+
     popup.background: Rectangle {
         color: Theme.surface
         radius: Theme.radiusSmall

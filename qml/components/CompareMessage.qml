@@ -49,7 +49,7 @@ Item {
             parts.push(qsTr("%1 out").arg(Format.tokens(message.outputTokens)));
         }
         if (message.costState === "priced")
-            parts.push(Format.usd(message.cost));
+            parts.push(Money.usd(message.cost));
         else if (message.costState === "unpriced")
             parts.push(qsTr("unpriced"));
         return parts;

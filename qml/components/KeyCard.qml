@@ -87,8 +87,8 @@ Card {
                 text: qsTr("%1  ·  created %2  ·  %3 spent in total%4")
                     .arg(card.secretHint)
                     .arg(Format.dateTime(card.createdAt))
-                    .arg(Format.usd(card.totalSpent))
-                    .arg(card.totalLimit >= 0 ? qsTr(" of %1").arg(Format.usd(card.totalLimit)) : "")
+                    .arg(Money.usd(card.totalSpent))
+                    .arg(card.totalLimit >= 0 ? qsTr(" of %1").arg(Money.usd(card.totalLimit)) : "")
             }
         }
 

@@ -22,8 +22,10 @@ RowLayout {
     readonly property bool hasLimit: row.limit >= 0
     readonly property real draggedUsd: Format.sliderToUsd(slider.value)
 
+    // Up to four decimals, trailing zeros dropped: 0.015 stays 0.015 (it was rounded to 0.01, and
+    // 0.001 to 0, a limit that refuses everything).
     function plainAmount(usd: real): string {
-        return Number(usd.toFixed(2)).toString();
+        return Number(usd.toFixed(4)).toString();
     }
 
     spacing: Theme.space4
@@ -47,15 +49,17 @@ RowLayout {
             spacing: Theme.space2
 
             Label {
-                text: Format.usd(row.spent)
+                text: Money.usd(row.spent)
                 font.pixelSize: Theme.fontBody
                 font.weight: Font.DemiBold
                 color: Theme.text
             }
             Caption {
                 Layout.fillWidth: true
-                text: slider.pressed ? qsTr("of %1").arg(Format.usd(row.draggedUsd))
-                    : row.hasLimit ? qsTr("of %1").arg(Format.usd(row.limit)) : qsTr("no limit")
+                text: slider.pressed ? qsTr("of %1").arg(Money.usd(row.draggedUsd))
+                    : row.hasLimit && row.limit <= 0 ? qsTr("of %1: every request is refused").arg(Money.usd(0))
+                    : row.hasLimit ? qsTr("of %1").arg(Money.usd(row.limit)) : qsTr("no limit")
+                color: row.hasLimit && row.limit <= 0 && !slider.pressed ? Theme.danger : Theme.textMuted
                 elide: Text.ElideRight
             }
             Label {
@@ -84,7 +88,7 @@ RowLayout {
         tone: row.hasLimit || slider.pressed ? Theme.accent : Theme.textFaint
         Accessible.name: qsTr("%1 limit").arg(row.label)
         ToolTip.visible: slider.pressed
-        ToolTip.text: Format.usd(row.draggedUsd)
+        ToolTip.text: Money.usd(row.draggedUsd)
         onPressedChanged: {
             if (!slider.pressed)
                 row.limitChosen(row.draggedUsd);
@@ -104,7 +108,7 @@ RowLayout {
         placeholderText: qsTr("No limit")
         text: slider.pressed ? row.plainAmount(row.draggedUsd) : (row.hasLimit ? row.plainAmount(row.limit) : "")
         validator: RegularExpressionValidator {
-            regularExpression: /^\d{0,7}([.,]\d{0,2})?$/
+            regularExpression: /^\d{0,7}([.,]\d{0,4})?$/
         }
         Accessible.name: qsTr("%1 limit in dollars").arg(row.label)
         onEditingFinished: {
@@ -115,7 +119,7 @@ RowLayout {
                 return;
             }
             const usd = Number(typed);
-            if (!isNaN(usd) && (!row.hasLimit || Math.abs(usd - row.limit) >= 0.005))
+            if (!isNaN(usd) && (!row.hasLimit || Math.abs(usd - row.limit) >= 0.00005))
                 row.limitChosen(usd);
         }
 

@@ -26,7 +26,7 @@ Card {
     }
     Label {
         Layout.fillWidth: true
-        text: Format.usd(stat.value)
+        text: Money.usd(stat.value)
         font.pixelSize: Theme.fontDisplay
         font.weight: Font.DemiBold
         color: Theme.text
@@ -43,7 +43,7 @@ Card {
         }
         Caption {
             Layout.fillWidth: true
-            text: stat.previous > 0 ? qsTr("vs %1 (%2)").arg(stat.previousLabel).arg(Format.usd(stat.previous))
+            text: stat.previous > 0 ? qsTr("vs %1 (%2)").arg(stat.previousLabel).arg(Money.usd(stat.previous))
                                     : qsTr("nothing spent %1").arg(stat.previousLabel)
             elide: Text.ElideRight
         }

@@ -90,7 +90,7 @@ Card {
                     Label {
                         Layout.preferredWidth: 76
                         horizontalAlignment: Text.AlignRight
-                        text: Format.usd(entry.cost)
+                        text: Money.usd(entry.cost)
                         font.pixelSize: Theme.fontBody
                         font.weight: Font.DemiBold
                         color: Theme.text

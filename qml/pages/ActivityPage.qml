@@ -277,7 +277,7 @@ Item {
                             implicitHeight: 36
                             color: row.selected ? Theme.accentSoft : rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
                             Accessible.role: Accessible.Row
-                            Accessible.name: row.model + " " + page.statusText(row.status, row.error) + " " + Format.usd(row.cost)
+                            Accessible.name: row.model + " " + page.statusText(row.status, row.error) + " " + Money.usd(row.cost)
 
                             MouseArea {
                                 id: rowMouse
@@ -361,7 +361,7 @@ Item {
                                 Cell {
                                     Layout.preferredWidth: page.colCost
                                     horizontalAlignment: Text.AlignRight
-                                    text: row.cost < 0 ? qsTr("unpriced") : (row.estimated ? "≈" : "") + Format.usd(row.cost)
+                                    text: row.cost < 0 ? qsTr("unpriced") : (row.estimated ? "≈" : "") + Money.usd(row.cost)
                                     color: row.cost < 0 ? Theme.textFaint : Theme.text
                                     font.weight: Font.Medium
                                 }
@@ -428,7 +428,7 @@ Item {
                         [qsTr("Output tokens"), Number(d.outputTokens).toLocaleString(Qt.locale(), "f", 0)],
                         [qsTr("Cache read tokens"), Number(d.cacheReadTokens).toLocaleString(Qt.locale(), "f", 0)],
                         [qsTr("Cache write tokens"), Number(d.cacheWriteTokens).toLocaleString(Qt.locale(), "f", 0)],
-                        [qsTr("Cost"), d.cost < 0 ? qsTr("unpriced") : Format.usd(d.cost) + (d.estimated ? qsTr(" (estimated)") : "")]
+                        [qsTr("Cost"), d.cost < 0 ? qsTr("unpriced") : Money.usd(d.cost) + (d.estimated ? qsTr(" (estimated)") : "")]
                     ];
                     return rows;
                 }

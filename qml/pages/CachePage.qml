@@ -126,7 +126,7 @@ Item {
                 }
                 Figure {
                     title: qsTr("Saved by cache reads")
-                    value: Format.usd(cache.saved)
+                    value: Money.usd(cache.saved)
                     note: cache.unpricedReadTokens > 0 ? qsTr("%1 cached tokens of unpriced models not counted").arg(Format.tokens(cache.unpricedReadTokens))
                                                        : qsTr("against the uncached input price")
                 }
@@ -277,7 +277,7 @@ Item {
                                               .arg(cache.chartLabels[index] ?? "")
                                               .arg(barset.label)
                                               .arg(Format.tokens(barset.at(index) * page.unit))
-                                              .arg(Format.usd(cache.savedAt(index)));
+                                              .arg(Money.usd(cache.savedAt(index)));
                                 barTip.open();
                             } else {
                                 barTip.close();
@@ -449,7 +449,7 @@ Item {
                                     Cell {
                                         Layout.preferredWidth: 90
                                         horizontalAlignment: Text.AlignRight
-                                        text: group.saved === 0 && group.unpricedReadTokens > 0 ? qsTr("unpriced") : Format.usd(group.saved)
+                                        text: group.saved === 0 && group.unpricedReadTokens > 0 ? qsTr("unpriced") : Money.usd(group.saved)
                                         color: group.saved > 0 ? Theme.ok : Theme.textFaint
                                         font.weight: Font.Medium
                                     }

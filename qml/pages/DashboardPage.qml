@@ -202,7 +202,7 @@ Item {
                     }
                     Caption {
                         text: summary.requestsToday > 0
-                              ? qsTr("%1 per request on average").arg(Format.usd(summary.today / summary.requestsToday))
+                              ? qsTr("%1 per request on average").arg(Money.usd(summary.today / summary.requestsToday))
                               : qsTr("no requests yet today")
                     }
                 }
@@ -253,7 +253,7 @@ Item {
                     }
                     LiveMetricButton {
                         label: qsTr("Spend / hour")
-                        value: Format.usd(LiveStats.dollarsPerHour)
+                        value: Money.usd(LiveStats.dollarsPerHour)
                         checked: liveCard.metric === "dollars"
                         onClicked: liveCard.metric = "dollars"
                     }
@@ -465,7 +465,7 @@ Item {
                             barWidth: 0.7
                             onHovered: (status, index, barset) => {
                                 if (status) {
-                                    barTip.text = qsTr("%1 · %2: %3").arg(spendByDay.days[index]).arg(barset.label).arg(Format.usd(barset.at(index)));
+                                    barTip.text = qsTr("%1 · %2: %3").arg(spendByDay.days[index]).arg(barset.label).arg(Money.usd(barset.at(index)));
                                     barTip.open();
                                 } else {
                                     barTip.close();

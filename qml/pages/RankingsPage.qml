@@ -57,7 +57,7 @@ Item {
                       : qsTr("%1 models, %2 requests and %3 over %4.")
                         .arg(rankings.count)
                         .arg(Number(rankings.totalRequests).toLocaleString(Qt.locale(), "f", 0))
-                        .arg(Format.usd(rankings.totalSpend))
+                        .arg(Money.usd(rankings.totalSpend))
                         .arg(page.periodText)
 
             BusyIndicator {
@@ -129,10 +129,10 @@ Item {
                                        + "It won %7 of your %8 Compare rounds, %2 %9 of %10.")
                                   .arg(saving.modelData.alternative)
                                   .arg(saving.modelData.model)
-                                  .arg(Format.usd(saving.modelData.alternativeCost))
-                                  .arg(Format.usd(saving.modelData.spend))
+                                  .arg(Money.usd(saving.modelData.alternativeCost))
+                                  .arg(Money.usd(saving.modelData.spend))
                                   .arg(page.periodText)
-                                  .arg(Format.usd(saving.modelData.saving))
+                                  .arg(Money.usd(saving.modelData.saving))
                                   .arg(Format.percent(saving.modelData.alternativeWinRate))
                                   .arg(saving.modelData.alternativeRounds)
                                   .arg(Format.percent(saving.modelData.modelWinRate))
@@ -188,7 +188,7 @@ Item {
                         ColumnHeader { Layout.preferredWidth: page.colTrend; text: rankings.slices === 24 ? qsTr("Per hour") : qsTr("Per day") }
                         SortHeader { Layout.preferredWidth: page.colRequests; text: qsTr("Requests"); alignment: Text.AlignRight; sortKey: "requests"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
                         SortHeader { Layout.preferredWidth: page.colSpend; text: qsTr("Spend"); alignment: Text.AlignRight; sortKey: "spend"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colPer1k; text: qsTr("$ / 1k out"); alignment: Text.AlignRight; sortKey: "costPer1kOutput"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                        SortHeader { Layout.preferredWidth: page.colPer1k; text: qsTr("%1 / 1k out").arg(Money.symbol); alignment: Text.AlignRight; sortKey: "costPer1kOutput"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
                         SortHeader { Layout.preferredWidth: page.colLatency; text: qsTr("p50"); alignment: Text.AlignRight; sortKey: "p50Latency"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
                         SortHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("p95"); alignment: Text.AlignRight; sortKey: "p95Latency"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
                         SortHeader { Layout.preferredWidth: page.colLatency; text: qsTr("TTFT"); alignment: Text.AlignRight; sortKey: "p50Ttft"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
@@ -235,7 +235,7 @@ Item {
                         implicitHeight: 52
                         color: rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
                         Accessible.role: Accessible.Row
-                        Accessible.name: row.model + " " + Format.usd(row.spend)
+                        Accessible.name: row.model + " " + Money.usd(row.spend)
 
                         MouseArea {
                             id: rowMouse
@@ -288,14 +288,14 @@ Item {
                             Cell {
                                 Layout.preferredWidth: page.colSpend
                                 horizontalAlignment: Text.AlignRight
-                                text: row.spend === 0 && row.unpriced > 0 ? qsTr("unpriced") : Format.usd(row.spend)
+                                text: row.spend === 0 && row.unpriced > 0 ? qsTr("unpriced") : Money.usd(row.spend)
                                 color: row.spend === 0 && row.unpriced > 0 ? Theme.textFaint : Theme.text
                                 font.weight: Font.Medium
                             }
                             Cell {
                                 Layout.preferredWidth: page.colPer1k
                                 horizontalAlignment: Text.AlignRight
-                                text: row.costPer1kOutput < 0 ? "—" : Format.usd(row.costPer1kOutput)
+                                text: row.costPer1kOutput < 0 ? "—" : Money.usd(row.costPer1kOutput)
                                 color: Theme.textMuted
                             }
                             Cell {

@@ -141,6 +141,26 @@ Item {
                     text: qsTr("Display")
                 }
                 SettingRow {
+                    title: qsTr("Theme")
+                    description: App.themeOverride.length > 0
+                                 ? qsTr("Set to %1 by the GATEHOUSE_THEME environment variable.").arg(App.themeOverride)
+                                 : qsTr("Light, dark, or the same as your desktop.")
+
+                    Segmented {
+                        id: themeChoice
+                        enabled: App.themeOverride.length === 0
+                        options: [
+                            { value: "system", label: qsTr("System") },
+                            { value: "light", label: qsTr("Light") },
+                            { value: "dark", label: qsTr("Dark") }
+                        ]
+                        current: App.theme
+                        accessibleName: qsTr("Theme")
+                        onCurrentChanged: App.theme = themeChoice.current
+                    }
+                }
+                Divider {}
+                SettingRow {
                     title: qsTr("Currency")
                     description: settings.currency === "USD"
                                  ? qsTr("Amounts are shown in US dollars, as providers bill them.")

@@ -110,6 +110,31 @@ private Q_SLOTS:
         SettingsController::applyCurrency(*m_fx.backend);
         QCOMPARE(Format::instance()->currency(), QStringLiteral("USD"));
     }
+
+    // Whoever reacts to currencyChanged (the Settings combo, every money label) reads the new
+    // choice, not the previous one: the combo showed "USD" after choosing EUR and vice versa.
+    void currencyNotifiesWithTheNewValue()
+    {
+        SettingsController s;
+        s.setCurrency(QStringLiteral("USD"));
+        QStringList seenBySettings;
+        QStringList seenByFormat;
+        connect(&s, &SettingsController::currencyChanged, this, [&] { seenBySettings << s.currency(); });
+        connect(Format::instance(), &Format::currencyChanged, this,
+            [&] { seenByFormat << Format::instance()->usd(1); });
+        s.setCurrencyRate(0.5);
+        s.setCurrency(QStringLiteral("EUR"));
+        QVERIFY(!seenBySettings.isEmpty());
+        for (const QString &c : std::as_const(seenBySettings))
+            QCOMPARE(c, QStringLiteral("EUR"));
+        QCOMPARE(seenByFormat.last(), QStringLiteral("€0.50"));
+        seenBySettings.clear();
+        s.setCurrency(QStringLiteral("USD"));
+        QVERIFY(!seenBySettings.isEmpty());
+        for (const QString &c : std::as_const(seenBySettings))
+            QCOMPARE(c, QStringLiteral("USD"));
+        QCOMPARE(seenByFormat.last(), QStringLiteral("$1.00"));
+    }
 };
 
 QTEST_MAIN(TestSettingsController)
