@@ -92,119 +92,136 @@ ApplicationWindow {
                 color: Theme.border
             }
 
-            ColumnLayout {
+            // The rail scrolls when the window is shorter than its buttons (at the minimum height,
+            // 600 px, "Settings" and "Pause all" were cut off); otherwise the spacer keeps the kill
+            // switch at the bottom.
+            Flickable {
+                id: railFlick
                 anchors.fill: parent
-                anchors.topMargin: Theme.space4
-                anchors.bottomMargin: Theme.space4
-                spacing: Theme.space1
-
-                Image {
-                    Layout.alignment: Qt.AlignHCenter
-                    Layout.bottomMargin: Theme.space4
-                    source: Theme.icon("gatehouse") // the application icon
-                    sourceSize.width: 40
-                    sourceSize.height: 40
-                    Accessible.role: Accessible.Graphic
-                    Accessible.name: qsTr("Gatehouse")
+                contentWidth: width
+                contentHeight: railColumn.height + 2 * Theme.space4
+                boundsBehavior: Flickable.StopAtBounds
+                clip: true
+                ScrollBar.vertical: ScrollBar {
+                    policy: railFlick.contentHeight > railFlick.height ? ScrollBar.AsNeeded : ScrollBar.AlwaysOff
+                    width: 6
                 }
 
-                Repeater {
-                    id: navRepeater
+                ColumnLayout {
+                    id: railColumn
+                    y: Theme.space4
+                    width: railFlick.width
+                    height: Math.max(railColumn.implicitHeight, railFlick.height - 2 * Theme.space4)
+                    spacing: Theme.space1
 
-                    // Arrow keys move through the rail and show the page at once.
-                    function step(delta: int) {
-                        window.showPage(Math.max(0, Math.min(navRepeater.count - 1, window.currentPage + delta)));
-                        navRepeater.itemAt(window.currentPage).forceActiveFocus(Qt.TabFocusReason);
-                    }
-
-                    model: [
-                        { page: 0, label: qsTr("Dashboard"), icon: "dashboard" },
-                        { page: 1, label: qsTr("Keys"), icon: "key" },
-                        { page: 2, label: qsTr("Providers"), icon: "server" },
-                        { page: 3, label: qsTr("Routes"), icon: "route" },
-                        { page: 4, label: qsTr("Activity"), icon: "activity" },
-                        { page: 5, label: qsTr("Compare"), icon: "columns" },
-                        { page: 6, label: qsTr("Rankings"), icon: "trophy" },
-                        { page: 7, label: qsTr("Cache"), icon: "layers" },
-                        { page: 8, label: qsTr("Settings"), icon: "settings" }
-                    ]
-
-                    delegate: NavButton {
-                        id: navButton
-                        required property var modelData
-                        required property int index
+                    Image {
                         Layout.alignment: Qt.AlignHCenter
-                        text: navButton.modelData.label
-                        iconName: navButton.modelData.icon
-                        shortcutText: "Ctrl+" + (navButton.index + 1)
-                        checked: window.currentPage === navButton.modelData.page
-                        onClicked: window.showPage(navButton.modelData.page)
-                        Keys.onUpPressed: navRepeater.step(-1)
-                        Keys.onDownPressed: navRepeater.step(1)
+                        Layout.bottomMargin: Theme.space4
+                        source: Theme.icon("gatehouse") // the application icon
+                        sourceSize.width: 40
+                        sourceSize.height: 40
+                        Accessible.role: Accessible.Graphic
+                        Accessible.name: qsTr("Gatehouse")
                     }
-                }
 
-                Item {
-                    Layout.fillHeight: true
-                }
+                    Repeater {
+                        id: navRepeater
 
-                // The kill switch: refuse every model request until resumed.
-                AbstractButton {
-                    id: killSwitch
-                    Layout.alignment: Qt.AlignHCenter
-                    implicitWidth: 76
-                    implicitHeight: 60
-                    focusPolicy: Qt.StrongFocus
-                    text: App.pausedAll ? qsTr("Resume") : qsTr("Pause all")
-                    Accessible.name: App.pausedAll ? qsTr("Resume all keys") : qsTr("Pause all keys")
-                    ToolTip.visible: killSwitch.hovered || killSwitch.visualFocus
-                    ToolTip.delay: 500
-                    ToolTip.text: App.pausedAll ? qsTr("All keys are paused: the gateway answers 503. Click to resume.")
-                                                : qsTr("Pause all keys: the gateway refuses every model request until resumed")
-                    onClicked: App.pausedAll = !App.pausedAll
+                        // Arrow keys move through the rail and show the page at once.
+                        function step(delta: int) {
+                            window.showPage(Math.max(0, Math.min(navRepeater.count - 1, window.currentPage + delta)));
+                            navRepeater.itemAt(window.currentPage).forceActiveFocus(Qt.TabFocusReason);
+                        }
 
-                    background: Rectangle {
-                        radius: Theme.radius
-                        color: App.pausedAll ? Theme.dangerSoft : killSwitch.hovered ? Theme.surfaceHover : "transparent"
-                        border.width: killSwitch.visualFocus ? 2 : 0
-                        border.color: Theme.accent
-                    }
-                    contentItem: ColumnLayout {
-                        spacing: Theme.space1
-                        Icon {
+                        model: [
+                            { page: 0, label: qsTr("Dashboard"), icon: "dashboard" },
+                            { page: 1, label: qsTr("Keys"), icon: "key" },
+                            { page: 2, label: qsTr("Providers"), icon: "server" },
+                            { page: 3, label: qsTr("Routes"), icon: "route" },
+                            { page: 4, label: qsTr("Activity"), icon: "activity" },
+                            { page: 5, label: qsTr("Compare"), icon: "columns" },
+                            { page: 6, label: qsTr("Rankings"), icon: "trophy" },
+                            { page: 7, label: qsTr("Cache"), icon: "layers" },
+                            { page: 8, label: qsTr("Settings"), icon: "settings" }
+                        ]
+
+                        delegate: NavButton {
+                            id: navButton
+                            required property var modelData
+                            required property int index
                             Layout.alignment: Qt.AlignHCenter
-                            iconName: App.pausedAll ? "play" : "power"
-                            size: 20
-                            color: App.pausedAll ? Theme.danger : Theme.textMuted
+                            text: navButton.modelData.label
+                            iconName: navButton.modelData.icon
+                            shortcutText: "Ctrl+" + (navButton.index + 1)
+                            checked: window.currentPage === navButton.modelData.page
+                            onClicked: window.showPage(navButton.modelData.page)
+                            Keys.onUpPressed: navRepeater.step(-1)
+                            Keys.onDownPressed: navRepeater.step(1)
+                        }
+                    }
+
+                    Item {
+                        Layout.fillHeight: true
+                    }
+
+                    // The kill switch: refuse every model request until resumed.
+                    AbstractButton {
+                        id: killSwitch
+                        Layout.alignment: Qt.AlignHCenter
+                        implicitWidth: 76
+                        implicitHeight: 60
+                        focusPolicy: Qt.StrongFocus
+                        text: App.pausedAll ? qsTr("Resume") : qsTr("Pause all")
+                        Accessible.name: App.pausedAll ? qsTr("Resume all keys") : qsTr("Pause all keys")
+                        ToolTip.visible: killSwitch.hovered || killSwitch.visualFocus
+                        ToolTip.delay: 500
+                        ToolTip.text: App.pausedAll ? qsTr("All keys are paused: the gateway answers 503. Click to resume.")
+                                                    : qsTr("Pause all keys: the gateway refuses every model request until resumed")
+                        onClicked: App.pausedAll = !App.pausedAll
+
+                        background: Rectangle {
+                            radius: Theme.radius
+                            color: App.pausedAll ? Theme.dangerSoft : killSwitch.hovered ? Theme.surfaceHover : "transparent"
+                            border.width: killSwitch.visualFocus ? 2 : 0
+                            border.color: Theme.accent
+                        }
+                        contentItem: ColumnLayout {
+                            spacing: Theme.space1
+                            Icon {
+                                Layout.alignment: Qt.AlignHCenter
+                                iconName: App.pausedAll ? "play" : "power"
+                                size: 20
+                                color: App.pausedAll ? Theme.danger : Theme.textMuted
+                            }
+                            Label {
+                                Layout.alignment: Qt.AlignHCenter
+                                text: killSwitch.text
+                                font.pixelSize: Theme.fontCaption
+                                color: App.pausedAll ? Theme.danger : Theme.textMuted
+                            }
+                        }
+                    }
+
+                    // Where the gateway listens
+                    ColumnLayout {
+                        Layout.alignment: Qt.AlignHCenter
+                        Layout.topMargin: Theme.space2
+                        spacing: 2
+
+                        Rectangle {
+                            Layout.alignment: Qt.AlignHCenter
+                            implicitWidth: 8
+                            implicitHeight: 8
+                            radius: 4
+                            color: App.pausedAll ? Theme.danger : Theme.ok
                         }
                         Label {
                             Layout.alignment: Qt.AlignHCenter
-                            text: killSwitch.text
+                            text: ":" + App.port
                             font.pixelSize: Theme.fontCaption
-                            color: App.pausedAll ? Theme.danger : Theme.textMuted
+                            color: Theme.textFaint
+                            Accessible.name: qsTr("Gateway listening on port %1").arg(App.port)
                         }
-                    }
-                }
-
-                // Where the gateway listens
-                ColumnLayout {
-                    Layout.alignment: Qt.AlignHCenter
-                    Layout.topMargin: Theme.space2
-                    spacing: 2
-
-                    Rectangle {
-                        Layout.alignment: Qt.AlignHCenter
-                        implicitWidth: 8
-                        implicitHeight: 8
-                        radius: 4
-                        color: App.pausedAll ? Theme.danger : Theme.ok
-                    }
-                    Label {
-                        Layout.alignment: Qt.AlignHCenter
-                        text: ":" + App.port
-                        font.pixelSize: Theme.fontCaption
-                        color: Theme.textFaint
-                        Accessible.name: qsTr("Gateway listening on port %1").arg(App.port)
                     }
                 }
             }

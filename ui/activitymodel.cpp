@@ -170,11 +170,16 @@ void ActivityModel::appendFilter(const Filter &f, QByteArray &sql, QList<Arg> &a
         sql += " AND started_at_ms <= ?";
         args.append(f.toMs);
     }
-    if (!f.search.isEmpty()) {
-        // A prefix as a range on the unique index of id (UTF-8 order, BINARY collation).
+    if (f.search.startsWith(QLatin1String("req_"))) {
+        // A whole id or its start: a range on the unique index of id (UTF-8 order, BINARY collation).
         sql += " AND id >= ? AND id < ?";
         args.append(f.search);
         args.append(f.search + QChar(0xDBFF) + QChar(0xDFFF)); // U+10FFFF: above any continuation
+    } else if (!f.search.isEmpty()) {
+        // Any part of an id (a piece copied from a client's log without the "req_"): a scan, on
+        // the query thread, case-insensitive like the ids' base-36 digits allow.
+        sql += " AND instr(lower(id), ?) > 0";
+        args.append(f.search.toLower());
     }
 }
 
@@ -478,7 +483,28 @@ struct Count {
     qint64 head = 0; // refresh: new rows above the previous top
     qint64 topStarted = 0;
     qint64 topSeq = 0;
+    qint64 selectedRow = -1; // the selected request's row under the filter, -1 when it is left out
 };
+
+// The row of request `id` among the rows `where` selects (newest first), -1 when it is not one of
+// them: one primary-key read, then a count of the rows above it.
+qint64 locateRow(sqlite3 *db, const QString &id, const QByteArray &where, const QList<ActivityModel::Arg> &args)
+{
+    if (id.isEmpty())
+        return -1;
+    QList<ActivityModel::Arg> findArgs = args;
+    findArgs << id;
+    Stmt find(db, "SELECT started_at_ms, seq FROM requests" + where + " AND id = ?", findArgs);
+    if (!find.step())
+        return -1;
+    const qint64 started = sqlite3_column_int64(find.s, 0);
+    const qint64 seq = sqlite3_column_int64(find.s, 1);
+    QList<ActivityModel::Arg> aboveArgs = args;
+    aboveArgs << started << started << seq;
+    return scalar(db,
+        "SELECT COUNT(*) FROM requests" + where + " AND started_at_ms >= ? AND (started_at_ms > ? OR seq > ?)",
+        aboveArgs);
+}
 } // namespace
 
 void ActivityModel::reload()
@@ -492,9 +518,11 @@ void ActivityModel::reload()
     m_refreshAgain = false;
     setLoading(true);
     const Filter filter = m_filter;
+    const QString selected = m_selected;
+    ++m_locateGeneration; // a locate query in flight answers for the old filter
     m_backend->queries().run<Count>(
         this,
-        [filter](sqlite3 *db) {
+        [filter, selected](sqlite3 *db) {
             Count c;
             if (!db)
                 return c;
@@ -515,10 +543,11 @@ void ActivityModel::reload()
                 c.topStarted = sqlite3_column_int64(top.s, 0);
                 c.topSeq = sqlite3_column_int64(top.s, 1);
             }
+            c.selectedRow = locateRow(db, selected, where, args);
             sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
             return c;
         },
-        [this, generation](Count c) {
+        [this, generation, selected](Count c) {
             if (generation != m_generation)
                 return;
             m_refreshing = false;
@@ -529,6 +558,12 @@ void ActivityModel::reload()
             m_topStarted = c.topStarted;
             m_topSeq = c.topSeq;
             endResetModel();
+            if (selected == m_selected) {
+                if (c.selectedRow < 0 || c.selectedRow >= c.total)
+                    setSelection(QString(), -1);
+                else
+                    setSelection(m_selected, int(c.selectedRow));
+            }
             Q_EMIT totalCountChanged();
             if (m_distinctSeq >= 0)
                 fetchDistinct(false);
@@ -554,9 +589,10 @@ void ActivityModel::refresh()
     const qint64 topStarted = m_topStarted;
     const qint64 topSeq = m_topSeq;
     const bool hasTop = m_total > 0;
+    const QString selected = m_selected;
     m_backend->queries().run<Count>(
         this,
-        [filter, after, topStarted, topSeq, hasTop](sqlite3 *db) {
+        [filter, after, topStarted, topSeq, hasTop, selected](sqlite3 *db) {
             Count c;
             if (!db)
                 return c;
@@ -592,11 +628,12 @@ void ActivityModel::refresh()
                     c.topStarted = sqlite3_column_int64(top.s, 0);
                     c.topSeq = sqlite3_column_int64(top.s, 1);
                 }
+                c.selectedRow = locateRow(db, selected, all, allArgs); // new rows may sit above it
             }
             sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
             return c;
         },
-        [this, generation](Count c) {
+        [this, generation, selected](Count c) {
             if (generation != m_generation)
                 return;
             m_refreshing = false;
@@ -614,6 +651,8 @@ void ActivityModel::refresh()
                 m_topStarted = c.topStarted;
                 m_topSeq = c.topSeq;
                 endInsertRows();
+                if (selected == m_selected && !m_selected.isEmpty() && c.selectedRow >= 0)
+                    setSelection(m_selected, int(c.selectedRow));
                 if (c.head != added) {
                     // Some new rows started before rows already shown (long requests finish late):
                     // positions below the top moved, so everything cached is stale.
@@ -634,6 +673,67 @@ void ActivityModel::refresh()
             if (m_refreshAgain)
                 refresh();
             updateLoading();
+        });
+}
+
+// --- the selected request ---
+
+void ActivityModel::setSelectedRequest(const QString &requestId)
+{
+    const QString id = requestId.trimmed();
+    if (id == m_selected)
+        return;
+    if (id.isEmpty()) {
+        setSelection(QString(), -1);
+        return;
+    }
+    // Usually a row the user just clicked: its row is known from the cached pages.
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
+        for (int at = 0; at < it->rows.size(); ++at) {
+            if (it->rows.at(at).record.id == id) {
+                setSelection(id, m_total - 1 - (it.key() * kPageSize + at));
+                return;
+            }
+        }
+    }
+    setSelection(id, -1);
+    locateSelected();
+}
+
+void ActivityModel::setSelection(const QString &requestId, int row)
+{
+    if (requestId == m_selected && row == m_selectedRow)
+        return;
+    m_selected = requestId;
+    m_selectedRow = row;
+    Q_EMIT selectedChanged();
+}
+
+void ActivityModel::locateSelected()
+{
+    if (!m_backend || m_selected.isEmpty())
+        return;
+    const int generation = ++m_locateGeneration;
+    const Filter filter = m_filter;
+    const QString selected = m_selected;
+    const qint64 maxSeq = m_maxSeq;
+    m_backend->queries().run<qint64>(
+        this,
+        [filter, selected, maxSeq](sqlite3 *db) -> qint64 {
+            if (!db)
+                return -1;
+            QByteArray where = " WHERE +seq <= ?";
+            QList<Arg> args{maxSeq};
+            appendFilter(filter, where, args);
+            return locateRow(db, selected, where, args);
+        },
+        [this, generation, selected](qint64 row) {
+            if (generation != m_locateGeneration || selected != m_selected)
+                return;
+            if (row < 0 || row >= m_total)
+                setSelection(QString(), -1);
+            else
+                setSelection(m_selected, int(row));
         });
 }
 

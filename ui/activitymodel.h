@@ -41,6 +41,8 @@ class ActivityModel : public QAbstractListModel
     Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
     Q_PROPERTY(bool exporting READ exporting NOTIFY exportingChanged)
     Q_PROPERTY(bool filtered READ filtered NOTIFY filterChanged)
+    Q_PROPERTY(QString selectedRequest READ selectedRequest WRITE setSelectedRequest NOTIFY selectedChanged)
+    Q_PROPERTY(int selectedRow READ selectedRow NOTIFY selectedChanged)
 public:
     static constexpr int kPageSize = 200;
     static constexpr int kMaxPages = 24;
@@ -111,6 +113,14 @@ public:
     // Clears every filter.
     Q_INVOKABLE void clearFilters();
 
+    // The request the detail pane shows, by id: selectedRow is its row among the filtered rows,
+    // located again (in the count queries) after each filter change and each batch of new rows, so
+    // the pane follows the request and not a row number. When a new filter leaves it out, the
+    // selection is cleared (selectedRequest "", selectedRow -1).
+    [[nodiscard]] QString selectedRequest() const { return m_selected; }
+    void setSelectedRequest(const QString &requestId);
+    [[nodiscard]] int selectedRow() const { return m_selectedRow; }
+
     // Tests: true when no count or page fetch is outstanding.
     [[nodiscard]] bool isIdle() const { return !m_loading && m_pending.isEmpty() && !m_refreshing; }
     [[nodiscard]] int cachedPages() const { return int(m_pages.size()); }
@@ -122,6 +132,7 @@ Q_SIGNALS:
     void exportingChanged();
     void exportFinished(bool ok, const QString &message, int rows);
     void distinctValuesChanged();
+    void selectedChanged();
 
 public:
     // What the queries need to know about the filters.
@@ -161,6 +172,8 @@ private:
     void updateLoading();
     const Row *rowAt(int row) const;
     void fetchDistinct(bool full);
+    void setSelection(const QString &requestId, int row);
+    void locateSelected();
     void mergeDistinct(const QHash<QString, QSet<QString>> &values);
 
     QPointer<Backend> m_backend;
@@ -175,6 +188,9 @@ private:
     bool m_refreshAgain = false;
     bool m_exporting = false;
     QTimer m_reloadTimer;
+    QString m_selected;
+    int m_selectedRow = -1;
+    int m_locateGeneration = 0;
     mutable QHash<int, Page> m_pages;
     mutable QList<int> m_lru; // most recently used last
     mutable QSet<int> m_pending; // pages being fetched

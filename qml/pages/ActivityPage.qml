@@ -17,6 +17,8 @@ Item {
     // Fixed column widths; the model column takes the rest. In a narrow table (the detail pane
     // open) the provider and latency columns step aside: the pane shows them.
     readonly property bool compact: tableArea.width < 1000
+    // Narrower still (the minimum window size with the pane open): key and tokens step aside too.
+    readonly property bool narrow: tableArea.width < 720
     readonly property int colTime: 128
     readonly property int colKey: 120
     readonly property int colProvider: 110
@@ -91,16 +93,20 @@ Item {
             }
         }
 
-        // Filters
-        RowLayout {
+        // Filters: they wrap onto a second line in a narrow window (920 px wide) instead of
+        // running off its right edge.
+        Flow {
             Layout.fillWidth: true
             spacing: Theme.space2
 
             AppTextField {
                 id: searchField
-                Layout.preferredWidth: 220
+                width: 220
                 leftPadding: Theme.space3 + 22
                 placeholderText: qsTr("Search request id")
+                ToolTip.visible: searchField.hovered && searchField.text.length === 0
+                ToolTip.delay: 600
+                ToolTip.text: qsTr("Any part of a request id, as in the x-gatehouse-request-id header")
                 font.family: searchField.text.length > 0 ? Theme.monoFamily : Theme.fontFamily
                 Accessible.name: qsTr("Search by request id")
                 Icon {
@@ -135,7 +141,7 @@ Item {
             }
             AppComboBox {
                 id: timeBox
-                Layout.preferredWidth: 140
+                width: 140
                 model: page.timeRanges
                 textRole: "label"
                 Accessible.name: qsTr("Time range")
@@ -154,9 +160,6 @@ Item {
                     { value: "ok", label: qsTr("OK") },
                     { value: "error", label: qsTr("Errors") }
                 ]
-            }
-            Item {
-                Layout.fillWidth: true
             }
             AppButton {
                 text: qsTr("Clear filters")
@@ -222,11 +225,11 @@ Item {
                             spacing: Theme.space3
 
                             ColumnHeader { Layout.preferredWidth: page.colTime; text: qsTr("Time") }
-                            ColumnHeader { Layout.preferredWidth: page.colKey; text: qsTr("Key") }
+                            ColumnHeader { Layout.preferredWidth: page.colKey; visible: !page.narrow; text: qsTr("Key") }
                             ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: 120; text: qsTr("Model") }
                             ColumnHeader { Layout.preferredWidth: page.colProvider; visible: !page.compact; text: qsTr("Provider") }
                             ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
-                            ColumnHeader { Layout.preferredWidth: page.colTokens; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
+                            ColumnHeader { Layout.preferredWidth: page.colTokens; visible: !page.narrow; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
                             ColumnHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
                             ColumnHeader { Layout.preferredWidth: page.colCost; text: qsTr("Cost"); horizontalAlignment: Text.AlignRight }
                         }
@@ -239,7 +242,16 @@ Item {
                         model: activity
                         clip: true
                         reuseItems: true
-                        currentIndex: -1
+                        // The selected request's row, wherever filters and new rows move it.
+                        currentIndex: activity.selectedRow
+                        onCurrentIndexChanged: {
+                            // Keyboard navigation moves the current row: the selection follows it.
+                            if (table.currentIndex >= 0 && table.currentIndex !== activity.selectedRow) {
+                                const id = activity.get(table.currentIndex).requestId;
+                                if (id !== undefined)
+                                    activity.selectedRequest = id;
+                            }
+                        }
                         boundsBehavior: Flickable.StopAtBounds
                         keyNavigationEnabled: true
                         focus: true
@@ -284,7 +296,7 @@ Item {
                                 anchors.fill: parent
                                 hoverEnabled: true
                                 onClicked: {
-                                    table.currentIndex = row.index;
+                                    activity.selectedRequest = row.requestId;
                                     table.forceActiveFocus();
                                 }
                             }
@@ -322,6 +334,7 @@ Item {
                                 }
                                 Cell {
                                     Layout.preferredWidth: page.colKey
+                                    visible: !page.narrow
                                     text: row.keyName
                                 }
                                 Cell {
@@ -348,6 +361,7 @@ Item {
                                 }
                                 Cell {
                                     Layout.preferredWidth: page.colTokens
+                                    visible: !page.narrow
                                     horizontalAlignment: Text.AlignRight
                                     text: Format.tokens(row.inputTokens) + " / " + Format.tokens(row.outputTokens)
                                 }
@@ -385,15 +399,15 @@ Item {
                 id: detailPane
                 Layout.fillHeight: true
                 Layout.preferredWidth: 340
-                visible: table.currentIndex >= 0
+                visible: activity.selectedRow >= 0
                 radius: Theme.radius
                 color: Theme.surface
                 border.color: Theme.border
 
                 // get() is not a binding source: `revision` re-reads the row when rows load or move.
                 property int revision: 0
-                readonly property var detail: detailPane.revision >= 0 && table.currentIndex >= 0 && table.count > 0
-                                              ? activity.get(table.currentIndex) : ({})
+                readonly property var detail: detailPane.revision >= 0 && activity.selectedRow >= 0 && table.count > 0
+                                              ? activity.get(activity.selectedRow) : ({})
 
                 Connections {
                     target: activity
@@ -447,7 +461,7 @@ Item {
                         IconButton {
                             iconName: "close"
                             tip: qsTr("Close the details")
-                            onClicked: table.currentIndex = -1
+                            onClicked: activity.selectedRequest = ""
                         }
                     }
                     CodeBlock {
