@@ -210,13 +210,40 @@ QString Backend::chatSecret()
     return m_chatSecret;
 }
 
-void Backend::providersEdited()
+void Backend::providersEdited(std::function<void()> applied)
 {
-    QStringList warnings;
-    m_gateway.reload(&warnings);
-    for (const QString &w : std::as_const(warnings))
-        qCWarning(lcUi) << "reload:" << w;
+    if (!m_gateway.usesKeychain()) {
+        QStringList warnings;
+        m_gateway.reload(&warnings); // environment variables only: nothing to wait for
+        for (const QString &w : std::as_const(warnings))
+            qCWarning(lcUi) << "reload:" << w;
+        Q_EMIT providersChanged();
+        if (applied)
+            applied();
+        return;
+    }
+    // Providers added, enabled or removed apply now with the keys already known...
+    m_gateway.reloadKeys();
     Q_EMIT providersChanged();
+    // ...and the keychain's answer (new or replaced keys) applies when it comes. Only the latest
+    // read counts: an older one may not have seen a key written since.
+    const int generation = ++m_secretsGeneration;
+    QStringList ids;
+    for (const ProviderConfig &p : store().providers())
+        ids.append(p.id);
+    SecretStore::readAllAsync(ids, this,
+        [this, generation, applied = std::move(applied)](QHash<QString, QString> found, QStringList errors) {
+            if (generation == m_secretsGeneration) {
+                for (const QString &e : std::as_const(errors))
+                    qCWarning(lcUi) << "reload:" << e;
+                m_gateway.reloadWith(found);
+                Q_EMIT providersChanged();
+            }
+            // A newer read is under way: it saw at least as much, and the gateway has this answer's
+            // keys by the time that one lands. `applied` still runs so a caller's test is not lost.
+            if (applied)
+                applied();
+        });
 }
 
 void Backend::routesEdited()

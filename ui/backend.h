@@ -55,7 +55,11 @@ public:
     // gateway (at once, or coalesced within 250 ms when `coalesce`, for slider drags).
     void keysEdited(bool coalesce = false);
     // After a provider was written (or its API key): the gateway re-reads providers and secrets.
-    void providersEdited();
+    // Applies provider edits to the gateway: at once with the keys it already has, then again
+    // once the keychain has answered (read on the keychain thread: a locked keyring asking for
+    // its password must not stall this thread, where the gateway accepts connections).
+    // `applied` runs once the gateway has the keychain's answer (at once without a keychain).
+    void providersEdited(std::function<void()> applied = {});
     // After a route was written or removed: the gateway re-reads its registry (routes included).
     void routesEdited();
 
@@ -106,6 +110,7 @@ private:
     QDate m_today;
     bool m_finishedThisSecond = false;
     bool m_keychainAvailable = false;
+    int m_secretsGeneration = 0; // the latest keychain read started by providersEdited()
     bool m_committedPending = false;
 };
 

@@ -2,6 +2,7 @@
 #include "backend.h"
 #include "budget/budgetledger.h"
 #include "gateway/gateway.h"
+#include "gateway/gatewaycontext.h"
 #include <QJsonArray>
 
 namespace gh::ui {
@@ -18,6 +19,53 @@ BudgetNotifier::BudgetNotifier(Backend &backend, QObject *parent)
         m_sent.insert(v.toString());
     connect(&backend, &Backend::activityTick, this, &BudgetNotifier::check);
     connect(&backend, &Backend::keysChanged, this, &BudgetNotifier::check);
+    if (GatewayEvents *events = backend.gateway().events()) {
+        connect(events, &GatewayEvents::requestFinished, this, [this](const RequestRecord &r) {
+            if (r.status == 402 && r.keyId > 0)
+                refused(r.keyId);
+        });
+    }
+}
+
+void BudgetNotifier::refused(qint64 keyId)
+{
+    const qint64 now = m_backend.nowMs();
+    for (const StoredKey &k : m_backend.keys()) {
+        if (k.id != keyId || k.revoked)
+            continue;
+        // The limited period with the least left is the one that refused.
+        const auto status = m_backend.context().ledger.status(k.id, now);
+        int tightest = -1;
+        NanoUsd least = 0;
+        for (int p = 0; p < kPeriodCount; ++p) {
+            const auto remaining = status[p].remaining();
+            if (status[p].limit && remaining && (tightest < 0 || *remaining < least)) {
+                tightest = p;
+                least = *remaining;
+            }
+        }
+        if (tightest < 0)
+            return;
+        const QString mark = QStringLiteral("%1:%2:%3:100")
+                                 .arg(k.id)
+                                 .arg(QLatin1String(periodName(Period(tightest))))
+                                 .arg(periodStartMs(Period(tightest), now));
+        if (m_sent.contains(mark))
+            return;
+        m_sent.insert(mark);
+        remember();
+        Q_EMIT thresholdCrossed(k.id, k.name, QLatin1String(periodName(Period(tightest))), 100,
+            toUsd(status[tightest].spent), toUsd(*status[tightest].limit));
+        return;
+    }
+}
+
+void BudgetNotifier::remember()
+{
+    QJsonArray list;
+    for (const QString &s : std::as_const(m_sent))
+        list.append(s);
+    m_backend.setUiSetting(kSetting, list);
 }
 
 void BudgetNotifier::check()
@@ -61,12 +109,8 @@ void BudgetNotifier::check()
         m_sent = current;
         changed = true;
     }
-    if (changed) {
-        QJsonArray list;
-        for (const QString &s : std::as_const(m_sent))
-            list.append(s);
-        m_backend.setUiSetting(kSetting, list);
-    }
+    if (changed)
+        remember();
 }
 
 } // namespace gh::ui

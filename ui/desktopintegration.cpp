@@ -50,8 +50,10 @@ DesktopIntegration::DesktopIntegration(Backend &backend, AppSingleton &app, QObj
     m_notifier = new BudgetNotifier(backend, this);
     connect(m_notifier, &BudgetNotifier::thresholdCrossed, this,
         [this](qint64, const QString &key, const QString &period, int percent, double spent, double limit) {
-            const QString title = percent >= 100
-                ? tr("“%1” reached its %2 limit").arg(key, period)
+            // Below 100% at "100": the key refused a request it could no longer afford.
+            const QString title = percent >= 100 && spent < limit
+                ? tr("“%1” can no longer afford a request within its %2 limit").arg(key, period)
+                : percent >= 100 ? tr("“%1” reached its %2 limit").arg(key, period)
                 : tr("“%1” used %2% of its %3 limit").arg(key).arg(percent).arg(period);
             const QString text
                 = tr("%1 of %2 spent. %3")

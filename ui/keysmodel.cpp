@@ -3,6 +3,7 @@
 #include "budget/budgetledger.h"
 #include "core/keyhash.h"
 #include "gateway/gateway.h"
+#include "gateway/gatewaycontext.h"
 #include "routing/registry.h"
 #include <cmath>
 #include <QDateTime>
@@ -64,6 +65,26 @@ KeysModel::KeysModel(QObject *parent)
     connect(m_backend, &Backend::activityTick, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::logCleared, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::dayChanged, this, &KeysModel::refreshSpend);
+    if (GatewayEvents *events = m_backend->gateway().events()) {
+        connect(events, &GatewayEvents::requestFinished, this,
+            [this](const RequestRecord &r) { requestFinished(r.keyId, r.status, r.error); });
+    }
+}
+
+void KeysModel::requestFinished(qint64 keyId, int status, const QString &error)
+{
+    if (keyId <= 0)
+        return;
+    bool changed = false;
+    if (status == 402) {
+        changed = m_refusals.value(keyId) != error;
+        m_refusals.insert(keyId, error);
+    } else if (status >= 200 && status < 300) {
+        changed = m_refusals.remove(keyId) > 0;
+    }
+    const int row = indexOf(keyId);
+    if (changed && row >= 0)
+        Q_EMIT dataChanged(index(row), index(row), {RefusalRole});
 }
 
 int KeysModel::rowCount(const QModelIndex &parent) const
@@ -84,7 +105,7 @@ QHash<int, QByteArray> KeysModel::roleNames() const
         {TotalLimitRole, "totalLimit"}, {DaySpentRole, "daySpent"}, {WeekSpentRole, "weekSpent"},
         {MonthSpentRole, "monthSpent"}, {TotalSpentRole, "totalSpent"}, {DayUsageRole, "dayUsage"},
         {WeekUsageRole, "weekUsage"}, {MonthUsageRole, "monthUsage"}, {TotalUsageRole, "totalUsage"},
-        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}};
+        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -146,6 +167,8 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
         return k.allowUnpriced;
     case InFlightRole:
         return m_backend->context().ledger.inFlight(k.id);
+    case RefusalRole:
+        return m_refusals.value(k.id);
     default:
         return {};
     }
@@ -291,6 +314,18 @@ bool KeysModel::setPaused(qint64 keyId, bool paused)
     return save(changed);
 }
 
+bool KeysModel::setAllowUnpriced(qint64 keyId, bool allow)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    if (k->allowUnpriced == allow)
+        return true;
+    StoredKey changed = *k;
+    changed.allowUnpriced = allow;
+    return save(changed);
+}
+
 bool KeysModel::revoke(qint64 keyId)
 {
     const StoredKey *k = find(keyId);
@@ -333,6 +368,10 @@ bool KeysModel::setLimit(qint64 keyId, const QString &period, double usd)
     }
     if (changed.limits == k->limits)
         return true;
+    if (m_refusals.remove(keyId) > 0) { // the next request decides again
+        const int row = indexOf(keyId);
+        Q_EMIT dataChanged(index(row), index(row), {RefusalRole});
+    }
     return save(changed, true);
 }
 

@@ -40,6 +40,7 @@ public:
         TotalUsageRole,
         AllowUnpricedRole, // a key with limits may still use unpriced models
         InFlightRole, // requests of this key in flight
+        RefusalRole, // why the key's latest request was refused for its budget (402), "" when it was not
     };
     Q_ENUM(Roles)
 
@@ -57,6 +58,8 @@ public:
     Q_INVOKABLE bool rename(qint64 keyId, const QString &name);
     Q_INVOKABLE bool setAllowModels(qint64 keyId, const QString &allowModels);
     Q_INVOKABLE bool setPaused(qint64 keyId, bool paused);
+    // A key with limits refuses models that have no price unless this is set (allow_unpriced).
+    Q_INVOKABLE bool setAllowUnpriced(qint64 keyId, bool allow);
     Q_INVOKABLE bool revoke(qint64 keyId);
     // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
     Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
@@ -73,6 +76,7 @@ Q_SIGNALS:
 private:
     void reloadKeys();
     void refreshSpend();
+    void requestFinished(qint64 keyId, int status, const QString &error);
     bool fail(const QString &message);
     bool save(StoredKey key, bool coalesce = false);
     [[nodiscard]] const StoredKey *find(qint64 keyId) const;
@@ -80,6 +84,9 @@ private:
     QPointer<Backend> m_backend;
     QList<StoredKey> m_keys;
     QString m_lastError;
+    // Keys whose latest request was refused for the budget, with the gateway's message. Cleared
+    // by the key's next answered request and by any change of its limits.
+    QHash<qint64, QString> m_refusals;
 };
 
 } // namespace gh::ui

@@ -4,6 +4,7 @@
 #include "routing/registry.h"
 #include "secrets/secretstore.h"
 #include "store/requestrecord.h"
+#include <cmath>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -106,7 +107,16 @@ ProvidersModel::ProvidersModel(QObject *parent)
         return;
     m_providers = m_backend->store().providers();
     connect(m_backend, &Backend::providersChanged, this, &ProvidersModel::reloadProviders);
-    connect(m_backend, &Backend::keychainAvailableChanged, this, &ProvidersModel::keychainAvailableChanged);
+    connect(m_backend, &Backend::keychainAvailableChanged, this, [this] {
+        Q_EMIT keychainAvailableChanged();
+        if (!m_backend->keychainAvailable())
+            return;
+        // The keyring answers again (unlocked): store the keys it refused before.
+        for (auto it = m_keyStates.cbegin(); it != m_keyStates.cend(); ++it) {
+            if (it.value().first == QLatin1String("failed") && m_pendingKeys.contains(it.key()))
+                QMetaObject::invokeMethod(this, [this, id = it.key()] { retryApiKey(id); }, Qt::QueuedConnection);
+        }
+    });
     connect(m_backend->gateway().events(), &GatewayEvents::requestFinished, this,
         [this](const RequestRecord &r) { recordRequest(r, QDateTime::currentMSecsSinceEpoch()); });
     m_healthTimer.setInterval(2000);
@@ -142,7 +152,7 @@ QHash<int, QByteArray> ProvidersModel::roleNames() const
         {BaseUrlRole, "baseUrl"}, {KeySourceRole, "keySource"}, {HasKeyRole, "hasKey"}, {EnabledRole, "enabled"},
         {ModelCountRole, "modelCount"}, {TestStateRole, "testState"}, {TestMessageRole, "testMessage"},
         {HealthRole, "health"}, {ApiKeyEnvRole, "apiKeyEnv"}, {NeedsKeyRole, "needsKey"},
-        {TestModelsRole, "testModels"}};
+        {TestModelsRole, "testModels"}, {KeyStateRole, "keyState"}, {KeyMessageRole, "keyMessage"}};
 }
 
 QVariant ProvidersModel::data(const QModelIndex &index, int role) const
@@ -195,6 +205,10 @@ QVariant ProvidersModel::data(const QModelIndex &index, int role) const
     }
     case TestModelsRole:
         return test.models;
+    case KeyStateRole:
+        return m_keyStates.value(p.id).first;
+    case KeyMessageRole:
+        return m_keyStates.value(p.id).second;
     default:
         return {};
     }
@@ -262,9 +276,6 @@ QString ProvidersModel::addProvider(
                       "Gatehouse from that environment.")
                 .arg(env.isEmpty() ? pid.toUpper().replace(u'-', u'_').replace(u'.', u'_') + QStringLiteral("_API_KEY")
                                    : env);
-        const SecretStore::Result written = SecretStore::write(pid, key);
-        if (!written.ok)
-            return tr("The keychain did not store the key: %1").arg(written.error);
     }
     ProviderConfig p;
     p.id = pid;
@@ -280,7 +291,60 @@ QString ProvidersModel::addProvider(
     if (!m_backend->store().saveProvider(p))
         return tr("The provider could not be saved.");
     m_backend->providersEdited();
+    if (!key.isEmpty()) {
+        m_pendingKeys.insert(pid, key);
+        storeKey(pid);
+    }
     return {};
+}
+
+void ProvidersModel::setKeyState(const QString &providerId, const QString &state, const QString &message)
+{
+    if (state.isEmpty())
+        m_keyStates.remove(providerId);
+    else
+        m_keyStates.insert(providerId, {state, message});
+    const int row = indexOf(providerId);
+    if (row >= 0)
+        Q_EMIT dataChanged(index(row), index(row), {KeyStateRole, KeyMessageRole});
+}
+
+void ProvidersModel::storeKey(const QString &providerId)
+{
+    const QString key = m_pendingKeys.value(providerId);
+    if (!m_backend || key.isEmpty())
+        return;
+    setKeyState(providerId, QStringLiteral("saving"),
+        tr("Saving the key to the keychain… If your keyring asks for its password, unlock it: the key is kept "
+           "until then."));
+    QPointer<ProvidersModel> self(this);
+    SecretStore::writeAsync(providerId, key, this, [self, providerId, key](SecretStore::Result r) {
+        if (!self || self->m_pendingKeys.value(providerId) != key)
+            return; // replaced by a newer key meanwhile: its own write reports
+        if (!r.ok) {
+            if (self->m_testAfterKey.remove(providerId))
+                self->setTest(providerId, {QStringLiteral("error"), tr("Not tested: the key is not stored yet."), -1, {}});
+            self->setKeyState(providerId, QStringLiteral("failed"),
+                tr("The keychain did not store the key (%1). It is kept until Gatehouse closes: unlock the keyring "
+                   "and retry.")
+                    .arg(r.error));
+            return;
+        }
+        self->m_pendingKeys.remove(providerId);
+        self->setKeyState(providerId, QString(), QString());
+        self->m_tests.remove(providerId);
+        const bool test = self->m_testAfterKey.remove(providerId);
+        self->m_backend->providersEdited([self, providerId, test] {
+            if (self && test)
+                self->testConnection(providerId);
+        });
+    });
+}
+
+void ProvidersModel::retryApiKey(const QString &providerId)
+{
+    if (m_pendingKeys.contains(providerId))
+        storeKey(providerId);
 }
 
 QString ProvidersModel::setApiKey(const QString &providerId, const QString &apiKey)
@@ -291,11 +355,26 @@ QString ProvidersModel::setApiKey(const QString &providerId, const QString &apiK
         return tr("No OS keychain is available. Set the key in the environment variable named for this provider "
                   "and restart Gatehouse.");
     const QString key = apiKey.trimmed();
-    const SecretStore::Result r = key.isEmpty() ? SecretStore::remove(providerId) : SecretStore::write(providerId, key);
-    if (!r.ok)
-        return tr("The keychain refused: %1").arg(r.error);
-    m_tests.remove(providerId);
-    m_backend->providersEdited();
+    if (!key.isEmpty()) {
+        m_pendingKeys.insert(providerId, key);
+        storeKey(providerId);
+        return {};
+    }
+    m_pendingKeys.remove(providerId);
+    QPointer<ProvidersModel> self(this);
+    SecretStore::removeAsync(providerId, this, [self, providerId](SecretStore::Result r) {
+        if (!self)
+            return;
+        if (!r.ok) {
+            if (self->m_testAfterKey.remove(providerId))
+                self->setTest(providerId, {QStringLiteral("error"), tr("Not tested: the key is not stored yet."), -1, {}});
+            self->setKeyState(providerId, QStringLiteral("failed"), tr("The keychain refused: %1").arg(r.error));
+            return;
+        }
+        self->setKeyState(providerId, QString(), QString());
+        self->m_tests.remove(providerId);
+        self->m_backend->providersEdited();
+    });
     return {};
 }
 
@@ -324,8 +403,10 @@ bool ProvidersModel::remove(const QString &providerId)
         if (m.provider == providerId)
             m_backend->store().removeModel(m.id);
     }
-    if (m_backend->keychainAvailable())
-        (void)SecretStore::remove(providerId, 3000); // nothing stored is fine too
+    m_pendingKeys.remove(providerId);
+    m_keyStates.remove(providerId);
+    if (m_backend->keychainAvailable()) // nothing stored is fine too; nobody waits for the answer
+        SecretStore::removeAsync(providerId, this, [](const SecretStore::Result &) { });
     m_tests.remove(providerId);
     m_outcomes.remove(providerId);
     m_backend->providersEdited();
@@ -344,6 +425,12 @@ void ProvidersModel::testConnection(const QString &providerId)
 {
     if (!m_backend || indexOf(providerId) < 0)
         return;
+    if (m_keyStates.value(providerId).first == QLatin1String("saving")) {
+        // The key typed with it is not stored yet: test with it once the keychain has it.
+        m_testAfterKey.insert(providerId);
+        setTest(providerId, {QStringLiteral("testing"), tr("Waiting for the keychain to store the key…"), -1, {}});
+        return;
+    }
     const auto entry = m_backend->context().registry.snapshot()->providers.value(providerId);
     if (!entry) {
         setTest(providerId, {QStringLiteral("error"), tr("The gateway has not loaded this provider."), -1, {}});
@@ -430,6 +517,81 @@ QString ProvidersModel::health(const QString &providerId, qint64 nowMs) const
     if (rate < 0.5)
         return QStringLiteral("degraded");
     return QStringLiteral("down");
+}
+
+QStringList ProvidersModel::pricedModelNames(const QString &providerId) const
+{
+    QStringList names = m_tests.value(providerId).models;
+    if (m_backend) {
+        const auto snapshot = m_backend->context().registry.snapshot();
+        for (const ModelEntry &e : snapshot->models) {
+            if (e.config.provider == providerId && !names.contains(e.config.upstreamModel))
+                names.append(e.config.upstreamModel);
+        }
+    }
+    names.sort(Qt::CaseInsensitive);
+    return names;
+}
+
+QVariantMap ProvidersModel::modelPrice(const QString &providerId, const QString &upstreamModel) const
+{
+    QVariantMap out{{QStringLiteral("modelId"), providerId + u'/' + upstreamModel}, {QStringLiteral("priced"), false},
+        {QStringLiteral("input"), -1.0}, {QStringLiteral("output"), -1.0}, {QStringLiteral("cacheRead"), -1.0},
+        {QStringLiteral("source"), QString()}};
+    if (!m_backend)
+        return out;
+    const auto snapshot = m_backend->context().registry.snapshot();
+    for (const ModelEntry &e : snapshot->models) {
+        if (e.config.provider != providerId || e.config.upstreamModel != upstreamModel)
+            continue;
+        const ModelPrice &p = e.config.price;
+        out.insert(QStringLiteral("modelId"), e.config.id);
+        out.insert(QStringLiteral("priced"), p.isPriced());
+        out.insert(QStringLiteral("input"), p.input.value_or(-1));
+        out.insert(QStringLiteral("output"), p.output.value_or(-1));
+        out.insert(QStringLiteral("cacheRead"), p.cacheRead.value_or(-1));
+        out.insert(QStringLiteral("source"),
+            p.isPriced() ? (e.config.fromCatalog ? QStringLiteral("catalog") : QStringLiteral("yours")) : QString());
+        break;
+    }
+    return out;
+}
+
+QString ProvidersModel::setModelPrice(
+    const QString &providerId, const QString &upstreamModel, double input, double output, double cacheRead)
+{
+    if (!m_backend || indexOf(providerId) < 0)
+        return tr("No such provider.");
+    const QString upstream = upstreamModel.trimmed();
+    if (upstream.isEmpty())
+        return tr("Choose or type the model's name.");
+    auto valid = [](double v) { return std::isfinite(v) && v >= 0 && v <= 1e6; };
+    if (!valid(input) || !valid(output))
+        return tr("Give the input and output prices in dollars per million tokens, e.g. 0.4 and 1.6.");
+    if (cacheRead >= 0 && !valid(cacheRead))
+        return tr("The cache read price must be a number of dollars per million tokens.");
+    ModelConfig model;
+    bool found = false;
+    for (const ModelConfig &m : m_backend->store().models()) {
+        if (m.provider == providerId && m.upstreamModel == upstream) {
+            model = m;
+            found = true;
+            break;
+        }
+    }
+    if (!found) {
+        model.id = providerId + u'/' + upstream;
+        model.provider = providerId;
+        model.upstreamModel = upstream;
+    }
+    model.price.input = input;
+    model.price.output = output;
+    model.price.cacheRead = cacheRead >= 0 ? std::optional<double>(cacheRead) : std::nullopt;
+    model.fromCatalog = false;
+    if (!m_backend->store().saveModel(model))
+        return tr("The price could not be saved.");
+    m_backend->providersEdited();
+    return {};
 }
 
 } // namespace gh::ui

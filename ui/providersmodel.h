@@ -3,6 +3,7 @@
 #include <QAbstractListModel>
 #include <QHash>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 #include <QtQml/qqmlregistration.h>
 #include <QVariantList>
@@ -44,6 +45,8 @@ public:
         ApiKeyEnvRole, // environment variable named in the config, may be ""
         NeedsKeyRole, // the provider expects an API key
         TestModelsRole, // model ids the last successful test listed
+        KeyStateRole, // the API key typed in the window: "" (stored or none), "saving" (the keychain has not answered yet), "failed"
+        KeyMessageRole, // why the key is not stored yet, "" otherwise
     };
     Q_ENUM(Roles)
 
@@ -57,17 +60,34 @@ public:
 
     // {id, name, format, baseUrl, needsKey, keyEnv} for each provider Gatehouse knows how to reach.
     Q_INVOKABLE [[nodiscard]] QVariantList knownProviders() const;
-    // "" when added, else the error. The API key (optional for local servers) goes to the keychain;
-    // apiKeyEnv names an environment variable read when the keychain has none.
+    // "" when added, else the error; the connection test follows on its own (once the key is stored).
+    // The API key (optional for local servers) goes to the keychain without waiting for it: keyState
+    // says "saving" until it answers (an unlock prompt may come first), and on failure the typed key is
+    // kept in memory for retryApiKey(). apiKeyEnv names an environment variable read when the keychain
+    // has none.
     Q_INVOKABLE QString addProvider(const QString &id, const QString &format, const QString &baseUrl,
         const QString &apiKey, const QString &apiKeyEnv);
-    // Replaces (or with "" removes) the provider's key in the keychain. "" when done, else the error.
+    // Replaces (or with "" removes) the provider's key in the keychain, then tests the connection.
+    // "" when under way (keyState follows it), else the error.
     Q_INVOKABLE QString setApiKey(const QString &providerId, const QString &apiKey);
+    // Tries again to store a key the keychain refused (kept in memory since it was typed).
+    Q_INVOKABLE void retryApiKey(const QString &providerId);
     Q_INVOKABLE bool setEnabled(const QString &providerId, bool enabled);
     Q_INVOKABLE bool remove(const QString &providerId);
     // Lists the provider's models (GET {baseUrl}/models) and reports in testState / testMessage.
     Q_INVOKABLE void testConnection(const QString &providerId);
     Q_INVOKABLE [[nodiscard]] int indexOf(const QString &providerId) const;
+
+    // Prices, per 1M tokens in USD. The models of a provider the window can price: those its last
+    // test listed and those the gateway knows (catalog, config, prices set here), sorted.
+    Q_INVOKABLE [[nodiscard]] QStringList pricedModelNames(const QString &providerId) const;
+    // {modelId, priced, input, output, cacheRead (-1: none), source: "catalog" | "yours" | ""} of
+    // a provider's model by its upstream name.
+    Q_INVOKABLE [[nodiscard]] QVariantMap modelPrice(const QString &providerId, const QString &upstreamModel) const;
+    // Saves the user's price for a model ("provider/upstream"), which then is priced everywhere (keys
+    // with limits may use it). cacheRead < 0: no cache discount known. "" when saved, else the error.
+    Q_INVOKABLE QString setModelPrice(const QString &providerId, const QString &upstreamModel, double input,
+        double output, double cacheRead);
 
     // Health from a finished request (also fed by the gateway's events).
     void recordRequest(const gh::RequestRecord &record, qint64 nowMs);
@@ -90,10 +110,16 @@ private:
     };
     void reloadProviders();
     void setTest(const QString &providerId, const Test &test);
+    void storeKey(const QString &providerId);
+    void setKeyState(const QString &providerId, const QString &state, const QString &message);
     [[nodiscard]] QString health(const QString &providerId, qint64 nowMs) const;
     QPointer<Backend> m_backend;
     QList<ProviderConfig> m_providers;
     QHash<QString, Test> m_tests;
+    // Keys typed in the window that the keychain has not stored yet (memory only, never logged).
+    QHash<QString, QString> m_pendingKeys;
+    QSet<QString> m_testAfterKey; // a connection test asked for while the key was being stored
+    QHash<QString, QPair<QString, QString>> m_keyStates; // provider -> (state, message)
     QHash<QString, QList<Outcome>> m_outcomes;
     QHash<QString, QString> m_health; // as last shown
     QNetworkAccessManager *m_network = nullptr;

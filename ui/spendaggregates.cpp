@@ -78,10 +78,12 @@ void SpendAggregates::start(bool full)
             Query q(db,
                 b.full
                     ? "SELECT started_at_ms, key_id, key_name, requested_model, provider, cost_nano_usd, "
-                      "input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens "
+                      "input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens, "
+                      "status BETWEEN 200 AND 299 "
                       "FROM requests WHERE +seq > ?1 AND +seq <= ?2 AND started_at_ms >= ?3"
                     : "SELECT started_at_ms, key_id, key_name, requested_model, provider, cost_nano_usd, "
-                      "input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens "
+                      "input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens, "
+                      "status BETWEEN 200 AND 299 "
                       "FROM requests WHERE seq > ?1 AND seq <= ?2 AND +started_at_ms >= ?3");
             q.bind(1, b.full ? 0 : afterSeq);
             q.bind(2, b.maxSeq);
@@ -113,10 +115,14 @@ void SpendAggregates::start(bool full)
             while (q.next()) {
                 const GroupIds g{q.integer(0) / 900000, q.integer(1), intern(2), intern(3), intern(4)};
                 Cell &c = groups[g];
+                const bool answered = q.integer(7) != 0;
                 if (!q.isNull(5))
                     c.cost += q.integer(5);
+                else if (answered)
+                    c.unpriced += 1;
                 c.requests += 1;
                 c.tokens += q.integer(6);
+                c.answered += answered ? 1 : 0;
             }
             b.rows.reserve(qsizetype(groups.size()));
             for (const auto &[g, cell] : groups)
@@ -152,6 +158,8 @@ void SpendAggregates::apply(const Batch &batch)
         c.cost += r.cell.cost;
         c.requests += r.cell.requests;
         c.tokens += r.cell.tokens;
+        c.answered += r.cell.answered;
+        c.unpriced += r.cell.unpriced;
     }
     // Days that left the window are no longer needed.
     const QDate first = windowStart();
@@ -170,6 +178,8 @@ SpendAggregates::Cell SpendAggregates::total(QDate from, QDate to) const
         sum.cost += it->cost;
         sum.requests += it->requests;
         sum.tokens += it->tokens;
+        sum.answered += it->answered;
+        sum.unpriced += it->unpriced;
     }
     return sum;
 }

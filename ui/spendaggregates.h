@@ -23,6 +23,8 @@ public:
         NanoUsd cost = 0; // priced cost; unpriced requests add nothing
         qint64 requests = 0; // every logged request, errors included
         qint64 tokens = 0; // input (cached or not) + output tokens
+        qint64 answered = 0; // requests a provider answered with success (2xx)
+        qint64 unpriced = 0; // of those, the ones with no price (their cost is unknown, not zero)
     };
     struct Group {
         QDate day; // local date the request started on

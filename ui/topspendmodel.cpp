@@ -69,6 +69,8 @@ void TopSpendModel::recompute()
         NanoUsd cost = 0;
         qint64 requests = 0;
         qint64 tokens = 0;
+        qint64 answered = 0;
+        qint64 unpriced = 0;
     };
     QHash<QString, Sum> sums;
     NanoUsd totalCost = 0;
@@ -89,16 +91,23 @@ void TopSpendModel::recompute()
         s.cost += it->cost;
         s.requests += it->requests;
         s.tokens += it->tokens;
+        s.answered += it->answered;
+        s.unpriced += it->unpriced;
         totalCost += it->cost;
         totalRequests += it->requests;
     }
     QList<Row> rows;
     for (auto it = sums.cbegin(); it != sums.cend(); ++it) {
+        // A model name no provider ever answered for (404 "no such model", typos) is not a model
+        // that spent anything: it is in Activity, not here.
+        if (!byKey && it->answered == 0 && it->cost == 0)
+            continue;
         Row r;
         r.name = it.key();
         r.cost = toUsd(it->cost);
         r.requests = it->requests;
         r.tokens = it->tokens;
+        r.unpriced = it->unpriced;
         r.share = totalCost > 0 ? double(it->cost) / double(totalCost)
                                 : (totalRequests > 0 ? double(it->requests) / double(totalRequests) : 0.0);
         rows.append(r);
@@ -121,7 +130,7 @@ void TopSpendModel::recompute()
         m_rows = rows;
         if (!m_rows.isEmpty())
             Q_EMIT dataChanged(
-                index(0), index(int(m_rows.size()) - 1), {CostRole, RequestsRole, ShareRole, TokensRole});
+                index(0), index(int(m_rows.size()) - 1), {CostRole, RequestsRole, ShareRole, TokensRole, UnpricedRole});
     } else {
         beginResetModel();
         m_rows = rows;
@@ -152,6 +161,8 @@ QVariant TopSpendModel::data(const QModelIndex &index, int role) const
         return r.share;
     case TokensRole:
         return r.tokens;
+    case UnpricedRole:
+        return r.unpriced;
     default:
         return {};
     }
@@ -160,7 +171,7 @@ QVariant TopSpendModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> TopSpendModel::roleNames() const
 {
     return {{NameRole, "name"}, {CostRole, "cost"}, {RequestsRole, "requests"}, {ShareRole, "share"},
-        {TokensRole, "tokens"}};
+        {TokensRole, "tokens"}, {UnpricedRole, "unpriced"}};
 }
 
 } // namespace gh::ui

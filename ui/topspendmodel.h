@@ -24,6 +24,7 @@ public:
         RequestsRole, // requests in the period
         ShareRole, // 0..1 of the period's spend (of its requests when nothing was spent)
         TokensRole, // input + output tokens in the period
+        UnpricedRole, // answered requests without a price (their cost is unknown: the amount is a floor)
     };
     Q_ENUM(Roles)
 
@@ -53,6 +54,7 @@ private:
         double cost = 0;
         qint64 requests = 0;
         qint64 tokens = 0;
+        qint64 unpriced = 0;
         double share = 0;
     };
     void recompute();

@@ -59,6 +59,16 @@ void Gateway::rebuildLedger()
 
 void Gateway::reload(QStringList *warnings)
 {
+    reloadProviders(nullptr, warnings);
+}
+
+void Gateway::reloadWith(const QHash<QString, QString> &fromKeychain, QStringList *warnings)
+{
+    reloadProviders(&fromKeychain, warnings);
+}
+
+void Gateway::reloadProviders(const QHash<QString, QString> *fromKeychain, QStringList *warnings)
+{
     const QList<ProviderConfig> providers = m_store->providers();
     QHash<QString, Registry::ProviderSecret> secrets;
     bool keychain = m_options.useKeychain;
@@ -66,7 +76,12 @@ void Gateway::reload(QStringList *warnings)
         QString source;
         QString error;
         std::optional<QString> value;
-        if (keychain) {
+        if (keychain && fromKeychain) {
+            if (const auto it = fromKeychain->constFind(p.id); it != fromKeychain->cend()) {
+                value = *it;
+                source = QStringLiteral("keychain");
+            }
+        } else if (keychain) {
             value = SecretStore::read(p.id, &error, 3000);
             if (value)
                 source = QStringLiteral("keychain");

@@ -48,6 +48,9 @@ public:
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);
+    // The same with the provider keys already read from the keychain (SecretStore::readAllAsync):
+    // the window reads them without blocking its thread, where this gateway accepts connections.
+    void reloadWith(const QHash<QString, QString> &fromKeychain, QStringList *warnings = nullptr);
     // The same without asking the keychain again: reuses the provider secrets the last reload() read
     // (for key and limit changes, which must apply at once and cheaply).
     void reloadKeys();
@@ -68,6 +71,7 @@ Q_SIGNALS:
 private:
     void rebuildLedger();
     // A new registry snapshot from the stored keys and models and the provider secrets read last.
+    void reloadProviders(const QHash<QString, QString> *fromKeychain, QStringList *warnings);
     void rebuildRegistry(const QList<ProviderConfig> &providers, QStringList *warnings);
     GatewayOptions m_options;
     GatewayContext m_context;

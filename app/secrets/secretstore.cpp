@@ -26,6 +26,7 @@ struct Outcome {
     QKeychain::Error error = QKeychain::NoError;
     QString errorString;
     QString data; // the secret, for reads
+    std::function<void()> then; // asynchronous calls: runs on the keychain thread once finished
 };
 
 class KeychainThread
@@ -104,6 +105,8 @@ private:
                 outcome->data = static_cast<QKeychain::ReadPasswordJob *>(j)->textData();
             j->deleteLater();
             outcome->done.release();
+            if (outcome->then)
+                outcome->then();
         });
         job->start();
     }
@@ -134,6 +137,37 @@ std::shared_ptr<Outcome> run(Op op, const QString &account, const QString &secre
         return nullptr;
     }
     return outcome;
+}
+
+// Starts one keychain operation without waiting; `finished` runs on the keychain thread with the
+// outcome (or with an outcome whose errorString says why the job could not be posted).
+void post(Op op, const QString &account, const QString &secret, std::function<void(const Outcome &)> finished)
+{
+    auto outcome = std::make_shared<Outcome>();
+    Outcome *raw = outcome.get(); // the job's handler holds `outcome`: no cycle through `then`
+    outcome->then = [raw, finished] { finished(*raw); };
+    KeychainThread &thread = KeychainThread::instance();
+    if (!thread.post(op, account, secret, outcome)) {
+        outcome->error = QKeychain::OtherError;
+        outcome->errorString = QStringLiteral("the application is shutting down");
+        finished(*outcome);
+    }
+}
+
+// Delivers `call` on the application's (main) thread, unless the object `guard` watches is gone by
+// then. The guard is made by the caller on the main thread and only read there.
+void deliver(const QPointer<QObject> &guard, std::function<void()> call)
+{
+    QCoreApplication *app = QCoreApplication::instance();
+    if (!app)
+        return;
+    QMetaObject::invokeMethod(
+        app,
+        [guard, call = std::move(call)] {
+            if (guard)
+                call();
+        },
+        Qt::QueuedConnection);
 }
 
 // Errors start with "keychain unavailable" whenever the keychain itself cannot be used (no backend,
@@ -244,6 +278,78 @@ SecretStore::Result SecretStore::remove(const QString &providerId, int timeoutMs
     }
     result.ok = true;
     return result;
+}
+
+void SecretStore::writeAsync(const QString &providerId, const QString &secret, QObject *ctx,
+                             std::function<void(Result)> done)
+{
+    const QPointer<QObject> context(ctx);
+    Result invalid;
+    if (!validAccount(providerId, &invalid.error) || secret.isEmpty()) {
+        if (invalid.error.isEmpty())
+            invalid.error = QStringLiteral("empty secret for provider %1").arg(providerId);
+        deliver(context, [done, invalid] { done(invalid); });
+        return;
+    }
+    post(Op::Write, providerId, secret, [providerId, context, done](const Outcome &o) {
+        Result r;
+        r.ok = o.error == QKeychain::NoError;
+        if (!r.ok) {
+            r.error = describe(o.error, o.errorString);
+            qCWarning(lcSecrets) << "writing the key of" << providerId << "failed:" << r.error;
+        }
+        deliver(context, [done, r] { done(r); });
+    });
+}
+
+void SecretStore::removeAsync(const QString &providerId, QObject *ctx, std::function<void(Result)> done)
+{
+    const QPointer<QObject> context(ctx);
+    Result invalid;
+    if (!validAccount(providerId, &invalid.error)) {
+        deliver(context, [done, invalid] { done(invalid); });
+        return;
+    }
+    post(Op::Remove, providerId, QString(), [context, done](const Outcome &o) {
+        Result r;
+        r.ok = o.error == QKeychain::NoError || o.error == QKeychain::EntryNotFound;
+        if (!r.ok)
+            r.error = describe(o.error, o.errorString);
+        deliver(context, [done, r] { done(r); });
+    });
+}
+
+void SecretStore::readAllAsync(const QStringList &providerIds, QObject *ctx,
+                               std::function<void(QHash<QString, QString>, QStringList)> done)
+{
+    const QPointer<QObject> context(ctx);
+    struct Batch {
+        QMutex mutex;
+        int left = 0;
+        QHash<QString, QString> found;
+        QStringList errors;
+    };
+    auto batch = std::make_shared<Batch>();
+    batch->left = int(providerIds.size());
+    if (batch->left == 0) {
+        deliver(context, [done] { done({}, {}); });
+        return;
+    }
+    for (const QString &id : providerIds) {
+        post(Op::Read, id, QString(), [batch, id, context, done](const Outcome &o) {
+            QMutexLocker lock(&batch->mutex);
+            if (o.error == QKeychain::NoError)
+                batch->found.insert(id, o.data);
+            else if (o.error != QKeychain::EntryNotFound)
+                batch->errors.append(QStringLiteral("provider %1: keychain: %2").arg(id, describe(o.error, o.errorString)));
+            if (--batch->left > 0)
+                return;
+            QHash<QString, QString> found = std::move(batch->found);
+            QStringList errors = std::move(batch->errors);
+            lock.unlock();
+            deliver(context, [done, found, errors] { done(found, errors); });
+        });
+    }
 }
 
 std::optional<QString> SecretStore::resolve(const QString &providerId, const QString &envName, QString *source,

@@ -29,11 +29,22 @@ Card {
     required property real dayUsage
     required property real weekUsage
     required property real monthUsage
+    required property real totalUsage
+    required property bool allowUnpriced
+    required property string refusal   // the gateway's message when the latest request was refused for the budget
 
     signal connectRequested(int keyId, string name)
-    signal renameRequested(int keyId, string name)
+    signal editRequested(int keyId, string name, string allowModels, bool allowUnpriced)
     signal revokeRequested(int keyId, string name)
     signal limitFailed(string message)
+
+    // The highest use of any limit (-1: no limit), and what the card says about the key.
+    readonly property real worstUsage: Math.max(card.dayUsage, card.weekUsage, card.monthUsage, card.totalUsage)
+    // "revoked", "paused", "exhausted" (a limit is used up), "refusing" (what is left is less than a
+    // request may cost: the latest one was refused), "nearly" (90% of a limit or more), "active".
+    readonly property string keyState: card.revoked ? "revoked" : card.paused ? "paused"
+        : card.worstUsage >= 1 ? "exhausted" : card.refusal.length > 0 ? "refusing"
+        : card.worstUsage >= 0.9 ? "nearly" : "active"
 
     readonly property list<string> modelPatterns: card.allowModels.split(",").map(s => s.trim()).filter(s => s.length > 0)
 
@@ -77,8 +88,16 @@ Card {
                     Layout.maximumWidth: 360
                 }
                 StatusChip {
-                    text: card.revoked ? qsTr("Revoked") : card.paused ? qsTr("Paused") : qsTr("Active")
-                    tone: card.revoked ? Theme.danger : card.paused ? Theme.warning : Theme.ok
+                    text: ({
+                        revoked: qsTr("Revoked"),
+                        paused: qsTr("Paused"),
+                        exhausted: qsTr("Limit reached"),
+                        refusing: qsTr("Too little left"),
+                        nearly: qsTr("Nearly used up"),
+                        active: qsTr("Active")
+                    })[card.keyState]
+                    tone: card.keyState === "revoked" || card.keyState === "exhausted" || card.keyState === "refusing" ? Theme.danger
+                        : card.keyState === "paused" || card.keyState === "nearly" ? Theme.warning : Theme.ok
                 }
             }
             Caption {
@@ -101,8 +120,8 @@ Card {
         IconButton {
             visible: !card.revoked
             iconName: "edit"
-            tip: qsTr("Rename")
-            onClicked: card.renameRequested(card.keyId, card.name)
+            tip: qsTr("Edit: name, allowed models, unpriced models")
+            onClicked: card.editRequested(card.keyId, card.name, card.allowModels, card.allowUnpriced)
         }
         IconButton {
             visible: !card.revoked
@@ -116,6 +135,28 @@ Card {
             tip: qsTr("Revoke this key for good")
             icon.color: Theme.danger
             onClicked: card.revokeRequested(card.keyId, card.name)
+        }
+    }
+
+    // Why requests are refused while no limit shows 100%: the remaining budget is smaller than
+    // what a request may cost (its worst case is reserved before it is forwarded).
+    Rectangle {
+        Layout.fillWidth: true
+        visible: card.keyState === "refusing" || card.keyState === "exhausted"
+        implicitHeight: refusalText.implicitHeight + 2 * Theme.space2
+        radius: Theme.radiusSmall
+        color: Theme.dangerSoft
+        Label {
+            id: refusalText
+            anchors.fill: parent
+            anchors.margins: Theme.space2
+            anchors.leftMargin: Theme.space3
+            wrapMode: Text.Wrap
+            font.pixelSize: Theme.fontSmall
+            color: Theme.danger
+            text: card.keyState === "exhausted"
+                  ? qsTr("A limit is used up: requests with this key are refused until the period ends or the limit is raised.")
+                  : qsTr("Too little is left for typical requests. %1").arg(card.refusal)
         }
     }
 

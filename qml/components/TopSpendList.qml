@@ -64,6 +64,7 @@ Card {
                 required property real cost
                 required property int requests
                 required property real share
+                required property int unpriced
                 required property int index
                 width: rows.width
                 spacing: 5
@@ -90,10 +91,16 @@ Card {
                     Label {
                         Layout.preferredWidth: 76
                         horizontalAlignment: Text.AlignRight
-                        text: Money.usd(entry.cost)
+                        // Unpriced requests have an unknown cost, not $0 (as Rankings says).
+                        text: entry.unpriced > 0 ? (entry.cost > 0 ? "≥ " + Money.usd(entry.cost) : qsTr("unpriced")) : Money.usd(entry.cost)
                         font.pixelSize: Theme.fontBody
                         font.weight: Font.DemiBold
-                        color: Theme.text
+                        color: entry.unpriced > 0 && entry.cost === 0 ? Theme.textFaint : Theme.text
+                        ToolTip.visible: entry.unpriced > 0 && unpricedHover.hovered
+                        ToolTip.text: qsTr("%n request(s) without a price: their cost is unknown. Give the model a price on the Providers page.", "", entry.unpriced)
+                        HoverHandler {
+                            id: unpricedHover
+                        }
                     }
                 }
                 UsageBar {

@@ -5,7 +5,7 @@ import QtQuick.Controls.Basic
 import QtQuick.Layouts
 import Gatehouse
 
-// Gatehouse keys: one card per key with its limits; create (the secret is shown once), rename,
+// Gatehouse keys: one card per key with its limits; create (the secret is shown once), edit,
 // pause, revoke, and "Connect a tool" with ready-to-paste snippets.
 Item {
     id: page
@@ -76,7 +76,7 @@ Item {
                         width: cards.width
                         keys: keysModel
                         onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
-                        onRenameRequested: (id, keyName) => renameDialog.openFor(id, keyName)
+                        onEditRequested: (id, keyName, allowModels, allowUnpriced) => editDialog.openFor(id, keyName, allowModels, allowUnpriced)
                         onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
                         onLimitFailed: message => page.notify(message, true)
                     }
@@ -198,33 +198,73 @@ Item {
         }
     }
 
-    // Rename
+    // Edit: name, allowed models and whether unpriced models may be used under limits
     AppDialog {
-        id: renameDialog
+        id: editDialog
 
         property int keyId: -1
 
-        function openFor(keyId: int, name: string) {
-            renameDialog.keyId = keyId;
-            renameField.text = name;
-            renameDialog.open();
+        function openFor(keyId: int, name: string, allowModels: string, allowUnpriced: bool) {
+            editDialog.keyId = keyId;
+            editName.text = name;
+            editModels.text = allowModels;
+            editUnpriced.checked = allowUnpriced;
+            editDialog.open();
         }
 
-        title: qsTr("Rename key")
-        acceptText: qsTr("Rename")
-        acceptEnabled: renameField.text.trim().length > 0
-        onOpened: renameField.forceActiveFocus()
+        title: qsTr("Edit key")
+        acceptText: qsTr("Save")
+        acceptEnabled: editName.text.trim().length > 0
+        onOpened: editName.forceActiveFocus()
         onAccepted: {
-            if (!keysModel.rename(renameDialog.keyId, renameField.text.trim()))
-                page.notify(qsTr("Could not rename the key: %1").arg(keysModel.lastError), true);
+            const id = editDialog.keyId;
+            const ok = keysModel.rename(id, editName.text.trim())
+                && keysModel.setAllowModels(id, editModels.text.trim())
+                && keysModel.setAllowUnpriced(id, editUnpriced.checked);
+            if (!ok)
+                page.notify(qsTr("Could not change the key: %1").arg(keysModel.lastError), true);
         }
 
-        AppTextField {
-            id: renameField
-            anchors.left: parent.left
-            anchors.right: parent.right
-            placeholderText: qsTr("Name")
-            onAccepted: if (renameDialog.acceptEnabled) renameDialog.accept()
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space2
+
+            Caption {
+                text: qsTr("Name")
+            }
+            AppTextField {
+                id: editName
+                Layout.fillWidth: true
+                placeholderText: qsTr("Name")
+                Accessible.name: qsTr("Key name")
+                onAccepted: if (editDialog.acceptEnabled) editDialog.accept()
+            }
+            Caption {
+                Layout.topMargin: Theme.space2
+                text: qsTr("Allowed models")
+            }
+            AppTextField {
+                id: editModels
+                Layout.fillWidth: true
+                placeholderText: qsTr("All models")
+                Accessible.name: qsTr("Allowed models")
+                font.family: editModels.text.length > 0 ? Theme.monoFamily : Theme.fontFamily
+            }
+            Caption {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textFaint
+                text: qsTr("Comma-separated model ids; * matches anything: anthropic/*, *mini*. Leave empty to allow every model.")
+            }
+            SettingRow {
+                Layout.topMargin: Theme.space2
+                title: qsTr("Allow unpriced models")
+                description: qsTr("A key with a limit refuses models without a known price (their cost cannot be counted). Allow them anyway, or give the model a price on the Providers page.")
+                AppSwitch {
+                    id: editUnpriced
+                    Accessible.name: qsTr("Allow unpriced models")
+                }
+            }
         }
     }
 

@@ -128,6 +128,8 @@ Item {
                         required property string testState
                         required property string testMessage
                         required property string health
+                        required property string keyState
+                        required property string keyMessage
                         required property var model // for `enabled`, which a property of that name would shadow
                         readonly property bool providerEnabled: slot.model.enabled === true
 
@@ -195,6 +197,11 @@ Item {
                                 enabled: slot.testState !== "testing"
                                 onClicked: providersModel.testConnection(slot.providerId)
                             }
+                            AppButton {
+                                text: qsTr("Prices…")
+                                Accessible.name: qsTr("Prices of %1's models").arg(slot.displayName)
+                                onClicked: priceDialog.openFor(slot.providerId, slot.displayName)
+                            }
                             IconButton {
                                 iconName: "key"
                                 tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
@@ -205,6 +212,42 @@ Item {
                                 iconName: "trash"
                                 tip: qsTr("Remove this provider")
                                 onClicked: removeDialog.openFor(slot.providerId, slot.displayName)
+                            }
+                        }
+
+                        // A key typed here that the keychain has not stored yet (it may be asking
+                        // for the keyring's password): kept in memory, stored when it answers.
+                        Rectangle {
+                            Layout.fillWidth: true
+                            visible: slot.keyState.length > 0
+                            implicitHeight: keyRow.implicitHeight + 2 * Theme.space2
+                            radius: Theme.radiusSmall
+                            color: slot.keyState === "failed" ? Theme.dangerSoft : Theme.accentSoft
+                            RowLayout {
+                                id: keyRow
+                                anchors.fill: parent
+                                anchors.margins: Theme.space2
+                                anchors.leftMargin: Theme.space3
+                                spacing: Theme.space2
+                                BusyIndicator {
+                                    visible: slot.keyState === "saving"
+                                    running: visible
+                                    implicitWidth: 16
+                                    implicitHeight: 16
+                                    padding: 0
+                                }
+                                Label {
+                                    Layout.fillWidth: true
+                                    text: slot.keyMessage
+                                    wrapMode: Text.Wrap
+                                    font.pixelSize: Theme.fontSmall
+                                    color: slot.keyState === "failed" ? Theme.danger : Theme.text
+                                }
+                                AppButton {
+                                    visible: slot.keyState === "failed"
+                                    text: qsTr("Retry")
+                                    onClicked: providersModel.retryApiKey(slot.providerId)
+                                }
                             }
                         }
 
@@ -364,7 +407,13 @@ Item {
         readonly property var choice: addDialog.known.length > 0 ? addDialog.known[Math.max(0, kindBox.currentIndex)] : ({})
         readonly property bool custom: addDialog.choice.id === "custom"
         readonly property bool needsKey: addDialog.choice.needsKey === true
+        // A custom server may want a key too (most hosted OpenAI-compatible ones do): the field is
+        // offered, empty means none.
+        readonly property bool offersKey: addDialog.needsKey || addDialog.custom
         property bool useEnv: !App.keychainAvailable
+        // The id as it will be saved: typed text made into an id (lower case, spaces to dashes,
+        // other characters dropped) instead of characters silently refused while typing.
+        readonly property string derivedId: idField.text.trim().toLowerCase().replace(/[\s/]+/g, "-").replace(/[^a-z0-9._-]/g, "").substring(0, 40)
 
         function prefill() {
             idField.text = addDialog.custom ? "" : addDialog.choice.id;
@@ -377,14 +426,14 @@ Item {
         title: qsTr("Add a provider")
         width: Math.min(560, parent ? parent.width - 2 * Theme.space6 : 560)
         acceptText: qsTr("Add and test")
-        acceptEnabled: idField.text.trim().length > 0 && urlField.text.trim().length > 0
+        acceptEnabled: addDialog.derivedId.length > 0 && urlField.text.trim().length > 0
         onAboutToShow: {
             kindBox.currentIndex = 0;
             addDialog.useEnv = !App.keychainAvailable;
             addDialog.prefill();
         }
         onAccepted: {
-            const id = idField.text.trim();
+            const id = addDialog.derivedId;
             const error = providersModel.addProvider(id, formatBox.currentText, urlField.text.trim(),
                                                      addDialog.useEnv ? "" : keyField.text,
                                                      addDialog.useEnv ? envField.text.trim() : "");
@@ -421,11 +470,25 @@ Item {
             AppTextField {
                 id: idField
                 Layout.fillWidth: true
-                placeholderText: qsTr("lower-case, e.g. my-vllm")
+                placeholderText: qsTr("e.g. my-vllm")
                 font.family: Theme.monoFamily
-                validator: RegularExpressionValidator {
-                    regularExpression: /^[a-z0-9._-]*$/
-                }
+                Accessible.name: qsTr("Provider id")
+            }
+            Item {
+                implicitWidth: 1
+                visible: idHint.visible
+            }
+            Caption {
+                id: idHint
+                Layout.fillWidth: true
+                visible: idField.text.length > 0
+                wrapMode: Text.Wrap
+                color: addDialog.derivedId.length === 0 ? Theme.danger : Theme.textFaint
+                text: addDialog.derivedId.length === 0
+                      ? qsTr("Use lower-case letters, digits, '.', '_' or '-'.")
+                      : addDialog.derivedId !== idField.text.trim()
+                        ? qsTr("Saved as “%1” (lower-case letters, digits, '.', '_', '-'); model names start with it: %1/…").arg(addDialog.derivedId)
+                        : qsTr("Model names start with it: %1/…").arg(addDialog.derivedId)
             }
 
             Caption {
@@ -451,15 +514,16 @@ Item {
             }
 
             Caption {
-                visible: addDialog.needsKey && !addDialog.useEnv
+                visible: addDialog.offersKey && !addDialog.useEnv
                 text: qsTr("API key")
             }
             AppTextField {
                 id: keyField
-                visible: addDialog.needsKey && !addDialog.useEnv
+                visible: addDialog.offersKey && !addDialog.useEnv
                 Layout.fillWidth: true
                 echoMode: TextInput.Password
-                placeholderText: qsTr("Paste the key; it goes to the keychain")
+                placeholderText: addDialog.needsKey ? qsTr("Paste the key; it goes to the keychain")
+                                                    : qsTr("Optional: the server's key, if it asks for one")
                 Accessible.name: qsTr("API key")
             }
 
@@ -483,7 +547,7 @@ Item {
             }
             CheckBox {
                 id: envToggle
-                visible: App.keychainAvailable && addDialog.needsKey
+                visible: App.keychainAvailable && addDialog.offersKey
                 text: qsTr("Read the key from an environment variable instead")
                 checked: addDialog.useEnv
                 onToggled: addDialog.useEnv = envToggle.checked
@@ -493,7 +557,7 @@ Item {
             Caption {
                 Layout.columnSpan: 2
                 Layout.fillWidth: true
-                visible: !addDialog.needsKey
+                visible: !addDialog.offersKey
                 wrapMode: Text.Wrap
                 text: qsTr("A local server needs no API key.")
             }
@@ -542,6 +606,140 @@ Item {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: qsTr("It replaces the key stored in the system keychain. Gatehouse never shows it again in full.")
+            }
+        }
+    }
+
+    // Prices of a provider's models: what the catalog says, or the user's own
+    AppDialog {
+        id: priceDialog
+
+        property string providerId: ""
+        property string providerName: ""
+        property list<string> names: []
+        readonly property var current: priceDialog.providerId.length > 0 && priceModelField.text.trim().length > 0
+                                       ? providersModel.modelPrice(priceDialog.providerId, priceModelField.text.trim()) : ({})
+
+        function openFor(id: string, name: string) {
+            priceDialog.providerId = id;
+            priceDialog.providerName = name;
+            priceDialog.names = providersModel.pricedModelNames(id);
+            priceModelField.text = priceDialog.names.length > 0 ? priceDialog.names[0] : "";
+            priceDialog.fill();
+            priceDialog.open();
+        }
+        function amount(value: real): string {
+            return value >= 0 ? String(value) : "";
+        }
+        function fill() {
+            const c = priceDialog.current;
+            inputPrice.text = priceDialog.amount(c.input ?? -1);
+            outputPrice.text = priceDialog.amount(c.output ?? -1);
+            cachePrice.text = priceDialog.amount(c.cacheRead ?? -1);
+        }
+        function number(text: string): real {
+            const t = text.trim().replace(",", ".");
+            return t.length === 0 ? -1 : Number(t);
+        }
+
+        title: qsTr("Prices of %1's models").arg(priceDialog.providerName)
+        width: Math.min(560, parent ? parent.width - 2 * Theme.space6 : 560)
+        acceptText: qsTr("Save price")
+        acceptEnabled: priceModelField.text.trim().length > 0 && inputPrice.acceptableInput && outputPrice.acceptableInput
+                       && inputPrice.text.length > 0 && outputPrice.text.length > 0
+        onAccepted: {
+            const error = providersModel.setModelPrice(priceDialog.providerId, priceModelField.text.trim(),
+                                                       priceDialog.number(inputPrice.text), priceDialog.number(outputPrice.text),
+                                                       priceDialog.number(cachePrice.text));
+            if (error.length > 0)
+                page.notify(error, true);
+            else
+                page.notify(qsTr("%1 is priced now").arg(priceDialog.current.modelId ?? priceModelField.text.trim()), false);
+        }
+
+        GridLayout {
+            anchors.fill: parent
+            columns: 2
+            columnSpacing: Theme.space3
+            rowSpacing: Theme.space3
+
+            Caption {
+                text: qsTr("Model")
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: Theme.space2
+                AppTextField {
+                    id: priceModelField
+                    Layout.fillWidth: true
+                    placeholderText: qsTr("The provider's name for it, e.g. gpt-mock")
+                    font.family: Theme.monoFamily
+                    Accessible.name: qsTr("Model")
+                    onEditingFinished: priceDialog.fill()
+                }
+                AppComboBox {
+                    id: priceModel
+                    visible: priceDialog.names.length > 0
+                    Layout.preferredWidth: 150
+                    model: priceDialog.names
+                    displayText: qsTr("Listed models")
+                    Accessible.name: qsTr("Models the provider lists")
+                    onActivated: index => {
+                        priceModelField.text = priceDialog.names[index];
+                        priceDialog.fill();
+                    }
+                }
+            }
+
+            Item {
+                implicitWidth: 1
+            }
+            Caption {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: priceDialog.current.priced === true ? Theme.textMuted : Theme.warning
+                text: priceDialog.current.source === "catalog"
+                      ? qsTr("%1 is priced from the price catalog. A price saved here replaces it.").arg(priceDialog.current.modelId)
+                      : priceDialog.current.source === "yours" ? qsTr("%1 uses the price you set.").arg(priceDialog.current.modelId)
+                      : qsTr("%1 has no price: its cost cannot be counted, and keys with a limit refuse it unless they allow unpriced models.")
+                        .arg(priceDialog.current.modelId ?? qsTr("This model"))
+            }
+
+            Caption {
+                text: qsTr("Input")
+            }
+            AppTextField {
+                id: inputPrice
+                Layout.fillWidth: true
+                placeholderText: qsTr("$ per 1M input tokens, e.g. 0.40")
+                Accessible.name: qsTr("Input price in dollars per million tokens")
+                validator: RegularExpressionValidator {
+                    regularExpression: /^\d{0,6}([.,]\d{0,6})?$/
+                }
+            }
+            Caption {
+                text: qsTr("Output")
+            }
+            AppTextField {
+                id: outputPrice
+                Layout.fillWidth: true
+                placeholderText: qsTr("$ per 1M output tokens, e.g. 1.60")
+                Accessible.name: qsTr("Output price in dollars per million tokens")
+                validator: RegularExpressionValidator {
+                    regularExpression: /^\d{0,6}([.,]\d{0,6})?$/
+                }
+            }
+            Caption {
+                text: qsTr("Cache read")
+            }
+            AppTextField {
+                id: cachePrice
+                Layout.fillWidth: true
+                placeholderText: qsTr("Optional: $ per 1M cached input tokens")
+                Accessible.name: qsTr("Cache read price in dollars per million tokens")
+                validator: RegularExpressionValidator {
+                    regularExpression: /^\d{0,6}([.,]\d{0,6})?$/
+                }
             }
         }
     }

@@ -127,6 +127,14 @@ private Q_SLOTS:
         QTRY_VERIFY(!m.loading());
         QCOMPARE(m.totalCount(), 100);
         QCOMPARE(idAt(m, 99), idOf(900));
+        m.setSearch(QStringLiteral("99")); // any part of an id: 0099, 0199, ... 0999 and 0990 .. 0998
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 19);
+        QCOMPARE(idAt(m, 0), idOf(999));
+        QCOMPARE(idAt(m, 18), idOf(99));
+        m.setSearch(QStringLiteral("REQ_0999")); // pasted in capitals
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 1);
         m.setSearch(QString());
         m.setFromMs(kBase + 100'000); // rows 100 .. 199
         m.setToMs(kBase + 199'000);
@@ -140,6 +148,39 @@ private Q_SLOTS:
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression("statusFilter must be"));
         m.setStatusFilter(QStringLiteral("maybe"));
         QCOMPARE(m.statusFilter(), QStringLiteral("all"));
+    }
+
+    // The detail pane shows a request, not a row number: filters and new rows move its row,
+    // and a filter that leaves it out clears the selection (the pane closes).
+    void selectionFollowsTheRequest()
+    {
+        ActivityModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_COMPARE(m.totalCount(), kRows);
+        QCOMPARE(idAt(m, 10), idOf(989));
+        QSignalSpy changed(&m, &ActivityModel::selectedChanged);
+        m.setSelectedRequest(idOf(989));
+        QCOMPARE(m.selectedRow(), 10); // a loaded row: known at once
+        QCOMPARE(changed.size(), 1);
+        m.setKeyFilter(QStringLiteral("beta")); // odd rows: 999, 997, 995, 993, 991, 989
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.selectedRequest(), idOf(989));
+        QCOMPARE(m.selectedRow(), 5);
+        QCOMPARE(idAt(m, m.selectedRow()), idOf(989));
+        m.setKeyFilter(QStringLiteral("alpha")); // 989 is not an alpha request
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.selectedRow(), -1);
+        QVERIFY(m.selectedRequest().isEmpty());
+        m.clearFilters();
+        QTRY_VERIFY(!m.loading());
+        // A request that is in no cached page is located by a query.
+        m.setSelectedRequest(idOf(3));
+        QTRY_COMPARE(m.selectedRow(), kRows - 1 - 3);
+        QCOMPARE(idAt(m, m.selectedRow()), idOf(3));
+        // An id that is not in the log selects nothing.
+        m.setSelectedRequest(QStringLiteral("req_nowhere"));
+        QTRY_VERIFY(m.selectedRequest().isEmpty());
+        QCOMPARE(m.selectedRow(), -1);
     }
 
     void distinctValues()
@@ -191,6 +232,8 @@ private Q_SLOTS:
         QCOMPARE(idAt(m, 0), idOf(999));
         QCOMPARE(idAt(m, 500), idOf(499));
         const int cached = m.cachedPages();
+        m.setSelectedRequest(idOf(499));
+        QCOMPARE(m.selectedRow(), 500);
         QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
         m_fx.append({row(1000), row(1001), row(1002)});
         QTRY_COMPARE(m.totalCount(), kRows + 3);
@@ -201,6 +244,7 @@ private Q_SLOTS:
         QCOMPARE(idAt(m, 3), idOf(999));
         QVERIFY(m.cachedPages() >= cached - 1); // only the partial top page was dropped
         QCOMPARE(idAt(m, 503), idOf(499));
+        QCOMPARE(m.selectedRow(), 503); // the selection moved down with its request
         // A long request that started before others finishes last: it lands in the middle.
         RequestRecord late = record(QStringLiteral("req_late"), kBase + 500'500, 1, "alpha", "m-a", "openai", 0.5);
         m_fx.append({late});
@@ -210,6 +254,8 @@ private Q_SLOTS:
         QCOMPARE(idAt(m, 502), QStringLiteral("req_late"));
         QCOMPARE(idAt(m, 503), idOf(500));
         QCOMPARE(idAt(m, kRows + 3), idOf(0));
+        QCOMPARE(m.selectedRow(), 504);
+        QCOMPARE(idAt(m, m.selectedRow()), idOf(499));
         // A filter that the new rows do not match does not move.
         m.setKeyFilter(QStringLiteral("beta"));
         QTRY_VERIFY(!m.loading());

@@ -67,6 +67,41 @@ private Q_SLOTS:
         QCOMPARE(crossed.at(0).at(2).toString(), QStringLiteral("week"));
         QCOMPARE(crossed.at(0).at(3).toInt(), 100);
     }
+
+    // At 99.9% the key refuses every request (what is left is less than a request's worst case):
+    // the first refusal is the 100% notice of the tightest period, once per period.
+    void refusalBelowTheLimit()
+    {
+        UiFixture fx;
+        KeyLimits limits;
+        limits.dayUsd = 0.05;
+        limits.monthUsd = 10;
+        QVERIFY(fx.prepare({key(1, "tight", limits)}, {}));
+        QVERIFY(fx.start());
+        auto &ledger = fx.gateway->context().ledger;
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        auto r = std::get<BudgetLedger::Reservation>(ledger.reserve(1, 0, now));
+        ledger.settle(r, fromUsd(0.04995), now); // 99.9% of the day
+        BudgetNotifier n(*fx.backend);
+        QSignalSpy crossed(&n, &BudgetNotifier::thresholdCrossed);
+        n.check();
+        QCOMPARE(crossed.size(), 1); // 80%
+        QCOMPARE(crossed.at(0).at(3).toInt(), 80);
+        n.refused(1);
+        QCOMPARE(crossed.size(), 2);
+        QCOMPARE(crossed.at(1).at(2).toString(), QStringLiteral("day"));
+        QCOMPARE(crossed.at(1).at(3).toInt(), 100);
+        QVERIFY(crossed.at(1).at(4).toDouble() < crossed.at(1).at(5).toDouble());
+        n.refused(1);
+        n.refused(2); // not a key
+        n.check();
+        QCOMPARE(crossed.size(), 2);
+        // Reaching 100% later in the same period does not say it again.
+        r = std::get<BudgetLedger::Reservation>(ledger.reserve(1, 0, now));
+        ledger.settle(r, fromUsd(0.001), now);
+        n.check();
+        QCOMPARE(crossed.size(), 2);
+    }
 };
 
 QTEST_MAIN(TestBudgetNotifier)
