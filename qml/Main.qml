@@ -18,10 +18,16 @@ ApplicationWindow {
     function showPage(page: int) {
         window.currentPage = page;
     }
+    // "providers", or "providers/add": the page, then an action the page offers (runAction()).
     function openPage(name: string) {
-        const index = window.pageNames.indexOf(name);
-        if (index >= 0)
-            window.showPage(index);
+        const parts = name.split("/");
+        const index = window.pageNames.indexOf(parts[0]);
+        if (index < 0)
+            return;
+        window.showPage(index);
+        const loader = pageRepeater.itemAt(index) as Loader;
+        if (parts.length > 1 && loader && loader.item && typeof loader.item.runAction === "function")
+            loader.item.runAction(parts[1]);
     }
     function notify(message: string, isError: bool) {
         toast.show(message, isError);
@@ -273,6 +279,7 @@ ApplicationWindow {
                 // Loaded from their files (a bound inline component cannot be given to a Loader in
                 // Qt 6.4); each page asks for another page or a toast through its signals.
                 Repeater {
+                    id: pageRepeater
                     model: ["DashboardPage", "KeysPage", "ProvidersPage", "RoutesPage", "ActivityPage", "ComparePage", "RankingsPage", "CachePage", "SettingsPage"]
                     delegate: Loader {
                         id: pageLoader

@@ -1,4 +1,6 @@
 #include "analyticsmodelbase.h"
+#include "routing/registry.h"
+#include "gateway/gateway.h"
 
 namespace gh::ui {
 
@@ -102,6 +104,19 @@ void AnalyticsModelBase::replaceRows(
     if (rowCount() != before)
         Q_EMIT countChanged();
     Q_EMIT resultChanged();
+}
+
+QHash<QString, analytics::Prices> AnalyticsModelBase::gatewayPrices() const
+{
+    QHash<QString, analytics::Prices> out;
+    if (!m_backend)
+        return out;
+    const auto snapshot = m_backend->context().registry.snapshot();
+    for (auto it = snapshot->models.cbegin(); it != snapshot->models.cend(); ++it) {
+        const ModelPrice &p = it->config.price;
+        out.insert(it.key(), analytics::Prices{p.input, p.output, p.cacheRead, p.cacheWrite, p.cacheWrite1h});
+    }
+    return out;
 }
 
 } // namespace gh::ui

@@ -48,6 +48,9 @@ protected:
     AnalyticsModelBase(const char *name, QObject *parent);
 
     [[nodiscard]] Backend *backend() const { return m_backend; }
+    // Every model's prices as the gateway bills them now (catalog, config, the user's own), by id:
+    // the same figures the request log's costs come from.
+    [[nodiscard]] QHash<QString, analytics::Prices> gatewayPrices() const;
     [[nodiscard]] const char *name() const { return m_name; }
 
     // Submits the read of the current settings: calls run() once. Only called with a backend.

@@ -73,10 +73,11 @@ void CacheModel::start()
     const QString period = this->period();
     const analytics::Period p = periodRange(period, now);
     run<Result>(
-        [p, period, now](sqlite3 *db) {
+        [p, period, now, prices = gatewayPrices()](sqlite3 *db) {
             Result r;
             analytics::CacheQuery q;
             q.period = p;
+            q.prices = prices;
             qint64 first = now;
             if (period == QLatin1String("all")) {
                 Query min(db, "SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0");

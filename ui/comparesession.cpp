@@ -150,7 +150,16 @@ void CompareSession::refreshModels()
     if (!m_backend)
         return;
     const auto snapshot = m_backend->context().registry.snapshot();
-    QStringList models = snapshot->modelOrder + snapshot->routeOrder;
+    // Chat models only: an embedding model cannot answer a chat (the catalog marks them).
+    QStringList models;
+    for (const QString &id : std::as_const(snapshot->modelOrder)) {
+        const auto it = snapshot->models.constFind(id);
+        if (it != snapshot->models.cend() && it->config.capabilities
+            && it->config.capabilities->contains(QLatin1String("embeddings")))
+            continue;
+        models.append(id);
+    }
+    models += snapshot->routeOrder;
     models.removeDuplicates();
     if (models != m_availableModels) {
         m_availableModels = models;

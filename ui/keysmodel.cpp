@@ -105,7 +105,7 @@ QHash<int, QByteArray> KeysModel::roleNames() const
         {TotalLimitRole, "totalLimit"}, {DaySpentRole, "daySpent"}, {WeekSpentRole, "weekSpent"},
         {MonthSpentRole, "monthSpent"}, {TotalSpentRole, "totalSpent"}, {DayUsageRole, "dayUsage"},
         {WeekUsageRole, "weekUsage"}, {MonthUsageRole, "monthUsage"}, {TotalUsageRole, "totalUsage"},
-        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}};
+        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}, {BuiltInRole, "builtIn"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -169,6 +169,8 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
         return m_backend->context().ledger.inFlight(k.id);
     case RefusalRole:
         return m_refusals.value(k.id);
+    case BuiltInRole:
+        return k.name == Backend::kChatKeyName;
     default:
         return {};
     }

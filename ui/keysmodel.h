@@ -40,6 +40,7 @@ public:
         TotalUsageRole,
         AllowUnpricedRole, // a key with limits may still use unpriced models
         InFlightRole, // requests of this key in flight
+        BuiltInRole, // the window's own key for Compare ("Gatehouse Chat"): not the user's to revoke or rename
         RefusalRole, // why the key's latest request was refused for its budget (402), "" when it was not
     };
     Q_ENUM(Roles)

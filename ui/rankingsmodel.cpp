@@ -82,6 +82,7 @@ void RankingsModel::start()
     analytics::RankingsQuery q;
     q.period = periodRange(period(), backend()->nowMs(), m_keyId);
     q.slices = period() == QLatin1String("day") ? 24 : period() == QLatin1String("week") ? 7 : 30;
+    q.prices = gatewayPrices();
     run<analytics::Rankings>([q](sqlite3 *db) { return analytics::rankings(db, q); },
         [this, slices = q.slices](analytics::Rankings result) {
             replaceRows(result.ok, result.error, "rankings", [&] {

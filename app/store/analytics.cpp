@@ -396,6 +396,14 @@ QHash<QString, Prices> modelPrices(sqlite3 *db)
     return out;
 }
 
+// The `models` table's prices with `over` (the gateway's, catalog included) taking precedence.
+static QHash<QString, Prices> withOverrides(QHash<QString, Prices> table, const QHash<QString, Prices> &over)
+{
+    for (auto it = over.cbegin(); it != over.cend(); ++it)
+        table.insert(it.key(), it.value());
+    return table;
+}
+
 QList<qint64> bucketBounds(sqlite3 *db)
 {
     QList<qint64> bounds;
@@ -535,7 +543,7 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
     // You could save: a model with at least as good an all-time win rate that would have cost less
     // for the same tokens. Every token of the period is repriced, also those of unpriced requests
     // that `spend` does not count, so the saving shown is never larger than the real one.
-    const QHash<QString, Prices> prices = modelPrices(db);
+    const QHash<QString, Prices> prices = withOverrides(modelPrices(db), query.prices);
     for (const ModelRanking &m : std::as_const(r.models)) {
         const VoteStats mine = allVotes.value(m.model);
         if (m.sums.cost <= 0 || mine.rounds < query.minRounds)
@@ -572,7 +580,7 @@ CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
     qint64 from = 0, to = 0;
     if (!resolvePeriod(db, query.period, &from, &to, &r.error))
         return r;
-    const QHash<QString, Prices> prices = modelPrices(db);
+    const QHash<QString, Prices> prices = withOverrides(modelPrices(db), query.prices);
     const QHash<qint64, QString> keys = keyNames(db);
 
     Interner names;

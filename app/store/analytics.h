@@ -149,6 +149,9 @@ struct RankingsQuery {
     Period period;
     int slices = 30; // trend points over the period
     int minRounds = 5; // Compare rounds each model needs before a saving is suggested
+    // Prices by model id as the gateway bills them (catalog, config and the user's overrides), over
+    // the `models` table's (which holds configured models only, not the catalog's).
+    QHash<QString, Prices> prices;
 };
 
 struct Rankings {
@@ -184,6 +187,9 @@ struct CacheQuery {
     // (daily ones when the chart spans more than 92 days); a rollup row goes to the bucket holding
     // its middle.
     QList<qint64> chartEdges;
+    // As RankingsQuery::prices: without them a model priced only by the catalog looked unpriced
+    // here ("$0.00 saved") while it was priced everywhere else.
+    QHash<QString, Prices> prices;
 };
 
 struct CacheReport {

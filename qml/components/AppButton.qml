@@ -66,5 +66,17 @@ Button {
                 duration: Theme.animationFast
             }
         }
+
+        // The keyboard focus ring, outside the button: an accent border on an accent (primary)
+        // button could not be seen.
+        Rectangle {
+            anchors.fill: parent
+            anchors.margins: -3
+            radius: Theme.radiusSmall + 3
+            color: "transparent"
+            border.width: 2
+            border.color: Theme.accent
+            visible: control.visualFocus && control.primary
+        }
     }
 }

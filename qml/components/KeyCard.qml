@@ -31,6 +31,7 @@ Card {
     required property real monthUsage
     required property real totalUsage
     required property bool allowUnpriced
+    required property bool builtIn   // Compare's own key: limits only, no edit, connect or revoke
     required property string refusal   // the gateway's message when the latest request was refused for the budget
 
     signal connectRequested(int keyId, string name)
@@ -102,6 +103,13 @@ Card {
             }
             Caption {
                 Layout.fillWidth: true
+                visible: card.builtIn
+                wrapMode: Text.Wrap
+                text: qsTr("Gatehouse's own key for the Compare page. Its limits cap what Compare may spend.")
+            }
+            Caption {
+                Layout.fillWidth: true
+                visible: !card.builtIn
                 elide: Text.ElideRight
                 text: qsTr("%1  ·  created %2  ·  %3 spent in total%4")
                     .arg(card.secretHint)
@@ -112,13 +120,13 @@ Card {
         }
 
         AppButton {
-            visible: !card.revoked
+            visible: !card.revoked && !card.builtIn
             text: qsTr("Connect a tool")
             icon.source: Theme.icon("plug")
             onClicked: card.connectRequested(card.keyId, card.name)
         }
         IconButton {
-            visible: !card.revoked
+            visible: !card.revoked && !card.builtIn
             iconName: "edit"
             tip: qsTr("Edit: name, allowed models, unpriced models")
             onClicked: card.editRequested(card.keyId, card.name, card.allowModels, card.allowUnpriced)
@@ -130,7 +138,7 @@ Card {
             onClicked: card.keys.setPaused(card.keyId, !card.paused)
         }
         IconButton {
-            visible: !card.revoked
+            visible: !card.revoked && !card.builtIn
             iconName: "ban"
             tip: qsTr("Revoke this key for good")
             icon.color: Theme.danger

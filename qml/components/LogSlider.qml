@@ -45,6 +45,18 @@ Slider {
         border.color: control.enabled ? control.tone : Theme.textFaint
         scale: control.pressed ? 1.12 : 1.0
 
+        // The keyboard focus ring: a thicker border alone was too subtle to notice.
+        Rectangle {
+            anchors.centerIn: parent
+            width: parent.width + 8
+            height: parent.height + 8
+            radius: width / 2
+            color: "transparent"
+            border.width: 2
+            border.color: Theme.withAlpha(Theme.accent, 0.6)
+            visible: control.visualFocus
+        }
+
         Behavior on scale {
             NumberAnimation {
                 duration: Theme.animationFast

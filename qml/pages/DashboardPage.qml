@@ -109,14 +109,14 @@ Item {
                         text: qsTr("Paste an API key for OpenAI, Anthropic, OpenRouter and others, or point at a local Ollama or LM Studio.")
                         actionText: qsTr("Add a provider")
                         primary: true
-                        onActivated: page.openPage("providers")
+                        onActivated: page.openPage("providers/add")
                     }
                     OnboardingStep {
                         number: 2
                         title: qsTr("Create a key per tool")
                         text: qsTr("Give Claude Code, Cursor or your scripts their own Gatehouse key, with a daily or monthly cap.")
                         actionText: qsTr("Create a key")
-                        onActivated: page.openPage("keys")
+                        onActivated: page.openPage("keys/create")
                     }
                     OnboardingStep {
                         number: 3

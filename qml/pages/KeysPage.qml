@@ -13,6 +13,12 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    // Main.openPage("keys/create"): the welcome card's "Create a key" opens the dialog.
+    function runAction(action: string) {
+        if (action === "create")
+            createDialog.open();
+    }
+
     KeysModel {
         id: keysModel
     }
@@ -340,11 +346,22 @@ Item {
                 current: connectDialog.tool
                 onCurrentChanged: connectDialog.tool = current
             }
-            CodeBlock {
+            // Every tool's snippet in a stack: the stack is as tall as the tallest one, so the dialog
+            // keeps its size when another tool is picked.
+            StackLayout {
                 Layout.fillWidth: true
-                text: connectDialog.visible ? keysModel.snippet(connectDialog.keyId, connectDialog.tool, connectDialog.secret) : ""
-                copyTip: qsTr("Copy the snippet")
-                onCopied: page.notify(qsTr("Snippet copied"), false)
+                currentIndex: Math.max(0, connectDialog.tools.findIndex(t => t.id === connectDialog.tool))
+                Repeater {
+                    model: connectDialog.tools
+                    delegate: CodeBlock {
+                        required property var modelData
+                        Layout.fillWidth: true
+                        Layout.alignment: Qt.AlignTop
+                        text: connectDialog.visible ? keysModel.snippet(connectDialog.keyId, modelData.id, connectDialog.secret) : ""
+                        copyTip: qsTr("Copy the snippet")
+                        onCopied: page.notify(qsTr("Snippet copied"), false)
+                    }
+                }
             }
             Caption {
                 Layout.fillWidth: true

@@ -13,6 +13,12 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    // Main.openPage("providers/add"): the welcome card's "Add a provider" opens the dialog.
+    function runAction(action: string) {
+        if (action === "add")
+            addDialog.open();
+    }
+
     ProvidersModel {
         id: providersModel
     }
