@@ -298,6 +298,41 @@ QString ProvidersModel::addProvider(
     return {};
 }
 
+QString ProvidersModel::updateProvider(
+    const QString &providerId, const QString &format, const QString &baseUrl, const QString &apiKeyEnv)
+{
+    const int row = indexOf(providerId);
+    if (!m_backend || row < 0)
+        return tr("No such provider.");
+    const auto f = formatFromName(format.isEmpty() ? QStringLiteral("openai") : format);
+    if (!f)
+        return tr("Unknown API format “%1” (openai, anthropic or gemini).").arg(format);
+    const QUrl url(baseUrl.trimmed(), QUrl::StrictMode);
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty())
+        return tr("The base URL must be an http:// or https:// address, e.g. https://api.openai.com/v1.");
+    static const QRegularExpression envPattern(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
+    const QString env = apiKeyEnv.trimmed();
+    if (!env.isEmpty() && !envPattern.match(env).hasMatch())
+        return tr("“%1” is not an environment variable name.").arg(env);
+    ProviderConfig p = m_providers.at(row);
+    QUrl clean = url;
+    QString path = clean.path();
+    while (path.endsWith(u'/'))
+        path.chop(1);
+    clean.setPath(path);
+    p.format = *f;
+    p.baseUrl = clean;
+    p.apiKeyEnv = env;
+    if (p == m_providers.at(row))
+        return {};
+    if (!m_backend->store().saveProvider(p))
+        return tr("The provider could not be saved.");
+    m_tests.remove(providerId); // the old test says nothing about the new address
+    m_backend->providersEdited();
+    return {};
+}
+
 void ProvidersModel::setKeyState(const QString &providerId, const QString &state, const QString &message)
 {
     if (state.isEmpty())

@@ -67,6 +67,10 @@ public:
     // has none.
     Q_INVOKABLE QString addProvider(const QString &id, const QString &format, const QString &baseUrl,
         const QString &apiKey, const QString &apiKeyEnv);
+    // Changes a provider's address, wire format and key variable (its id stays: model names start
+    // with it). "" when saved, else the error.
+    Q_INVOKABLE QString updateProvider(
+        const QString &providerId, const QString &format, const QString &baseUrl, const QString &apiKeyEnv);
     // Replaces (or with "" removes) the provider's key in the keychain, then tests the connection.
     // "" when under way (keyState follows it), else the error.
     Q_INVOKABLE QString setApiKey(const QString &providerId, const QString &apiKey);

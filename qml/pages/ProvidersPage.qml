@@ -209,6 +209,11 @@ Item {
                                 onClicked: priceDialog.openFor(slot.providerId, slot.displayName)
                             }
                             IconButton {
+                                iconName: "edit"
+                                tip: qsTr("Edit the address, format or key variable")
+                                onClicked: editDialog.openFor(slot.providerId, slot.displayName, slot.format, slot.baseUrl, slot.model.apiKeyEnv ?? "")
+                            }
+                            IconButton {
                                 iconName: "key"
                                 tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
                                 enabled: App.keychainAvailable
@@ -419,7 +424,7 @@ Item {
         property bool useEnv: !App.keychainAvailable
         // The id as it will be saved: typed text made into an id (lower case, spaces to dashes,
         // other characters dropped) instead of characters silently refused while typing.
-        readonly property string derivedId: idField.text.trim().toLowerCase().replace(/[\s/]+/g, "-").replace(/[^a-z0-9._-]/g, "").substring(0, 40)
+        readonly property string derivedId: idField.text.trim().toLowerCase().replace(/[\s/]+/g, "-").replace(/[^a-z0-9._-]/g, "").replace(/^[^a-z0-9]+/, "").substring(0, 40)
 
         function prefill() {
             idField.text = addDialog.custom ? "" : addDialog.choice.id;
@@ -612,6 +617,77 @@ Item {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 text: qsTr("It replaces the key stored in the system keychain. Gatehouse never shows it again in full.")
+            }
+        }
+    }
+
+    // Edit a provider (its id stays: model names start with it)
+    AppDialog {
+        id: editDialog
+
+        property string providerId: ""
+
+        function openFor(id: string, name: string, format: string, baseUrl: string, env: string) {
+            editDialog.providerId = id;
+            editDialog.title = qsTr("Edit %1").arg(name);
+            editFormat.currentIndex = Math.max(0, editFormat.model.indexOf(format));
+            editUrl.text = baseUrl;
+            editEnv.text = env;
+            editDialog.open();
+        }
+
+        width: Math.min(560, parent ? parent.width - 2 * Theme.space6 : 560)
+        acceptText: qsTr("Save")
+        acceptEnabled: editUrl.text.trim().length > 0
+        onAccepted: {
+            const error = providersModel.updateProvider(editDialog.providerId, editFormat.currentText, editUrl.text.trim(), editEnv.text.trim());
+            if (error.length > 0)
+                page.notify(error, true);
+            else
+                providersModel.testConnection(editDialog.providerId);
+        }
+
+        GridLayout {
+            anchors.fill: parent
+            columns: 2
+            columnSpacing: Theme.space3
+            rowSpacing: Theme.space3
+
+            Caption {
+                text: qsTr("Id")
+            }
+            Label {
+                text: editDialog.providerId
+                font.family: Theme.monoFamily
+                color: Theme.textMuted
+            }
+            Caption {
+                text: qsTr("Format")
+            }
+            AppComboBox {
+                id: editFormat
+                Layout.fillWidth: true
+                model: ["openai", "anthropic", "gemini"]
+                Accessible.name: qsTr("Wire format")
+            }
+            Caption {
+                text: qsTr("Base URL")
+            }
+            AppTextField {
+                id: editUrl
+                Layout.fillWidth: true
+                font.family: Theme.monoFamily
+                Accessible.name: qsTr("Base URL")
+            }
+            Caption {
+                text: qsTr("Variable")
+            }
+            AppTextField {
+                id: editEnv
+                Layout.fillWidth: true
+                placeholderText: qsTr("Optional: environment variable with the key")
+                font.family: Theme.monoFamily
+                Accessible.name: qsTr("Key environment variable")
             }
         }
     }
