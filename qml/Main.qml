@@ -103,6 +103,7 @@ ApplicationWindow {
             // switch at the bottom.
             Flickable {
                 id: railFlick
+                objectName: "rail"
                 anchors.fill: parent
                 contentWidth: width
                 contentHeight: railColumn.height + 2 * Theme.space4
@@ -173,6 +174,7 @@ ApplicationWindow {
                     // The kill switch: refuse every model request until resumed.
                     AbstractButton {
                         id: killSwitch
+                    objectName: "pauseAll"
                         Layout.alignment: Qt.AlignHCenter
                         implicitWidth: 76
                         implicitHeight: 60

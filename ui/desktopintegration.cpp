@@ -9,7 +9,10 @@
 #include <QMenu>
 #include <QPainter>
 #include <QSystemTrayIcon>
+#include <QLoggingCategory>
 #include <QWindow>
+
+Q_DECLARE_LOGGING_CATEGORY(lcUi)
 
 namespace gh::ui {
 
@@ -117,6 +120,7 @@ void DesktopIntegration::notify(const QString &title, const QString &message, bo
 {
     if (!m_backend.uiSetting(QStringLiteral("notifications"), true).toBool())
         return;
+    qCInfo(lcUi).noquote() << "notification:" << title; // key names and amounts only, never a secret
     if (m_tray && QSystemTrayIcon::supportsMessages())
         m_tray->showMessage(title, message, critical ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning, 10000);
 }

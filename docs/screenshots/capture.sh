@@ -6,7 +6,7 @@
 # Starts the mock upstream (tests/mock), then for each theme runs `gatehouse` under Xvfb with a
 # config whose providers all point at the mock, sends real requests through the gateway with curl
 # (keys, models, streams, errors; some while the window is open so the live chart moves), walks the
-# pages with Ctrl+1..5 and grabs the window. Needs xvfb-run, xdotool, curl and ImageMagick's import.
+# pages with Ctrl+1..9 and grabs the window, at 1360×860 and at the minimum size, 920×600. Needs xvfb-run, xdotool, curl and ImageMagick's import.
 set -euo pipefail
 
 build=$(realpath "${1:?usage: capture.sh BUILD_DIR}")
@@ -121,8 +121,9 @@ for _ in $(seq 50); do
 done
 [[ -n ${win:-} ]] || { echo "no window" >&2; cat "$work/app-$theme.log" >&2; kill $app; exit 1; }
 xdotool windowsize "$win" 1360 860 windowmove "$win" 0 0 windowfocus "$win"
-traffic 170 &
-sleep 130
+traffic "${SHOT_TRAFFIC:-170}" &
+sleep "${SHOT_WAIT:-130}"
+suffix=""
 grab() { # page-number name [click x,y ...]: show the page, click where asked, grab the window
   xdotool windowfocus "$win" key --window "$win" "ctrl+$1"
   sleep 1.5
@@ -132,14 +133,31 @@ grab() { # page-number name [click x,y ...]: show the page, click where asked, g
     xdotool mousemove --window "$win" "${xy%,*}" "${xy#*,}" click 1
     sleep 1
   done
-  xdotool mousemove --window "$win" 1350 850 # no hover highlight
+  xdotool mousemove --window "$win" 1 1 # no hover highlight
   sleep 1
-  import -window "$win" "$out/$name-$theme.png"
+  import -window "$win" "$out/$name-$theme$suffix.png"
 }
 grab 1 dashboard
 grab 2 keys
 grab 3 providers 1096,119 1096,389   # Test connection: DeepSeek, OpenAI
+grab 4 routes
 grab 5 activity 600,400              # a request's details
+grab 6 compare
+grab 7 rankings
+grab 8 cache
+grab 9 settings
+# The minimum size (every control must stay reachable there).
+xdotool windowsize "$win" 920 600
+sleep 1.5
+suffix="-920x600"
+grab 1 dashboard
+grab 2 keys
+grab 3 providers
+grab 4 routes
+grab 5 activity 500,300              # a request's details
+grab 6 compare
+grab 7 rankings
+grab 8 cache
 grab 9 settings
 kill $app
 wait $app 2>/dev/null

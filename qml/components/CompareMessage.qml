@@ -134,9 +134,11 @@ Item {
                     verticalAlignment: Text.AlignVCenter
                 }
             }
+            // "Fastest" is the answer that was complete first (first token plus the generation),
+            // not the one whose first token came first: the label says which.
             StatusChip {
                 visible: message.fastest
-                text: qsTr("Fastest")
+                text: qsTr("Finished first")
                 tone: Theme.accent
             }
             StatusChip {

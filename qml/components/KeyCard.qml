@@ -54,6 +54,7 @@ Card {
             card.limitFailed(qsTr("Could not change the %1 limit of %2").arg(period).arg(card.name));
     }
 
+    objectName: "keyCard-" + card.name
     spacing: Theme.space4
     opacity: card.revoked ? 0.7 : 1
 
@@ -89,6 +90,7 @@ Card {
                     Layout.maximumWidth: 360
                 }
                 StatusChip {
+                    objectName: "keyState"
                     text: ({
                         revoked: qsTr("Revoked"),
                         paused: qsTr("Paused"),

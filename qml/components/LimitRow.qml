@@ -101,6 +101,7 @@ RowLayout {
 
     AppTextField {
         id: field
+        objectName: "limit-" + row.label.toLowerCase()
         Layout.preferredWidth: 104
         enabled: row.editable
         leftPadding: Theme.space3 + dollar.implicitWidth + 2

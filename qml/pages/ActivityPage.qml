@@ -86,6 +86,7 @@ Item {
                 padding: 0
             }
             AppButton {
+                objectName: "exportCsv"
                 text: activity.exporting ? qsTr("Exporting…") : qsTr("Export CSV")
                 icon.source: Theme.icon("download")
                 enabled: activity.totalCount > 0 && !activity.exporting
@@ -101,6 +102,7 @@ Item {
 
             AppTextField {
                 id: searchField
+                objectName: "activitySearch"
                 width: 220
                 leftPadding: Theme.space3 + 22
                 placeholderText: qsTr("Search request id")
@@ -153,6 +155,7 @@ Item {
             }
             Segmented {
                 id: statusSwitch
+                objectName: "activityStatus"
                 accessibleName: qsTr("Status")
                 current: "all"
                 options: [
@@ -237,6 +240,7 @@ Item {
 
                     ListView {
                         id: table
+                        objectName: "activityTable"
                         Layout.fillWidth: true
                         Layout.fillHeight: true
                         model: activity
@@ -397,6 +401,7 @@ Item {
             // Every logged field of the selected request
             Rectangle {
                 id: detailPane
+                objectName: "activityDetail"
                 Layout.fillHeight: true
                 Layout.preferredWidth: 340
                 visible: activity.selectedRow >= 0

@@ -98,6 +98,7 @@ Item {
     // Create a key
     AppDialog {
         id: createDialog
+        objectName: "createKeyDialog"
         title: qsTr("Create a key")
         acceptText: qsTr("Create")
         acceptEnabled: newName.text.trim().length > 0
@@ -124,6 +125,7 @@ Item {
             }
             AppTextField {
                 id: newName
+                objectName: "newKeyName"
                 Layout.fillWidth: true
                 placeholderText: qsTr("e.g. Claude Code, Cursor, scripts")
                 onAccepted: if (createDialog.acceptEnabled) createDialog.accept()
@@ -150,6 +152,7 @@ Item {
     // The new secret, shown once
     AppDialog {
         id: secretDialog
+        objectName: "secretDialog"
 
         property string keyName: ""
         property string secret: ""
@@ -309,6 +312,7 @@ Item {
     // Connect a tool
     AppDialog {
         id: connectDialog
+        objectName: "connectDialog"
 
         property int keyId: -1
         property string keyName: ""

@@ -413,6 +413,7 @@ Item {
     // Add a provider
     AppDialog {
         id: addDialog
+        objectName: "addProviderDialog"
 
         readonly property var known: providersModel.knownProviders()
         readonly property var choice: addDialog.known.length > 0 ? addDialog.known[Math.max(0, kindBox.currentIndex)] : ({})
@@ -468,6 +469,7 @@ Item {
             }
             AppComboBox {
                 id: kindBox
+                objectName: "providerKind"
                 Layout.fillWidth: true
                 model: addDialog.known
                 textRole: "name"
@@ -480,6 +482,7 @@ Item {
             }
             AppTextField {
                 id: idField
+                objectName: "providerId"
                 Layout.fillWidth: true
                 placeholderText: qsTr("e.g. my-vllm")
                 font.family: Theme.monoFamily
@@ -519,6 +522,7 @@ Item {
             }
             AppTextField {
                 id: urlField
+                objectName: "providerUrl"
                 Layout.fillWidth: true
                 placeholderText: "https://…/v1"
                 font.family: Theme.monoFamily
@@ -530,6 +534,7 @@ Item {
             }
             AppTextField {
                 id: keyField
+                objectName: "providerKey"
                 visible: addDialog.offersKey && !addDialog.useEnv
                 Layout.fillWidth: true
                 echoMode: TextInput.Password
@@ -544,6 +549,7 @@ Item {
             }
             AppTextField {
                 id: envField
+                objectName: "providerKeyEnv"
                 visible: addDialog.useEnv
                 Layout.fillWidth: true
                 placeholderText: qsTr("Environment variable, e.g. OPENAI_API_KEY")
@@ -695,6 +701,7 @@ Item {
     // Prices of a provider's models: what the catalog says, or the user's own
     AppDialog {
         id: priceDialog
+        objectName: "priceDialog"
 
         property string providerId: ""
         property string providerName: ""
@@ -753,6 +760,7 @@ Item {
                 spacing: Theme.space2
                 AppTextField {
                     id: priceModelField
+                    objectName: "priceModel"
                     Layout.fillWidth: true
                     placeholderText: qsTr("The provider's name for it, e.g. gpt-mock")
                     font.family: Theme.monoFamily
@@ -792,6 +800,7 @@ Item {
             }
             AppTextField {
                 id: inputPrice
+                objectName: "priceInput"
                 Layout.fillWidth: true
                 placeholderText: qsTr("$ per 1M input tokens, e.g. 0.40")
                 Accessible.name: qsTr("Input price in dollars per million tokens")
@@ -804,6 +813,7 @@ Item {
             }
             AppTextField {
                 id: outputPrice
+                objectName: "priceOutput"
                 Layout.fillWidth: true
                 placeholderText: qsTr("$ per 1M output tokens, e.g. 1.60")
                 Accessible.name: qsTr("Output price in dollars per million tokens")

@@ -173,6 +173,7 @@ Item {
                     }
                     AppTextField {
                         id: rateField
+                        objectName: "currencyRate"
                         visible: settings.currency !== "USD"
                         Layout.preferredWidth: 80
                         horizontalAlignment: TextInput.AlignRight
@@ -191,6 +192,7 @@ Item {
                     }
                     AppComboBox {
                         id: currencyBox
+                        objectName: "currencyBox"
                         Layout.preferredWidth: 100
                         model: settings.currencies
                         currentIndex: Math.max(0, currencyBox.find(settings.currency))

@@ -133,6 +133,44 @@ private Q_SLOTS:
         QCOMPARE(m.activeCount(), 2);
     }
 
+    // The card's state: why the key's latest request was refused for its budget, until an answered
+    // request or a limit change; allow_unpriced set from the window reaches the gateway.
+    void refusalAndUnpriced()
+    {
+        KeysModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const int row = m.indexOf(1);
+        QVERIFY(row >= 0);
+        QCOMPARE(role(m, row, KeysModel::RefusalRole).toString(), QString());
+        QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
+        RequestRecord refused = record(QStringLiteral("req_refused"), QDateTime::currentMSecsSinceEpoch(), 1,
+            QStringLiteral("scripts"), QStringLiteral("m"), QString(), std::nullopt, 402);
+        refused.error = QStringLiteral("Budget exhausted for key 'scripts': $0.01 remains");
+        m_fx.gateway->events()->publish(refused);
+        QCOMPARE(role(m, row, KeysModel::RefusalRole).toString(), refused.error);
+        QVERIFY(!changed.isEmpty());
+        RequestRecord served = record(QStringLiteral("req_served"), QDateTime::currentMSecsSinceEpoch(), 1,
+            QStringLiteral("scripts"), QStringLiteral("m"), QStringLiteral("mock"), 0.001, 200);
+        m_fx.gateway->events()->publish(served);
+        QCOMPARE(role(m, row, KeysModel::RefusalRole).toString(), QString());
+        m_fx.gateway->events()->publish(refused);
+        QVERIFY(!role(m, row, KeysModel::RefusalRole).toString().isEmpty());
+        const double dayLimit = role(m, row, KeysModel::DayLimitRole).toDouble();
+        QVERIFY(m.setLimit(1, QStringLiteral("day"), 123.25)); // a new limit: the next request decides
+        QCOMPARE(role(m, row, KeysModel::RefusalRole).toString(), QString());
+        QVERIFY(m.setLimit(1, QStringLiteral("day"), dayLimit));
+
+        QVERIFY(!role(m, row, KeysModel::AllowUnpricedRole).toBool());
+        QVERIFY(m.setAllowUnpriced(1, true));
+        QVERIFY(role(m, row, KeysModel::AllowUnpricedRole).toBool());
+        QVERIFY(m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->allowUnpriced);
+        QVERIFY(m_fx.gateway->context().registry.snapshot()->keyByHash(
+            m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->secretHash)->allowUnpriced);
+        QVERIFY(m.setAllowUnpriced(1, false));
+        QVERIFY(!m.setAllowUnpriced(99, true));
+        QVERIFY(!role(m, row, KeysModel::BuiltInRole).toBool());
+    }
+
     void snippets()
     {
         KeysModel m;

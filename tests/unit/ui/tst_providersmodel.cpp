@@ -127,6 +127,49 @@ private Q_SLOTS:
         QVERIFY(!m.remove("openai"));
     }
 
+    // A price set in the window: the gateway bills the model with it (and keys with limits may use
+    // it); the catalog's price shows as such; the provider's address can be changed.
+    void pricesAndEdits()
+    {
+        ProvidersModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(m.addProvider("my-server", "openai", "http://127.0.0.1:9/v1", {}, {}), QString());
+        QVariantMap p = m.modelPrice("my-server", "gpt-mock");
+        QCOMPARE(p.value("modelId").toString(), QStringLiteral("my-server/gpt-mock"));
+        QVERIFY(!p.value("priced").toBool());
+        QVERIFY(!m.setModelPrice("my-server", "gpt-mock", -1, 2, -1).isEmpty());
+        QVERIFY(!m.setModelPrice("my-server", "gpt-mock", qQNaN(), 2, -1).isEmpty());
+        QVERIFY(!m.setModelPrice("my-server", " ", 1, 2, -1).isEmpty());
+        QVERIFY(!m.setModelPrice("nobody", "gpt-mock", 1, 2, -1).isEmpty());
+        QCOMPARE(m.setModelPrice("my-server", "gpt-mock", 0.4, 1.6, 0.1), QString());
+        p = m.modelPrice("my-server", "gpt-mock");
+        QVERIFY(p.value("priced").toBool());
+        QCOMPARE(p.value("input").toDouble(), 0.4);
+        QCOMPARE(p.value("output").toDouble(), 1.6);
+        QCOMPARE(p.value("cacheRead").toDouble(), 0.1);
+        QCOMPARE(p.value("source").toString(), QStringLiteral("yours"));
+        const auto entry = m_fx.gateway->context().registry.snapshot()->models.value("my-server/gpt-mock");
+        QVERIFY(entry.provider);
+        QCOMPARE(entry.config.upstreamModel, QStringLiteral("gpt-mock"));
+        QCOMPARE(entry.config.price.output.value_or(-1), 1.6);
+        QVERIFY(m.pricedModelNames("my-server").contains("gpt-mock"));
+        // Changed again: one model, the new price.
+        QCOMPARE(m.setModelPrice("my-server", "gpt-mock", 0.5, 2, -1), QString());
+        QCOMPARE(m_fx.gateway->context().registry.snapshot()->models.value("my-server/gpt-mock").config.price.input.value_or(-1), 0.5);
+        QVERIFY(!m_fx.gateway->context().registry.snapshot()->models.value("my-server/gpt-mock").config.price.cacheRead);
+
+        QVERIFY(!m.updateProvider("my-server", "openai", "ftp://x", {}).isEmpty());
+        QVERIFY(!m.updateProvider("my-server", "cobol", "http://127.0.0.1:10/v1", {}).isEmpty());
+        QVERIFY(!m.updateProvider("my-server", "openai", "http://127.0.0.1:10/v1", "1BAD").isEmpty());
+        QCOMPARE(m.updateProvider("my-server", "anthropic", "http://127.0.0.1:10/v1/", "MY_KEY"), QString());
+        QCOMPARE(role(m, "my-server", ProvidersModel::BaseUrlRole).toString(), QStringLiteral("http://127.0.0.1:10/v1"));
+        QCOMPARE(role(m, "my-server", ProvidersModel::FormatRole).toString(), QStringLiteral("anthropic"));
+        QCOMPARE(role(m, "my-server", ProvidersModel::ApiKeyEnvRole).toString(), QStringLiteral("MY_KEY"));
+        QCOMPARE(m_fx.gateway->context().registry.snapshot()->providers.value("my-server")->config.baseUrl.toString(),
+            QStringLiteral("http://127.0.0.1:10/v1"));
+        QVERIFY(m.remove("my-server"));
+    }
+
     void connectionTest()
     {
         FakeProvider fake;

@@ -1,0 +1,434 @@
+// The window along a new user's path, driven through its controls (clicks and typing on the real
+// window, offscreen) against the in-process gateway and the mock upstream process: first run, add a
+// custom provider, price its model, create a key with a limit, run the curl snippet the Connect dialog
+// shows, the dashboard moves, the key runs short (card state and notification), Activity's filters
+// and detail, the currency, the minimum window size, and closing the window while the gateway serves.
+// Fails on any QML warning along the way.
+#include "gatehouseui.h"
+#include "gateway/gateway.h"
+#include "mockupstream.h"
+#include "uitestfixture.h"
+#include <QApplication>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QProcess>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QRegularExpression>
+#include <QScopeGuard>
+
+using namespace gh;
+using namespace gh::ui;
+using namespace gh::ui::test;
+using namespace gh::test;
+
+namespace {
+
+QMutex g_mutex;
+QStringList g_warnings;
+QStringList g_notifications;
+QtMessageHandler g_previous = nullptr;
+
+bool fromQml(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (type != QtWarningMsg && type != QtCriticalMsg && type != QtFatalMsg)
+        return false;
+    const QLatin1String category(context.category ? context.category : "");
+    return category.startsWith(QLatin1String("qml")) || category.startsWith(QLatin1String("js"))
+        || category.startsWith(QLatin1String("qt.qml")) || category.startsWith(QLatin1String("qt.quick"))
+        || message.contains(QLatin1String("qrc:/")) || message.contains(QLatin1String(".qml:"))
+        || (context.file && QByteArray(context.file).startsWith("qrc:/"));
+}
+
+void recordMessages(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    {
+        QMutexLocker lock(&g_mutex);
+        if (fromQml(type, context, message))
+            g_warnings << message;
+        if (message.startsWith(QLatin1String("notification:")))
+            g_notifications << message.mid(14);
+    }
+    if (g_previous)
+        g_previous(type, context, message);
+}
+
+QList<QObject *> descendants(QObject *root)
+{
+    QList<QObject *> out;
+    QSet<QObject *> seen;
+    QList<QObject *> todo{root};
+    while (!todo.isEmpty()) {
+        QObject *o = todo.takeLast();
+        if (!o || seen.contains(o))
+            continue;
+        seen.insert(o);
+        out << o;
+        todo.append(o->children());
+        if (auto *item = qobject_cast<QQuickItem *>(o))
+            for (QQuickItem *child : item->childItems())
+                todo.append(child);
+    }
+    return out;
+}
+
+// Visible on screen: the item and all its ancestors are visible.
+bool shown(QQuickItem *item)
+{
+    return item && item->isVisible() && item->opacity() > 0;
+}
+
+} // namespace
+
+class TestWalkthrough : public QObject
+{
+    Q_OBJECT
+
+    QQuickWindow *m_window = nullptr;
+
+    // A visible item by objectName, below `under` (the whole window by default).
+    QQuickItem *named(const QString &name, QObject *under = nullptr) const
+    {
+        for (QObject *o : descendants(under ? under : m_window->contentItem()))
+            if (o->objectName() == name)
+                if (auto *item = qobject_cast<QQuickItem *>(o); shown(item))
+                    return item;
+        return nullptr;
+    }
+    // An open dialog (a Popup, not an item) by objectName: its visual item, or nullptr.
+    QQuickItem *dialog(const QString &name) const
+    {
+        for (QObject *o : descendants(m_window->contentItem())) {
+            if (o->objectName() != name || !o->inherits("QQuickPopup") || !o->property("opened").toBool())
+                continue;
+            auto *content = o->property("contentItem").value<QQuickItem *>();
+            return content ? content->parentItem() : nullptr;
+        }
+        return nullptr;
+    }
+    QObject *dialogObject(const QString &name) const
+    {
+        for (QObject *o : descendants(m_window->contentItem()))
+            if (o->objectName() == name && o->inherits("QQuickPopup"))
+                return o;
+        return nullptr;
+    }
+    // A visible button whose text is `text`, below `under` (the whole window by default).
+    QQuickItem *button(const QString &text, QObject *under = nullptr) const
+    {
+        for (QObject *o : descendants(under ? under : m_window->contentItem())) {
+            auto *item = qobject_cast<QQuickItem *>(o);
+            if (shown(item) && o->inherits("QQuickAbstractButton") && o->property("text").toString() == text)
+                return item;
+        }
+        return nullptr;
+    }
+    // The Activity rows the list shows, loaded.
+    QList<QQuickItem *> rows(QQuickItem *table) const
+    {
+        QList<QQuickItem *> out;
+        for (QObject *o : descendants(table)) {
+            auto *item = qobject_cast<QQuickItem *>(o);
+            if (shown(item) && o->property("requestId").isValid() && o->property("loaded").toBool())
+                out << item;
+        }
+        return out;
+    }
+    // Runs a shell command line (the curl snippet) while the event loop goes on: the gateway
+    // answers from this process. Returns what it printed.
+    static QByteArray runShell(const QString &command)
+    {
+        QProcess run;
+        run.start(QStringLiteral("sh"), {QStringLiteral("-c"), command});
+        if (!QTest::qWaitFor([&run] { return run.state() == QProcess::NotRunning; }, 20000))
+            run.kill();
+        return run.readAllStandardOutput().trimmed();
+    }
+    // Visible labels whose text matches.
+    QStringList texts(const QRegularExpression &pattern, QQuickItem *under = nullptr) const
+    {
+        QStringList out;
+        for (QObject *o : descendants(under ? under : m_window->contentItem())) {
+            auto *item = qobject_cast<QQuickItem *>(o);
+            if (!shown(item) || !o->inherits("QQuickText"))
+                continue;
+            const QString t = o->property("text").toString();
+            if (pattern.match(t).hasMatch())
+                out << t;
+        }
+        return out;
+    }
+    QRectF sceneRect(QQuickItem *item) const
+    {
+        return item->mapRectToScene(QRectF(0, 0, item->width(), item->height()));
+    }
+    // Inside the window: what a user can see and reach.
+    bool onScreen(QQuickItem *item) const
+    {
+        const QRectF r = sceneRect(item);
+        return r.left() >= -0.5 && r.top() >= -0.5 && r.right() <= m_window->width() + 0.5
+            && r.bottom() <= m_window->height() + 0.5 && r.width() > 0 && r.height() > 0;
+    }
+    bool click(QQuickItem *item)
+    {
+        if (!item || !onScreen(item))
+            return false;
+        QTest::mouseClick(m_window, Qt::LeftButton, {}, sceneRect(item).center().toPoint());
+        QCoreApplication::processEvents();
+        return true;
+    }
+    // Replaces a text field's text by typing, and commits it (Return).
+    bool type(QQuickItem *field, const QString &text)
+    {
+        if (!field)
+            return false;
+        field->forceActiveFocus();
+        QMetaObject::invokeMethod(field, "selectAll");
+        QTest::keyClick(m_window, Qt::Key_Delete);
+        QTest::keyClicks(m_window, text);
+        return field->property("text").toString() == text;
+    }
+    QStringList takeWarnings()
+    {
+        QMutexLocker lock(&g_mutex);
+        return std::exchange(g_warnings, {});
+    }
+    QStringList notifications()
+    {
+        QMutexLocker lock(&g_mutex);
+        return g_notifications;
+    }
+    void showPage(const QString &name)
+    {
+        QMetaObject::invokeMethod(m_window, "openPage", Q_ARG(QString, name));
+        QTest::qWait(150);
+    }
+
+private Q_SLOTS:
+    void initTestCase() { g_previous = qInstallMessageHandler(recordMessages); }
+    void cleanupTestCase() { qInstallMessageHandler(g_previous); }
+
+    void newUsersPath()
+    {
+        qputenv("GATEHOUSE_THEME", "light");
+        MockUpstream mock({QStringLiteral("--models"), QStringLiteral("gpt-mock")});
+        QVERIFY2(mock.isRunning(), qPrintable(mock.errorString()));
+        qputenv("GH_WALK_MOCK_KEY", "sk-walk-mock");
+
+        // 1. First run: a fresh data folder, nothing configured.
+        QTemporaryDir dir;
+        auto gateway = std::make_unique<Gateway>();
+        GatewayOptions options;
+        options.dataDir = dir.path();
+        options.port = 0;
+        options.workers = 1;
+        options.useKeychain = false;
+        const auto started = gateway->start(options);
+        QVERIFY2(started.ok, qPrintable(started.error));
+        takeWarnings();
+        QVERIFY(showMainWindow(*gateway));
+        for (QWindow *w : QGuiApplication::topLevelWindows())
+            if (auto *q = qobject_cast<QQuickWindow *>(w); q && q->property("currentPage").isValid())
+                m_window = q;
+        QVERIFY2(m_window, "no Gatehouse window");
+        QVERIFY(QTest::qWaitForWindowExposed(m_window));
+        m_window->requestActivate();
+        QTest::qWait(300);
+        const auto teardown = qScopeGuard([&gateway] {
+            QMetaObject::invokeMethod(qApp, "aboutToQuit");
+            QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+            gateway.reset();
+        });
+        QCOMPARE(m_window->property("currentPage").toInt(), 0);
+        QVERIFY2(button(QStringLiteral("Add a provider")), "the welcome card offers no 'Add a provider'");
+
+        // 2. Add a custom provider with a key (no keychain in the test: the key's variable).
+        QVERIFY(click(button(QStringLiteral("Add a provider"))));
+        QTRY_VERIFY(dialog(QStringLiteral("addProviderDialog")));
+        QCOMPARE(m_window->property("currentPage").toInt(), 2);
+        QQuickItem *add = dialog(QStringLiteral("addProviderDialog"));
+        QObject *kind = named(QStringLiteral("providerKind"), add);
+        QVERIFY(kind);
+        const QVariantList known = kind->property("model").toList();
+        int custom = -1;
+        for (int i = 0; i < known.size(); ++i)
+            if (known.at(i).toMap().value(QStringLiteral("id")) == QLatin1String("custom"))
+                custom = i;
+        QVERIFY(custom >= 0);
+        kind->setProperty("currentIndex", custom);
+        QMetaObject::invokeMethod(kind, "activated", Q_ARG(int, custom));
+        QVERIFY(type(named(QStringLiteral("providerId"), add), QStringLiteral("Mock Server")));
+        QVERIFY2(!texts(QRegularExpression(QStringLiteral("Saved as “mock-server”")), add).isEmpty(),
+            "the dialog does not say which id it will save");
+        QVERIFY(type(named(QStringLiteral("providerUrl"), add), mock.baseUrl()));
+        QVERIFY(type(named(QStringLiteral("providerKeyEnv"), add), QStringLiteral("GH_WALK_MOCK_KEY")));
+        QVERIFY(click(button(QStringLiteral("Add and test"), add)));
+        QTRY_VERIFY_WITH_TIMEOUT(!texts(QRegularExpression(QStringLiteral("^Connected: 1 model"))).isEmpty(), 10000);
+        QCOMPARE(mock.lastRequest().value(QStringLiteral("headers")).toObject().value(QStringLiteral("authorization")).toString(),
+            QStringLiteral("Bearer sk-walk-mock"));
+
+        // 4. Price its model in the window (3. follows: a priced model is offered everywhere).
+        QVERIFY(click(button(QStringLiteral("Prices…"))));
+        QTRY_VERIFY(dialog(QStringLiteral("priceDialog")));
+        QQuickItem *prices = dialog(QStringLiteral("priceDialog"));
+        QCOMPARE(named(QStringLiteral("priceModel"), prices)->property("text").toString(), QStringLiteral("gpt-mock"));
+        QVERIFY(!texts(QRegularExpression(QStringLiteral("has no price")), prices).isEmpty());
+        QVERIFY(type(named(QStringLiteral("priceInput"), prices), QStringLiteral("1")));
+        QVERIFY(type(named(QStringLiteral("priceOutput"), prices), QStringLiteral("2")));
+        QVERIFY(click(button(QStringLiteral("Save price"), prices)));
+        QTRY_VERIFY(!dialog(QStringLiteral("priceDialog")));
+        const auto priced = gateway->context().registry.snapshot()->models.value(QStringLiteral("mock-server/gpt-mock"));
+        QVERIFY2(priced.provider, "the priced model is not in the gateway");
+        QVERIFY(priced.config.price.isPriced());
+
+        // 3. The model is offered in Compare.
+        showPage(QStringLiteral("compare"));
+        QObject *session = nullptr;
+        for (QObject *o : descendants(m_window->contentItem()))
+            if (o->inherits("gh::ui::CompareSession"))
+                session = o;
+        QVERIFY(session);
+        QTRY_VERIFY(session->property("availableModels").toStringList().contains(QStringLiteral("mock-server/gpt-mock")));
+
+        // 5. Create a key (the welcome card's second step opens the dialog).
+        showPage(QStringLiteral("keys/create"));
+        QTRY_VERIFY(dialog(QStringLiteral("createKeyDialog")));
+        QQuickItem *create = dialog(QStringLiteral("createKeyDialog"));
+        QVERIFY(type(named(QStringLiteral("newKeyName"), create), QStringLiteral("walkthrough")));
+        QVERIFY(click(button(QStringLiteral("Create"), create)));
+        QTRY_VERIFY(dialog(QStringLiteral("secretDialog")));
+        const QString secret = dialogObject(QStringLiteral("secretDialog"))->property("secret").toString();
+        QVERIFY(!secret.isEmpty());
+
+        // 6. The Connect dialog's curl snippet, to run as it is.
+        QVERIFY(click(button(QStringLiteral("Connect a tool"), dialog(QStringLiteral("secretDialog")))));
+        QTRY_VERIFY(dialog(QStringLiteral("connectDialog")));
+        QQuickItem *connectBox = dialog(QStringLiteral("connectDialog"));
+        QVERIFY(click(button(QStringLiteral("curl"), connectBox)));
+        QTest::qWait(100);
+        const QStringList snippets = texts(QRegularExpression(QStringLiteral("^curl ")), connectBox);
+        QCOMPARE(snippets.size(), 1);
+        const QString curl = snippets.first();
+        QVERIFY2(curl.contains(QStringLiteral("mock-server/gpt-mock")) && curl.contains(secret), qPrintable(curl));
+        QVERIFY(click(button(QStringLiteral("Done"), connectBox)));
+        QTRY_VERIFY(!dialog(QStringLiteral("connectDialog")));
+
+        // ... with a day limit of a cent and a half, typed: kept to the tenth of a cent.
+        QQuickItem *card = named(QStringLiteral("keyCard-walkthrough"));
+        QVERIFY(card);
+        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0.015")));
+        QTest::keyClick(m_window, Qt::Key_Return);
+        auto dayLimit = [&] {
+            for (const StoredKey &k : gateway->store().keys())
+                if (k.name == QLatin1String("walkthrough"))
+                    return k.limits.dayUsd.value_or(-1);
+            return -2.0;
+        };
+        QTRY_COMPARE(dayLimit(), 0.015);
+        auto stateText = [&] {
+            QQuickItem *chip = named(QStringLiteral("keyState"), card);
+            return chip ? chip->property("text").toString() : QString();
+        };
+        QCOMPARE(stateText(), QStringLiteral("Active"));
+        QCOMPARE(runShell(curl + QStringLiteral(" -s -o /dev/null -w '%{http_code}'")), QByteArray("200"));
+
+        // 7. The dashboard moves.
+        showPage(QStringLiteral("dashboard"));
+        QObject *summary = nullptr;
+        for (QObject *o : descendants(m_window->contentItem()))
+            if (o->inherits("gh::ui::SpendSummary"))
+                summary = o;
+        QVERIFY(summary);
+        QTRY_VERIFY_WITH_TIMEOUT(summary->property("requestsToday").toInt() >= 1, 5000);
+
+        // 8. Running short: a request without max_tokens may cost up to 16,384 output tokens
+        // ($0.033 here), more than the ~$0.015 left: refused while the limit is far from 100%. The
+        // card says so, and a notification goes out.
+        const QString chat = QStringLiteral("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:%1/v1/chat/completions "
+                                            "-H 'Authorization: Bearer %2' -H 'Content-Type: application/json' "
+                                            "-d '{\"model\":\"mock-server/gpt-mock\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'")
+                                 .arg(gateway->port())
+                                 .arg(secret);
+        QCOMPARE(runShell(chat), QByteArray("402"));
+        showPage(QStringLiteral("keys"));
+        QTRY_COMPARE(stateText(), QStringLiteral("Too little left"));
+        QTRY_VERIFY(!notifications().isEmpty());
+        QVERIFY2(notifications().last().contains(QStringLiteral("walkthrough")), qPrintable(notifications().join(u'\n')));
+        // A limit of $0 refuses everything, and says so.
+        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0")));
+        QTest::keyClick(m_window, Qt::Key_Return);
+        QTRY_COMPARE(stateText(), QStringLiteral("Limit reached"));
+        QVERIFY(!texts(QRegularExpression(QStringLiteral("every request is refused")), card).isEmpty());
+
+        // 9. Activity: errors only, open the refused request, then OK only: the detail closes.
+        showPage(QStringLiteral("activity"));
+        QQuickItem *table = named(QStringLiteral("activityTable"));
+        QVERIFY(table);
+        QTRY_COMPARE(rows(table).size(), 2);
+        QQuickItem *status = named(QStringLiteral("activityStatus"));
+        QVERIFY(click(button(QStringLiteral("Errors"), status)));
+        QTRY_COMPARE(rows(table).size(), 1);
+        const QString refusedId = rows(table).first()->property("requestId").toString();
+        QCOMPARE(rows(table).first()->property("status").toInt(), 402);
+        QVERIFY(click(rows(table).first()));
+        QTRY_VERIFY(named(QStringLiteral("activityDetail")));
+        QVERIFY(!texts(QRegularExpression(QRegularExpression::escape(refusedId)), named(QStringLiteral("activityDetail"))).isEmpty());
+        QVERIFY(click(button(QStringLiteral("OK"), status)));
+        QTRY_VERIFY(rows(table).size() == 1 && rows(table).first()->property("status").toInt() == 200);
+        QTRY_VERIFY(!named(QStringLiteral("activityDetail"))); // the refused request is not among them
+        // Search by a part from the middle of an id.
+        QVERIFY(click(button(QStringLiteral("All"), status)));
+        QVERIFY(type(named(QStringLiteral("activitySearch")), refusedId.mid(6, 8)));
+        QTRY_VERIFY(rows(table).size() == 1 && rows(table).first()->property("requestId").toString() == refusedId);
+
+        // 10. Euros at 0.5 per dollar: the money on the pages follows.
+        showPage(QStringLiteral("settings"));
+        QObject *currency = named(QStringLiteral("currencyBox"));
+        QVERIFY(currency);
+        currency->setProperty("currentIndex", 1);
+        QMetaObject::invokeMethod(currency, "activated", Q_ARG(int, 1));
+        QTRY_COMPARE(currency->property("displayText").toString(), QStringLiteral("EUR"));
+        QTRY_VERIFY(named(QStringLiteral("currencyRate")));
+        QVERIFY(type(named(QStringLiteral("currencyRate")), QStringLiteral("0.5")));
+        QTest::keyClick(m_window, Qt::Key_Return);
+        showPage(QStringLiteral("keys"));
+        QTRY_VERIFY(!texts(QRegularExpression(QStringLiteral("^€")), card).isEmpty());
+        QVERIFY(texts(QRegularExpression(QStringLiteral("^\\$\\d")), card).isEmpty());
+        showPage(QStringLiteral("dashboard"));
+        QTRY_VERIFY(!texts(QRegularExpression(QStringLiteral("^€\\d"))).isEmpty());
+        QVERIFY2(texts(QRegularExpression(QStringLiteral("^\\$\\d"))).isEmpty(),
+            qPrintable(texts(QRegularExpression(QStringLiteral("^\\$\\d"))).join(u' ')));
+
+        // 11. The minimum size: the rail scrolls to "Pause all"; Activity's controls are on screen.
+        m_window->resize(920, 600);
+        QTRY_COMPARE(m_window->height(), 600);
+        QTest::qWait(200);
+        QQuickItem *rail = named(QStringLiteral("rail"));
+        QVERIFY(rail);
+        QVERIFY2(!onScreen(named(QStringLiteral("pauseAll"))) || rail->property("contentHeight").toDouble() <= rail->height(),
+            "the rail fits at 600 px: this step checks nothing");
+        rail->setProperty("contentY", std::max(0.0, rail->property("contentHeight").toDouble() - rail->height()));
+        QTest::qWait(100);
+        QVERIFY2(onScreen(named(QStringLiteral("pauseAll"))), "Pause all cannot be reached at 920×600");
+        rail->setProperty("contentY", 0);
+        showPage(QStringLiteral("activity"));
+        QTest::qWait(200);
+        QVERIFY2(onScreen(named(QStringLiteral("exportCsv"))), "Export CSV is off-screen at 920×600");
+        QVERIFY2(onScreen(named(QStringLiteral("activityStatus"))), "the status filter is off-screen at 920×600");
+        QVERIFY2(onScreen(named(QStringLiteral("activitySearch"))), "the search is off-screen at 920×600");
+        QTRY_VERIFY(!rows(table).isEmpty());
+        QVERIFY(click(rows(table).first()));
+        QTRY_VERIFY(named(QStringLiteral("activityDetail")));
+        QVERIFY2(onScreen(named(QStringLiteral("activityDetail"))), "the detail pane is off-screen at 920×600");
+
+        // 12. The gateway still serves with the window in any state; closing the window to the
+        // tray needs a tray, which this offscreen run does not have (closing would quit).
+        QCOMPARE(runShell(QStringLiteral("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:%1/healthz").arg(gateway->port())),
+            QByteArray("200"));
+        const QStringList warnings = takeWarnings();
+        QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join(u'\n')));
+    }
+};
+
+QTEST_MAIN(TestWalkthrough)
+#include "tst_walkthrough.moc"
