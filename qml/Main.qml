@@ -25,7 +25,7 @@ ApplicationWindow {
         if (index < 0)
             return;
         window.showPage(index);
-        const loader = pageRepeater.itemAt(index) as Loader;
+        const loader = pageRepeater.itemAt(index);
         if (parts.length > 1 && loader && loader.item && typeof loader.item.runAction === "function")
             loader.item.runAction(parts[1]);
     }
