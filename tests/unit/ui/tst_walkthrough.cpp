@@ -150,7 +150,7 @@ class TestWalkthrough : public QObject
         QStringList out;
         for (QObject *o : descendants(under ? under : m_window->contentItem())) {
             auto *item = qobject_cast<QQuickItem *>(o);
-            if (!shown(item) || !o->inherits("QQuickText"))
+            if (!shown(item) || !(o->inherits("QQuickText") || o->inherits("QQuickTextEdit")))
                 continue;
             const QString t = o->property("text").toString();
             if (pattern.match(t).hasMatch())
@@ -314,10 +314,11 @@ private Q_SLOTS:
         QVERIFY(click(button(QStringLiteral("Done"), connectBox)));
         QTRY_VERIFY(!dialog(QStringLiteral("connectDialog")));
 
-        // ... with a day limit of a cent and a half, typed: kept to the tenth of a cent.
+        // ... with a day limit of five cents: the snippet's request (no max_tokens: up to 16,384
+        // output tokens, $0.033 at most here) fits.
         QQuickItem *card = named(QStringLiteral("keyCard-walkthrough"));
         QVERIFY(card);
-        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0.015")));
+        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0.05")));
         QTest::keyClick(m_window, Qt::Key_Return);
         auto dayLimit = [&] {
             for (const StoredKey &k : gateway->store().keys())
@@ -325,13 +326,13 @@ private Q_SLOTS:
                     return k.limits.dayUsd.value_or(-1);
             return -2.0;
         };
-        QTRY_COMPARE(dayLimit(), 0.015);
+        QTRY_COMPARE(dayLimit(), 0.05);
         auto stateText = [&] {
             QQuickItem *chip = named(QStringLiteral("keyState"), card);
             return chip ? chip->property("text").toString() : QString();
         };
         QCOMPARE(stateText(), QStringLiteral("Active"));
-        QCOMPARE(runShell(curl + QStringLiteral(" -s -o /dev/null -w '%{http_code}'")), QByteArray("200"));
+        QCOMPARE(runShell(curl.trimmed() + QStringLiteral(" -s -o /dev/null -w '%{http_code}'")), QByteArray("200"));
 
         // 7. The dashboard moves.
         showPage(QStringLiteral("dashboard"));
@@ -342,9 +343,15 @@ private Q_SLOTS:
         QVERIFY(summary);
         QTRY_VERIFY_WITH_TIMEOUT(summary->property("requestsToday").toInt() >= 1, 5000);
 
-        // 8. Running short: a request without max_tokens may cost up to 16,384 output tokens
-        // ($0.033 here), more than the ~$0.015 left: refused while the limit is far from 100%. The
-        // card says so, and a notification goes out.
+        // 8. Running short: the limit lowered to a cent and a half (typed: kept to the tenth of a
+        // cent, not rounded to $0.01). A request without max_tokens may cost up to $0.033, more than
+        // what is left: refused while the limit is far from 100%. The card says so, and a
+        // notification goes out.
+        showPage(QStringLiteral("keys"));
+        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0.015")));
+        QTest::keyClick(m_window, Qt::Key_Return);
+        QTRY_COMPARE(dayLimit(), 0.015);
+        QCOMPARE(named(QStringLiteral("limit-day"), card)->property("text").toString(), QStringLiteral("0.015"));
         const QString chat = QStringLiteral("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:%1/v1/chat/completions "
                                             "-H 'Authorization: Bearer %2' -H 'Content-Type: application/json' "
                                             "-d '{\"model\":\"mock-server/gpt-mock\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'")
