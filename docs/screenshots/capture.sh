@@ -125,7 +125,8 @@ traffic "${SHOT_TRAFFIC:-170}" &
 sleep "${SHOT_WAIT:-130}"
 suffix=""
 grab() { # page-number name [click x,y ...]: show the page, click where asked, grab the window
-  xdotool windowfocus "$win" key --window "$win" "ctrl+$1"
+  xdotool windowfocus "$win" key --window "$win" Escape # a dialog left open would cover every page
+  xdotool key --window "$win" "ctrl+$1"
   sleep 1.5
   local page=$1 name=$2
   shift 2
@@ -139,7 +140,7 @@ grab() { # page-number name [click x,y ...]: show the page, click where asked, g
 }
 grab 1 dashboard
 grab 2 keys
-grab 3 providers 1096,119 1096,389   # Test connection: DeepSeek, OpenAI
+grab 3 providers 1015,119 1015,457   # Test connection: DeepSeek, OpenAI
 grab 4 routes
 grab 5 activity 600,400              # a request's details
 grab 6 compare
