@@ -19,7 +19,7 @@ Item {
     readonly property bool compact: tableArea.width < 1000
     // Narrower still (the minimum window size with the pane open): key and tokens step aside too.
     readonly property bool narrow: tableArea.width < 720
-    readonly property int colTime: 128
+    readonly property int colTime: page.narrow ? 76 : 128 // narrow: "HH:mm:ss" fits, older dates elide
     readonly property int colKey: 120
     readonly property int colProvider: 110
     readonly property int colStatus: 76
@@ -229,7 +229,7 @@ Item {
 
                             ColumnHeader { Layout.preferredWidth: page.colTime; text: qsTr("Time") }
                             ColumnHeader { Layout.preferredWidth: page.colKey; visible: !page.narrow; text: qsTr("Key") }
-                            ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: 120; text: qsTr("Model") }
+                            ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: page.narrow ? 80 : 120; text: qsTr("Model") }
                             ColumnHeader { Layout.preferredWidth: page.colProvider; visible: !page.compact; text: qsTr("Provider") }
                             ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
                             ColumnHeader { Layout.preferredWidth: page.colTokens; visible: !page.narrow; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
@@ -343,7 +343,7 @@ Item {
                                 }
                                 Cell {
                                     Layout.fillWidth: true
-                                    Layout.minimumWidth: 120
+                                    Layout.minimumWidth: page.narrow ? 80 : 120
                                     text: row.model
                                     font.family: Theme.monoFamily
                                     font.pixelSize: Theme.fontSmall
