@@ -146,17 +146,17 @@ Item {
                                  ? qsTr("Set to %1 by the GATEHOUSE_THEME environment variable.").arg(App.themeOverride)
                                  : qsTr("Light, dark, or the same as your desktop.")
 
-                    Segmented {
-                        id: themeChoice
+                    AppComboBox {
+                        id: themeBox
+                        objectName: "themeBox"
+                        readonly property list<string> values: ["system", "light", "dark"]
+                        Layout.preferredWidth: 120
                         enabled: App.themeOverride.length === 0
-                        options: [
-                            { value: "system", label: qsTr("System") },
-                            { value: "light", label: qsTr("Light") },
-                            { value: "dark", label: qsTr("Dark") }
-                        ]
-                        current: App.theme
-                        accessibleName: qsTr("Theme")
-                        onCurrentChanged: App.theme = themeChoice.current
+                        model: [qsTr("System"), qsTr("Light"), qsTr("Dark")]
+                        // An override from the environment shows as what it is.
+                        currentIndex: Math.max(0, themeBox.values.indexOf(App.themeOverride.length > 0 ? App.themeOverride : App.theme))
+                        Accessible.name: qsTr("Theme")
+                        onActivated: index => App.theme = themeBox.values[index]
                     }
                 }
                 Divider {}
