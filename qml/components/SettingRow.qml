@@ -17,6 +17,7 @@ RowLayout {
 
     ColumnLayout {
         Layout.fillWidth: true
+        Layout.alignment: Qt.AlignTop
         spacing: 2
         Label {
             text: setting.title
@@ -33,9 +34,12 @@ RowLayout {
             color: Theme.textMuted
         }
     }
+    // At the top, level with the title: centered, the controls drifted down by however much taller
+    // than its text the row was laid out (a wrapped description is measured at its unwrapped width
+    // first), up to over the next row.
     RowLayout {
         id: controlRow
-        Layout.alignment: Qt.AlignRight | Qt.AlignVCenter
+        Layout.alignment: Qt.AlignRight | Qt.AlignTop
         spacing: Theme.space2
     }
 }
