@@ -278,6 +278,7 @@ private Q_SLOTS:
         stop = true;
         clients.join();
         QVERIFY2(during.size() > 20, qPrintable(QString::number(during.size())));
+        qInfo("%lld requests answered while the database was locked for 60 s", qint64(during.size()));
         for (const Answered &a : during)
             QVERIFY2(a.status == 200 && a.complete, qPrintable(a.id));
         QVERIFY2(gateway.waitForOutput(QStringLiteral("cannot write the request log"), 1000), qPrintable(gateway.stderrText()));
@@ -384,6 +385,48 @@ private Q_SLOTS:
         if (QTest::currentTestFailed())
             return;
         QCOMPARE(gateway.terminate(), 0);
+        QVERIFY2(gateway.start({}, path), qPrintable(gateway.errorString()));
+        checkLog(gateway, answered);
+        QCOMPARE(gateway.terminate(), 0);
+    }
+
+    // A read-only data folder: Gatehouse cannot log, so it serves nothing and says which folder is
+    // the problem (not an SQLite message); made writable again, everything served before is there.
+    void readOnlyDataDirIsRefusedClearly()
+    {
+        QTemporaryDir mountPoint;
+        QVERIFY(mountPoint.isValid());
+        QString why;
+        const QString mounted = mountTmpfs(mountPoint, QStringLiteral("4m"), &why);
+        if (mounted.isEmpty())
+            QSKIP(qPrintable(why));
+        struct Unmount {
+            QString path;
+            ~Unmount() { unmount(path); }
+        } unmountLater{mounted};
+        auto remount = [&](const char *mode) {
+            return QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-o"), QStringLiteral("remount,%1").arg(QLatin1String(mode)), mounted}) == 0;
+        };
+
+        GatewayProcess gateway;
+        gateway.setDataDir(mounted + QStringLiteral("/data"));
+        QString path;
+        QVERIFY2(startGateway(gateway, config(), 1, &path), qPrintable(gateway.errorString()));
+        QList<Answered> answered;
+        {
+            std::atomic<bool> stop{false};
+            answered = burst(gateway.port(), 1, stop, 4);
+        }
+        QCOMPARE(answered.size(), 4);
+        QCOMPARE(gateway.terminate(), 0);
+
+        QVERIFY(remount("ro"));
+        QVERIFY(!gateway.start({}, path, 10'000));
+        QCOMPARE(gateway.exitCode(), 1);
+        QVERIFY2(gateway.stderrText().contains(QLatin1String("is read-only")), qPrintable(gateway.stderrText()));
+        QVERIFY2(gateway.stderrText().contains(QDir::toNativeSeparators(gateway.dataDir())), qPrintable(gateway.stderrText()));
+
+        QVERIFY(remount("rw"));
         QVERIFY2(gateway.start({}, path), qPrintable(gateway.errorString()));
         checkLog(gateway, answered);
         QCOMPARE(gateway.terminate(), 0);
