@@ -31,6 +31,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kBusyTimeoutMs = 5'000;
+// The log writer waits less for a lock: responses wait for its commits, and when another program
+// holds the database (a backup, the sqlite3 shell) they are released after this long and the rows
+// wait in memory. The gateway's own control-plane writes hold the lock for well under a millisecond.
+constexpr int kWriterBusyTimeoutMs = 1'000;
 // A batch is written at once, without waiting for the rest of the window, once this many are queued.
 constexpr std::size_t kMaxBatch = 4'096;
 // A batch that cannot be written (disk full, read-only, database locked) goes back to the front of
@@ -969,6 +973,7 @@ bool Store::open(const QString &path, QString *error)
     d->writeDb = openConnection(path, &why);
     if (!d->writeDb)
         return fail(why);
+    sqlite3_busy_timeout(d->writeDb, kWriterBusyTimeoutMs);
     // synchronous=NORMAL in WAL mode: a commit is a write() into the WAL file, with no fsync. The
     // data is then in the OS page cache, which survives the death of the process (kill -9, a crash):
     // the kernel writes it out whether or not the process still exists, and the next open replays the
