@@ -1059,7 +1059,8 @@ void Exchange::holdForPendingRow()
     pending.upstreamModel = m_record.upstreamModel;
     pending.stream = true;
     pending.attempts = m_record.attempts;
-    pending.reserved = m_reservation.amount;
+    // -1: an unpriced model, whose recovered row must say unpriced rather than $0.
+    pending.reserved = m_model && m_model->config.price.isPriced() ? m_reservation.amount : -1;
     ctx->store->appendRequest(pending, m_conn->holdOutput());
     m_record.settlesPending = true;
 }

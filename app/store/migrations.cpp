@@ -422,7 +422,7 @@ CREATE TABLE pending_requests (
     model_id          TEXT    NOT NULL DEFAULT '',
     provider          TEXT    NOT NULL DEFAULT '',
     upstream_model    TEXT    NOT NULL DEFAULT '',
-    reserved_nano_usd INTEGER NOT NULL DEFAULT 0,
+    reserved_nano_usd INTEGER NOT NULL DEFAULT 0, -- -1: an unpriced model (recovered as unpriced)
     stream            INTEGER NOT NULL DEFAULT 0,
     attempts          INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;

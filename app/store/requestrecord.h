@@ -53,7 +53,7 @@ struct RequestRecord {
     // before the final row (same id) is written. The final row deletes it.
     bool pending = false;
     bool settlesPending = false;  // a final row whose pending row was written
-    NanoUsd reserved = 0;         // pending rows: the reservation (what recovery charges)
+    NanoUsd reserved = 0;         // pending rows: the reservation (what recovery charges); -1: unpriced model
     bool recovered = false;       // written by the recovery pass: charged at its reservation
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };

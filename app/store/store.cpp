@@ -658,7 +658,10 @@ bool Store::Private::recoverPending(QString *error)
             r.status = 200;
             r.error = QStringLiteral("recovered at start-up: Gatehouse stopped before this request was logged; "
                                      "charged at its reservation");
-            r.cost = r.reserved;
+            if (r.reserved >= 0)
+                r.cost = r.reserved;
+            else
+                r.cost = std::nullopt; // an unpriced model: unknown, never $0
             r.usage.estimated = true;
             r.recovered = true;
             r.settlesPending = true;
@@ -677,7 +680,7 @@ bool Store::Private::recoverPending(QString *error)
         return false;
     NanoUsd charged = 0;
     for (const RequestRecord &r : orphans)
-        charged += r.reserved;
+        charged += r.cost.value_or(0);
     qCWarning(lcStore).noquote() << QStringLiteral("recovered %1 request(s) answered before an unclean stop, charged at "
                                                    "their reservation: %2 USD in all (flag `recovered` on their rows)")
                                         .arg(orphans.size())

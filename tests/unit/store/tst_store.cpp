@@ -1138,6 +1138,7 @@ private Q_SLOTS:
         const QString path = freshPath();
         RequestRecord settled = makeRecord(1, 7);
         RequestRecord orphan = makeRecord(2, 7);
+        RequestRecord unpricedOrphan = makeRecord(3, 7);
         {
             Store store;
             QVERIFY(store.open(path));
@@ -1148,9 +1149,12 @@ private Q_SLOTS:
             }
             settled.settlesPending = true;
             store.appendRequest(settled);
+            unpricedOrphan.pending = true;
+            unpricedOrphan.reserved = -1; // an unpriced model
+            store.appendRequest(unpricedOrphan);
             store.flush();
             RawDb raw(path, SQLITE_OPEN_READONLY);
-            QCOMPARE(raw.value("SELECT count(*) FROM pending_requests"), QStringLiteral("1"));
+            QCOMPARE(raw.value("SELECT count(*) FROM pending_requests"), QStringLiteral("2"));
             QCOMPARE(raw.value("SELECT count(*) FROM requests"), QStringLiteral("1"));
         }
         Store store;
@@ -1162,10 +1166,13 @@ private Q_SLOTS:
         QCOMPARE(recovered->cost, std::optional<NanoUsd>(5'000'000 + orphan.startedAtMs % 10));
         QVERIFY(recovered->error.contains(QLatin1String("reservation")));
         QVERIFY(!store.request(settled.id)->recovered);
+        const auto unpriced = store.request(unpricedOrphan.id);
+        QVERIFY(unpriced && unpriced->recovered);
+        QCOMPARE(unpriced->cost, std::optional<NanoUsd>()); // unpriced, never $0
         QCOMPARE(store.spendSince(7, 0), settled.cost.value_or(0) + 5'000'000 + orphan.startedAtMs % 10);
         RawDb raw(path, SQLITE_OPEN_READONLY);
         QCOMPARE(raw.value("SELECT count(*) FROM pending_requests"), QStringLiteral("0"));
-        QCOMPARE(raw.value("SELECT sum(requests) FROM rollups WHERE grain = 0"), QStringLiteral("2"));
+        QCOMPARE(raw.value("SELECT sum(requests) FROM rollups WHERE grain = 0"), QStringLiteral("3"));
         QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
     }
 
