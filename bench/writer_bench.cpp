@@ -10,7 +10,11 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
 using namespace gh;
 
@@ -89,6 +93,39 @@ int main(int argc, char **argv)
         store.flush();
         std::printf("| %s | %.0f |\n", v.name, rows * 1000.0 / double(std::max<qint64>(1, t.elapsed())));
         std::fflush(stdout);
+        store.close();
+    }
+
+    // What a held response waits for: one row appended with onDurable at a time, from its append to
+    // the callback (the writer's wake-up and one commit), as the gateway does for each response.
+    {
+        Store store;
+        QString error;
+        if (!store.open(QDir(dir.path()).filePath(QStringLiteral("held.db")), &error)) {
+            std::fprintf(stderr, "writer_bench: %s\n", qPrintable(error));
+            return 1;
+        }
+        const int n = std::min(rows, 5'000);
+        std::vector<qint64> waits;
+        waits.reserve(std::size_t(n));
+        std::mutex mutex;
+        std::condition_variable done;
+        for (int i = 0; i < n; ++i) {
+            bool committed = false;
+            QElapsedTimer t;
+            t.start();
+            store.appendRequest(row(i, now, true, false), [&] {
+                std::lock_guard lock(mutex);
+                committed = true;
+                done.notify_one();
+            });
+            std::unique_lock lock(mutex);
+            done.wait(lock, [&] { return committed; });
+            waits.push_back(t.nsecsElapsed());
+        }
+        std::sort(waits.begin(), waits.end());
+        std::printf("\n| held response, %d one at a time | median us | p99 us |\n|---|---:|---:|\n| append to commit callback | %.1f | %.1f |\n",
+                    n, double(waits[waits.size() / 2]) / 1000.0, double(waits[waits.size() * 99 / 100]) / 1000.0);
         store.close();
     }
     return 0;

@@ -32,6 +32,7 @@ public:
         stats = new LiveStats(nullptr);
         LiveStats::setInstance(stats);
         stats->attach(gateway.events());
+        stats->watchStore(&gateway.store());
         backend->probeKeychain();
     }
     ~Session() override

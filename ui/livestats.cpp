@@ -1,6 +1,7 @@
 #include "livestats.h"
 #include "gateway/gatewaycontext.h"
 #include "store/requestrecord.h"
+#include "store/store.h"
 #include <cmath>
 #include <QDateTime>
 #include <QJSEngine>
@@ -36,6 +37,26 @@ LiveStats *LiveStats::instance()
 void LiveStats::setInstance(LiveStats *stats)
 {
     g_stats = stats;
+}
+
+void LiveStats::watchStore(Store *store)
+{
+    auto refresh = [this, store] {
+        const Store::LogHealth h = store->logHealth();
+        QString problem;
+        if (h.full)
+            problem = tr("The request log cannot be written (%1). %n answered request(s) wait in memory; new requests are "
+                         "refused until Gatehouse can write again.", nullptr, h.waiting).arg(h.error);
+        else if (h.failing)
+            problem = tr("The request log cannot be written (%1). %n answered request(s) wait in memory and are retried; "
+                         "at %2 new requests will be refused.", nullptr, h.waiting).arg(h.error).arg(h.capacity);
+        if (problem == m_logProblem)
+            return;
+        m_logProblem = problem;
+        Q_EMIT logHealthChanged();
+    };
+    connect(store, &Store::logHealthChanged, this, refresh, Qt::QueuedConnection);
+    refresh();
 }
 
 void LiveStats::attach(QObject *gatewayEvents)

@@ -11,6 +11,7 @@ class QJSEngine;
 
 namespace gh {
 struct RequestRecord;
+class Store;
 }
 
 namespace gh::ui {
@@ -31,6 +32,9 @@ class LiveStats : public QObject
     Q_PROPERTY(double maxDollarsPerHour READ maxDollarsPerHour NOTIFY updated)
     Q_PROPERTY(qint64 requestsInWindow READ requestsInWindow NOTIFY updated)
     Q_PROPERTY(int windowSeconds READ windowSeconds CONSTANT)
+    // The request log cannot be written (disk full, read-only, locked): answered requests wait in
+    // memory; once the buffer is full new requests are refused. Empty when all is well.
+    Q_PROPERTY(QString logProblem READ logProblem NOTIFY logHealthChanged)
 public:
     static constexpr int kWindowSeconds = 900; // what the chart shows
     static constexpr int kCurrentSeconds = 5; // "current" rates: the mean of the last 5 whole seconds
@@ -46,6 +50,9 @@ public:
 
     // Starts counting the gateway's finished requests and ticking once a second.
     void attach(QObject *gatewayEvents);
+    // Follows the store's logHealth() (logProblem).
+    void watchStore(gh::Store *store);
+    [[nodiscard]] QString logProblem() const { return m_logProblem; }
 
     [[nodiscard]] double requestsPerSecond() const { return m_rps; }
     [[nodiscard]] double tokensPerSecond() const { return m_tps; }
@@ -68,6 +75,7 @@ public:
 
 Q_SIGNALS:
     void updated();
+    void logHealthChanged();
 
 private:
     struct Second {
@@ -84,6 +92,7 @@ private:
     double m_rps = 0, m_tps = 0, m_dph = 0, m_maxRps = 0, m_maxTps = 0, m_maxDph = 0;
     qint64 m_inWindow = 0;
     QTimer m_timer;
+    QString m_logProblem;
 };
 
 } // namespace gh::ui

@@ -32,6 +32,10 @@ ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, 
 
 ClientConnection::~ClientConnection()
 {
+    if (m_releaseTarget) {
+        std::lock_guard lock(m_releaseTarget->mutex);
+        m_releaseTarget->connection = nullptr;
+    }
     if (m_exchange) {
         auto exchange = std::move(m_exchange);
         exchange->clientGone();
@@ -165,6 +169,10 @@ void ClientConnection::write(QByteArrayView data)
 {
     if (m_gone)
         return;
+    if (m_holds > 0) {
+        m_held.append(data.data(), data.size());
+        return;
+    }
     m_socket->write(data.data(), data.size());
     // Hand it to the kernel now instead of on the socket's next write notification (another round of
     // the event loop); what the kernel does not take stays buffered and goes out on that notification.
@@ -226,7 +234,7 @@ void ClientConnection::sendChunk(QByteArrayView data)
     ByteWriter out(data.size() + 32);
     out.number(data.size(), 16) << "\r\n" << data << "\r\n";
     write(out.take());
-    if (m_socket->bytesToWrite() > kHighWater)
+    if (pendingOutput() > kHighWater)
         m_drainSignalArmed = true;
 }
 
@@ -237,7 +245,39 @@ void ClientConnection::endStream()
 
 qint64 ClientConnection::pendingOutput() const
 {
-    return m_socket->bytesToWrite();
+    return m_socket->bytesToWrite() + m_held.size();
+}
+
+std::function<void()> ClientConnection::holdOutput()
+{
+    if (!m_releaseTarget) {
+        m_releaseTarget = std::make_shared<ReleaseTarget>();
+        m_releaseTarget->connection = this;
+    }
+    ++m_holds;
+    return [target = m_releaseTarget] {
+        // The posted call is removed with the connection if it is deleted before it runs (~QObject);
+        // the mutex covers the time between the check and the post.
+        std::lock_guard lock(target->mutex);
+        if (ClientConnection *c = target->connection)
+            QMetaObject::invokeMethod(c, [c] { c->releaseOutput(); }, Qt::QueuedConnection);
+    };
+}
+
+void ClientConnection::releaseOutput()
+{
+    if (m_holds == 0 || --m_holds > 0)
+        return;
+    if (!m_held.isEmpty()) {
+        const QByteArray held = std::exchange(m_held, QByteArray());
+        write(held);
+        if (m_socket->bytesToWrite() > kHighWater)
+            m_drainSignalArmed = true;
+    }
+    if (m_closeOnRelease) {
+        m_closeOnRelease = false;
+        finishClose();
+    }
 }
 
 void ClientConnection::onBytesWritten()
@@ -285,6 +325,10 @@ void ClientConnection::finishClose()
     m_discardTimer.stop();
     if (m_gone)
         return;
+    if (m_holds > 0) {
+        m_closeOnRelease = true; // the held response goes out first
+        return;
+    }
     if (m_tooLarge) {
         // The response is written; give it a moment to leave before closing.
         m_tooLarge = false;

@@ -5,7 +5,9 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+#include <functional>
 #include <memory>
+#include <mutex>
 
 class QTcpSocket;
 
@@ -41,6 +43,12 @@ public:
     void sendChunk(QByteArrayView data);
     void endStream();
     [[nodiscard]] qint64 pendingOutput() const;
+    // Holds every byte written from now on in memory until as many releases have come: the exchange
+    // holds its response until its log row is committed (Store::appendRequest's onDurable). The
+    // returned function, callable once from any thread, releases one hold on this thread's event loop
+    // (a no-op once the connection is gone).
+    [[nodiscard]] std::function<void()> holdOutput();
+    [[nodiscard]] bool canWrite() const { return !m_gone; }
     // The exchange is over (its response is complete); the next request may start.
     void exchangeFinished();
 
@@ -66,6 +74,7 @@ private:
     void onHeadersComplete(HttpParser &parser) override;
     void onBody(HttpParser &parser, const char *data, size_t length) override;
     void write(QByteArrayView data);
+    void releaseOutput();
     static void writeHead(ByteWriter &out, int status, const HeaderList &headers);
     void endHead(ByteWriter &out) const;
 
@@ -88,6 +97,16 @@ private:
     bool m_drainSignalArmed = false;
     qint64 m_discarded = 0;
     QTimer m_discardTimer;
+    int m_holds = 0;           // see holdOutput()
+    QByteArray m_held;         // written while held
+    bool m_closeOnRelease = false; // finishClose() came while held
+    // What a release from another thread reaches: cleared (under its mutex) by the destructor, so a
+    // late release never touches a deleted connection.
+    struct ReleaseTarget {
+        std::mutex mutex;
+        ClientConnection *connection = nullptr;
+    };
+    std::shared_ptr<ReleaseTarget> m_releaseTarget;
 };
 
 } // namespace gh

@@ -435,6 +435,16 @@ void Exchange::handleModelRequest(Endpoint endpoint)
         refuse(GatewayError::unavailable(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed."), "gateway_paused"));
         return;
     }
+    if (ctx->store && ctx->store->isBufferFull()) {
+        // Not logged: the log is what cannot take it. Nothing was forwarded or charged.
+        m_finished = true;
+        const Store::LogHealth health = ctx->store->logHealth();
+        respondError(GatewayError::unavailable(
+            QStringLiteral("Gatehouse cannot write its request log (%1): %2 answered requests wait in memory, so new "
+                           "requests are refused until it can write again.").arg(health.error).arg(health.waiting),
+            "request_log_unavailable"));
+        return;
+    }
     if (m_key->paused) {
         refuse(GatewayError::forbidden(QStringLiteral("Key '%1' is paused.").arg(m_key->name), "key_paused"));
         return;
@@ -817,7 +827,7 @@ void Exchange::forward(UpstreamRequest r)
         }
     }
     ++m_attemptsMade;
-    m_record.attempts = m_attemptsMade;
+    ++m_record.attempts; // resends on a fresh connection count too (upstreamResent())
     m_attemptStartMs = QDateTime::currentMSecsSinceEpoch();
     m_attemptTimer.start();
     m_attemptTtftMs = -1;
@@ -830,6 +840,27 @@ void Exchange::forward(UpstreamRequest r)
     m_record.attemptLog.append(a);
     m_attemptOpen = true;
     m_call = m_conn->upstream()->start(std::move(r), this);
+}
+
+void Exchange::upstreamResent(const QString &reason)
+{
+    // Every send the provider may have seen has its attempt record: the first one failed, the resend
+    // is a new attempt on the same target. It does not use up a retry (m_attemptsMade).
+    if (!m_attemptOpen || !m_model)
+        return;
+    closeAttempt(AttemptRecord::Outcome::Failed, 0, reason);
+    ++m_record.attempts;
+    m_attemptStartMs = QDateTime::currentMSecsSinceEpoch();
+    m_attemptTimer.start();
+    m_attemptTtftMs = -1;
+    AttemptRecord a;
+    a.index = int(m_record.attemptLog.size()) + 1;
+    a.modelId = m_model->config.id;
+    a.provider = m_model->config.provider;
+    a.outcome = AttemptRecord::Outcome::Failed; // until it succeeds
+    a.startedAtMs = m_attemptStartMs;
+    m_record.attemptLog.append(a);
+    m_attemptOpen = true;
 }
 
 void Exchange::closeAttempt(AttemptRecord::Outcome outcome, int status, const QString &error)
@@ -1004,6 +1035,36 @@ QByteArray Exchange::upstreamRequestId() const
     return id;
 }
 
+void Exchange::holdForPendingRow()
+{
+    // Nothing answered is lost: before the stream's first byte reaches the client, a pending row with
+    // the reservation is committed (the upstream request is already on its way; only the relay
+    // waits, about one group commit). If the process dies before the final row, the next start
+    // charges the reservation (Store's recovery pass). Non-streamed responses wait for their final
+    // row instead (finalize()).
+    GatewayContext *ctx = m_ctx;
+    if (!ctx->store || m_noLog || !m_conn->canWrite() || ctx->shuttingDown.load())
+        return;
+    RequestRecord pending;
+    pending.pending = true;
+    pending.id = m_record.id;
+    pending.startedAtMs = m_record.startedAtMs;
+    pending.keyId = m_record.keyId;
+    pending.keyName = m_record.keyName;
+    pending.endpoint = m_record.endpoint;
+    pending.requestedModel = m_record.requestedModel;
+    pending.route = m_record.route;
+    pending.modelId = m_record.modelId;
+    pending.provider = m_record.provider;
+    pending.upstreamModel = m_record.upstreamModel;
+    pending.stream = true;
+    pending.attempts = m_record.attempts;
+    // -1: an unpriced model, whose recovered row must say unpriced rather than $0.
+    pending.reserved = m_model && m_model->config.price.isPriced() ? m_reservation.amount : -1;
+    ctx->store->appendRequest(pending, m_conn->holdOutput());
+    m_record.settlesPending = true;
+}
+
 void Exchange::commitStream()
 {
     auto h = baseHeaders();
@@ -1013,6 +1074,7 @@ void Exchange::commitStream()
     const QByteArray upstreamId = upstreamRequestId();
     if (!upstreamId.isEmpty())
         h.emplaceBack("x-upstream-request-id", upstreamId);
+    holdForPendingRow();
     m_conn->beginStream(200, h);
     m_headSent = true;
     if (!m_pendingStream.isEmpty()) {
@@ -1468,8 +1530,14 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         m_reservation = {};
     }
     ctx->requestsServed.fetch_add(1);
-    if (ctx->store)
-        ctx->store->appendRequest(m_record);
+    if (ctx->store) {
+        // A response not yet started waits for this row's commit (see holdForPendingRow()); a
+        // stream's row settles its pending row and takes the normal batch.
+        if (!m_headSent && m_conn && m_conn->canWrite() && !ctx->shuttingDown.load())
+            ctx->store->appendRequest(m_record, m_conn->holdOutput());
+        else
+            ctx->store->appendRequest(m_record);
+    }
     if (ctx->events)
         ctx->events->publish(m_record);
 }

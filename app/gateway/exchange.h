@@ -78,6 +78,7 @@ private:
     void scheduleAttempt(qint64 delayMs);
     void resetAttemptState();
     void commitStream();
+    void holdForPendingRow(); // commitStream(): the pending row, committed before the first byte
     [[nodiscard]] QByteArray upstreamRequestId() const;
     void recordSuccessHealth();
 
@@ -86,6 +87,7 @@ private:
     void upstreamBody(const char *data, size_t length) override;
     void upstreamDone() override;
     void upstreamFailed(UpstreamFailure failure, const QString &message) override;
+    void upstreamResent(const QString &reason) override;
 
     void relayEvents(QByteArrayView bytes);
     void failBeforeResponse(const GatewayError &error);

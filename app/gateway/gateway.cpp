@@ -177,7 +177,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     const QString dbPath = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
     if (!m_store->open(dbPath, &error)) {
         result.exitCode = 1;
-        result.error = QStringLiteral("cannot open the database %1: %2").arg(dbPath, error);
+        result.error = error; // Store::open's message names the database and says what is wrong
         return result;
     }
     if (!options.configPath.isEmpty()) {

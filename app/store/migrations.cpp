@@ -407,6 +407,27 @@ ALTER TABLE attempts_by_seq RENAME TO attempts;
 -- ones, and the Cache page would call every key's prefix changed. The next requests refill the table.
 DELETE FROM prompt_prefixes;
 )sql"},
+    Migration{8, "pending rows of answered requests, recovered flag", R"sql(
+-- A stream's pending row is committed before its first byte reaches the client and deleted with the
+-- final row. One left at start-up is a request the process died in: the recovery pass logs it at
+-- its reservation with recovered = 1.
+CREATE TABLE pending_requests (
+    id                TEXT    PRIMARY KEY,
+    started_at_ms     INTEGER NOT NULL,
+    key_id            INTEGER NOT NULL DEFAULT 0,
+    key_name          TEXT    NOT NULL DEFAULT '',
+    endpoint          TEXT    NOT NULL DEFAULT '',
+    requested_model   TEXT    NOT NULL DEFAULT '',
+    route             TEXT    NOT NULL DEFAULT '',
+    model_id          TEXT    NOT NULL DEFAULT '',
+    provider          TEXT    NOT NULL DEFAULT '',
+    upstream_model    TEXT    NOT NULL DEFAULT '',
+    reserved_nano_usd INTEGER NOT NULL DEFAULT 0, -- -1: an unpriced model (recovered as unpriced)
+    stream            INTEGER NOT NULL DEFAULT 0,
+    attempts          INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+ALTER TABLE requests ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 // clang-format on
 

@@ -48,6 +48,13 @@ struct RequestRecord {
     QList<quint64> promptBlocks;
     qint64 promptSystemBytes = 0;
     qint64 promptToolsBytes = 0; // every attempt and skip, in order; stored in the attempts table
+    // A pending row (table pending_requests), written before a stream's first byte reaches the client:
+    // the request's reservation, charged by the recovery pass at the next start if the process dies
+    // before the final row (same id) is written. The final row deletes it.
+    bool pending = false;
+    bool settlesPending = false;  // a final row whose pending row was written
+    NanoUsd reserved = 0;         // pending rows: the reservation (what recovery charges); -1: unpriced model
+    bool recovered = false;       // written by the recovery pass: charged at its reservation
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace gh {
@@ -30,12 +31,23 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kBusyTimeoutMs = 5'000;
+// The log writer waits less for a lock: responses wait for its commits, and when another program
+// holds the database (a backup, the sqlite3 shell) they are released after this long and the rows
+// wait in memory. The gateway's own control-plane writes hold the lock for well under a millisecond.
+constexpr int kWriterBusyTimeoutMs = 1'000;
 // A batch is written at once, without waiting for the rest of the window, once this many are queued.
 constexpr std::size_t kMaxBatch = 4'096;
-// A batch that cannot be written (disk full, database locked for long) is retried this often,
-// then dropped with a critical log line rather than blocking shutdown forever.
-constexpr int kWriteAttempts = 5;
-constexpr auto kRetryDelay = std::chrono::milliseconds(200);
+// A batch that cannot be written (disk full, read-only, database locked) goes back to the front of
+// the queue and is retried, with the delay doubling from the first to the last value. It is never
+// dropped while the store is open; at close() it is retried for kCloseGiveUp, then dropped with a
+// critical log line rather than blocking shutdown forever.
+constexpr auto kRetryDelayFirst = std::chrono::milliseconds(100);
+constexpr auto kRetryDelayLast = std::chrono::milliseconds(2'000);
+constexpr auto kCloseGiveUp = std::chrono::seconds(5);
+// Rows that may wait in memory while the log cannot be written before the gateway stops admitting
+// metered requests (Store::isBufferFull()). A row is about 1 KiB with its attempts and prompt block
+// hashes: the default is about 20 MiB.
+constexpr int kDefaultBufferRows = 20'000;
 
 QString errorOf(sqlite3 *db) { return db ? QString::fromUtf8(sqlite3_errmsg(db)) : QStringLiteral("out of memory"); }
 
@@ -206,14 +218,26 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
 constexpr const char *kRequestColumns =
     "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
     "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id";
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, recovered";
 
 constexpr const char *kInsertRequest =
     "INSERT INTO requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, "
     "status, error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id) "
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
+    "recovered) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-    "?24, ?25)";
+    "?24, ?25, ?26)";
+
+// Pending rows (migration 8): see RequestRecord::pending.
+constexpr const char *kInsertPending =
+    "INSERT OR REPLACE INTO pending_requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, route, "
+    "model_id, provider, upstream_model, reserved_nano_usd, stream, attempts) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+constexpr const char *kDeletePending = "DELETE FROM pending_requests WHERE id = ?1";
+constexpr const char *kOrphanPending =
+    "SELECT id, started_at_ms, key_id, key_name, endpoint, requested_model, route, model_id, provider, upstream_model, "
+    "reserved_nano_usd, stream, attempts FROM pending_requests p "
+    "WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = p.id) ORDER BY started_at_ms";
 
 constexpr const char *kInsertAttempt =
     "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
@@ -328,6 +352,24 @@ void bindRequest(Statement &s, const RequestRecord &r)
     s.bindInt(23, r.attempts);
     s.bindText(24, r.route);
     s.bindText(25, r.modelId);
+    s.bindBool(26, r.recovered);
+}
+
+void bindPending(Statement &s, const RequestRecord &r)
+{
+    s.bindText(1, r.id);
+    s.bindInt(2, r.startedAtMs);
+    s.bindInt(3, r.keyId);
+    s.bindText(4, r.keyName);
+    s.bindText(5, r.endpoint);
+    s.bindText(6, r.requestedModel);
+    s.bindText(7, r.route);
+    s.bindText(8, r.modelId);
+    s.bindText(9, r.provider);
+    s.bindText(10, r.upstreamModel);
+    s.bindInt(11, r.reserved);
+    s.bindBool(12, r.stream);
+    s.bindInt(13, r.attempts);
 }
 
 RequestRecord readRequest(const Statement &s)
@@ -359,6 +401,7 @@ RequestRecord readRequest(const Statement &s)
     r.attempts = int(s.integer(22));
     r.route = s.text(23);
     r.modelId = s.text(24);
+    r.recovered = s.boolean(25);
     return r;
 }
 
@@ -377,16 +420,39 @@ struct Store::Private {
     std::thread writer;
     std::atomic<int> batchWindowMs{100};
 
+    // A queued record and who waits for its commit (RequestRecord::appendRequest's onDurable).
+    struct Entry {
+        RequestRecord record;
+        std::function<void()> onDurable;
+    };
+
     std::mutex queueMutex;
     std::condition_variable queueChanged; // writer waits: records, flush requests, stop
     std::condition_variable processedChanged; // flush() waits
-    std::deque<RequestRecord> queue;
+    std::deque<Entry> queue;
     Clock::time_point firstQueuedAt;
     quint64 enqueued = 0;  // records accepted so far
     quint64 processed = 0; // records written (or given up on) so far
+    std::size_t writing = 0; // records of the batch being written (out of the queue, not yet written)
+    int urgent = 0;        // queued records with an onDurable: written now, without the batch window
     int flushWaiters = 0;
     bool accepting = false; // the writer runs and takes records
     bool stopping = false;
+    // The log cannot be written (the last batch failed); its rows are back in the queue.
+    bool failing = false;
+    QString failure;         // why, for the window
+    int capacity = kDefaultBufferRows;
+    std::atomic<bool> full{false}; // queue + writing >= capacity: refuse new metered requests
+    // Updates `full` (queueMutex held); true when it or `failing` changed since the last call.
+    bool lastFailing = false;
+    bool updateHealth()
+    {
+        const bool nowFull = queue.size() + writing >= std::size_t(capacity);
+        const bool changed = nowFull != full.load() || failing != lastFailing;
+        full = nowFull;
+        lastFailing = failing;
+        return changed;
+    }
 
     std::atomic<bool> open{false};
 
@@ -398,6 +464,8 @@ struct Store::Private {
         Statement upsertRollup;
         Statement upsertRollupLatency;
         Statement trimPromptPrefixes;
+        Statement insertPending;
+        Statement deletePending;
         // latency_buckets as (lo, bucket) by lo, read once (the table never changes).
         std::vector<std::pair<qint64, qint64>> buckets;
         explicit WriterStatements(sqlite3 *db)
@@ -407,8 +475,11 @@ struct Store::Private {
             , upsertRollup(db, kUpsertRollup, true)
             , upsertRollupLatency(db, kUpsertRollupLatency, true)
             , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
+            , insertPending(db, kInsertPending, true)
+            , deletePending(db, kDeletePending, true)
         {
-            for (Statement *st : {&insertRequest, &insertAttempt, &insertPromptPrefix, &upsertRollup, &upsertRollupLatency})
+            for (Statement *st : {&insertRequest, &insertAttempt, &insertPromptPrefix, &upsertRollup, &upsertRollupLatency,
+                                  &insertPending})
                 if (st->prepared())
                     st->keepBindings();
         }
@@ -426,6 +497,8 @@ struct Store::Private {
     };
 
     void runWriter();
+    // The pending rows without a final row, logged at their reservation (open(), before the writer starts).
+    bool recoverPending(QString *error);
     bool writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written, QString *error);
     [[nodiscard]] QList<AttemptRecord> readAttempts(const QString &requestId) const; // readMutex held
     void closeConnections()
@@ -460,14 +533,19 @@ void Store::Private::runWriter()
 {
     WriterStatements statements(writeDb);
     std::unique_lock lock(queueMutex);
+    auto retryDelay = kRetryDelayFirst;
+    Clock::time_point giveUpAt{}; // stopping while the log cannot be written: when to drop
+    bool givingUp = false;
     for (;;) {
         queueChanged.wait(lock, [this] { return !queue.empty() || stopping; });
         if (queue.empty())
             break; // stopping with nothing left
         // Collect for up to one batch window from the first queued record, unless someone is
-        // waiting for it (flush, close) or the batch is already large.
-        // The deadline is recomputed after each wake-up so a changed window applies at once.
-        while (!stopping && flushWaiters == 0 && queue.size() < kMaxBatch) {
+        // waiting for it (a response held for its commit, flush, close) or the batch is already large.
+        // The deadline is recomputed after each wake-up so a changed window applies at once. A
+        // response waits for at most one write in progress plus its own: a group commit of every row
+        // queued meanwhile, which with synchronous=NORMAL is a write() to the WAL, no fsync.
+        while (!stopping && flushWaiters == 0 && urgent == 0 && !failing && queue.size() < kMaxBatch) {
             const auto deadline = firstQueuedAt + std::chrono::milliseconds(batchWindowMs.load());
             if (Clock::now() >= deadline)
                 break;
@@ -475,33 +553,139 @@ void Store::Private::runWriter()
         }
 
         std::vector<RequestRecord> batch;
+        std::vector<std::function<void()>> waiting;
         batch.reserve(queue.size());
-        std::move(queue.begin(), queue.end(), std::back_inserter(batch));
+        for (Entry &e : queue) {
+            batch.push_back(std::move(e.record));
+            if (e.onDurable)
+                waiting.push_back(std::move(e.onDurable));
+        }
         queue.clear();
+        urgent = 0;
+        writing = batch.size();
         lock.unlock(); // appendRequest() never waits for the disk
 
         int written = 0;
         QString error;
-        bool ok = false;
-        for (int attempt = 1; attempt <= kWriteAttempts && !ok; ++attempt) {
-            ok = writeBatch(statements, batch, &written, &error);
-            if (!ok && attempt < kWriteAttempts) {
-                qCWarning(lcStore) << "writing" << batch.size() << "requests failed (attempt" << attempt << "):" << error;
-                std::this_thread::sleep_for(kRetryDelay);
-            }
-        }
-        if (!ok)
-            qCCritical(lcStore) << "dropped" << batch.size() << "requests from the log:" << error;
+        const bool ok = writeBatch(statements, batch, &written, &error);
+        // Committed, or (failed) kept in memory and retried: either way the held responses go out
+        // now. While the log cannot be written, an answered request is only in memory: the window
+        // says so, and new metered requests are refused once the buffer is full.
+        for (const auto &release : waiting)
+            release();
 
         lock.lock();
-        processed += batch.size();
+        writing = 0;
+        bool dropped = false;
+        std::vector<std::function<void()>> alsoWaiting; // queued meanwhile, for a commit not coming
+        if (ok) {
+            processed += batch.size();
+            retryDelay = kRetryDelayFirst;
+            givingUp = false;
+            if (failing) {
+                failing = false;
+                failure.clear();
+                qCInfo(lcStore) << "the request log is written again;" << batch.size() << "waiting requests saved";
+            }
+        } else {
+            for (Entry &e : queue) {
+                if (e.onDurable)
+                    alsoWaiting.push_back(std::exchange(e.onDurable, {}));
+            }
+            urgent = 0;
+            for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+                queue.push_front(Entry{std::move(*it), {}});
+            if (queue.size() == batch.size())
+                firstQueuedAt = Clock::now();
+            if (!failing)
+                qCCritical(lcStore) << "cannot write the request log:" << error << "-" << queue.size()
+                                    << "requests wait in memory and are retried";
+            failing = true;
+            failure = error;
+            if (stopping) {
+                if (!givingUp) {
+                    givingUp = true;
+                    giveUpAt = Clock::now() + kCloseGiveUp;
+                }
+                if (Clock::now() >= giveUpAt) {
+                    qCCritical(lcStore) << "closing: dropped" << queue.size() << "requests from the log:" << error;
+                    processed += queue.size();
+                    queue.clear();
+                    dropped = true;
+                }
+            }
+        }
+        const bool changed = updateHealth();
         processedChanged.notify_all();
-        if (written > 0) {
-            lock.unlock();
+        lock.unlock();
+        for (const auto &release : alsoWaiting)
+            release();
+        if (written > 0)
             Q_EMIT q->requestsCommitted(written);
-            lock.lock();
+        if (changed)
+            Q_EMIT q->logHealthChanged();
+        lock.lock();
+        if (!ok && !dropped) {
+            queueChanged.wait_for(lock, retryDelay);
+            retryDelay = std::min<std::chrono::milliseconds>(retryDelay * 2, kRetryDelayLast);
         }
     }
+}
+
+bool Store::Private::recoverPending(QString *error)
+{
+    std::vector<RequestRecord> orphans;
+    {
+        Statement s(writeDb, kOrphanPending);
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            RequestRecord r;
+            r.id = s.text(0);
+            r.startedAtMs = s.integer(1);
+            r.keyId = s.integer(2);
+            r.keyName = s.text(3);
+            r.endpoint = s.text(4);
+            r.requestedModel = s.text(5);
+            r.route = s.text(6);
+            r.modelId = s.text(7);
+            r.provider = s.text(8);
+            r.upstreamModel = s.text(9);
+            r.reserved = s.integer(10);
+            r.stream = s.boolean(11);
+            r.attempts = int(s.integer(12));
+            // Its response had started (the pending row is committed before the first byte goes out),
+            // so the client saw a 200; what it cost is unknown: the reservation bounds it.
+            r.status = 200;
+            r.error = QStringLiteral("recovered at start-up: Gatehouse stopped before this request was logged; "
+                                     "charged at its reservation");
+            if (r.reserved >= 0)
+                r.cost = r.reserved;
+            else
+                r.cost = std::nullopt; // an unpriced model: unknown, never $0
+            r.usage.estimated = true;
+            r.recovered = true;
+            r.settlesPending = true;
+            orphans.push_back(std::move(r));
+        }
+        if (rc != SQLITE_DONE) {
+            *error = QStringLiteral("cannot read the pending requests: %1").arg(s.error());
+            return false;
+        }
+    }
+    if (orphans.empty())
+        return true;
+    WriterStatements statements(writeDb);
+    int written = 0;
+    if (!writeBatch(statements, orphans, &written, error))
+        return false;
+    NanoUsd charged = 0;
+    for (const RequestRecord &r : orphans)
+        charged += r.cost.value_or(0);
+    qCWarning(lcStore).noquote() << QStringLiteral("recovered %1 request(s) answered before an unclean stop, charged at "
+                                                   "their reservation: %2 USD in all (flag `recovered` on their rows)")
+                                        .arg(orphans.size())
+                                        .arg(toUsd(charged), 0, 'f', 6);
+    return true;
 }
 
 bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written,
@@ -509,7 +693,7 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
 {
     *written = 0;
     for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix, &st.upsertRollup,
-                                  &st.upsertRollupLatency, &st.trimPromptPrefixes}) {
+                                  &st.upsertRollupLatency, &st.trimPromptPrefixes, &st.insertPending, &st.deletePending}) {
         if (!stmt->prepared()) {
             *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(writeDb));
             return false;
@@ -540,8 +724,25 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
     int count = 0;
     for (std::size_t row = 0; row < batch.size(); ++row) {
         const RequestRecord &r = batch[row];
+        int rc = SQLITE_OK;
+        if (r.pending) {
+            bindPending(st.insertPending, r);
+            rc = st.insertPending.step();
+            st.insertPending.reset();
+            if (rc != SQLITE_DONE)
+                return abort();
+            continue;
+        }
+        if (r.settlesPending) {
+            // In the same transaction as the final row: a pending row never outlives its final row.
+            st.deletePending.bindText(1, r.id);
+            rc = st.deletePending.step();
+            st.deletePending.reset();
+            if (rc != SQLITE_DONE)
+                return abort();
+        }
         bindRequest(st.insertRequest, r);
-        int rc = st.insertRequest.step();
+        rc = st.insertRequest.step();
         st.insertRequest.reset();
         if ((rc & 0xff) == SQLITE_CONSTRAINT) {
             // One bad row (a duplicate id) must not cost the rest of the batch; its attempts and
@@ -738,10 +939,21 @@ bool Store::open(const QString &path, QString *error)
     if (!QDir().mkpath(info.absolutePath()))
         return fail(QStringLiteral("cannot create the directory %1").arg(QDir::toNativeSeparators(info.absolutePath())));
 
+    // The WAL and its index are files next to the database: the folder must be writable too.
+    if (!QFileInfo(info.absolutePath()).isWritable())
+        return fail(QStringLiteral("the data folder %1 is read-only: Gatehouse must be able to write its request log "
+                                   "there. Make it writable or choose another folder with --data-dir.")
+                        .arg(QDir::toNativeSeparators(info.absolutePath())));
     QString why;
     d->readDb = openConnection(path, &why);
     if (!d->readDb)
         return fail(why);
+    // SQLite opens a file it cannot write read-only without an error; every write would then fail
+    // with a message about the database, not about the folder the user can fix.
+    if (sqlite3_db_readonly(d->readDb, "main") == 1)
+        return fail(QStringLiteral("the data folder %1 (or the database file in it) is read-only: Gatehouse must be able to "
+                                   "write its request log there. Make it writable or choose another folder with --data-dir.")
+                        .arg(QDir::toNativeSeparators(info.absolutePath())));
     // The first read of the file: a file that is not SQLite (or is damaged) fails here.
     if (!execSql(d->readDb, "SELECT count(*) FROM sqlite_schema", &why))
         return fail(QStringLiteral("not a readable SQLite database (%1)").arg(why));
@@ -764,14 +976,35 @@ bool Store::open(const QString &path, QString *error)
     d->writeDb = openConnection(path, &why);
     if (!d->writeDb)
         return fail(why);
+    sqlite3_busy_timeout(d->writeDb, kWriterBusyTimeoutMs);
+    // synchronous=NORMAL in WAL mode: a commit is a write() into the WAL file, with no fsync. The
+    // data is then in the OS page cache, which survives the death of the process (kill -9, a crash):
+    // the kernel writes it out whether or not the process still exists, and the next open replays the
+    // WAL. That is what the pending rows need (RequestRecord::pending). A power cut or a kernel crash
+    // can lose the transactions since the last checkpoint's fsync (never corrupt the file); surviving
+    // those would need synchronous=FULL, an fsync per commit, which costs 1-10 ms on common disks.
     if (!execSql(d->writeDb, "PRAGMA synchronous = NORMAL", &why))
         return fail(why);
+    // Requests the last run answered but did not log: charged at their reservation, before anyone
+    // reads spend (the budget ledger is rebuilt from the log at start).
+    if (!d->recoverPending(&why))
+        return fail(QStringLiteral("cannot recover the requests of the last run: %1").arg(why));
 
     d->path = path;
     {
         std::lock_guard lock(d->queueMutex);
         d->queue.clear();
         d->enqueued = d->processed = 0;
+        d->writing = 0;
+        d->urgent = 0;
+        d->failing = d->lastFailing = false;
+        d->failure.clear();
+        d->full = false;
+        // The bound of rows waiting in memory while the log cannot be written; GATEHOUSE_LOG_BUFFER_ROWS
+        // overrides it (tests fill it with a few hundred requests).
+        bool ok = false;
+        const int rows = qEnvironmentVariableIntValue("GATEHOUSE_LOG_BUFFER_ROWS", &ok);
+        d->capacity = ok && rows > 0 ? rows : kDefaultBufferRows;
         d->flushWaiters = 0;
         d->stopping = false;
         d->accepting = true;
@@ -818,36 +1051,74 @@ void Store::setBatchWindowMs(int ms)
     d->queueChanged.notify_all();
 }
 
-void Store::appendRequest(const RequestRecord &record)
+void Store::appendRequest(const RequestRecord &record, std::function<void()> onDurable)
 {
     std::unique_lock lock(d->queueMutex);
     if (!d->accepting) {
         lock.unlock();
         qCWarning(lcStore) << "request" << record.id << "not logged: the store is not open";
+        if (onDurable)
+            onDurable();
         return;
     }
     if (d->queue.empty())
         d->firstQueuedAt = Clock::now();
-    d->queue.push_back(record);
+    // While the log cannot be written, nobody waits for a commit that is not coming: the record
+    // waits in memory and the caller goes on at once.
+    const bool releaseNow = onDurable && d->failing;
+    if (onDurable && !releaseNow)
+        ++d->urgent;
+    d->queue.push_back(Private::Entry{record, releaseNow ? std::function<void()>() : std::move(onDurable)});
     ++d->enqueued;
-    const bool wake = d->queue.size() == 1 || d->queue.size() >= kMaxBatch;
+    const bool wake = d->queue.size() == 1 || d->queue.size() >= kMaxBatch || d->urgent == 1;
+    const bool changed = d->updateHealth();
     lock.unlock();
     if (wake)
         d->queueChanged.notify_one();
+    if (releaseNow)
+        onDurable();
+    if (changed)
+        Q_EMIT logHealthChanged();
 }
 
 void Store::flush()
 {
     std::unique_lock lock(d->queueMutex);
-    if (!d->accepting)
+    if (!d->accepting || d->failing)
         return;
     const quint64 target = d->enqueued;
     if (d->processed >= target)
         return;
     ++d->flushWaiters;
     d->queueChanged.notify_one();
-    d->processedChanged.wait(lock, [&] { return d->processed >= target || !d->accepting; });
+    d->processedChanged.wait(lock, [&] { return d->processed >= target || !d->accepting || d->failing; });
     --d->flushWaiters;
+}
+
+Store::LogHealth Store::logHealth() const
+{
+    std::lock_guard lock(d->queueMutex);
+    LogHealth h;
+    h.failing = d->failing;
+    h.error = d->failure;
+    h.waiting = int(d->queue.size() + d->writing);
+    h.capacity = d->capacity;
+    h.full = d->full;
+    return h;
+}
+
+bool Store::isBufferFull() const { return d->full.load(std::memory_order_relaxed); }
+
+void Store::setBufferCapacity(int rows)
+{
+    bool changed = false;
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->capacity = std::max(1, rows);
+        changed = d->updateHealth();
+    }
+    if (changed)
+        Q_EMIT logHealthChanged();
 }
 
 // --- reads ---

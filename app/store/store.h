@@ -7,6 +7,7 @@
 #include <QList>
 #include <QObject>
 #include <QString>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -54,9 +55,27 @@ public:
     void setBatchWindowMs(int ms);
 
     // --- request log (asynchronous, thread-safe) ---
-    void appendRequest(const RequestRecord &record);
-    // Blocks until every record appended before the call is committed.
+    // Queues the record. `onDurable`, when given, is called exactly once: from the writer thread once
+    // the record is committed (a group commit that starts at once, not after the batch window), or
+    // at once from this call when the log cannot be written now (the record then waits in memory
+    // and is retried) or the store is not open. It must only post to its own thread and return.
+    void appendRequest(const RequestRecord &record, std::function<void()> onDurable = {});
+    // Blocks until every record appended before the call is committed, or the log cannot be written.
     void flush();
+
+    // Whether the request log can be written. Records that cannot be written wait in memory, in
+    // order, and are retried until they are (never dropped while the store is open).
+    struct LogHealth {
+        bool failing = false; // the last write failed (disk full, read-only, locked...)
+        QString error;        // SQLite's message for it
+        int waiting = 0;      // records in memory, not yet written
+        int capacity = 0;
+        bool full = false;    // waiting >= capacity: the gateway refuses new metered requests
+    };
+    [[nodiscard]] LogHealth logHealth() const;
+    // Lock-free, for the request path.
+    [[nodiscard]] bool isBufferFull() const;
+    void setBufferCapacity(int rows);
 
     // --- reads (synchronous) ---
     [[nodiscard]] std::optional<RequestRecord> request(const QString &id) const;
@@ -106,6 +125,9 @@ public:
 Q_SIGNALS:
     // Emitted from the writer thread after each committed batch (connect queued).
     void requestsCommitted(int count);
+    // logHealth() changed: writes started or stopped failing, or the buffer filled or emptied.
+    // Emitted from whichever thread noticed (connect queued).
+    void logHealthChanged();
 
 private:
     struct Private;

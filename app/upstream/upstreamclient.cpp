@@ -92,6 +92,8 @@ void UpstreamClient::retry(UpstreamCall *call)
 {
     qCDebug(lcUpstream) << "retrying on a fresh connection after a stale keep-alive connection closed";
     call->m_retried = true;
+    call->m_observer->upstreamResent(QStringLiteral("the pooled keep-alive connection closed without answering; "
+                                                    "sent again on a fresh connection"));
     // A fresh connection: never take another pooled one that may be just as stale.
     auto *connection = new UpstreamConnection(this, poolKeyOf(call->m_request), call->m_request);
     call->m_reused = false;

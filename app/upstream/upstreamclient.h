@@ -32,6 +32,10 @@ public:
     virtual void upstreamBody(const char *data, size_t length) = 0;
     virtual void upstreamDone() = 0;
     virtual void upstreamFailed(UpstreamFailure failure, const QString &message) = 0;
+    // The request went out on a pooled keep-alive connection that closed without a byte of answer,
+    // and is being sent again on a fresh connection: the provider may have seen (and may bill) both.
+    // Must not destroy the call.
+    virtual void upstreamResent(const QString &reason) { Q_UNUSED(reason); }
 };
 
 struct UpstreamRequest {

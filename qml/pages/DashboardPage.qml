@@ -72,6 +72,21 @@ Item {
                 }
             }
 
+            // The request log cannot be written: say why, above everything else.
+            Card {
+                objectName: "logProblemBanner"
+                Layout.fillWidth: true
+                visible: LiveStats.logProblem !== ""
+                color: Theme.dangerSoft
+
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    color: Theme.danger
+                    text: LiveStats.logProblem
+                }
+            }
+
             // First run: what to do, in order.
             Card {
                 Layout.fillWidth: true

@@ -70,14 +70,21 @@ class TestRoutingFailover : public QObject
         QVERIFY2(row, qPrintable(m_h.db->errorString()));
         QCOMPARE(row->status, 200);
         QCOMPARE(row->modelId, served);
-        QCOMPARE(row->attempts, 2);
-        QVERIFY2(row->attemptLog.size() == 2, qPrintable(row->describe()));
-        QCOMPARE(row->attemptLog.at(0).modelId, failedModel);
-        QCOMPARE(row->attemptLog.at(0).outcome, QStringLiteral("failed"));
-        QCOMPARE(row->attemptLog.at(0).status, failedStatus);
-        QVERIFY(!row->attemptLog.at(0).error.isEmpty());
-        QCOMPARE(row->attemptLog.at(1).modelId, served);
-        QCOMPARE(row->attemptLog.at(1).outcome, QStringLiteral("ok"));
+        // A send on a pooled keep-alive connection that closed without answering (left by an earlier
+        // case) is sent again on a fresh connection, and that first send has an attempt record too.
+        QList<LoggedAttempt> log;
+        for (const LoggedAttempt &a : row->attemptLog) {
+            if (!a.error.contains(QLatin1String("sent again on a fresh connection")))
+                log.append(a);
+        }
+        QCOMPARE(row->attempts, 2 + int(row->attemptLog.size() - log.size()));
+        QVERIFY2(log.size() == 2, qPrintable(row->describe()));
+        QCOMPARE(log.at(0).modelId, failedModel);
+        QCOMPARE(log.at(0).outcome, QStringLiteral("failed"));
+        QCOMPARE(log.at(0).status, failedStatus);
+        QVERIFY(!log.at(0).error.isEmpty());
+        QCOMPARE(log.at(1).modelId, served);
+        QCOMPARE(log.at(1).outcome, QStringLiteral("ok"));
         QVERIFY(row->costNanoUsd && *row->costNanoUsd > 0);
     }
 

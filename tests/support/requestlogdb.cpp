@@ -202,4 +202,79 @@ int RequestLogDb::count()
     return rows ? int(rows->size()) : -1;
 }
 
+std::optional<QStringList> RequestLogDb::column(const char *sql)
+{
+    m_error.clear();
+    sqlite3 *db = nullptr;
+    const QByteArray path = QFile::encodeName(m_path);
+    if (!QFileInfo::exists(m_path) || sqlite3_open_v2(path.constData(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        m_error = QStringLiteral("cannot open %1: %2").arg(m_path, QString::fromUtf8(db ? sqlite3_errmsg(db) : "missing"));
+        sqlite3_close(db);
+        return std::nullopt;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_stmt *stmt = nullptr;
+    QStringList out;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+            out.append(text(stmt, 0));
+    }
+    if (rc != SQLITE_DONE)
+        m_error = QStringLiteral("%1: %2").arg(QString::fromUtf8(sql), QString::fromUtf8(sqlite3_errmsg(db)));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    if (rc != SQLITE_DONE)
+        return std::nullopt;
+    return out;
+}
+
+std::optional<QStringList> RequestLogDb::recoveredIds()
+{
+    return column("SELECT id FROM requests WHERE recovered = 1 ORDER BY seq");
+}
+
+int RequestLogDb::pendingCount()
+{
+    const auto rows = column("SELECT count(*) FROM pending_requests");
+    return rows && rows->size() == 1 ? rows->first().toInt() : -1;
+}
+
+QString RequestLogDb::integrityCheck()
+{
+    const auto rows = column("PRAGMA integrity_check");
+    return rows ? rows->join(QLatin1Char('\n')) : m_error;
+}
+
+ExclusiveLock::ExclusiveLock(const QString &dbPath)
+{
+    const QByteArray path = QFile::encodeName(dbPath);
+    if (sqlite3_open_v2(path.constData(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        m_error = QString::fromUtf8(m_db ? sqlite3_errmsg(m_db) : "out of memory");
+        return;
+    }
+    sqlite3_busy_timeout(m_db, 10000);
+    char *msg = nullptr;
+    if (sqlite3_exec(m_db, "BEGIN EXCLUSIVE", nullptr, nullptr, &msg) != SQLITE_OK) {
+        m_error = QString::fromUtf8(msg ? msg : sqlite3_errmsg(m_db));
+        sqlite3_free(msg);
+        return;
+    }
+    m_held = true;
+}
+
+ExclusiveLock::~ExclusiveLock()
+{
+    release();
+    sqlite3_close(m_db);
+}
+
+void ExclusiveLock::release()
+{
+    if (!m_held)
+        return;
+    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    m_held = false;
+}
+
 } // namespace gh::test

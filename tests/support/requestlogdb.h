@@ -5,6 +5,8 @@
 
 #include <optional>
 
+struct sqlite3;
+
 namespace gh::test {
 
 // One upstream attempt (or skipped target) of a request: table `attempts`.
@@ -73,11 +75,38 @@ public:
     [[nodiscard]] QList<LoggedRequest> waitForCount(int count, int timeoutMs = 5000);
     // Row count, or -1 on error.
     [[nodiscard]] int count();
+    // Ids of the rows the start-up recovery pass wrote (requests.recovered = 1), or nullopt on error.
+    [[nodiscard]] std::optional<QStringList> recoveredIds();
+    // Pending rows (responses started, final row not yet written), or -1 on error.
+    [[nodiscard]] int pendingCount();
+    // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's findings or the error.
+    [[nodiscard]] QString integrityCheck();
 
 private:
     std::optional<QList<LoggedRequest>> query(const QString &where, const QString &arg);
+    // The text values of the first column of `sql` (a read-only connection), or nullopt on error.
+    std::optional<QStringList> column(const char *sql);
 
     QString m_path;
+    QString m_error;
+};
+
+// Another connection to a database that holds BEGIN EXCLUSIVE (as a backup or the sqlite3 shell
+// might) until destroyed or release()d.
+class ExclusiveLock
+{
+public:
+    explicit ExclusiveLock(const QString &dbPath);
+    ~ExclusiveLock();
+    ExclusiveLock(const ExclusiveLock &) = delete;
+    ExclusiveLock &operator=(const ExclusiveLock &) = delete;
+    [[nodiscard]] bool isHeld() const { return m_held; }
+    [[nodiscard]] QString errorString() const { return m_error; }
+    void release();
+
+private:
+    ::sqlite3 *m_db = nullptr;
+    bool m_held = false;
     QString m_error;
 };
 

@@ -1111,6 +1111,98 @@ private Q_SLOTS:
         QVERIFY(store.keys().isEmpty());
     }
 
+    // A record appended with onDurable is committed at once (not after the batch window), and the
+    // callback comes only once another connection can read it.
+    void durableCallbackComesAfterTheCommit()
+    {
+        Store store;
+        const QString path = freshPath();
+        QVERIFY(store.open(path));
+        store.setBatchWindowMs(60'000);
+        std::atomic<int> calls{0};
+        QElapsedTimer timer;
+        timer.start();
+        store.appendRequest(makeRecord(1), [&] { ++calls; });
+        QTRY_COMPARE_WITH_TIMEOUT(calls.load(), 1, 5000);
+        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+        RawDb raw(path, SQLITE_OPEN_READONLY);
+        QCOMPARE(raw.value("SELECT count(*) FROM requests"), QStringLiteral("1"));
+        store.close();
+        QCOMPARE(calls.load(), 1);
+    }
+
+    // A pending row with no final row is logged at the next open at its reservation, flagged; one
+    // settled by its final row leaves nothing behind.
+    void pendingRowsAreRecoveredAtTheirReservation()
+    {
+        const QString path = freshPath();
+        RequestRecord settled = makeRecord(1, 7);
+        RequestRecord orphan = makeRecord(2, 7);
+        RequestRecord unpricedOrphan = makeRecord(3, 7);
+        {
+            Store store;
+            QVERIFY(store.open(path));
+            for (RequestRecord r : {settled, orphan}) {
+                r.pending = true;
+                r.reserved = 5'000'000 + r.startedAtMs % 10;
+                store.appendRequest(r);
+            }
+            settled.settlesPending = true;
+            store.appendRequest(settled);
+            unpricedOrphan.pending = true;
+            unpricedOrphan.reserved = -1; // an unpriced model
+            store.appendRequest(unpricedOrphan);
+            store.flush();
+            RawDb raw(path, SQLITE_OPEN_READONLY);
+            QCOMPARE(raw.value("SELECT count(*) FROM pending_requests"), QStringLiteral("2"));
+            QCOMPARE(raw.value("SELECT count(*) FROM requests"), QStringLiteral("1"));
+        }
+        Store store;
+        QVERIFY(store.open(path));
+        const auto recovered = store.request(orphan.id);
+        QVERIFY(recovered);
+        QVERIFY(recovered->recovered);
+        QCOMPARE(recovered->status, 200);
+        QCOMPARE(recovered->cost, std::optional<NanoUsd>(5'000'000 + orphan.startedAtMs % 10));
+        QVERIFY(recovered->error.contains(QLatin1String("reservation")));
+        QVERIFY(!store.request(settled.id)->recovered);
+        const auto unpriced = store.request(unpricedOrphan.id);
+        QVERIFY(unpriced && unpriced->recovered);
+        QCOMPARE(unpriced->cost, std::optional<NanoUsd>()); // unpriced, never $0
+        QCOMPARE(store.spendSince(7, 0), settled.cost.value_or(0) + 5'000'000 + orphan.startedAtMs % 10);
+        RawDb raw(path, SQLITE_OPEN_READONLY);
+        QCOMPARE(raw.value("SELECT count(*) FROM pending_requests"), QStringLiteral("0"));
+        QCOMPARE(raw.value("SELECT sum(requests) FROM rollups WHERE grain = 0"), QStringLiteral("3"));
+        QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
+    }
+
+    // Another connection holds the database locked: rows wait in memory (nothing dropped), the
+    // waiters are released, the buffer reports full at its capacity, and everything is written
+    // once the lock is gone.
+    void lockedLogBuffersAndDrains()
+    {
+        Store store;
+        const QString path = freshPath();
+        QVERIFY(store.open(path));
+        store.setBufferCapacity(3);
+        RawDb locker(path);
+        QVERIFY(locker.exec("BEGIN EXCLUSIVE"));
+        std::atomic<int> released{0};
+        for (int i = 0; i < 3; ++i)
+            store.appendRequest(makeRecord(i), [&] { ++released; });
+        QTRY_COMPARE_WITH_TIMEOUT(released.load(), 3, 20'000); // after the busy timeout at the latest
+        QTRY_VERIFY_WITH_TIMEOUT(store.logHealth().failing, 20'000);
+        QVERIFY(store.isBufferFull());
+        QCOMPARE(store.logHealth().waiting, 3);
+        QVERIFY(!store.logHealth().error.isEmpty());
+        store.appendRequest(makeRecord(3), [&] { ++released; }); // not waited for: the log is failing
+        QCOMPARE(released.load(), 4);
+        QVERIFY(locker.exec("ROLLBACK"));
+        QTRY_VERIFY_WITH_TIMEOUT(!store.logHealth().failing, 20'000);
+        QVERIFY(!store.isBufferFull());
+        QCOMPARE(store.requestCount(), qint64(4));
+    }
+
     void migratesAVersion1Database()
     {
         const QString path = freshPath();

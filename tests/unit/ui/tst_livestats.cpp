@@ -1,6 +1,10 @@
 // LiveStats: per-second buckets over 15 minutes, current rates, axis maxima and chart points.
 #include "livestats.h"
 #include "store/requestrecord.h"
+#include "store/store.h"
+#include <QFile>
+#include <QTemporaryDir>
+#include <sqlite3.h>
 #include <QSignalSpy>
 #include <QtCharts/QLineSeries>
 #include <QTest>
@@ -82,6 +86,31 @@ private Q_SLOTS:
         s.record(finished(1, 1, 1.0), t0 + 1000 * 962);
         s.tick(t0 + 1000 * 963);
         QCOMPARE(s.points(QStringLiteral("requests")).last().y(), 1.0);
+    }
+
+    // The dashboard's banner text: set while the request log cannot be written, cleared once it can.
+    void logProblemFollowsTheStore()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("gatehouse.db"));
+        gh::Store store;
+        QVERIFY(store.open(path));
+        LiveStats s(nullptr);
+        s.watchStore(&store);
+        QCOMPARE(s.logProblem(), QString());
+        sqlite3 *locker = nullptr;
+        QCOMPARE(sqlite3_open(QFile::encodeName(path).constData(), &locker), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(locker, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+        RequestRecord r = finished(1, 1, 0.001);
+        r.id = QStringLiteral("req_banner");
+        store.appendRequest(r);
+        store.flush();
+        QTRY_VERIFY_WITH_TIMEOUT(s.logProblem().contains(QLatin1String("cannot be written")), 20'000);
+        QCOMPARE(sqlite3_exec(locker, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(locker);
+        QTRY_COMPARE_WITH_TIMEOUT(s.logProblem(), QString(), 20'000);
+        QCOMPARE(store.requestCount(), qint64(1));
     }
 };
 
