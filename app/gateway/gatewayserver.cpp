@@ -2,6 +2,8 @@
 #include "core/logging.h"
 #include "gateway/gatewaycontext.h"
 #include "gateway/gatewayworker.h"
+#include "platform/filelimit.h"
+#include <QPointer>
 #include <QTimer>
 
 namespace gh {
@@ -13,6 +15,7 @@ public:
         : QTcpServer(server)
         , m_server(server)
     {
+        connect(this, &QTcpServer::acceptError, server, [this](QAbstractSocket::SocketError error) { m_server->onAcceptError(this, error); });
     }
 
 protected:
@@ -36,6 +39,13 @@ GatewayServer::~GatewayServer()
 
 bool GatewayServer::listen(quint16 port, int workerCount, QString *error)
 {
+    // Every connection holds a descriptor (two while it is proxied): keep the connection cap within
+    // what the file limit allows, with room for the database, the upstream pools and the rest.
+    const int files = raiseOpenFileLimit();
+    if (files > 0) {
+        m_context->fdConnectionCap = qMax(8, (files - 64) / 2);
+        qCInfo(lcGateway) << "open file limit" << files << "- at most" << m_context->fdConnectionCap.load() << "client connections";
+    }
     auto *v4 = new Listener(this);
     v4->setListenBacklogSize(1024);
     if (!v4->listen(QHostAddress::LocalHost, port)) {
@@ -62,6 +72,8 @@ bool GatewayServer::listen(quint16 port, int workerCount, QString *error)
         m_threads.append(thread);
         m_workers.append(worker);
     }
+    for (GatewayWorker *w : std::as_const(m_workers))
+        w->setSiblings(m_workers);
     return true;
 }
 
@@ -79,8 +91,43 @@ void GatewayServer::dispatch(qintptr descriptor)
 {
     if (m_workers.isEmpty())
         return;
+    m_acceptBackoffMs = 0;
+    m_context->openConnections.fetch_add(1); // until the ClientConnection is destroyed
     GatewayWorker *worker = m_workers[m_next++ % m_workers.size()];
     worker->accept(descriptor);
+}
+
+void GatewayServer::onAcceptError(Listener *listener, QAbstractSocket::SocketError error)
+{
+    // QTcpServer has paused accepting (pauseAccepting) before it reports the error.
+    ++m_acceptErrors;
+    const int open = m_context->openConnections.load();
+    if (error == QAbstractSocket::SocketResourceError) {
+        // Out of descriptors: the limit is lower than assumed (lowered from outside, or used by
+        // something else). Keep a quarter of what is open now free for upstream connections and
+        // the store, and close the oldest idle connections down to that.
+        const int cap = qMax(8, qMin(m_context->fdConnectionCap.load(), open * 3 / 4));
+        m_context->fdConnectionCap = cap;
+        const int excess = open - cap;
+        if (excess > 0 && !m_workers.isEmpty()) {
+            const int each = (excess + int(m_workers.size()) - 1) / int(m_workers.size());
+            for (GatewayWorker *w : std::as_const(m_workers))
+                w->evict(each, int(m_workers.size()) - 1);
+        }
+    }
+    if (!m_lastAcceptWarning.isValid() || m_lastAcceptWarning.elapsed() > 10'000) {
+        qCWarning(lcGateway).noquote() << "accept failed" << m_acceptErrors << "time(s):" << listener->errorString() << "-" << open
+                                       << "connections open, the limit is now" << m_context->connectionCap() << "; retrying with a back-off";
+        m_acceptErrors = 0;
+        m_lastAcceptWarning.start();
+    }
+    // 10 ms, doubling up to 1 s while it keeps failing.
+    m_acceptBackoffMs = qBound(10, m_acceptBackoffMs * 2, 1000);
+    QPointer<Listener> guard(listener);
+    QTimer::singleShot(m_acceptBackoffMs, this, [guard] {
+        if (guard && guard->isListening())
+            guard->resumeAccepting();
+    });
 }
 
 void GatewayServer::stopListening()
