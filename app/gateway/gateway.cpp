@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include <QDateTime>
 #include <QDir>
+#include <QFileInfo>
 #include <QThread>
 
 namespace gh {
@@ -162,7 +163,15 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     const QString dbPath = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
     if (!m_store->open(dbPath, &error)) {
         result.exitCode = 1;
-        result.error = QStringLiteral("cannot open the database %1: %2").arg(dbPath, error);
+        // SQLite says "attempt to write a readonly database" or "unable to open database file":
+        // say what is wrong with the folder and what to do.
+        const QFileInfo dir(options.dataDir);
+        if (!dir.isWritable() || (QFileInfo::exists(dbPath) && !QFileInfo(dbPath).isWritable()))
+            result.error = QStringLiteral("the data folder %1 is read-only: Gatehouse keeps its request log there and must be able to write "
+                                          "to it. Make it writable, or pick another folder with --data-dir. (%2)")
+                               .arg(QDir::toNativeSeparators(options.dataDir), error);
+        else
+            result.error = error; // already "cannot open the database PATH: why"
         return result;
     }
     if (!options.configPath.isEmpty()) {
