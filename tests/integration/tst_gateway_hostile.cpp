@@ -13,7 +13,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QDir>
+#include <QProcess>
 #include <QScopeGuard>
+#include <QTemporaryDir>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -507,6 +509,31 @@ private Q_SLOTS:
         idle.list.clear();
         QTest::qWait(300);
         QCOMPARE(chat(QStringLiteral("mock/chat")).status, 200);
+#endif
+    }
+
+    // A read-only data folder (a read-only tmpfs: permissions do not stop root) is named as such.
+    void readOnlyDataDir()
+    {
+#ifndef Q_OS_LINUX
+        QSKIP("mounts a read-only tmpfs");
+#else
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString ro = dir.filePath(QStringLiteral("ro"));
+        QVERIFY(QDir().mkpath(ro));
+        if (QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                                       QStringLiteral("ro,size=1m"), QStringLiteral("tmpfs"), ro}) != 0)
+            QSKIP("cannot mount a read-only tmpfs here (needs root)");
+        auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {ro}); });
+        for (const QString &dataDir : {ro, ro + QStringLiteral("/sub")}) {
+            GatewayProcess gateway;
+            prepareGatewayEnvironment(gateway);
+            gateway.setDataDir(dataDir);
+            QVERIFY(!gateway.start());
+            QCOMPARE(gateway.exitCode(), 1);
+            QVERIFY2(gateway.stderrText().contains(QLatin1String("read-only")), qPrintable(gateway.stderrText()));
+        }
 #endif
     }
 
