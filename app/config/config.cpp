@@ -505,7 +505,7 @@ RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
 
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker"});
+    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections"});
     GatewaySettings s;
     if (const auto port = optionalInteger(obj, path, QStringLiteral("port"), 0, 65535,
                                           QStringLiteral("must be an integer from 0 to 65535")))
@@ -581,6 +581,19 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
         if (const auto v = optionalInteger(b, p, QStringLiteral("cooldown_ms"), 1, 86'400'000,
                                            QStringLiteral("must be an integer from 1 to 86400000 (milliseconds)")))
             s.breaker.cooldownMs = int(*v);
+    }
+    if (obj.contains(QStringLiteral("connections"))) {
+        const QString p = member(path, QStringLiteral("connections"));
+        const QJsonObject c = requireObject(obj.value(QStringLiteral("connections")), p);
+        checkFields(c, p, {"header_timeout_ms", "idle_timeout_ms", "max_connections"});
+        const QString message = QStringLiteral("must be an integer from 100 to 3600000 (milliseconds)");
+        if (const auto v = optionalInteger(c, p, QStringLiteral("header_timeout_ms"), 100, 3'600'000, message))
+            s.connections.headerTimeoutMs = int(*v);
+        if (const auto v = optionalInteger(c, p, QStringLiteral("idle_timeout_ms"), 100, 3'600'000, message))
+            s.connections.idleTimeoutMs = int(*v);
+        if (const auto v = optionalInteger(c, p, QStringLiteral("max_connections"), 8, 1'000'000,
+                                           QStringLiteral("must be an integer from 8 to 1000000")))
+            s.connections.maxConnections = int(*v);
     }
     return s;
 }

@@ -105,6 +105,15 @@ struct UpstreamTimeouts {
     friend bool operator==(const UpstreamTimeouts &, const UpstreamTimeouts &) = default;
 };
 
+// Limits on client connections (settings.connections). Every connection is from this machine, but
+// not every local process is friendly: these keep slow or idle clients from holding the gateway.
+struct ConnectionSettings {
+    int headerTimeoutMs = 10'000; // from a request's first byte until its headers are complete
+    int idleTimeoutMs = 60'000;   // keep-alive between requests, and silence while a body arrives
+    int maxConnections = 4096;    // open at once (also bounded by the process's file limit)
+    friend bool operator==(const ConnectionSettings &, const ConnectionSettings &) = default;
+};
+
 struct GatewaySettings {
     std::optional<int> port;           // the config's preferred port; --port wins
     qint64 maxBodyBytes = 32ll * 1024 * 1024;
@@ -113,6 +122,7 @@ struct GatewaySettings {
     int shutdownGraceMs = 5'000;       // how long in-flight requests may finish on SIGTERM
     RetrySettings retry;
     BreakerSettings breaker;
+    ConnectionSettings connections;
     friend bool operator==(const GatewaySettings &, const GatewaySettings &) = default;
 };
 

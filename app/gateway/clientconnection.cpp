@@ -6,6 +6,11 @@
 #include "http/bytewriter.h"
 #include <QDateTime>
 #include <QTcpSocket>
+#ifdef Q_OS_WIN
+#include <winsock2.h>
+#else
+#include <sys/socket.h>
+#endif
 
 namespace gh {
 
@@ -13,6 +18,8 @@ static constexpr qint64 kMaxPending = 1 * 1024 * 1024;   // unparsed bytes kept 
 static constexpr qint64 kHighWater = 1 * 1024 * 1024;    // pause the upstream above this much unsent output
 static constexpr qint64 kLowWater = 256 * 1024;
 static constexpr qint64 kMaxDiscard = 256ll * 1024 * 1024; // body bytes read and dropped after a 413
+static constexpr int kLingerMs = 2'000;         // after an error that closes: input dropped this long at most
+static constexpr qint64 kMaxLinger = 4 * 1024 * 1024; // ...and this much
 
 ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent)
     : QObject(parent)
@@ -23,11 +30,24 @@ ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, 
 {
     m_socket->setSocketDescriptor(descriptor);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    // Without a bound the socket reads everything the client sends into memory even while a
+    // request is being served (a pipelining or flooding client); with it, TCP flow control holds
+    // the client back once this much waits unread.
+    m_socket->setReadBufferSize(kMaxPending);
     connect(m_socket, &QTcpSocket::readyRead, this, &ClientConnection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &ClientConnection::onDisconnected);
     connect(m_socket, &QTcpSocket::bytesWritten, this, &ClientConnection::onBytesWritten);
     m_discardTimer.setSingleShot(true);
-    connect(&m_discardTimer, &QTimer::timeout, this, [this] { finishClose(); });
+    connect(&m_discardTimer, &QTimer::timeout, this, [this] {
+        if (m_lingering && !m_gone)
+            m_socket->abort(); // a client that reads nothing of its answer: cut it
+        else
+            finishClose();
+    });
+    m_readTimer.setSingleShot(true);
+    connect(&m_readTimer, &QTimer::timeout, this, &ClientConnection::onReadTimeout);
+    m_lastActivityMs = QDateTime::currentMSecsSinceEpoch();
+    updateReadTimer(false);
 }
 
 ClientConnection::~ClientConnection()
@@ -36,6 +56,7 @@ ClientConnection::~ClientConnection()
         std::lock_guard lock(m_releaseTarget->mutex);
         m_releaseTarget->connection = nullptr;
     }
+    m_context->openConnections.fetch_sub(1); // counted by GatewayServer at accept
     if (m_exchange) {
         auto exchange = std::move(m_exchange);
         exchange->clientGone();
@@ -46,6 +67,13 @@ void ClientConnection::onReadyRead()
 {
     if (m_gone)
         return;
+    if (m_lingering) {
+        m_discarded += m_socket->skip(m_socket->bytesAvailable());
+        if (m_discarded > kMaxLinger)
+            m_socket->abort(); // emits disconnected: cleaned up there
+        return;
+    }
+    m_lastActivityMs = QDateTime::currentMSecsSinceEpoch();
     if (m_tooLarge) {
         // Read and drop the rest of an oversized body so the client sees our 413 instead of a reset.
         const QByteArray data = m_socket->readAll();
@@ -64,8 +92,10 @@ void ClientConnection::onReadyRead()
         m_pending = m_socket->read(m_socket->bytesAvailable());
     else
         m_pending.append(m_socket->readAll());
-    if (!m_exchange)
+    if (!m_exchange) {
         parsePending();
+        updateReadTimer(true);
+    }
 }
 
 void ClientConnection::parsePending()
@@ -88,9 +118,22 @@ void ClientConnection::parsePending()
         }
         m_pending.remove(0, qsizetype(consumed));
         if (result == HttpParser::Result::Error) {
-            GatewayError e = GatewayError::badRequest(QStringLiteral("Malformed HTTP request: %1").arg(QString::fromLatin1(m_parser.errorReason())), "bad_http");
-            m_closeAfterResponse = true;
-            sendResponse(400, {{"content-type", "application/json"}}, e.toOpenAIJson());
+            m_pending.clear();
+            const QString reason = QString::fromLatin1(m_parser.errorReason());
+            switch (m_parser.errorKind()) {
+            case HttpParser::ErrorKind::HeadersTooLarge: {
+                GatewayError e = GatewayError::badRequest(QStringLiteral("Request header fields too large: %1.").arg(reason), "headers_too_large");
+                e.status = 431;
+                failAndClose(431, e);
+                break;
+            }
+            case HttpParser::ErrorKind::RequestLineTooLong:
+                failAndClose(400, GatewayError::badRequest(QStringLiteral("Request line too long: %1.").arg(reason), "request_line_too_long"));
+                break;
+            default:
+                failAndClose(400, GatewayError::badRequest(QStringLiteral("Malformed HTTP request: %1").arg(reason), "bad_http"));
+                break;
+            }
             return;
         }
         if (result == HttpParser::Result::NeedMore)
@@ -102,7 +145,8 @@ void ClientConnection::parsePending()
 void ClientConnection::onHeadersComplete(HttpParser &parser)
 {
     const auto length = parser.contentLength();
-    if (length && qint64(*length) > m_bodyLimit) {
+    // Compared unsigned: a Content-Length of 2^64-1 is refused here, not read as -1.
+    if (length && *length > quint64(m_bodyLimit)) {
         rejectTooLarge();
         return;
     }
@@ -159,6 +203,8 @@ void ClientConnection::exchangeFinished()
         finishClose();
         return;
     }
+    m_lastActivityMs = QDateTime::currentMSecsSinceEpoch();
+    updateReadTimer(false);
     if (!m_pending.isEmpty())
         QMetaObject::invokeMethod(this, [this] { parsePending(); }, Qt::QueuedConnection);
     if (m_socket->bytesAvailable() > 0)
@@ -203,6 +249,9 @@ void ClientConnection::endHead(ByteWriter &out) const
 
 void ClientConnection::sendResponse(int status, const HeaderList &headers, const QByteArray &body)
 {
+    // After a 400 the request stream cannot be trusted (where does the next request start?): close.
+    if (status == 400)
+        m_closeAfterResponse = true;
     const bool inline_ = body.size() < 64 * 1024; // a small body goes in the same write as the head
     ByteWriter out(512 + (inline_ ? body.size() : 0));
     writeHead(out, status, headers);
@@ -241,6 +290,25 @@ void ClientConnection::sendChunk(QByteArrayView data)
 void ClientConnection::endStream()
 {
     write("0\r\n\r\n");
+}
+
+void ClientConnection::beginBody(int status, const HeaderList &headers, qint64 contentLength)
+{
+    ByteWriter out(512);
+    writeHead(out, status, headers);
+    out << "content-length: ";
+    out.number(contentLength) << "\r\n";
+    endHead(out);
+    write(out.take());
+}
+
+void ClientConnection::sendBodyPart(QByteArrayView data)
+{
+    if (data.isEmpty())
+        return;
+    write(data);
+    if (m_socket->bytesToWrite() > kHighWater)
+        m_drainSignalArmed = true;
 }
 
 qint64 ClientConnection::pendingOutput() const
@@ -292,8 +360,12 @@ void ClientConnection::onBytesWritten()
             m_exchange->onOutputDrained();
         Q_EMIT outputDrained();
     }
-    if (m_closing && m_socket->bytesToWrite() == 0 && !m_tooLarge)
-        m_socket->disconnectFromHost();
+    if (m_closing && m_socket->bytesToWrite() == 0 && !m_tooLarge) {
+        if (m_lingering)
+            lingerClose();
+        else
+            m_socket->disconnectFromHost();
+    }
 }
 
 void ClientConnection::onDisconnected()
@@ -323,6 +395,8 @@ void ClientConnection::finishClose()
 {
     m_closing = true;
     m_discardTimer.stop();
+    if (!m_lingering)
+        m_readTimer.stop();
     if (m_gone)
         return;
     if (m_holds > 0) {
@@ -338,6 +412,108 @@ void ClientConnection::finishClose()
     m_socket->flush();
     // disconnectFromHost waits for anything still unwritten before it closes.
     m_socket->disconnectFromHost();
+}
+
+void ClientConnection::failAndClose(int status, const GatewayError &error)
+{
+    m_closeAfterResponse = true;
+    m_readTimer.stop();
+    m_readPhase = ReadPhase::None;
+    sendResponse(status, {{"content-type", "application/json"}}, error.toOpenAIJson());
+    m_closing = true;
+    m_lingering = true;
+    m_discarded = 0;
+    if (m_gone)
+        return;
+    m_socket->flush();
+    if (m_socket->bytesToWrite() == 0)
+        lingerClose(); // else once it is written (onBytesWritten)
+    // A client that neither reads nor closes is cut after a while in any case.
+    m_discardTimer.start(kLingerMs + 10'000);
+}
+
+void ClientConnection::lingerClose()
+{
+    if (m_gone || m_readTimer.isActive())
+        return;
+    // The answer is out: end our side (FIN), drop what still comes, close when the client does.
+#ifdef Q_OS_WIN
+    ::shutdown(SOCKET(m_socket->socketDescriptor()), SD_SEND);
+#else
+    ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+#endif
+    m_discarded += m_socket->skip(m_socket->bytesAvailable());
+    m_readPhase = ReadPhase::None;
+    m_readTimer.start(kLingerMs);
+}
+
+void ClientConnection::updateReadTimer(bool gotBytes)
+{
+    if (m_exchange || m_closing || m_gone || m_tooLarge) {
+        if (!m_lingering)
+            m_readTimer.stop();
+        m_readPhase = ReadPhase::None;
+        return;
+    }
+    const ReadPhase phase = !m_parser.messageStarted() ? ReadPhase::Idle
+        : !m_parser.headersDone()                       ? ReadPhase::Head
+                                                        : ReadPhase::Body;
+    // A head gets one deadline from its first byte (a byte now and then must not extend it); a body
+    // only must not fall silent for longer than the idle timeout.
+    if (phase == m_readPhase && !(phase == ReadPhase::Body && gotBytes))
+        return;
+    m_readPhase = phase;
+    const ConnectionSettings &limits = m_context->settings()->connections;
+    m_readTimer.start(phase == ReadPhase::Head ? limits.headerTimeoutMs : limits.idleTimeoutMs);
+}
+
+void ClientConnection::onReadTimeout()
+{
+    if (m_gone)
+        return;
+    if (m_lingering) {
+        m_socket->abort(); // the client did not close in time; emits disconnected
+        return;
+    }
+    const ReadPhase phase = m_readPhase;
+    m_readPhase = ReadPhase::None;
+    if (m_exchange || m_closing)
+        return;
+    if (phase == ReadPhase::Idle) {
+        finishClose();
+        return;
+    }
+    const ConnectionSettings limits = m_context->settings()->connections;
+    GatewayError e = GatewayError::badRequest(
+        phase == ReadPhase::Head
+            ? QStringLiteral("Request headers not received within %1 ms; raise settings.connections.header_timeout_ms to allow slower clients.").arg(limits.headerTimeoutMs)
+            : QStringLiteral("Request body stalled for %1 ms; raise settings.connections.idle_timeout_ms to allow slower clients.").arg(limits.idleTimeoutMs),
+        "request_timeout");
+    e.status = 408;
+    failAndClose(408, e);
+}
+
+int ClientConnection::evictionRank() const
+{
+    if (m_exchange || m_closing || m_gone || m_tooLarge)
+        return -1;
+    return m_parser.messageStarted() ? 1 : 0;
+}
+
+void ClientConnection::evict()
+{
+    if (evictionRank() < 0)
+        return;
+    if (m_parser.messageStarted()) {
+        failAndClose(503, GatewayError::unavailable(QStringLiteral("Too many connections to Gatehouse: this one was closed to make room (settings.connections.max_connections)."), "too_many_connections"));
+        return;
+    }
+    finishClose();
+}
+
+void ClientConnection::refuseOverCapacity()
+{
+    failAndClose(503, GatewayError::unavailable(QStringLiteral("Too many connections to Gatehouse, and every one is busy: retry in a moment (settings.connections.max_connections)."), "too_many_connections"));
 }
 
 void ClientConnection::closeWhenIdle()

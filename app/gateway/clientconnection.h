@@ -1,4 +1,5 @@
 #pragma once
+#include "gateway/gatewayerror.h"
 #include "http/httpparser.h"
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -42,6 +43,12 @@ public:
     void beginStream(int status, const HeaderList &headers);
     void sendChunk(QByteArrayView data);
     void endStream();
+    // A response with a Content-Length whose body follows in parts (relayed as it arrives).
+    void beginBody(int status, const HeaderList &headers, qint64 contentLength);
+    void sendBodyPart(QByteArrayView data);
+    // The response cannot be completed: close the connection after what was sent, so that the
+    // client sees it end short instead of waiting for the rest.
+    void cutResponse() { m_closeAfterResponse = true; }
     [[nodiscard]] qint64 pendingOutput() const;
     // Holds every byte written from now on in memory until as many releases have come: the exchange
     // holds its response until its log row is committed (Store::appendRequest's onDurable). The
@@ -54,6 +61,14 @@ public:
 
     // Shutdown: close when idle, otherwise after the current response.
     void closeWhenIdle();
+    // For the connection cap: 0 when waiting for a request (keep-alive), 1 while a request's head or
+    // body arrives, -1 when it cannot be closed without losing an answer (an exchange, closing).
+    [[nodiscard]] int evictionRank() const;
+    [[nodiscard]] qint64 lastActivityMs() const { return m_lastActivityMs; }
+    // Closed to make room under the connection cap: quietly when idle, with 503 mid-request.
+    void evict();
+    // Refused at accept (the cap is reached and nothing could be evicted): 503, then closed.
+    void refuseOverCapacity();
     // Cut whatever is in flight now (end of the shutdown grace period).
     void abortNow();
 
@@ -71,6 +86,14 @@ private:
     void dispatch();
     void rejectTooLarge();
     void finishClose();
+    // Answers an error that ends the connection, then closes it gracefully: the write side is shut
+    // once the answer is out, and whatever the client still sends is read and dropped for a moment,
+    // so that closing with unread input (a reset) cannot destroy the answer before the client reads it.
+    void failAndClose(int status, const GatewayError &error);
+    void lingerClose();
+    void onReadTimeout();
+    // The read timer for the connection's state: idle between requests, a head arriving, a body arriving.
+    void updateReadTimer(bool gotBytes);
     void onHeadersComplete(HttpParser &parser) override;
     void onBody(HttpParser &parser, const char *data, size_t length) override;
     void write(QByteArrayView data);
@@ -107,6 +130,11 @@ private:
         ClientConnection *connection = nullptr;
     };
     std::shared_ptr<ReleaseTarget> m_releaseTarget;
+    enum class ReadPhase { None, Idle, Head, Body };
+    ReadPhase m_readPhase = ReadPhase::None;
+    QTimer m_readTimer;
+    qint64 m_lastActivityMs = 0;
+    bool m_lingering = false; // answered an error, write side shut: dropping input until the client closes
 };
 
 } // namespace gh

@@ -21,7 +21,13 @@ namespace gh {
 namespace {
 
 constexpr qint64 kDefaultMaxOutput = 16'384;            // when neither the request nor the model says
-constexpr qint64 kMaxUpstreamBody = 512ll * 1024 * 1024; // a non-streamed response larger than this is refused
+// Non-streamed responses: a success the client takes as it is (no translation) is relayed as it
+// arrives once it outgrows kRelayThreshold (bodyrelay.h); below that it is held so that a body that is
+// not JSON can still fail over. What must be held whole is bounded: a translated success (the
+// translators need the whole document) and count_tokens by kMaxBufferedBody, an error by kMaxErrorBody.
+constexpr qint64 kRelayThreshold = 1024 * 1024;
+constexpr qint64 kMaxBufferedBody = 64ll * 1024 * 1024;
+constexpr qint64 kMaxErrorBody = 4ll * 1024 * 1024;
 constexpr qint64 kHighWater = 1024 * 1024;
 // System prompt + tools at least this long (about 1,000 tokens, the providers' smallest cacheable
 // prefix) get an affinity entry of their own, shared by every conversation that starts with them.
@@ -218,7 +224,8 @@ std::optional<GatewayError> Exchange::admit()
         return GatewayError::forbidden(QStringLiteral("Host '%1' is not allowed: Gatehouse only answers requests addressed to localhost or a loopback address.").arg(QString::fromLatin1(host)), "host_not_allowed");
     if (m_headers.contains("origin")) {
         const QString origin = QString::fromLatin1(m_headers.value("origin"));
-        if (!ctx->settings()->allowedOrigins.contains(origin))
+        // An origin is scheme://host[:port], all of it case-insensitive; the settings hold it in lower case.
+        if (!ctx->settings()->allowedOrigins.contains(origin.toLower()))
             return GatewayError::forbidden(QStringLiteral("Requests from the browser origin '%1' are not allowed; add it to settings.allowed_origins to allow them.").arg(origin), "origin_not_allowed");
     }
     return std::nullopt;
@@ -884,6 +891,7 @@ void Exchange::resetAttemptState()
     m_upstreamContentType.clear();
     m_upstreamHeaders = HttpHeaders();
     m_upstreamBody.clear();
+    m_relay.reset();
     m_streaming = false;
     m_stripUsage = false;
     m_sawDone = false;
@@ -905,6 +913,8 @@ void Exchange::attemptFailed(AttemptFailure f)
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     closeAttempt(AttemptRecord::Outcome::Failed, f.status, f.message);
     const QString target = m_model ? m_model->config.id : QString();
+    if (f.credentials && !target.isEmpty())
+        m_credentialFailures.insert(target);
     const qint64 retryAt = f.retryAfterMs >= 0 ? now + f.retryAfterMs : 0;
     if (!target.isEmpty()) {
         if (f.status == 429)
@@ -937,6 +947,14 @@ void Exchange::attemptFailed(AttemptFailure f)
     const qint64 availableAt = ctx->health.availableAtMs(m_plan.targets.at(next).config.id);
     if (availableAt > now && next == 0 && m_plan.targets.size() == 1)
         delay = qMax(delay, availableAt - now);
+    // A target that refused Gatehouse's key is not asked again: the next one that did not.
+    for (int tried = 0; m_credentialFailures.contains(m_plan.targets.at(next).config.id); ++tried) {
+        if (tried >= m_plan.targets.size()) {
+            giveUp();
+            return;
+        }
+        next = (next + 1) % int(m_plan.targets.size());
+    }
     const bool sameTarget = m_plan.targets.at(next).config.id == target;
     if (f.timeout && sameTarget) {
         giveUp();
@@ -1040,7 +1058,7 @@ void Exchange::holdForPendingRow()
     // Nothing answered is lost: before the stream's first byte reaches the client, a pending row with
     // the reservation is committed (the upstream request is already on its way; only the relay
     // waits, about one group commit). If the process dies before the final row, the next start
-    // charges the reservation (Store's recovery pass). Non-streamed responses wait for their final
+    // charges the reservation (Store's recovery pass). Non-streamed responses held whole wait for their final
     // row instead (finalize()).
     GatewayContext *ctx = m_ctx;
     if (!ctx->store || m_noLog || !m_conn->canWrite() || ctx->shuttingDown.load())
@@ -1093,9 +1111,22 @@ void Exchange::upstreamBody(const char *data, size_t length)
         relayEvents(QByteArrayView(data, qsizetype(length)));
         return;
     }
-    if (m_upstreamBody.size() + qint64(length) > kMaxUpstreamBody) {
+    if (m_relay) {
+        relayBodyPart(QByteArrayView(data, qsizetype(length)));
+        return;
+    }
+    const bool success = m_upstreamStatus >= 200 && m_upstreamStatus < 300;
+    if (success && canRelayBody() && m_upstreamBody.size() + qint64(length) > kRelayThreshold) {
+        startBodyRelay();
+        relayBodyPart(QByteArrayView(data, qsizetype(length)));
+        return;
+    }
+    const qint64 limit = success ? kMaxBufferedBody : kMaxErrorBody;
+    if (m_upstreamBody.size() + qint64(length) > limit) {
         m_call.reset();
-        failBeforeResponse(GatewayError::upstream(QStringLiteral("The provider's response is larger than %1 MiB.").arg(kMaxUpstreamBody >> 20)));
+        failBeforeResponse(GatewayError::upstream(QStringLiteral("The provider's %1 is larger than %2 MiB.")
+                                                      .arg(success ? QStringLiteral("response") : QStringLiteral("error response"))
+                                                      .arg(limit >> 20)));
         return;
     }
     m_upstreamBody.append(data, qsizetype(length));
@@ -1108,10 +1139,11 @@ void Exchange::relayEvents(QByteArrayView bytes)
     bool errorFirst = false;   // an error event before any content: the attempt failed, fail over
     bool content = false;      // a data event that is not an error was seen in this batch
     QString errorFirstMessage;
-    m_framer.feed(bytes, [&](QByteArrayView event) {
+    m_framer.feed(bytes, [&](QByteArrayView rawEvent) {
         if (broken || errorFirst)
             return;
-        const QByteArray data = SseFramer::eventData(event);
+        QByteArrayView event = rawEvent;
+        QByteArray data = SseFramer::eventData(event);
         if (data.isEmpty()) {
             if (!m_translator)
                 out.append(event); // comments and keep-alives pass through
@@ -1137,6 +1169,17 @@ void Exchange::relayEvents(QByteArrayView bytes)
                 m_record.usage = usage;
             break;
         }
+        }
+        QByteArray scrubbedEvent;
+        if (info.error) {
+            // An error event may echo the request's credentials, like an error response.
+            const SecretScrubber &scrub = scrubber();
+            info.errorMessage = scrub.scrubbed(info.errorMessage);
+            scrubbedEvent = event.toByteArray();
+            if (scrub.scrub(&scrubbedEvent)) {
+                event = scrubbedEvent;
+                data = SseFramer::eventData(event);
+            }
         }
         if (info.error && !m_headSent && !content) {
             errorFirst = true;
@@ -1195,6 +1238,87 @@ void Exchange::relayEvents(QByteArrayView bytes)
     }
     if (m_call && m_headSent && m_conn->pendingOutput() > kHighWater)
         m_call->setPaused(true);
+}
+
+bool Exchange::canRelayBody() const
+{
+    return !m_translate && !m_noLog && !m_streaming && m_conn && m_model;
+}
+
+void Exchange::startBodyRelay()
+{
+    m_relay = std::make_unique<BodyRelay>();
+    auto h = baseHeaders();
+    h.emplaceBack("content-type", m_upstreamContentType.isEmpty() ? QByteArray("application/json") : m_upstreamContentType);
+    // The cost is known only once the body is complete: no x-gatehouse-cost-usd header here.
+    const QByteArray upstreamId = upstreamRequestId();
+    if (!upstreamId.isEmpty())
+        h.emplaceBack("x-upstream-request-id", upstreamId);
+    bool ok = false;
+    const qint64 length = m_upstreamHeaders.value("content-length").trimmed().toLongLong(&ok);
+    m_relayChunked = !ok || length < 0;
+    // Relayed like a stream: its first bytes wait for a pending row with the reservation, so an
+    // answer cut by a crash is still charged (the final row then settles it).
+    holdForPendingRow();
+    if (m_relayChunked)
+        m_conn->beginStream(m_upstreamStatus, h);
+    else
+        m_conn->beginBody(m_upstreamStatus, h, length);
+    m_headSent = true;
+    const QByteArray prefix = std::exchange(m_upstreamBody, QByteArray());
+    relayBodyPart(prefix);
+}
+
+void Exchange::relayBodyPart(QByteArrayView data)
+{
+    if (data.isEmpty() || !m_conn)
+        return;
+    m_relay->feed(data);
+    if (m_relayChunked)
+        m_conn->sendChunk(data);
+    else
+        m_conn->sendBodyPart(data);
+    // Read the provider only as fast as the client reads us.
+    if (m_call && m_conn->pendingOutput() > kHighWater)
+        m_call->setPaused(true);
+}
+
+void Exchange::finishBodyRelay()
+{
+    Usage usage;
+    const bool found = m_relay->usage(m_providerFormat == ProviderFormat::Anthropic ? &usageFromAnthropicResponse : &usageFromOpenAIResponse, &usage);
+    m_outputBytes = m_relay->bytes();
+    if (found)
+        m_record.usage = usage;
+    else
+        estimateMissingUsage();
+    if (m_relayChunked)
+        m_conn->endStream();
+    finalize(m_upstreamStatus, QString(), true);
+    done();
+}
+
+void Exchange::bodyRelayFailed(const QString &message)
+{
+    // Part of the body reached the client: it cannot be answered otherwise now. The connection is
+    // closed short of the length it announced (or without the last chunk), which every client
+    // reports as an incomplete response; what the provider produced is charged.
+    m_outputBytes = m_relay->bytes();
+    estimateMissingUsage();
+    finalize(502, message, true);
+    if (m_conn)
+        m_conn->cutResponse();
+    done();
+}
+
+const SecretScrubber &Exchange::scrubber()
+{
+    if (!m_scrubber) {
+        m_scrubber.emplace(m_registry ? SecretScrubber(*m_registry) : SecretScrubber());
+        if (m_model && m_model->provider)
+            m_scrubber->addSecret(m_model->provider->authValue);
+    }
+    return *m_scrubber;
 }
 
 void Exchange::onOutputDrained()
@@ -1284,8 +1408,15 @@ void Exchange::upstreamDone()
         done();
         return;
     }
+    if (m_relay) {
+        finishBodyRelay();
+        return;
+    }
     const QString providerId = m_model->config.provider;
     if (m_upstreamStatus >= 200 && m_upstreamStatus < 300) {
+        // A success is not searched by shape (a model writing `api_key = "..."` in code is content),
+        // only for the configured keys themselves.
+        scrubber().scrubExact(&m_upstreamBody);
         if (m_noLog) {
             // count_tokens: relayed as it is, nothing billed.
             finalize(m_upstreamStatus, QString(), false);
@@ -1314,14 +1445,19 @@ void Exchange::upstreamDone()
         finishSuccess();
         return;
     }
-    // An error from the provider.
+    // An error from the provider. It may echo the request's credentials: scrubbed before anything
+    // reads it (the message logged, the body relayed).
+    scrubber().scrub(&m_upstreamBody);
     const QString message = upstreamErrorMessage(m_upstreamBody);
     const int s = m_upstreamStatus;
     if (s == 401 || s == 403 || s == 407) {
-        // Gatehouse's credentials for this provider: another target's may work.
+        // Gatehouse's credentials for this provider: another target's may work; this one is not
+        // asked again (the same key would be refused again).
         const QString source = m_model->provider->keySource.isEmpty() ? QStringLiteral("no API key is configured for it") : QStringLiteral("key from %1").arg(m_model->provider->keySource);
         const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' rejected Gatehouse's credentials (HTTP %2, %3): %4").arg(providerId).arg(s).arg(source, message), "upstream_auth_failed");
-        attemptFailed({s, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }});
+        AttemptFailure f{s, e.message, true, true, -1, [this, e] { failBeforeResponse(e); }};
+        f.credentials = true;
+        attemptFailed(std::move(f));
         return;
     }
     const qint64 retryAfter = retryAfterMs(m_upstreamHeaders, QDateTime::currentMSecsSinceEpoch());
@@ -1399,6 +1535,10 @@ void Exchange::upstreamFailed(UpstreamFailure failure, const QString &message)
 {
     m_call.reset();
     const QString providerId = m_model ? m_model->config.provider : QString();
+    if (m_relay) {
+        bodyRelayFailed(QStringLiteral("Provider '%1' failed in the middle of the response: %2").arg(providerId, message));
+        return;
+    }
     if (m_headSent) {
         failMidStream(GatewayError::upstream(QStringLiteral("Provider '%1' failed in the middle of the stream: %2").arg(providerId, message),
                                              isTimeout(failure) ? QByteArray("upstream_timeout") : QByteArray("upstream_stream_interrupted")));
@@ -1473,7 +1613,9 @@ void Exchange::abortForShutdown()
     if (m_finished)
         return;
     const GatewayError e = GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; the request was cut."), "shutting_down");
-    if (m_headSent)
+    if (m_relay)
+        bodyRelayFailed(e.message);
+    else if (m_headSent)
         failMidStream(e);
     else if (m_model)
         failBeforeResponse(e);

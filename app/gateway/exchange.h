@@ -1,7 +1,9 @@
 #pragma once
 #include "budget/budgetledger.h"
 #include "budget/ratelimiter.h"
+#include "gateway/bodyrelay.h"
 #include "gateway/gatewayerror.h"
+#include "gateway/secretscrubber.h"
 #include "gateway/requestbody.h"
 #include "http/httpheaders.h"
 #include "http/sseframer.h"
@@ -11,6 +13,7 @@
 #include "translate/translate.h"
 #include "upstream/upstreamclient.h"
 #include <QElapsedTimer>
+#include <QSet>
 #include <QTimer>
 #include <functional>
 #include <memory>
@@ -69,6 +72,7 @@ private:
         qint64 retryAfterMs = -1;   // the provider's Retry-After
         std::function<void()> respond; // the answer to the client when no other attempt is made
         bool timeout = false;       // a timeout is never retried on the same target (it would double the wait)
+        bool credentials = false;   // 401/403/407: the target refused Gatehouse's key; never tried again
     };
     void attemptFailed(AttemptFailure failure);
     void closeAttempt(AttemptRecord::Outcome outcome, int status, const QString &error);
@@ -90,6 +94,14 @@ private:
     void upstreamResent(const QString &reason) override;
 
     void relayEvents(QByteArrayView bytes);
+    // A large non-streamed success relayed as it arrives (bodyrelay.h).
+    [[nodiscard]] bool canRelayBody() const;
+    void startBodyRelay();
+    void relayBodyPart(QByteArrayView data);
+    void finishBodyRelay();
+    void bodyRelayFailed(const QString &message);
+    // Provider secrets out of what a provider sent (secretscrubber.h).
+    [[nodiscard]] const SecretScrubber &scrubber();
     void failBeforeResponse(const GatewayError &error);
     void failMidStream(const GatewayError &error);
     void finishSuccess();
@@ -155,6 +167,10 @@ private:
     bool m_translate = false;       // client and provider formats differ
     std::unique_ptr<StreamTranslator> m_translator;
     bool m_counted = false; // in GatewayContext::inFlight until answered (uncount())
+    std::unique_ptr<BodyRelay> m_relay;  // relaying a large non-streamed body (bodyrelay.h)
+    bool m_relayChunked = false;         // ...without a Content-Length from the provider
+    std::optional<SecretScrubber> m_scrubber;
+    QSet<QString> m_credentialFailures;  // targets that refused Gatehouse's key: not tried again
 };
 
 } // namespace gh

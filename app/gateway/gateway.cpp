@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include <QDateTime>
 #include <QDir>
+#include <QFileInfo>
 #include <QThread>
 
 namespace gh {
@@ -170,7 +171,13 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     m_options = options;
     if (!QDir().mkpath(options.dataDir)) {
         result.exitCode = 1;
-        result.error = QStringLiteral("cannot create the data folder %1").arg(options.dataDir);
+        result.error = QStringLiteral("cannot create the data folder %1").arg(QDir::toNativeSeparators(options.dataDir));
+        // Say why when it is the usual reason: the nearest folder that exists is read-only.
+        QFileInfo parent(QFileInfo(options.dataDir).absoluteFilePath());
+        while (!parent.exists() && parent.absolutePath() != parent.absoluteFilePath())
+            parent = QFileInfo(parent.absolutePath());
+        if (parent.exists() && !parent.isWritable())
+            result.error += QStringLiteral(": %1 is read-only. Pick another folder with --data-dir.").arg(QDir::toNativeSeparators(parent.absoluteFilePath()));
         return result;
     }
     QString error;

@@ -9,6 +9,7 @@
 #include <QMutex>
 #include <QObject>
 #include <atomic>
+#include <limits>
 #include <memory>
 
 namespace gh {
@@ -40,6 +41,11 @@ struct GatewayContext {
     std::atomic<bool> shuttingDown{false};
     std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests with 503
     std::atomic<int> inFlight{0};
+    // Client connections open now (counted at accept, until the connection object is destroyed),
+    // and how many the process's file limit leaves room for (lowered when accept runs out of files).
+    std::atomic<int> openConnections{0};
+    std::atomic<int> fdConnectionCap{std::numeric_limits<int>::max()};
+    [[nodiscard]] int connectionCap() const { return qMin(settings()->connections.maxConnections, fdConnectionCap.load()); }
     std::atomic<qint64> requestsServed{0};
 
     [[nodiscard]] std::shared_ptr<const GatewaySettings> settings() const

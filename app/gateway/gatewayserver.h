@@ -1,4 +1,5 @@
 #pragma once
+#include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 #include <QTcpServer>
@@ -35,11 +36,17 @@ public:
 private:
     class Listener;
     void dispatch(qintptr descriptor);
+    // accept() failed (out of file descriptors, most often): make room and back off instead of
+    // trying again at once, which only spins (the listening socket stays readable).
+    void onAcceptError(Listener *listener, QAbstractSocket::SocketError error);
     GatewayContext *m_context;
     QList<Listener *> m_listeners;
     QList<GatewayWorker *> m_workers;
     QList<QThread *> m_threads;
     int m_next = 0;
+    int m_acceptBackoffMs = 0;      // 0 after a successful accept; grows while accept keeps failing
+    qint64 m_acceptErrors = 0;      // since the last warning
+    QElapsedTimer m_lastAcceptWarning;
 };
 
 } // namespace gh

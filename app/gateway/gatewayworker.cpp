@@ -1,9 +1,14 @@
 #include "gateway/gatewayworker.h"
+#include "core/logging.h"
 #include "gateway/clientconnection.h"
 #include "gateway/gatewaycontext.h"
 #include "upstream/upstreamclient.h"
 
 namespace gh {
+
+// Connections allowed over the cap while siblings close theirs (eviction there is queued): past
+// this many the new connection itself is refused.
+static constexpr int kCapSlack = 16;
 
 GatewayWorker::GatewayWorker(GatewayContext *context)
     : m_context(context)
@@ -21,9 +26,68 @@ void GatewayWorker::accept(qintptr descriptor)
         m_connections.insert(connection);
         connect(connection, &ClientConnection::closed, this, [this, connection] { m_connections.remove(connection); });
         connect(connection, &QObject::destroyed, this, [this, connection] { m_connections.remove(connection); });
-        if (m_context->shuttingDown.load())
+        if (m_context->shuttingDown.load()) {
             connection->closeWhenIdle();
+            return;
+        }
+        // Over the cap: the oldest idle connection makes room (here, or in another worker).
+        const int cap = m_context->connectionCap();
+        const int open = m_context->openConnections.load();
+        if (open > cap && !evictOne(connection)) {
+            if (open > cap + kCapSlack) {
+                qCWarning(lcGateway) << "connection refused:" << open << "open, the limit is" << cap << "and none is idle";
+                connection->refuseOverCapacity();
+                return;
+            }
+            if (!m_siblings.isEmpty()) {
+                const int me = int(m_siblings.indexOf(this));
+                GatewayWorker *next = m_siblings.at((me + 1) % m_siblings.size());
+                if (next != this)
+                    next->evict(1, int(m_siblings.size()) - 2);
+            }
+        }
     }, Qt::QueuedConnection);
+}
+
+void GatewayWorker::evict(int count, int hops)
+{
+    QMetaObject::invokeMethod(this, [this, count, hops] { evictHere(count, hops); }, Qt::QueuedConnection);
+}
+
+void GatewayWorker::evictHere(int count, int hops)
+{
+    int left = count;
+    while (left > 0 && evictOne(nullptr))
+        --left;
+    if (left > 0 && hops > 0 && !m_siblings.isEmpty()) {
+        const int me = int(m_siblings.indexOf(this));
+        GatewayWorker *next = m_siblings.at((me + 1) % m_siblings.size());
+        if (next != this)
+            next->evict(left, hops - 1);
+    }
+}
+
+bool GatewayWorker::evictOne(ClientConnection *except)
+{
+    ClientConnection *best = nullptr;
+    int bestRank = 2;
+    qint64 bestAt = 0;
+    for (ClientConnection *c : std::as_const(m_connections)) {
+        if (c == except)
+            continue;
+        const int rank = c->evictionRank();
+        if (rank < 0)
+            continue;
+        if (!best || rank < bestRank || (rank == bestRank && c->lastActivityMs() < bestAt)) {
+            best = c;
+            bestRank = rank;
+            bestAt = c->lastActivityMs();
+        }
+    }
+    if (!best)
+        return false;
+    best->evict();
+    return true;
 }
 
 void GatewayWorker::closeIdleConnections()

@@ -1,4 +1,5 @@
 #pragma once
+#include <QList>
 #include <QObject>
 #include <QSet>
 
@@ -16,17 +17,30 @@ public:
     explicit GatewayWorker(GatewayContext *context);
     ~GatewayWorker() override;
 
-    // Thread-safe (queued into the worker's thread).
+    // The other workers, asked to make room when this one has no connection it can close.
+    void setSiblings(const QList<GatewayWorker *> &workers) { m_siblings = workers; }
+
+    // Thread-safe (queued into the worker's thread). The descriptor is already counted in
+    // GatewayContext::openConnections.
     void accept(qintptr descriptor);
     void closeIdleConnections();
     void abortAll();
+    // Thread-safe: closes up to `count` of this worker's connections that can be closed without
+    // losing an answer, oldest idle first; what it cannot close is asked of the next sibling, at
+    // most `hops` more times.
+    void evict(int count, int hops);
     [[nodiscard]] int busyConnections() const { return m_busy.loadRelaxed(); }
 
 private:
     void refreshBusy();
+    // Closes this worker's oldest idle connection (or, with none idle, the oldest one still sending
+    // its request), sparing `except`. False when there is none.
+    bool evictOne(ClientConnection *except);
+    void evictHere(int count, int hops);
     GatewayContext *m_context;
     UpstreamClient *m_upstream = nullptr;
     QSet<ClientConnection *> m_connections;
+    QList<GatewayWorker *> m_siblings;
     QAtomicInt m_busy;
 };
 

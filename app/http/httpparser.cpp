@@ -35,7 +35,10 @@ struct HttpParser::Callbacks {
     }
     static int onUrl(llhttp_t *p, const char *at, size_t n)
     {
-        self(p)->m_url.append(at, qsizetype(n));
+        HttpParser *s = self(p);
+        if (s->m_url.size() + qsizetype(n) > s->m_limits.maxUrlBytes)
+            return s->refuse(ErrorKind::RequestLineTooLong, "request target longer than " + QByteArray::number(s->m_limits.maxUrlBytes) + " bytes");
+        s->m_url.append(at, qsizetype(n));
         return 0;
     }
     static int onMethod(llhttp_t *p, const char *at, size_t n)
@@ -54,13 +57,25 @@ struct HttpParser::Callbacks {
         into.spill();
         into.text.append(at, qsizetype(n));
     }
+    // Counts header bytes as they arrive; -1 (the parser stops) once they exceed the limit.
+    static int countHeaderBytes(HttpParser *s, size_t n)
+    {
+        s->m_headerBytes += qsizetype(n);
+        if (s->m_headerBytes > s->m_limits.maxHeaderBytes)
+            return s->refuse(ErrorKind::HeadersTooLarge, "header fields larger than " + QByteArray::number(s->m_limits.maxHeaderBytes) + " bytes");
+        return 0;
+    }
     static int onHeaderField(llhttp_t *p, const char *at, size_t n)
     {
+        if (countHeaderBytes(self(p), n) != 0)
+            return -1;
         piece(self(p)->m_field, at, n);
         return 0;
     }
     static int onHeaderValue(llhttp_t *p, const char *at, size_t n)
     {
+        if (countHeaderBytes(self(p), n) != 0)
+            return -1;
         piece(self(p)->m_value, at, n);
         return 0;
     }
@@ -91,9 +106,10 @@ struct HttpParser::Callbacks {
             name = name.trimmed(); // be lenient with upstreams ("Name : value")
         } else if (!isToken(name)) {
             // "Host : evil" must not become a header named "host ": refuse it (RFC 9112 section 5.1).
-            s->m_error = "HPE_INVALID_HEADER_TOKEN: Invalid header field name";
-            return -1;
+            return s->refuse(ErrorKind::Malformed, "HPE_INVALID_HEADER_TOKEN: Invalid header field name");
         }
+        if (++s->m_headerCount > s->m_limits.maxHeaderCount)
+            return s->refuse(ErrorKind::HeadersTooLarge, "more than " + QByteArray::number(s->m_limits.maxHeaderCount) + " header fields");
         // One allocation for the name and one for the value; the scratch buffers keep their capacity
         // for the next header (they are never shared, so truncating them does not reallocate).
         QByteArray lower(name.size(), Qt::Uninitialized);
@@ -108,6 +124,11 @@ struct HttpParser::Callbacks {
     static int onHeadersComplete(llhttp_t *p)
     {
         HttpParser *s = self(p);
+        // "GET /healthz" with no version is HTTP/0.9, which has no headers (so no Host to check)
+        // and no status line in its answer: refuse it, and anything but HTTP/1.x.
+        if (s->m_type == Type::Request && p->http_major != 1)
+            return s->refuse(ErrorKind::Malformed, "unsupported HTTP version " + QByteArray::number(p->http_major) + '.'
+                                 + QByteArray::number(p->http_minor) + " (only HTTP/1.0 and HTTP/1.1 are served)");
         s->m_status = p->status_code;
         s->m_headersDone = true;
         s->m_keepAlive = llhttp_should_keep_alive(p) != 0;
@@ -137,6 +158,11 @@ HttpParser::HttpParser(Type type, Handler *handler)
     , m_handler(handler)
     , d(std::make_unique<Impl>())
 {
+    if (type == Type::Response) {
+        // Providers and their proxies add headers of their own: bounded, more generously.
+        m_limits.maxHeaderBytes = 256 * 1024;
+        m_limits.maxHeaderCount = 1000;
+    }
     llhttp_settings_init(&d->settings);
     d->settings.on_message_begin = &Callbacks::onMessageBegin;
     d->settings.on_url = &Callbacks::onUrl;
@@ -163,6 +189,15 @@ void HttpParser::resetMessage()
     m_contentLength.reset();
     m_headersDone = false;
     m_complete = false;
+    m_headerBytes = 0;
+    m_headerCount = 0;
+}
+
+int HttpParser::refuse(ErrorKind kind, const QByteArray &reason)
+{
+    m_errorKind = kind;
+    m_error = reason;
+    return -1;
 }
 
 HttpParser::Result HttpParser::feed(const char *data, size_t length, size_t *consumed)
@@ -183,8 +218,10 @@ HttpParser::Result HttpParser::feed(const char *data, size_t length, size_t *con
     *consumed = pos ? size_t(pos - data) : length;
     if (err == HPE_PAUSED && m_complete)
         return Result::MessageComplete;
-    if (m_error.isEmpty()) // else a callback refused the message and said why
+    if (m_error.isEmpty()) { // else a callback refused the message and said why
         m_error = QByteArray(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(&d->parser);
+        m_errorKind = ErrorKind::Malformed;
+    }
     return Result::Error;
 }
 
@@ -202,6 +239,7 @@ HttpParser::Result HttpParser::finish()
     if (err == HPE_OK)
         return m_messageStarted ? Result::Error : Result::NeedMore;
     m_error = QByteArray(llhttp_errno_name(err)) + ": " + llhttp_get_error_reason(&d->parser);
+    m_errorKind = ErrorKind::Malformed;
     return Result::Error;
 }
 
@@ -216,6 +254,11 @@ void HttpParser::startNext()
 bool HttpParser::keepAlive() const
 {
     return m_keepAlive;
+}
+
+int HttpParser::httpMajor() const
+{
+    return d->parser.http_major;
 }
 
 int HttpParser::httpMinor() const

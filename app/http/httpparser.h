@@ -14,6 +14,16 @@ class HttpParser
 public:
     enum class Type { Request, Response };
     enum class Result { NeedMore, MessageComplete, Error };
+    // Why feed() failed: a limit of setLimits() (the peer sent too much) or anything else.
+    enum class ErrorKind { None, Malformed, RequestLineTooLong, HeadersTooLarge };
+
+    // Bounds on what one message head may hold, checked as the bytes arrive (a 256 MiB header is
+    // refused after its first `maxHeaderBytes`, never buffered whole).
+    struct Limits {
+        qsizetype maxUrlBytes = 16 * 1024;      // the request target
+        qsizetype maxHeaderBytes = 64 * 1024;   // names and values of every field together
+        int maxHeaderCount = 200;
+    };
 
     // Receives the parts of a message as they are parsed. Body data points into the fed buffer.
     class Handler
@@ -35,6 +45,7 @@ public:
     // The peer closed the connection: completes a message delimited by EOF.
     Result finish();
     void startNext();
+    void setLimits(const Limits &limits) { m_limits = limits; }
 
     // Valid from onHeadersComplete on.
     [[nodiscard]] const QByteArray &method() const { return m_method; }
@@ -47,11 +58,15 @@ public:
     [[nodiscard]] bool headersDone() const { return m_headersDone; }
     [[nodiscard]] bool messageStarted() const { return m_messageStarted; }
     [[nodiscard]] QByteArray errorReason() const;
+    [[nodiscard]] ErrorKind errorKind() const { return m_errorKind; }
+    // The HTTP major version of the request line (0 for a request line without one: HTTP/0.9).
+    [[nodiscard]] int httpMajor() const;
 
 private:
     struct Callbacks;
     friend struct Callbacks;
     void resetMessage();
+    int refuse(ErrorKind kind, const QByteArray &reason); // fails the message; returns -1 for llhttp
 
     Type m_type;
     Handler *m_handler;
@@ -86,6 +101,10 @@ private:
     bool m_complete = false;
     bool m_keepAlive = false;
     QByteArray m_error;
+    ErrorKind m_errorKind = ErrorKind::None;
+    Limits m_limits;
+    qsizetype m_headerBytes = 0; // names and values of the current message so far
+    int m_headerCount = 0;
 };
 
 } // namespace gh

@@ -73,6 +73,9 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
                                                   {QStringLiteral("max_retry_after_ms"), settings.retry.maxRetryAfterMs}});
     o.insert(QStringLiteral("breaker"), QJsonObject{{QStringLiteral("failure_threshold"), settings.breaker.failureThreshold},
                                                     {QStringLiteral("cooldown_ms"), settings.breaker.cooldownMs}});
+    o.insert(QStringLiteral("connections"), QJsonObject{{QStringLiteral("header_timeout_ms"), settings.connections.headerTimeoutMs},
+                                                        {QStringLiteral("idle_timeout_ms"), settings.connections.idleTimeoutMs},
+                                                        {QStringLiteral("max_connections"), settings.connections.maxConnections}});
     return o;
 }
 
@@ -126,6 +129,10 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     const QJsonObject b = json.value(QStringLiteral("breaker")).toObject();
     s.breaker.failureThreshold = intField(b, "failure_threshold", s.breaker.failureThreshold, 1, 100);
     s.breaker.cooldownMs = intField(b, "cooldown_ms", s.breaker.cooldownMs, 1);
+    const QJsonObject c = json.value(QStringLiteral("connections")).toObject();
+    s.connections.headerTimeoutMs = intField(c, "header_timeout_ms", s.connections.headerTimeoutMs, 100, 3'600'000);
+    s.connections.idleTimeoutMs = intField(c, "idle_timeout_ms", s.connections.idleTimeoutMs, 100, 3'600'000);
+    s.connections.maxConnections = intField(c, "max_connections", s.connections.maxConnections, 8, 1'000'000);
     return s;
 }
 

@@ -46,7 +46,8 @@ void saveGatewaySettings(Store &store, const GatewaySettings &settings);
 // The JSON form used in the store: {"port", "max_body_bytes", "allowed_origins",
 // "timeouts": {"connect_ms", "first_byte_ms", "idle_ms"}, "shutdown_grace_ms",
 // "retry": {"max_attempts", "backoff_base_ms", "backoff_max_ms", "max_retry_after_ms"},
-// "breaker": {"failure_threshold", "cooldown_ms"}}. Missing members take their defaults.
+// "breaker": {"failure_threshold", "cooldown_ms"},
+// "connections": {"header_timeout_ms", "idle_timeout_ms", "max_connections"}}. Missing members take their defaults.
 [[nodiscard]] QJsonObject gatewaySettingsToJson(const GatewaySettings &settings);
 [[nodiscard]] GatewaySettings gatewaySettingsFromJson(const QJsonObject &json);
 

@@ -547,8 +547,18 @@ void Connection::sendOk(const QByteArray &body, const QByteArray &extraHeaders, 
     });
 }
 
-void Connection::sendOpenAIFailure(int status, const Params &params, const QByteArray &model)
+void Connection::sendOpenAIFailure(int status, const Params &params, const QByteArray &model, const QByteArray &authorization)
 {
+    if (params.integer("echo_auth", 0) == 1) {
+        // A provider that quotes the credentials it was sent, in the message and as a field.
+        QByteArray quoted = authorization;
+        quoted.replace('\\', "\\\\").replace('"', "\\\"");
+        const QByteArray body = "{\"error\":{\"message\":\"mock: Incorrect API key provided: " + quoted
+            + " (fail-" + QByteArray::number(status) + ")\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\","
+              "\"request_headers\":{\"authorization\":\"" + quoted + "\"}}}";
+        sendFull(status, body, {});
+        return;
+    }
     QByteArray headers;
     const QByteArray retryAfter = params.values.value("retry_after", status == 429 ? QByteArray("1") : QByteArray());
     if (!retryAfter.isEmpty())
@@ -633,7 +643,11 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
     }
 
     if (const int status = failureStatus(b)) {
-        sendOpenAIFailure(status, params, *fields.model);
+        QByteArray authorization;
+        for (const auto &[name, value] : request.headers)
+            if (name == "authorization")
+                authorization = value;
+        sendOpenAIFailure(status, params, *fields.model, authorization);
         return;
     }
     if (b == "reset-before" || b == "reset-before-head") {

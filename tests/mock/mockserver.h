@@ -40,6 +40,8 @@ class QThread;
 //                    429 type "requests" code rate_limit_exceeded, 5xx server_error; Anthropic's type and
 //                    Gemini's status name from the status, 529: overloaded_error). Param retry_after=V
 //                    adds "Retry-After: V" (V verbatim) to any of them; 429 has Retry-After: 1 by default.
+//                    OpenAI format, param echo_auth=1: the error message and a "request_headers" member
+//                    quote the request's Authorization header, as a careless provider or proxy does.
 //   reset-before     read the request, then close the connection with a RST without any response
 //   reset-before-head  the same (an alias)
 //   close-before     read the request, then close the connection cleanly (FIN) without any response
@@ -207,7 +209,7 @@ private:
     // idle-stream pause).
     void sendOk(const QByteArray &body, const QByteArray &extraHeaders, const std::optional<Billed> &usage,
                 qint64 delayMs = 0);
-    void sendOpenAIFailure(int status, const Params &params, const QByteArray &model);
+    void sendOpenAIFailure(int status, const Params &params, const QByteArray &model, const QByteArray &authorization = {});
     // fail-NNN for Anthropic and Gemini.
     void sendProviderFailure(Format format, int status, const Params &params, const QByteArray &model);
     void handleApi(const Request &request, Endpoint endpoint, quint64 recordId);

@@ -398,6 +398,48 @@ private Q_SLOTS:
         QTest::newRow("space before colon in trailer")
             << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nOrigin : x\r\n\r\n");
         QTest::newRow("bare CR in header value") << QByteArray("GET / HTTP/1.1\r\nX-A: a\rb\r\n\r\n");
+        QTest::newRow("HTTP/0.9 (no version)") << QByteArray("GET /healthz\r\n\r\n");
+        QTest::newRow("HTTP/2.0 request line") << QByteArray("GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+    }
+
+    // The limits on a message head, at every chunk size: the error says which, and a head that is
+    // just within them passes.
+    void headLimits_data()
+    {
+        QTest::addColumn<QByteArray>("input");
+        QTest::addColumn<int>("kind");
+        const HttpParser::Limits limits;
+        QTest::newRow("long target") << ("GET /" + QByteArray(limits.maxUrlBytes, 'a') + " HTTP/1.1\r\n\r\n")
+                                     << int(HttpParser::ErrorKind::RequestLineTooLong);
+        QTest::newRow("one huge value") << ("GET / HTTP/1.1\r\nX-Big: " + QByteArray(limits.maxHeaderBytes, 'v') + "\r\n\r\n")
+                                        << int(HttpParser::ErrorKind::HeadersTooLarge);
+        QByteArray many = "GET / HTTP/1.1\r\n";
+        for (int i = 0; i <= limits.maxHeaderCount; ++i)
+            many += "X-" + QByteArray::number(i) + ": 1\r\n";
+        QTest::newRow("too many fields") << (many + "\r\n") << int(HttpParser::ErrorKind::HeadersTooLarge);
+        QTest::newRow("within") << ("GET /" + QByteArray(limits.maxUrlBytes - 1, 'a') + " HTTP/1.1\r\nX-Big: "
+                                    + QByteArray(limits.maxHeaderBytes - 8, 'v') + "\r\n\r\n")
+                                << int(HttpParser::ErrorKind::None);
+    }
+    void headLimits()
+    {
+        QFETCH(QByteArray, input);
+        QFETCH(int, kind);
+        for (qsizetype chunk : {qsizetype(1000), input.size()}) {
+            Recorder recorder;
+            HttpParser parser(HttpParser::Type::Request, &recorder);
+            Result r = Result::NeedMore;
+            for (qsizetype at = 0; at < input.size() && r == Result::NeedMore; at += chunk) {
+                size_t consumed = 0;
+                r = parser.feed(input.constData() + at, size_t(qMin(chunk, input.size() - at)), &consumed);
+            }
+            if (kind == int(HttpParser::ErrorKind::None)) {
+                QCOMPARE(r, Result::MessageComplete);
+            } else {
+                QCOMPARE(r, Result::Error);
+                QCOMPARE(int(parser.errorKind()), kind);
+            }
+        }
     }
     // Invalid HTTP is an Error at every chunk size, and the parser stays in error.
     void invalidRequests()

@@ -1,0 +1,69 @@
+#include "gateway/bodyrelay.h"
+
+namespace gh {
+
+void BodyRelay::feed(QByteArrayView data)
+{
+    m_bytes += data.size();
+    if (m_head.size() < kWindow)
+        m_head.append(data.first(qMin(data.size(), kWindow - m_head.size())));
+    m_tail.append(data.size() > kWindow ? data.last(kWindow) : data);
+    if (m_tail.size() > 2 * kWindow)
+        m_tail.remove(0, m_tail.size() - kWindow);
+}
+
+QByteArrayView lastObjectMember(QByteArrayView text, QByteArrayView name)
+{
+    const QByteArray key = '"' + name.toByteArray() + '"';
+    qsizetype from = text.size();
+    while (from > 0) {
+        const qsizetype at = text.lastIndexOf(QByteArrayView(key), from - 1);
+        if (at < 0)
+            break;
+        from = at; // the next round looks before this one
+        qsizetype i = at + key.size();
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+            ++i;
+        if (i >= text.size() || text[i] != ':')
+            continue;
+        ++i;
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+            ++i;
+        if (i >= text.size() || text[i] != '{')
+            continue;
+        const qsizetype start = i;
+        int depth = 0;
+        bool inString = false;
+        for (; i < text.size(); ++i) {
+            const char c = text[i];
+            if (inString) {
+                if (c == '\\')
+                    ++i;
+                else if (c == '"')
+                    inString = false;
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{') {
+                ++depth;
+            } else if (c == '}' && --depth == 0) {
+                return text.sliced(start, i - start + 1);
+            }
+        }
+    }
+    return {};
+}
+
+bool BodyRelay::usage(bool (*reader)(QByteArrayView, Usage *, qint64 *), Usage *out) const
+{
+    for (const QByteArray *window : {&m_tail, &m_head}) {
+        const QByteArrayView object = lastObjectMember(*window, "usage");
+        if (object.isEmpty())
+            continue;
+        const QByteArray doc = "{\"usage\":" + object.toByteArray() + '}';
+        if (reader(doc, out, nullptr))
+            return true;
+    }
+    return false;
+}
+
+} // namespace gh
