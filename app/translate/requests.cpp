@@ -9,6 +9,11 @@ namespace gh {
 
 using namespace tx;
 
+bool isClaudeCodeBillingBlock(const QString &text)
+{
+    return text.startsWith(QLatin1String("x-anthropic-billing-header:"));
+}
+
 namespace {
 
 const QLatin1String kType("type");
@@ -775,6 +780,11 @@ std::optional<QByteArray> ToOpenAI::run(const QJsonObject &req, const QString &m
             if (b.value(kType).toString() != QLatin1String("text"))
                 return refuse(m_err, at(QStringLiteral("system"), j) + QLatin1String(".type"),
                     QStringLiteral("System prompt blocks must be text."));
+            // Claude Code sends a per-request "x-anthropic-billing-header: ...; cch=<random>;" block
+            // first. Anthropic strips it before caching; carried into another format it would change
+            // the prompt prefix on every request and defeat the provider's prefix cache.
+            if (isClaudeCodeBillingBlock(b.value(kText).toString()))
+                continue;
             parts.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, b.value(kText).toString()}});
         }
         if (parts.size() == 1)
