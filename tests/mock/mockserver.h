@@ -55,7 +55,7 @@ class QThread;
 //   slow-head        the same (an alias)
 //   idle-stream      as ok, but a pause of `delay` ms (default 1000) in the stream (for idle timeouts):
 //                    after=N (default 1) >= 1: the head events (OpenAI chat: the role chunk; Responses:
-//                    response.created; Anthropic: message_start, content_block_start, ping; Gemini:
+//                    response.created to response.content_part.added; Anthropic: message_start, content_block_start, ping; Gemini:
 //                    none) and N content events, the pause, then the rest; after=0: the pause comes
 //                    right after the response headers, before any event. No delay between the other
 //                    events. Not streamed: the headers and the first half of the body, the pause, the
