@@ -407,6 +407,14 @@ ALTER TABLE attempts_by_seq RENAME TO attempts;
 -- ones, and the Cache page would call every key's prefix changed. The next requests refill the table.
 DELETE FROM prompt_prefixes;
 )sql"},
+    // Assigned number 10 (issue 12); numbered 8 here until the migrations 8 and 9 of the parallel work
+    // land, so this branch builds: renumber at merge.
+    Migration{8, "the client's session id on the request log", R"sql(
+-- Claude Code sends x-claude-code-session-id on every request of one session: Activity filters on
+-- it and the Dashboard sums today's spend per session. Rows without a session are not indexed.
+ALTER TABLE requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_session_time ON requests (session_id, started_at_ms) WHERE session_id <> '';
+)sql"},
 };
 // clang-format on
 

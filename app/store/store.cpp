@@ -206,14 +206,16 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
 constexpr const char *kRequestColumns =
     "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
     "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id";
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
+    "session_id";
 
 constexpr const char *kInsertRequest =
     "INSERT INTO requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, "
     "status, error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id) "
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
+    "session_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-    "?24, ?25)";
+    "?24, ?25, ?26)";
 
 constexpr const char *kInsertAttempt =
     "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
@@ -328,6 +330,7 @@ void bindRequest(Statement &s, const RequestRecord &r)
     s.bindInt(23, r.attempts);
     s.bindText(24, r.route);
     s.bindText(25, r.modelId);
+    s.bindText(26, r.sessionId);
 }
 
 RequestRecord readRequest(const Statement &s)
@@ -359,6 +362,7 @@ RequestRecord readRequest(const Statement &s)
     r.attempts = int(s.integer(22));
     r.route = s.text(23);
     r.modelId = s.text(24);
+    r.sessionId = s.text(25);
     return r;
 }
 
