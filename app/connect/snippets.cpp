@@ -191,19 +191,37 @@ ConnectSnippet connectSnippet(const RegistrySnapshot &registry, const ConnectReq
         s += env(QStringLiteral("ANTHROPIC_API_KEY"), key);
         s += comment(QStringLiteral("then, e.g. in Python or JavaScript: client.messages.create(model=\"%1\", max_tokens=1024, ...)").arg(model));
     } else if (request.tool == QLatin1String("ai-sdk")) {
-        // .chat(): Chat Completions, which every provider behind Gatehouse serves (the provider's
-        // default, the Responses API, reaches OpenAI-format providers only).
+        // A model of an Anthropic-format provider goes through @ai-sdk/anthropic, passed through
+        // untranslated (its cache_control and thinking as sent); its base URL includes /v1, unlike
+        // the Anthropic SDK's. Any other model through @ai-sdk/openai's .chat(): Chat Completions,
+        // which every provider behind Gatehouse serves (its default, the Responses API, reaches
+        // OpenAI-format providers only).
+        const auto it = registry.models.constFind(out.model);
+        const bool anthropic = it != registry.models.cend() && it->provider
+            && it->provider->config.format == ProviderFormat::Anthropic;
         s += comment(QStringLiteral("in your shell:"));
         s += env(QStringLiteral("GATEHOUSE_API_KEY"), key);
-        s += QStringLiteral("\n"
-                            "// app.mjs (npm install ai @ai-sdk/openai)\n"
-                            "import { createOpenAI } from '@ai-sdk/openai';\n"
-                            "import { generateText } from 'ai';\n"
-                            "\n"
-                            "const gatehouse = createOpenAI({ baseURL: '%1', apiKey: process.env.GATEHOUSE_API_KEY });\n"
-                            "const { text } = await generateText({ model: gatehouse.chat('%2'), prompt: 'Hello!' });\n"
-                            "console.log(text);\n")
-                 .arg(base, model);
+        if (anthropic) {
+            s += QStringLiteral("\n"
+                                "// app.mjs (npm install ai @ai-sdk/anthropic)\n"
+                                "import { createAnthropic } from '@ai-sdk/anthropic';\n"
+                                "import { generateText } from 'ai';\n"
+                                "\n"
+                                "const gatehouse = createAnthropic({ baseURL: '%1', apiKey: process.env.GATEHOUSE_API_KEY });\n"
+                                "const { text } = await generateText({ model: gatehouse('%2'), prompt: 'Hello!' });\n"
+                                "console.log(text);\n")
+                     .arg(base, model);
+        } else {
+            s += QStringLiteral("\n"
+                                "// app.mjs (npm install ai @ai-sdk/openai)\n"
+                                "import { createOpenAI } from '@ai-sdk/openai';\n"
+                                "import { generateText } from 'ai';\n"
+                                "\n"
+                                "const gatehouse = createOpenAI({ baseURL: '%1', apiKey: process.env.GATEHOUSE_API_KEY });\n"
+                                "const { text } = await generateText({ model: gatehouse.chat('%2'), prompt: 'Hello!' });\n"
+                                "console.log(text);\n")
+                     .arg(base, model);
+        }
     } else if (request.tool == QLatin1String("curl")) {
         s += QStringLiteral("curl %1/chat/completions \\\n"
                             "  -H \"Authorization: Bearer %2\" \\\n"

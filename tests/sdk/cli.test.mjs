@@ -28,6 +28,7 @@ const KEYS = {
   claudeTranslated: { name: 'cli-claude-oai', secret: 'gk-cli-claude-oai-0123456789', allow: ['oai/*'] },
   codex: { name: 'cli-codex', secret: 'gk-cli-codex-0123456789', allow: ['oai/*'] },
   aisdk: { name: 'cli-ai-sdk', secret: 'gk-cli-ai-sdk-0123456789', allow: ['oai/*'] },
+  aisdkClaude: { name: 'cli-ai-sdk-claude', secret: 'gk-cli-ai-sdk-claude-0123456789', allow: ['claude/*'] },
 };
 
 const CLAUDE_UPSTREAM = 'ok@p=1200,chunks=6,cache_read=300,tools=0';
@@ -68,6 +69,7 @@ function run(file, args, { env, cwd, input } = {}) {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
+    child.stdin.on('error', () => {}); // EPIPE when the process exits before reading its input
     child.stdin.end(input ?? '');
   });
 }
@@ -125,7 +127,7 @@ function costOf(u) {
 async function logRows(keyName, count) {
   const db = path.join(stack.dataDir, 'gatehouse.db');
   const query = `SELECT endpoint, requested_model, provider, upstream_model, status, input_tokens, output_tokens,
-    cache_read_tokens, cost_nano_usd, stream FROM requests WHERE key_name = '${keyName}' ORDER BY seq`;
+    cache_read_tokens, cost_nano_usd, stream, session_id FROM requests WHERE key_name = '${keyName}' ORDER BY seq`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const out = await new Promise((resolve, reject) => execFile('sqlite3', ['-json', db, query],
@@ -203,6 +205,10 @@ test('claude -p through an Anthropic provider, configured by the claude-code sni
     assert.equal(row.provider, 'claude');
     assert.equal(row.status, 200);
   }
+  // Claude Code's x-claude-code-session-id: one session for the whole run, on every row.
+  const sessions = new Set(rows.map((row) => row.session_id));
+  assert.equal(sessions.size, 1, JSON.stringify([...sessions]));
+  assert.match([...sessions][0], /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 });
 
 test('claude -p through an OpenAI-format provider (translated), configured by the claude-code snippet', async () => {
@@ -258,25 +264,44 @@ test('codex exec through the Responses API, configured by the codex snippet', as
   }
 });
 
-test('the Vercel AI SDK program of the ai-sdk snippet, run as written', async () => {
-  const snippet = await connectSnippet('ai-sdk', KEYS.aisdk);
+// Writes the program of an ai-sdk snippet next to node_modules (so its imports resolve as in a
+// user's project), runs it with the snippet's environment and returns the result.
+async function runAiSdkSnippet(snippet, name) {
   const start = snippet.indexOf('// app.mjs');
   assert.ok(start > 0, snippet);
-  // Next to node_modules, so its imports resolve as in a user's project.
   const program = path.join(here, `.ai-sdk-snippet-${process.pid}.mjs`);
   writeFileSync(program, snippet.slice(start));
-  await stack.resetUpstream();
   try {
-    const home = freshHome('ai-sdk');
-    const r = await run(process.execPath, [program], { cwd: here, env: toolEnv(home, snippetEnv(snippet)) });
-    assert.equal(r.code, 0, `node exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-    assert.match(r.stdout.trim(), /^Hello from the mock upstream/); // not streamed: the whole reply
+    const home = freshHome(name);
+    return await run(process.execPath, [program], { cwd: here, env: toolEnv(home, snippetEnv(snippet)) });
   } finally {
     rmSync(program, { force: true });
   }
+}
+
+test('the Vercel AI SDK program of the ai-sdk snippet (@ai-sdk/openai), run as written', async () => {
+  const snippet = await connectSnippet('ai-sdk', KEYS.aisdk);
+  assert.match(snippet, /from '@ai-sdk\/openai'/);
+  await stack.resetUpstream();
+  const r = await runAiSdkSnippet(snippet, 'ai-sdk');
+  assert.equal(r.code, 0, `node exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.match(r.stdout.trim(), /^Hello from the mock upstream/); // not streamed: the whole reply
   const rows = await checkSpendAndLog(KEYS.aisdk, OAI_UPSTREAM);
   assert.equal(rows.length, 1);
   assert.equal(rows[0].endpoint, '/v1/chat/completions');
+});
+
+test('the Vercel AI SDK program of the ai-sdk snippet (@ai-sdk/anthropic), run as written', async () => {
+  const snippet = await connectSnippet('ai-sdk', KEYS.aisdkClaude);
+  assert.match(snippet, /from '@ai-sdk\/anthropic'/);
+  await stack.resetUpstream();
+  const r = await runAiSdkSnippet(snippet, 'ai-sdk-claude');
+  assert.equal(r.code, 0, `node exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.match(r.stdout.trim(), /^Hello from the mock upstream/);
+  const rows = await checkSpendAndLog(KEYS.aisdkClaude, CLAUDE_UPSTREAM);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].endpoint, '/v1/messages');
+  assert.equal(rows[0].provider, 'claude');
 });
 
 test('the curl snippet, run by sh as written', async () => {

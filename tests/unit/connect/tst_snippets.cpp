@@ -108,6 +108,20 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("env_key = \"GATEHOUSE_API_KEY\"\n")));
     }
 
+    void aiSdkUsesTheProviderPackageOfTheFormat()
+    {
+        const auto reg = registry(
+            {provider(QStringLiteral("oai"), ProviderFormat::OpenAI), provider(QStringLiteral("claude"), ProviderFormat::Anthropic)},
+            {model(QStringLiteral("oai/gpt")), model(QStringLiteral("claude/sonnet"))});
+        const QString openai = connectSnippet(*reg, request(QStringLiteral("ai-sdk"))).text;
+        QVERIFY2(openai.contains(QStringLiteral("createOpenAI({ baseURL: 'http://127.0.0.1:8484/v1'")), qPrintable(openai));
+        QVERIFY(openai.contains(QStringLiteral("gatehouse.chat('oai/gpt')")));
+        const QString anthropic = connectSnippet(*reg, request(QStringLiteral("ai-sdk"), {QStringLiteral("claude/*")})).text;
+        // @ai-sdk/anthropic appends /messages to its base URL, which therefore ends in /v1.
+        QVERIFY2(anthropic.contains(QStringLiteral("createAnthropic({ baseURL: 'http://127.0.0.1:8484/v1'")), qPrintable(anthropic));
+        QVERIFY(anthropic.contains(QStringLiteral("gatehouse('claude/sonnet')")));
+    }
+
     void everyToolHasASnippet_data()
     {
         QTest::addColumn<QString>("tool");
