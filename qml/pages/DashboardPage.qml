@@ -507,6 +507,10 @@ Item {
                 }
             }
 
+            SessionSpendList {
+                Layout.fillWidth: true
+            }
+
             Item {
                 implicitHeight: Theme.space4
             }
