@@ -520,9 +520,19 @@ private Q_SLOTS:
             QCOMPARE(sqlite3_exec(db, "PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
             const QByteArray attach = "ATTACH '" + QFile::encodeName(path) + "' AS src";
             QCOMPARE(sqlite3_exec(db, attach.constData(), nullptr, nullptr, nullptr), SQLITE_OK);
-            QCOMPARE(
-                sqlite3_exec(db, "INSERT INTO main.requests SELECT * FROM src.requests", nullptr, nullptr, nullptr),
-                SQLITE_OK);
+            // The columns a version-3 table has (later migrations add some, e.g. session_id).
+            QByteArray columns;
+            {
+                sqlite3_stmt *st = nullptr;
+                QCOMPARE(sqlite3_prepare_v2(db, "SELECT group_concat(name, ', ') FROM pragma_table_info('requests')",
+                             -1, &st, nullptr),
+                    SQLITE_OK);
+                QCOMPARE(sqlite3_step(st), SQLITE_ROW);
+                columns = reinterpret_cast<const char *>(sqlite3_column_text(st, 0));
+                sqlite3_finalize(st);
+            }
+            const QByteArray copy = "INSERT INTO main.requests (" + columns + ") SELECT " + columns + " FROM src.requests";
+            QCOMPARE(sqlite3_exec(db, copy.constData(), nullptr, nullptr, nullptr), SQLITE_OK);
             QCOMPARE(sqlite3_exec(db, "DETACH src", nullptr, nullptr, nullptr), SQLITE_OK);
             sqlite3_close(db);
         }
