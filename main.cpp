@@ -1,11 +1,13 @@
 // Gatehouse: the executable. Parses the command line, then runs the gateway headless or with the
 // desktop window.
+#include "connect/connectcommand.h"
 #include "gateway/gateway.h"
 #include "gateway/shutdownsignals.h"
 #include "version.h"
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QLoggingCategory>
 #include <QStandardPaths>
 #include <cstdio>
 #include <memory>
@@ -25,6 +27,23 @@ bool hasFlag(int argc, char **argv, const char *flag)
     return false;
 }
 
+// Whether the command line asks only for the window (and its options): anything else (connect, a
+// mistake to refuse) runs without a QApplication, so it works and fails the same without a display.
+bool onlyWindowArguments(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--port" || a == "--data-dir" || a == "--config") {
+            ++i; // its value
+            continue;
+        }
+        if (a.startsWith("--port=") || a.startsWith("--data-dir=") || a.startsWith("--config="))
+            continue;
+        return false;
+    }
+    return true;
+}
+
 void printLine(FILE *stream, const QString &line)
 {
     std::fputs(qPrintable(line + u'\n'), stream);
@@ -35,8 +54,7 @@ void printLine(FILE *stream, const QString &line)
 
 int main(int argc, char **argv)
 {
-    bool headless = hasFlag(argc, argv, "--headless") || hasFlag(argc, argv, "--version") || hasFlag(argc, argv, "-v")
-        || hasFlag(argc, argv, "--help") || hasFlag(argc, argv, "-h");
+    bool headless = hasFlag(argc, argv, "--headless") || !onlyWindowArguments(argc, argv);
 #ifndef GATEHOUSE_WITH_UI
     headless = true;
 #endif
@@ -62,8 +80,32 @@ int main(int argc, char **argv)
     const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Listen on port N of 127.0.0.1 (0 picks a free port)."), QStringLiteral("N"));
     const QCommandLineOption dataOption(QStringLiteral("data-dir"), QStringLiteral("Folder for the database and settings."), QStringLiteral("DIR"));
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Apply a declarative JSON config at start-up (docs/config.md)."), QStringLiteral("FILE"));
-    parser.addOptions({headlessOption, portOption, dataOption, configOption});
-    parser.process(*app);
+    const QCommandLineOption keyOption(QStringLiteral("key"), QStringLiteral("connect: the key the snippet is for."), QStringLiteral("NAME"));
+    const QCommandLineOption modelOption(QStringLiteral("model"), QStringLiteral("connect: the model the snippet names."), QStringLiteral("M"));
+    parser.addOptions({headlessOption, portOption, dataOption, configOption, keyOption, modelOption});
+    parser.addPositionalArgument(QStringLiteral("connect"),
+        QStringLiteral("connect TOOL [--key NAME] [--model M]: print the snippet that connects TOOL (%1), as the window's "
+                       "\"Connect a tool\" shows it.").arg(gh::snippetTools().join(QLatin1String(", "))),
+        QStringLiteral("[connect TOOL]"));
+    // What the command line does not understand is refused (exit code 2), never ignored: a mistyped
+    // option must not silently start the window.
+    auto usageError = [](const QString &message) {
+        printLine(stderr, QStringLiteral("gatehouse: %1").arg(message));
+        printLine(stderr, QStringLiteral("Try 'gatehouse --help'."));
+        return 2;
+    };
+    if (!parser.parse(QCoreApplication::arguments()))
+        return usageError(parser.errorText());
+    if (parser.isSet(QStringLiteral("help")))
+        parser.showHelp(0);
+    if (parser.isSet(QStringLiteral("version")))
+        parser.showVersion();
+    const QStringList positional = parser.positionalArguments();
+    const bool connectCommand = !positional.isEmpty() && positional.first() == QLatin1String("connect");
+    if (!positional.isEmpty() && !connectCommand)
+        return usageError(QStringLiteral("unknown command '%1' (the only command is 'connect TOOL')").arg(positional.first()));
+    if (!connectCommand && (parser.isSet(keyOption) || parser.isSet(modelOption)))
+        return usageError(QStringLiteral("--key and --model belong to 'gatehouse connect TOOL'"));
 
     gh::GatewayOptions options;
     if (parser.isSet(portOption)) {
@@ -77,6 +119,30 @@ int main(int argc, char **argv)
     }
     options.dataDir = parser.isSet(dataOption) ? parser.value(dataOption)
                                                : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    if (connectCommand) {
+        if (positional.size() != 2)
+            return usageError(positional.size() < 2 ? QStringLiteral("connect: which tool? One of: %1").arg(gh::snippetTools().join(QLatin1String(", ")))
+                                                    : QStringLiteral("connect: unexpected argument '%1'").arg(positional.at(2)));
+        if (parser.isSet(headlessOption) || parser.isSet(configOption))
+            return usageError(QStringLiteral("connect: --headless and --config start a gateway; connect only prints a snippet"));
+        // The snippet is the output; the store's open/close notes would only be noise around it.
+        if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+            QLoggingCategory::setFilterRules(QStringLiteral("gatehouse.*.info=false"));
+        gh::ConnectCommand command;
+        command.tool = positional.at(1);
+        command.dataDir = options.dataDir;
+        command.port = options.port;
+        command.keyName = parser.value(keyOption);
+        command.model = parser.value(modelOption);
+        const gh::ConnectCommandResult result = gh::runConnectCommand(command);
+        if (!result.error.isEmpty())
+            printLine(stderr, QStringLiteral("gatehouse connect: %1").arg(result.error));
+        if (result.exitCode == 0) {
+            std::fputs(qPrintable(result.output), stdout);
+            std::fflush(stdout);
+        }
+        return result.exitCode;
+    }
     options.configPath = parser.value(configOption);
     options.workers = qEnvironmentVariableIntValue("GATEHOUSE_WORKERS");
     options.useKeychain = qEnvironmentVariableIntValue("GATEHOUSE_NO_KEYCHAIN") == 0;

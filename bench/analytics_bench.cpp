@@ -269,9 +269,17 @@ int main(int argc, char **argv)
             if (m.version <= 3)
                 good = good && sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr) == SQLITE_OK;
         }
-        const QByteArray attach = "PRAGMA user_version = 3; ATTACH '" + QFile::encodeName(path)
-            + "' AS src; "
-              "INSERT INTO main.requests SELECT * FROM src.requests; DETACH src;";
+        // The columns a version-3 table has (later migrations add some, e.g. session_id).
+        QByteArray columns;
+        sqlite3_stmt *st = nullptr;
+        if (good && sqlite3_prepare_v2(db, "SELECT group_concat(name, ', ') FROM pragma_table_info('requests')", -1, &st,
+                        nullptr) == SQLITE_OK
+            && sqlite3_step(st) == SQLITE_ROW)
+            columns = reinterpret_cast<const char *>(sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        good = good && !columns.isEmpty();
+        const QByteArray attach = "PRAGMA user_version = 3; ATTACH '" + QFile::encodeName(path) + "' AS src; "
+            + "INSERT INTO main.requests (" + columns + ") SELECT " + columns + " FROM src.requests; DETACH src;";
         good = good && sqlite3_exec(db, attach.constData(), nullptr, nullptr, nullptr) == SQLITE_OK;
         sqlite3_close(db);
         if (!good) {

@@ -20,7 +20,7 @@ namespace {
 constexpr const char *kColumns
     = "seq, id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
       "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
-      "reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id";
+      "reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, session_id";
 
 void bindAll(sqlite3_stmt *stmt, const QList<ActivityModel::Arg> &args)
 {
@@ -78,8 +78,8 @@ QString csvField(const QString &v)
     return u'"' + q + u'"';
 }
 
-const QList<QString> kDistinctColumns{
-    QStringLiteral("key"), QStringLiteral("model"), QStringLiteral("provider"), QStringLiteral("upstreamModel")};
+const QList<QString> kDistinctColumns{QStringLiteral("key"), QStringLiteral("model"), QStringLiteral("provider"),
+    QStringLiteral("upstreamModel"), QStringLiteral("session")};
 
 QString distinctColumnName(const QString &column)
 {
@@ -91,6 +91,8 @@ QString distinctColumnName(const QString &column)
         return QStringLiteral("provider");
     if (column == QLatin1String("upstreamModel"))
         return QStringLiteral("upstreamModel");
+    if (column == QLatin1String("session") || column == QLatin1String("sessionId"))
+        return QStringLiteral("session");
     return {};
 }
 
@@ -138,6 +140,7 @@ ActivityModel::Row ActivityModel::readRow(void *statement)
     r.attempts = int(integer(23));
     r.route = text(24);
     r.modelId = text(25);
+    r.sessionId = text(26);
     return row;
 }
 
@@ -157,6 +160,10 @@ void ActivityModel::appendFilter(const Filter &f, QByteArray &sql, QList<Arg> &a
     if (!f.provider.isEmpty()) {
         sql += " AND provider = ?";
         args.append(f.provider);
+    }
+    if (!f.session.isEmpty()) {
+        sql += " AND session_id = ?"; // requests_session_time index
+        args.append(f.session);
     }
     if (f.status == QLatin1String("ok"))
         sql += " AND status BETWEEN 200 AND 299 AND error = ''";
@@ -235,7 +242,8 @@ QHash<int, QByteArray> ActivityModel::roleNames() const
         {LatencyMsRole, "latencyMs"}, {TtftMsRole, "ttftMs"}, {InputTokensRole, "inputTokens"},
         {OutputTokensRole, "outputTokens"}, {CacheReadTokensRole, "cacheReadTokens"},
         {CacheWriteTokensRole, "cacheWriteTokens"}, {CostRole, "cost"}, {EstimatedRole, "estimated"},
-        {StreamRole, "stream"}, {AttemptsRole, "attempts"}, {OkRole, "ok"}, {LoadedRole, "loaded"}};
+        {StreamRole, "stream"}, {AttemptsRole, "attempts"}, {OkRole, "ok"}, {LoadedRole, "loaded"},
+        {SessionRole, "session"}};
 }
 
 const ActivityModel::Row *ActivityModel::rowAt(int row) const
@@ -276,6 +284,8 @@ QVariant ActivityModel::data(const QModelIndex &index, int role) const
         return r.provider;
     case UpstreamModelRole:
         return r.upstreamModel;
+    case SessionRole:
+        return r.sessionId;
     case StatusRole:
         return r.status;
     case ErrorRole:
@@ -385,6 +395,15 @@ void ActivityModel::setProviderFilter(const QString &v)
     scheduleReload();
 }
 
+void ActivityModel::setSessionFilter(const QString &v)
+{
+    if (v == m_filter.session)
+        return;
+    m_filter.session = v;
+    Q_EMIT filterChanged();
+    scheduleReload();
+}
+
 void ActivityModel::setStatusFilter(const QString &v)
 {
     const QString status = v.isEmpty() ? QStringLiteral("all") : v;
@@ -432,7 +451,7 @@ void ActivityModel::setSearch(const QString &v)
 bool ActivityModel::filtered() const
 {
     return !m_filter.key.isEmpty() || !m_filter.model.isEmpty() || !m_filter.provider.isEmpty()
-        || m_filter.status != QLatin1String("all") || m_filter.fromMs > 0 || m_filter.toMs > 0
+        || !m_filter.session.isEmpty() || m_filter.status != QLatin1String("all") || m_filter.fromMs > 0 || m_filter.toMs > 0
         || !m_filter.search.isEmpty();
 }
 
@@ -882,8 +901,8 @@ void ActivityModel::fetchDistinct(bool full)
         [after, upTo](sqlite3 *db) {
             Result r;
             r.upTo = upTo;
-            static const char *const kSql[] = {"key_name", "requested_model", "provider", "upstream_model"};
-            for (int i = 0; i < 4; ++i) {
+            static const char *const kSql[] = {"key_name", "requested_model", "provider", "upstream_model", "session_id"};
+            for (int i = 0; i < 5; ++i) {
                 Stmt st(db, QByteArray("SELECT DISTINCT ") + kSql[i] + " FROM requests WHERE seq > ? AND seq <= ?",
                     {after, upTo});
                 QSet<QString> &set = r.values[kDistinctColumns[i]];

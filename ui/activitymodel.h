@@ -33,6 +33,7 @@ class ActivityModel : public QAbstractListModel
     Q_PROPERTY(QString keyFilter READ keyFilter WRITE setKeyFilter NOTIFY filterChanged)
     Q_PROPERTY(QString modelFilter READ modelFilter WRITE setModelFilter NOTIFY filterChanged)
     Q_PROPERTY(QString providerFilter READ providerFilter WRITE setProviderFilter NOTIFY filterChanged)
+    Q_PROPERTY(QString sessionFilter READ sessionFilter WRITE setSessionFilter NOTIFY filterChanged)
     Q_PROPERTY(QString statusFilter READ statusFilter WRITE setStatusFilter NOTIFY filterChanged)
     Q_PROPERTY(qint64 fromMs READ fromMs WRITE setFromMs NOTIFY filterChanged)
     Q_PROPERTY(qint64 toMs READ toMs WRITE setToMs NOTIFY filterChanged)
@@ -68,6 +69,7 @@ public:
         AttemptsRole, // upstream attempts made
         OkRole, // 2xx without error
         LoadedRole, // false while the row's page is being fetched
+        SessionRole, // the client's session id (Claude Code's x-claude-code-session-id), "" when none
     };
     Q_ENUM(Roles)
 
@@ -84,6 +86,8 @@ public:
     void setModelFilter(const QString &v);
     [[nodiscard]] QString providerFilter() const { return m_filter.provider; }
     void setProviderFilter(const QString &v);
+    [[nodiscard]] QString sessionFilter() const { return m_filter.session; }
+    void setSessionFilter(const QString &v);
     [[nodiscard]] QString statusFilter() const { return m_filter.status; }
     void setStatusFilter(const QString &v); // "all" | "ok" | "error"
     [[nodiscard]] qint64 fromMs() const { return m_filter.fromMs; }
@@ -137,7 +141,7 @@ Q_SIGNALS:
 public:
     // What the queries need to know about the filters.
     struct Filter {
-        QString key, model, provider, status = QStringLiteral("all"), search;
+        QString key, model, provider, session, status = QStringLiteral("all"), search;
         qint64 keyId = 0; // the key's id when `key` names a configured key (uses the key_id index)
         qint64 fromMs = 0, toMs = 0;
         friend bool operator==(const Filter &, const Filter &) = default;

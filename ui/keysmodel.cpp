@@ -1,6 +1,7 @@
 #include "keysmodel.h"
 #include "backend.h"
 #include "budget/budgetledger.h"
+#include "connect/snippets.h"
 #include "core/keyhash.h"
 #include "gateway/gateway.h"
 #include "gateway/gatewaycontext.h"
@@ -379,28 +380,12 @@ bool KeysModel::setLimit(qint64 keyId, const QString &period, double usd)
 
 QStringList KeysModel::snippetTools() const
 {
-    return {QStringLiteral("openai-sdk"), QStringLiteral("claude-code"), QStringLiteral("codex"),
-        QStringLiteral("aider"), QStringLiteral("continue"), QStringLiteral("curl")};
+    return gh::snippetTools();
 }
 
-QString KeysModel::exampleModel(const StoredKey &key) const
+QString KeysModel::snippetToolTitle(const QString &tool) const
 {
-    for (const QString &p : key.allowModels) {
-        if (!p.contains(u'*') && !p.contains(u'?'))
-            return p;
-    }
-    if (m_backend) {
-        const auto snapshot = m_backend->context().registry.snapshot();
-        for (const QString &id : snapshot->modelOrder) {
-            if (key.allowModels.isEmpty())
-                return id;
-            for (const QString &p : key.allowModels) {
-                if (globMatch(p, id))
-                    return id;
-            }
-        }
-    }
-    return QStringLiteral("openai/gpt-4.1-mini");
+    return gh::snippetToolTitle(tool);
 }
 
 QString KeysModel::snippet(qint64 keyId, const QString &tool, const QString &secret) const
@@ -408,59 +393,16 @@ QString KeysModel::snippet(qint64 keyId, const QString &tool, const QString &sec
     const StoredKey *k = find(keyId);
     if (!k || !m_backend)
         return {};
-    const QString origin = QStringLiteral("http://127.0.0.1:%1").arg(m_backend->gateway().port());
-    const QString base = origin + QStringLiteral("/v1");
-    const QString key = secret.isEmpty() ? QStringLiteral("<your %1 key>").arg(k->name) : secret;
-    const QString model = exampleModel(*k);
-#ifdef Q_OS_WIN
-    auto env = [](const QString &name, const QString &value) {
-        return QStringLiteral("$env:%1 = \"%2\"\n").arg(name, value);
-    };
-#else
-    auto env = [](const QString &name, const QString &value) {
-        return QStringLiteral("export %1=\"%2\"\n").arg(name, value);
-    };
-#endif
-    if (tool == QLatin1String("openai-sdk"))
-        return env(QStringLiteral("OPENAI_BASE_URL"), base) + env(QStringLiteral("OPENAI_API_KEY"), key);
-    if (tool == QLatin1String("claude-code"))
-        return env(QStringLiteral("ANTHROPIC_BASE_URL"), origin) + env(QStringLiteral("ANTHROPIC_AUTH_TOKEN"), key)
-            + QStringLiteral("claude\n");
-    if (tool == QLatin1String("codex")) {
-        return QStringLiteral("# ~/.codex/config.toml\n"
-                              "model = \"%1\"\n"
-                              "model_provider = \"gatehouse\"\n\n"
-                              "[model_providers.gatehouse]\n"
-                              "name = \"Gatehouse\"\n"
-                              "base_url = \"%2\"\n"
-                              "env_key = \"GATEHOUSE_API_KEY\"\n"
-                              "wire_api = \"chat\"\n\n"
-                              "# then, in your shell:\n")
-                   .arg(model, base)
-            + env(QStringLiteral("GATEHOUSE_API_KEY"), key);
-    }
-    if (tool == QLatin1String("aider"))
-        return env(QStringLiteral("OPENAI_API_BASE"), base) + env(QStringLiteral("OPENAI_API_KEY"), key)
-            + QStringLiteral("aider --model openai/%1\n").arg(model);
-    if (tool == QLatin1String("continue")) {
-        return QStringLiteral("# ~/.continue/config.yaml\n"
-                              "models:\n"
-                              "  - name: %1 (Gatehouse)\n"
-                              "    provider: openai\n"
-                              "    model: %1\n"
-                              "    apiBase: %2\n"
-                              "    apiKey: %3\n")
-            .arg(model, base, key);
-    }
-    if (tool == QLatin1String("curl")) {
-        return QStringLiteral(
-            "curl %1/chat/completions \\\n"
-            "  -H \"Authorization: Bearer %2\" \\\n"
-            "  -H \"Content-Type: application/json\" \\\n"
-            "  -d '{\"model\": \"%3\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello!\"}]}'\n")
-            .arg(base, key, model);
-    }
-    return {};
+    // The same generator as `gatehouse connect TOOL --key NAME` (app/connect), on the running
+    // gateway's registry.
+    ConnectRequest request;
+    request.tool = tool;
+    request.origin = QStringLiteral("http://127.0.0.1:%1").arg(m_backend->gateway().port());
+    request.keyName = k->name;
+    request.secret = secret;
+    request.allowModels = k->allowModels;
+    const ConnectSnippet out = connectSnippet(*m_backend->context().registry.snapshot(), request);
+    return out.ok ? out.text : QString();
 }
 
 } // namespace gh::ui

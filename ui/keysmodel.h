@@ -64,10 +64,12 @@ public:
     Q_INVOKABLE bool revoke(qint64 keyId);
     // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
     Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
-    // Ready-to-paste configuration for a tool: "openai-sdk", "claude-code", "codex", "aider",
-    // "continue" or "curl". With an empty secret, a placeholder stands in for it.
+    // Ready-to-paste configuration for a tool (one of snippetTools(): "claude-code", "codex", ...),
+    // the text `gatehouse connect TOOL --key NAME` prints. With an empty secret, a placeholder stands
+    // in for it. "" for an unknown key or tool.
     Q_INVOKABLE [[nodiscard]] QString snippet(qint64 keyId, const QString &tool, const QString &secret) const;
     Q_INVOKABLE [[nodiscard]] QStringList snippetTools() const;
+    Q_INVOKABLE [[nodiscard]] QString snippetToolTitle(const QString &tool) const;
     Q_INVOKABLE [[nodiscard]] int indexOf(qint64 keyId) const;
 
 Q_SIGNALS:
@@ -81,7 +83,6 @@ private:
     bool fail(const QString &message);
     bool save(StoredKey key, bool coalesce = false);
     [[nodiscard]] const StoredKey *find(qint64 keyId) const;
-    [[nodiscard]] QString exampleModel(const StoredKey &key) const;
     QPointer<Backend> m_backend;
     QList<StoredKey> m_keys;
     QString m_lastError;

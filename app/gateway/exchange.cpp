@@ -20,6 +20,22 @@ namespace gh {
 
 namespace {
 
+// Claude Code's x-claude-code-session-id (a UUID) for the log. Anything else a client puts there is
+// kept only if it is a short token (at most 128 of [A-Za-z0-9._:-]); otherwise the row has none.
+QString sessionIdFrom(const QByteArray &value)
+{
+    const QByteArray v = value.trimmed();
+    if (v.isEmpty() || v.size() > 128)
+        return {};
+    for (const char c : v) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+            || c == ':' || c == '-';
+        if (!ok)
+            return {};
+    }
+    return QString::fromLatin1(v);
+}
+
 constexpr qint64 kDefaultMaxOutput = 16'384;            // when neither the request nor the model says
 // Non-streamed responses: a success the client takes as it is (no translation) is relayed as it
 // arrives once it outgrows kRelayThreshold (bodyrelay.h); below that it is held so that a body that is
@@ -130,6 +146,7 @@ Exchange::Exchange(ClientConnection *connection, QByteArray method, QByteArray u
     const qsizetype q = m_url.indexOf('?');
     m_path = q >= 0 ? m_url.left(q) : m_url;
     m_record.endpoint = QString::fromLatin1(m_path);
+    m_record.sessionId = sessionIdFrom(m_headers.value("x-claude-code-session-id"));
     m_ctx->inFlight.fetch_add(1);
     m_counted = true;
 }

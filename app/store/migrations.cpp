@@ -428,6 +428,12 @@ CREATE TABLE pending_requests (
 ) WITHOUT ROWID;
 ALTER TABLE requests ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{9, "the client's session id on the request log", R"sql(
+-- Claude Code sends x-claude-code-session-id on every request of one session: Activity filters on
+-- it and the Dashboard sums today's spend per session. Rows without a session are not indexed.
+ALTER TABLE requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_session_time ON requests (session_id, started_at_ms) WHERE session_id <> '';
+)sql"},
 };
 // clang-format on
 

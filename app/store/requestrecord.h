@@ -34,6 +34,7 @@ struct RequestRecord {
     QString modelId;            // the model id (target) that served, or was tried last; empty if none
     QString provider;           // provider id that served (or was tried last); empty if none
     QString upstreamModel;
+    QString sessionId;          // the client's session (Claude Code's x-claude-code-session-id); empty if none
     int status = 0;             // HTTP status sent to the client (499: client went away)
     QString error;              // empty on success; a short message otherwise (never a secret)
     qint64 latencyMs = 0;       // arrival to last byte

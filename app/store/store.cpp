@@ -218,15 +218,16 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
 constexpr const char *kRequestColumns =
     "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
     "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, recovered";
+    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, recovered, "
+    "session_id";
 
 constexpr const char *kInsertRequest =
     "INSERT INTO requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, "
     "status, error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
     "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
-    "recovered) "
+    "recovered, session_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-    "?24, ?25, ?26)";
+    "?24, ?25, ?26, ?27)";
 
 // Pending rows (migration 8): see RequestRecord::pending.
 constexpr const char *kInsertPending =
@@ -353,6 +354,7 @@ void bindRequest(Statement &s, const RequestRecord &r)
     s.bindText(24, r.route);
     s.bindText(25, r.modelId);
     s.bindBool(26, r.recovered);
+    s.bindText(27, r.sessionId);
 }
 
 void bindPending(Statement &s, const RequestRecord &r)
@@ -402,6 +404,7 @@ RequestRecord readRequest(const Statement &s)
     r.route = s.text(23);
     r.modelId = s.text(24);
     r.recovered = s.boolean(25);
+    r.sessionId = s.text(26);
     return r;
 }
 

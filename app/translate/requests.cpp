@@ -9,6 +9,11 @@ namespace gh {
 
 using namespace tx;
 
+bool isClaudeCodeBillingBlock(const QString &text)
+{
+    return text.startsWith(QLatin1String("x-anthropic-billing-header:"));
+}
+
 namespace {
 
 const QLatin1String kType("type");
@@ -763,18 +768,31 @@ std::optional<QByteArray> ToOpenAI::run(const QJsonObject &req, const QString &m
     QJsonObject out;
     out.insert(QLatin1String("model"), model);
 
-    const QJsonValue system = req.value(QLatin1String("system"));
-    if (system.isString()) {
-        if (!system.toString().isEmpty())
-            m_messages.append(QJsonObject{{kRole, QStringLiteral("system")}, {kContent, system}});
-    } else if (system.isArray()) {
+    // A system prompt (the top-level one, or a mid-conversation `role: "system"` message as Claude
+    // Code sends with the mid-conversation-system beta) becomes an OpenAI system message in place.
+    auto systemTurn = [this](const QJsonValue &system, const QString &path) -> bool {
+        if (system.isString()) {
+            if (!system.toString().isEmpty())
+                m_messages.append(QJsonObject{{kRole, QStringLiteral("system")}, {kContent, system}});
+            return true;
+        }
+        if (!system.isArray()) {
+            refuse(m_err, path, QStringLiteral("'%1' must be a string or an array of text blocks.").arg(path));
+            return false;
+        }
         QJsonArray parts;
         const QJsonArray blocks = system.toArray();
         for (qsizetype j = 0; j < blocks.size(); ++j) {
             const QJsonObject b = blocks.at(j).toObject();
-            if (b.value(kType).toString() != QLatin1String("text"))
-                return refuse(m_err, at(QStringLiteral("system"), j) + QLatin1String(".type"),
-                    QStringLiteral("System prompt blocks must be text."));
+            if (b.value(kType).toString() != QLatin1String("text")) {
+                refuse(m_err, at(path, j) + QLatin1String(".type"), QStringLiteral("System prompt blocks must be text."));
+                return false;
+            }
+            // Claude Code sends a per-request "x-anthropic-billing-header: ...; cch=<random>;" block
+            // first. Anthropic strips it before caching; carried into another format it would change
+            // the prompt prefix on every request and defeat the provider's prefix cache.
+            if (isClaudeCodeBillingBlock(b.value(kText).toString()))
+                continue;
             parts.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, b.value(kText).toString()}});
         }
         if (parts.size() == 1)
@@ -782,10 +800,11 @@ std::optional<QByteArray> ToOpenAI::run(const QJsonObject &req, const QString &m
                 QJsonObject{{kRole, QStringLiteral("system")}, {kContent, parts.at(0).toObject().value(kText)}});
         else if (!parts.isEmpty())
             m_messages.append(QJsonObject{{kRole, QStringLiteral("system")}, {kContent, parts}});
-    } else if (!system.isUndefined() && !system.isNull()) {
-        return refuse(
-            m_err, QStringLiteral("system"), QStringLiteral("'system' must be a string or an array of text blocks."));
-    }
+        return true;
+    };
+    const QJsonValue system = req.value(QLatin1String("system"));
+    if (!system.isUndefined() && !system.isNull() && !systemTurn(system, QStringLiteral("system")))
+        return std::nullopt;
 
     const QJsonArray messages = messagesValue.toArray();
     for (qsizetype i = 0; i < messages.size(); ++i) {
@@ -797,6 +816,8 @@ std::optional<QByteArray> ToOpenAI::run(const QJsonObject &req, const QString &m
             ok = userTurn(m.value(kContent), path);
         else if (role == QLatin1String("assistant"))
             ok = assistantTurn(m.value(kContent), path, QStringLiteral("/messages/%1/content").arg(i));
+        else if (role == QLatin1String("system"))
+            ok = systemTurn(m.value(kContent), path);
         else
             return refuse(m_err, at(QStringLiteral("messages"), i) + QLatin1String(".role"),
                 QStringLiteral("Unknown message role '%1'.").arg(role));

@@ -34,6 +34,11 @@ inline constexpr char kResponseFormatToolName[] = "gatehouse_json_response";
 // ---- Requests ----------------------------------------------------------------------------------
 // `upstreamModel` is written into the output's model field (Gemini: the model goes in the URL).
 
+// Claude Code's per-request system block "x-anthropic-billing-header: cc_version=...; cch=<random>;".
+// anthropicToOpenAIChat drops it (its random part would change the translated prompt prefix on every
+// request and defeat the provider's prefix cache); a passthrough body keeps it byte for byte.
+[[nodiscard]] bool isClaudeCodeBillingBlock(const QString &text);
+
 // OpenAI chat/completions -> Anthropic Messages. Anthropic requires max_tokens: defaultMaxTokens is
 // used when the client gave none (4096 when defaultMaxTokens <= 0).
 [[nodiscard]] std::optional<QByteArray> openAIChatToAnthropic(

@@ -53,6 +53,7 @@ Item {
         keyFilter: keyBox.selected
         modelFilter: modelBox.selected
         providerFilter: providerBox.selected
+        sessionFilter: sessionBox.selected
         statusFilter: statusSwitch.current
     }
 
@@ -141,6 +142,16 @@ Item {
                 allLabel: qsTr("All providers")
                 Accessible.name: qsTr("Provider")
             }
+            // Claude Code's sessions (x-claude-code-session-id); shown once the log has any.
+            FilterBox {
+                id: sessionBox
+                visible: sessionBox.values.length > 0 || sessionBox.selected.length > 0
+                implicitWidth: 130
+                source: activity
+                column: "session"
+                allLabel: qsTr("All sessions")
+                Accessible.name: qsTr("Session")
+            }
             AppComboBox {
                 id: timeBox
                 width: 140
@@ -168,12 +179,13 @@ Item {
                 text: qsTr("Clear filters")
                 variant: "ghost"
                 visible: searchField.text.length > 0 || keyBox.selected.length > 0 || modelBox.selected.length > 0
-                         || providerBox.selected.length > 0 || timeBox.currentIndex > 0 || statusSwitch.current !== "all"
+                         || providerBox.selected.length > 0 || sessionBox.selected.length > 0 || timeBox.currentIndex > 0 || statusSwitch.current !== "all"
                 onClicked: {
                     searchField.text = "";
                     keyBox.reset();
                     modelBox.reset();
                     providerBox.reset();
+                    sessionBox.reset();
                     timeBox.currentIndex = 0;
                     statusSwitch.current = "all";
                     activity.clearFilters();

@@ -522,6 +522,10 @@ Item {
                 }
             }
 
+            SessionSpendList {
+                Layout.fillWidth: true
+            }
+
             Item {
                 implicitHeight: Theme.space4
             }

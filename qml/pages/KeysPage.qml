@@ -317,15 +317,9 @@ Item {
         property int keyId: -1
         property string keyName: ""
         property string secret: ""
-        property string tool: "openai-sdk"
-        readonly property var tools: [
-            { id: "openai-sdk", label: qsTr("OpenAI SDK") },
-            { id: "claude-code", label: qsTr("Claude Code") },
-            { id: "codex", label: qsTr("Codex CLI") },
-            { id: "aider", label: qsTr("Aider") },
-            { id: "continue", label: qsTr("Continue") },
-            { id: "curl", label: qsTr("curl") }
-        ]
+        property string tool: "claude-code"
+        // Ids and titles from the generator `gatehouse connect` shares (app/connect/snippets.cpp).
+        readonly property var tools: keysModel.snippetTools().map(id => ({ value: id, label: keysModel.snippetToolTitle(id) }))
 
         function openFor(keyId: int, name: string, secret: string) {
             connectDialog.keyId = keyId;
@@ -344,11 +338,14 @@ Item {
             anchors.fill: parent
             spacing: Theme.space3
 
-            Segmented {
-                accessibleName: qsTr("Tool")
-                options: connectDialog.tools.map(t => ({ value: t.id, label: t.label }))
-                current: connectDialog.tool
-                onCurrentChanged: connectDialog.tool = current
+            AppComboBox {
+                Layout.preferredWidth: 220
+                model: connectDialog.tools
+                textRole: "label"
+                valueRole: "value"
+                Accessible.name: qsTr("Tool")
+                Component.onCompleted: currentIndex = Math.max(0, indexOfValue(connectDialog.tool))
+                onActivated: connectDialog.tool = currentValue
             }
             // Every tool's snippet in a stack: the stack is as tall as the tallest one, so the dialog
             // keeps its size when another tool is picked.

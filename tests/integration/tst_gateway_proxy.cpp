@@ -158,6 +158,37 @@ private Q_SLOTS:
         QVERIFY(row->error.isEmpty());
     }
 
+    // Claude Code's x-claude-code-session-id goes on the log row (Activity filters on it, the Dashboard
+    // sums spend per session); a value that is not a short token is not stored.
+    void sessionIdOnTheRow_data()
+    {
+        QTest::addColumn<QByteArray>("header");
+        QTest::addColumn<QString>("stored");
+        QTest::newRow("uuid") << QByteArray("013e4a3b-985c-45ae-ad81-59b621cbeb7e")
+                              << QStringLiteral("013e4a3b-985c-45ae-ad81-59b621cbeb7e");
+        QTest::newRow("none") << QByteArray() << QString();
+        QTest::newRow("too long") << QByteArray(129, 'a') << QString();
+        QTest::newRow("longest") << QByteArray(128, 'b') << QString(128, u'b');
+        QTest::newRow("markup") << QByteArray("<script>x</script>") << QString();
+        QTest::newRow("spaces") << QByteArray("a b") << QString();
+    }
+    void sessionIdOnTheRow()
+    {
+        QFETCH(QByteArray, header);
+        QFETCH(QString, stored);
+        Headers headers = bearer(kProxySecret);
+        if (!header.isEmpty())
+            headers.append({"X-Claude-Code-Session-Id", header});
+        HttpClient client(m_h.gateway->port());
+        const HttpResponse r
+            = client.post("/v1/chat/completions", compact(chatRequest(QStringLiteral("mock/chat"))), headers);
+        QVERIFY2(r.complete && r.status == 200, qPrintable(r.describe()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
+        QCOMPARE(row->sessionId, stored);
+        QVERIFY(!QJsonDocument(m_h.mock->lastRequest()).toJson().contains(kProxySecret));
+    }
+
     void upstreamGetsProviderKeyAndUnchangedBody_data()
     {
         QTest::addColumn<QByteArray>("body");

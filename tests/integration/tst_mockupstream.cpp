@@ -683,8 +683,20 @@ private Q_SLOTS:
         QVERIFY(r.complete);
         const QList<SseEvent> events = r.events;
         QVERIFY(events.size() >= 3);
-        QCOMPARE(events.first().event, QByteArray("response.created"));
-        QCOMPARE(events.last().event, QByteArray("response.completed"));
+        // OpenAI's event order: the message item and its text part open before the first delta and
+        // close before response.completed (Codex CLI drops deltas that come without an open item).
+        QList<QByteArray> names;
+        for (const SseEvent &e : events)
+            names.append(e.event);
+        QCOMPARE(names,
+            (QList<QByteArray>{"response.created", "response.in_progress", "response.output_item.added",
+                "response.content_part.added", "response.output_text.delta", "response.output_text.delta",
+                "response.output_text.delta", "response.output_text.delta", "response.output_text.delta",
+                "response.output_text.done", "response.content_part.done",
+                "response.output_item.done", "response.completed"}));
+        QCOMPARE(parseObject(events.at(11).data).value("item").toObject().value("content").toArray().at(0)
+                     .toObject().value("text").toString(),
+            QStringLiteral("Hello from the mock upstream"));
         QCOMPARE(parseObject(events.last().data).value("response").toObject().value("usage").toObject().value("output_tokens").toInt(), 3);
     }
 

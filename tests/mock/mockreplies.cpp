@@ -48,17 +48,24 @@ QByteArray messageId(const ReplyContext &ctx)
     return "msg_" + ctx.id;
 }
 
+// The Responses API's output message item; text == nullptr: no content yet.
+QByteArray messageItem(const ReplyContext &ctx, QByteArrayView status, const QByteArray *text)
+{
+    QByteArray out = "{\"type\":\"message\",\"id\":" + jsonString(messageId(ctx)) + ",\"status\":\""
+        + status.toByteArray() + "\",\"role\":\"assistant\",\"content\":[";
+    if (text)
+        out += "{\"type\":\"output_text\",\"text\":" + jsonString(*text) + ",\"annotations\":[]}";
+    return out + "]}";
+}
+
 // The Responses API's response object, for response.created (no output yet) and the final reply.
 QByteArray responseObject(const ReplyContext &ctx, QByteArrayView status, const QByteArray *text,
                           const std::optional<Billed> &usage)
 {
     QByteArray out = "{\"id\":" + jsonString(ctx.id) + ",\"object\":\"response\",\"created_at\":" + num(ctx.created)
         + ",\"status\":\"" + status.toByteArray() + "\",\"model\":" + jsonString(ctx.model) + ",\"output\":[";
-    if (text) {
-        out += "{\"type\":\"message\",\"id\":" + jsonString(messageId(ctx))
-            + ",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":"
-            + jsonString(*text) + ",\"annotations\":[]}]}";
-    }
+    if (text)
+        out += messageItem(ctx, "completed", text);
     out += "],\"usage\":" + (usage ? usageJson(Endpoint::Responses, *usage) : QByteArray("null")) + '}';
     return out;
 }
@@ -303,9 +310,19 @@ QList<QByteArray> streamHead(const ReplyContext &ctx, bool includeUsageField)
 {
     switch (ctx.endpoint) {
     case Endpoint::Responses:
+        // As OpenAI streams it: the message item and its text part are announced before any delta
+        // (Codex CLI drops deltas that arrive without an active item).
         return {namedEvent("response.created",
                            "{\"type\":\"response.created\",\"response\":"
-                               + responseObject(ctx, "in_progress", nullptr, std::nullopt) + '}')};
+                               + responseObject(ctx, "in_progress", nullptr, std::nullopt) + '}'),
+                namedEvent("response.in_progress",
+                           "{\"type\":\"response.in_progress\",\"response\":"
+                               + responseObject(ctx, "in_progress", nullptr, std::nullopt) + '}'),
+                namedEvent("response.output_item.added",
+                           "{\"type\":\"response.output_item.added\",\"output_index\":0,\"item\":" + messageItem(ctx, "in_progress", nullptr) + '}'),
+                namedEvent("response.content_part.added",
+                           "{\"type\":\"response.content_part.added\",\"item_id\":" + jsonString(messageId(ctx))
+                               + ",\"output_index\":0,\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":\"\",\"annotations\":[]}}")};
     case Endpoint::Completions:
         return {};
     default:
@@ -336,6 +353,13 @@ QList<QByteArray> streamTail(const ReplyContext &ctx, const QByteArray &fullText
         out.append(namedEvent("response.output_text.done",
                               "{\"type\":\"response.output_text.done\",\"item_id\":" + jsonString(messageId(ctx))
                                   + ",\"output_index\":0,\"content_index\":0,\"text\":" + jsonString(fullText) + '}'));
+        out.append(namedEvent("response.content_part.done",
+                              "{\"type\":\"response.content_part.done\",\"item_id\":" + jsonString(messageId(ctx))
+                                  + ",\"output_index\":0,\"content_index\":0,\"part\":{\"type\":\"output_text\",\"text\":"
+                                  + jsonString(fullText) + ",\"annotations\":[]}}"));
+        out.append(namedEvent("response.output_item.done",
+                              "{\"type\":\"response.output_item.done\",\"output_index\":0,\"item\":"
+                                  + messageItem(ctx, "completed", &fullText) + '}'));
         out.append(namedEvent("response.completed", "{\"type\":\"response.completed\",\"response\":"
                                                         + responseObject(ctx, "completed", &fullText, usage) + '}'));
         return out;

@@ -57,11 +57,11 @@ class QThread;
 //   slow-head        the same (an alias)
 //   idle-stream      as ok, but a pause of `delay` ms (default 1000) in the stream (for idle timeouts):
 //                    after=N (default 1) >= 1: the head events (OpenAI chat: the role chunk; Responses:
-//                    response.created; Anthropic: message_start, content_block_start, ping; Gemini:
-//                    none) and N content events, the pause, then the rest; after=0: the pause comes
-//                    right after the response headers, before any event. No delay between the other
-//                    events. Not streamed: the headers and the first half of the body, the pause, the
-//                    rest.
+//                    response.created to response.content_part.added; Anthropic: message_start,
+//                    content_block_start, ping; Gemini: none) and N content events, the pause, then
+//                    the rest; after=0: the pause comes right after the response headers, before any
+//                    event. No delay between the other events. Not streamed: the headers and the
+//                    first half of the body, the pause, the rest.
 //   stream-slow      as ok, with `delay` ms (default 100) between stream events
 //   bad-json         200 whose body (or SSE data) is not valid JSON
 //   no-usage         as ok, without any usage object

@@ -50,7 +50,7 @@ export function startProcess(name, bin, args, ready, env = {}) {
 }
 
 // Starts the mock, then the gateway with makeConfig(mockUrl) as its config. Returns
-// { gatewayUrl, mockUrl, upstreamRequests(), resetUpstream(), stop() }.
+// { gatewayUrl, mockUrl, dataDir, upstreamRequests(), resetUpstream(), stop() }.
 export async function startStack(makeConfig) {
   const gatehouseBin = requireEnv('GATEHOUSE_BIN');
   const mockBin = requireEnv('MOCK_UPSTREAM_BIN');
@@ -78,6 +78,7 @@ export async function startStack(makeConfig) {
     return {
       gatewayUrl: gateway.url,
       mockUrl: mock.url,
+      dataDir: path.join(workDir, 'data'),
       // What mock_upstream received, oldest first.
       async upstreamRequests() {
         const res = await fetch(`${mock.url}/_mock/requests`);

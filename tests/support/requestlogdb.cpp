@@ -60,7 +60,8 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
     QString sql = QStringLiteral(
         "SELECT seq, id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, "
         "error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, "
-        "usage_reported, estimated, cost_nano_usd, stream, attempts, cache_write_1h_tokens, route, model_id FROM requests");
+        "usage_reported, estimated, cost_nano_usd, stream, attempts, cache_write_1h_tokens, route, model_id, session_id "
+        "FROM requests");
     if (!where.isEmpty())
         sql += QStringLiteral(" WHERE ") + where;
     sql += QStringLiteral(" ORDER BY seq");
@@ -106,6 +107,7 @@ std::optional<QList<LoggedRequest>> RequestLogDb::query(const QString &where, co
         r.cacheWrite1hTokens = sqlite3_column_int64(stmt, c++);
         r.route = text(stmt, c++);
         r.modelId = text(stmt, c++);
+        r.sessionId = text(stmt, c++);
         rows.append(r);
     }
     if (rc != SQLITE_DONE) {

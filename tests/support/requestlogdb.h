@@ -47,6 +47,7 @@ struct LoggedRequest {
     int attempts = 0;
     QString route;   // the alias asked for, empty when none
     QString modelId; // the target that served (or was tried last)
+    QString sessionId; // x-claude-code-session-id, empty when none
     QList<LoggedAttempt> attemptLog;
 
     [[nodiscard]] double costUsd() const { return costNanoUsd ? double(*costNanoUsd) / 1e9 : 0.0; }

@@ -852,6 +852,7 @@ private Q_SLOTS:
         r.requestedModel = QStringLiteral("smart");
         r.route = QStringLiteral("smart");
         r.modelId = QStringLiteral("openai/gpt-4.1");
+        r.sessionId = QStringLiteral("013e4a3b-985c-45ae-ad81-59b621cbeb7e"); // Claude Code's session
         r.attempts = 2;
         const qint64 t0 = r.startedAtMs;
         r.attemptLog = {
@@ -874,6 +875,7 @@ private Q_SLOTS:
         QVERIFY(got);
         QCOMPARE(got->route, QStringLiteral("smart"));
         QCOMPARE(got->modelId, QStringLiteral("openai/gpt-4.1"));
+        QCOMPARE(got->sessionId, r.sessionId);
         QCOMPARE(*got, r); // request() reads the attempts too
         const auto recent = store.recentRequests(2);
         QCOMPARE(recent.size(), 2);

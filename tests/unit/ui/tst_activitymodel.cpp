@@ -22,14 +22,17 @@ QString idOf(int i)
     return QStringLiteral("req_%1").arg(i, 4, 10, QLatin1Char('0'));
 }
 
-// Row i: started kBase + i seconds; keys alternate; three models; every 10th is a 502.
+// Row i: started kBase + i seconds; keys alternate; three models; every 10th is a 502; sessions
+// sess-a (i % 4 == 0) and sess-b (i % 4 == 1), none for the rest.
 RequestRecord row(int i)
 {
     const bool alpha = i % 2 == 0;
     const QString model = QStringList{"m-a", "m-b", "m-c"}.at(i % 3);
-    return record(idOf(i), kBase + qint64(i) * 1000, alpha ? 1 : 2, alpha ? "alpha" : "beta", model,
+    RequestRecord r = record(idOf(i), kBase + qint64(i) * 1000, alpha ? 1 : 2, alpha ? "alpha" : "beta", model,
         alpha ? "openai" : "anthropic", i % 10 == 0 ? std::nullopt : std::optional<double>(0.001 * i),
         i % 10 == 0 ? 502 : 200, i, 2 * i);
+    r.sessionId = QStringList{"sess-a", "sess-b", "", ""}.at(i % 4);
+    return r;
 }
 
 } // namespace
@@ -142,6 +145,18 @@ private Q_SLOTS:
         QCOMPARE(m.totalCount(), 100);
         QCOMPARE(idAt(m, 0), idOf(199));
         m.clearFilters();
+        m.setSessionFilter(QStringLiteral("sess-b")); // i % 4 == 1
+        QVERIFY(m.filtered());
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 250);
+        QCOMPARE(idAt(m, 0), idOf(997));
+        QCOMPARE(loaded(m, 0, ActivityModel::SessionRole).toString(), QStringLiteral("sess-b"));
+        m.setKeyFilter(QStringLiteral("alpha")); // even i: never sess-b
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 0);
+        m.clearFilters();
+        QCOMPARE(m.sessionFilter(), QString());
+        QCOMPARE(loaded(m, 0, ActivityModel::SessionRole).toString(), QString()); // row 999: none
         m.setKeyFilter(QStringLiteral("nobody"));
         QTRY_VERIFY(!m.loading());
         QCOMPARE(m.totalCount(), 0);
@@ -193,6 +208,7 @@ private Q_SLOTS:
         QCOMPARE(m.distinctValues(QStringLiteral("provider")), (QStringList{"anthropic", "openai"}));
         QCOMPARE(m.distinctValues(QStringLiteral("key")), (QStringList{"alpha", "beta"}));
         QCOMPARE(m.distinctValues(QStringLiteral("upstreamModel")), QStringList());
+        QCOMPARE(m.distinctValues(QStringLiteral("session")), (QStringList{"sess-a", "sess-b"}));
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression("unknown column"));
         QCOMPARE(m.distinctValues(QStringLiteral("secret")), QStringList());
     }

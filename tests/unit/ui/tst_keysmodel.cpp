@@ -186,6 +186,10 @@ private Q_SLOTS:
             QVERIFY2(m.snippet(1, tool, QStringLiteral("gk-x")).contains(QStringLiteral("gk-x")), qPrintable(tool));
         QVERIFY(m.snippet(1, QStringLiteral("curl"), QStringLiteral("gk-x"))
                     .contains(QStringLiteral("/v1/chat/completions")));
+        // The window shows the generator `gatehouse connect` prints (app/connect, tested there).
+        QVERIFY(m.snippet(1, QStringLiteral("codex"), QStringLiteral("gk-x")).contains(QStringLiteral("wire_api = \"responses\"")));
+        QCOMPARE(m.snippetToolTitle(QStringLiteral("claude-code")), QStringLiteral("Claude Code"));
+        QVERIFY(m.snippetTools().contains(QStringLiteral("cursor")));
         QVERIFY(m.snippet(1, QStringLiteral("emacs"), QStringLiteral("gk-x")).isEmpty());
         QVERIFY(m.snippet(42, QStringLiteral("curl"), QStringLiteral("gk-x")).isEmpty());
     }

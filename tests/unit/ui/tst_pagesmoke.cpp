@@ -109,6 +109,8 @@ class TestPageSmoke : public QObject
                 1 + i % 2, i % 2 ? QStringLiteral("scripts") : QStringLiteral("claude-code"), i % 3 ? gpt : claude,
                 QStringLiteral("mock"), i % 7 == 3 ? std::nullopt : std::optional<double>(0.01 * (i + 1)),
                 i % 11 == 5 ? 502 : 200);
+            if (i % 2 == 0) // Claude Code's sessions: the Dashboard lists them, Activity filters on them
+                log.last().sessionId = QStringLiteral("3f1c9a2e-0b7d-4e55-9a41-%1").arg(i % 4, 12, 10, QLatin1Char('0'));
         }
         QVERIFY(fx.prepare({}, log));
 

@@ -1,0 +1,66 @@
+#pragma once
+#include <QAbstractListModel>
+#include <QPointer>
+#include <QtQml/qqmlregistration.h>
+
+namespace gh::ui {
+
+class Backend;
+
+// Today's spend per client session (Claude Code's x-claude-code-session-id on the request log),
+// most expensive first: the Dashboard's "Sessions today". Read on the query thread, again whenever
+// rows are committed.
+class SessionSpendModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY limitChanged)
+    Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+public:
+    enum Roles {
+        SessionRole = Qt::UserRole + 1, // the session id
+        KeyNameRole, // the key its requests used (the last one, if several)
+        CostRole, // USD today (priced requests)
+        RequestsRole, // requests today
+        UnpricedRole, // answered requests today without a price
+        FirstAtRole, // ms since the epoch of its first request today
+        LastAtRole, // ms since the epoch of its latest request
+    };
+    Q_ENUM(Roles)
+
+    explicit SessionSpendModel(QObject *parent = nullptr);
+
+    [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
+    [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
+    [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
+
+    [[nodiscard]] int limit() const { return m_limit; }
+    void setLimit(int limit);
+
+    struct Row {
+        QString session;
+        QString keyName;
+        qint64 costNano = 0;
+        qint64 requests = 0;
+        qint64 unpriced = 0;
+        qint64 firstAtMs = 0;
+        qint64 lastAtMs = 0;
+        friend bool operator==(const Row &, const Row &) = default;
+    };
+
+Q_SIGNALS:
+    void limitChanged();
+    void countChanged();
+    void refreshed(); // a query's result was applied (tests)
+
+private:
+    void refresh();
+    void apply(QList<Row> rows);
+    QPointer<Backend> m_backend;
+    QList<Row> m_rows;
+    int m_limit = 5;
+    bool m_running = false;
+    bool m_again = false;
+};
+
+} // namespace gh::ui
