@@ -407,6 +407,14 @@ ALTER TABLE attempts_by_seq RENAME TO attempts;
 -- ones, and the Cache page would call every key's prefix changed. The next requests refill the table.
 DELETE FROM prompt_prefixes;
 )sql"},
+    // Assigned number 9 (number 8 belongs to another change); numbered 8 here only because the
+    // numbers must be contiguous: renumber when both are merged.
+    Migration{8, "budget policy per key: clamp or refuse", R"sql(
+-- What a key does when a request's worst case does not fit what remains of its budget:
+-- "clamp" lowers the request's output limit to what fits (never below min_output_tokens), "refuse" answers 402.
+ALTER TABLE keys ADD COLUMN on_short_budget TEXT NOT NULL DEFAULT 'clamp';
+ALTER TABLE keys ADD COLUMN min_output_tokens INTEGER NOT NULL DEFAULT 1024;
+)sql"},
 };
 // clang-format on
 
