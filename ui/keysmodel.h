@@ -40,6 +40,10 @@ public:
         TotalUsageRole,
         AllowUnpricedRole, // a key with limits may still use unpriced models
         InFlightRole, // requests of this key in flight
+        OnShortBudgetRole, // "clamp" (lower max_tokens to what fits) or "refuse"
+        MinOutputTokensRole, // the smallest output limit a clamp may leave
+        OvershootsRole, // requests that cost more than their reservation (since start)
+        OvershootUsdRole, // by how much, in total
     };
     Q_ENUM(Roles)
 
@@ -60,6 +64,9 @@ public:
     Q_INVOKABLE bool revoke(qint64 keyId);
     // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
     Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
+    // What a request that does not fit what remains gets: policy "clamp" or "refuse"; a clamp never
+    // leaves less than minOutputTokens (1..1000000). Applies to the gateway at once.
+    Q_INVOKABLE bool setBudgetPolicy(qint64 keyId, const QString &policy, int minOutputTokens);
     // Ready-to-paste configuration for a tool: "openai-sdk", "claude-code", "codex", "aider",
     // "continue" or "curl". With an empty secret, a placeholder stands in for it.
     Q_INVOKABLE [[nodiscard]] QString snippet(qint64 keyId, const QString &tool, const QString &secret) const;
