@@ -106,7 +106,9 @@ QHash<int, QByteArray> KeysModel::roleNames() const
         {TotalLimitRole, "totalLimit"}, {DaySpentRole, "daySpent"}, {WeekSpentRole, "weekSpent"},
         {MonthSpentRole, "monthSpent"}, {TotalSpentRole, "totalSpent"}, {DayUsageRole, "dayUsage"},
         {WeekUsageRole, "weekUsage"}, {MonthUsageRole, "monthUsage"}, {TotalUsageRole, "totalUsage"},
-        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}, {BuiltInRole, "builtIn"}};
+        {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}, {BuiltInRole, "builtIn"},
+        {OnShortBudgetRole, "onShortBudget"},
+        {MinOutputTokensRole, "minOutputTokens"}, {OvershootsRole, "overshoots"}, {OvershootUsdRole, "overshootUsd"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -172,6 +174,14 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
         return m_refusals.value(k.id);
     case BuiltInRole:
         return k.name == Backend::kChatKeyName;
+    case OnShortBudgetRole:
+        return shortBudgetName(k.budget.onShortBudget);
+    case MinOutputTokensRole:
+        return int(k.budget.minOutputTokens);
+    case OvershootsRole:
+        return m_backend->context().ledger.overshoots(k.id).count;
+    case OvershootUsdRole:
+        return toUsd(m_backend->context().ledger.overshoots(k.id).amount);
     default:
         return {};
     }
@@ -201,7 +211,7 @@ void KeysModel::refreshSpend()
         return;
     Q_EMIT dataChanged(index(0), index(int(m_keys.size()) - 1),
         {DaySpentRole, WeekSpentRole, MonthSpentRole, TotalSpentRole, DayUsageRole, WeekUsageRole, MonthUsageRole,
-            TotalUsageRole, InFlightRole});
+            TotalUsageRole, InFlightRole, OvershootsRole, OvershootUsdRole});
 }
 
 bool KeysModel::fail(const QString &message)
@@ -376,6 +386,24 @@ bool KeysModel::setLimit(qint64 keyId, const QString &period, double usd)
         Q_EMIT dataChanged(index(row), index(row), {RefusalRole});
     }
     return save(changed, true);
+}
+
+bool KeysModel::setBudgetPolicy(qint64 keyId, const QString &policy, int minOutputTokens)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    const auto p = shortBudgetFromName(policy);
+    if (!p)
+        return fail(tr("Unknown policy “%1”: use clamp or refuse.").arg(policy));
+    if (minOutputTokens < 1 || minOutputTokens > BudgetPolicy::kMaxMinOutputTokens)
+        return fail(tr("The smallest answer must be from 1 to 1,000,000 tokens."));
+    StoredKey changed = *k;
+    changed.budget.onShortBudget = *p;
+    changed.budget.minOutputTokens = minOutputTokens;
+    if (changed.budget == k->budget)
+        return true;
+    return save(changed);
 }
 
 QStringList KeysModel::snippetTools() const

@@ -42,6 +42,10 @@ public:
         InFlightRole, // requests of this key in flight
         BuiltInRole, // the window's own key for Compare ("Gatehouse Chat"): not the user's to revoke or rename
         RefusalRole, // why the key's latest request was refused for its budget (402), "" when it was not
+        OnShortBudgetRole, // "clamp" (lower max_tokens to what fits) or "refuse"
+        MinOutputTokensRole, // the smallest output limit a clamp may leave
+        OvershootsRole, // requests that cost more than their reservation (since start)
+        OvershootUsdRole, // by how much, in total
     };
     Q_ENUM(Roles)
 
@@ -64,6 +68,9 @@ public:
     Q_INVOKABLE bool revoke(qint64 keyId);
     // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
     Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
+    // What a request that does not fit what remains gets: policy "clamp" or "refuse"; a clamp never
+    // leaves less than minOutputTokens (1..1000000). Applies to the gateway at once.
+    Q_INVOKABLE bool setBudgetPolicy(qint64 keyId, const QString &policy, int minOutputTokens);
     // Ready-to-paste configuration for a tool (one of snippetTools(): "claude-code", "codex", ...),
     // the text `gatehouse connect TOOL --key NAME` prints. With an empty secret, a placeholder stands
     // in for it. "" for an unknown key or tool.

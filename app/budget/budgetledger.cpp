@@ -260,7 +260,7 @@ BudgetLedger::reserve(qint64 keyId, NanoUsd worstCase, qint64 nowMs)
             continue;
         const NanoUsd remaining = subSat(subSat(*limit, state.spent[p]), state.reserved);
         if (worstCase > remaining) {
-            Refusal refusal{Period(p), *limit, nonNegative(remaining), worstCase};
+            Refusal refusal{Period(p), *limit, nonNegative(remaining), worstCase, state.spent[p], state.reserved};
             lock.unlock();
             qCDebug(lcBudget) << "key" << keyId << "refused:" << periodName(refusal.period) << "remaining"
                               << refusal.remaining << "worst case" << worstCase;
@@ -285,10 +285,10 @@ void BudgetLedger::dropReservedLocked(KeyState &state, NanoUsd amount)
         --state.inFlight;
 }
 
-void BudgetLedger::settle(const Reservation &reservation, NanoUsd actual, qint64 nowMs)
+NanoUsd BudgetLedger::settle(const Reservation &reservation, NanoUsd actual, qint64 nowMs)
 {
     if (!reservation)
-        return;
+        return 0;
     if (actual < 0) {
         qCWarning(lcBudget) << "negative cost" << actual << "for key" << reservation.keyId << "treated as 0";
         actual = 0;
@@ -301,20 +301,20 @@ void BudgetLedger::settle(const Reservation &reservation, NanoUsd actual, qint64
     Starts began = startsLocked(lock, reservation.startedAtMs, false);
     auto pending = m_pending.find(reservation.id);
     if (pending == m_pending.end())
-        return; // unknown, already settled or released, or its key was removed
+        return 0; // unknown, already settled or released, or its key was removed
     if (pending->startedAtMs != reservation.startedAtMs) {
         // The caller's copy was altered: the ledger's record is authoritative.
         const qint64 startedAtMs = pending->startedAtMs;
         began = startsLocked(lock, startedAtMs, false);
         pending = m_pending.find(reservation.id);
         if (pending == m_pending.end())
-            return; // settled or released by another thread meanwhile
+            return 0; // settled or released by another thread meanwhile
     }
     const Reservation own = *pending;
     m_pending.erase(pending);
     auto it = m_keys.find(own.keyId);
     if (it == m_keys.end())
-        return;
+        return 0;
     KeyState &state = *it;
     rollOverLocked(state, starts, nowMs);
     dropReservedLocked(state, own.amount);
@@ -323,6 +323,12 @@ void BudgetLedger::settle(const Reservation &reservation, NanoUsd actual, qint64
         if (began[p] == state.periodStart[p] || began[p] == kUnknownStart)
             state.spent[p] = addSat(state.spent[p], actual);
     }
+    const NanoUsd over = actual > own.amount ? subSat(actual, own.amount) : 0;
+    if (over > 0) {
+        ++state.overshoots.count;
+        state.overshoots.amount = addSat(state.overshoots.amount, over);
+    }
+    return over;
 }
 
 void BudgetLedger::release(const Reservation &reservation)
@@ -362,6 +368,13 @@ NanoUsd BudgetLedger::reservedTotal(qint64 keyId) const
     QMutexLocker lock(&m_mutex);
     auto it = m_keys.constFind(keyId);
     return it == m_keys.cend() ? 0 : it->reserved;
+}
+
+BudgetLedger::Overshoots BudgetLedger::overshoots(qint64 keyId) const
+{
+    QMutexLocker lock(&m_mutex);
+    auto it = m_keys.constFind(keyId);
+    return it == m_keys.cend() ? Overshoots{} : it->overshoots;
 }
 
 int BudgetLedger::inFlight(qint64 keyId) const

@@ -39,6 +39,15 @@ public:
         NanoUsd limit = 0;
         NanoUsd remaining = 0; // limit - spent - reserved, >= 0
         NanoUsd worstCase = 0;
+        NanoUsd spent = 0;     // in that period
+        NanoUsd reserved = 0;  // by the key's requests in flight
+        [[nodiscard]] bool exhausted() const { return spent >= limit; }
+    };
+    // Requests whose settled cost exceeded their reservation (the reservation is meant to be an
+    // upper bound: the target is none).
+    struct Overshoots {
+        int count = 0;
+        NanoUsd amount = 0; // the sum of cost - reservation
     };
     struct PeriodStatus {
         std::optional<NanoUsd> limit;
@@ -58,8 +67,9 @@ public:
     // still tracked); unknown keys are treated as unlimited.
     [[nodiscard]] std::variant<Reservation, Refusal> reserve(qint64 keyId, NanoUsd worstCase, qint64 nowMs);
     // Replaces the reservation by the real cost. The cost counts in each period that contains the
-    // reservation's start (a request that began before midnight is yesterday's spend).
-    void settle(const Reservation &reservation, NanoUsd actual, qint64 nowMs);
+    // reservation's start (a request that began before midnight is yesterday's spend). Returns by how
+    // much the cost exceeded the reservation (0 when it did not); such an overshoot is counted on the key.
+    NanoUsd settle(const Reservation &reservation, NanoUsd actual, qint64 nowMs);
     // Drops the reservation: nothing was billed.
     void release(const Reservation &reservation);
 
@@ -67,6 +77,7 @@ public:
     [[nodiscard]] NanoUsd reservedTotal(qint64 keyId) const;
     // Reservations of this key not yet settled or released.
     [[nodiscard]] int inFlight(qint64 keyId) const;
+    [[nodiscard]] Overshoots overshoots(qint64 keyId) const;
 
 private:
     using PeriodStarts = std::array<qint64, kPeriodCount>;
@@ -76,6 +87,7 @@ private:
         std::array<qint64, kPeriodCount> periodStart{}; // start of the period `spent` belongs to
         NanoUsd reserved = 0;
         int inFlight = 0;
+        Overshoots overshoots;
     };
     // Creates and rolls periods over to the periods that start at `starts` (those of nowMs).
     KeyState &stateLocked(qint64 keyId, const PeriodStarts &starts, qint64 nowMs);

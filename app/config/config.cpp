@@ -38,6 +38,20 @@ std::optional<ProviderFormat> formatFromName(const QString &name)
     return std::nullopt;
 }
 
+QString shortBudgetName(ShortBudget s)
+{
+    return s == ShortBudget::Refuse ? QStringLiteral("refuse") : QStringLiteral("clamp");
+}
+
+std::optional<ShortBudget> shortBudgetFromName(const QString &name)
+{
+    if (name == QLatin1String("clamp"))
+        return ShortBudget::Clamp;
+    if (name == QLatin1String("refuse"))
+        return ShortBudget::Refuse;
+    return std::nullopt;
+}
+
 QString strategyName(RouteStrategy s)
 {
     switch (s) {
@@ -423,7 +437,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -454,8 +468,18 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
     if (const auto v = optionalBool(obj, path, QStringLiteral("allow_unpriced")))
         k.allowUnpriced = *v;
     parseRateLimits(obj, path, &k.rpm, &k.tpm);
+    if (const auto policy = optionalString(obj, path, QStringLiteral("on_short_budget"))) {
+        const auto s = shortBudgetFromName(*policy);
+        if (!s)
+            fail(member(path, QStringLiteral("on_short_budget")), QStringLiteral("must be \"clamp\" or \"refuse\""));
+        k.budget.onShortBudget = *s;
+    }
+    if (const auto v = optionalInteger(obj, path, QStringLiteral("min_output_tokens"), 1, BudgetPolicy::kMaxMinOutputTokens,
+                                       QStringLiteral("must be an integer from 1 to 1000000 (tokens)")))
+        k.budget.minOutputTokens = *v;
     return k;
 }
+
 
 RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
 {

@@ -52,6 +52,18 @@ struct KeyLimits {
     friend bool operator==(const KeyLimits &, const KeyLimits &) = default;
 };
 
+// What a key does when a request's worst case does not fit what remains of its budget.
+enum class ShortBudget { Clamp, Refuse };
+[[nodiscard]] QString shortBudgetName(ShortBudget s); // "clamp", "refuse"
+[[nodiscard]] std::optional<ShortBudget> shortBudgetFromName(const QString &name);
+struct BudgetPolicy {
+    // Clamp: lower the request's output limit to what fits, when at least minOutputTokens fit.
+    ShortBudget onShortBudget = ShortBudget::Clamp;
+    qint64 minOutputTokens = 1024; // the smallest useful answer; a clamp never goes below it
+    static constexpr qint64 kMaxMinOutputTokens = 1'000'000;
+    friend bool operator==(const BudgetPolicy &, const BudgetPolicy &) = default;
+};
+
 struct KeyConfig {
     QString name;               // unique, e.g. "scripts"
     std::optional<QString> secret; // plain secret from the file; hashed before it is stored
@@ -60,6 +72,7 @@ struct KeyConfig {
     bool allowUnpriced = false; // a key with limits refuses unpriced models unless this is set
     std::optional<int> rpm;     // requests per minute (rolling 60 s); std::nullopt: no limit
     std::optional<qint64> tpm;  // tokens per minute (input + output, rolling 60 s)
+    BudgetPolicy budget;        // "on_short_budget", "min_output_tokens"
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 

@@ -1,4 +1,5 @@
 #include "gateway/exchange.h"
+#include "budget/reservation.h"
 #include "core/keyhash.h"
 #include "core/logging.h"
 #include "gateway/clientconnection.h"
@@ -45,6 +46,10 @@ constexpr qint64 kRelayThreshold = 1024 * 1024;
 constexpr qint64 kMaxBufferedBody = 64ll * 1024 * 1024;
 constexpr qint64 kMaxErrorBody = 4ll * 1024 * 1024;
 constexpr qint64 kHighWater = 1024 * 1024;
+// Room in the input bound for the output-limit field a clamp may add to the body.
+constexpr qint64 kClampEditBytes = 48;
+// Anthropic's smallest thinking budget (budget_tokens >= 1024, and below max_tokens).
+constexpr qint64 kMinThinkingBudget = 1024;
 // System prompt + tools at least this long (about 1,000 tokens, the providers' smallest cacheable
 // prefix) get an affinity entry of their own, shared by every conversation that starts with them.
 constexpr qsizetype kAffinityHeadBytes = 4096;
@@ -184,6 +189,9 @@ QList<QPair<QByteArray, QByteArray>> Exchange::baseHeaders() const
         h.emplaceBack(QByteArrayLiteral("x-gatehouse-route"), m_routeId.toUtf8());
     if (m_attemptsMade > 1)
         h.emplaceBack(QByteArrayLiteral("x-gatehouse-attempts"), QByteArray::number(m_attemptsMade));
+    if (m_clamp)
+        h.emplaceBack(QByteArrayLiteral("x-gatehouse-max-tokens-clamped"),
+                      QByteArray::number(m_clamp->first) + "->" + QByteArray::number(m_clamp->second));
     const QByteArray origin = m_headers.value("origin");
     if (!origin.isEmpty()) {
         h.emplaceBack(QByteArrayLiteral("access-control-allow-origin"), origin);
@@ -418,6 +426,7 @@ void Exchange::handleKeyInfo()
     }
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     const auto status = m_ctx->ledger.status(key->id, now);
+    const BudgetLedger::Overshoots overshoots = m_ctx->ledger.overshoots(key->id);
     QJsonObject limits, spend, remaining, periodStart;
     for (int i = 0; i < kPeriodCount; ++i) {
         const auto p = Period(i);
@@ -437,6 +446,10 @@ void Exchange::handleKeyInfo()
         {QStringLiteral("reserved_usd"), toUsd(status[0].reserved)},
         {QStringLiteral("remaining"), remaining},
         {QStringLiteral("period_start"), periodStart},
+        {QStringLiteral("on_short_budget"), shortBudgetName(key->budget.onShortBudget)},
+        {QStringLiteral("min_output_tokens"), key->budget.minOutputTokens},
+        {QStringLiteral("overshoots"), QJsonObject{{QStringLiteral("count"), overshoots.count},
+                                                   {QStringLiteral("usd"), toUsd(overshoots.amount)}}},
     };
     respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
@@ -563,11 +576,13 @@ bool Exchange::planTargets(GatewayError *error)
         if (m_fields.fallbackModels.isEmpty()) {
             // One model named: it is the only target, with no capability guessing (the provider decides).
             if (!m_key->allows(model->config.id)) {
-                *error = GatewayError::forbidden(QStringLiteral("Key '%1' may not use model '%2'.").arg(m_key->name, model->config.id));
+                // A policy refusal, not an authentication failure: clients show 401/403 as "log in again".
+                *error = GatewayError::badRequest(QStringLiteral("Key '%1' may not use model '%2': add it to the key's allow_models (or pick a model the key allows, see GET /v1/models).").arg(m_key->name, model->config.id), "model_not_allowed");
                 return false;
             }
             if (!model->config.price.isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
-                *error = GatewayError::forbidden(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Add a price for it in the config, or set allow_unpriced on the key.").arg(model->config.id, m_key->name), "model_unpriced");
+                *error = GatewayError::budgetExhausted(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Set a price for the model (Providers page, or \"price\" in the config), or set allow_unpriced on the key.").arg(model->config.id, m_key->name));
+                error->code = "model_unpriced";
                 return false;
             }
             m_direct = true;
@@ -636,41 +651,136 @@ void Exchange::scheduleAttempt(qint64 delayMs)
     m_retryTimer->start(int(qMin<qint64>(delayMs, INT_MAX)));
 }
 
-bool Exchange::reserveFor(const ModelEntry &model, GatewayError *error)
+bool Exchange::reserveFor(const ModelEntry &model, UpstreamRequest *request, GatewayError *error)
 {
-    // Worst case: every estimated input token at the highest input-side price, plus the most output
-    // the request allows.
+    // The worst case: the input bound (see budget/reservation.h) at the highest input-side price,
+    // plus the most output the request allows.
     const ModelPrice &price = model.config.price;
-    qint64 maxOutput = 0;
+    const qint64 modelMax = model.config.maxOutputTokens;
+    qint64 asked = 0;
     if (m_endpoint != Endpoint::Embeddings) {
-        maxOutput = m_fields.maxTokens.value_or(model.config.maxOutputTokens > 0 ? model.config.maxOutputTokens : kDefaultMaxOutput);
-        if (model.config.maxOutputTokens > 0)
-            maxOutput = qMin(maxOutput, model.config.maxOutputTokens);
+        asked = m_fields.maxTokens.value_or(modelMax > 0 ? modelMax : kDefaultMaxOutput);
+        if (modelMax > 0)
+            asked = qMin(asked, modelMax);
     }
-    const NanoUsd worstCase = price.isPriced() ? worstCaseCost(m_estimatedInput, maxOutput, price).value_or(0) : 0;
+    m_outputLimit = asked;
+    m_inputBound = inputTokenBound({qMax(m_body.size(), request->body.size()) + kClampEditBytes, m_fields.imageCount, m_fields.hasTools},
+                                   m_providerFormat, model.config.upstreamModel);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    auto reservation = m_ctx->ledger.reserve(m_key->id, worstCase, now);
-    if (auto *refusal = std::get_if<BudgetLedger::Refusal>(&reservation)) {
-        const NanoUsd inputCost = worstCaseCost(m_estimatedInput, 0, price).value_or(0);
-        const double outputPerToken = price.output.value_or(0) / 1e6;
-        QString hint;
-        if (refusal->remaining > inputCost && outputPerToken > 0) {
-            const qint64 fits = qint64(toUsd(refusal->remaining - inputCost) / outputPerToken);
-            if (fits > 0)
-                hint = QStringLiteral(" A smaller max_tokens (at most %1) would fit.").arg(fits);
+    std::optional<qint64> thinkingBudget;
+    // Two passes at most: the full request, then the clamped one. Another request may take what
+    // remained between them; the clamp is then computed again from the new refusal (a third pass).
+    for (int pass = 0; pass < 3; ++pass) {
+        const NanoUsd worstCase = price.isPriced() ? worstCaseCost(m_inputBound, m_outputLimit, price).value_or(0) : 0;
+        auto reservation = m_ctx->ledger.reserve(m_key->id, worstCase, now);
+        if (auto *granted = std::get_if<BudgetLedger::Reservation>(&reservation)) {
+            m_reservation = *granted;
+            if (m_outputLimit == asked)
+                return true;
+            if (!clampOutputLimit(model, asked, m_outputLimit, thinkingBudget, request, error)) {
+                m_ctx->ledger.release(m_reservation);
+                m_reservation = {};
+                return false;
+            }
+            return true;
         }
-        if (hint.isEmpty())
-            hint = QStringLiteral(" Even a tiny max_tokens would not fit; raise the limit or wait for the next period.");
-        *error = GatewayError::budgetExhausted(
-            QStringLiteral("Budget exhausted for key '%1': %2 of the %3 limit (%4) remains, but this request could cost up to %5 with %9 (about %6 input tokens and up to %7 output tokens).%8")
-                .arg(m_key->name, usd(refusal->remaining), QLatin1String(periodName(refusal->period)), usd(refusal->limit), usd(refusal->worstCase))
-                .arg(m_estimatedInput)
-                .arg(maxOutput)
-                .arg(hint, model.config.id));
+        const auto &refusal = std::get<BudgetLedger::Refusal>(reservation);
+        const BudgetPolicy &policy = m_key->budget;
+        const qint64 fits = price.isPriced() ? outputTokensThatFit(refusal.remaining, m_inputBound, m_outputLimit, price) : -1;
+        if (m_endpoint == Endpoint::Embeddings || !price.isPriced()) {
+            *error = budgetRefusal(refusal, model, -1, QString());
+            return false;
+        }
+        if (policy.onShortBudget == ShortBudget::Refuse) {
+            *error = budgetRefusal(refusal, model, fits, QStringLiteral("The key refuses such requests instead of lowering their output limit (on_short_budget: \"refuse\")."));
+            return false;
+        }
+        if (fits < policy.minOutputTokens) {
+            *error = budgetRefusal(refusal, model, fits,
+                                   fits < 0 ? QString()
+                                            : QStringLiteral("Gatehouse lowers the output limit only down to the key's min_output_tokens (%1).").arg(policy.minOutputTokens));
+            return false;
+        }
+        if (m_fields.thinkingBudget && *m_fields.thinkingBudget >= fits) {
+            // budget_tokens must stay below max_tokens: keep min_output_tokens for the answer when
+            // possible, never below the provider's smallest thinking budget.
+            const qint64 budget = qMax(kMinThinkingBudget, fits - policy.minOutputTokens);
+            if (budget >= fits) {
+                *error = budgetRefusal(refusal, model, fits,
+                                       QStringLiteral("Lowering max_tokens to %1 leaves no room for thinking.budget_tokens (%2; at least %3 and below max_tokens).")
+                                           .arg(fits).arg(*m_fields.thinkingBudget).arg(kMinThinkingBudget));
+                return false;
+            }
+            thinkingBudget = budget;
+        } else {
+            thinkingBudget.reset();
+        }
+        m_outputLimit = qMin(fits, asked);
+    }
+    *error = GatewayError::budgetExhausted(QStringLiteral("Key '%1''s budget is being taken by concurrent requests; retry in a moment.").arg(m_key->name));
+    return false;
+}
+
+bool Exchange::clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 limit, std::optional<qint64> thinkingBudget,
+                                UpstreamRequest *request, GatewayError *error)
+{
+    // The field a body without one gets: OpenAI's own API wants max_completion_tokens on chat
+    // (reasoning models refuse max_tokens); compatible servers and the other endpoints use their
+    // documented names.
+    QByteArrayView name = "max_tokens";
+    if (m_endpoint == Endpoint::Responses)
+        name = "max_output_tokens";
+    else if (m_endpoint == Endpoint::ChatCompletions && model.provider->host.endsWith("api.openai.com"))
+        name = "max_completion_tokens";
+    QByteArray edited = rewriteOutputLimit(m_body, m_fields, limit, thinkingBudget, name);
+    QString why;
+    auto fields = inspectRequestBody(edited, m_endpoint, &why);
+    if (!fields || fields->maxTokens != limit) {
+        *error = GatewayError::internal(QStringLiteral("Gatehouse could not lower the request's output limit: %1").arg(why));
         return false;
     }
-    m_reservation = std::get<BudgetLedger::Reservation>(reservation);
+    m_body = std::move(edited);
+    m_fields = *fields;
+    if (!prepareUpstreamBody(&request->body, &request->path, error))
+        return false;
+    // A failover that clamps again still reports what the client asked for.
+    m_clamp = std::make_pair(m_clamp ? m_clamp->first : asked, limit);
     return true;
+}
+
+GatewayError Exchange::budgetRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model, qint64 fits, const QString &why) const
+{
+    const QString period = QLatin1String(periodName(refusal.period));
+    if (refusal.exhausted()) {
+        return GatewayError::budgetExhausted(
+            QStringLiteral("Budget exhausted for key '%1': %2 of its %3 limit of %4 is spent. Raise the limit or wait for the next %3.")
+                .arg(m_key->name, usd(refusal.spent), period, usd(refusal.limit)));
+    }
+    QString hint;
+    if (fits > 0)
+        hint = QStringLiteral(" An output limit (max_tokens) of at most %1 would fit.").arg(fits);
+    else if (fits == 0)
+        hint = QStringLiteral(" Not even max_tokens 1 fits; raise the limit or wait for the next %1.").arg(period);
+    else
+        hint = QStringLiteral(" Even its input alone does not fit; raise the limit or wait for the next %1.").arg(period);
+    if (!why.isEmpty())
+        hint += QLatin1Char(' ') + why;
+    const NanoUsd over = refusal.worstCase - refusal.remaining;
+    return GatewayError::budgetExhausted(
+        QStringLiteral("This request is too large for what remains of key '%1''s %2 budget, by %3: it could cost up to %4 with %5 "
+                       "(at most %6 input tokens and %7 output tokens), and %8 remains (limit %9, %10 spent, %11 reserved by requests in flight).%12")
+            .arg(m_key->name, period, usd(over), usd(refusal.worstCase), model.config.id)
+            .arg(m_inputBound)
+            .arg(m_outputLimit)
+            .arg(usd(refusal.remaining), usd(refusal.limit), usd(refusal.spent), usd(refusal.reserved), hint));
+}
+
+void Exchange::noteOnServedAttempt(const QString &note)
+{
+    if (m_record.attemptLog.isEmpty())
+        return;
+    QString &error = m_record.attemptLog.last().error;
+    error = error.isEmpty() ? note : error + QStringLiteral("; ") + note;
 }
 
 void Exchange::startAttempt()
@@ -723,17 +833,17 @@ void Exchange::startAttempt()
         }
 
         GatewayError error;
-        if (!reserveFor(target, &error)) {
-            skipTarget(target, QStringLiteral("budget: the request could cost more than remains"));
+        UpstreamRequest r;
+        if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
+            skipTarget(target, error.message);
             m_lastSkipError = error;
             ++m_targetIndex;
             continue;
         }
-        UpstreamRequest r;
-        if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
-            m_ctx->ledger.release(m_reservation);
-            m_reservation = {};
-            skipTarget(target, error.message);
+        // After the body is built: the reservation bounds the larger of what the client sent and
+        // what goes upstream (a translation can grow it).
+        if (!reserveFor(target, &r, &error)) {
+            skipTarget(target, QStringLiteral("budget: the request could cost more than remains"));
             m_lastSkipError = error;
             ++m_targetIndex;
             continue;
@@ -1034,7 +1144,7 @@ void Exchange::handleCountTokens()
         return;
     }
     if (!m_key->allows(model->config.id)) {
-        respondError(GatewayError::forbidden(QStringLiteral("Key '%1' may not use model '%2'.").arg(m_key->name, model->config.id)));
+        respondError(GatewayError::badRequest(QStringLiteral("Key '%1' may not use model '%2': add it to the key's allow_models.").arg(m_key->name, model->config.id), "model_not_allowed"));
         return;
     }
     m_model = model;
@@ -1351,6 +1461,10 @@ void Exchange::estimateMissingUsage()
     Usage u;
     u.inputTokens = m_estimatedInput;
     u.outputTokens = estimateTokens(m_outputBytes);
+    // A provider stops at the output limit: bytes past it (an upstream that kept streaming, a
+    // verbose translation) are not billed output.
+    if (m_outputLimit >= 0)
+        u.outputTokens = qMin(u.outputTokens, m_outputLimit);
     u.estimated = true;
     m_record.usage = u;
 }
@@ -1665,6 +1779,8 @@ void Exchange::finalize(int status, const QString &error, bool charge)
     m_record.status = status;
     m_record.error = error;
     m_record.latencyMs = m_arrival.elapsed();
+    if (m_clamp)
+        noteOnServedAttempt(QStringLiteral("max_tokens clamped %1->%2 to fit the key's budget").arg(m_clamp->first).arg(m_clamp->second));
     if (!charge && !m_record.usage.reported)
         m_record.usage = Usage{};
     if (m_model && m_model->config.price.isPriced())
@@ -1673,6 +1789,9 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         m_record.cost = std::nullopt; // unpriced: unknown, never $0
     else
         m_record.cost = NanoUsd(0);
+    // An estimate never exceeds the reservation, which bounds what the provider can bill.
+    if (m_record.usage.estimated && m_reservation && m_record.cost && *m_record.cost > m_reservation.amount)
+        m_record.cost = m_reservation.amount;
     if (!ctx)
         return;
     const qint64 tokens = m_record.usage.inputTokens + m_record.usage.cacheReadTokens + m_record.usage.cacheWriteTokens
@@ -1682,9 +1801,16 @@ void Exchange::finalize(int status, const QString &error, bool charge)
     if (m_providerTicket)
         ctx->providerLimits.adjust(m_providerTicket, tokens);
     if (m_reservation) {
-        if (charge)
-            ctx->ledger.settle(m_reservation, m_record.cost.value_or(0), QDateTime::currentMSecsSinceEpoch());
-        else
+        if (charge) {
+            const NanoUsd reserved = m_reservation.amount;
+            const NanoUsd over = ctx->ledger.settle(m_reservation, m_record.cost.value_or(0), QDateTime::currentMSecsSinceEpoch());
+            if (over > 0) {
+                qCWarning(lcGateway) << "overshoot: request" << m_record.id << "of key" << m_record.keyName << "cost"
+                                     << toUsd(over) << "USD more than its reservation";
+                noteOnServedAttempt(QStringLiteral("overshoot: cost %1 exceeded the reservation %2 by %3")
+                                        .arg(usd(m_record.cost.value_or(0)), usd(reserved), usd(over)));
+            }
+        } else
             ctx->ledger.release(m_reservation);
         m_reservation = {};
     }

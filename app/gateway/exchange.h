@@ -61,7 +61,14 @@ private:
     bool planTargets(GatewayError *error);
     // Starts the attempt on m_plan.targets[m_targetIndex], skipping targets that cannot take it now.
     void startAttempt();
-    bool reserveFor(const ModelEntry &model, GatewayError *error);
+    // Reserves the request's worst case on the key's budget for `model`, whose upstream body is in
+    // `request`. When it does not fit and the key clamps, lowers the output limit to what fits (the
+    // client's body edited byte-precisely, `request` rebuilt from it); false with *error otherwise.
+    bool reserveFor(const ModelEntry &model, UpstreamRequest *request, GatewayError *error);
+    bool clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 limit, std::optional<qint64> thinkingBudget,
+                          UpstreamRequest *request, GatewayError *error);
+    [[nodiscard]] GatewayError budgetRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model,
+                                             qint64 fits, const QString &why) const;
     void forward(UpstreamRequest request);
     // The current attempt failed before anything reached the client: fail over / retry, or answer.
     struct AttemptFailure {
@@ -111,6 +118,8 @@ private:
     void respondJson(int status, const QByteArray &json);
     [[nodiscard]] QList<QPair<QByteArray, QByteArray>> baseHeaders() const;
     void estimateMissingUsage();
+    // Adds a note (a clamp, an overshoot) to the log's record of the attempt that was forwarded last.
+    void noteOnServedAttempt(const QString &note);
     void done();
     void uncount(); // leaves GatewayContext::inFlight (once)
 
@@ -147,6 +156,9 @@ private:
     Endpoint m_endpoint = Endpoint::ChatCompletions;
     BudgetLedger::Reservation m_reservation;
     qint64 m_estimatedInput = 0;
+    qint64 m_inputBound = 0;            // the reservation's input tokens: an upper bound of what is billed
+    qint64 m_outputLimit = -1;          // the output limit the reservation covers (after a clamp); -1: none yet
+    std::optional<std::pair<qint64, qint64>> m_clamp; // the output limit asked for -> the one forwarded
     std::unique_ptr<UpstreamCall> m_call;
     int m_upstreamStatus = 0;
     QByteArray m_upstreamContentType;

@@ -125,6 +125,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.revoked = k.revoked;
         e.rpm = k.rpm;
         e.tpm = k.tpm;
+        e.budget = k.budget;
         keys.append(e);
         hashes.append(k.secretHash);
     }

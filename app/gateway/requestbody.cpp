@@ -218,6 +218,7 @@ struct Span {
 struct PromptParts {
     bool hasTools = false;
     bool hasImages = false;
+    int imageCount = 0; // image parts, for the budget's input bound
     bool wantsJsonSchema = false;
     std::array<Span, 2> system; // Responses: instructions, then leading system/developer input items
     std::array<Span, 2> tools;  // tools, then the legacy functions
@@ -409,6 +410,16 @@ private:
         });
     }
 
+    simdjson::error_code countImage(simdjson::ondemand::value value, int depth)
+    {
+        return ifString(value, depth, [&](std::string_view s) {
+            if (s == m_imageType) {
+                m_parts.hasImages = true;
+                ++m_parts.imageCount;
+            }
+        });
+    }
+
     // One message: its role, and image parts in its content.
     simdjson::error_code message(simdjson::ondemand::value value, bool *isSystem)
     {
@@ -429,7 +440,7 @@ private:
         return forEachElement(value, depth, [&](ondemand::value part) {
             return forEachField(part, depth + 1, [&](std::string_view key, ondemand::value v) {
                 if (key == "type" && m_imageType)
-                    return stringIs(v, m_imageType, &m_parts.hasImages, depth + 2);
+                    return countImage(v, depth + 2);
                 if (key == "content" && nested)
                     return content(v, depth + 2, false);
                 return validateValue(v, depth + 2);
@@ -499,6 +510,7 @@ void computeTraits(const PromptParts &parts, RequestFields &f)
 {
     f.hasTools = parts.hasTools;
     f.hasImages = parts.hasImages;
+    f.imageCount = parts.imageCount;
     f.wantsJsonSchema = parts.wantsJsonSchema;
     for (const Span &s : parts.system)
         f.systemBytes += s.present() ? s.size() : 0;
@@ -593,6 +605,7 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
                 return fieldError(key, "must be a boolean");
             f.stream = b;
         } else if (key == "max_tokens" || key == "max_completion_tokens" || key == "max_output_tokens") {
+            const std::string_view token = value.raw_json_token(); // before the value is consumed
             int64_t n = 0;
             if (value.get_int64().get(n)) {
                 if (value.is_null().get(isNull) || !isNull)
@@ -604,6 +617,40 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
             // max_completion_tokens wins over the deprecated max_tokens when both are present.
             if (!f.maxTokens || key != "max_tokens")
                 f.maxTokens = n;
+            // Every occurrence (a repeated key too: providers' parsers differ on which one wins).
+            f.outputLimitFields.append({token.data() - base, tokenLength(token)});
+        } else if (key == "thinking" && endpoint == Endpoint::Messages) {
+            // Anthropic extended thinking: budget_tokens must stay below max_tokens (a clamp edits it).
+            ondemand::json_type type;
+            if (auto err = value.type().get(type))
+                return invalid(err);
+            if (type != ondemand::json_type::object) {
+                if (auto err = walker.member(key, value))
+                    return invalid(err);
+                continue;
+            }
+            ondemand::object thinking;
+            if (value.get_object().get(thinking))
+                return fieldError(key, "must be an object");
+            bool badBudget = false;
+            const error_code err = eachField(thinking, [&](std::string_view tk, ondemand::value tv) {
+                if (tk != "budget_tokens")
+                    return validateValue(tv);
+                const std::string_view ttoken = tv.raw_json_token();
+                int64_t b = 0;
+                if (tv.get_int64().get(b) || b < 0) {
+                    badBudget = true;
+                    return INCORRECT_TYPE;
+                }
+                f.thinkingBudget = b;
+                f.thinkingBudgetOffset = ttoken.data() - base;
+                f.thinkingBudgetLength = tokenLength(ttoken);
+                return SUCCESS;
+            });
+            if (badBudget)
+                return fail(QStringLiteral("Invalid request: field 'thinking.budget_tokens' must be a non-negative integer."));
+            if (err)
+                return invalid(err);
         } else if (key == "stream_options") {
             const std::string_view token = value.raw_json_token();
             if (value.is_null().get(isNull) == SUCCESS && isNull) {
@@ -737,6 +784,35 @@ QByteArray rewriteRequestBody(const QByteArray &body, const RequestFields &f, co
     std::sort(edits.begin(), edits.end(), [](const Edit &a, const Edit &b) { return a.offset < b.offset; });
     QByteArray out;
     out.reserve(body.size() + 64);
+    qsizetype pos = 0;
+    for (const Edit &e : edits) {
+        out.append(body.constData() + pos, e.offset - pos);
+        out.append(e.text);
+        pos = e.offset + e.length;
+    }
+    out.append(body.constData() + pos, body.size() - pos);
+    return out;
+}
+
+QByteArray rewriteOutputLimit(const QByteArray &body, const RequestFields &f, qint64 limit,
+                              std::optional<qint64> thinkingBudget, QByteArrayView addName)
+{
+    struct Edit {
+        qsizetype offset;
+        qsizetype length;
+        QByteArray text;
+    };
+    std::vector<Edit> edits;
+    const QByteArray value = QByteArray::number(limit);
+    for (const RequestFields::Token &t : f.outputLimitFields)
+        edits.push_back({t.offset, t.length, value});
+    if (f.outputLimitFields.isEmpty() && f.objectEnd >= 0)
+        edits.push_back({f.objectEnd, 0, ",\"" + addName.toByteArray() + "\":" + value});
+    if (thinkingBudget && f.thinkingBudgetOffset >= 0)
+        edits.push_back({f.thinkingBudgetOffset, f.thinkingBudgetLength, QByteArray::number(*thinkingBudget)});
+    std::sort(edits.begin(), edits.end(), [](const Edit &a, const Edit &b) { return a.offset < b.offset; });
+    QByteArray out;
+    out.reserve(body.size() + 32);
     qsizetype pos = 0;
     for (const Edit &e : edits) {
         out.append(body.constData() + pos, e.offset - pos);

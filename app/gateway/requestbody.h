@@ -17,6 +17,16 @@ struct RequestFields {
     qsizetype modelLength = 0;
     bool stream = false;
     std::optional<qint64> maxTokens; // max_completion_tokens / max_tokens / max_output_tokens
+    struct Token {
+        qsizetype offset = -1;
+        qsizetype length = 0;
+    };
+    // The value tokens of every output-limit field present (a clamp rewrites them all), in body order.
+    QList<Token> outputLimitFields;
+    // Anthropic thinking.budget_tokens (Messages only), and its value token.
+    std::optional<qint64> thinkingBudget;
+    qsizetype thinkingBudgetOffset = -1;
+    qsizetype thinkingBudgetLength = 0;
     bool clientWantsUsage = false;   // stream_options.include_usage is true
     qsizetype streamOptionsOffset = -1;   // '{' of the stream_options object (or its null token)
     qsizetype streamOptionsNullLength = 0; // > 0: stream_options is null, this long at streamOptionsOffset
@@ -28,6 +38,7 @@ struct RequestFields {
     // For routing (chat completions and messages; false/empty for the other endpoints):
     bool hasTools = false;           // a non-empty `tools` (or legacy `functions`) array
     bool hasImages = false;          // an image part in the messages (image_url / image / input_image)
+    int imageCount = 0;              // how many such parts (the budget's input bound counts each)
     bool wantsJsonSchema = false;    // response_format.type == "json_schema" (OpenAI) or output_format (Anthropic)
     // Hashes of the prompt's leading blocks, from the raw bytes (no reformatting): the system prompt
     // (Anthropic `system`, or OpenAI's leading system/developer messages), the tools, and the first
@@ -62,5 +73,12 @@ struct RequestFields {
 // gateway's own `models` fallback list, which is cut out.
 [[nodiscard]] QByteArray rewriteRequestBody(const QByteArray &body, const RequestFields &fields,
                                             const QString &upstreamModel, bool requireUsage);
+
+// The body with every output-limit field set to `limit` and, when `thinkingBudget` is given, the
+// thinking budget set to it: only those value tokens change, byte for byte the rest stays (prompt
+// caches depend on it). A body without an output-limit field gets `"<addName>":limit` appended at
+// the end of the top-level object.
+[[nodiscard]] QByteArray rewriteOutputLimit(const QByteArray &body, const RequestFields &fields, qint64 limit,
+                                            std::optional<qint64> thinkingBudget, QByteArrayView addName);
 
 } // namespace gh

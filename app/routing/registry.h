@@ -21,6 +21,7 @@ struct KeyEntry {
     bool revoked = false;
     std::optional<int> rpm;     // requests per minute (rate limiter); std::nullopt: none
     std::optional<qint64> tpm;  // tokens per minute
+    BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 

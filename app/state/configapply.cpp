@@ -266,6 +266,7 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         plan.key.allowUnpriced = kc.allowUnpriced;
         plan.key.rpm = kc.rpm;
         plan.key.tpm = kc.tpm;
+        plan.key.budget = kc.budget;
         if (existing != storedByName.cend())
             plan.write = !(plan.key == *existing);
         plannedKeys.append(plan);

@@ -434,6 +434,12 @@ ALTER TABLE requests ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX requests_session_time ON requests (session_id, started_at_ms) WHERE session_id <> '';
 )sql"},
+    Migration{10, "budget policy per key: clamp or refuse", R"sql(
+-- What a key does when a request's worst case does not fit what remains of its budget:
+-- "clamp" lowers the request's output limit to what fits (never below min_output_tokens), "refuse" answers 402.
+ALTER TABLE keys ADD COLUMN on_short_budget TEXT NOT NULL DEFAULT 'clamp';
+ALTER TABLE keys ADD COLUMN min_output_tokens INTEGER NOT NULL DEFAULT 1024;
+)sql"},
 };
 // clang-format on
 

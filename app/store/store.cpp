@@ -1204,7 +1204,8 @@ NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
 namespace {
 
 constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm";
+                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
+                                    "min_output_tokens";
 
 // A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
 // an unreadable allow-list must not turn into "every model allowed".
@@ -1254,6 +1255,13 @@ std::optional<StoredKey> readKey(const Statement &s)
         }
         k.tpm = *tpm;
     }
+    // An unreadable policy falls back to refusing: never a clamp the user did not ask for.
+    const auto policy = shortBudgetFromName(s.text(15));
+    k.budget.onShortBudget = policy.value_or(ShortBudget::Refuse);
+    const qint64 minOutput = s.integer(16);
+    k.budget.minOutputTokens = minOutput >= 1 && minOutput <= BudgetPolicy::kMaxMinOutputTokens ? minOutput : BudgetPolicy{}.minOutputTokens;
+    if (!policy)
+        qCWarning(lcStore) << "key" << k.name << "has an unknown on_short_budget; treated as refuse";
     return k;
 }
 
@@ -1307,11 +1315,12 @@ qint64 Store::saveKey(const StoredKey &key)
     const bool insert = key.id == 0;
     Statement s(d->readDb,
                 insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                         "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15)"
+                         "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
+                         "min_output_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17)"
                        : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
                          "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
-                         "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15 WHERE id = ?13");
+                         "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15, on_short_budget = ?16, "
+                         "min_output_tokens = ?17 WHERE id = ?13");
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
@@ -1328,6 +1337,8 @@ qint64 Store::saveKey(const StoredKey &key)
         s.bindInt(13, key.id);
     s.bindOptInt(14, key.rpm ? std::optional<qint64>(*key.rpm) : std::nullopt);
     s.bindOptInt(15, key.tpm);
+    s.bindText(16, shortBudgetName(key.budget.onShortBudget));
+    s.bindInt(17, key.budget.minOutputTokens);
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;

@@ -26,6 +26,7 @@ struct StoredKey {
     bool revoked = false;
     std::optional<int> rpm;     // requests per minute; std::nullopt: none
     std::optional<qint64> tpm;  // tokens per minute
+    BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
     qint64 createdAtMs = 0;
     friend bool operator==(const StoredKey &, const StoredKey &) = default;
 };

@@ -33,6 +33,10 @@ Card {
     required property bool allowUnpriced
     required property bool builtIn   // Compare's own key: limits only, no edit, connect or revoke
     required property string refusal   // the gateway's message when the latest request was refused for the budget
+    required property string onShortBudget
+    required property int minOutputTokens
+    required property int overshoots
+    required property real overshootUsd
 
     signal connectRequested(int keyId, string name)
     signal editRequested(int keyId, string name, string allowModels, bool allowUnpriced)
@@ -48,6 +52,11 @@ Card {
         : card.worstUsage >= 0.9 ? "nearly" : "active"
 
     readonly property list<string> modelPatterns: card.allowModels.split(",").map(s => s.trim()).filter(s => s.length > 0)
+
+    function applyBudgetPolicy(policy: string, minOutput: int) {
+        if (!card.keys.setBudgetPolicy(card.keyId, policy, minOutput))
+            card.limitFailed(qsTr("Could not change what %1 does with requests that do not fit: %2").arg(card.name).arg(card.keys.lastError));
+    }
 
     function applyLimit(period: string, usd: real) {
         if (!card.keys.setLimit(card.keyId, period, usd))
@@ -234,5 +243,57 @@ Card {
         usage: card.monthUsage
         editable: !card.revoked
         onLimitChosen: usd => card.applyLimit("month", usd)
+    }
+
+    // What a request whose worst case does not fit what remains gets.
+    RowLayout {
+        Layout.fillWidth: true
+        spacing: Theme.space2
+
+        Caption {
+            text: qsTr("Too large for what remains:")
+        }
+        Segmented {
+            accessibleName: qsTr("When a request does not fit the budget")
+            enabled: !card.revoked
+            options: [
+                { value: "clamp", label: qsTr("Lower max_tokens") },
+                { value: "refuse", label: qsTr("Refuse") }
+            ]
+            current: card.onShortBudget
+            onCurrentChanged: if (current !== card.onShortBudget) card.applyBudgetPolicy(current, card.minOutputTokens)
+        }
+        Caption {
+            visible: card.onShortBudget === "clamp"
+            text: qsTr("down to at least")
+        }
+        AppTextField {
+            id: minOutputField
+            visible: card.onShortBudget === "clamp"
+            enabled: !card.revoked
+            implicitWidth: 80
+            text: String(card.minOutputTokens)
+            validator: IntValidator { bottom: 1; top: 1000000 }
+            Accessible.name: qsTr("Smallest output limit a clamp may leave, in tokens")
+            onEditingFinished: {
+                const value = parseInt(minOutputField.text);
+                if (value !== card.minOutputTokens)
+                    card.applyBudgetPolicy(card.onShortBudget, value);
+            }
+        }
+        Caption {
+            visible: card.onShortBudget === "clamp"
+            text: qsTr("tokens")
+        }
+        Item {
+            Layout.fillWidth: true
+        }
+        Caption {
+            // The reservation is an upper bound of what a provider bills: this is meant to stay 0.
+            text: card.overshoots > 0
+                  ? qsTr("%n request(s) cost more than reserved (+%1)", "", card.overshoots).arg(Format.usd(card.overshootUsd))
+                  : qsTr("No request cost more than reserved")
+            color: card.overshoots > 0 ? Theme.warning : Theme.textMuted
+        }
     }
 }

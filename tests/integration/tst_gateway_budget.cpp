@@ -1,4 +1,4 @@
-// Budgets over HTTP: 60 concurrent requests against a key whose day limit admits exactly 10 of
+// Budgets over HTTP: 60 concurrent requests against a key whose day limit admits exactly 6 of
 // them, then the 402 refusal's message, a smaller max_tokens that fits, and the request log's total.
 #include "gatewaytestkit.h"
 #include "requestlogdb.h"
@@ -20,23 +20,32 @@ namespace {
 
 const QByteArray kSmallSecret = "gk-itest-small-0001";
 
-// Prices in USD per million tokens, and a request of exactly kBodyBytes bytes: the gateway
-// estimates ceil(90 / 3) = 30 input tokens, so the worst case of a request with max_tokens 150 is
-//   30 × $30/M + 150 × $60/M = $0.0009 + $0.009 = $0.0099,
-// and a $0.10 day limit admits floor(0.10 / 0.0099) = 10 of them. The mock bills exactly that
-// (p=30, c=150), so each settled request costs what was reserved and the count does not depend on
+// Prices in USD per million tokens, and a request of exactly kBodyBytes bytes. The reservation's
+// input is an upper bound: one token per byte of the longer of the client's body and the one sent
+// upstream (the model ids below are exactly as long as their upstream names, so both are the same
+// size), plus 48 bytes of room for an output-limit field a clamp may add and 16 tokens of
+// per-request overhead (budget/reservation.h): 136 + 64 = 200 tokens. So the worst case of a request
+// with max_tokens 150 is
+//   200 × $30/M + 150 × $60/M = $0.006 + $0.009 = $0.015,
+// and a $0.10 day limit admits floor(0.10 / 0.015) = 6 of them. The mock bills exactly that
+// (p=200, c=150), so each settled request costs what was reserved and the count does not depend on
 // the order in which requests finish.
 constexpr double kInputPrice = 30.0;
 constexpr double kOutputPrice = 60.0;
-constexpr qint64 kBodyBytes = 90;
-constexpr qint64 kEstimatedInput = 30;
+constexpr qint64 kBodyBytes = 136;
+constexpr qint64 kInputBound = kBodyBytes + 64;
 constexpr qint64 kMaxTokens = 150;
 constexpr double kDayLimit = 0.10;
-constexpr qint64 kWorstCaseNano = qint64(kEstimatedInput * kInputPrice * 1000 + kMaxTokens * kOutputPrice * 1000);
+constexpr qint64 kWorstCaseNano = qint64(kInputBound * kInputPrice * 1000 + kMaxTokens * kOutputPrice * 1000);
 constexpr qint64 kLimitNano = 100'000'000;
 constexpr int kConcurrent = 60;
 constexpr int kAdmitted = int(kLimitNano / kWorstCaseNano);
-static_assert(kWorstCaseNano == 9'900'000 && kAdmitted == 10);
+static_assert(kInputBound == 200 && kWorstCaseNano == 15'000'000 && kAdmitted == 6);
+// Model ids as long as their upstream names (34 and 11 characters).
+const QString kSlowModel = QStringLiteral("mock/budget-slow-headers-delay-300");
+const QString kSlowUpstream = QStringLiteral("slow-headers@delay=300,p=200,c=150");
+const QString kOneModel = QStringLiteral("mock/budget");
+const QString kOneUpstream = QStringLiteral("ok@p=30,c=1");
 
 // {"model":M,"max_tokens":N,"messages":[{"role":"user","content":"xxx…"}]} padded to `size` bytes.
 QByteArray bodyOfSize(const QString &model, qint64 maxTokens, qint64 size)
@@ -80,10 +89,8 @@ private Q_SLOTS:
             {QStringLiteral("models"),
                 QJsonArray{
                     // The upstream holds each answer for 300 ms so the admitted requests overlap.
-                    mockModel(QStringLiteral("mock/budget"), mock, QStringLiteral("slow-headers@delay=300,p=30,c=150"),
-                        kInputPrice, kOutputPrice),
-                    mockModel(
-                        QStringLiteral("mock/budget1"), mock, QStringLiteral("ok@p=30,c=1"), kInputPrice, kOutputPrice),
+                    mockModel(kSlowModel, mock, kSlowUpstream, kInputPrice, kOutputPrice),
+                    mockModel(kOneModel, mock, kOneUpstream, kInputPrice, kOutputPrice),
                 }},
             {QStringLiteral("keys"),
                 QJsonArray{testKey(QStringLiteral("small"), QString::fromLatin1(kSmallSecret), {},
@@ -100,7 +107,9 @@ private Q_SLOTS:
 
     void concurrentRequestsNeverOverspend()
     {
-        const QByteArray body = bodyOfSize(QStringLiteral("mock/budget"), kMaxTokens, kBodyBytes);
+        QCOMPARE(kSlowModel.size(), kSlowUpstream.size());
+        QCOMPARE(kOneModel.size(), kOneUpstream.size());
+        const QByteArray body = bodyOfSize(kSlowModel, kMaxTokens, kBodyBytes);
         QCOMPARE(body.size(), kBodyBytes);
 
         std::vector<HttpResponse> responses(kConcurrent);
@@ -168,39 +177,48 @@ private Q_SLOTS:
         const double spent = key.value(QStringLiteral("spend")).toObject().value(QStringLiteral("day_usd")).toDouble();
         const double remaining
             = key.value(QStringLiteral("remaining")).toObject().value(QStringLiteral("day_usd")).toDouble();
-        QVERIFY2(qAbs(spent - 0.099) < 1e-9, qPrintable(QString::number(spent, 'g', 12)));
-        QVERIFY2(qAbs(remaining - 0.001) < 1e-9, qPrintable(QString::number(remaining, 'g', 12)));
+        QVERIFY2(qAbs(spent - 0.09) < 1e-9, qPrintable(QString::number(spent, 'g', 12)));
+        QVERIFY2(qAbs(remaining - 0.01) < 1e-9, qPrintable(QString::number(remaining, 'g', 12)));
         QCOMPARE(key.value(QStringLiteral("reserved_usd")).toDouble(), 0.0);
+        QCOMPARE(key.value(QStringLiteral("overshoots")).toObject().value(QStringLiteral("count")).toInt(), 0);
     }
 
-    // $0.001 remains. The refusal says so, names max_tokens, and its advice works.
+    // $0.01 remains. The refusal says the request is too large (not that the budget is exhausted),
+    // by how much, names max_tokens, and its advice works.
     void refusalMessageAndSmallerMaxTokens()
     {
-        const HttpResponse refused = chat(bodyOfSize(QStringLiteral("mock/budget"), kMaxTokens, kBodyBytes));
+        const HttpResponse refused = chat(bodyOfSize(kSlowModel, kMaxTokens, kBodyBytes));
         QCOMPARE(refused.status, 402);
         const QString problem = openAIErrorProblem(refused);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         const QString message = errorMessage(refused);
-        QVERIFY2(message.contains(QLatin1String("remain")), qPrintable(message));
-        QVERIFY2(message.contains(QLatin1String("$0.001")), qPrintable(message)); // what remains
-        QVERIFY2(message.contains(QLatin1String("$0.0099")), qPrintable(message)); // the worst case
+        QVERIFY2(!message.contains(QLatin1String("exhausted")), qPrintable(message)); // the limit is not spent
+        QVERIFY2(message.contains(QLatin1String("too large")), qPrintable(message));
+        QVERIFY2(message.contains(QLatin1String("by $0.005000")), qPrintable(message)); // $0.015 - $0.01
+        QVERIFY2(message.contains(QLatin1String("$0.0100 remains")), qPrintable(message));
+        QVERIFY2(message.contains(QLatin1String("$0.0150")), qPrintable(message)); // the worst case
         QVERIFY2(message.contains(QLatin1String("max_tokens")), qPrintable(message));
-        // (0.001 - 30 × $30/M) / ($60/M) = 1.67: max_tokens 1 fits.
-        QVERIFY2(message.contains(QLatin1String("at most 1)")), qPrintable(message));
+        // (0.01 - 200 × $30/M) / ($60/M) = 66.7: max_tokens 66 fits. 150 is below the key's
+        // min_output_tokens (1024), so it is refused rather than clamped, and the message says why.
+        QVERIFY2(message.contains(QLatin1String("at most 66 would fit")), qPrintable(message));
+        QVERIFY2(message.contains(QLatin1String("min_output_tokens (1024)")), qPrintable(message));
 
-        // 30 × $30/M + 1 × $60/M = $0.00096 <= $0.001
-        const HttpResponse fits = chat(bodyOfSize(QStringLiteral("mock/budget1"), 1, kBodyBytes));
+        // 200 × $30/M + 66 × $60/M = $0.00996 <= $0.01; the mock bills p=30, c=1: $0.00096.
+        const HttpResponse fits = chat(bodyOfSize(kOneModel, 66, kBodyBytes));
         QVERIFY2(fits.status == 200, qPrintable(fits.describe()));
+        QVERIFY(!fits.hasHeader("x-gatehouse-max-tokens-clamped"));
         QVERIFY(qAbs(fits.header("x-gatehouse-cost-usd").toDouble() - 0.00096) < 1e-12);
 
-        // $0.00004 left: not even max_tokens 0 fits the input alone.
-        const HttpResponse none = chat(bodyOfSize(QStringLiteral("mock/budget1"), 1, kBodyBytes));
-        QCOMPARE(none.status, 402);
-        QVERIFY2(errorMessage(none).contains(QLatin1String("max_tokens")), qPrintable(errorMessage(none)));
+        // $0.00904 left: the same request no longer fits (200 × $30/M + 66 × $60/M = $0.00996);
+        // max_tokens 50 would ($0.009).
+        const HttpResponse again = chat(bodyOfSize(kOneModel, 66, kBodyBytes));
+        QCOMPARE(again.status, 402);
+        QVERIFY2(errorMessage(again).contains(QLatin1String("at most 50 would fit")), qPrintable(errorMessage(again)));
+        QVERIFY2(!errorMessage(again).contains(QLatin1String("exhausted")), qPrintable(errorMessage(again)));
 
         const QJsonObject key = keyInfo();
         const double spent = key.value(QStringLiteral("spend")).toObject().value(QStringLiteral("day_usd")).toDouble();
-        QVERIFY2(qAbs(spent - 0.09996) < 1e-9, qPrintable(QString::number(spent, 'g', 12)));
+        QVERIFY2(qAbs(spent - 0.09096) < 1e-9, qPrintable(QString::number(spent, 'g', 12)));
         QVERIFY(spent <= kDayLimit);
     }
 
@@ -209,10 +227,12 @@ private Q_SLOTS:
     {
         const HttpResponse r = chat(
             QJsonDocument(chatRequest(QStringLiteral("mock/not-in-any-catalog"))).toJson(QJsonDocument::Compact));
-        QCOMPARE(r.status, 403);
+        // 402 with what to do, never 401/403: clients show those as "failed to authenticate".
+        QCOMPARE(r.status, 402);
         const QString problem = openAIErrorProblem(r);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QCOMPARE(errorCode(r), QStringLiteral("model_unpriced"));
+        QVERIFY2(errorMessage(r).contains(QLatin1String("Set a price")), qPrintable(errorMessage(r)));
     }
 };
 

@@ -129,7 +129,8 @@ private Q_SLOTS:
     void modelNotAllowed()
     {
         const HttpResponse r = chat(QStringLiteral("mock/fail500"), kNarrowSecret);
-        QCOMPARE(r.status, 403);
+        QCOMPARE(r.status, 400); // a policy refusal, not a failed login (which is what clients make of 403)
+        QCOMPARE(errorCode(r), QStringLiteral("model_not_allowed"));
         const QString problem = openAIErrorProblem(r);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
         QVERIFY2(errorMessage(r).contains(QLatin1String("mock/fail500")), qPrintable(errorMessage(r)));

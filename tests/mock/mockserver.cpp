@@ -149,6 +149,37 @@ BodyFields readBody(const QByteArray &body)
     return f;
 }
 
+// max-bill: bills the most a provider's rules allow. Prompt tokens = the body's bytes (no tokenizer
+// emits fewer than one byte per token), completion tokens = the request's output limit
+// (max_completion_tokens, max_tokens, max_output_tokens or generationConfig.maxOutputTokens; 4096
+// when absent), and a stream keeps sending text past that limit: its content is about 4 bytes per
+// token allowed, so an estimate from the bytes received overshoots the limit. Explicit params win.
+void applyMaxBill(Params *params, const QByteArray &body, bool stream)
+{
+    if (params->behaviour != "max-bill")
+        return;
+    qint64 limit = 4096;
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(body.constData(), static_cast<size_t>(body.size())).get(doc) == simdjson::SUCCESS) {
+        for (const char *pointer : {"/max_completion_tokens", "/max_tokens", "/max_output_tokens", "/generationConfig/maxOutputTokens"}) {
+            int64_t n = 0;
+            if (doc.at_pointer(pointer).get_int64().get(n) == simdjson::SUCCESS && n >= 0) {
+                limit = n;
+                break;
+            }
+        }
+    }
+    if (!params->has("p"))
+        params->values.insert("p", QByteArray::number(body.size()));
+    if (!params->has("c"))
+        params->values.insert("c", QByteArray::number(limit));
+    if (stream && !params->has("pad")) {
+        const qint64 chunks = std::max<qint64>(1, params->integer("chunks", 5));
+        params->values.insert("pad", QByteArray::number(std::min<qint64>(limit * 4 / chunks + 1, 8 * 1024 * 1024)));
+    }
+}
+
 // The tool a reply calls: none unless the request offered one; `tools=0` answers with text anyway,
 // `tool=NAME` calls NAME instead.
 QByteArray chosenTool(const Params &params, const QByteArray &offered)
@@ -622,6 +653,7 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
     const bool stream = fields.stream && endpoint != Endpoint::Embeddings;
     Params params = parseModel(*fields.model);
     beginRequest(recordId, *fields.model, endpoint, request.body, stream, &params);
+    applyMaxBill(&params, request.body, stream);
     const QByteArray b = params.behaviour;
     const qint64 defaultPrompt = (request.body.size() + 3) / 4;
     const qint64 promptTokens = params.integer("p", defaultPrompt);
@@ -943,6 +975,7 @@ void Connection::handleProviderApi(const Request &request, Endpoint endpoint, qu
     if (countTokens && params.behaviour == "chaos")
         params.behaviour = "ok"; // count_tokens is never faulted by chaos
     beginRequest(recordId, model, endpoint, request.body, stream, &params);
+    applyMaxBill(&params, request.body, stream);
     const QByteArray b = params.behaviour;
 
     if (const int status = failureStatus(b)) {

@@ -63,6 +63,9 @@ class QThread;
 //                    event. No delay between the other events. Not streamed: the headers and the
 //                    first half of the body, the pause, the rest.
 //   stream-slow      as ok, with `delay` ms (default 100) between stream events
+//   max-bill         as ok, billing the most a provider's rules allow: p = the body's bytes, c = the
+//                    request's output limit (4096 when absent), and a stream's text runs past that
+//                    limit (pad so the content is about 4 bytes per allowed token); explicit p, c, pad win
 //   bad-json         200 whose body (or SSE data) is not valid JSON
 //   no-usage         as ok, without any usage object
 //   chaos            per request, with probability `fail` (default 0.5) a fault drawn uniformly from

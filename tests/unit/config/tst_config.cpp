@@ -248,6 +248,10 @@ void TestConfig::errors_data()
     row("allow_unpriced not a bool", R"({"keys": [{"name": "a", "allow_unpriced": "true"}]})",
         "gatehouse.json: keys[0].allow_unpriced: must be true or false");
     row("unknown key field", R"({"keys": [{"name": "a", "paused": true}]})", "gatehouse.json: keys[0].paused: unknown field");
+    row("on_short_budget unknown", R"({"keys": [{"name": "a", "on_short_budget": "shrink"}]})",
+        "gatehouse.json: keys[0].on_short_budget: must be \"clamp\" or \"refuse\"");
+    row("min_output_tokens zero", R"({"keys": [{"name": "a", "min_output_tokens": 0}]})",
+        "gatehouse.json: keys[0].min_output_tokens: must be an integer from 1 to 1000000 (tokens)");
 
     // --- settings ---
     row("settings not an object", R"({"settings": []})", "gatehouse.json: settings: must be an object");
@@ -494,6 +498,7 @@ void TestConfig::fullFile()
       "keys": [
         {"name": "Claude Code", "secret": "gk-claude-code-0001", "limits": {"month_usd": 50}},
         {"name": "scripts", "allow_models": ["ollama\u002F*", "llama3"], "allow_unpriced": true,
+         "on_short_budget": "refuse", "min_output_tokens": 4096,
          "limits": {"day_usd": null, "week_usd": 0, "month_usd": null, "total_usd": 1000}},
         {"name": "empty"}
       ],
@@ -548,6 +553,9 @@ void TestConfig::fullFile()
     QVERIFY(!config->keys[1].secret);
     QCOMPARE(config->keys[1].allowModels, (QStringList{QStringLiteral("ollama/*"), QStringLiteral("llama3")}));
     QVERIFY(config->keys[1].allowUnpriced);
+    QCOMPARE(config->keys[1].budget.onShortBudget, gh::ShortBudget::Refuse);
+    QCOMPARE(config->keys[1].budget.minOutputTokens, qint64(4096));
+    QCOMPARE(config->keys[0].budget, gh::BudgetPolicy{}); // clamp, 1024
     QCOMPARE(config->keys[1].limits.weekUsd, std::optional<double>(0.0));
     QCOMPARE(config->keys[1].limits.totalUsd, std::optional<double>(1000.0));
     QVERIFY(!config->keys[1].limits.dayUsd && !config->keys[1].limits.monthUsd);

@@ -1141,6 +1141,49 @@ private Q_SLOTS:
         QVERIFY(out.endsWith(R"("model":"m","stream":true,"stream_options":{"include_usage":true}})"));
         QVERIFY(out.startsWith(body.left(body.indexOf("\"model\""))));
     }
+
+    // A clamp edits only the output-limit values (all of them) and the thinking budget, byte for byte.
+    void rewriteOutputLimitEditsOnlyThoseBytes()
+    {
+        const QByteArray both = R"({"model":"m", "max_tokens" : 32000,"messages":[{"role":"user","content":"max_tokens 5"}],"max_completion_tokens":  16000 })";
+        auto f = inspect(both);
+        QVERIFY(f);
+        QCOMPARE(f->outputLimitFields.size(), 2);
+        QCOMPARE(gh::rewriteOutputLimit(both, *f, 700, std::nullopt, "max_tokens"),
+                 QByteArray(R"({"model":"m", "max_tokens" : 700,"messages":[{"role":"user","content":"max_tokens 5"}],"max_completion_tokens":  700 })"));
+
+        const QByteArray none = "{\"model\":\"m\",\"messages\":[]}\n";
+        f = inspect(none);
+        QVERIFY(f && f->outputLimitFields.isEmpty());
+        QCOMPARE(gh::rewriteOutputLimit(none, *f, 1234, std::nullopt, "max_completion_tokens"),
+                 QByteArray("{\"model\":\"m\",\"messages\":[],\"max_completion_tokens\":1234}\n"));
+
+        const QByteArray thinking = R"({"model":"m","max_tokens":32000,"thinking":{"type":"enabled","budget_tokens":20000},"messages":[{"role":"user","content":"hi"}]})";
+        f = inspect(thinking, Endpoint::Messages);
+        QVERIFY(f);
+        QCOMPARE(f->thinkingBudget, std::optional<qint64>(20000));
+        QCOMPARE(gh::rewriteOutputLimit(thinking, *f, 4000, 2976, "max_tokens"),
+                 QByteArray(R"({"model":"m","max_tokens":4000,"thinking":{"type":"enabled","budget_tokens":2976},"messages":[{"role":"user","content":"hi"}]})"));
+        // The edited body reads back as the new limit.
+        QByteArray edited = gh::rewriteOutputLimit(thinking, *f, 4000, 2976, "max_tokens");
+        f = inspect(edited, Endpoint::Messages);
+        QVERIFY(f);
+        QCOMPARE(f->maxTokens, std::optional<qint64>(4000));
+        QCOMPARE(f->thinkingBudget, std::optional<qint64>(2976));
+
+        QString error;
+        QVERIFY(!inspect(R"({"model":"m","max_tokens":10,"thinking":{"budget_tokens":"lots"},"messages":[]})", Endpoint::Messages, &error));
+        QVERIFY2(error.contains(QLatin1String("budget_tokens")), qPrintable(error));
+    }
+
+    void imagePartsAreCounted()
+    {
+        const QByteArray body = R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"https://x/1.png"}},{"type":"image_url","image_url":{"url":"https://x/2.png"}}]}]})";
+        const auto f = inspect(body);
+        QVERIFY(f);
+        QVERIFY(f->hasImages);
+        QCOMPARE(f->imageCount, 2);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRequestBody)

@@ -460,6 +460,8 @@ private Q_SLOTS:
         a.limits.dayUsd = 2.5;
         a.limits.monthUsd = 30.0;
         a.allowUnpriced = true;
+        a.budget.onShortBudget = gh::ShortBudget::Refuse;
+        a.budget.minOutputTokens = 2048;
         a.createdAtMs = 1'700'000'000'000;
         a.id = store.saveKey(a);
         QVERIFY(a.id > 0);
@@ -481,6 +483,7 @@ private Q_SLOTS:
         a.limits.dayUsd.reset();
         a.limits.weekUsd = 10;
         a.allowModels.clear();
+        a.budget = gh::BudgetPolicy{}; // clamp, 1024
         QCOMPARE(store.saveKey(a), a.id);
         QCOMPARE(store.keyByName(a.name), std::optional<StoredKey>(a));
 

@@ -96,6 +96,27 @@ private Q_SLOTS:
         QTRY_COMPARE(m_fx.gateway->context().registry.snapshot()->keysByHash.size(), 2);
     }
 
+    // What a request that does not fit gets: stored, and in the gateway's registry.
+    void budgetPolicy()
+    {
+        KeysModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(role(m, 0, KeysModel::OnShortBudgetRole).toString(), QStringLiteral("clamp"));
+        QCOMPARE(role(m, 0, KeysModel::MinOutputTokensRole).toInt(), 1024);
+        QCOMPARE(role(m, 0, KeysModel::OvershootsRole).toInt(), 0);
+        QVERIFY(m.setBudgetPolicy(1, QStringLiteral("refuse"), 2048));
+        QCOMPARE(role(m, 0, KeysModel::OnShortBudgetRole).toString(), QStringLiteral("refuse"));
+        QCOMPARE(role(m, 0, KeysModel::MinOutputTokensRole).toInt(), 2048);
+        const auto stored = m_fx.gateway->store().keyByName(QStringLiteral("scripts"));
+        QVERIFY(stored);
+        QCOMPARE(stored->budget.onShortBudget, gh::ShortBudget::Refuse);
+        QCOMPARE(stored->budget.minOutputTokens, qint64(2048));
+        QVERIFY(!m.setBudgetPolicy(1, QStringLiteral("shrink"), 2048));
+        QVERIFY(!m.setBudgetPolicy(1, QStringLiteral("clamp"), 0));
+        QVERIFY(m.setBudgetPolicy(1, QStringLiteral("clamp"), 1024));
+        QCOMPARE(m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->budget, gh::BudgetPolicy{});
+    }
+
     void lifecycle()
     {
         KeysModel m;
