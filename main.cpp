@@ -2,6 +2,7 @@
 // desktop window.
 #include "gateway/gateway.h"
 #include "gateway/shutdownsignals.h"
+#include "state/catalogcommand.h"
 #include "version.h"
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -35,6 +36,14 @@ void printLine(FILE *stream, const QString &line)
 
 int main(int argc, char **argv)
 {
+    // `gatehouse catalog ...`: a command that runs and exits, without the gateway.
+    if (argc > 1 && qstrcmp(argv[1], "catalog") == 0) {
+        qputenv("QT_NO_GLIB", "1");
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral(GATEHOUSE_NAME));
+        QCoreApplication::setOrganizationName(QStringLiteral(GATEHOUSE_NAME));
+        return gh::runCatalogCommand(app.arguments().mid(2), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+    }
     bool headless = hasFlag(argc, argv, "--headless") || hasFlag(argc, argv, "--version") || hasFlag(argc, argv, "-v")
         || hasFlag(argc, argv, "--help") || hasFlag(argc, argv, "-h");
 #ifndef GATEHOUSE_WITH_UI
