@@ -213,8 +213,8 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
             return unlisted(*pit, name.mid(slash + 1));
         }
     }
-    // A bare name of a vendor's family: the first enabled provider of that vendor in the config's
-    // order, else the first aggregator.
+    // A bare name of a vendor's family: the first enabled provider of that vendor in providerOrder,
+    // else the first aggregator.
     if (bare && catalog) {
         bool byFamilyRule = false;
         const QString family = catalog->familyOf(name, &byFamilyRule);
