@@ -555,7 +555,7 @@ bool Exchange::planTargets(GatewayError *error)
         RegistrySnapshot::ResolveError resolveError;
         QStringList candidates;
         auto model = registry.resolve(requested, &resolveError, &candidates, pinned);
-        const QString shown = requested == m_fields.model ? m_fields.model : QStringLiteral("%1' (alias of '%2").arg(requested, m_fields.model);
+        const QString shown = requested == m_fields.model ? m_fields.model : QStringLiteral("%1 (alias of %2)").arg(requested, m_fields.model);
         if (!model) {
             if (!pinned.isEmpty() && !registry.providers.contains(pinned)) {
                 *error = GatewayError::badRequest(QStringLiteral("The x-gatehouse-provider header names '%1', which is not a configured provider.").arg(pinned), "unknown_provider");
