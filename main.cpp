@@ -3,6 +3,7 @@
 #include "connect/connectcommand.h"
 #include "gateway/gateway.h"
 #include "gateway/shutdownsignals.h"
+#include "state/catalogcommand.h"
 #include "version.h"
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -54,6 +55,14 @@ void printLine(FILE *stream, const QString &line)
 
 int main(int argc, char **argv)
 {
+    // `gatehouse catalog ...`: a command that runs and exits, without the gateway.
+    if (argc > 1 && qstrcmp(argv[1], "catalog") == 0) {
+        qputenv("QT_NO_GLIB", "1");
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral(GATEHOUSE_NAME));
+        QCoreApplication::setOrganizationName(QStringLiteral(GATEHOUSE_NAME));
+        return gh::runCatalogCommand(app.arguments().mid(2), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+    }
     bool headless = hasFlag(argc, argv, "--headless") || !onlyWindowArguments(argc, argv);
 #ifndef GATEHOUSE_WITH_UI
     headless = true;
@@ -103,7 +112,7 @@ int main(int argc, char **argv)
     const QStringList positional = parser.positionalArguments();
     const bool connectCommand = !positional.isEmpty() && positional.first() == QLatin1String("connect");
     if (!positional.isEmpty() && !connectCommand)
-        return usageError(QStringLiteral("unknown command '%1' (the only command is 'connect TOOL')").arg(positional.first()));
+        return usageError(QStringLiteral("unknown command '%1' (the commands are 'connect TOOL' and 'catalog update|refresh|show')").arg(positional.first()));
     if (!connectCommand && (parser.isSet(keyOption) || parser.isSet(modelOption)))
         return usageError(QStringLiteral("--key and --model belong to 'gatehouse connect TOOL'"));
 

@@ -624,7 +624,7 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 
 Config parseRoot(const QJsonObject &root)
 {
-    checkFields(root, QString(), {"providers", "models", "keys", "routes", "settings"});
+    checkFields(root, QString(), {"providers", "models", "keys", "routes", "aliases", "settings"});
     Config config;
 
     QSet<QString> providerIds;
@@ -694,6 +694,26 @@ Config parseRoot(const QJsonObject &root)
             ids.insert(route.id);
             config.routes.append(std::move(route));
         }
+    }
+
+    if (root.contains(QStringLiteral("aliases"))) {
+        const QString path = QStringLiteral("aliases");
+        const QJsonArray list = requireArray(root.value(path), path);
+        QList<ModelAlias> aliases;
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString p = element(path, i);
+            const QJsonObject obj = requireObject(list.at(i), p);
+            checkFields(obj, p, {"match", "to"});
+            ModelAlias a;
+            a.match = requireString(obj, p, QStringLiteral("match"));
+            a.to = requireString(obj, p, QStringLiteral("to"));
+            if (a.match.trimmed() != a.match || a.match.contains(u' '))
+                fail(member(p, QStringLiteral("match")), QStringLiteral("must not contain spaces"));
+            if (a.to.trimmed() != a.to || a.to.contains(u' '))
+                fail(member(p, QStringLiteral("to")), QStringLiteral("must not contain spaces"));
+            aliases.append(a);
+        }
+        config.aliases = aliases;
     }
 
     if (root.contains(QStringLiteral("settings"))) {

@@ -147,12 +147,22 @@ struct VoteStats {
     friend bool operator==(const VoteStats &, const VoteStats &) = default;
 };
 
+// A model alias (config top-level "aliases"): a requested model name matching the glob `match`
+// ('*' any run, '?' one character) is served as `to` (a route, a provider/model id or a bare name).
+// In the config's order, the first match wins.
+struct ModelAlias {
+    QString match;
+    QString to;
+    friend bool operator==(const ModelAlias &, const ModelAlias &) = default;
+};
+
 // A declarative configuration file (docs/config.md).
 struct Config {
     QList<ProviderConfig> providers;
     QList<ModelConfig> models;
     QList<KeyConfig> keys;
     QList<RouteConfig> routes;
+    std::optional<QList<ModelAlias>> aliases; // only when the file has an "aliases" list: it replaces the stored one
     std::optional<GatewaySettings> settings; // only when the file has a "settings" object
 };
 

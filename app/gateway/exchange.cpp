@@ -286,6 +286,7 @@ void Exchange::start()
         {"/v1/models", false, 1, Endpoint::ChatCompletions},
         {"/v1/key", false, 2, Endpoint::ChatCompletions},
         {"/healthz", false, 3, Endpoint::ChatCompletions},
+        {"/", false, 5, Endpoint::ChatCompletions},
     };
     for (const Route &r : routes) {
         if (!pathIs(m_path, r.path))
@@ -305,6 +306,7 @@ void Exchange::start()
         case 2: handleKeyInfo(); return;
         case 3: handleHealth(); return;
         case 4: handleCountTokens(); return;
+        case 5: handleRoot(); return;
         }
     }
     respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
@@ -350,6 +352,24 @@ void Exchange::handleHealth()
     respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
+void Exchange::handleRoot()
+{
+    // Tools probe the base URL (Claude Code sends HEAD /) before their first request: answer that
+    // something is here, without a key. A HEAD answer carries no body.
+    if (m_method == "HEAD") {
+        auto h = baseHeaders();
+        h.emplaceBack(QByteArrayLiteral("content-type"), QByteArrayLiteral("application/json"));
+        m_conn->sendResponse(200, h, {});
+        done();
+        return;
+    }
+    QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
+                  {QStringLiteral("service"), QStringLiteral("gatehouse")},
+                  {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
+                  {QStringLiteral("api"), QStringLiteral("/v1")}};
+    respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
 void Exchange::handleModels()
 {
     GatewayError error;
@@ -366,7 +386,7 @@ void Exchange::handleModels()
         if (!key->allows(id) || !m.provider->config.enabled)
             continue;
         QJsonObject pricing;
-        const ModelPrice &p = m.config.price;
+        const ModelPrice p = m.priceAt(QDateTime::currentDateTimeUtc());
         pricing.insert(QStringLiteral("input"), optionalDouble(p.input));
         pricing.insert(QStringLiteral("output"), optionalDouble(p.output));
         pricing.insert(QStringLiteral("cache_read"), optionalDouble(p.cacheRead));
@@ -413,7 +433,27 @@ void Exchange::handleModels()
              }},
         });
     }
-    respondJson(200, QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("list")}, {QStringLiteral("data"), data}}).toJson(QJsonDocument::Compact));
+    // Aliases: glob patterns a requested name may match, and what they are served as.
+    for (const ModelAlias &a : m_registry->aliases) {
+        data.append(QJsonObject{
+            {QStringLiteral("id"), a.match},
+            {QStringLiteral("object"), QStringLiteral("model")},
+            {QStringLiteral("created"), 0},
+            {QStringLiteral("owned_by"), QStringLiteral("gatehouse")},
+            {QStringLiteral("gatehouse"), QJsonObject{{QStringLiteral("alias"), true}, {QStringLiteral("to"), a.to}}},
+        });
+    }
+    // Families: bare names of these vendors resolve whether or not the catalog lists the model.
+    QJsonArray families;
+    for (const QString &vendor : m_registry->servedFamilies()) {
+        const CatalogProvider *cp = m_registry->catalog ? m_registry->catalog->provider(vendor) : nullptr;
+        families.append(QJsonObject{{QStringLiteral("vendor"), vendor},
+                                    {QStringLiteral("name"), cp ? cp->name : vendor}});
+    }
+    respondJson(200, QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("list")},
+                                               {QStringLiteral("data"), data},
+                                               {QStringLiteral("gatehouse_families"), families}})
+                         .toJson(QJsonDocument::Compact));
 }
 
 void Exchange::handleKeyInfo()
@@ -551,7 +591,9 @@ bool Exchange::planTargets(GatewayError *error)
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     QList<RouteTarget> targets;
     RouteStrategy strategy = RouteStrategy::Ordered;
-    if (auto route = registry.routes.constFind(m_fields.model); route != registry.routes.cend()) {
+    const QString requested = registry.applyAliases(m_fields.model);
+    const QString pinned = QString::fromUtf8(m_headers.value("x-gatehouse-provider")).trimmed();
+    if (auto route = registry.routes.constFind(requested); route != registry.routes.cend()) {
         m_routeId = route->id;
         m_record.route = route->id;
         targets = route->targets;
@@ -559,17 +601,22 @@ bool Exchange::planTargets(GatewayError *error)
     } else {
         RegistrySnapshot::ResolveError resolveError;
         QStringList candidates;
-        auto model = registry.resolve(m_fields.model, &resolveError, &candidates);
+        auto model = registry.resolve(requested, &resolveError, &candidates, pinned);
+        const QString shown = requested == m_fields.model ? m_fields.model : QStringLiteral("%1 (alias of %2)").arg(requested, m_fields.model);
         if (!model) {
+            if (!pinned.isEmpty() && !registry.providers.contains(pinned)) {
+                *error = GatewayError::badRequest(QStringLiteral("The x-gatehouse-provider header names '%1', which is not a configured provider.").arg(pinned), "unknown_provider");
+                return false;
+            }
             switch (resolveError) {
             case RegistrySnapshot::ResolveError::Ambiguous:
-                *error = GatewayError::badRequest(QStringLiteral("Model '%1' is offered by several providers; name one of: %2.").arg(m_fields.model, candidates.join(QStringLiteral(", "))), "ambiguous_model");
+                *error = GatewayError::badRequest(QStringLiteral("Model '%1' is offered by several providers; name one of: %2 (or send the header x-gatehouse-provider: <provider id>).").arg(shown, candidates.join(QStringLiteral(", "))), "ambiguous_model");
                 return false;
             case RegistrySnapshot::ResolveError::ProviderDisabled:
-                *error = GatewayError::notFound(QStringLiteral("The provider of model '%1' is disabled.").arg(m_fields.model));
+                *error = GatewayError::notFound(QStringLiteral("The provider of model '%1' is disabled.").arg(shown));
                 return false;
             default:
-                *error = GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model or a route (see GET /v1/models).").arg(m_fields.model));
+                *error = GatewayError::notFound(QStringLiteral("The model '%1' does not exist: no enabled provider serves it. Use provider/model, a route or an alias (see GET /v1/models).").arg(shown));
                 return false;
             }
         }
@@ -580,7 +627,7 @@ bool Exchange::planTargets(GatewayError *error)
                 *error = GatewayError::badRequest(QStringLiteral("Key '%1' may not use model '%2': add it to the key's allow_models (or pick a model the key allows, see GET /v1/models).").arg(m_key->name, model->config.id), "model_not_allowed");
                 return false;
             }
-            if (!model->config.price.isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
+            if (!model->priceAt(QDateTime::currentDateTimeUtc()).isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
                 *error = GatewayError::budgetExhausted(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Set a price for the model (Providers page, or \"price\" in the config), or set allow_unpriced on the key.").arg(model->config.id, m_key->name));
                 error->code = "model_unpriced";
                 return false;
@@ -592,7 +639,7 @@ bool Exchange::planTargets(GatewayError *error)
         }
         targets.append(RouteTarget{model->config.id, 1});
         for (const QString &name : m_fields.fallbackModels) {
-            if (auto m = registry.resolve(name))
+            if (auto m = registry.resolve(registry.applyAliases(name), nullptr, nullptr, pinned))
                 targets.append(RouteTarget{m->config.id, 1});
             else
                 targets.append(RouteTarget{name, 1}); // the planner skips it and says why
@@ -655,7 +702,7 @@ bool Exchange::reserveFor(const ModelEntry &model, UpstreamRequest *request, Gat
 {
     // The worst case: the input bound (see budget/reservation.h) at the highest input-side price,
     // plus the most output the request allows.
-    const ModelPrice &price = model.config.price;
+    const ModelPrice price = model.priceAt(QDateTime::currentDateTimeUtc()); // the price in force now
     const qint64 modelMax = model.config.maxOutputTokens;
     qint64 asked = 0;
     if (m_endpoint != Endpoint::Embeddings) {
@@ -1135,10 +1182,10 @@ void Exchange::handleCountTokens()
         return;
     }
     m_fields = *fields;
-    QString name = m_fields.model;
+    QString name = m_registry->applyAliases(m_fields.model);
     if (auto route = m_registry->routes.constFind(name); route != m_registry->routes.cend() && !route->targets.isEmpty())
         name = route->targets.first().model; // a route counts with its first target
-    auto model = m_registry->resolve(name);
+    auto model = m_registry->resolve(name, nullptr, nullptr, QString::fromUtf8(m_headers.value("x-gatehouse-provider")).trimmed());
     if (!model) {
         respondError(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model or a route (see GET /v1/models).").arg(m_fields.model)));
         return;
@@ -1783,8 +1830,9 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         noteOnServedAttempt(QStringLiteral("max_tokens clamped %1->%2 to fit the key's budget").arg(m_clamp->first).arg(m_clamp->second));
     if (!charge && !m_record.usage.reported)
         m_record.usage = Usage{};
-    if (m_model && m_model->config.price.isPriced())
-        m_record.cost = costOf(m_record.usage, m_model->config.price);
+    const ModelPrice settledPrice = m_model ? m_model->priceAt(QDateTime::currentDateTimeUtc()) : ModelPrice();
+    if (m_model && settledPrice.isPriced())
+        m_record.cost = costOf(m_record.usage, settledPrice);
     else if (m_model)
         m_record.cost = std::nullopt; // unpriced: unknown, never $0
     else

@@ -46,6 +46,7 @@ private:
     std::optional<GatewayError> admit();
     void handleModelRequest(Endpoint endpoint);
     void handleModels();
+    void handleRoot();
     void handleKeyInfo();
     void handleHealth();
     void handleCountTokens();

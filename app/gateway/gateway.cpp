@@ -1,4 +1,5 @@
 #include "gateway/gateway.h"
+#include "pricing/catalogupdater.h"
 #include "budget/budgetledger.h"
 #include "core/logging.h"
 #include "gateway/gatewayserver.h"
@@ -130,7 +131,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         hashes.append(k.secretHash);
     }
     m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, m_secrets, warnings,
-                                                   m_store->routes(), m_store->voteStats()));
+                                                   m_store->routes(), m_store->voteStats(), loadAliases(*m_store)));
     const GatewaySettings settings = loadGatewaySettings(*m_store);
     m_context.health.setSettings(settings.breaker);
     m_context.setSettings(settings);
@@ -182,6 +183,13 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         return result;
     }
     QString error;
+    {
+        // A refreshed price catalog in the data folder, when valid, replaces the bundled one.
+        QString catalogWarning;
+        PriceCatalog::setCurrent(CatalogUpdater::loadStored(options.dataDir, &catalogWarning));
+        if (!catalogWarning.isEmpty())
+            result.warnings.append(catalogWarning);
+    }
     const QString dbPath = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
     if (!m_store->open(dbPath, &error)) {
         result.exitCode = 1;

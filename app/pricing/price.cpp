@@ -93,9 +93,33 @@ private:
 
 } // namespace
 
+bool ModelPrice::isTiered() const
+{
+    return !inputTiers.isEmpty() || !outputTiers.isEmpty() || !cacheReadTiers.isEmpty() || !cacheWriteTiers.isEmpty()
+        || !cacheWrite1hTiers.isEmpty();
+}
+
+ModelPrice ModelPrice::atPromptTokens(qint64 promptTokens) const
+{
+    ModelPrice flat = *this;
+    auto apply = [promptTokens](std::optional<double> &slot, QList<PriceTier> &tiers) {
+        for (const PriceTier &t : std::as_const(tiers)) {
+            if (promptTokens > t.above && slot)
+                slot = t.usdPerMillion;
+        }
+        tiers.clear();
+    };
+    apply(flat.input, flat.inputTiers);
+    apply(flat.output, flat.outputTiers);
+    apply(flat.cacheRead, flat.cacheReadTiers);
+    apply(flat.cacheWrite, flat.cacheWriteTiers);
+    apply(flat.cacheWrite1h, flat.cacheWrite1hTiers);
+    return flat;
+}
+
 std::optional<NanoUsd> costOf(const Usage &usage, const ModelPrice &price)
 {
-    const auto p = resolve(price);
+    const auto p = resolve(price.isTiered() ? price.atPromptTokens(usage.totalInput()) : price);
     if (!p)
         return std::nullopt;
     Accumulator acc;
@@ -109,7 +133,7 @@ std::optional<NanoUsd> costOf(const Usage &usage, const ModelPrice &price)
 
 std::optional<NanoUsd> worstCaseCost(qint64 inputTokens, qint64 maxOutputTokens, const ModelPrice &price)
 {
-    const auto p = resolve(price);
+    const auto p = resolve(price.isTiered() ? price.atPromptTokens(inputTokens) : price);
     if (!p)
         return std::nullopt;
     // Cache reads never cost more than input in practice, but a reservation must not be too small

@@ -2,6 +2,7 @@
 #include "core/logging.h"
 #include "pricing/pricecatalog.h"
 #include <QMutexLocker>
+#include <QRegularExpression>
 #include <algorithm>
 
 namespace gh {
@@ -43,7 +44,74 @@ const KeyEntry *RegistrySnapshot::keyByHash(const QByteArray &hash) const
     return it == keysByHash.cend() ? nullptr : &it.value();
 }
 
-std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, ResolveError *error, QStringList *candidates) const
+ModelPrice ModelEntry::priceAt(const QDateTime &when) const
+{
+    if (schedule.size() < 2)
+        return config.price;
+    CatalogModel m;
+    m.schedule = schedule;
+    return m.priceAt(when);
+}
+
+QString RegistrySnapshot::vendorOf(const ProviderConfig &provider) const
+{
+    if (!catalog)
+        return {};
+    return catalog->vendorFor(provider.catalog.isEmpty() ? provider.id : provider.catalog);
+}
+
+QString RegistrySnapshot::applyAliases(const QString &name) const
+{
+    for (const ModelAlias &a : aliases) {
+        if (globMatch(a.match, name))
+            return a.to;
+    }
+    return name;
+}
+
+QStringList RegistrySnapshot::servedFamilies() const
+{
+    QStringList out;
+    for (const QString &id : providerOrder) {
+        const auto p = providers.value(id);
+        if (!p || !p->config.enabled)
+            continue;
+        const QString vendor = vendorOf(p->config);
+        const CatalogProvider *cp = catalog ? catalog->provider(vendor) : nullptr;
+        if (cp && cp->modelMatch && !out.contains(vendor))
+            out.append(vendor);
+    }
+    return out;
+}
+
+namespace {
+
+// OpenRouter writes a vendor's versions with dots: claude-opus-4-8 is anthropic/claude-opus-4.8.
+// Only a single-digit version pair is joined, so a snapshot date (-20251001) stays as it is.
+QString dottedVersions(const QString &name)
+{
+    static const QRegularExpression re(QStringLiteral("(?<=-\\d)-(?=\\d(?:\\D|$))"));
+    QString out = name;
+    return out.replace(re, QStringLiteral("."));
+}
+
+// The prefix an aggregator uses for a vendor's models.
+QString aggregatorPrefix(const QString &vendor)
+{
+    if (vendor == u"mistral")
+        return QStringLiteral("mistralai");
+    return vendor;
+}
+
+bool isAggregator(const QString &vendor)
+{
+    return vendor == u"openrouter";
+}
+
+} // namespace
+
+std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, ResolveError *error, QStringList *candidates,
+                                                    const QString &pinnedProvider) const
 {
     auto fail = [&](ResolveError e) -> std::optional<ModelEntry> {
         if (error)
@@ -56,6 +124,46 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
         if (!it->provider->config.enabled)
             return fail(ResolveError::ProviderDisabled);
         return *it;
+    }
+    // Any model of a known provider, listed or not: priced when the catalog's rules know it.
+    auto unlisted = [&](const std::shared_ptr<const ProviderEntry> &p, const QString &upstream) -> ModelEntry {
+        ModelEntry entry;
+        entry.config.id = p->config.id + u'/' + upstream;
+        entry.config.provider = p->config.id;
+        entry.config.upstreamModel = upstream;
+        entry.provider = p;
+        entry.listed = false;
+        if (catalog) {
+            if (const CatalogModel *c = catalog->find(vendorOf(p->config), upstream)) {
+                entry.config.price = c->price;
+                entry.config.contextWindow = c->contextWindow;
+                entry.config.fromCatalog = true;
+                if (c->schedule.size() > 1)
+                    entry.schedule = c->schedule;
+            }
+        }
+        return entry;
+    };
+    const bool bare = !name.contains(u'/');
+    if (bare && !pinnedProvider.isEmpty()) {
+        const auto pit = providers.constFind(pinnedProvider);
+        if (pit == providers.cend()) {
+            if (candidates)
+                *candidates = providerOrder;
+            return fail(ResolveError::Unknown);
+        }
+        if (!(*pit)->config.enabled)
+            return fail(ResolveError::ProviderDisabled);
+        const QString canonical = pinnedProvider + u'/' + name;
+        if (auto it = models.constFind(canonical); it != models.cend())
+            return *it;
+        const QString vendor = vendorOf((*pit)->config);
+        if (isAggregator(vendor) && catalog) {
+            const QString family = catalog->familyOf(name);
+            if (!family.isEmpty())
+                return unlisted(*pit, aggregatorUpstream(family, name));
+        }
+        return unlisted(*pit, name);
     }
     // A bare upstream name offered by exactly one provider. Disabled providers do not count, and one
     // provider listing the name under several ids (an alias and the catalog entry) is not ambiguous:
@@ -71,15 +179,29 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
             if (!providerIds.contains(mit->config.provider))
                 providerIds.append(mit->config.provider);
         }
-        if (enabled.isEmpty())
-            return fail(ResolveError::ProviderDisabled);
         if (providerIds.size() == 1) {
             const QString canonical = providerIds.first() + u'/' + name;
             return resolve(enabled.contains(canonical) ? canonical : enabled.first(), error, candidates);
         }
-        if (candidates)
-            *candidates = enabled;
-        return fail(ResolveError::Ambiguous);
+        if (providerIds.size() > 1) {
+            // The vendor's own providers before others that list the name (Vertex lists Claude):
+            // the first of them in providerOrder. None of them: ambiguous.
+            const QString family = catalog ? catalog->familyOf(name) : QString();
+            for (const QString &id : providerOrder) {
+                const auto p = providers.value(id);
+                if (!family.isEmpty() && providerIds.contains(id) && vendorOf(p->config) == family) {
+                    const QString canonical = id + u'/' + name;
+                    for (const QString &candidate : std::as_const(enabled)) {
+                        if (models.value(candidate).config.provider == id)
+                            return resolve(enabled.contains(canonical) ? canonical : candidate, error, candidates);
+                    }
+                }
+            }
+            if (candidates)
+                *candidates = enabled;
+            return fail(ResolveError::Ambiguous);
+        }
+        // Listed only by disabled providers: another provider of the family may still serve it.
     }
     // provider/anything: a model the catalog and the config do not list (new models, local models).
     const qsizetype slash = name.indexOf(u'/');
@@ -88,16 +210,56 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
         if (pit != providers.cend()) {
             if (!(*pit)->config.enabled)
                 return fail(ResolveError::ProviderDisabled);
-            ModelEntry entry;
-            entry.config.id = name;
-            entry.config.provider = (*pit)->config.id;
-            entry.config.upstreamModel = name.mid(slash + 1);
-            entry.provider = *pit;
-            entry.listed = false;
-            return entry;
+            return unlisted(*pit, name.mid(slash + 1));
         }
     }
+    // A bare name of a vendor's family: the first enabled provider of that vendor in providerOrder,
+    // else the first aggregator.
+    if (bare && catalog) {
+        bool byFamilyRule = false;
+        const QString family = catalog->familyOf(name, &byFamilyRule);
+        if (family.isEmpty())
+            return fail(ResolveError::Unknown);
+        std::shared_ptr<const ProviderEntry> direct, aggregator;
+        bool disabled = false;
+        for (const QString &id : providerOrder) {
+            const auto p = providers.value(id);
+            const QString vendor = vendorOf(p->config);
+            const bool serves = vendor == family;
+            if (!serves && !isAggregator(vendor))
+                continue;
+            if (!p->config.enabled) {
+                disabled = disabled || serves;
+                continue;
+            }
+            if (serves && !direct)
+                direct = p;
+            else if (!serves && !aggregator)
+                aggregator = p;
+        }
+        if (direct)
+            return unlisted(direct, name);
+        // An aggregator names a model by its maker (anthropic/…): only for a maker's family rule,
+        // not for a host's own listing of an open model.
+        if (aggregator && byFamilyRule)
+            return unlisted(aggregator, aggregatorUpstream(family, name));
+        return fail(disabled ? ResolveError::ProviderDisabled : ResolveError::Unknown);
+    }
     return fail(ResolveError::Unknown);
+}
+
+QString RegistrySnapshot::aggregatorUpstream(const QString &family, const QString &name) const
+{
+    // The aggregator's own id for the model when the catalog knows one, else vendor/name with
+    // dotted versions (its naming), unpriced.
+    const QString prefix = aggregatorPrefix(family) + u'/';
+    if (catalog) {
+        for (const QString &candidate : {prefix + name, prefix + dottedVersions(name)}) {
+            if (const CatalogModel *c = catalog->find(QStringLiteral("openrouter"), candidate))
+                return c->name;
+        }
+    }
+    return prefix + dottedVersions(name);
 }
 
 std::shared_ptr<const RegistrySnapshot> Registry::snapshot() const
@@ -131,10 +293,13 @@ static ModelConfig fromCatalog(const CatalogModel &c, const QString &providerId)
 std::shared_ptr<const RegistrySnapshot>
 Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig> &models, const QList<KeyEntry> &keys,
                 const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings,
-                const QList<RouteConfig> &routes, const QHash<QString, VoteStats> &votes)
+                const QList<RouteConfig> &routes, const QHash<QString, VoteStats> &votes,
+                const QList<ModelAlias> &aliases, std::shared_ptr<const PriceCatalog> catalogPtr)
 {
     auto snap = std::make_shared<RegistrySnapshot>();
-    const PriceCatalog &catalog = PriceCatalog::bundled();
+    snap->catalog = catalogPtr ? std::move(catalogPtr) : PriceCatalog::current();
+    snap->aliases = aliases;
+    const PriceCatalog &catalog = *snap->catalog;
 
     for (const ProviderConfig &p : providers) {
         auto entry = std::make_shared<ProviderEntry>();
@@ -166,44 +331,58 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
             }
         }
         snap->providers.insert(p.id, entry);
+        if (!snap->providerOrder.contains(p.id))
+            snap->providerOrder.append(p.id);
     }
 
-    auto addModel = [&](const ModelConfig &m) {
+    auto addModel = [&](const ModelConfig &m, const QList<ScheduledPrice> &schedule = {}) {
         auto pit = snap->providers.constFind(m.provider);
         if (pit == snap->providers.cend()) {
             if (warnings)
                 warnings->append(QStringLiteral("model %1: unknown provider %2").arg(m.id, m.provider));
             return;
         }
-        ModelEntry e{m, *pit, true};
+        ModelEntry e{m, *pit, true, schedule.size() > 1 ? schedule : QList<ScheduledPrice>()};
         snap->models.insert(m.id, e);
     };
 
-    // Bundled catalog models for providers whose catalog vendor is known.
+    // Catalog models (not the deprecated ones) for providers whose catalog vendor is known.
     for (const ProviderConfig &p : providers) {
-        const QString vendor = p.catalog.isEmpty() ? p.id : p.catalog;
-        if (!catalog.hasVendor(vendor))
+        const CatalogProvider *vendor = catalog.provider(snap->vendorOf(p));
+        if (!vendor)
             continue;
-        for (const CatalogModel &c : catalog.models(vendor))
-            addModel(fromCatalog(c, p.id));
+        for (const CatalogModel &c : vendor->models) {
+            if (!c.deprecated)
+                addModel(fromCatalog(c, p.id), c.schedule);
+        }
     }
     // Models from the configuration override catalog entries; missing prices and limits are taken
     // from the catalog when it knows the upstream model.
     for (ModelConfig m : models) {
         auto pit = snap->providers.constFind(m.provider);
+        QList<ScheduledPrice> schedule;
         if (pit != snap->providers.cend()) {
             const ProviderConfig &p = (*pit)->config;
-            const QString vendor = p.catalog.isEmpty() ? p.id : p.catalog;
-            if (const CatalogModel *c = catalog.find(vendor, m.upstreamModel)) {
+            if (const CatalogModel *c = catalog.find(snap->vendorOf(p), m.upstreamModel)) {
                 if (!m.price.input && !m.price.output) {
+                    // The user's price, when given, wins; a catalog price that changes over time
+                    // follows its schedule unless a cache price is overridden.
+                    if (!m.price.cacheRead && !m.price.cacheWrite && !m.price.cacheWrite1h)
+                        schedule = c->schedule;
                     // The catalog's prices, with any cache price the config does give.
                     ModelPrice merged = c->price;
-                    if (m.price.cacheRead)
+                    if (m.price.cacheRead) {
                         merged.cacheRead = m.price.cacheRead;
-                    if (m.price.cacheWrite)
+                        merged.cacheReadTiers.clear();
+                    }
+                    if (m.price.cacheWrite) {
                         merged.cacheWrite = m.price.cacheWrite;
-                    if (m.price.cacheWrite1h)
+                        merged.cacheWriteTiers.clear();
+                    }
+                    if (m.price.cacheWrite1h) {
                         merged.cacheWrite1h = m.price.cacheWrite1h;
+                        merged.cacheWrite1hTiers.clear();
+                    }
                     m.price = merged;
                 }
                 if (m.contextWindow == 0)
@@ -214,7 +393,7 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
                     m.capabilities = c->capabilities;
             }
         }
-        addModel(m);
+        addModel(m, schedule);
     }
 
     for (auto it = snap->models.cbegin(); it != snap->models.cend(); ++it)

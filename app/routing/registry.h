@@ -1,5 +1,6 @@
 #pragma once
 #include "config/config.h"
+#include "pricing/pricecatalog.h"
 #include <QByteArray>
 #include <QHash>
 #include <QMutex>
@@ -42,7 +43,13 @@ struct ModelEntry {
     ModelConfig config;
     std::shared_ptr<const ProviderEntry> provider;
     bool listed = true;      // false: a provider/name the config and catalog do not list (unpriced)
+    // The catalog's dated or time-of-day prices when config.price came from the catalog and they
+    // change over time; empty otherwise (config.price is then the price at any time).
+    QList<ScheduledPrice> schedule;
+    [[nodiscard]] ModelPrice priceAt(const QDateTime &when) const;
 };
+
+
 
 // What the request path reads: an immutable snapshot, swapped atomically when anything changes.
 class RegistrySnapshot
@@ -56,12 +63,30 @@ public:
     QHash<QString, RouteConfig> routes;                  // aliases by id
     QStringList routeOrder;                              // alias ids, sorted
     QHash<QString, VoteStats> votes;                     // Compare votes by model id (quality strategy)
+    QStringList providerOrder;                           // provider ids in the order given to build()
+    QList<ModelAlias> aliases;                           // in the config's order: the first match wins
+    std::shared_ptr<const PriceCatalog> catalog;         // the catalog the snapshot was priced from
 
     enum class ResolveError { None, Unknown, Ambiguous, ProviderDisabled };
-    // `provider/model` (a listed id, or any model of a known provider, unpriced) or a bare upstream
-    // name that exactly one provider offers.
+    // In this order: `provider/model` (a listed id, or any model of a known provider, priced by the
+    // catalog's match rules when they know it, else unpriced); a bare upstream name that exactly one
+    // provider lists; a bare name of a vendor's family (claude-*, gpt-*, gemini-*... by the catalog's
+    // model_match rules), served by the first enabled provider in providerOrder (the store lists
+    // them by id) whose catalog vendor is that vendor, else by an aggregator (OpenRouter) as
+    // `vendor/name`.
+    // `pinnedProvider` (the x-gatehouse-provider request header) names the provider to use for a
+    // bare name instead of that rule.
     [[nodiscard]] std::optional<ModelEntry> resolve(const QString &name, ResolveError *error = nullptr,
-                                                    QStringList *candidates = nullptr) const;
+                                                    QStringList *candidates = nullptr,
+                                                    const QString &pinnedProvider = QString()) const;
+    // The target of the first alias whose glob matches `name`, or `name` itself.
+    [[nodiscard]] QString applyAliases(const QString &name) const;
+    // The catalog vendor of a provider (its `catalog` setting, else its id); empty when unknown.
+    [[nodiscard]] QString vendorOf(const ProviderConfig &provider) const;
+    // The id an aggregator (OpenRouter) serves a family's bare name as: anthropic/claude-opus-4.8.
+    [[nodiscard]] QString aggregatorUpstream(const QString &family, const QString &name) const;
+    // Families a bare name can name here: catalog vendors that some enabled provider serves.
+    [[nodiscard]] QStringList servedFamilies() const;
     [[nodiscard]] const KeyEntry *keyByHash(const QByteArray &hash) const;
 };
 
@@ -79,7 +104,8 @@ public:
     [[nodiscard]] static std::shared_ptr<const RegistrySnapshot>
     build(const QList<ProviderConfig> &providers, const QList<ModelConfig> &models, const QList<KeyEntry> &keysWithHash,
           const QList<QByteArray> &keyHashes, const QHash<QString, ProviderSecret> &secrets, QStringList *warnings = nullptr,
-          const QList<RouteConfig> &routes = {}, const QHash<QString, VoteStats> &votes = {});
+          const QList<RouteConfig> &routes = {}, const QHash<QString, VoteStats> &votes = {},
+          const QList<ModelAlias> &aliases = {}, std::shared_ptr<const PriceCatalog> catalog = nullptr);
 
 private:
     mutable QMutex m_mutex;

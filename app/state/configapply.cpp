@@ -136,6 +136,44 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     return s;
 }
 
+QString aliasesToJson(const QList<ModelAlias> &aliases)
+{
+    QJsonArray list;
+    for (const ModelAlias &a : aliases)
+        list.append(QJsonObject{{QStringLiteral("match"), a.match}, {QStringLiteral("to"), a.to}});
+    return QString::fromUtf8(QJsonDocument(list).toJson(QJsonDocument::Compact));
+}
+
+QList<ModelAlias> loadAliases(const Store &store)
+{
+    QList<ModelAlias> out;
+    const QString text = store.setting(QLatin1String(kAliasesKey));
+    if (text.isEmpty())
+        return out;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+    if (!doc.isArray()) {
+        qCWarning(lcConfig) << "the stored aliases are not a JSON list; none are used";
+        return out;
+    }
+    for (const QJsonValue &v : doc.array()) {
+        const QJsonObject o = v.toObject();
+        ModelAlias a{o.value(QLatin1String("match")).toString(), o.value(QLatin1String("to")).toString()};
+        if (a.match.isEmpty() || a.to.isEmpty()) {
+            qCWarning(lcConfig) << "a stored alias without match or to is skipped";
+            continue;
+        }
+        out.append(a);
+    }
+    return out;
+}
+
+bool saveAliases(Store &store, const QList<ModelAlias> &aliases)
+{
+    const QString json = aliasesToJson(aliases);
+    store.setSetting(QLatin1String(kAliasesKey), json);
+    return store.setting(QLatin1String(kAliasesKey)) == json;
+}
+
 GatewaySettings loadGatewaySettings(const Store &store)
 {
     const QString text = store.setting(QLatin1String(kGatewaySettingsKey));
@@ -305,6 +343,10 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             settingsJson = wanted;
     }
 
+    QString aliasesJson;
+    if (config.aliases && aliasesToJson(*config.aliases) != aliasesToJson(loadAliases(store)))
+        aliasesJson = aliasesToJson(*config.aliases);
+
     // 2. Write.
     for (const ProviderConfig *p : providerWrites) {
         if (!store.saveProvider(*p)) {
@@ -349,6 +391,14 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             return result;
         }
         qCInfo(lcConfig) << "updated the gateway settings";
+        ++result.changes;
+    }
+    if (!aliasesJson.isEmpty()) {
+        if (!saveAliases(store, *config.aliases)) {
+            result.error = prefixed(fileName, QStringLiteral("aliases"), QStringLiteral("could not be saved in the store"));
+            return result;
+        }
+        qCInfo(lcConfig) << "updated the model aliases:" << config.aliases->size();
         ++result.changes;
     }
     result.ok = true;

@@ -24,7 +24,8 @@ struct ApplyResult {
 
 // Applies a declarative configuration to the store (docs/config.md):
 // - providers, models and routes are upserted by id, keys by name; the settings object (when
-//   present) replaces the stored gateway settings;
+//   present) replaces the stored gateway settings, and the aliases list (when present) the stored
+//   aliases;
 // - a route id equal to a model id (in the file or in the store) is an error, and so is a model id
 //   equal to a stored route id;
 // - whatever the store holds that the file does not mention is left alone;
@@ -37,6 +38,12 @@ struct ApplyResult {
 
 // The store's settings key that holds the gateway settings as JSON.
 inline constexpr const char *kGatewaySettingsKey = "gateway";
+
+// The store's settings key that holds the model aliases as a JSON list of {"match", "to"}.
+inline constexpr const char *kAliasesKey = "aliases";
+[[nodiscard]] QList<ModelAlias> loadAliases(const Store &store);
+[[nodiscard]] bool saveAliases(Store &store, const QList<ModelAlias> &aliases);
+[[nodiscard]] QString aliasesToJson(const QList<ModelAlias> &aliases);
 
 // The gateway settings saved in the store; the defaults of GatewaySettings when there are none.
 // Fields that cannot be read keep their default (and are logged).

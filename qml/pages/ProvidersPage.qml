@@ -23,6 +23,10 @@ Item {
         id: providersModel
     }
 
+    CatalogStatus {
+        id: catalogStatus
+    }
+
     ScrollView {
         id: scroll
         anchors.fill: parent
@@ -90,6 +94,48 @@ Item {
                                        + "Put each provider's key in an environment variable instead, name the variable when you add the provider, "
                                        + "and start Gatehouse with it set, e.g. OPENAI_API_KEY=sk-… gatehouse")
                         }
+                    }
+                }
+            }
+
+            // The price catalog: where its prices come from, how old they are, and a refresh.
+            Card {
+                Layout.fillWidth: true
+                padding: Theme.space4
+
+                RowLayout {
+                    Layout.fillWidth: true
+                    spacing: Theme.space3
+
+                    ColumnLayout {
+                        Layout.fillWidth: true
+                        spacing: Theme.space1
+                        Label {
+                            objectName: "catalogSummary"
+                            Layout.fillWidth: true
+                            elide: Text.ElideRight
+                            font.weight: Font.DemiBold
+                            color: Theme.text
+                            text: qsTr("Prices: %1 models, taken on %2").arg(catalogStatus.modelCount).arg(catalogStatus.takenOn)
+                        }
+                        Label {
+                            Layout.fillWidth: true
+                            wrapMode: Text.Wrap
+                            color: catalogStatus.lastFailed ? Theme.danger : Theme.textMuted
+                            text: catalogStatus.message.length > 0
+                                  ? catalogStatus.message
+                                  : qsTr("Source: %1. Your own prices for a model always win.").arg(catalogStatus.source)
+                        }
+                    }
+                    AppSwitch {
+                        text: qsTr("Refresh online")
+                        checked: catalogStatus.refreshEnabled
+                        onToggled: catalogStatus.refreshEnabled = checked
+                    }
+                    AppButton {
+                        text: catalogStatus.busy ? qsTr("Updating…") : qsTr("Update prices")
+                        enabled: !catalogStatus.busy && catalogStatus.refreshEnabled
+                        onClicked: catalogStatus.update()
                     }
                 }
             }

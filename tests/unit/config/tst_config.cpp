@@ -143,6 +143,9 @@ void TestConfig::errors_data()
         "gatehouse.json: providers[0].api_key_env: not a valid environment variable name (letters, digits and '_', not starting with a digit)");
     row("api_key_env not a string", R"({"providers": [{"id": "a", "base_url": "https://a.test", "api_key_env": true}]})",
         "gatehouse.json: providers[0].api_key_env: must be a string");
+    row("aliases not a list", R"({"aliases": {"match": "a", "to": "b"}})", "gatehouse.json: aliases: must be an array");
+    row("alias without to", R"({"aliases": [{"match": "claude-*"}]})", "gatehouse.json: aliases[0].to: is required");
+    row("alias with spaces", R"({"aliases": [{"match": "claude *", "to": "smart"}]})", "gatehouse.json: aliases[0].match: must not contain spaces");
     row("catalog empty", R"({"providers": [{"id": "a", "base_url": "https://a.test", "catalog": ""}]})",
         "gatehouse.json: providers[0].catalog: must not be empty");
     row("catalog not a string", R"({"providers": [{"id": "a", "base_url": "https://a.test", "catalog": ["openai"]}]})",

@@ -46,6 +46,17 @@ std::shared_ptr<const RegistrySnapshot> build(
 
 const QString kOpenAI = QStringLiteral("https://api.openai.com/v1");
 
+// The catalog models a provider of `vendor` offers: all but the deprecated ones.
+QList<gh::CatalogModel> offered(const QString &vendor)
+{
+    QList<gh::CatalogModel> out;
+    for (const gh::CatalogModel &c : gh::PriceCatalog::bundled().models(vendor)) {
+        if (!c.deprecated)
+            out.append(c);
+    }
+    return out;
+}
+
 } // namespace
 
 class TestRegistry : public QObject
@@ -66,9 +77,8 @@ private Q_SLOTS:
                 QStringLiteral("https://generativelanguage.googleapis.com/v1beta/openai"), true,
                 QStringLiteral("google")),
             provider(QStringLiteral("ollama"), QStringLiteral("http://127.0.0.1:11434/v1"))});
-        const gh::PriceCatalog &catalog = gh::PriceCatalog::bundled();
-        const auto openaiModels = catalog.models(QStringLiteral("openai"));
-        const auto googleModels = catalog.models(QStringLiteral("google"));
+        const auto openaiModels = offered(QStringLiteral("openai"));
+        const auto googleModels = offered(QStringLiteral("google"));
         QCOMPARE(snap->models.size(), openaiModels.size() + googleModels.size()); // ollama: no catalog vendor
         for (const gh::CatalogModel &c : openaiModels) {
             const QString id = QStringLiteral("openai/") + c.name;
@@ -183,22 +193,49 @@ private Q_SLOTS:
         QCOMPARE(error, ResolveError::Unknown);
         QVERIFY(!snap->resolve(QString(), &error));
         QCOMPARE(error, ResolveError::Unknown);
-        // Dated snapshots are not guessed from bare names.
-        QVERIFY(!snap->resolve(QStringLiteral("gpt-4.1-mini-2025-04-14"), &error));
-        QCOMPARE(error, ResolveError::Unknown);
+        // A dated snapshot the catalog does not list by that name: OpenAI's family, sent as asked and
+        // priced by the catalog's match rules.
+        m = snap->resolve(QStringLiteral("gpt-4.1-mini-2025-04-14"), &error);
+        QVERIFY(m);
+        QCOMPARE(m->config.id, QStringLiteral("openai/gpt-4.1-mini-2025-04-14"));
+        QCOMPARE(m->config.upstreamModel, QStringLiteral("gpt-4.1-mini-2025-04-14"));
+        QVERIFY(!m->listed);
+        QCOMPARE(m->config.price, gh::PriceCatalog::bundled().find(QStringLiteral("openai"), QStringLiteral("gpt-4.1-mini"))->price);
     }
 
     void ambiguousNames()
     {
-        // OpenRouter-like second provider that offers OpenAI's catalog too.
+        // A second provider that offers OpenAI's catalog too: the first of the vendor's providers in
+        // the config's order serves a bare name.
         const auto snap = build({provider(QStringLiteral("openai"), kOpenAI),
             provider(QStringLiteral("azure"), QStringLiteral("https://example.openai.azure.com/openai/v1"), true,
                 QStringLiteral("openai"))});
         ResolveError error = ResolveError::None;
         QStringList candidates;
-        QVERIFY(!snap->resolve(QStringLiteral("gpt-4o"), &error, &candidates));
+        auto first = snap->resolve(QStringLiteral("gpt-4o"), &error, &candidates);
+        QVERIFY(first);
+        QCOMPARE(first->config.id, QStringLiteral("openai/gpt-4o"));
+        const auto reversed = build({provider(QStringLiteral("azure"), QStringLiteral("https://example.openai.azure.com/openai/v1"), true,
+                                         QStringLiteral("openai")),
+            provider(QStringLiteral("openai"), kOpenAI)});
+        QCOMPARE(reversed->resolve(QStringLiteral("gpt-4o"))->config.id, QStringLiteral("azure/gpt-4o"));
+        // A family name the catalog does not list either: the same rule.
+        QCOMPARE(reversed->resolve(QStringLiteral("gpt-9-experimental"))->config.id, QStringLiteral("azure/gpt-9-experimental"));
+        // Pinned: the named provider.
+        QCOMPARE(snap->resolve(QStringLiteral("gpt-4o"), &error, nullptr, QStringLiteral("azure"))->config.id,
+                 QStringLiteral("azure/gpt-4o"));
+        QVERIFY(!snap->resolve(QStringLiteral("gpt-4o"), &error, nullptr, QStringLiteral("nobody")));
+        QCOMPARE(error, ResolveError::Unknown);
+
+        // Two providers of no catalog vendor listing the same name: ambiguous.
+        const auto locals = build({provider(QStringLiteral("lm"), QStringLiteral("http://127.0.0.1:1/v1")),
+                                      provider(QStringLiteral("ol"), QStringLiteral("http://127.0.0.1:2/v1"))},
+            {model(QStringLiteral("lm/qwen"), QStringLiteral("lm"), QStringLiteral("qwen"), 0.0, 0.0),
+                model(QStringLiteral("ol/qwen"), QStringLiteral("ol"), QStringLiteral("qwen"), 0.0, 0.0)});
+        QVERIFY(!locals->resolve(QStringLiteral("qwen"), &error, &candidates));
         QCOMPARE(error, ResolveError::Ambiguous);
-        QCOMPARE(candidates, (QStringList{QStringLiteral("azure/gpt-4o"), QStringLiteral("openai/gpt-4o")}));
+        QCOMPARE(candidates, (QStringList{QStringLiteral("lm/qwen"), QStringLiteral("ol/qwen")}));
+        QCOMPARE(locals->resolve(QStringLiteral("qwen"), &error, nullptr, QStringLiteral("ol"))->config.id, QStringLiteral("ol/qwen"));
         // Naming the provider resolves it.
         auto m = snap->resolve(QStringLiteral("azure/gpt-4o"), &error, &candidates);
         QVERIFY(m);
@@ -206,7 +243,7 @@ private Q_SLOTS:
         QCOMPARE(m->provider->config.id, QStringLiteral("azure"));
         QCOMPARE(m->config.upstreamModel, QStringLiteral("gpt-4o"));
         // Without the candidates pointer.
-        QVERIFY(!snap->resolve(QStringLiteral("gpt-4o"), &error));
+        QVERIFY(!locals->resolve(QStringLiteral("qwen"), &error));
         QCOMPARE(error, ResolveError::Ambiguous);
     }
 
@@ -297,6 +334,7 @@ private Q_SLOTS:
                                     provider(QStringLiteral("local"), QStringLiteral("http://127.0.0.1:1234/v1"))},
             {cheaper, noPrice, alias, cacheOnly, inputOnly, unknown, free, orphan}, &warnings);
         const gh::PriceCatalog &catalog = gh::PriceCatalog::bundled();
+        Q_UNUSED(catalog);
         auto catalogModel
             = [&](const char *name) { return *catalog.find(QStringLiteral("openai"), QString::fromLatin1(name)); };
 
@@ -315,7 +353,7 @@ private Q_SLOTS:
         QCOMPARE(n.config.price, catalogModel("gpt-4.1").price);
         QCOMPARE(n.config.contextWindow, catalogModel("gpt-4.1").contextWindow);
 
-        // An alias of a dated snapshot finds the catalog entry by prefix.
+        // An alias of a dated snapshot finds the catalog entry by the catalog's match rules.
         const ModelEntry &a = snap->models[QStringLiteral("openai/fast")];
         QCOMPARE(a.config.price, catalogModel("gpt-4.1-mini").price);
         QCOMPARE(a.config.maxOutputTokens, 100);
@@ -354,7 +392,7 @@ private Q_SLOTS:
         QVERIFY(snap->models.contains(QStringLiteral("openai/gpt-4.1-mini")));
         QCOMPARE(snap->idsByUpstream.value(QStringLiteral("gpt-4o")), QStringList{QStringLiteral("openai/gpt-4o")});
         // The catalog's openai models, plus openai/fast, openai/secret-model and local/qwen.
-        QCOMPARE(snap->models.size(), catalog.models(QStringLiteral("openai")).size() + 3);
+        QCOMPARE(snap->models.size(), offered(QStringLiteral("openai")).size() + 3);
     }
 
     // One provider offering the same upstream model under two ids is not ambiguous.
@@ -502,39 +540,92 @@ private Q_SLOTS:
 
     void catalogCapabilities()
     {
+        // The catalog (genai-prices) does not say what a model can do: catalog models have unknown
+        // capabilities (assumed able), and the config's list is the only source.
         const auto snap = build({provider(QStringLiteral("openai"), kOpenAI)},
                                 {model(QStringLiteral("openai/own"), QStringLiteral("openai"), QStringLiteral("own-model")),
                                  [] {
-                                     // Listed, without capabilities: the catalog's, like its prices.
-                                     return model(QStringLiteral("openai/mini"), QStringLiteral("openai"), QStringLiteral("gpt-4.1-mini"));
-                                 }(),
-                                 [] {
-                                     // Listed with capabilities: the file's win over the catalog's.
                                      ModelConfig m = model(QStringLiteral("openai/o3-plain"), QStringLiteral("openai"), QStringLiteral("o3"));
                                      m.capabilities = QStringList{QStringLiteral("reasoning")};
                                      return m;
                                  }()});
-        const gh::PriceCatalog &catalog = gh::PriceCatalog::bundled();
-        const auto *embedding = catalog.find(QStringLiteral("openai"), QStringLiteral("text-embedding-3-small"));
-        QVERIFY(embedding && !embedding->capabilities.isEmpty());
-
         const ModelEntry e = snap->models.value(QStringLiteral("openai/text-embedding-3-small"));
         QVERIFY(e.config.fromCatalog);
-        QCOMPARE(e.config.capabilities, std::optional<QStringList>(embedding->capabilities));
-        QVERIFY(e.config.can(u"embeddings"));
-        QVERIFY(!e.config.can(u"tools"));
-        const ModelEntry gpt41 = snap->models.value(QStringLiteral("openai/gpt-4.1"));
-        QCOMPARE(gpt41.config.capabilities,
-                 std::optional<QStringList>(catalog.find(QStringLiteral("openai"), QStringLiteral("gpt-4.1"))->capabilities));
-        QVERIFY(gpt41.config.can(u"tools") && gpt41.config.can(u"vision"));
-
-        QCOMPARE(snap->models.value(QStringLiteral("openai/mini")).config.capabilities,
-                 std::optional<QStringList>(catalog.find(QStringLiteral("openai"), QStringLiteral("gpt-4.1-mini"))->capabilities));
+        QVERIFY(!e.config.capabilities);
         QCOMPARE(snap->models.value(QStringLiteral("openai/o3-plain")).config.capabilities,
                  std::optional<QStringList>(QStringList{QStringLiteral("reasoning")}));
-        // Neither the file nor the catalog says: unknown, assumed able.
+        // The file's price-less entry still takes the catalog's price.
+        QCOMPARE(snap->models.value(QStringLiteral("openai/o3-plain")).config.price,
+                 gh::PriceCatalog::bundled().find(QStringLiteral("openai"), QStringLiteral("o3"))->price);
         QVERIFY(!snap->models.value(QStringLiteral("openai/own")).config.capabilities);
         QVERIFY(snap->models.value(QStringLiteral("openai/own")).config.can(u"vision"));
+    }
+
+    // Config aliases: globs in order, the first match wins; the rest of the name resolution follows.
+    void aliases()
+    {
+        const QList<gh::ModelAlias> aliases{{QStringLiteral("claude-opus-*"), QStringLiteral("smart")},
+                                            {QStringLiteral("claude-*"), QStringLiteral("deepseek/deepseek-chat")}};
+        const auto snap = Registry::build({provider(QStringLiteral("deepseek"), QStringLiteral("https://api.deepseek.com/v1"))}, {}, {}, {}, {},
+                                          nullptr, {}, {}, aliases);
+        QCOMPARE(snap->applyAliases(QStringLiteral("claude-opus-4-8")), QStringLiteral("smart"));
+        QCOMPARE(snap->applyAliases(QStringLiteral("claude-haiku-4-5")), QStringLiteral("deepseek/deepseek-chat"));
+        QCOMPARE(snap->applyAliases(QStringLiteral("gpt-5")), QStringLiteral("gpt-5"));
+        QCOMPARE(snap->aliases, aliases);
+    }
+
+    // Bare names of a vendor's family and the aggregator fallback.
+    void families()
+    {
+        const auto snap = build({provider(QStringLiteral("work"), QStringLiteral("https://api.anthropic.com/v1"), true,
+                                          QStringLiteral("anthropic"), ProviderFormat::Anthropic),
+                                 provider(QStringLiteral("g"), QStringLiteral("https://generativelanguage.googleapis.com/v1beta"), true,
+                                          QStringLiteral("google"), ProviderFormat::Gemini)});
+        ResolveError error = ResolveError::None;
+        // Listed by both (Google lists Claude for Vertex): the vendor's own provider wins.
+        QCOMPARE(snap->resolve(QStringLiteral("claude-opus-4-8"), &error)->config.id, QStringLiteral("work/claude-opus-4-8"));
+        auto m = snap->resolve(QStringLiteral("claude-sonnet-4-5-20250929"), &error);
+        QVERIFY(m);
+        QCOMPARE(m->config.provider, QStringLiteral("work"));
+        QCOMPARE(m->config.upstreamModel, QStringLiteral("claude-sonnet-4-5-20250929"));
+        QCOMPARE(m->config.price.input, std::optional<double>(3));
+        m = snap->resolve(QStringLiteral("claude-nova-7"), &error);
+        QVERIFY(m);
+        QCOMPARE(m->config.provider, QStringLiteral("work"));
+        QVERIFY(!m->config.price.isPriced());
+        QCOMPARE(snap->resolve(QStringLiteral("gemini-2.5-pro"))->config.provider, QStringLiteral("g"));
+        QVERIFY(!snap->resolve(QStringLiteral("gpt-5"), &error)); // no OpenAI provider
+        QCOMPARE(error, ResolveError::Unknown);
+        QCOMPARE(snap->servedFamilies(), (QStringList{QStringLiteral("anthropic"), QStringLiteral("google")}));
+
+        // Only OpenRouter: Claude as anthropic/… in its naming, priced as OpenRouter's model.
+        const auto router = build({provider(QStringLiteral("openrouter"), QStringLiteral("https://openrouter.ai/api/v1"))});
+        m = router->resolve(QStringLiteral("claude-opus-4-8"), &error);
+        QVERIFY(m);
+        QCOMPARE(m->config.provider, QStringLiteral("openrouter"));
+        QCOMPARE(m->config.upstreamModel, QStringLiteral("anthropic/claude-opus-4.8"));
+        QCOMPARE(m->config.price.input, std::optional<double>(5));
+        m = router->resolve(QStringLiteral("claude-haiku-4-5-20251001"), &error);
+        QVERIFY(m);
+        QCOMPARE(m->config.upstreamModel, QStringLiteral("anthropic/claude-haiku-4.5"));
+        m = router->resolve(QStringLiteral("claude-nova-7-1"), &error);
+        QVERIFY(m);
+        QCOMPARE(m->config.upstreamModel, QStringLiteral("anthropic/claude-nova-7.1"));
+        QVERIFY(!m->config.price.isPriced());
+    }
+
+    // anthropic/claude-opus-4-8 was priced as claude-opus-4 by prefix (3x); now as itself.
+    void providerSlashModelIsPricedByTheMatchRules()
+    {
+        const auto snap = build({provider(QStringLiteral("anthropic"), QStringLiteral("https://api.anthropic.com/v1"), true, {},
+                                          ProviderFormat::Anthropic)});
+        auto m = snap->resolve(QStringLiteral("anthropic/claude-opus-4-8-20261001"));
+        QVERIFY(m);
+        QCOMPARE(m->config.price.input, std::optional<double>(5));
+        QCOMPARE(m->config.price.output, std::optional<double>(25));
+        m = snap->resolve(QStringLiteral("anthropic/claude-opus-4-9"));
+        QVERIFY(m);
+        QVERIFY(!m->config.price.isPriced());
     }
 
     void routesAndVotes()

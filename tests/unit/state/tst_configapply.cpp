@@ -211,6 +211,27 @@ private Q_SLOTS:
         QVERIFY(std::find(models.begin(), models.end(), uiModel) != models.end());
     }
 
+    // Aliases: a file with the list replaces the stored one (in its order), a file without it leaves
+    // it alone, and applying the same list again changes nothing.
+    void aliasesAreStoredInOrder()
+    {
+        const QByteArray withAliases = R"({"aliases": [{"match": "claude-opus-*", "to": "smart"},
+                                                      {"match": "claude-*", "to": "deepseek/deepseek-chat"}]})";
+        ApplyResult result = applyConfig(parse(withAliases), *m_store);
+        QVERIFY2(result.ok, qPrintable(result.error));
+        QCOMPARE(result.changes, 1);
+        const QList<ModelAlias> expected{{QStringLiteral("claude-opus-*"), QStringLiteral("smart")},
+                                         {QStringLiteral("claude-*"), QStringLiteral("deepseek/deepseek-chat")}};
+        QCOMPARE(loadAliases(*m_store), expected);
+        QCOMPARE(applyConfig(parse(withAliases), *m_store).changes, 0);
+        QCOMPARE(applyConfig(parse(R"({"providers": []})"), *m_store).changes, 0);
+        QCOMPARE(loadAliases(*m_store), expected);
+        result = applyConfig(parse(R"({"aliases": []})"), *m_store);
+        QVERIFY(result.ok);
+        QCOMPARE(result.changes, 1);
+        QVERIFY(loadAliases(*m_store).isEmpty());
+    }
+
     void secretUsedByAnotherKeyIsRefused()
     {
         StoredKey other;
