@@ -307,7 +307,7 @@ void ClientConnection::sendBodyPart(QByteArrayView data)
     if (data.isEmpty())
         return;
     write(data);
-    if (m_socket->bytesToWrite() > kHighWater)
+    if (pendingOutput() > kHighWater) // held output counts: the exchange pauses on pendingOutput()
         m_drainSignalArmed = true;
 }
 
@@ -341,6 +341,10 @@ void ClientConnection::releaseOutput()
         write(held);
         if (m_socket->bytesToWrite() > kHighWater)
             m_drainSignalArmed = true;
+        else if (m_drainSignalArmed)
+            // Armed while held (the exchange paused on the held bytes), and the socket took them at
+            // once: no bytesWritten will come to say so, so say it now.
+            QMetaObject::invokeMethod(this, [this] { onBytesWritten(); }, Qt::QueuedConnection);
     }
     if (m_closeOnRelease) {
         m_closeOnRelease = false;

@@ -1354,6 +1354,12 @@ void Exchange::relayEvents(QByteArrayView bytes)
                 event = scrubbedEvent;
                 data = SseFramer::eventData(event);
             }
+        } else if (scrubber().containsSecret(event)) {
+            // Content is searched only for the configured keys themselves (as a success body is).
+            scrubbedEvent = event.toByteArray();
+            scrubber().scrubExact(&scrubbedEvent);
+            event = scrubbedEvent;
+            data = SseFramer::eventData(event);
         }
         if (info.error && !m_headSent && !content) {
             errorFirst = true;
@@ -1443,15 +1449,29 @@ void Exchange::startBodyRelay()
     relayBodyPart(prefix);
 }
 
-void Exchange::relayBodyPart(QByteArrayView data)
+void Exchange::relayBodyPart(QByteArrayView data, bool last)
 {
-    if (data.isEmpty() || !m_conn)
+    if ((data.isEmpty() && !last) || !m_conn)
         return;
     m_relay->feed(data);
+    // The configured keys are masked byte for byte ('*', so an announced Content-Length holds); the
+    // tail that could start a key split across two parts waits for the next part (or the end).
+    const SecretScrubber &scrub = scrubber();
+    const qsizetype keep = last ? 0 : qMax<qsizetype>(0, scrub.longestSecret() - 1);
+    QByteArray out = std::exchange(m_relayCarry, QByteArray());
+    out.append(data);
+    scrub.maskExact(&out);
+    if (keep > 0) {
+        const qsizetype cut = qMax<qsizetype>(0, out.size() - keep);
+        m_relayCarry = out.mid(cut);
+        out.truncate(cut);
+    }
+    if (out.isEmpty())
+        return;
     if (m_relayChunked)
-        m_conn->sendChunk(data);
+        m_conn->sendChunk(out);
     else
-        m_conn->sendBodyPart(data);
+        m_conn->sendBodyPart(out);
     // Read the provider only as fast as the client reads us.
     if (m_call && m_conn->pendingOutput() > kHighWater)
         m_call->setPaused(true);
@@ -1459,6 +1479,7 @@ void Exchange::relayBodyPart(QByteArrayView data)
 
 void Exchange::finishBodyRelay()
 {
+    relayBodyPart({}, true); // what was held back for the key mask
     Usage usage;
     const bool found = m_relay->usage(m_providerFormat == ProviderFormat::Anthropic ? &usageFromAnthropicResponse : &usageFromOpenAIResponse, &usage);
     m_outputBytes = m_relay->bytes();

@@ -105,7 +105,7 @@ private:
     // A large non-streamed success relayed as it arrives (bodyrelay.h).
     [[nodiscard]] bool canRelayBody() const;
     void startBodyRelay();
-    void relayBodyPart(QByteArrayView data);
+    void relayBodyPart(QByteArrayView data, bool last = false); // last: flush what the key mask held back
     void finishBodyRelay();
     void bodyRelayFailed(const QString &message);
     // Provider secrets out of what a provider sent (secretscrubber.h).
@@ -182,6 +182,7 @@ private:
     bool m_counted = false; // in GatewayContext::inFlight until answered (uncount())
     std::unique_ptr<BodyRelay> m_relay;  // relaying a large non-streamed body (bodyrelay.h)
     bool m_relayChunked = false;         // ...without a Content-Length from the provider
+    QByteArray m_relayCarry;             // the relayed tail held back by the key mask (relayBodyPart)
     std::optional<SecretScrubber> m_scrubber;
     QSet<QString> m_credentialFailures;  // targets that refused Gatehouse's key: not tried again
 };

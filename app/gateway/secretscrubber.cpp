@@ -43,6 +43,25 @@ bool SecretScrubber::scrubExact(QByteArray *text) const
     return changed;
 }
 
+bool SecretScrubber::containsSecret(QByteArrayView text) const
+{
+    return std::any_of(m_secrets.begin(), m_secrets.end(), [text](const QByteArray &secret) { return text.contains(secret); });
+}
+
+bool SecretScrubber::maskExact(QByteArray *text) const
+{
+    if (!text || text->isEmpty())
+        return false;
+    bool changed = false;
+    for (const QByteArray &secret : m_secrets) {
+        if (text->contains(secret)) {
+            text->replace(secret, QByteArray(secret.size(), '*'));
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 bool SecretScrubber::scrub(QByteArray *text) const
 {
     if (!text || text->isEmpty())

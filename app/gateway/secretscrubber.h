@@ -27,6 +27,14 @@ public:
     bool scrub(QByteArray *text) const;
     // The exact pass only (for content, where a key-like shape may be legitimate text).
     bool scrubExact(QByteArray *text) const;
+    // Whether any configured secret occurs in `text` (the fast test before a copy is made).
+    [[nodiscard]] bool containsSecret(QByteArrayView text) const;
+    // The exact pass, each secret replaced by as many '*' as it has bytes: for a body whose length
+    // was already announced (Content-Length). True when anything was replaced.
+    bool maskExact(QByteArray *text) const;
+    // The byte length of the longest secret (0: none): a relay that masks part by part holds back
+    // one byte less than this, so that a secret split across two parts is still found.
+    [[nodiscard]] qsizetype longestSecret() const { return m_secrets.isEmpty() ? 0 : m_secrets.first().size(); }
     [[nodiscard]] QByteArray scrubbed(QByteArray text) const;
     [[nodiscard]] QString scrubbed(const QString &text) const;
 

@@ -339,6 +339,7 @@ Item {
             spacing: Theme.space3
 
             AppComboBox {
+                objectName: "connectTool"
                 Layout.preferredWidth: 220
                 model: connectDialog.tools
                 textRole: "label"
@@ -351,14 +352,14 @@ Item {
             // keeps its size when another tool is picked.
             StackLayout {
                 Layout.fillWidth: true
-                currentIndex: Math.max(0, connectDialog.tools.findIndex(t => t.id === connectDialog.tool))
+                currentIndex: Math.max(0, connectDialog.tools.findIndex(t => t.value === connectDialog.tool))
                 Repeater {
                     model: connectDialog.tools
                     delegate: CodeBlock {
                         required property var modelData
                         Layout.fillWidth: true
                         Layout.alignment: Qt.AlignTop
-                        text: connectDialog.visible ? keysModel.snippet(connectDialog.keyId, modelData.id, connectDialog.secret) : ""
+                        text: connectDialog.visible ? keysModel.snippet(connectDialog.keyId, modelData.value, connectDialog.secret) : ""
                         copyTip: qsTr("Copy the snippet")
                         onCopied: page.notify(qsTr("Snippet copied"), false)
                     }

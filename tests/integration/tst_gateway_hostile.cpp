@@ -133,6 +133,9 @@ class TestGatewayHostile : public QObject
                  mockModel(QStringLiteral("mock/echo401"), mock, QStringLiteral("fail-401@echo_auth=1"), 1.0, 2.0),
                  mockModel(QStringLiteral("mock/echo403"), mock, QStringLiteral("fail-403"), 1.0, 2.0),
                  mockModel(QStringLiteral("mock/echo500"), mock, QStringLiteral("fail-500@echo_auth=1"), 1.0, 2.0),
+                 // Successes whose content ends with the key: streamed, and relayed past 1 MiB.
+                 mockModel(QStringLiteral("mock/echook"), mock, QStringLiteral("ok@echo_auth=1"), 1.0, 2.0),
+                 mockModel(QStringLiteral("mock/echobig"), mock, QStringLiteral("ok@c=3,pad=1500007,echo_auth=1"), 1.0, 2.0),
              }},
             {QStringLiteral("routes"),
              QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("via-403")},
@@ -458,6 +461,33 @@ private Q_SLOTS:
 
         QVERIFY(!m_h.gateway->stderrText().contains(QLatin1String(kProviderKey)));
         QTRY_COMPARE_WITH_TIMEOUT(filesContaining(m_h.gateway->dataDir(), kProviderKey), QStringList(), 3000);
+    }
+
+    // A success that carries the key in its content (a provider or proxy echoing it): masked in a
+    // stream, in a small answer, and in an answer relayed part by part past 1 MiB, where the key may
+    // fall across two parts; the relayed answer keeps its announced length.
+    void successEchoingTheKey()
+    {
+        HttpClient client(m_h.gateway->port());
+        const HttpResponse small = chat(QStringLiteral("mock/echook"));
+        QCOMPARE(small.status, 200);
+        QVERIFY2(!small.raw.contains(kProviderKey), small.body.constData());
+
+        QJsonObject streamed = chatRequest(QStringLiteral("mock/echook"));
+        streamed.insert(QStringLiteral("stream"), true);
+        const HttpResponse s = client.post("/v1/chat/completions", compact(streamed), bearer(kSecret));
+        QCOMPARE(s.status, 200);
+        QVERIFY(s.body.contains("[DONE]"));
+        QVERIFY2(!s.raw.contains(kProviderKey), s.body.right(400).constData());
+        QVERIFY(s.body.contains("[REDACTED]"));
+
+        const HttpResponse big = chat(QStringLiteral("mock/echobig"));
+        QCOMPARE(big.status, 200);
+        QVERIFY(big.body.size() > 4 * 1024 * 1024);
+        QCOMPARE(big.header("content-length").toLongLong(), qint64(big.body.size()));
+        QVERIFY(!big.raw.contains(kProviderKey));
+        QVERIFY(big.body.contains(QByteArray(qsizetype(qstrlen(kProviderKey)), '*')));
+        QVERIFY(QJsonDocument::fromJson(big.body).isObject());
     }
 
     // 403 on a route's first target: failover to the next one, and the first is asked only once.

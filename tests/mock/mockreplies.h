@@ -60,6 +60,7 @@ struct ReplyContext
     QByteArray id;    // chatcmpl-mock-N, cmpl-mock-N, resp_mock_N, msg_mock_N (Anthropic), mock-N (Gemini)
     qint64 created = 0;
     QByteArray toolName; // non-empty: the reply calls this tool (the request offered tools)
+    QByteArray echo;     // echo_auth=1 on a success: the Authorization header received, at the end of the content
 };
 
 // The content of a reply split into `count` pieces ("Hello", " from", " the", ...), each followed

@@ -662,6 +662,11 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
     ctx.endpoint = endpoint;
     ctx.model = *fields.model;
     ctx.created = QDateTime::currentSecsSinceEpoch();
+    if (params.integer("echo_auth", 0) == 1) {
+        for (const auto &[name, value] : request.headers)
+            if (name == "authorization")
+                ctx.echo = ' ' + value;
+    }
     const QByteArray seq = QByteArray::number(g_sequence.load());
     ctx.id = endpoint == Endpoint::Responses ? "resp_mock_" + seq
         : endpoint == Endpoint::Completions  ? "cmpl-mock-" + seq
@@ -816,7 +821,7 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
         const qint64 delay = params.integer("delay", defaultDelay);
         billed.completionTokens = params.integer("c", 10);
         const std::optional<Billed> usage = reportUsage ? std::optional(billed) : std::nullopt;
-        const QByteArray body = nonStreamBody(ctx, contentPieces(billed.completionTokens, pad).join(), usage);
+        const QByteArray body = nonStreamBody(ctx, contentPieces(billed.completionTokens, pad).join() + ctx.echo, usage);
         if (reportUsage)
             m_config->log->setBilled(recordId, billed);
         // stream-slow asked without streaming: the whole reply comes after all the delays.
@@ -826,7 +831,9 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
 
     const qint64 chunks = params.integer("chunks", 5);
     billed.completionTokens = params.integer("c", chunks);
-    const QList<QByteArray> pieces = contentPieces(chunks, pad);
+    QList<QByteArray> pieces = contentPieces(chunks, pad);
+    if (!pieces.isEmpty())
+        pieces.last() += ctx.echo;
     // Chat and completions send usage only when asked (stream_options.include_usage); the Responses
     // API always ends with response.completed, which carries the usage.
     const bool usageInStream = reportUsage && (ctx.endpoint == Endpoint::Responses || includeUsage);

@@ -42,6 +42,8 @@ class QThread;
 //                    adds "Retry-After: V" (V verbatim) to any of them; 429 has Retry-After: 1 by default.
 //                    OpenAI format, param echo_auth=1: the error message and a "request_headers" member
 //                    quote the request's Authorization header, as a careless provider or proxy does.
+//                    On ok (OpenAI format), echo_auth=1 puts that header at the end of the answer's
+//                    content, streamed or not.
 //   reset-before     read the request, then close the connection with a RST without any response
 //   reset-before-head  the same (an alias)
 //   close-before     read the request, then close the connection cleanly (FIN) without any response

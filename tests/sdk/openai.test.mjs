@@ -46,7 +46,8 @@ before(async () => {
     keys: [
       { name: 'sdk', secret: KEY },
       // Worst case of 20,000 output tokens at $2/M is $0.04: more than this key has left.
-      { name: 'broke', secret: BROKE_KEY, limits: { total_usd: 0.01 } },
+      // Refuses what does not fit (the default, clamp, would lower max_tokens and serve it).
+      { name: 'broke', secret: BROKE_KEY, limits: { total_usd: 0.01 }, on_short_budget: 'refuse' },
       { name: 'narrow', secret: NARROW_KEY, allow_models: ['mock/fail-*'] },
     ],
   };
@@ -221,10 +222,12 @@ test('unknown model: openai.NotFoundError (404)', async () => {
   }
 });
 
-test('model not allowed for the key: openai.PermissionDeniedError (403)', async () => {
+// A policy refusal is a 400 that says what to do, never a 403 that tools show as a login failure.
+test('model not allowed for the key: openai.BadRequestError (400) that names the fix', async () => {
   const e = await errorOf(client(NARROW_KEY).chat.completions.create({ model: 'mock/ok', messages }));
-  assert.ok(e instanceof OpenAI.PermissionDeniedError, `${e?.constructor?.name}: ${e?.message}`);
-  assert.equal(e.status, 403);
+  assert.ok(e instanceof OpenAI.BadRequestError, `${e?.constructor?.name}: ${e?.message}`);
+  assert.equal(e.status, 400);
+  assert.match(e.message, /allow_models/);
 });
 
 test('exhausted budget: openai.APIError with status 402 and an explanation', async () => {

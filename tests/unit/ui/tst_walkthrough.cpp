@@ -305,7 +305,14 @@ private Q_SLOTS:
         QVERIFY(click(button(QStringLiteral("Connect a tool"), dialog(QStringLiteral("secretDialog")))));
         QTRY_VERIFY(dialog(QStringLiteral("connectDialog")));
         QQuickItem *connectBox = dialog(QStringLiteral("connectDialog"));
-        QVERIFY(click(button(QStringLiteral("curl"), connectBox)));
+        // Pick curl in the tool list, as choosing it does (the list's current item, then activated).
+        QQuickItem *toolBox = named(QStringLiteral("connectTool"), connectBox);
+        QVERIFY(toolBox && onScreen(toolBox));
+        int curlIndex = -1;
+        QVERIFY(QMetaObject::invokeMethod(toolBox, "indexOfValue", Q_RETURN_ARG(int, curlIndex), Q_ARG(QVariant, QStringLiteral("curl"))));
+        QVERIFY(curlIndex >= 0);
+        toolBox->setProperty("currentIndex", curlIndex);
+        QVERIFY(QMetaObject::invokeMethod(toolBox, "activated", Q_ARG(int, curlIndex)));
         QTest::qWait(100);
         const QStringList snippets = texts(QRegularExpression(QStringLiteral("^curl ")), connectBox);
         QCOMPARE(snippets.size(), 1);
@@ -345,8 +352,8 @@ private Q_SLOTS:
 
         // 8. Running short: the limit lowered to a cent and a half (typed: kept to the tenth of a
         // cent, not rounded to $0.01). A request without max_tokens may cost up to $0.033, more than
-        // what is left: refused while the limit is far from 100%. The card says so, and a
-        // notification goes out.
+        // what is left: its output limit is lowered to what fits. Then a tenth of a cent: refused
+        // while the limit is far from 100%. The card says so, and a notification goes out.
         showPage(QStringLiteral("keys"));
         QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0.015")));
         QTest::keyClick(m_window, Qt::Key_Return);
@@ -357,6 +364,12 @@ private Q_SLOTS:
                                             "-d '{\"model\":\"mock-server/gpt-mock\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'")
                                  .arg(gateway->port())
                                  .arg(secret);
+        // The key's default policy lowers the output limit to what fits instead of refusing.
+        QCOMPARE(runShell(chat), QByteArray("200"));
+        // Below a tenth of a cent not even the key's smallest answer (1,024 tokens) fits: refused.
+        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("0.001")));
+        QTest::keyClick(m_window, Qt::Key_Return);
+        QTRY_COMPARE(dayLimit(), 0.001);
         QCOMPARE(runShell(chat), QByteArray("402"));
         showPage(QStringLiteral("keys"));
         QTRY_COMPARE(stateText(), QStringLiteral("Too little left"));
@@ -372,7 +385,7 @@ private Q_SLOTS:
         showPage(QStringLiteral("activity"));
         QQuickItem *table = named(QStringLiteral("activityTable"));
         QVERIFY(table);
-        QTRY_COMPARE(rows(table).size(), 2);
+        QTRY_COMPARE(rows(table).size(), 3);
         QQuickItem *status = named(QStringLiteral("activityStatus"));
         QVERIFY(click(button(QStringLiteral("Errors"), status)));
         QTRY_COMPARE(rows(table).size(), 1);
@@ -382,7 +395,7 @@ private Q_SLOTS:
         QTRY_VERIFY(named(QStringLiteral("activityDetail")));
         QVERIFY(!texts(QRegularExpression(QRegularExpression::escape(refusedId)), named(QStringLiteral("activityDetail"))).isEmpty());
         QVERIFY(click(button(QStringLiteral("OK"), status)));
-        QTRY_VERIFY(rows(table).size() == 1 && rows(table).first()->property("status").toInt() == 200);
+        QTRY_VERIFY(rows(table).size() == 2 && rows(table).first()->property("status").toInt() == 200);
         QTRY_VERIFY(!named(QStringLiteral("activityDetail"))); // the refused request is not among them
         // Search by a part from the middle of an id.
         QVERIFY(click(button(QStringLiteral("All"), status)));
