@@ -123,7 +123,8 @@ function costOf(u) {
   return perM / 1e6;
 }
 
-// The log rows of a key, oldest first (the store's writer commits in batches: wait for `count`).
+// The log rows of a key, oldest first (the store's writer commits a stream's final row in its next
+// batch: wait for `count` answered rows; a refused row may be committed before them).
 async function logRows(keyName, count) {
   const db = path.join(stack.dataDir, 'gatehouse.db');
   const query = `SELECT endpoint, requested_model, provider, upstream_model, status, input_tokens, output_tokens,
@@ -133,7 +134,7 @@ async function logRows(keyName, count) {
     const out = await new Promise((resolve, reject) => execFile('sqlite3', ['-json', db, query],
       (err, stdout, stderr) => (err ? reject(new Error(`sqlite3: ${stderr || err.message}`)) : resolve(stdout))));
     const rows = out.trim() ? JSON.parse(out) : [];
-    if (rows.length >= count || Date.now() > deadline) return rows;
+    if (rows.filter((r) => r.status === 200).length >= count || Date.now() > deadline) return rows;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
