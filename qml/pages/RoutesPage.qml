@@ -84,10 +84,11 @@ Item {
                         }
                     }
                 }
-                Item {
-                    Layout.fillWidth: true
-                }
+                // Fills what is left and elides: at the window's minimum width the legend alone is wider.
                 Caption {
+                    Layout.fillWidth: true
+                    horizontalAlignment: Text.AlignRight
+                    elide: Text.ElideRight
                     text: qsTr("Hover or focus a dot for its error rate and speed")
                     color: Theme.textFaint
                 }
