@@ -87,7 +87,7 @@ AppDialog {
             visible: editor.target.length > 0
             spacing: Theme.space2
             Icon {
-                iconName: editor.targetKind === "route" ? "route" : "layers"
+                iconName: editor.targetKind === "route" ? "route" : editor.targetKind === "model" ? "layers" : "alert"
                 size: 14
                 color: Theme.textMuted
             }

@@ -94,7 +94,7 @@ Card {
                     color: Theme.textFaint
                 }
                 Icon {
-                    iconName: aliasRow.targetKind === "route" ? "route" : "layers"
+                    iconName: aliasRow.targetKind === "route" ? "route" : aliasRow.targetKind === "model" ? "layers" : "alert"
                     size: 14
                     color: Theme.textMuted
                 }
