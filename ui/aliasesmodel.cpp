@@ -82,7 +82,8 @@ QString AliasesModel::validateMatch(const QString &match, int row) const
         return tr("At most %1 characters.").arg(kMaxMatchLength);
     for (qsizetype i = 0; i < m_aliases.size(); ++i) {
         if (i != row && m_aliases.at(i).match == m)
-            return tr("Alias %1 already has the pattern “%2”: the first match wins, so one of them would never be used.")
+            return tr(
+                "Alias %1 already has the pattern “%2”: the first match wins, so one of them would never be used.")
                 .arg(i + 1)
                 .arg(m);
     }
@@ -128,7 +129,8 @@ QString AliasesModel::validateTarget(const QString &to) const
     case RegistrySnapshot::ResolveError::ProviderDisabled:
         return {}; // known, only switched off for now: requests get the provider's "disabled" error until then
     default:
-        return tr("No route or provider serves “%1”. Pick a route or a model from the list, or write provider/model for a provider you added.")
+        return tr("No route or provider serves “%1”. Pick a route or a model from the list, or write provider/model "
+                  "for a provider you added.")
             .arg(t);
     }
 }

@@ -2,8 +2,8 @@
 #include "config/config.h"
 #include <QAbstractListModel>
 #include <QPointer>
-#include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
+#include <QVariantMap>
 
 namespace gh::ui {
 

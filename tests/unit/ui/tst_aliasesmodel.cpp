@@ -104,7 +104,8 @@ private Q_SLOTS:
         const QString unknown = m.validateTarget(QStringLiteral("nowhere/model"));
         QVERIFY2(unknown.contains(QStringLiteral("nowhere/model")), qPrintable(unknown));
         const QString ambiguous = m.validateTarget(QStringLiteral("shared"));
-        QVERIFY2(ambiguous.contains(QStringLiteral("mock/shared")) && ambiguous.contains(QStringLiteral("other/shared")),
+        QVERIFY2(
+            ambiguous.contains(QStringLiteral("mock/shared")) && ambiguous.contains(QStringLiteral("other/shared")),
             qPrintable(ambiguous));
 
         QSignalSpy resets(&m, &QAbstractItemModel::modelReset);
@@ -142,7 +143,7 @@ private Q_SLOTS:
         QCOMPARE(live(QStringLiteral("claude-opus-4-8")), QStringLiteral("smart"));
         QCOMPARE(live(QStringLiteral("claude-haiku-4-5")), QStringLiteral("mock/gpt"));
         QVERIFY(!m.validateMatch(QStringLiteral("claude-*"), -1).isEmpty()); // a duplicate pattern
-        QVERIFY(m.validateMatch(QStringLiteral("claude-*"), 1).isEmpty());  // its own row
+        QVERIFY(m.validateMatch(QStringLiteral("claude-*"), 1).isEmpty()); // its own row
 
         // Moved up: now it catches the opus names too.
         QCOMPARE(m.move(1, 0), QString());
@@ -192,7 +193,8 @@ private Q_SLOTS:
         QCOMPARE(r.value(QStringLiteral("served")).toString(), QStringLiteral("mock/brand-new"));
         QCOMPARE(r.value(QStringLiteral("kind")).toString(), QStringLiteral("model"));
         QCOMPARE(r.value(QStringLiteral("ok")).toBool(), true);
-        QCOMPARE(m.test(QStringLiteral("gpt-4oo")).value(QStringLiteral("matched")).toBool(), false); // '?' is one character
+        QCOMPARE(
+            m.test(QStringLiteral("gpt-4oo")).value(QStringLiteral("matched")).toBool(), false); // '?' is one character
 
         // No alias: the name is served as itself.
         r = m.test(QStringLiteral("mock/gpt"));
