@@ -65,6 +65,15 @@ cat >"$work/gatehouse.json" <<EOF
     {"name": "scripts", "secret": "gk-shot-scripts-00000003", "allow_models": ["*mini*", "deepseek/*", "groq/*"],
      "limits": {"day_usd": 0.3, "week_usd": 1.5, "month_usd": 5}},
     {"name": "CI bot", "secret": "gk-shot-ci-bot-000000004", "allow_models": ["groq/*"]}
+  ],
+  "routes": [
+    {"id": "smart", "strategy": "ordered",
+     "targets": [{"model": "openrouter/anthropic/claude-sonnet-4"}, {"model": "openai/gpt-4.1"}]}
+  ],
+  "aliases": [
+    {"match": "claude-opus-*", "to": "smart"},
+    {"match": "claude-haiku-*", "to": "deepseek/deepseek-chat"},
+    {"match": "gpt-4o*", "to": "openai/gpt-4.1-mini"}
   ]
 }
 EOF

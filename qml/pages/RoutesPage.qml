@@ -8,6 +8,7 @@ import Gatehouse
 // Routes: named aliases a tool sends as its model ("model": "smart"); Gatehouse picks one of the
 // targets by the route's strategy, fails over when one is down and keeps prompt caches warm. One
 // card per route with live health dots; create and edit in a dialog (drag to reorder, weights).
+// Below them, the model aliases that map the names tools send onto routes or models.
 Item {
     id: page
 
@@ -16,6 +17,10 @@ Item {
 
     RoutesModel {
         id: routesModel
+    }
+
+    AliasesModel {
+        id: aliasesModel
     }
 
     ScrollView {
@@ -79,10 +84,11 @@ Item {
                         }
                     }
                 }
-                Item {
-                    Layout.fillWidth: true
-                }
+                // Fills what is left and elides: at the window's minimum width the legend alone is wider.
                 Caption {
+                    Layout.fillWidth: true
+                    horizontalAlignment: Text.AlignRight
+                    elide: Text.ElideRight
                     text: qsTr("Hover or focus a dot for its error rate and speed")
                     color: Theme.textFaint
                 }
@@ -149,8 +155,59 @@ Item {
                 }
             }
 
+            AliasesCard {
+                Layout.fillWidth: true
+                aliases: aliasesModel
+                onNewRequested: aliasEditor.openNew()
+                onEditRequested: (row, match, target) => aliasEditor.openFor(row, match, target)
+                onDeleteRequested: (row, match) => aliasDeleteDialog.openFor(row, match)
+                onFailed: message => page.notify(qsTr("Could not change the aliases: %1").arg(message), true)
+            }
+
             Item {
                 implicitHeight: Theme.space5
+            }
+        }
+    }
+
+    AliasEditor {
+        id: aliasEditor
+        aliases: aliasesModel
+        onSaved: (match, target) => page.notify(qsTr("Alias “%1” → “%2” saved; the gateway uses it now").arg(match).arg(target), false)
+        onFailed: message => page.notify(qsTr("Could not save the alias: %1").arg(message), true)
+    }
+
+    AppDialog {
+        id: aliasDeleteDialog
+
+        property int row: -1
+        property string match: ""
+
+        function openFor(row: int, match: string) {
+            aliasDeleteDialog.row = row;
+            aliasDeleteDialog.match = match;
+            aliasDeleteDialog.open();
+        }
+
+        title: qsTr("Delete alias “%1”?").arg(aliasDeleteDialog.match)
+        acceptText: qsTr("Delete alias")
+        acceptVariant: "danger"
+        onAccepted: {
+            // The row may have moved since the dialog opened (a config file applied): check the pattern.
+            const index = aliasesModel.index(aliasDeleteDialog.row, 0);
+            if (aliasesModel.data(index, Qt.UserRole + 1) === aliasDeleteDialog.match && aliasesModel.remove(aliasDeleteDialog.row))
+                page.notify(qsTr("Alias “%1” deleted").arg(aliasDeleteDialog.match), false);
+            else
+                page.notify(qsTr("Could not delete the alias “%1”").arg(aliasDeleteDialog.match), true);
+        }
+
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("Tools' model names matching “%1” are served as they are from now on, or by a later alias.").arg(aliasDeleteDialog.match)
             }
         }
     }

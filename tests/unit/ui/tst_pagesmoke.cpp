@@ -114,7 +114,7 @@ class TestPageSmoke : public QObject
         }
         QVERIFY(fx.prepare({}, log));
 
-        // A provider (its key from an environment variable) and two keys with limits, from a config.
+        // A provider (its key from an environment variable), two keys with limits and aliases, from a config.
         const QString configPath = QDir(fx.dataDir()).filePath(QStringLiteral("config.json"));
         {
             const QJsonObject config{
@@ -130,6 +130,14 @@ class TestPageSmoke : public QObject
                                        QJsonObject{{QStringLiteral("day_usd"), 1.0}, {QStringLiteral("month_usd"), 20.0}}}},
                         QJsonObject{{QStringLiteral("name"), QStringLiteral("scripts")},
                             {QStringLiteral("secret"), QStringLiteral("gk-smoke-0002")}}}},
+                // Aliases in each state the Routes page shows: served, serving nothing, never reached.
+                {QStringLiteral("aliases"),
+                    QJsonArray{QJsonObject{{QStringLiteral("match"), QStringLiteral("claude-opus-*")},
+                                   {QStringLiteral("to"), QStringLiteral("mock/gpt-4o")}},
+                        QJsonObject{{QStringLiteral("match"), QStringLiteral("o3*")},
+                            {QStringLiteral("to"), QStringLiteral("nowhere/model")}},
+                        QJsonObject{{QStringLiteral("match"), QStringLiteral("o3*")},
+                            {QStringLiteral("to"), QStringLiteral("mock/o3")}}}},
             };
             QFile f(configPath);
             QVERIFY(f.open(QIODevice::WriteOnly));
