@@ -1009,6 +1009,12 @@ void Exchange::forward(UpstreamRequest r)
     }
     ++m_attemptsMade;
     ++m_record.attempts; // resends on a fresh connection count too (upstreamResent())
+    openAttempt();
+    m_call = m_conn->upstream()->start(std::move(r), this);
+}
+
+void Exchange::openAttempt()
+{
     m_attemptStartMs = QDateTime::currentMSecsSinceEpoch();
     m_attemptTimer.start();
     m_attemptTtftMs = -1;
@@ -1020,7 +1026,6 @@ void Exchange::forward(UpstreamRequest r)
     a.startedAtMs = m_attemptStartMs;
     m_record.attemptLog.append(a);
     m_attemptOpen = true;
-    m_call = m_conn->upstream()->start(std::move(r), this);
 }
 
 void Exchange::upstreamResent(const QString &reason)
@@ -1031,17 +1036,7 @@ void Exchange::upstreamResent(const QString &reason)
         return;
     closeAttempt(AttemptRecord::Outcome::Failed, 0, reason);
     ++m_record.attempts;
-    m_attemptStartMs = QDateTime::currentMSecsSinceEpoch();
-    m_attemptTimer.start();
-    m_attemptTtftMs = -1;
-    AttemptRecord a;
-    a.index = int(m_record.attemptLog.size()) + 1;
-    a.modelId = m_model->config.id;
-    a.provider = m_model->config.provider;
-    a.outcome = AttemptRecord::Outcome::Failed; // until it succeeds
-    a.startedAtMs = m_attemptStartMs;
-    m_record.attemptLog.append(a);
-    m_attemptOpen = true;
+    openAttempt();
 }
 
 void Exchange::closeAttempt(AttemptRecord::Outcome outcome, int status, const QString &error)

@@ -123,6 +123,7 @@ private:
     void noteOnServedAttempt(const QString &note);
     void done();
     void uncount(); // leaves GatewayContext::inFlight (once)
+    void openAttempt(); // starts the attempt record (and its timers) of a send to m_model
 
     ClientConnection *m_conn;
     GatewayContext *m_ctx;

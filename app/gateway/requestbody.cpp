@@ -757,14 +757,41 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
     return f;
 }
 
+namespace {
+
+// A replacement of body bytes [offset, offset + length) by `text` (length 0: an insertion).
+struct BodyEdit {
+    qsizetype offset;
+    qsizetype length;
+    QByteArray text;
+};
+
+// The body with the edits made, every other byte as it was (the prompt prefix stays cacheable).
+QByteArray applyEdits(const QByteArray &body, std::vector<BodyEdit> edits)
+{
+    if (edits.empty())
+        return body;
+    std::sort(edits.begin(), edits.end(), [](const BodyEdit &a, const BodyEdit &b) { return a.offset < b.offset; });
+    qsizetype added = 0;
+    for (const BodyEdit &e : edits)
+        added += e.text.size();
+    QByteArray out;
+    out.reserve(body.size() + added);
+    qsizetype pos = 0;
+    for (const BodyEdit &e : edits) {
+        out.append(body.constData() + pos, e.offset - pos);
+        out.append(e.text);
+        pos = e.offset + e.length;
+    }
+    out.append(body.constData() + pos, body.size() - pos);
+    return out;
+}
+
+} // namespace
+
 QByteArray rewriteRequestBody(const QByteArray &body, const RequestFields &f, const QString &upstreamModel, bool requireUsage)
 {
-    struct Edit {
-        qsizetype offset;
-        qsizetype length;
-        QByteArray text;
-    };
-    std::vector<Edit> edits;
+    std::vector<BodyEdit> edits;
     if (f.modelOffset >= 0 && upstreamModel != f.model)
         edits.push_back({f.modelOffset, f.modelLength, jsonString(upstreamModel)});
     if (f.modelsMemberOffset >= 0 && f.modelsMemberLength > 0)
@@ -779,30 +806,13 @@ QByteArray rewriteRequestBody(const QByteArray &body, const RequestFields &f, co
         else if (f.objectEnd >= 0)
             edits.push_back({f.objectEnd, 0, ",\"stream_options\":{\"include_usage\":true}"});
     }
-    if (edits.empty())
-        return body;
-    std::sort(edits.begin(), edits.end(), [](const Edit &a, const Edit &b) { return a.offset < b.offset; });
-    QByteArray out;
-    out.reserve(body.size() + 64);
-    qsizetype pos = 0;
-    for (const Edit &e : edits) {
-        out.append(body.constData() + pos, e.offset - pos);
-        out.append(e.text);
-        pos = e.offset + e.length;
-    }
-    out.append(body.constData() + pos, body.size() - pos);
-    return out;
+    return applyEdits(body, std::move(edits));
 }
 
 QByteArray rewriteOutputLimit(const QByteArray &body, const RequestFields &f, qint64 limit,
                               std::optional<qint64> thinkingBudget, QByteArrayView addName)
 {
-    struct Edit {
-        qsizetype offset;
-        qsizetype length;
-        QByteArray text;
-    };
-    std::vector<Edit> edits;
+    std::vector<BodyEdit> edits;
     const QByteArray value = QByteArray::number(limit);
     for (const RequestFields::Token &t : f.outputLimitFields)
         edits.push_back({t.offset, t.length, value});
@@ -810,17 +820,7 @@ QByteArray rewriteOutputLimit(const QByteArray &body, const RequestFields &f, qi
         edits.push_back({f.objectEnd, 0, ",\"" + addName.toByteArray() + "\":" + value});
     if (thinkingBudget && f.thinkingBudgetOffset >= 0)
         edits.push_back({f.thinkingBudgetOffset, f.thinkingBudgetLength, QByteArray::number(*thinkingBudget)});
-    std::sort(edits.begin(), edits.end(), [](const Edit &a, const Edit &b) { return a.offset < b.offset; });
-    QByteArray out;
-    out.reserve(body.size() + 32);
-    qsizetype pos = 0;
-    for (const Edit &e : edits) {
-        out.append(body.constData() + pos, e.offset - pos);
-        out.append(e.text);
-        pos = e.offset + e.length;
-    }
-    out.append(body.constData() + pos, body.size() - pos);
-    return out;
+    return applyEdits(body, std::move(edits));
 }
 
 } // namespace gh
