@@ -21,10 +21,12 @@ static constexpr qint64 kMaxDiscard = 256ll * 1024 * 1024; // body bytes read an
 static constexpr int kLingerMs = 2'000;         // after an error that closes: input dropped this long at most
 static constexpr qint64 kMaxLinger = 4 * 1024 * 1024; // ...and this much
 
-ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent)
+ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream,
+                                   RequestJournal *journal, QObject *parent)
     : QObject(parent)
     , m_context(context)
     , m_upstream(upstream)
+    , m_journal(journal)
     , m_socket(new QTcpSocket(this))
     , m_parser(HttpParser::Type::Request, this)
 {
