@@ -118,6 +118,7 @@ private:
     qint64 m_bodyLimit = 0;
     bool m_tooLarge = false;      // answered 413; discarding the rest of the body
     bool m_keepAlive = true;
+    bool m_headRequest = false;   // the request being answered is a HEAD: heads only
     bool m_closeAfterResponse = false;
     bool m_closing = false;
     bool m_gone = false;

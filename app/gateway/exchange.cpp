@@ -356,14 +356,7 @@ void Exchange::handleHealth()
 void Exchange::handleRoot()
 {
     // Tools probe the base URL (Claude Code sends HEAD /) before their first request: answer that
-    // something is here, without a key. A HEAD answer carries no body.
-    if (m_method == "HEAD") {
-        auto h = baseHeaders();
-        h.emplaceBack(QByteArrayLiteral("content-type"), QByteArrayLiteral("application/json"));
-        m_conn->sendResponse(200, h, {});
-        done();
-        return;
-    }
+    // something is here, without a key. (A HEAD answer goes without its body: ClientConnection.)
     QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
                   {QStringLiteral("service"), QStringLiteral("gatehouse")},
                   {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
