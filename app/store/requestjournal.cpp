@@ -1,10 +1,11 @@
 #include "store/requestjournal.h"
 #include "core/logging.h"
 #include <QCoreApplication>
-#include <QDataStream>
 #include <QDir>
 #include <QFileInfo>
 #include <QIODevice>
+#include <optional>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <xxhash.h>
@@ -27,7 +28,6 @@ namespace {
 constexpr char kMagic[4] = {'G', 'H', 'J', '1'};
 constexpr qsizetype kHeader = 4 + 4 + 8;
 constexpr quint32 kMaxPayload = 64 * 1024 * 1024; // far above any row; a larger length is damage
-constexpr QDataStream::Version kStreamVersion = QDataStream::Qt_6_0;
 // The payload's own version: a later build reads what an earlier one wrote, field by field.
 constexpr quint8 kPayloadVersion = 1;
 
@@ -108,56 +108,187 @@ bool writeAll(int fd, const char *data, qsizetype size)
     return true;
 }
 
-QDataStream &operator<<(QDataStream &out, const Usage &u)
+// The payload: fixed-width little-endian integers, strings as a u32 byte count and UTF-8. Written
+// by hand: QDataStream took about 14,000 instructions a row (UTF-16 strings through a QBuffer),
+// QByteArray::append per field about 9,000.
+class Writer
 {
-    return out << u.inputTokens << u.cacheReadTokens << u.cacheWriteTokens << u.cacheWrite1hTokens << u.outputTokens
-               << u.reasoningTokens << u.reported << u.estimated;
-}
+public:
+    // Writes from the end of `out`, which it grows by doubling; finish() trims it.
+    explicit Writer(QByteArray &out) : m_out(out), m_pos(out.size()) { }
+    void u8(quint8 v) { *room(1) = char(v); }
+    void boolean(bool v) { u8(v ? 1 : 0); }
+    void i32(qint32 v) { putLe(room(4), quint64(quint32(v)), 4); }
+    void i64(qint64 v) { putLe(room(8), quint64(v), 8); }
+    void u64(quint64 v) { putLe(room(8), v, 8); }
+    void str(const QString &v)
+    {
+        // Nearly every string here is ASCII (ids, model names, paths): copied without a conversion.
+        const qsizetype n = v.size();
+        const char16_t *chars = reinterpret_cast<const char16_t *>(v.constData());
+        qsizetype i = 0;
+        char *dst = room(4 + n) + 4;
+        for (; i < n && chars[i] < 0x80; ++i)
+            dst[i] = char(chars[i]);
+        if (i == n) {
+            putLe(dst - 4, quint64(n), 4);
+            return;
+        }
+        m_pos -= 4 + n;
+        const QByteArray utf8 = v.toUtf8();
+        putLe(room(4), quint64(utf8.size()), 4);
+        std::memcpy(room(utf8.size()), utf8.constData(), size_t(utf8.size()));
+    }
+    void finish() { m_out.resize(m_pos); }
 
-QDataStream &operator>>(QDataStream &in, Usage &u)
-{
-    return in >> u.inputTokens >> u.cacheReadTokens >> u.cacheWriteTokens >> u.cacheWrite1hTokens >> u.outputTokens
-        >> u.reasoningTokens >> u.reported >> u.estimated;
-}
+private:
+    char *room(qsizetype n)
+    {
+        if (m_pos + n > m_out.size())
+            m_out.resize(std::max(m_out.size() * 2, m_pos + n));
+        char *at = m_out.data() + m_pos;
+        m_pos += n;
+        return at;
+    }
+    QByteArray &m_out;
+    qsizetype m_pos;
+};
 
-QDataStream &operator<<(QDataStream &out, const AttemptRecord &a)
+class Reader
 {
-    return out << qint32(a.index) << a.modelId << a.provider << quint8(a.outcome) << qint32(a.status) << a.error
-               << a.startedAtMs << a.latencyMs;
-}
+public:
+    Reader(const char *data, qsizetype size) : m_p(data), m_end(data + size) { }
+    [[nodiscard]] bool ok() const { return m_ok; }
+    [[nodiscard]] bool atEnd() const { return m_p == m_end; }
+    quint8 u8() { return quint8(fixed(1)); }
+    bool boolean() { return u8() != 0; }
+    qint32 i32() { return qint32(quint32(fixed(4))); }
+    qint64 i64() { return qint64(fixed(8)); }
+    quint64 u64() { return fixed(8); }
+    QString str()
+    {
+        const quint64 n = fixed(4);
+        if (!m_ok || n > quint64(m_end - m_p)) {
+            m_ok = false;
+            return {};
+        }
+        QString v = QString::fromUtf8(m_p, qsizetype(n));
+        m_p += n;
+        return v;
+    }
+    // A count of items of at least `minBytes` each: damage if more than the rest could hold.
+    quint32 count(qsizetype minBytes)
+    {
+        const quint64 n = fixed(4);
+        if (!m_ok || qsizetype(n) * minBytes > m_end - m_p) {
+            m_ok = false;
+            return 0;
+        }
+        return quint32(n);
+    }
 
-QDataStream &operator>>(QDataStream &in, AttemptRecord &a)
+private:
+    quint64 fixed(int bytes)
+    {
+        if (!m_ok || m_end - m_p < bytes) {
+            m_ok = false;
+            return 0;
+        }
+        const quint64 v = getLe(m_p, bytes);
+        m_p += bytes;
+        return v;
+    }
+    const char *m_p;
+    const char *m_end;
+    bool m_ok = true;
+};
+
+// Reads one payload; std::nullopt when it is not a whole record of this format.
+std::optional<RequestRecord> decodePayload(const char *data, qsizetype size, quint8 *version)
 {
-    qint32 index = 0, status = 0;
-    quint8 outcome = 0;
-    in >> index >> a.modelId >> a.provider >> outcome >> status >> a.error >> a.startedAtMs >> a.latencyMs;
-    a.index = index;
-    a.status = status;
-    a.outcome = outcome <= quint8(AttemptRecord::Outcome::Skipped) ? AttemptRecord::Outcome(outcome)
-                                                                   : AttemptRecord::Outcome::Failed;
-    return in;
+    Reader in(data, size);
+    *version = in.u8();
+    if (*version != kPayloadVersion)
+        return std::nullopt;
+    RequestRecord r;
+    for (QString *v : {&r.id, &r.keyName, &r.endpoint, &r.requestedModel, &r.route, &r.modelId, &r.provider,
+                       &r.upstreamModel, &r.sessionId, &r.error})
+        *v = in.str();
+    qint64 cost = 0;
+    for (qint64 *v : {&r.startedAtMs, &r.keyId, &r.latencyMs, &r.ttftMs, &r.usage.inputTokens, &r.usage.cacheReadTokens,
+                      &r.usage.cacheWriteTokens, &r.usage.cacheWrite1hTokens, &r.usage.outputTokens,
+                      &r.usage.reasoningTokens, &cost, &r.promptSystemBytes, &r.promptToolsBytes, &r.reserved})
+        *v = in.i64();
+    r.status = in.i32();
+    r.attempts = in.i32();
+    bool hasCost = false;
+    for (bool *v : {&r.usage.reported, &r.usage.estimated, &hasCost, &r.stream, &r.pending, &r.settlesPending,
+                    &r.recovered})
+        *v = in.boolean();
+    if (hasCost)
+        r.cost = cost;
+    const quint32 attempts = in.count(4 + 4 + 4 + 1 + 4 + 4 + 8 + 8);
+    for (quint32 i = 0; i < attempts && in.ok(); ++i) {
+        AttemptRecord a;
+        a.index = in.i32();
+        a.modelId = in.str();
+        a.provider = in.str();
+        const quint8 outcome = in.u8();
+        a.outcome = outcome <= quint8(AttemptRecord::Outcome::Skipped) ? AttemptRecord::Outcome(outcome)
+                                                                       : AttemptRecord::Outcome::Failed;
+        a.status = in.i32();
+        a.error = in.str();
+        a.startedAtMs = in.i64();
+        a.latencyMs = in.i64();
+        r.attemptLog.append(std::move(a));
+    }
+    const quint32 blocks = in.count(8);
+    r.promptBlocks.reserve(blocks);
+    for (quint32 i = 0; i < blocks && in.ok(); ++i)
+        r.promptBlocks.append(in.u64());
+    if (!in.ok() || !in.atEnd() || r.id.isEmpty())
+        return std::nullopt;
+    return r;
 }
 
 } // namespace
 
-// Every field of RequestRecord, in this order. A field added to RequestRecord is added at the end
-// here, under a new kPayloadVersion (tst_requestjournal round-trips a record with every field set).
+// Every field of RequestRecord, in the order decodePayload() reads them. A field added to
+// RequestRecord is added here under a new kPayloadVersion (tst_requestjournal round-trips a record
+// with every field set).
 QByteArray RequestJournal::encode(const RequestRecord &r)
 {
-    QByteArray out(kHeader, Qt::Uninitialized);
-    out.reserve(512 + r.promptBlocks.size() * 8 + r.attemptLog.size() * 96);
-    {
-        QDataStream s(&out, QIODevice::WriteOnly | QIODevice::Append);
-        s.setVersion(kStreamVersion);
-        s << kPayloadVersion << r.id << r.startedAtMs << r.keyId << r.keyName << r.endpoint << r.requestedModel << r.route
-          << r.modelId << r.provider << r.upstreamModel << r.sessionId << qint32(r.status) << r.error << r.latencyMs
-          << r.ttftMs << r.usage << r.cost.has_value() << r.cost.value_or(0) << r.stream << qint32(r.attempts)
-          << quint32(r.attemptLog.size());
-        for (const AttemptRecord &a : r.attemptLog)
-            s << a;
-        s << r.promptBlocks << r.promptSystemBytes << r.promptToolsBytes << r.pending << r.settlesPending
-          << r.reserved << r.recovered;
+    QByteArray out(kHeader + 512 + r.promptBlocks.size() * 8 + r.attemptLog.size() * 128, Qt::Uninitialized);
+    out.resize(kHeader);
+    Writer w(out);
+    w.u8(kPayloadVersion);
+    for (const QString *v : {&r.id, &r.keyName, &r.endpoint, &r.requestedModel, &r.route, &r.modelId, &r.provider,
+                             &r.upstreamModel, &r.sessionId, &r.error})
+        w.str(*v);
+    for (qint64 v : {r.startedAtMs, r.keyId, r.latencyMs, r.ttftMs, r.usage.inputTokens, r.usage.cacheReadTokens,
+                     r.usage.cacheWriteTokens, r.usage.cacheWrite1hTokens, r.usage.outputTokens, r.usage.reasoningTokens,
+                     r.cost.value_or(0), r.promptSystemBytes, r.promptToolsBytes, r.reserved})
+        w.i64(v);
+    w.i32(r.status);
+    w.i32(r.attempts);
+    for (bool v : {r.usage.reported, r.usage.estimated, r.cost.has_value(), r.stream, r.pending, r.settlesPending,
+                   r.recovered})
+        w.boolean(v);
+    w.i32(qint32(r.attemptLog.size()));
+    for (const AttemptRecord &a : r.attemptLog) {
+        w.i32(a.index);
+        w.str(a.modelId);
+        w.str(a.provider);
+        w.u8(quint8(a.outcome));
+        w.i32(a.status);
+        w.str(a.error);
+        w.i64(a.startedAtMs);
+        w.i64(a.latencyMs);
     }
+    w.i32(qint32(r.promptBlocks.size()));
+    for (quint64 b : r.promptBlocks)
+        w.u64(b);
+    w.finish();
     const qsizetype payload = out.size() - kHeader;
     std::memcpy(out.data(), kMagic, 4);
     putLe(out.data() + 4, quint64(payload), 4);
@@ -184,37 +315,11 @@ RequestJournal::ReadResult RequestJournal::decodeAll(const QByteArray &file)
             result.tornTail = true;
             break;
         }
-        QDataStream s(QByteArray::fromRawData(payload, qsizetype(length)));
-        s.setVersion(kStreamVersion);
         quint8 version = 0;
-        s >> version;
-        RequestRecord r;
-        bool hasCost = false;
-        NanoUsd cost = 0;
-        qint32 status = 0, attempts = 0;
-        s >> r.id >> r.startedAtMs >> r.keyId >> r.keyName >> r.endpoint >> r.requestedModel >> r.route >> r.modelId
-            >> r.provider >> r.upstreamModel >> r.sessionId >> status >> r.error >> r.latencyMs >> r.ttftMs >> r.usage
-            >> hasCost >> cost >> r.stream >> attempts;
-        quint32 attemptCount = 0;
-        s >> attemptCount;
-        for (quint32 i = 0; i < attemptCount && s.status() == QDataStream::Ok; ++i) {
-            AttemptRecord a;
-            s >> a;
-            r.attemptLog.append(std::move(a));
-        }
-        s >> r.promptBlocks >> r.promptSystemBytes >> r.promptToolsBytes >> r.pending >> r.settlesPending >> r.reserved
-            >> r.recovered;
-        if (version != kPayloadVersion || s.status() != QDataStream::Ok || r.id.isEmpty()) {
-            // A whole record with a good checksum that this build cannot read: skip it, keep the rest.
+        if (std::optional<RequestRecord> r = decodePayload(payload, qsizetype(length), &version))
+            result.records.push_back(std::move(*r));
+        else // a whole record with a good checksum that this build cannot read: skip it, keep the rest
             qCWarning(lcStore) << "journal: skipped a record this build cannot read (format" << version << ")";
-            at += kHeader + qsizetype(length);
-            continue;
-        }
-        r.status = status;
-        r.attempts = attempts;
-        if (hasCost)
-            r.cost = cost;
-        result.records.push_back(std::move(r));
         at += kHeader + qsizetype(length);
     }
     return result;
