@@ -21,10 +21,12 @@ static constexpr qint64 kMaxDiscard = 256ll * 1024 * 1024; // body bytes read an
 static constexpr int kLingerMs = 2'000;         // after an error that closes: input dropped this long at most
 static constexpr qint64 kMaxLinger = 4 * 1024 * 1024; // ...and this much
 
-ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent)
+ClientConnection::ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream,
+                                   RequestJournal *journal, QObject *parent)
     : QObject(parent)
     , m_context(context)
     , m_upstream(upstream)
+    , m_journal(journal)
     , m_socket(new QTcpSocket(this))
     , m_parser(HttpParser::Type::Request, this)
 {
@@ -186,6 +188,7 @@ void ClientConnection::dispatch()
         m_closeAfterResponse = true;
     HttpHeaders headers = m_parser.headers();
     m_parser.startNext();
+    m_headRequest = m_parser.method() == "HEAD";
     m_exchange = std::make_unique<Exchange>(this, m_parser.method(), m_parser.url(), std::move(headers),
                                             std::exchange(m_body, QByteArray()), m_arrival, m_arrivalMs);
     m_exchange->start();
@@ -258,6 +261,12 @@ void ClientConnection::sendResponse(int status, const HeaderList &headers, const
     out << "content-length: ";
     out.number(body.size()) << "\r\n";
     endHead(out);
+    // A HEAD answer is the GET answer's head, its length included, without the body (RFC 9110 9.3.2):
+    // a body here would be read as the start of the next response.
+    if (m_headRequest) {
+        write(out.take());
+        return;
+    }
     if (inline_) {
         out << body;
         write(out.take());

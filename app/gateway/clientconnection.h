@@ -17,6 +17,7 @@ namespace gh {
 struct GatewayContext;
 class Exchange;
 class UpstreamClient;
+class RequestJournal;
 class ByteWriter;
 
 // Response headers the gateway writes, in order.
@@ -29,12 +30,15 @@ class ClientConnection : public QObject, private HttpParser::Handler
 {
     Q_OBJECT
 public:
-    ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent);
+    // `journal`: the worker's request journal, or null (answers then wait for the log's commit).
+    ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, RequestJournal *journal,
+                     QObject *parent);
     ~ClientConnection() override;
 
     [[nodiscard]] bool isBusy() const { return m_exchange != nullptr; }
     [[nodiscard]] GatewayContext *context() const { return m_context; }
     [[nodiscard]] UpstreamClient *upstream() const { return m_upstream; }
+    [[nodiscard]] RequestJournal *journal() const { return m_journal; }
 
     // --- used by the exchange ---
     // A complete response with a body (Content-Length).
@@ -103,6 +107,7 @@ private:
 
     GatewayContext *m_context;
     UpstreamClient *m_upstream;
+    RequestJournal *m_journal;
     QTcpSocket *m_socket;
     HttpParser m_parser;
     QByteArray m_pending;     // received, not yet parsed
@@ -113,6 +118,7 @@ private:
     qint64 m_bodyLimit = 0;
     bool m_tooLarge = false;      // answered 413; discarding the rest of the body
     bool m_keepAlive = true;
+    bool m_headRequest = false;   // the request being answered is a HEAD: heads only
     bool m_closeAfterResponse = false;
     bool m_closing = false;
     bool m_gone = false;

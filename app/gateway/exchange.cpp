@@ -7,6 +7,7 @@
 #include "gateway/openaistream.h"
 #include "gateway/providerevents.h"
 #include "pricing/price.h"
+#include "store/requestjournal.h"
 #include "store/store.h"
 #include "version.h"
 #include <QDateTime>
@@ -355,14 +356,7 @@ void Exchange::handleHealth()
 void Exchange::handleRoot()
 {
     // Tools probe the base URL (Claude Code sends HEAD /) before their first request: answer that
-    // something is here, without a key. A HEAD answer carries no body.
-    if (m_method == "HEAD") {
-        auto h = baseHeaders();
-        h.emplaceBack(QByteArrayLiteral("content-type"), QByteArrayLiteral("application/json"));
-        m_conn->sendResponse(200, h, {});
-        done();
-        return;
-    }
+    // something is here, without a key. (A HEAD answer goes without its body: ClientConnection.)
     QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
                   {QStringLiteral("service"), QStringLiteral("gatehouse")},
                   {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
@@ -1248,8 +1242,13 @@ void Exchange::holdForPendingRow()
     pending.attempts = m_record.attempts;
     // -1: an unpriced model, whose recovered row must say unpriced rather than $0.
     pending.reserved = m_model && m_model->config.price.isPriced() ? m_reservation.amount : -1;
-    ctx->store->appendRequest(pending, m_conn->holdOutput());
     m_record.settlesPending = true;
+    // In the worker's journal, the pending row survives the process at once, and only the next
+    // start needs it (RequestJournal): the log is spared the row. Without a journal (its folder
+    // cannot be written), the stream's first byte waits for the row's commit.
+    if (RequestJournal *journal = m_conn->journal(); journal && journal->append(pending))
+        return;
+    ctx->store->appendRequest(pending, m_conn->holdOutput());
 }
 
 void Exchange::commitStream()
@@ -1880,9 +1879,14 @@ void Exchange::finalize(int status, const QString &error, bool charge)
     }
     ctx->requestsServed.fetch_add(1);
     if (ctx->store) {
-        // A response not yet started waits for this row's commit (see holdForPendingRow()); a
-        // stream's row settles its pending row and takes the normal batch.
-        if (!m_headSent && m_conn && m_conn->canWrite() && !ctx->shuttingDown.load())
+        // A response not yet started goes out once its row is safe: written to the worker's journal
+        // (one write(), RequestJournal), or else committed to the log. A stream's row settles its
+        // pending row (holdForPendingRow()); journaled too, a stream cut by a crash is logged at its
+        // cost rather than at its reservation.
+        const bool waits = !m_headSent && m_conn && m_conn->canWrite() && !ctx->shuttingDown.load();
+        RequestJournal *journal = m_conn ? m_conn->journal() : nullptr;
+        const bool journaled = journal && journal->append(m_record);
+        if (waits && !journaled)
             ctx->store->appendRequest(m_record, m_conn->holdOutput());
         else
             ctx->store->appendRequest(m_record);

@@ -2,13 +2,19 @@
 #include "core/logging.h"
 #include "gateway/clientconnection.h"
 #include "gateway/gatewaycontext.h"
+#include "store/requestjournal.h"
+#include "store/store.h"
 #include "upstream/upstreamclient.h"
+#include <atomic>
 
 namespace gh {
 
 // Connections allowed over the cap while siblings close theirs (eviction there is queued): past
 // this many the new connection itself is refused.
 static constexpr int kCapSlack = 16;
+
+// Names the workers' journals apart: w0, w1, ... (a restarted listener's workers take new numbers).
+static std::atomic<int> s_journals{0};
 
 GatewayWorker::GatewayWorker(GatewayContext *context)
     : m_context(context)
@@ -22,7 +28,10 @@ void GatewayWorker::accept(qintptr descriptor)
     QMetaObject::invokeMethod(this, [this, descriptor] {
         if (!m_upstream)
             m_upstream = new UpstreamClient(this);
-        auto *connection = new ClientConnection(descriptor, m_context, m_upstream, this);
+        if (!m_journal && m_context->store)
+            m_journal = m_context->store->openJournal(QStringLiteral("w%1").arg(s_journals.fetch_add(1)));
+        RequestJournal *journal = m_journal && m_journal->isOpen() ? m_journal.get() : nullptr;
+        auto *connection = new ClientConnection(descriptor, m_context, m_upstream, journal, this);
         m_connections.insert(connection);
         connect(connection, &ClientConnection::closed, this, [this, connection] { m_connections.remove(connection); });
         connect(connection, &QObject::destroyed, this, [this, connection] { m_connections.remove(connection); });

@@ -2,12 +2,14 @@
 #include <QList>
 #include <QObject>
 #include <QSet>
+#include <memory>
 
 namespace gh {
 
 struct GatewayContext;
 class ClientConnection;
 class UpstreamClient;
+class RequestJournal;
 
 // A worker thread's objects: its client connections and its upstream pools.
 class GatewayWorker : public QObject
@@ -39,6 +41,9 @@ private:
     void evictHere(int count, int hops);
     GatewayContext *m_context;
     UpstreamClient *m_upstream = nullptr;
+    // This thread's request journal (RequestJournal): its connections' rows go there before their
+    // answers go out. Null without a store; destroyed with the worker, before the store closes.
+    std::unique_ptr<RequestJournal> m_journal;
     QSet<ClientConnection *> m_connections;
     QList<GatewayWorker *> m_siblings;
     QAtomicInt m_busy;

@@ -1,6 +1,7 @@
 #include "store/store.h"
 #include "core/logging.h"
 #include "store/migrations.h"
+#include "store/requestjournal.h"
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -436,6 +437,10 @@ struct Store::Private {
     Clock::time_point firstQueuedAt;
     quint64 enqueued = 0;  // records accepted so far
     quint64 processed = 0; // records written (or given up on) so far
+    // For the journals (RequestJournal::LogProgress): records accepted and records committed since
+    // the process started; never reset, never counting records given up on.
+    std::atomic<quint64> acceptedTotal{0};
+    std::atomic<quint64> committedTotal{0};
     std::size_t writing = 0; // records of the batch being written (out of the queue, not yet written)
     int urgent = 0;        // queued records with an onDurable: written now, without the batch window
     int flushWaiters = 0;
@@ -502,6 +507,8 @@ struct Store::Private {
     void runWriter();
     // The pending rows without a final row, logged at their reservation (open(), before the writer starts).
     bool recoverPending(QString *error);
+    // The rows of the journals no running process holds that the log lacks (open(), before recoverPending).
+    bool replayJournals(const QString &dir, QString *error);
     bool writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written, QString *error);
     [[nodiscard]] QList<AttemptRecord> readAttempts(const QString &requestId) const; // readMutex held
     void closeConnections()
@@ -583,6 +590,7 @@ void Store::Private::runWriter()
         std::vector<std::function<void()>> alsoWaiting; // queued meanwhile, for a commit not coming
         if (ok) {
             processed += batch.size();
+            committedTotal += batch.size();
             retryDelay = kRetryDelayFirst;
             givingUp = false;
             if (failing) {
@@ -633,6 +641,74 @@ void Store::Private::runWriter()
             retryDelay = std::min<std::chrono::milliseconds>(retryDelay * 2, kRetryDelayLast);
         }
     }
+}
+
+bool Store::Private::replayJournals(const QString &dir, QString *error)
+{
+    std::vector<RequestJournal::Orphan> files = RequestJournal::claimOrphans(dir);
+    if (files.empty())
+        return true;
+    auto releaseAll = [&](bool remove) {
+        for (RequestJournal::Orphan &f : files)
+            RequestJournal::release(f, remove);
+    };
+    std::vector<RequestRecord> rows;
+    int torn = 0;
+    for (const RequestJournal::Orphan &f : files) {
+        QFile file(f.path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            releaseAll(false);
+            *error = QStringLiteral("cannot read %1: %2").arg(QDir::toNativeSeparators(f.path), file.errorString());
+            return false;
+        }
+        RequestJournal::ReadResult read = RequestJournal::decodeAll(file.readAll());
+        torn += read.tornTail;
+        for (RequestRecord &r : read.records)
+            rows.push_back(std::move(r));
+    }
+    // Rows the log already has are skipped: a journal file goes only after the log committed all of
+    // it, so most of what a file holds is usually there already.
+    std::vector<RequestRecord> missing;
+    {
+        Statement logged(writeDb, "SELECT 1 FROM requests WHERE id = ?1");
+        std::set<QString> finalInJournal;
+        for (const RequestRecord &r : rows) {
+            if (!r.pending)
+                finalInJournal.insert(r.id);
+        }
+        for (RequestRecord &r : rows) {
+            // A pending row whose final row is logged, or follows in the journal, is settled.
+            if (r.pending && finalInJournal.count(r.id))
+                continue;
+            logged.bindText(1, r.id);
+            const int rc = logged.step();
+            logged.reset();
+            if (rc == SQLITE_ROW)
+                continue;
+            if (rc != SQLITE_DONE) {
+                releaseAll(false);
+                *error = errorOf(writeDb);
+                return false;
+            }
+            missing.push_back(std::move(r));
+        }
+    }
+    if (!missing.empty()) {
+        WriterStatements statements(writeDb);
+        int written = 0;
+        if (!writeBatch(statements, missing, &written, error)) {
+            releaseAll(false);
+            return false;
+        }
+        qCWarning(lcStore).noquote() << QStringLiteral("wrote %1 request(s) from the journal of a run that stopped before "
+                                                       "its log was written")
+                                            .arg(missing.size());
+    }
+    if (torn > 0)
+        qCWarning(lcStore) << "the journal of the last run ended in a partial record" << torn
+                           << "time(s) (a write cut short): ignored";
+    releaseAll(true);
+    return true;
 }
 
 bool Store::Private::recoverPending(QString *error)
@@ -990,6 +1066,8 @@ bool Store::open(const QString &path, QString *error)
         return fail(why);
     // Requests the last run answered but did not log: charged at their reservation, before anyone
     // reads spend (the budget ledger is rebuilt from the log at start).
+    if (!d->replayJournals(journalDir(path), &why))
+        return fail(QStringLiteral("cannot replay the request journal of the last run: %1").arg(why));
     if (!d->recoverPending(&why))
         return fail(QStringLiteral("cannot recover the requests of the last run: %1").arg(why));
 
@@ -1043,6 +1121,20 @@ bool Store::isOpen() const { return d->open; }
 
 QString Store::path() const { return d->path; }
 
+QString Store::journalDir(const QString &databasePath) { return databasePath + QStringLiteral(".journal.d"); }
+
+std::unique_ptr<RequestJournal> Store::openJournal(const QString &tag)
+{
+    if (!isOpen())
+        return nullptr;
+    RequestJournal::LogProgress progress;
+    Private *p = d.get();
+    progress.accepted = [p] { return p->acceptedTotal.load(); };
+    progress.committed = [p] { return p->committedTotal.load(); };
+    progress.flush = [this] { flush(); };
+    return std::make_unique<RequestJournal>(journalDir(d->path), tag, std::move(progress));
+}
+
 int Store::schemaVersion() { return store::latestSchemaVersion(); }
 
 void Store::setBatchWindowMs(int ms)
@@ -1073,6 +1165,7 @@ void Store::appendRequest(const RequestRecord &record, std::function<void()> onD
         ++d->urgent;
     d->queue.push_back(Private::Entry{record, releaseNow ? std::function<void()>() : std::move(onDurable)});
     ++d->enqueued;
+    ++d->acceptedTotal;
     const bool wake = d->queue.size() == 1 || d->queue.size() >= kMaxBatch || d->urgent == 1;
     const bool changed = d->updateHealth();
     lock.unlock();

@@ -13,6 +13,8 @@
 
 namespace gh {
 
+class RequestJournal;
+
 // A Gatehouse key as stored: the secret only as its SHA-256 hash.
 struct StoredKey {
     qint64 id = 0;
@@ -63,6 +65,13 @@ public:
     void appendRequest(const RequestRecord &record, std::function<void()> onDurable = {});
     // Blocks until every record appended before the call is committed, or the log cannot be written.
     void flush();
+
+    // A journal for one thread that answers requests (see RequestJournal): rows it holds reach the log
+    // even if the process dies before they are committed. nullptr when the store is not open; check
+    // isOpen() on the result (the folder may not be writable).
+    [[nodiscard]] std::unique_ptr<RequestJournal> openJournal(const QString &tag);
+    // Where the journals of the database at `databasePath` live: "<database>.journal.d" beside it.
+    [[nodiscard]] static QString journalDir(const QString &databasePath);
 
     // Whether the request log can be written. Records that cannot be written wait in memory, in
     // order, and are retried until they are (never dropped while the store is open).

@@ -297,6 +297,50 @@ private Q_SLOTS:
         QCOMPARE(gateway.terminate(), 0);
     }
 
+    // kill -9 while another connection holds the database locked: the answered rows that waited in
+    // memory for the lock were in the workers' journals, and the next start writes them with their
+    // exact cost (a complete answer is never "recovered at its reservation").
+    void kill9WhileLockedLosesNothing()
+    {
+        GatewayProcess gateway;
+        QString path;
+        QVERIFY2(startGateway(gateway, config(), 2, &path), qPrintable(gateway.errorString()));
+        RequestLogDb db(gateway.dataDir());
+        {
+            std::atomic<bool> stop{false};
+            const QList<Answered> first = burst(gateway.port(), 1, stop, 1);
+            QCOMPARE(first.size(), 1);
+            QVERIFY2(db.waitFor(first.first().id), qPrintable(first.first().id));
+        }
+        auto lock = std::make_unique<ExclusiveLock>(db.path());
+        QVERIFY2(lock->isHeld(), qPrintable(lock->errorString()));
+        std::atomic<bool> stop{false};
+        QList<Answered> during;
+        std::thread clients([&] { during = burst(gateway.port(), 3, stop); });
+        QVERIFY2(gateway.waitForOutput(QStringLiteral("cannot write the request log"), 15'000), qPrintable(gateway.stderrText()));
+        QThread::msleep(1500);
+        ::kill(pid_t(gateway.pid()), SIGKILL);
+        clients.join();
+        gateway.kill(); // reaps it
+        lock.reset();
+        int complete = 0;
+        for (const Answered &a : std::as_const(during))
+            complete += a.complete;
+        QVERIFY2(complete > 20, qPrintable(QString::number(complete)));
+
+        QVERIFY2(gateway.start({}, path), qPrintable(gateway.errorString()));
+        checkLog(gateway, during);
+        if (QTest::currentTestFailed())
+            return;
+        const auto recovered = db.recoveredIds();
+        QVERIFY(recovered);
+        for (const Answered &a : std::as_const(during))
+            QVERIFY2(!a.complete || !recovered->contains(a.id), qPrintable(a.id + QStringLiteral(" was charged at its reservation")));
+        QVERIFY2(gateway.stderrText().contains(QLatin1String("from the journal")), qPrintable(gateway.stderrText()));
+        qInfo("%d complete answers while locked, all logged at their cost after kill -9", complete);
+        QCOMPARE(gateway.terminate(), 0);
+    }
+
     // The data folder on a 2 MiB tmpfs, filled up: answers keep coming while rows wait in memory,
     // then (buffer full) new requests get a 503 in the client's format; once space is freed the
     // rows are written and requests are served again.
