@@ -184,7 +184,7 @@ private:
     std::unique_ptr<BodyRelay> m_relay;  // relaying a large non-streamed body (bodyrelay.h)
     bool m_relayChunked = false;         // ...without a Content-Length from the provider
     QByteArray m_relayCarry;             // the relayed tail held back by the key mask (relayBodyPart)
-    std::optional<SecretScrubber> m_scrubber;
+    std::shared_ptr<const SecretScrubber> m_scrubber; // shared by the requests of one registry snapshot
     QSet<QString> m_credentialFailures;  // targets that refused Gatehouse's key: not tried again
 };
 

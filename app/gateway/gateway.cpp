@@ -228,7 +228,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     const int port = options.port.value_or(settings->port.value_or(kDefaultPort));
     int workers = options.workers;
     if (workers <= 0)
-        workers = qBound(1, QThread::idealThreadCount(), 4);
+        workers = qMax(1, QThread::idealThreadCount()); // one per core: a sleeping worker costs nothing
     m_workerCount = workers;
     m_server = new GatewayServer(&m_context);
     if (!m_server->listen(quint16(port), workers, &error)) {

@@ -16,7 +16,7 @@ struct GatewayOptions {
     QString dataDir;               // holds gatehouse.db
     QString configPath;            // optional declarative config applied at start-up
     std::optional<int> port;       // --port; wins over the config and the stored settings
-    int workers = 0;               // 0: min(cores, 4)
+    int workers = 0;               // 0: one per core (GATEHOUSE_WORKERS overrides)
     bool useKeychain = true;       // read provider keys from the OS keychain
 };
 
