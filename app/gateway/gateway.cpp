@@ -230,6 +230,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     if (workers <= 0)
         workers = qBound(1, QThread::idealThreadCount(), 4);
     m_workerCount = workers;
+    m_context.pausedAll.store(options.paused); // before the first request can arrive
     m_server = new GatewayServer(&m_context);
     if (!m_server->listen(quint16(port), workers, &error)) {
         result.exitCode = 1;

@@ -24,6 +24,12 @@ struct GatewayError {
     static GatewayError timeout(const QString &message);
     static GatewayError unavailable(const QString &message, QByteArray code = "service_unavailable");
     static GatewayError internal(const QString &message);
+    // Every key stopped by "Pause all": 403 gateway_paused with `x-should-retry: false`. Not a 503:
+    // the OpenAI and Anthropic SDKs retry 408/409/429/5xx twice (3 requests), the Vercel AI SDK
+    // and Codex CLI retry 5xx whatever the headers say; all of them stop at once on a 403. The
+    // header makes the SDKs (and Claude Code, which uses the same rule) skip even their own retry
+    // of a 403. No Retry-After: the pause has no known end.
+    static GatewayError paused(const QString &message);
     // 429 with Retry-After (whole seconds, rounded up; at least 1).
     static GatewayError rateLimited(const QString &message, qint64 retryAfterMs, QByteArray code = "rate_limit_exceeded");
 
