@@ -92,7 +92,7 @@ int main(int argc, char **argv)
     const QCommandLineOption keyOption(QStringLiteral("key"), QStringLiteral("connect: the key the snippet is for."), QStringLiteral("NAME"));
     const QCommandLineOption modelOption(QStringLiteral("model"), QStringLiteral("connect: the model the snippet names."), QStringLiteral("M"));
     const QCommandLineOption pausedOption(QStringLiteral("paused"),
-        QStringLiteral("Start with every key paused, as the window's \"Pause all\": model requests get 403 gateway_paused "
+        QStringLiteral("Start with every key paused, as the window's \"Pause all\": model requests are refused (gateway_paused) "
                        "until resumed in the window (headless: until restarted without --paused)."));
     parser.addOptions({headlessOption, portOption, dataOption, configOption, keyOption, modelOption, pausedOption});
     parser.addPositionalArgument(QStringLiteral("connect"),

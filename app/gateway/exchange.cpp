@@ -509,7 +509,8 @@ void Exchange::handleModelRequest(Endpoint endpoint)
         return;
     }
     if (ctx->pausedAll.load()) {
-        refuse(GatewayError::paused(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed in the Gatehouse window. Retrying will not help.")));
+        refuse(GatewayError::paused(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed in the Gatehouse window. Retrying will not help."),
+                                    m_anthropicClient));
         return;
     }
     if (ctx->store && ctx->store->isBufferFull()) {

@@ -71,9 +71,10 @@ GatewayError GatewayError::rateLimited(const QString &m, qint64 retryAfterMs, QB
     e.extraHeaders.emplaceBack("retry-after", QByteArray::number(seconds));
     return e;
 }
-GatewayError GatewayError::paused(const QString &m)
+GatewayError GatewayError::paused(const QString &m, bool anthropicClient)
 {
-    GatewayError e = make(403, "permission_error", "gateway_paused", m);
+    GatewayError e = anthropicClient ? make(403, "permission_error", "gateway_paused", m)
+                                     : make(400, "invalid_request_error", "gateway_paused", m);
     e.extraHeaders.emplaceBack("x-should-retry", "false");
     return e;
 }

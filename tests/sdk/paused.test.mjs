@@ -2,10 +2,12 @@
 // answer, with its default retry policy, instead of retrying the refusal in a loop.
 //
 // The SDKs retry 408/409/429/5xx (OpenAI, Anthropic: twice, unless `x-should-retry: false`; the
-// Vercel AI SDK: twice, whatever the headers), so a paused gateway answers 403 gateway_paused with
-// `x-should-retry: false` (GatewayError::paused). Every request is counted by the client's own
-// fetch; the control cases show that the same clients do retry a 503 (the old answer), so a count
-// of 1 is the client stopping, not the counter missing retries.
+// Vercel AI SDK: twice, whatever the headers), so a paused gateway answers gateway_paused with
+// `x-should-retry: false`, 400 to OpenAI-format clients and 403 to Anthropic ones
+// (GatewayError::paused says why; cli.test.mjs runs Claude Code and Codex CLI against it). Every
+// request is counted by the client's own fetch; the control cases show that the same clients do
+// retry a 503 (the old answer), so a count of 1 is the client stopping, not the counter missing
+// retries.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -52,7 +54,7 @@ async function aiSdk(t) {
   }
 }
 
-test('openai SDK: one request, PermissionDeniedError gateway_paused, nothing forwarded', async () => {
+test('openai SDK: one request, BadRequestError gateway_paused, nothing forwarded', async () => {
   await stack.resetUpstream();
   for (const call of [
     (c) => c.chat.completions.create({ model: 'oai/ok', messages }),
@@ -63,8 +65,8 @@ test('openai SDK: one request, PermissionDeniedError gateway_paused, nothing for
     // maxRetries 2 is the SDK's default, spelled out: the test is that it is not used.
     const client = new OpenAI({ apiKey: KEY, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 2, fetch: counted });
     await assert.rejects(call(client), (e) => {
-      assert.ok(e instanceof OpenAI.PermissionDeniedError, `${e.constructor.name}: ${e.message}`);
-      assert.equal(e.status, 403);
+      assert.ok(e instanceof OpenAI.BadRequestError, `${e.constructor.name}: ${e.message}`);
+      assert.equal(e.status, 400);
       assert.equal(e.code, 'gateway_paused');
       assert.match(e.message, /Gatehouse is paused/);
       assert.equal(e.headers.get('x-should-retry'), 'false');
@@ -102,7 +104,7 @@ test('Vercel AI SDK (generateText, default retries): one request', async (t) => 
   const counted = countingFetch();
   const provider = createOpenAI({ apiKey: KEY, baseURL: `${stack.gatewayUrl}/v1`, fetch: counted });
   await assert.rejects(generateText({ model: provider.chat('oai/ok'), prompt: 'Say hello.' }), (e) => {
-    assert.equal(e.statusCode, 403, `${e.constructor.name}: ${e.message}`);
+    assert.equal(e.statusCode, 400, `${e.constructor.name}: ${e.message}`);
     assert.equal(e.isRetryable, false);
     return true;
   });
