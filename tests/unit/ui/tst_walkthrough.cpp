@@ -10,6 +10,8 @@
 #include "uitestfixture.h"
 #include <QApplication>
 #include <QFileInfo>
+#include <QGraphicsScene>
+#include <QGraphicsTextItem>
 #include <QMutex>
 #include <QMutexLocker>
 #include <QProcess>
@@ -217,6 +219,19 @@ class TestWalkthrough : public QObject
                 ++icons;
         }
         return icons;
+    }
+    // The text labels a Qt Charts ChartView drew (its axis ticks): the QGraphicsScene the chart
+    // item renders from is its child.
+    static QStringList chartLabels(QQuickItem *chart)
+    {
+        QStringList out;
+        if (!chart)
+            return out;
+        for (QGraphicsScene *scene : chart->findChildren<QGraphicsScene *>())
+            for (QGraphicsItem *item : scene->items())
+                if (auto *text = qgraphicsitem_cast<QGraphicsTextItem *>(item); text && item->isVisible())
+                    out << text->toPlainText();
+        return out;
     }
     QStringList takeWarnings()
     {
@@ -461,6 +476,11 @@ private Q_SLOTS:
         QTRY_VERIFY(!texts(QRegularExpression(QStringLiteral("^€\\d"))).isEmpty());
         QVERIFY2(texts(QRegularExpression(QStringLiteral("^\\$\\d"))).isEmpty(),
             qPrintable(texts(QRegularExpression(QStringLiteral("^\\$\\d"))).join(u' ')));
+        // The 30-day chart's money axis too (it read "?0.04": Qt Charts' printf is Latin-1).
+        QTRY_VERIFY2(chartLabels(named(QStringLiteral("dayChart"))).filter(QRegularExpression(QStringLiteral("^€\\d"))).size() >= 2,
+            qPrintable(chartLabels(named(QStringLiteral("dayChart"))).join(u' ')));
+        QVERIFY2(chartLabels(named(QStringLiteral("dayChart"))).filter(QRegularExpression(QStringLiteral("[?$]"))).isEmpty(),
+            qPrintable(chartLabels(named(QStringLiteral("dayChart"))).join(u' ')));
 
         // 11. The minimum size: the rail scrolls to "Pause all"; Activity's controls are on screen.
         m_window->resize(920, 600);
