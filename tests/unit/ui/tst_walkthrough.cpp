@@ -494,6 +494,23 @@ private Q_SLOTS:
         QTest::qWait(100);
         QVERIFY2(onScreen(named(QStringLiteral("pauseAll"))), "Pause all cannot be reached at 920×600");
         rail->setProperty("contentY", 0);
+        // The key card's controls (limits, budget policy, edit, pause, revoke) stay inside the card.
+        showPage(QStringLiteral("keys"));
+        QTest::qWait(200);
+        const QRectF cardRect = sceneRect(card);
+        QVERIFY2(cardRect.right() <= m_window->width() + 0.5, "the key card is wider than the window at 920×600");
+        int controls = 0;
+        for (QObject *o : descendants(card)) {
+            auto *control = qobject_cast<QQuickItem *>(o);
+            if (!shown(control) || !(o->inherits("QQuickAbstractButton") || o->inherits("QQuickTextField") || o->inherits("QQuickSlider")))
+                continue;
+            ++controls;
+            const QRectF r = sceneRect(control);
+            QVERIFY2(r.left() >= cardRect.left() - 0.5 && r.right() <= cardRect.right() + 0.5,
+                qPrintable(QStringLiteral("a %1 (%2) of the key card sticks out of it at 920×600")
+                               .arg(QString::fromLatin1(o->metaObject()->className()), o->property("text").toString())));
+        }
+        QVERIFY2(controls >= 8, qPrintable(QString::number(controls)));
         showPage(QStringLiteral("activity"));
         QTest::qWait(200);
         QVERIFY2(onScreen(named(QStringLiteral("exportCsv"))), "Export CSV is off-screen at 920×600");
