@@ -91,7 +91,10 @@ int main(int argc, char **argv)
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Apply a declarative JSON config at start-up (docs/config.md)."), QStringLiteral("FILE"));
     const QCommandLineOption keyOption(QStringLiteral("key"), QStringLiteral("connect: the key the snippet is for."), QStringLiteral("NAME"));
     const QCommandLineOption modelOption(QStringLiteral("model"), QStringLiteral("connect: the model the snippet names."), QStringLiteral("M"));
-    parser.addOptions({headlessOption, portOption, dataOption, configOption, keyOption, modelOption});
+    const QCommandLineOption pausedOption(QStringLiteral("paused"),
+        QStringLiteral("Start with every key paused, as the window's \"Pause all\": model requests are refused (gateway_paused) "
+                       "until resumed in the window (headless: until restarted without --paused)."));
+    parser.addOptions({headlessOption, portOption, dataOption, configOption, keyOption, modelOption, pausedOption});
     parser.addPositionalArgument(QStringLiteral("connect"),
         QStringLiteral("connect TOOL [--key NAME] [--model M]: print the snippet that connects TOOL (%1), as the window's "
                        "\"Connect a tool\" shows it.").arg(gh::snippetTools().join(QLatin1String(", "))),
@@ -132,8 +135,8 @@ int main(int argc, char **argv)
         if (positional.size() != 2)
             return usageError(positional.size() < 2 ? QStringLiteral("connect: which tool? One of: %1").arg(gh::snippetTools().join(QLatin1String(", ")))
                                                     : QStringLiteral("connect: unexpected argument '%1'").arg(positional.at(2)));
-        if (parser.isSet(headlessOption) || parser.isSet(configOption))
-            return usageError(QStringLiteral("connect: --headless and --config start a gateway; connect only prints a snippet"));
+        if (parser.isSet(headlessOption) || parser.isSet(configOption) || parser.isSet(pausedOption))
+            return usageError(QStringLiteral("connect: --headless, --config and --paused start a gateway; connect only prints a snippet"));
         // The snippet is the output; the store's open/close notes would only be noise around it.
         if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
             QLoggingCategory::setFilterRules(QStringLiteral("gatehouse.*.info=false"));
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
         return result.exitCode;
     }
     options.configPath = parser.value(configOption);
+    options.paused = parser.isSet(pausedOption);
     options.workers = qEnvironmentVariableIntValue("GATEHOUSE_WORKERS");
     options.useKeychain = qEnvironmentVariableIntValue("GATEHOUSE_NO_KEYCHAIN") == 0;
 #ifdef Q_OS_LINUX

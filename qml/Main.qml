@@ -183,7 +183,7 @@ ApplicationWindow {
                         Accessible.name: App.pausedAll ? qsTr("Resume all keys") : qsTr("Pause all keys")
                         ToolTip.visible: killSwitch.hovered || killSwitch.visualFocus
                         ToolTip.delay: 500
-                        ToolTip.text: App.pausedAll ? qsTr("All keys are paused: the gateway answers 503. Click to resume.")
+                        ToolTip.text: App.pausedAll ? qsTr("All keys are paused: tools get “Gatehouse is paused” and stop. Click to resume.")
                                                     : qsTr("Pause all keys: the gateway refuses every model request until resumed")
                         onClicked: App.pausedAll = !App.pausedAll
 

@@ -13,7 +13,8 @@ packages=(
   qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libxxhash-dev libmimalloc-dev libgl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(dbus gnome-keyring sqlite3 xvfb qml6-module-qttest)
+  # xvfb, trayer and x11-utils: the walkthrough's close-to-tray step under a real X tray host.
+  packages+=(dbus gnome-keyring sqlite3 xvfb trayer x11-utils qml6-module-qttest)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

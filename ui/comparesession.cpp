@@ -47,7 +47,8 @@ QJsonValue userContent(const ConversationMessage &m)
     return parts;
 }
 
-// The time an answer took from the request to its last token, from the figures kept with it.
+// The time an answer took from the request to its last token, from the figures kept with it (an
+// estimate: when the tokens came at once, tokens/s is taken over the whole request).
 double answerDurationMs(const ConversationMessage &m)
 {
     double ms = double(qMax<qint64>(0, m.ttftMs));
@@ -373,6 +374,11 @@ void CompareSession::onStreamFinished(ChatStream *stream)
     m.outputTokens = r.usage.outputTokens;
     m.ttftMs = r.ttftMs;
     m.tokensPerSecond = 0;
+    if (!r.requestId.isEmpty() && r.totalMs >= 0) {
+        if (m_totalMs.size() >= kMaxCachedCosts)
+            m_totalMs.clear();
+        m_totalMs.insert(r.requestId, r.totalMs);
+    }
     if (r.usage.outputTokens > 0 && r.ttftMs >= 0) {
         // Output tokens over the time they took to arrive; the whole request when they came at once.
         const qint64 generationMs = r.totalMs - r.ttftMs;
@@ -454,8 +460,12 @@ void CompareSession::recomputeMarks(int round)
         if (row < 0)
             continue;
         const ChatModel::Entry &e = chat->entry(row);
-        if (!e.streaming && e.message.error.isEmpty())
-            done << Candidate{i, row, answerDurationMs(e.message), e.message.cost};
+        if (!e.streaming && e.message.error.isEmpty()) {
+            // Measured when it streamed in this session; else estimated from the kept figures.
+            const auto total = m_totalMs.constFind(e.message.requestId);
+            const double ms = total != m_totalMs.cend() ? double(*total) : answerDurationMs(e.message);
+            done << Candidate{i, row, ms, e.message.cost};
+        }
     }
     int fastest = -1;
     int cheapest = -1;

@@ -138,6 +138,9 @@ private:
     // Costs of the chat key's finished requests by request id (the log row may come before or after
     // the stream's end), the most recent ones only.
     QHash<QString, std::optional<qint64>> m_costs;
+    // Request to last byte of the answers streamed in this session, by request id (the marks'
+    // "Finished first"); answers loaded from the store fall back to their figures.
+    QHash<QString, qint64> m_totalMs;
     QStringList m_costOrder;
 };
 

@@ -503,7 +503,8 @@ void Exchange::handleModelRequest(Endpoint endpoint)
         return;
     }
     if (ctx->pausedAll.load()) {
-        refuse(GatewayError::unavailable(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed."), "gateway_paused"));
+        refuse(GatewayError::paused(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed in the Gatehouse window. Retrying will not help."),
+                                    m_anthropicClient));
         return;
     }
     if (ctx->store && ctx->store->isBufferFull()) {
@@ -1269,12 +1270,20 @@ void Exchange::commitStream()
     }
 }
 
-void Exchange::upstreamBody(const char *data, size_t length)
+void Exchange::markFirstToken()
 {
+    // Time to first token is the first generated content of a stream (OpenAIEventInfo::content),
+    // not its first byte: the head events (role chunk, message_start, response.created) come at
+    // once, before the model produced anything. A non-streamed answer has no first token the client
+    // sees: its ttft stays -1 (not shown), and its latency is the whole answer.
     if (m_record.ttftMs < 0)
         m_record.ttftMs = m_arrival.elapsed();
     if (m_attemptTtftMs < 0 && m_attemptTimer.isValid())
         m_attemptTtftMs = m_attemptTimer.elapsed();
+}
+
+void Exchange::upstreamBody(const char *data, size_t length)
+{
     if (m_streaming) {
         relayEvents(QByteArrayView(data, qsizetype(length)));
         return;
@@ -1361,6 +1370,8 @@ void Exchange::relayEvents(QByteArrayView bytes)
             return;
         }
         m_outputBytes += info.outputBytes;
+        if (info.content)
+            markFirstToken();
         content = true; // the first event that is not an error commits the stream (headers go out)
         if (info.done)
             m_sawDone = true;

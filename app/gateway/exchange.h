@@ -102,6 +102,8 @@ private:
     void upstreamResent(const QString &reason) override;
 
     void relayEvents(QByteArrayView bytes);
+    // The stream's first content event arrived: the request's and the attempt's time to first token.
+    void markFirstToken();
     // A large non-streamed success relayed as it arrives (bodyrelay.h).
     [[nodiscard]] bool canRelayBody() const;
     void startBodyRelay();

@@ -230,6 +230,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     if (workers <= 0)
         workers = qMax(1, QThread::idealThreadCount()); // one per core: a sleeping worker costs nothing
     m_workerCount = workers;
+    m_context.pausedAll.store(options.paused); // before the first request can arrive
     m_server = new GatewayServer(&m_context);
     if (!m_server->listen(quint16(port), workers, &error)) {
         result.exitCode = 1;

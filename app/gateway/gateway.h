@@ -18,6 +18,7 @@ struct GatewayOptions {
     std::optional<int> port;       // --port; wins over the config and the stored settings
     int workers = 0;               // 0: one per core (GATEHOUSE_WORKERS overrides)
     bool useKeychain = true;       // read provider keys from the OS keychain
+    bool paused = false;           // --paused: start with every key stopped (the window's "Pause all")
 };
 
 // The engine as one object: the store, the registry, the ledger and the listener, started from the

@@ -39,7 +39,7 @@ struct GatewayContext {
     Store *store = nullptr;
     GatewayEvents *events = nullptr;
     std::atomic<bool> shuttingDown{false};
-    std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests with 503
+    std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests (GatewayError::paused)
     std::atomic<int> inFlight{0};
     // Client connections open now (counted at accept, until the connection object is destroyed),
     // and how many the process's file limit leaves room for (lowered when accept runs out of files).

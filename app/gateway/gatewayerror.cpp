@@ -71,6 +71,13 @@ GatewayError GatewayError::rateLimited(const QString &m, qint64 retryAfterMs, QB
     e.extraHeaders.emplaceBack("retry-after", QByteArray::number(seconds));
     return e;
 }
+GatewayError GatewayError::paused(const QString &m, bool anthropicClient)
+{
+    GatewayError e = anthropicClient ? make(403, "permission_error", "gateway_paused", m)
+                                     : make(400, "invalid_request_error", "gateway_paused", m);
+    e.extraHeaders.emplaceBack("x-should-retry", "false");
+    return e;
+}
 GatewayError GatewayError::budgetExhausted(const QString &m) { return make(402, "insufficient_quota", "budget_exceeded", m); }
 GatewayError GatewayError::upstream(const QString &m, QByteArray code) { return make(502, "upstream_error", std::move(code), m); }
 GatewayError GatewayError::timeout(const QString &m) { return make(504, "upstream_error", "upstream_timeout", m); }

@@ -24,6 +24,16 @@ struct GatewayError {
     static GatewayError timeout(const QString &message);
     static GatewayError unavailable(const QString &message, QByteArray code = "service_unavailable");
     static GatewayError internal(const QString &message);
+    // Every key stopped by "Pause all": code gateway_paused with `x-should-retry: false`, in the
+    // status each client family stops on (measured with the clients in tests/sdk/node_modules):
+    // - not 5xx: the OpenAI and Anthropic SDKs retry 408/409/429/5xx twice (3 requests), the
+    //   Vercel AI SDK twice whatever the headers say, Codex CLI five times;
+    // - OpenAI-format clients get 400: Codex CLI also retries a 403 (and 402, 409, 422) five
+    //   times, and stops at once only on 400 and 404;
+    // - Anthropic-format clients get 403 permission_error: Claude Code sends a 400 again with
+    //   fewer messages (7 requests), while a 403 with x-should-retry: false is sent once.
+    // No Retry-After: the pause has no known end.
+    static GatewayError paused(const QString &message, bool anthropicClient);
     // 429 with Retry-After (whole seconds, rounded up; at least 1).
     static GatewayError rateLimited(const QString &message, qint64 retryAfterMs, QByteArray code = "rate_limit_exceeded");
 

@@ -17,7 +17,9 @@ qint64 stringBytes(ondemand::value v)
 }
 
 // Generated text inside a choice's delta/message: content, reasoning and tool-call arguments.
-qint64 messageBytes(ondemand::object obj)
+// *toolCall is set when it carries a tool call with a name or arguments (its first delta may have
+// the name alone).
+qint64 messageBytes(ondemand::object obj, bool *toolCall)
 {
     qint64 n = 0;
     for (auto field : obj) {
@@ -40,16 +42,28 @@ qint64 messageBytes(ondemand::object obj)
                 ondemand::object fn;
                 if (co["function"].get_object().get(fn))
                     continue;
-                ondemand::value args;
-                if (!fn["arguments"].get(args))
-                    n += stringBytes(args);
+                for (auto ff : fn) {
+                    std::string_view fk;
+                    if (ff.unescaped_key().get(fk))
+                        break;
+                    ondemand::value fv;
+                    if (ff.value().get(fv))
+                        break;
+                    if (fk == "arguments") {
+                        const qint64 b = stringBytes(fv);
+                        n += b;
+                        *toolCall = *toolCall || b > 0;
+                    } else if (fk == "name") {
+                        *toolCall = *toolCall || stringBytes(fv) > 0;
+                    }
+                }
             }
         }
     }
     return n;
 }
 
-qint64 choicesBytes(ondemand::array choices, bool *empty)
+qint64 choicesBytes(ondemand::array choices, bool *empty, bool *toolCall)
 {
     qint64 n = 0;
     *empty = true;
@@ -68,7 +82,7 @@ qint64 choicesBytes(ondemand::array choices, bool *empty)
             if (key == "delta" || key == "message") {
                 ondemand::object m;
                 if (!v.get_object().get(m))
-                    n += messageBytes(m);
+                    n += messageBytes(m, toolCall);
             } else if (key == "text") {
                 n += stringBytes(v);
             }
@@ -129,6 +143,7 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
     }
     bool choicesEmpty = false;
     bool sawChoices = false;
+    bool toolCall = false;
     std::string_view type;
     QString topMessage;
     for (auto field : root) {
@@ -153,7 +168,7 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
             ondemand::array arr;
             if (!v.get_array().get(arr)) {
                 sawChoices = true;
-                info.outputBytes += choicesBytes(arr, &choicesEmpty);
+                info.outputBytes += choicesBytes(arr, &choicesEmpty, &toolCall);
             }
         } else if (key == "error") {
             if (!isNullOrBroken(v)) {
@@ -202,6 +217,8 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
         info.errorMessage = topMessage.isEmpty() ? QStringLiteral("upstream error event") : topMessage;
     }
     info.usageOnly = info.hasUsage && sawChoices && choicesEmpty;
+    // Responses API: output_text, reasoning and function-call argument deltas all use "delta".
+    info.content = !info.error && (info.outputBytes > 0 || toolCall);
     return info;
 }
 
@@ -232,8 +249,9 @@ bool usageFromOpenAIResponse(QByteArrayView body, Usage *usage, qint64 *outputBy
         } else if (key == "choices" && outputBytes) {
             ondemand::array arr;
             bool empty = false;
+            bool toolCall = false;
             if (!v.get_array().get(arr))
-                bytes += choicesBytes(arr, &empty);
+                bytes += choicesBytes(arr, &empty, &toolCall);
         } else if (key == "output_text" && outputBytes) {
             bytes += stringBytes(v);
         }

@@ -13,6 +13,10 @@ struct OpenAIEventInfo {
     bool error = false;         // an error object inside the 200 stream
     QString errorMessage;
     qint64 outputBytes = 0;     // generated text bytes (content, reasoning, tool arguments)
+    // Generated output: text, reasoning/thinking, a refusal or a tool call (its name or arguments).
+    // Not a role-only delta, message_start, a ping or an empty delta. The first such event of a
+    // stream is its first token (the request's time to first token).
+    bool content = false;
     bool malformed = false;     // not JSON
 };
 

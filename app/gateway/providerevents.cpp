@@ -40,6 +40,18 @@ qint64 geminiCandidateBytes(const QJsonArray &candidates)
     return n;
 }
 
+bool geminiHasCall(const QJsonArray &candidates)
+{
+    for (const QJsonValue &c : candidates) {
+        const QJsonArray parts = c.toObject().value(QLatin1String("content")).toObject().value(QLatin1String("parts")).toArray();
+        for (const QJsonValue &p : parts) {
+            if (p.toObject().contains(QLatin1String("functionCall")))
+                return true;
+        }
+    }
+    return false;
+}
+
 QString errorMessageOf(const QJsonValue &v)
 {
     if (v.isObject()) {
@@ -85,8 +97,14 @@ OpenAIEventInfo inspectAnthropicEvent(QByteArrayView eventName, QByteArrayView d
         }
     } else if (type == u"content_block_delta") {
         info.outputBytes = anthropicBlockBytes(o.value(QLatin1String("delta")).toObject());
+        info.content = info.outputBytes > 0; // text, thinking or input_json; not a signature_delta
     } else if (type == u"content_block_start") {
-        info.outputBytes = anthropicBlockBytes(o.value(QLatin1String("content_block")).toObject());
+        const QJsonObject block = o.value(QLatin1String("content_block")).toObject();
+        info.outputBytes = anthropicBlockBytes(block);
+        // A text or thinking block opens empty; a tool_use block already names the tool.
+        const QString blockType = block.value(QLatin1String("type")).toString();
+        info.content = info.outputBytes > 0 || blockType == u"tool_use" || blockType == u"server_tool_use"
+            || blockType == u"redacted_thinking";
     } else if (type == u"message_stop") {
         info.done = true;
     }
@@ -131,7 +149,9 @@ OpenAIEventInfo inspectGeminiEvent(QByteArrayView data, Usage *usage)
             info.error = true;
             info.errorMessage = errorMessageOf(o.value(QLatin1String("error")));
         }
-        info.outputBytes += geminiCandidateBytes(o.value(QLatin1String("candidates")).toArray());
+        const QJsonArray candidates = o.value(QLatin1String("candidates")).toArray();
+        info.outputBytes += geminiCandidateBytes(candidates);
+        info.content = info.content || geminiHasCall(candidates);
         const QJsonObject u = o.value(QLatin1String("usageMetadata")).toObject();
         Usage parsed;
         if (!u.isEmpty() && parseGeminiUsage(usageJson(u).toStdString(), parsed)) {
@@ -140,6 +160,7 @@ OpenAIEventInfo inspectGeminiEvent(QByteArrayView data, Usage *usage)
                 *usage = parsed;
         }
     }
+    info.content = !info.error && (info.content || info.outputBytes > 0);
     return info;
 }
 

@@ -48,7 +48,7 @@ cat >"$work/gatehouse.json" <<EOF
     {"id": "openai/gpt-4.1-mini", "provider": "openai", "upstream_model": "gpt-4.1-mini@c=400",
      "pricing": {"input": 0.4, "output": 1.6, "cache_read": 0.1}},
     {"id": "openrouter/anthropic/claude-sonnet-4", "provider": "openrouter",
-     "upstream_model": "anthropic/claude-sonnet-4@c=900,cached=1200",
+     "upstream_model": "anthropic/claude-sonnet-4@c=900,cached=1200,chunks=12,delay=120",
      "pricing": {"input": 3.0, "output": 15.0, "cache_read": 0.3}},
     {"id": "deepseek/deepseek-chat", "provider": "deepseek", "upstream_model": "deepseek-chat@c=700",
      "pricing": {"input": 0.27, "output": 1.1, "cache_read": 0.07}},

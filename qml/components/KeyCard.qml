@@ -245,50 +245,62 @@ Card {
         onLimitChosen: usd => card.applyLimit("month", usd)
     }
 
-    // What a request whose worst case does not fit what remains gets.
-    RowLayout {
+    // What a request whose worst case does not fit what remains gets. A Flow: at the window's
+    // minimum width the overshoot note wraps below instead of pushing the card's controls out.
+    Flow {
+        id: policy
         Layout.fillWidth: true
         spacing: Theme.space2
 
-        Caption {
-            text: qsTr("Too large for what remains:")
-        }
-        Segmented {
-            accessibleName: qsTr("When a request does not fit the budget")
-            enabled: !card.revoked
-            options: [
-                { value: "clamp", label: qsTr("Lower max_tokens") },
-                { value: "refuse", label: qsTr("Refuse") }
-            ]
-            current: card.onShortBudget
-            onCurrentChanged: if (current !== card.onShortBudget) card.applyBudgetPolicy(current, card.minOutputTokens)
-        }
-        Caption {
-            visible: card.onShortBudget === "clamp"
-            text: qsTr("down to at least")
-        }
-        AppTextField {
-            id: minOutputField
-            visible: card.onShortBudget === "clamp"
-            enabled: !card.revoked
-            implicitWidth: 80
-            text: String(card.minOutputTokens)
-            validator: IntValidator { bottom: 1; top: 1000000 }
-            Accessible.name: qsTr("Smallest output limit a clamp may leave, in tokens")
-            onEditingFinished: {
-                const value = parseInt(minOutputField.text);
-                if (value !== card.minOutputTokens)
-                    card.applyBudgetPolicy(card.onShortBudget, value);
+        RowLayout {
+            id: policyRow
+            spacing: Theme.space2
+
+            Caption {
+                text: qsTr("Too large for what remains:")
+            }
+            Segmented {
+                accessibleName: qsTr("When a request does not fit the budget")
+                enabled: !card.revoked
+                options: [
+                    { value: "clamp", label: qsTr("Lower max_tokens") },
+                    { value: "refuse", label: qsTr("Refuse") }
+                ]
+                current: card.onShortBudget
+                onCurrentChanged: if (current !== card.onShortBudget) card.applyBudgetPolicy(current, card.minOutputTokens)
+            }
+            Caption {
+                visible: card.onShortBudget === "clamp"
+                text: qsTr("down to at least")
+            }
+            AppTextField {
+                id: minOutputField
+                visible: card.onShortBudget === "clamp"
+                enabled: !card.revoked
+                implicitWidth: 80
+                text: String(card.minOutputTokens)
+                validator: IntValidator { bottom: 1; top: 1000000 }
+                Accessible.name: qsTr("Smallest output limit a clamp may leave, in tokens")
+                onEditingFinished: {
+                    const value = parseInt(minOutputField.text);
+                    if (value !== card.minOutputTokens)
+                        card.applyBudgetPolicy(card.onShortBudget, value);
+                }
+            }
+            Caption {
+                visible: card.onShortBudget === "clamp"
+                text: qsTr("tokens")
             }
         }
         Caption {
-            visible: card.onShortBudget === "clamp"
-            text: qsTr("tokens")
-        }
-        Item {
-            Layout.fillWidth: true
-        }
-        Caption {
+            // Right-aligned when it fits on the policy's line, else on a line of its own.
+            readonly property bool sameLine: policyRow.width + policy.spacing + overshoot.implicitWidth <= policy.width
+            id: overshoot
+            width: overshoot.sameLine ? policy.width - policyRow.width - policy.spacing : policy.width
+            height: overshoot.sameLine ? policyRow.height : overshoot.implicitHeight
+            horizontalAlignment: overshoot.sameLine ? Text.AlignRight : Text.AlignLeft
+            verticalAlignment: Text.AlignVCenter
+            wrapMode: Text.Wrap
             // The reservation is an upper bound of what a provider bills: this is meant to stay 0.
             text: card.overshoots > 0
                   ? qsTr("%n request(s) cost more than reserved (+%1)", "", card.overshoots).arg(Format.usd(card.overshootUsd))

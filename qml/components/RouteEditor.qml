@@ -260,6 +260,7 @@ AppDialog {
 
         RouteModelPicker {
             id: picker
+            objectName: "routeTargetSearch"
             Layout.fillWidth: true
             modelIds: editor.routes.modelIds
             exclude: editor.chosen

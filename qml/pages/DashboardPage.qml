@@ -276,6 +276,12 @@ Item {
 
                 ChartView {
                     id: liveChart
+                    objectName: "liveChart"
+                    // Tick labels through the locale: without it Qt Charts formats labelFormat with a Latin-1
+                    // printf, and the euro sign of the axis became "?" ("?0.04"). The prefix is kept as text here;
+                    // the numbers use en_US, as Format's do everywhere else.
+                    localizeNumbers: true
+                    locale: Qt.locale("en_US")
                     Layout.fillWidth: true
                     Layout.preferredHeight: 240
                     Layout.leftMargin: -Theme.space3
@@ -434,6 +440,12 @@ Item {
 
                     ChartView {
                         id: dayChart
+                        objectName: "dayChart"
+                        // Tick labels through the locale: without it Qt Charts formats labelFormat with a Latin-1
+                        // printf, and the euro sign of the axis became "?" ("?0.04"). The prefix is kept as text here;
+                        // the numbers use en_US, as Format's do everywhere else.
+                        localizeNumbers: true
+                        locale: Qt.locale("en_US")
                         Layout.fillWidth: true
                         Layout.preferredHeight: 240
                         Layout.leftMargin: -Theme.space3

@@ -359,6 +359,7 @@ Item {
             Layout.fillWidth: true
             wrapMode: Text.Wrap
             text: qsTr("Latency and TTFT are medians (p50) and p95 of successful requests, estimated within 9% from log-spaced buckets. "
+                       + "TTFT: time to the first generated token of streamed answers, as Compare measures it (a non-streamed answer has none). "
                        + "Tok/s: output tokens per second after the first token, over streamed answers. Errors: share of the requests "
                        + "sent to the model that failed (cancelled ones left out). Cache: prompt tokens read from the provider's cache. "
                        + "Wins: Compare rounds won / rounds shown in.")

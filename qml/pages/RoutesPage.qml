@@ -214,6 +214,7 @@ Item {
 
     RouteEditor {
         id: editor
+        objectName: "routeEditor"
         routes: routesModel
         onSaved: id => page.notify(qsTr("Route “%1” saved; the gateway uses it now").arg(id), false)
         onFailed: message => page.notify(qsTr("Could not save the route: %1").arg(message), true)

@@ -756,6 +756,15 @@ void Connection::handleApi(const Request &request, Endpoint endpoint, quint64 re
         });
         return;
     }
+    if (b == "slow-first-token") {
+        m_current.idleAfter = 0;
+        m_current.pauseAfterHead = true;
+        m_current.idleMs = std::max<qint64>(0, params.integer("delay", 1000));
+        Params rest = params;
+        rest.values.remove("delay"); // the pause, not a delay between events
+        replyOk(ctx, rest, stream, fields.includeUsage, true, promptTokens, fields.inputs, recordId, 0);
+        return;
+    }
     if (b == "idle-stream") {
         m_current.idleAfter = std::max<qint64>(0, params.integer("after", 1));
         m_current.idleMs = std::max<qint64>(0, params.integer("delay", 1000));
@@ -810,6 +819,8 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
         plan.billAtEnd = true;
         plan.billUsage = usageInStream ? std::optional(billed) : std::nullopt;
         if (m_current.idleAfter >= 0) {
+            // slow-first-token: the first chunk already names the tool (as OpenAI's does), so the pause
+            // comes before it, right after the headers.
             plan.pauseBefore = m_current.idleAfter == 0 ? 0 : std::min<qsizetype>(1 + m_current.idleAfter, plan.events.size());
             plan.pauseMs = m_current.idleMs;
         }
@@ -854,7 +865,7 @@ void Connection::replyOk(const ReplyContext &ctx, const Params &params, bool str
     plan.billAtEnd = true;
     plan.billUsage = usageInStream ? std::optional(billed) : std::nullopt;
     if (m_current.idleAfter >= 0) {
-        plan.pauseBefore = m_current.idleAfter == 0 ? 0 : headSize + std::min<qsizetype>(m_current.idleAfter, pieces.size());
+        plan.pauseBefore = m_current.idleAfter == 0 && !m_current.pauseAfterHead ? 0 : headSize + std::min<qsizetype>(m_current.idleAfter, pieces.size());
         plan.pauseMs = m_current.idleMs;
     }
     plan.delayMs = params.integer("delay", defaultDelay);
@@ -1094,6 +1105,15 @@ void Connection::handleProviderApi(const Request &request, Endpoint endpoint, qu
         });
         return;
     }
+    if (b == "slow-first-token") {
+        m_current.idleAfter = 0;
+        m_current.pauseAfterHead = true;
+        m_current.idleMs = std::max<qint64>(0, params.integer("delay", 1000));
+        Params rest = params;
+        rest.values.remove("delay"); // the pause, not a delay between events
+        replyProviderOk(ctx, rest, stream, true, promptTokens, recordId, 0);
+        return;
+    }
     if (b == "idle-stream") {
         m_current.idleAfter = std::max<qint64>(0, after);
         m_current.idleMs = std::max<qint64>(0, params.integer("delay", 1000));
@@ -1180,7 +1200,7 @@ void Connection::replyProviderOk(const ReplyContext &ctx, const Params &params, 
     plan.billAtEnd = true;
     plan.billUsage = reportUsage ? std::optional(billed) : std::nullopt;
     if (m_current.idleAfter >= 0) {
-        plan.pauseBefore = m_current.idleAfter == 0 ? 0 : std::min<qsizetype>(headSize + m_current.idleAfter, plan.events.size());
+        plan.pauseBefore = m_current.idleAfter == 0 && !m_current.pauseAfterHead ? 0 : std::min<qsizetype>(headSize + m_current.idleAfter, plan.events.size());
         plan.pauseMs = m_current.idleMs;
     }
     plan.delayMs = params.integer("delay", defaultDelay);

@@ -64,6 +64,12 @@ class QThread;
 //                    the rest; after=0: the pause comes right after the response headers, before any
 //                    event. No delay between the other events. Not streamed: the headers and the
 //                    first half of the body, the pause, the rest.
+//   slow-first-token as ok, but a pause of `delay` ms (default 1000) between the head events (the same
+//                    as idle-stream's: role chunk, response.created.., message_start..; Gemini: none, the
+//                    pause follows the response headers) and the first content event (text or tool
+//                    call), as a model that thinks before its first token. An OpenAI chat tool call
+//                    has no head event (its first chunk names the tool): the pause follows the
+//                    response headers. Not streamed: as idle-stream.
 //   stream-slow      as ok, with `delay` ms (default 100) between stream events
 //   max-bill         as ok, billing the most a provider's rules allow: p = the body's bytes, c = the
 //                    request's output limit (4096 when absent), and a stream's text runs past that
@@ -186,6 +192,7 @@ private:
         bool cache = false;   // cache=1: simulate the provider's prompt cache
         QByteArray prompt;    // the prompt bytes (when cache)
         qint64 idleAfter = -1; // idle-stream: content events before the pause
+        bool pauseAfterHead = false; // slow-first-token: the pause follows the head events
         qint64 idleMs = 0;
     };
 

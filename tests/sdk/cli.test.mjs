@@ -75,10 +75,10 @@ function run(file, args, { env, cwd, input } = {}) {
 }
 
 // `gatehouse connect TOOL --key NAME` against the running gateway's database and port.
-async function connectSnippet(tool, key) {
-  const port = new URL(stack.gatewayUrl).port;
+async function connectSnippet(tool, key, on = stack) {
+  const port = new URL(on.gatewayUrl).port;
   const r = await run(requireEnv('GATEHOUSE_BIN'),
-    ['connect', tool, '--key', key.name, '--data-dir', stack.dataDir, '--port', port],
+    ['connect', tool, '--key', key.name, '--data-dir', on.dataDir, '--port', port],
     { env: { PATH: process.env.PATH, GATEHOUSE_NO_KEYCHAIN: '1', QT_QPA_PLATFORM: 'offscreen' } });
   assert.equal(r.code, 0, `gatehouse connect ${tool}: ${r.stderr}`);
   const placeholder = `<your ${key.name} key>`;
@@ -313,4 +313,59 @@ test('the curl snippet, run by sh as written', async () => {
   const reply = JSON.parse(r.stdout);
   assert.equal(reply.object, 'chat.completion');
   assert.match(reply.choices[0].message.content, /^Hello from the mock upstream/);
+});
+
+// "Pause all" (here gatehouse --paused): the agents stop at the first refusal instead of retrying
+// it (Codex CLI retries a 403 five times, Claude Code sends a 400 again with fewer messages: see
+// GatewayError::paused). One log row per tool, and nothing reaches the provider.
+test('a paused gateway: claude -p and codex exec stop at the first answer', async () => {
+  const paused = await startStack((mockUrl) => ({
+    providers: [mockProvider(mockUrl, 'claude', 'anthropic'), mockProvider(mockUrl, 'oai', 'openai')],
+    models: [mockModel('claude/sonnet', 'claude', CLAUDE_UPSTREAM), mockModel('oai/gpt', 'oai', OAI_UPSTREAM)],
+    keys: [KEYS.claude, KEYS.codex].map((k) => ({ name: k.name, secret: k.secret, allow_models: k.allow })),
+  }), { gatewayArgs: ['--paused'] });
+  try {
+    const rowsOf = async (keyName) => {
+      const db = path.join(paused.dataDir, 'gatehouse.db');
+      const query = `SELECT endpoint, status, error FROM requests WHERE key_name = '${keyName}' ORDER BY seq`;
+      const out = await new Promise((resolve, reject) => execFile('sqlite3', ['-json', db, query],
+        (err, stdout, stderr) => (err ? reject(new Error(`sqlite3: ${stderr || err.message}`)) : resolve(stdout))));
+      return out.trim() ? JSON.parse(out) : [];
+    };
+    // The refused rows are committed by the store's writer: wait for the first, then make sure
+    // no second one follows.
+    const settledRows = async (keyName) => {
+      const deadline = Date.now() + 10_000;
+      while ((await rowsOf(keyName)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      return rowsOf(keyName);
+    };
+
+    const claudeEnv = snippetEnv(await connectSnippet('claude-code', KEYS.claude, paused));
+    const claudeHome = freshHome('paused-claude');
+    const c = await run(bin('claude'), ['-p', 'Say hi'], {
+      cwd: claudeHome, env: toolEnv(claudeHome, { ...claudeEnv, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' }),
+    });
+    assert.notEqual(c.code, 0, c.stdout);
+    assert.match(c.stdout + c.stderr, /Gatehouse is paused/);
+    const claudeRows = await settledRows(KEYS.claude.name);
+    assert.deepEqual(claudeRows.map((r) => [r.endpoint, r.status]), [['/v1/messages', 403]], JSON.stringify(claudeRows));
+
+    const snippet = await connectSnippet('codex', KEYS.codex, paused);
+    const marker = '# then, in your shell:\n';
+    const codexHome = freshHome('paused-codex/.codex');
+    writeFileSync(path.join(codexHome, 'config.toml'), snippet.slice(0, snippet.indexOf(marker)));
+    const home = path.dirname(codexHome);
+    const x = await run(bin('codex'), ['exec', '--skip-git-repo-check', 'Say hi'], {
+      cwd: home, env: toolEnv(home, { ...snippetEnv(snippet), CODEX_HOME: codexHome }),
+    });
+    assert.notEqual(x.code, 0, x.stdout);
+    assert.match(x.stdout + x.stderr, /Gatehouse is paused/);
+    const codexRows = await settledRows(KEYS.codex.name);
+    assert.deepEqual(codexRows.map((r) => [r.endpoint, r.status]), [['/v1/responses', 400]], JSON.stringify(codexRows));
+
+    assert.deepEqual(await paused.upstreamRequests(), [], 'nothing reached the provider');
+  } finally {
+    await paused.stop();
+  }
 });

@@ -49,9 +49,10 @@ export function startProcess(name, bin, args, ready, env = {}) {
   });
 }
 
-// Starts the mock, then the gateway with makeConfig(mockUrl) as its config. Returns
+// Starts the mock, then the gateway with makeConfig(mockUrl) as its config (and gatewayArgs after
+// its own arguments, e.g. ['--paused']). Returns
 // { gatewayUrl, mockUrl, dataDir, upstreamRequests(), resetUpstream(), stop() }.
-export async function startStack(makeConfig) {
+export async function startStack(makeConfig, { gatewayArgs = [] } = {}) {
   const gatehouseBin = requireEnv('GATEHOUSE_BIN');
   const mockBin = requireEnv('MOCK_UPSTREAM_BIN');
   const workDir = mkdtempSync(path.join(tmpdir(), 'gatehouse-sdk-'));
@@ -71,7 +72,7 @@ export async function startStack(makeConfig) {
     const configFile = path.join(workDir, 'config.json');
     writeFileSync(configFile, JSON.stringify(makeConfig(mock.url), null, 2));
     const gateway = await startProcess('gatehouse', gatehouseBin,
-      ['--headless', '--port', '0', '--data-dir', path.join(workDir, 'data'), '--config', configFile],
+      ['--headless', '--port', '0', '--data-dir', path.join(workDir, 'data'), '--config', configFile, ...gatewayArgs],
       /Gatehouse gateway listening on (http:\/\/127\.0\.0\.1:\d+)/,
       { GATEHOUSE_SDK_TEST_UPSTREAM_KEY: UPSTREAM_KEY, GATEHOUSE_NO_KEYCHAIN: '1' });
     processes.push(gateway);

@@ -2,6 +2,7 @@
 // Note: no raw string literals with \" or odd quote counts here: moc 6.4 mis-lexes them and then
 // finds no class in the file.
 #include "gateway/openaistream.h"
+#include "gateway/providerevents.h"
 #include "http/sseframer.h"
 #include <QTest>
 
@@ -79,47 +80,48 @@ private Q_SLOTS:
         QTest::addColumn<qint64>("outputBytes");
         QTest::addColumn<bool>("hasUsage");
         QTest::addColumn<bool>("usageOnly");
-        QTest::newRow("role") << kRoleChunk << qint64(0) << false << false;
-        QTest::newRow("content") << kContentChunk << qint64(5) << false << false;
-        QTest::newRow("finish") << kFinishChunk << qint64(0) << false << false;
-        QTest::newRow("tool call start") << kToolStart << qint64(0) << false << false;
-        QTest::newRow("tool call arguments") << kToolArgs << qint64(14) << false << false;
-        QTest::newRow("usage chunk") << kUsageChunk << qint64(0) << true << true;
+        QTest::addColumn<bool>("content"); // counts as the first token
+        QTest::newRow("role") << kRoleChunk << qint64(0) << false << false << false;
+        QTest::newRow("content") << kContentChunk << qint64(5) << false << false << true;
+        QTest::newRow("finish") << kFinishChunk << qint64(0) << false << false << false;
+        QTest::newRow("tool call start") << kToolStart << qint64(0) << false << false << true;
+        QTest::newRow("tool call arguments") << kToolArgs << qint64(14) << false << false << true;
+        QTest::newRow("usage chunk") << kUsageChunk << qint64(0) << true << true << false;
         QTest::newRow("utf-8 content") << QByteArray(
             "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"h\xc3\xa9llo\"}}]}")
-                                       << qint64(6) << false << false;
+                                       << qint64(6) << false << false << true;
         QTest::newRow("escaped content") << QByteArray(R"({"choices":[{"index":0,"delta":{"content":"\u00e9\n"}}]})")
-                                         << qint64(3) << false << false;
+                                         << qint64(3) << false << false << true;
         QTest::newRow("reasoning_content (DeepSeek)")
             << QByteArray(R"({"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Think"}}]})")
-            << qint64(5) << false << false;
+            << qint64(5) << false << false << true;
         QTest::newRow("refusal") << QByteArray(R"({"choices":[{"index":0,"delta":{"refusal":"No."}}]})") << qint64(3)
-                                 << false << false;
+                                 << false << false << true;
         QTest::newRow("two choices (n=2)")
             << QByteArray(R"({"choices":[{"index":0,"delta":{"content":"ab"}},{"index":1,"delta":{"content":"cde"}}]})")
-            << qint64(5) << false << false;
+            << qint64(5) << false << false << true;
         QTest::newRow("legacy completions") << QByteArray(
             R"({"id":"cmpl-1","object":"text_completion","created":1,"choices":[{"text":"Hello","index":0,"logprobs":null,"finish_reason":null}],"model":"gpt-3.5-turbo-instruct"})")
-                                            << qint64(5) << false << false;
+                                            << qint64(5) << false << false << true;
         QTest::newRow("usage with content (vLLM continuous usage)") << QByteArray(
             R"({"choices":[{"index":0,"delta":{"content":"a"}}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}})")
-                                                                    << qint64(1) << true << false;
+                                                                    << qint64(1) << true << false << true;
         QTest::newRow("empty choices without usage (Azure prompt filter)") << QByteArray(
             R"({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]})")
-                                                                           << qint64(0) << false << false;
+                                                                           << qint64(0) << false << false << false;
         QTest::newRow("usage before choices")
             << QByteArray(R"({"usage":{"prompt_tokens":1,"completion_tokens":2},"choices":[]})") << qint64(0) << true
-            << true;
+            << true << false;
         QTest::newRow("usage without choices key")
-            << QByteArray(R"({"usage":{"prompt_tokens":1,"completion_tokens":2}})") << qint64(0) << true << false;
-        QTest::newRow("responses text delta") << kResponseDelta << qint64(8) << false << false;
+            << QByteArray(R"({"usage":{"prompt_tokens":1,"completion_tokens":2}})") << qint64(0) << true << false << false;
+        QTest::newRow("responses text delta") << kResponseDelta << qint64(8) << false << false << true;
         QTest::newRow("responses arguments delta") << QByteArray(
             R"({"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":"[1,2]"})")
-                                                   << qint64(5) << false << false;
-        QTest::newRow("responses text done (not counted twice)") << kResponseTextDone << qint64(0) << false << false;
-        QTest::newRow("responses created") << kResponseCreated << qint64(0) << false << false;
+                                                   << qint64(5) << false << false << true;
+        QTest::newRow("responses text done (not counted twice)") << kResponseTextDone << qint64(0) << false << false << false;
+        QTest::newRow("responses created") << kResponseCreated << qint64(0) << false << false << false;
         QTest::newRow("whitespace around")
-            << QByteArray("  \n" + kContentChunk + " \r\n") << qint64(5) << false << false;
+            << QByteArray("  \n" + kContentChunk + " \r\n") << qint64(5) << false << false << true;
     }
     void chatChunks()
     {
@@ -127,6 +129,7 @@ private Q_SLOTS:
         QFETCH(qint64, outputBytes);
         QFETCH(bool, hasUsage);
         QFETCH(bool, usageOnly);
+        QFETCH(bool, content);
         Usage u;
         u.inputTokens = -7; // untouched unless usage is found
         const OpenAIEventInfo info = gh::inspectOpenAIEvent(data, &u);
@@ -136,6 +139,7 @@ private Q_SLOTS:
         QCOMPARE(info.outputBytes, outputBytes);
         QCOMPARE(info.hasUsage, hasUsage);
         QCOMPARE(info.usageOnly, usageOnly);
+        QCOMPARE(info.content, content);
         if (!hasUsage)
             QCOMPARE(u.inputTokens, qint64(-7));
         // A null usage pointer is fine.
@@ -270,6 +274,66 @@ private Q_SLOTS:
     }
 
     // A whole stream through the framer, the way the exchange reads it, split at every byte.
+    // The first token in the other formats (providerevents.h), from the events Anthropic and Google
+    // document: the head events (message_start, an empty text block, ping) are not content.
+    void firstTokenOtherFormats_data()
+    {
+        QTest::addColumn<bool>("anthropic");
+        QTest::addColumn<QByteArray>("data");
+        QTest::addColumn<bool>("content");
+        QTest::newRow("anthropic message_start") << true << QByteArray(
+            R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}})")
+                                                 << false;
+        QTest::newRow("anthropic empty text block")
+            << true << QByteArray(R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})") << false;
+        QTest::newRow("anthropic empty thinking block") << true << QByteArray(
+            R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}})")
+                                                        << false;
+        QTest::newRow("anthropic ping") << true << QByteArray(R"({"type":"ping"})") << false;
+        QTest::newRow("anthropic text delta")
+            << true << QByteArray(R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}})") << true;
+        QTest::newRow("anthropic thinking delta") << true << QByteArray(
+            R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me"}})")
+                                                  << true;
+        QTest::newRow("anthropic signature delta") << true << QByteArray(
+            R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM"}})")
+                                                   << false;
+        QTest::newRow("anthropic tool_use block") << true << QByteArray(
+            R"({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_01","name":"get_weather","input":{}}})")
+                                                  << true;
+        QTest::newRow("anthropic empty input_json delta") << true << QByteArray(
+            R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}})")
+                                                          << false;
+        QTest::newRow("anthropic input_json delta") << true << QByteArray(
+            R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"loc"}})")
+                                                    << true;
+        QTest::newRow("anthropic message_delta") << true << QByteArray(
+            R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}})")
+                                                 << false;
+        QTest::newRow("anthropic error") << true << QByteArray(
+            R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})")
+                                         << false;
+        QTest::newRow("gemini text") << false << QByteArray(
+            R"({"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":9,"totalTokenCount":9},"modelVersion":"gemini-2.5-flash"})")
+                                     << true;
+        QTest::newRow("gemini function call") << false << QByteArray(
+            R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_weather","args":{}}}],"role":"model"},"index":0}]})")
+                                              << true;
+        QTest::newRow("gemini usage only") << false << QByteArray(
+            R"({"candidates":[{"content":{"parts":[{"text":""}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":5,"totalTokenCount":14}})")
+                                           << false;
+    }
+    void firstTokenOtherFormats()
+    {
+        QFETCH(bool, anthropic);
+        QFETCH(QByteArray, data);
+        QFETCH(bool, content);
+        Usage u;
+        const OpenAIEventInfo info = anthropic ? gh::inspectAnthropicEvent({}, data, &u) : gh::inspectGeminiEvent(data, &u);
+        QVERIFY(!info.malformed);
+        QCOMPARE(info.content, content);
+    }
+
     void wholeStreamThroughFramer()
     {
         QByteArray stream;

@@ -117,6 +117,12 @@ const QString kUpA = QStringLiteral("ok@chunks=3,p=120,cached=40");
 const QString kUpB = QStringLiteral("ok@chunks=5,p=200");
 const QString kUpC = QStringLiteral("stream-slow@delay=40,chunks=8,p=90");
 const QString kUpD = QStringLiteral("ok@chunks=2,p=60,cached=10");
+// For the marks: one thinks 400 ms, then answers at once; the other starts at once and trickles
+// (done later than 400 ms, sooner than the 800 ms its figures alone would suggest for the first).
+const QString kLate = QStringLiteral("mock/late");
+const QString kTrickle = QStringLiteral("mock/trickle");
+const QString kUpLate = QStringLiteral("slow-first-token@delay=400,chunks=2");
+const QString kUpTrickle = QStringLiteral("stream-slow@delay=80,chunks=6"); // about 650 ms in all
 
 } // namespace
 
@@ -221,7 +227,8 @@ private Q_SLOTS:
             {QStringLiteral("providers"), QJsonArray{mockProvider(*m_mock)}},
             {QStringLiteral("models"),
                 QJsonArray{mockModel(kA, mock, kUpA, 1.0, 2.0, 0.5), mockModel(kB, mock, kUpB, 3.0, 15.0),
-                    mockModel(kC, mock, kUpC, 0.2, 0.8), mockModel(kD, mock, kUpD, 0.1, 0.4, 0.05)}},
+                    mockModel(kC, mock, kUpC, 0.2, 0.8), mockModel(kD, mock, kUpD, 0.1, 0.4, 0.05),
+                    mockModel(kLate, mock, kUpLate, 1.0, 2.0), mockModel(kTrickle, mock, kUpTrickle, 1.0, 2.0)}},
             {QStringLiteral("routes"),
                 QJsonArray{QJsonObject{{QStringLiteral("id"), kRoute}, {QStringLiteral("strategy"), QStringLiteral("ordered")},
                     {QStringLiteral("targets"), QJsonArray{QJsonObject{{QStringLiteral("model"), kD}}}}}}},
@@ -562,6 +569,40 @@ private Q_SLOTS:
         QVERIFY(inserted.size() >= 4);
         m.setText(QStringLiteral("Short"));
         QCOMPARE(m.rowCount(), 1);
+    }
+
+    // "Finished first" is on the answer that was complete first, not on the first token: the late
+    // starter wins it although the trickling pane's first token came earlier. The first-token
+    // times Compare shows agree with the request log's (what Rankings reads): the log counts from
+    // the request's arrival, Compare from its sending, so the log's is a little smaller.
+    void finishedFirstAndFirstTokens()
+    {
+        CompareSession s;
+        while (s.panes()->count() > 2)
+            QVERIFY(s.removePane(s.panes()->count() - 1));
+        while (s.panes()->count() < 2)
+            QVERIFY(s.addPane());
+        s.setPaneModel(0, kLate);
+        s.setPaneModel(1, kTrickle);
+        QVERIFY(s.send(QStringLiteral("Which is faster?")));
+        QTRY_VERIFY_WITH_TIMEOUT(!s.busy(), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(allCostsKnown(s, 1), 5000);
+        const ChatModel::Entry &late = answer(s, 0, 1);
+        const ChatModel::Entry &trickle = answer(s, 1, 1);
+        QVERIFY2(late.message.error.isEmpty() && trickle.message.error.isEmpty(),
+            qPrintable(late.message.error + trickle.message.error));
+        QVERIFY2(late.message.ttftMs >= 400, qPrintable(QString::number(late.message.ttftMs)));
+        QVERIFY2(trickle.message.ttftMs < late.message.ttftMs,
+            qPrintable(QStringLiteral("%1 vs %2").arg(trickle.message.ttftMs).arg(late.message.ttftMs)));
+        QVERIFY(late.fastest);
+        QVERIFY(!trickle.fastest);
+        m_gateway->store().flush();
+        for (const ChatModel::Entry *e : {&late, &trickle}) {
+            const std::optional<RequestRecord> row = m_gateway->store().request(e->message.requestId);
+            QVERIFY2(row, qPrintable(e->message.requestId));
+            QVERIFY2(row->ttftMs >= 0 && row->ttftMs <= e->message.ttftMs && e->message.ttftMs - row->ttftMs < 150,
+                qPrintable(QStringLiteral("log %1 ms, Compare %2 ms").arg(row->ttftMs).arg(e->message.ttftMs)));
+        }
     }
 };
 
