@@ -32,7 +32,6 @@ public:
     ClientConnection(qintptr descriptor, GatewayContext *context, UpstreamClient *upstream, QObject *parent);
     ~ClientConnection() override;
 
-    [[nodiscard]] bool isBusy() const { return m_exchange != nullptr; }
     [[nodiscard]] GatewayContext *context() const { return m_context; }
     [[nodiscard]] UpstreamClient *upstream() const { return m_upstream; }
 

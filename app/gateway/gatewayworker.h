@@ -29,10 +29,8 @@ public:
     // losing an answer, oldest idle first; what it cannot close is asked of the next sibling, at
     // most `hops` more times.
     void evict(int count, int hops);
-    [[nodiscard]] int busyConnections() const { return m_busy.loadRelaxed(); }
 
 private:
-    void refreshBusy();
     // Closes this worker's oldest idle connection (or, with none idle, the oldest one still sending
     // its request), sparing `except`. False when there is none.
     bool evictOne(ClientConnection *except);
@@ -41,7 +39,6 @@ private:
     UpstreamClient *m_upstream = nullptr;
     QSet<ClientConnection *> m_connections;
     QList<GatewayWorker *> m_siblings;
-    QAtomicInt m_busy;
 };
 
 } // namespace gh
