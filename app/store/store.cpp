@@ -1,6 +1,8 @@
 #include "store/store.h"
 #include "core/logging.h"
 #include "store/migrations.h"
+#include "store/requestcodec.h"
+#include "store/sqlite.h"
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -49,145 +51,9 @@ constexpr auto kCloseGiveUp = std::chrono::seconds(5);
 // hashes: the default is about 20 MiB.
 constexpr int kDefaultBufferRows = 20'000;
 
-QString errorOf(sqlite3 *db) { return db ? QString::fromUtf8(sqlite3_errmsg(db)) : QStringLiteral("out of memory"); }
-
-// A prepared statement. Bind indexes are 1-based, column indexes 0-based, as in SQLite.
-class Statement
-{
-public:
-    Statement(sqlite3 *db, const char *sql, bool persistent = false) : m_db(db)
-    {
-        m_rc = sqlite3_prepare_v3(db, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &m_stmt, nullptr);
-        if (m_rc != SQLITE_OK)
-            qCWarning(lcStore) << "cannot prepare statement:" << errorOf(db) << sql;
-    }
-    ~Statement() { sqlite3_finalize(m_stmt); }
-    Statement(sqlite3 *db, const QByteArray &sql, bool persistent = false) : Statement(db, sql.constData(), persistent) {}
-    Statement(const Statement &) = delete;
-    Statement &operator=(const Statement &) = delete;
-
-    [[nodiscard]] bool prepared() const { return m_stmt != nullptr; }
-    [[nodiscard]] int rc() const { return m_rc; }
-
-    void bindText(int i, const QString &v)
-    {
-        if (m_keepBindings) {
-            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
-            QByteArray &utf8 = m_texts[std::size_t(i)];
-            utf8 = v.toUtf8();
-            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
-            return;
-        }
-        const QByteArray utf8 = v.toUtf8();
-        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
-    }
-    void bindInt(int i, qint64 v) { sqlite3_bind_int64(m_stmt, i, v); }
-    void bindBool(int i, bool v) { sqlite3_bind_int(m_stmt, i, v ? 1 : 0); }
-    void bindNull(int i) { sqlite3_bind_null(m_stmt, i); }
-    void bindReal(int i, std::optional<double> v)
-    {
-        if (v)
-            sqlite3_bind_double(m_stmt, i, *v);
-        else
-            sqlite3_bind_null(m_stmt, i);
-    }
-    void bindOptInt(int i, std::optional<qint64> v)
-    {
-        if (v)
-            sqlite3_bind_int64(m_stmt, i, *v);
-        else
-            sqlite3_bind_null(m_stmt, i);
-    }
-    void bindBlob(int i, const QByteArray &v)
-    {
-        sqlite3_bind_blob(m_stmt, i, v.constData(), int(v.size()), SQLITE_TRANSIENT);
-    }
-
-    // SQLITE_ROW, SQLITE_DONE or an error code.
-    int step()
-    {
-        m_rc = m_stmt ? sqlite3_step(m_stmt) : SQLITE_MISUSE;
-        return m_rc;
-    }
-    // Runs a statement that returns no rows.
-    bool exec() { return step() == SQLITE_DONE; }
-    void reset()
-    {
-        sqlite3_reset(m_stmt);
-        if (!m_keepBindings)
-            sqlite3_clear_bindings(m_stmt);
-    }
-    // For the log writer's statements, which bind every parameter for every row: text parameters are
-    // bound without a copy (kept in this statement until rebound) and reset() leaves the bindings,
-    // which the next row replaces (clearing them cost more than binding).
-    void keepBindings()
-    {
-        m_keepBindings = true;
-        m_texts.resize(std::size_t(sqlite3_bind_parameter_count(m_stmt)) + 1);
-    }
-
-    [[nodiscard]] bool isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
-    [[nodiscard]] qint64 integer(int c) const { return sqlite3_column_int64(m_stmt, c); }
-    [[nodiscard]] bool boolean(int c) const { return sqlite3_column_int64(m_stmt, c) != 0; }
-    [[nodiscard]] QString text(int c) const
-    {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
-        return p ? QString::fromUtf8(p, sqlite3_column_bytes(m_stmt, c)) : QString();
-    }
-    [[nodiscard]] std::optional<qint64> optInteger(int c) const
-    {
-        if (isNull(c))
-            return std::nullopt;
-        return sqlite3_column_int64(m_stmt, c);
-    }
-    [[nodiscard]] std::optional<double> real(int c) const
-    {
-        if (isNull(c))
-            return std::nullopt;
-        return sqlite3_column_double(m_stmt, c);
-    }
-    [[nodiscard]] QByteArray blob(int c) const
-    {
-        const void *p = sqlite3_column_blob(m_stmt, c);
-        return p ? QByteArray(static_cast<const char *>(p), sqlite3_column_bytes(m_stmt, c)) : QByteArray();
-    }
-    [[nodiscard]] QString error() const { return errorOf(m_db); }
-
-private:
-    sqlite3 *m_db = nullptr;
-    sqlite3_stmt *m_stmt = nullptr;
-    int m_rc = SQLITE_OK;
-    bool m_keepBindings = false;
-    std::vector<QByteArray> m_texts; // by parameter index, with keepBindings()
-};
-
-bool execSql(sqlite3 *db, const char *sql, QString *error = nullptr)
-{
-    char *msg = nullptr;
-    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
-    if (rc != SQLITE_OK && error)
-        *error = msg ? QString::fromUtf8(msg) : errorOf(db);
-    sqlite3_free(msg);
-    return rc == SQLITE_OK;
-}
-
-// Opens one connection with the settings every connection of the store uses.
-sqlite3 *openConnection(const QString &path, QString *error)
-{
-    sqlite3 *db = nullptr;
-    const QByteArray file = QFile::encodeName(path);
-    const int rc = sqlite3_open_v2(file.constData(), &db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
-                                   nullptr);
-    if (rc != SQLITE_OK) {
-        *error = errorOf(db);
-        sqlite3_close(db);
-        return nullptr;
-    }
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    sqlite3_extended_result_codes(db, 1);
-    return db;
-}
+using sqlite::Statement;
+using sqlite::errorOf;
+using sqlite::exec;
 
 // Same mapping as config's formatName()/formatFromName(), kept here so the stored text cannot change
 // underneath the database when display names change.
@@ -214,20 +80,6 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
         return ProviderFormat::Gemini;
     return std::nullopt;
 }
-
-constexpr const char *kRequestColumns =
-    "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
-    "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, recovered, "
-    "session_id";
-
-constexpr const char *kInsertRequest =
-    "INSERT INTO requests (id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, "
-    "status, error, latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
-    "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
-    "recovered, session_id) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
-    "?24, ?25, ?26, ?27)";
 
 // Pending rows (migration 8): see RequestRecord::pending.
 constexpr const char *kInsertPending =
@@ -326,37 +178,6 @@ QByteArray encodeBlocks(const QList<quint64> &blocks)
     return out;
 }
 
-void bindRequest(Statement &s, const RequestRecord &r)
-{
-    s.bindText(1, r.id);
-    s.bindInt(2, r.startedAtMs);
-    s.bindInt(3, r.keyId);
-    s.bindText(4, r.keyName);
-    s.bindText(5, r.endpoint);
-    s.bindText(6, r.requestedModel);
-    s.bindText(7, r.provider);
-    s.bindText(8, r.upstreamModel);
-    s.bindInt(9, r.status);
-    s.bindText(10, r.error);
-    s.bindInt(11, r.latencyMs);
-    s.bindInt(12, r.ttftMs);
-    s.bindInt(13, r.usage.inputTokens);
-    s.bindInt(14, r.usage.cacheReadTokens);
-    s.bindInt(15, r.usage.cacheWriteTokens);
-    s.bindInt(16, r.usage.cacheWrite1hTokens);
-    s.bindInt(17, r.usage.outputTokens);
-    s.bindInt(18, r.usage.reasoningTokens);
-    s.bindBool(19, r.usage.reported);
-    s.bindBool(20, r.usage.estimated);
-    s.bindOptInt(21, r.cost);
-    s.bindBool(22, r.stream);
-    s.bindInt(23, r.attempts);
-    s.bindText(24, r.route);
-    s.bindText(25, r.modelId);
-    s.bindBool(26, r.recovered);
-    s.bindText(27, r.sessionId);
-}
-
 void bindPending(Statement &s, const RequestRecord &r)
 {
     s.bindText(1, r.id);
@@ -372,40 +193,6 @@ void bindPending(Statement &s, const RequestRecord &r)
     s.bindInt(11, r.reserved);
     s.bindBool(12, r.stream);
     s.bindInt(13, r.attempts);
-}
-
-RequestRecord readRequest(const Statement &s)
-{
-    RequestRecord r;
-    r.id = s.text(0);
-    r.startedAtMs = s.integer(1);
-    r.keyId = s.integer(2);
-    r.keyName = s.text(3);
-    r.endpoint = s.text(4);
-    r.requestedModel = s.text(5);
-    r.provider = s.text(6);
-    r.upstreamModel = s.text(7);
-    r.status = int(s.integer(8));
-    r.error = s.text(9);
-    r.latencyMs = s.integer(10);
-    r.ttftMs = s.integer(11);
-    r.usage.inputTokens = s.integer(12);
-    r.usage.cacheReadTokens = s.integer(13);
-    r.usage.cacheWriteTokens = s.integer(14);
-    r.usage.cacheWrite1hTokens = s.integer(15);
-    r.usage.outputTokens = s.integer(16);
-    r.usage.reasoningTokens = s.integer(17);
-    r.usage.reported = s.boolean(18);
-    r.usage.estimated = s.boolean(19);
-    if (!s.isNull(20))
-        r.cost = s.integer(20);
-    r.stream = s.boolean(21);
-    r.attempts = int(s.integer(22));
-    r.route = s.text(23);
-    r.modelId = s.text(24);
-    r.recovered = s.boolean(25);
-    r.sessionId = s.text(26);
-    return r;
 }
 
 } // namespace
@@ -472,7 +259,7 @@ struct Store::Private {
         // latency_buckets as (lo, bucket) by lo, read once (the table never changes).
         std::vector<std::pair<qint64, qint64>> buckets;
         explicit WriterStatements(sqlite3 *db)
-            : insertRequest(db, kInsertRequest, true)
+            : insertRequest(db, store::insertRequestSql(), true)
             , insertAttempt(db, kInsertAttempt, true)
             , insertPromptPrefix(db, kInsertPromptPrefix, true)
             , upsertRollup(db, kUpsertRollup, true)
@@ -704,11 +491,11 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
     }
     if (!st.loadBuckets(writeDb, error))
         return false;
-    if (!execSql(writeDb, "BEGIN IMMEDIATE", error))
+    if (!exec(writeDb, "BEGIN IMMEDIATE", error))
         return false;
     auto abort = [&] {
         *error = errorOf(writeDb);
-        execSql(writeDb, "ROLLBACK");
+        exec(writeDb, "ROLLBACK");
         return false;
     };
     // The batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
@@ -744,7 +531,7 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
             if (rc != SQLITE_DONE)
                 return abort();
         }
-        bindRequest(st.insertRequest, r);
+        store::bindRequest(st.insertRequest, r);
         rc = st.insertRequest.step();
         st.insertRequest.reset();
         if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -762,7 +549,7 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
             // Exactly the figures of migration 4's request_facts (and its former insert trigger).
             const QString model = rollupModel(r);
             const Usage &u = r.usage;
-            const bool ok = r.status >= 200 && r.status <= 299 && r.error.isEmpty();
+            const bool ok = store::isSuccess(r);
             const bool streamed = ok && r.stream && r.ttftMs >= 0 && r.latencyMs > r.ttftMs && u.outputTokens > 0;
             const qint64 tokens = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.cacheWrite1hTokens
                 + u.outputTokens;
@@ -877,8 +664,8 @@ bool Store::Private::writeBatch(WriterStatements &st, const std::vector<RequestR
         if (rc != SQLITE_DONE)
             return abort();
     }
-    if (!execSql(writeDb, "COMMIT", error)) {
-        execSql(writeDb, "ROLLBACK");
+    if (!exec(writeDb, "COMMIT", error)) {
+        exec(writeDb, "ROLLBACK");
         return false;
     }
     *written = count;
@@ -948,7 +735,7 @@ bool Store::open(const QString &path, QString *error)
                                    "there. Make it writable or choose another folder with --data-dir.")
                         .arg(QDir::toNativeSeparators(info.absolutePath())));
     QString why;
-    d->readDb = openConnection(path, &why);
+    d->readDb = sqlite::open(path, sqlite::Access::ReadWriteCreate, kBusyTimeoutMs, &why);
     if (!d->readDb)
         return fail(why);
     // SQLite opens a file it cannot write read-only without an error; every write would then fail
@@ -958,7 +745,7 @@ bool Store::open(const QString &path, QString *error)
                                    "write its request log there. Make it writable or choose another folder with --data-dir.")
                         .arg(QDir::toNativeSeparators(info.absolutePath())));
     // The first read of the file: a file that is not SQLite (or is damaged) fails here.
-    if (!execSql(d->readDb, "SELECT count(*) FROM sqlite_schema", &why))
+    if (!exec(d->readDb, "SELECT count(*) FROM sqlite_schema", &why))
         return fail(QStringLiteral("not a readable SQLite database (%1)").arg(why));
 
     // WAL: readers never block the writer and a commit is one append to the log. NORMAL sync in WAL
@@ -971,12 +758,12 @@ bool Store::open(const QString &path, QString *error)
         if (wal.text(0).compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
             qCWarning(lcStore) << "the file system does not support WAL mode; journal mode is" << wal.text(0);
     }
-    if (!execSql(d->readDb, "PRAGMA synchronous = NORMAL", &why) || !execSql(d->readDb, "PRAGMA foreign_keys = ON", &why))
+    if (!exec(d->readDb, "PRAGMA synchronous = NORMAL", &why) || !exec(d->readDb, "PRAGMA foreign_keys = ON", &why))
         return fail(why);
     if (!store::migrate(d->readDb, &why))
         return fail(why);
 
-    d->writeDb = openConnection(path, &why);
+    d->writeDb = sqlite::open(path, sqlite::Access::ReadWriteCreate, kBusyTimeoutMs, &why);
     if (!d->writeDb)
         return fail(why);
     sqlite3_busy_timeout(d->writeDb, kWriterBusyTimeoutMs);
@@ -986,7 +773,7 @@ bool Store::open(const QString &path, QString *error)
     // WAL. That is what the pending rows need (RequestRecord::pending). A power cut or a kernel crash
     // can lose the transactions since the last checkpoint's fsync (never corrupt the file); surviving
     // those would need synchronous=FULL, an fsync per commit, which costs 1-10 ms on common disks.
-    if (!execSql(d->writeDb, "PRAGMA synchronous = NORMAL", &why))
+    if (!exec(d->writeDb, "PRAGMA synchronous = NORMAL", &why))
         return fail(why);
     // Requests the last run answered but did not log: charged at their reservation, before anyone
     // reads spend (the budget ledger is rebuilt from the log at start).
@@ -1131,11 +918,11 @@ std::optional<RequestRecord> Store::request(const QString &id) const
     std::lock_guard lock(d->readMutex);
     if (!d->readDb)
         return std::nullopt;
-    Statement s(d->readDb, QByteArray("SELECT ") + kRequestColumns + " FROM requests WHERE id = ?1");
+    Statement s(d->readDb, QByteArray("SELECT ") + store::kRequestColumns + " FROM requests WHERE id = ?1");
     s.bindText(1, id);
     const int rc = s.step();
     if (rc == SQLITE_ROW) {
-        RequestRecord r = readRequest(s);
+        RequestRecord r = store::readRequest(s);
         r.attemptLog = d->readAttempts(id);
         return r;
     }
@@ -1171,13 +958,13 @@ QList<RequestRecord> Store::recentRequests(int limit, int offset) const
     std::lock_guard lock(d->readMutex);
     if (!d->readDb || limit <= 0)
         return out;
-    Statement s(d->readDb, QByteArray("SELECT ") + kRequestColumns
+    Statement s(d->readDb, QByteArray("SELECT ") + store::kRequestColumns
                                + " FROM requests ORDER BY started_at_ms DESC, seq DESC LIMIT ?1 OFFSET ?2");
     s.bindInt(1, limit);
     s.bindInt(2, std::max(0, offset));
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
-        out.append(readRequest(s));
+        out.append(store::readRequest(s));
     if (rc != SQLITE_DONE)
         qCWarning(lcStore) << "reading recent requests failed:" << s.error();
     return out;
@@ -1197,6 +984,66 @@ NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
         return 0;
     }
     return s.integer(0);
+}
+
+QStringList Store::logTables()
+{
+    return {QStringLiteral("requests"), QStringLiteral("attempts"), QStringLiteral("prompt_prefixes"),
+            QStringLiteral("rollups"), QStringLiteral("rollup_latency")};
+}
+
+QStringList Store::keptTables()
+{
+    // pending_requests: the rows of streams still in flight. Their final rows come after the clear
+    // (and delete them); deleting them here would lose the charge of one answered when the process dies.
+    // latency_buckets: the histogram bounds, fixed data of migration 4.
+    return {QStringLiteral("keys"), QStringLiteral("providers"), QStringLiteral("models"), QStringLiteral("settings"),
+            QStringLiteral("routes"), QStringLiteral("votes"), QStringLiteral("conversations"),
+            QStringLiteral("messages"), QStringLiteral("latency_buckets"), QStringLiteral("pending_requests")};
+}
+
+bool Store::clearLog(QString *error)
+{
+    auto failed = [&](const QString &why) {
+        qCWarning(lcStore) << "clearing the request log failed:" << why;
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (!d->open)
+        return failed(QStringLiteral("the store is not open"));
+    flush(); // rows still queued are deleted too
+    // A connection of its own: the control-plane one (and its mutex) stays free for the window while
+    // a large log is deleted.
+    QString why;
+    sqlite3 *db = sqlite::open(d->path, sqlite::Access::ReadWrite, 10'000, &why);
+    if (!db)
+        return failed(why);
+    // Everything that belongs to the log goes with it, in one transaction. The per-row delete
+    // trigger of migration 4 would make this take minutes on a large log, and the rollups are
+    // emptied anyway: it is dropped for the delete and put back as it was.
+    QByteArray trigger;
+    {
+        Statement s(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_rollup_delete'");
+        if (s.next())
+            trigger = s.text(0).toUtf8();
+    }
+    QByteArray sql = "BEGIN IMMEDIATE;";
+    if (!trigger.isEmpty())
+        sql += "DROP TRIGGER requests_rollup_delete;";
+    for (const QString &table : logTables())
+        sql += "DELETE FROM " + table.toUtf8() + ';';
+    if (!trigger.isEmpty())
+        sql += trigger + ';';
+    sql += "COMMIT;";
+    const bool ok = exec(db, sql.constData(), &why);
+    if (!ok)
+        exec(db, "ROLLBACK");
+    sqlite::close(db);
+    if (!ok)
+        return failed(why);
+    qCInfo(lcStore) << "the request log was cleared";
+    return true;
 }
 
 // --- keys ---
@@ -1233,10 +1080,10 @@ std::optional<StoredKey> readKey(const Statement &s)
         qCWarning(lcStore) << "key" << k.name << "ignored: its stored hash is not 32 bytes";
         return std::nullopt;
     }
-    k.limits.dayUsd = s.real(5);
-    k.limits.weekUsd = s.real(6);
-    k.limits.monthUsd = s.real(7);
-    k.limits.totalUsd = s.real(8);
+    k.limits.dayUsd = s.optReal(5);
+    k.limits.weekUsd = s.optReal(6);
+    k.limits.monthUsd = s.optReal(7);
+    k.limits.totalUsd = s.optReal(8);
     k.allowUnpriced = s.boolean(9);
     k.paused = s.boolean(10);
     k.revoked = s.boolean(11);
@@ -1447,11 +1294,11 @@ QList<ModelConfig> Store::models() const
         m.id = s.text(0);
         m.provider = s.text(1);
         m.upstreamModel = s.text(2);
-        m.price.input = s.real(3);
-        m.price.output = s.real(4);
-        m.price.cacheRead = s.real(5);
-        m.price.cacheWrite = s.real(6);
-        m.price.cacheWrite1h = s.real(7);
+        m.price.input = s.optReal(3);
+        m.price.output = s.optReal(4);
+        m.price.cacheRead = s.optReal(5);
+        m.price.cacheWrite = s.optReal(6);
+        m.price.cacheWrite1h = s.optReal(7);
         m.contextWindow = s.integer(8);
         m.maxOutputTokens = s.integer(9);
         m.fromCatalog = s.boolean(10);
@@ -1651,13 +1498,13 @@ bool Store::saveRoundVotes(const QString &roundId, const QList<Vote> &votes)
     if (!d->readDb)
         return false;
     QString why;
-    if (!execSql(d->readDb, "BEGIN IMMEDIATE", &why)) {
+    if (!exec(d->readDb, "BEGIN IMMEDIATE", &why)) {
         qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << why;
         return false;
     }
     auto rollback = [&](const QString &error) {
         qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << error;
-        execSql(d->readDb, "ROLLBACK");
+        exec(d->readDb, "ROLLBACK");
         return false;
     };
     {
@@ -1678,7 +1525,7 @@ bool Store::saveRoundVotes(const QString &roundId, const QList<Vote> &votes)
                 return rollback(error);
         }
     }
-    if (!execSql(d->readDb, "COMMIT", &why))
+    if (!exec(d->readDb, "COMMIT", &why))
         return rollback(why);
     return true;
 }
