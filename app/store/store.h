@@ -86,6 +86,16 @@ public:
     // Sum of priced cost of this key's requests that started at or after sinceMs.
     [[nodiscard]] NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const;
 
+    // Deletes the request log: every table of logTables(), in one transaction, after writing what is
+    // queued (flush()). Keys, providers, models, routes, settings, votes, conversations and the
+    // pending rows of requests still in flight stay (keptTables()). Blocks for as long as the delete
+    // takes (seconds on a log of millions of rows): call it off the UI thread.
+    bool clearLog(QString *error = nullptr);
+    // Every table a migration creates is in exactly one of these two lists (tst_store checks it
+    // against the migrated schema), so a table added later cannot be missed by clearLog() unnoticed.
+    [[nodiscard]] static QStringList logTables();
+    [[nodiscard]] static QStringList keptTables();
+
     // --- keys ---
     [[nodiscard]] QList<StoredKey> keys() const; // revoked ones included
     [[nodiscard]] std::optional<StoredKey> keyByName(const QString &name) const;
