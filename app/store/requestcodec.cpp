@@ -11,7 +11,10 @@ QByteArray insertRequestSql()
     return sql + ')';
 }
 
-void bindRequest(sqlite::Statement &s, const RequestRecord &r)
+namespace {
+
+// The first six columns of both rows: id, started_at_ms, key_id, key_name, endpoint, requested_model.
+void bindHead(sqlite::Statement &s, const RequestRecord &r)
 {
     s.bindText(1, r.id);
     s.bindInt(2, r.startedAtMs);
@@ -19,6 +22,23 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r)
     s.bindText(4, r.keyName);
     s.bindText(5, r.endpoint);
     s.bindText(6, r.requestedModel);
+}
+
+void readHead(const sqlite::Statement &s, int c, RequestRecord &r)
+{
+    r.id = s.text(c + 0);
+    r.startedAtMs = s.integer(c + 1);
+    r.keyId = s.integer(c + 2);
+    r.keyName = s.text(c + 3);
+    r.endpoint = s.text(c + 4);
+    r.requestedModel = s.text(c + 5);
+}
+
+} // namespace
+
+void bindRequest(sqlite::Statement &s, const RequestRecord &r)
+{
+    bindHead(s, r);
     s.bindText(7, r.provider);
     s.bindText(8, r.upstreamModel);
     s.bindInt(9, r.status);
@@ -46,12 +66,7 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
 {
     RequestRecord r;
     const int c = first;
-    r.id = s.text(c + 0);
-    r.startedAtMs = s.integer(c + 1);
-    r.keyId = s.integer(c + 2);
-    r.keyName = s.text(c + 3);
-    r.endpoint = s.text(c + 4);
-    r.requestedModel = s.text(c + 5);
+    readHead(s, c, r);
     r.provider = s.text(c + 6);
     r.upstreamModel = s.text(c + 7);
     r.status = int(s.integer(c + 8));
@@ -73,6 +88,32 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
     r.modelId = s.text(c + 24);
     r.recovered = s.boolean(c + 25);
     r.sessionId = s.text(c + 26);
+    return r;
+}
+
+void bindPending(sqlite::Statement &s, const RequestRecord &r)
+{
+    bindHead(s, r);
+    s.bindText(7, r.route);
+    s.bindText(8, r.modelId);
+    s.bindText(9, r.provider);
+    s.bindText(10, r.upstreamModel);
+    s.bindInt(11, r.reserved);
+    s.bindBool(12, r.stream);
+    s.bindInt(13, r.attempts);
+}
+
+RequestRecord readPending(const sqlite::Statement &s)
+{
+    RequestRecord r;
+    readHead(s, 0, r);
+    r.route = s.text(6);
+    r.modelId = s.text(7);
+    r.provider = s.text(8);
+    r.upstreamModel = s.text(9);
+    r.reserved = s.integer(10);
+    r.stream = s.boolean(11);
+    r.attempts = int(s.integer(12));
     return r;
 }
 

@@ -37,4 +37,13 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r);
 // Reads the kRequestColumns starting at column `first` (attempts and prompt blocks are not part of it).
 [[nodiscard]] RequestRecord readRequest(const sqlite::Statement &s, int first = 0);
 
+// The pending_requests row of a request still being answered (migration 8; RequestRecord::pending):
+// its columns in readPending()'s order, bound as ?1..?13 by bindPending().
+inline constexpr char kPendingColumns[]
+    = "id, started_at_ms, key_id, key_name, endpoint, requested_model, route, model_id, provider, upstream_model, "
+      "reserved_nano_usd, stream, attempts";
+void bindPending(sqlite::Statement &s, const RequestRecord &r);
+// The pending row's fields (status, error, cost and the flags are the recovery's to set).
+[[nodiscard]] RequestRecord readPending(const sqlite::Statement &s);
+
 } // namespace gh::store
