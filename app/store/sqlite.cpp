@@ -95,27 +95,6 @@ QString Statement::error() const
     return errorOf(m_db);
 }
 
-void Statement::bindText(int i, const QString &v)
-{
-    if (!m_stmt)
-        return;
-    if (m_keepBindings) {
-        // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
-        QByteArray &utf8 = m_texts[std::size_t(i)];
-        utf8 = v.toUtf8();
-        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
-        return;
-    }
-    const QByteArray utf8 = v.toUtf8();
-    sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
-}
-
-void Statement::bindInt(int i, qint64 v)
-{
-    if (m_stmt)
-        sqlite3_bind_int64(m_stmt, i, v);
-}
-
 void Statement::bindNull(int i)
 {
     if (m_stmt)
@@ -132,14 +111,6 @@ void Statement::bindReal(int i, std::optional<double> v)
 {
     if (v)
         bindDouble(i, *v);
-    else
-        bindNull(i);
-}
-
-void Statement::bindOptInt(int i, std::optional<qint64> v)
-{
-    if (v)
-        bindInt(i, *v);
     else
         bindNull(i);
 }
@@ -164,12 +135,6 @@ void Statement::bindAll(const QList<Value> &args)
         bind(i + 1, args.at(i));
 }
 
-int Statement::step()
-{
-    m_rc = m_stmt ? sqlite3_step(m_stmt) : SQLITE_MISUSE;
-    return m_rc;
-}
-
 bool Statement::next()
 {
     if (!m_stmt)
@@ -192,15 +157,6 @@ bool Statement::done() const
 bool Statement::exec()
 {
     return step() == SQLITE_DONE;
-}
-
-void Statement::reset()
-{
-    if (!m_stmt)
-        return;
-    sqlite3_reset(m_stmt);
-    if (!m_keepBindings)
-        sqlite3_clear_bindings(m_stmt);
 }
 
 void Statement::keepBindings()

@@ -2,16 +2,14 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <sqlite3.h>
 #include <optional>
 #include <variant>
 #include <vector>
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 // The one SQLite wrapper of the project: every connection and statement of the SQLite back-end
 // (the store's writer and control-plane connections, the analytics and activity reads, the Compare
-// conversations) goes through it. Nothing outside app/store/ includes <sqlite3.h>.
+// conversations) goes through it. Nothing outside app/store/ includes <sqlite3.h> or this header.
 namespace gh::sqlite {
 
 // SQLite's message for the last error of `db` ("out of memory" when there is no connection).
@@ -53,13 +51,38 @@ public:
     [[nodiscard]] int rc() const { return m_rc; }
     [[nodiscard]] QString error() const;
 
-    void bindText(int i, const QString &v);
-    void bindInt(int i, qint64 v);
+    // The log writer binds 27 parameters a row: the binds, step() and reset() are inline, as they were
+    // in the writer's own statement class.
+    void bindText(int i, const QString &v)
+    {
+        if (!m_stmt)
+            return;
+        if (m_keepBindings) {
+            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
+            QByteArray &utf8 = m_texts[std::size_t(i)];
+            utf8 = v.toUtf8();
+            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
+            return;
+        }
+        const QByteArray utf8 = v.toUtf8();
+        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+    }
+    void bindInt(int i, qint64 v)
+    {
+        if (m_stmt)
+            sqlite3_bind_int64(m_stmt, i, v);
+    }
     void bindBool(int i, bool v) { bindInt(i, v ? 1 : 0); }
     void bindNull(int i);
     void bindDouble(int i, double v);
     void bindReal(int i, std::optional<double> v);
-    void bindOptInt(int i, std::optional<qint64> v);
+    void bindOptInt(int i, std::optional<qint64> v)
+    {
+        if (v)
+            bindInt(i, *v);
+        else
+            bindNull(i);
+    }
     void bindBlob(int i, const QByteArray &v);
     void bind(int i, const QString &v) { bindText(i, v); }
     void bind(int i, qint64 v) { bindInt(i, v); }
@@ -69,13 +92,24 @@ public:
     void bindAll(const QList<Value> &args); // ?1..?N
 
     // SQLITE_ROW, SQLITE_DONE or an error code.
-    int step();
+    int step()
+    {
+        m_rc = m_stmt ? sqlite3_step(m_stmt) : SQLITE_MISUSE;
+        return m_rc;
+    }
     // Steps to the next row: true while there is one. A failure is logged and makes ok() false.
     [[nodiscard]] bool next();
     [[nodiscard]] bool done() const;
     // Runs a statement that returns no rows.
     bool exec();
-    void reset();
+    void reset()
+    {
+        if (!m_stmt)
+            return;
+        sqlite3_reset(m_stmt);
+        if (!m_keepBindings)
+            sqlite3_clear_bindings(m_stmt);
+    }
     // For the log writer's statements, which bind every parameter for every row: text parameters are
     // bound without a copy (kept in this statement until rebound) and reset() leaves the bindings,
     // which the next row replaces (clearing them cost more than binding).
