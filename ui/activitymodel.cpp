@@ -1,7 +1,8 @@
 #include "activitymodel.h"
 #include "backend.h"
 #include "gateway/gateway.h"
-#include "queryrunner.h"
+#include "store/queryrunner.h"
+#include "store/requestcodec.h"
 #include "routing/registry.h"
 #include <algorithm>
 #include <QCoreApplication>
@@ -9,7 +10,6 @@
 #include <QFile>
 #include <QLoggingCategory>
 #include <QThread>
-#include <sqlite3.h>
 
 Q_DECLARE_LOGGING_CATEGORY(lcUi)
 
@@ -17,56 +17,9 @@ namespace gh::ui {
 
 namespace {
 
-constexpr const char *kColumns
-    = "seq, id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
-      "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
-      "reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, session_id";
-
-void bindAll(sqlite3_stmt *stmt, const QList<ActivityModel::Arg> &args)
-{
-    for (int i = 0; i < args.size(); ++i) {
-        if (const auto *n = std::get_if<qint64>(&args[i])) {
-            sqlite3_bind_int64(stmt, i + 1, *n);
-        } else {
-            const QByteArray utf8 = std::get<QString>(args[i]).toUtf8();
-            sqlite3_bind_text(stmt, i + 1, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
-        }
-    }
-}
-
-// A prepared statement with its arguments bound; empty when it cannot be prepared.
-struct Stmt {
-    sqlite3_stmt *s = nullptr;
-    Stmt(sqlite3 *db, const QByteArray &sql, const QList<ActivityModel::Arg> &args)
-    {
-        if (!db)
-            return;
-        if (sqlite3_prepare_v2(db, sql.constData(), int(sql.size()), &s, nullptr) != SQLITE_OK) {
-            qCWarning(lcUi) << "activity query failed to prepare:" << sqlite3_errmsg(db) << sql;
-            sqlite3_finalize(s);
-            s = nullptr;
-            return;
-        }
-        bindAll(s, args);
-    }
-    ~Stmt() { sqlite3_finalize(s); }
-    Stmt(const Stmt &) = delete;
-    Stmt &operator=(const Stmt &) = delete;
-    bool step() { return s && sqlite3_step(s) == SQLITE_ROW; }
-};
-
-qint64 scalar(sqlite3 *db, const QByteArray &sql, const QList<ActivityModel::Arg> &args, bool *ok = nullptr)
-{
-    Stmt st(db, sql, args);
-    const bool row = st.step();
-    if (ok)
-        *ok = st.s != nullptr;
-    return row ? sqlite3_column_int64(st.s, 0) : 0;
-}
-
 bool isOk(const RequestRecord &r)
 {
-    return r.status >= 200 && r.status < 300 && r.error.isEmpty();
+    return store::isSuccess(r);
 }
 
 QString csvField(const QString &v)
@@ -77,9 +30,6 @@ QString csvField(const QString &v)
     q.replace(u'"', QStringLiteral("\"\""));
     return u'"' + q + u'"';
 }
-
-const QList<QString> kDistinctColumns{QStringLiteral("key"), QStringLiteral("model"), QStringLiteral("provider"),
-    QStringLiteral("upstreamModel"), QStringLiteral("session")};
 
 QString distinctColumnName(const QString &column)
 {
@@ -97,98 +47,6 @@ QString distinctColumnName(const QString &column)
 }
 
 } // namespace
-
-QByteArray ActivityModel::columns()
-{
-    return kColumns;
-}
-
-ActivityModel::Row ActivityModel::readRow(void *statement)
-{
-    auto *s = static_cast<sqlite3_stmt *>(statement);
-    auto text = [s](int c) {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(s, c));
-        return p ? QString::fromUtf8(p, sqlite3_column_bytes(s, c)) : QString();
-    };
-    auto integer = [s](int c) { return sqlite3_column_int64(s, c); };
-    Row row;
-    RequestRecord &r = row.record;
-    row.seq = integer(0);
-    r.id = text(1);
-    r.startedAtMs = integer(2);
-    r.keyId = integer(3);
-    r.keyName = text(4);
-    r.endpoint = text(5);
-    r.requestedModel = text(6);
-    r.provider = text(7);
-    r.upstreamModel = text(8);
-    r.status = int(integer(9));
-    r.error = text(10);
-    r.latencyMs = integer(11);
-    r.ttftMs = integer(12);
-    r.usage.inputTokens = integer(13);
-    r.usage.cacheReadTokens = integer(14);
-    r.usage.cacheWriteTokens = integer(15);
-    r.usage.cacheWrite1hTokens = integer(16);
-    r.usage.outputTokens = integer(17);
-    r.usage.reasoningTokens = integer(18);
-    r.usage.reported = integer(19) != 0;
-    r.usage.estimated = integer(20) != 0;
-    if (sqlite3_column_type(s, 21) != SQLITE_NULL)
-        r.cost = integer(21);
-    r.stream = integer(22) != 0;
-    r.attempts = int(integer(23));
-    r.route = text(24);
-    r.modelId = text(25);
-    r.sessionId = text(26);
-    return row;
-}
-
-void ActivityModel::appendFilter(const Filter &f, QByteArray &sql, QList<Arg> &args)
-{
-    if (f.keyId > 0) {
-        sql += " AND key_id = ?";
-        args.append(f.keyId);
-    } else if (!f.key.isEmpty()) {
-        sql += " AND key_name = ?";
-        args.append(f.key);
-    }
-    if (!f.model.isEmpty()) {
-        sql += " AND requested_model = ?";
-        args.append(f.model);
-    }
-    if (!f.provider.isEmpty()) {
-        sql += " AND provider = ?";
-        args.append(f.provider);
-    }
-    if (!f.session.isEmpty()) {
-        sql += " AND session_id = ?"; // requests_session_time index
-        args.append(f.session);
-    }
-    if (f.status == QLatin1String("ok"))
-        sql += " AND status BETWEEN 200 AND 299 AND error = ''";
-    else if (f.status == QLatin1String("error"))
-        sql += " AND NOT (status BETWEEN 200 AND 299 AND error = '')";
-    if (f.fromMs > 0) {
-        sql += " AND started_at_ms >= ?";
-        args.append(f.fromMs);
-    }
-    if (f.toMs > 0) {
-        sql += " AND started_at_ms <= ?";
-        args.append(f.toMs);
-    }
-    if (f.search.startsWith(QLatin1String("req_"))) {
-        // A whole id or its start: a range on the unique index of id (UTF-8 order, BINARY collation).
-        sql += " AND id >= ? AND id < ?";
-        args.append(f.search);
-        args.append(f.search + QChar(0xDBFF) + QChar(0xDFFF)); // U+10FFFF: above any continuation
-    } else if (!f.search.isEmpty()) {
-        // Any part of an id (a piece copied from a client's log without the "req_"): a scan, on
-        // the query thread, case-insensitive like the ids' base-36 digits allow.
-        sql += " AND instr(lower(id), ?) > 0";
-        args.append(f.search.toLower());
-    }
-}
 
 ActivityModel::ActivityModel(QObject *parent)
     : QAbstractListModel(parent)
@@ -494,38 +352,6 @@ void ActivityModel::invalidateCache()
     m_pending.clear();
 }
 
-namespace {
-struct Count {
-    bool ok = false;
-    qint64 maxSeq = 0;
-    qint64 total = 0;
-    qint64 head = 0; // refresh: new rows above the previous top
-    qint64 topStarted = 0;
-    qint64 topSeq = 0;
-    qint64 selectedRow = -1; // the selected request's row under the filter, -1 when it is left out
-};
-
-// The row of request `id` among the rows `where` selects (newest first), -1 when it is not one of
-// them: one primary-key read, then a count of the rows above it.
-qint64 locateRow(sqlite3 *db, const QString &id, const QByteArray &where, const QList<ActivityModel::Arg> &args)
-{
-    if (id.isEmpty())
-        return -1;
-    QList<ActivityModel::Arg> findArgs = args;
-    findArgs << id;
-    Stmt find(db, "SELECT started_at_ms, seq FROM requests" + where + " AND id = ?", findArgs);
-    if (!find.step())
-        return -1;
-    const qint64 started = sqlite3_column_int64(find.s, 0);
-    const qint64 seq = sqlite3_column_int64(find.s, 1);
-    QList<ActivityModel::Arg> aboveArgs = args;
-    aboveArgs << started << started << seq;
-    return scalar(db,
-        "SELECT COUNT(*) FROM requests" + where + " AND started_at_ms >= ? AND (started_at_ms > ? OR seq > ?)",
-        aboveArgs);
-}
-} // namespace
-
 void ActivityModel::reload()
 {
     if (!m_backend)
@@ -539,34 +365,9 @@ void ActivityModel::reload()
     const Filter filter = m_filter;
     const QString selected = m_selected;
     ++m_locateGeneration; // a locate query in flight answers for the old filter
-    m_backend->queries().run<Count>(
-        this,
-        [filter, selected](sqlite3 *db) {
-            Count c;
-            if (!db)
-                return c;
-            sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-            c.maxSeq = scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM requests", {}, &c.ok);
-            // "+seq": the watermark must not steer the plan to a scan of the whole table by rowid.
-            QByteArray where = " WHERE +seq <= ?";
-            QList<Arg> args{c.maxSeq};
-            appendFilter(filter, where, args);
-            // Unfiltered, inside this read transaction every row is under the watermark: COUNT(*)
-            // without a condition lets SQLite count the smallest index.
-            c.total = filter == Filter() ? scalar(db, "SELECT COUNT(*) FROM requests", {})
-                                         : scalar(db, "SELECT COUNT(*) FROM requests" + where, args);
-            Stmt top(db,
-                "SELECT started_at_ms, seq FROM requests" + where + " ORDER BY started_at_ms DESC, seq DESC LIMIT 1",
-                args);
-            if (top.step()) {
-                c.topStarted = sqlite3_column_int64(top.s, 0);
-                c.topSeq = sqlite3_column_int64(top.s, 1);
-            }
-            c.selectedRow = locateRow(db, selected, where, args);
-            sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-            return c;
-        },
-        [this, generation, selected](Count c) {
+    m_backend->queries().run<ActivityCount>(
+        this, [filter, selected](LogQueries &q) { return q.countActivity(filter, selected); },
+        [this, generation, selected](ActivityCount c) {
             if (generation != m_generation)
                 return;
             m_refreshing = false;
@@ -609,50 +410,12 @@ void ActivityModel::refresh()
     const qint64 topSeq = m_topSeq;
     const bool hasTop = m_total > 0;
     const QString selected = m_selected;
-    m_backend->queries().run<Count>(
+    m_backend->queries().run<ActivityCount>(
         this,
-        [filter, after, topStarted, topSeq, hasTop, selected](sqlite3 *db) {
-            Count c;
-            if (!db)
-                return c;
-            sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-            c.maxSeq = scalar(db, "SELECT COALESCE(MAX(seq), 0) FROM requests", {}, &c.ok);
-            if (c.maxSeq < after) { // emptied behind our back
-                sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-                c.ok = false;
-                return c;
-            }
-            QByteArray where = " WHERE seq > ? AND seq <= ?";
-            QList<Arg> args{after, c.maxSeq};
-            appendFilter(filter, where, args);
-            c.total = scalar(db, "SELECT COUNT(*) FROM requests" + where, args);
-            if (c.total > 0) {
-                if (hasTop) {
-                    QList<Arg> headArgs = args;
-                    headArgs << topStarted << topStarted << topSeq;
-                    c.head = scalar(db,
-                        "SELECT COUNT(*) FROM requests" + where
-                            + " AND started_at_ms >= ? AND (started_at_ms > ? OR seq > ?)",
-                        headArgs);
-                } else {
-                    c.head = c.total;
-                }
-                QByteArray all = " WHERE +seq <= ?";
-                QList<Arg> allArgs{c.maxSeq};
-                appendFilter(filter, all, allArgs);
-                Stmt top(db,
-                    "SELECT started_at_ms, seq FROM requests" + all + " ORDER BY started_at_ms DESC, seq DESC LIMIT 1",
-                    allArgs);
-                if (top.step()) {
-                    c.topStarted = sqlite3_column_int64(top.s, 0);
-                    c.topSeq = sqlite3_column_int64(top.s, 1);
-                }
-                c.selectedRow = locateRow(db, selected, all, allArgs); // new rows may sit above it
-            }
-            sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-            return c;
+        [filter, after, topStarted, topSeq, hasTop, selected](LogQueries &q) {
+            return q.countNewActivity(filter, after, hasTop, topStarted, topSeq, selected);
         },
-        [this, generation, selected](Count c) {
+        [this, generation, selected](ActivityCount c) {
             if (generation != m_generation)
                 return;
             m_refreshing = false;
@@ -738,14 +501,7 @@ void ActivityModel::locateSelected()
     const qint64 maxSeq = m_maxSeq;
     m_backend->queries().run<qint64>(
         this,
-        [filter, selected, maxSeq](sqlite3 *db) -> qint64 {
-            if (!db)
-                return -1;
-            QByteArray where = " WHERE +seq <= ?";
-            QList<Arg> args{maxSeq};
-            appendFilter(filter, where, args);
-            return locateRow(db, selected, where, args);
-        },
+        [filter, selected, maxSeq](LogQueries &q) { return q.locateActivity(filter, maxSeq, selected); },
         [this, generation, selected](qint64 row) {
             if (generation != m_locateGeneration || selected != m_selected)
                 return;
@@ -778,47 +534,30 @@ void ActivityModel::requestPage(int page) const
     const int first = page * kPageSize; // bottom index of the page's oldest row
     const int count = std::min(kPageSize, total - first);
     const PageRequest request{page, m_generation, total};
-    QByteArray sql = "SELECT " + columns() + " FROM requests WHERE +seq <= ?";
-    QList<Arg> args{m_maxSeq};
-    appendFilter(m_filter, sql, args);
-    bool descending = true; // rows come newest first and are reversed
+    ActivityPageQuery query;
+    query.filter = m_filter;
+    query.maxSeq = m_maxSeq;
+    query.count = count;
     auto newer = m_pages.constFind(page + 1);
     auto older = m_pages.constFind(page - 1);
     if (newer != m_pages.cend() && !newer->rows.isEmpty()) {
         // Keyset: the rows just below the newer page's oldest row.
-        const RequestRecord &edge = newer->rows.constFirst().record;
-        sql += " AND started_at_ms <= ? AND (started_at_ms < ? OR seq < ?) ORDER BY started_at_ms DESC, seq DESC LIMIT "
-               "?";
-        args << edge.startedAtMs << edge.startedAtMs << newer->rows.constFirst().seq << qint64(count);
+        query.from = ActivityPageQuery::From::Below;
+        query.edgeStarted = newer->rows.constFirst().record.startedAtMs;
+        query.edgeSeq = newer->rows.constFirst().seq;
     } else if (older != m_pages.cend() && older->rows.size() == kPageSize) {
         // Keyset: the rows just above the older page's newest row.
-        const RequestRecord &edge = older->rows.constLast().record;
-        sql += " AND started_at_ms >= ? AND (started_at_ms > ? OR seq > ?) ORDER BY started_at_ms ASC, seq ASC LIMIT ?";
-        args << edge.startedAtMs << edge.startedAtMs << older->rows.constLast().seq << qint64(count);
-        descending = false;
+        query.from = ActivityPageQuery::From::Above;
+        query.edgeStarted = older->rows.constLast().record.startedAtMs;
+        query.edgeSeq = older->rows.constLast().seq;
     } else {
         // OFFSET from whichever end of the index is nearer.
         const int fromTop = total - (first + count);
-        if (first < fromTop) {
-            sql += " ORDER BY started_at_ms ASC, seq ASC LIMIT ? OFFSET ?";
-            args << qint64(count) << qint64(first);
-            descending = false;
-        } else {
-            sql += " ORDER BY started_at_ms DESC, seq DESC LIMIT ? OFFSET ?";
-            args << qint64(count) << qint64(fromTop);
-        }
+        query.from = first < fromTop ? ActivityPageQuery::From::Bottom : ActivityPageQuery::From::Top;
+        query.offset = first < fromTop ? first : fromTop;
     }
     m_backend->queries().run<QList<Row>>(
-        self,
-        [sql, args, descending](sqlite3 *db) {
-            QList<Row> rows;
-            Stmt st(db, sql, args);
-            while (st.step())
-                rows.append(readRow(st.s));
-            if (descending)
-                std::reverse(rows.begin(), rows.end());
-            return rows;
-        },
+        self, [query](LogQueries &q) { return q.activityPage(query); },
         [self, request](QList<Row> rows) { self->storePage(request, std::move(rows)); });
 }
 
@@ -897,23 +636,7 @@ void ActivityModel::fetchDistinct(bool full)
         qint64 upTo = 0;
     };
     m_backend->queries().run<Result>(
-        this,
-        [after, upTo](sqlite3 *db) {
-            Result r;
-            r.upTo = upTo;
-            static const char *const kSql[] = {"key_name", "requested_model", "provider", "upstream_model", "session_id"};
-            for (int i = 0; i < 5; ++i) {
-                Stmt st(db, QByteArray("SELECT DISTINCT ") + kSql[i] + " FROM requests WHERE seq > ? AND seq <= ?",
-                    {after, upTo});
-                QSet<QString> &set = r.values[kDistinctColumns[i]];
-                while (st.step()) {
-                    const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(st.s, 0));
-                    if (p && *p)
-                        set.insert(QString::fromUtf8(p));
-                }
-            }
-            return r;
-        },
+        this, [after, upTo](LogQueries &q) { return Result{q.activityDistinct(after, upTo), upTo}; },
         [this](Result r) {
             m_distinctRunning = false;
             m_distinctSeq = std::max(m_distinctSeq, r.upTo);
@@ -950,29 +673,21 @@ bool ActivityModel::exportCsv(const QUrl &url)
     }
     m_exporting = true;
     Q_EMIT exportingChanged();
-    QByteArray sql = "SELECT " + columns() + " FROM requests WHERE seq <= ?";
-    QList<Arg> args{m_maxSeq};
-    appendFilter(m_filter, sql, args);
-    sql += " ORDER BY started_at_ms DESC, seq DESC";
-    const QString dbPath = m_backend->store().path();
+    const Filter filter = m_filter;
+    const qint64 maxSeq = m_maxSeq;
+    // Its own thread and connection (opened here, used only there): a long export does not hold up
+    // the pages the view asks for.
+    std::shared_ptr<LogQueries> queries = m_backend->store().openQueries();
     QPointer<ActivityModel> self(this);
-    // Its own thread and connection: a long export does not hold up the pages the view asks for.
-    QThread *thread = QThread::create([file, sql, args, dbPath, self] {
+    QThread *thread = QThread::create([file, filter, maxSeq, queries, self] {
         int rows = 0;
         QString error;
-        sqlite3 *db = nullptr;
-        if (sqlite3_open_v2(QFile::encodeName(dbPath).constData(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-            error = QString::fromUtf8(sqlite3_errmsg(db));
-        } else {
-            sqlite3_busy_timeout(db, 5000);
-            Stmt st(db, sql, args);
-            QByteArray out
-                = "request_id,started_at,key,model,provider,upstream_model,status,error,latency_ms,ttft_ms,"
-                  "input_tokens,cache_read_tokens,cache_write_tokens,output_tokens,reasoning_tokens,cost_usd,"
-                  "estimated,stream,attempts,endpoint\r\n";
-            while (st.step()) {
-                const Row row = readRow(st.s);
-                const RequestRecord &r = row.record;
+        QByteArray out = "request_id,started_at,key,model,provider,upstream_model,status,error,latency_ms,ttft_ms,"
+                         "input_tokens,cache_read_tokens,cache_write_tokens,output_tokens,reasoning_tokens,cost_usd,"
+                         "estimated,stream,attempts,endpoint\r\n";
+        const bool read = queries->forEachActivityRow(
+            filter, maxSeq,
+            [&](const RequestRecord &r) {
                 const QStringList fields{r.id,
                     QDateTime::fromMSecsSinceEpoch(r.startedAtMs, Qt::UTC).toString(Qt::ISODateWithMs), r.keyName,
                     r.requestedModel, r.provider, r.upstreamModel, QString::number(r.status), r.error,
@@ -993,16 +708,14 @@ bool ActivityModel::exportCsv(const QUrl &url)
                 ++rows;
                 if (out.size() > (1 << 20)) {
                     if (file->write(out) != out.size())
-                        break;
+                        return false;
                     out.clear();
                 }
-            }
-            if (file->write(out) != out.size() || !file->flush())
-                error = file->errorString();
-            if (!st.s)
-                error = QString::fromUtf8(sqlite3_errmsg(db));
-        }
-        sqlite3_close(db);
+                return true;
+            },
+            &error);
+        if ((file->write(out) != out.size() || !file->flush()) && read)
+            error = file->errorString();
         file->close();
         QMetaObject::invokeMethod(
             QCoreApplication::instance(),

@@ -1,5 +1,5 @@
 #pragma once
-#include "store/requestrecord.h"
+#include "store/logqueries.h"
 #include <QAbstractListModel>
 #include <QHash>
 #include <QPointer>
@@ -8,9 +8,6 @@
 #include <QtQml/qqmlregistration.h>
 #include <QUrl>
 #include <QVariantMap>
-#include <variant>
-
-struct sqlite3;
 
 namespace gh::ui {
 
@@ -139,22 +136,8 @@ Q_SIGNALS:
     void selectedChanged();
 
 public:
-    // What the queries need to know about the filters.
-    struct Filter {
-        QString key, model, provider, session, status = QStringLiteral("all"), search;
-        qint64 keyId = 0; // the key's id when `key` names a configured key (uses the key_id index)
-        qint64 fromMs = 0, toMs = 0;
-        friend bool operator==(const Filter &, const Filter &) = default;
-    };
-    struct Row {
-        qint64 seq = 0;
-        RequestRecord record;
-    };
-    using Arg = std::variant<qint64, QString>;
-    // " AND ..." conditions and their arguments (the caller starts the WHERE with the seq bound).
-    static void appendFilter(const Filter &f, QByteArray &sql, QList<Arg> &args);
-    static QByteArray columns();
-    static Row readRow(void *stmt);
+    using Filter = ActivityFilter; // store/logqueries.h
+    using Row = ActivityRow;
 
 private:
     struct Page {

@@ -1,6 +1,6 @@
 #pragma once
 #include "backend.h"
-#include "queryrunner.h"
+#include "store/queryrunner.h"
 #include "store/analytics.h"
 #include <functional>
 #include <QAbstractListModel>
@@ -58,7 +58,7 @@ protected:
 
     // Runs `query` on the query thread and hands its result to `apply` on this thread, unless a
     // newer read was started meanwhile; then starts the read asked for during this one, if any.
-    template <typename R> void run(std::function<R(sqlite3 *)> query, std::function<void(R)> apply)
+    template <typename R> void run(std::function<R(LogQueries &)> query, std::function<void(R)> apply)
     {
         beginRun();
         const int generation = ++m_generation;

@@ -2,7 +2,7 @@
 #include "budget/budgetledger.h"
 #include "core/keyhash.h"
 #include "gateway/gateway.h"
-#include "queryrunner.h"
+#include "store/queryrunner.h"
 #include "secrets/secretstore.h"
 #include "spendaggregates.h"
 #include <QCoreApplication>
@@ -14,7 +14,6 @@
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QThread>
-#include <sqlite3.h>
 
 Q_LOGGING_CATEGORY(lcUi, "gatehouse.ui")
 
@@ -27,7 +26,7 @@ QPointer<Backend> g_instance;
 Backend::Backend(Gateway &gateway, QObject *parent)
     : QObject(parent)
     , m_gateway(gateway)
-    , m_queries(std::make_unique<QueryRunner>(gateway.store().path()))
+    , m_queries(std::make_unique<QueryRunner>([&store = gateway.store()] { return store.openQueries(); }))
 {
     g_instance = this;
     m_aggregates = new SpendAggregates(
@@ -260,43 +259,11 @@ void Backend::clearLog(std::function<void(bool, QString)> done)
         QString error;
     };
     Store *store = &this->store();
-    const QString path = store->path();
     m_queries->run<Outcome>(
         this,
-        [store, path](sqlite3 *) {
+        [store](LogQueries &) {
             Outcome o;
-            store->flush(); // rows still queued are deleted too
-            sqlite3 *db = QueryRunner::openReadWrite(path, &o.error);
-            if (!db)
-                return o;
-            // Everything that belongs to the log goes with it, in one transaction. The per-row delete
-            // trigger that keeps the rollups in step would make this take minutes on a large log, and
-            // the rollups are emptied anyway: it is dropped for the delete and put back as it was.
-            QByteArray trigger;
-            {
-                sqlite3_stmt *st = nullptr;
-                if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_rollup_delete'",
-                                       -1, &st, nullptr) == SQLITE_OK
-                    && sqlite3_step(st) == SQLITE_ROW)
-                    trigger = QByteArray(reinterpret_cast<const char *>(sqlite3_column_text(st, 0)));
-                sqlite3_finalize(st);
-            }
-            QByteArray sql = "BEGIN IMMEDIATE;";
-            if (!trigger.isEmpty())
-                sql += "DROP TRIGGER requests_rollup_delete;";
-            sql += "DELETE FROM requests; DELETE FROM attempts; DELETE FROM prompt_prefixes;"
-                   "DELETE FROM rollups; DELETE FROM rollup_latency;";
-            if (!trigger.isEmpty())
-                sql += trigger + ";";
-            sql += "COMMIT;";
-            char *msg = nullptr;
-            o.ok = sqlite3_exec(db, sql.constData(), nullptr, nullptr, &msg) == SQLITE_OK;
-            if (!o.ok) {
-                o.error = msg ? QString::fromUtf8(msg) : QString::fromUtf8(sqlite3_errmsg(db));
-                sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-            }
-            sqlite3_free(msg);
-            sqlite3_close(db);
+            o.ok = store->clearLog(&o.error);
             return o;
         },
         [this, done = std::move(done)](Outcome o) {
@@ -309,8 +276,6 @@ void Backend::clearLog(std::function<void(bool, QString)> done)
                 }
                 m_aggregates->reset();
                 Q_EMIT logCleared();
-            } else {
-                qCWarning(lcUi) << "clearing the request log failed:" << o.error;
             }
             if (done)
                 done(o.ok, o.error);

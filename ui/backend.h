@@ -10,12 +10,12 @@
 namespace gh {
 class Gateway;
 struct GatewayContext;
+class QueryRunner;
 struct RequestRecord;
 } // namespace gh
 
 namespace gh::ui {
 
-class QueryRunner;
 class SpendAggregates;
 
 // What every view model of the window shares: the in-process gateway, the query thread, the spend

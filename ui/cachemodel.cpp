@@ -9,7 +9,6 @@ namespace gh::ui {
 namespace {
 
 constexpr qint64 kHourMs = 3'600'000;
-constexpr qint64 kDayMs = 24 * kHourMs;
 
 // The chart's bucket edges and labels: hours for 24 h, local days otherwise (several days a bar when
 // "all" spans more than 60 days).
@@ -73,23 +72,20 @@ void CacheModel::start()
     const QString period = this->period();
     const analytics::Period p = periodRange(period, now);
     run<Result>(
-        [p, period, now, prices = gatewayPrices()](sqlite3 *db) {
+        [p, period, now, prices = gatewayPrices()](LogQueries &queries) {
             Result r;
             analytics::CacheQuery q;
             q.period = p;
             q.prices = prices;
             qint64 first = now;
-            if (period == QLatin1String("all")) {
-                Query min(db, "SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0");
-                if (min.next() && !min.isNull(0))
-                    first = min.integer(0) * kDayMs;
-            }
+            if (period == QLatin1String("all"))
+                first = queries.firstRolledUpDayMs().value_or(now);
             chartBuckets(period, now, first, &q.chartEdges, &r.labels);
-            r.report = analytics::cacheReport(db, q);
+            r.report = queries.cacheReport(q);
             if (r.report.ok) {
                 for (const analytics::CacheGroup &k : std::as_const(r.report.byKey)) {
                     if (k.keyId > 0)
-                        r.diagnoses.insert(k.keyId, analytics::diagnosePrefixes(db, k.keyId));
+                        r.diagnoses.insert(k.keyId, queries.diagnosePrefixes(k.keyId));
                 }
             }
             return r;

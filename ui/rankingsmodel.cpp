@@ -83,7 +83,7 @@ void RankingsModel::start()
     q.period = periodRange(period(), backend()->nowMs(), m_keyId);
     q.slices = period() == QLatin1String("day") ? 24 : period() == QLatin1String("week") ? 7 : 30;
     q.prices = gatewayPrices();
-    run<analytics::Rankings>([q](sqlite3 *db) { return analytics::rankings(db, q); },
+    run<analytics::Rankings>([q](LogQueries &queries) { return queries.rankings(q); },
         [this, slices = q.slices](analytics::Rankings result) {
             replaceRows(result.ok, result.error, "rankings", [&] {
                 m_slices = slices;

@@ -1,8 +1,7 @@
 #include "sessionspendmodel.h"
 #include "backend.h"
-#include "queryrunner.h"
+#include "store/queryrunner.h"
 #include <QDateTime>
-#include <sqlite3.h>
 
 namespace gh::ui {
 
@@ -79,42 +78,7 @@ void SessionSpendModel::refresh()
     const int limit = m_limit;
     m_backend->queries().run<QList<Row>>(
         this,
-        [sinceMs, limit](sqlite3 *db) {
-            QList<Row> rows;
-            if (!db || limit <= 0)
-                return rows;
-            // requests_session_time index: only rows with a session are in it.
-            static const char kSql[]
-                = "SELECT session_id, (SELECT key_name FROM requests l WHERE l.session_id = r.session_id "
-                  "AND l.started_at_ms >= ?1 ORDER BY l.seq DESC LIMIT 1), SUM(COALESCE(cost_nano_usd, 0)), COUNT(*), "
-                  "SUM(cost_nano_usd IS NULL AND status BETWEEN 200 AND 299), MIN(started_at_ms), MAX(started_at_ms) "
-                  "FROM requests r WHERE session_id <> '' AND started_at_ms >= ?1 GROUP BY session_id "
-                  "ORDER BY 3 DESC, 7 DESC LIMIT ?2";
-            sqlite3_stmt *st = nullptr;
-            if (sqlite3_prepare_v2(db, kSql, -1, &st, nullptr) != SQLITE_OK) {
-                sqlite3_finalize(st);
-                return rows;
-            }
-            sqlite3_bind_int64(st, 1, sinceMs);
-            sqlite3_bind_int(st, 2, limit);
-            auto text = [st](int c) {
-                const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(st, c));
-                return p ? QString::fromUtf8(p, sqlite3_column_bytes(st, c)) : QString();
-            };
-            while (sqlite3_step(st) == SQLITE_ROW) {
-                Row r;
-                r.session = text(0);
-                r.keyName = text(1);
-                r.costNano = sqlite3_column_int64(st, 2);
-                r.requests = sqlite3_column_int64(st, 3);
-                r.unpriced = sqlite3_column_int64(st, 4);
-                r.firstAtMs = sqlite3_column_int64(st, 5);
-                r.lastAtMs = sqlite3_column_int64(st, 6);
-                rows.append(r);
-            }
-            sqlite3_finalize(st);
-            return rows;
-        },
+        [sinceMs, limit](LogQueries &q) { return q.sessionSpend(sinceMs, limit); },
         [this](QList<Row> rows) {
             m_running = false;
             apply(std::move(rows));

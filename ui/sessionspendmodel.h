@@ -1,4 +1,5 @@
 #pragma once
+#include "store/logqueries.h"
 #include <QAbstractListModel>
 #include <QPointer>
 #include <QtQml/qqmlregistration.h>
@@ -37,16 +38,7 @@ public:
     [[nodiscard]] int limit() const { return m_limit; }
     void setLimit(int limit);
 
-    struct Row {
-        QString session;
-        QString keyName;
-        qint64 costNano = 0;
-        qint64 requests = 0;
-        qint64 unpriced = 0;
-        qint64 firstAtMs = 0;
-        qint64 lastAtMs = 0;
-        friend bool operator==(const Row &, const Row &) = default;
-    };
+    using Row = SessionSpend; // store/logqueries.h
 
 Q_SIGNALS:
     void limitChanged();

@@ -1,5 +1,6 @@
 #pragma once
 #include "core/money.h"
+#include "store/logqueries.h"
 #include <functional>
 #include <QDate>
 #include <QHash>
@@ -7,9 +8,11 @@
 #include <QObject>
 #include <QString>
 
-namespace gh::ui {
-
+namespace gh {
 class QueryRunner;
+}
+
+namespace gh::ui {
 
 // Spend of the recent past (the previous calendar month and at least the last 30 days) per local
 // day, key, model and provider, kept in memory for the dashboard. Filled by one grouped query when
@@ -19,13 +22,7 @@ class SpendAggregates : public QObject
 {
     Q_OBJECT
 public:
-    struct Cell {
-        NanoUsd cost = 0; // priced cost; unpriced requests add nothing
-        qint64 requests = 0; // every logged request, errors included
-        qint64 tokens = 0; // input (cached or not) + output tokens
-        qint64 answered = 0; // requests a provider answered with success (2xx)
-        qint64 unpriced = 0; // of those, the ones with no price (their cost is unknown, not zero)
-    };
+    using Cell = SpendCell; // store/logqueries.h
     struct Group {
         QDate day; // local date the request started on
         qint64 keyId = 0;
@@ -56,20 +53,8 @@ Q_SIGNALS:
     void changed();
 
 private:
-    struct Row {
-        qint64 bucket = 0; // started_at_ms / 900000 (15-minute buckets: every time zone's midnight is on one)
-        qint64 keyId = 0;
-        QString keyName, model, provider;
-        Cell cell;
-    };
-    struct Batch {
-        bool ok = false;
-        bool full = false;
-        qint64 maxSeq = 0;
-        QList<Row> rows;
-    };
     void start(bool full);
-    void apply(const Batch &batch);
+    void apply(const SpendScan &batch);
     QueryRunner &m_queries;
     std::function<qint64()> m_clock;
     QHash<Group, Cell> m_cells;

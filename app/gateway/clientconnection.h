@@ -35,7 +35,6 @@ public:
                      QObject *parent);
     ~ClientConnection() override;
 
-    [[nodiscard]] bool isBusy() const { return m_exchange != nullptr; }
     [[nodiscard]] GatewayContext *context() const { return m_context; }
     [[nodiscard]] UpstreamClient *upstream() const { return m_upstream; }
     [[nodiscard]] RequestJournal *journal() const { return m_journal; }

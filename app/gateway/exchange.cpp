@@ -1881,8 +1881,6 @@ void Exchange::finalize(int status, const QString &error, bool charge)
     // An estimate never exceeds the reservation, which bounds what the provider can bill.
     if (m_record.usage.estimated && m_reservation && m_record.cost && *m_record.cost > m_reservation.amount)
         m_record.cost = m_reservation.amount;
-    if (!ctx)
-        return;
     const qint64 tokens = m_record.usage.inputTokens + m_record.usage.cacheReadTokens + m_record.usage.cacheWriteTokens
         + m_record.usage.outputTokens;
     if (m_keyTicket)

@@ -31,10 +31,8 @@ public:
     // losing an answer, oldest idle first; what it cannot close is asked of the next sibling, at
     // most `hops` more times.
     void evict(int count, int hops);
-    [[nodiscard]] int busyConnections() const { return m_busy.loadRelaxed(); }
 
 private:
-    void refreshBusy();
     // Closes this worker's oldest idle connection (or, with none idle, the oldest one still sending
     // its request), sparing `except`. False when there is none.
     bool evictOne(ClientConnection *except);
@@ -46,7 +44,6 @@ private:
     std::unique_ptr<RequestJournal> m_journal;
     QSet<ClientConnection *> m_connections;
     QList<GatewayWorker *> m_siblings;
-    QAtomicInt m_busy;
 };
 
 } // namespace gh

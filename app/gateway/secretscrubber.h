@@ -5,7 +5,7 @@
 
 namespace gh {
 
-struct RegistrySnapshot;
+class RegistrySnapshot;
 
 // Removes provider secrets from what a provider sends back (an error body that echoes the request's
 // Authorization or x-api-key header, a message that quotes the key) before it is logged, stored or

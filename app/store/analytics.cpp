@@ -1,10 +1,9 @@
 #include "store/analytics.h"
 #include "core/logging.h"
+#include "store/sqlite.h"
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <QFile>
-#include <sqlite3.h>
 
 namespace gh {
 
@@ -22,70 +21,7 @@ qint64 ceilTo(qint64 v, qint64 unit)
     return floorTo(v + unit - 1, unit);
 }
 
-// A prepared statement; bind() by 1-based index, step() until false.
-class Stmt
-{
-public:
-    Stmt(sqlite3 *db, const QByteArray &sql)
-        : m_db(db)
-    {
-        if (db && sqlite3_prepare_v2(db, sql.constData(), int(sql.size()), &m_stmt, nullptr) != SQLITE_OK) {
-            m_error = QString::fromUtf8(sqlite3_errmsg(db));
-            qCWarning(lcStore) << "analytics query failed to prepare:" << m_error << sql;
-            sqlite3_finalize(m_stmt);
-            m_stmt = nullptr;
-        } else if (!db) {
-            m_error = QStringLiteral("the database is not open");
-        }
-    }
-    ~Stmt() { sqlite3_finalize(m_stmt); }
-    Stmt(const Stmt &) = delete;
-    Stmt &operator=(const Stmt &) = delete;
-
-    [[nodiscard]] bool ok() const { return m_stmt != nullptr && m_error.isEmpty(); }
-    [[nodiscard]] QString error() const { return m_error; }
-    void bind(int i, qint64 v)
-    {
-        if (m_stmt)
-            sqlite3_bind_int64(m_stmt, i, v);
-    }
-    bool step()
-    {
-        if (!m_stmt)
-            return false;
-        const int rc = sqlite3_step(m_stmt);
-        if (rc == SQLITE_ROW)
-            return true;
-        if (rc != SQLITE_DONE) {
-            m_error = QString::fromUtf8(sqlite3_errmsg(m_db));
-            qCWarning(lcStore) << "analytics query failed:" << m_error;
-        }
-        return false;
-    }
-    [[nodiscard]] qint64 integer(int c) const { return sqlite3_column_int64(m_stmt, c); }
-    [[nodiscard]] double real(int c) const { return sqlite3_column_double(m_stmt, c); }
-    [[nodiscard]] bool isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
-    [[nodiscard]] QString text(int c) const
-    {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
-        return p ? QString::fromUtf8(p, sqlite3_column_bytes(m_stmt, c)) : QString();
-    }
-    [[nodiscard]] QByteArray rawText(int c) const
-    {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
-        return p ? QByteArray::fromRawData(p, sqlite3_column_bytes(m_stmt, c)) : QByteArray();
-    }
-    [[nodiscard]] QByteArray blob(int c) const
-    {
-        const auto *p = static_cast<const char *>(sqlite3_column_blob(m_stmt, c));
-        return p ? QByteArray(p, sqlite3_column_bytes(m_stmt, c)) : QByteArray();
-    }
-
-private:
-    sqlite3 *m_db;
-    sqlite3_stmt *m_stmt = nullptr;
-    QString m_error;
-};
+using Stmt = sqlite::Statement;
 
 // Texts seen in a read, each converted to a QString once.
 class Interner
@@ -179,7 +115,7 @@ bool forEachCell(sqlite3 *db, const QList<analytics::Segment> &segments, const s
         Stmt s(db, sql);
         bindSegment(s, seg, keyId);
         const qint64 unit = unitOf(seg.kind);
-        while (s.step()) {
+        while (s.next()) {
             Cell c;
             c.fromMs = raw ? seg.fromMs : s.integer(0) * unit;
             c.toMs = raw ? seg.toMs : c.fromMs + unit;
@@ -215,7 +151,7 @@ bool forEachLatency(sqlite3 *db, const QList<analytics::Segment> &segments, cons
                 + keyCondition;
         Stmt s(db, sql);
         bindSegment(s, seg, keyId);
-        while (s.step())
+        while (s.next())
             f(s.integer(0), names.id(s.rawText(1)), int(s.integer(2)), int(s.integer(3)), s.integer(4));
         if (!s.ok()) {
             *error = s.error();
@@ -232,7 +168,7 @@ bool resolvePeriod(sqlite3 *db, const analytics::Period &p, qint64 *from, qint64
     *from = p.fromMs;
     if (p.fromMs <= 0) {
         Stmt s(db, "SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0");
-        if (!s.step() && !s.ok()) {
+        if (!s.next() && !s.ok()) {
             *error = s.error();
             return false;
         }
@@ -263,7 +199,7 @@ QHash<QString, VoteStats> votesBetween(sqlite3 *db, std::optional<std::pair<qint
         s.bind(1, range->first);
         s.bind(2, range->second);
     }
-    while (s.step())
+    while (s.next())
         out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
     if (!s.ok())
         *error = s.error();
@@ -274,7 +210,7 @@ QHash<qint64, QString> keyNames(sqlite3 *db)
 {
     QHash<qint64, QString> names;
     Stmt s(db, "SELECT id, name FROM keys");
-    while (s.step())
+    while (s.next())
         names.insert(s.integer(0), s.text(1));
     return names;
 }
@@ -391,7 +327,7 @@ QHash<QString, Prices> modelPrices(sqlite3 *db)
     Stmt s(db,
         "SELECT id, price_input, price_output, price_cache_read, price_cache_write, price_cache_write_1h FROM models");
     auto opt = [&s](int c) { return s.isNull(c) ? std::nullopt : std::optional<double>(s.real(c)); };
-    while (s.step())
+    while (s.next())
         out.insert(s.text(0), Prices{opt(1), opt(2), opt(3), opt(4), opt(5)});
     return out;
 }
@@ -408,7 +344,7 @@ QList<qint64> bucketBounds(sqlite3 *db)
 {
     QList<qint64> bounds;
     Stmt s(db, "SELECT lo FROM latency_buckets ORDER BY bucket");
-    while (s.step())
+    while (s.next())
         bounds.append(s.integer(0));
     return bounds;
 }
@@ -723,7 +659,7 @@ PrefixDiagnosis diagnosePrefixes(sqlite3 *db, qint64 keyId, int limit)
         QList<quint64> blocks;
     };
     QList<Prompt> prompts;
-    while (s.step())
+    while (s.next())
         prompts.prepend(Prompt{s.integer(0), s.integer(1), decodeBlocks(s.blob(2))});
     d.prompts = int(prompts.size());
     QHash<int, qint64> systemAt, toolsAt; // block -> the newer prompt's section ends, last seen
@@ -771,20 +707,15 @@ Analytics::~Analytics()
 bool Analytics::open(const QString &path, QString *error)
 {
     close();
-    const QByteArray file = QFile::encodeName(path);
-    if (sqlite3_open_v2(file.constData(), &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-        if (error)
-            *error = m_db ? QString::fromUtf8(sqlite3_errmsg(m_db)) : QStringLiteral("out of memory");
-        close();
+    m_db = sqlite::open(path, sqlite::Access::ReadOnly, 5000, error);
+    if (!m_db)
         return false;
-    }
-    sqlite3_busy_timeout(m_db, 5000);
     return true;
 }
 
 void Analytics::close()
 {
-    sqlite3_close(m_db);
+    sqlite::close(m_db);
     m_db = nullptr;
 }
 

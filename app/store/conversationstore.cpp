@@ -1,8 +1,8 @@
 #include "store/conversationstore.h"
 #include "core/logging.h"
 #include "store/migrations.h"
+#include "store/sqlite.h"
 #include <QDateTime>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,42 +14,7 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 
-// A prepared statement that finalizes itself; bind() takes 1-based positions.
-class Stmt
-{
-public:
-    Stmt(sqlite3 *db, const char *sql)
-    {
-        if (sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) != SQLITE_OK)
-            m_stmt = nullptr;
-    }
-    ~Stmt() { sqlite3_finalize(m_stmt); }
-    Stmt(const Stmt &) = delete;
-    Stmt &operator=(const Stmt &) = delete;
-
-    [[nodiscard]] bool ok() const { return m_stmt != nullptr; }
-    void bind(int i, const QString &v)
-    {
-        const QByteArray utf8 = v.toUtf8();
-        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
-    }
-    void bind(int i, qint64 v) { sqlite3_bind_int64(m_stmt, i, v); }
-    void bind(int i, int v) { sqlite3_bind_int(m_stmt, i, v); }
-    void bind(int i, double v) { sqlite3_bind_double(m_stmt, i, v); }
-    void bindNull(int i) { sqlite3_bind_null(m_stmt, i); }
-    int step() { return sqlite3_step(m_stmt); }
-    [[nodiscard]] QString text(int c) const
-    {
-        const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, c));
-        return p ? QString::fromUtf8(p, sqlite3_column_bytes(m_stmt, c)) : QString();
-    }
-    [[nodiscard]] qint64 int64(int c) const { return sqlite3_column_int64(m_stmt, c); }
-    [[nodiscard]] double real(int c) const { return sqlite3_column_double(m_stmt, c); }
-    [[nodiscard]] bool isNull(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
-
-private:
-    sqlite3_stmt *m_stmt = nullptr;
-};
+using Stmt = sqlite::Statement;
 
 QString panesToJson(const QList<ConversationPane> &panes)
 {
@@ -103,8 +68,8 @@ Conversation readConversation(const Stmt &st)
     Conversation c;
     c.id = st.text(0);
     c.title = st.text(1);
-    c.createdAtMs = st.int64(2);
-    c.updatedAtMs = st.int64(3);
+    c.createdAtMs = st.integer(2);
+    c.updatedAtMs = st.integer(3);
     c.panes = panesFromJson(st.text(4));
     return c;
 }
@@ -119,23 +84,13 @@ ConversationStore::~ConversationStore()
 bool ConversationStore::open(const QString &path, QString *error)
 {
     close();
-    const QByteArray file = QFile::encodeName(path);
-    sqlite3 *db = nullptr;
     QString why;
-    if (sqlite3_open_v2(file.constData(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr)
-        != SQLITE_OK) {
-        why = db ? QString::fromUtf8(sqlite3_errmsg(db)) : QStringLiteral("out of memory");
-    } else {
-        sqlite3_busy_timeout(db, kBusyTimeoutMs);
-        char *msg = nullptr;
-        if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", nullptr, nullptr, &msg) != SQLITE_OK)
-            why = msg ? QString::fromUtf8(msg) : QString::fromUtf8(sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        if (why.isEmpty() && !store::migrate(db, &why) && why.isEmpty())
-            why = QStringLiteral("migration failed");
-    }
+    sqlite3 *db = sqlite::open(path, sqlite::Access::ReadWriteCreate, kBusyTimeoutMs, &why);
+    if (db && sqlite::exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", &why)
+        && !store::migrate(db, &why) && why.isEmpty())
+        why = QStringLiteral("migration failed");
     if (!why.isEmpty()) {
-        sqlite3_close(db);
+        sqlite::close(db);
         m_lastError = QStringLiteral("cannot open %1: %2").arg(path, why);
         qCWarning(lcStore) << "conversations:" << m_lastError;
         if (error)
@@ -148,14 +103,13 @@ bool ConversationStore::open(const QString &path, QString *error)
 
 void ConversationStore::close()
 {
-    if (m_db)
-        sqlite3_close(m_db);
+    sqlite::close(m_db);
     m_db = nullptr;
 }
 
 bool ConversationStore::fail(const char *what) const
 {
-    m_lastError = m_db ? QStringLiteral("%1: %2").arg(QLatin1String(what), QString::fromUtf8(sqlite3_errmsg(m_db)))
+    m_lastError = m_db ? QStringLiteral("%1: %2").arg(QLatin1String(what), sqlite::errorOf(m_db))
                        : QStringLiteral("%1: the conversation store is not open").arg(QLatin1String(what));
     qCWarning(lcStore) << "conversations:" << m_lastError;
     return false;
@@ -284,23 +238,23 @@ QList<ConversationMessage> ConversationStore::messages(const QString &conversati
     while (st.step() == SQLITE_ROW) {
         ConversationMessage m;
         m.conversationId = conversationId;
-        m.round = int(st.int64(0));
-        m.pane = int(st.int64(1));
+        m.round = int(st.integer(0));
+        m.pane = int(st.integer(1));
         m.role = st.text(2);
         m.content = st.text(3);
         m.images = imagesFromJson(st.text(4));
         m.modelId = st.text(5);
         m.requestId = st.text(6);
-        m.inputTokens = st.int64(7);
-        m.outputTokens = st.int64(8);
-        m.cacheReadTokens = st.int64(9);
+        m.inputTokens = st.integer(7);
+        m.outputTokens = st.integer(8);
+        m.cacheReadTokens = st.integer(9);
         if (!st.isNull(10))
-            m.cost = st.int64(10);
-        m.ttftMs = st.int64(11);
+            m.cost = st.integer(10);
+        m.ttftMs = st.integer(11);
         m.tokensPerSecond = st.real(12);
         m.error = st.text(13);
-        m.vote = int(st.int64(14));
-        m.createdAtMs = st.int64(15);
+        m.vote = int(st.integer(14));
+        m.createdAtMs = st.integer(15);
         out << m;
     }
     return out;

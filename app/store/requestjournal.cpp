@@ -325,6 +325,8 @@ RequestJournal::ReadResult RequestJournal::decodeAll(const QByteArray &file)
     return result;
 }
 
+QString RequestJournal::dirFor(const QString &databasePath) { return databasePath + QStringLiteral(".journal.d"); }
+
 RequestJournal::RequestJournal(const QString &dir, const QString &tag, LogProgress progress)
     : m_dir(dir)
     , m_tag(tag)

@@ -45,6 +45,9 @@ public:
     RequestJournal(const RequestJournal &) = delete;
     RequestJournal &operator=(const RequestJournal &) = delete;
 
+    // Where the journals of the database at `databasePath` live: "<database>.journal.d" beside it.
+    [[nodiscard]] static QString dirFor(const QString &databasePath);
+
     [[nodiscard]] bool isOpen() const { return m_fd >= 0; }
     [[nodiscard]] QString currentPath() const { return m_path; }
 

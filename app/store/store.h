@@ -1,7 +1,9 @@
 #pragma once
 #include "config/config.h"
 #include "core/money.h"
+#include "store/logqueries.h"
 #include "store/requestrecord.h"
+#include "store/storeinterfaces.h"
 #include <QByteArray>
 #include <QHash>
 #include <QList>
@@ -15,25 +17,12 @@ namespace gh {
 
 class RequestJournal;
 
-// A Gatehouse key as stored: the secret only as its SHA-256 hash.
-struct StoredKey {
-    qint64 id = 0;
-    QString name;
-    QByteArray secretHash;      // 32 raw bytes of SHA-256(secret)
-    QString secretHint;         // last 4 characters of the secret, for display ("…3f9a")
-    QStringList allowModels;
-    KeyLimits limits;
-    bool allowUnpriced = false;
-    bool paused = false;
-    bool revoked = false;
-    std::optional<int> rpm;     // requests per minute; std::nullopt: none
-    std::optional<qint64> tpm;  // tokens per minute
-    BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
-    qint64 createdAtMs = 0;
-    friend bool operator==(const StoredKey &, const StoredKey &) = default;
-};
-
-// The SQLite store: schema with migrations (PRAGMA user_version), WAL journal.
+// The store: the front every other part of Gatehouse uses for the request log and the
+// configuration. Behind it, the back-end's implementations of the interfaces in storeinterfaces.h
+// (RequestLogWriter, RequestLogReader, ConfigRepository) and logqueries.h (LogQueries, the window's
+// read queries); a back-end implements those four and nothing else. The one back-end today is
+// SQLite: schema with migrations (PRAGMA user_version), WAL journal, SqliteLogWriter,
+// SqliteLogReader, SqliteConfigRepository and openSqliteLogQueries().
 //
 // The request log is written by one writer thread that batches rows into transactions at most
 // every `batchWindowMs` (default 100 ms): appendRequest() only queues and never waits for disk.
@@ -73,15 +62,9 @@ public:
     // Where the journals of the database at `databasePath` live: "<database>.journal.d" beside it.
     [[nodiscard]] static QString journalDir(const QString &databasePath);
 
-    // Whether the request log can be written. Records that cannot be written wait in memory, in
-    // order, and are retried until they are (never dropped while the store is open).
-    struct LogHealth {
-        bool failing = false; // the last write failed (disk full, read-only, locked...)
-        QString error;        // SQLite's message for it
-        int waiting = 0;      // records in memory, not yet written
-        int capacity = 0;
-        bool full = false;    // waiting >= capacity: the gateway refuses new metered requests
-    };
+    // Whether the request log can be written (storeinterfaces.h). Records that cannot be written wait
+    // in memory, in order, and are retried until they are (never dropped while the store is open).
+    using LogHealth = gh::LogHealth;
     [[nodiscard]] LogHealth logHealth() const;
     // Lock-free, for the request path.
     [[nodiscard]] bool isBufferFull() const;
@@ -94,6 +77,20 @@ public:
     [[nodiscard]] QList<RequestRecord> recentRequests(int limit, int offset = 0) const;
     // Sum of priced cost of this key's requests that started at or after sinceMs.
     [[nodiscard]] NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const;
+
+    // The window's read queries over this store's log, for one reading thread (QueryRunner's, an
+    // export's): a connection of their own, opened by this call.
+    [[nodiscard]] std::unique_ptr<LogQueries> openQueries() const;
+
+    // Deletes the request log: every table of logTables(), in one transaction, after writing what is
+    // queued (flush()). Keys, providers, models, routes, settings, votes, conversations and the
+    // pending rows of requests still in flight stay (keptTables()). Blocks for as long as the delete
+    // takes (seconds on a log of millions of rows): call it off the UI thread.
+    bool clearLog(QString *error = nullptr);
+    // Every table a migration creates is in exactly one of these two lists (tst_store checks it
+    // against the migrated schema), so a table added later cannot be missed by clearLog() unnoticed.
+    [[nodiscard]] static QStringList logTables();
+    [[nodiscard]] static QStringList keptTables();
 
     // --- keys ---
     [[nodiscard]] QList<StoredKey> keys() const; // revoked ones included
@@ -118,12 +115,7 @@ public:
     bool removeRoute(const QString &id);
 
     // --- Compare votes: one row per model shown in a round ---
-    struct Vote {
-        QString roundId;        // one Compare round (the same message sent to every pane)
-        QString modelId;        // the model id that answered (the route's served target when a route)
-        int result = 0;         // 1: chosen as best, 0: shown but not chosen, -1: the round was "all bad"
-        qint64 createdAtMs = 0;
-    };
+    using Vote = CompareVote;
     // Replaces the votes of the round (a user may change their mind).
     bool saveRoundVotes(const QString &roundId, const QList<Vote> &votes);
     [[nodiscard]] QHash<QString, VoteStats> voteStats() const; // by model id

@@ -103,7 +103,7 @@ void UpstreamClient::retry(UpstreamCall *call)
 void UpstreamClient::recycle(UpstreamConnection *connection)
 {
     auto &list = m_idle[connection->poolKey()];
-    if (list.size() >= m_maxIdlePerHost || !connection->isUsable()) {
+    if (list.size() >= kMaxIdlePerHost || !connection->isUsable()) {
         connection->closeNow();
         return;
     }

@@ -62,8 +62,6 @@ public:
 
     // Stops reading the response (backpressure from a slow client) or resumes it.
     void setPaused(bool paused);
-    [[nodiscard]] bool isPaused() const { return m_paused; }
-    [[nodiscard]] bool reusedConnection() const { return m_reused; }
 
 private:
     friend class UpstreamClient;
@@ -90,7 +88,6 @@ public:
     // Starts a request. The returned call must outlive the exchange or be destroyed to cancel it.
     [[nodiscard]] std::unique_ptr<UpstreamCall> start(UpstreamRequest request, UpstreamObserver *observer);
 
-    void setMaxIdlePerHost(int n) { m_maxIdlePerHost = n; }
     [[nodiscard]] int idleConnectionCount() const;
     void closeIdle();
 
@@ -103,7 +100,7 @@ private:
     void retry(UpstreamCall *call);
 
     QHash<QByteArray, QList<UpstreamConnection *>> m_idle;
-    int m_maxIdlePerHost = 64;
+    static constexpr int kMaxIdlePerHost = 64; // idle keep-alive connections kept per host
 };
 
 } // namespace gh

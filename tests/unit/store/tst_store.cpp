@@ -1181,6 +1181,79 @@ private Q_SLOTS:
         QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
     }
 
+    // Every table of the migrated schema (read from sqlite_master, not from a list kept here) is
+    // either emptied by clearLog() or named as kept, never both; with a row in every table, the log
+    // tables end empty and the kept ones keep their rows.
+    void clearLogCoversEveryTable()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        RawDb raw(store.path());
+        const auto tables = raw.column("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                       "AND name NOT LIKE 'sqlite_%' ORDER BY name");
+        QVERIFY(tables && !tables->isEmpty());
+        const QStringList logList = Store::logTables();
+        const QStringList keptList = Store::keptTables();
+        const QSet<QString> log(logList.cbegin(), logList.cend());
+        const QSet<QString> kept(keptList.cbegin(), keptList.cend());
+        QVERIFY2(!log.intersects(kept), "a table is both cleared and kept");
+        const QSet<QString> schema(tables->cbegin(), tables->cend());
+        QCOMPARE(log + kept, schema); // a new table must be named in one of the two lists
+
+        // A row in every table: a request with attempts and prompt blocks (requests, attempts,
+        // prompt_prefixes, rollups, rollup_latency), a pending one, and the configuration.
+        RequestRecord r = makeRecord(1);
+        r.attemptLog = {AttemptRecord{1, QStringLiteral("openai/gpt-4.1-mini"), QStringLiteral("openai"),
+                                      AttemptRecord::Outcome::Ok, 200, {}, r.startedAtMs, 90}};
+        r.promptBlocks = {1, 2};
+        store.appendRequest(r);
+        RequestRecord pending = makeRecord(2);
+        pending.pending = true;
+        pending.reserved = 1'000;
+        store.appendRequest(pending);
+        store.flush();
+        StoredKey key;
+        key.name = QStringLiteral("k");
+        key.secretHash = hashOf('k');
+        QVERIFY(store.saveKey(key) > 0);
+        ProviderConfig provider;
+        provider.id = QStringLiteral("openai");
+        provider.baseUrl = QUrl(QStringLiteral("https://api.openai.com/v1"));
+        QVERIFY(store.saveProvider(provider));
+        ModelConfig model;
+        model.id = QStringLiteral("openai/gpt-4.1-mini");
+        model.provider = QStringLiteral("openai");
+        model.upstreamModel = QStringLiteral("gpt-4.1-mini");
+        QVERIFY(store.saveModel(model));
+        QVERIFY(store.saveRoute(RouteConfig{QStringLiteral("fast"), RouteStrategy::Ordered,
+                                            {RouteTarget{QStringLiteral("openai/gpt-4.1-mini"), 1}}}));
+        QVERIFY(store.saveRoundVotes(QStringLiteral("round"), {Store::Vote{QStringLiteral("round"), model.id, 1, 1}}));
+        store.setSetting(QStringLiteral("s"), QStringLiteral("1"));
+        QVERIFY(raw.exec("INSERT INTO conversations (id, title, created_at_ms, updated_at_ms, panes) "
+                         "VALUES ('c', 't', 1, 1, '[]')"));
+        QVERIFY(raw.exec("INSERT INTO messages (conversation_id, round, pane, role, content, created_at_ms) "
+                         "VALUES ('c', 1, -1, 'user', 'hi', 1)"));
+        auto rows = [&](const QString &table) {
+            return raw.value(QByteArray("SELECT count(*) FROM " + table.toUtf8()).constData()).toInt();
+        };
+        for (const QString &table : schema)
+            QVERIFY2(rows(table) > 0, qPrintable(table + QStringLiteral(" has no row to clear or keep")));
+
+        QString error;
+        QVERIFY2(store.clearLog(&error), qPrintable(error));
+        for (const QString &table : log)
+            QVERIFY2(rows(table) == 0, qPrintable(table + QStringLiteral(" was not cleared")));
+        for (const QString &table : kept)
+            QVERIFY2(rows(table) > 0, qPrintable(table + QStringLiteral(" was cleared")));
+        // The rollup delete trigger of migration 4 is back as it was.
+        QCOMPARE(raw.value("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_rollup_delete'"),
+                 QStringLiteral("1"));
+        // The log goes on after the clear.
+        store.appendRequest(makeRecord(3));
+        store.flush();
+        QCOMPARE(store.requestCount(), qint64(1));
+    }
+
     // Another connection holds the database locked: rows wait in memory (nothing dropped), the
     // waiters are released, the buffer reports full at its capacity, and everything is written
     // once the lock is gone.

@@ -1,0 +1,141 @@
+#pragma once
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <sqlite3.h>
+#include <optional>
+#include <variant>
+#include <vector>
+
+// The one SQLite wrapper of the project: every connection and statement of the SQLite back-end
+// (the store's writer and control-plane connections, the analytics and activity reads, the Compare
+// conversations) goes through it. Nothing outside app/store/ includes <sqlite3.h> or this header.
+namespace gh::sqlite {
+
+// SQLite's message for the last error of `db` ("out of memory" when there is no connection).
+[[nodiscard]] QString errorOf(sqlite3 *db);
+
+enum class Access {
+    ReadWriteCreate, // the store's own connections: creates the file when missing
+    ReadWrite,       // an existing file
+    ReadOnly,        // readers beside the writer (WAL lets them read while it commits)
+};
+// Opens a connection (no shared cache, no mutex: one thread uses it at a time, extended result
+// codes) and sets its busy timeout. nullptr and *error on failure.
+[[nodiscard]] sqlite3 *open(const QString &path, Access access, int busyTimeoutMs, QString *error);
+// Closes `db` (nullptr is fine); statements still open are finalized when they are destroyed.
+void close(sqlite3 *db);
+// Runs one or more statements that return no rows.
+bool exec(sqlite3 *db, const char *sql, QString *error = nullptr);
+
+// A statement argument bound by position (filters built at run time).
+using Value = std::variant<qint64, QString>;
+
+// A prepared statement. Bind indexes are 1-based, column indexes 0-based, as in SQLite. A statement
+// on a null connection, or whose SQL does not prepare, is not prepared(): binds are ignored, step()
+// returns SQLITE_MISUSE and next() false, error() says why.
+class Statement
+{
+public:
+    Statement(sqlite3 *db, const char *sql, bool persistent = false);
+    Statement(sqlite3 *db, const QByteArray &sql, bool persistent = false) : Statement(db, sql.constData(), persistent) {}
+    // Prepared, with `args` bound to ?1..?N.
+    Statement(sqlite3 *db, const QByteArray &sql, const QList<Value> &args);
+    ~Statement();
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+
+    [[nodiscard]] bool prepared() const { return m_stmt != nullptr; }
+    // Prepared and no step has failed.
+    [[nodiscard]] bool ok() const;
+    [[nodiscard]] int rc() const { return m_rc; }
+    [[nodiscard]] QString error() const;
+
+    // The log writer binds 27 parameters a row: the binds, step() and reset() are inline, as they were
+    // in the writer's own statement class.
+    void bindText(int i, const QString &v)
+    {
+        if (!m_stmt)
+            return;
+        if (m_keepBindings) {
+            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
+            QByteArray &utf8 = m_texts[std::size_t(i)];
+            utf8 = v.toUtf8();
+            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
+            return;
+        }
+        const QByteArray utf8 = v.toUtf8();
+        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+    }
+    void bindInt(int i, qint64 v)
+    {
+        if (m_stmt)
+            sqlite3_bind_int64(m_stmt, i, v);
+    }
+    void bindBool(int i, bool v) { bindInt(i, v ? 1 : 0); }
+    void bindNull(int i);
+    void bindDouble(int i, double v);
+    void bindReal(int i, std::optional<double> v);
+    void bindOptInt(int i, std::optional<qint64> v)
+    {
+        if (v)
+            bindInt(i, *v);
+        else
+            bindNull(i);
+    }
+    void bindBlob(int i, const QByteArray &v);
+    void bind(int i, const QString &v) { bindText(i, v); }
+    void bind(int i, qint64 v) { bindInt(i, v); }
+    void bind(int i, int v) { bindInt(i, v); }
+    void bind(int i, double v) { bindDouble(i, v); }
+    void bind(int i, const Value &v);
+    void bindAll(const QList<Value> &args); // ?1..?N
+
+    // SQLITE_ROW, SQLITE_DONE or an error code.
+    int step()
+    {
+        m_rc = m_stmt ? sqlite3_step(m_stmt) : SQLITE_MISUSE;
+        return m_rc;
+    }
+    // Steps to the next row: true while there is one. A failure is logged and makes ok() false.
+    [[nodiscard]] bool next();
+    [[nodiscard]] bool done() const;
+    // Runs a statement that returns no rows.
+    bool exec();
+    void reset()
+    {
+        if (!m_stmt)
+            return;
+        sqlite3_reset(m_stmt);
+        if (!m_keepBindings)
+            sqlite3_clear_bindings(m_stmt);
+    }
+    // For the log writer's statements, which bind every parameter for every row: text parameters are
+    // bound without a copy (kept in this statement until rebound) and reset() leaves the bindings,
+    // which the next row replaces (clearing them cost more than binding).
+    void keepBindings();
+
+    [[nodiscard]] bool isNull(int c) const;
+    [[nodiscard]] qint64 integer(int c) const;
+    [[nodiscard]] bool boolean(int c) const { return integer(c) != 0; }
+    [[nodiscard]] double real(int c) const;
+    [[nodiscard]] std::optional<qint64> optInteger(int c) const;
+    [[nodiscard]] std::optional<double> optReal(int c) const;
+    [[nodiscard]] QString text(int c) const;
+    // The column's UTF-8 bytes without a copy, valid until the next step.
+    [[nodiscard]] QByteArray rawText(int c) const;
+    [[nodiscard]] QByteArray blob(int c) const;
+
+private:
+    sqlite3 *m_db = nullptr;
+    sqlite3_stmt *m_stmt = nullptr;
+    int m_rc = 0;
+    bool m_failed = false;
+    bool m_keepBindings = false;
+    std::vector<QByteArray> m_texts; // by parameter index, with keepBindings()
+};
+
+// The first column of the first row, or 0 (and *ok false when the statement failed).
+[[nodiscard]] qint64 scalar(sqlite3 *db, const QByteArray &sql, const QList<Value> &args = {}, bool *ok = nullptr);
+
+} // namespace gh::sqlite

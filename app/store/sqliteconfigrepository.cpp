@@ -1,0 +1,579 @@
+#include "store/sqliteconfigrepository.h"
+#include "core/logging.h"
+#include "store/sqlite.h"
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QUrl>
+#include <sqlite3.h>
+#include <cmath>
+#include <limits>
+
+namespace gh {
+
+namespace {
+
+using sqlite::Statement;
+using sqlite::exec;
+
+// Same mapping as config's formatName()/formatFromName(), kept here so the stored text cannot change
+// underneath the database when display names change.
+QString formatToDb(ProviderFormat f)
+{
+    switch (f) {
+    case ProviderFormat::OpenAI:
+        return QStringLiteral("openai");
+    case ProviderFormat::Anthropic:
+        return QStringLiteral("anthropic");
+    case ProviderFormat::Gemini:
+        return QStringLiteral("gemini");
+    }
+    return QStringLiteral("openai");
+}
+
+std::optional<ProviderFormat> formatFromDb(const QString &s)
+{
+    if (s == QLatin1String("openai"))
+        return ProviderFormat::OpenAI;
+    if (s == QLatin1String("anthropic"))
+        return ProviderFormat::Anthropic;
+    if (s == QLatin1String("gemini"))
+        return ProviderFormat::Gemini;
+    return std::nullopt;
+}
+
+} // namespace
+
+// --- keys ---
+
+namespace {
+
+constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
+                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
+                                    "min_output_tokens";
+
+// A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
+// an unreadable allow-list must not turn into "every model allowed".
+std::optional<StoredKey> readKey(const Statement &s)
+{
+    StoredKey k;
+    k.id = s.integer(0);
+    k.name = s.text(1);
+    k.secretHash = s.blob(2);
+    k.secretHint = s.text(3);
+    QJsonParseError parseError;
+    const QJsonDocument allow = QJsonDocument::fromJson(s.text(4).toUtf8(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !allow.isArray()) {
+        qCWarning(lcStore) << "key" << k.name << "ignored: its model allow-list is not a JSON array";
+        return std::nullopt;
+    }
+    for (const QJsonValue &v : allow.array()) {
+        if (!v.isString()) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its model allow-list holds a non-string";
+            return std::nullopt;
+        }
+        k.allowModels.append(v.toString());
+    }
+    if (k.secretHash.size() != 32) {
+        qCWarning(lcStore) << "key" << k.name << "ignored: its stored hash is not 32 bytes";
+        return std::nullopt;
+    }
+    k.limits.dayUsd = s.optReal(5);
+    k.limits.weekUsd = s.optReal(6);
+    k.limits.monthUsd = s.optReal(7);
+    k.limits.totalUsd = s.optReal(8);
+    k.allowUnpriced = s.boolean(9);
+    k.paused = s.boolean(10);
+    k.revoked = s.boolean(11);
+    k.createdAtMs = s.integer(12);
+    if (const auto rpm = s.optInteger(13)) {
+        if (*rpm < 1 || *rpm > std::numeric_limits<int>::max()) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its rpm" << *rpm << "is out of range";
+            return std::nullopt; // a broken limit must not turn into "no limit"
+        }
+        k.rpm = int(*rpm);
+    }
+    if (const auto tpm = s.optInteger(14)) {
+        if (*tpm < 1) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its tpm" << *tpm << "is out of range";
+            return std::nullopt;
+        }
+        k.tpm = *tpm;
+    }
+    // An unreadable policy falls back to refusing: never a clamp the user did not ask for.
+    const auto policy = shortBudgetFromName(s.text(15));
+    k.budget.onShortBudget = policy.value_or(ShortBudget::Refuse);
+    const qint64 minOutput = s.integer(16);
+    k.budget.minOutputTokens = minOutput >= 1 && minOutput <= BudgetPolicy::kMaxMinOutputTokens ? minOutput : BudgetPolicy{}.minOutputTokens;
+    if (!policy)
+        qCWarning(lcStore) << "key" << k.name << "has an unknown on_short_budget; treated as refuse";
+    return k;
+}
+
+} // namespace
+
+QList<StoredKey> SqliteConfigRepository::keys() const
+{
+    QList<StoredKey> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, QByteArray("SELECT ") + kKeyColumns + " FROM keys ORDER BY id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        if (auto k = readKey(s))
+            out.append(*k);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading keys failed:" << s.error();
+    return out;
+}
+
+std::optional<StoredKey> SqliteConfigRepository::keyByName(const QString &name) const
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return std::nullopt;
+    Statement s(m_conn.db, QByteArray("SELECT ") + kKeyColumns + " FROM keys WHERE name = ?1");
+    s.bindText(1, name);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW)
+        return readKey(s);
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading key" << name << "failed:" << s.error();
+    return std::nullopt;
+}
+
+qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
+{
+    if (key.name.trimmed().isEmpty()) {
+        qCWarning(lcStore) << "key not saved: empty name";
+        return 0;
+    }
+    if (key.secretHash.size() != 32) {
+        qCWarning(lcStore) << "key" << key.name << "not saved: the secret hash must be 32 bytes of SHA-256";
+        return 0;
+    }
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return 0;
+    const bool insert = key.id == 0;
+    Statement s(m_conn.db,
+                insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
+                         "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
+                         "min_output_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17)"
+                       : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
+                         "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
+                         "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15, on_short_budget = ?16, "
+                         "min_output_tokens = ?17 WHERE id = ?13");
+    s.bindText(1, key.name);
+    s.bindBlob(2, key.secretHash);
+    s.bindText(3, key.secretHint);
+    s.bindText(4, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(key.allowModels)).toJson(QJsonDocument::Compact)));
+    s.bindReal(5, key.limits.dayUsd);
+    s.bindReal(6, key.limits.weekUsd);
+    s.bindReal(7, key.limits.monthUsd);
+    s.bindReal(8, key.limits.totalUsd);
+    s.bindBool(9, key.allowUnpriced);
+    s.bindBool(10, key.paused);
+    s.bindBool(11, key.revoked);
+    s.bindInt(12, key.createdAtMs);
+    if (!insert)
+        s.bindInt(13, key.id);
+    s.bindOptInt(14, key.rpm ? std::optional<qint64>(*key.rpm) : std::nullopt);
+    s.bindOptInt(15, key.tpm);
+    s.bindText(16, shortBudgetName(key.budget.onShortBudget));
+    s.bindInt(17, key.budget.minOutputTokens);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
+        return 0;
+    }
+    if (insert)
+        return sqlite3_last_insert_rowid(m_conn.db);
+    if (sqlite3_changes(m_conn.db) != 1) {
+        qCWarning(lcStore) << "key" << key.name << "not saved: no key with id" << key.id;
+        return 0;
+    }
+    return key.id;
+}
+
+// --- providers and models ---
+
+QList<ProviderConfig> SqliteConfigRepository::providers() const
+{
+    QList<ProviderConfig> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm FROM providers ORDER BY id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        ProviderConfig p;
+        p.id = s.text(0);
+        const auto format = formatFromDb(s.text(1));
+        if (!format) {
+            qCWarning(lcStore) << "provider" << p.id << "ignored: unknown format" << s.text(1);
+            continue;
+        }
+        p.format = *format;
+        p.baseUrl = QUrl(s.text(2));
+        p.apiKeyEnv = s.text(3);
+        p.catalog = s.text(4);
+        p.enabled = s.boolean(5);
+        if (const auto rpm = s.optInteger(6); rpm && *rpm >= 1 && *rpm <= std::numeric_limits<int>::max())
+            p.rpm = int(*rpm);
+        else if (rpm)
+            qCWarning(lcStore) << "provider" << p.id << ": its rpm" << *rpm << "is out of range; no limit";
+        if (const auto tpm = s.optInteger(7); tpm && *tpm >= 1)
+            p.tpm = *tpm;
+        else if (tpm)
+            qCWarning(lcStore) << "provider" << p.id << ": its tpm" << *tpm << "is out of range; no limit";
+        out.append(p);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading providers failed:" << s.error();
+    return out;
+}
+
+bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
+{
+    if (provider.id.isEmpty()) {
+        qCWarning(lcStore) << "provider not saved: empty id";
+        return false;
+    }
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+                           "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
+                           "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
+    s.bindText(1, provider.id);
+    s.bindText(2, formatToDb(provider.format));
+    s.bindText(3, provider.baseUrl.toString(QUrl::FullyEncoded));
+    s.bindText(4, provider.apiKeyEnv);
+    s.bindText(5, provider.catalog);
+    s.bindBool(6, provider.enabled);
+    s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
+    s.bindOptInt(8, provider.tpm);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool SqliteConfigRepository::removeProvider(const QString &id)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db, "DELETE FROM providers WHERE id = ?1");
+    s.bindText(1, id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "provider" << id << "not removed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(m_conn.db) > 0;
+}
+
+QList<ModelConfig> SqliteConfigRepository::models() const
+{
+    QList<ModelConfig> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, "SELECT id, provider, upstream_model, price_input, price_output, price_cache_read, "
+                           "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, "
+                           "capabilities FROM models ORDER BY id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        ModelConfig m;
+        m.id = s.text(0);
+        m.provider = s.text(1);
+        m.upstreamModel = s.text(2);
+        m.price.input = s.optReal(3);
+        m.price.output = s.optReal(4);
+        m.price.cacheRead = s.optReal(5);
+        m.price.cacheWrite = s.optReal(6);
+        m.price.cacheWrite1h = s.optReal(7);
+        m.contextWindow = s.integer(8);
+        m.maxOutputTokens = s.integer(9);
+        m.fromCatalog = s.boolean(10);
+        if (!s.isNull(11)) {
+            // Unreadable capabilities are unknown ones: the model is then assumed to serve anything.
+            QJsonParseError parseError;
+            const QJsonDocument doc = QJsonDocument::fromJson(s.text(11).toUtf8(), &parseError);
+            QStringList capabilities;
+            bool ok = parseError.error == QJsonParseError::NoError && doc.isArray();
+            for (const QJsonValue &v : doc.array()) {
+                ok = ok && v.isString();
+                capabilities.append(v.toString());
+            }
+            if (ok)
+                m.capabilities = capabilities;
+            else
+                qCWarning(lcStore) << "model" << m.id << ": its capabilities are not a JSON array of strings; unknown";
+        }
+        out.append(m);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading models failed:" << s.error();
+    return out;
+}
+
+bool SqliteConfigRepository::saveModel(const ModelConfig &model)
+{
+    if (model.id.isEmpty()) {
+        qCWarning(lcStore) << "model not saved: empty id";
+        return false;
+    }
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db,
+                "INSERT INTO models (id, provider, upstream_model, price_input, price_output, price_cache_read, "
+                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, capabilities) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
+                "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
+                "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
+                "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
+                "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
+                "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities");
+    s.bindText(1, model.id);
+    s.bindText(2, model.provider);
+    s.bindText(3, model.upstreamModel);
+    s.bindReal(4, model.price.input);
+    s.bindReal(5, model.price.output);
+    s.bindReal(6, model.price.cacheRead);
+    s.bindReal(7, model.price.cacheWrite);
+    s.bindReal(8, model.price.cacheWrite1h);
+    s.bindInt(9, model.contextWindow);
+    s.bindInt(10, model.maxOutputTokens);
+    s.bindBool(11, model.fromCatalog);
+    if (model.capabilities)
+        s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
+    else
+        s.bindNull(12);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool SqliteConfigRepository::removeModel(const QString &id)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db, "DELETE FROM models WHERE id = ?1");
+    s.bindText(1, id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "model" << id << "not removed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(m_conn.db) > 0;
+}
+
+// --- routes ---
+
+namespace {
+
+QString routeTargetsToJson(const QList<RouteTarget> &targets)
+{
+    QJsonArray list;
+    for (const RouteTarget &t : targets)
+        list.append(QJsonObject{{QStringLiteral("model"), t.model}, {QStringLiteral("weight"), t.weight}});
+    return QString::fromUtf8(QJsonDocument(list).toJson(QJsonDocument::Compact));
+}
+
+std::optional<QList<RouteTarget>> routeTargetsFromJson(const QString &text)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isArray())
+        return std::nullopt;
+    QList<RouteTarget> out;
+    for (const QJsonValue &v : doc.array()) {
+        const QJsonObject o = v.toObject();
+        const QJsonValue model = o.value(QStringLiteral("model"));
+        const QJsonValue weight = o.value(QStringLiteral("weight"));
+        if (!v.isObject() || !model.isString() || model.toString().isEmpty() || !weight.isDouble())
+            return std::nullopt;
+        const double w = weight.toDouble();
+        if (std::floor(w) != w || w < 0 || w > 1000)
+            return std::nullopt;
+        out.append(RouteTarget{model.toString(), int(w)});
+    }
+    return out;
+}
+
+} // namespace
+
+QList<RouteConfig> SqliteConfigRepository::routes() const
+{
+    QList<RouteConfig> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, "SELECT id, strategy, targets FROM routes ORDER BY position, id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        RouteConfig r;
+        r.id = s.text(0);
+        const auto strategy = strategyFromName(s.text(1));
+        if (!strategy) {
+            qCWarning(lcStore) << "route" << r.id << "ignored: unknown strategy" << s.text(1);
+            continue;
+        }
+        r.strategy = *strategy;
+        auto targets = routeTargetsFromJson(s.text(2));
+        if (!targets) {
+            qCWarning(lcStore) << "route" << r.id << "ignored: its targets are not a JSON array of {model, weight}";
+            continue;
+        }
+        r.targets = std::move(*targets);
+        out.append(r);
+    }
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading routes failed:" << s.error();
+    return out;
+}
+
+bool SqliteConfigRepository::saveRoute(const RouteConfig &route)
+{
+    if (route.id.isEmpty()) {
+        qCWarning(lcStore) << "route not saved: empty id";
+        return false;
+    }
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    // A new route goes last; an updated one keeps its place.
+    Statement s(m_conn.db, "INSERT INTO routes (id, strategy, targets, position) "
+                           "VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), -1) + 1 FROM routes)) "
+                           "ON CONFLICT (id) DO UPDATE SET strategy = excluded.strategy, targets = excluded.targets");
+    s.bindText(1, route.id);
+    s.bindText(2, strategyName(route.strategy));
+    s.bindText(3, routeTargetsToJson(route.targets));
+    if (!s.exec()) {
+        qCWarning(lcStore) << "route" << route.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool SqliteConfigRepository::removeRoute(const QString &id)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db, "DELETE FROM routes WHERE id = ?1");
+    s.bindText(1, id);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "route" << id << "not removed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(m_conn.db) > 0;
+}
+
+// --- Compare votes ---
+
+bool SqliteConfigRepository::saveRoundVotes(const QString &roundId, const QList<CompareVote> &votes)
+{
+    if (roundId.isEmpty()) {
+        qCWarning(lcStore) << "votes not saved: empty round id";
+        return false;
+    }
+    for (const CompareVote &v : votes) {
+        if (v.modelId.isEmpty() || v.result < -1 || v.result > 1) {
+            qCWarning(lcStore) << "votes of round" << roundId << "not saved: a vote has no model or a result other than -1, 0, 1";
+            return false;
+        }
+    }
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    QString why;
+    if (!exec(m_conn.db, "BEGIN IMMEDIATE", &why)) {
+        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << why;
+        return false;
+    }
+    auto rollback = [&](const QString &error) {
+        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << error;
+        exec(m_conn.db, "ROLLBACK");
+        return false;
+    };
+    {
+        Statement del(m_conn.db, "DELETE FROM votes WHERE round_id = ?1");
+        del.bindText(1, roundId);
+        if (!del.exec())
+            return rollback(del.error());
+        Statement ins(m_conn.db, "INSERT INTO votes (round_id, model_id, result, created_at_ms) VALUES (?1, ?2, ?3, ?4)");
+        for (const CompareVote &v : votes) {
+            ins.bindText(1, roundId);
+            ins.bindText(2, v.modelId);
+            ins.bindInt(3, v.result);
+            ins.bindInt(4, v.createdAtMs);
+            const bool ok = ins.exec(); // a model twice in one round fails here
+            const QString error = ok ? QString() : ins.error();
+            ins.reset();
+            if (!ok)
+                return rollback(error);
+        }
+    }
+    if (!exec(m_conn.db, "COMMIT", &why))
+        return rollback(why);
+    return true;
+}
+
+QHash<QString, VoteStats> SqliteConfigRepository::voteStats() const
+{
+    QHash<QString, VoteStats> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, "SELECT model_id, count(*), COALESCE(SUM(result = 1), 0), COALESCE(SUM(result = -1), 0) "
+                           "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading vote statistics failed:" << s.error();
+    return out;
+}
+
+// --- settings ---
+
+QString SqliteConfigRepository::setting(const QString &key, const QString &fallback) const
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return fallback;
+    Statement s(m_conn.db, "SELECT value FROM settings WHERE key = ?1");
+    s.bindText(1, key);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW)
+        return s.text(0);
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "reading setting" << key << "failed:" << s.error();
+    return fallback;
+}
+
+void SqliteConfigRepository::setSetting(const QString &key, const QString &value)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db) {
+        qCWarning(lcStore) << "setting" << key << "not saved: the store is not open";
+        return;
+    }
+    Statement s(m_conn.db, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    s.bindText(1, key);
+    s.bindText(2, value);
+    if (!s.exec())
+        qCWarning(lcStore) << "setting" << key << "not saved:" << s.error();
+}
+
+} // namespace gh

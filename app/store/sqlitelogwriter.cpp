@@ -1,0 +1,826 @@
+#include "store/sqlitelogwriter.h"
+#include "store/requestjournal.h"
+#include "core/logging.h"
+#include "store/requestcodec.h"
+#include "store/sqlite.h"
+#include <QDir>
+#include <sqlite3.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace gh {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The log writer waits less for a lock: responses wait for its commits, and when another program
+// holds the database (a backup, the sqlite3 shell) they are released after this long and the rows
+// wait in memory. The gateway's own control-plane writes hold the lock for well under a millisecond.
+constexpr int kWriterBusyTimeoutMs = 1'000;
+// A batch is written at once, without waiting for the rest of the window, once this many are queued.
+constexpr std::size_t kMaxBatch = 4'096;
+// A batch that cannot be written (disk full, read-only, database locked) goes back to the front of
+// the queue and is retried, with the delay doubling from the first to the last value. It is never
+// dropped while the store is open; at close() it is retried for kCloseGiveUp, then dropped with a
+// critical log line rather than blocking shutdown forever.
+constexpr auto kRetryDelayFirst = std::chrono::milliseconds(100);
+constexpr auto kRetryDelayLast = std::chrono::milliseconds(2'000);
+constexpr auto kCloseGiveUp = std::chrono::seconds(5);
+// Rows that may wait in memory while the log cannot be written before the gateway stops admitting
+// metered requests (Store::isBufferFull()). A row is about 1 KiB with its attempts and prompt block
+// hashes: the default is about 20 MiB.
+constexpr int kDefaultBufferRows = 20'000;
+
+using sqlite::Statement;
+using sqlite::errorOf;
+using sqlite::exec;
+
+// Pending rows (migration 8): see RequestRecord::pending.
+QByteArray insertPendingSql()
+{
+    return QByteArray("INSERT OR REPLACE INTO pending_requests (") + store::kPendingColumns
+        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+}
+constexpr const char *kDeletePending = "DELETE FROM pending_requests WHERE id = ?1";
+QByteArray orphanPendingSql()
+{
+    return QByteArray("SELECT ") + store::kPendingColumns
+        + " FROM pending_requests p WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = p.id) ORDER BY started_at_ms";
+}
+
+constexpr const char *kInsertAttempt =
+    "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+constexpr const char *kInsertPromptPrefix =
+    "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+// The rollups (migration 4) are kept by the writer: one upsert per rollup row a batch touches, the
+// batch's rows folded in C++ with the figures of the request_facts view (migrations.cpp).
+constexpr const char *kUpsertRollup =
+    "INSERT INTO rollups (grain, t, key_id, model, provider, requests, refused, cancelled, errors, cost_nano_usd, "
+    "unpriced, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
+    "stream_output_tokens, stream_generation_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+    "ON CONFLICT (grain, t, key_id, model, provider) DO UPDATE SET "
+    "requests = requests + excluded.requests, "
+    "refused = refused + excluded.refused, "
+    "cancelled = cancelled + excluded.cancelled, "
+    "errors = errors + excluded.errors, "
+    "cost_nano_usd = cost_nano_usd + excluded.cost_nano_usd, "
+    "unpriced = unpriced + excluded.unpriced, "
+    "input_tokens = input_tokens + excluded.input_tokens, "
+    "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+    "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
+    "cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, "
+    "output_tokens = output_tokens + excluded.output_tokens, "
+    "stream_output_tokens = stream_output_tokens + excluded.stream_output_tokens, "
+    "stream_generation_ms = stream_generation_ms + excluded.stream_generation_ms";
+
+constexpr const char *kUpsertRollupLatency =
+    "INSERT INTO rollup_latency (grain, t, key_id, model, metric, bucket, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT (grain, t, key_id, model, metric, bucket) DO UPDATE SET n = n + excluded.n";
+
+constexpr const char *kLatencyBuckets = "SELECT lo, bucket FROM latency_buckets ORDER BY lo";
+
+// Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch). A batch
+// writes at most that many per key: its earlier rows would be trimmed in the same transaction.
+constexpr int kPromptPrefixesPerKey = 200;
+constexpr const char *kTrimPromptPrefixes =
+    "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
+    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET ?2)"; // ?2: kPromptPrefixesPerKey
+
+// grain (0: hour, 1: day), t, key_id, model, provider
+using RollupKey = std::tuple<int, qint64, qint64, QString, QString>;
+// grain, t, key_id, model, metric (0: latency, 1: ttft), bucket
+using RollupLatencyKey = std::tuple<int, qint64, qint64, QString, int, qint64>;
+
+struct RollupDelta {
+    qint64 requests = 0, refused = 0, cancelled = 0, errors = 0, cost = 0, unpriced = 0;
+    qint64 inputTokens = 0, cacheReadTokens = 0, cacheWriteTokens = 0, cacheWrite1hTokens = 0, outputTokens = 0;
+    qint64 streamOutputTokens = 0, streamGenerationMs = 0;
+};
+
+// The rollup model of a row: CASE WHEN model_id <> '' THEN model_id WHEN provider <> '' AND
+// upstream_model <> '' THEN provider || '/' || upstream_model ELSE '' END.
+QString rollupModel(const RequestRecord &r)
+{
+    if (!r.modelId.isEmpty())
+        return r.modelId;
+    if (!r.provider.isEmpty() && !r.upstreamModel.isEmpty())
+        return r.provider + QLatin1Char('/') + r.upstreamModel;
+    return QString();
+}
+
+// The prompt's block hashes as stored: 8 bytes per block, little-endian.
+QByteArray encodeBlocks(const QList<quint64> &blocks)
+{
+    QByteArray out(blocks.size() * 8, Qt::Uninitialized);
+    for (qsizetype i = 0; i < blocks.size(); ++i) {
+        const quint64 v = blocks.at(i);
+        for (int b = 0; b < 8; ++b)
+            out[i * 8 + b] = char((v >> (8 * b)) & 0xff);
+    }
+    return out;
+}
+
+
+} // namespace
+
+struct SqliteLogWriter::Impl {
+    Events events;
+
+    // The request-log writer: its own connection, used only by the writer thread.
+    sqlite3 *writeDb = nullptr;
+    std::thread writer;
+    std::atomic<int> batchWindowMs{100};
+
+    // A queued record and who waits for its commit (RequestRecord::appendRequest's onDurable).
+    struct Entry {
+        RequestRecord record;
+        std::function<void()> onDurable;
+    };
+
+    std::mutex queueMutex;
+    std::condition_variable queueChanged; // writer waits: records, flush requests, stop
+    std::condition_variable processedChanged; // flush() waits
+    std::deque<Entry> queue;
+    Clock::time_point firstQueuedAt;
+    quint64 enqueued = 0;  // records accepted so far
+    quint64 processed = 0; // records written (or given up on) so far
+    // For the journals (RequestJournal::LogProgress): records accepted and records committed since
+    // the process started; never reset, never counting records given up on.
+    std::atomic<quint64> acceptedTotal{0};
+    std::atomic<quint64> committedTotal{0};
+    std::size_t writing = 0; // records of the batch being written (out of the queue, not yet written)
+    int urgent = 0;        // queued records with an onDurable: written now, without the batch window
+    int flushWaiters = 0;
+    bool accepting = false; // the writer runs and takes records
+    bool stopping = false;
+    // The log cannot be written (the last batch failed); its rows are back in the queue.
+    bool failing = false;
+    QString failure;         // why, for the window
+    int capacity = kDefaultBufferRows;
+    std::atomic<bool> full{false}; // queue + writing >= capacity: refuse new metered requests
+    // Updates `full` (queueMutex held); true when it or `failing` changed since the last call.
+    bool lastFailing = false;
+    bool updateHealth()
+    {
+        const bool nowFull = queue.size() + writing >= std::size_t(capacity);
+        const bool changed = nowFull != full.load() || failing != lastFailing;
+        full = nowFull;
+        lastFailing = failing;
+        return changed;
+    }
+
+    std::atomic<bool> open{false};
+
+    // The writer thread's statements, prepared once and reused for every batch.
+    struct WriterStatements {
+        Statement insertRequest;
+        Statement insertAttempt;
+        Statement insertPromptPrefix;
+        Statement upsertRollup;
+        Statement upsertRollupLatency;
+        Statement trimPromptPrefixes;
+        Statement insertPending;
+        Statement deletePending;
+        // latency_buckets as (lo, bucket) by lo, read once (the table never changes).
+        std::vector<std::pair<qint64, qint64>> buckets;
+        explicit WriterStatements(sqlite3 *db)
+            : insertRequest(db, store::insertRequestSql(), true)
+            , insertAttempt(db, kInsertAttempt, true)
+            , insertPromptPrefix(db, kInsertPromptPrefix, true)
+            , upsertRollup(db, kUpsertRollup, true)
+            , upsertRollupLatency(db, kUpsertRollupLatency, true)
+            , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
+            , insertPending(db, insertPendingSql(), true)
+            , deletePending(db, kDeletePending, true)
+        {
+            for (Statement *st : {&insertRequest, &insertAttempt, &insertPromptPrefix, &upsertRollup, &upsertRollupLatency,
+                                  &insertPending})
+                if (st->prepared())
+                    st->keepBindings();
+        }
+        bool loadBuckets(sqlite3 *db, QString *error);
+        // The bucket of v as `SELECT bucket FROM latency_buckets WHERE lo <= max(0, v) ORDER BY lo DESC LIMIT 1`.
+        [[nodiscard]] std::optional<qint64> bucketOf(qint64 v) const
+        {
+            v = std::max<qint64>(0, v);
+            auto it = std::upper_bound(buckets.begin(), buckets.end(), v,
+                                       [](qint64 x, const std::pair<qint64, qint64> &b) { return x < b.first; });
+            if (it == buckets.begin())
+                return std::nullopt;
+            return std::prev(it)->second;
+        }
+    };
+
+    void runWriter();
+    // The pending rows without a final row, logged at their reservation (open(), before the writer starts).
+    bool recoverPending(QString *error);
+    // The rows of the journals no running process holds that the log lacks (open(), before recoverPending).
+    bool replayJournals(const QString &dir, QString *error);
+    bool writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written, QString *error);
+};
+
+bool SqliteLogWriter::Impl::WriterStatements::loadBuckets(sqlite3 *db, QString *error)
+{
+    if (!buckets.empty())
+        return true;
+    Statement s(db, kLatencyBuckets);
+    std::vector<std::pair<qint64, qint64>> loaded;
+    int rc = SQLITE_ROW;
+    while ((rc = s.step()) == SQLITE_ROW)
+        loaded.emplace_back(s.integer(0), s.integer(1));
+    if (rc != SQLITE_DONE || loaded.empty()) {
+        *error = QStringLiteral("cannot read the latency buckets: %1")
+                     .arg(rc != SQLITE_DONE ? errorOf(db) : QStringLiteral("the table is empty"));
+        return false;
+    }
+    buckets = std::move(loaded);
+    return true;
+}
+
+void SqliteLogWriter::Impl::runWriter()
+{
+    WriterStatements statements(writeDb);
+    std::unique_lock lock(queueMutex);
+    auto retryDelay = kRetryDelayFirst;
+    Clock::time_point giveUpAt{}; // stopping while the log cannot be written: when to drop
+    bool givingUp = false;
+    for (;;) {
+        queueChanged.wait(lock, [this] { return !queue.empty() || stopping; });
+        if (queue.empty())
+            break; // stopping with nothing left
+        // Collect for up to one batch window from the first queued record, unless someone is
+        // waiting for it (a response held for its commit, flush, close) or the batch is already large.
+        // The deadline is recomputed after each wake-up so a changed window applies at once. A
+        // response waits for at most one write in progress plus its own: a group commit of every row
+        // queued meanwhile, which with synchronous=NORMAL is a write() to the WAL, no fsync.
+        while (!stopping && flushWaiters == 0 && urgent == 0 && !failing && queue.size() < kMaxBatch) {
+            const auto deadline = firstQueuedAt + std::chrono::milliseconds(batchWindowMs.load());
+            if (Clock::now() >= deadline)
+                break;
+            queueChanged.wait_until(lock, deadline);
+        }
+
+        std::vector<RequestRecord> batch;
+        std::vector<std::function<void()>> waiting;
+        batch.reserve(queue.size());
+        for (Entry &e : queue) {
+            batch.push_back(std::move(e.record));
+            if (e.onDurable)
+                waiting.push_back(std::move(e.onDurable));
+        }
+        queue.clear();
+        urgent = 0;
+        writing = batch.size();
+        lock.unlock(); // appendRequest() never waits for the disk
+
+        int written = 0;
+        QString error;
+        const bool ok = writeBatch(statements, batch, &written, &error);
+        // Committed, or (failed) kept in memory and retried: either way the held responses go out
+        // now. While the log cannot be written, an answered request is only in memory: the window
+        // says so, and new metered requests are refused once the buffer is full.
+        for (const auto &release : waiting)
+            release();
+
+        lock.lock();
+        writing = 0;
+        bool dropped = false;
+        std::vector<std::function<void()>> alsoWaiting; // queued meanwhile, for a commit not coming
+        if (ok) {
+            processed += batch.size();
+            committedTotal += batch.size();
+            retryDelay = kRetryDelayFirst;
+            givingUp = false;
+            if (failing) {
+                failing = false;
+                failure.clear();
+                qCInfo(lcStore) << "the request log is written again;" << batch.size() << "waiting requests saved";
+            }
+        } else {
+            for (Entry &e : queue) {
+                if (e.onDurable)
+                    alsoWaiting.push_back(std::exchange(e.onDurable, {}));
+            }
+            urgent = 0;
+            for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+                queue.push_front(Entry{std::move(*it), {}});
+            if (queue.size() == batch.size())
+                firstQueuedAt = Clock::now();
+            if (!failing)
+                qCCritical(lcStore) << "cannot write the request log:" << error << "-" << queue.size()
+                                    << "requests wait in memory and are retried";
+            failing = true;
+            failure = error;
+            if (stopping) {
+                if (!givingUp) {
+                    givingUp = true;
+                    giveUpAt = Clock::now() + kCloseGiveUp;
+                }
+                if (Clock::now() >= giveUpAt) {
+                    qCCritical(lcStore) << "closing: dropped" << queue.size() << "requests from the log:" << error;
+                    processed += queue.size();
+                    queue.clear();
+                    dropped = true;
+                }
+            }
+        }
+        const bool changed = updateHealth();
+        processedChanged.notify_all();
+        lock.unlock();
+        for (const auto &release : alsoWaiting)
+            release();
+        if (written > 0)
+            events.committed(written);
+        if (changed)
+            events.healthChanged();
+        lock.lock();
+        if (!ok && !dropped) {
+            queueChanged.wait_for(lock, retryDelay);
+            retryDelay = std::min<std::chrono::milliseconds>(retryDelay * 2, kRetryDelayLast);
+        }
+    }
+}
+
+bool SqliteLogWriter::Impl::replayJournals(const QString &dir, QString *error)
+{
+    std::vector<RequestJournal::Orphan> files = RequestJournal::claimOrphans(dir);
+    if (files.empty())
+        return true;
+    auto releaseAll = [&](bool remove) {
+        for (RequestJournal::Orphan &f : files)
+            RequestJournal::release(f, remove);
+    };
+    std::vector<RequestRecord> rows;
+    int torn = 0;
+    for (const RequestJournal::Orphan &f : files) {
+        QFile file(f.path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            releaseAll(false);
+            *error = QStringLiteral("cannot read %1: %2").arg(QDir::toNativeSeparators(f.path), file.errorString());
+            return false;
+        }
+        RequestJournal::ReadResult read = RequestJournal::decodeAll(file.readAll());
+        torn += read.tornTail;
+        for (RequestRecord &r : read.records)
+            rows.push_back(std::move(r));
+    }
+    // Rows the log already has are skipped: a journal file goes only after the log committed all of
+    // it, so most of what a file holds is usually there already.
+    std::vector<RequestRecord> missing;
+    {
+        Statement logged(writeDb, "SELECT 1 FROM requests WHERE id = ?1");
+        std::set<QString> finalInJournal;
+        for (const RequestRecord &r : rows) {
+            if (!r.pending)
+                finalInJournal.insert(r.id);
+        }
+        for (RequestRecord &r : rows) {
+            // A pending row whose final row is logged, or follows in the journal, is settled.
+            if (r.pending && finalInJournal.count(r.id))
+                continue;
+            logged.bindText(1, r.id);
+            const int rc = logged.step();
+            logged.reset();
+            if (rc == SQLITE_ROW)
+                continue;
+            if (rc != SQLITE_DONE) {
+                releaseAll(false);
+                *error = errorOf(writeDb);
+                return false;
+            }
+            missing.push_back(std::move(r));
+        }
+    }
+    if (!missing.empty()) {
+        WriterStatements statements(writeDb);
+        int written = 0;
+        if (!writeBatch(statements, missing, &written, error)) {
+            releaseAll(false);
+            return false;
+        }
+        qCWarning(lcStore).noquote() << QStringLiteral("wrote %1 request(s) from the journal of a run that stopped before "
+                                                       "its log was written")
+                                            .arg(missing.size());
+    }
+    if (torn > 0)
+        qCWarning(lcStore) << "the journal of the last run ended in a partial record" << torn
+                           << "time(s) (a write cut short): ignored";
+    releaseAll(true);
+    return true;
+}
+
+bool SqliteLogWriter::Impl::recoverPending(QString *error)
+{
+    std::vector<RequestRecord> orphans;
+    {
+        Statement s(writeDb, orphanPendingSql());
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            RequestRecord r = store::readPending(s);
+            // Its response had started (the pending row is committed before the first byte goes out),
+            // so the client saw a 200; what it cost is unknown: the reservation bounds it.
+            r.status = 200;
+            r.error = QStringLiteral("recovered at start-up: Gatehouse stopped before this request was logged; "
+                                     "charged at its reservation");
+            if (r.reserved >= 0)
+                r.cost = r.reserved;
+            else
+                r.cost = std::nullopt; // an unpriced model: unknown, never $0
+            r.usage.estimated = true;
+            r.recovered = true;
+            r.settlesPending = true;
+            orphans.push_back(std::move(r));
+        }
+        if (rc != SQLITE_DONE) {
+            *error = QStringLiteral("cannot read the pending requests: %1").arg(s.error());
+            return false;
+        }
+    }
+    if (orphans.empty())
+        return true;
+    WriterStatements statements(writeDb);
+    int written = 0;
+    if (!writeBatch(statements, orphans, &written, error))
+        return false;
+    NanoUsd charged = 0;
+    for (const RequestRecord &r : orphans)
+        charged += r.cost.value_or(0);
+    qCWarning(lcStore).noquote() << QStringLiteral("recovered %1 request(s) answered before an unclean stop, charged at "
+                                                   "their reservation: %2 USD in all (flag `recovered` on their rows)")
+                                        .arg(orphans.size())
+                                        .arg(toUsd(charged), 0, 'f', 6);
+    return true;
+}
+
+bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written,
+                                QString *error)
+{
+    *written = 0;
+    for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix, &st.upsertRollup,
+                                  &st.upsertRollupLatency, &st.trimPromptPrefixes, &st.insertPending, &st.deletePending}) {
+        if (!stmt->prepared()) {
+            *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(writeDb));
+            return false;
+        }
+    }
+    if (!st.loadBuckets(writeDb, error))
+        return false;
+    if (!exec(writeDb, "BEGIN IMMEDIATE", error))
+        return false;
+    auto abort = [&] {
+        *error = errorOf(writeDb);
+        exec(writeDb, "ROLLBACK");
+        return false;
+    };
+    // The batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
+    std::map<RollupKey, RollupDelta> rollups;
+    std::map<RollupLatencyKey, qint64> latency;
+    std::set<qint64> prefixKeys;
+    // Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in this batch.
+    std::vector<bool> writeBlocks(batch.size(), false);
+    {
+        std::map<qint64, int> seen;
+        for (std::size_t i = batch.size(); i-- > 0;) {
+            if (!batch[i].promptBlocks.isEmpty())
+                writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
+        }
+    }
+    int count = 0;
+    for (std::size_t row = 0; row < batch.size(); ++row) {
+        const RequestRecord &r = batch[row];
+        int rc = SQLITE_OK;
+        if (r.pending) {
+            store::bindPending(st.insertPending, r);
+            rc = st.insertPending.step();
+            st.insertPending.reset();
+            if (rc != SQLITE_DONE)
+                return abort();
+            continue;
+        }
+        if (r.settlesPending) {
+            // In the same transaction as the final row: a pending row never outlives its final row.
+            st.deletePending.bindText(1, r.id);
+            rc = st.deletePending.step();
+            st.deletePending.reset();
+            if (rc != SQLITE_DONE)
+                return abort();
+        }
+        store::bindRequest(st.insertRequest, r);
+        rc = st.insertRequest.step();
+        st.insertRequest.reset();
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+            // One bad row (a duplicate id) must not cost the rest of the batch; its attempts and
+            // prompt blocks would belong to the other request of that id, so they go too.
+            qCWarning(lcStore) << "request" << r.id << "not logged:" << errorOf(writeDb);
+            continue;
+        }
+        if (rc != SQLITE_DONE)
+            return abort();
+        ++count;
+        const qint64 seq = sqlite3_last_insert_rowid(writeDb);
+
+        {
+            // Exactly the figures of migration 4's request_facts (and its former insert trigger).
+            const QString model = rollupModel(r);
+            const Usage &u = r.usage;
+            const bool ok = store::isSuccess(r);
+            const bool streamed = ok && r.stream && r.ttftMs >= 0 && r.latencyMs > r.ttftMs && u.outputTokens > 0;
+            const qint64 tokens = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.cacheWrite1hTokens
+                + u.outputTokens;
+            const std::optional<qint64> latencyBucket = ok ? st.bucketOf(r.latencyMs) : std::nullopt;
+            const std::optional<qint64> ttftBucket = ok && r.ttftMs >= 0 ? st.bucketOf(r.ttftMs) : std::nullopt;
+            for (int grain : {0, 1}) {
+                const qint64 t = r.startedAtMs / (grain == 0 ? 3'600'000 : 86'400'000);
+                RollupDelta &d = rollups[RollupKey{grain, t, r.keyId, model, r.provider}];
+                d.requests += 1;
+                d.refused += r.attempts == 0;
+                d.cancelled += r.attempts > 0 && r.status == 499;
+                d.errors += r.attempts > 0 && r.status != 499 && !ok;
+                d.cost += r.cost.value_or(0);
+                d.unpriced += !r.cost && tokens > 0;
+                d.inputTokens += u.inputTokens;
+                d.cacheReadTokens += u.cacheReadTokens;
+                d.cacheWriteTokens += u.cacheWriteTokens;
+                d.cacheWrite1hTokens += u.cacheWrite1hTokens;
+                d.outputTokens += u.outputTokens;
+                if (streamed) {
+                    d.streamOutputTokens += u.outputTokens;
+                    d.streamGenerationMs += r.latencyMs - r.ttftMs;
+                }
+                if (latencyBucket)
+                    ++latency[RollupLatencyKey{grain, t, r.keyId, model, 0, *latencyBucket}];
+                if (ttftBucket)
+                    ++latency[RollupLatencyKey{grain, t, r.keyId, model, 1, *ttftBucket}];
+            }
+        }
+
+        for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
+            const AttemptRecord &a = r.attemptLog.at(i);
+            Statement &ins = st.insertAttempt;
+            ins.bindInt(1, seq);
+            ins.bindInt(2, a.index > 0 ? a.index : i + 1); // 1-based; the position when unset
+            ins.bindText(3, a.modelId);
+            ins.bindText(4, a.provider);
+            ins.bindText(5, QLatin1String(outcomeName(a.outcome)));
+            ins.bindInt(6, a.status);
+            ins.bindText(7, a.error);
+            ins.bindInt(8, a.startedAtMs);
+            ins.bindInt(9, a.latencyMs);
+            rc = ins.step();
+            ins.reset();
+            if ((rc & 0xff) == SQLITE_CONSTRAINT)
+                qCWarning(lcStore) << "attempt" << a.index << "of request" << r.id << "not logged:" << errorOf(writeDb);
+            else if (rc != SQLITE_DONE)
+                return abort();
+        }
+
+        if (writeBlocks[row]) {
+            Statement &ins = st.insertPromptPrefix;
+            ins.bindInt(1, seq);
+            ins.bindInt(2, r.keyId);
+            ins.bindInt(3, r.startedAtMs);
+            ins.bindInt(4, r.promptSystemBytes);
+            ins.bindInt(5, r.promptToolsBytes);
+            ins.bindBlob(6, encodeBlocks(r.promptBlocks));
+            rc = ins.step();
+            ins.reset();
+            if (rc != SQLITE_DONE)
+                return abort();
+            prefixKeys.insert(r.keyId);
+        }
+    }
+
+    for (const auto &[key, d] : rollups) {
+        Statement &up = st.upsertRollup;
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindInt(3, std::get<2>(key));
+        up.bindText(4, std::get<3>(key));
+        up.bindText(5, std::get<4>(key));
+        up.bindInt(6, d.requests);
+        up.bindInt(7, d.refused);
+        up.bindInt(8, d.cancelled);
+        up.bindInt(9, d.errors);
+        up.bindInt(10, d.cost);
+        up.bindInt(11, d.unpriced);
+        up.bindInt(12, d.inputTokens);
+        up.bindInt(13, d.cacheReadTokens);
+        up.bindInt(14, d.cacheWriteTokens);
+        up.bindInt(15, d.cacheWrite1hTokens);
+        up.bindInt(16, d.outputTokens);
+        up.bindInt(17, d.streamOutputTokens);
+        up.bindInt(18, d.streamGenerationMs);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
+    }
+    for (const auto &[key, n] : latency) {
+        Statement &up = st.upsertRollupLatency;
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindInt(3, std::get<2>(key));
+        up.bindText(4, std::get<3>(key));
+        up.bindInt(5, std::get<4>(key));
+        up.bindInt(6, std::get<5>(key));
+        up.bindInt(7, n);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
+    }
+    for (const qint64 keyId : prefixKeys) {
+        Statement &trim = st.trimPromptPrefixes;
+        trim.bindInt(1, keyId);
+        trim.bindInt(2, kPromptPrefixesPerKey);
+        const int rc = trim.step();
+        trim.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
+    }
+    if (!exec(writeDb, "COMMIT", error)) {
+        exec(writeDb, "ROLLBACK");
+        return false;
+    }
+    *written = count;
+    return true;
+}
+
+SqliteLogWriter::SqliteLogWriter(Events events) : d(std::make_unique<Impl>())
+{
+    d->events = std::move(events);
+}
+
+SqliteLogWriter::~SqliteLogWriter() { close(); }
+
+bool SqliteLogWriter::open(const QString &path, QString *error)
+{
+    QString why;
+    auto fail = [&](const QString &message) {
+        sqlite::close(d->writeDb);
+        d->writeDb = nullptr;
+        *error = message;
+        return false;
+    };
+    d->writeDb = sqlite::open(path, sqlite::Access::ReadWriteCreate, kWriterBusyTimeoutMs, &why);
+    if (!d->writeDb)
+        return fail(why);
+    // synchronous=NORMAL in WAL mode: a commit is a write() into the WAL file, with no fsync. The
+    // data is then in the OS page cache, which survives the death of the process (kill -9, a crash):
+    // the kernel writes it out whether or not the process still exists, and the next open replays the
+    // WAL. That is what the pending rows need (RequestRecord::pending). A power cut or a kernel crash
+    // can lose the transactions since the last checkpoint's fsync (never corrupt the file); surviving
+    // those would need synchronous=FULL, an fsync per commit, which costs 1-10 ms on common disks.
+    if (!exec(d->writeDb, "PRAGMA synchronous = NORMAL", &why))
+        return fail(why);
+    // Requests the last run answered but did not log: charged at their reservation, before anyone
+    // reads spend (the budget ledger is rebuilt from the log at start).
+    if (!d->replayJournals(RequestJournal::dirFor(path), &why))
+        return fail(QStringLiteral("cannot replay the request journal of the last run: %1").arg(why));
+    if (!d->recoverPending(&why))
+        return fail(QStringLiteral("cannot recover the requests of the last run: %1").arg(why));
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->queue.clear();
+        d->enqueued = d->processed = 0;
+        d->writing = 0;
+        d->urgent = 0;
+        d->failing = d->lastFailing = false;
+        d->failure.clear();
+        d->full = false;
+        // The bound of rows waiting in memory while the log cannot be written; GATEHOUSE_LOG_BUFFER_ROWS
+        // overrides it (tests fill it with a few hundred requests).
+        bool ok = false;
+        const int rows = qEnvironmentVariableIntValue("GATEHOUSE_LOG_BUFFER_ROWS", &ok);
+        d->capacity = ok && rows > 0 ? rows : kDefaultBufferRows;
+        d->flushWaiters = 0;
+        d->stopping = false;
+        d->accepting = true;
+    }
+    d->writer = std::thread([this] { d->runWriter(); });
+    d->open = true;
+    return true;
+}
+
+void SqliteLogWriter::close()
+{
+    if (!d->open.exchange(false))
+        return;
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->accepting = false;
+        d->stopping = true;
+    }
+    d->queueChanged.notify_all();
+    if (d->writer.joinable())
+        d->writer.join();
+    {
+        // Wake anyone still in flush(): everything has been processed.
+        std::lock_guard lock(d->queueMutex);
+        d->processedChanged.notify_all();
+    }
+    sqlite::close(d->writeDb);
+    d->writeDb = nullptr;
+}
+
+void SqliteLogWriter::setBatchWindowMs(int ms)
+{
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->batchWindowMs = std::max(0, ms);
+    }
+    d->queueChanged.notify_all();
+}
+
+void SqliteLogWriter::append(const RequestRecord &record, std::function<void()> onDurable)
+{
+    std::unique_lock lock(d->queueMutex);
+    if (!d->accepting) {
+        lock.unlock();
+        qCWarning(lcStore) << "request" << record.id << "not logged: the store is not open";
+        if (onDurable)
+            onDurable();
+        return;
+    }
+    if (d->queue.empty())
+        d->firstQueuedAt = Clock::now();
+    // While the log cannot be written, nobody waits for a commit that is not coming: the record
+    // waits in memory and the caller goes on at once.
+    const bool releaseNow = onDurable && d->failing;
+    if (onDurable && !releaseNow)
+        ++d->urgent;
+    d->queue.push_back(Impl::Entry{record, releaseNow ? std::function<void()>() : std::move(onDurable)});
+    ++d->enqueued;
+    ++d->acceptedTotal;
+    const bool wake = d->queue.size() == 1 || d->queue.size() >= kMaxBatch || d->urgent == 1;
+    const bool changed = d->updateHealth();
+    lock.unlock();
+    if (wake)
+        d->queueChanged.notify_one();
+    if (releaseNow)
+        onDurable();
+    if (changed)
+        d->events.healthChanged();
+}
+
+quint64 SqliteLogWriter::acceptedCount() const { return d->acceptedTotal.load(); }
+
+quint64 SqliteLogWriter::committedCount() const { return d->committedTotal.load(); }
+
+void SqliteLogWriter::flush()
+{
+    std::unique_lock lock(d->queueMutex);
+    if (!d->accepting || d->failing)
+        return;
+    const quint64 target = d->enqueued;
+    if (d->processed >= target)
+        return;
+    ++d->flushWaiters;
+    d->queueChanged.notify_one();
+    d->processedChanged.wait(lock, [&] { return d->processed >= target || !d->accepting || d->failing; });
+    --d->flushWaiters;
+}
+
+LogHealth SqliteLogWriter::health() const
+{
+    std::lock_guard lock(d->queueMutex);
+    LogHealth h;
+    h.failing = d->failing;
+    h.error = d->failure;
+    h.waiting = int(d->queue.size() + d->writing);
+    h.capacity = d->capacity;
+    h.full = d->full;
+    return h;
+}
+
+bool SqliteLogWriter::isBufferFull() const { return d->full.load(std::memory_order_relaxed); }
+
+void SqliteLogWriter::setBufferCapacity(int rows)
+{
+    bool changed = false;
+    {
+        std::lock_guard lock(d->queueMutex);
+        d->capacity = std::max(1, rows);
+        changed = d->updateHealth();
+    }
+    if (changed)
+        d->events.healthChanged();
+}
+
+} // namespace gh
