@@ -244,6 +244,13 @@ void BudgetLedger::setSpent(qint64 keyId, Period p, NanoUsd spent, qint64 nowMs)
                             << "ignored: it belongs to a period before the current one";
 }
 
+void BudgetLedger::setOvershoots(qint64 keyId, const Overshoots &overshoots, qint64 nowMs)
+{
+    QMutexLocker lock(&m_mutex);
+    const Starts starts = startsLocked(lock, nowMs);
+    stateLocked(keyId, starts, nowMs).overshoots = overshoots;
+}
+
 std::variant<BudgetLedger::Reservation, BudgetLedger::Refusal>
 BudgetLedger::reserve(qint64 keyId, NanoUsd worstCase, qint64 nowMs)
 {

@@ -62,6 +62,8 @@ public:
     void removeKey(qint64 keyId);
     // Sets what the log says was spent in the period that contains nowMs (rebuilt at start-up).
     void setSpent(qint64 keyId, Period p, NanoUsd spent, qint64 nowMs);
+    // Sets the key's overshoots to what the log says (rebuilt at start-up; settle() adds to them).
+    void setOvershoots(qint64 keyId, const Overshoots &overshoots, qint64 nowMs);
 
     // Atomically checks and reserves. A key with no limits gets a valid reservation too (so spend is
     // still tracked); unknown keys are treated as unlimited.

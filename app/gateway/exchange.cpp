@@ -1891,6 +1891,7 @@ void Exchange::finalize(int status, const QString &error, bool charge)
         if (charge) {
             const NanoUsd reserved = m_reservation.amount;
             const NanoUsd over = ctx->ledger.settle(m_reservation, m_record.cost.value_or(0), QDateTime::currentMSecsSinceEpoch());
+            m_record.overshoot = over;
             if (over > 0) {
                 qCWarning(lcGateway) << "overshoot: request" << m_record.id << "of key" << m_record.keyName << "cost"
                                      << toUsd(over) << "USD more than its reservation";

@@ -223,6 +223,10 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
             m_context.ledger.setSpent(k.id, p, m_store->spendSince(k.id, periodStartMs(p, now)), now);
         }
     }
+    // So are the overshoots shown on each key's card and by /v1/key.
+    const QHash<qint64, KeyOvershoots> overshoots = m_store->overshootsByKey();
+    for (auto it = overshoots.cbegin(); it != overshoots.cend(); ++it)
+        m_context.ledger.setOvershoots(it.key(), BudgetLedger::Overshoots{it->count, it->amount}, now);
 
     const auto settings = m_context.settings();
     const int port = options.port.value_or(settings->port.value_or(kDefaultPort));

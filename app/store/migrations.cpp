@@ -440,6 +440,11 @@ CREATE INDEX requests_session_time ON requests (session_id, started_at_ms) WHERE
 ALTER TABLE keys ADD COLUMN on_short_budget TEXT NOT NULL DEFAULT 'clamp';
 ALTER TABLE keys ADD COLUMN min_output_tokens INTEGER NOT NULL DEFAULT 1024;
 )sql"},
+    Migration{11, "overshoots on the request log", R"sql(
+-- A request whose settled cost exceeded its reservation (the reservation bounds what the provider may
+-- bill, so the target is none): by how much. The keys' overshoot counts are rebuilt from it at start.
+ALTER TABLE requests ADD COLUMN overshoot_nano_usd INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 // clang-format on
 

@@ -60,6 +60,7 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r)
     s.bindText(25, r.modelId);
     s.bindBool(26, r.recovered);
     s.bindText(27, r.sessionId);
+    s.bindInt(28, r.overshoot);
 }
 
 RequestRecord readRequest(const sqlite::Statement &s, int first)
@@ -88,6 +89,7 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
     r.modelId = s.text(c + 24);
     r.recovered = s.boolean(c + 25);
     r.sessionId = s.text(c + 26);
+    r.overshoot = s.integer(c + 27);
     return r;
 }
 

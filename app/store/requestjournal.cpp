@@ -217,7 +217,8 @@ std::optional<RequestRecord> decodePayload(const char *data, qsizetype size, qui
     qint64 cost = 0;
     for (qint64 *v : {&r.startedAtMs, &r.keyId, &r.latencyMs, &r.ttftMs, &r.usage.inputTokens, &r.usage.cacheReadTokens,
                       &r.usage.cacheWriteTokens, &r.usage.cacheWrite1hTokens, &r.usage.outputTokens,
-                      &r.usage.reasoningTokens, &cost, &r.promptSystemBytes, &r.promptToolsBytes, &r.reserved})
+                      &r.usage.reasoningTokens, &cost, &r.promptSystemBytes, &r.promptToolsBytes, &r.reserved,
+                      &r.overshoot})
         *v = in.i64();
     r.status = in.i32();
     r.attempts = in.i32();
@@ -267,7 +268,7 @@ QByteArray RequestJournal::encode(const RequestRecord &r)
         w.str(*v);
     for (qint64 v : {r.startedAtMs, r.keyId, r.latencyMs, r.ttftMs, r.usage.inputTokens, r.usage.cacheReadTokens,
                      r.usage.cacheWriteTokens, r.usage.cacheWrite1hTokens, r.usage.outputTokens, r.usage.reasoningTokens,
-                     r.cost.value_or(0), r.promptSystemBytes, r.promptToolsBytes, r.reserved})
+                     r.cost.value_or(0), r.promptSystemBytes, r.promptToolsBytes, r.reserved, r.overshoot})
         w.i64(v);
     w.i32(r.status);
     w.i32(r.attempts);

@@ -56,6 +56,9 @@ struct RequestRecord {
     bool settlesPending = false;  // a final row whose pending row was written
     NanoUsd reserved = 0;         // pending rows: the reservation (what recovery charges); -1: unpriced model
     bool recovered = false;       // written by the recovery pass: charged at its reservation
+    // By how much the settled cost exceeded the request's reservation (BudgetLedger::settle); 0 when
+    // it did not. The reservation is an upper bound of what the provider can bill: the target is 0.
+    NanoUsd overshoot = 0;
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

@@ -110,6 +110,22 @@ QList<RequestRecord> SqliteLogReader::recentRequests(int limit, int offset) cons
     return out;
 }
 
+QHash<qint64, KeyOvershoots> SqliteLogReader::overshootsByKey() const
+{
+    QHash<qint64, KeyOvershoots> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, "SELECT key_id, COUNT(*), SUM(overshoot_nano_usd) FROM requests WHERE overshoot_nano_usd > 0 "
+                           "GROUP BY key_id");
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.insert(s.integer(0), KeyOvershoots{int(s.integer(1)), s.integer(2)});
+    if (rc != SQLITE_DONE)
+        qCWarning(lcStore) << "counting the overshoots failed:" << s.error();
+    return out;
+}
+
 NanoUsd SqliteLogReader::spendSince(qint64 keyId, qint64 sinceMs) const
 {
     std::lock_guard lock(m_conn.mutex);

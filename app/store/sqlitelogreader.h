@@ -26,6 +26,7 @@ public:
     [[nodiscard]] qint64 requestCount() const override;
     [[nodiscard]] QList<RequestRecord> recentRequests(int limit, int offset) const override;
     [[nodiscard]] NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const override;
+    [[nodiscard]] QHash<qint64, KeyOvershoots> overshootsByKey() const override;
     // On a connection of its own, so the control-plane one stays free while a large log is deleted.
     bool clearLog(QString *error) override;
 

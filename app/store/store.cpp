@@ -183,6 +183,13 @@ QList<RequestRecord> Store::recentRequests(int limit, int offset) const
     return d->reader->recentRequests(limit, offset);
 }
 
+QHash<qint64, KeyOvershoots> Store::overshootsByKey() const
+{
+    if (!isOpen())
+        return {};
+    return d->reader->overshootsByKey();
+}
+
 NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
 {
     return d->reader->spendSince(keyId, sinceMs);

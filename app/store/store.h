@@ -77,6 +77,8 @@ public:
     [[nodiscard]] QList<RequestRecord> recentRequests(int limit, int offset = 0) const;
     // Sum of priced cost of this key's requests that started at or after sinceMs.
     [[nodiscard]] NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const;
+    // Per key: the logged requests whose cost exceeded their reservation (RequestRecord::overshoot).
+    [[nodiscard]] QHash<qint64, KeyOvershoots> overshootsByKey() const;
 
     // The window's read queries over this store's log, for one reading thread (QueryRunner's, an
     // export's): a connection of their own, opened by this call.

@@ -41,6 +41,12 @@ struct CompareVote {
     qint64 createdAtMs = 0;
 };
 
+// Requests of one key whose settled cost exceeded their reservation (RequestRecord::overshoot).
+struct KeyOvershoots {
+    int count = 0;
+    NanoUsd amount = 0;
+};
+
 // Whether the request log can be written. Records that cannot be written wait in memory, in order,
 // and are retried until they are (never dropped while the store is open).
 struct LogHealth {
@@ -80,6 +86,8 @@ public:
     [[nodiscard]] virtual qint64 requestCount() const = 0;
     [[nodiscard]] virtual QList<RequestRecord> recentRequests(int limit, int offset) const = 0;
     [[nodiscard]] virtual NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const = 0;
+    // Per key: how many logged requests cost more than their reservation, and by how much in all.
+    [[nodiscard]] virtual QHash<qint64, KeyOvershoots> overshootsByKey() const = 0;
     // Empties the log's tables (Store::logTables()); the caller has flushed the writer.
     virtual bool clearLog(QString *error) = 0;
 };

@@ -51,6 +51,7 @@ const QByteArray kRefuser = "gk-itest-bound-refuse-001";
 const QByteArray kSpent = "gk-itest-bound-spent-0001";
 const QByteArray kCutter = "gk-itest-bound-cutter-001";
 const QByteArray kMaxBill = "gk-itest-bound-maxbill-01";
+const QByteArray kLied = "gk-itest-bound-lied-to-01";
 
 // {"model":M,"max_tokens":N,"messages":[{"role":"user","content":"xxx…"}]} padded to `size` bytes.
 QByteArray bodyOfSize(const QString &model, qint64 maxTokens, qint64 size, bool stream = false)
@@ -145,6 +146,9 @@ private Q_SLOTS:
                     mockModel(QStringLiteral("mock/max"), mock, QStringLiteral("max-bill"), kCheapInput, kCheapOutput),
                     mockModel(QStringLiteral("mock/maxlong"), mock, QStringLiteral("max-bill@chunks=50,pad=2000,delay=20"), kCheapInput,
                         kCheapOutput),
+                    // A provider that bills 5,000 output tokens whatever max_tokens says: what no
+                    // provider's rules allow, so the only way to see an overshoot.
+                    mockModel(QStringLiteral("mock/liar"), mock, QStringLiteral("ok@p=10,c=5000"), kInputPrice, kOutputPrice),
                     mockModel(QStringLiteral("mock/cut"), mock, QStringLiteral("reset-mid-stream@after=20,pad=400"), kCheapInput,
                         kCheapOutput),
                 }},
@@ -160,7 +164,8 @@ private Q_SLOTS:
                         QJsonObject{{QStringLiteral("on_short_budget"), QStringLiteral("refuse")}}),
                     key(QStringLiteral("spent"), kSpent, 0.001204), // see spentMeansExhausted
                     key(QStringLiteral("cutter"), kCutter, kLimitUsd),
-                    key(QStringLiteral("maxbill"), kMaxBill, kLimitUsd)}},
+                    key(QStringLiteral("maxbill"), kMaxBill, kLimitUsd),
+                    key(QStringLiteral("lied-to"), kLied, kLimitUsd)}},
         };
         QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
         QVERIFY(m_h.mock->reset());
@@ -367,6 +372,33 @@ private Q_SLOTS:
         QCOMPARE(overshootCount(info), 0);
         qInfo("max-bill run: %d served (%d clamped), %d refused, spent $%.6f of $%.2f", served, clamped, refused,
             spentUsd(info), kLimitUsd);
+    }
+
+    // A provider that bills past the request's output limit: the request is logged with the
+    // overshoot, the key's card and /v1/key count it, and the count survives a restart (it is
+    // rebuilt from the log). Last: it restarts the gateway.
+    void overshootIsLoggedCountedAndKept()
+    {
+        QCOMPARE(overshootCount(keyInfo(kLied)), 0);
+        const HttpResponse r = post("/v1/chat/completions", bodyOfSize(QStringLiteral("mock/liar"), 16, 200), kLied);
+        QVERIFY2(r.status == 200, qPrintable(r.describe()));
+        const auto row = m_h.db->waitFor(QString::fromLatin1(r.header("x-gatehouse-request-id")));
+        QVERIFY2(row, qPrintable(m_h.db->errorString()));
+        QVERIFY2(row->costNanoUsd == 10 * kInputNano + 5000 * kOutputNano, qPrintable(row->describe()));
+        QVERIFY2(attemptNotes(*row).contains(QLatin1String("overshoot")), qPrintable(row->describe()));
+        const std::optional<qint64> logged = m_h.db->overshootOf(row->id);
+        QVERIFY2(logged && *logged > 4900 * kOutputNano, qPrintable(m_h.db->errorString()));
+        const QJsonObject info = keyInfo(kLied);
+        QCOMPARE(overshootCount(info), 1);
+        const double usd = info.value(QStringLiteral("overshoots")).toObject().value(QStringLiteral("usd")).toDouble();
+        QCOMPARE(qRound64(usd * 1e9), *logged);
+
+        QCOMPARE(m_h.gateway->terminate(), 0);
+        QVERIFY2(m_h.gateway->start(), qPrintable(m_h.gateway->stderrText()));
+        const QJsonObject after = keyInfo(kLied);
+        QCOMPARE(overshootCount(after), 1);
+        QCOMPARE(after.value(QStringLiteral("overshoots")).toObject().value(QStringLiteral("usd")).toDouble(), usd);
+        QCOMPARE(overshootCount(keyInfo(kMaxBill)), 0);
     }
 
 private:

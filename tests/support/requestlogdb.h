@@ -78,6 +78,8 @@ public:
     [[nodiscard]] int count();
     // Ids of the rows the start-up recovery pass wrote (requests.recovered = 1), or nullopt on error.
     [[nodiscard]] std::optional<QStringList> recoveredIds();
+    // requests.overshoot_nano_usd of the row with this id; nullopt when there is none (or on error).
+    [[nodiscard]] std::optional<qint64> overshootOf(const QString &requestId);
     // Pending rows (responses started, final row not yet written), or -1 on error.
     [[nodiscard]] int pendingCount();
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's findings or the error.

@@ -48,6 +48,7 @@ RequestRecord fullRecord(const QString &id)
     r.settlesPending = true;
     r.reserved = 987'654;
     r.recovered = false;
+    r.overshoot = 4'321;
     return r;
 }
 
