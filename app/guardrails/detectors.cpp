@@ -96,10 +96,10 @@ int RepetitionDetector::answeredBefore(quint64 hash, qint64 nowMs, const Guardra
     return int(std::count_if(it->times.begin(), it->times.end(), [since](qint64 x) { return x >= since; }));
 }
 
-bool RepetitionDetector::spansSessions(quint64 hash) const
+bool RepetitionDetector::spansSessions(quint64 hash, const QString &session) const
 {
     const auto it = m_entries.constFind(hash);
-    return it != m_entries.constEnd() && it->manySessions;
+    return it != m_entries.constEnd() && (it->manySessions || it->session != session);
 }
 
 void RepetitionDetector::answered(quint64 hash, const QString &session, qint64 nowMs, const GuardrailThresholds &t)

@@ -16,6 +16,11 @@ struct GuardrailThresholds {
     // (the same list again) never adds up.
     int repeatCount = 5;
     qint64 repeatWindowMs = 10 * 60'000;
+    // ...when the list holds at least this much text. A short prompt sent over and over (a health
+    // check, a benchmark, a test suite's "hi") costs little each time and is left to the velocity
+    // detector; an agent's turn carries its task, context and tool output (Claude Code's first
+    // request alone carries several KB of reminders and instructions).
+    qint64 minRequestBytes = 1024;
     // ...and the same last message (a tool result, an error text) coming back this many times in
     // one session within the window, each time in a conversation that grew (a retry does not grow it).
     int resultRepeatCount = 5;
@@ -84,8 +89,8 @@ class RepetitionDetector
 public:
     // How many times `hash` was answered within the window before now.
     [[nodiscard]] int answeredBefore(quint64 hash, qint64 nowMs, const GuardrailThresholds &t) const;
-    // Whether those answers came from more than one session.
-    [[nodiscard]] bool spansSessions(quint64 hash) const;
+    // Whether those answers and a send from `session` span more than one session.
+    [[nodiscard]] bool spansSessions(quint64 hash, const QString &session) const;
     void answered(quint64 hash, const QString &session, qint64 nowMs, const GuardrailThresholds &t);
     void clear() { m_entries.clear(); }
 

@@ -192,8 +192,8 @@ std::optional<GuardrailTrip> Guardrails::admit(GuardrailTicket &ticket, const QS
 
     // The same message list, answered repeatCount - 1 times within the window, sent again.
     const int before = key.repetition.answeredBefore(shape.contentHash, t, m_t);
-    if (shape.contentHash != 0 && before >= m_t.repeatCount - 1) {
-        const bool keyWide = ticket.session.isEmpty() || key.repetition.spansSessions(shape.contentHash);
+    if (shape.contentHash != 0 && shape.textBytes >= m_t.minRequestBytes && before >= m_t.repeatCount - 1) {
+        const bool keyWide = ticket.session.isEmpty() || key.repetition.spansSessions(shape.contentHash, ticket.session);
         const QString scope = keyWide ? QString() : ticket.session;
         QHash<int, qint64> &alerts = keyWide || !session ? key.lastAlert : session->lastAlert;
         if (mode == GuardMode::Pause || t - alerts.value(rep, -m_t.alertCooldownMs) >= m_t.alertCooldownMs) {

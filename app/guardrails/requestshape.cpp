@@ -171,6 +171,7 @@ RequestShape readRequestShape(QByteArray &body)
                     return shape;
                 read.messageCount = 1;
                 read.lastTurnBytes = f.textBytes;
+                read.textBytes = f.textBytes;
                 read.lastTurnHash = XXH3_64bits_digest(&turn);
                 haveList = true;
                 continue;
@@ -191,6 +192,7 @@ RequestShape readRequestShape(QByteArray &body)
                     return shape;
                 ++read.messageCount;
                 read.lastTurnBytes = f.textBytes;
+                read.textBytes += f.textBytes;
                 read.lastTurnHash = XXH3_64bits_digest(&turn);
             }
             haveList = read.messageCount > 0;

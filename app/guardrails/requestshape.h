@@ -18,6 +18,7 @@ struct RequestShape {
     quint64 contentHash = 0;   // the whole message list (messages / input); 0: none to judge
     quint64 lastTurnHash = 0;  // its last message alone: the tool result or user turn being answered
     qint64 lastTurnBytes = 0;  // the text bytes of that last message (short acknowledgements are not judged)
+    qint64 textBytes = 0;      // the text bytes of the whole list (short prompts are not judged)
     int messageCount = 0;      // messages in the list (a retry sends as many as before; a new turn more)
     // The session the body names, as "<field>:<hash>": OpenAI `user` or `metadata.session_id`,
     // Anthropic `metadata.user_id`. Hashed: an OpenAI `user` may be an e-mail address, and this

@@ -32,6 +32,8 @@ QByteArray chat(const QList<std::pair<QString, QString>> &messages, const QByteA
     return body;
 }
 
+// An agent's task with its context (instructions, reminders): over GuardrailThresholds::minRequestBytes.
+const QString kTask = QStringLiteral("Fix the failing test in tests/test_parser.py. ") + QString(1100, u'c');
 const QString kFailure = QStringLiteral("FAILED tests/test_parser.py::test_roundtrip - AssertionError: assert 'a,b' == 'a;b' (1 failed, 41 passed)");
 
 struct Rig {
@@ -121,7 +123,7 @@ private Q_SLOTS:
     void sameRequestPausesOnTheFifthSend()
     {
         Rig r;
-        const QByteArray turn = chat({{"user", "fix the failing test"}, {"assistant", "ok"}, {"tool", kFailure}});
+        const QByteArray turn = chat({{"user", kTask}, {"assistant", "ok"}, {"tool", kFailure}});
         for (int i = 0; i < 4; ++i) {
             QVERIFY(!r.send(turn));
             r.now += 300; // every few hundred ms
@@ -149,19 +151,27 @@ private Q_SLOTS:
     void sameRequestAcrossSessionsPausesTheKey()
     {
         Rig r;
-        const QByteArray turn = chat({{"user", "fix the failing test"}});
+        const QByteArray turn = chat({{"user", kTask}});
         for (int i = 0; i < 4; ++i)
             QVERIFY(!r.send(turn, 200, 0, QStringLiteral("run-%1").arg(i)));
         const auto trip = r.send(turn, 200, 0, QStringLiteral("run-9"));
         QVERIFY(trip);
         QVERIFY(trip->session.isEmpty()); // the whole key
         QVERIFY(r.send(chat({{"user", "other"}}), 200, 0, QStringLiteral("fresh")));
+        // Answered 4 times in one session, then sent from a new one (a script starting the same
+        // agent run over and over): the key too.
+        Rig q;
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(!q.send(turn, 200, 0, QStringLiteral("first")));
+        const auto again = q.send(turn, 200, 0, QStringLiteral("second"));
+        QVERIFY(again);
+        QVERIFY(again->session.isEmpty());
     }
 
     void retriesAfterErrorsNeverTrip()
     {
         Rig r;
-        const QByteArray turn = chat({{"user", "summarise"}, {"assistant", "reading"}, {"tool", kFailure}});
+        const QByteArray turn = chat({{"user", kTask}, {"assistant", "reading"}, {"tool", kFailure}});
         // A 429 retried 10 times (Claude Code's default), then answered, 3 times over.
         for (int round = 0; round < 3; ++round) {
             for (int i = 0; i < 10; ++i) {
@@ -172,12 +182,22 @@ private Q_SLOTS:
         }
     }
 
+    void shortPromptsAreNotJudged()
+    {
+        // A health check or a benchmark posting the same short prompt: cheap, left to velocity.
+        Rig r;
+        const QByteArray ping = chat({{"user", "Say hi."}});
+        for (int i = 0; i < 50; ++i)
+            QVERIFY(!r.send(ping));
+        QVERIFY(r.g.trips(1).isEmpty());
+    }
+
     void alertModeLetsThroughAndLogsOnce()
     {
         Rig r;
         GuardrailPolicy alert;
         alert.repetition = GuardMode::Alert;
-        const QByteArray turn = chat({{"user", "again"}});
+        const QByteArray turn = chat({{"user", kTask + "again"}});
         for (int i = 0; i < 20; ++i)
             QVERIFY(!r.send(turn, 200, 0, QStringLiteral("s1"), alert));
         QCOMPARE(r.g.trips(1).size(), 1); // one alert per cooldown
@@ -355,7 +375,7 @@ private Q_SLOTS:
             QVERIFY(r.g.sessionCount() <= 100);
         }
         // Still judging: a loop after all that is caught.
-        const QByteArray loop = chat({{"user", "loop"}});
+        const QByteArray loop = chat({{"user", kTask + "loop"}});
         for (int i = 0; i < 4; ++i)
             QVERIFY(!r.send(loop));
         QVERIFY(r.send(loop));
