@@ -39,11 +39,13 @@ NanoUsd SpendMeter::recent(qint64 nowMs, int minutes) const
 {
     const qint64 now = nowMs / 60'000;
     const qint64 size = qint64(m_amount.size());
+    const qint64 count = qMin<qint64>(minutes, size);
     NanoUsd sum = 0;
-    for (qint64 m = now; m > now - qMin<qint64>(minutes, size); --m) {
-        const size_t slot = size_t(m % size);
-        if (m_minute[slot] == m)
-            sum += m_amount[slot];
+    qint64 slot = now % size; // walked down with a wrap, not a division per minute
+    for (qint64 m = now; m > now - count; --m) {
+        if (m_minute[size_t(slot)] == m)
+            sum += m_amount[size_t(slot)];
+        slot = slot == 0 ? size - 1 : slot - 1;
     }
     return sum;
 }
@@ -52,14 +54,17 @@ std::optional<NanoUsd> SpendMeter::baseline(qint64 nowMs, int windowMinutes, int
 {
     const qint64 now = nowMs / 60'000;
     const qint64 size = qint64(m_amount.size());
+    if (windowMinutes >= size)
+        return std::nullopt;
     NanoUsd sum = 0;
     int active = 0;
+    qint64 slot = (now - windowMinutes) % size;
     for (qint64 m = now - windowMinutes; m > now - size; --m) {
-        const size_t slot = size_t(m % size);
-        if (m_minute[slot] == m && m_amount[slot] > 0) {
-            sum += m_amount[slot];
+        if (m_minute[size_t(slot)] == m && m_amount[size_t(slot)] > 0) {
+            sum += m_amount[size_t(slot)];
             ++active;
         }
+        slot = slot == 0 ? size - 1 : slot - 1;
     }
     if (active < qMax(1, minActive))
         return std::nullopt;

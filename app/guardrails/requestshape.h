@@ -11,7 +11,8 @@ namespace gh {
 //   - object members named cache_control (Claude Code moves its cache breakpoint to the newest
 //     message every turn), id, tool_use_id, tool_call_id, call_id (generated per call by the model,
 //     so two runs of the same loop never share them) and signature (thinking blocks);
-//   - white space and string escapes (strings are hashed unescaped).
+//   - white space between tokens (strings are hashed as written: a client writes the same text
+//     with the same escapes every time).
 // The system prompt and the tools are not part of either hash: they carry dates, working
 // directories and git status, which change under a loop without making it anything else.
 struct RequestShape {

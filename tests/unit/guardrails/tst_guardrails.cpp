@@ -83,13 +83,17 @@ private Q_SLOTS:
         QCOMPARE(sa.messageCount, 3);
         // The text of the last message's strings: "user", "tool_result" and the failure.
         QCOMPARE(sa.lastTurnBytes, qint64(QByteArray("usertool_result").size() + kFailure.toUtf8().size()));
-        // Other content: other hashes. Escapes are read unescaped ("\u0041" is "A").
+        // Other content: other hashes.
         QByteArray c = chat({{"user", "fix the test"}, {"assistant", "running it"}, {"tool", kFailure + "!"}});
         QVERIFY(readRequestShape(c).contentHash != sa.contentHash);
         QVERIFY(readRequestShape(c).lastTurnHash != sa.lastTurnHash);
-        QByteArray e1 = R"({"messages":[{"role":"user","content":"A"}]})";
-        QByteArray e2 = R"({"messages":[{"role":"user","content":"\u0041"}]})";
-        QCOMPARE(readRequestShape(e1).contentHash, readRequestShape(e2).contentHash);
+        // A string with escaped quotes is one string (its end is found by the parser, not by the
+        // next quote), and what follows it still counts.
+        QByteArray e1 = "{\"messages\":[{\"role\":\"user\",\"content\":\"say \\\"a\\\" then\"},{\"role\":\"user\",\"content\":\"b\"}]}";
+        QByteArray e2 = e1;
+        e2.replace("\"b\"", "\"c\"");
+        QVERIFY(readRequestShape(e1).contentHash != readRequestShape(e2).contentHash);
+        QCOMPARE(readRequestShape(e1).messageCount, 2);
         // The system prompt is not part of it (dates, cwd, git status change under a loop).
         QByteArray s1 = R"({"system":"today is Monday","messages":[{"role":"user","content":"go"}]})";
         QByteArray s2 = R"({"system":"today is Tuesday","messages":[{"role":"user","content":"go"}]})";
