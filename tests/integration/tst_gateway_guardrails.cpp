@@ -18,6 +18,7 @@ namespace {
 const QByteArray kAgentSecret = "gk-itest-agent-0001";
 const QByteArray kClaudeSecret = "gk-itest-claude-0001";
 const QByteArray kNormalSecret = "gk-itest-normal-0001";
+const QByteArray kStuckSecret = "gk-itest-stuck-0001";
 const QString kModel = QStringLiteral("mock/agent");
 const QString kLimited = QStringLiteral("mock/limited");
 constexpr int kRepeatCount = 5; // GuardrailThresholds::repeatCount, the documented default
@@ -123,7 +124,8 @@ private Q_SLOTS:
             {QStringLiteral("models"), QJsonArray{mockModel(kModel, mock, QStringLiteral("ok@p=2000,c=20"), 3.0, 15.0),
                                                   mockModel(kLimited, mock, QStringLiteral("fail-429"), 3.0, 15.0)}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("agent"), QString::fromLatin1(kAgentSecret), {}, QJsonObject{{QStringLiteral("day_usd"), 50.0}}),
-                                                claude, testKey(QStringLiteral("normal"), QString::fromLatin1(kNormalSecret))}},
+                                                claude, testKey(QStringLiteral("normal"), QString::fromLatin1(kNormalSecret)),
+                                                testKey(QStringLiteral("stuck"), QString::fromLatin1(kStuckSecret))}},
         };
         QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
         QVERIFY(m_h.mock->reset());
@@ -251,6 +253,42 @@ private Q_SLOTS:
                      .startsWith(QLatin1String("Gatehouse paused key 'claude'")),
                  keyWide.body.constData());
         QCOMPARE(client.post("/v1/messages", otherWork, other).status, 403);
+    }
+
+    void sameFailureTurnAfterTurnIsPaused()
+    {
+        // The agent edits and reruns the test; the conversation grows, the failure it gets back
+        // does not. The fifth time it comes back, within seconds, the session is paused.
+        Headers headers = bearer(kStuckSecret);
+        headers.append(std::pair<QByteArray, QByteArray>("x-claude-code-session-id", "5d4c3b2a-2222-4c4c-9d9d-000000000001"));
+        HttpClient client(m_h.gateway->port());
+        QStringList results;
+        int refusedAt = -1;
+        HttpResponse refusal;
+        for (int turn = 0; turn < 8 && refusedAt < 0; ++turn) {
+            results.append(kFailure);
+            const HttpResponse r = client.post("/v1/chat/completions", openAITurns(kModel, results, turn), headers);
+            if (r.status != 200) {
+                refusedAt = turn;
+                refusal = r;
+            }
+            QThread::msleep(200);
+        }
+        QCOMPARE(refusedAt, 4);
+        QCOMPARE(refusal.status, 400);
+        QCOMPARE(errorCode(refusal), QStringLiteral("guardrail_paused"));
+        QVERIFY2(errorMessage(refusal).contains(QLatin1String("came back 5 times")), qPrintable(errorMessage(refusal)));
+        const QJsonArray trips = keyInfo(kStuckSecret).value(QLatin1String("guardrails")).toObject().value(QLatin1String("trips")).toArray();
+        QCOMPARE(trips.size(), 1);
+        QCOMPARE(trips.first().toObject().value(QLatin1String("evidence")).toObject().value(QLatin1String("kind")).toString(),
+                 QStringLiteral("same_result"));
+        QCOMPARE(trips.first().toObject().value(QLatin1String("session")).toString(), QStringLiteral("5d4c3b2a-2222-4c4c-9d9d-000000000001"));
+        // Resuming that one session with the key lets it go on.
+        const HttpResponse resumed = client.post("/v1/key/resume", R"({"session":"5d4c3b2a-2222-4c4c-9d9d-000000000001"})", bearer(kStuckSecret));
+        QCOMPARE(resumed.status, 200);
+        QCOMPARE(resumed.json().value(QLatin1String("resumed")).toInt(), 1);
+        results.append(QStringLiteral("42 passed in 0.40s ") + QString(80, u'.'));
+        QCOMPARE(client.post("/v1/chat/completions", openAITurns(kModel, results, 9), headers).status, 200);
     }
 
     void normalLongSessionTripsNothing()
