@@ -213,6 +213,8 @@ gh_port=""
 gh_served=0
 if ((with_gatehouse)); then
   mkdir -p "$work/gatehouse/data"
+  # The benchmark posts one body over and over, which is what the repetition guardrail pauses: it
+  # only alerts here, so every request still goes through all of the guardrails' work.
   cat >"$work/gatehouse/config.json" <<EOF
 {
   "providers": [
@@ -236,7 +238,7 @@ if ((with_gatehouse)); then
      "targets": [{"model": "mock/bench-model", "weight": 1}, {"model": "mock2/bench-model", "weight": 1}]}
   ],
   "keys": [
-    {"name": "bench", "secret": "$KEY"}
+    {"name": "bench", "secret": "$KEY", "guardrails": {"repetition": "alert"}}
   ]
 }
 EOF

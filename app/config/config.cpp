@@ -437,7 +437,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -477,6 +477,12 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
     if (const auto v = optionalInteger(obj, path, QStringLiteral("min_output_tokens"), 1, BudgetPolicy::kMaxMinOutputTokens,
                                        QStringLiteral("must be an integer from 1 to 1000000 (tokens)")))
         k.budget.minOutputTokens = *v;
+    if (obj.contains(QStringLiteral("guardrails"))) {
+        const QString p = member(path, QStringLiteral("guardrails"));
+        QString why;
+        if (!GuardrailPolicy::fromJson(requireObject(obj.value(QStringLiteral("guardrails")), p), &k.guardrails, &why))
+            fail(p, why);
+    }
     return k;
 }
 

@@ -1,4 +1,5 @@
 #pragma once
+#include "config/guardrailpolicy.h"
 #include "pricing/price.h"
 #include <QList>
 #include <QString>
@@ -73,6 +74,7 @@ struct KeyConfig {
     std::optional<int> rpm;     // requests per minute (rolling 60 s); std::nullopt: no limit
     std::optional<qint64> tpm;  // tokens per minute (input + output, rolling 60 s)
     BudgetPolicy budget;        // "on_short_budget", "min_output_tokens"
+    GuardrailPolicy guardrails; // "guardrails": what each detector's trip does (docs/guardrails.md)
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 

@@ -286,6 +286,7 @@ void Exchange::start()
         {"/v1/messages/count_tokens", true, 4, Endpoint::CountTokens},
         {"/v1/models", false, 1, Endpoint::ChatCompletions},
         {"/v1/key", false, 2, Endpoint::ChatCompletions},
+        {"/v1/key/resume", true, 6, Endpoint::ChatCompletions},
         {"/healthz", false, 3, Endpoint::ChatCompletions},
         {"/", false, 5, Endpoint::ChatCompletions},
     };
@@ -308,6 +309,7 @@ void Exchange::start()
         case 3: handleHealth(); return;
         case 4: handleCountTokens(); return;
         case 5: handleRoot(); return;
+        case 6: handleKeyResume(); return;
         }
     }
     respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
@@ -484,8 +486,36 @@ void Exchange::handleKeyInfo()
         {QStringLiteral("min_output_tokens"), key->budget.minOutputTokens},
         {QStringLiteral("overshoots"), QJsonObject{{QStringLiteral("count"), overshoots.count},
                                                    {QStringLiteral("usd"), toUsd(overshoots.amount)}}},
+        {QStringLiteral("guardrails"), guardrailKeyJson(*m_ctx, *key)},
     };
     respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+void Exchange::handleKeyResume()
+{
+    GatewayError error;
+    const KeyEntry *key = authenticate(&error);
+    if (!key) {
+        respondError(error);
+        return;
+    }
+    // {} or no body: every pause of the key; {"session": "..."}: that session's.
+    QString session;
+    if (!m_body.trimmed().isEmpty()) {
+        QJsonParseError parseError;
+        const QJsonDocument doc = QJsonDocument::fromJson(m_body, &parseError);
+        const QJsonValue s = doc.object().value(QLatin1String("session"));
+        if (parseError.error != QJsonParseError::NoError || !doc.isObject() || !(s.isUndefined() || s.isNull() || s.isString())) {
+            respondError(GatewayError::badRequest(QStringLiteral("Expected no body, {} or {\"session\": \"<session id>\"}.")));
+            return;
+        }
+        session = s.toString();
+    }
+    const int lifted = m_ctx->guardrails.resume(key->id, session);
+    respondJson(200, QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("gatehouse.key.resume")},
+                                               {QStringLiteral("resumed"), lifted},
+                                               {QStringLiteral("guardrails"), guardrailKeyJson(*m_ctx, *key)}})
+                         .toJson(QJsonDocument::Compact));
 }
 
 void Exchange::handleModelRequest(Endpoint endpoint)
@@ -544,6 +574,10 @@ void Exchange::handleModelRequest(Endpoint endpoint)
     m_record.promptBlocks = m_fields.promptBlocks;
     m_record.promptSystemBytes = m_fields.systemBytes;
     m_record.promptToolsBytes = m_fields.toolsBytes;
+    if (auto paused = guardrailAdmit(*ctx, *m_key, m_record.sessionId, m_body, m_fields.prefixHash, m_record.id, m_anthropicClient, &m_guard)) {
+        refuse(*paused);
+        return;
+    }
 
     if (!planTargets(&error)) {
         refuse(error);
@@ -1902,6 +1936,7 @@ void Exchange::finalize(int status, const QString &error, bool charge)
             ctx->ledger.release(m_reservation);
         m_reservation = {};
     }
+    guardrailSettle(*ctx, m_guard, m_record, m_model ? &*m_model : nullptr);
     ctx->requestsServed.fetch_add(1);
     if (ctx->store) {
         // A response not yet started goes out once its row is safe: written to the worker's journal

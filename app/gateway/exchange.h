@@ -3,6 +3,7 @@
 #include "budget/ratelimiter.h"
 #include "gateway/bodyrelay.h"
 #include "gateway/gatewayerror.h"
+#include "gateway/guardrailgate.h"
 #include "gateway/secretscrubber.h"
 #include "gateway/requestbody.h"
 #include "http/httpheaders.h"
@@ -48,6 +49,7 @@ private:
     void handleModels();
     void handleRoot();
     void handleKeyInfo();
+    void handleKeyResume(); // POST /v1/key/resume: lifts the key's guardrail pauses
     void handleHealth();
     void handleCountTokens();
     // Gatehouse's own error in the client's format (OpenAI JSON, or Anthropic's for /v1/messages).
@@ -188,6 +190,7 @@ private:
     QByteArray m_relayCarry;             // the relayed tail held back by the key mask (relayBodyPart)
     std::shared_ptr<const SecretScrubber> m_scrubber; // shared by the requests of one registry snapshot
     QSet<QString> m_credentialFailures;  // targets that refused Gatehouse's key: not tried again
+    GuardrailTicket m_guard;             // admitted by the guardrails; told the outcome in finalize()
 };
 
 } // namespace gh

@@ -115,6 +115,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
 {
     QList<KeyEntry> keys;
     QList<QByteArray> hashes;
+    const QHash<QString, GuardrailPolicy> guardrails = loadKeyGuardrails(*m_store);
     for (const StoredKey &k : m_store->keys()) {
         KeyEntry e;
         e.id = k.id;
@@ -127,6 +128,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.rpm = k.rpm;
         e.tpm = k.tpm;
         e.budget = k.budget;
+        e.guardrails = guardrails.value(k.name);
         keys.append(e);
         hashes.append(k.secretHash);
     }

@@ -4,6 +4,7 @@
 #include "routing/affinity.h"
 #include "routing/health.h"
 #include "config/config.h"
+#include "guardrails/guardrails.h"
 #include "routing/registry.h"
 #include "store/requestrecord.h"
 #include <QMutex>
@@ -36,6 +37,7 @@ struct GatewayContext {
     AffinityTable affinity;      // prompt-cache affinity of routed requests
     RateLimiter keyLimits;       // per key rpm / tpm (by key id as text)
     RateLimiter providerLimits;  // per provider rpm / tpm (by provider id)
+    Guardrails guardrails;       // the agents' circuit breaker (loops, spend spikes, prompt blow-ups)
     Store *store = nullptr;
     GatewayEvents *events = nullptr;
     std::atomic<bool> shuttingDown{false};

@@ -23,6 +23,7 @@ struct KeyEntry {
     std::optional<int> rpm;     // requests per minute (rate limiter); std::nullopt: none
     std::optional<qint64> tpm;  // tokens per minute
     BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
+    GuardrailPolicy guardrails; // what a guardrail trip does (guardrails/guardrails.h)
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 

@@ -174,6 +174,30 @@ bool saveAliases(Store &store, const QList<ModelAlias> &aliases)
     return store.setting(QLatin1String(kAliasesKey)) == json;
 }
 
+QHash<QString, GuardrailPolicy> loadKeyGuardrails(const Store &store)
+{
+    QHash<QString, GuardrailPolicy> out;
+    const QString text = store.setting(QLatin1String(kKeyGuardrailsKey));
+    if (text.isEmpty())
+        return out;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+    if (!doc.isObject()) {
+        qCWarning(lcConfig) << "the stored key guardrails are not a JSON object; every key has the defaults";
+        return out;
+    }
+    const QJsonObject o = doc.object();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        GuardrailPolicy p;
+        QString why;
+        if (!GuardrailPolicy::fromJson(it.value().toObject(), &p, &why)) {
+            qCWarning(lcConfig) << "the stored guardrails of key" << it.key() << "are not valid (" << why << "); it has the defaults";
+            continue;
+        }
+        out.insert(it.key(), p);
+    }
+    return out;
+}
+
 GatewaySettings loadGatewaySettings(const Store &store)
 {
     const QString text = store.setting(QLatin1String(kGatewaySettingsKey));
@@ -347,6 +371,23 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
     if (config.aliases && aliasesToJson(*config.aliases) != aliasesToJson(loadAliases(store)))
         aliasesJson = aliasesToJson(*config.aliases);
 
+    // Each key of the file gets its guardrails (the defaults are not stored); keys the file does not
+    // mention keep theirs.
+    QString guardrailsJson;
+    {
+        const QString stored = store.setting(QLatin1String(kKeyGuardrailsKey));
+        QJsonObject all = QJsonDocument::fromJson(stored.toUtf8()).object();
+        for (const KeyConfig &kc : config.keys) {
+            if (kc.guardrails == GuardrailPolicy{})
+                all.remove(kc.name);
+            else
+                all.insert(kc.name, kc.guardrails.toJson());
+        }
+        const QString wanted = QString::fromUtf8(QJsonDocument(all).toJson(QJsonDocument::Compact));
+        if (wanted != stored && !(stored.isEmpty() && all.isEmpty()))
+            guardrailsJson = wanted;
+    }
+
     // 2. Write.
     for (const ProviderConfig *p : providerWrites) {
         if (!store.saveProvider(*p)) {
@@ -391,6 +432,15 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             return result;
         }
         qCInfo(lcConfig) << "updated the gateway settings";
+        ++result.changes;
+    }
+    if (!guardrailsJson.isEmpty()) {
+        store.setSetting(QLatin1String(kKeyGuardrailsKey), guardrailsJson);
+        if (store.setting(QLatin1String(kKeyGuardrailsKey)) != guardrailsJson) {
+            result.error = prefixed(fileName, QStringLiteral("keys"), QStringLiteral("guardrails could not be saved in the store"));
+            return result;
+        }
+        qCInfo(lcConfig) << "updated the keys' guardrails";
         ++result.changes;
     }
     if (!aliasesJson.isEmpty()) {

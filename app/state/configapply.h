@@ -1,5 +1,6 @@
 #pragma once
 #include "config/config.h"
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -41,6 +42,10 @@ inline constexpr const char *kGatewaySettingsKey = "gateway";
 
 // The store's settings key that holds the model aliases as a JSON list of {"match", "to"}.
 inline constexpr const char *kAliasesKey = "aliases";
+// The store setting that holds each key's "guardrails" (by key name) as one JSON object; a key not in
+// it has the defaults. A setting rather than a column: the keys table is left as it is.
+inline constexpr const char *kKeyGuardrailsKey = "key_guardrails";
+[[nodiscard]] QHash<QString, GuardrailPolicy> loadKeyGuardrails(const Store &store);
 [[nodiscard]] QList<ModelAlias> loadAliases(const Store &store);
 [[nodiscard]] bool saveAliases(Store &store, const QList<ModelAlias> &aliases);
 [[nodiscard]] QString aliasesToJson(const QList<ModelAlias> &aliases);

@@ -255,6 +255,12 @@ void TestConfig::errors_data()
         "gatehouse.json: keys[0].on_short_budget: must be \"clamp\" or \"refuse\"");
     row("min_output_tokens zero", R"({"keys": [{"name": "a", "min_output_tokens": 0}]})",
         "gatehouse.json: keys[0].min_output_tokens: must be an integer from 1 to 1000000 (tokens)");
+    row("guardrails not an object", R"({"keys": [{"name": "a", "guardrails": "pause"}]})",
+        "gatehouse.json: keys[0].guardrails: must be an object");
+    row("guardrail mode unknown", R"({"keys": [{"name": "a", "guardrails": {"velocity": "stop"}}]})",
+        "gatehouse.json: keys[0].guardrails: 'velocity' must be \"off\", \"alert\" or \"pause\"");
+    row("guardrail unknown detector", R"({"keys": [{"name": "a", "guardrails": {"loops": "off"}}]})",
+        "gatehouse.json: keys[0].guardrails: unknown member 'loops' (expected repetition, velocity, blowup)");
 
     // --- settings ---
     row("settings not an object", R"({"settings": []})", "gatehouse.json: settings: must be an object");
@@ -501,7 +507,7 @@ void TestConfig::fullFile()
       "keys": [
         {"name": "Claude Code", "secret": "gk-claude-code-0001", "limits": {"month_usd": 50}},
         {"name": "scripts", "allow_models": ["ollama\u002F*", "llama3"], "allow_unpriced": true,
-         "on_short_budget": "refuse", "min_output_tokens": 4096,
+         "on_short_budget": "refuse", "min_output_tokens": 4096, "guardrails": {"repetition": "alert", "blowup": "off"},
          "limits": {"day_usd": null, "week_usd": 0, "month_usd": null, "total_usd": 1000}},
         {"name": "empty"}
       ],
@@ -558,6 +564,10 @@ void TestConfig::fullFile()
     QVERIFY(config->keys[1].allowUnpriced);
     QCOMPARE(config->keys[1].budget.onShortBudget, gh::ShortBudget::Refuse);
     QCOMPARE(config->keys[1].budget.minOutputTokens, qint64(4096));
+    QCOMPARE(config->keys[1].guardrails.repetition, GuardMode::Alert);
+    QCOMPARE(config->keys[1].guardrails.velocity, GuardMode::Alert); // the default kept
+    QCOMPARE(config->keys[1].guardrails.blowup, GuardMode::Off);
+    QCOMPARE(config->keys[0].guardrails, GuardrailPolicy{});
     QCOMPARE(config->keys[0].budget, gh::BudgetPolicy{}); // clamp, 1024
     QCOMPARE(config->keys[1].limits.weekUsd, std::optional<double>(0.0));
     QCOMPARE(config->keys[1].limits.totalUsd, std::optional<double>(1000.0));

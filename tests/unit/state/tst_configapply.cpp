@@ -232,6 +232,31 @@ private Q_SLOTS:
         QVERIFY(loadAliases(*m_store).isEmpty());
     }
 
+    // A key's guardrails are stored by key name (the defaults are not stored at all); applying the
+    // same file again changes nothing, and a file that sets the defaults again removes the entry.
+    void keyGuardrailsAreStored()
+    {
+        const QByteArray custom = R"({"keys": [{"name": "scripts", "guardrails": {"repetition": "alert", "velocity": "pause"}},
+                                                {"name": "plain"}]})";
+        ApplyResult result = applyConfig(parse(custom), *m_store);
+        QVERIFY2(result.ok, qPrintable(result.error));
+        QHash<QString, GuardrailPolicy> stored = loadKeyGuardrails(*m_store);
+        QCOMPARE(stored.size(), 1);
+        QCOMPARE(stored.value(QStringLiteral("scripts")).repetition, GuardMode::Alert);
+        QCOMPARE(stored.value(QStringLiteral("scripts")).velocity, GuardMode::Pause);
+        QCOMPARE(stored.value(QStringLiteral("scripts")).blowup, GuardMode::Alert);
+        QCOMPARE(applyConfig(parse(custom), *m_store).changes, 0);
+        result = applyConfig(parse(R"({"keys": [{"name": "scripts"}]})"), *m_store);
+        QVERIFY(result.ok);
+        QCOMPARE(result.changes, 1);
+        QVERIFY(loadKeyGuardrails(*m_store).isEmpty());
+        // A damaged setting gives the defaults, never a crash.
+        m_store->setSetting(QLatin1String(kKeyGuardrailsKey), QStringLiteral("{\"scripts\": {\"velocity\": 7}}"));
+        QVERIFY(loadKeyGuardrails(*m_store).isEmpty());
+        m_store->setSetting(QLatin1String(kKeyGuardrailsKey), QStringLiteral("[1"));
+        QVERIFY(loadKeyGuardrails(*m_store).isEmpty());
+    }
+
     void secretUsedByAnotherKeyIsRefused()
     {
         StoredKey other;

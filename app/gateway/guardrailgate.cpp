@@ -1,0 +1,72 @@
+#include "gateway/guardrailgate.h"
+#include "gateway/gatewaycontext.h"
+#include "routing/registry.h"
+#include "store/requestrecord.h"
+#include <QDateTime>
+#include <QJsonArray>
+
+namespace gh {
+
+std::optional<GatewayError> guardrailAdmit(GatewayContext &ctx, const KeyEntry &key, const QString &headerSession, QByteArray &body,
+                                           quint64 prefixHash, const QString &requestId, bool anthropicClient, GuardrailTicket *ticket)
+{
+    ticket->keyId = key.id;
+    ticket->keyName = key.name;
+    ticket->policy = key.guardrails;
+    ticket->dayLimit = key.limits.dayUsd.has_value();
+    ticket->shape = readRequestShape(body);
+    ticket->session = Guardrails::sessionFor(headerSession, ticket->shape, prefixHash);
+    if (const auto trip = ctx.guardrails.admit(*ticket, requestId))
+        return guardrailRefusal(*trip, anthropicClient);
+    return std::nullopt;
+}
+
+void guardrailSettle(GatewayContext &ctx, const GuardrailTicket &ticket, const RequestRecord &record, const ModelEntry *model)
+{
+    if (!ticket.admitted)
+        return;
+    GuardrailOutcome o;
+    o.status = record.status;
+    o.cost = record.cost.value_or(0);
+    o.promptTokens = record.usage.inputTokens + record.usage.cacheReadTokens + record.usage.cacheWriteTokens;
+    o.outputTokens = record.usage.outputTokens;
+    o.contextWindow = model ? model->config.contextWindow : 0;
+    if (ticket.dayLimit && o.cost > 0)
+        o.dayRemaining = ctx.ledger.status(ticket.keyId, QDateTime::currentMSecsSinceEpoch())[int(Period::Day)].remaining();
+    ctx.guardrails.settle(ticket, o, record.id);
+}
+
+GatewayError guardrailRefusal(const GuardrailTrip &trip, bool anthropicClient)
+{
+    const QString scope = trip.session.isEmpty() ? QStringLiteral("key '%1'").arg(trip.keyName)
+                                                 : QStringLiteral("session %1 of key '%2'").arg(trip.session, trip.keyName);
+    const QString resumeBody = trip.session.isEmpty() ? QString() : QStringLiteral(" with {\"session\": \"%1\"}").arg(trip.session);
+    const QString message =
+        QStringLiteral("Gatehouse paused %1: its %2 guardrail detected that %3. Retrying will not help: a person resumes it in the "
+                       "Gatehouse window or with POST /v1/key/resume (the same key)%4.")
+            .arg(scope, detectorName(trip.detector), trip.summary, resumeBody);
+    GatewayError e = anthropicClient ? GatewayError::forbidden(message, "guardrail_paused")
+                                     : GatewayError::badRequest(message, "guardrail_paused");
+    e.extraHeaders.emplaceBack("x-should-retry", "false");
+    e.extraHeaders.emplaceBack("x-gatehouse-guardrail", detectorName(trip.detector).toLatin1());
+    return e;
+}
+
+QJsonObject guardrailKeyJson(const GatewayContext &ctx, const KeyEntry &key)
+{
+    QJsonArray trips, pausedSessions;
+    bool keyPaused = false;
+    for (const GuardrailTrip &t : ctx.guardrails.trips(key.id)) {
+        trips.append(t.toJson());
+        if (t.active && t.session.isEmpty())
+            keyPaused = true;
+        else if (t.active)
+            pausedSessions.append(t.session);
+    }
+    return {{QStringLiteral("policy"), key.guardrails.toJson()},
+            {QStringLiteral("paused"), keyPaused},
+            {QStringLiteral("paused_sessions"), pausedSessions},
+            {QStringLiteral("trips"), trips}};
+}
+
+} // namespace gh
