@@ -55,7 +55,7 @@ public:
         StatusRole, // HTTP status sent to the client
         ErrorRole, // short error message, "" on success
         LatencyMsRole, // arrival to last byte
-        TtftMsRole, // arrival to first upstream byte, -1 when none
+        TtftMsRole, // arrival to the stream's first generated content, -1 when none
         InputTokensRole, // uncached input tokens
         OutputTokensRole, // output tokens (reasoning included)
         CacheReadTokensRole, // input tokens read from the provider's cache

@@ -71,10 +71,9 @@ GatewayError GatewayError::rateLimited(const QString &m, qint64 retryAfterMs, QB
     e.extraHeaders.emplaceBack("retry-after", QByteArray::number(seconds));
     return e;
 }
-GatewayError GatewayError::paused(const QString &m, bool anthropicClient)
+GatewayError GatewayError::paused(const QString &m, bool anthropicClient, QByteArray code)
 {
-    GatewayError e = anthropicClient ? make(403, "permission_error", "gateway_paused", m)
-                                     : make(400, "invalid_request_error", "gateway_paused", m);
+    GatewayError e = anthropicClient ? make(403, "permission_error", code, m) : make(400, "invalid_request_error", code, m);
     e.extraHeaders.emplaceBack("x-should-retry", "false");
     return e;
 }

@@ -33,7 +33,8 @@ struct GatewayError {
     // - Anthropic-format clients get 403 permission_error: Claude Code sends a 400 again with
     //   fewer messages (7 requests), while a 403 with x-should-retry: false is sent once.
     // No Retry-After: the pause has no known end.
-    static GatewayError paused(const QString &message, bool anthropicClient);
+    // A pause (Pause all, a guardrail): a status and header each client format stops on, not retries.
+    static GatewayError paused(const QString &message, bool anthropicClient, QByteArray code = "gateway_paused");
     // 429 with Retry-After (whole seconds, rounded up; at least 1).
     static GatewayError rateLimited(const QString &message, qint64 retryAfterMs, QByteArray code = "rate_limit_exceeded");
 

@@ -45,9 +45,7 @@ GatewayError guardrailRefusal(const GuardrailTrip &trip, bool anthropicClient)
         QStringLiteral("Gatehouse paused %1: its %2 guardrail detected that %3. Retrying will not help: a person resumes it in the "
                        "Gatehouse window or with POST /v1/key/resume (the same key)%4.")
             .arg(scope, detectorName(trip.detector), trip.summary, resumeBody);
-    GatewayError e = anthropicClient ? GatewayError::forbidden(message, "guardrail_paused")
-                                     : GatewayError::badRequest(message, "guardrail_paused");
-    e.extraHeaders.emplaceBack("x-should-retry", "false");
+    GatewayError e = GatewayError::paused(message, anthropicClient, "guardrail_paused");
     e.extraHeaders.emplaceBack("x-gatehouse-guardrail", detectorName(trip.detector).toLatin1());
     return e;
 }

@@ -38,7 +38,7 @@ struct RequestRecord {
     int status = 0;             // HTTP status sent to the client (499: client went away)
     QString error;              // empty on success; a short message otherwise (never a secret)
     qint64 latencyMs = 0;       // arrival to last byte
-    qint64 ttftMs = -1;         // arrival to first upstream body byte; -1 when not streamed/none
+    qint64 ttftMs = -1;         // arrival to the stream's first generated content (text, reasoning, tool call); -1 when not streamed/none
     Usage usage;
     std::optional<NanoUsd> cost; // std::nullopt: unpriced
     bool stream = false;
