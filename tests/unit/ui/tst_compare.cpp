@@ -484,7 +484,7 @@ private Q_SLOTS:
         AppSingleton app(m_backend.get());
         QQmlEngine engine;
         engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
-        QQmlComponent component(&engine, QUrl(QStringLiteral("qrc:/qt/qml/Gatehouse/qml/pages/ComparePage.qml")));
+        QQmlComponent component(&engine, QUrl(QStringLiteral("qrc:/qt/qml/Gatehouse/ui/compare/ComparePage.qml")));
         QVERIFY2(component.isReady(), qPrintable(component.errorString()));
         QQuickWindow window;
         window.resize(1300, 800);

@@ -85,12 +85,12 @@ class TestPageSmoke : public QObject
 {
     Q_OBJECT
 
-    // The page's Loader in Main.qml's StackLayout (source ends with pages/NAME.qml).
+    // The page's Loader in Main.qml's StackLayout (source ends with /NAME.qml, in its feature folder).
     static QQuickItem *loaderOf(QQuickWindow *window, const QString &page)
     {
         for (QObject *o : descendants(window->contentItem())) {
             if (o->inherits("QQuickLoader")
-                && o->property("source").toUrl().toString().endsWith(QStringLiteral("pages/%1.qml").arg(page)))
+                && o->property("source").toUrl().toString().endsWith(QStringLiteral("/%1.qml").arg(page)))
                 return qobject_cast<QQuickItem *>(o);
         }
         return nullptr;

@@ -3,6 +3,7 @@ pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls.Basic
 import QtQuick.Layouts
+import Gatehouse
 
 // A current value that also picks what the live chart shows.
 AbstractButton {

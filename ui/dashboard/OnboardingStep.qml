@@ -3,6 +3,7 @@ pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls.Basic
 import QtQuick.Layouts
+import Gatehouse
 
 // One numbered first-run step with its action button.
 Rectangle {

@@ -2,6 +2,7 @@ pragma ComponentBehavior: Bound
 
 import QtQuick
 import QtQuick.Controls.Basic
+import Gatehouse
 
 // A searchable list of model ids: type to filter (every word must match; Down shows them all),
 // Up/Down to move, Enter to pick. A typed id that is not in the list can be picked too (the editor validates it).

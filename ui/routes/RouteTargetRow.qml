@@ -3,6 +3,7 @@ pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls.Basic
 import QtQuick.Layouts
+import Gatehouse
 
 // One target in the route editor: a drag handle (Up/Down when it has focus), its place, its live
 // health, the model id, a weight slider for weighted routes and a remove button.

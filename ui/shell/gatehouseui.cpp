@@ -79,7 +79,7 @@ bool showMainWindow(Gateway &gateway)
     session->engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
     if (startHidden)
         session->engine->setInitialProperties({{QStringLiteral("visible"), false}});
-    const QUrl main(QStringLiteral("qrc:/qt/qml/Gatehouse/qml/Main.qml"));
+    const QUrl main(QStringLiteral("qrc:/qt/qml/Gatehouse/ui/shell/Main.qml"));
     session->engine->load(main);
     QQuickWindow *window = nullptr;
     for (QObject *root : session->engine->rootObjects()) {

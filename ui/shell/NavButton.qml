@@ -3,6 +3,7 @@ pragma ComponentBehavior: Bound
 import QtQuick
 import QtQuick.Controls.Basic
 import QtQuick.Layouts
+import Gatehouse
 
 // One entry of the navigation rail: an icon over a short label; checked when its page is shown.
 AbstractButton {

@@ -282,13 +282,14 @@ ApplicationWindow {
                 // Qt 6.4); each page asks for another page or a toast through its signals.
                 Repeater {
                     id: pageRepeater
-                    model: ["DashboardPage", "KeysPage", "ProvidersPage", "RoutesPage", "ActivityPage", "ComparePage", "RankingsPage", "CachePage", "SettingsPage"]
+                    // Each page in its feature folder, relative to this file (ui/shell/).
+                    model: ["../dashboard/DashboardPage.qml", "../keys/KeysPage.qml", "../providers/ProvidersPage.qml", "../routes/RoutesPage.qml", "../activity/ActivityPage.qml", "../compare/ComparePage.qml", "../insights/RankingsPage.qml", "../insights/CachePage.qml", "../settings/SettingsPage.qml"]
                     delegate: Loader {
                         id: pageLoader
                         required property int index
                         required property string modelData
                         active: (window.visitedPages & (1 << pageLoader.index)) !== 0
-                        source: Qt.resolvedUrl("pages/" + pageLoader.modelData + ".qml")
+                        source: Qt.resolvedUrl(pageLoader.modelData)
                         onStatusChanged: {
                             if (pageLoader.status === Loader.Error)
                                 console.error(Qt.createComponent(pageLoader.source).errorString());
