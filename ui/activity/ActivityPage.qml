@@ -14,6 +14,8 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     // Fixed column widths; the model column takes the rest. In a narrow table (the detail pane
     // open) the provider and latency columns step aside: the pane shows them.
     readonly property bool compact: tableArea.width < 1000
@@ -49,6 +51,7 @@ Item {
 
     ActivityModel {
         id: activity
+        backend: page.backend
         search: searchField.text.trim()
         keyFilter: keyBox.selected
         modelFilter: modelBox.selected

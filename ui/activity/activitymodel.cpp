@@ -50,12 +50,27 @@ QString distinctColumnName(const QString &column)
 
 ActivityModel::ActivityModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
     m_reloadTimer.setSingleShot(true);
     connect(&m_reloadTimer, &QTimer::timeout, this, &ActivityModel::reload);
-    if (!m_backend)
+}
+
+ActivityModel::ActivityModel(Backend *backend, QObject *parent)
+    : ActivityModel(parent)
+{
+    setBackend(backend);
+}
+
+void ActivityModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "ActivityModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void ActivityModel::attachBackend()
+{
     connect(m_backend, &Backend::logChanged, this, &ActivityModel::refresh);
     connect(m_backend, &Backend::logCleared, this, [this] {
         m_distinct.clear();
@@ -83,6 +98,11 @@ ActivityModel::ActivityModel(QObject *parent)
         Q_EMIT distinctValuesChanged();
     });
     connect(m_backend, &Backend::providersChanged, this, &ActivityModel::distinctValuesChanged);
+    // A key filter set before the backend could not be looked up then.
+    for (const StoredKey &k : m_backend->keys()) {
+        if (!m_filter.key.isEmpty() && k.name == m_filter.key)
+            m_filter.keyId = k.id;
+    }
     reload();
 }
 
@@ -201,11 +221,10 @@ QVariantMap ActivityModel::get(int row) const
 QVariantList ActivityModel::attemptsOf(const QString &requestId) const
 {
     QVariantList out;
-    Backend *backend = Backend::instance();
-    if (!backend || requestId.isEmpty())
+    if (!m_backend || requestId.isEmpty())
         return out;
     // A primary-key read of a few rows: cheap enough for the UI thread.
-    for (const AttemptRecord &a : backend->store().attempts(requestId)) {
+    for (const AttemptRecord &a : m_backend->store().attempts(requestId)) {
         out.append(QVariantMap{{QStringLiteral("index"), a.index},
                                {QStringLiteral("model"), a.modelId},
                                {QStringLiteral("provider"), a.provider},

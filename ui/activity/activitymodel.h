@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "store/logqueries.h"
 #include <QAbstractListModel>
 #include <QHash>
@@ -10,8 +11,6 @@
 #include <QVariantMap>
 
 namespace gh::ui {
-
-class Backend;
 
 // The request log, newest first (by start time), as a paged model over SQLite: rowCount() is the
 // number of rows that match the filters, and rows are fetched on the query thread in pages of 200
@@ -27,6 +26,7 @@ class ActivityModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(QString keyFilter READ keyFilter WRITE setKeyFilter NOTIFY filterChanged)
     Q_PROPERTY(QString modelFilter READ modelFilter WRITE setModelFilter NOTIFY filterChanged)
     Q_PROPERTY(QString providerFilter READ providerFilter WRITE setProviderFilter NOTIFY filterChanged)
@@ -71,6 +71,11 @@ public:
     Q_ENUM(Roles)
 
     explicit ActivityModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit ActivityModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
     ~ActivityModel() override;
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
@@ -127,11 +132,12 @@ public:
     [[nodiscard]] int cachedPages() const { return int(m_pages.size()); }
 
 Q_SIGNALS:
+    void backendChanged();
+    void exportFinished(bool ok, const QString &message, int rows);
     void filterChanged();
     void totalCountChanged();
     void loadingChanged();
     void exportingChanged();
-    void exportFinished(bool ok, const QString &message, int rows);
     void distinctValuesChanged();
     void selectedChanged();
 
@@ -163,6 +169,7 @@ private:
     void locateSelected();
     void mergeDistinct(const QHash<QString, QSet<QString>> &values);
 
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     Filter m_filter;
     int m_total = 0;

@@ -12,6 +12,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QMetaProperty>
+#include <QSet>
 #include <QPointer>
 #include <QThread>
 
@@ -19,16 +21,11 @@ Q_LOGGING_CATEGORY(lcUi, "gatehouse.ui")
 
 namespace gh::ui {
 
-namespace {
-QPointer<Backend> g_instance;
-}
-
 Backend::Backend(Gateway &gateway, QObject *parent)
     : QObject(parent)
     , m_gateway(gateway)
     , m_queries(std::make_unique<QueryRunner>([&store = gateway.store()] { return store.openQueries(); }))
 {
-    g_instance = this;
     m_aggregates = new SpendAggregates(
         *m_queries, [this] { return nowMs(); }, this);
     m_keys = store().keys();
@@ -74,9 +71,31 @@ Backend::~Backend()
         m_gateway.reloadKeys();
 }
 
-Backend *Backend::instance()
+void announceBackend(QObject *object)
 {
-    return g_instance.data();
+    const QMetaObject *meta = object->metaObject();
+    QSet<int> emitted;
+    for (int i = QObject::staticMetaObject.propertyCount(); i < meta->propertyCount(); ++i) {
+        const QMetaProperty property = meta->property(i);
+        if (!property.hasNotifySignal() || property.notifySignal().parameterCount() != 0)
+            continue;
+        if (!emitted.contains(property.notifySignalIndex())) {
+            emitted.insert(property.notifySignalIndex());
+            property.notifySignal().invoke(object, Qt::DirectConnection);
+        }
+    }
+}
+
+bool adoptBackend(QPointer<Backend> &slot, Backend *backend, const char *owner)
+{
+    if (!backend || slot == backend)
+        return false;
+    if (slot) {
+        qCWarning(lcUi, "%s: the backend is set once; another one is ignored", owner);
+        return false;
+    }
+    slot = backend;
+    return true;
 }
 
 Store &Backend::store() const

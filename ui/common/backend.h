@@ -5,7 +5,9 @@
 #include <QDate>
 #include <QJsonValue>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
+#include <QtQml/qqmlregistration.h>
 
 namespace gh {
 class Gateway;
@@ -20,16 +22,16 @@ class SpendAggregates;
 
 // What every view model of the window shares: the in-process gateway, the query thread, the spend
 // aggregates, the clock, the window's own settings and the change notifications. Created by
-// showMainWindow() (or a test) before any model; models created by QML find it with instance().
+// showMainWindow() (or a test) before any model and handed down: Main.qml's `backend`, each page's,
+// then each model's `backend` property (a test passes it to the model's constructor).
 class Backend : public QObject
 {
     Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("the window's Backend comes from showMainWindow(), through Main.qml's backend property")
 public:
     explicit Backend(Gateway &gateway, QObject *parent = nullptr);
     ~Backend() override;
-
-    // The live backend (the one created last), nullptr when none.
-    [[nodiscard]] static Backend *instance();
 
     [[nodiscard]] Gateway &gateway() const { return m_gateway; }
     [[nodiscard]] Store &store() const;
@@ -113,5 +115,14 @@ private:
     int m_secretsGeneration = 0; // the latest keychain read started by providersEdited()
     bool m_committedPending = false;
 };
+
+// What each model's setBackend() does first: takes `backend` into `slot` when the slot is empty and
+// `backend` is not null (true: the caller connects and loads now). The backend is set once, by
+// the constructor or by QML at creation; another one later is refused with a warning.
+[[nodiscard]] bool adoptBackend(QPointer<Backend> &slot, Backend *backend, const char *owner);
+// What it does last: emits every notify signal (without arguments) of `object`'s properties,
+// backendChanged among them. Any property may read the backend, and QML may have evaluated a
+// binding to it before the backend was set.
+void announceBackend(QObject *object);
 
 } // namespace gh::ui

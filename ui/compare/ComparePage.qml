@@ -15,8 +15,11 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     CompareSession {
         id: session
+        backend: page.backend
         onNotify: (message, isError) => page.notify(message, isError)
     }
 

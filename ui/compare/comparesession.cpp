@@ -61,7 +61,6 @@ double answerDurationMs(const ConversationMessage &m)
 
 CompareSession::CompareSession(QObject *parent)
     : QObject(parent)
-    , m_backend(Backend::instance())
     , m_panes(new ComparePanesModel(this))
     , m_conversationList(new CompareConversationsModel(this))
 {
@@ -69,10 +68,27 @@ CompareSession::CompareSession(QObject *parent)
     m_flush.setInterval(kFlushIntervalMs);
     connect(&m_flush, &QTimer::timeout, this, &CompareSession::flushPending);
 
-    if (!m_backend) {
-        m_panes->append({});
+    m_panes->append({}); // one empty pane until there is a backend
+}
+
+CompareSession::CompareSession(Backend *backend, QObject *parent)
+    : CompareSession(parent)
+{
+    setBackend(backend);
+}
+
+void CompareSession::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "CompareSession"))
         return;
-    }
+    attachBackend();
+    announceBackend(this);
+}
+
+void CompareSession::attachBackend()
+{
+    while (m_panes->count() > 0) // the placeholder: nothing was asked in it yet
+        m_panes->removeAt(m_panes->count() - 1);
     m_secret = m_backend->chatSecret();
     QString error;
     if (!m_store.open(m_backend->store().path(), &error))

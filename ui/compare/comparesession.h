@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "store/conversationstore.h"
 #include <QHash>
 #include <QJsonArray>
@@ -17,7 +18,6 @@ struct RequestRecord;
 
 namespace gh::ui {
 
-class Backend;
 class ChatStream;
 class ComparePanesModel;
 class CompareConversationsModel;
@@ -32,10 +32,11 @@ class CompareSession : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(gh::ui::ComparePanesModel *panes READ panes CONSTANT)
     Q_PROPERTY(gh::ui::CompareConversationsModel *conversations READ conversations CONSTANT)
     Q_PROPERTY(QStringList availableModels READ availableModels NOTIFY availableModelsChanged)
-    Q_PROPERTY(bool ready READ ready CONSTANT)
+    Q_PROPERTY(bool ready READ ready NOTIFY backendChanged)
     Q_PROPERTY(bool busy READ busy NOTIFY busyChanged)
     Q_PROPERTY(int round READ round NOTIFY roundChanged)
     Q_PROPERTY(int lastRoundVote READ lastRoundVote NOTIFY roundChanged)
@@ -48,6 +49,11 @@ public:
     static inline const QString kStopped = QStringLiteral("stopped"); // the error of a stopped answer
 
     explicit CompareSession(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // object reads nothing before it has one.
+    explicit CompareSession(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
     ~CompareSession() override;
 
     [[nodiscard]] ComparePanesModel *panes() const { return m_panes; }
@@ -99,6 +105,7 @@ public:
     Q_INVOKABLE [[nodiscard]] QStringList pickerModels(const QString &current) const;
 
 Q_SIGNALS:
+    void backendChanged();
     void availableModelsChanged();
     void busyChanged();
     void roundChanged();
@@ -122,6 +129,7 @@ private:
     [[nodiscard]] QUrl chatUrl() const;
     bool fail(const QString &message);
 
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QString m_secret; // the "Gatehouse Chat" key, memory only
     QNetworkAccessManager m_network;

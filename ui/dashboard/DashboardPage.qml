@@ -14,6 +14,8 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     // The smallest "nice" axis maximum >= value whose four intervals are round numbers.
     function niceCeiling(value: real): real {
         const step = value / 4;
@@ -37,9 +39,11 @@ Item {
 
     SpendSummary {
         id: summary
+        backend: page.backend
     }
     SpendByDayModel {
         id: spendByDay
+        backend: page.backend
     }
 
     ScrollView {
@@ -515,6 +519,7 @@ Item {
                 }
 
                 TopSpendList {
+                    backend: page.backend
                     Layout.fillWidth: true
                     Layout.fillHeight: true
                     Layout.preferredWidth: 1
@@ -524,6 +529,7 @@ Item {
                     emptyText: qsTr("No key has spent anything in this period.")
                 }
                 TopSpendList {
+                    backend: page.backend
                     Layout.fillWidth: true
                     Layout.fillHeight: true
                     Layout.preferredWidth: 1
@@ -535,6 +541,7 @@ Item {
             }
 
             SessionSpendList {
+                backend: page.backend
                 Layout.fillWidth: true
             }
 

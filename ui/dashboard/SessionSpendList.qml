@@ -10,11 +10,14 @@ import Gatehouse
 Card {
     id: sessions
 
+    required property Backend backend
+
     spacing: Theme.space3
     visible: sessionModel.count > 0
 
     SessionSpendModel {
         id: sessionModel
+        backend: sessions.backend
         limit: 5
     }
 

@@ -9,6 +9,7 @@ import Gatehouse
 Card {
     id: top
 
+    required property Backend backend
     required property string title
     required property string groupBy   // "key" | "model"
     property string period: "month"
@@ -18,6 +19,7 @@ Card {
 
     TopSpendModel {
         id: topModel
+        backend: top.backend
         groupBy: top.groupBy
         period: top.period
         limit: 5

@@ -7,10 +7,25 @@ namespace gh::ui {
 
 SessionSpendModel::SessionSpendModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+SessionSpendModel::SessionSpendModel(Backend *backend, QObject *parent)
+    : SessionSpendModel(parent)
+{
+    setBackend(backend);
+}
+
+void SessionSpendModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "SessionSpendModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void SessionSpendModel::attachBackend()
+{
     connect(m_backend, &Backend::logChanged, this, &SessionSpendModel::refresh);
     connect(m_backend, &Backend::logCleared, this, &SessionSpendModel::refresh);
     connect(m_backend, &Backend::dayChanged, this, &SessionSpendModel::refresh);

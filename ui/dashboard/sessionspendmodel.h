@@ -1,12 +1,11 @@
 #pragma once
+#include "backend.h"
 #include "store/logqueries.h"
 #include <QAbstractListModel>
 #include <QPointer>
 #include <QtQml/qqmlregistration.h>
 
 namespace gh::ui {
-
-class Backend;
 
 // Today's spend per client session (Claude Code's x-claude-code-session-id on the request log),
 // most expensive first: the Dashboard's "Sessions today". Read on the query thread, again whenever
@@ -15,6 +14,7 @@ class SessionSpendModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY limitChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
 public:
@@ -30,6 +30,11 @@ public:
     Q_ENUM(Roles)
 
     explicit SessionSpendModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit SessionSpendModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -41,6 +46,7 @@ public:
     using Row = SessionSpend; // store/logqueries.h
 
 Q_SIGNALS:
+    void backendChanged();
     void limitChanged();
     void countChanged();
     void refreshed(); // a query's result was applied (tests)
@@ -48,6 +54,7 @@ Q_SIGNALS:
 private:
     void refresh();
     void apply(QList<Row> rows);
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QList<Row> m_rows;
     int m_limit = 5;

@@ -11,10 +11,25 @@ namespace gh::ui {
 
 SpendByDayModel::SpendByDayModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+SpendByDayModel::SpendByDayModel(Backend *backend, QObject *parent)
+    : SpendByDayModel(parent)
+{
+    setBackend(backend);
+}
+
+void SpendByDayModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "SpendByDayModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void SpendByDayModel::attachBackend()
+{
     connect(&m_backend->aggregates(), &SpendAggregates::changed, this, &SpendByDayModel::recompute);
     connect(m_backend, &Backend::dayChanged, this, &SpendByDayModel::recompute);
     recompute();

@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include <QAbstractListModel>
 #include <QPointer>
 #include <QStringList>
@@ -9,8 +10,6 @@
 
 namespace gh::ui {
 
-class Backend;
-
 // Spend per local day of the last 30 days (today included), stacked by provider: one row per day
 // and provider (days oldest first, providers by their 30-day spend, largest first). Providers that
 // spent nothing in the 30 days are left out.
@@ -18,6 +17,7 @@ class SpendByDayModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(QStringList providers READ providers NOTIFY changed)
     Q_PROPERTY(QStringList days READ days NOTIFY changed)
     Q_PROPERTY(double maxDayTotal READ maxDayTotal NOTIFY changed)
@@ -34,6 +34,11 @@ public:
     Q_ENUM(Roles)
 
     explicit SpendByDayModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit SpendByDayModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -52,10 +57,12 @@ public:
     Q_INVOKABLE void fillStackedBars(QAbstractBarSeries *series, const QVariantList &colors = {}) const;
 
 Q_SIGNALS:
+    void backendChanged();
     void changed();
 
 private:
     void recompute();
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QStringList m_providers;
     QStringList m_days;

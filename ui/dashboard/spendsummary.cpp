@@ -6,10 +6,25 @@ namespace gh::ui {
 
 SpendSummary::SpendSummary(QObject *parent)
     : QObject(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+SpendSummary::SpendSummary(Backend *backend, QObject *parent)
+    : SpendSummary(parent)
+{
+    setBackend(backend);
+}
+
+void SpendSummary::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "SpendSummary"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void SpendSummary::attachBackend()
+{
     connect(&m_backend->aggregates(), &SpendAggregates::changed, this, &SpendSummary::recompute);
     connect(m_backend, &Backend::dayChanged, this, &SpendSummary::recompute);
     recompute();

@@ -1,11 +1,10 @@
 #pragma once
+#include "backend.h"
 #include <QObject>
 #include <QPointer>
 #include <QtQml/qqmlregistration.h>
 
 namespace gh::ui {
-
-class Backend;
 
 // Spend of today, this week (from Monday) and this month, each with the whole previous period, in
 // USD, from the spend aggregates (which refresh off the UI thread, throttled, as requests finish).
@@ -13,6 +12,7 @@ class SpendSummary : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(double today READ today NOTIFY changed)
     Q_PROPERTY(double week READ week NOTIFY changed)
     Q_PROPERTY(double month READ month NOTIFY changed)
@@ -25,6 +25,11 @@ class SpendSummary : public QObject
     Q_PROPERTY(bool ready READ ready NOTIFY changed)
 public:
     explicit SpendSummary(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // object reads nothing before it has one.
+    explicit SpendSummary(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] double today() const { return m_values[0]; }
     [[nodiscard]] double week() const { return m_values[1]; }
@@ -38,10 +43,12 @@ public:
     [[nodiscard]] bool ready() const { return m_ready; }
 
 Q_SIGNALS:
+    void backendChanged();
     void changed();
 
 private:
     void recompute();
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     double m_values[6] = {};
     int m_requestsToday = 0;

@@ -7,10 +7,25 @@ namespace gh::ui {
 
 TopSpendModel::TopSpendModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+TopSpendModel::TopSpendModel(Backend *backend, QObject *parent)
+    : TopSpendModel(parent)
+{
+    setBackend(backend);
+}
+
+void TopSpendModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "TopSpendModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void TopSpendModel::attachBackend()
+{
     connect(&m_backend->aggregates(), &SpendAggregates::changed, this, &TopSpendModel::recompute);
     connect(m_backend, &Backend::dayChanged, this, &TopSpendModel::recompute);
     connect(m_backend, &Backend::keysChanged, this, &TopSpendModel::recompute); // renames

@@ -1,17 +1,17 @@
 #pragma once
+#include "backend.h"
 #include <QAbstractListModel>
 #include <QPointer>
 #include <QtQml/qqmlregistration.h>
 
 namespace gh::ui {
 
-class Backend;
-
 // The keys or models that spent the most in the current day, week or month.
 class TopSpendModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(QString groupBy READ groupBy WRITE setGroupBy NOTIFY groupByChanged)
     Q_PROPERTY(QString period READ period WRITE setPeriod NOTIFY periodChanged)
     Q_PROPERTY(int limit READ limit WRITE setLimit NOTIFY limitChanged)
@@ -29,6 +29,11 @@ public:
     Q_ENUM(Roles)
 
     explicit TopSpendModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit TopSpendModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -43,6 +48,7 @@ public:
     [[nodiscard]] double total() const { return m_total; } // USD of the whole period
 
 Q_SIGNALS:
+    void backendChanged();
     void groupByChanged();
     void periodChanged();
     void limitChanged();
@@ -58,6 +64,7 @@ private:
         double share = 0;
     };
     void recompute();
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QString m_groupBy = QStringLiteral("key");
     QString m_period = QStringLiteral("month");

@@ -15,6 +15,8 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     readonly property string periodText: cache.period === "day" ? qsTr("the last 24 hours")
                                         : cache.period === "week" ? qsTr("the last 7 days")
                                         : cache.period === "month" ? qsTr("the last 30 days") : qsTr("all time")
@@ -68,6 +70,7 @@ Item {
 
     CacheModel {
         id: cache
+        backend: page.backend
         period: periodSwitch.current
         groupBy: groupSwitch.current
     }

@@ -14,6 +14,8 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     // Fixed column widths; the model column takes the rest.
     readonly property int colTrend: 92
     readonly property int colRequests: 72
@@ -38,6 +40,7 @@ Item {
 
     RankingsModel {
         id: rankings
+        backend: page.backend
         period: periodSwitch.current
         keyId: keyBox.currentIndex > 0 ? keyBox.model[keyBox.currentIndex].keyId : -1
     }

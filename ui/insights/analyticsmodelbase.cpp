@@ -11,18 +11,24 @@ constexpr qint64 kDayMs = 24 * 3'600'000LL;
 AnalyticsModelBase::AnalyticsModelBase(const char *name, QObject *parent)
     : QAbstractListModel(parent)
     , m_name(name)
-    , m_backend(Backend::instance())
 {
     m_throttle.setSingleShot(true);
     m_throttle.setInterval(2000);
     connect(&m_throttle, &QTimer::timeout, this, &AnalyticsModelBase::refresh);
-    if (!m_backend)
+}
+
+void AnalyticsModelBase::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, m_name))
         return;
     connect(m_backend, &Backend::logChanged, this, [this] {
         if (!m_throttle.isActive())
             m_throttle.start();
     });
     connect(m_backend, &Backend::logCleared, this, &AnalyticsModelBase::refresh);
+    backendAttached();
+    refresh();
+    announceBackend(this);
 }
 
 analytics::Period AnalyticsModelBase::periodRange(const QString &period, qint64 nowMs, int keyId)

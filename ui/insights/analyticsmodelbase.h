@@ -15,11 +15,12 @@ namespace gh::ui {
 // (a refresh asked for during a read runs once it is done), `loading` while reading, `ready` once
 // a read succeeded, and a re-read at most every 2 s while requests finish (Backend::logChanged),
 // at once when the log is cleared. A subclass builds its query in start() and hands it to run(),
-// replaces its rows with replaceRows(), and calls refresh() at the end of its constructor.
+// replaces its rows with replaceRows(), and connects to what else it follows in backendAttached().
 class AnalyticsModelBase : public QAbstractListModel
 {
     Q_OBJECT
     QML_ANONYMOUS
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(QString period READ period WRITE setPeriod NOTIFY periodChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
@@ -37,7 +38,12 @@ public:
     // The time range of `period` ending at nowMs (inclusive), only keyId's requests when >= 0.
     [[nodiscard]] static analytics::Period periodRange(const QString &period, qint64 nowMs, int keyId = -1);
 
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    // Set once (QML at creation, or a subclass's constructor): connects, then reads the period.
+    void setBackend(Backend *backend);
+
 Q_SIGNALS:
+    void backendChanged();
     void periodChanged();
     void countChanged();
     void loadingChanged();
@@ -47,12 +53,13 @@ protected:
     // name: the class name the warnings start with.
     AnalyticsModelBase(const char *name, QObject *parent);
 
-    [[nodiscard]] Backend *backend() const { return m_backend; }
     // Every model's prices as the gateway bills them now (catalog, config, the user's own), by id:
     // the same figures the request log's costs come from.
     [[nodiscard]] QHash<QString, analytics::Prices> gatewayPrices() const;
     [[nodiscard]] const char *name() const { return m_name; }
 
+    // The subclass's own connections to the backend just set (before the first read).
+    virtual void backendAttached() {}
     // Submits the read of the current settings: calls run() once. Only called with a backend.
     virtual void start() = 0;
 

@@ -43,10 +43,17 @@ void chartBuckets(const QString &period, qint64 nowMs, qint64 firstMs, QList<qin
 CacheModel::CacheModel(QObject *parent)
     : AnalyticsModelBase("CacheModel", parent)
 {
-    if (!backend())
-        return;
+}
+
+CacheModel::CacheModel(Backend *backend, QObject *parent)
+    : CacheModel(parent)
+{
+    setBackend(backend);
+}
+
+void CacheModel::backendAttached()
+{
     connect(backend(), &Backend::keysChanged, this, &CacheModel::refresh); // renames
-    refresh();
 }
 
 void CacheModel::setGroupBy(const QString &groupBy)

@@ -52,6 +52,8 @@ public:
     Q_ENUM(Roles)
 
     explicit CacheModel(QObject *parent = nullptr);
+    // With its backend (tests); QML sets `backend` instead.
+    explicit CacheModel(Backend *backend, QObject *parent = nullptr);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -90,6 +92,7 @@ Q_SIGNALS:
     void groupByChanged();
 
 protected:
+    void backendAttached() override;
     void start() override;
 
 private:

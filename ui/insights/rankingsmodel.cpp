@@ -26,10 +26,17 @@ const QHash<QString, int> &sortRoles()
 RankingsModel::RankingsModel(QObject *parent)
     : AnalyticsModelBase("RankingsModel", parent)
 {
-    if (!backend())
-        return;
+}
+
+RankingsModel::RankingsModel(Backend *backend, QObject *parent)
+    : RankingsModel(parent)
+{
+    setBackend(backend);
+}
+
+void RankingsModel::backendAttached()
+{
     connect(backend(), &Backend::keysChanged, this, &RankingsModel::keysChanged);
-    refresh();
 }
 
 void RankingsModel::setKeyId(int keyId)

@@ -44,6 +44,8 @@ public:
     Q_ENUM(Roles)
 
     explicit RankingsModel(QObject *parent = nullptr);
+    // With its backend (tests); QML sets `backend` instead.
+    explicit RankingsModel(Backend *backend, QObject *parent = nullptr);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -72,6 +74,7 @@ Q_SIGNALS:
     void keysChanged();
 
 protected:
+    void backendAttached() override;
     void start() override;
 
 private:

@@ -13,6 +13,8 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     // Main.openPage("keys/create"): the welcome card's "Create a key" opens the dialog.
     function runAction(action: string) {
         if (action === "create")
@@ -21,6 +23,7 @@ Item {
 
     KeysModel {
         id: keysModel
+        backend: page.backend
     }
 
     ScrollView {

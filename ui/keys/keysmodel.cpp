@@ -57,11 +57,30 @@ BudgetLimits budgetLimits(const KeyLimits &l)
 
 KeysModel::KeysModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+KeysModel::KeysModel(Backend *backend, QObject *parent)
+    : KeysModel(parent)
+{
+    setBackend(backend);
+}
+
+void KeysModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "KeysModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void KeysModel::attachBackend()
+{
+    // A view may hold this model before QML gives it its backend: the first load is a reset.
+    beginResetModel();
     m_keys = m_backend->keys();
+    endResetModel();
+    Q_EMIT countChanged();
     connect(m_backend, &Backend::keysChanged, this, &KeysModel::reloadKeys);
     connect(m_backend, &Backend::activityTick, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::logCleared, this, &KeysModel::refreshSpend);

@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "store/store.h"
 #include <QAbstractListModel>
 #include <QPointer>
@@ -6,14 +7,13 @@
 
 namespace gh::ui {
 
-class Backend;
-
 // The Gatehouse keys with their limits and what they spent (from the running gateway's budget
 // ledger, in memory). Every change is written to the store and applied to the gateway at once.
 class KeysModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(int activeCount READ activeCount NOTIFY countChanged)
     Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
@@ -50,6 +50,11 @@ public:
     Q_ENUM(Roles)
 
     explicit KeysModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit KeysModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -80,6 +85,7 @@ public:
     Q_INVOKABLE [[nodiscard]] int indexOf(qint64 keyId) const;
 
 Q_SIGNALS:
+    void backendChanged();
     void countChanged();
     void lastErrorChanged();
 
@@ -90,6 +96,7 @@ private:
     bool fail(const QString &message);
     bool save(StoredKey key, bool coalesce = false);
     [[nodiscard]] const StoredKey *find(qint64 keyId) const;
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QList<StoredKey> m_keys;
     QString m_lastError;

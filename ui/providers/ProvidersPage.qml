@@ -13,6 +13,8 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     // Main.openPage("providers/add"): the welcome card's "Add a provider" opens the dialog.
     function runAction(action: string) {
         if (action === "add")
@@ -21,10 +23,12 @@ Item {
 
     ProvidersModel {
         id: providersModel
+        backend: page.backend
     }
 
     CatalogStatus {
         id: catalogStatus
+        backend: page.backend
     }
 
     ScrollView {
@@ -384,6 +388,7 @@ Item {
                         // Live health of each model (circuit breaker, errors, speed), read once a second.
                         HealthModel {
                             id: modelHealth
+                            backend: page.backend
                             provider: slot.providerId
                         }
                         Flow {

@@ -8,8 +8,20 @@ namespace gh::ui {
 
 CatalogStatus::CatalogStatus(QObject *parent)
     : QObject(parent)
-    , m_backend(Backend::instance())
 {
+}
+
+CatalogStatus::CatalogStatus(Backend *backend, QObject *parent)
+    : CatalogStatus(parent)
+{
+    setBackend(backend);
+}
+
+void CatalogStatus::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "CatalogStatus"))
+        return;
+    announceBackend(this);
 }
 
 CatalogStatus::~CatalogStatus() = default;

@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -11,8 +12,6 @@ class CatalogUpdater;
 
 namespace gh::ui {
 
-class Backend;
-
 // The price catalog in use (source, date, size) for the Providers page, its "Update prices" action
 // (a refresh over HTTPS, validated and swapped in atomically; the gateway re-prices its models
 // afterwards) and the setting that turns network refreshes off for offline use.
@@ -20,6 +19,7 @@ class CatalogStatus : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(QString source READ source NOTIFY changed)
     Q_PROPERTY(QString takenOn READ takenOn NOTIFY changed)
     Q_PROPERTY(int modelCount READ modelCount NOTIFY changed)
@@ -29,6 +29,11 @@ class CatalogStatus : public QObject
     Q_PROPERTY(bool refreshEnabled READ refreshEnabled WRITE setRefreshEnabled NOTIFY refreshEnabledChanged)
 public:
     explicit CatalogStatus(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // object reads nothing before it has one.
+    explicit CatalogStatus(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
     ~CatalogStatus() override;
 
     [[nodiscard]] QString source() const;
@@ -44,6 +49,7 @@ public:
     Q_INVOKABLE void update();
 
 Q_SIGNALS:
+    void backendChanged();
     void changed();
     void busyChanged();
     void messageChanged();

@@ -101,11 +101,30 @@ QStringList modelIds(const QByteArray &body, bool *ok)
 
 ProvidersModel::ProvidersModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+ProvidersModel::ProvidersModel(Backend *backend, QObject *parent)
+    : ProvidersModel(parent)
+{
+    setBackend(backend);
+}
+
+void ProvidersModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "ProvidersModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void ProvidersModel::attachBackend()
+{
+    // A view may hold this model before QML gives it its backend: the first load is a reset.
+    beginResetModel();
     m_providers = m_backend->store().providers();
+    endResetModel();
+    Q_EMIT countChanged();
     connect(m_backend, &Backend::providersChanged, this, &ProvidersModel::reloadProviders);
     connect(m_backend, &Backend::keychainAvailableChanged, this, [this] {
         Q_EMIT keychainAvailableChanged();

@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "config/config.h"
 #include <QAbstractListModel>
 #include <QHash>
@@ -16,8 +17,6 @@ struct RequestRecord;
 
 namespace gh::ui {
 
-class Backend;
-
 // The configured providers: where they are, where their API key comes from (the OS keychain or an
 // environment variable; the key itself is never shown), how many models they offer, a connection
 // test and their recent health (from the requests of the last five minutes).
@@ -25,6 +24,7 @@ class ProvidersModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY keychainAvailableChanged)
 public:
@@ -51,6 +51,11 @@ public:
     Q_ENUM(Roles)
 
     explicit ProvidersModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit ProvidersModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
     ~ProvidersModel() override;
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
@@ -97,6 +102,7 @@ public:
     void recordRequest(const gh::RequestRecord &record, qint64 nowMs);
 
 Q_SIGNALS:
+    void backendChanged();
     void countChanged();
     void keychainAvailableChanged();
     void testFinished(const QString &providerId, bool ok, const QString &message);
@@ -117,6 +123,7 @@ private:
     void storeKey(const QString &providerId);
     void setKeyState(const QString &providerId, const QString &state, const QString &message);
     [[nodiscard]] QString health(const QString &providerId, qint64 nowMs) const;
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QList<ProviderConfig> m_providers;
     QHash<QString, Test> m_tests;

@@ -15,12 +15,16 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     RoutesModel {
         id: routesModel
+        backend: page.backend
     }
 
     AliasesModel {
         id: aliasesModel
+        backend: page.backend
     }
 
     ScrollView {

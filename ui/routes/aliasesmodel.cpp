@@ -22,11 +22,30 @@ bool hasSpace(const QString &s)
 
 AliasesModel::AliasesModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+AliasesModel::AliasesModel(Backend *backend, QObject *parent)
+    : AliasesModel(parent)
+{
+    setBackend(backend);
+}
+
+void AliasesModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "AliasesModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void AliasesModel::attachBackend()
+{
+    // A view may hold this model before QML gives it its backend: the first load is a reset.
+    beginResetModel();
     m_aliases = loadAliases(m_backend->store());
+    endResetModel();
+    Q_EMIT countChanged();
     reloadTargets();
     // Routes and providers decide what a target names; an edit through the window reloads the
     // aliases too (routesEdited() rebuilds the registry, aliases included).

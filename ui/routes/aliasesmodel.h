@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "config/config.h"
 #include <QAbstractListModel>
 #include <QPointer>
@@ -6,8 +7,6 @@
 #include <QVariantMap>
 
 namespace gh::ui {
-
-class Backend;
 
 // The model aliases (issue 12: a requested model name matching the glob `match` is served as `to`,
 // a route or a model), in their order: the first match wins, so the order is part of the data.
@@ -17,6 +16,7 @@ class AliasesModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     // What a target may be: the route ids, then the model ids the registry knows, each sorted.
     Q_PROPERTY(QStringList targets READ targets NOTIFY registryChanged)
@@ -36,6 +36,11 @@ public:
     Q_ENUM(Roles)
 
     explicit AliasesModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit AliasesModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -63,6 +68,7 @@ public:
     Q_INVOKABLE [[nodiscard]] QVariantMap test(const QString &name) const;
 
 Q_SIGNALS:
+    void backendChanged();
     void countChanged();
     void registryChanged();
 
@@ -70,6 +76,7 @@ private:
     void reload();
     void reloadTargets();
     [[nodiscard]] QString write(const QList<ModelAlias> &aliases);
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QList<ModelAlias> m_aliases;
     QStringList m_targets;

@@ -54,10 +54,25 @@ HealthView describeHealth(const TargetHealth &h, bool seen, qint64 nowMs)
 
 HealthModel::HealthModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+HealthModel::HealthModel(Backend *backend, QObject *parent)
+    : HealthModel(parent)
+{
+    setBackend(backend);
+}
+
+void HealthModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "HealthModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void HealthModel::attachBackend()
+{
     const auto again = [this] { refresh(QDateTime::currentMSecsSinceEpoch()); };
     connect(m_backend, &Backend::providersChanged, this, again);
     connect(m_backend, &Backend::routesChanged, this, again);

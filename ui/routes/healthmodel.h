@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "routing/health.h"
 #include <QAbstractListModel>
 #include <QPointer>
@@ -6,8 +7,6 @@
 #include <QtQml/qqmlregistration.h>
 
 namespace gh::ui {
-
-class Backend;
 
 // How the window shows one target's health: a state for the dot's colour and a tooltip.
 struct HealthView {
@@ -29,6 +28,7 @@ class HealthModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(QString provider READ provider WRITE setProvider NOTIFY providerChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(int quietCount READ quietCount NOTIFY countChanged)
@@ -42,6 +42,11 @@ public:
     Q_ENUM(Roles)
 
     explicit HealthModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit HealthModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -55,6 +60,7 @@ public:
     void refresh(qint64 nowMs);
 
 Q_SIGNALS:
+    void backendChanged();
     void providerChanged();
     void countChanged();
 
@@ -63,6 +69,7 @@ private:
         QString modelId;
         HealthView view;
     };
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QString m_provider;
     QList<Row> m_rows;

@@ -69,13 +69,32 @@ int rank(const QString &state)
 
 RoutesModel::RoutesModel(QObject *parent)
     : QAbstractListModel(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+RoutesModel::RoutesModel(Backend *backend, QObject *parent)
+    : RoutesModel(parent)
+{
+    setBackend(backend);
+}
+
+void RoutesModel::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "RoutesModel"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void RoutesModel::attachBackend()
+{
+    // A view may hold this model before QML gives it its backend: the first load is a reset.
+    beginResetModel();
     m_routes = m_backend->store().routes();
     std::sort(m_routes.begin(), m_routes.end(),
         [](const RouteConfig &a, const RouteConfig &b) { return a.id.compare(b.id, Qt::CaseInsensitive) < 0; });
+    endResetModel();
+    Q_EMIT countChanged();
     reloadModelIds();
     refreshHealth(QDateTime::currentMSecsSinceEpoch());
     connect(m_backend, &Backend::routesChanged, this, &RoutesModel::reload);

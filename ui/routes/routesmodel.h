@@ -1,4 +1,5 @@
 #pragma once
+#include "backend.h"
 #include "config/config.h"
 #include "healthmodel.h"
 #include <QAbstractListModel>
@@ -9,8 +10,6 @@
 
 namespace gh::ui {
 
-class Backend;
-
 // The routes (named aliases: a client sends `"model": "smart"`) with their strategy and ordered
 // targets, each target with its live health (read from the gateway once a second). Create, edit,
 // reorder and delete go to the store and apply to the running gateway at once.
@@ -18,6 +17,7 @@ class RoutesModel : public QAbstractListModel
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(QStringList modelIds READ modelIds NOTIFY modelIdsChanged)
     Q_PROPERTY(int healthRevision READ healthRevision NOTIFY healthRevisionChanged)
@@ -37,6 +37,11 @@ public:
     Q_ENUM(Roles)
 
     explicit RoutesModel(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // model reads nothing before it has one.
+    explicit RoutesModel(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
@@ -70,6 +75,7 @@ public:
     void refreshHealth(qint64 nowMs);
 
 Q_SIGNALS:
+    void backendChanged();
     void countChanged();
     void modelIdsChanged();
     void healthRevisionChanged();
@@ -79,6 +85,7 @@ private:
     void reloadModelIds();
     [[nodiscard]] HealthView viewOf(const QString &modelId) const;
     [[nodiscard]] QString validate(const RouteConfig &route, const QString &originalId) const;
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     QList<RouteConfig> m_routes;
     QStringList m_modelIds;

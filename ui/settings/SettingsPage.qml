@@ -12,8 +12,11 @@ Item {
     signal openPage(string name)
     signal notify(string message, bool isError)
 
+    required property Backend backend
+
     SettingsController {
         id: settings
+        backend: page.backend
         onClearFinished: (ok, message) => page.notify(ok ? qsTr("The request log was cleared") : message, !ok)
     }
 

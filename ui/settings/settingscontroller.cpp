@@ -19,10 +19,25 @@ const QString kNotifications = QStringLiteral("notifications");
 
 SettingsController::SettingsController(QObject *parent)
     : QObject(parent)
-    , m_backend(Backend::instance())
 {
-    if (!m_backend)
+}
+
+SettingsController::SettingsController(Backend *backend, QObject *parent)
+    : SettingsController(parent)
+{
+    setBackend(backend);
+}
+
+void SettingsController::setBackend(Backend *backend)
+{
+    if (!adoptBackend(m_backend, backend, "SettingsController"))
         return;
+    attachBackend();
+    announceBackend(this);
+}
+
+void SettingsController::attachBackend()
+{
     m_port = m_backend->gateway().port();
     connect(&m_backend->gateway(), &Gateway::portChanged, this, [this] {
         Q_EMIT listeningPortChanged();

@@ -1,11 +1,10 @@
 #pragma once
+#include "backend.h"
 #include <QObject>
 #include <QPointer>
 #include <QtQml/qqmlregistration.h>
 
 namespace gh::ui {
-
-class Backend;
 
 // The Settings page: gateway port (applyPort() moves the listener), start minimized, launch at
 // login, data folder, display currency, the close-to-tray notice and clearing the request log.
@@ -13,14 +12,15 @@ class SettingsController : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
+    Q_PROPERTY(gh::ui::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
     Q_PROPERTY(int port READ port WRITE setPort NOTIFY portChanged)
     Q_PROPERTY(int listeningPort READ listeningPort NOTIFY listeningPortChanged)
     Q_PROPERTY(QString portError READ portError NOTIFY portErrorChanged)
     Q_PROPERTY(bool startMinimized READ startMinimized WRITE setStartMinimized NOTIFY startMinimizedChanged)
     Q_PROPERTY(bool launchAtLogin READ launchAtLogin WRITE setLaunchAtLogin NOTIFY launchAtLoginChanged)
     Q_PROPERTY(QString launchAtLoginError READ launchAtLoginError NOTIFY launchAtLoginChanged)
-    Q_PROPERTY(QString dataDir READ dataDir CONSTANT)
-    Q_PROPERTY(QString databasePath READ databasePath CONSTANT)
+    Q_PROPERTY(QString dataDir READ dataDir NOTIFY backendChanged)
+    Q_PROPERTY(QString databasePath READ databasePath NOTIFY backendChanged)
     Q_PROPERTY(QString currency READ currency WRITE setCurrency NOTIFY currencyChanged)
     Q_PROPERTY(double currencyRate READ currencyRate WRITE setCurrencyRate NOTIFY currencyChanged)
     Q_PROPERTY(QStringList currencies READ currencies CONSTANT)
@@ -31,6 +31,11 @@ class SettingsController : public QObject
     Q_PROPERTY(bool clearing READ clearing NOTIFY clearingChanged)
 public:
     explicit SettingsController(QObject *parent = nullptr);
+    // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
+    // object reads nothing before it has one.
+    explicit SettingsController(Backend *backend, QObject *parent = nullptr);
+    [[nodiscard]] Backend *backend() const { return m_backend; }
+    void setBackend(Backend *backend);
 
     [[nodiscard]] int port() const { return m_port; }
     void setPort(int port);
@@ -66,6 +71,7 @@ public:
     static void applyCurrency(Backend &backend);
 
 Q_SIGNALS:
+    void backendChanged();
     void portChanged();
     void listeningPortChanged();
     void portErrorChanged();
@@ -78,6 +84,7 @@ Q_SIGNALS:
     void clearFinished(bool ok, const QString &message);
 
 private:
+    void attachBackend(); // connects to m_backend's signals and loads
     QPointer<Backend> m_backend;
     int m_port = 0;
     QString m_portError;

@@ -10,8 +10,23 @@ import Gatehouse
 ApplicationWindow {
     id: window
 
-    // Page names, in rail order; pages ask for another one by name (openPage("keys")).
-    readonly property list<string> pageNames: ["dashboard", "keys", "providers", "routes", "activity", "compare", "rankings", "cache", "settings"]
+    // What every page and model reads (set by showMainWindow()); each page gets it as `backend`.
+    required property Backend backend
+
+    // The pages, in rail order: the rail's buttons, the Ctrl+1… shortcuts and the page stack are all
+    // made from this one list. Pages ask for another one by name (openPage("keys")). `file` is
+    // relative to this file (ui/shell/), in the page's feature folder.
+    readonly property var pages: [
+        { name: "dashboard", label: qsTr("Dashboard"), icon: "dashboard", file: "../dashboard/DashboardPage.qml" },
+        { name: "keys", label: qsTr("Keys"), icon: "key", file: "../keys/KeysPage.qml" },
+        { name: "providers", label: qsTr("Providers"), icon: "server", file: "../providers/ProvidersPage.qml" },
+        { name: "routes", label: qsTr("Routes"), icon: "route", file: "../routes/RoutesPage.qml" },
+        { name: "activity", label: qsTr("Activity"), icon: "activity", file: "../activity/ActivityPage.qml" },
+        { name: "compare", label: qsTr("Compare"), icon: "columns", file: "../compare/ComparePage.qml" },
+        { name: "rankings", label: qsTr("Rankings"), icon: "trophy", file: "../insights/RankingsPage.qml" },
+        { name: "cache", label: qsTr("Cache"), icon: "layers", file: "../insights/CachePage.qml" },
+        { name: "settings", label: qsTr("Settings"), icon: "settings", file: "../settings/SettingsPage.qml" }
+    ]
     property int currentPage: 0
     property int visitedPages: 1
 
@@ -21,7 +36,7 @@ ApplicationWindow {
     // "providers", or "providers/add": the page, then an action the page offers (runAction()).
     function openPage(name: string) {
         const parts = name.split("/");
-        const index = window.pageNames.indexOf(parts[0]);
+        const index = window.pages.findIndex(p => p.name === parts[0]);
         if (index < 0)
             return;
         window.showPage(index);
@@ -73,7 +88,7 @@ ApplicationWindow {
 
     // Ctrl+1 … Ctrl+9 show the pages in rail order.
     Instantiator {
-        model: window.pageNames.length
+        model: Math.min(9, window.pages.length)
         delegate: Shortcut {
             required property int index
             sequence: "Ctrl+" + (index + 1)
@@ -140,17 +155,7 @@ ApplicationWindow {
                             navRepeater.itemAt(window.currentPage).forceActiveFocus(Qt.TabFocusReason);
                         }
 
-                        model: [
-                            { page: 0, label: qsTr("Dashboard"), icon: "dashboard" },
-                            { page: 1, label: qsTr("Keys"), icon: "key" },
-                            { page: 2, label: qsTr("Providers"), icon: "server" },
-                            { page: 3, label: qsTr("Routes"), icon: "route" },
-                            { page: 4, label: qsTr("Activity"), icon: "activity" },
-                            { page: 5, label: qsTr("Compare"), icon: "columns" },
-                            { page: 6, label: qsTr("Rankings"), icon: "trophy" },
-                            { page: 7, label: qsTr("Cache"), icon: "layers" },
-                            { page: 8, label: qsTr("Settings"), icon: "settings" }
-                        ]
+                        model: window.pages
 
                         delegate: NavButton {
                             id: navButton
@@ -159,9 +164,9 @@ ApplicationWindow {
                             Layout.alignment: Qt.AlignHCenter
                             text: navButton.modelData.label
                             iconName: navButton.modelData.icon
-                            shortcutText: "Ctrl+" + (navButton.index + 1)
-                            checked: window.currentPage === navButton.modelData.page
-                            onClicked: window.showPage(navButton.modelData.page)
+                            shortcutText: navButton.index < 9 ? "Ctrl+" + (navButton.index + 1) : ""
+                            checked: window.currentPage === navButton.index
+                            onClicked: window.showPage(navButton.index)
                             Keys.onUpPressed: navRepeater.step(-1)
                             Keys.onDownPressed: navRepeater.step(1)
                         }
@@ -279,17 +284,25 @@ ApplicationWindow {
                 currentIndex: window.currentPage
 
                 // Loaded from their files (a bound inline component cannot be given to a Loader in
-                // Qt 6.4); each page asks for another page or a toast through its signals.
+                // Qt 6.4), with the backend as the page's required property: setSource() once the
+                // loader is active (a source set while inactive loads later without its properties);
+                // each page asks for another page or a toast through its signals.
                 Repeater {
                     id: pageRepeater
-                    // Each page in its feature folder, relative to this file (ui/shell/).
-                    model: ["../dashboard/DashboardPage.qml", "../keys/KeysPage.qml", "../providers/ProvidersPage.qml", "../routes/RoutesPage.qml", "../activity/ActivityPage.qml", "../compare/ComparePage.qml", "../insights/RankingsPage.qml", "../insights/CachePage.qml", "../settings/SettingsPage.qml"]
+                    model: window.pages
                     delegate: Loader {
                         id: pageLoader
                         required property int index
-                        required property string modelData
+                        required property var modelData
+
+                        function load() {
+                            if (pageLoader.active && pageLoader.status === Loader.Null)
+                                pageLoader.setSource(Qt.resolvedUrl(pageLoader.modelData.file), { backend: window.backend });
+                        }
+
                         active: (window.visitedPages & (1 << pageLoader.index)) !== 0
-                        source: Qt.resolvedUrl(pageLoader.modelData)
+                        onActiveChanged: pageLoader.load()
+                        Component.onCompleted: pageLoader.load()
                         onStatusChanged: {
                             if (pageLoader.status === Loader.Error)
                                 console.error(Qt.createComponent(pageLoader.source).errorString());

@@ -77,8 +77,11 @@ bool showMainWindow(Gateway &gateway)
 
     session->engine = new QQmlApplicationEngine;
     session->engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
+    // The window hands its backend down to every page and every model (Main.qml's backend property).
+    QVariantMap initial{{QStringLiteral("backend"), QVariant::fromValue(session->backend)}};
     if (startHidden)
-        session->engine->setInitialProperties({{QStringLiteral("visible"), false}});
+        initial.insert(QStringLiteral("visible"), false);
+    session->engine->setInitialProperties(initial);
     const QUrl main(QStringLiteral("qrc:/qt/qml/Gatehouse/ui/shell/Main.qml"));
     session->engine->load(main);
     QQuickWindow *window = nullptr;

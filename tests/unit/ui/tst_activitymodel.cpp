@@ -66,7 +66,7 @@ private Q_SLOTS:
 
     void newestFirstAcrossPages()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(m.totalCount(), kRows);
         QCOMPARE(m.rowCount(), kRows);
@@ -103,7 +103,7 @@ private Q_SLOTS:
 
     void filters()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(m.totalCount(), kRows);
         m.setKeyFilter(QStringLiteral("alpha"));
@@ -169,7 +169,7 @@ private Q_SLOTS:
     // and a filter that leaves it out clears the selection (the pane closes).
     void selectionFollowsTheRequest()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(m.totalCount(), kRows);
         QCOMPARE(idAt(m, 10), idOf(989));
@@ -200,7 +200,7 @@ private Q_SLOTS:
 
     void distinctValues()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QSignalSpy spy(&m, &ActivityModel::distinctValuesChanged);
         (void)m.distinctValues(QStringLiteral("model")); // starts the scan
         QTRY_COMPARE(m.distinctValues(QStringLiteral("model")), (QStringList{"m-a", "m-b", "m-c"}));
@@ -215,7 +215,7 @@ private Q_SLOTS:
 
     void exportCsv()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QTRY_COMPARE(m.totalCount(), kRows);
         m.setKeyFilter(QStringLiteral("beta"));
         m.setModelFilter(QStringLiteral("m-a")); // odd i with i % 3 == 0: 3, 9, ..., 999
@@ -242,7 +242,7 @@ private Q_SLOTS:
     // Requests committed while the model is open appear at the top without moving cached rows.
     void liveRows()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(m.totalCount(), kRows);
         QCOMPARE(idAt(m, 0), idOf(999));
@@ -283,10 +283,10 @@ private Q_SLOTS:
 
     void clearData()
     {
-        ActivityModel m;
+        ActivityModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_VERIFY(m.totalCount() > kRows);
-        SettingsController settings;
+        SettingsController settings(m_fx.backend.get());
         QSignalSpy cleared(&settings, &SettingsController::clearFinished);
         settings.clearData();
         QTRY_COMPARE(cleared.size(), 1);
@@ -322,7 +322,7 @@ private Q_SLOTS:
         }
         qInfo("wrote %d rows through gh::Store in %lld ms", kMillion, t.elapsed());
         QVERIFY(fx.start());
-        ActivityModel m;
+        ActivityModel m(fx.backend.get());
         t.restart();
         QTRY_COMPARE_WITH_TIMEOUT(m.totalCount(), kMillion, 30000);
         qInfo("count: %lld ms", t.elapsed());

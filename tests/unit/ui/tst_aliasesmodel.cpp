@@ -70,7 +70,7 @@ private Q_SLOTS:
 
     void emptyAndTargets()
     {
-        AliasesModel m;
+        AliasesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.rowCount(), 0);
         // Routes first, then models.
@@ -89,7 +89,7 @@ private Q_SLOTS:
 
     void validationWritesNothing()
     {
-        AliasesModel m;
+        AliasesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(m.validateMatch(QStringLiteral("claude-opus-*"), -1).isEmpty());
         QVERIFY(!m.validateMatch(QString(), -1).isEmpty());
@@ -124,7 +124,7 @@ private Q_SLOTS:
 
     void addEditMoveDeleteApplyAtOnce()
     {
-        AliasesModel m;
+        AliasesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy counts(&m, &AliasesModel::countChanged);
 
@@ -173,7 +173,7 @@ private Q_SLOTS:
 
     void testAName()
     {
-        AliasesModel m;
+        AliasesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(m.test(QStringLiteral("  ")).isEmpty());
         QCOMPARE(m.saveAlias(-1, QStringLiteral("claude-opus-*"), QStringLiteral("smart")), QString());
@@ -215,7 +215,7 @@ private Q_SLOTS:
 
     void staleTargetAndOutsideChanges()
     {
-        AliasesModel m;
+        AliasesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         RouteConfig route;
         route.id = QStringLiteral("temp");

@@ -60,7 +60,7 @@ private Q_SLOTS:
         again.check();
         QCOMPARE(crossed.size(), 0);
         // Lowering a limit below the spend is a crossing too (keysChanged triggers the check).
-        KeysModel keys;
+        KeysModel keys(fx.backend.get());
         QVERIFY(keys.setLimit(2, QStringLiteral("week"), 500));
         QCOMPARE(crossed.size(), 1);
         QCOMPARE(crossed.at(0).at(1).toString(), QStringLiteral("free"));

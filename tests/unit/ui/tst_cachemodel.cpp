@@ -56,7 +56,7 @@ private Q_SLOTS:
 
     void byModelAndTotals()
     {
-        CacheModel m;
+        CacheModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(waitIdle(m));
         QCOMPARE(m.groupBy(), QStringLiteral("model"));
@@ -95,7 +95,7 @@ private Q_SLOTS:
 
     void byKeyWithThePrefixDiagnosis()
     {
-        CacheModel m;
+        CacheModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         m.setGroupBy(QStringLiteral("key"));
         QVERIFY(waitIdle(m));
@@ -120,7 +120,7 @@ private Q_SLOTS:
 
     void chartPerDay()
     {
-        CacheModel m;
+        CacheModel m(m_fx.backend.get());
         QVERIFY(waitIdle(m));
         QCOMPARE(m.chartLabels().size(), 7);
         QStackedBarSeries bars;

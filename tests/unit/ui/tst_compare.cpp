@@ -273,7 +273,7 @@ private Q_SLOTS:
 
     void fourPanesOneMessage()
     {
-        CompareSession s;
+        CompareSession s(m_backend.get());
         QAbstractItemModelTester panesTester(s.panes(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QAbstractItemModelTester listTester(s.conversations(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(s.ready());
@@ -455,7 +455,7 @@ private Q_SLOTS:
 
     void errorsShowInTheirPane()
     {
-        CompareSession s;
+        CompareSession s(m_backend.get());
         // The models compared last come back.
         QCOMPARE(s.panes()->count(), 4);
         QCOMPARE(s.panes()->pane(3).config.model, kRoute);
@@ -490,7 +490,8 @@ private Q_SLOTS:
         window.resize(1300, 800);
         g_previous = qInstallMessageHandler(recordQmlWarnings);
         const auto restore = qScopeGuard([] { qInstallMessageHandler(g_previous); });
-        std::unique_ptr<QObject> root(component.create());
+        std::unique_ptr<QObject> root(
+            component.createWithInitialProperties({{QStringLiteral("backend"), QVariant::fromValue(m_backend.get())}}));
         QVERIFY2(root, qPrintable(component.errorString()));
         auto *page = qobject_cast<QQuickItem *>(root.get());
         page->setParentItem(window.contentItem());
@@ -577,7 +578,7 @@ private Q_SLOTS:
     // the request's arrival, Compare from its sending, so the log's is a little smaller.
     void finishedFirstAndFirstTokens()
     {
-        CompareSession s;
+        CompareSession s(m_backend.get());
         while (s.panes()->count() > 2)
             QVERIFY(s.removePane(s.panes()->count() - 1));
         while (s.panes()->count() < 2)

@@ -42,7 +42,7 @@ private Q_SLOTS:
 
     void figures()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.rowCount(), 2);
         QCOMPARE(role(m, 0, KeysModel::NameRole).toString(), QStringLiteral("scripts"));
@@ -63,9 +63,36 @@ private Q_SLOTS:
         QCOMPARE(m.roleNames().value(KeysModel::DayUsageRole), QByteArray("dayUsage"));
     }
 
-    void limitsApplyAtOnce()
+    // QML creates the model first and sets its backend afterwards, maybe after a view took it:
+    // the rows arrive in one reset, and a second backend is refused (the first one stays).
+    void backendSetLater()
     {
         KeysModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(m.rowCount(), 0);
+        QCOMPARE(m.backend(), nullptr);
+        QSignalSpy reset(&m, &QAbstractItemModel::modelReset);
+        QSignalSpy count(&m, &KeysModel::countChanged);
+        QSignalSpy backendChanged(&m, &KeysModel::backendChanged);
+        m.setBackend(m_fx.backend.get());
+        QCOMPARE(m.backend(), m_fx.backend.get());
+        QCOMPARE(reset.size(), 1);
+        QVERIFY(!count.isEmpty());
+        QCOMPARE(backendChanged.size(), 1);
+        QCOMPARE(m.rowCount(), 2);
+        QCOMPARE(role(m, 1, KeysModel::NameRole).toString(), QStringLiteral("cursor"));
+
+        Backend other(*m_fx.gateway);
+        QTest::ignoreMessage(QtWarningMsg, "KeysModel: the backend is set once; another one is ignored");
+        m.setBackend(&other);
+        QCOMPARE(m.backend(), m_fx.backend.get());
+        QCOMPARE(backendChanged.size(), 1);
+        QCOMPARE(m.rowCount(), 2);
+    }
+
+    void limitsApplyAtOnce()
+    {
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
         QVERIFY(m.setLimit(1, QStringLiteral("week"), 1.10));
@@ -99,7 +126,7 @@ private Q_SLOTS:
     // What a request that does not fit gets: stored, and in the gateway's registry.
     void budgetPolicy()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(role(m, 0, KeysModel::OnShortBudgetRole).toString(), QStringLiteral("clamp"));
         QCOMPARE(role(m, 0, KeysModel::MinOutputTokensRole).toInt(), 1024);
@@ -119,7 +146,7 @@ private Q_SLOTS:
 
     void lifecycle()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         const QString secret
             = m.createKey(QStringLiteral("  claude code "), QStringLiteral("anthropic/*, openai/gpt-4.1,"));
@@ -158,7 +185,7 @@ private Q_SLOTS:
     // request or a limit change; allow_unpriced set from the window reaches the gateway.
     void refusalAndUnpriced()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         const int row = m.indexOf(1);
         QVERIFY(row >= 0);
@@ -194,7 +221,7 @@ private Q_SLOTS:
 
     void snippets()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         const QString port = QString::number(m_fx.gateway->port());
         const QString openai = m.snippet(1, QStringLiteral("openai-sdk"), QStringLiteral("gk-secret"));
         QVERIFY2(openai.contains(QStringLiteral("OPENAI_BASE_URL=\"http://127.0.0.1:%1/v1\"").arg(port)),
@@ -217,7 +244,7 @@ private Q_SLOTS:
 
     void spendFollowsTheGateway()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
         // What a request settles in the ledger shows within a second of its event.

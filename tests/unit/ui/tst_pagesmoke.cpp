@@ -6,6 +6,7 @@
 #include "gatehouseui.h"
 #include "uitestfixture.h"
 #include <QApplication>
+#include <QJSValue>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -75,9 +76,18 @@ QList<QObject *> descendants(QObject *root)
     return out;
 }
 
-const QStringList kPages{QStringLiteral("DashboardPage"), QStringLiteral("KeysPage"), QStringLiteral("ProvidersPage"),
-    QStringLiteral("RoutesPage"), QStringLiteral("ActivityPage"), QStringLiteral("ComparePage"),
-    QStringLiteral("RankingsPage"), QStringLiteral("CachePage"), QStringLiteral("SettingsPage")};
+// The pages as Main.qml declares them (its one page list, `pages`): the file name of each, in rail
+// order. A page added to the list is smoke-tested without a line here.
+QStringList pagesOf(QQuickWindow *window)
+{
+    QStringList out;
+    QVariant list = window->property("pages"); // a JS array: a QJSValue in a QVariant
+    if (list.metaType() == QMetaType::fromType<QJSValue>())
+        list = list.value<QJSValue>().toVariant();
+    for (const QVariant &page : list.toList())
+        out << page.toMap().value(QStringLiteral("file")).toString().section(u'/', -1).section(u'.', 0, 0);
+    return out;
+}
 
 } // namespace
 
@@ -173,11 +183,13 @@ class TestPageSmoke : public QObject
             QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
             gateway.reset();
         });
+        const QStringList pages = pagesOf(window);
+        QVERIFY2(pages.size() >= 9 && pages.contains(QStringLiteral("SettingsPage")), qPrintable(pages.join(u',')));
         QStringList problems; // every page's warnings, reported together
-        for (int page = 0; page < kPages.size(); ++page) {
+        for (int page = 0; page < pages.size(); ++page) {
             window->setProperty("currentPage", page);
-            QQuickItem *loader = loaderOf(window, kPages.at(page));
-            QVERIFY2(loader, qPrintable(kPages.at(page)));
+            QQuickItem *loader = loaderOf(window, pages.at(page));
+            QVERIFY2(loader, qPrintable(pages.at(page)));
             // Loader.Ready is 1; an item and a few rendered frames afterwards.
             QTRY_COMPARE_WITH_TIMEOUT(loader->property("status").toInt(), 1, 10000);
             QVERIFY(loader->property("item").value<QObject *>());
@@ -189,7 +201,7 @@ class TestPageSmoke : public QObject
             const QStringList warnings = takeWarnings();
             if (!warnings.isEmpty())
                 problems << QStringLiteral("%1 (%2 theme): %3 QML warning(s):\n  %4")
-                                .arg(kPages.at(page), theme)
+                                .arg(pages.at(page), theme)
                                 .arg(warnings.size())
                                 .arg(warnings.join(QStringLiteral("\n  ")));
         }

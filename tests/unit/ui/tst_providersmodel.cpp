@@ -65,7 +65,7 @@ private Q_SLOTS:
 
     void knownProviders()
     {
-        ProvidersModel m;
+        ProvidersModel m(m_fx.backend.get());
         const QVariantList known = m.knownProviders();
         QStringList ids;
         for (const QVariant &v : known)
@@ -83,7 +83,7 @@ private Q_SLOTS:
 
     void addValidates()
     {
-        ProvidersModel m;
+        ProvidersModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(!m.keychainAvailable());
         QVERIFY(m.addProvider("Open AI", "openai", "https://api.openai.com/v1", {}, {}).contains("lowercase"));
@@ -101,7 +101,7 @@ private Q_SLOTS:
     void environmentRoute()
     {
         qputenv("GATEHOUSE_TEST_PROVIDER_KEY", "sk-from-env");
-        ProvidersModel m;
+        ProvidersModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.addProvider("openai", "openai", "https://api.openai.com/v1/", {}, "GATEHOUSE_TEST_PROVIDER_KEY"),
             QString());
@@ -131,7 +131,7 @@ private Q_SLOTS:
     // it); the catalog's price shows as such; the provider's address can be changed.
     void pricesAndEdits()
     {
-        ProvidersModel m;
+        ProvidersModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.addProvider("my-server", "openai", "http://127.0.0.1:9/v1", {}, {}), QString());
         QVariantMap p = m.modelPrice("my-server", "gpt-mock");
@@ -175,7 +175,7 @@ private Q_SLOTS:
         FakeProvider fake;
         QVERIFY(fake.listen(QHostAddress::LocalHost));
         qputenv("GATEHOUSE_TEST_LOCAL_KEY", "sk-local-secret-value");
-        ProvidersModel m;
+        ProvidersModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         const QString base = QStringLiteral("http://127.0.0.1:%1/v1").arg(fake.serverPort());
         QCOMPARE(m.addProvider("local", "openai", base, {}, "GATEHOUSE_TEST_LOCAL_KEY"), QString());
@@ -216,7 +216,7 @@ private Q_SLOTS:
 
     void health()
     {
-        ProvidersModel m;
+        ProvidersModel m(m_fx.backend.get());
         QCOMPARE(m.addProvider("ollama", "openai", "http://127.0.0.1:11434/v1", {}, {}), QString());
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         auto feed = [&](int ok, int failed, qint64 when) {

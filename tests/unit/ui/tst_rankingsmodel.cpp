@@ -52,7 +52,7 @@ private Q_SLOTS:
 
     void sevenDays()
     {
-        RankingsModel m;
+        RankingsModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.period(), QStringLiteral("week"));
         QVERIFY(waitIdle(m));
@@ -102,7 +102,7 @@ private Q_SLOTS:
 
     void sortsByEachColumn()
     {
-        RankingsModel m;
+        RankingsModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(waitIdle(m));
         QPersistentModelIndex claude(m.index(rowOf(m, m_claude)));
@@ -130,7 +130,7 @@ private Q_SLOTS:
 
     void filtersAndPeriods()
     {
-        RankingsModel m;
+        RankingsModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(waitIdle(m));
         m.setKeyId(2);
@@ -163,7 +163,7 @@ private Q_SLOTS:
     // AnalyticsModelBase: one read at a time, `loading` across queued reads, re-reads throttled.
     void loadingAndThrottledRereads()
     {
-        RankingsModel m;
+        RankingsModel m(m_fx.backend.get());
         QSignalSpy loading(&m, &RankingsModel::loadingChanged);
         QSignalSpy result(&m, &RankingsModel::resultChanged);
         QVERIFY(m.loading()); // the constructor started the first read

@@ -71,7 +71,7 @@ private Q_SLOTS:
 
     void emptyAndModelIds()
     {
-        RoutesModel m;
+        RoutesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.rowCount(), 0);
         const QStringList ids = m.modelIds();
@@ -89,7 +89,7 @@ private Q_SLOTS:
 
     void validationWritesNothing()
     {
-        RoutesModel m;
+        RoutesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(m.validateId(QStringLiteral("smart"), {}).isEmpty());
         QVERIFY(!m.validateId(QString(), {}).isEmpty());
@@ -123,7 +123,7 @@ private Q_SLOTS:
 
     void createEditReorderDelete()
     {
-        RoutesModel m;
+        RoutesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy count(&m, &RoutesModel::countChanged);
 
@@ -156,7 +156,7 @@ private Q_SLOTS:
         QVERIFY(!m.saveRoute({}, QStringLiteral("smart"), QStringLiteral("ordered"), {target(QStringLiteral("mock/mini"))})
                      .isEmpty());
         QCOMPARE(targetModels(*stored(QStringLiteral("smart"))).size(), 2);
-        RoutesModel other;
+        RoutesModel other(m_fx.backend.get());
         QCOMPARE(other.rowCount(), 1);
 
         // Edit: weighted, with shares
@@ -247,7 +247,7 @@ private Q_SLOTS:
 
     void liveHealth()
     {
-        RoutesModel m;
+        RoutesModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.saveRoute({}, QStringLiteral("smart"), QStringLiteral("ordered"),
                      {target(QStringLiteral("mock/gpt")), target(QStringLiteral("mock/claude"))}),
@@ -290,7 +290,7 @@ private Q_SLOTS:
 
     void providerHealthModel()
     {
-        HealthModel m;
+        HealthModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.rowCount(), 0); // no provider chosen
         QSignalSpy count(&m, &HealthModel::countChanged);

@@ -53,7 +53,7 @@ private Q_SLOTS:
 
     void todaysSessionsMostExpensiveFirst()
     {
-        SessionSpendModel m;
+        SessionSpendModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(m.rowCount(), 2);
         QCOMPARE(value(m, 0, SessionSpendModel::SessionRole).toString(), QStringLiteral("sess-y"));
@@ -76,7 +76,7 @@ private Q_SLOTS:
 
     void followsTheLog()
     {
-        SessionSpendModel m;
+        SessionSpendModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(m.rowCount(), 2);
         m_fx.append({inSession(QStringLiteral("req_x5"), at(2026, 3, 10, 14), QStringLiteral("agent"), QStringLiteral("sess-x"), 1.0),

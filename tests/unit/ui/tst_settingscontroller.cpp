@@ -41,7 +41,7 @@ private Q_SLOTS:
 
     void movesTheListener()
     {
-        SettingsController s;
+        SettingsController s(m_fx.backend.get());
         const quint16 old = m_fx.gateway->port();
         QCOMPARE(s.port(), int(old));
         QVERIFY(accepts(old));
@@ -72,7 +72,7 @@ private Q_SLOTS:
     void storedSettings()
     {
         {
-            SettingsController s;
+            SettingsController s(m_fx.backend.get());
             QVERIFY(!s.startMinimized());
             QSignalSpy spy(&s, &SettingsController::startMinimizedChanged);
             s.setStartMinimized(true);
@@ -86,7 +86,7 @@ private Q_SLOTS:
         // In the store of the data folder: another backend on the same gateway reads them back.
         QCOMPARE(m_fx.gateway->store().setting("ui.startMinimized"), QStringLiteral("true"));
         m_fx.backend = std::make_unique<Backend>(*m_fx.gateway);
-        SettingsController s;
+        SettingsController s(m_fx.backend.get());
         QVERIFY(s.startMinimized());
         QVERIFY(s.closeToTrayNoticeShown());
         QVERIFY(!s.notificationsEnabled());
@@ -95,7 +95,7 @@ private Q_SLOTS:
 
     void currency()
     {
-        SettingsController s;
+        SettingsController s(m_fx.backend.get());
         QCOMPARE(s.currency(), QStringLiteral("USD"));
         s.setCurrencyRate(0.5);
         s.setCurrency(QStringLiteral("EUR"));
@@ -115,7 +115,7 @@ private Q_SLOTS:
     // choice, not the previous one: the combo showed "USD" after choosing EUR and vice versa.
     void currencyNotifiesWithTheNewValue()
     {
-        SettingsController s;
+        SettingsController s(m_fx.backend.get());
         s.setCurrency(QStringLiteral("USD"));
         QStringList seenBySettings;
         QStringList seenByFormat;

@@ -57,7 +57,7 @@ private Q_SLOTS:
 
     void summary()
     {
-        SpendSummary s;
+        SpendSummary s(m_fx.backend.get());
         QVERIFY(s.ready());
         QCOMPARE(s.today(), 1.75);
         QCOMPARE(s.todayPrevious(), 2.00);
@@ -72,7 +72,7 @@ private Q_SLOTS:
 
     void topKeysOfTheMonth()
     {
-        TopSpendModel m;
+        TopSpendModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         m.setGroupBy(QStringLiteral("key"));
         m.setPeriod(QStringLiteral("month"));
@@ -89,7 +89,7 @@ private Q_SLOTS:
 
     void topModelsOfTheDay()
     {
-        TopSpendModel m;
+        TopSpendModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         m.setGroupBy(QStringLiteral("model"));
         m.setPeriod(QStringLiteral("day"));
@@ -116,7 +116,7 @@ private Q_SLOTS:
 
     void spendByDay()
     {
-        SpendByDayModel m;
+        SpendByDayModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(m.days().size(), 30);
         QCOMPARE(m.days().first(), QStringLiteral("2025-02-11"));
@@ -149,11 +149,11 @@ private Q_SLOTS:
     // New requests: the figures follow once the log commits them (off the UI thread).
     void live()
     {
-        SpendSummary s;
-        TopSpendModel top;
+        SpendSummary s(m_fx.backend.get());
+        TopSpendModel top(m_fx.backend.get());
         top.setGroupBy(QStringLiteral("key"));
         top.setPeriod(QStringLiteral("day"));
-        SpendByDayModel byDay;
+        SpendByDayModel byDay(m_fx.backend.get());
         QAbstractItemModelTester t1(&top, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QAbstractItemModelTester t2(&byDay, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(top.data(top.index(0), TopSpendModel::NameRole).toString(), QStringLiteral("alpha"));
@@ -195,7 +195,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(fx.backend->aggregates().isReady(), 60000);
         qInfo("spend aggregates over 1,000,000 rows: first read %lld ms after the gateway's own start (%lld ms)",
             t.elapsed() - fx.gatewayStartMs, fx.gatewayStartMs);
-        SpendSummary s;
+        SpendSummary s(fx.backend.get());
         QCOMPARE(s.month() + s.monthPrevious() > 0, true);
         t.restart();
         fx.append({record("req_new", now, 1, "key0", "openai/m0", "openai", 1.0)});
