@@ -8,13 +8,8 @@ import Gatehouse
 
 // The request log, newest first and live: filters, search by request id, a detail pane with every
 // logged field, export of the filtered rows to CSV. The model pages rows in from SQLite.
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     // Fixed column widths; the model column takes the rest. In a narrow table (the detail pane
     // open) the provider and latency columns step aside: the pane shows them.
@@ -202,213 +197,179 @@ Item {
             spacing: Theme.space4
 
             // The table
-            Rectangle {
+            TableFrame {
                 id: tableArea
                 Layout.fillWidth: true
                 Layout.fillHeight: true
-                radius: Theme.radius
-                color: Theme.surface
-                border.color: Theme.border
-                clip: true
 
-                ColumnLayout {
-                    anchors.fill: parent
-                    anchors.margins: 1
-                    spacing: 0
+                // Column headers
+                TableHeader {
+                    Layout.fillWidth: true
+                    ColumnHeader { Layout.preferredWidth: page.colTime; text: qsTr("Time") }
+                    ColumnHeader { Layout.preferredWidth: page.colKey; visible: !page.narrow; text: qsTr("Key") }
+                    ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: page.narrow ? 80 : 120; text: qsTr("Model") }
+                    ColumnHeader { Layout.preferredWidth: page.colProvider; visible: !page.compact; text: qsTr("Provider") }
+                    ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
+                    ColumnHeader { Layout.preferredWidth: page.colTokens; visible: !page.narrow; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
+                    ColumnHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
+                    ColumnHeader { Layout.preferredWidth: page.colCost; text: qsTr("Cost"); horizontalAlignment: Text.AlignRight }
+                }
 
-                    // Column headers
-                    Rectangle {
-                        Layout.fillWidth: true
-                        implicitHeight: 34
-                        color: Theme.surfaceAlt
-                        radius: Theme.radius
-
-                        Rectangle {
-                            anchors.bottom: parent.bottom
-                            width: parent.width
-                            height: Theme.radius
-                            color: Theme.surfaceAlt
+                ListView {
+                    id: table
+                    objectName: "activityTable"
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    model: activity
+                    clip: true
+                    reuseItems: true
+                    // The selected request's row, wherever filters and new rows move it.
+                    currentIndex: activity.selectedRow
+                    onCurrentIndexChanged: {
+                        // Keyboard navigation moves the current row: the selection follows it.
+                        if (table.currentIndex >= 0 && table.currentIndex !== activity.selectedRow) {
+                            const id = activity.get(table.currentIndex).requestId;
+                            if (id !== undefined)
+                                activity.selectedRequest = id;
                         }
+                    }
+                    boundsBehavior: Flickable.StopAtBounds
+                    keyNavigationEnabled: true
+                    focus: true
+                    activeFocusOnTab: true
+                    highlightMoveDuration: 0
+                    ScrollBar.vertical: ScrollBar {
+                        policy: ScrollBar.AsNeeded
+                    }
+                    Accessible.role: Accessible.Table
+                    Accessible.name: qsTr("Requests")
+
+                    delegate: Rectangle {
+                        id: row
+                        required property int index
+                        required property string requestId
+                        required property real startedAt
+                        required property string keyName
+                        required property string model
+                        required property string provider
+                        required property int status
+                        required property string error
+                        required property real latencyMs
+                        required property real inputTokens
+                        required property real outputTokens
+                        required property real cacheReadTokens
+                        required property real cost
+                        required property bool estimated
+                        required property bool ok
+                        required property bool loaded
+
+                        readonly property bool failed: !row.ok
+                        readonly property bool selected: ListView.isCurrentItem
+
+                        width: ListView.view.width
+                        implicitHeight: 36
+                        color: row.selected ? Theme.accentSoft : rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
+                        Accessible.role: Accessible.Row
+                        Accessible.name: row.model + " " + page.statusText(row.status, row.error) + " " + Money.usd(row.cost)
+
+                        MouseArea {
+                            id: rowMouse
+                            anchors.fill: parent
+                            hoverEnabled: true
+                            onClicked: {
+                                activity.selectedRequest = row.requestId;
+                                table.forceActiveFocus();
+                            }
+                        }
+
                         Rectangle {
                             anchors.bottom: parent.bottom
                             width: parent.width
                             height: 1
                             color: Theme.border
+                            opacity: 0.6
+                        }
+
+                        // Shown while the row's page is being fetched
+                        Rectangle {
+                            visible: !row.loaded
+                            anchors.verticalCenter: parent.verticalCenter
+                            x: Theme.space4
+                            width: parent.width * 0.55
+                            height: 8
+                            radius: 4
+                            color: Theme.track
                         }
 
                         RowLayout {
+                            visible: row.loaded
                             anchors.fill: parent
                             anchors.leftMargin: Theme.space4
                             anchors.rightMargin: Theme.space4
                             spacing: Theme.space3
 
-                            ColumnHeader { Layout.preferredWidth: page.colTime; text: qsTr("Time") }
-                            ColumnHeader { Layout.preferredWidth: page.colKey; visible: !page.narrow; text: qsTr("Key") }
-                            ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: page.narrow ? 80 : 120; text: qsTr("Model") }
-                            ColumnHeader { Layout.preferredWidth: page.colProvider; visible: !page.compact; text: qsTr("Provider") }
-                            ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
-                            ColumnHeader { Layout.preferredWidth: page.colTokens; visible: !page.narrow; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
-                            ColumnHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
-                            ColumnHeader { Layout.preferredWidth: page.colCost; text: qsTr("Cost"); horizontalAlignment: Text.AlignRight }
+                            Cell {
+                                Layout.preferredWidth: page.colTime
+                                text: page.shortTime(row.startedAt)
+                                color: Theme.textMuted
+                            }
+                            Cell {
+                                Layout.preferredWidth: page.colKey
+                                visible: !page.narrow
+                                text: row.keyName
+                            }
+                            Cell {
+                                Layout.fillWidth: true
+                                Layout.minimumWidth: page.narrow ? 80 : 120
+                                text: row.model
+                                font.family: Theme.monoFamily
+                                font.pixelSize: Theme.fontSmall
+                            }
+                            Cell {
+                                Layout.preferredWidth: page.colProvider
+                                visible: !page.compact
+                                text: row.provider
+                                color: Theme.textMuted
+                            }
+                            Item {
+                                Layout.preferredWidth: page.colStatus
+                                implicitHeight: 20
+                                StatusChip {
+                                    anchors.verticalCenter: parent.verticalCenter
+                                    text: page.statusText(row.status, row.error)
+                                    tone: row.failed ? Theme.danger : Theme.ok
+                                }
+                            }
+                            Cell {
+                                Layout.preferredWidth: page.colTokens
+                                visible: !page.narrow
+                                horizontalAlignment: Text.AlignRight
+                                text: Format.tokens(row.inputTokens) + " / " + Format.tokens(row.outputTokens)
+                            }
+                            Cell {
+                                Layout.preferredWidth: page.colLatency
+                                visible: !page.compact
+                                horizontalAlignment: Text.AlignRight
+                                text: Format.duration(row.latencyMs)
+                                color: Theme.textMuted
+                            }
+                            Cell {
+                                Layout.preferredWidth: page.colCost
+                                horizontalAlignment: Text.AlignRight
+                                text: row.cost < 0 ? qsTr("unpriced") : (row.estimated ? "≈" : "") + Money.usd(row.cost)
+                                color: row.cost < 0 ? Theme.textFaint : Theme.text
+                                font.weight: Font.Medium
+                            }
                         }
                     }
 
-                    ListView {
-                        id: table
-                        objectName: "activityTable"
-                        Layout.fillWidth: true
-                        Layout.fillHeight: true
-                        model: activity
-                        clip: true
-                        reuseItems: true
-                        // The selected request's row, wherever filters and new rows move it.
-                        currentIndex: activity.selectedRow
-                        onCurrentIndexChanged: {
-                            // Keyboard navigation moves the current row: the selection follows it.
-                            if (table.currentIndex >= 0 && table.currentIndex !== activity.selectedRow) {
-                                const id = activity.get(table.currentIndex).requestId;
-                                if (id !== undefined)
-                                    activity.selectedRequest = id;
-                            }
-                        }
-                        boundsBehavior: Flickable.StopAtBounds
-                        keyNavigationEnabled: true
-                        focus: true
-                        activeFocusOnTab: true
-                        highlightMoveDuration: 0
-                        ScrollBar.vertical: ScrollBar {
-                            policy: ScrollBar.AsNeeded
-                        }
-                        Accessible.role: Accessible.Table
-                        Accessible.name: qsTr("Requests")
-
-                        delegate: Rectangle {
-                            id: row
-                            required property int index
-                            required property string requestId
-                            required property real startedAt
-                            required property string keyName
-                            required property string model
-                            required property string provider
-                            required property int status
-                            required property string error
-                            required property real latencyMs
-                            required property real inputTokens
-                            required property real outputTokens
-                            required property real cacheReadTokens
-                            required property real cost
-                            required property bool estimated
-                            required property bool ok
-                            required property bool loaded
-
-                            readonly property bool failed: !row.ok
-                            readonly property bool selected: ListView.isCurrentItem
-
-                            width: ListView.view.width
-                            implicitHeight: 36
-                            color: row.selected ? Theme.accentSoft : rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
-                            Accessible.role: Accessible.Row
-                            Accessible.name: row.model + " " + page.statusText(row.status, row.error) + " " + Money.usd(row.cost)
-
-                            MouseArea {
-                                id: rowMouse
-                                anchors.fill: parent
-                                hoverEnabled: true
-                                onClicked: {
-                                    activity.selectedRequest = row.requestId;
-                                    table.forceActiveFocus();
-                                }
-                            }
-
-                            Rectangle {
-                                anchors.bottom: parent.bottom
-                                width: parent.width
-                                height: 1
-                                color: Theme.border
-                                opacity: 0.6
-                            }
-
-                            // Shown while the row's page is being fetched
-                            Rectangle {
-                                visible: !row.loaded
-                                anchors.verticalCenter: parent.verticalCenter
-                                x: Theme.space4
-                                width: parent.width * 0.55
-                                height: 8
-                                radius: 4
-                                color: Theme.track
-                            }
-
-                            RowLayout {
-                                visible: row.loaded
-                                anchors.fill: parent
-                                anchors.leftMargin: Theme.space4
-                                anchors.rightMargin: Theme.space4
-                                spacing: Theme.space3
-
-                                Cell {
-                                    Layout.preferredWidth: page.colTime
-                                    text: page.shortTime(row.startedAt)
-                                    color: Theme.textMuted
-                                }
-                                Cell {
-                                    Layout.preferredWidth: page.colKey
-                                    visible: !page.narrow
-                                    text: row.keyName
-                                }
-                                Cell {
-                                    Layout.fillWidth: true
-                                    Layout.minimumWidth: page.narrow ? 80 : 120
-                                    text: row.model
-                                    font.family: Theme.monoFamily
-                                    font.pixelSize: Theme.fontSmall
-                                }
-                                Cell {
-                                    Layout.preferredWidth: page.colProvider
-                                    visible: !page.compact
-                                    text: row.provider
-                                    color: Theme.textMuted
-                                }
-                                Item {
-                                    Layout.preferredWidth: page.colStatus
-                                    implicitHeight: 20
-                                    StatusChip {
-                                        anchors.verticalCenter: parent.verticalCenter
-                                        text: page.statusText(row.status, row.error)
-                                        tone: row.failed ? Theme.danger : Theme.ok
-                                    }
-                                }
-                                Cell {
-                                    Layout.preferredWidth: page.colTokens
-                                    visible: !page.narrow
-                                    horizontalAlignment: Text.AlignRight
-                                    text: Format.tokens(row.inputTokens) + " / " + Format.tokens(row.outputTokens)
-                                }
-                                Cell {
-                                    Layout.preferredWidth: page.colLatency
-                                    visible: !page.compact
-                                    horizontalAlignment: Text.AlignRight
-                                    text: Format.duration(row.latencyMs)
-                                    color: Theme.textMuted
-                                }
-                                Cell {
-                                    Layout.preferredWidth: page.colCost
-                                    horizontalAlignment: Text.AlignRight
-                                    text: row.cost < 0 ? qsTr("unpriced") : (row.estimated ? "≈" : "") + Money.usd(row.cost)
-                                    color: row.cost < 0 ? Theme.textFaint : Theme.text
-                                    font.weight: Font.Medium
-                                }
-                            }
-                        }
-
-                        EmptyState {
-                            anchors.centerIn: parent
-                            width: Math.min(parent.width - 2 * Theme.space5, 460)
-                            visible: table.count === 0 && !activity.loading
-                            iconName: "activity"
-                            title: activity.filtered ? qsTr("No requests match these filters") : qsTr("No requests yet")
-                            text: qsTr("Requests through %1 show up here as soon as they finish.").arg(App.baseUrl)
-                        }
+                    EmptyState {
+                        anchors.centerIn: parent
+                        width: Math.min(parent.width - 2 * Theme.space5, 460)
+                        visible: table.count === 0 && !activity.loading
+                        iconName: "activity"
+                        title: activity.filtered ? qsTr("No requests match these filters") : qsTr("No requests yet")
+                        text: qsTr("Requests through %1 show up here as soon as they finish.").arg(App.baseUrl)
                     }
                 }
             }

@@ -9,13 +9,8 @@ import Gatehouse
 // Compare: ask 1 to 4 models the same thing side by side, through the gateway with the built-in key
 // "Gatehouse Chat"; see each answer's speed, tokens and cost, and vote for the best one. Saved
 // conversations are listed on the left.
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     CompareSession {
         id: session

@@ -8,34 +8,9 @@ import Gatehouse
 
 // Spend today / this week / this month, the live traffic of the last 15 minutes, spend per day for
 // 30 days stacked by provider, and the top keys and models. A new user sees what to do first.
-Item {
+PageBase {
     id: page
 
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
-
-    // The smallest "nice" axis maximum >= value whose four intervals are round numbers.
-    function niceCeiling(value: real): real {
-        const step = value / 4;
-        const magnitude = Math.pow(10, Math.floor(Math.log10(step)));
-        for (const f of [1, 2, 2.5, 5, 10]) {
-            if (f * magnitude >= step - 1e-12)
-                return 4 * f * magnitude;
-        }
-        return value;
-    }
-    // printf format for the tick labels of an axis from 0 to max in four steps.
-    function tickFormat(max: real): string {
-        const step = max / 4;
-        for (let decimals = 0; decimals < 4; ++decimals) {
-            const scaled = step * Math.pow(10, decimals);
-            if (Math.abs(scaled - Math.round(scaled)) < 1e-6)
-                return "%." + decimals + "f";
-        }
-        return "%.4f";
-    }
 
     SpendSummary {
         id: summary
@@ -46,508 +21,422 @@ Item {
         backend: page.backend
     }
 
-    ScrollView {
-        id: scroll
+    ScrollPage {
         anchors.fill: parent
-        contentWidth: availableWidth
-        clip: true
+        maxContentWidth: 1320
+        bottomMargin: Theme.space4
 
-        ColumnLayout {
-            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1320)
-            x: (scroll.availableWidth - width) / 2
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Dashboard")
+            subtitle: qsTr("Tools send their requests to %1: here is what they cost.").arg(App.baseUrl)
+
+            AppButton {
+                text: qsTr("Copy base URL")
+                icon.source: Theme.icon("copy")
+                onClicked: {
+                    App.copyToClipboard(App.baseUrl);
+                    page.notify(qsTr("Copied %1").arg(App.baseUrl), false);
+                }
+            }
+        }
+
+        // The request log cannot be written: say why, above everything else.
+        Card {
+            objectName: "logProblemBanner"
+            Layout.fillWidth: true
+            visible: LiveStats.logProblem !== ""
+            color: Theme.dangerSoft
+
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.danger
+                text: LiveStats.logProblem
+            }
+        }
+
+        // First run: what to do, in order.
+        Card {
+            Layout.fillWidth: true
+            visible: App.firstRun
             spacing: Theme.space4
 
-            Item {
-                implicitHeight: Theme.space5 - Theme.space4
+            RowLayout {
+                spacing: Theme.space3
+                Icon {
+                    iconName: "sparkles"
+                    size: 22
+                    color: Theme.accent
+                }
+                SectionTitle {
+                    text: qsTr("Welcome to Gatehouse")
+                    font.pixelSize: Theme.fontTitle + 2
+                }
             }
-
-            PageHeader {
+            Label {
                 Layout.fillWidth: true
-                title: qsTr("Dashboard")
-                subtitle: qsTr("Tools send their requests to %1: here is what they cost.").arg(App.baseUrl)
-
-                AppButton {
-                    text: qsTr("Copy base URL")
-                    icon.source: Theme.icon("copy")
-                    onClicked: {
-                        App.copyToClipboard(App.baseUrl);
-                        page.notify(qsTr("Copied %1").arg(App.baseUrl), false);
-                    }
-                }
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("Gatehouse runs on this computer between your AI tools and the model providers. "
+                           + "Every request goes through it, so you see what each tool spends and can cap it. Three steps to start:")
             }
-
-            // The request log cannot be written: say why, above everything else.
-            Card {
-                objectName: "logProblemBanner"
-                Layout.fillWidth: true
-                visible: LiveStats.logProblem !== ""
-                color: Theme.dangerSoft
-
-                Label {
-                    Layout.fillWidth: true
-                    wrapMode: Text.Wrap
-                    color: Theme.danger
-                    text: LiveStats.logProblem
-                }
-            }
-
-            // First run: what to do, in order.
-            Card {
-                Layout.fillWidth: true
-                visible: App.firstRun
-                spacing: Theme.space4
-
-                RowLayout {
-                    spacing: Theme.space3
-                    Icon {
-                        iconName: "sparkles"
-                        size: 22
-                        color: Theme.accent
-                    }
-                    SectionTitle {
-                        text: qsTr("Welcome to Gatehouse")
-                        font.pixelSize: Theme.fontTitle + 2
-                    }
-                }
-                Label {
-                    Layout.fillWidth: true
-                    wrapMode: Text.Wrap
-                    color: Theme.textMuted
-                    text: qsTr("Gatehouse runs on this computer between your AI tools and the model providers. "
-                               + "Every request goes through it, so you see what each tool spends and can cap it. Three steps to start:")
-                }
-                GridLayout {
-                    Layout.fillWidth: true
-                    columns: page.width > 980 ? 3 : 1
-                    columnSpacing: Theme.space4
-                    rowSpacing: Theme.space4
-
-                    OnboardingStep {
-                        number: 1
-                        title: qsTr("Add a provider")
-                        text: qsTr("Paste an API key for OpenAI, Anthropic, OpenRouter and others, or point at a local Ollama or LM Studio.")
-                        actionText: qsTr("Add a provider")
-                        primary: true
-                        onActivated: page.openPage("providers/add")
-                    }
-                    OnboardingStep {
-                        number: 2
-                        title: qsTr("Create a key per tool")
-                        text: qsTr("Give Claude Code, Cursor or your scripts their own Gatehouse key, with a daily or monthly cap.")
-                        actionText: qsTr("Create a key")
-                        onActivated: page.openPage("keys/create")
-                    }
-                    OnboardingStep {
-                        number: 3
-                        title: qsTr("Connect your tool")
-                        text: qsTr("Copy the ready-made snippet for your tool. Its requests then show up here as they happen.")
-                        actionText: qsTr("Connect a tool")
-                        onActivated: page.openPage("keys")
-                    }
-                }
-            }
-
-            // Set up, but no traffic yet.
-            Card {
-                Layout.fillWidth: true
-                visible: !App.firstRun && !summary.hasData
-                EmptyState {
-                    Layout.topMargin: Theme.space2
-                    Layout.bottomMargin: Theme.space2
-                    iconName: "plug"
-                    title: qsTr("Waiting for the first request")
-                    text: qsTr("Point a tool at %1 with one of your Gatehouse keys. Its requests, tokens and costs appear here live.").arg(App.baseUrl)
-
-                    AppButton {
-                        text: qsTr("Connect a tool")
-                        variant: "primary"
-                        icon.source: Theme.icon("plug")
-                        onClicked: page.openPage("keys")
-                    }
-                    AppButton {
-                        text: qsTr("Providers")
-                        onClicked: page.openPage("providers")
-                    }
-                }
-            }
-
-            // Spend figures
             GridLayout {
                 Layout.fillWidth: true
-                columns: page.width > 900 ? 4 : 2
+                columns: page.width > 980 ? 3 : 1
                 columnSpacing: Theme.space4
                 rowSpacing: Theme.space4
 
-                StatCard {
-                    Layout.fillWidth: true
-                    Layout.preferredWidth: 1
-                    title: qsTr("Today")
-                    value: summary.today
-                    previous: summary.todayPrevious
-                    previousLabel: qsTr("yesterday")
+                OnboardingStep {
+                    number: 1
+                    title: qsTr("Add a provider")
+                    text: qsTr("Paste an API key for OpenAI, Anthropic, OpenRouter and others, or point at a local Ollama or LM Studio.")
+                    actionText: qsTr("Add a provider")
+                    primary: true
+                    onActivated: page.openPage("providers/add")
                 }
-                StatCard {
-                    Layout.fillWidth: true
-                    Layout.preferredWidth: 1
-                    title: qsTr("This week")
-                    value: summary.week
-                    previous: summary.weekPrevious
-                    previousLabel: qsTr("last week")
+                OnboardingStep {
+                    number: 2
+                    title: qsTr("Create a key per tool")
+                    text: qsTr("Give Claude Code, Cursor or your scripts their own Gatehouse key, with a daily or monthly cap.")
+                    actionText: qsTr("Create a key")
+                    onActivated: page.openPage("keys/create")
                 }
-                StatCard {
-                    Layout.fillWidth: true
-                    Layout.preferredWidth: 1
-                    title: qsTr("This month")
-                    value: summary.month
-                    previous: summary.monthPrevious
-                    previousLabel: qsTr("last month")
+                OnboardingStep {
+                    number: 3
+                    title: qsTr("Connect your tool")
+                    text: qsTr("Copy the ready-made snippet for your tool. Its requests then show up here as they happen.")
+                    actionText: qsTr("Connect a tool")
+                    onActivated: page.openPage("keys")
                 }
-                Card {
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    Layout.preferredWidth: 1
-                    padding: Theme.space4 + 2
-                    spacing: Theme.space1
+            }
+        }
 
-                    Caption {
-                        text: qsTr("Requests today")
-                        font.weight: Font.Medium
+        // Set up, but no traffic yet.
+        Card {
+            Layout.fillWidth: true
+            visible: !App.firstRun && !summary.hasData
+            EmptyState {
+                Layout.topMargin: Theme.space2
+                Layout.bottomMargin: Theme.space2
+                iconName: "plug"
+                title: qsTr("Waiting for the first request")
+                text: qsTr("Point a tool at %1 with one of your Gatehouse keys. Its requests, tokens and costs appear here live.").arg(App.baseUrl)
+
+                AppButton {
+                    text: qsTr("Connect a tool")
+                    variant: "primary"
+                    icon.source: Theme.icon("plug")
+                    onClicked: page.openPage("keys")
+                }
+                AppButton {
+                    text: qsTr("Providers")
+                    onClicked: page.openPage("providers")
+                }
+            }
+        }
+
+        // Spend figures
+        GridLayout {
+            Layout.fillWidth: true
+            columns: page.width > 900 ? 4 : 2
+            columnSpacing: Theme.space4
+            rowSpacing: Theme.space4
+
+            StatCard {
+                Layout.fillWidth: true
+                Layout.preferredWidth: 1
+                title: qsTr("Today")
+                value: summary.today
+                previous: summary.todayPrevious
+                previousLabel: qsTr("yesterday")
+            }
+            StatCard {
+                Layout.fillWidth: true
+                Layout.preferredWidth: 1
+                title: qsTr("This week")
+                value: summary.week
+                previous: summary.weekPrevious
+                previousLabel: qsTr("last week")
+            }
+            StatCard {
+                Layout.fillWidth: true
+                Layout.preferredWidth: 1
+                title: qsTr("This month")
+                value: summary.month
+                previous: summary.monthPrevious
+                previousLabel: qsTr("last month")
+            }
+            Card {
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                Layout.preferredWidth: 1
+                padding: Theme.space4 + 2
+                spacing: Theme.space1
+
+                Caption {
+                    text: qsTr("Requests today")
+                    font.weight: Font.Medium
+                }
+                Label {
+                    text: Number(summary.requestsToday).toLocaleString(Qt.locale(), "f", 0)
+                    font.pixelSize: Theme.fontDisplay
+                    font.weight: Font.DemiBold
+                    color: Theme.text
+                }
+                Caption {
+                    text: summary.requestsToday > 0
+                          ? qsTr("%1 per request on average").arg(Money.usd(summary.today / summary.requestsToday))
+                          : qsTr("no requests yet today")
+                }
+            }
+        }
+
+        // Live traffic
+        Card {
+            id: liveCard
+            Layout.fillWidth: true
+            spacing: Theme.space3
+
+            property string metric: "requests"
+            readonly property real axisMax: liveChart.niceCeiling(liveCard.metric === "requests" ? Math.max(1, LiveStats.maxRequestsPerSecond)
+                                          : liveCard.metric === "tokens" ? Math.max(10, LiveStats.maxTokensPerSecond)
+                                          : Math.max(0.1, LiveStats.maxDollarsPerHour))
+
+            function refresh() {
+                LiveStats.fillSeries(liveLine, liveCard.metric);
+            }
+            onMetricChanged: liveCard.refresh()
+
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: Theme.space3
+
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: 2
+                    SectionTitle {
+                        text: qsTr("Live traffic")
                     }
-                    Label {
-                        text: Number(summary.requestsToday).toLocaleString(Qt.locale(), "f", 0)
-                        font.pixelSize: Theme.fontDisplay
-                        font.weight: Font.DemiBold
-                        color: Theme.text
-                    }
                     Caption {
-                        text: summary.requestsToday > 0
-                              ? qsTr("%1 per request on average").arg(Money.usd(summary.today / summary.requestsToday))
-                              : qsTr("no requests yet today")
+                        text: qsTr("Last 15 minutes, updated every second")
+                    }
+                }
+
+                LiveMetricButton {
+                    label: qsTr("Requests / s")
+                    value: LiveStats.requestsPerSecond.toFixed(LiveStats.requestsPerSecond < 10 ? 1 : 0)
+                    checked: liveCard.metric === "requests"
+                    onClicked: liveCard.metric = "requests"
+                }
+                LiveMetricButton {
+                    label: qsTr("Tokens / s")
+                    value: Format.tokens(Math.round(LiveStats.tokensPerSecond))
+                    checked: liveCard.metric === "tokens"
+                    onClicked: liveCard.metric = "tokens"
+                }
+                LiveMetricButton {
+                    label: qsTr("Spend / hour")
+                    value: Money.usd(LiveStats.dollarsPerHour)
+                    checked: liveCard.metric === "dollars"
+                    onClicked: liveCard.metric = "dollars"
+                }
+            }
+
+            ThemedChart {
+                id: liveChart
+                objectName: "liveChart"
+                localizeTicks: true
+                Layout.preferredHeight: 240
+                Layout.rightMargin: -Theme.space2
+                Accessible.name: qsTr("Live chart")
+
+                ChartCategoryAxis {
+                    id: liveX
+                    min: -900
+                    max: 0
+                    gridVisible: true
+                    gridLineColor: Theme.border
+                    minorGridVisible: false
+
+                    CategoryRange {
+                        label: qsTr("15 min ago")
+                        endValue: -900
+                    }
+                    CategoryRange {
+                        label: qsTr("10 min")
+                        endValue: -600
+                    }
+                    CategoryRange {
+                        label: qsTr("5 min")
+                        endValue: -300
+                    }
+                    CategoryRange {
+                        label: qsTr("now")
+                        endValue: 0
+                    }
+                }
+                ChartValueAxis {
+                    id: liveY
+                    max: liveCard.axisMax
+                    labelFormat: (liveCard.metric === "dollars" ? Format.currencySymbol : "") + liveChart.tickFormat(liveY.max)
+                    minorGridVisible: false
+                }
+                AreaSeries {
+                    id: liveArea
+                    axisX: liveX
+                    axisY: liveY
+                    color: Theme.withAlpha(Theme.accent, Theme.dark ? 0.22 : 0.14)
+                    borderColor: Theme.accent
+                    borderWidth: 2
+                    upperSeries: LineSeries {
+                        id: liveLine
                     }
                 }
             }
 
-            // Live traffic
+            Timer {
+                interval: 1000
+                repeat: true
+                running: page.visible
+                triggeredOnStart: true
+                onTriggered: liveCard.refresh()
+            }
+        }
+
+        // Spend per day and the top spenders
+        GridLayout {
+            Layout.fillWidth: true
+            columns: 2
+            columnSpacing: Theme.space4
+            rowSpacing: Theme.space4
+
             Card {
-                id: liveCard
+                id: byDayCard
                 Layout.fillWidth: true
+                Layout.fillHeight: true
+                Layout.columnSpan: 2
                 spacing: Theme.space3
 
-                property string metric: "requests"
-                readonly property real axisMax: page.niceCeiling(liveCard.metric === "requests" ? Math.max(1, LiveStats.maxRequestsPerSecond)
-                                              : liveCard.metric === "tokens" ? Math.max(10, LiveStats.maxTokensPerSecond)
-                                              : Math.max(0.1, LiveStats.maxDollarsPerHour))
-
                 function refresh() {
-                    LiveStats.fillSeries(liveLine, liveCard.metric);
+                    spendByDay.fillStackedBars(dayBars, Theme.series);
+                    for (const label of dayAxis.categoriesLabels)
+                        dayAxis.remove(label);
+                    const days = spendByDay.days;
+                    // A label every week at its bar, ending with the most recent day (categories
+                    // must be appended in increasing order).
+                    for (let d = (days.length - 1) % 7; d < days.length; d += 7)
+                        dayAxis.append(Qt.formatDate(Date.fromLocaleString(Qt.locale("C"), days[d], "yyyy-MM-dd"), "MMM d"), d);
                 }
-                onMetricChanged: liveCard.refresh()
+
+                Connections {
+                    target: spendByDay
+                    function onChanged() {
+                        byDayCard.refresh();
+                    }
+                }
+                Connections {
+                    target: Theme
+                    function onDarkChanged() {
+                        byDayCard.refresh();
+                    }
+                }
+                Component.onCompleted: byDayCard.refresh()
 
                 RowLayout {
                     Layout.fillWidth: true
-                    spacing: Theme.space3
-
                     ColumnLayout {
                         Layout.fillWidth: true
                         spacing: 2
                         SectionTitle {
-                            text: qsTr("Live traffic")
+                            text: qsTr("Spend per day")
                         }
                         Caption {
-                            text: qsTr("Last 15 minutes, updated every second")
+                            text: qsTr("Last 30 days, by provider")
                         }
                     }
-
-                    LiveMetricButton {
-                        label: qsTr("Requests / s")
-                        value: LiveStats.requestsPerSecond.toFixed(LiveStats.requestsPerSecond < 10 ? 1 : 0)
-                        checked: liveCard.metric === "requests"
-                        onClicked: liveCard.metric = "requests"
-                    }
-                    LiveMetricButton {
-                        label: qsTr("Tokens / s")
-                        value: Format.tokens(Math.round(LiveStats.tokensPerSecond))
-                        checked: liveCard.metric === "tokens"
-                        onClicked: liveCard.metric = "tokens"
-                    }
-                    LiveMetricButton {
-                        label: qsTr("Spend / hour")
-                        value: Money.usd(LiveStats.dollarsPerHour)
-                        checked: liveCard.metric === "dollars"
-                        onClicked: liveCard.metric = "dollars"
+                    Flow {
+                        Layout.maximumWidth: byDayCard.width * 0.6
+                        spacing: Theme.space3
+                        layoutDirection: Qt.RightToLeft
+                        Repeater {
+                            model: spendByDay.providers
+                            delegate: RowLayout {
+                                id: legendEntry
+                                required property string modelData
+                                required property int index
+                                spacing: 5
+                                Rectangle {
+                                    implicitWidth: 8
+                                    implicitHeight: 8
+                                    radius: 2
+                                    color: Theme.seriesColor(legendEntry.index)
+                                }
+                                Caption {
+                                    text: legendEntry.modelData
+                                }
+                            }
+                        }
                     }
                 }
 
-                ChartView {
-                    id: liveChart
-                    objectName: "liveChart"
-                    // Tick labels through the locale: without it Qt Charts formats labelFormat with a Latin-1
-                    // printf, and the euro sign of the axis became "?" ("?0.04"). The prefix is kept as text here;
-                    // the numbers use en_US, as Format's do everywhere else.
-                    localizeNumbers: true
-                    locale: Qt.locale("en_US")
-                    Layout.fillWidth: true
+                ThemedChart {
+                    id: dayChart
+                    objectName: "dayChart"
+                    localizeTicks: true
                     Layout.preferredHeight: 240
-                    Layout.leftMargin: -Theme.space3
                     Layout.rightMargin: -Theme.space2
-                    antialiasing: true
-                    backgroundColor: "transparent"
-                    plotAreaColor: "transparent"
-                    backgroundRoundness: 0
-                    legend.visible: false
-                    animationOptions: ChartView.NoAnimation
-                    margins.left: 0
-                    margins.right: 0
-                    margins.top: 4
-                    margins.bottom: 0
-                    Accessible.name: qsTr("Live chart")
+                    Accessible.name: qsTr("Spend per day, last 30 days")
 
-                    CategoryAxis {
-                        id: liveX
-                        min: -900
-                        max: 0
-                        labelsPosition: CategoryAxis.AxisLabelsPositionOnValue
-                        labelsColor: Theme.textFaint
-                        labelsFont.pixelSize: Theme.fontCaption
-                        labelsFont.family: Theme.fontFamily
-                        gridLineColor: Theme.border
-                        color: Theme.border
-                        minorGridVisible: false
-
-                        CategoryRange {
-                            label: qsTr("15 min ago")
-                            endValue: -900
-                        }
-                        CategoryRange {
-                            label: qsTr("10 min")
-                            endValue: -600
-                        }
-                        CategoryRange {
-                            label: qsTr("5 min")
-                            endValue: -300
-                        }
-                        CategoryRange {
-                            label: qsTr("now")
-                            endValue: 0
+                    ChartCategoryAxis {
+                        id: dayAxis
+                        bars: spendByDay.days.length
+                    }
+                    ChartValueAxis {
+                        id: costAxis
+                        max: dayChart.niceCeiling(Math.max(0.01, spendByDay.maxDayTotal * Format.currencyRate))
+                        labelFormat: Format.currencySymbol + dayChart.tickFormat(costAxis.max)
+                    }
+                    StackedBarSeries {
+                        id: dayBars
+                        axisX: dayAxis
+                        axisY: costAxis
+                        barWidth: 0.7
+                        onHovered: (status, index, barset) => {
+                            if (status)
+                                dayChart.showTip(qsTr("%1 · %2: %3").arg(spendByDay.days[index]).arg(barset.label).arg(Money.usd(barset.at(index))));
+                            else
+                                dayChart.hideTip();
                         }
                     }
-                    ValueAxis {
-                        id: liveY
-                        min: 0
-                        max: liveCard.axisMax
-                        tickCount: 5
-                        labelFormat: (liveCard.metric === "dollars" ? Format.currencySymbol : "") + page.tickFormat(liveY.max)
-                        labelsColor: Theme.textFaint
-                        labelsFont.pixelSize: Theme.fontCaption
-                        labelsFont.family: Theme.fontFamily
-                        gridLineColor: Theme.border
-                        lineVisible: false
-                        minorGridVisible: false
-                    }
-                    AreaSeries {
-                        id: liveArea
-                        axisX: liveX
-                        axisY: liveY
-                        color: Theme.withAlpha(Theme.accent, Theme.dark ? 0.22 : 0.14)
-                        borderColor: Theme.accent
-                        borderWidth: 2
-                        upperSeries: LineSeries {
-                            id: liveLine
-                        }
-                    }
-                }
-
-                Timer {
-                    interval: 1000
-                    repeat: true
-                    running: page.visible
-                    triggeredOnStart: true
-                    onTriggered: liveCard.refresh()
                 }
             }
 
-            // Spend per day and the top spenders
-            GridLayout {
-                Layout.fillWidth: true
-                columns: 2
-                columnSpacing: Theme.space4
-                rowSpacing: Theme.space4
-
-                Card {
-                    id: byDayCard
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    Layout.columnSpan: 2
-                    spacing: Theme.space3
-
-                    function refresh() {
-                        spendByDay.fillStackedBars(dayBars, Theme.series);
-                        for (const label of dayAxis.categoriesLabels)
-                            dayAxis.remove(label);
-                        const days = spendByDay.days;
-                        // A label every week at its bar, ending with the most recent day (categories
-                        // must be appended in increasing order).
-                        for (let d = (days.length - 1) % 7; d < days.length; d += 7)
-                            dayAxis.append(Qt.formatDate(Date.fromLocaleString(Qt.locale("C"), days[d], "yyyy-MM-dd"), "MMM d"), d);
-                    }
-
-                    Connections {
-                        target: spendByDay
-                        function onChanged() {
-                            byDayCard.refresh();
-                        }
-                    }
-                    Connections {
-                        target: Theme
-                        function onDarkChanged() {
-                            byDayCard.refresh();
-                        }
-                    }
-                    Component.onCompleted: byDayCard.refresh()
-
-                    RowLayout {
-                        Layout.fillWidth: true
-                        ColumnLayout {
-                            Layout.fillWidth: true
-                            spacing: 2
-                            SectionTitle {
-                                text: qsTr("Spend per day")
-                            }
-                            Caption {
-                                text: qsTr("Last 30 days, by provider")
-                            }
-                        }
-                        Flow {
-                            Layout.maximumWidth: byDayCard.width * 0.6
-                            spacing: Theme.space3
-                            layoutDirection: Qt.RightToLeft
-                            Repeater {
-                                model: spendByDay.providers
-                                delegate: RowLayout {
-                                    id: legendEntry
-                                    required property string modelData
-                                    required property int index
-                                    spacing: 5
-                                    Rectangle {
-                                        implicitWidth: 8
-                                        implicitHeight: 8
-                                        radius: 2
-                                        color: Theme.seriesColor(legendEntry.index)
-                                    }
-                                    Caption {
-                                        text: legendEntry.modelData
-                                    }
-                                }
-                            }
-                        }
-                    }
-
-                    ChartView {
-                        id: dayChart
-                        objectName: "dayChart"
-                        // Tick labels through the locale: without it Qt Charts formats labelFormat with a Latin-1
-                        // printf, and the euro sign of the axis became "?" ("?0.04"). The prefix is kept as text here;
-                        // the numbers use en_US, as Format's do everywhere else.
-                        localizeNumbers: true
-                        locale: Qt.locale("en_US")
-                        Layout.fillWidth: true
-                        Layout.preferredHeight: 240
-                        Layout.leftMargin: -Theme.space3
-                        Layout.rightMargin: -Theme.space2
-                        antialiasing: true
-                        backgroundColor: "transparent"
-                        plotAreaColor: "transparent"
-                        backgroundRoundness: 0
-                        legend.visible: false
-                        animationOptions: ChartView.NoAnimation
-                        margins.left: 0
-                        margins.right: 0
-                        margins.top: 4
-                        margins.bottom: 0
-                        Accessible.name: qsTr("Spend per day, last 30 days")
-
-                        CategoryAxis {
-                            id: dayAxis
-                            min: -0.5
-                            max: Math.max(0, spendByDay.days.length - 1) + 0.5
-                            labelsPosition: CategoryAxis.AxisLabelsPositionOnValue
-                            labelsColor: Theme.textFaint
-                            labelsFont.pixelSize: Theme.fontCaption
-                            labelsFont.family: Theme.fontFamily
-                            gridVisible: false
-                            color: Theme.border
-                        }
-                        ValueAxis {
-                            id: costAxis
-                            min: 0
-                            max: page.niceCeiling(Math.max(0.01, spendByDay.maxDayTotal * Format.currencyRate))
-                            tickCount: 5
-                            labelFormat: Format.currencySymbol + page.tickFormat(costAxis.max)
-                            labelsColor: Theme.textFaint
-                            labelsFont.pixelSize: Theme.fontCaption
-                            labelsFont.family: Theme.fontFamily
-                            gridLineColor: Theme.border
-                            lineVisible: false
-                        }
-                        StackedBarSeries {
-                            id: dayBars
-                            axisX: dayAxis
-                            axisY: costAxis
-                            barWidth: 0.7
-                            onHovered: (status, index, barset) => {
-                                if (status) {
-                                    barTip.text = qsTr("%1 · %2: %3").arg(spendByDay.days[index]).arg(barset.label).arg(Money.usd(barset.at(index)));
-                                    barTip.open();
-                                } else {
-                                    barTip.close();
-                                }
-                            }
-                        }
-
-                        MouseArea {
-                            id: chartHover
-                            anchors.fill: parent
-                            hoverEnabled: true
-                            acceptedButtons: Qt.NoButton
-                        }
-                        ToolTip {
-                            id: barTip
-                            x: chartHover.mouseX + 12
-                            y: chartHover.mouseY - height - 8
-                        }
-                    }
-                }
-
-                TopSpendList {
-                    backend: page.backend
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    Layout.preferredWidth: 1
-                    Layout.minimumWidth: 260
-                    title: qsTr("Top keys")
-                    groupBy: "key"
-                    emptyText: qsTr("No key has spent anything in this period.")
-                }
-                TopSpendList {
-                    backend: page.backend
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    Layout.preferredWidth: 1
-                    Layout.minimumWidth: 260
-                    title: qsTr("Top models")
-                    groupBy: "model"
-                    emptyText: qsTr("No model has been used in this period.")
-                }
-            }
-
-            SessionSpendList {
+            TopSpendList {
                 backend: page.backend
                 Layout.fillWidth: true
+                Layout.fillHeight: true
+                Layout.preferredWidth: 1
+                Layout.minimumWidth: 260
+                title: qsTr("Top keys")
+                groupBy: "key"
+                emptyText: qsTr("No key has spent anything in this period.")
             }
+            TopSpendList {
+                backend: page.backend
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                Layout.preferredWidth: 1
+                Layout.minimumWidth: 260
+                title: qsTr("Top models")
+                groupBy: "model"
+                emptyText: qsTr("No model has been used in this period.")
+            }
+        }
 
-            Item {
-                implicitHeight: Theme.space4
-            }
+        SessionSpendList {
+            backend: page.backend
+            Layout.fillWidth: true
         }
     }
 }

@@ -9,13 +9,8 @@ import Gatehouse
 // Prompt caching: how much of the prompt tokens providers read from their cache, what that saved
 // against the uncached price, per day, per provider, model and key; and for keys with poor hit
 // rates, where their consecutive prompts start to differ (from block hashes: no prompt text is kept).
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     readonly property string periodText: cache.period === "day" ? qsTr("the last 24 hours")
                                         : cache.period === "week" ? qsTr("the last 7 days")
@@ -25,16 +20,6 @@ Item {
     readonly property string unitSuffix: page.unit === 1e6 ? "M" : page.unit === 1e3 ? "k" : ""
     readonly property list<color> chartColors: [Theme.ok, Theme.warning, Theme.withAlpha(Theme.textFaint, 0.55)]
 
-    // The smallest "nice" axis maximum >= value whose four intervals are round numbers.
-    function niceCeiling(value: real): real {
-        const step = value / 4;
-        const magnitude = Math.pow(10, Math.floor(Math.log10(step)));
-        for (const f of [1, 2, 2.5, 5, 10]) {
-            if (f * magnitude >= step - 1e-12)
-                return 4 * f * magnitude;
-        }
-        return value;
-    }
     function rate(value: real): string {
         return value < 0 ? "—" : Format.percent(value);
     }
@@ -75,426 +60,365 @@ Item {
         groupBy: groupSwitch.current
     }
 
-    ScrollView {
-        id: scroll
+    ScrollPage {
         anchors.fill: parent
-        contentWidth: availableWidth
-        clip: true
+        maxContentWidth: 1320
+        bottomMargin: Theme.space3
 
-        ColumnLayout {
-            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1320)
-            x: (scroll.availableWidth - width) / 2
-            spacing: Theme.space4
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Cache")
+            subtitle: qsTr("How much of your prompts providers read from their cache, and what that saved.")
 
-            Item {
-                implicitHeight: Theme.space5 - Theme.space4
+            BusyIndicator {
+                running: cache.loading
+                visible: cache.loading
+                implicitWidth: 24
+                implicitHeight: 24
+                padding: 0
+            }
+            Segmented {
+                id: periodSwitch
+                accessibleName: qsTr("Period")
+                current: "week"
+                options: [
+                    { value: "day", label: qsTr("24 h") },
+                    { value: "week", label: qsTr("7 days") },
+                    { value: "month", label: qsTr("30 days") },
+                    { value: "all", label: qsTr("All") }
+                ]
+            }
+        }
+
+        // The figures of the period
+        GridLayout {
+            Layout.fillWidth: true
+            columns: page.width > 900 ? 4 : 2
+            columnSpacing: Theme.space4
+            rowSpacing: Theme.space4
+
+            Figure {
+                title: qsTr("Hit rate")
+                value: page.rate(cache.hitRate)
+                note: qsTr("of %1 prompt tokens read from cache").arg(Format.tokens(cache.promptTokens))
+            }
+            Figure {
+                title: qsTr("Saved by cache reads")
+                value: Money.usd(cache.saved)
+                note: cache.unpricedReadTokens > 0 ? qsTr("%1 cached tokens of unpriced models not counted").arg(Format.tokens(cache.unpricedReadTokens))
+                                                   : qsTr("against the uncached input price")
+            }
+            Figure {
+                title: qsTr("Read from cache")
+                value: Format.tokens(cache.cacheReadTokens)
+                note: qsTr("tokens over %1").arg(page.periodText)
+            }
+            Figure {
+                title: qsTr("Written to cache")
+                value: Format.tokens(cache.cacheWriteTokens)
+                note: cache.poorKeys === 1 ? qsTr("1 key with a poor hit rate (below 50%)")
+                      : cache.poorKeys > 1 ? qsTr("%1 keys with a poor hit rate (below 50%)").arg(cache.poorKeys) : qsTr("tokens, both TTLs")
+            }
+        }
+
+        // Tokens per day (hour) and the hit rate
+        Card {
+            id: chartCard
+            Layout.fillWidth: true
+            spacing: Theme.space3
+
+            function refresh() {
+                cache.fillChart(tokenBars, hitLine, page.chartColors, page.unit);
+                for (const label of bucketAxis.categoriesLabels)
+                    bucketAxis.remove(label);
+                const labels = cache.chartLabels;
+                // At most about ten labels, ending with the most recent bucket.
+                const every = Math.max(1, Math.ceil(labels.length / 10));
+                for (let i = (labels.length - 1) % every; i < labels.length; i += every)
+                    bucketAxis.append(labels[i], i);
             }
 
-            PageHeader {
-                Layout.fillWidth: true
-                title: qsTr("Cache")
-                subtitle: qsTr("How much of your prompts providers read from their cache, and what that saved.")
+            Connections {
+                target: cache
+                function onResultChanged() {
+                    chartCard.refresh();
+                }
+            }
+            Connections {
+                target: Theme
+                function onDarkChanged() {
+                    chartCard.refresh();
+                }
+            }
+            Component.onCompleted: chartCard.refresh()
 
-                BusyIndicator {
-                    running: cache.loading
-                    visible: cache.loading
-                    implicitWidth: 24
-                    implicitHeight: 24
-                    padding: 0
+            RowLayout {
+                Layout.fillWidth: true
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: 2
+                    SectionTitle {
+                        Layout.fillWidth: true
+                        text: cache.period === "day" ? qsTr("Prompt tokens per hour") : qsTr("Prompt tokens per day")
+                    }
+                    Caption {
+                        Layout.fillWidth: true
+                        text: qsTr("Read from cache, written to cache and uncached; the line is the hit rate")
+                        elide: Text.ElideRight
+                    }
+                }
+                Row {
+                    spacing: Theme.space3
+                    Repeater {
+                        model: [qsTr("Read from cache"), qsTr("Written to cache"), qsTr("Uncached"), qsTr("Hit rate")]
+                        delegate: Row {
+                            id: legendEntry
+                            required property string modelData
+                            required property int index
+                            spacing: 5
+                            Rectangle {
+                                anchors.verticalCenter: parent.verticalCenter
+                                width: legendEntry.index === 3 ? 12 : 8
+                                height: legendEntry.index === 3 ? 2 : 8
+                                radius: legendEntry.index === 3 ? 1 : 2
+                                color: legendEntry.index === 3 ? Theme.accent : page.chartColors[legendEntry.index]
+                            }
+                            Caption {
+                                text: legendEntry.modelData
+                            }
+                        }
+                    }
+                }
+            }
+
+            ThemedChart {
+                id: chart
+                Layout.preferredHeight: 180
+                Layout.rightMargin: -Theme.space3
+                Accessible.name: qsTr("Prompt tokens and cache hit rate over time")
+
+                ChartCategoryAxis {
+                    id: bucketAxis
+                    bars: cache.chartLabels.length
+                }
+                ChartValueAxis {
+                    id: tokenAxis
+                    max: chart.niceCeiling(Math.max(1, cache.chartMaxTokens / page.unit))
+                    labelFormat: "%.0f" + page.unitSuffix
+                }
+                ChartValueAxis {
+                    id: rateAxis
+                    max: 100
+                    labelFormat: "%.0f%%"
+                    gridVisible: false
+                }
+                StackedBarSeries {
+                    id: tokenBars
+                    axisX: bucketAxis
+                    axisY: tokenAxis
+                    barWidth: 0.7
+                    onHovered: (status, index, barset) => {
+                        if (status)
+                            chart.showTip(qsTr("%1 · %2: %3 tokens · saved %4")
+                                          .arg(cache.chartLabels[index] ?? "")
+                                          .arg(barset.label)
+                                          .arg(Format.tokens(barset.at(index) * page.unit))
+                                          .arg(Money.usd(cache.savedAt(index))));
+                        else
+                            chart.hideTip();
+                    }
+                }
+                LineSeries {
+                    id: hitLine
+                    axisX: bucketAxis
+                    axisYRight: rateAxis
+                    color: Theme.accent
+                    width: 2
+                    pointsVisible: true
+                }
+            }
+        }
+
+        // Per provider, model or key
+        Card {
+            Layout.fillWidth: true
+            spacing: Theme.space3
+
+            RowLayout {
+                Layout.fillWidth: true
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: 2
+                    SectionTitle {
+                        Layout.fillWidth: true
+                        text: groupSwitch.current === "key" ? qsTr("By key") : groupSwitch.current === "provider" ? qsTr("By provider") : qsTr("By model")
+                    }
+                    Caption {
+                        Layout.fillWidth: true
+                        elide: Text.ElideRight
+                        text: groupSwitch.current === "key"
+                              ? qsTr("Which tools keep their prompts cache-friendly; where a key's prompts start to differ is shown below it")
+                              : qsTr("Saved: cache reads priced at the input price minus the cache-read price")
+                    }
                 }
                 Segmented {
-                    id: periodSwitch
-                    accessibleName: qsTr("Period")
-                    current: "week"
+                    id: groupSwitch
+                    accessibleName: qsTr("Group by")
+                    current: "model"
                     options: [
-                        { value: "day", label: qsTr("24 h") },
-                        { value: "week", label: qsTr("7 days") },
-                        { value: "month", label: qsTr("30 days") },
-                        { value: "all", label: qsTr("All") }
+                        { value: "provider", label: qsTr("Providers") },
+                        { value: "model", label: qsTr("Models") },
+                        { value: "key", label: qsTr("Keys") }
                     ]
                 }
             }
 
-            // The figures of the period
-            GridLayout {
-                Layout.fillWidth: true
-                columns: page.width > 900 ? 4 : 2
-                columnSpacing: Theme.space4
-                rowSpacing: Theme.space4
-
-                Figure {
-                    title: qsTr("Hit rate")
-                    value: page.rate(cache.hitRate)
-                    note: qsTr("of %1 prompt tokens read from cache").arg(Format.tokens(cache.promptTokens))
-                }
-                Figure {
-                    title: qsTr("Saved by cache reads")
-                    value: Money.usd(cache.saved)
-                    note: cache.unpricedReadTokens > 0 ? qsTr("%1 cached tokens of unpriced models not counted").arg(Format.tokens(cache.unpricedReadTokens))
-                                                       : qsTr("against the uncached input price")
-                }
-                Figure {
-                    title: qsTr("Read from cache")
-                    value: Format.tokens(cache.cacheReadTokens)
-                    note: qsTr("tokens over %1").arg(page.periodText)
-                }
-                Figure {
-                    title: qsTr("Written to cache")
-                    value: Format.tokens(cache.cacheWriteTokens)
-                    note: cache.poorKeys === 1 ? qsTr("1 key with a poor hit rate (below 50%)")
-                          : cache.poorKeys > 1 ? qsTr("%1 keys with a poor hit rate (below 50%)").arg(cache.poorKeys) : qsTr("tokens, both TTLs")
-                }
-            }
-
-            // Tokens per day (hour) and the hit rate
-            Card {
-                id: chartCard
+            // Column headers
+            RowLayout {
                 Layout.fillWidth: true
                 spacing: Theme.space3
-
-                function refresh() {
-                    cache.fillChart(tokenBars, hitLine, page.chartColors, page.unit);
-                    for (const label of bucketAxis.categoriesLabels)
-                        bucketAxis.remove(label);
-                    const labels = cache.chartLabels;
-                    // At most about ten labels, ending with the most recent bucket.
-                    const every = Math.max(1, Math.ceil(labels.length / 10));
-                    for (let i = (labels.length - 1) % every; i < labels.length; i += every)
-                        bucketAxis.append(labels[i], i);
-                }
-
-                Connections {
-                    target: cache
-                    function onResultChanged() {
-                        chartCard.refresh();
-                    }
-                }
-                Connections {
-                    target: Theme
-                    function onDarkChanged() {
-                        chartCard.refresh();
-                    }
-                }
-                Component.onCompleted: chartCard.refresh()
-
-                RowLayout {
-                    Layout.fillWidth: true
-                    ColumnLayout {
-                        Layout.fillWidth: true
-                        spacing: 2
-                        SectionTitle {
-                            Layout.fillWidth: true
-                            text: cache.period === "day" ? qsTr("Prompt tokens per hour") : qsTr("Prompt tokens per day")
-                        }
-                        Caption {
-                            Layout.fillWidth: true
-                            text: qsTr("Read from cache, written to cache and uncached; the line is the hit rate")
-                            elide: Text.ElideRight
-                        }
-                    }
-                    Row {
-                        spacing: Theme.space3
-                        Repeater {
-                            model: [qsTr("Read from cache"), qsTr("Written to cache"), qsTr("Uncached"), qsTr("Hit rate")]
-                            delegate: Row {
-                                id: legendEntry
-                                required property string modelData
-                                required property int index
-                                spacing: 5
-                                Rectangle {
-                                    anchors.verticalCenter: parent.verticalCenter
-                                    width: legendEntry.index === 3 ? 12 : 8
-                                    height: legendEntry.index === 3 ? 2 : 8
-                                    radius: legendEntry.index === 3 ? 1 : 2
-                                    color: legendEntry.index === 3 ? Theme.accent : page.chartColors[legendEntry.index]
-                                }
-                                Caption {
-                                    text: legendEntry.modelData
-                                }
-                            }
-                        }
-                    }
-                }
-
-                ChartView {
-                    id: chart
-                    Layout.fillWidth: true
-                    Layout.preferredHeight: 180
-                    Layout.leftMargin: -Theme.space3
-                    Layout.rightMargin: -Theme.space3
-                    antialiasing: true
-                    backgroundColor: "transparent"
-                    plotAreaColor: "transparent"
-                    backgroundRoundness: 0
-                    legend.visible: false
-                    animationOptions: ChartView.NoAnimation
-                    margins.left: 0
-                    margins.right: 0
-                    margins.top: 4
-                    margins.bottom: 0
-                    Accessible.name: qsTr("Prompt tokens and cache hit rate over time")
-
-                    CategoryAxis {
-                        id: bucketAxis
-                        min: -0.5
-                        max: Math.max(0, cache.chartLabels.length - 1) + 0.5
-                        labelsPosition: CategoryAxis.AxisLabelsPositionOnValue
-                        labelsColor: Theme.textFaint
-                        labelsFont.pixelSize: Theme.fontCaption
-                        labelsFont.family: Theme.fontFamily
-                        gridVisible: false
-                        color: Theme.border
-                    }
-                    ValueAxis {
-                        id: tokenAxis
-                        min: 0
-                        max: page.niceCeiling(Math.max(1, cache.chartMaxTokens / page.unit))
-                        tickCount: 5
-                        labelFormat: "%.0f" + page.unitSuffix
-                        labelsColor: Theme.textFaint
-                        labelsFont.pixelSize: Theme.fontCaption
-                        labelsFont.family: Theme.fontFamily
-                        gridLineColor: Theme.border
-                        lineVisible: false
-                    }
-                    ValueAxis {
-                        id: rateAxis
-                        min: 0
-                        max: 100
-                        tickCount: 5
-                        labelFormat: "%.0f%%"
-                        labelsColor: Theme.textFaint
-                        labelsFont.pixelSize: Theme.fontCaption
-                        labelsFont.family: Theme.fontFamily
-                        gridVisible: false
-                        lineVisible: false
-                    }
-                    StackedBarSeries {
-                        id: tokenBars
-                        axisX: bucketAxis
-                        axisY: tokenAxis
-                        barWidth: 0.7
-                        onHovered: (status, index, barset) => {
-                            if (status) {
-                                barTip.text = qsTr("%1 · %2: %3 tokens · saved %4")
-                                              .arg(cache.chartLabels[index] ?? "")
-                                              .arg(barset.label)
-                                              .arg(Format.tokens(barset.at(index) * page.unit))
-                                              .arg(Money.usd(cache.savedAt(index)));
-                                barTip.open();
-                            } else {
-                                barTip.close();
-                            }
-                        }
-                    }
-                    LineSeries {
-                        id: hitLine
-                        axisX: bucketAxis
-                        axisYRight: rateAxis
-                        color: Theme.accent
-                        width: 2
-                        pointsVisible: true
-                    }
-
-                    ToolTip {
-                        id: barTip
-                        x: chartHover.mouseX + 12
-                        y: chartHover.mouseY - height - 8
-                    }
-                    MouseArea {
-                        id: chartHover
-                        anchors.fill: parent
-                        hoverEnabled: true
-                        acceptedButtons: Qt.NoButton
-                    }
-                }
+                ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: 140; text: groupSwitch.current === "key" ? qsTr("Key") : groupSwitch.current === "provider" ? qsTr("Provider") : qsTr("Model") }
+                ColumnHeader { Layout.preferredWidth: 200; text: qsTr("Hit rate") }
+                ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Prompt"); horizontalAlignment: Text.AlignRight }
+                ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Read"); horizontalAlignment: Text.AlignRight }
+                ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Written"); horizontalAlignment: Text.AlignRight }
+                ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Saved"); horizontalAlignment: Text.AlignRight }
+            }
+            Divider {
+                Layout.fillWidth: true
             }
 
-            // Per provider, model or key
-            Card {
+            // Rows in a positioner (see TopSpendList: Quick Layouts and Repeater resets)
+            Column {
+                id: groupRows
                 Layout.fillWidth: true
-                spacing: Theme.space3
+                spacing: 0
 
-                RowLayout {
-                    Layout.fillWidth: true
-                    ColumnLayout {
-                        Layout.fillWidth: true
-                        spacing: 2
-                        SectionTitle {
-                            Layout.fillWidth: true
-                            text: groupSwitch.current === "key" ? qsTr("By key") : groupSwitch.current === "provider" ? qsTr("By provider") : qsTr("By model")
-                        }
-                        Caption {
-                            Layout.fillWidth: true
-                            elide: Text.ElideRight
-                            text: groupSwitch.current === "key"
-                                  ? qsTr("Which tools keep their prompts cache-friendly; where a key's prompts start to differ is shown below it")
-                                  : qsTr("Saved: cache reads priced at the input price minus the cache-read price")
-                        }
-                    }
-                    Segmented {
-                        id: groupSwitch
-                        accessibleName: qsTr("Group by")
-                        current: "model"
-                        options: [
-                            { value: "provider", label: qsTr("Providers") },
-                            { value: "model", label: qsTr("Models") },
-                            { value: "key", label: qsTr("Keys") }
-                        ]
-                    }
-                }
+                Repeater {
+                    model: cache
+                    delegate: Item {
+                        id: group
+                        required property int index
+                        required property string name
+                        required property real promptTokens
+                        required property real cacheReadTokens
+                        required property real cacheWriteTokens
+                        required property real hitRate
+                        required property real saved
+                        required property real unpricedReadTokens
+                        required property bool poor
+                        required property string diagnosis
+                        required property string diagnosisSection
 
-                // Column headers
-                RowLayout {
-                    Layout.fillWidth: true
-                    spacing: Theme.space3
-                    ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: 140; text: groupSwitch.current === "key" ? qsTr("Key") : groupSwitch.current === "provider" ? qsTr("Provider") : qsTr("Model") }
-                    ColumnHeader { Layout.preferredWidth: 200; text: qsTr("Hit rate") }
-                    ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Prompt"); horizontalAlignment: Text.AlignRight }
-                    ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Read"); horizontalAlignment: Text.AlignRight }
-                    ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Written"); horizontalAlignment: Text.AlignRight }
-                    ColumnHeader { Layout.preferredWidth: 90; text: qsTr("Saved"); horizontalAlignment: Text.AlignRight }
-                }
-                Divider {
-                    Layout.fillWidth: true
-                }
+                        width: groupRows.width
+                        implicitHeight: groupColumn.implicitHeight + 2 * Theme.space2
 
-                // Rows in a positioner (see TopSpendList: Quick Layouts and Repeater resets)
-                Column {
-                    id: groupRows
-                    Layout.fillWidth: true
-                    spacing: 0
+                        ColumnLayout {
+                            id: groupColumn
+                            anchors.left: parent.left
+                            anchors.right: parent.right
+                            anchors.verticalCenter: parent.verticalCenter
+                            spacing: Theme.space1
 
-                    Repeater {
-                        model: cache
-                        delegate: Item {
-                            id: group
-                            required property int index
-                            required property string name
-                            required property real promptTokens
-                            required property real cacheReadTokens
-                            required property real cacheWriteTokens
-                            required property real hitRate
-                            required property real saved
-                            required property real unpricedReadTokens
-                            required property bool poor
-                            required property string diagnosis
-                            required property string diagnosisSection
-
-                            width: groupRows.width
-                            implicitHeight: groupColumn.implicitHeight + 2 * Theme.space2
-
-                            ColumnLayout {
-                                id: groupColumn
-                                anchors.left: parent.left
-                                anchors.right: parent.right
-                                anchors.verticalCenter: parent.verticalCenter
-                                spacing: Theme.space1
+                            RowLayout {
+                                Layout.fillWidth: true
+                                spacing: Theme.space3
 
                                 RowLayout {
                                     Layout.fillWidth: true
-                                    spacing: Theme.space3
-
-                                    RowLayout {
+                                    Layout.minimumWidth: 140
+                                    spacing: Theme.space2
+                                    Icon {
+                                        visible: group.poor
+                                        iconName: "alert"
+                                        size: 14
+                                        color: Theme.warning
+                                    }
+                                    Cell {
                                         Layout.fillWidth: true
-                                        Layout.minimumWidth: 140
-                                        spacing: Theme.space2
-                                        Icon {
-                                            visible: group.poor
-                                            iconName: "alert"
-                                            size: 14
-                                            color: Theme.warning
-                                        }
-                                        Cell {
-                                            Layout.fillWidth: true
-                                            text: group.name.length > 0 ? group.name : qsTr("(no key)")
-                                            font.family: groupSwitch.current === "model" ? Theme.monoFamily : Theme.fontFamily
-                                            font.pixelSize: groupSwitch.current === "model" ? Theme.fontSmall : Theme.fontBody
-                                            font.weight: Font.Medium
-                                            color: group.name.length > 0 ? Theme.text : Theme.textMuted
-                                        }
-                                    }
-                                    RowLayout {
-                                        Layout.preferredWidth: 200
-                                        Layout.maximumWidth: 200
-                                        spacing: Theme.space2
-                                        UsageBar {
-                                            Layout.fillWidth: true
-                                            fraction: Math.max(0, group.hitRate)
-                                            thresholds: false
-                                            tone: group.poor ? Theme.warning : Theme.ok
-                                        }
-                                        Label {
-                                            Layout.preferredWidth: 44
-                                            horizontalAlignment: Text.AlignRight
-                                            text: page.rate(group.hitRate)
-                                            font.pixelSize: Theme.fontSmall
-                                            color: Theme.text
-                                        }
-                                    }
-                                    Cell {
-                                        Layout.preferredWidth: 90
-                                        horizontalAlignment: Text.AlignRight
-                                        text: Format.tokens(group.promptTokens)
-                                        color: Theme.textMuted
-                                    }
-                                    Cell {
-                                        Layout.preferredWidth: 90
-                                        horizontalAlignment: Text.AlignRight
-                                        text: Format.tokens(group.cacheReadTokens)
-                                    }
-                                    Cell {
-                                        Layout.preferredWidth: 90
-                                        horizontalAlignment: Text.AlignRight
-                                        text: Format.tokens(group.cacheWriteTokens)
-                                        color: Theme.textMuted
-                                    }
-                                    Cell {
-                                        Layout.preferredWidth: 90
-                                        horizontalAlignment: Text.AlignRight
-                                        text: group.saved === 0 && group.unpricedReadTokens > 0 ? qsTr("unpriced") : Money.usd(group.saved)
-                                        color: group.saved > 0 ? Theme.ok : Theme.textFaint
+                                        text: group.name.length > 0 ? group.name : qsTr("(no key)")
+                                        font.family: groupSwitch.current === "model" ? Theme.monoFamily : Theme.fontFamily
+                                        font.pixelSize: groupSwitch.current === "model" ? Theme.fontSmall : Theme.fontBody
                                         font.weight: Font.Medium
+                                        color: group.name.length > 0 ? Theme.text : Theme.textMuted
                                     }
                                 }
-                                // The prefix diagnosis of a key
-                                Label {
-                                    Layout.fillWidth: true
-                                    Layout.leftMargin: group.poor ? 22 : 0
-                                    visible: group.diagnosis.length > 0
-                                    text: group.diagnosis + (!group.poor ? ""
-                                          : group.diagnosisSection === "system" ? qsTr(": something in the system prompt changes between requests (a date, a time, an id?)")
-                                          : group.diagnosisSection === "tools" ? qsTr(": the tool definitions change between requests (their order?)")
-                                          : group.diagnosisSection === "messages" ? qsTr(": earlier messages are rewritten between requests")
-                                          : qsTr(": the prompts are stable, so the provider does not cache them (too short, or no prompt caching)"))
-                                    wrapMode: Text.Wrap
-                                    font.pixelSize: Theme.fontSmall
-                                    color: group.poor ? Theme.warning : Theme.textMuted
+                                RowLayout {
+                                    Layout.preferredWidth: 200
+                                    Layout.maximumWidth: 200
+                                    spacing: Theme.space2
+                                    UsageBar {
+                                        Layout.fillWidth: true
+                                        fraction: Math.max(0, group.hitRate)
+                                        thresholds: false
+                                        tone: group.poor ? Theme.warning : Theme.ok
+                                    }
+                                    Label {
+                                        Layout.preferredWidth: 44
+                                        horizontalAlignment: Text.AlignRight
+                                        text: page.rate(group.hitRate)
+                                        font.pixelSize: Theme.fontSmall
+                                        color: Theme.text
+                                    }
+                                }
+                                Cell {
+                                    Layout.preferredWidth: 90
+                                    horizontalAlignment: Text.AlignRight
+                                    text: Format.tokens(group.promptTokens)
+                                    color: Theme.textMuted
+                                }
+                                Cell {
+                                    Layout.preferredWidth: 90
+                                    horizontalAlignment: Text.AlignRight
+                                    text: Format.tokens(group.cacheReadTokens)
+                                }
+                                Cell {
+                                    Layout.preferredWidth: 90
+                                    horizontalAlignment: Text.AlignRight
+                                    text: Format.tokens(group.cacheWriteTokens)
+                                    color: Theme.textMuted
+                                }
+                                Cell {
+                                    Layout.preferredWidth: 90
+                                    horizontalAlignment: Text.AlignRight
+                                    text: group.saved === 0 && group.unpricedReadTokens > 0 ? qsTr("unpriced") : Money.usd(group.saved)
+                                    color: group.saved > 0 ? Theme.ok : Theme.textFaint
+                                    font.weight: Font.Medium
                                 }
                             }
-                            Rectangle {
-                                anchors.bottom: parent.bottom
-                                width: parent.width
-                                height: 1
-                                color: Theme.border
-                                opacity: 0.6
-                                visible: group.index < cache.count - 1
+                            // The prefix diagnosis of a key
+                            Label {
+                                Layout.fillWidth: true
+                                Layout.leftMargin: group.poor ? 22 : 0
+                                visible: group.diagnosis.length > 0
+                                text: group.diagnosis + (!group.poor ? ""
+                                      : group.diagnosisSection === "system" ? qsTr(": something in the system prompt changes between requests (a date, a time, an id?)")
+                                      : group.diagnosisSection === "tools" ? qsTr(": the tool definitions change between requests (their order?)")
+                                      : group.diagnosisSection === "messages" ? qsTr(": earlier messages are rewritten between requests")
+                                      : qsTr(": the prompts are stable, so the provider does not cache them (too short, or no prompt caching)"))
+                                wrapMode: Text.Wrap
+                                font.pixelSize: Theme.fontSmall
+                                color: group.poor ? Theme.warning : Theme.textMuted
                             }
+                        }
+                        Rectangle {
+                            anchors.bottom: parent.bottom
+                            width: parent.width
+                            height: 1
+                            color: Theme.border
+                            opacity: 0.6
+                            visible: group.index < cache.count - 1
                         }
                     }
                 }
-
-                EmptyState {
-                    Layout.fillWidth: true
-                    visible: cache.count === 0 && cache.ready
-                    iconName: "layers"
-                    title: qsTr("No prompt tokens in this period")
-                    text: qsTr("Cache figures appear once requests through %1 report their usage.").arg(App.baseUrl)
-                }
             }
 
-            Item {
-                implicitHeight: Theme.space3
+            EmptyState {
+                Layout.fillWidth: true
+                visible: cache.count === 0 && cache.ready
+                iconName: "layers"
+                title: qsTr("No prompt tokens in this period")
+                text: qsTr("Cache figures appear once requests through %1 report their usage.").arg(App.baseUrl)
             }
         }
     }

@@ -8,13 +8,8 @@ import Gatehouse
 // Every model used in a period, from the user's own traffic: cost, speed, reliability, cache use and
 // Compare wins side by side, sortable by each column, with a trend per model; and where a cheaper
 // model already wins as often in the user's own votes ("you could save").
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     // Fixed column widths; the model column takes the rest.
     readonly property int colTrend: 92
@@ -147,38 +142,79 @@ Item {
         }
 
         // The table
-        Rectangle {
+        TableFrame {
             id: tableArea
             Layout.fillWidth: true
             Layout.fillHeight: true
-            radius: Theme.radius
-            color: Theme.surface
-            border.color: Theme.border
-            clip: true
 
-            ColumnLayout {
-                anchors.fill: parent
-                anchors.margins: 1
-                spacing: 0
+            // Column headers: click to sort
+            TableHeader {
+                Layout.fillWidth: true
+                implicitHeight: 38
+                SortHeader { Layout.fillWidth: true; Layout.minimumWidth: 150; text: qsTr("Model"); sortKey: "model"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                ColumnHeader { Layout.preferredWidth: page.colTrend; text: rankings.slices === 24 ? qsTr("Per hour") : qsTr("Per day") }
+                SortHeader { Layout.preferredWidth: page.colRequests; text: qsTr("Requests"); alignment: Text.AlignRight; sortKey: "requests"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colSpend; text: qsTr("Spend"); alignment: Text.AlignRight; sortKey: "spend"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colPer1k; text: qsTr("%1 / 1k out").arg(Money.symbol); alignment: Text.AlignRight; sortKey: "costPer1kOutput"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colLatency; text: qsTr("p50"); alignment: Text.AlignRight; sortKey: "p50Latency"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("p95"); alignment: Text.AlignRight; sortKey: "p95Latency"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colLatency; text: qsTr("TTFT"); alignment: Text.AlignRight; sortKey: "p50Ttft"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colTps; text: qsTr("Tok/s"); alignment: Text.AlignRight; sortKey: "tokensPerSecond"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colRate; text: qsTr("Errors"); alignment: Text.AlignRight; sortKey: "errorRate"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colRate; visible: !page.compact; text: qsTr("Cache"); alignment: Text.AlignRight; sortKey: "cacheHitRate"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                SortHeader { Layout.preferredWidth: page.colWins; text: qsTr("Wins"); alignment: Text.AlignRight; sortKey: "winRate"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+            }
 
-                // Column headers: click to sort
-                Rectangle {
-                    Layout.fillWidth: true
-                    implicitHeight: 38
-                    color: Theme.surfaceAlt
-                    radius: Theme.radius
+            ListView {
+                id: table
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                clip: true
+                model: rankings
+                boundsBehavior: Flickable.StopAtBounds
+                ScrollBar.vertical: ScrollBar {
+                    policy: ScrollBar.AsNeeded
+                }
+                Accessible.role: Accessible.Table
+                Accessible.name: qsTr("Models")
 
-                    Rectangle {
-                        anchors.bottom: parent.bottom
-                        width: parent.width
-                        height: Theme.radius
-                        color: Theme.surfaceAlt
+                delegate: Rectangle {
+                    id: row
+                    required property int index
+                    required property string model
+                    required property string provider
+                    required property real requests
+                    required property real spend
+                    required property real costPer1kOutput
+                    required property real p50Latency
+                    required property real p95Latency
+                    required property real p50Ttft
+                    required property real tokensPerSecond
+                    required property real errorRate
+                    required property real cacheHitRate
+                    required property int wins
+                    required property int rounds
+                    required property list<real> trend
+                    required property real unpriced
+
+                    width: ListView.view.width
+                    implicitHeight: 52
+                    color: rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
+                    Accessible.role: Accessible.Row
+                    Accessible.name: row.model + " " + Money.usd(row.spend)
+
+                    MouseArea {
+                        id: rowMouse
+                        anchors.fill: parent
+                        hoverEnabled: true
+                        acceptedButtons: Qt.NoButton
                     }
                     Rectangle {
                         anchors.bottom: parent.bottom
                         width: parent.width
                         height: 1
                         color: Theme.border
+                        opacity: 0.6
                     }
 
                     RowLayout {
@@ -187,173 +223,99 @@ Item {
                         anchors.rightMargin: Theme.space4
                         spacing: Theme.space3
 
-                        SortHeader { Layout.fillWidth: true; Layout.minimumWidth: 150; text: qsTr("Model"); sortKey: "model"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        ColumnHeader { Layout.preferredWidth: page.colTrend; text: rankings.slices === 24 ? qsTr("Per hour") : qsTr("Per day") }
-                        SortHeader { Layout.preferredWidth: page.colRequests; text: qsTr("Requests"); alignment: Text.AlignRight; sortKey: "requests"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colSpend; text: qsTr("Spend"); alignment: Text.AlignRight; sortKey: "spend"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colPer1k; text: qsTr("%1 / 1k out").arg(Money.symbol); alignment: Text.AlignRight; sortKey: "costPer1kOutput"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colLatency; text: qsTr("p50"); alignment: Text.AlignRight; sortKey: "p50Latency"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("p95"); alignment: Text.AlignRight; sortKey: "p95Latency"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colLatency; text: qsTr("TTFT"); alignment: Text.AlignRight; sortKey: "p50Ttft"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colTps; text: qsTr("Tok/s"); alignment: Text.AlignRight; sortKey: "tokensPerSecond"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colRate; text: qsTr("Errors"); alignment: Text.AlignRight; sortKey: "errorRate"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colRate; visible: !page.compact; text: qsTr("Cache"); alignment: Text.AlignRight; sortKey: "cacheHitRate"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
-                        SortHeader { Layout.preferredWidth: page.colWins; text: qsTr("Wins"); alignment: Text.AlignRight; sortKey: "winRate"; sortBy: rankings.sortBy; descending: rankings.descending; onClicked: rankings.toggleSort(sortKey) }
+                        ColumnLayout {
+                            Layout.fillWidth: true
+                            Layout.minimumWidth: 150
+                            spacing: 1
+                            Cell {
+                                Layout.fillWidth: true
+                                text: row.model
+                                font.family: Theme.monoFamily
+                                font.pixelSize: Theme.fontSmall
+                                font.weight: Font.Medium
+                            }
+                            Caption {
+                                Layout.fillWidth: true
+                                text: row.provider
+                                elide: Text.ElideRight
+                            }
+                        }
+                        Sparkline {
+                            Layout.preferredWidth: page.colTrend
+                            Layout.preferredHeight: 26
+                            values: row.trend
+                            color: Theme.seriesColor(row.index)
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colRequests
+                            horizontalAlignment: Text.AlignRight
+                            text: Number(row.requests).toLocaleString(Qt.locale(), "f", 0)
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colSpend
+                            horizontalAlignment: Text.AlignRight
+                            text: row.spend === 0 && row.unpriced > 0 ? qsTr("unpriced") : Money.usd(row.spend)
+                            color: row.spend === 0 && row.unpriced > 0 ? Theme.textFaint : Theme.text
+                            font.weight: Font.Medium
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colPer1k
+                            horizontalAlignment: Text.AlignRight
+                            text: row.costPer1kOutput < 0 ? "—" : Money.usd(row.costPer1kOutput)
+                            color: Theme.textMuted
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colLatency
+                            horizontalAlignment: Text.AlignRight
+                            text: page.ms(row.p50Latency)
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colLatency
+                            visible: !page.compact
+                            horizontalAlignment: Text.AlignRight
+                            text: page.ms(row.p95Latency)
+                            color: Theme.textMuted
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colLatency
+                            horizontalAlignment: Text.AlignRight
+                            text: page.ms(row.p50Ttft)
+                            color: Theme.textMuted
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colTps
+                            horizontalAlignment: Text.AlignRight
+                            text: row.tokensPerSecond < 0 ? "—" : Math.round(row.tokensPerSecond)
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colRate
+                            horizontalAlignment: Text.AlignRight
+                            text: page.rate(row.errorRate)
+                            color: row.errorRate >= 0.05 ? Theme.danger : row.errorRate >= 0.02 ? Theme.warning : Theme.textMuted
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colRate
+                            visible: !page.compact
+                            horizontalAlignment: Text.AlignRight
+                            text: page.rate(row.cacheHitRate)
+                            color: Theme.textMuted
+                        }
+                        Cell {
+                            Layout.preferredWidth: page.colWins
+                            horizontalAlignment: Text.AlignRight
+                            text: row.rounds > 0 ? qsTr("%1 / %2").arg(row.wins).arg(row.rounds) : "—"
+                            color: row.rounds > 0 ? Theme.text : Theme.textFaint
+                        }
                     }
                 }
 
-                ListView {
-                    id: table
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    clip: true
-                    model: rankings
-                    boundsBehavior: Flickable.StopAtBounds
-                    ScrollBar.vertical: ScrollBar {
-                        policy: ScrollBar.AsNeeded
-                    }
-                    Accessible.role: Accessible.Table
-                    Accessible.name: qsTr("Models")
-
-                    delegate: Rectangle {
-                        id: row
-                        required property int index
-                        required property string model
-                        required property string provider
-                        required property real requests
-                        required property real spend
-                        required property real costPer1kOutput
-                        required property real p50Latency
-                        required property real p95Latency
-                        required property real p50Ttft
-                        required property real tokensPerSecond
-                        required property real errorRate
-                        required property real cacheHitRate
-                        required property int wins
-                        required property int rounds
-                        required property list<real> trend
-                        required property real unpriced
-
-                        width: ListView.view.width
-                        implicitHeight: 52
-                        color: rowMouse.containsMouse ? Theme.surfaceHover : "transparent"
-                        Accessible.role: Accessible.Row
-                        Accessible.name: row.model + " " + Money.usd(row.spend)
-
-                        MouseArea {
-                            id: rowMouse
-                            anchors.fill: parent
-                            hoverEnabled: true
-                            acceptedButtons: Qt.NoButton
-                        }
-                        Rectangle {
-                            anchors.bottom: parent.bottom
-                            width: parent.width
-                            height: 1
-                            color: Theme.border
-                            opacity: 0.6
-                        }
-
-                        RowLayout {
-                            anchors.fill: parent
-                            anchors.leftMargin: Theme.space4
-                            anchors.rightMargin: Theme.space4
-                            spacing: Theme.space3
-
-                            ColumnLayout {
-                                Layout.fillWidth: true
-                                Layout.minimumWidth: 150
-                                spacing: 1
-                                Cell {
-                                    Layout.fillWidth: true
-                                    text: row.model
-                                    font.family: Theme.monoFamily
-                                    font.pixelSize: Theme.fontSmall
-                                    font.weight: Font.Medium
-                                }
-                                Caption {
-                                    Layout.fillWidth: true
-                                    text: row.provider
-                                    elide: Text.ElideRight
-                                }
-                            }
-                            Sparkline {
-                                Layout.preferredWidth: page.colTrend
-                                Layout.preferredHeight: 26
-                                values: row.trend
-                                color: Theme.seriesColor(row.index)
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colRequests
-                                horizontalAlignment: Text.AlignRight
-                                text: Number(row.requests).toLocaleString(Qt.locale(), "f", 0)
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colSpend
-                                horizontalAlignment: Text.AlignRight
-                                text: row.spend === 0 && row.unpriced > 0 ? qsTr("unpriced") : Money.usd(row.spend)
-                                color: row.spend === 0 && row.unpriced > 0 ? Theme.textFaint : Theme.text
-                                font.weight: Font.Medium
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colPer1k
-                                horizontalAlignment: Text.AlignRight
-                                text: row.costPer1kOutput < 0 ? "—" : Money.usd(row.costPer1kOutput)
-                                color: Theme.textMuted
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colLatency
-                                horizontalAlignment: Text.AlignRight
-                                text: page.ms(row.p50Latency)
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colLatency
-                                visible: !page.compact
-                                horizontalAlignment: Text.AlignRight
-                                text: page.ms(row.p95Latency)
-                                color: Theme.textMuted
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colLatency
-                                horizontalAlignment: Text.AlignRight
-                                text: page.ms(row.p50Ttft)
-                                color: Theme.textMuted
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colTps
-                                horizontalAlignment: Text.AlignRight
-                                text: row.tokensPerSecond < 0 ? "—" : Math.round(row.tokensPerSecond)
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colRate
-                                horizontalAlignment: Text.AlignRight
-                                text: page.rate(row.errorRate)
-                                color: row.errorRate >= 0.05 ? Theme.danger : row.errorRate >= 0.02 ? Theme.warning : Theme.textMuted
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colRate
-                                visible: !page.compact
-                                horizontalAlignment: Text.AlignRight
-                                text: page.rate(row.cacheHitRate)
-                                color: Theme.textMuted
-                            }
-                            Cell {
-                                Layout.preferredWidth: page.colWins
-                                horizontalAlignment: Text.AlignRight
-                                text: row.rounds > 0 ? qsTr("%1 / %2").arg(row.wins).arg(row.rounds) : "—"
-                                color: row.rounds > 0 ? Theme.text : Theme.textFaint
-                            }
-                        }
-                    }
-
-                    EmptyState {
-                        anchors.centerIn: parent
-                        width: Math.min(parent.width - 2 * Theme.space5, 460)
-                        visible: table.count === 0 && rankings.ready
-                        iconName: "trophy"
-                        title: qsTr("No model answered in this period")
-                        text: qsTr("Models show up here once requests through %1 reach them. Compare votes add their wins.").arg(App.baseUrl)
-                    }
+                EmptyState {
+                    anchors.centerIn: parent
+                    width: Math.min(parent.width - 2 * Theme.space5, 460)
+                    visible: table.count === 0 && rankings.ready
+                    iconName: "trophy"
+                    title: qsTr("No model answered in this period")
+                    text: qsTr("Models show up here once requests through %1 reach them. Compare votes add their wins.").arg(App.baseUrl)
                 }
             }
         }

@@ -7,13 +7,8 @@ import Gatehouse
 
 // Gatehouse keys: one card per key with its limits; create (the secret is shown once), edit,
 // pause, revoke, and "Connect a tool" with ready-to-paste snippets.
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     // Main.openPage("keys/create"): the welcome card's "Create a key" opens the dialog.
     function runAction(action: string) {
@@ -26,74 +21,58 @@ Item {
         backend: page.backend
     }
 
-    ScrollView {
-        id: scroll
+    ScrollPage {
         anchors.fill: parent
-        contentWidth: availableWidth
-        clip: true
+        maxContentWidth: 1120
 
-        ColumnLayout {
-            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1120)
-            x: (scroll.availableWidth - width) / 2
-            spacing: Theme.space4
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Keys")
+            subtitle: qsTr("Give each tool its own key, so you see what it spends and can cap it. Tools send the key as a Bearer token to %1.").arg(App.baseUrl)
 
-            Item {
-                implicitHeight: Theme.space5 - Theme.space4
+            AppButton {
+                text: qsTr("Create key")
+                variant: "primary"
+                icon.source: Theme.icon("plus")
+                onClicked: createDialog.open()
             }
+        }
 
-            PageHeader {
-                Layout.fillWidth: true
-                title: qsTr("Keys")
-                subtitle: qsTr("Give each tool its own key, so you see what it spends and can cap it. Tools send the key as a Bearer token to %1.").arg(App.baseUrl)
-
+        Card {
+            Layout.fillWidth: true
+            visible: keysModel.count === 0
+            EmptyState {
+                Layout.topMargin: Theme.space5
+                Layout.bottomMargin: Theme.space5
+                iconName: "key"
+                title: qsTr("No keys yet")
+                text: qsTr("Create a key for a tool — Claude Code, Cursor, your scripts — and drag its monthly cap. Then copy the snippet that connects the tool.")
                 AppButton {
-                    text: qsTr("Create key")
+                    text: qsTr("Create your first key")
                     variant: "primary"
                     icon.source: Theme.icon("plus")
                     onClicked: createDialog.open()
                 }
             }
+        }
 
-            Card {
-                Layout.fillWidth: true
-                visible: keysModel.count === 0
-                EmptyState {
-                    Layout.topMargin: Theme.space5
-                    Layout.bottomMargin: Theme.space5
-                    iconName: "key"
-                    title: qsTr("No keys yet")
-                    text: qsTr("Create a key for a tool — Claude Code, Cursor, your scripts — and drag its monthly cap. Then copy the snippet that connects the tool.")
-                    AppButton {
-                        text: qsTr("Create your first key")
-                        variant: "primary"
-                        icon.source: Theme.icon("plus")
-                        onClicked: createDialog.open()
-                    }
+        // One card per key (a handful: no virtualized view needed). Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
+        // Repeater item that is being destroyed when the model resets, and crash.
+        Column {
+            id: cards
+            Layout.fillWidth: true
+            spacing: Theme.space4
+
+            Repeater {
+                model: keysModel
+                delegate: KeyCard {
+                    width: cards.width
+                    keys: keysModel
+                    onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
+                    onEditRequested: (id, keyName, allowModels, allowUnpriced) => editDialog.openFor(id, keyName, allowModels, allowUnpriced)
+                    onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
+                    onLimitFailed: message => page.notify(message, true)
                 }
-            }
-
-            // One card per key (a handful: no virtualized view needed). Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
-            // Repeater item that is being destroyed when the model resets, and crash.
-            Column {
-                id: cards
-                Layout.fillWidth: true
-                spacing: Theme.space4
-
-                Repeater {
-                    model: keysModel
-                    delegate: KeyCard {
-                        width: cards.width
-                        keys: keysModel
-                        onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
-                        onEditRequested: (id, keyName, allowModels, allowUnpriced) => editDialog.openFor(id, keyName, allowModels, allowUnpriced)
-                        onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
-                        onLimitFailed: message => page.notify(message, true)
-                    }
-                }
-            }
-
-            Item {
-                implicitHeight: Theme.space5
             }
         }
     }
@@ -171,11 +150,11 @@ Item {
         acceptText: qsTr("Connect a tool")
         cancelText: qsTr("Done")
         onAccepted: {
-            // The new key is the row with this name (roles: KeyIdRole = UserRole + 1, NameRole = + 2).
+            // The new key is the row with this name.
             for (let row = 0; row < keysModel.count; ++row) {
                 const index = keysModel.index(row, 0);
-                if (keysModel.data(index, Qt.UserRole + 2) === secretDialog.keyName) {
-                    connectDialog.openFor(keysModel.data(index, Qt.UserRole + 1), secretDialog.keyName, secretDialog.secret);
+                if (keysModel.data(index, KeysModel.NameRole) === secretDialog.keyName) {
+                    connectDialog.openFor(keysModel.data(index, KeysModel.KeyIdRole), secretDialog.keyName, secretDialog.secret);
                     break;
                 }
             }

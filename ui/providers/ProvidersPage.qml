@@ -7,13 +7,8 @@ import Gatehouse
 
 // Upstream providers: add one from the known list (base URL prefilled), its API key goes to the OS
 // keychain (or an environment variable when there is no keychain), "Test connection" lists models.
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     // Main.openPage("providers/add"): the welcome card's "Add a provider" opens the dialog.
     function runAction(action: string) {
@@ -31,432 +26,417 @@ Item {
         backend: page.backend
     }
 
-    ScrollView {
-        id: scroll
+    ScrollPage {
         anchors.fill: parent
-        contentWidth: availableWidth
-        clip: true
+        maxContentWidth: 1120
+        contentSpacing: Theme.space3
 
-        ColumnLayout {
-            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 1120)
-            x: (scroll.availableWidth - width) / 2
-            spacing: Theme.space3
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Providers")
+            subtitle: App.keychainAvailable
+                      ? qsTr("Where requests go. API keys are kept in the system keychain and never shown again in full.")
+                      : qsTr("Where requests go. API keys come from environment variables on this system.")
 
-            Item {
-                implicitHeight: Theme.space5 - Theme.space3
+            AppButton {
+                text: qsTr("Add provider")
+                variant: "primary"
+                icon.source: Theme.icon("plus")
+                onClicked: addDialog.open()
             }
+        }
 
-            PageHeader {
+        // No keychain: say so plainly and offer the environment-variable route.
+        Rectangle {
+            Layout.fillWidth: true
+            visible: !App.keychainAvailable
+            implicitHeight: noticeRow.implicitHeight + 2 * Theme.space4
+            radius: Theme.radius
+            color: Theme.warningSoft
+            border.color: Theme.withAlpha(Theme.warning, 0.4)
+
+            RowLayout {
+                id: noticeRow
+                anchors.fill: parent
+                anchors.margins: Theme.space4
+                spacing: Theme.space3
+
+                Icon {
+                    Layout.alignment: Qt.AlignTop
+                    iconName: "alert"
+                    size: 18
+                    color: Theme.warning
+                }
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: Theme.space1
+                    Label {
+                        text: qsTr("No keychain is available")
+                        font.weight: Font.DemiBold
+                        color: Theme.text
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: Theme.textMuted
+                        text: qsTr("Gatehouse cannot store API keys safely on this system (no Secret Service, Keychain or Credential Manager answered). "
+                                   + "Put each provider's key in an environment variable instead, name the variable when you add the provider, "
+                                   + "and start Gatehouse with it set, e.g. OPENAI_API_KEY=sk-… gatehouse")
+                    }
+                }
+            }
+        }
+
+        // The price catalog: where its prices come from, how old they are, and a refresh.
+        Card {
+            Layout.fillWidth: true
+            padding: Theme.space4
+
+            RowLayout {
                 Layout.fillWidth: true
-                title: qsTr("Providers")
-                subtitle: App.keychainAvailable
-                          ? qsTr("Where requests go. API keys are kept in the system keychain and never shown again in full.")
-                          : qsTr("Where requests go. API keys come from environment variables on this system.")
+                spacing: Theme.space3
 
+                ColumnLayout {
+                    Layout.fillWidth: true
+                    spacing: Theme.space1
+                    Label {
+                        objectName: "catalogSummary"
+                        Layout.fillWidth: true
+                        elide: Text.ElideRight
+                        font.weight: Font.DemiBold
+                        color: Theme.text
+                        text: qsTr("Prices: %1 models, taken on %2").arg(catalogStatus.modelCount).arg(catalogStatus.takenOn)
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: catalogStatus.lastFailed ? Theme.danger : Theme.textMuted
+                        text: catalogStatus.message.length > 0
+                              ? catalogStatus.message
+                              : qsTr("Source: %1. Your own prices for a model always win.").arg(catalogStatus.source)
+                    }
+                }
+                AppSwitch {
+                    text: qsTr("Refresh online")
+                    checked: catalogStatus.refreshEnabled
+                    onToggled: catalogStatus.refreshEnabled = checked
+                }
                 AppButton {
-                    text: qsTr("Add provider")
+                    text: catalogStatus.busy ? qsTr("Updating…") : qsTr("Update prices")
+                    enabled: !catalogStatus.busy && catalogStatus.refreshEnabled
+                    onClicked: catalogStatus.update()
+                }
+            }
+        }
+
+        Card {
+            Layout.fillWidth: true
+            visible: providersModel.count === 0
+            EmptyState {
+                Layout.topMargin: Theme.space5
+                Layout.bottomMargin: Theme.space5
+                iconName: "server"
+                title: qsTr("No providers yet")
+                text: qsTr("Add OpenAI, Anthropic, Google Gemini, OpenRouter or another provider with its API key, or a local server such as Ollama or LM Studio.")
+                AppButton {
+                    text: qsTr("Add a provider")
                     variant: "primary"
                     icon.source: Theme.icon("plus")
                     onClicked: addDialog.open()
                 }
             }
+        }
 
-            // No keychain: say so plainly and offer the environment-variable route.
-            Rectangle {
-                Layout.fillWidth: true
-                visible: !App.keychainAvailable
-                implicitHeight: noticeRow.implicitHeight + 2 * Theme.space4
-                radius: Theme.radius
-                color: Theme.warningSoft
-                border.color: Theme.withAlpha(Theme.warning, 0.4)
+        // One card per provider
+        // Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
+        // Repeater item that is being destroyed when the model resets, and crash.
+        Column {
+            id: cards
+            Layout.fillWidth: true
+            spacing: Theme.space3
 
-                RowLayout {
-                    id: noticeRow
-                    anchors.fill: parent
-                    anchors.margins: Theme.space4
+            Repeater {
+                model: providersModel
+                delegate: Card {
+                    id: slot
+                    required property string providerId
+                    required property string displayName
+                    required property string format
+                    required property string baseUrl
+                    required property string keySource
+                    required property bool hasKey
+                    required property int modelCount
+                    required property string testState
+                    required property string testMessage
+                    required property string health
+                    required property string keyState
+                    required property string keyMessage
+                    required property var model // for `enabled`, which a property of that name would shadow
+                    readonly property bool providerEnabled: slot.model.enabled === true
+
+                    width: cards.width
                     spacing: Theme.space3
 
-                    Icon {
-                        Layout.alignment: Qt.AlignTop
-                        iconName: "alert"
-                        size: 18
-                        color: Theme.warning
-                    }
-                    ColumnLayout {
+                    RowLayout {
                         Layout.fillWidth: true
-                        spacing: Theme.space1
-                        Label {
-                            text: qsTr("No keychain is available")
-                            font.weight: Font.DemiBold
-                            color: Theme.text
-                        }
-                        Label {
-                            Layout.fillWidth: true
-                            wrapMode: Text.Wrap
-                            color: Theme.textMuted
-                            text: qsTr("Gatehouse cannot store API keys safely on this system (no Secret Service, Keychain or Credential Manager answered). "
-                                       + "Put each provider's key in an environment variable instead, name the variable when you add the provider, "
-                                       + "and start Gatehouse with it set, e.g. OPENAI_API_KEY=sk-… gatehouse")
-                        }
-                    }
-                }
-            }
-
-            // The price catalog: where its prices come from, how old they are, and a refresh.
-            Card {
-                Layout.fillWidth: true
-                padding: Theme.space4
-
-                RowLayout {
-                    Layout.fillWidth: true
-                    spacing: Theme.space3
-
-                    ColumnLayout {
-                        Layout.fillWidth: true
-                        spacing: Theme.space1
-                        Label {
-                            objectName: "catalogSummary"
-                            Layout.fillWidth: true
-                            elide: Text.ElideRight
-                            font.weight: Font.DemiBold
-                            color: Theme.text
-                            text: qsTr("Prices: %1 models, taken on %2").arg(catalogStatus.modelCount).arg(catalogStatus.takenOn)
-                        }
-                        Label {
-                            Layout.fillWidth: true
-                            wrapMode: Text.Wrap
-                            color: catalogStatus.lastFailed ? Theme.danger : Theme.textMuted
-                            text: catalogStatus.message.length > 0
-                                  ? catalogStatus.message
-                                  : qsTr("Source: %1. Your own prices for a model always win.").arg(catalogStatus.source)
-                        }
-                    }
-                    AppSwitch {
-                        text: qsTr("Refresh online")
-                        checked: catalogStatus.refreshEnabled
-                        onToggled: catalogStatus.refreshEnabled = checked
-                    }
-                    AppButton {
-                        text: catalogStatus.busy ? qsTr("Updating…") : qsTr("Update prices")
-                        enabled: !catalogStatus.busy && catalogStatus.refreshEnabled
-                        onClicked: catalogStatus.update()
-                    }
-                }
-            }
-
-            Card {
-                Layout.fillWidth: true
-                visible: providersModel.count === 0
-                EmptyState {
-                    Layout.topMargin: Theme.space5
-                    Layout.bottomMargin: Theme.space5
-                    iconName: "server"
-                    title: qsTr("No providers yet")
-                    text: qsTr("Add OpenAI, Anthropic, Google Gemini, OpenRouter or another provider with its API key, or a local server such as Ollama or LM Studio.")
-                    AppButton {
-                        text: qsTr("Add a provider")
-                        variant: "primary"
-                        icon.source: Theme.icon("plus")
-                        onClicked: addDialog.open()
-                    }
-                }
-            }
-
-            // One card per provider
-            // Cards in a positioner, not in the page's layout: a Quick Layout in Qt 6.4 can touch a
-            // Repeater item that is being destroyed when the model resets, and crash.
-            Column {
-                id: cards
-                Layout.fillWidth: true
-                spacing: Theme.space3
-
-                Repeater {
-                    model: providersModel
-                    delegate: Card {
-                        id: slot
-                        required property string providerId
-                        required property string displayName
-                        required property string format
-                        required property string baseUrl
-                        required property string keySource
-                        required property bool hasKey
-                        required property int modelCount
-                        required property string testState
-                        required property string testMessage
-                        required property string health
-                        required property string keyState
-                        required property string keyMessage
-                        required property var model // for `enabled`, which a property of that name would shadow
-                        readonly property bool providerEnabled: slot.model.enabled === true
-
-                        width: cards.width
                         spacing: Theme.space3
 
-                        RowLayout {
-                            Layout.fillWidth: true
-                            spacing: Theme.space3
+                        Rectangle {
+                            implicitWidth: 36
+                            implicitHeight: 36
+                            radius: Theme.radius
+                            color: Theme.accentSoft
+                            Label {
+                                anchors.centerIn: parent
+                                text: slot.displayName.length > 0 ? slot.displayName.charAt(0).toUpperCase() : "?"
+                                font.pixelSize: Theme.fontTitle
+                                font.weight: Font.Bold
+                                color: Theme.accent
+                            }
+                        }
 
-                            Rectangle {
-                                implicitWidth: 36
-                                implicitHeight: 36
-                                radius: Theme.radius
-                                color: Theme.accentSoft
+                        ColumnLayout {
+                            Layout.fillWidth: true
+                            spacing: 2
+                            RowLayout {
+                                spacing: Theme.space2
                                 Label {
-                                    anchors.centerIn: parent
-                                    text: slot.displayName.length > 0 ? slot.displayName.charAt(0).toUpperCase() : "?"
+                                    text: slot.displayName
                                     font.pixelSize: Theme.fontTitle
-                                    font.weight: Font.Bold
-                                    color: Theme.accent
+                                    font.weight: Font.DemiBold
+                                    color: Theme.text
+                                }
+                                StatusChip {
+                                    text: slot.format
+                                    tone: Theme.textMuted
+                                    dot: false
+                                }
+                                StatusChip {
+                                    visible: !slot.providerEnabled
+                                    text: qsTr("Disabled")
+                                    tone: Theme.textMuted
+                                }
+                                StatusChip {
+                                    visible: slot.providerEnabled && slot.health.length > 0 && slot.health !== "unknown"
+                                    text: slot.health === "ok" ? qsTr("Healthy") : slot.health
+                                    tone: slot.health === "ok" ? Theme.ok : Theme.warning
                                 }
                             }
-
-                            ColumnLayout {
+                            Label {
                                 Layout.fillWidth: true
-                                spacing: 2
-                                RowLayout {
-                                    spacing: Theme.space2
-                                    Label {
-                                        text: slot.displayName
-                                        font.pixelSize: Theme.fontTitle
-                                        font.weight: Font.DemiBold
-                                        color: Theme.text
-                                    }
-                                    StatusChip {
-                                        text: slot.format
-                                        tone: Theme.textMuted
-                                        dot: false
-                                    }
-                                    StatusChip {
-                                        visible: !slot.providerEnabled
-                                        text: qsTr("Disabled")
-                                        tone: Theme.textMuted
-                                    }
-                                    StatusChip {
-                                        visible: slot.providerEnabled && slot.health.length > 0 && slot.health !== "unknown"
-                                        text: slot.health === "ok" ? qsTr("Healthy") : slot.health
-                                        tone: slot.health === "ok" ? Theme.ok : Theme.warning
-                                    }
-                                }
-                                Label {
-                                    Layout.fillWidth: true
-                                    text: slot.baseUrl
-                                    font.family: Theme.monoFamily
-                                    font.pixelSize: Theme.fontSmall
-                                    color: Theme.textMuted
-                                    elide: Text.ElideMiddle
-                                }
-                            }
-
-                            AppButton {
-                                text: slot.testState === "testing" ? qsTr("Testing…") : qsTr("Test connection")
-                                icon.source: Theme.icon("zap")
-                                enabled: slot.testState !== "testing"
-                                onClicked: providersModel.testConnection(slot.providerId)
-                            }
-                            AppButton {
-                                text: qsTr("Prices…")
-                                Accessible.name: qsTr("Prices of %1's models").arg(slot.displayName)
-                                onClicked: priceDialog.openFor(slot.providerId, slot.displayName)
-                            }
-                            IconButton {
-                                iconName: "edit"
-                                tip: qsTr("Edit the address, format or key variable")
-                                onClicked: editDialog.openFor(slot.providerId, slot.displayName, slot.format, slot.baseUrl, slot.model.apiKeyEnv ?? "")
-                            }
-                            IconButton {
-                                iconName: "key"
-                                tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
-                                enabled: App.keychainAvailable
-                                onClicked: keyDialog.openFor(slot.providerId, slot.displayName)
-                            }
-                            IconButton {
-                                iconName: "trash"
-                                tip: qsTr("Remove this provider")
-                                onClicked: removeDialog.openFor(slot.providerId, slot.displayName)
+                                text: slot.baseUrl
+                                font.family: Theme.monoFamily
+                                font.pixelSize: Theme.fontSmall
+                                color: Theme.textMuted
+                                elide: Text.ElideMiddle
                             }
                         }
 
-                        // A key typed here that the keychain has not stored yet (it may be asking
-                        // for the keyring's password): kept in memory, stored when it answers.
-                        Rectangle {
-                            Layout.fillWidth: true
-                            visible: slot.keyState.length > 0
-                            implicitHeight: keyRow.implicitHeight + 2 * Theme.space2
-                            radius: Theme.radiusSmall
-                            color: slot.keyState === "failed" ? Theme.dangerSoft : Theme.accentSoft
-                            RowLayout {
-                                id: keyRow
-                                anchors.fill: parent
-                                anchors.margins: Theme.space2
-                                anchors.leftMargin: Theme.space3
-                                spacing: Theme.space2
-                                BusyIndicator {
-                                    visible: slot.keyState === "saving"
-                                    running: visible
-                                    implicitWidth: 16
-                                    implicitHeight: 16
-                                    padding: 0
-                                }
-                                Label {
-                                    Layout.fillWidth: true
-                                    text: slot.keyMessage
-                                    wrapMode: Text.Wrap
-                                    font.pixelSize: Theme.fontSmall
-                                    color: slot.keyState === "failed" ? Theme.danger : Theme.text
-                                }
-                                AppButton {
-                                    visible: slot.keyState === "failed"
-                                    text: qsTr("Retry")
-                                    onClicked: providersModel.retryApiKey(slot.providerId)
-                                }
-                            }
+                        AppButton {
+                            text: slot.testState === "testing" ? qsTr("Testing…") : qsTr("Test connection")
+                            icon.source: Theme.icon("zap")
+                            enabled: slot.testState !== "testing"
+                            onClicked: providersModel.testConnection(slot.providerId)
                         }
-
-                        Rectangle {
-                            Layout.fillWidth: true
-                            implicitHeight: 1
-                            color: Theme.border
+                        AppButton {
+                            text: qsTr("Prices…")
+                            Accessible.name: qsTr("Prices of %1's models").arg(slot.displayName)
+                            onClicked: priceDialog.openFor(slot.providerId, slot.displayName)
                         }
+                        IconButton {
+                            iconName: "edit"
+                            tip: qsTr("Edit the address, format or key variable")
+                            onClicked: editDialog.openFor(slot.providerId, slot.displayName, slot.format, slot.baseUrl, slot.model.apiKeyEnv ?? "")
+                        }
+                        IconButton {
+                            iconName: "key"
+                            tip: App.keychainAvailable ? qsTr("Set the API key") : qsTr("Keychain unavailable: use an environment variable")
+                            enabled: App.keychainAvailable
+                            onClicked: keyDialog.openFor(slot.providerId, slot.displayName)
+                        }
+                        IconButton {
+                            iconName: "trash"
+                            tip: qsTr("Remove this provider")
+                            onClicked: removeDialog.openFor(slot.providerId, slot.displayName)
+                        }
+                    }
 
+                    // A key typed here that the keychain has not stored yet (it may be asking
+                    // for the keyring's password): kept in memory, stored when it answers.
+                    Rectangle {
+                        Layout.fillWidth: true
+                        visible: slot.keyState.length > 0
+                        implicitHeight: keyRow.implicitHeight + 2 * Theme.space2
+                        radius: Theme.radiusSmall
+                        color: slot.keyState === "failed" ? Theme.dangerSoft : Theme.accentSoft
                         RowLayout {
-                            Layout.fillWidth: true
-                            spacing: Theme.space5
-
-                            RowLayout {
-                                spacing: Theme.space2
-                                Icon {
-                                    iconName: "key"
-                                    size: 14
-                                    color: slot.hasKey ? Theme.ok : Theme.textFaint
-                                }
-                                Caption {
-                                    text: slot.keySource === "keychain" ? qsTr("API key in the keychain")
-                                        : slot.keySource.startsWith("env:") ? qsTr("API key from $%1").arg(slot.keySource.substring(4))
-                                        : qsTr("No API key")
-                                    color: slot.hasKey || slot.keySource.length === 0 ? Theme.textMuted : Theme.warning
-                                }
-                            }
-                            RowLayout {
-                                spacing: Theme.space2
-                                Icon {
-                                    iconName: "sparkles"
-                                    size: 14
-                                }
-                                Caption {
-                                    text: slot.modelCount === 1 ? qsTr("1 model") : qsTr("%1 models").arg(slot.modelCount)
-                                }
-                            }
-
-                            // The last connection test
-                            RowLayout {
-                                Layout.fillWidth: true
-                                spacing: Theme.space2
-                                visible: slot.testState !== "idle"
-
-                                BusyIndicator {
-                                    visible: slot.testState === "testing"
-                                    running: visible
-                                    implicitWidth: 16
-                                    implicitHeight: 16
-                                    padding: 0
-                                }
-                                Icon {
-                                    visible: slot.testState === "ok" || slot.testState === "error"
-                                    iconName: slot.testState === "ok" ? "check" : "alert"
-                                    size: 14
-                                    color: slot.testState === "ok" ? Theme.ok : Theme.danger
-                                }
-                                Label {
-                                    Layout.fillWidth: true
-                                    text: slot.testState === "testing" ? qsTr("Asking the provider for its models…") : slot.testMessage
-                                    font.pixelSize: Theme.fontSmall
-                                    color: slot.testState === "error" ? Theme.danger : slot.testState === "ok" ? Theme.ok : Theme.textMuted
-                                    elide: Text.ElideRight
-                                    ToolTip.visible: testHover.hovered && truncated
-                                    ToolTip.text: slot.testMessage
-                                    HoverHandler {
-                                        id: testHover
-                                    }
-                                }
-                            }
-                            Item {
-                                Layout.fillWidth: true
-                                visible: slot.testState === "idle"
-                            }
-                        }
-
-                        // Live health of each model (circuit breaker, errors, speed), read once a second.
-                        HealthModel {
-                            id: modelHealth
-                            backend: page.backend
-                            provider: slot.providerId
-                        }
-                        Flow {
-                            Layout.fillWidth: true
-                            visible: modelHealth.count > 0 || modelHealth.quietCount > 0
+                            id: keyRow
+                            anchors.fill: parent
+                            anchors.margins: Theme.space2
+                            anchors.leftMargin: Theme.space3
                             spacing: Theme.space2
-
-                            Caption {
-                                height: 22
-                                verticalAlignment: Text.AlignVCenter
-                                text: qsTr("Health:")
+                            BusyIndicator {
+                                visible: slot.keyState === "saving"
+                                running: visible
+                                implicitWidth: 16
+                                implicitHeight: 16
+                                padding: 0
                             }
-                            Repeater {
-                                model: modelHealth
-                                delegate: Rectangle {
-                                    id: healthChip
-                                    required property string shortName
-                                    required property string health
-                                    required property string healthTip
-                                    implicitWidth: healthRow.implicitWidth + 2 * Theme.space2
-                                    implicitHeight: 22
-                                    radius: 4
-                                    color: Theme.surfaceAlt
-                                    border.color: healthChip.activeFocus ? Theme.accent : Theme.border
-                                    border.width: healthChip.activeFocus ? 2 : 1
-                                    activeFocusOnTab: true
-                                    Accessible.role: Accessible.Indicator
-                                    Accessible.name: healthChip.shortName + ": " + healthChip.healthTip
-                                    ToolTip.visible: chipHover.hovered || healthChip.activeFocus
-                                    ToolTip.delay: 300
-                                    ToolTip.text: healthChip.healthTip
-                                    HoverHandler {
-                                        id: chipHover
-                                    }
-                                    Row {
-                                        id: healthRow
-                                        anchors.centerIn: parent
-                                        spacing: 2
-                                        HealthDot {
-                                            anchors.verticalCenter: parent.verticalCenter
-                                            health: healthChip.health
-                                            size: 7
-                                        }
-                                        Label {
-                                            anchors.verticalCenter: parent.verticalCenter
-                                            text: healthChip.shortName
-                                            font.family: Theme.monoFamily
-                                            font.pixelSize: Theme.fontSmall
-                                            color: Theme.textMuted
-                                        }
-                                    }
-                                }
+                            Label {
+                                Layout.fillWidth: true
+                                text: slot.keyMessage
+                                wrapMode: Text.Wrap
+                                font.pixelSize: Theme.fontSmall
+                                color: slot.keyState === "failed" ? Theme.danger : Theme.text
                             }
-                            Caption {
-                                visible: modelHealth.quietCount > 0
-                                height: 22
-                                verticalAlignment: Text.AlignVCenter
-                                color: Theme.textFaint
-                                text: modelHealth.count > 0 ? qsTr("+ %n more without traffic yet", "", modelHealth.quietCount)
-                                                            : qsTr("%n model(s), no traffic yet", "", modelHealth.quietCount)
+                            AppButton {
+                                visible: slot.keyState === "failed"
+                                text: qsTr("Retry")
+                                onClicked: providersModel.retryApiKey(slot.providerId)
                             }
                         }
                     }
-                }
-            }
 
-            Item {
-                implicitHeight: Theme.space5
+                    Rectangle {
+                        Layout.fillWidth: true
+                        implicitHeight: 1
+                        color: Theme.border
+                    }
+
+                    RowLayout {
+                        Layout.fillWidth: true
+                        spacing: Theme.space5
+
+                        RowLayout {
+                            spacing: Theme.space2
+                            Icon {
+                                iconName: "key"
+                                size: 14
+                                color: slot.hasKey ? Theme.ok : Theme.textFaint
+                            }
+                            Caption {
+                                text: slot.keySource === "keychain" ? qsTr("API key in the keychain")
+                                    : slot.keySource.startsWith("env:") ? qsTr("API key from $%1").arg(slot.keySource.substring(4))
+                                    : qsTr("No API key")
+                                color: slot.hasKey || slot.keySource.length === 0 ? Theme.textMuted : Theme.warning
+                            }
+                        }
+                        RowLayout {
+                            spacing: Theme.space2
+                            Icon {
+                                iconName: "sparkles"
+                                size: 14
+                            }
+                            Caption {
+                                text: slot.modelCount === 1 ? qsTr("1 model") : qsTr("%1 models").arg(slot.modelCount)
+                            }
+                        }
+
+                        // The last connection test
+                        RowLayout {
+                            Layout.fillWidth: true
+                            spacing: Theme.space2
+                            visible: slot.testState !== "idle"
+
+                            BusyIndicator {
+                                visible: slot.testState === "testing"
+                                running: visible
+                                implicitWidth: 16
+                                implicitHeight: 16
+                                padding: 0
+                            }
+                            Icon {
+                                visible: slot.testState === "ok" || slot.testState === "error"
+                                iconName: slot.testState === "ok" ? "check" : "alert"
+                                size: 14
+                                color: slot.testState === "ok" ? Theme.ok : Theme.danger
+                            }
+                            Label {
+                                Layout.fillWidth: true
+                                text: slot.testState === "testing" ? qsTr("Asking the provider for its models…") : slot.testMessage
+                                font.pixelSize: Theme.fontSmall
+                                color: slot.testState === "error" ? Theme.danger : slot.testState === "ok" ? Theme.ok : Theme.textMuted
+                                elide: Text.ElideRight
+                                ToolTip.visible: testHover.hovered && truncated
+                                ToolTip.text: slot.testMessage
+                                HoverHandler {
+                                    id: testHover
+                                }
+                            }
+                        }
+                        Item {
+                            Layout.fillWidth: true
+                            visible: slot.testState === "idle"
+                        }
+                    }
+
+                    // Live health of each model (circuit breaker, errors, speed), read once a second.
+                    HealthModel {
+                        id: modelHealth
+                        backend: page.backend
+                        provider: slot.providerId
+                    }
+                    Flow {
+                        Layout.fillWidth: true
+                        visible: modelHealth.count > 0 || modelHealth.quietCount > 0
+                        spacing: Theme.space2
+
+                        Caption {
+                            height: 22
+                            verticalAlignment: Text.AlignVCenter
+                            text: qsTr("Health:")
+                        }
+                        Repeater {
+                            model: modelHealth
+                            delegate: Rectangle {
+                                id: healthChip
+                                required property string shortName
+                                required property string health
+                                required property string healthTip
+                                implicitWidth: healthRow.implicitWidth + 2 * Theme.space2
+                                implicitHeight: 22
+                                radius: 4
+                                color: Theme.surfaceAlt
+                                border.color: healthChip.activeFocus ? Theme.accent : Theme.border
+                                border.width: healthChip.activeFocus ? 2 : 1
+                                activeFocusOnTab: true
+                                Accessible.role: Accessible.Indicator
+                                Accessible.name: healthChip.shortName + ": " + healthChip.healthTip
+                                ToolTip.visible: chipHover.hovered || healthChip.activeFocus
+                                ToolTip.delay: 300
+                                ToolTip.text: healthChip.healthTip
+                                HoverHandler {
+                                    id: chipHover
+                                }
+                                Row {
+                                    id: healthRow
+                                    anchors.centerIn: parent
+                                    spacing: 2
+                                    HealthDot {
+                                        anchors.verticalCenter: parent.verticalCenter
+                                        health: healthChip.health
+                                        size: 7
+                                    }
+                                    Label {
+                                        anchors.verticalCenter: parent.verticalCenter
+                                        text: healthChip.shortName
+                                        font.family: Theme.monoFamily
+                                        font.pixelSize: Theme.fontSmall
+                                        color: Theme.textMuted
+                                    }
+                                }
+                            }
+                        }
+                        Caption {
+                            visible: modelHealth.quietCount > 0
+                            height: 22
+                            verticalAlignment: Text.AlignVCenter
+                            color: Theme.textFaint
+                            text: modelHealth.count > 0 ? qsTr("+ %n more without traffic yet", "", modelHealth.quietCount)
+                                                        : qsTr("%n model(s), no traffic yet", "", modelHealth.quietCount)
+                        }
+                    }
+                }
             }
         }
     }

@@ -6,13 +6,8 @@ import QtQuick.Layouts
 import Gatehouse
 
 // Gateway port, tray and login behaviour, currency display, the data folder and clearing the log.
-Item {
+PageBase {
     id: page
-
-    signal openPage(string name)
-    signal notify(string message, bool isError)
-
-    required property Backend backend
 
     SettingsController {
         id: settings
@@ -20,226 +15,210 @@ Item {
         onClearFinished: (ok, message) => page.notify(ok ? qsTr("The request log was cleared") : message, !ok)
     }
 
-    ScrollView {
-        id: scroll
+    ScrollPage {
         anchors.fill: parent
-        contentWidth: availableWidth
-        clip: true
+        maxContentWidth: 820
 
-        ColumnLayout {
-            width: Math.min(scroll.availableWidth - 2 * Theme.space6, 820)
-            x: (scroll.availableWidth - width) / 2
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Settings")
+            subtitle: qsTr("Gatehouse %1").arg(App.version)
+        }
+
+        // Gateway
+        Card {
+            Layout.fillWidth: true
             spacing: Theme.space4
 
-            Item {
-                implicitHeight: Theme.space5 - Theme.space4
+            SectionTitle {
+                text: qsTr("Gateway")
             }
+            SettingRow {
+                title: qsTr("Port")
+                description: qsTr("Tools connect to http://127.0.0.1:%1/v1. Applying a new port restarts the listener: update the tools that use the old one.").arg(App.port)
 
-            PageHeader {
-                Layout.fillWidth: true
-                title: qsTr("Settings")
-                subtitle: qsTr("Gatehouse %1").arg(App.version)
-            }
-
-            // Gateway
-            Card {
-                Layout.fillWidth: true
-                spacing: Theme.space4
-
-                SectionTitle {
-                    text: qsTr("Gateway")
-                }
-                SettingRow {
-                    title: qsTr("Port")
-                    description: qsTr("Tools connect to http://127.0.0.1:%1/v1. Applying a new port restarts the listener: update the tools that use the old one.").arg(App.port)
-
-                    AppTextField {
-                        id: portField
-                        Layout.preferredWidth: 96
-                        horizontalAlignment: TextInput.AlignRight
-                        text: String(settings.listeningPort)
-                        font.family: Theme.monoFamily
-                        validator: IntValidator {
-                            bottom: 1
-                            top: 65535
-                        }
-                        Accessible.name: qsTr("Port")
-                        onAccepted: applyPort.clicked()
+                AppTextField {
+                    id: portField
+                    Layout.preferredWidth: 96
+                    horizontalAlignment: TextInput.AlignRight
+                    text: String(settings.listeningPort)
+                    font.family: Theme.monoFamily
+                    validator: IntValidator {
+                        bottom: 1
+                        top: 65535
                     }
-                    AppButton {
-                        id: applyPort
-                        text: qsTr("Apply")
-                        variant: "primary"
-                        enabled: portField.acceptableInput && Number(portField.text) !== settings.listeningPort
-                        onClicked: {
-                            settings.port = Number(portField.text);
-                            if (settings.applyPort())
-                                page.notify(qsTr("The gateway now listens on port %1").arg(settings.listeningPort), false);
-                        }
+                    Accessible.name: qsTr("Port")
+                    onAccepted: applyPort.clicked()
+                }
+                AppButton {
+                    id: applyPort
+                    text: qsTr("Apply")
+                    variant: "primary"
+                    enabled: portField.acceptableInput && Number(portField.text) !== settings.listeningPort
+                    onClicked: {
+                        settings.port = Number(portField.text);
+                        if (settings.applyPort())
+                            page.notify(qsTr("The gateway now listens on port %1").arg(settings.listeningPort), false);
                     }
                 }
+            }
+            Label {
+                Layout.fillWidth: true
+                visible: settings.portError.length > 0
+                text: settings.portError
+                wrapMode: Text.Wrap
+                color: Theme.danger
+                font.pixelSize: Theme.fontSmall
+            }
+        }
+
+        // Desktop
+        Card {
+            Layout.fillWidth: true
+            spacing: Theme.space4
+
+            SectionTitle {
+                text: qsTr("Desktop")
+            }
+            SettingRow {
+                title: qsTr("Start minimized to the tray")
+                description: qsTr("The gateway starts with the window hidden; open it from the tray icon.")
+                AppSwitch {
+                    checked: settings.startMinimized
+                    Accessible.name: qsTr("Start minimized to the tray")
+                    onToggled: settings.startMinimized = checked
+                }
+            }
+            Divider {}
+            SettingRow {
+                title: qsTr("Launch at login")
+                description: qsTr("Start Gatehouse when you log in, so your tools always find the gateway.")
+                AppSwitch {
+                    checked: settings.launchAtLogin
+                    Accessible.name: qsTr("Launch at login")
+                    onToggled: settings.launchAtLogin = checked
+                }
+            }
+            Label {
+                Layout.fillWidth: true
+                visible: settings.launchAtLoginError.length > 0
+                text: settings.launchAtLoginError
+                wrapMode: Text.Wrap
+                color: Theme.danger
+                font.pixelSize: Theme.fontSmall
+            }
+            Divider {}
+            SettingRow {
+                title: qsTr("Limit notifications")
+                description: qsTr("A desktop notification when a key reaches 80% and 100% of a limit, once per period.")
+                AppSwitch {
+                    checked: settings.notificationsEnabled
+                    Accessible.name: qsTr("Limit notifications")
+                    onToggled: settings.notificationsEnabled = checked
+                }
+            }
+        }
+
+        // Display
+        Card {
+            Layout.fillWidth: true
+            spacing: Theme.space4
+
+            SectionTitle {
+                text: qsTr("Display")
+            }
+            SettingRow {
+                title: qsTr("Theme")
+                description: App.themeOverride.length > 0
+                             ? qsTr("Set to %1 by the GATEHOUSE_THEME environment variable.").arg(App.themeOverride)
+                             : qsTr("Light, dark, or the same as your desktop.")
+
+                AppComboBox {
+                    id: themeBox
+                    objectName: "themeBox"
+                    readonly property list<string> values: ["system", "light", "dark"]
+                    Layout.preferredWidth: 120
+                    enabled: App.themeOverride.length === 0
+                    model: [qsTr("System"), qsTr("Light"), qsTr("Dark")]
+                    // An override from the environment shows as what it is.
+                    currentIndex: Math.max(0, themeBox.values.indexOf(App.themeOverride.length > 0 ? App.themeOverride : App.theme))
+                    Accessible.name: qsTr("Theme")
+                    onActivated: index => App.theme = themeBox.values[index]
+                }
+            }
+            Divider {}
+            SettingRow {
+                title: qsTr("Currency")
+                description: settings.currency === "USD"
+                             ? qsTr("Amounts are shown in US dollars, as providers bill them.")
+                             : qsTr("Amounts are converted from US dollars at your rate. Limits stay in dollars.")
+
                 Label {
-                    Layout.fillWidth: true
-                    visible: settings.portError.length > 0
-                    text: settings.portError
-                    wrapMode: Text.Wrap
-                    color: Theme.danger
-                    font.pixelSize: Theme.fontSmall
+                    visible: settings.currency !== "USD"
+                    text: qsTr("1 USD =")
+                    color: Theme.textMuted
+                }
+                AppTextField {
+                    id: rateField
+                    objectName: "currencyRate"
+                    visible: settings.currency !== "USD"
+                    Layout.preferredWidth: 80
+                    horizontalAlignment: TextInput.AlignRight
+                    text: Number(settings.currencyRate).toString()
+                    validator: DoubleValidator {
+                        bottom: 0.0001
+                        decimals: 4
+                        notation: DoubleValidator.StandardNotation
+                    }
+                    Accessible.name: qsTr("Exchange rate")
+                    onEditingFinished: {
+                        const rate = Number(rateField.text.replace(",", "."));
+                        if (rate > 0)
+                            settings.currencyRate = rate;
+                    }
+                }
+                AppComboBox {
+                    id: currencyBox
+                    objectName: "currencyBox"
+                    Layout.preferredWidth: 100
+                    model: settings.currencies
+                    currentIndex: Math.max(0, currencyBox.find(settings.currency))
+                    Accessible.name: qsTr("Currency")
+                    onActivated: index => settings.currency = settings.currencies[index]
                 }
             }
+        }
 
-            // Desktop
-            Card {
-                Layout.fillWidth: true
-                spacing: Theme.space4
+        // Data
+        Card {
+            Layout.fillWidth: true
+            spacing: Theme.space4
 
-                SectionTitle {
-                    text: qsTr("Desktop")
-                }
-                SettingRow {
-                    title: qsTr("Start minimized to the tray")
-                    description: qsTr("The gateway starts with the window hidden; open it from the tray icon.")
-                    AppSwitch {
-                        checked: settings.startMinimized
-                        Accessible.name: qsTr("Start minimized to the tray")
-                        onToggled: settings.startMinimized = checked
-                    }
-                }
-                Divider {}
-                SettingRow {
-                    title: qsTr("Launch at login")
-                    description: qsTr("Start Gatehouse when you log in, so your tools always find the gateway.")
-                    AppSwitch {
-                        checked: settings.launchAtLogin
-                        Accessible.name: qsTr("Launch at login")
-                        onToggled: settings.launchAtLogin = checked
-                    }
-                }
-                Label {
-                    Layout.fillWidth: true
-                    visible: settings.launchAtLoginError.length > 0
-                    text: settings.launchAtLoginError
-                    wrapMode: Text.Wrap
-                    color: Theme.danger
-                    font.pixelSize: Theme.fontSmall
-                }
-                Divider {}
-                SettingRow {
-                    title: qsTr("Limit notifications")
-                    description: qsTr("A desktop notification when a key reaches 80% and 100% of a limit, once per period.")
-                    AppSwitch {
-                        checked: settings.notificationsEnabled
-                        Accessible.name: qsTr("Limit notifications")
-                        onToggled: settings.notificationsEnabled = checked
-                    }
+            SectionTitle {
+                text: qsTr("Data")
+            }
+            SettingRow {
+                title: qsTr("Data folder")
+                description: settings.dataDir
+
+                AppButton {
+                    text: qsTr("Open folder")
+                    icon.source: Theme.icon("folder")
+                    onClicked: settings.openDataDir()
                 }
             }
+            Divider {}
+            SettingRow {
+                title: qsTr("Clear the request log")
+                description: qsTr("Deletes every logged request and the spending history. Keys, limits and providers stay.")
 
-            // Display
-            Card {
-                Layout.fillWidth: true
-                spacing: Theme.space4
-
-                SectionTitle {
-                    text: qsTr("Display")
+                AppButton {
+                    text: settings.clearing ? qsTr("Clearing…") : qsTr("Clear data…")
+                    enabled: !settings.clearing
+                    variant: "danger"
+                    icon.source: Theme.icon("trash")
+                    onClicked: clearDialog.open()
                 }
-                SettingRow {
-                    title: qsTr("Theme")
-                    description: App.themeOverride.length > 0
-                                 ? qsTr("Set to %1 by the GATEHOUSE_THEME environment variable.").arg(App.themeOverride)
-                                 : qsTr("Light, dark, or the same as your desktop.")
-
-                    AppComboBox {
-                        id: themeBox
-                        objectName: "themeBox"
-                        readonly property list<string> values: ["system", "light", "dark"]
-                        Layout.preferredWidth: 120
-                        enabled: App.themeOverride.length === 0
-                        model: [qsTr("System"), qsTr("Light"), qsTr("Dark")]
-                        // An override from the environment shows as what it is.
-                        currentIndex: Math.max(0, themeBox.values.indexOf(App.themeOverride.length > 0 ? App.themeOverride : App.theme))
-                        Accessible.name: qsTr("Theme")
-                        onActivated: index => App.theme = themeBox.values[index]
-                    }
-                }
-                Divider {}
-                SettingRow {
-                    title: qsTr("Currency")
-                    description: settings.currency === "USD"
-                                 ? qsTr("Amounts are shown in US dollars, as providers bill them.")
-                                 : qsTr("Amounts are converted from US dollars at your rate. Limits stay in dollars.")
-
-                    Label {
-                        visible: settings.currency !== "USD"
-                        text: qsTr("1 USD =")
-                        color: Theme.textMuted
-                    }
-                    AppTextField {
-                        id: rateField
-                        objectName: "currencyRate"
-                        visible: settings.currency !== "USD"
-                        Layout.preferredWidth: 80
-                        horizontalAlignment: TextInput.AlignRight
-                        text: Number(settings.currencyRate).toString()
-                        validator: DoubleValidator {
-                            bottom: 0.0001
-                            decimals: 4
-                            notation: DoubleValidator.StandardNotation
-                        }
-                        Accessible.name: qsTr("Exchange rate")
-                        onEditingFinished: {
-                            const rate = Number(rateField.text.replace(",", "."));
-                            if (rate > 0)
-                                settings.currencyRate = rate;
-                        }
-                    }
-                    AppComboBox {
-                        id: currencyBox
-                        objectName: "currencyBox"
-                        Layout.preferredWidth: 100
-                        model: settings.currencies
-                        currentIndex: Math.max(0, currencyBox.find(settings.currency))
-                        Accessible.name: qsTr("Currency")
-                        onActivated: index => settings.currency = settings.currencies[index]
-                    }
-                }
-            }
-
-            // Data
-            Card {
-                Layout.fillWidth: true
-                spacing: Theme.space4
-
-                SectionTitle {
-                    text: qsTr("Data")
-                }
-                SettingRow {
-                    title: qsTr("Data folder")
-                    description: settings.dataDir
-
-                    AppButton {
-                        text: qsTr("Open folder")
-                        icon.source: Theme.icon("folder")
-                        onClicked: settings.openDataDir()
-                    }
-                }
-                Divider {}
-                SettingRow {
-                    title: qsTr("Clear the request log")
-                    description: qsTr("Deletes every logged request and the spending history. Keys, limits and providers stay.")
-
-                    AppButton {
-                        text: settings.clearing ? qsTr("Clearing…") : qsTr("Clear data…")
-                        enabled: !settings.clearing
-                        variant: "danger"
-                        icon.source: Theme.icon("trash")
-                        onClicked: clearDialog.open()
-                    }
-                }
-            }
-
-            Item {
-                implicitHeight: Theme.space5
             }
         }
     }
