@@ -177,10 +177,18 @@ ConnectSnippet connectSnippet(const RegistrySnapshot &registry, const ConnectReq
         s += env(QStringLiteral("GATEHOUSE_API_KEY"), key);
         s += QStringLiteral("codex\n");
     } else if (request.tool == QLatin1String("gemini-cli")) {
-        s += comment(QStringLiteral("Not yet: Gatehouse does not accept Gemini's own API (generateContent) from clients,"));
-        s += comment(QStringLiteral("so Gemini CLI cannot use it today. Once it does, these two lines connect it:"));
-        s += comment(env(QStringLiteral("GOOGLE_GEMINI_BASE_URL"), origin).trimmed());
-        s += comment(env(QStringLiteral("GEMINI_API_KEY"), key).trimmed());
+        // Gemini CLI 0.61 takes GOOGLE_GEMINI_BASE_URL alone as its "gateway" sign-in, which its
+        // headless mode refuses ("Invalid auth method selected"): the API-key sign-in is chosen in
+        // its settings, and the key is sent as x-goog-api-key. The model name goes in the URL
+        // (/v1beta/models/<id>:generateContent), so any model id of Gatehouse works.
+        s += QStringLiteral("# ~/.gemini/settings.json (merge into yours)\n"
+                            "{\"security\": {\"auth\": {\"selectedType\": \"gemini-api-key\"}}}\n"
+                            "\n"
+                            "# then, in your shell:\n");
+        s += env(QStringLiteral("GOOGLE_GEMINI_BASE_URL"), origin);
+        s += env(QStringLiteral("GEMINI_API_KEY"), key);
+        s += env(QStringLiteral("GEMINI_MODEL"), model);
+        s += QStringLiteral("gemini\n");
     } else if (request.tool == QLatin1String("openai-sdk")) {
         s += env(QStringLiteral("OPENAI_BASE_URL"), base);
         s += env(QStringLiteral("OPENAI_API_KEY"), key);

@@ -20,6 +20,7 @@ const Route kRoutes[] = {
     {"/v1/messages", true, Handler::Proxy, Endpoint::Messages, WireFormat::Anthropic, {}, false},
     {"/v1/messages/count_tokens", true, Handler::CountTokens, Endpoint::CountTokens, WireFormat::Anthropic, {}, false},
     {"/v1/models", false, Handler::Models, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
+    {"/v1beta/models", false, Handler::GeminiModels, Endpoint::ChatCompletions, WireFormat::Gemini, {}, false},
     {"/v1/key", false, Handler::KeyInfo, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
     {"/v1/key/resume", true, Handler::KeyResume, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
     {"/healthz", false, Handler::Health, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
@@ -28,10 +29,17 @@ const Route kRoutes[] = {
 
 std::optional<Route> matchGemini(QByteArrayView path)
 {
-    static constexpr QByteArrayView prefix = "/v1beta/models/";
-    if (!path.startsWith(prefix))
+    // Google's SDKs use v1beta (Gemini CLI) or v1 (@google/genai 3.x): both serve the same calls.
+    static constexpr QByteArrayView prefixes[] = {"/v1beta/models/", "/v1/models/"};
+    QByteArrayView rest;
+    for (const QByteArrayView prefix : prefixes) {
+        if (path.startsWith(prefix)) {
+            rest = path.sliced(prefix.size());
+            break;
+        }
+    }
+    if (rest.isEmpty())
         return std::nullopt;
-    const QByteArrayView rest = path.sliced(prefix.size());
     const qsizetype colon = rest.lastIndexOf(':');
     if (colon <= 0)
         return std::nullopt;
@@ -63,7 +71,7 @@ std::optional<Route> matchRoute(QByteArrayView path)
         if (p == r.path)
             return r;
     }
-    return std::nullopt;
+    return matchGemini(p);
 }
 
 QByteArray queryValue(QByteArrayView url, QByteArrayView name)

@@ -18,7 +18,7 @@ struct Route {
     Endpoint endpoint = Endpoint::ChatCompletions; // the body's endpoint (Proxy, CountTokens)
     WireFormat client = WireFormat::OpenAIChat;    // the client's wire format (its errors' shape)
     // Gemini's model requests name the model and the call in the URL:
-    // /v1beta/models/<model>:generateContent | :streamGenerateContent | :countTokens.
+    // /v1beta/models/<model>:generateContent | :streamGenerateContent | :countTokens (or /v1/models/...).
     QString model;
     bool stream = false;
 };
