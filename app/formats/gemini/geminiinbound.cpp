@@ -649,7 +649,7 @@ QByteArray geminiErrorBody(int status, const QString &message)
 QByteArray openAIErrorToGemini(int status, const QByteArray &body)
 {
     const auto o = parseObject(body);
-    QString message = o ? openAIErrorMessage(*o) : QString::fromUtf8(body.left(500));
+    QString message = o ? openAIErrorMessage(*o) : QString::fromUtf8(body.left(500)).trimmed();
     if (message.isEmpty())
         message = QStringLiteral("The provider answered with HTTP %1.").arg(status);
     return geminiErrorBody(status, message);
