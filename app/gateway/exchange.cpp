@@ -8,6 +8,7 @@
 #include "formats/gemini/geminiinbound.h"
 #include "formats/openai_chat/openaistream.h"
 #include "pricing/price.h"
+#include "routing/retrypolicy.h"
 #include "store/requestjournal.h"
 #include "store/store.h"
 #include "version.h"
@@ -949,53 +950,32 @@ void Exchange::attemptFailed(AttemptFailure f)
         ctx->ledger.release(m_reservation); // nothing reached the client and nothing was billed
         m_reservation = {};
     }
-    const auto settings = ctx->settings();
     auto giveUp = [&] {
         resetAttemptState();
         f.respond();
     };
-    if (!f.retriable || m_attemptsMade >= m_maxAttempts || m_finished || !m_conn) {
+    if (m_finished || !m_conn) {
         giveUp();
         return;
     }
-    // The next target in the plan, or the plan again after a jittered backoff.
-    int next = m_targetIndex + 1;
-    qint64 delay = 0;
-    if (next >= m_plan.targets.size()) {
-        next = 0;
-        ++m_pass;
-        const qint64 cap = qMin<qint64>(settings->retry.backoffMaxMs, qint64(settings->retry.backoffBaseMs) << qMin(m_pass, 16));
-        delay = cap > 0 ? qint64(threadRng().bounded(double(cap))) : 0;
-    }
-    const qint64 availableAt = ctx->health.availableAtMs(m_plan.targets.at(next).config.id);
-    if (availableAt > now && next == 0 && m_plan.targets.size() == 1)
-        delay = qMax(delay, availableAt - now);
-    // A target that refused Gatehouse's key is not asked again: the next one that did not.
-    for (int tried = 0; m_credentialFailures.contains(m_plan.targets.at(next).config.id); ++tried) {
-        if (tried >= m_plan.targets.size()) {
-            giveUp();
-            return;
-        }
-        next = (next + 1) % int(m_plan.targets.size());
-    }
-    const bool sameTarget = m_plan.targets.at(next).config.id == target;
-    if (f.timeout && sameTarget) {
-        giveUp();
-        return;
-    }
-    if (f.retryAfterMs > settings->retry.maxRetryAfterMs && sameTarget) {
-        giveUp(); // the provider asks for a longer pause than we wait: the client decides
-        return;
-    }
-    if (delay > settings->retry.maxRetryAfterMs) {
+    RetryPolicy::State state{m_attemptsMade, m_maxAttempts, m_targetIndex, m_pass, {}, m_credentialFailures};
+    state.targets.reserve(m_plan.targets.size());
+    for (const ModelEntry &t : std::as_const(m_plan.targets))
+        state.targets.append(t.config.id);
+    const RetryPolicy policy(ctx->settings()->retry);
+    const RetryPolicy::Decision d = policy.decide({target, f.retriable, f.timeout, f.retryAfterMs}, state, now,
+                                                  [ctx](const QString &id) { return ctx->health.availableAtMs(id); },
+                                                  threadRng().generateDouble());
+    if (!d.retry) {
         giveUp();
         return;
     }
     qCInfo(lcGateway).noquote() << m_record.id << "attempt" << m_attemptsMade << "on" << target << "failed:" << f.message
-                                << "- next:" << m_plan.targets.at(next).config.id << "in" << delay << "ms";
+                                << "- next:" << state.targets.at(d.next) << "in" << d.delayMs << "ms";
     resetAttemptState();
-    m_targetIndex = next;
-    scheduleAttempt(delay);
+    m_targetIndex = d.next;
+    m_pass = d.pass;
+    scheduleAttempt(d.delayMs);
 }
 
 void Exchange::recordSuccessHealth()
@@ -1438,11 +1418,6 @@ qint64 retryAfterMs(const HttpHeaders &headers, qint64 nowMs)
     return qMax<qint64>(0, at.toMSecsSinceEpoch() - nowMs);
 }
 
-bool failsOver(int status)
-{
-    return status == 408 || status == 429 || (status >= 500 && status != 501);
-}
-
 } // namespace
 
 void Exchange::upstreamDone()
@@ -1520,7 +1495,7 @@ void Exchange::upstreamDone()
     scrubber().scrub(&m_upstreamBody);
     const QString message = upstreamErrorMessage(m_upstreamBody);
     const int s = m_upstreamStatus;
-    if (s == 401 || s == 403 || s == 407) {
+    if (RetryPolicy::refusedCredentials(s)) {
         // Gatehouse's credentials for this provider: another target's may work; this one is not
         // asked again (the same key would be refused again).
         const QString source = m_model->provider->keySource.isEmpty() ? QStringLiteral("no API key is configured for it") : QStringLiteral("key from %1").arg(m_model->provider->keySource);
@@ -1552,11 +1527,11 @@ void Exchange::upstreamDone()
             m_conn->sendResponse(s, h, body);
             done();
         };
-        attemptFailed({s, logged, failsOver(s), failsOver(s), retryAfter, respond});
+        attemptFailed({s, logged, RetryPolicy::failsOver(s), RetryPolicy::failsOver(s), retryAfter, respond});
         return;
     }
     const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' failed (HTTP %2): %3").arg(providerId).arg(s).arg(message));
-    attemptFailed({s, e.message, failsOver(s), true, retryAfter, [this, e] { failBeforeResponse(e); }});
+    attemptFailed({s, e.message, RetryPolicy::failsOver(s), true, retryAfter, [this, e] { failBeforeResponse(e); }});
 }
 
 void Exchange::finishSuccess()
