@@ -99,7 +99,7 @@ QString pickSnippetModel(const RegistrySnapshot &registry, const QString &tool, 
         return {};
     const auto wanted = preferredFormat(t->wire);
     // Ranks: 0 right format and priced, 1 right format, 2 translatable and priced, 3 translatable.
-    // Codex's Responses requests are forwarded untranslated, so only OpenAI-format models serve it.
+    // Every client format reaches every provider format (Codex's Responses requests too).
     QString best;
     int bestRank = 4;
     auto consider = [&](const QString &id) {
@@ -110,8 +110,6 @@ QString pickSnippetModel(const RegistrySnapshot &registry, const QString &tool, 
             && it->config.capabilities->size() == 1)
             return; // an embeddings model answers no chat
         const bool rightFormat = wanted && it->provider->config.format == *wanted;
-        if (!rightFormat && t->wire == ToolWire::OpenAIResponses)
-            return;
         const int rank = (rightFormat ? 0 : 2) + (it->config.price.isPriced() ? 0 : 1);
         if (rank < bestRank) {
             bestRank = rank;
@@ -202,8 +200,7 @@ ConnectSnippet connectSnippet(const RegistrySnapshot &registry, const ConnectReq
         // A model of an Anthropic-format provider goes through @ai-sdk/anthropic, passed through
         // untranslated (its cache_control and thinking as sent); its base URL includes /v1, unlike
         // the Anthropic SDK's. Any other model through @ai-sdk/openai's .chat(): Chat Completions,
-        // which every provider behind Gatehouse serves (its default, the Responses API, reaches
-        // OpenAI-format providers only).
+        // which every provider behind Gatehouse serves untranslated when it speaks OpenAI's format.
         const auto it = registry.models.constFind(out.model);
         const bool anthropic = it != registry.models.cend() && it->provider
             && it->provider->config.format == ProviderFormat::Anthropic;

@@ -796,7 +796,8 @@ bool Exchange::prepareUpstreamBody(QByteArray *body, QByteArray *path, GatewayEr
     const bool native = m_client->nativeProvider() == provider.config.format;
     const bool bodyNative = m_bodyFormat->nativeProvider() == provider.config.format && !m_untranslatable;
     m_translate = !native;
-    const bool translatable = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Messages || m_endpoint == Endpoint::CountTokens;
+    const bool translatable = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Messages || m_endpoint == Endpoint::CountTokens
+        || m_endpoint == Endpoint::Responses;
     if (!bodyNative && !translatable) {
         *error = GatewayError::badRequest(QStringLiteral("%1 is not available for model '%2': its provider '%3' speaks the %4 format, which has no such endpoint.")
                                               .arg(QString::fromLatin1(m_path), m_model->config.id, provider.config.id, formatName(provider.config.format)),

@@ -29,6 +29,7 @@ const KEYS = {
   claude: { name: 'cli-claude', secret: 'gk-cli-claude-0123456789', allow: ['claude/*'] },
   claudeTranslated: { name: 'cli-claude-oai', secret: 'gk-cli-claude-oai-0123456789', allow: ['oai/*'] },
   codex: { name: 'cli-codex', secret: 'gk-cli-codex-0123456789', allow: ['oai/*'] },
+  codexClaude: { name: 'cli-codex-claude', secret: 'gk-cli-codex-claude-0123456789', allow: ['claude/sonnet'] },
   aisdk: { name: 'cli-ai-sdk', secret: 'gk-cli-ai-sdk-0123456789', allow: ['oai/*'] },
   aisdkClaude: { name: 'cli-ai-sdk-claude', secret: 'gk-cli-ai-sdk-claude-0123456789', allow: ['claude/*'] },
   gemini: { name: 'cli-gemini', secret: 'gk-cli-gemini-0123456789', allow: ['oai/*'] },
@@ -270,6 +271,39 @@ test('codex exec through the Responses API, configured by the codex snippet', as
     assert.equal(row.endpoint, '/v1/responses');
     assert.equal(row.requested_model, 'oai/gpt');
     assert.equal(row.status, 200);
+  }
+});
+
+test('codex exec through an Anthropic provider (the Responses API translated), configured by the codex snippet', async () => {
+  const snippet = await connectSnippet('codex', KEYS.codexClaude);
+  const marker = '# then, in your shell:\n';
+  const toml = snippet.slice(0, snippet.indexOf(marker));
+  assert.match(toml, /^model = "claude\/sonnet"$/m);
+  const codexHome = freshHome('codex-claude/.codex');
+  writeFileSync(path.join(codexHome, 'config.toml'), toml);
+  const home = path.dirname(codexHome);
+  await stack.resetUpstream();
+  const r = await run(bin('codex'), ['exec', '--skip-git-repo-check', 'Say hi'], {
+    cwd: home, env: toolEnv(home, { ...snippetEnv(snippet), CODEX_HOME: codexHome }),
+  });
+  assert.equal(r.code, 0, `codex exited ${r.code} ${r.signal ?? ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.equal(r.stdout.trim(), STREAMED_REPLY);
+  const received = await stack.upstreamRequests();
+  assert.ok(received.length >= 1);
+  for (const q of received) {
+    assert.equal(q.path.split('?')[0], '/v1/messages');
+    const body = JSON.parse(q.body);
+    assert.equal(body.model, CLAUDE_UPSTREAM);
+    assert.match(JSON.stringify(body.system), /Codex/, 'Codex\'s instructions lead the prompt');
+    assert.ok(body.tools.some((t) => t.name === 'exec_command'), 'its function tools are offered');
+    assert.ok(!JSON.stringify(q).includes(KEYS.codexClaude.secret));
+  }
+  const rows = await checkSpendAndLog(KEYS.codexClaude, CLAUDE_UPSTREAM);
+  for (const row of rows) {
+    assert.equal(row.endpoint, '/v1/responses');
+    assert.equal(row.requested_model, 'claude/sonnet');
+    assert.equal(row.provider, 'claude');
+    assert.equal(row.stream, 1);
   }
 });
 

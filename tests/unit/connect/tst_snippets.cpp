@@ -65,8 +65,8 @@ private Q_SLOTS:
         // The key's patterns decide; a translatable model serves a chat tool when no OpenAI one is allowed.
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("curl"), {QStringLiteral("claude/*")}), QStringLiteral("claude/sonnet"));
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("claude-code"), {QStringLiteral("oai/*")}), QStringLiteral("oai/gpt"));
-        // Codex's Responses requests are not translated: an Anthropic-only key has nothing to offer it.
-        QCOMPARE(pickSnippetModel(*reg, QStringLiteral("codex"), {QStringLiteral("claude/*")}), QString());
+        // Codex's Responses requests are translated too: an Anthropic-only key offers it Claude.
+        QCOMPARE(pickSnippetModel(*reg, QStringLiteral("codex"), {QStringLiteral("claude/*")}), QStringLiteral("claude/sonnet"));
         // Priced before unpriced; an exact allowed id first; a disabled provider never.
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("claude-code"), {QStringLiteral("claude/cheap")}), QStringLiteral("claude/cheap"));
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("claude-code"), {QStringLiteral("off/*")}), QString());
