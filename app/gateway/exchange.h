@@ -27,9 +27,15 @@ class ClientConnection;
 struct GatewayContext;
 
 // One request through the gateway, as a sequence of named stages:
-//   admit (shutdown, Host, Origin) → route → authenticate → inspect body → rate limit → plan targets →
-//   attempt: (provider limit → reserve budget → forward → relay) with failover to the next target until
-//   the first byte reached the client → settle → log.
+//   admit (shutdown, Host, Origin) → route (routes.h) → authenticate → inspect body → rate limit →
+//   plan targets → attempt: (provider limit → reserve budget → forward → relay) with failover to the
+//   next target (RetryPolicy) until the first byte reached the client → settle → log.
+// The wire formats are adapters (formats/formatadapter.h): m_client renders what the client gets,
+// m_provider builds what the current target gets and reads its answer; neither is switched on here.
+// Seams for other stages: forward() is the one place a request leaves for a provider (its body,
+// path and target are final there); finalize() the one place every exchange ends, with m_record
+// complete (GatewayEvents::requestFinished carries it to whoever watches). Control endpoints are
+// not exchanges with a provider: handleControl() and controlendpoints.h.
 class Exchange : private UpstreamObserver
 {
 public:
