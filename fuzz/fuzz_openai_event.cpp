@@ -1,6 +1,6 @@
 // The gateway's side parser of OpenAI-format stream events and response bodies, and the usage parsers.
 #include "fuzzcommon.h"
-#include "gateway/openaistream.h"
+#include "formats/openai_chat/openaistream.h"
 #include "providers/usage.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

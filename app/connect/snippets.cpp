@@ -99,7 +99,7 @@ QString pickSnippetModel(const RegistrySnapshot &registry, const QString &tool, 
         return {};
     const auto wanted = preferredFormat(t->wire);
     // Ranks: 0 right format and priced, 1 right format, 2 translatable and priced, 3 translatable.
-    // Codex's Responses requests are forwarded untranslated, so only OpenAI-format models serve it.
+    // Every client format reaches every provider format (Codex's Responses requests too).
     QString best;
     int bestRank = 4;
     auto consider = [&](const QString &id) {
@@ -110,8 +110,6 @@ QString pickSnippetModel(const RegistrySnapshot &registry, const QString &tool, 
             && it->config.capabilities->size() == 1)
             return; // an embeddings model answers no chat
         const bool rightFormat = wanted && it->provider->config.format == *wanted;
-        if (!rightFormat && t->wire == ToolWire::OpenAIResponses)
-            return;
         const int rank = (rightFormat ? 0 : 2) + (it->config.price.isPriced() ? 0 : 1);
         if (rank < bestRank) {
             bestRank = rank;
@@ -177,10 +175,18 @@ ConnectSnippet connectSnippet(const RegistrySnapshot &registry, const ConnectReq
         s += env(QStringLiteral("GATEHOUSE_API_KEY"), key);
         s += QStringLiteral("codex\n");
     } else if (request.tool == QLatin1String("gemini-cli")) {
-        s += comment(QStringLiteral("Not yet: Gatehouse does not accept Gemini's own API (generateContent) from clients,"));
-        s += comment(QStringLiteral("so Gemini CLI cannot use it today. Once it does, these two lines connect it:"));
-        s += comment(env(QStringLiteral("GOOGLE_GEMINI_BASE_URL"), origin).trimmed());
-        s += comment(env(QStringLiteral("GEMINI_API_KEY"), key).trimmed());
+        // Gemini CLI 0.61 takes GOOGLE_GEMINI_BASE_URL alone as its "gateway" sign-in, which its
+        // headless mode refuses ("Invalid auth method selected"): the API-key sign-in is chosen in
+        // its settings, and the key is sent as x-goog-api-key. The model name goes in the URL
+        // (/v1beta/models/<id>:generateContent), so any model id of Gatehouse works.
+        s += QStringLiteral("# ~/.gemini/settings.json (merge into yours)\n"
+                            "{\"security\": {\"auth\": {\"selectedType\": \"gemini-api-key\"}}}\n"
+                            "\n"
+                            "# then, in your shell:\n");
+        s += env(QStringLiteral("GOOGLE_GEMINI_BASE_URL"), origin);
+        s += env(QStringLiteral("GEMINI_API_KEY"), key);
+        s += env(QStringLiteral("GEMINI_MODEL"), model);
+        s += QStringLiteral("gemini\n");
     } else if (request.tool == QLatin1String("openai-sdk")) {
         s += env(QStringLiteral("OPENAI_BASE_URL"), base);
         s += env(QStringLiteral("OPENAI_API_KEY"), key);
@@ -194,8 +200,7 @@ ConnectSnippet connectSnippet(const RegistrySnapshot &registry, const ConnectReq
         // A model of an Anthropic-format provider goes through @ai-sdk/anthropic, passed through
         // untranslated (its cache_control and thinking as sent); its base URL includes /v1, unlike
         // the Anthropic SDK's. Any other model through @ai-sdk/openai's .chat(): Chat Completions,
-        // which every provider behind Gatehouse serves (its default, the Responses API, reaches
-        // OpenAI-format providers only).
+        // which every provider behind Gatehouse serves untranslated when it speaks OpenAI's format.
         const auto it = registry.models.constFind(out.model);
         const bool anthropic = it != registry.models.cend() && it->provider
             && it->provider->config.format == ProviderFormat::Anthropic;

@@ -53,13 +53,13 @@ QByteArrayView lastObjectMember(QByteArrayView text, QByteArrayView name)
     return {};
 }
 
-bool BodyRelay::usage(bool (*reader)(QByteArrayView, Usage *, qint64 *), Usage *out) const
+bool BodyRelay::usage(bool (*reader)(QByteArrayView, Usage *, qint64 *), Usage *out, QByteArrayView member) const
 {
     for (const QByteArray *window : {&m_tail, &m_head}) {
-        const QByteArrayView object = lastObjectMember(*window, "usage");
+        const QByteArrayView object = lastObjectMember(*window, member);
         if (object.isEmpty())
             continue;
-        const QByteArray doc = "{\"usage\":" + object.toByteArray() + '}';
+        const QByteArray doc = "{\"" + member.toByteArray() + "\":" + object.toByteArray() + '}';
         if (reader(doc, out, nullptr))
             return true;
     }

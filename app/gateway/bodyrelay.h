@@ -19,7 +19,7 @@ public:
     [[nodiscard]] qint64 bytes() const { return m_bytes; }
     // The usage object named `member` ("usage") found in the tail (else the head), read with
     // `reader` (which takes a JSON object with that one member). False when none was found.
-    bool usage(bool (*reader)(QByteArrayView, Usage *, qint64 *), Usage *out) const;
+    bool usage(bool (*reader)(QByteArrayView, Usage *, qint64 *), Usage *out, QByteArrayView member = "usage") const;
 
 private:
     QByteArray m_head;

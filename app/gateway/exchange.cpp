@@ -3,10 +3,12 @@
 #include "core/keyhash.h"
 #include "core/logging.h"
 #include "gateway/clientconnection.h"
+#include "gateway/controlendpoints.h"
 #include "gateway/gatewaycontext.h"
-#include "gateway/openaistream.h"
-#include "gateway/providerevents.h"
+#include "formats/gemini/geminiinbound.h"
+#include "formats/openai_chat/openaistream.h"
 #include "pricing/price.h"
+#include "routing/retrypolicy.h"
 #include "store/requestjournal.h"
 #include "store/store.h"
 #include "version.h"
@@ -104,35 +106,9 @@ bool isLoopbackHost(QByteArrayView hostHeader)
     return address.setAddress(QString::fromLatin1(host)) && address.isLoopback();
 }
 
-bool pathIs(const QByteArray &path, const char *expected)
+ErrorInfo errorInfo(const GatewayError &e)
 {
-    QByteArrayView p(path);
-    while (p.size() > 1 && p.endsWith('/'))
-        p.chop(1);
-    return p == expected;
-}
-
-QJsonValue usdOrNull(std::optional<NanoUsd> v)
-{
-    return v ? QJsonValue(toUsd(*v)) : QJsonValue(QJsonValue::Null);
-}
-
-QJsonValue optionalDouble(std::optional<double> v)
-{
-    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
-}
-
-QJsonObject healthJson(const TargetHealth &h, qint64 nowMs)
-{
-    const bool measured = h.successes + h.failures > 0;
-    return QJsonObject{
-        {QStringLiteral("state"), QLatin1String(TargetHealth::stateName(h.state))},
-        {QStringLiteral("available"), h.availableAtMs <= nowMs},
-        {QStringLiteral("error_rate"), measured ? QJsonValue(h.errorRate) : QJsonValue()},
-        {QStringLiteral("ttft_ms"), h.ttftMs >= 0 ? QJsonValue(qRound64(h.ttftMs)) : QJsonValue()},
-        {QStringLiteral("tokens_per_second"), h.tokensPerSecond >= 0 ? QJsonValue(h.tokensPerSecond) : QJsonValue()},
-        {QStringLiteral("requests"), h.successes + h.failures},
-    };
+    return ErrorInfo{e.status, e.type, e.code, e.message};
 }
 
 } // namespace
@@ -220,7 +196,7 @@ void Exchange::respondError(const GatewayError &error)
 
 QByteArray Exchange::errorBody(const GatewayError &error) const
 {
-    return m_anthropicClient ? anthropicErrorBody(error.status, error.message) : error.toOpenAIJson();
+    return m_client->errorBody(errorInfo(error));
 }
 
 void Exchange::done()
@@ -259,7 +235,6 @@ std::optional<GatewayError> Exchange::admit()
 
 void Exchange::start()
 {
-    m_anthropicClient = pathIs(m_path, "/v1/messages") || pathIs(m_path, "/v1/messages/count_tokens");
     if (auto error = admit()) {
         m_headers = HttpHeaders(); // never echo a refused origin
         respondError(*error);
@@ -276,43 +251,58 @@ void Exchange::start()
         done();
         return;
     }
-    struct Route { const char *path; bool post; int kind; Endpoint endpoint; };
-    static const Route routes[] = {
-        {"/v1/chat/completions", true, 0, Endpoint::ChatCompletions},
-        {"/v1/completions", true, 0, Endpoint::Completions},
-        {"/v1/embeddings", true, 0, Endpoint::Embeddings},
-        {"/v1/responses", true, 0, Endpoint::Responses},
-        {"/v1/messages", true, 0, Endpoint::Messages},
-        {"/v1/messages/count_tokens", true, 4, Endpoint::CountTokens},
-        {"/v1/models", false, 1, Endpoint::ChatCompletions},
-        {"/v1/key", false, 2, Endpoint::ChatCompletions},
-        {"/v1/key/resume", true, 6, Endpoint::ChatCompletions},
-        {"/healthz", false, 3, Endpoint::ChatCompletions},
-        {"/", false, 5, Endpoint::ChatCompletions},
-    };
-    for (const Route &r : routes) {
-        if (!pathIs(m_path, r.path))
-            continue;
-        if ((r.post && !isPost) || (!r.post && !isGet)) {
-            GatewayError e = GatewayError::badRequest(QStringLiteral("Method %1 is not allowed on %2; use %3.")
-                                                          .arg(QString::fromLatin1(m_method), QString::fromLatin1(r.path), QLatin1String(r.post ? "POST" : "GET")),
-                                                      "method_not_allowed");
-            e.status = 405;
-            e.extraHeaders.emplaceBack("allow", r.post ? "POST" : "GET");
-            respondError(e);
-            return;
-        }
-        switch (r.kind) {
-        case 0: handleModelRequest(r.endpoint); return;
-        case 1: handleModels(); return;
-        case 2: handleKeyInfo(); return;
-        case 3: handleHealth(); return;
-        case 4: handleCountTokens(); return;
-        case 5: handleRoot(); return;
-        case 6: handleKeyResume(); return;
-        }
+    const std::optional<Route> route = matchRoute(m_path);
+    if (!route) {
+        respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
+        return;
     }
-    respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
+    m_client = &adapterFor(route->client);
+    if ((route->post && !isPost) || (!route->post && !isGet)) {
+        GatewayError e = GatewayError::badRequest(QStringLiteral("Method %1 is not allowed on %2; use %3.")
+                                                      .arg(QString::fromLatin1(m_method), QLatin1String(route->path), QLatin1String(route->post ? "POST" : "GET")),
+                                                  "method_not_allowed");
+        e.status = 405;
+        e.extraHeaders.emplaceBack("allow", route->post ? "POST" : "GET");
+        respondError(e);
+        return;
+    }
+    switch (route->handler) {
+    case Handler::Proxy: handleModelRequest(*route); return;
+    case Handler::CountTokens: handleCountTokens(*route); return;
+    default: handleControl(route->handler); return;
+    }
+}
+
+void Exchange::handleControl(Handler handler)
+{
+    if (handler == Handler::Root) {
+        respondJson(200, rootBody());
+        return;
+    }
+    if (handler == Handler::Health) {
+        respondJson(200, healthBody(*m_ctx));
+        return;
+    }
+    GatewayError error;
+    const KeyEntry *key = authenticate(&error);
+    if (!key) {
+        respondError(error);
+        return;
+    }
+    switch (handler) {
+    case Handler::Models: respondJson(200, modelsBody(*m_ctx, *m_registry, *key)); return;
+    case Handler::GeminiModels: respondJson(200, geminiModelsBody(*m_registry, *key)); return;
+    case Handler::KeyInfo: respondJson(200, keyInfoBody(*m_ctx, *key)); return;
+    case Handler::KeyResume: {
+        QString why;
+        if (const auto body = keyResumeBody(*m_ctx, *key, m_body, &why))
+            respondJson(200, *body);
+        else
+            respondError(GatewayError::badRequest(why));
+        return;
+    }
+    default: respondError(GatewayError::internal(QStringLiteral("No control endpoint here."))); return;
+    }
 }
 
 const KeyEntry *Exchange::authenticate(GatewayError *error)
@@ -323,8 +313,12 @@ const KeyEntry *Exchange::authenticate(GatewayError *error)
         secret = auth.mid(7).trimmed();
     else if (m_headers.contains("x-api-key"))
         secret = m_headers.value("x-api-key").trimmed();
+    else if (m_headers.contains("x-goog-api-key"))
+        secret = m_headers.value("x-goog-api-key").trimmed(); // Gemini clients
+    else if (m_client->format() == WireFormat::Gemini)
+        secret = queryValue(m_url, "key").trimmed(); // Gemini's ?key=
     if (secret.isEmpty()) {
-        *error = GatewayError::unauthorized(QStringLiteral("Missing API key: send your Gatehouse key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."));
+        *error = GatewayError::unauthorized(QStringLiteral("Missing API key: send your Gatehouse key as 'Authorization: Bearer <key>', 'x-api-key: <key>' or (Gemini clients) 'x-goog-api-key: <key>'."));
         return nullptr;
     }
     m_registry = m_ctx->registry.snapshot();
@@ -346,181 +340,10 @@ const KeyEntry *Exchange::authenticate(GatewayError *error)
     return key;
 }
 
-void Exchange::handleHealth()
-{
-    QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
-                  {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
-                  {QStringLiteral("in_flight"), m_ctx->inFlight.load() - 1},
-                  {QStringLiteral("paused"), m_ctx->pausedAll.load()}};
-    respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
-
-void Exchange::handleRoot()
-{
-    // Tools probe the base URL (Claude Code sends HEAD /) before their first request: answer that
-    // something is here, without a key. (A HEAD answer goes without its body: ClientConnection.)
-    QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
-                  {QStringLiteral("service"), QStringLiteral("gatehouse")},
-                  {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
-                  {QStringLiteral("api"), QStringLiteral("/v1")}};
-    respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
-
-void Exchange::handleModels()
-{
-    GatewayError error;
-    const KeyEntry *key = authenticate(&error);
-    if (!key) {
-        respondError(error);
-        return;
-    }
-    QJsonArray data;
-    const QHash<QString, TargetHealth> health = m_ctx->health.snapshot();
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    for (const QString &id : m_registry->modelOrder) {
-        const ModelEntry &m = m_registry->models.value(id);
-        if (!key->allows(id) || !m.provider->config.enabled)
-            continue;
-        QJsonObject pricing;
-        const ModelPrice p = m.priceAt(QDateTime::currentDateTimeUtc());
-        pricing.insert(QStringLiteral("input"), optionalDouble(p.input));
-        pricing.insert(QStringLiteral("output"), optionalDouble(p.output));
-        pricing.insert(QStringLiteral("cache_read"), optionalDouble(p.cacheRead));
-        pricing.insert(QStringLiteral("cache_write"), optionalDouble(p.cacheWrite));
-        data.append(QJsonObject{
-            {QStringLiteral("id"), id},
-            {QStringLiteral("object"), QStringLiteral("model")},
-            {QStringLiteral("created"), 0},
-            {QStringLiteral("owned_by"), m.config.provider},
-            {QStringLiteral("gatehouse"), QJsonObject{
-                 {QStringLiteral("provider"), m.config.provider},
-                 {QStringLiteral("upstream_model"), m.config.upstreamModel},
-                 {QStringLiteral("priced"), p.isPriced()},
-                 {QStringLiteral("pricing_usd_per_million_tokens"), pricing},
-                 {QStringLiteral("context_window"), m.config.contextWindow > 0 ? QJsonValue(m.config.contextWindow) : QJsonValue()},
-                 {QStringLiteral("max_output_tokens"), m.config.maxOutputTokens > 0 ? QJsonValue(m.config.maxOutputTokens) : QJsonValue()},
-                 {QStringLiteral("capabilities"), m.config.capabilities ? QJsonValue(QJsonArray::fromStringList(*m.config.capabilities)) : QJsonValue()},
-                 {QStringLiteral("health"), healthJson(health.value(id), now)},
-             }},
-        });
-    }
-    // Routes: aliases a client can name like a model.
-    for (const QString &id : m_registry->routeOrder) {
-        const RouteConfig &route = m_registry->routes.value(id);
-        QJsonArray targets;
-        bool anyAllowed = false;
-        for (const RouteTarget &t : route.targets) {
-            anyAllowed = anyAllowed || key->allows(t.model);
-            targets.append(QJsonObject{{QStringLiteral("model"), t.model},
-                                       {QStringLiteral("weight"), t.weight},
-                                       {QStringLiteral("health"), healthJson(health.value(t.model), now)}});
-        }
-        if (!anyAllowed)
-            continue;
-        data.append(QJsonObject{
-            {QStringLiteral("id"), id},
-            {QStringLiteral("object"), QStringLiteral("model")},
-            {QStringLiteral("created"), 0},
-            {QStringLiteral("owned_by"), QStringLiteral("gatehouse")},
-            {QStringLiteral("gatehouse"), QJsonObject{
-                 {QStringLiteral("route"), true},
-                 {QStringLiteral("strategy"), strategyName(route.strategy)},
-                 {QStringLiteral("targets"), targets},
-             }},
-        });
-    }
-    // Aliases: glob patterns a requested name may match, and what they are served as.
-    for (const ModelAlias &a : m_registry->aliases) {
-        data.append(QJsonObject{
-            {QStringLiteral("id"), a.match},
-            {QStringLiteral("object"), QStringLiteral("model")},
-            {QStringLiteral("created"), 0},
-            {QStringLiteral("owned_by"), QStringLiteral("gatehouse")},
-            {QStringLiteral("gatehouse"), QJsonObject{{QStringLiteral("alias"), true}, {QStringLiteral("to"), a.to}}},
-        });
-    }
-    // Families: bare names of these vendors resolve whether or not the catalog lists the model.
-    QJsonArray families;
-    for (const QString &vendor : m_registry->servedFamilies()) {
-        const CatalogProvider *cp = m_registry->catalog ? m_registry->catalog->provider(vendor) : nullptr;
-        families.append(QJsonObject{{QStringLiteral("vendor"), vendor},
-                                    {QStringLiteral("name"), cp ? cp->name : vendor}});
-    }
-    respondJson(200, QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("list")},
-                                               {QStringLiteral("data"), data},
-                                               {QStringLiteral("gatehouse_families"), families}})
-                         .toJson(QJsonDocument::Compact));
-}
-
-void Exchange::handleKeyInfo()
-{
-    GatewayError error;
-    const KeyEntry *key = authenticate(&error);
-    if (!key) {
-        respondError(error);
-        return;
-    }
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const auto status = m_ctx->ledger.status(key->id, now);
-    const BudgetLedger::Overshoots overshoots = m_ctx->ledger.overshoots(key->id);
-    QJsonObject limits, spend, remaining, periodStart;
-    for (int i = 0; i < kPeriodCount; ++i) {
-        const auto p = Period(i);
-        const QString name = QLatin1String(periodName(p)) + QStringLiteral("_usd");
-        limits.insert(name, usdOrNull(status[i].limit));
-        spend.insert(name, toUsd(status[i].spent));
-        remaining.insert(name, usdOrNull(status[i].remaining()));
-        periodStart.insert(QLatin1String(periodName(p)), QDateTime::fromMSecsSinceEpoch(periodStartMs(p, now)).toString(Qt::ISODate));
-    }
-    QJsonObject o{
-        {QStringLiteral("object"), QStringLiteral("gatehouse.key")},
-        {QStringLiteral("name"), key->name},
-        {QStringLiteral("allow_models"), QJsonArray::fromStringList(key->allowModels)},
-        {QStringLiteral("paused"), key->paused},
-        {QStringLiteral("limits"), limits},
-        {QStringLiteral("spend"), spend},
-        {QStringLiteral("reserved_usd"), toUsd(status[0].reserved)},
-        {QStringLiteral("remaining"), remaining},
-        {QStringLiteral("period_start"), periodStart},
-        {QStringLiteral("on_short_budget"), shortBudgetName(key->budget.onShortBudget)},
-        {QStringLiteral("min_output_tokens"), key->budget.minOutputTokens},
-        {QStringLiteral("overshoots"), QJsonObject{{QStringLiteral("count"), overshoots.count},
-                                                   {QStringLiteral("usd"), toUsd(overshoots.amount)}}},
-        {QStringLiteral("guardrails"), guardrailKeyJson(*m_ctx, *key)},
-    };
-    respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
-
-void Exchange::handleKeyResume()
-{
-    GatewayError error;
-    const KeyEntry *key = authenticate(&error);
-    if (!key) {
-        respondError(error);
-        return;
-    }
-    // {} or no body: every pause of the key; {"session": "..."}: that session's.
-    QString session;
-    if (!m_body.trimmed().isEmpty()) {
-        QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(m_body, &parseError);
-        const QJsonValue s = doc.object().value(QLatin1String("session"));
-        if (parseError.error != QJsonParseError::NoError || !doc.isObject() || !(s.isUndefined() || s.isNull() || s.isString())) {
-            respondError(GatewayError::badRequest(QStringLiteral("Expected no body, {} or {\"session\": \"<session id>\"}.")));
-            return;
-        }
-        session = s.toString();
-    }
-    const int lifted = m_ctx->guardrails.resume(key->id, session);
-    respondJson(200, QJsonDocument(QJsonObject{{QStringLiteral("object"), QStringLiteral("gatehouse.key.resume")},
-                                               {QStringLiteral("resumed"), lifted},
-                                               {QStringLiteral("guardrails"), guardrailKeyJson(*m_ctx, *key)}})
-                         .toJson(QJsonDocument::Compact));
-}
-
-void Exchange::handleModelRequest(Endpoint endpoint)
+void Exchange::handleModelRequest(const Route &route)
 {
     GatewayContext *ctx = m_ctx;
+    const Endpoint endpoint = route.endpoint;
     m_endpoint = endpoint;
     GatewayError error;
     m_key = authenticate(&error);
@@ -534,7 +357,7 @@ void Exchange::handleModelRequest(Endpoint endpoint)
     }
     if (ctx->pausedAll.load()) {
         refuse(GatewayError::paused(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed in the Gatehouse window. Retrying will not help."),
-                                    m_anthropicClient));
+                                    m_client->pausesWith403()));
         return;
     }
     if (ctx->store && ctx->store->isBufferFull()) {
@@ -551,13 +374,10 @@ void Exchange::handleModelRequest(Endpoint endpoint)
         refuse(GatewayError::forbidden(QStringLiteral("Key '%1' is paused.").arg(m_key->name), "key_paused"));
         return;
     }
-    QString bodyError;
-    auto fields = inspectRequestBody(m_body, endpoint, &bodyError);
-    if (!fields) {
-        refuse(GatewayError::badRequest(bodyError));
+    if (auto bad = admitBody(route)) {
+        refuse(*bad);
         return;
     }
-    m_fields = *fields;
     m_record.requestedModel = m_fields.model;
     m_record.stream = m_fields.stream;
 
@@ -574,7 +394,7 @@ void Exchange::handleModelRequest(Endpoint endpoint)
     m_record.promptBlocks = m_fields.promptBlocks;
     m_record.promptSystemBytes = m_fields.systemBytes;
     m_record.promptToolsBytes = m_fields.toolsBytes;
-    if (auto paused = guardrailAdmit(*ctx, *m_key, m_record.sessionId, m_body, m_fields.prefixHash, m_record.id, m_anthropicClient, &m_guard)) {
+    if (auto paused = guardrailAdmit(*ctx, *m_key, m_record.sessionId, m_body, m_fields.prefixHash, m_record.id, m_client->pausesWith403(), &m_guard)) {
         refuse(*paused);
         return;
     }
@@ -612,6 +432,37 @@ void Exchange::handleModelRequest(Endpoint endpoint)
 
     m_maxAttempts = qMax(ctx->settings()->retry.maxAttempts, int(m_plan.targets.size()));
     startAttempt();
+}
+
+std::optional<GatewayError> Exchange::admitBody(const Route &route)
+{
+    // m_body ends up in m_bodyFormat: the client's own format, or, for a client whose format is not
+    // read natively by the gateway (Gemini), the internal form, translated once here; the client's
+    // bytes are kept for a provider of its own format (prepareUpstreamBody()).
+    m_bodyFormat = m_client;
+    if (m_client->format() == WireFormat::Gemini) {
+        TranslateError terr;
+        auto internal = geminiToOpenAIChat(m_body, route.model, route.stream, &terr);
+        if (!internal && terr.feature.isEmpty())
+            return GatewayError::badRequest(terr.message); // not a request at all
+        if (!internal) {
+            // Something only Gemini can do (a built-in tool, audio): a Gemini target still takes the
+            // request as it is; any other target refuses it (prepareUpstreamBody()).
+            m_untranslatable = terr;
+            QJsonObject stand{{QStringLiteral("model"), route.model}, {QStringLiteral("messages"), QJsonArray{}}};
+            if (route.stream)
+                stand.insert(QStringLiteral("stream"), true);
+            internal = QJsonDocument(stand).toJson(QJsonDocument::Compact);
+        }
+        m_nativeBody = std::exchange(m_body, *internal);
+        m_bodyFormat = &adapterFor(WireFormat::OpenAIChat);
+    }
+    QString bodyError;
+    auto fields = inspectRequestBody(m_body, route.endpoint, &bodyError);
+    if (!fields)
+        return GatewayError::badRequest(bodyError);
+    m_fields = *fields;
+    return std::nullopt;
 }
 
 bool Exchange::planTargets(GatewayError *error)
@@ -741,7 +592,7 @@ bool Exchange::reserveFor(const ModelEntry &model, UpstreamRequest *request, Gat
     }
     m_outputLimit = asked;
     m_inputBound = inputTokenBound({qMax(m_body.size(), request->body.size()) + kClampEditBytes, m_fields.imageCount, m_fields.hasTools},
-                                   m_providerFormat, model.config.upstreamModel);
+                                   model.provider->config.format, model.config.upstreamModel);
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     std::optional<qint64> thinkingBudget;
     // Two passes at most: the full request, then the clamped one. Another request may take what
@@ -817,6 +668,7 @@ bool Exchange::clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 li
     }
     m_body = std::move(edited);
     m_fields = *fields;
+    m_nativeBody.clear(); // the client's own bytes no longer carry the limit: the edited body is translated
     if (!prepareUpstreamBody(&request->body, &request->path, error))
         return false;
     // A failover that clamps again still reports what the client asked for.
@@ -935,69 +787,57 @@ void Exchange::startAttempt()
 
 bool Exchange::prepareUpstreamBody(QByteArray *body, QByteArray *path, GatewayError *error)
 {
+    // Three cases, in order: the client's own bytes to a provider of its format (a Gemini client's
+    // body, kept aside when it was translated at admission); m_body to a provider of its format
+    // (the byte-precise model rewrite); or a translation through the internal form.
     const ProviderEntry &provider = *m_model->provider;
     const QString upstream = m_model->config.upstreamModel;
-    const QString clientModel = m_fields.model;
-    const bool chat = m_endpoint == Endpoint::ChatCompletions;
-    const bool messages = m_endpoint == Endpoint::Messages || m_endpoint == Endpoint::CountTokens;
-    m_providerFormat = provider.config.format;
-    m_translate = (messages && m_providerFormat != ProviderFormat::Anthropic) || (!messages && m_providerFormat != ProviderFormat::OpenAI);
-    if (m_translate && !chat && !messages) {
+    m_provider = &adapterFor(provider.config.format);
+    const bool native = m_client->nativeProvider() == provider.config.format;
+    const bool bodyNative = m_bodyFormat->nativeProvider() == provider.config.format && !m_untranslatable;
+    m_translate = !native;
+    const bool translatable = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Messages || m_endpoint == Endpoint::CountTokens
+        || m_endpoint == Endpoint::Responses;
+    if (!bodyNative && !translatable) {
         *error = GatewayError::badRequest(QStringLiteral("%1 is not available for model '%2': its provider '%3' speaks the %4 format, which has no such endpoint.")
-                                              .arg(QString::fromLatin1(m_path), m_model->config.id, provider.config.id, formatName(m_providerFormat)),
+                                              .arg(QString::fromLatin1(m_path), m_model->config.id, provider.config.id, formatName(provider.config.format)),
                                           "unsupported_endpoint");
         return false;
     }
-    TranslateError terr;
-    std::optional<QByteArray> translated;
+    FormatAdapter::PathRequest pathRequest{QByteArray(endpointPath(m_endpoint)), upstream, m_fields.stream, m_endpoint == Endpoint::CountTokens};
+    if (native && !m_nativeBody.isEmpty()) {
+        // (A clamp clears m_nativeBody: its limit is written into the translation instead.)
+        *path = provider.basePath + m_provider->upstreamPath(pathRequest);
+        *body = m_nativeBody;
+        return true;
+    }
+    if (bodyNative) {
+        *path = provider.basePath + m_provider->upstreamPath(pathRequest);
+        const bool usageOption = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Completions;
+        m_stripUsage = m_fields.stream && usageOption && !m_fields.clientWantsUsage;
+        *body = rewriteRequestBody(m_body, m_fields, upstream, usageOption);
+        if (m_translate && m_fields.stream)
+            m_translator = composeStreams(*m_provider, *m_client, m_fields.model, m_fields.clientWantsUsage);
+        return true;
+    }
+    pathRequest.clientPath = QByteArrayLiteral("/chat/completions");
+    *path = provider.basePath + m_provider->upstreamPath(pathRequest);
+    TranslateError terr = m_untranslatable.value_or(TranslateError{});
     const qint64 defaultMax = m_model->config.maxOutputTokens > 0 ? m_model->config.maxOutputTokens : 4096;
-    switch (m_providerFormat) {
-    case ProviderFormat::OpenAI:
-        *path = provider.basePath + (messages ? QByteArray("/chat/completions") : QByteArray(endpointPath(m_endpoint)));
-        if (!messages) {
-            const bool usageOption = m_endpoint == Endpoint::ChatCompletions || m_endpoint == Endpoint::Completions;
-            m_stripUsage = m_fields.stream && usageOption && !m_fields.clientWantsUsage;
-            *body = rewriteRequestBody(m_body, m_fields, upstream, usageOption);
-            return true;
-        }
-        translated = anthropicToOpenAIChat(m_body, upstream, &terr);
-        if (m_fields.stream)
-            m_translator = openAIToAnthropicStream(clientModel);
-        break;
-    case ProviderFormat::Anthropic:
-        *path = provider.basePath + (m_endpoint == Endpoint::CountTokens ? QByteArray("/messages/count_tokens") : QByteArray("/messages"));
-        if (messages) {
-            *body = rewriteRequestBody(m_body, m_fields, upstream, false); // byte for byte but the model
-            return true;
-        }
-        translated = openAIChatToAnthropic(m_body, upstream, defaultMax, &terr);
-        if (m_fields.stream)
-            m_translator = anthropicToOpenAIStream(clientModel, m_fields.clientWantsUsage);
-        break;
-    case ProviderFormat::Gemini: {
-        *path = provider.basePath + "/models/" + QUrl::toPercentEncoding(upstream)
-            + (m_fields.stream ? QByteArray(":streamGenerateContent?alt=sse") : QByteArray(":generateContent"));
-        QByteArray openAIBody = m_body;
-        if (messages) {
-            auto viaOpenAI = anthropicToOpenAIChat(m_body, upstream, &terr);
-            if (!viaOpenAI)
-                break;
-            openAIBody = *viaOpenAI;
-        }
-        translated = openAIChatToGemini(openAIBody, &terr);
-        if (m_fields.stream)
-            m_translator = messages ? chainStreams(geminiToOpenAIStream(clientModel, true), openAIToAnthropicStream(clientModel))
-                                    : geminiToOpenAIStream(clientModel, m_fields.clientWantsUsage);
-        break;
-    }
-    }
+    std::optional<QByteArray> translated;
+    if (!m_untranslatable)
+        translated = m_bodyFormat->toInternalRequest(m_body, upstream, &terr);
+    if (translated)
+        translated = m_provider->fromInternalRequest(*translated, upstream, defaultMax, &terr);
     if (!translated) {
         *error = GatewayError::badRequest(QStringLiteral("Model '%1' (provider '%2', %3 format) cannot serve this request: %4")
-                                              .arg(m_model->config.id, provider.config.id, formatName(m_providerFormat), terr.message),
+                                              .arg(m_model->config.id, provider.config.id, formatName(provider.config.format), terr.message),
                                           "unsupported_feature");
         error->message += QStringLiteral(" [feature: %1]").arg(terr.feature);
         return false;
     }
+    if (m_fields.stream)
+        m_translator = composeStreams(*m_provider, *m_client, m_fields.model, m_fields.clientWantsUsage);
     *body = *translated;
     return true;
 }
@@ -1022,20 +862,7 @@ void Exchange::forward(UpstreamRequest r)
     r.headers.emplaceBack("User-Agent", "Gatehouse/" GATEHOUSE_VERSION);
     if (!provider.authName.isEmpty())
         r.headers.emplaceBack(provider.authName, provider.authValue);
-    if (m_providerFormat == ProviderFormat::Anthropic) {
-        const QByteArray version = m_headers.value("anthropic-version");
-        r.headers.emplaceBack("anthropic-version", version.isEmpty() ? QByteArray("2023-06-01") : version);
-        const QByteArray beta = m_headers.value("anthropic-beta");
-        if (!beta.isEmpty() && m_anthropicClient)
-            r.headers.emplaceBack("anthropic-beta", beta);
-    }
-    if (m_providerFormat == ProviderFormat::OpenAI && !m_translate) {
-        for (const char *name : {"openai-beta", "idempotency-key"}) {
-            const QByteArray v = m_headers.value(name);
-            if (!v.isEmpty())
-                r.headers.emplaceBack(name, v);
-        }
-    }
+    m_provider->addUpstreamHeaders(m_headers, !m_translate, &r.headers);
     ++m_attemptsMade;
     ++m_record.attempts; // resends on a fresh connection count too (upstreamResent())
     openAttempt();
@@ -1124,53 +951,32 @@ void Exchange::attemptFailed(AttemptFailure f)
         ctx->ledger.release(m_reservation); // nothing reached the client and nothing was billed
         m_reservation = {};
     }
-    const auto settings = ctx->settings();
     auto giveUp = [&] {
         resetAttemptState();
         f.respond();
     };
-    if (!f.retriable || m_attemptsMade >= m_maxAttempts || m_finished || !m_conn) {
+    if (m_finished || !m_conn) {
         giveUp();
         return;
     }
-    // The next target in the plan, or the plan again after a jittered backoff.
-    int next = m_targetIndex + 1;
-    qint64 delay = 0;
-    if (next >= m_plan.targets.size()) {
-        next = 0;
-        ++m_pass;
-        const qint64 cap = qMin<qint64>(settings->retry.backoffMaxMs, qint64(settings->retry.backoffBaseMs) << qMin(m_pass, 16));
-        delay = cap > 0 ? qint64(threadRng().bounded(double(cap))) : 0;
-    }
-    const qint64 availableAt = ctx->health.availableAtMs(m_plan.targets.at(next).config.id);
-    if (availableAt > now && next == 0 && m_plan.targets.size() == 1)
-        delay = qMax(delay, availableAt - now);
-    // A target that refused Gatehouse's key is not asked again: the next one that did not.
-    for (int tried = 0; m_credentialFailures.contains(m_plan.targets.at(next).config.id); ++tried) {
-        if (tried >= m_plan.targets.size()) {
-            giveUp();
-            return;
-        }
-        next = (next + 1) % int(m_plan.targets.size());
-    }
-    const bool sameTarget = m_plan.targets.at(next).config.id == target;
-    if (f.timeout && sameTarget) {
-        giveUp();
-        return;
-    }
-    if (f.retryAfterMs > settings->retry.maxRetryAfterMs && sameTarget) {
-        giveUp(); // the provider asks for a longer pause than we wait: the client decides
-        return;
-    }
-    if (delay > settings->retry.maxRetryAfterMs) {
+    RetryPolicy::State state{m_attemptsMade, m_maxAttempts, m_targetIndex, m_pass, {}, m_credentialFailures};
+    state.targets.reserve(m_plan.targets.size());
+    for (const ModelEntry &t : std::as_const(m_plan.targets))
+        state.targets.append(t.config.id);
+    const RetryPolicy policy(ctx->settings()->retry);
+    const RetryPolicy::Decision d = policy.decide({target, f.retriable, f.timeout, f.retryAfterMs}, state, now,
+                                                  [ctx](const QString &id) { return ctx->health.availableAtMs(id); },
+                                                  threadRng().generateDouble());
+    if (!d.retry) {
         giveUp();
         return;
     }
     qCInfo(lcGateway).noquote() << m_record.id << "attempt" << m_attemptsMade << "on" << target << "failed:" << f.message
-                                << "- next:" << m_plan.targets.at(next).config.id << "in" << delay << "ms";
+                                << "- next:" << state.targets.at(d.next) << "in" << d.delayMs << "ms";
     resetAttemptState();
-    m_targetIndex = next;
-    scheduleAttempt(delay);
+    m_targetIndex = d.next;
+    m_pass = d.pass;
+    scheduleAttempt(d.delayMs);
 }
 
 void Exchange::recordSuccessHealth()
@@ -1187,10 +993,10 @@ void Exchange::recordSuccessHealth()
         Router(m_ctx->health, m_ctx->affinity).rememberAffinity(m_key->id, m_routeId, m_traits, m_model->config.id, now);
 }
 
-void Exchange::handleCountTokens()
+void Exchange::handleCountTokens(const Route &route)
 {
-    // Not a billed request: no reservation and no log row. Anthropic providers count for real;
-    // for the others Gatehouse estimates.
+    // Not a billed request: no reservation and no log row. A provider of the client's own format
+    // counts for real; for the others Gatehouse estimates, in the client's shape.
     m_noLog = true;
     m_endpoint = Endpoint::CountTokens;
     GatewayError error;
@@ -1199,16 +1005,30 @@ void Exchange::handleCountTokens()
         respondError(error);
         return;
     }
-    QString bodyError;
-    auto fields = inspectRequestBody(m_body, Endpoint::CountTokens, &bodyError);
-    if (!fields) {
-        respondError(GatewayError::badRequest(bodyError));
+    const bool gemini = m_client->format() == WireFormat::Gemini;
+    const QByteArray original = m_body;
+    QByteArray counted = m_body;
+    if (gemini) {
+        // countTokens wraps the request: {"contents": [...]} or {"generateContentRequest": {...}}.
+        const QJsonObject o = QJsonDocument::fromJson(m_body).object();
+        const QJsonObject inner = o.value(QLatin1String("generateContentRequest")).toObject();
+        if (!inner.isEmpty())
+            counted = QJsonDocument(inner).toJson(QJsonDocument::Compact);
+        Route asGenerate = route;
+        asGenerate.endpoint = Endpoint::ChatCompletions;
+        m_body = counted;
+        if (auto bad = admitBody(asGenerate)) {
+            respondError(*bad);
+            return;
+        }
+        m_endpoint = Endpoint::CountTokens;
+    } else if (auto bad = admitBody(route)) {
+        respondError(*bad);
         return;
     }
-    m_fields = *fields;
     QString name = m_registry->applyAliases(m_fields.model);
-    if (auto route = m_registry->routes.constFind(name); route != m_registry->routes.cend() && !route->targets.isEmpty())
-        name = route->targets.first().model; // a route counts with its first target
+    if (auto r = m_registry->routes.constFind(name); r != m_registry->routes.cend() && !r->targets.isEmpty())
+        name = r->targets.first().model; // a route counts with its first target
     auto model = m_registry->resolve(name, nullptr, nullptr, QString::fromUtf8(m_headers.value("x-gatehouse-provider")).trimmed());
     if (!model) {
         respondError(GatewayError::notFound(QStringLiteral("The model '%1' does not exist: use provider/model or a route (see GET /v1/models).").arg(m_fields.model)));
@@ -1219,17 +1039,19 @@ void Exchange::handleCountTokens()
         return;
     }
     m_model = model;
-    if (model->provider->config.format == ProviderFormat::Anthropic) {
+    if (m_client->nativeProvider() == model->provider->config.format && (gemini || m_client->format() == WireFormat::Anthropic)) {
         UpstreamRequest r;
         if (!prepareUpstreamBody(&r.body, &r.path, &error)) {
             respondError(error);
             return;
         }
+        if (gemini)
+            r.body = original; // countTokens' own body, as the client sent it
         forward(std::move(r));
         return;
     }
-    const QByteArray json = "{\"input_tokens\":" + QByteArray::number(estimateTokens(m_body.size())) + "}";
-    respondJson(200, json);
+    const qint64 tokens = estimateTokens(counted.size());
+    respondJson(200, gemini ? geminiCountTokensBody(tokens) : "{\"input_tokens\":" + QByteArray::number(tokens) + "}");
 }
 
 void Exchange::upstreamHead(int status, const HttpHeaders &headers)
@@ -1361,26 +1183,7 @@ void Exchange::relayEvents(QByteArrayView bytes)
             return;
         }
         // The side parser reads usage, errors and output size in the provider's own format.
-        OpenAIEventInfo info;
-        switch (m_providerFormat) {
-        case ProviderFormat::OpenAI: {
-            Usage usage;
-            info = inspectOpenAIEvent(data, &usage);
-            if (info.hasUsage)
-                m_record.usage = usage;
-            break;
-        }
-        case ProviderFormat::Anthropic:
-            info = inspectAnthropicEvent(SseFramer::eventName(event), data, &m_record.usage);
-            break;
-        case ProviderFormat::Gemini: {
-            Usage usage;
-            info = inspectGeminiEvent(data, &usage);
-            if (info.hasUsage)
-                m_record.usage = usage;
-            break;
-        }
-        }
+        OpenAIEventInfo info = m_provider->inspectEvent(SseFramer::eventName(event), data, &m_record.usage);
         QByteArray scrubbedEvent;
         if (info.error) {
             // An error event may echo the request's credentials, like an error response.
@@ -1417,7 +1220,7 @@ void Exchange::relayEvents(QByteArrayView bytes)
             // A translator skips what it cannot parse: the client would get a stream that looks
             // complete with content missing. Fail it instead. (The OpenAI side parser reads lazily
             // and may not notice, so its events are checked in full here.)
-            if (info.malformed || (m_providerFormat == ProviderFormat::OpenAI && !info.done && !isValidJson(data))) {
+            if (info.malformed || (!m_provider->inspectsEventsFully() && !info.done && !isValidJson(data))) {
                 broken = true;
                 return;
             }
@@ -1520,7 +1323,7 @@ void Exchange::finishBodyRelay()
 {
     relayBodyPart({}, true); // what was held back for the key mask
     Usage usage;
-    const bool found = m_relay->usage(m_providerFormat == ProviderFormat::Anthropic ? &usageFromAnthropicResponse : &usageFromOpenAIResponse, &usage);
+    const bool found = m_relay->usage(m_provider->usageReader(), &usage, m_provider->usageMember());
     m_outputBytes = m_relay->bytes();
     if (found)
         m_record.usage = usage;
@@ -1616,11 +1419,6 @@ qint64 retryAfterMs(const HttpHeaders &headers, qint64 nowMs)
     return qMax<qint64>(0, at.toMSecsSinceEpoch() - nowMs);
 }
 
-bool failsOver(int status)
-{
-    return status == 408 || status == 429 || (status >= 500 && status != 501);
-}
-
 } // namespace
 
 void Exchange::upstreamDone()
@@ -1652,8 +1450,8 @@ void Exchange::upstreamDone()
                 m_conn->sendChunk(m_framer.pending());
                 m_framer.clear();
             }
-            if (m_streamError && !m_sawDone && !m_anthropicClient)
-                m_conn->sendChunk("data: [DONE]\n\n");
+            if (m_streamError && !m_sawDone)
+                m_conn->sendChunk(m_client->streamEndAfterError());
         }
         m_conn->endStream();
         estimateMissingUsage();
@@ -1677,12 +1475,7 @@ void Exchange::upstreamDone()
             return;
         }
         Usage usage;
-        bool found = false;
-        switch (m_providerFormat) {
-        case ProviderFormat::OpenAI: found = usageFromOpenAIResponse(m_upstreamBody, &usage, &m_outputBytes); break;
-        case ProviderFormat::Anthropic: found = usageFromAnthropicResponse(m_upstreamBody, &usage, &m_outputBytes); break;
-        case ProviderFormat::Gemini: found = usageFromGeminiResponse(m_upstreamBody, &usage, &m_outputBytes); break;
-        }
+        const bool found = m_provider->usageFromResponse(m_upstreamBody, &usage, &m_outputBytes);
         if (found) {
             m_record.usage = usage;
         } else {
@@ -1703,7 +1496,7 @@ void Exchange::upstreamDone()
     scrubber().scrub(&m_upstreamBody);
     const QString message = upstreamErrorMessage(m_upstreamBody);
     const int s = m_upstreamStatus;
-    if (s == 401 || s == 403 || s == 407) {
+    if (RetryPolicy::refusedCredentials(s)) {
         // Gatehouse's credentials for this provider: another target's may work; this one is not
         // asked again (the same key would be refused again).
         const QString source = m_model->provider->keySource.isEmpty() ? QStringLiteral("no API key is configured for it") : QStringLiteral("key from %1").arg(m_model->provider->keySource);
@@ -1735,11 +1528,11 @@ void Exchange::upstreamDone()
             m_conn->sendResponse(s, h, body);
             done();
         };
-        attemptFailed({s, logged, failsOver(s), failsOver(s), retryAfter, respond});
+        attemptFailed({s, logged, RetryPolicy::failsOver(s), RetryPolicy::failsOver(s), retryAfter, respond});
         return;
     }
     const GatewayError e = GatewayError::upstream(QStringLiteral("Provider '%1' failed (HTTP %2): %3").arg(providerId).arg(s).arg(message));
-    attemptFailed({s, e.message, failsOver(s), true, retryAfter, [this, e] { failBeforeResponse(e); }});
+    attemptFailed({s, e.message, RetryPolicy::failsOver(s), true, retryAfter, [this, e] { failBeforeResponse(e); }});
 }
 
 void Exchange::finishSuccess()
@@ -1759,29 +1552,12 @@ void Exchange::finishSuccess()
 
 QByteArray Exchange::translateResponse(const QByteArray &body) const
 {
-    const QString clientModel = m_fields.model;
-    switch (m_providerFormat) {
-    case ProviderFormat::OpenAI: return openAIResponseToAnthropic(body, clientModel);
-    case ProviderFormat::Anthropic: return anthropicResponseToOpenAI(body, clientModel);
-    case ProviderFormat::Gemini: {
-        const QByteArray openAI = geminiResponseToOpenAI(body, clientModel);
-        return m_anthropicClient ? openAIResponseToAnthropic(openAI, clientModel) : openAI;
-    }
-    }
-    return body;
+    return m_client->fromInternalResponse(m_provider->toInternalResponse(body, m_fields.model), m_fields.model);
 }
 
 QByteArray Exchange::translateErrorBody(int status, const QByteArray &body) const
 {
-    switch (m_providerFormat) {
-    case ProviderFormat::OpenAI: return openAIErrorToAnthropic(status, body);
-    case ProviderFormat::Anthropic: return anthropicErrorToOpenAI(status, body);
-    case ProviderFormat::Gemini: {
-        const QByteArray openAI = geminiErrorToOpenAI(status, body);
-        return m_anthropicClient ? openAIErrorToAnthropic(status, openAI) : openAI;
-    }
-    }
-    return body;
+    return m_client->fromInternalError(status, m_provider->toInternalError(status, body));
 }
 
 void Exchange::upstreamFailed(UpstreamFailure failure, const QString &message)
@@ -1828,11 +1604,8 @@ void Exchange::failMidStream(const GatewayError &error)
     }
     if (m_translator) {
         m_conn->sendChunk(m_translator->fail(error.status, error.message));
-    } else if (m_anthropicClient) {
-        m_conn->sendChunk("event: error\ndata: " + anthropicErrorBody(error.status, error.message) + "\n\n");
     } else {
-        m_conn->sendChunk(error.toOpenAIStreamEvent());
-        m_conn->sendChunk("data: [DONE]\n\n");
+        m_conn->sendChunk(m_client->streamErrorEvents(errorInfo(error)));
     }
     m_conn->endStream();
     estimateMissingUsage();

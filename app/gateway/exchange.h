@@ -1,11 +1,13 @@
 #pragma once
 #include "budget/budgetledger.h"
 #include "budget/ratelimiter.h"
+#include "formats/formatadapter.h"
 #include "gateway/bodyrelay.h"
 #include "gateway/gatewayerror.h"
 #include "gateway/guardrailgate.h"
 #include "gateway/secretscrubber.h"
 #include "gateway/requestbody.h"
+#include "gateway/routes.h"
 #include "http/httpheaders.h"
 #include "http/sseframer.h"
 #include "routing/registry.h"
@@ -25,9 +27,15 @@ class ClientConnection;
 struct GatewayContext;
 
 // One request through the gateway, as a sequence of named stages:
-//   admit (shutdown, Host, Origin) → route → authenticate → inspect body → rate limit → plan targets →
-//   attempt: (provider limit → reserve budget → forward → relay) with failover to the next target until
-//   the first byte reached the client → settle → log.
+//   admit (shutdown, Host, Origin) → route (routes.h) → authenticate → inspect body → rate limit →
+//   plan targets → attempt: (provider limit → reserve budget → forward → relay) with failover to the
+//   next target (RetryPolicy) until the first byte reached the client → settle → log.
+// The wire formats are adapters (formats/formatadapter.h): m_client renders what the client gets,
+// m_provider builds what the current target gets and reads its answer; neither is switched on here.
+// Seams for other stages: forward() is the one place a request leaves for a provider (its body,
+// path and target are final there); finalize() the one place every exchange ends, with m_record
+// complete (GatewayEvents::requestFinished carries it to whoever watches). Control endpoints are
+// not exchanges with a provider: handleControl() and controlendpoints.h.
 class Exchange : private UpstreamObserver
 {
 public:
@@ -45,14 +53,14 @@ public:
 private:
     // stages
     std::optional<GatewayError> admit();
-    void handleModelRequest(Endpoint endpoint);
-    void handleModels();
-    void handleRoot();
-    void handleKeyInfo();
-    void handleKeyResume(); // POST /v1/key/resume: lifts the key's guardrail pauses
-    void handleHealth();
-    void handleCountTokens();
-    // Gatehouse's own error in the client's format (OpenAI JSON, or Anthropic's for /v1/messages).
+    void handleModelRequest(const Route &route);
+    // The control endpoints (controlendpoints.h): authenticated where they need a key, never forwarded.
+    void handleControl(Handler handler);
+    void handleCountTokens(const Route &route);
+    // Reads the request body into m_fields (translating a Gemini client's body into the internal
+    // form first); the refusal when it is not a valid request.
+    std::optional<GatewayError> admitBody(const Route &route);
+    // Gatehouse's own error in the client's format (m_client).
     [[nodiscard]] QByteArray errorBody(const GatewayError &error) const;
     // Builds the upstream body for the client/provider format pair; false with *error when the request
     // uses something the provider's format cannot express.
@@ -179,9 +187,12 @@ private:
     qint64 m_outputBytes = 0;
     SseFramer m_framer;
     bool m_finished = false;
-    bool m_anthropicClient = false; // /v1/messages: Anthropic's format on the client side
+    const FormatAdapter *m_client = &adapterFor(WireFormat::OpenAIChat);     // the client's wire format
+    const FormatAdapter *m_bodyFormat = &adapterFor(WireFormat::OpenAIChat); // the format m_body is in
+    const FormatAdapter *m_provider = &adapterFor(WireFormat::OpenAIChat);   // the current target's format
+    QByteArray m_nativeBody;        // the client's own bytes when m_body is their translation (Gemini)
+    std::optional<TranslateError> m_untranslatable; // why m_nativeBody has no translation (only its own format takes it)
     bool m_noLog = false;           // count_tokens: not a billed request, not logged
-    ProviderFormat m_providerFormat = ProviderFormat::OpenAI;
     bool m_translate = false;       // client and provider formats differ
     std::unique_ptr<StreamTranslator> m_translator;
     bool m_counted = false; // in GatewayContext::inFlight until answered (uncount())

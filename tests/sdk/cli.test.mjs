@@ -1,4 +1,5 @@
-// The real tools, pinned in package.json (Claude Code, Codex CLI, the Vercel AI SDK), through a real
+// The real tools, pinned in package.json (Claude Code, Codex CLI, Gemini CLI, the Vercel AI SDK and
+// Google's @google/genai SDK), through a real
 // Gatehouse gateway in front of mock_upstream, each configured with exactly the text
 // `gatehouse connect TOOL --key NAME` prints (the generator the window's "Connect a tool" shows):
 // environment variables parsed from it, Codex's config.toml and the AI SDK's program written from
@@ -15,7 +16,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRICE, mockModel, mockProvider, requireEnv, startStack } from './harness.mjs';
+import { GoogleGenAI } from '@google/genai';
+import { PRICE, WEATHER_SCHEMA, mockModel, mockProvider, requireEnv, startStack } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = (name) => path.join(here, 'node_modules', '.bin', name);
@@ -27,8 +29,13 @@ const KEYS = {
   claude: { name: 'cli-claude', secret: 'gk-cli-claude-0123456789', allow: ['claude/*'] },
   claudeTranslated: { name: 'cli-claude-oai', secret: 'gk-cli-claude-oai-0123456789', allow: ['oai/*'] },
   codex: { name: 'cli-codex', secret: 'gk-cli-codex-0123456789', allow: ['oai/*'] },
+  codexClaude: { name: 'cli-codex-claude', secret: 'gk-cli-codex-claude-0123456789', allow: ['claude/sonnet'] },
   aisdk: { name: 'cli-ai-sdk', secret: 'gk-cli-ai-sdk-0123456789', allow: ['oai/*'] },
   aisdkClaude: { name: 'cli-ai-sdk-claude', secret: 'gk-cli-ai-sdk-claude-0123456789', allow: ['claude/*'] },
+  gemini: { name: 'cli-gemini', secret: 'gk-cli-gemini-0123456789', allow: ['oai/*'] },
+  genai: { name: 'cli-genai', secret: 'gk-cli-genai-0123456789', allow: ['oai/*'] },
+  genaiStream: { name: 'cli-genai-stream', secret: 'gk-cli-genai-stream-0123456789', allow: ['oai/*'] },
+  genaiTools: { name: 'cli-genai-tools', secret: 'gk-cli-genai-tools-0123456789', allow: ['claude/*', 'oai/*'] },
 };
 
 const CLAUDE_UPSTREAM = 'ok@p=1200,chunks=6,cache_read=300,tools=0';
@@ -47,6 +54,8 @@ before(async () => {
       // the agents offer tools, and a reply that always calls one would never end their turn.
       mockModel('claude/sonnet', 'claude', CLAUDE_UPSTREAM),
       mockModel('oai/gpt', 'oai', OAI_UPSTREAM),
+      // Calls the first tool offered (the mock's default), for function calling through Gemini's format.
+      mockModel('claude/tools', 'claude', 'ok@p=500,chunks=3'),
     ],
     keys: Object.values(KEYS).map((k) => ({ name: k.name, secret: k.secret, allow_models: k.allow })),
   }));
@@ -265,6 +274,39 @@ test('codex exec through the Responses API, configured by the codex snippet', as
   }
 });
 
+test('codex exec through an Anthropic provider (the Responses API translated), configured by the codex snippet', async () => {
+  const snippet = await connectSnippet('codex', KEYS.codexClaude);
+  const marker = '# then, in your shell:\n';
+  const toml = snippet.slice(0, snippet.indexOf(marker));
+  assert.match(toml, /^model = "claude\/sonnet"$/m);
+  const codexHome = freshHome('codex-claude/.codex');
+  writeFileSync(path.join(codexHome, 'config.toml'), toml);
+  const home = path.dirname(codexHome);
+  await stack.resetUpstream();
+  const r = await run(bin('codex'), ['exec', '--skip-git-repo-check', 'Say hi'], {
+    cwd: home, env: toolEnv(home, { ...snippetEnv(snippet), CODEX_HOME: codexHome }),
+  });
+  assert.equal(r.code, 0, `codex exited ${r.code} ${r.signal ?? ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.equal(r.stdout.trim(), STREAMED_REPLY);
+  const received = await stack.upstreamRequests();
+  assert.ok(received.length >= 1);
+  for (const q of received) {
+    assert.equal(q.path.split('?')[0], '/v1/messages');
+    const body = JSON.parse(q.body);
+    assert.equal(body.model, CLAUDE_UPSTREAM);
+    assert.match(JSON.stringify(body.system), /Codex/, 'Codex\'s instructions lead the prompt');
+    assert.ok(body.tools.some((t) => t.name === 'exec_command'), 'its function tools are offered');
+    assert.ok(!JSON.stringify(q).includes(KEYS.codexClaude.secret));
+  }
+  const rows = await checkSpendAndLog(KEYS.codexClaude, CLAUDE_UPSTREAM);
+  for (const row of rows) {
+    assert.equal(row.endpoint, '/v1/responses');
+    assert.equal(row.requested_model, 'claude/sonnet');
+    assert.equal(row.provider, 'claude');
+    assert.equal(row.stream, 1);
+  }
+});
+
 // Writes the program of an ai-sdk snippet next to node_modules (so its imports resolve as in a
 // user's project), runs it with the snippet's environment and returns the result.
 async function runAiSdkSnippet(snippet, name) {
@@ -368,4 +410,124 @@ test('a paused gateway: claude -p and codex exec stop at the first answer', asyn
   } finally {
     await paused.stop();
   }
+});
+
+// Gemini CLI 0.61 as the gemini-cli snippet configures it: the settings file it shows (the API-key
+// sign-in) and its environment. GEMINI_CLI_TRUST_WORKSPACE stands for the user trusting their
+// project folder (an interactive question, refused in headless mode).
+test('gemini -p through an OpenAI-format provider (translated), configured by the gemini-cli snippet', async () => {
+  const snippet = await connectSnippet('gemini-cli', KEYS.gemini);
+  const marker = '# then, in your shell:\n';
+  assert.ok(snippet.includes(marker), snippet);
+  const settings = snippet.slice(snippet.indexOf('{'), snippet.indexOf(marker)).trim();
+  const env = snippetEnv(snippet);
+  assert.equal(env.GOOGLE_GEMINI_BASE_URL, stack.gatewayUrl);
+  assert.equal(env.GEMINI_MODEL, 'oai/gpt');
+  const home = freshHome('gemini');
+  mkdirSync(path.join(home, '.gemini'), { recursive: true });
+  writeFileSync(path.join(home, '.gemini', 'settings.json'), settings);
+  await stack.resetUpstream();
+  const r = await run(bin('gemini'), ['-p', 'Say hi'], {
+    cwd: home, env: toolEnv(home, { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' }),
+  });
+  assert.equal(r.code, 0, `gemini exited ${r.code} ${r.signal ?? ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.equal(r.stdout.trim(), STREAMED_REPLY);
+  const received = (await stack.upstreamRequests()).filter((q) => q.path === '/v1/chat/completions');
+  assert.ok(received.length >= 1, JSON.stringify((await stack.upstreamRequests()).map((q) => q.path)));
+  for (const q of received) {
+    const body = JSON.parse(q.body);
+    assert.equal(body.model, OAI_UPSTREAM);
+    assert.equal(body.messages[0].role, 'system', 'Gemini CLI\'s systemInstruction leads the prompt');
+    assert.ok(body.tools.length > 0, 'its function declarations are offered as tools');
+    assert.ok(!JSON.stringify(q).includes(KEYS.gemini.secret), 'the Gatehouse key never reaches the provider');
+  }
+  const rows = await checkSpendAndLog(KEYS.gemini, OAI_UPSTREAM);
+  for (const row of rows) {
+    assert.equal(row.endpoint, '/v1beta/models/oai/gpt:streamGenerateContent');
+    assert.equal(row.requested_model, 'oai/gpt');
+    assert.equal(row.provider, 'oai');
+    assert.equal(row.stream, 1);
+  }
+});
+
+const genai = (key) => new GoogleGenAI({ apiKey: key.secret, httpOptions: { baseUrl: stack.gatewayUrl } });
+
+test('@google/genai generateContent (not streamed) through an OpenAI-format provider: reply, usageMetadata, cost, log row', async () => {
+  await stack.resetUpstream();
+  const res = await genai(KEYS.genai).models.generateContent({
+    model: 'oai/gpt', contents: 'Say hi', config: { systemInstruction: 'Be brief.', maxOutputTokens: 200, temperature: 0.2 },
+  });
+  assert.equal(res.text, 'Hello from the mock upstream with a few more words');
+  assert.equal(res.candidates[0].finishReason, 'STOP');
+  // The mock bills p=900 prompt tokens of which 100 cached: Gemini counts cached tokens inside the prompt.
+  assert.equal(res.usageMetadata.promptTokenCount, 900);
+  assert.equal(res.usageMetadata.cachedContentTokenCount, 100);
+  const [received] = await stack.upstreamRequests();
+  const sent = JSON.parse(received.body);
+  assert.deepEqual(sent.messages, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hi' }]);
+  assert.equal(sent.max_tokens, 200);
+  assert.equal(sent.temperature, 0.2);
+  const rows = await checkSpendAndLog(KEYS.genai, OAI_UPSTREAM);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0].endpoint, /^\/v1(beta)?\/models\/oai\/gpt:generateContent$/);
+  assert.equal(rows[0].stream, 0);
+  assert.equal(rows[0].input_tokens, 800);
+  assert.equal(rows[0].cache_read_tokens, 100);
+});
+
+test('@google/genai generateContentStream through an OpenAI-format provider: chunks, final usage, cost, log row', async () => {
+  await stack.resetUpstream();
+  const stream = await genai(KEYS.genaiStream).models.generateContentStream({ model: 'oai/gpt', contents: 'Say hi' });
+  let text = '';
+  let last;
+  for await (const chunk of stream) {
+    text += chunk.text ?? '';
+    last = chunk;
+  }
+  assert.equal(text, STREAMED_REPLY);
+  assert.equal(last.candidates[0].finishReason, 'STOP');
+  assert.equal(last.usageMetadata.promptTokenCount, 900);
+  assert.equal(last.usageMetadata.candidatesTokenCount, 6);
+  const rows = await checkSpendAndLog(KEYS.genaiStream, OAI_UPSTREAM);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0].endpoint, /^\/v1(beta)?\/models\/oai\/gpt:streamGenerateContent$/);
+  assert.equal(rows[0].stream, 1);
+});
+
+test('@google/genai function calling through an Anthropic provider, then the function response, and errors in Google\'s shape', async () => {
+  await stack.resetUpstream();
+  const ai = genai(KEYS.genaiTools);
+  const tools = [{ functionDeclarations: [{ name: 'get_weather', description: 'Current weather', parametersJsonSchema: WEATHER_SCHEMA }] }];
+  const first = await ai.models.generateContent({ model: 'claude/tools', contents: 'Weather in Paris?', config: { tools } });
+  assert.equal(first.functionCalls.length, 1);
+  assert.equal(first.functionCalls[0].name, 'get_weather');
+  assert.deepEqual(first.functionCalls[0].args, { city: 'Paris', unit: 'celsius' });
+  const sent = JSON.parse((await stack.upstreamRequests())[0].body);
+  assert.equal(sent.tools[0].name, 'get_weather');
+  assert.deepEqual(sent.tools[0].input_schema, WEATHER_SCHEMA);
+
+  // The call and its answer sent back: a tool_use and its tool_result for Anthropic, paired by id.
+  await stack.resetUpstream();
+  const call = first.candidates[0].content;
+  await ai.models.generateContent({
+    model: 'claude/tools',
+    contents: [
+      { role: 'user', parts: [{ text: 'Weather in Paris?' }] },
+      call,
+      { role: 'user', parts: [{ functionResponse: { name: 'get_weather', id: first.functionCalls[0].id, response: { temperature: 21 } } }] },
+    ],
+    config: { tools },
+  });
+  const second = JSON.parse((await stack.upstreamRequests())[0].body);
+  const use = second.messages[1].content.find((b) => b.type === 'tool_use');
+  const result = second.messages[2].content.find((b) => b.type === 'tool_result');
+  assert.equal(use.name, 'get_weather');
+  assert.equal(result.tool_use_id, use.id);
+
+  // A model the key may not use: Google's error shape, through the SDK's own error.
+  await assert.rejects(ai.models.generateContent({ model: 'nope/none', contents: 'hi' }), (e) => {
+    assert.equal(e.status, 404);
+    assert.match(e.message, /NOT_FOUND/);
+    return true;
+  });
 });

@@ -65,8 +65,8 @@ private Q_SLOTS:
         // The key's patterns decide; a translatable model serves a chat tool when no OpenAI one is allowed.
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("curl"), {QStringLiteral("claude/*")}), QStringLiteral("claude/sonnet"));
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("claude-code"), {QStringLiteral("oai/*")}), QStringLiteral("oai/gpt"));
-        // Codex's Responses requests are not translated: an Anthropic-only key has nothing to offer it.
-        QCOMPARE(pickSnippetModel(*reg, QStringLiteral("codex"), {QStringLiteral("claude/*")}), QString());
+        // Codex's Responses requests are translated too: an Anthropic-only key offers it Claude.
+        QCOMPARE(pickSnippetModel(*reg, QStringLiteral("codex"), {QStringLiteral("claude/*")}), QStringLiteral("claude/sonnet"));
         // Priced before unpriced; an exact allowed id first; a disabled provider never.
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("claude-code"), {QStringLiteral("claude/cheap")}), QStringLiteral("claude/cheap"));
         QCOMPARE(pickSnippetModel(*reg, QStringLiteral("claude-code"), {QStringLiteral("off/*")}), QString());
@@ -140,7 +140,7 @@ private Q_SLOTS:
         QVERIFY(s.text.endsWith(u'\n'));
         QVERIFY2(s.text.contains(QStringLiteral("gk-secret-2")), qPrintable(s.text));
         QVERIFY2(s.text.contains(QStringLiteral("http://127.0.0.1:8484")), qPrintable(s.text));
-        QVERIFY2(s.text.contains(QStringLiteral("oai/gpt")) || tool == QLatin1String("gemini-cli"), qPrintable(s.text));
+        QVERIFY2(s.text.contains(QStringLiteral("oai/gpt")), qPrintable(s.text));
         QVERIFY2(!s.text.contains(QStringLiteral("openai/gpt-4.1-mini")), "no hard-coded model");
     }
 
@@ -154,14 +154,18 @@ private Q_SLOTS:
         QVERIFY(!s.text.contains(QStringLiteral("gpt-4.1-mini")));
     }
 
-    void geminiCliSaysItCannotConnectYet()
+    void geminiCliPrefersAGeminiModelAndSelectsKeySignIn()
     {
-        const auto reg = registry({provider(QStringLiteral("g"), ProviderFormat::Gemini)}, {model(QStringLiteral("g/flash"))});
-        const QString text = connectSnippet(*reg, request(QStringLiteral("gemini-cli"))).text;
-        QVERIFY(text.contains(QStringLiteral("GOOGLE_GEMINI_BASE_URL")));
-        // Every line is a comment: nothing to paste that would half-work.
-        for (const QString &line : text.split(u'\n', Qt::SkipEmptyParts))
-            QVERIFY2(line.startsWith(u'#'), qPrintable(line));
+        const auto reg = registry({provider(QStringLiteral("oai"), ProviderFormat::OpenAI), provider(QStringLiteral("g"), ProviderFormat::Gemini)},
+                                  {model(QStringLiteral("oai/gpt")), model(QStringLiteral("g/flash"))});
+        const ConnectSnippet s = connectSnippet(*reg, request(QStringLiteral("gemini-cli")));
+        QCOMPARE(s.model, QStringLiteral("g/flash"));
+        QVERIFY2(s.text.contains(QStringLiteral("\"selectedType\": \"gemini-api-key\"")), qPrintable(s.text));
+        QVERIFY2(s.text.contains(QStringLiteral("GOOGLE_GEMINI_BASE_URL=\"http://127.0.0.1:8484\"")), qPrintable(s.text));
+        QVERIFY2(s.text.contains(QStringLiteral("GEMINI_MODEL=\"g/flash\"")), qPrintable(s.text));
+        // Any model is translated: an OpenAI-format one when that is all the key reaches.
+        const auto onlyOpenAI = registry({provider(QStringLiteral("oai"), ProviderFormat::OpenAI)}, {model(QStringLiteral("oai/gpt"))});
+        QCOMPARE(connectSnippet(*onlyOpenAI, request(QStringLiteral("gemini-cli"))).model, QStringLiteral("oai/gpt"));
     }
 
     void unknownTool()

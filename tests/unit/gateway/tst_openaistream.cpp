@@ -1,8 +1,8 @@
 // The side parser of OpenAI-format streams, fed with the chunks OpenAI documents.
 // Note: no raw string literals with \" or odd quote counts here: moc 6.4 mis-lexes them and then
 // finds no class in the file.
-#include "gateway/openaistream.h"
-#include "gateway/providerevents.h"
+#include "formats/openai_chat/openaistream.h"
+#include "formats/providerevents.h"
 #include "http/sseframer.h"
 #include <QTest>
 

@@ -1,8 +1,8 @@
 // SecretScrubber (provider secrets out of what providers send back) and the usage window of a
 // relayed body (bodyrelay.h).
 #include "gateway/bodyrelay.h"
-#include "gateway/openaistream.h"
-#include "gateway/providerevents.h"
+#include "formats/openai_chat/openaistream.h"
+#include "formats/providerevents.h"
 #include "gateway/secretscrubber.h"
 #include <QTest>
 

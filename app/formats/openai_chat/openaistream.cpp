@@ -1,4 +1,4 @@
-#include "gateway/openaistream.h"
+#include "formats/openai_chat/openaistream.h"
 #include "providers/usagejson.h"
 #include <simdjson.h>
 

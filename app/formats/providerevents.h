@@ -1,5 +1,5 @@
 #pragma once
-#include "gateway/openaistream.h"
+#include "formats/openai_chat/openaistream.h"
 #include "providers/usage.h"
 #include <QByteArray>
 

@@ -1,4 +1,4 @@
-#include "gateway/providerevents.h"
+#include "formats/providerevents.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
