@@ -37,8 +37,6 @@ std::optional<CachedAnswer> responseCacheLookup(ResponseCache *cache, const KeyE
     const QByteArray cacheControl = headers.value("cache-control").toLower();
     if (cacheControl.contains("no-store") || headers.value("x-gatehouse-cache").trimmed().toLower() == "off")
         return bypass(QStringLiteral("the client asked not to store"));
-    if (!policy->sampled && !isDeterministicRequest(path, body))
-        return bypass(QStringLiteral("sampled (temperature is not 0)"));
     CacheKeyInput in;
     in.endpoint = path;
     in.body = body;
@@ -51,9 +49,12 @@ std::optional<CachedAnswer> responseCacheLookup(ResponseCache *cache, const KeyE
             in.headers.append({QByteArray(name), v});
     }
     QString why;
-    const std::optional<QByteArray> k = responseCacheKey(in, &why);
+    bool deterministic = false;
+    const std::optional<QByteArray> k = responseCacheKey(in, &why, &deterministic); // one parse for both
     if (!k)
         return bypass(why);
+    if (!policy->sampled && !deterministic)
+        return bypass(QStringLiteral("sampled (temperature is not 0)"));
     if (std::optional<CachedAnswer> hit = cache->lookup(*k)) {
         ticket->status = "hit";
         return hit;

@@ -22,16 +22,28 @@ void addField(QCryptographicHash &h, QByteArrayView v)
 
 } // namespace
 
-std::optional<QByteArray> responseCacheKey(const CacheKeyInput &in, QString *why)
+namespace {
+bool deterministicBody(QByteArrayView endpoint, const QJsonObject &o)
+{
+    if (endpoint == QByteArrayView("/v1/embeddings"))
+        return true;
+    const QJsonValue t = o.value(QLatin1String("temperature"));
+    return t.isDouble() && t.toDouble() == 0.0;
+}
+} // namespace
+
+std::optional<QByteArray> responseCacheKey(const CacheKeyInput &in, QString *why, bool *deterministic)
 {
     QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(in.body.toByteArray(), &error);
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromRawData(in.body.data(), in.body.size()), &error);
     if (error.error != QJsonParseError::NoError || !doc.isObject()) {
         if (why)
             *why = QStringLiteral("the body is not a JSON object");
         return std::nullopt;
     }
     QJsonObject body = doc.object();
+    if (deterministic)
+        *deterministic = deterministicBody(in.endpoint, body);
     body.remove(QStringLiteral("stream_options")); // usage chunks are the gateway's business, not the answer's
     // QJsonObject keeps its members sorted by name: the compact form is canonical.
     const QByteArray normalized = QJsonDocument(body).toJson(QJsonDocument::Compact);
@@ -50,11 +62,7 @@ std::optional<QByteArray> responseCacheKey(const CacheKeyInput &in, QString *why
 
 bool isDeterministicRequest(QByteArrayView endpoint, QByteArrayView body)
 {
-    if (endpoint == QByteArrayView("/v1/embeddings"))
-        return true;
-    const QJsonObject o = QJsonDocument::fromJson(body.toByteArray()).object();
-    const QJsonValue t = o.value(QLatin1String("temperature"));
-    return t.isDouble() && t.toDouble() == 0.0;
+    return deterministicBody(endpoint, QJsonDocument::fromJson(body.toByteArray()).object());
 }
 
 bool answerCallsTools(QByteArrayView answer)

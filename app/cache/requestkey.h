@@ -22,8 +22,9 @@ struct CacheKeyInput {
 // the JSON object re-serialized with its members sorted and no whitespace (so key order and spacing
 // do not matter), without `stream_options`, and with `stream` kept (a stream and a JSON answer are
 // different entries: each is replayed exactly as it was received). std::nullopt with *why when the
-// body is not a JSON object.
-[[nodiscard]] std::optional<QByteArray> responseCacheKey(const CacheKeyInput &in, QString *why);
+// body is not a JSON object. *deterministic, when given, is isDeterministicRequest() of the same
+// parse (the body is parsed once).
+[[nodiscard]] std::optional<QByteArray> responseCacheKey(const CacheKeyInput &in, QString *why, bool *deterministic = nullptr);
 
 // Whether the request asks for a deterministic answer: `temperature` 0 (chat, completions, responses,
 // messages); embeddings always are. An absent temperature is the provider's default, 1.

@@ -310,7 +310,10 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             return result;
         }
         const auto it = storedRoutes.constFind(r.id);
-        if (it == storedRoutes.cend() || !(*it == r))
+        // The routes table does not hold response_cache (the response_cache setting does, below).
+        RouteConfig withoutCache = r;
+        withoutCache.responseCache.reset();
+        if (it == storedRoutes.cend() || !(*it == withoutCache))
             routeWrites.append(&r);
     }
 
