@@ -145,13 +145,13 @@ Item {
                 Figure {
                     title: qsTr("Answered by Gatehouse's cache")
                     value: cache.responseHits.toLocaleString(Qt.locale(), "f", 0)
-                    note: cache.responseLookups > 0 ? qsTr("%1 of %2 cacheable requests, not sent to a provider").arg(page.rate(cache.responseHits / cache.responseLookups)).arg(cache.responseLookups.toLocaleString(Qt.locale(), "f", 0))
+                    note: cache.responseLookups > 0 ? qsTr("%1 of %2 lookups, not sent to a provider").arg(page.rate(cache.responseHits / cache.responseLookups)).arg(cache.responseLookups.toLocaleString(Qt.locale(), "f", 0))
                                                     : qsTr("turn it on per key or route: \"response_cache\"")
                 }
                 Figure {
                     title: qsTr("Saved by cached answers")
                     value: Money.usd(cache.responseSaved)
-                    note: qsTr("what those answers cost when first bought")
+                    note: qsTr("what they cost when first bought")
                 }
             }
 

@@ -160,21 +160,11 @@ Item {
                 padding: Theme.space4
                 spacing: Theme.space2
 
-                RowLayout {
+                Label {
                     Layout.fillWidth: true
-                    spacing: Theme.space3
-                    Label {
-                        Layout.fillWidth: true
-                        text: qsTr("Found on this machine")
-                        font.weight: Font.DemiBold
-                        color: Theme.text
-                    }
-                    AppButton {
-                        text: localServers.scanning ? qsTr("Looking…") : qsTr("Look again")
-                        variant: "ghost"
-                        enabled: !localServers.scanning
-                        onClicked: localServers.scan()
-                    }
+                    text: qsTr("Found on this machine")
+                    font.weight: Font.DemiBold
+                    color: Theme.text
                 }
                 Column {
                     Layout.fillWidth: true
@@ -213,7 +203,8 @@ Item {
                                     color: Theme.textMuted
                                     text: serverRow.needsKey ? qsTr("It asks for an API key: add it with “Add provider” and the key set in its settings.")
                                           : serverRow.models.length === 0 ? qsTr("No models loaded yet · local, $0 per token")
-                                          : qsTr("%n model(s): %1 · local, $0 per token", "", serverRow.models.length).arg(serverRow.models.join(", "))
+                                          : serverRow.models.length === 1 ? qsTr("1 model: %1 · local, $0 per token").arg(serverRow.models[0])
+                                          : qsTr("%1 models: %2 · local, $0 per token").arg(serverRow.models.length).arg(serverRow.models.join(", "))
                                 }
                             }
                             AppButton {
@@ -222,7 +213,7 @@ Item {
                                 enabled: !serverRow.added && !serverRow.needsKey
                                 onClicked: {
                                     const error = localServers.add(serverRow.index);
-                                    page.notify(error.length > 0 ? error : qsTr("Added %1 with %n model(s).", "", serverRow.models.length).arg(serverRow.name), error.length > 0);
+                                    page.notify(error.length > 0 ? error : qsTr("Added %1 with its models, priced $0 as local.").arg(serverRow.name), error.length > 0);
                                 }
                             }
                         }
