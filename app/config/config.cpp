@@ -331,7 +331,7 @@ QString validateOrigin(const QString &text, const QString &path)
 
 ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled", "rpm", "tpm"});
+    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled", "rpm", "tpm", "local"});
     ProviderConfig p;
     p.id = requireString(obj, path, QStringLiteral("id"));
     if (!idPattern().match(p.id).hasMatch())
@@ -363,6 +363,8 @@ ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
     if (const auto enabled = optionalBool(obj, path, QStringLiteral("enabled")))
         p.enabled = *enabled;
     parseRateLimits(obj, path, &p.rpm, &p.tpm);
+    if (const auto v = optionalBool(obj, path, QStringLiteral("local")))
+        p.local = *v;
     return p;
 }
 
@@ -437,7 +439,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -483,14 +485,34 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
         if (!GuardrailPolicy::fromJson(requireObject(obj.value(QStringLiteral("guardrails")), p), &k.guardrails, &why))
             fail(p, why);
     }
+    if (obj.contains(QStringLiteral("response_cache"))) {
+        const QString p = member(path, QStringLiteral("response_cache"));
+        ResponseCachePolicy policy;
+        QString why;
+        if (!ResponseCachePolicy::fromJson(requireObject(obj.value(QStringLiteral("response_cache")), p), &policy, &why))
+            fail(p, why);
+        k.responseCache = policy;
+    }
+    if (const auto v = optionalBool(obj, path, QStringLiteral("store_bodies")))
+        k.storeBodies = *v;
     return k;
 }
 
 
 RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"id", "strategy", "targets"});
+    checkFields(obj, path, {"id", "strategy", "targets", "response_cache"});
     RouteConfig r;
+    if (obj.contains(QStringLiteral("response_cache"))) {
+        const QString p = member(path, QStringLiteral("response_cache"));
+        ResponseCachePolicy policy;
+        QString why;
+        if (!ResponseCachePolicy::fromJson(requireObject(obj.value(QStringLiteral("response_cache")), p), &policy, &why))
+            fail(p, why);
+        if (policy.shared)
+            fail(member(p, QStringLiteral("shared")), QStringLiteral("is a key's choice: set it in the key's response_cache"));
+        r.responseCache = policy;
+    }
     r.id = requireString(obj, path, QStringLiteral("id"));
     if (r.id.contains(u'/'))
         fail(member(path, QStringLiteral("id")), QStringLiteral("must not contain '/' (model ids do; a route is an alias)"));
@@ -535,8 +557,11 @@ RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
 
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections"});
+    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections", "response_cache_max_mb"});
     GatewaySettings s;
+    if (const auto v = optionalInteger(obj, path, QStringLiteral("response_cache_max_mb"), 1, 1'000'000,
+                                       QStringLiteral("must be an integer from 1 to 1000000 (MiB)")))
+        s.responseCacheMaxBytes = *v * 1024 * 1024;
     if (const auto port = optionalInteger(obj, path, QStringLiteral("port"), 0, 65535,
                                           QStringLiteral("must be an integer from 0 to 65535")))
         s.port = int(*port);

@@ -1,5 +1,6 @@
 #pragma once
 #include "config/guardrailpolicy.h"
+#include "config/responsecachepolicy.h"
 #include "pricing/price.h"
 #include <QList>
 #include <QString>
@@ -25,6 +26,9 @@ struct ProviderConfig {
     // provider answers 429 ("rpm", "tpm" in the config file).
     std::optional<int> rpm;
     std::optional<qint64> tpm;
+    // A server on this machine (Ollama, LM Studio, llama.cpp, vLLM, Jan; "local": true): its models
+    // cost nothing per token, so the ones without a price of their own are priced $0, never unpriced.
+    bool local = false;
     friend bool operator==(const ProviderConfig &, const ProviderConfig &) = default;
 };
 
@@ -75,6 +79,10 @@ struct KeyConfig {
     std::optional<qint64> tpm;  // tokens per minute (input + output, rolling 60 s)
     BudgetPolicy budget;        // "on_short_budget", "min_output_tokens"
     GuardrailPolicy guardrails; // "guardrails": what each detector's trip does (docs/guardrails.md)
+    std::optional<ResponseCachePolicy> responseCache; // "response_cache"; std::nullopt: off for the key
+    // "store_bodies": false forbids keeping any prompt or answer of the key on disk: its requests
+    // neither fill nor read the response cache, whatever the key or route says.
+    bool storeBodies = true;
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 
@@ -94,6 +102,7 @@ struct RouteConfig {
     QString id;      // "smart"; must not contain '/' (model ids do) and must not be a model id
     RouteStrategy strategy = RouteStrategy::Ordered;
     QList<RouteTarget> targets; // at least one
+    std::optional<ResponseCachePolicy> responseCache; // "response_cache"; wins over the key's ttl and flags
     friend bool operator==(const RouteConfig &, const RouteConfig &) = default;
 };
 
@@ -138,6 +147,9 @@ struct GatewaySettings {
     RetrySettings retry;
     BreakerSettings breaker;
     ConnectionSettings connections;
+    // The response cache's size on disk (compressed answers), "response_cache_max_mb"; the least
+    // recently used answers are dropped past it.
+    qint64 responseCacheMaxBytes = 256LL * 1024 * 1024;
     friend bool operator==(const GatewaySettings &, const GatewaySettings &) = default;
 };
 

@@ -166,6 +166,8 @@ QList<QPair<QByteArray, QByteArray>> Exchange::baseHeaders() const
         h.emplaceBack(QByteArrayLiteral("x-gatehouse-route"), m_routeId.toUtf8());
     if (m_attemptsMade > 1)
         h.emplaceBack(QByteArrayLiteral("x-gatehouse-attempts"), QByteArray::number(m_attemptsMade));
+    if (!m_cache.status.isEmpty()) // [response cache]
+        h.emplaceBack(QByteArrayLiteral("x-gatehouse-cache"), m_cache.status);
     if (m_clamp)
         h.emplaceBack(QByteArrayLiteral("x-gatehouse-max-tokens-clamped"),
                       QByteArray::number(m_clamp->first) + "->" + QByteArray::number(m_clamp->second));
@@ -403,6 +405,16 @@ void Exchange::handleModelRequest(const Route &route)
         refuse(error);
         return;
     }
+    // [response cache] lookup: after the key's model and budget checks, before rate limits and any
+    // reservation (a hit is not forwarded and costs nothing).
+    const auto cachedRoute = m_registry->routes.constFind(m_routeId);
+    if (auto hit = responseCacheLookup(ctx->responseCache, *m_key, cachedRoute != m_registry->routes.cend() ? &*cachedRoute : nullptr,
+                                       m_headers, m_path, m_body, m_direct ? m_plan.targets.constFirst().config.id : m_routeId.isEmpty() ? m_fields.model : m_routeId,
+                                       &m_cache)) {
+        answerFromCache(*hit);
+        return;
+    }
+    m_record.cacheStatus = QString::fromLatin1(m_cache.status);
 
     // The key's own rate limits, checked and recorded atomically.
     if (m_key->rpm || m_key->tpm) {
@@ -1122,6 +1134,7 @@ void Exchange::commitStream()
     m_headSent = true;
     if (!m_pendingStream.isEmpty()) {
         m_conn->sendChunk(m_pendingStream);
+        m_cache.capture(m_pendingStream); // [response cache]
         m_pendingStream.clear();
     }
 }
@@ -1249,8 +1262,10 @@ void Exchange::relayEvents(QByteArrayView bytes)
         if (content)
             commitStream();
     }
-    if (!out.isEmpty())
+    if (!out.isEmpty()) {
         m_conn->sendChunk(out);
+        m_cache.capture(out); // [response cache]
+    }
     if (broken) {
         m_call.reset();
         m_framer.clear();
@@ -1440,7 +1455,9 @@ void Exchange::upstreamDone()
                 if (m_finished)
                     return; // it was broken: the stream already ended with an error
             }
-            m_conn->sendChunk(m_translator->finish());
+            const QByteArray tail = m_translator->finish();
+            m_conn->sendChunk(tail);
+            m_cache.capture(tail); // [response cache]
             if (m_translator->sawError() && !m_streamError) {
                 m_streamError = true;
                 m_streamErrorMessage = m_translator->errorMessage();
@@ -1448,14 +1465,19 @@ void Exchange::upstreamDone()
         } else {
             if (!m_framer.pending().isEmpty()) {
                 m_conn->sendChunk(m_framer.pending());
+                m_cache.capture(m_framer.pending()); // [response cache]
                 m_framer.clear();
             }
             if (m_streamError && !m_sawDone)
                 m_conn->sendChunk(m_client->streamEndAfterError());
         }
-        m_conn->endStream();
         estimateMissingUsage();
         finalize(m_streamError ? 502 : 200, m_streamError ? QStringLiteral("error inside the stream: %1").arg(m_streamErrorMessage) : QString(), true);
+        // [response cache] fill: a stream that ended whole, without an error event and unclamped;
+        // stored before the client sees the end, so its next request finds it.
+        if (!m_streamError && !m_clamp)
+            responseCacheFill(m_ctx->responseCache, &m_cache, true, m_upstreamContentType, m_cache.captured, m_record);
+        m_conn->endStream();
         done();
         return;
     }
@@ -1539,14 +1561,51 @@ void Exchange::finishSuccess()
 {
     finalize(m_upstreamStatus, QString(), true);
     auto h = baseHeaders();
-    h.emplaceBack("content-type", (m_upstreamContentType.isEmpty() || m_translate) ? QByteArray("application/json") : m_upstreamContentType);
+    const QByteArray contentType = (m_upstreamContentType.isEmpty() || m_translate) ? QByteArray("application/json") : m_upstreamContentType;
+    h.emplaceBack("content-type", contentType);
     h.emplaceBack("x-gatehouse-cost-usd", m_record.cost ? QByteArray::number(toUsd(*m_record.cost), 'f', 9) : QByteArray("unpriced"));
     if (m_record.usage.estimated)
         h.emplaceBack("x-gatehouse-usage", "estimated");
     const QByteArray upstreamId = upstreamRequestId();
     if (!upstreamId.isEmpty())
         h.emplaceBack("x-upstream-request-id", upstreamId);
-    m_conn->sendResponse(m_upstreamStatus, h, m_translate ? translateResponse(m_upstreamBody) : m_upstreamBody);
+    const QByteArray body = m_translate ? translateResponse(m_upstreamBody) : m_upstreamBody;
+    if (!m_clamp) // [response cache] fill: a whole 2xx answer, stored before the client has it
+        responseCacheFill(m_ctx->responseCache, &m_cache, false, contentType, body, m_record);
+    m_conn->sendResponse(m_upstreamStatus, h, body);
+    done();
+}
+
+// [response cache] A hit: the stored answer replayed as the client first received it (a stream's
+// events byte for byte), logged as served by the model that produced it, charged $0 with the cost it
+// saved. No reservation was taken and no rate limit counted: nothing is forwarded.
+void Exchange::answerFromCache(const CachedAnswer &answer)
+{
+    m_record.cacheStatus = QStringLiteral("hit");
+    m_record.cacheSaved = answer.cost.value_or(0);
+    m_record.modelId = answer.modelId;
+    m_record.provider = answer.provider;
+    m_record.upstreamModel = answer.upstreamModel;
+    m_record.usage = Usage{};
+    if (answer.stream)
+        m_record.ttftMs = m_arrival.elapsed();
+    finalize(200, QString(), false);
+    auto h = baseHeaders();
+    h.emplaceBack("x-gatehouse-provider", answer.provider.toUtf8());
+    h.emplaceBack("x-gatehouse-model", answer.modelId.toUtf8());
+    h.emplaceBack("content-type", answer.contentType.isEmpty() ? QByteArray("application/json") : answer.contentType);
+    h.emplaceBack("x-gatehouse-cost-usd", "0.000000000");
+    h.emplaceBack("x-gatehouse-cache-age-s", QByteArray::number(qMax<qint64>(0, (QDateTime::currentMSecsSinceEpoch() - answer.createdMs) / 1000)));
+    if (!answer.stream) {
+        m_conn->sendResponse(200, h, answer.body);
+    } else {
+        h.emplaceBack("cache-control", "no-cache");
+        h.emplaceBack("x-accel-buffering", "no");
+        m_conn->beginStream(200, h);
+        m_headSent = true;
+        m_conn->sendChunk(answer.body);
+        m_conn->endStream();
+    }
     done();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include "budget/budgetledger.h"
+#include "cache/cachegate.h"
 #include "budget/ratelimiter.h"
 #include "formats/formatadapter.h"
 #include "gateway/bodyrelay.h"
@@ -136,6 +137,7 @@ private:
     void done();
     void uncount(); // leaves GatewayContext::inFlight (once)
     void openAttempt(); // starts the attempt record (and its timers) of a send to m_model
+    void answerFromCache(const CachedAnswer &answer); // response cache hit: replayed, charged $0
 
     ClientConnection *m_conn;
     GatewayContext *m_ctx;
@@ -202,6 +204,7 @@ private:
     std::shared_ptr<const SecretScrubber> m_scrubber; // shared by the requests of one registry snapshot
     QSet<QString> m_credentialFailures;  // targets that refused Gatehouse's key: not tried again
     GuardrailTicket m_guard;             // admitted by the guardrails; told the outcome in finalize()
+    CacheTicket m_cache;                 // the response cache's verdict, and a miss's captured answer
 };
 
 } // namespace gh

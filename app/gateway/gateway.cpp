@@ -1,4 +1,5 @@
 #include "gateway/gateway.h"
+#include "cache/responsecache.h"
 #include "pricing/catalogupdater.h"
 #include "budget/budgetledger.h"
 #include "core/logging.h"
@@ -29,6 +30,7 @@ Gateway::~Gateway()
     delete m_server;
     m_server = nullptr;
     m_store->close();
+    m_context.responseCache = nullptr; // the workers are gone (m_server deleted above)
 }
 
 quint16 Gateway::port() const
@@ -116,6 +118,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     QList<KeyEntry> keys;
     QList<QByteArray> hashes;
     const QHash<QString, GuardrailPolicy> guardrails = loadKeyGuardrails(*m_store);
+    const ResponseCachePolicies cachePolicies = loadResponseCachePolicies(*m_store);
     for (const StoredKey &k : m_store->keys()) {
         KeyEntry e;
         e.id = k.id;
@@ -129,14 +132,24 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.tpm = k.tpm;
         e.budget = k.budget;
         e.guardrails = guardrails.value(k.name);
+        if (auto it = cachePolicies.keys.constFind(k.name); it != cachePolicies.keys.cend())
+            e.responseCache = *it;
+        e.storeBodies = !cachePolicies.noBodies.contains(k.name);
         keys.append(e);
         hashes.append(k.secretHash);
     }
+    QList<RouteConfig> routes = m_store->routes();
+    for (RouteConfig &r : routes) {
+        if (auto it = cachePolicies.routes.constFind(r.id); it != cachePolicies.routes.cend())
+            r.responseCache = *it;
+    }
     m_context.registry.setSnapshot(Registry::build(providers, m_store->models(), keys, hashes, m_secrets, warnings,
-                                                   m_store->routes(), m_store->voteStats(), loadAliases(*m_store)));
+                                                   routes, m_store->voteStats(), loadAliases(*m_store)));
     const GatewaySettings settings = loadGatewaySettings(*m_store);
     m_context.health.setSettings(settings.breaker);
     m_context.setSettings(settings);
+    if (m_responseCache)
+        m_responseCache->setMaxBytes(settings.responseCacheMaxBytes);
     rebuildLedger();
 }
 
@@ -216,6 +229,16 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         qCInfo(lcConfig) << "applied" << options.configPath << "with" << applied.changes << "change(s)";
     }
     reload(&result.warnings);
+    {
+        // The response cache's answers (cache/responsecache.h); a file that cannot be used leaves it
+        // in memory only, which is said once.
+        m_responseCache = std::make_unique<ResponseCache>();
+        QString cacheError;
+        if (!m_responseCache->open(QDir(options.dataDir).filePath(QStringLiteral("response-cache.db")),
+                                   m_context.settings()->responseCacheMaxBytes, &cacheError))
+            result.warnings.append(QStringLiteral("response cache: %1 (answers are kept in memory only)").arg(cacheError));
+        m_context.responseCache = m_responseCache.get();
+    }
 
     // Spend per key and period is rebuilt from the log, never kept only in memory.
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -267,6 +290,8 @@ void Gateway::shutdown(std::function<void()> done)
     m_server->drain(grace, [this, done] {
         m_server->stopWorkers();
         m_store->close(); // every finished request is committed before we return
+        if (m_responseCache)
+            m_responseCache->flush();
         if (done)
             done();
         Q_EMIT stopped();

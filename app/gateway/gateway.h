@@ -10,6 +10,7 @@
 namespace gh {
 
 class Store;
+class ResponseCache;
 class GatewayServer;
 
 struct GatewayOptions {
@@ -46,6 +47,7 @@ public:
     [[nodiscard]] GatewayContext &context() { return m_context; }
     [[nodiscard]] GatewayEvents *events() const { return m_events; }
     [[nodiscard]] QString dataDir() const { return m_options.dataDir; }
+    [[nodiscard]] ResponseCache *responseCache() const { return m_responseCache.get(); }
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);
@@ -78,6 +80,7 @@ private:
     GatewayContext m_context;
     GatewayEvents *m_events;
     std::unique_ptr<Store> m_store;
+    std::unique_ptr<ResponseCache> m_responseCache; // response-cache.db in the data folder
     GatewayServer *m_server = nullptr;
     QList<GatewayServer *> m_retired; // old listeners draining after restartListener()
     QHash<QString, Registry::ProviderSecret> m_secrets; // from the last reload(), memory only

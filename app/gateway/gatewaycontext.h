@@ -16,6 +16,7 @@
 namespace gh {
 
 class Store;
+class ResponseCache;
 
 // Emits finished requests to whoever watches (the UI, statistics). Lives on the main thread; the
 // workers call publish() from their threads (queued delivery).
@@ -39,6 +40,7 @@ struct GatewayContext {
     RateLimiter providerLimits;  // per provider rpm / tpm (by provider id)
     Guardrails guardrails;       // the agents' circuit breaker (loops, spend spikes, prompt blow-ups)
     Store *store = nullptr;
+    ResponseCache *responseCache = nullptr; // cache/responsecache.h; nullptr: no response cache at all
     GatewayEvents *events = nullptr;
     std::atomic<bool> shuttingDown{false};
     std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests (GatewayError::paused)

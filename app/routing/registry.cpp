@@ -7,6 +7,17 @@
 
 namespace gh {
 
+namespace {
+// A local server's price: $0 per token, known (it runs on the user's own machine).
+ModelPrice localPrice()
+{
+    ModelPrice p;
+    p.input = 0.0;
+    p.output = 0.0;
+    return p;
+}
+} // namespace
+
 bool globMatch(QStringView pattern, QStringView text)
 {
     // Iterative wildcard match with backtracking to the last '*'.
@@ -133,7 +144,9 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
         entry.config.upstreamModel = upstream;
         entry.provider = p;
         entry.listed = false;
-        if (catalog) {
+        if (p->config.local) {
+            entry.config.price = localPrice();
+        } else if (catalog) {
             if (const CatalogModel *c = catalog->find(vendorOf(p->config), upstream)) {
                 entry.config.price = c->price;
                 entry.config.contextWindow = c->contextWindow;
@@ -343,6 +356,8 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
             return;
         }
         ModelEntry e{m, *pit, true, schedule.size() > 1 ? schedule : QList<ScheduledPrice>()};
+        if ((*pit)->config.local && !e.config.price.isPriced())
+            e.config.price = localPrice();
         snap->models.insert(m.id, e);
     };
 

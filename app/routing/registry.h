@@ -24,6 +24,8 @@ struct KeyEntry {
     std::optional<qint64> tpm;  // tokens per minute
     BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
     GuardrailPolicy guardrails; // what a guardrail trip does (guardrails/guardrails.h)
+    std::optional<ResponseCachePolicy> responseCache; // cache/responsecache.h; std::nullopt: off
+    bool storeBodies = true;    // false: nothing of its requests is stored (the response cache is bypassed)
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 

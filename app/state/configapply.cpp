@@ -28,7 +28,7 @@ QString prefixed(const QString &fileName, const QString &path, const QString &me
 bool sameProvider(const ProviderConfig &a, const ProviderConfig &b)
 {
     return a.id == b.id && a.format == b.format && a.apiKeyEnv == b.apiKeyEnv && a.catalog == b.catalog
-        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm
+        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm && a.local == b.local
         && a.baseUrl.toString(QUrl::FullyEncoded) == b.baseUrl.toString(QUrl::FullyEncoded);
 }
 
@@ -76,6 +76,7 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
     o.insert(QStringLiteral("connections"), QJsonObject{{QStringLiteral("header_timeout_ms"), settings.connections.headerTimeoutMs},
                                                         {QStringLiteral("idle_timeout_ms"), settings.connections.idleTimeoutMs},
                                                         {QStringLiteral("max_connections"), settings.connections.maxConnections}});
+    o.insert(QStringLiteral("response_cache_max_mb"), double(settings.responseCacheMaxBytes / (1024 * 1024)));
     return o;
 }
 
@@ -133,6 +134,7 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     s.connections.headerTimeoutMs = intField(c, "header_timeout_ms", s.connections.headerTimeoutMs, 100, 3'600'000);
     s.connections.idleTimeoutMs = intField(c, "idle_timeout_ms", s.connections.idleTimeoutMs, 100, 3'600'000);
     s.connections.maxConnections = intField(c, "max_connections", s.connections.maxConnections, 8, 1'000'000);
+    s.responseCacheMaxBytes = qint64(intField(json, "response_cache_max_mb", int(s.responseCacheMaxBytes / (1024 * 1024)), 1, 1'000'000)) * 1024 * 1024;
     return s;
 }
 
@@ -195,6 +197,33 @@ QHash<QString, GuardrailPolicy> loadKeyGuardrails(const Store &store)
         }
         out.insert(it.key(), p);
     }
+    return out;
+}
+
+ResponseCachePolicies loadResponseCachePolicies(const Store &store)
+{
+    ResponseCachePolicies out;
+    const QString text = store.setting(QLatin1String(kResponseCacheKey));
+    if (text.isEmpty())
+        return out;
+    const QJsonObject o = QJsonDocument::fromJson(text.toUtf8()).object();
+    auto read = [](const QJsonObject &from, QHash<QString, ResponseCachePolicy> *to, const char *what) {
+        for (auto it = from.begin(); it != from.end(); ++it) {
+            ResponseCachePolicy p;
+            QString why;
+            if (!ResponseCachePolicy::fromJson(it.value().toObject(), &p, &why)) {
+                // Off rather than guessed: a cache that serves what it should not is worse than none.
+                qCWarning(lcConfig) << "the stored response_cache of" << what << it.key() << "is not valid (" << why << "); it is off";
+                continue;
+            }
+            to->insert(it.key(), p);
+        }
+    };
+    read(o.value(QLatin1String("keys")).toObject(), &out.keys, "key");
+    read(o.value(QLatin1String("routes")).toObject(), &out.routes, "route");
+    const QJsonArray noBodies = o.value(QLatin1String("no_bodies")).toArray();
+    for (const QJsonValue &v : noBodies)
+        out.noBodies.insert(v.toString());
     return out;
 }
 
@@ -281,7 +310,10 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             return result;
         }
         const auto it = storedRoutes.constFind(r.id);
-        if (it == storedRoutes.cend() || !(*it == r))
+        // The routes table does not hold response_cache (the response_cache setting does, below).
+        RouteConfig withoutCache = r;
+        withoutCache.responseCache.reset();
+        if (it == storedRoutes.cend() || !(*it == withoutCache))
             routeWrites.append(&r);
     }
 
@@ -388,6 +420,47 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             guardrailsJson = wanted;
     }
 
+    // The keys' and routes' response_cache and the keys' store_bodies, like the guardrails: the file's
+    // keys and routes get what it says (absent: off), the others keep theirs.
+    QString responseCacheJson;
+    {
+        const QString stored = store.setting(QLatin1String(kResponseCacheKey));
+        QJsonObject all = QJsonDocument::fromJson(stored.toUtf8()).object();
+        QJsonObject keys = all.value(QLatin1String("keys")).toObject();
+        QJsonObject routes = all.value(QLatin1String("routes")).toObject();
+        QSet<QString> noBodies;
+        for (const QJsonValue &v : all.value(QLatin1String("no_bodies")).toArray())
+            noBodies.insert(v.toString());
+        for (const KeyConfig &kc : config.keys) {
+            if (kc.responseCache)
+                keys.insert(kc.name, kc.responseCache->toJson());
+            else
+                keys.remove(kc.name);
+            if (kc.storeBodies)
+                noBodies.remove(kc.name);
+            else
+                noBodies.insert(kc.name);
+        }
+        for (const RouteConfig &rc : config.routes) {
+            if (rc.responseCache)
+                routes.insert(rc.id, rc.responseCache->toJson());
+            else
+                routes.remove(rc.id);
+        }
+        QStringList sortedNoBodies(noBodies.begin(), noBodies.end());
+        sortedNoBodies.sort();
+        QJsonObject next;
+        if (!keys.isEmpty())
+            next.insert(QStringLiteral("keys"), keys);
+        if (!routes.isEmpty())
+            next.insert(QStringLiteral("routes"), routes);
+        if (!sortedNoBodies.isEmpty())
+            next.insert(QStringLiteral("no_bodies"), QJsonArray::fromStringList(sortedNoBodies));
+        const QString wanted = QString::fromUtf8(QJsonDocument(next).toJson(QJsonDocument::Compact));
+        if (wanted != stored && !(stored.isEmpty() && next.isEmpty()))
+            responseCacheJson = wanted;
+    }
+
     // 2. Write.
     for (const ProviderConfig *p : providerWrites) {
         if (!store.saveProvider(*p)) {
@@ -441,6 +514,15 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             return result;
         }
         qCInfo(lcConfig) << "updated the keys' guardrails";
+        ++result.changes;
+    }
+    if (!responseCacheJson.isEmpty()) {
+        store.setSetting(QLatin1String(kResponseCacheKey), responseCacheJson);
+        if (store.setting(QLatin1String(kResponseCacheKey)) != responseCacheJson) {
+            result.error = prefixed(fileName, QString(), QStringLiteral("the response_cache policies could not be saved in the store"));
+            return result;
+        }
+        qCInfo(lcConfig) << "updated the response cache policies";
         ++result.changes;
     }
     if (!aliasesJson.isEmpty()) {

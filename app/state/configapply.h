@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QList>
+#include <QSet>
 #include <QString>
 
 namespace gh {
@@ -46,6 +47,16 @@ inline constexpr const char *kAliasesKey = "aliases";
 // it has the defaults. A setting rather than a column: the keys table is left as it is.
 inline constexpr const char *kKeyGuardrailsKey = "key_guardrails";
 [[nodiscard]] QHash<QString, GuardrailPolicy> loadKeyGuardrails(const Store &store);
+// The store setting that holds the keys' and routes' "response_cache" and the keys that forbid
+// storing bodies: {"keys": {name: policy}, "routes": {id: policy}, "no_bodies": [key names]}. A
+// setting rather than columns, as the guardrails: the keys and routes tables are left as they are.
+inline constexpr const char *kResponseCacheKey = "response_cache";
+struct ResponseCachePolicies {
+    QHash<QString, ResponseCachePolicy> keys;   // by key name
+    QHash<QString, ResponseCachePolicy> routes; // by route id
+    QSet<QString> noBodies;                     // key names with store_bodies: false
+};
+[[nodiscard]] ResponseCachePolicies loadResponseCachePolicies(const Store &store);
 [[nodiscard]] QList<ModelAlias> loadAliases(const Store &store);
 [[nodiscard]] bool saveAliases(Store &store, const QList<ModelAlias> &aliases);
 [[nodiscard]] QString aliasesToJson(const QList<ModelAlias> &aliases);

@@ -200,6 +200,11 @@ struct CacheReport {
     QList<CacheGroup> byModel;
     QList<CacheGroup> byKey;
     QList<CacheBucket> chart;
+    // Gatehouse's own response cache (cache/responsecache.h) over the period: requests answered from
+    // it, requests it looked up (hits and misses; bypasses are not lookups), and what the hits saved.
+    qint64 responseHits = 0;
+    qint64 responseLookups = 0;
+    NanoUsd responseSaved = 0;
 };
 [[nodiscard]] CacheReport cacheReport(sqlite3 *db, const CacheQuery &query);
 

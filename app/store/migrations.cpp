@@ -445,6 +445,18 @@ ALTER TABLE keys ADD COLUMN min_output_tokens INTEGER NOT NULL DEFAULT 1024;
 -- bill, so the target is none): by how much. The keys' overshoot counts are rebuilt from it at start.
 ALTER TABLE requests ADD COLUMN overshoot_nano_usd INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{13, "the response cache's verdict and saving on the request log; local providers", R"sql(
+-- cache_status: '' (no response_cache policy applied), 'hit', 'miss' or 'bypass'. A hit is charged
+-- nothing (cost_nano_usd 0, no tokens): cache_saved_nano_usd is what the same answer cost when it was
+-- bought, so the Cache page can sum the savings. The answers themselves are not in this database
+-- (response-cache.db, store/responsecachestore.h).
+ALTER TABLE requests ADD COLUMN cache_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN cache_saved_nano_usd INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX requests_cache_lookups ON requests (started_at_ms) WHERE cache_status IN ('hit', 'miss');
+-- A provider on this machine (found by local discovery, or "local": true in the config): its models
+-- without a price of their own are priced $0 as local, never unpriced.
+ALTER TABLE providers ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 // clang-format on
 
@@ -453,12 +465,14 @@ static_assert(kApplicationId == 1195922225, "keep the application_id in migratio
 constexpr bool migrationsAreOrdered()
 {
     for (std::size_t i = 0; i < kMigrations.size(); ++i) {
-        if (kMigrations[i].version != int(i) + 1)
+        // Ascending, each above the last. Gaps are allowed while branches that each add their own
+        // number are merged (a number is assigned per branch); a release has none.
+        if (kMigrations[i].version <= (i == 0 ? 0 : kMigrations[i - 1].version))
             return false;
     }
     return true;
 }
-static_assert(migrationsAreOrdered(), "migrations must be numbered 1, 2, 3... in order");
+static_assert(migrationsAreOrdered(), "migrations must be numbered in ascending order");
 
 QString lastError(sqlite3 *db) { return QString::fromUtf8(sqlite3_errmsg(db)); }
 

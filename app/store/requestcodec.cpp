@@ -61,6 +61,8 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r)
     s.bindBool(26, r.recovered);
     s.bindText(27, r.sessionId);
     s.bindInt(28, r.overshoot);
+    s.bindText(29, r.cacheStatus);
+    s.bindInt(30, r.cacheSaved);
 }
 
 RequestRecord readRequest(const sqlite::Statement &s, int first)
@@ -90,6 +92,8 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
     r.recovered = s.boolean(c + 25);
     r.sessionId = s.text(c + 26);
     r.overshoot = s.integer(c + 27);
+    r.cacheStatus = s.text(c + 28);
+    r.cacheSaved = s.integer(c + 29);
     return r;
 }
 

@@ -29,7 +29,8 @@ constexpr char kMagic[4] = {'G', 'H', 'J', '1'};
 constexpr qsizetype kHeader = 4 + 4 + 8;
 constexpr quint32 kMaxPayload = 64 * 1024 * 1024; // far above any row; a larger length is damage
 // The payload's own version: a later build reads what an earlier one wrote, field by field.
-constexpr quint8 kPayloadVersion = 1;
+// 2: the response cache's status and saving follow the prompt blocks.
+constexpr quint8 kPayloadVersion = 2;
 
 quint64 checksum(const char *data, qsizetype size) { return XXH3_64bits(data, size_t(size)); }
 
@@ -208,7 +209,7 @@ std::optional<RequestRecord> decodePayload(const char *data, qsizetype size, qui
 {
     Reader in(data, size);
     *version = in.u8();
-    if (*version != kPayloadVersion)
+    if (*version < 1 || *version > kPayloadVersion)
         return std::nullopt;
     RequestRecord r;
     for (QString *v : {&r.id, &r.keyName, &r.endpoint, &r.requestedModel, &r.route, &r.modelId, &r.provider,
@@ -247,6 +248,10 @@ std::optional<RequestRecord> decodePayload(const char *data, qsizetype size, qui
     r.promptBlocks.reserve(blocks);
     for (quint32 i = 0; i < blocks && in.ok(); ++i)
         r.promptBlocks.append(in.u64());
+    if (*version >= 2) {
+        r.cacheStatus = in.str();
+        r.cacheSaved = in.i64();
+    }
     if (!in.ok() || !in.atEnd() || r.id.isEmpty())
         return std::nullopt;
     return r;
@@ -289,6 +294,8 @@ QByteArray RequestJournal::encode(const RequestRecord &r)
     w.i32(qint32(r.promptBlocks.size()));
     for (quint64 b : r.promptBlocks)
         w.u64(b);
+    w.str(r.cacheStatus);
+    w.i64(r.cacheSaved);
     w.finish();
     const qsizetype payload = out.size() - kHeader;
     std::memcpy(out.data(), kMagic, 4);

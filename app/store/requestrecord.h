@@ -59,6 +59,11 @@ struct RequestRecord {
     // By how much the settled cost exceeded the request's reservation (BudgetLedger::settle); 0 when
     // it did not. The reservation is an upper bound of what the provider can bill: the target is 0.
     NanoUsd overshoot = 0;
+    // The response cache's verdict (cache/responsecache.h): "" when no response_cache policy applied,
+    // "hit" (answered from the cache, charged $0), "miss" (forwarded, and stored when cacheable) or
+    // "bypass" (a policy applied but the request was not cacheable: no-store, sampled, no bodies).
+    QString cacheStatus;
+    NanoUsd cacheSaved = 0;       // a hit: what the answer cost when it was bought (0 when unpriced)
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

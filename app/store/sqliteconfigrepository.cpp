@@ -205,7 +205,7 @@ QList<ProviderConfig> SqliteConfigRepository::providers() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm FROM providers ORDER BY id");
+    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local FROM providers ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         ProviderConfig p;
@@ -228,6 +228,7 @@ QList<ProviderConfig> SqliteConfigRepository::providers() const
             p.tpm = *tpm;
         else if (tpm)
             qCWarning(lcStore) << "provider" << p.id << ": its tpm" << *tpm << "is out of range; no limit";
+        p.local = s.boolean(8);
         out.append(p);
     }
     if (rc != SQLITE_DONE)
@@ -244,8 +245,9 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+                           "local = excluded.local, "
                            "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
                            "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     s.bindText(1, provider.id);
@@ -256,6 +258,7 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     s.bindBool(6, provider.enabled);
     s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
     s.bindOptInt(8, provider.tpm);
+    s.bindBool(9, provider.local);
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
         return false;

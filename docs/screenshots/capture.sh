@@ -21,6 +21,7 @@ done
 work=$(mktemp -d)
 cleanup() {
   [[ -n ${mock_pid:-} ]] && kill "$mock_pid" 2>/dev/null || true
+  [[ -n ${ollama_pid:-} ]] && kill "$ollama_pid" 2>/dev/null || true
   if [[ -n ${KEEP_WORK:-} ]]; then echo "capture.sh: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -29,6 +30,10 @@ mock_port=18911
 gate_port=18787
 "$mock" --port "$mock_port" --record 0 >"$work/mock.log" 2>&1 &
 mock_pid=$!
+# A stand-in Ollama on its usual port, for the Providers page's "Found on this machine" (skipped
+# when the port is taken, e.g. by a real Ollama, which is then the one found).
+"$mock" --port 11434 --record 0 --as ollama --models "llama3.2:3b,qwen2.5-coder:7b" >"$work/ollama.log" 2>&1 &
+ollama_pid=$!
 sleep 0.5
 
 cat >"$work/gatehouse.json" <<EOF
@@ -64,7 +69,9 @@ cat >"$work/gatehouse.json" <<EOF
      "limits": {"day_usd": 3, "month_usd": 60}},
     {"name": "scripts", "secret": "gk-shot-scripts-00000003", "allow_models": ["*mini*", "deepseek/*", "groq/*"],
      "limits": {"day_usd": 0.3, "week_usd": 1.5, "month_usd": 5}},
-    {"name": "CI bot", "secret": "gk-shot-ci-bot-000000004", "allow_models": ["groq/*"]}
+    {"name": "CI bot", "secret": "gk-shot-ci-bot-000000004", "allow_models": ["groq/*"]},
+    {"name": "evals", "secret": "gk-shot-evals-0000000005", "allow_models": ["openai/*"],
+     "response_cache": {"ttl_s": 86400}}
   ],
   "routes": [
     {"id": "smart", "strategy": "ordered",
@@ -88,6 +95,16 @@ send() { # key model [stream]
   curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$gate_port/v1/chat/completions" \
     -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
     -d "{\"model\":\"$2\",\"stream\":$stream,\"messages\":[{\"role\":\"user\",\"content\":\"$prompt\"}]}" || true
+}
+
+# An evaluation script re-running its cases (temperature 0): the response cache answers the repeats.
+evals() { # cases
+  local i
+  for i in $(seq "$1"); do
+    curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$gate_port/v1/chat/completions" \
+      -H "Authorization: Bearer gk-shot-evals-0000000005" -H 'Content-Type: application/json' \
+      -d "{\"model\":\"openai/gpt-4.1\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"eval case $((i % 12))\"}]}" || true
+  done
 }
 
 # Traffic while the window is open: a few requests per second for `seconds`.
@@ -187,6 +204,7 @@ for i in $(seq 40); do
   send gk-shot-scripts-00000003 deepseek/deepseek-chat & pids+=($!)
   wait "${pids[@]}"
 done
+evals 60
 kill "$head_pid"; wait "$head_pid" 2>/dev/null || true
 
 # The log now holds today's real requests only. So that the 30-day chart has something to show, copy a

@@ -1,6 +1,7 @@
-// mock_upstream [--port N] [--threads N] [--record N] [--models a,b,c] [--max-body BYTES]
+// mock_upstream [--port N] [--threads N] [--record N] [--models a,b,c] [--max-body BYTES] [--as KIND]
 // A fake OpenAI-, Anthropic- and Gemini-format provider for the integration tests and benchmarks;
 // see mockserver.h.
+#include "localservers.h"
 #include "mockserver.h"
 #include "mockstate.h"
 #include "requestlog.h"
@@ -36,7 +37,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption maxBodyOpt(QStringLiteral("max-body"),
                                         QStringLiteral("Answer 413 early to bodies larger than this (0: no limit)."),
                                         QStringLiteral("BYTES"), QStringLiteral("0"));
-    parser.addOptions({portOpt, threadsOpt, recordOpt, modelsOpt, maxBodyOpt});
+    const QCommandLineOption asOpt(QStringLiteral("as"),
+                                   QStringLiteral("Also look like a local model server: ollama, lmstudio, llamacpp, vllm or jan."),
+                                   QStringLiteral("KIND"));
+    parser.addOptions({portOpt, threadsOpt, recordOpt, modelsOpt, maxBodyOpt, asOpt});
     parser.process(app);
 
     bool ok = false;
@@ -62,12 +66,18 @@ int main(int argc, char *argv[])
         return 2;
     }
 
+    const QByteArray localKind = parser.value(asOpt).toLatin1();
+    if (!localKind.isEmpty() && !gh::mock::isLocalServerKind(localKind)) {
+        std::fprintf(stderr, "mock_upstream: --as: expected ollama, lmstudio, llamacpp, vllm or jan\n");
+        return 2;
+    }
     gh::mock::RequestLog log(record);
     gh::mock::MockState state;
     gh::mock::ServerConfig config;
     config.log = &log;
     config.state = &state;
     config.maxBodyBytes = maxBody;
+    config.localKind = localKind;
     for (const QString &m : parser.value(modelsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts))
         config.models.append(m.trimmed().toUtf8());
 

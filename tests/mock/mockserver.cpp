@@ -1,4 +1,5 @@
 #include "mockserver.h"
+#include "localservers.h"
 #include "chaos.h"
 #include "promptbytes.h"
 #include "providerreplies.h"
@@ -475,6 +476,12 @@ void Connection::handle(Request request)
         return;
     }
 
+    if (!m_config->localKind.isEmpty() && request.method == "GET") {
+        if (auto body = localServerReply(m_config->localKind, path, m_config->models)) {
+            sendFull(200, *body);
+            return;
+        }
+    }
     const Endpoint endpoint = endpointForPath(path);
     RequestLog::Entry entry;
     entry.method = request.method;

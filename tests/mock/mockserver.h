@@ -132,6 +132,7 @@ struct ServerConfig
     MockState *state = nullptr; // billing, per-model counters, prompt cache
     QList<QByteArray> models; // listed by GET .../models
     qint64 maxBodyBytes = 0;  // > 0: answer 413 and close as soon as a larger Content-Length is seen
+    QByteArray localKind;     // --as: also answer that local server's native API (localservers.h)
 };
 
 class MockServer : public QTcpServer

@@ -242,6 +242,21 @@ std::optional<qint64> RequestLogDb::overshootOf(const QString &requestId)
     return values->first().toLongLong();
 }
 
+std::optional<RequestLogDb::CacheColumns> RequestLogDb::cacheOf(const QString &requestId)
+{
+    QString id = requestId;
+    id.replace(QLatin1Char('\''), QLatin1String("''"));
+    const QByteArray sql
+        = QStringLiteral("SELECT cache_status || '|' || cache_saved_nano_usd FROM requests WHERE id = '%1'").arg(id).toUtf8();
+    const auto values = column(sql.constData());
+    if (!values || values->isEmpty())
+        return std::nullopt;
+    const QStringList parts = values->first().split(QLatin1Char('|'));
+    if (parts.size() != 2)
+        return std::nullopt;
+    return CacheColumns{parts.at(0), parts.at(1).toLongLong()};
+}
+
 std::optional<QStringList> RequestLogDb::recoveredIds()
 {
     return column("SELECT id FROM requests WHERE recovered = 1 ORDER BY seq");

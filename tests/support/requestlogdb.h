@@ -80,6 +80,13 @@ public:
     [[nodiscard]] std::optional<QStringList> recoveredIds();
     // requests.overshoot_nano_usd of the row with this id; nullopt when there is none (or on error).
     [[nodiscard]] std::optional<qint64> overshootOf(const QString &requestId);
+    // requests.cache_status and cache_saved_nano_usd of the row with this id (the response cache's
+    // verdict, migration 13); nullopt when there is none (or on error).
+    struct CacheColumns {
+        QString status;
+        qint64 savedNanoUsd = 0;
+    };
+    [[nodiscard]] std::optional<CacheColumns> cacheOf(const QString &requestId);
     // Pending rows (responses started, final row not yet written), or -1 on error.
     [[nodiscard]] int pendingCount();
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's findings or the error.

@@ -119,6 +119,18 @@ PageBase {
                 note: cache.poorKeys === 1 ? qsTr("1 key with a poor hit rate (below 50%)")
                       : cache.poorKeys > 1 ? qsTr("%1 keys with a poor hit rate (below 50%)").arg(cache.poorKeys) : qsTr("tokens, both TTLs")
             }
+            // Gatehouse's own response cache: whole answers replayed without asking the provider.
+            Figure {
+                title: qsTr("Answered by Gatehouse's cache")
+                value: cache.responseHits.toLocaleString(Qt.locale(), "f", 0)
+                note: cache.responseLookups > 0 ? qsTr("%1 of %2 lookups, not sent to a provider").arg(page.rate(cache.responseHits / cache.responseLookups)).arg(cache.responseLookups.toLocaleString(Qt.locale(), "f", 0))
+                                                : qsTr("turn it on per key or route: \"response_cache\"")
+            }
+            Figure {
+                title: qsTr("Saved by cached answers")
+                value: Money.usd(cache.responseSaved)
+                note: qsTr("what they cost when first bought")
+            }
         }
 
         // Tokens per day (hour) and the hit rate

@@ -27,6 +27,10 @@ class CacheModel : public AnalyticsModelBase
     Q_PROPERTY(QStringList chartLabels READ chartLabels NOTIFY resultChanged)
     Q_PROPERTY(double chartMaxTokens READ chartMaxTokens NOTIFY resultChanged)
     Q_PROPERTY(int poorKeys READ poorKeys NOTIFY resultChanged)
+    // Gatehouse's response cache over the period: answers served from it, lookups, dollars saved.
+    Q_PROPERTY(qint64 responseHits READ responseHits NOTIFY resultChanged)
+    Q_PROPERTY(qint64 responseLookups READ responseLookups NOTIFY resultChanged)
+    Q_PROPERTY(double responseSaved READ responseSaved NOTIFY resultChanged)
 public:
     // A key's hit rate below this, over at least kPoorMinPromptTokens prompt tokens, is "poor".
     static constexpr double kPoorHitRate = 0.5;
@@ -70,6 +74,9 @@ public:
     [[nodiscard]] QStringList chartLabels() const { return m_labels; }
     [[nodiscard]] double chartMaxTokens() const;
     [[nodiscard]] int poorKeys() const;
+    [[nodiscard]] qint64 responseHits() const { return m_report.responseHits; }
+    [[nodiscard]] qint64 responseLookups() const { return m_report.responseLookups; }
+    [[nodiscard]] double responseSaved() const { return toUsd(m_report.responseSaved); }
 
     // Fills the chart: three bar sets stacked per bucket (tokens read from cache, written to cache,
     // uncached input) and, when `hitRate` is given, its points (x = bucket index, y = hit rate in %,

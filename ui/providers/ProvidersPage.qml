@@ -26,6 +26,12 @@ PageBase {
         backend: page.backend
     }
 
+    // Model servers on this machine, probed when the page opens and on "Look again".
+    LocalServersModel {
+        id: localServers
+        providers: providersModel
+    }
+
     ScrollPage {
         anchors.fill: parent
         maxContentWidth: 1120
@@ -38,6 +44,12 @@ PageBase {
                       ? qsTr("Where requests go. API keys are kept in the system keychain and never shown again in full.")
                       : qsTr("Where requests go. API keys come from environment variables on this system.")
 
+                objectName: "findLocalButton"
+                text: localServers.scanning ? qsTr("Looking…") : qsTr("Find local servers")
+                enabled: !localServers.scanning
+                onClicked: localServers.scan()
+            }
+            AppButton {
             AppButton {
                 text: qsTr("Add provider")
                 variant: "primary"
@@ -125,6 +137,75 @@ PageBase {
                     text: catalogStatus.busy ? qsTr("Updating…") : qsTr("Update prices")
                     enabled: !catalogStatus.busy && catalogStatus.refreshEnabled
                     onClicked: catalogStatus.update()
+                }
+            }
+        }
+
+        // Found on this machine: each local server offered as a provider in one click.
+        Card {
+            objectName: "localServersCard"
+            Layout.fillWidth: true
+            visible: localServers.count > 0
+            padding: Theme.space4
+            spacing: Theme.space2
+
+            Label {
+                Layout.fillWidth: true
+                text: qsTr("Found on this machine")
+                font.weight: Font.DemiBold
+                color: Theme.text
+            }
+            Column {
+                Layout.fillWidth: true
+                spacing: Theme.space2
+
+                Repeater {
+                    model: localServers
+                    delegate: RowLayout {
+                        id: serverRow
+                        required property int index
+                        required property string name
+                        required property string baseUrl
+                        required property var models
+                        required property bool needsKey
+                        required property bool added
+                        width: parent ? parent.width : 0
+                        spacing: Theme.space3
+
+                        Icon {
+                            iconName: "server"
+                            size: 18
+                            color: Theme.textMuted
+                        }
+                        ColumnLayout {
+                            Layout.fillWidth: true
+                            spacing: 0
+                            Label {
+                                Layout.fillWidth: true
+                                elide: Text.ElideRight
+                                color: Theme.text
+                                text: qsTr("%1 at %2").arg(serverRow.name).arg(serverRow.baseUrl)
+                            }
+                            Label {
+                                Layout.fillWidth: true
+                                elide: Text.ElideRight
+                                color: Theme.textMuted
+                                text: serverRow.needsKey ? qsTr("It asks for an API key: add it with “Add provider” and the key set in its settings.")
+                                      : serverRow.models.length === 0 ? qsTr("No models loaded yet · local, $0 per token")
+                                      : serverRow.models.length === 1 ? qsTr("1 model: %1 · local, $0 per token").arg(serverRow.models[0])
+                                      : qsTr("%1 models: %2 · local, $0 per token").arg(serverRow.models.length).arg(serverRow.models.join(", "))
+                            }
+                        }
+                        AppButton {
+                            text: serverRow.added ? qsTr("Added") : qsTr("Add")
+                            variant: serverRow.added ? "ghost" : "primary"
+                            enabled: !serverRow.added && !serverRow.needsKey
+                            onClicked: {
+                                const error = localServers.add(serverRow.index);
+                                page.notify(error.length > 0 ? error : qsTr("Added %1 with its models, priced $0 as local.").arg(serverRow.name), error.length > 0);
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 #include "routing/registry.h"
 #include "secrets/secretstore.h"
 #include "store/requestrecord.h"
+#include <algorithm>
 #include <cmath>
 #include <QDateTime>
 #include <QJsonArray>
@@ -314,6 +315,50 @@ QString ProvidersModel::addProvider(
         m_pendingKeys.insert(pid, key);
         storeKey(pid);
     }
+    return {};
+}
+
+bool ProvidersModel::hasBaseUrl(const QString &baseUrl) const
+{
+    auto norm = [](QString u) {
+        while (u.endsWith(u'/'))
+            u.chop(1);
+        return u.replace(QLatin1String("://localhost:"), QLatin1String("://127.0.0.1:"));
+    };
+    const QString wanted = norm(baseUrl);
+    return std::any_of(m_providers.cbegin(), m_providers.cend(),
+        [&](const ProviderConfig &p) { return norm(p.baseUrl.toString()) == wanted; });
+}
+
+QString ProvidersModel::addLocalProvider(const QString &id, const QString &baseUrl, const QStringList &models)
+{
+    if (!m_backend)
+        return tr("The gateway is not running.");
+    if (hasBaseUrl(baseUrl))
+        return tr("A provider already points at %1.").arg(baseUrl);
+    const QUrl url(baseUrl, QUrl::StrictMode);
+    if (!url.isValid() || url.scheme() != QLatin1String("http") || url.host() != QLatin1String("127.0.0.1"))
+        return tr("A local server is reached on 127.0.0.1 only.");
+    QString pid = id;
+    for (int n = 2; indexOf(pid) >= 0; ++n)
+        pid = id + QStringLiteral("-%1").arg(n);
+    ProviderConfig p;
+    p.id = pid;
+    p.format = ProviderFormat::OpenAI;
+    p.baseUrl = url;
+    p.enabled = true;
+    p.local = true;
+    if (!m_backend->store().saveProvider(p))
+        return tr("The provider could not be saved.");
+    for (const QString &name : models) {
+        ModelConfig m;
+        m.id = pid + u'/' + name;
+        m.provider = pid;
+        m.upstreamModel = name;
+        if (!m_backend->store().saveModel(m))
+            return tr("The model %1 could not be saved.").arg(name);
+    }
+    m_backend->providersEdited();
     return {};
 }
 

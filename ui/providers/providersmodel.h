@@ -72,6 +72,12 @@ public:
     // has none.
     Q_INVOKABLE QString addProvider(const QString &id, const QString &format, const QString &baseUrl,
         const QString &apiKey, const QString &apiKeyEnv);
+    // A model server found on this machine (LocalServersModel): a provider marked local, so its models
+    // are priced $0 as local, with the models its own API listed. The id gets a suffix ("ollama-2")
+    // when taken. "" when added, else the error.
+    Q_INVOKABLE QString addLocalProvider(const QString &id, const QString &baseUrl, const QStringList &models);
+    // Whether a configured provider's base URL is `baseUrl` (trailing slashes aside).
+    [[nodiscard]] bool hasBaseUrl(const QString &baseUrl) const;
     // Changes a provider's address, wire format and key variable (its id stays: model names start
     // with it). "" when saved, else the error.
     Q_INVOKABLE QString updateProvider(

@@ -21,6 +21,7 @@ private Q_SLOTS:
     void loadFile();
     void nullErrorPointerIsAllowed();
     void routesAndLimits();
+    void responseCacheAndLocal();
     void strategies();
     void shippedExamplesParse();
 };
@@ -255,6 +256,22 @@ void TestConfig::errors_data()
         "gatehouse.json: keys[0].on_short_budget: must be \"clamp\" or \"refuse\"");
     row("min_output_tokens zero", R"({"keys": [{"name": "a", "min_output_tokens": 0}]})",
         "gatehouse.json: keys[0].min_output_tokens: must be an integer from 1 to 1000000 (tokens)");
+    row("response_cache without ttl", R"({"keys": [{"name": "a", "response_cache": {}}]})",
+        "gatehouse.json: keys[0].response_cache: ttl_s: must be an integer from 1 to 2592000 (seconds)");
+    row("response_cache ttl zero", R"({"keys": [{"name": "a", "response_cache": {"ttl_s": 0}}]})",
+        "gatehouse.json: keys[0].response_cache: ttl_s: must be an integer from 1 to 2592000 (seconds)");
+    row("response_cache unknown member", R"({"keys": [{"name": "a", "response_cache": {"ttl_s": 5, "ttl": 5}}]})",
+        "gatehouse.json: keys[0].response_cache: unknown field \"ttl\" (known: ttl_s, sampled, tool_calls, shared)");
+    row("response_cache flag not a bool", R"({"keys": [{"name": "a", "response_cache": {"ttl_s": 5, "sampled": 1}}]})",
+        "gatehouse.json: keys[0].response_cache: sampled: must be true or false");
+    row("route response_cache shared", R"({"routes": [{"id": "r", "targets": [{"model": "a/b"}], "response_cache": {"ttl_s": 5, "shared": true}}]})",
+        "gatehouse.json: routes[0].response_cache.shared: is a key's choice: set it in the key's response_cache");
+    row("store_bodies not a bool", R"({"keys": [{"name": "a", "store_bodies": "no"}]})",
+        "gatehouse.json: keys[0].store_bodies: must be true or false");
+    row("local not a bool", R"({"providers": [{"id": "o", "base_url": "http://127.0.0.1:11434/v1", "local": "yes"}]})",
+        "gatehouse.json: providers[0].local: must be true or false");
+    row("response_cache_max_mb zero", R"({"settings": {"response_cache_max_mb": 0}})",
+        "gatehouse.json: settings.response_cache_max_mb: must be an integer from 1 to 1000000 (MiB)");
     row("guardrails not an object", R"({"keys": [{"name": "a", "guardrails": "pause"}]})",
         "gatehouse.json: keys[0].guardrails: must be an object");
     row("guardrail mode unknown", R"({"keys": [{"name": "a", "guardrails": {"velocity": "stop"}}]})",
@@ -674,6 +691,39 @@ void TestConfig::nullErrorPointerIsAllowed()
     QVERIFY(!parseConfig("[", kFile, nullptr));
     QVERIFY(!parseConfig(R"({"x": 1})", kFile, nullptr));
     QVERIFY(parseConfig("{}", kFile, nullptr));
+}
+
+void TestConfig::responseCacheAndLocal()
+{
+    const QByteArray json = R"({
+      "providers": [{"id": "ollama", "base_url": "http://127.0.0.1:11434/v1", "local": true},
+                    {"id": "openai", "base_url": "https://api.openai.com/v1"}],
+      "keys": [{"name": "evals", "response_cache": {"ttl_s": 3600}},
+               {"name": "ci", "response_cache": {"ttl_s": 60, "sampled": true, "tool_calls": true, "shared": true}, "store_bodies": false},
+               {"name": "plain"}],
+      "routes": [{"id": "step", "targets": [{"model": "openai/gpt-4.1"}], "response_cache": {"ttl_s": 600, "tool_calls": true}}],
+      "settings": {"response_cache_max_mb": 64}
+    })";
+    gh::ConfigError error;
+    const auto config = gh::parseConfig(json, QStringLiteral("gatehouse.json"), &error);
+    QVERIFY2(config, qPrintable(error.toString()));
+    QVERIFY(config->providers.at(0).local);
+    QVERIFY(!config->providers.at(1).local);
+    QCOMPARE(config->keys.at(0).responseCache->ttlS, 3600);
+    QVERIFY(!config->keys.at(0).responseCache->sampled);
+    QVERIFY(config->keys.at(0).storeBodies);
+    const gh::ResponseCachePolicy ci = *config->keys.at(1).responseCache;
+    QVERIFY(ci.sampled && ci.toolCalls && ci.shared);
+    QVERIFY(!config->keys.at(1).storeBodies);
+    QVERIFY(!config->keys.at(2).responseCache);
+    QCOMPARE(config->routes.at(0).responseCache->ttlS, 600);
+    QVERIFY(config->routes.at(0).responseCache->toolCalls);
+    QCOMPARE(config->settings->responseCacheMaxBytes, 64LL * 1024 * 1024);
+    // The stored form reads back the same.
+    gh::ResponseCachePolicy back;
+    QString why;
+    QVERIFY(gh::ResponseCachePolicy::fromJson(ci.toJson(), &back, &why));
+    QCOMPARE(back, ci);
 }
 
 void TestConfig::routesAndLimits()

@@ -628,6 +628,31 @@ private Q_SLOTS:
         QVERIFY(!m->config.price.isPriced());
     }
 
+    void localProvidersArePricedZero()
+    {
+        ProviderConfig local = provider(QStringLiteral("ollama"), QStringLiteral("http://127.0.0.1:11434/v1"));
+        local.local = true;
+        const ProviderConfig remote = provider(QStringLiteral("lan"), QStringLiteral("http://127.0.0.1:9999/v1"));
+        const auto snap = build({local, remote},
+            {model(QStringLiteral("ollama/llama3"), QStringLiteral("ollama"), QStringLiteral("llama3")),
+             model(QStringLiteral("ollama/priced"), QStringLiteral("ollama"), QStringLiteral("priced"), 0.5, 1.0),
+             model(QStringLiteral("lan/x"), QStringLiteral("lan"), QStringLiteral("x"))});
+        // Listed without a price: $0, known.
+        const gh::ModelPrice listed = snap->models.value(QStringLiteral("ollama/llama3")).config.price;
+        QVERIFY(listed.isPriced());
+        QCOMPARE(*listed.input, 0.0);
+        QCOMPARE(*listed.output, 0.0);
+        // The user's own price wins.
+        QCOMPARE(snap->models.value(QStringLiteral("ollama/priced")).config.price.input.value_or(-1), 0.5);
+        // Any other model of the local server: $0 as well.
+        const auto unlisted = snap->resolve(QStringLiteral("ollama/qwen2.5:7b"));
+        QVERIFY(unlisted && unlisted->config.price.isPriced());
+        QCOMPARE(unlisted->config.price.output.value_or(-1), 0.0);
+        // A provider not marked local stays unpriced: a wrong number is worse than a missing one.
+        QVERIFY(!snap->models.value(QStringLiteral("lan/x")).config.price.isPriced());
+        QVERIFY(!snap->resolve(QStringLiteral("lan/y"))->config.price.isPriced());
+    }
+
     void routesAndVotes()
     {
         using gh::RouteConfig;

@@ -257,6 +257,38 @@ private Q_SLOTS:
         QVERIFY(loadKeyGuardrails(*m_store).isEmpty());
     }
 
+    // The keys' and routes' response_cache and store_bodies are stored by name; applying the same
+    // file again changes nothing; a key or route the file lists without one is off again.
+    void responseCachePoliciesAreStored()
+    {
+        const QByteArray custom = R"({"providers": [{"id": "openai", "base_url": "https:\/\/api.openai.com\/v1"}],
+                                       "keys": [{"name": "evals", "response_cache": {"ttl_s": 3600, "shared": true}},
+                                                {"name": "private", "store_bodies": false}, {"name": "plain"}],
+                                       "routes": [{"id": "step", "targets": [{"model": "openai/gpt-4.1"}],
+                                                   "response_cache": {"ttl_s": 60, "tool_calls": true}}]})";
+        ApplyResult result = applyConfig(parse(custom), *m_store);
+        QVERIFY2(result.ok, qPrintable(result.error));
+        ResponseCachePolicies stored = loadResponseCachePolicies(*m_store);
+        QCOMPARE(stored.keys.size(), 1);
+        QCOMPARE(stored.keys.value(QStringLiteral("evals")).ttlS, 3600);
+        QVERIFY(stored.keys.value(QStringLiteral("evals")).shared);
+        QCOMPARE(stored.routes.value(QStringLiteral("step")).ttlS, 60);
+        QVERIFY(stored.routes.value(QStringLiteral("step")).toolCalls);
+        QCOMPARE(stored.noBodies, QSet<QString>{QStringLiteral("private")});
+        QCOMPARE(applyConfig(parse(custom), *m_store).changes, 0);
+        result = applyConfig(parse(R"({"keys": [{"name": "evals"}, {"name": "private"}]})"), *m_store);
+        QVERIFY(result.ok);
+        stored = loadResponseCachePolicies(*m_store);
+        QVERIFY(stored.keys.isEmpty());
+        QVERIFY(stored.noBodies.isEmpty());
+        QCOMPARE(stored.routes.size(), 1); // the file did not list the route: it keeps its policy
+        // A damaged entry is off, never guessed.
+        m_store->setSetting(QLatin1String(kResponseCacheKey), QStringLiteral("{\"keys\": {\"evals\": {\"ttl_s\": -1}}}"));
+        QVERIFY(loadResponseCachePolicies(*m_store).keys.isEmpty());
+        m_store->setSetting(QLatin1String(kResponseCacheKey), QStringLiteral("[1"));
+        QVERIFY(loadResponseCachePolicies(*m_store).keys.isEmpty());
+    }
+
     void secretUsedByAnotherKeyIsRefused()
     {
         StoredKey other;

@@ -49,6 +49,8 @@ RequestRecord fullRecord(const QString &id)
     r.reserved = 987'654;
     r.recovered = false;
     r.overshoot = 4'321;
+    r.cacheStatus = QStringLiteral("hit");
+    r.cacheSaved = 98'765;
     return r;
 }
 

@@ -1,6 +1,7 @@
 // ProvidersModel: adding providers (validation, keychain or environment), the connection test
 // against a local fake provider, health from finished requests.
 #include "gateway/gateway.h"
+#include "localserversmodel.h"
 #include "providersmodel.h"
 #include "routing/registry.h"
 #include "uitestfixture.h"
@@ -212,6 +213,50 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 20000);
         QCOMPARE(role(m, "local", ProvidersModel::TestStateRole).toString(), QStringLiteral("error"));
         QVERIFY(m.remove("local"));
+    }
+
+    // A server on this machine found by its API and added in one click: a provider marked local,
+    // with the models its own list gave, priced $0 as local (never unpriced).
+    void localServerFoundAndAdded()
+    {
+        FakeProvider fake; // every path answers the same OpenAI-compatible model list
+        fake.body = "{\"object\":\"list\",\"data\":[{\"id\":\"qwen-local\",\"object\":\"model\",\"owned_by\":\"me\"},"
+                    "{\"id\":\"llama-local\",\"object\":\"model\",\"owned_by\":\"me\"}]}";
+        QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
+        ProvidersModel providers;
+        LocalServersModel servers;
+        QAbstractItemModelTester tester(&servers, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        servers.setPorts({int(fake.serverPort())});
+        servers.setProviders(&providers);
+        servers.scan();
+        QTRY_COMPARE_WITH_TIMEOUT(servers.rowCount(), 1, 10000);
+        QTRY_VERIFY(!servers.scanning());
+        const QModelIndex row = servers.index(0);
+        const QString id = QStringLiteral("local-%1").arg(fake.serverPort());
+        QCOMPARE(row.data(LocalServersModel::NameRole).toString(), QStringLiteral("OpenAI-compatible server"));
+        QCOMPARE(row.data(LocalServersModel::ProviderIdRole).toString(), id);
+        QCOMPARE(row.data(LocalServersModel::ModelsRole).toStringList(), (QStringList{"qwen-local", "llama-local"}));
+        QVERIFY(!row.data(LocalServersModel::AddedRole).toBool());
+        // Only loopback requests were made, and only reads.
+        for (const QByteArray &head : std::as_const(fake.heads))
+            QVERIFY2(head.startsWith("GET "), head.constData());
+
+        QCOMPARE(servers.add(0), QString());
+        QTRY_VERIFY(providers.indexOf(id) >= 0);
+        QVERIFY(servers.index(0).data(LocalServersModel::AddedRole).toBool());
+        QVERIFY(!servers.add(0).isEmpty()); // once only
+        const auto snapshot = m_fx.gateway->context().registry.snapshot();
+        QVERIFY(snapshot->providers.value(id)->config.local);
+        const ModelEntry listed = snapshot->models.value(id + QStringLiteral("/qwen-local"));
+        QVERIFY(listed.config.price.isPriced());
+        QCOMPARE(listed.config.price.input.value_or(-1), 0.0);
+        QCOMPARE(listed.config.price.output.value_or(-1), 0.0);
+        // A model the server loads later is priced the same way.
+        const auto later = snapshot->resolve(id + QStringLiteral("/pulled-later"));
+        QVERIFY(later && later->config.price.isPriced());
+        const QList<ProviderConfig> stored = m_fx.gateway->store().providers();
+        QVERIFY(std::any_of(stored.cbegin(), stored.cend(), [&](const ProviderConfig &p) { return p.id == id && p.local; }));
+        QVERIFY(providers.remove(id));
     }
 
     void health()
