@@ -108,6 +108,16 @@ int main(int argc, char **argv)
     }
     // Made up here, never written down: a Stripe-shaped key.
     const QByteArray planted = "sk_live_" + QByteArray("Zq8XbT3vLw0pKm7NcR2yHd5sGf9jUa").toBase64().left(32).replace('+', 'x').replace('/', 'y').replace('=', 'z');
+    // bench/run.sh's body (wrk_chat.lua): "lorem ipsum " repeated in one message.
+    auto lorem = [](int bytes) {
+        QByteArray b = R"({"model":"bench-model","max_tokens":16,"messages":[{"role":"user","content":")";
+        while (b.size() < bytes - 4)
+            b += "lorem ipsum ";
+        b.truncate(bytes - 4);
+        return b + R"("}]})";
+    };
+    run(*rules, "2 KB lorem (bench/run.sh)", lorem(2048), 2001);
+    run(*rules, "100 KB lorem (bench/run.sh)", lorem(100 * 1024), 301);
     run(*rules, "2 KB, no secret", conversation(texts, 2 * 1024, {}), 2001);
     run(*rules, "100 KB, no secret", conversation(texts, 100 * 1024, {}), 301);
     run(*rules, "100 KB, secrets planted", conversation(texts, 100 * 1024, planted), 301);

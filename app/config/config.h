@@ -57,6 +57,12 @@ struct KeyLimits {
 enum class ShortBudget { Clamp, Refuse };
 [[nodiscard]] QString shortBudgetName(ShortBudget s); // "clamp", "refuse"
 [[nodiscard]] std::optional<ShortBudget> shortBudgetFromName(const QString &name);
+// What a key's requests do when their prompt holds a secret (app/secretscan, docs/config.md):
+// off: not scanned; warn: logged (rule and position, never the secret); redact: each secret replaced
+// by [REDACTED:<rule-id>#n] before the request leaves; block: refused, naming the rule.
+enum class SecretScanMode { Off, Warn, Redact, Block };
+[[nodiscard]] QString secretScanName(SecretScanMode m); // "off", "warn", "redact", "block"
+[[nodiscard]] std::optional<SecretScanMode> secretScanFromName(const QString &name);
 struct BudgetPolicy {
     // Clamp: lower the request's output limit to what fits, when at least minOutputTokens fit.
     ShortBudget onShortBudget = ShortBudget::Clamp;
@@ -75,6 +81,7 @@ struct KeyConfig {
     std::optional<qint64> tpm;  // tokens per minute (input + output, rolling 60 s)
     BudgetPolicy budget;        // "on_short_budget", "min_output_tokens"
     GuardrailPolicy guardrails; // "guardrails": what each detector's trip does (docs/guardrails.md)
+    SecretScanMode secretScan = SecretScanMode::Warn; // "secret_scan"
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 

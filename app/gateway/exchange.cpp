@@ -6,6 +6,7 @@
 #include "gateway/gatewaycontext.h"
 #include "gateway/openaistream.h"
 #include "gateway/providerevents.h"
+#include "gateway/secretscangate.h" // [secretscan]
 #include "pricing/price.h"
 #include "store/requestjournal.h"
 #include "store/store.h"
@@ -549,6 +550,11 @@ void Exchange::handleModelRequest(Endpoint endpoint)
     }
     if (m_key->paused) {
         refuse(GatewayError::forbidden(QStringLiteral("Key '%1' is paused.").arg(m_key->name), "key_paused"));
+        return;
+    }
+    // [secretscan] The prompt is scanned (and redacted) before anything reads or forwards it.
+    if (auto secret = secretScanAdmit(*m_key, &m_body, &m_record)) {
+        refuse(*secret);
         return;
     }
     QString bodyError;

@@ -24,6 +24,7 @@ struct KeyEntry {
     std::optional<qint64> tpm;  // tokens per minute
     BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
     GuardrailPolicy guardrails; // what a guardrail trip does (guardrails/guardrails.h)
+    SecretScanMode secretScan = SecretScanMode::Warn; // what a secret in its prompts does (secretscan/)
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 

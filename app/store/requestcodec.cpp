@@ -61,6 +61,7 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r)
     s.bindBool(26, r.recovered);
     s.bindText(27, r.sessionId);
     s.bindInt(28, r.overshoot);
+    s.bindText(29, r.secretFindings);
 }
 
 RequestRecord readRequest(const sqlite::Statement &s, int first)
@@ -90,6 +91,7 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
     r.recovered = s.boolean(c + 25);
     r.sessionId = s.text(c + 26);
     r.overshoot = s.integer(c + 27);
+    r.secretFindings = s.text(c + 28);
     return r;
 }
 

@@ -59,6 +59,9 @@ struct RequestRecord {
     // By how much the settled cost exceeded the request's reservation (BudgetLedger::settle); 0 when
     // it did not. The reservation is an upper bound of what the provider can bill: the target is 0.
     NanoUsd overshoot = 0;
+    // The secrets the scanner found in the prompt (secretscan/): "rule-id@offset+length" joined by
+    // ',', byte offsets in the body as the client sent it. Never the secret's bytes.
+    QString secretFindings;
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

@@ -80,6 +80,8 @@ public:
     [[nodiscard]] std::optional<QStringList> recoveredIds();
     // requests.overshoot_nano_usd of the row with this id; nullopt when there is none (or on error).
     [[nodiscard]] std::optional<qint64> overshootOf(const QString &requestId);
+    // Its secret_findings column ("rule@offset+length,..."); std::nullopt when there is no such row.
+    [[nodiscard]] std::optional<QString> secretFindingsOf(const QString &requestId);
     // Pending rows (responses started, final row not yet written), or -1 on error.
     [[nodiscard]] int pendingCount();
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's findings or the error.

@@ -49,6 +49,7 @@ RequestRecord fullRecord(const QString &id)
     r.reserved = 987'654;
     r.recovered = false;
     r.overshoot = 4'321;
+    r.secretFindings = QStringLiteral("aws-access-token@120+20,gatehouse-card-number@400+16");
     return r;
 }
 
