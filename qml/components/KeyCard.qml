@@ -316,8 +316,7 @@ Card {
     }
 
     // What a secret (an API key, a private key, a card number...) in this key's prompts does.
-    Flow {
-        id: secrets
+    ColumnLayout {
         Layout.fillWidth: true
         spacing: Theme.space2
         visible: !card.builtIn
@@ -342,11 +341,11 @@ Card {
             }
         }
         Caption {
-            width: secrets.width
+            Layout.fillWidth: true
             wrapMode: Text.Wrap
             color: card.secretScan === "redact" ? Theme.warning : Theme.textMuted
             text: card.secretScan === "off" ? qsTr("Prompts are not scanned.")
-                : card.secretScan === "warn" ? qsTr("Prompts are sent as they are; Activity logs the rule and position of each secret, never the secret.")
+                : card.secretScan === "warn" ? qsTr("Prompts are sent as they are; the request log records the rule and position of each secret, never the secret.")
                 : card.secretScan === "redact" ? qsTr("Each secret is replaced by [REDACTED:rule#n] before the prompt leaves. This changes the prompt: when a secret sits inside a cached prefix, the provider's prompt cache misses from there on, and those tokens are billed at the full input price.")
                 : qsTr("A prompt with a secret is refused (the tool gets an error naming the rule) and never leaves this machine.")
         }
