@@ -55,7 +55,7 @@ depends=$(field Depends)
 echo "   Depends: $depends"
 # The package names in Depends (alternatives included), one a line.
 depends_names=$(tr ',|' '\n\n' <<<"$depends" | sed 's/(.*//; s/[[:space:]]//g' | grep -v '^$')
-for pkg in libqt6core6 libqt6network6 libqt6keychain1 libsqlite3-0 'libsimdjson[0-9]+'; do
+for pkg in libqt6core6 libqt6network6 libqt6keychain1 libsqlite3-0 'libsimdjson[0-9]+' 'libre2-[0-9]+'; do
   grep -Exq "$pkg" <<<"$depends_names" || fail "Depends lacks $pkg"
 done
 # A binary with the window loads QML modules and platform plugins that no ELF header names.

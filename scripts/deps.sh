@@ -10,7 +10,7 @@ packages=(
   qml6-module-qtquick-window qml6-module-qtqml-workerscript qml6-module-qtcharts
   qml6-module-qtquick qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick-dialogs
   qml6-module-qt-labs-folderlistmodel libqt6svg6
-  qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libxxhash-dev libzstd-dev libmimalloc-dev libgl-dev
+  qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libxxhash-dev libzstd-dev libre2-dev libmimalloc-dev libgl-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   # xvfb, trayer and x11-utils: the walkthrough's close-to-tray step under a real X tray host.

@@ -43,6 +43,25 @@ QString shortBudgetName(ShortBudget s)
     return s == ShortBudget::Refuse ? QStringLiteral("refuse") : QStringLiteral("clamp");
 }
 
+QString secretScanName(SecretScanMode m)
+{
+    switch (m) {
+    case SecretScanMode::Off: return QStringLiteral("off");
+    case SecretScanMode::Redact: return QStringLiteral("redact");
+    case SecretScanMode::Block: return QStringLiteral("block");
+    case SecretScanMode::Warn: break;
+    }
+    return QStringLiteral("warn");
+}
+
+std::optional<SecretScanMode> secretScanFromName(const QString &name)
+{
+    for (SecretScanMode m : {SecretScanMode::Off, SecretScanMode::Warn, SecretScanMode::Redact, SecretScanMode::Block})
+        if (name == secretScanName(m))
+            return m;
+    return std::nullopt;
+}
+
 std::optional<ShortBudget> shortBudgetFromName(const QString &name)
 {
     if (name == QLatin1String("clamp"))
@@ -439,7 +458,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -495,6 +514,12 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
     }
     if (const auto v = optionalBool(obj, path, QStringLiteral("store_bodies")))
         k.storeBodies = *v;
+    if (const auto mode = optionalString(obj, path, QStringLiteral("secret_scan"))) {
+        const auto m = secretScanFromName(*mode);
+        if (!m)
+            fail(member(path, QStringLiteral("secret_scan")), QStringLiteral("must be \"off\", \"warn\", \"redact\" or \"block\""));
+        k.secretScan = *m;
+    }
     return k;
 }
 

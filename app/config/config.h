@@ -61,6 +61,12 @@ struct KeyLimits {
 enum class ShortBudget { Clamp, Refuse };
 [[nodiscard]] QString shortBudgetName(ShortBudget s); // "clamp", "refuse"
 [[nodiscard]] std::optional<ShortBudget> shortBudgetFromName(const QString &name);
+// What a key's requests do when their prompt holds a secret (app/secretscan, docs/config.md):
+// off: not scanned; warn: logged (rule and position, never the secret); redact: each secret replaced
+// by [REDACTED:<rule-id>#n] before the request leaves; block: refused, naming the rule.
+enum class SecretScanMode { Off, Warn, Redact, Block };
+[[nodiscard]] QString secretScanName(SecretScanMode m); // "off", "warn", "redact", "block"
+[[nodiscard]] std::optional<SecretScanMode> secretScanFromName(const QString &name);
 struct BudgetPolicy {
     // Clamp: lower the request's output limit to what fits, when at least minOutputTokens fit.
     ShortBudget onShortBudget = ShortBudget::Clamp;
@@ -83,6 +89,7 @@ struct KeyConfig {
     // "store_bodies": false forbids keeping any prompt or answer of the key on disk: its requests
     // neither fill nor read the response cache, whatever the key or route says.
     bool storeBodies = true;
+    SecretScanMode secretScan = SecretScanMode::Warn; // "secret_scan"
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 

@@ -7,6 +7,7 @@
 #include "gateway/gatewaycontext.h"
 #include "formats/gemini/geminiinbound.h"
 #include "formats/openai_chat/openaistream.h"
+#include "gateway/secretscangate.h" // [secretscan]
 #include "pricing/price.h"
 #include "routing/retrypolicy.h"
 #include "store/requestjournal.h"
@@ -448,6 +449,10 @@ void Exchange::handleModelRequest(const Route &route)
 
 std::optional<GatewayError> Exchange::admitBody(const Route &route)
 {
+    // [secretscan] The prompt is scanned (and redacted) as the client sent it, before anything reads
+    // or forwards it.
+    if (auto secret = secretScanAdmit(*m_key, &m_body, &m_record))
+        return secret;
     // m_body ends up in m_bodyFormat: the client's own format, or, for a client whose format is not
     // read natively by the gateway (Gemini), the internal form, translated once here; the client's
     // bytes are kept for a provider of its own format (prepareUpstreamBody()).

@@ -4,6 +4,7 @@
 #include "budget/budgetledger.h"
 #include "core/logging.h"
 #include "gateway/gatewayserver.h"
+#include "secretscan/secretrules.h"
 #include "secrets/secretstore.h"
 #include "store/store.h"
 #include <QDateTime>
@@ -21,6 +22,8 @@ Gateway::Gateway(QObject *parent)
     qRegisterMetaType<gh::RequestRecord>("gh::RequestRecord");
     m_context.store = m_store.get();
     m_context.events = m_events;
+    // The secret rules are compiled once per process (about 150 ms), here rather than in the first request.
+    (void)SecretRules::builtin();
 }
 
 Gateway::~Gateway()
@@ -131,6 +134,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.rpm = k.rpm;
         e.tpm = k.tpm;
         e.budget = k.budget;
+        e.secretScan = k.secretScan;
         e.guardrails = guardrails.value(k.name);
         if (auto it = cachePolicies.keys.constFind(k.name); it != cachePolicies.keys.cend())
             e.responseCache = *it;

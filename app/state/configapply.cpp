@@ -361,6 +361,7 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         plan.key.rpm = kc.rpm;
         plan.key.tpm = kc.tpm;
         plan.key.budget = kc.budget;
+        plan.key.secretScan = kc.secretScan;
         if (existing != storedByName.cend())
             plan.write = !(plan.key == *existing);
         plannedKeys.append(plan);

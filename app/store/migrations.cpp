@@ -457,6 +457,13 @@ CREATE INDEX requests_cache_lookups ON requests (started_at_ms) WHERE cache_stat
 -- without a price of their own are priced $0 as local, never unpriced.
 ALTER TABLE providers ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{15, "secret scanning: the key's mode, the findings on the request log", R"sql(
+-- What a key's requests do when their prompt holds a secret: off, warn (the default), redact, block.
+ALTER TABLE keys ADD COLUMN secret_scan TEXT NOT NULL DEFAULT 'warn';
+-- The secrets found in a request's prompt, as "rule-id@offset+length" joined by ',' (byte offsets in
+-- the body as the client sent it). Never the secret itself.
+ALTER TABLE requests ADD COLUMN secret_findings TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 // clang-format on
 

@@ -63,6 +63,7 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r)
     s.bindInt(28, r.overshoot);
     s.bindText(29, r.cacheStatus);
     s.bindInt(30, r.cacheSaved);
+    s.bindText(31, r.secretFindings);
 }
 
 RequestRecord readRequest(const sqlite::Statement &s, int first)
@@ -94,6 +95,7 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
     r.overshoot = s.integer(c + 27);
     r.cacheStatus = s.text(c + 28);
     r.cacheSaved = s.integer(c + 29);
+    r.secretFindings = s.text(c + 30);
     return r;
 }
 

@@ -29,8 +29,9 @@ constexpr char kMagic[4] = {'G', 'H', 'J', '1'};
 constexpr qsizetype kHeader = 4 + 4 + 8;
 constexpr quint32 kMaxPayload = 64 * 1024 * 1024; // far above any row; a larger length is damage
 // The payload's own version: a later build reads what an earlier one wrote, field by field.
-// 2: the response cache's status and saving follow the prompt blocks.
+// 2: secretFindings after error; the response cache's status and saving after the prompt blocks.
 constexpr quint8 kPayloadVersion = 2;
+constexpr quint8 kOldestPayloadVersion = 1;
 
 quint64 checksum(const char *data, qsizetype size) { return XXH3_64bits(data, size_t(size)); }
 
@@ -209,12 +210,14 @@ std::optional<RequestRecord> decodePayload(const char *data, qsizetype size, qui
 {
     Reader in(data, size);
     *version = in.u8();
-    if (*version < 1 || *version > kPayloadVersion)
+    if (*version < kOldestPayloadVersion || *version > kPayloadVersion)
         return std::nullopt;
     RequestRecord r;
     for (QString *v : {&r.id, &r.keyName, &r.endpoint, &r.requestedModel, &r.route, &r.modelId, &r.provider,
                        &r.upstreamModel, &r.sessionId, &r.error})
         *v = in.str();
+    if (*version >= 2)
+        r.secretFindings = in.str();
     qint64 cost = 0;
     for (qint64 *v : {&r.startedAtMs, &r.keyId, &r.latencyMs, &r.ttftMs, &r.usage.inputTokens, &r.usage.cacheReadTokens,
                       &r.usage.cacheWriteTokens, &r.usage.cacheWrite1hTokens, &r.usage.outputTokens,
@@ -269,7 +272,7 @@ QByteArray RequestJournal::encode(const RequestRecord &r)
     Writer w(out);
     w.u8(kPayloadVersion);
     for (const QString *v : {&r.id, &r.keyName, &r.endpoint, &r.requestedModel, &r.route, &r.modelId, &r.provider,
-                             &r.upstreamModel, &r.sessionId, &r.error})
+                             &r.upstreamModel, &r.sessionId, &r.error, &r.secretFindings})
         w.str(*v);
     for (qint64 v : {r.startedAtMs, r.keyId, r.latencyMs, r.ttftMs, r.usage.inputTokens, r.usage.cacheReadTokens,
                      r.usage.cacheWriteTokens, r.usage.cacheWrite1hTokens, r.usage.outputTokens, r.usage.reasoningTokens,

@@ -64,6 +64,9 @@ struct RequestRecord {
     // "bypass" (a policy applied but the request was not cacheable: no-store, sampled, no bodies).
     QString cacheStatus;
     NanoUsd cacheSaved = 0;       // a hit: what the answer cost when it was bought (0 when unpriced)
+    // The secrets the scanner found in the prompt (secretscan/): "rule-id@offset+length" joined by
+    // ',', byte offsets in the body as the client sent it. Never the secret's bytes.
+    QString secretFindings;
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

@@ -50,7 +50,7 @@ namespace {
 
 constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
                                     "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                                    "min_output_tokens";
+                                    "min_output_tokens, secret_scan";
 
 // A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
 // an unreadable allow-list must not turn into "every model allowed".
@@ -107,6 +107,11 @@ std::optional<StoredKey> readKey(const Statement &s)
     k.budget.minOutputTokens = minOutput >= 1 && minOutput <= BudgetPolicy::kMaxMinOutputTokens ? minOutput : BudgetPolicy{}.minOutputTokens;
     if (!policy)
         qCWarning(lcStore) << "key" << k.name << "has an unknown on_short_budget; treated as refuse";
+    // An unreadable scan mode falls back to blocking: never a secret sent the user did not allow.
+    const auto scan = secretScanFromName(s.text(17));
+    k.secretScan = scan.value_or(SecretScanMode::Block);
+    if (!scan)
+        qCWarning(lcStore) << "key" << k.name << "has an unknown secret_scan; treated as block";
     return k;
 }
 
@@ -161,11 +166,11 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     Statement s(m_conn.db,
                 insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
                          "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                         "min_output_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17)"
+                         "min_output_tokens, secret_scan) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17, ?18)"
                        : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
                          "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
                          "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15, on_short_budget = ?16, "
-                         "min_output_tokens = ?17 WHERE id = ?13");
+                         "min_output_tokens = ?17, secret_scan = ?18 WHERE id = ?13");
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
@@ -184,6 +189,7 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     s.bindOptInt(15, key.tpm);
     s.bindText(16, shortBudgetName(key.budget.onShortBudget));
     s.bindInt(17, key.budget.minOutputTokens);
+    s.bindText(18, secretScanName(key.secretScan));
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;

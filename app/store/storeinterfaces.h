@@ -29,6 +29,7 @@ struct StoredKey {
     std::optional<int> rpm;     // requests per minute; std::nullopt: none
     std::optional<qint64> tpm;  // tokens per minute
     BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
+    SecretScanMode secretScan = SecretScanMode::Warn;
     qint64 createdAtMs = 0;
     friend bool operator==(const StoredKey &, const StoredKey &) = default;
 };

@@ -257,6 +257,17 @@ std::optional<RequestLogDb::CacheColumns> RequestLogDb::cacheOf(const QString &r
     return CacheColumns{parts.at(0), parts.at(1).toLongLong()};
 }
 
+std::optional<QString> RequestLogDb::secretFindingsOf(const QString &requestId)
+{
+    QString id = requestId;
+    id.replace(QLatin1Char('\''), QLatin1String("''"));
+    const QByteArray sql = QStringLiteral("SELECT secret_findings FROM requests WHERE id = '%1'").arg(id).toUtf8();
+    const auto values = column(sql.constData());
+    if (!values || values->isEmpty())
+        return std::nullopt;
+    return values->first();
+}
+
 std::optional<QStringList> RequestLogDb::recoveredIds()
 {
     return column("SELECT id FROM requests WHERE recovered = 1 ORDER BY seq");

@@ -87,6 +87,8 @@ public:
         qint64 savedNanoUsd = 0;
     };
     [[nodiscard]] std::optional<CacheColumns> cacheOf(const QString &requestId);
+    // Its secret_findings column ("rule@offset+length,..."); std::nullopt when there is no such row.
+    [[nodiscard]] std::optional<QString> secretFindingsOf(const QString &requestId);
     // Pending rows (responses started, final row not yet written), or -1 on error.
     [[nodiscard]] int pendingCount();
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's findings or the error.

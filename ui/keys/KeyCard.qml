@@ -37,6 +37,7 @@ Card {
     required property int minOutputTokens
     required property int overshoots
     required property real overshootUsd
+    required property string secretScan // "off", "warn", "redact", "block"
 
     signal connectRequested(int keyId, string name)
     signal editRequested(int keyId, string name, string allowModels, bool allowUnpriced)
@@ -56,6 +57,11 @@ Card {
     function applyBudgetPolicy(policy: string, minOutput: int) {
         if (!card.keys.setBudgetPolicy(card.keyId, policy, minOutput))
             card.limitFailed(qsTr("Could not change what %1 does with requests that do not fit: %2").arg(card.name).arg(card.keys.lastError));
+    }
+
+    function applySecretScan(mode: string) {
+        if (!card.keys.setSecretScan(card.keyId, mode))
+            card.limitFailed(qsTr("Could not change secret scanning of %1: %2").arg(card.name).arg(card.keys.lastError));
     }
 
     function applyLimit(period: string, usd: real) {
@@ -306,6 +312,42 @@ Card {
                   ? qsTr("%n request(s) cost more than reserved (+%1)", "", card.overshoots).arg(Format.usd(card.overshootUsd))
                   : qsTr("No request cost more than reserved")
             color: card.overshoots > 0 ? Theme.warning : Theme.textMuted
+        }
+    }
+
+    // What a secret (an API key, a private key, a card number...) in this key's prompts does.
+    ColumnLayout {
+        Layout.fillWidth: true
+        spacing: Theme.space2
+        visible: !card.builtIn
+
+        RowLayout {
+            spacing: Theme.space2
+            Caption {
+                text: qsTr("Secrets in prompts:")
+            }
+            Segmented {
+                objectName: "secretScan-" + card.name
+                accessibleName: qsTr("What a secret in this key's prompts does")
+                enabled: !card.revoked
+                options: [
+                    { value: "off", label: qsTr("Off") },
+                    { value: "warn", label: qsTr("Log") },
+                    { value: "redact", label: qsTr("Redact") },
+                    { value: "block", label: qsTr("Block") }
+                ]
+                current: card.secretScan
+                onCurrentChanged: if (current !== card.secretScan) card.applySecretScan(current)
+            }
+        }
+        Caption {
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            color: card.secretScan === "redact" ? Theme.warning : Theme.textMuted
+            text: card.secretScan === "off" ? qsTr("Prompts are not scanned.")
+                : card.secretScan === "warn" ? qsTr("Prompts are sent as they are; the request log records the rule and position of each secret, never the secret.")
+                : card.secretScan === "redact" ? qsTr("Each secret is replaced by [REDACTED:rule#n] before the prompt leaves. This changes the prompt: when a secret sits inside a cached prefix, the provider's prompt cache misses from there on, and those tokens are billed at the full input price.")
+                : qsTr("A prompt with a secret is refused (the tool gets an error naming the rule) and never leaves this machine.")
         }
     }
 }

@@ -127,7 +127,7 @@ QHash<int, QByteArray> KeysModel::roleNames() const
         {WeekUsageRole, "weekUsage"}, {MonthUsageRole, "monthUsage"}, {TotalUsageRole, "totalUsage"},
         {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}, {BuiltInRole, "builtIn"},
         {OnShortBudgetRole, "onShortBudget"},
-        {MinOutputTokensRole, "minOutputTokens"}, {OvershootsRole, "overshoots"}, {OvershootUsdRole, "overshootUsd"}};
+        {MinOutputTokensRole, "minOutputTokens"}, {OvershootsRole, "overshoots"}, {OvershootUsdRole, "overshootUsd"}, {SecretScanRole, "secretScan"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -195,6 +195,8 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
         return k.name == Backend::kChatKeyName;
     case OnShortBudgetRole:
         return shortBudgetName(k.budget.onShortBudget);
+    case SecretScanRole:
+        return secretScanName(k.secretScan);
     case MinOutputTokensRole:
         return int(k.budget.minOutputTokens);
     case OvershootsRole:
@@ -422,6 +424,21 @@ bool KeysModel::setBudgetPolicy(qint64 keyId, const QString &policy, int minOutp
     changed.budget.minOutputTokens = minOutputTokens;
     if (changed.budget == k->budget)
         return true;
+    return save(changed);
+}
+
+bool KeysModel::setSecretScan(qint64 keyId, const QString &mode)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    const auto m = secretScanFromName(mode);
+    if (!m)
+        return fail(tr("Unknown secret scanning mode “%1”: use off, warn, redact or block.").arg(mode));
+    if (*m == k->secretScan)
+        return true;
+    StoredKey changed = *k;
+    changed.secretScan = *m;
     return save(changed);
 }
 

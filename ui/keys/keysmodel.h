@@ -46,6 +46,7 @@ public:
         MinOutputTokensRole, // the smallest output limit a clamp may leave
         OvershootsRole, // requests that cost more than their reservation (since start)
         OvershootUsdRole, // by how much, in total
+        SecretScanRole, // "off", "warn", "redact" or "block": what a secret in the key's prompts does
     };
     Q_ENUM(Roles)
 
@@ -76,6 +77,8 @@ public:
     // What a request that does not fit what remains gets: policy "clamp" or "refuse"; a clamp never
     // leaves less than minOutputTokens (1..1000000). Applies to the gateway at once.
     Q_INVOKABLE bool setBudgetPolicy(qint64 keyId, const QString &policy, int minOutputTokens);
+    // "off", "warn", "redact" or "block" (secretscan/; docs/config.md "secret_scan").
+    Q_INVOKABLE bool setSecretScan(qint64 keyId, const QString &mode);
     // Ready-to-paste configuration for a tool (one of snippetTools(): "claude-code", "codex", ...),
     // the text `gatehouse connect TOOL --key NAME` prints. With an empty secret, a placeholder stands
     // in for it. "" for an unknown key or tool.

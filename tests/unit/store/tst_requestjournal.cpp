@@ -51,6 +51,7 @@ RequestRecord fullRecord(const QString &id)
     r.overshoot = 4'321;
     r.cacheStatus = QStringLiteral("hit");
     r.cacheSaved = 98'765;
+    r.secretFindings = QStringLiteral("aws-access-token@120+20,gatehouse-card-number@400+16");
     return r;
 }
 

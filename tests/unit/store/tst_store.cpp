@@ -623,12 +623,15 @@ private Q_SLOTS:
         const auto indexes = raw.column("SELECT name FROM pragma_index_list('requests')");
         QVERIFY(indexes && indexes->size() >= 3); // (key_id, started_at_ms), started_at_ms, UNIQUE id
         QCOMPARE(raw.value("PRAGMA integrity_check"), QStringLiteral("ok"));
-        // No column that could hold a secret other than the hash.
+        // No column that could hold a secret other than the hash (secret_scan is the key's scanning
+        // mode: "off", "warn", "redact" or "block").
         const auto keyColumns = raw.column("SELECT name FROM pragma_table_info('keys')");
         QVERIFY(keyColumns);
         for (const QString &c : *keyColumns)
-            QVERIFY2(!c.contains(QLatin1String("secret")) || c == QLatin1String("secret_hash") || c == QLatin1String("secret_hint"),
+            QVERIFY2(!c.contains(QLatin1String("secret")) || c == QLatin1String("secret_hash") || c == QLatin1String("secret_hint")
+                         || c == QLatin1String("secret_scan"),
                      qPrintable(c));
+        QCOMPARE(raw.value("SELECT dflt_value FROM pragma_table_info('keys') WHERE name = 'secret_scan'"), QStringLiteral("'warn'"));
     }
 
     void refusesANewerSchema()

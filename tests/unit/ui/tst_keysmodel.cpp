@@ -144,6 +144,25 @@ private Q_SLOTS:
         QCOMPARE(m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->budget, gh::BudgetPolicy{});
     }
 
+    // What a secret in the key's prompts does: stored, and in the gateway's registry.
+    void secretScan()
+    {
+        KeysModel m;
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(role(m, 0, KeysModel::SecretScanRole).toString(), QStringLiteral("warn")); // the default
+        QVERIFY(m.setSecretScan(1, QStringLiteral("redact")));
+        QCOMPARE(role(m, 0, KeysModel::SecretScanRole).toString(), QStringLiteral("redact"));
+        QCOMPARE(m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->secretScan, gh::SecretScanMode::Redact);
+        QTRY_VERIFY(std::any_of(m_fx.gateway->context().registry.snapshot()->keysByHash.cbegin(),
+                                m_fx.gateway->context().registry.snapshot()->keysByHash.cend(),
+                                [](const gh::KeyEntry &k) { return k.id == 1 && k.secretScan == gh::SecretScanMode::Redact; }));
+        QVERIFY(!m.setSecretScan(1, QStringLiteral("shout")));
+        QVERIFY(m.lastError().contains(QStringLiteral("shout")));
+        QVERIFY(!m.setSecretScan(99, QStringLiteral("block")));
+        QVERIFY(m.setSecretScan(1, QStringLiteral("warn")));
+        QCOMPARE(m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->secretScan, gh::SecretScanMode::Warn);
+    }
+
     void lifecycle()
     {
         KeysModel m(m_fx.backend.get());

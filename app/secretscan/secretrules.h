@@ -1,0 +1,66 @@
+#pragma once
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <memory>
+
+namespace gh {
+
+// One secret found in a text: which rule, and where the secret itself is (the rule's secret group
+// when it has one, the whole match otherwise). Never the secret's bytes: a finding is what the
+// request log keeps.
+struct SecretFinding {
+    QString ruleId;       // "aws-access-token", "gatehouse-card-number"
+    qsizetype offset = 0; // byte offset in the scanned text
+    qsizetype length = 0; // byte length of the secret
+    friend bool operator==(const SecretFinding &, const SecretFinding &) = default;
+};
+
+// The secret patterns, compiled once and shared by every worker (RE2 matching is thread-safe on a
+// const object). The data is gitleaks' published rule set converted to JSON
+// (resources/secret-rules.json, scripts/secretrules/gitleaks-to-json.py) plus Gatehouse's own rules
+// marked "origin": "gatehouse". Semantics follow gitleaks' detector:
+//   - a rule runs only when one of its keywords occurs in the text (case-insensitive; a rule
+//     without keywords always runs). The keywords are found in one pass by an RE2::Set;
+//   - the secret is the rule's secretGroup, or its first non-empty capture group, or the match;
+//   - a rule with an entropy threshold drops secrets whose Shannon entropy is not above it;
+//   - the global and the rule's allowlists (regexes on the secret, the match or the line;
+//     stopwords; "AND"/"OR") drop allowed secrets. Path and commit criteria do not apply to a prompt;
+//   - "validate": "luhn" (ours) keeps only digit strings that pass the Luhn check.
+// RE2 is linear in the text: no pattern can make a scan backtrack. Rules RE2 cannot compile are
+// skipped and listed (skipped()).
+class SecretRules
+{
+public:
+    ~SecretRules();
+    SecretRules(const SecretRules &) = delete;
+    SecretRules &operator=(const SecretRules &) = delete;
+
+    // Compiles a rule set from its JSON. nullptr (and *error) when the document is not a rule set at all.
+    [[nodiscard]] static std::shared_ptr<const SecretRules> fromJson(const QByteArray &json, QString *error);
+    // The rule set carried in the binary (:/gatehouse/secret-rules.json), compiled on first use.
+    [[nodiscard]] static std::shared_ptr<const SecretRules> builtin();
+
+    // Every secret of `text`, by offset; overlapping findings are reduced to one (the longest,
+    // a specific rule before a generic one).
+    [[nodiscard]] QList<SecretFinding> scan(QByteArrayView text) const;
+
+    [[nodiscard]] int ruleCount() const;          // rules compiled and in use
+    [[nodiscard]] QStringList skipped() const;    // "rule-id: why" for each rule RE2 could not compile
+    [[nodiscard]] QJsonObject source() const;     // the data's "source" (name, url, commit, date, license)
+    [[nodiscard]] QString description(const QString &ruleId) const;
+
+private:
+    SecretRules();
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+// Luhn's check over the digits of `text` (spaces and dashes ignored); false when it has fewer than
+// 13 or more than 19 digits or any other character.
+[[nodiscard]] bool passesLuhn(QByteArrayView text);
+
+} // namespace gh
