@@ -9,12 +9,6 @@ import Gatehouse
 PageBase {
     id: page
 
-    SettingsController {
-        id: settings
-        backend: page.backend
-        onClearFinished: (ok, message) => page.notify(ok ? qsTr("The request log was cleared") : message, !ok)
-    }
-
     ScrollPage {
         anchors.fill: parent
         maxContentWidth: 820
@@ -239,5 +233,14 @@ PageBase {
                 text: qsTr("Every logged request and the spending history are deleted for good; spending counted against key limits starts again from zero. Keys, limits and providers are kept.")
             }
         }
+    }
+
+    // Declared last on purpose: QML evaluates a file's bindings in reverse order, so the controller
+    // has its backend before any binding of this page reads it (a port that changed after the
+    // page's bindings set the Apply button's enabled binding looping).
+    SettingsController {
+        id: settings
+        backend: page.backend
+        onClearFinished: (ok, message) => page.notify(ok ? qsTr("The request log was cleared") : message, !ok)
     }
 }
