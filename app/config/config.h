@@ -138,6 +138,7 @@ struct GatewaySettings {
     RetrySettings retry;
     BreakerSettings breaker;
     ConnectionSettings connections;
+    GuardrailThresholds guardrails;    // "guardrails": the detectors' numbers (docs/guardrails.md)
     friend bool operator==(const GatewaySettings &, const GatewaySettings &) = default;
 };
 

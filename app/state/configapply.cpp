@@ -76,6 +76,7 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
     o.insert(QStringLiteral("connections"), QJsonObject{{QStringLiteral("header_timeout_ms"), settings.connections.headerTimeoutMs},
                                                         {QStringLiteral("idle_timeout_ms"), settings.connections.idleTimeoutMs},
                                                         {QStringLiteral("max_connections"), settings.connections.maxConnections}});
+    o.insert(QStringLiteral("guardrails"), settings.guardrails.toJson());
     return o;
 }
 
@@ -133,6 +134,13 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     s.connections.headerTimeoutMs = intField(c, "header_timeout_ms", s.connections.headerTimeoutMs, 100, 3'600'000);
     s.connections.idleTimeoutMs = intField(c, "idle_timeout_ms", s.connections.idleTimeoutMs, 100, 3'600'000);
     s.connections.maxConnections = intField(c, "max_connections", s.connections.maxConnections, 8, 1'000'000);
+    if (json.contains(QStringLiteral("guardrails"))) {
+        QString why;
+        if (!GuardrailThresholds::fromJson(json.value(QStringLiteral("guardrails")).toObject(), &s.guardrails, &why)) {
+            qCWarning(lcConfig) << "stored guardrail thresholds are invalid (" << why << "); using the defaults";
+            s.guardrails = GuardrailThresholds{};
+        }
+    }
     return s;
 }
 
