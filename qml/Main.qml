@@ -11,7 +11,7 @@ ApplicationWindow {
     id: window
 
     // Page names, in rail order; pages ask for another one by name (openPage("keys")).
-    readonly property list<string> pageNames: ["dashboard", "keys", "providers", "routes", "activity", "compare", "rankings", "cache", "settings"]
+    readonly property list<string> pageNames: ["dashboard", "keys", "providers", "routes", "activity", "compare", "rankings", "cache", "settings", "guardrails"]
     property int currentPage: 0
     property int visitedPages: 1
 
@@ -71,9 +71,9 @@ ApplicationWindow {
         value: App.themeOverride.length > 0 ? App.themeOverride : App.theme === "system" ? "" : App.theme
     }
 
-    // Ctrl+1 … Ctrl+9 show the pages in rail order.
+    // Ctrl+1 … Ctrl+9 show the first nine pages in rail order.
     Instantiator {
-        model: window.pageNames.length
+        model: Math.min(9, window.pageNames.length)
         delegate: Shortcut {
             required property int index
             sequence: "Ctrl+" + (index + 1)
@@ -149,7 +149,8 @@ ApplicationWindow {
                             { page: 5, label: qsTr("Compare"), icon: "columns" },
                             { page: 6, label: qsTr("Rankings"), icon: "trophy" },
                             { page: 7, label: qsTr("Cache"), icon: "layers" },
-                            { page: 8, label: qsTr("Settings"), icon: "settings" }
+                            { page: 8, label: qsTr("Settings"), icon: "settings" },
+                            { page: 9, label: qsTr("Guardrails"), icon: "alert" }
                         ]
 
                         delegate: NavButton {
@@ -159,7 +160,7 @@ ApplicationWindow {
                             Layout.alignment: Qt.AlignHCenter
                             text: navButton.modelData.label
                             iconName: navButton.modelData.icon
-                            shortcutText: "Ctrl+" + (navButton.index + 1)
+                            shortcutText: navButton.index < 9 ? "Ctrl+" + (navButton.index + 1) : ""
                             checked: window.currentPage === navButton.modelData.page
                             onClicked: window.showPage(navButton.modelData.page)
                             Keys.onUpPressed: navRepeater.step(-1)
@@ -282,7 +283,9 @@ ApplicationWindow {
                 // Qt 6.4); each page asks for another page or a toast through its signals.
                 Repeater {
                     id: pageRepeater
-                    model: ["DashboardPage", "KeysPage", "ProvidersPage", "RoutesPage", "ActivityPage", "ComparePage", "RankingsPage", "CachePage", "SettingsPage"]
+                    // A feature folder's page by its path from qml/pages/ ("../../ui/guardrails/GuardrailsPage").
+                    model: ["DashboardPage", "KeysPage", "ProvidersPage", "RoutesPage", "ActivityPage", "ComparePage", "RankingsPage", "CachePage", "SettingsPage",
+                        "../../ui/guardrails/GuardrailsPage"]
                     delegate: Loader {
                         id: pageLoader
                         required property int index

@@ -77,7 +77,7 @@ QList<QObject *> descendants(QObject *root)
 
 const QStringList kPages{QStringLiteral("DashboardPage"), QStringLiteral("KeysPage"), QStringLiteral("ProvidersPage"),
     QStringLiteral("RoutesPage"), QStringLiteral("ActivityPage"), QStringLiteral("ComparePage"),
-    QStringLiteral("RankingsPage"), QStringLiteral("CachePage"), QStringLiteral("SettingsPage")};
+    QStringLiteral("RankingsPage"), QStringLiteral("CachePage"), QStringLiteral("SettingsPage"), QStringLiteral("GuardrailsPage")};
 
 } // namespace
 
@@ -85,12 +85,13 @@ class TestPageSmoke : public QObject
 {
     Q_OBJECT
 
-    // The page's Loader in Main.qml's StackLayout (source ends with pages/NAME.qml).
+    // The page's Loader in Main.qml's StackLayout (source ends with /NAME.qml: pages/NAME.qml, or a
+    // feature folder's ui/FEATURE/NAME.qml).
     static QQuickItem *loaderOf(QQuickWindow *window, const QString &page)
     {
         for (QObject *o : descendants(window->contentItem())) {
             if (o->inherits("QQuickLoader")
-                && o->property("source").toUrl().toString().endsWith(QStringLiteral("pages/%1.qml").arg(page)))
+                && o->property("source").toUrl().toString().endsWith(QStringLiteral("/%1.qml").arg(page)))
                 return qobject_cast<QQuickItem *>(o);
         }
         return nullptr;
