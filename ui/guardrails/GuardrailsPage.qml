@@ -284,14 +284,16 @@ Item {
                     spacing: Theme.space2
                     Repeater {
                         model: modesCard.keys
-                        delegate: RowLayout {
+                        // Wraps at narrow widths: the three detectors go under the key's name.
+                        delegate: Flow {
                             id: modeRow
                             required property var modelData
                             width: modeRows.width
                             spacing: Theme.space3
                             Label {
-                                Layout.fillWidth: true
-                                Layout.minimumWidth: 80
+                                width: 160
+                                height: 28
+                                verticalAlignment: Text.AlignVCenter
                                 text: modeRow.modelData.name
                                 elide: Text.ElideRight
                                 color: Theme.text

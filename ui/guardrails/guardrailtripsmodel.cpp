@@ -156,7 +156,13 @@ void GuardrailTripsModel::refresh()
                 const qint64 tripMinute = t.atMs / kMinuteMs * kMinuteMs;
                 const qint64 from = tripMinute - kCurveBefore * kMinuteMs;
                 r.curve = QList<double>(kCurveBefore + 1 + kCurveAfter, 0.0);
-                for (const MinuteSpend &m : q.spendPerMinute(t.keyId, t.session, from, tripMinute + (kCurveAfter + 1) * kMinuteMs)) {
+                const qint64 to = tripMinute + (kCurveAfter + 1) * kMinuteMs;
+                // A session the log does not name (a prompt-prefix or body hash: only the client's
+                // session header is logged) shows its key's curve.
+                QList<MinuteSpend> minutes = q.spendPerMinute(t.keyId, t.session, from, to);
+                if (minutes.isEmpty() && !t.session.isEmpty())
+                    minutes = q.spendPerMinute(t.keyId, QString(), from, to);
+                for (const MinuteSpend &m : std::as_const(minutes)) {
                     const qint64 slot = (m.minuteMs - from) / kMinuteMs;
                     if (slot >= 0 && slot < r.curve.size())
                         r.curve[slot] = toUsd(m.cost);
