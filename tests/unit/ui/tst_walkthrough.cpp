@@ -592,6 +592,20 @@ private Q_SLOTS:
             QTRY_COMPARE(m_window->height(), 600);
             QTest::qWait(200);
         }
+        // Activity marks the request that tripped it (found by its id in the search box).
+        showPage(QStringLiteral("activity"));
+        QVERIFY(type(named(QStringLiteral("activitySearch")), trips.first().requestId));
+        auto trippedRow = [&]() -> QQuickItem * {
+            for (QQuickItem *r : rows(named(QStringLiteral("activityTable"))))
+                if (r->property("requestId").toString() == trips.first().requestId)
+                    return r;
+            return nullptr;
+        };
+        QTRY_VERIFY(trippedRow());
+        QTRY_VERIFY(named(QStringLiteral("guardrailMarker"), trippedRow()));
+        showPage(QStringLiteral("guardrails"));
+        tripCard = named(QStringLiteral("trip_%1").arg(trips.first().id));
+        QVERIFY(tripCard);
         QVERIFY(click(named(QStringLiteral("resumeButton"), tripCard)));
         QTRY_COMPARE(gateway->context().guardrails.activePauses(), 0);
         QTRY_VERIFY(!texts(QRegularExpression(QStringLiteral("^Resumed$")), named(QStringLiteral("trip_%1").arg(trips.first().id))).isEmpty());
