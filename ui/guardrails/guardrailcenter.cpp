@@ -66,8 +66,8 @@ void GuardrailCenter::onTripped(const GuardrailTrip &trip)
     updateActivePauses();
     ++m_revision;
     Q_EMIT changed();
-    Q_EMIT tripped(trip.id, trip.keyId, trip.keyName, trip.session, detectorName(trip.detector), trip.action == GuardMode::Pause,
-                   trip.summary);
+    Q_EMIT tripped(trip.id, trip.keyId, trip.keyName, trip.session, detectorName(trip.detector),
+        trip.action == GuardMode::Pause, trip.summary);
 }
 
 void GuardrailCenter::updateActivePauses()
@@ -104,11 +104,10 @@ QVariantList GuardrailCenter::keyModes() const
         if (k.revoked)
             continue;
         const GuardrailPolicy p = policies.value(k.name);
-        out.append(QVariantMap{{QStringLiteral("keyId"), k.id},
-                               {QStringLiteral("name"), k.name},
-                               {QStringLiteral("repetition"), guardModeName(p.repetition)},
-                               {QStringLiteral("velocity"), guardModeName(p.velocity)},
-                               {QStringLiteral("blowup"), guardModeName(p.blowup)}});
+        out.append(QVariantMap{{QStringLiteral("keyId"), k.id}, {QStringLiteral("name"), k.name},
+            {QStringLiteral("repetition"), guardModeName(p.repetition)},
+            {QStringLiteral("velocity"), guardModeName(p.velocity)},
+            {QStringLiteral("blowup"), guardModeName(p.blowup)}});
     }
     return out;
 }

@@ -2,9 +2,9 @@
 #include <QObject>
 #include <QPointer>
 #include <QSet>
+#include <QtQml/qqmlregistration.h>
 #include <QVariantList>
 #include <QVariantMap>
-#include <QtQml/qqmlregistration.h>
 
 class QQmlEngine;
 class QJSEngine;
@@ -51,12 +51,15 @@ public:
     // and applied to the running gateway at once. False when a name is not known.
     Q_INVOKABLE bool setKeyMode(const QString &keyName, const QString &detector, const QString &mode);
     // Whether the logged request `requestId` tripped a guardrail (the Activity marker).
-    [[nodiscard]] Q_INVOKABLE bool trippedBy(const QString &requestId) const { return m_trippingRequests.contains(requestId); }
+    [[nodiscard]] Q_INVOKABLE bool trippedBy(const QString &requestId) const
+    {
+        return m_trippingRequests.contains(requestId);
+    }
 
 Q_SIGNALS:
     // A guardrail tripped (alert or pause), after the trip was stored.
     void tripped(qint64 tripId, qint64 keyId, const QString &keyName, const QString &session, const QString &detector,
-                 bool paused, const QString &summary);
+        bool paused, const QString &summary);
     void changed(); // a trip, a resume, a kept pause or a mode changed
     void activePausesChanged();
     void keyModesChanged();

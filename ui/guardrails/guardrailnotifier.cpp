@@ -28,7 +28,8 @@ QString scopeText(const QString &keyName, const QString &session)
 
 } // namespace
 
-GuardrailNotifier::GuardrailNotifier(GuardrailCenter &center, QSystemTrayIcon *tray, std::function<bool()> enabled, QObject *parent)
+GuardrailNotifier::GuardrailNotifier(
+    GuardrailCenter &center, QSystemTrayIcon *tray, std::function<bool()> enabled, QObject *parent)
     : QObject(parent)
     , m_center(center)
     , m_tray(tray)
@@ -42,8 +43,10 @@ GuardrailNotifier::GuardrailNotifier(GuardrailCenter &center, QSystemTrayIcon *t
     connect(&center, &GuardrailCenter::activePausesChanged, this, &GuardrailNotifier::updateBadge);
     QDBusConnection bus = QDBusConnection::sessionBus();
     if (bus.isConnected()) {
-        bus.connect(kService, kPath, kInterface, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
-        bus.connect(kService, kPath, kInterface, QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
+        bus.connect(
+            kService, kPath, kInterface, QStringLiteral("ActionInvoked"), this, SLOT(onActionInvoked(uint, QString)));
+        bus.connect(
+            kService, kPath, kInterface, QStringLiteral("NotificationClosed"), this, SLOT(onClosed(uint, uint)));
     }
     updateBadge();
 }
@@ -81,8 +84,8 @@ void GuardrailNotifier::updateBadge()
     m_tray->setIcon(badged(m_baseIcon, n));
 }
 
-void GuardrailNotifier::onTripped(qint64 tripId, qint64 keyId, const QString &keyName, const QString &session, const QString &detector,
-                                  bool paused, const QString &summary)
+void GuardrailNotifier::onTripped(qint64 tripId, qint64 keyId, const QString &keyName, const QString &session,
+    const QString &detector, bool paused, const QString &summary)
 {
     if (m_enabled && !m_enabled())
         return;
@@ -98,7 +101,7 @@ void GuardrailNotifier::onTripped(qint64 tripId, qint64 keyId, const QString &ke
     m_usedDBus = false;
     if (m_tray && QSystemTrayIcon::supportsMessages())
         m_tray->showMessage(title, paused ? body + u' ' + tr("Open Gatehouse to resume it or keep it paused.") : body,
-                            paused ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning, 15000);
+            paused ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning, 15000);
     Q_EMIT notified(title, false);
 }
 
@@ -109,21 +112,24 @@ bool GuardrailNotifier::notifyDBus(const QString &title, const QString &body, bo
         return false;
     if (!m_dbusChecked) {
         // Asked once: whether the server shows actions at all (some show only the text).
-        const QDBusMessage caps = bus.call(QDBusMessage::createMethodCall(kService, kPath, kInterface, QStringLiteral("GetCapabilities")),
-                                           QDBus::Block, 2000);
+        const QDBusMessage caps
+            = bus.call(QDBusMessage::createMethodCall(kService, kPath, kInterface, QStringLiteral("GetCapabilities")),
+                QDBus::Block, 2000);
         if (caps.type() != QDBusMessage::ReplyMessage)
             return false;
         m_dbusChecked = true;
-        m_dbusActions = !caps.arguments().isEmpty() && caps.arguments().constFirst().toStringList().contains(QStringLiteral("actions"));
+        m_dbusActions = !caps.arguments().isEmpty()
+            && caps.arguments().constFirst().toStringList().contains(QStringLiteral("actions"));
     }
     if (withActions && !m_dbusActions)
         return false; // the balloon says where to resume; a notification without its buttons would not
     QStringList actions;
     if (withActions)
-        actions << QStringLiteral("default") << tr("Open Guardrails") << kResume << tr("Resume") << kKeep << tr("Keep paused");
+        actions << QStringLiteral("default") << tr("Open Guardrails") << kResume << tr("Resume") << kKeep
+                << tr("Keep paused");
     QDBusMessage call = QDBusMessage::createMethodCall(kService, kPath, kInterface, QStringLiteral("Notify"));
     const QVariantMap hints{{QStringLiteral("urgency"), QVariant::fromValue(uchar(withActions ? 2 : 1))},
-                            {QStringLiteral("desktop-entry"), QStringLiteral("gatehouse")}};
+        {QStringLiteral("desktop-entry"), QStringLiteral("gatehouse")}};
     call << QStringLiteral("Gatehouse") << uint(0) << QStringLiteral("gatehouse") << title << body << actions << hints
          << int(withActions ? 0 : 15000); // a pause stays until answered
     const QDBusReply<uint> reply = bus.call(call, QDBus::Block, 2000);

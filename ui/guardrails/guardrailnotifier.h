@@ -1,9 +1,9 @@
 #pragma once
+#include <functional>
 #include <QHash>
 #include <QIcon>
 #include <QObject>
 #include <QPointer>
-#include <functional>
 
 class QSystemTrayIcon;
 
@@ -22,7 +22,8 @@ class GuardrailNotifier : public QObject
     Q_OBJECT
 public:
     // `tray` may be null (no tray); `enabled` says whether notifications are on (the window's setting).
-    GuardrailNotifier(GuardrailCenter &center, QSystemTrayIcon *tray, std::function<bool()> enabled, QObject *parent = nullptr);
+    GuardrailNotifier(
+        GuardrailCenter &center, QSystemTrayIcon *tray, std::function<bool()> enabled, QObject *parent = nullptr);
 
     // The tray icon with the badge for `count` pauses drawn on `base` (count 0: `base` itself).
     [[nodiscard]] static QIcon badged(const QIcon &base, int count);
@@ -45,8 +46,8 @@ private:
         qint64 keyId = 0;
         QString session;
     };
-    void onTripped(qint64 tripId, qint64 keyId, const QString &keyName, const QString &session, const QString &detector, bool paused,
-                   const QString &summary);
+    void onTripped(qint64 tripId, qint64 keyId, const QString &keyName, const QString &session, const QString &detector,
+        bool paused, const QString &summary);
     void updateBadge();
     bool notifyDBus(const QString &title, const QString &body, bool withActions, const Pending &pending);
     GuardrailCenter &m_center;

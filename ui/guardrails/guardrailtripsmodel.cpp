@@ -30,14 +30,16 @@ QStringList evidenceLines(const QJsonObject &evidence)
 {
     QStringList out;
     for (auto it = evidence.begin(); it != evidence.end(); ++it) {
-        if (it.key() == QLatin1String("kind") || it.key().endsWith(QLatin1String("hash")) || it.key().endsWith(QLatin1String("hashes")))
+        if (it.key() == QLatin1String("kind") || it.key().endsWith(QLatin1String("hash"))
+            || it.key().endsWith(QLatin1String("hashes")))
             continue;
         QString name = it.key();
         name.replace(u'_', u' ');
         const QJsonValue v = it.value();
-        const QString value = v.isDouble() ? (it.key().endsWith(QLatin1String("usd")) ? QStringLiteral("$%1").arg(v.toDouble(), 0, 'f', 4)
-                                                                                      : QString::number(v.toDouble(), 'g', 6))
-                                           : v.toVariant().toString();
+        const QString value = v.isDouble()
+            ? (it.key().endsWith(QLatin1String("usd")) ? QStringLiteral("$%1").arg(v.toDouble(), 0, 'f', 4)
+                                                       : QString::number(v.toDouble(), 'g', 6))
+            : v.toVariant().toString();
         out.append(QStringLiteral("%1: %2").arg(name, value));
     }
     return out;
@@ -47,8 +49,7 @@ QStringList evidenceLines(const QJsonObject &evidence)
 
 GuardrailTripsModel::GuardrailTripsModel(QObject *parent)
     : QAbstractListModel(parent)
-{
-}
+{ }
 
 void GuardrailTripsModel::setCenter(GuardrailCenter *center)
 {
@@ -130,10 +131,10 @@ QVariant GuardrailTripsModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> GuardrailTripsModel::roleNames() const
 {
     return {{TripIdRole, "tripId"}, {KeyIdRole, "keyId"}, {KeyNameRole, "keyName"}, {SessionRole, "session"},
-            {DetectorRole, "detector"}, {PausedRole, "paused"}, {ActiveRole, "active"}, {SummaryRole, "summary"},
-            {KindRole, "kind"}, {EvidenceRole, "evidence"}, {HashesRole, "hashes"}, {CostSoFarRole, "costSoFar"},
-            {AtRole, "at"}, {RequestIdRole, "requestId"}, {EndedAtRole, "endedAt"}, {EndedByRole, "endedBy"},
-            {KeptAtRole, "keptAt"}, {CurveRole, "curve"}};
+        {DetectorRole, "detector"}, {PausedRole, "paused"}, {ActiveRole, "active"}, {SummaryRole, "summary"},
+        {KindRole, "kind"}, {EvidenceRole, "evidence"}, {HashesRole, "hashes"}, {CostSoFarRole, "costSoFar"},
+        {AtRole, "at"}, {RequestIdRole, "requestId"}, {EndedAtRole, "endedAt"}, {EndedByRole, "endedBy"},
+        {KeptAtRole, "keptAt"}, {CurveRole, "curve"}};
 }
 
 void GuardrailTripsModel::refresh()

@@ -10,12 +10,12 @@
 #include "store/queryrunner.h"
 #include "uitestfixture.h"
 #include <QAbstractItemModelTester>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -42,8 +42,8 @@ public:
 
 public Q_SLOTS:
     QStringList GetCapabilities() { return {QStringLiteral("body"), QStringLiteral("actions")}; }
-    uint Notify(const QString &, uint, const QString &, const QString &summary, const QString &body, const QStringList &actions,
-                const QVariantMap &, int)
+    uint Notify(const QString &, uint, const QString &, const QString &summary, const QString &body,
+        const QStringList &actions, const QVariantMap &, int)
     {
         shown.append({summary, body, actions});
         return ++lastId;
@@ -69,9 +69,9 @@ class TestGuardrailsView : public QObject
     static void loop(Gateway &gateway, int times, const QString &requestPrefix)
     {
         QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("messages"),
-                                                           QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
-                                                                                  {QStringLiteral("content"), kTask}}}}})
-                                    .toJson(QJsonDocument::Compact);
+                                            QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                                {QStringLiteral("content"), kTask}}}}})
+                              .toJson(QJsonDocument::Compact);
         for (int i = 0; i < times; ++i) {
             GuardrailTicket t;
             t.keyId = 1;
@@ -82,7 +82,8 @@ class TestGuardrailsView : public QObject
             const QString id = requestPrefix + QString::number(i);
             if (gateway.context().guardrails.admit(t, id))
                 return;
-            gateway.context().guardrails.settle(t, GuardrailOutcome{200, kNanoPerUsd / 100, 2000, 20, 200'000, std::nullopt}, id);
+            gateway.context().guardrails.settle(
+                t, GuardrailOutcome{200, kNanoPerUsd / 100, 2000, 20, 200'000, std::nullopt}, id);
         }
     }
 
@@ -95,8 +96,8 @@ private Q_SLOTS:
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         QList<RequestRecord> log;
         for (int i = 0; i < 4; ++i) {
-            log << record(QStringLiteral("req_loop_%1").arg(i), now - qint64(3 - i) * 60'000, 1, QStringLiteral("agent"),
-                          QStringLiteral("mock/agent"), QStringLiteral("mock"), 0.25);
+            log << record(QStringLiteral("req_loop_%1").arg(i), now - qint64(3 - i) * 60'000, 1,
+                QStringLiteral("agent"), QStringLiteral("mock/agent"), QStringLiteral("mock"), 0.25);
             log.last().sessionId = QStringLiteral("s1");
         }
         QVERIFY(fx.start());
@@ -125,7 +126,8 @@ private Q_SLOTS:
         QCOMPARE(row.data(GuardrailTripsModel::KindRole).toString(), QStringLiteral("same_request"));
         QCOMPARE(row.data(GuardrailTripsModel::RequestIdRole).toString(), QStringLiteral("req_g_4"));
         QVERIFY(!row.data(GuardrailTripsModel::HashesRole).toStringList().isEmpty());
-        QVERIFY(row.data(GuardrailTripsModel::EvidenceRole).toStringList().contains(QStringLiteral("answered before: 4")));
+        QVERIFY(
+            row.data(GuardrailTripsModel::EvidenceRole).toStringList().contains(QStringLiteral("answered before: 4")));
         QCOMPARE(row.data(GuardrailTripsModel::CostSoFarRole).toDouble(), 0.04); // four answered sends at $0.01
         const QList<double> curve = row.data(GuardrailTripsModel::CurveRole).value<QList<double>>();
         QCOMPARE(curve.size(), GuardrailTripsModel::kCurveBefore + 1 + GuardrailTripsModel::kCurveAfter);
@@ -185,7 +187,8 @@ private Q_SLOTS:
         if (bus.interface()->isServiceRegistered(QStringLiteral("org.freedesktop.Notifications")))
             QSKIP("a real notification server is running on this bus; not replacing it");
         NotificationServer server;
-        QVERIFY(bus.registerObject(QStringLiteral("/org/freedesktop/Notifications"), &server, QDBusConnection::ExportAllSlots));
+        QVERIFY(bus.registerObject(
+            QStringLiteral("/org/freedesktop/Notifications"), &server, QDBusConnection::ExportAllSlots));
         QVERIFY(bus.registerService(QStringLiteral("org.freedesktop.Notifications")));
         const auto unregister = qScopeGuard([&bus] {
             bus.unregisterService(QStringLiteral("org.freedesktop.Notifications"));
@@ -205,18 +208,20 @@ private Q_SLOTS:
         QTRY_COMPARE(notified.size(), 1);
         QCOMPARE(notified.first().at(1).toBool(), true);
         QCOMPARE(server.shown.size(), 1);
-        QVERIFY2(server.shown.first().summary.contains(QLatin1String("paused")), qPrintable(server.shown.first().summary));
+        QVERIFY2(
+            server.shown.first().summary.contains(QLatin1String("paused")), qPrintable(server.shown.first().summary));
         QVERIFY(server.shown.first().actions.contains(QStringLiteral("resume")));
         QVERIFY(server.shown.first().actions.contains(QStringLiteral("keep")));
 
         // "Resume" clicked: the server emits ActionInvoked for its id.
         QDBusMessage signal = QDBusMessage::createSignal(QStringLiteral("/org/freedesktop/Notifications"),
-                                                         QStringLiteral("org.freedesktop.Notifications"), QStringLiteral("ActionInvoked"));
+            QStringLiteral("org.freedesktop.Notifications"), QStringLiteral("ActionInvoked"));
         signal << server.lastId << QStringLiteral("resume");
         QVERIFY(bus.send(signal));
         QTRY_COMPARE(center.activePauses(), 0);
         qint64 maxId = 0;
-        QTRY_COMPARE(fx.gateway->store().guardrailTripsToRestore(10, &maxId).value(0).endedBy, QStringLiteral("window"));
+        QTRY_COMPARE(
+            fx.gateway->store().guardrailTripsToRestore(10, &maxId).value(0).endedBy, QStringLiteral("window"));
     }
 
     void badgeCountsPauses()
