@@ -582,7 +582,8 @@ RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
 
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections", "response_cache_max_mb"});
+    checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections", "response_cache_max_mb",
+                            "guardrails"});
     GatewaySettings s;
     if (const auto v = optionalInteger(obj, path, QStringLiteral("response_cache_max_mb"), 1, 1'000'000,
                                        QStringLiteral("must be an integer from 1 to 1000000 (MiB)")))
@@ -674,6 +675,12 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
         if (const auto v = optionalInteger(c, p, QStringLiteral("max_connections"), 8, 1'000'000,
                                            QStringLiteral("must be an integer from 8 to 1000000")))
             s.connections.maxConnections = int(*v);
+    }
+    if (obj.contains(QStringLiteral("guardrails"))) {
+        const QString p = member(path, QStringLiteral("guardrails"));
+        QString why;
+        if (!GuardrailThresholds::fromJson(requireObject(obj.value(QStringLiteral("guardrails")), p), &s.guardrails, &why))
+            fail(p, why);
     }
     return s;
 }

@@ -157,6 +157,7 @@ struct GatewaySettings {
     // The response cache's size on disk (compressed answers), "response_cache_max_mb"; the least
     // recently used answers are dropped past it.
     qint64 responseCacheMaxBytes = 256LL * 1024 * 1024;
+    GuardrailThresholds guardrails;    // "guardrails": the detectors' numbers (docs/guardrails.md)
     friend bool operator==(const GatewaySettings &, const GatewaySettings &) = default;
 };
 

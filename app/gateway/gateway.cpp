@@ -4,9 +4,11 @@
 #include "budget/budgetledger.h"
 #include "core/logging.h"
 #include "gateway/gatewayserver.h"
+#include "gateway/guardrailgate.h"
 #include "secretscan/secretrules.h"
 #include "secrets/secretstore.h"
 #include "store/store.h"
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -151,6 +153,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
                                                    routes, m_store->voteStats(), loadAliases(*m_store)));
     const GatewaySettings settings = loadGatewaySettings(*m_store);
     m_context.health.setSettings(settings.breaker);
+    m_context.guardrails.setThresholds(settings.guardrails);
     m_context.setSettings(settings);
     if (m_responseCache)
         m_responseCache->setMaxBytes(settings.responseCacheMaxBytes);
@@ -257,6 +260,8 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     for (auto it = overshoots.cbegin(); it != overshoots.cend(); ++it)
         m_context.ledger.setOvershoots(it.key(), BudgetLedger::Overshoots{it->count, it->amount}, now);
 
+    startGuardrails();
+
     const auto settings = m_context.settings();
     const int port = options.port.value_or(settings->port.value_or(kDefaultPort));
     int workers = options.workers;
@@ -272,6 +277,48 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     }
     result.ok = true;
     return result;
+}
+
+void Gateway::startGuardrails()
+{
+    // Every active pause (a pause survives a restart) and enough of the latest trips for each key's
+    // list in GET /v1/key.
+    qint64 maxId = 0;
+    QList<GuardrailTrip> trips;
+    for (const GuardrailTripRow &row : m_store->guardrailTripsToRestore(500, &maxId))
+        trips.append(guardrailTripFromRow(row));
+    m_context.guardrails.restore(trips, maxId + 1);
+    int active = 0;
+    for (const GuardrailTrip &t : std::as_const(trips))
+        active += t.active ? 1 : 0;
+    if (active > 0)
+        qCInfo(lcGateway) << "restored" << active << "guardrail pause(s)";
+    // The listener runs on a worker, under the guardrails' lock: it only posts to this thread,
+    // where the store is written (no disk on the request path) and the window is told.
+    Guardrails::Listener listener;
+    listener.tripped = [this](const GuardrailTrip &trip) {
+        QMetaObject::invokeMethod(this, [this, trip] {
+            m_store->saveGuardrailTrip(guardrailTripRow(trip));
+            Q_EMIT guardrailTripped(trip);
+        }, Qt::QueuedConnection);
+    };
+    listener.resumed = [this](const QList<qint64> &ids, qint64 atMs, const QString &by) {
+        QMetaObject::invokeMethod(this, [this, ids, atMs, by] {
+            m_store->endGuardrailTrips(ids, atMs, by);
+            Q_EMIT guardrailsResumed(ids);
+        }, Qt::QueuedConnection);
+    };
+    m_context.guardrails.setListener(std::move(listener));
+}
+
+int Gateway::resumeGuardrails(qint64 keyId, const QString &session, const QString &by)
+{
+    return m_context.guardrails.resume(keyId, session, by);
+}
+
+bool Gateway::keepGuardrailPaused(qint64 tripId)
+{
+    return m_store->keepGuardrailTrip(tripId, QDateTime::currentMSecsSinceEpoch());
 }
 
 void Gateway::shutdown(std::function<void()> done)
@@ -293,6 +340,8 @@ void Gateway::shutdown(std::function<void()> done)
     const int grace = m_context.settings()->shutdownGraceMs;
     m_server->drain(grace, [this, done] {
         m_server->stopWorkers();
+        // Trips and resumes the workers posted (startGuardrails) are written before the store closes.
+        QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
         m_store->close(); // every finished request is committed before we return
         if (m_responseCache)
             m_responseCache->flush();

@@ -64,15 +64,27 @@ public:
     // failure (*error says why) the gateway keeps listening where it was; requests in flight on the
     // old listener finish within the shutdown grace period. Returns true when listening on `port`.
     bool restartListener(quint16 port, QString *error = nullptr);
+    // Lifts the guardrail pauses of a key (every session when `session` is empty); `by` is recorded
+    // with the trips it ends ("window"). Returns how many pauses were lifted.
+    int resumeGuardrails(qint64 keyId, const QString &session, const QString &by);
+    // A person saw the pause of trip `tripId` and keeps it: recorded, nothing else changes.
+    bool keepGuardrailPaused(qint64 tripId);
+
     // Stops accepting, lets requests finish within the grace period, flushes the log, then calls done.
     void shutdown(std::function<void()> done);
 
 Q_SIGNALS:
     void stopped();
     void portChanged(quint16 port);
+    // A guardrail tripped (alert or pause) / pauses were lifted; on this object's thread, after
+    // the trip or the end was written to the store.
+    void guardrailTripped(const gh::GuardrailTrip &trip);
+    void guardrailsResumed(const QList<qint64> &tripIds);
 
 private:
     void rebuildLedger();
+    // Restores the persisted guardrail trips and persists new ones and their ends from now on.
+    void startGuardrails();
     // A new registry snapshot from the stored keys and models and the provider secrets read last.
     void reloadProviders(const QHash<QString, QString> *fromKeychain, QStringList *warnings);
     void rebuildRegistry(const QList<ProviderConfig> &providers, QStringList *warnings);

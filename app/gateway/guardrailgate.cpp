@@ -4,6 +4,7 @@
 #include "store/requestrecord.h"
 #include <QDateTime>
 #include <QJsonArray>
+#include <QJsonDocument>
 
 namespace gh {
 
@@ -48,6 +49,50 @@ GatewayError guardrailRefusal(const GuardrailTrip &trip, bool anthropicClient)
     GatewayError e = GatewayError::paused(message, anthropicClient, "guardrail_paused");
     e.extraHeaders.emplaceBack("x-gatehouse-guardrail", detectorName(trip.detector).toLatin1());
     return e;
+}
+
+GuardrailTripRow guardrailTripRow(const GuardrailTrip &trip)
+{
+    GuardrailTripRow r;
+    r.id = trip.id;
+    r.atMs = trip.atMs;
+    r.keyId = trip.keyId;
+    r.keyName = trip.keyName;
+    r.session = trip.session;
+    r.detector = detectorName(trip.detector);
+    r.action = guardModeName(trip.action);
+    r.requestId = trip.requestId;
+    r.summary = trip.summary;
+    r.evidence = QJsonDocument(trip.evidence).toJson(QJsonDocument::Compact);
+    r.costSoFar = trip.costSoFar;
+    r.active = trip.active;
+    r.endedAtMs = trip.endedAtMs;
+    r.endedBy = trip.endedBy;
+    return r;
+}
+
+GuardrailTrip guardrailTripFromRow(const GuardrailTripRow &row)
+{
+    GuardrailTrip t;
+    t.id = row.id;
+    t.atMs = row.atMs;
+    t.keyId = row.keyId;
+    t.keyName = row.keyName;
+    t.session = row.session;
+    t.detector = row.detector == QLatin1String("velocity") ? Detector::Velocity
+               : row.detector == QLatin1String("blowup")   ? Detector::Blowup
+                                                           : Detector::Repetition;
+    const bool known = row.detector == QLatin1String("repetition") || row.detector == QLatin1String("velocity")
+                    || row.detector == QLatin1String("blowup");
+    t.action = known && row.action == QLatin1String("pause") ? GuardMode::Pause : GuardMode::Alert;
+    t.requestId = row.requestId;
+    t.summary = row.summary;
+    t.evidence = QJsonDocument::fromJson(row.evidence).object();
+    t.costSoFar = row.costSoFar;
+    t.active = row.active && t.action == GuardMode::Pause;
+    t.endedAtMs = row.endedAtMs;
+    t.endedBy = row.endedBy;
+    return t;
 }
 
 QJsonObject guardrailKeyJson(const GatewayContext &ctx, const KeyEntry &key)

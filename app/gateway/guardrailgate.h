@@ -1,6 +1,7 @@
 #pragma once
 #include "gateway/gatewayerror.h"
 #include "guardrails/guardrails.h"
+#include "store/storeinterfaces.h"
 #include <QJsonObject>
 #include <optional>
 
@@ -29,6 +30,11 @@ void guardrailSettle(GatewayContext &ctx, const GuardrailTicket &ticket, const R
 // (Claude Code resends a 400 with fewer messages, and sends a 403 with x-should-retry: false once).
 // Never 429 or 5xx: the SDKs retry those, and the pause has no end they could wait for.
 [[nodiscard]] GatewayError guardrailRefusal(const GuardrailTrip &trip, bool anthropicClient);
+
+// A trip as the store keeps it (table guardrail_trips), and back; a row that does not name a known
+// detector is read as a repetition alert (never as a pause it was not).
+[[nodiscard]] GuardrailTripRow guardrailTripRow(const GuardrailTrip &trip);
+[[nodiscard]] GuardrailTrip guardrailTripFromRow(const GuardrailTripRow &row);
 
 // "guardrails" of GET /v1/key: the key's policy, whether it (or which sessions) are paused, its trips.
 [[nodiscard]] QJsonObject guardrailKeyJson(const GatewayContext &ctx, const KeyEntry &key);

@@ -1,5 +1,6 @@
 #include "guardrails/guardrails.h"
 #include <QDateTime>
+#include <QJsonArray>
 #include <QSet>
 #include <algorithm>
 #include <vector>
@@ -48,7 +49,67 @@ QJsonObject GuardrailTrip::toJson() const
             {QStringLiteral("request_id"), requestId},
             {QStringLiteral("summary"), summary},
             {QStringLiteral("evidence"), evidence},
-            {QStringLiteral("active"), active}};
+            {QStringLiteral("cost_so_far_usd"), toUsd(costSoFar)},
+            {QStringLiteral("active"), active},
+            {QStringLiteral("ended_at"), endedAtMs > 0 ? QJsonValue(QDateTime::fromMSecsSinceEpoch(endedAtMs).toUTC().toString(Qt::ISODateWithMs))
+                                                       : QJsonValue()},
+            {QStringLiteral("ended_by"), endedBy.isEmpty() ? QJsonValue() : QJsonValue(endedBy)}};
+}
+
+void Guardrails::setListener(Listener listener)
+{
+    QMutexLocker lock(&m_mutex);
+    m_listener = std::move(listener);
+}
+
+void Guardrails::setThresholds(const GuardrailThresholds &thresholds)
+{
+    QMutexLocker lock(&m_mutex);
+    m_t = thresholds;
+}
+
+GuardrailThresholds Guardrails::thresholds() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_t;
+}
+
+int Guardrails::activePauses() const
+{
+    QMutexLocker lock(&m_mutex);
+    int n = 0;
+    for (const KeyState &k : m_keys)
+        n += (k.pausedTrip ? 1 : 0) + int(k.pausedSessions.size());
+    return n;
+}
+
+void Guardrails::restore(const QList<GuardrailTrip> &trips, qint64 nextTripId)
+{
+    QList<GuardrailTrip> sorted = trips;
+    std::sort(sorted.begin(), sorted.end(), [](const GuardrailTrip &a, const GuardrailTrip &b) { return a.id < b.id; });
+    QMutexLocker lock(&m_mutex);
+    for (const GuardrailTrip &t : std::as_const(sorted)) {
+        KeyState &key = m_keys[t.keyId];
+        if (findTrip(key, t.id))
+            continue;
+        key.trips.append(t);
+        if (t.active) {
+            if (t.session.isEmpty())
+                key.pausedTrip = t.id;
+            else
+                key.pausedSessions.insert(t.session, t.id);
+        }
+        m_nextTripId = qMax(m_nextTripId, t.id + 1);
+    }
+    m_nextTripId = qMax(m_nextTripId, nextTripId);
+    for (KeyState &key : m_keys) {
+        while (key.trips.size() > qMax(1, m_t.maxTripsPerKey)) {
+            const auto old = std::find_if(key.trips.begin(), key.trips.end(), [](const GuardrailTrip &x) { return !x.active; });
+            if (old == key.trips.end())
+                break;
+            key.trips.erase(old);
+        }
+    }
 }
 
 Guardrails::Guardrails(GuardrailThresholds thresholds, Clock clock)
@@ -144,6 +205,18 @@ GuardrailTrip Guardrails::trip(KeyState &key, const GuardrailTicket &ticket, Det
     t.requestId = requestId;
     t.summary = summary;
     t.evidence = evidence;
+    if (!session.isEmpty()) {
+        const auto s = m_sessions.constFind(sessionKey(ticket.keyId, session));
+        t.costSoFar = s == m_sessions.constEnd() ? 0 : s->spend.recent(nowMs, 60);
+        if (s != m_sessions.constEnd() && !s->recentHashes.isEmpty()) {
+            QJsonArray hashes;
+            for (const quint64 h : s->recentHashes)
+                hashes.append(shortHash(h));
+            t.evidence.insert(QStringLiteral("recent_request_hashes"), hashes); // oldest first
+        }
+    } else {
+        t.costSoFar = key.spend.recent(nowMs, 6 * 60);
+    }
     t.active = mode == GuardMode::Pause;
     if (t.active) {
         if (session.isEmpty())
@@ -164,6 +237,8 @@ GuardrailTrip Guardrails::trip(KeyState &key, const GuardrailTicket &ticket, Det
     qCWarning(lcGuardrails).noquote() << QStringLiteral("guardrail %1 tripped (%2) on %3: %4 [request %5]")
                                              .arg(detectorName(d), mode == GuardMode::Pause ? QStringLiteral("paused") : QStringLiteral("alert"),
                                                   scope, summary, requestId);
+    if (m_listener.tripped)
+        m_listener.tripped(t);
     return t;
 }
 
@@ -189,6 +264,11 @@ std::optional<GuardrailTrip> Guardrails::admit(GuardrailTicket &ticket, const QS
     const RequestShape &shape = ticket.shape;
     const int rep = int(Detector::Repetition);
     Session *session = ticket.session.isEmpty() ? nullptr : &sessionOf(ticket.keyId, ticket.session, t);
+    if (session && shape.contentHash != 0) {
+        session->recentHashes.append(shape.contentHash);
+        if (session->recentHashes.size() > 8)
+            session->recentHashes.removeFirst();
+    }
 
     // The same message list, answered repeatCount - 1 times within the window, sent again.
     const int before = key.repetition.answeredBefore(shape.contentHash, t, m_t);
@@ -374,7 +454,7 @@ void Guardrails::settle(const GuardrailTicket &ticket, const GuardrailOutcome &o
     }
 }
 
-int Guardrails::resume(qint64 keyId, const QString &session)
+int Guardrails::resume(qint64 keyId, const QString &session, const QString &by)
 {
     const qint64 t = now();
     QMutexLocker lock(&m_mutex);
@@ -413,8 +493,16 @@ int Guardrails::resume(qint64 keyId, const QString &session)
     // person: counted again, the next send would trip at once.
     key.repetition.clear();
     for (GuardrailTrip &tr : key.trips) {
-        if (lifted.contains(tr.id))
+        if (lifted.contains(tr.id)) {
             tr.active = false;
+            tr.endedAtMs = t;
+            tr.endedBy = by;
+        }
+    }
+    if (!lifted.isEmpty() && m_listener.resumed) {
+        QList<qint64> ids(lifted.begin(), lifted.end());
+        std::sort(ids.begin(), ids.end());
+        m_listener.resumed(ids, t, by);
     }
     if (!lifted.isEmpty())
         qCInfo(lcGuardrails).noquote() << QStringLiteral("resumed %1 pause(s) of key %2%3")

@@ -25,8 +25,9 @@ namespace gh {
 // A trip alerts (one log line, recorded for GET /v1/key) or pauses the session or the key: further
 // requests are refused (admit()) until resume(). Thread-safe: one lock, held for O(1) work per
 // request (the velocity baseline reads a few hundred integers); no SQL, no I/O. Memory is bounded
-// (detectors.h: sessions, hashes and trips are capped). Pauses and trips live in memory: a restart
-// resumes everything.
+// (detectors.h: sessions, hashes and trips are capped). Trips and pauses are told to a Listener as
+// they happen (the gateway persists them, table guardrail_trips) and restore()d at start, so a pause
+// survives a restart; what the detectors counted lives in memory only.
 enum class Detector { Repetition, Velocity, Blowup };
 [[nodiscard]] QString detectorName(Detector d);
 
@@ -41,7 +42,10 @@ struct GuardrailTrip {
     QString requestId;      // the request that tripped it
     QString summary;        // what was detected, with its numbers, for people
     QJsonObject evidence;   // the same numbers for programs (hashes, counts, $, tokens)
+    NanoUsd costSoFar = 0;  // what the scope spent before it tripped: a session its last hour, a key its last 6 hours
     bool active = false;    // a pause not resumed yet
+    qint64 endedAtMs = 0;   // when the pause was lifted; 0: not (or an alert)
+    QString endedBy;        // who lifted it: "window", "api" (POST /v1/key/resume)
     [[nodiscard]] QJsonObject toJson() const;
 };
 
@@ -72,6 +76,21 @@ public:
     using Clock = std::function<qint64()>; // ms since the epoch
     explicit Guardrails(GuardrailThresholds thresholds = {}, Clock clock = {});
 
+    // Told of every trip as it is recorded, and of every pause lifted (ids, when, by whom). Called
+    // under the engine's lock, on the thread that tripped or resumed (a gateway worker): they must
+    // only queue the news for another thread and return, never call back into this object.
+    struct Listener {
+        std::function<void(const GuardrailTrip &)> tripped;
+        std::function<void(const QList<qint64> &ids, qint64 atMs, const QString &by)> resumed;
+    };
+    // Set before the first request.
+    void setListener(Listener listener);
+    // The thresholds apply from the next request on; what the detectors counted stays.
+    void setThresholds(const GuardrailThresholds &thresholds);
+    // At start: the persisted trips (active pauses and the latest of each key, any order) and the
+    // id the next trip gets (above every persisted one). Active ones pause their session or key again.
+    void restore(const QList<GuardrailTrip> &trips, qint64 nextTripId);
+
     // The session a request belongs to: Claude Code's session header, else what the body names
     // (RequestShape::sessionHint), else its conversation's prompt-prefix hash; empty when none.
     [[nodiscard]] static QString sessionFor(const QString &headerSession, const RequestShape &shape, quint64 prefixHash);
@@ -84,10 +103,13 @@ public:
 
     // Lifts the pauses of a key (every session when `session` is empty) and forgets what its
     // detectors counted, so the resumed work starts afresh. Returns how many pauses were lifted.
-    int resume(qint64 keyId, const QString &session = {});
+    // `by` says who resumed ("window", "api"): recorded with the trips it ended.
+    int resume(qint64 keyId, const QString &session = {}, const QString &by = QStringLiteral("api"));
     // The key's trips, newest first (at most maxTripsPerKey).
     [[nodiscard]] QList<GuardrailTrip> trips(qint64 keyId) const;
-    [[nodiscard]] const GuardrailThresholds &thresholds() const { return m_t; }
+    [[nodiscard]] GuardrailThresholds thresholds() const;
+    // Pauses in force now (sessions and keys), over every key.
+    [[nodiscard]] int activePauses() const;
     [[nodiscard]] int sessionCount() const;
 
 private:
@@ -98,6 +120,7 @@ private:
         BlowupDetector blowup;
         SpendMeter spend{60};
         QHash<int, qint64> lastAlert; // detector -> when it last alerted
+        QList<quint64> recentHashes;  // content hashes of its latest sends, newest last (evidence)
     };
     struct KeyState {
         RepetitionDetector repetition;
@@ -122,6 +145,7 @@ private:
     QHash<qint64, KeyState> m_keys;
     QHash<QString, Session> m_sessions; // by keyId + '\n' + session
     qint64 m_nextTripId = 1;
+    Listener m_listener;
 };
 
 } // namespace gh

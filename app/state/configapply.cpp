@@ -77,6 +77,7 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
                                                         {QStringLiteral("idle_timeout_ms"), settings.connections.idleTimeoutMs},
                                                         {QStringLiteral("max_connections"), settings.connections.maxConnections}});
     o.insert(QStringLiteral("response_cache_max_mb"), double(settings.responseCacheMaxBytes / (1024 * 1024)));
+    o.insert(QStringLiteral("guardrails"), settings.guardrails.toJson());
     return o;
 }
 
@@ -135,6 +136,13 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     s.connections.idleTimeoutMs = intField(c, "idle_timeout_ms", s.connections.idleTimeoutMs, 100, 3'600'000);
     s.connections.maxConnections = intField(c, "max_connections", s.connections.maxConnections, 8, 1'000'000);
     s.responseCacheMaxBytes = qint64(intField(json, "response_cache_max_mb", int(s.responseCacheMaxBytes / (1024 * 1024)), 1, 1'000'000)) * 1024 * 1024;
+    if (json.contains(QStringLiteral("guardrails"))) {
+        QString why;
+        if (!GuardrailThresholds::fromJson(json.value(QStringLiteral("guardrails")).toObject(), &s.guardrails, &why)) {
+            qCWarning(lcConfig) << "stored guardrail thresholds are invalid (" << why << "); using the defaults";
+            s.guardrails = GuardrailThresholds{};
+        }
+    }
     return s;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "store/analytics.h"
 #include "store/requestrecord.h"
+#include "store/storeinterfaces.h"
 #include <QHash>
 #include <QList>
 #include <QSet>
@@ -84,6 +85,14 @@ struct SessionSpend {
     friend bool operator==(const SessionSpend &, const SessionSpend &) = default;
 };
 
+// Spend of one minute (a guardrail trip's rate curve).
+struct MinuteSpend {
+    qint64 minuteMs = 0; // the minute's start, ms since the epoch
+    NanoUsd cost = 0;
+    qint64 requests = 0;
+    friend bool operator==(const MinuteSpend &, const MinuteSpend &) = default;
+};
+
 // The read queries of the window (Activity, Rankings, Cache, the dashboard) over the request log:
 // the query objects a back-end implements (SQLite: openSqliteLogQueries). One instance belongs to one
 // thread at a time (the window's query thread, an export's thread); each has its own connection, so
@@ -128,6 +137,13 @@ public:
     [[nodiscard]] virtual SpendScan scanSpend(qint64 fromMs, qint64 afterSeq, bool full) = 0;
     // The `limit` sessions with the most spend since sinceMs, most first.
     [[nodiscard]] virtual QList<SessionSpend> sessionSpend(qint64 sinceMs, int limit) = 0;
+
+    // --- Guardrails ---
+    // The `limit` newest trips, newest first; ok = false in *ok when the read failed.
+    [[nodiscard]] virtual QList<GuardrailTripRow> guardrailTrips(int limit, bool *ok = nullptr) = 0;
+    // Spend per minute in [fromMs, toMs) of one key's requests (of one session's when `session` is
+    // not empty), only the minutes with requests, oldest first.
+    [[nodiscard]] virtual QList<MinuteSpend> spendPerMinute(qint64 keyId, const QString &session, qint64 fromMs, qint64 toMs) = 0;
 };
 
 // The SQLite back-end's queries over the database file at `path`, on a read-only connection of its

@@ -445,6 +445,30 @@ ALTER TABLE keys ADD COLUMN min_output_tokens INTEGER NOT NULL DEFAULT 1024;
 -- bill, so the target is none): by how much. The keys' overshoot counts are rebuilt from it at start.
 ALTER TABLE requests ADD COLUMN overshoot_nano_usd INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{12, "guardrail trips", R"sql(
+-- Every guardrail trip (docs/guardrails.md) with its evidence, and how a pause ended: a pause
+-- survives a restart (the gateway restores the active ones at start) and the window lists them.
+-- Kept by "Clear log": clearing the history must not lift a pause.
+CREATE TABLE guardrail_trips (
+    id             INTEGER PRIMARY KEY,            -- the gateway's trip id (GET /v1/key shows it)
+    at_ms          INTEGER NOT NULL,
+    key_id         INTEGER NOT NULL,
+    key_name       TEXT    NOT NULL DEFAULT '',
+    session_id     TEXT    NOT NULL DEFAULT '',    -- the paused / judged session; '': the whole key
+    detector       TEXT    NOT NULL,               -- repetition | velocity | blowup
+    action         TEXT    NOT NULL,               -- alert | pause
+    request_id     TEXT    NOT NULL DEFAULT '',    -- the request that tripped it
+    summary        TEXT    NOT NULL DEFAULT '',
+    evidence       TEXT    NOT NULL DEFAULT '{}',  -- JSON: hashes, counts, $, tokens
+    cost_nano_usd  INTEGER NOT NULL DEFAULT 0,     -- what the scope had spent when it tripped
+    active         INTEGER NOT NULL DEFAULT 0,     -- a pause not lifted yet
+    ended_at_ms    INTEGER NOT NULL DEFAULT 0,
+    ended_by       TEXT    NOT NULL DEFAULT '',    -- window | api
+    kept_at_ms     INTEGER NOT NULL DEFAULT 0      -- a person chose "Keep paused"
+);
+CREATE INDEX guardrail_trips_active ON guardrail_trips (key_id) WHERE active = 1;
+CREATE INDEX guardrail_trips_request ON guardrail_trips (request_id);
+)sql"},
     Migration{13, "the response cache's verdict and saving on the request log; local providers", R"sql(
 -- cache_status: '' (no response_cache policy applied), 'hit', 'miss' or 'bypass'. A hit is charged
 -- nothing (cost_nano_usd 0, no tokens): cache_saved_nano_usd is what the same answer cost when it was
@@ -457,7 +481,7 @@ CREATE INDEX requests_cache_lookups ON requests (started_at_ms) WHERE cache_stat
 -- without a price of their own are priced $0 as local, never unpriced.
 ALTER TABLE providers ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
 )sql"},
-    Migration{15, "secret scanning: the key's mode, the findings on the request log", R"sql(
+    Migration{14, "secret scanning: the key's mode, the findings on the request log", R"sql(
 -- What a key's requests do when their prompt holds a secret: off, warn (the default), redact, block.
 ALTER TABLE keys ADD COLUMN secret_scan TEXT NOT NULL DEFAULT 'warn';
 -- The secrets found in a request's prompt, as "rule-id@offset+length" joined by ',' (byte offsets in

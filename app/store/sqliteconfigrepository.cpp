@@ -586,3 +586,129 @@ void SqliteConfigRepository::setSetting(const QString &key, const QString &value
 }
 
 } // namespace gh
+
+namespace gh {
+
+// --- guardrail trips ---
+
+namespace {
+
+constexpr const char *kTripColumns = "id, at_ms, key_id, key_name, session_id, detector, action, request_id, summary, evidence, "
+                                     "cost_nano_usd, active, ended_at_ms, ended_by, kept_at_ms";
+
+} // namespace
+
+GuardrailTripRow readGuardrailTrip(const sqlite::Statement &s)
+{
+    GuardrailTripRow t;
+    t.id = s.integer(0);
+    t.atMs = s.integer(1);
+    t.keyId = s.integer(2);
+    t.keyName = s.text(3);
+    t.session = s.text(4);
+    t.detector = s.text(5);
+    t.action = s.text(6);
+    t.requestId = s.text(7);
+    t.summary = s.text(8);
+    t.evidence = s.text(9).toUtf8(); // a copy: rawText() is only valid until the next step
+    t.costSoFar = s.integer(10);
+    t.active = s.boolean(11);
+    t.endedAtMs = s.integer(12);
+    t.endedBy = s.text(13);
+    t.keptAtMs = s.integer(14);
+    return t;
+}
+
+QByteArray guardrailTripSelect(const char *tail)
+{
+    return QByteArray("SELECT ") + kTripColumns + " FROM guardrail_trips " + tail;
+}
+
+bool SqliteConfigRepository::saveGuardrailTrip(const GuardrailTripRow &t)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db) {
+        qCWarning(lcStore) << "guardrail trip" << t.id << "not saved: the store is not open";
+        return false;
+    }
+    Statement s(m_conn.db, QByteArray("INSERT INTO guardrail_trips (") + kTripColumns
+                               + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+                                 "ON CONFLICT (id) DO NOTHING");
+    s.bindInt(1, t.id);
+    s.bindInt(2, t.atMs);
+    s.bindInt(3, t.keyId);
+    s.bindText(4, t.keyName);
+    s.bindText(5, t.session);
+    s.bindText(6, t.detector);
+    s.bindText(7, t.action);
+    s.bindText(8, t.requestId);
+    s.bindText(9, t.summary);
+    s.bindText(10, t.evidence.isEmpty() ? QStringLiteral("{}") : QString::fromUtf8(t.evidence));
+    s.bindInt(11, t.costSoFar);
+    s.bindBool(12, t.active);
+    s.bindInt(13, t.endedAtMs);
+    s.bindText(14, t.endedBy);
+    s.bindInt(15, t.keptAtMs);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "guardrail trip" << t.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool SqliteConfigRepository::endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db, "UPDATE guardrail_trips SET active = 0, ended_at_ms = ?2, ended_by = ?3 WHERE id = ?1 AND active = 1");
+    bool ok = true;
+    for (const qint64 id : ids) {
+        s.bindInt(1, id);
+        s.bindInt(2, atMs);
+        s.bindText(3, by);
+        if (!s.exec()) {
+            qCWarning(lcStore) << "ending guardrail trip" << id << "failed:" << s.error();
+            ok = false;
+        }
+        s.reset();
+    }
+    return ok;
+}
+
+bool SqliteConfigRepository::keepGuardrailTrip(qint64 id, qint64 atMs)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    Statement s(m_conn.db, "UPDATE guardrail_trips SET kept_at_ms = ?2 WHERE id = ?1 AND active = 1");
+    s.bindInt(1, id);
+    s.bindInt(2, atMs);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "keeping guardrail trip" << id << "failed:" << s.error();
+        return false;
+    }
+    return sqlite3_changes(m_conn.db) > 0;
+}
+
+QList<GuardrailTripRow> SqliteConfigRepository::guardrailTripsToRestore(int latest, qint64 *maxId) const
+{
+    QList<GuardrailTripRow> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (maxId)
+        *maxId = 0;
+    if (!m_conn.db)
+        return out;
+    if (maxId)
+        *maxId = sqlite::scalar(m_conn.db, "SELECT COALESCE(MAX(id), 0) FROM guardrail_trips");
+    Statement s(m_conn.db, guardrailTripSelect("WHERE active = 1 OR id IN (SELECT id FROM guardrail_trips ORDER BY id DESC LIMIT ?1) "
+                                               "ORDER BY id"));
+    s.bindInt(1, qMax(0, latest));
+    while (s.next())
+        out.append(readGuardrailTrip(s));
+    if (!s.ok())
+        qCWarning(lcStore) << "reading the guardrail trips failed:" << s.error();
+    return out;
+}
+
+} // namespace gh

@@ -4,6 +4,15 @@
 
 namespace gh {
 
+namespace sqlite {
+class Statement;
+}
+
+// "SELECT <the guardrail_trips columns> FROM guardrail_trips <tail>", and one row of it read back
+// (the control-plane connection's restore and the window's LogQueries share them).
+[[nodiscard]] QByteArray guardrailTripSelect(const char *tail);
+[[nodiscard]] GuardrailTripRow readGuardrailTrip(const sqlite::Statement &s);
+
 // The SQLite back-end's configuration (keys, providers, models, routes, votes, settings), on the
 // control-plane connection. A row that cannot be read back exactly is left out with a warning.
 class SqliteConfigRepository final : public ConfigRepository
@@ -27,6 +36,10 @@ public:
     [[nodiscard]] QHash<QString, VoteStats> voteStats() const override;
     [[nodiscard]] QString setting(const QString &key, const QString &fallback) const override;
     void setSetting(const QString &key, const QString &value) override;
+    bool saveGuardrailTrip(const GuardrailTripRow &trip) override;
+    bool endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by) override;
+    bool keepGuardrailTrip(qint64 id, qint64 atMs) override;
+    [[nodiscard]] QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const override;
 
 private:
     SqliteControlConnection &m_conn;

@@ -1,5 +1,6 @@
 #include "core/logging.h"
 #include "store/logqueries.h"
+#include "store/sqliteconfigrepository.h"
 #include "store/requestcodec.h"
 #include "store/sqlite.h"
 #include <algorithm>
@@ -383,6 +384,43 @@ public:
             r.lastAtMs = st.integer(6);
             rows.append(r);
         }
+        return rows;
+    }
+
+    QList<GuardrailTripRow> guardrailTrips(int limit, bool *ok) override
+    {
+        QList<GuardrailTripRow> rows;
+        if (ok)
+            *ok = m_db != nullptr;
+        if (!m_db || limit <= 0)
+            return rows;
+        Statement st(m_db, guardrailTripSelect("ORDER BY id DESC LIMIT ?1"));
+        st.bindInt(1, limit);
+        while (st.next())
+            rows.append(readGuardrailTrip(st));
+        if (ok)
+            *ok = st.ok();
+        return rows;
+    }
+
+    QList<MinuteSpend> spendPerMinute(qint64 keyId, const QString &session, qint64 fromMs, qint64 toMs) override
+    {
+        QList<MinuteSpend> rows;
+        if (!m_db || toMs <= fromMs)
+            return rows;
+        // A session's rows through requests_session_time; a key's through the key/time index.
+        Statement st(m_db, session.isEmpty()
+                               ? "SELECT started_at_ms / 60000, SUM(COALESCE(cost_nano_usd, 0)), COUNT(*) FROM requests "
+                                 "WHERE key_id = ?1 AND started_at_ms >= ?2 AND started_at_ms < ?3 GROUP BY 1 ORDER BY 1"
+                               : "SELECT started_at_ms / 60000, SUM(COALESCE(cost_nano_usd, 0)), COUNT(*) FROM requests "
+                                 "WHERE session_id = ?4 AND session_id <> '' AND key_id = ?1 AND started_at_ms >= ?2 AND started_at_ms < ?3 GROUP BY 1 ORDER BY 1");
+        st.bindInt(1, keyId);
+        st.bindInt(2, fromMs);
+        st.bindInt(3, toMs);
+        if (!session.isEmpty())
+            st.bindText(4, session);
+        while (st.next())
+            rows.append(MinuteSpend{st.integer(0) * 60'000, st.integer(1), st.integer(2)});
         return rows;
     }
 

@@ -211,9 +211,11 @@ QStringList Store::keptTables()
     // pending_requests: the rows of streams still in flight. Their final rows come after the clear
     // (and delete them); deleting them here would lose the charge of one answered when the process dies.
     // latency_buckets: the histogram bounds, fixed data of migration 4.
+    // guardrail_trips: an active pause must not be lifted by clearing the history.
     return {QStringLiteral("keys"), QStringLiteral("providers"), QStringLiteral("models"), QStringLiteral("settings"),
             QStringLiteral("routes"), QStringLiteral("votes"), QStringLiteral("conversations"),
-            QStringLiteral("messages"), QStringLiteral("latency_buckets"), QStringLiteral("pending_requests")};
+            QStringLiteral("messages"), QStringLiteral("latency_buckets"), QStringLiteral("pending_requests"),
+            QStringLiteral("guardrail_trips")};
 }
 
 bool Store::clearLog(QString *error)
@@ -285,6 +287,26 @@ QString Store::setting(const QString &key, const QString &fallback) const
 void Store::setSetting(const QString &key, const QString &value)
 {
     d->config->setSetting(key, value);
+}
+
+bool Store::saveGuardrailTrip(const GuardrailTripRow &trip)
+{
+    return d->config->saveGuardrailTrip(trip);
+}
+
+bool Store::endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by)
+{
+    return d->config->endGuardrailTrips(ids, atMs, by);
+}
+
+bool Store::keepGuardrailTrip(qint64 id, qint64 atMs)
+{
+    return d->config->keepGuardrailTrip(id, atMs);
+}
+
+QList<GuardrailTripRow> Store::guardrailTripsToRestore(int latest, qint64 *maxId) const
+{
+    return d->config->guardrailTripsToRestore(latest, maxId);
 }
 
 } // namespace gh

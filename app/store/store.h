@@ -122,6 +122,17 @@ public:
     bool saveRoundVotes(const QString &roundId, const QList<Vote> &votes);
     [[nodiscard]] QHash<QString, VoteStats> voteStats() const; // by model id
 
+    // --- guardrail trips (table guardrail_trips) ---
+    // Inserts a trip (a trip already stored, same id, is left as it is).
+    bool saveGuardrailTrip(const GuardrailTripRow &trip);
+    // Marks the active ones among `ids` as lifted at atMs by `by` ("window", "api").
+    bool endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by);
+    // A person saw the pause and chose to keep it.
+    bool keepGuardrailTrip(qint64 id, qint64 atMs);
+    // What the gateway restores at start: every active pause and the `latest` newest trips; *maxId:
+    // the highest trip id ever stored (0: none), so new ids never reuse one.
+    [[nodiscard]] QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const;
+
     // --- settings (key/value, JSON-encoded values) ---
     [[nodiscard]] QString setting(const QString &key, const QString &fallback = {}) const;
     void setSetting(const QString &key, const QString &value);

@@ -48,6 +48,26 @@ struct KeyOvershoots {
     NanoUsd amount = 0;
 };
 
+// A guardrail trip as stored (table guardrail_trips; guardrails/guardrails.h GuardrailTrip).
+struct GuardrailTripRow {
+    qint64 id = 0;
+    qint64 atMs = 0;
+    qint64 keyId = 0;
+    QString keyName;
+    QString session;      // empty: the whole key
+    QString detector;     // "repetition", "velocity", "blowup"
+    QString action;       // "alert", "pause"
+    QString requestId;    // the request that tripped it
+    QString summary;
+    QByteArray evidence;  // a JSON object
+    NanoUsd costSoFar = 0;
+    bool active = false;  // a pause not lifted yet
+    qint64 endedAtMs = 0; // when it was lifted; 0: not
+    QString endedBy;      // "window", "api"
+    qint64 keptAtMs = 0;  // when a person chose "Keep paused"; 0: not
+    friend bool operator==(const GuardrailTripRow &, const GuardrailTripRow &) = default;
+};
+
 // Whether the request log can be written. Records that cannot be written wait in memory, in order,
 // and are retried until they are (never dropped while the store is open).
 struct LogHealth {
@@ -115,6 +135,10 @@ public:
     [[nodiscard]] virtual QHash<QString, VoteStats> voteStats() const = 0;
     [[nodiscard]] virtual QString setting(const QString &key, const QString &fallback) const = 0;
     virtual void setSetting(const QString &key, const QString &value) = 0;
+    virtual bool saveGuardrailTrip(const GuardrailTripRow &trip) = 0;
+    virtual bool endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by) = 0;
+    virtual bool keepGuardrailTrip(qint64 id, qint64 atMs) = 0;
+    [[nodiscard]] virtual QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const = 0;
 };
 
 } // namespace gh

@@ -19,6 +19,7 @@ const QByteArray kAgentSecret = "gk-itest-agent-0001";
 const QByteArray kClaudeSecret = "gk-itest-claude-0001";
 const QByteArray kNormalSecret = "gk-itest-normal-0001";
 const QByteArray kStuckSecret = "gk-itest-stuck-0001";
+const QByteArray kPersistSecret = "gk-itest-persist-0001";
 const QString kModel = QStringLiteral("mock/agent");
 const QString kLimited = QStringLiteral("mock/limited");
 constexpr int kRepeatCount = 5; // GuardrailThresholds::repeatCount, the documented default
@@ -125,7 +126,8 @@ private Q_SLOTS:
                                                   mockModel(kLimited, mock, QStringLiteral("fail-429"), 3.0, 15.0)}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("agent"), QString::fromLatin1(kAgentSecret), {}, QJsonObject{{QStringLiteral("day_usd"), 50.0}}),
                                                 claude, testKey(QStringLiteral("normal"), QString::fromLatin1(kNormalSecret)),
-                                                testKey(QStringLiteral("stuck"), QString::fromLatin1(kStuckSecret))}},
+                                                testKey(QStringLiteral("stuck"), QString::fromLatin1(kStuckSecret)),
+                                                testKey(QStringLiteral("persist"), QString::fromLatin1(kPersistSecret))}},
         };
         QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
         QVERIFY(m_h.mock->reset());
@@ -315,6 +317,76 @@ private Q_SLOTS:
         const QJsonObject guard = keyInfo(kNormalSecret).value(QLatin1String("guardrails")).toObject();
         QCOMPARE(guard.value(QLatin1String("trips")).toArray().size(), 0);
         QCOMPARE(guard.value(QLatin1String("paused")).toBool(), false);
+    }
+
+    void pauseSurvivesARestart()
+    {
+        // A session paused by a loop stays paused after the gateway restarts (its trip is in the
+        // guardrail_trips table with its evidence); resuming it after the restart lifts it for
+        // good, recorded as ended by the API.
+        Headers headers = bearer(kPersistSecret);
+        headers.append(std::pair<QByteArray, QByteArray>("x-claude-code-session-id", "9a8b7c6d-3333-4c4c-9d9d-000000000001"));
+        int refusedAt = -1;
+        QString trippingId;
+        for (int i = 0; i < 8 && refusedAt < 0; ++i) {
+            HttpClient client(m_h.gateway->port());
+            const HttpResponse r = client.post("/v1/chat/completions", openAITurns(kModel, {kFailure}, i), headers);
+            if (r.status != 200) {
+                refusedAt = i;
+                trippingId = QString::fromLatin1(r.headers.value("x-gatehouse-request-id"));
+            }
+            QThread::msleep(100);
+        }
+        QCOMPARE(refusedAt, kRepeatCount - 1);
+        const QJsonArray before = keyInfo(kPersistSecret).value(QLatin1String("guardrails")).toObject().value(QLatin1String("trips")).toArray();
+        QCOMPARE(before.size(), 1);
+        const qint64 tripId = before.first().toObject().value(QLatin1String("id")).toInteger();
+        QVERIFY(before.first().toObject().value(QLatin1String("cost_so_far_usd")).toDouble() > 0);
+
+        QCOMPARE(m_h.gateway->terminate(), 0);
+        {
+            // What was persisted, read from the file while the gateway is down.
+            const auto read = m_h.db->firstRow("SELECT key_name, session_id, detector, action, request_id, active, evidence, cost_nano_usd "
+                                            "FROM guardrail_trips WHERE id = " + QByteArray::number(tripId));
+            QVERIFY2(read, qPrintable(m_h.db->errorString()));
+            const QStringList row = *read;
+            QCOMPARE(row.size(), 8);
+            QCOMPARE(row.at(0), QStringLiteral("persist"));
+            QCOMPARE(row.at(1), QStringLiteral("9a8b7c6d-3333-4c4c-9d9d-000000000001"));
+            QCOMPARE(row.at(2), QStringLiteral("repetition"));
+            QCOMPARE(row.at(3), QStringLiteral("pause"));
+            QCOMPARE(row.at(4), trippingId);
+            QCOMPARE(row.at(5), QStringLiteral("1"));
+            const QJsonObject evidence = QJsonDocument::fromJson(row.at(6).toUtf8()).object();
+            QCOMPARE(evidence.value(QLatin1String("kind")).toString(), QStringLiteral("same_request"));
+            QCOMPARE(evidence.value(QLatin1String("answered_before")).toInt(), kRepeatCount - 1);
+            QVERIFY(row.at(7).toLongLong() > 0);
+        }
+        QVERIFY2(m_h.gateway->start(), qPrintable(m_h.gateway->errorString()));
+        HttpClient client(m_h.gateway->port());
+        const HttpResponse still = client.post("/v1/chat/completions", openAITurns(kModel, {QStringLiteral("new work")}, 50), headers);
+        QCOMPARE(still.status, 400);
+        QCOMPARE(errorCode(still), QStringLiteral("guardrail_paused"));
+        const QJsonObject guard = keyInfo(kPersistSecret).value(QLatin1String("guardrails")).toObject();
+        QCOMPARE(guard.value(QLatin1String("paused_sessions")).toArray().size(), 1);
+        // Another key's trips came back too, and nothing else was paused by the restart.
+        QCOMPARE(client.post("/v1/chat/completions", openAITurns(kModel, {QStringLiteral("hello")}, 51), bearer(kNormalSecret)).status, 200);
+
+        const HttpResponse resumed = client.post("/v1/key/resume", QByteArray(), bearer(kPersistSecret));
+        QCOMPARE(resumed.status, 200);
+        QCOMPARE(resumed.json().value(QLatin1String("resumed")).toInt(), 1);
+        QCOMPARE(client.post("/v1/chat/completions", openAITurns(kModel, {QStringLiteral("new work")}, 52), headers).status, 200);
+
+        // Resumed is persisted as well: after one more restart the session is not paused.
+        QCOMPARE(m_h.gateway->terminate(), 0);
+        {
+            const auto row = m_h.db->firstRow("SELECT active, ended_by, ended_at_ms > 0 FROM guardrail_trips WHERE id = " + QByteArray::number(tripId));
+            QVERIFY2(row, qPrintable(m_h.db->errorString()));
+            QCOMPARE(*row, (QStringList{QStringLiteral("0"), QStringLiteral("api"), QStringLiteral("1")}));
+        }
+        QVERIFY2(m_h.gateway->start(), qPrintable(m_h.gateway->errorString()));
+        HttpClient after(m_h.gateway->port());
+        QCOMPARE(after.post("/v1/chat/completions", openAITurns(kModel, {QStringLiteral("more work")}, 53), headers).status, 200);
     }
 };
 

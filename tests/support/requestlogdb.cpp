@@ -231,6 +231,37 @@ std::optional<QStringList> RequestLogDb::column(const char *sql)
     return out;
 }
 
+std::optional<QStringList> RequestLogDb::firstRow(const QByteArray &sql)
+{
+    m_error.clear();
+    sqlite3 *db = nullptr;
+    const QByteArray path = QFile::encodeName(m_path);
+    if (!QFileInfo::exists(m_path) || sqlite3_open_v2(path.constData(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        m_error = QStringLiteral("cannot open %1: %2").arg(m_path, QString::fromUtf8(db ? sqlite3_errmsg(db) : "missing"));
+        sqlite3_close(db);
+        return std::nullopt;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    sqlite3_stmt *stmt = nullptr;
+    QStringList out;
+    int rc = sqlite3_prepare_v2(db, sql.constData(), -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c)
+                out.append(text(stmt, c));
+            rc = SQLITE_DONE;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        m_error = QStringLiteral("%1: %2").arg(QString::fromUtf8(sql), QString::fromUtf8(sqlite3_errmsg(db)));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    if (rc != SQLITE_DONE)
+        return std::nullopt;
+    return out;
+}
+
 std::optional<qint64> RequestLogDb::overshootOf(const QString &requestId)
 {
     QString id = requestId;

@@ -91,6 +91,9 @@ public:
     [[nodiscard]] std::optional<QString> secretFindingsOf(const QString &requestId);
     // Pending rows (responses started, final row not yet written), or -1 on error.
     [[nodiscard]] int pendingCount();
+    // The text values of the first row of `sql` (empty when it has none), or nullopt on error: for
+    // tables of the same file other than the request log (guardrail_trips).
+    [[nodiscard]] std::optional<QStringList> firstRow(const QByteArray &sql);
     // PRAGMA integrity_check: "ok" when the file is sound, else SQLite's findings or the error.
     [[nodiscard]] QString integrityCheck();
 

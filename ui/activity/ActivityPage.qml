@@ -335,9 +335,30 @@ PageBase {
                                 Layout.preferredWidth: page.colStatus
                                 implicitHeight: 20
                                 StatusChip {
+                                    id: statusChip
                                     anchors.verticalCenter: parent.verticalCenter
                                     text: page.statusText(row.status, row.error)
                                     tone: row.failed ? Theme.danger : Theme.ok
+                                }
+                                // The guardrail marker: this request tripped one, or a pause refused it.
+                                Icon {
+                                    id: guardMarker
+                                    objectName: "guardrailMarker"
+                                    readonly property bool tripped: Guardrails.revision >= 0 && Guardrails.trippedBy(row.requestId)
+                                    readonly property bool refused: row.error.startsWith("Gatehouse paused")
+                                    anchors.left: statusChip.right
+                                    anchors.leftMargin: Theme.space1
+                                    anchors.verticalCenter: parent.verticalCenter
+                                    visible: guardMarker.tripped || guardMarker.refused
+                                    iconName: "alert"
+                                    size: 14
+                                    color: Theme.warning
+                                    ToolTip.visible: guardHover.hovered
+                                    ToolTip.text: guardMarker.tripped ? qsTr("This request tripped a guardrail (see Guardrails)")
+                                                                      : qsTr("Refused: a guardrail paused this session or key")
+                                    HoverHandler {
+                                        id: guardHover
+                                    }
                                 }
                             }
                             Cell {

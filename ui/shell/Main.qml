@@ -25,7 +25,8 @@ ApplicationWindow {
         { name: "compare", label: qsTr("Compare"), icon: "columns", file: "../compare/ComparePage.qml" },
         { name: "rankings", label: qsTr("Rankings"), icon: "trophy", file: "../insights/RankingsPage.qml" },
         { name: "cache", label: qsTr("Cache"), icon: "layers", file: "../insights/CachePage.qml" },
-        { name: "settings", label: qsTr("Settings"), icon: "settings", file: "../settings/SettingsPage.qml" }
+        { name: "settings", label: qsTr("Settings"), icon: "settings", file: "../settings/SettingsPage.qml" },
+        { name: "guardrails", label: qsTr("Guardrails"), icon: "alert", file: "../guardrails/GuardrailsPage.qml" }
     ]
     property int currentPage: 0
     property int visitedPages: 1
@@ -86,7 +87,7 @@ ApplicationWindow {
         value: App.themeOverride.length > 0 ? App.themeOverride : App.theme === "system" ? "" : App.theme
     }
 
-    // Ctrl+1 … Ctrl+9 show the pages in rail order.
+    // Ctrl+1 … Ctrl+9 show the first nine pages in rail order.
     Instantiator {
         model: Math.min(9, window.pages.length)
         delegate: Shortcut {

@@ -27,6 +27,8 @@ public:
     void showWindow();
     void quit();
     [[nodiscard]] QString trayToolTip() const;
+    // The tray icon, nullptr without a tray (GuardrailNotifier draws its badge on it).
+    [[nodiscard]] QSystemTrayIcon *tray() const { return m_tray; }
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

@@ -3,6 +3,8 @@
 #include "backend.h"
 #include "desktopintegration.h"
 #include "format.h"
+#include "guardrailcenter.h"
+#include "guardrailnotifier.h"
 #include "gateway/gateway.h"
 #include "livestats.h"
 #include "settingscontroller.h"
@@ -33,12 +35,15 @@ public:
         LiveStats::setInstance(stats);
         stats->attach(gateway.events());
         stats->watchStore(&gateway.store());
+        guardrails = new GuardrailCenter(gateway, backend->queries());
         backend->probeKeychain();
     }
     ~Session() override
     {
         delete engine;
+        delete guardNotifier;
         delete desktop;
+        delete guardrails;
         delete instance;
         delete stats;
         delete app;
@@ -49,6 +54,8 @@ public:
     LiveStats *stats = nullptr;
     QQmlApplicationEngine *engine = nullptr;
     DesktopIntegration *desktop = nullptr;
+    GuardrailCenter *guardrails = nullptr;
+    GuardrailNotifier *guardNotifier = nullptr;
     SingleInstance *instance = nullptr;
 };
 
@@ -95,6 +102,14 @@ bool showMainWindow(Gateway &gateway)
         return false;
     }
     session->desktop->setWindow(window);
+    Backend *backend = session->backend;
+    session->guardNotifier = new GuardrailNotifier(*session->guardrails, session->desktop->tray(), [backend] {
+        return backend->uiSetting(QStringLiteral("notifications"), true).toBool();
+    });
+    QObject::connect(session->guardNotifier, &GuardrailNotifier::showRequested, window, [session, window] {
+        session->desktop->showWindow();
+        QMetaObject::invokeMethod(window, "openPage", Q_ARG(QString, QStringLiteral("guardrails")));
+    });
     UiProbe::attachIfRequested(window, session); // test-only, GATEHOUSE_UI_PROBE (uiprobe.h)
     qCInfo(lcUi) << "window loaded in" << clock.elapsed() << "ms" << (startHidden ? "(hidden in the tray)" : "");
     QObject::connect(

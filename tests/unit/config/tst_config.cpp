@@ -281,6 +281,15 @@ void TestConfig::errors_data()
 
     // --- settings ---
     row("settings not an object", R"({"settings": []})", "gatehouse.json: settings: must be an object");
+    row("guardrail thresholds not an object", R"({"settings": {"guardrails": 5}})", "gatehouse.json: settings.guardrails: must be an object");
+    row("guardrail threshold out of range", R"({"settings": {"guardrails": {"repeat_count": 1}}})",
+        "gatehouse.json: settings.guardrails: 'repeat_count' must be an integer from 2 to 1000");
+    row("guardrail threshold fractional", R"({"settings": {"guardrails": {"velocity_window_minutes": 2.5}}})",
+        "gatehouse.json: settings.guardrails: 'velocity_window_minutes' must be an integer from 1 to 30 (minutes)");
+    row("guardrail threshold unknown", R"({"settings": {"guardrails": {"repeat": 3}}})",
+        "gatehouse.json: settings.guardrails: unknown member 'repeat' (expected repeat_count, repeat_window_minutes, min_request_bytes, "
+        "result_repeat_count, min_result_bytes, velocity_window_minutes, velocity_factor, velocity_floor_usd, baseline_min_active_minutes, "
+        "projection_minutes, projection_floor_usd, blowup_fraction, blowup_max_output_tokens, blowup_turns, alert_cooldown_minutes)");
     row("port too large", R"({"settings": {"port": 70000}})", "gatehouse.json: settings.port: must be an integer from 0 to 65535");
     row("port negative", R"({"settings": {"port": -1}})", "gatehouse.json: settings.port: must be an integer from 0 to 65535");
     row("port fractional", R"({"settings": {"port": 80.5}})", "gatehouse.json: settings.port: must be an integer from 0 to 65535");
@@ -624,6 +633,12 @@ void TestConfig::emptyObjectAndDefaults()
     QVERIFY(partial && partial->settings);
     QCOMPARE(partial->settings->timeouts.idleMs, 7);
     QCOMPARE(partial->settings->timeouts.connectMs, UpstreamTimeouts{}.connectMs);
+
+    const auto guard = parseConfig(R"({"settings": {"guardrails": {"repeat_count": 3, "velocity_factor": 2.5}}})", kFile, &error);
+    QVERIFY(guard && guard->settings);
+    QCOMPARE(guard->settings->guardrails.repeatCount, 3);
+    QCOMPARE(guard->settings->guardrails.velocityFactor, 2.5);
+    QCOMPARE(guard->settings->guardrails.blowupTurns, GuardrailThresholds{}.blowupTurns);
 }
 
 void TestConfig::formats()

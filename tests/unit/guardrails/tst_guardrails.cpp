@@ -385,6 +385,85 @@ private Q_SLOTS:
         QVERIFY(r.send(loop));
     }
 
+    void listenerAndRestore()
+    {
+        // Every trip and every lifted pause is told to the listener (the gateway persists them);
+        // a new engine restored from what was told refuses the paused session again.
+        QList<GuardrailTrip> told;
+        QList<qint64> ended;
+        QString endedBy;
+        const QByteArray turn = chat({{"user", kTask}, {"assistant", "ok"}, {"tool", kFailure}});
+        {
+            Rig r;
+            r.g.setListener({[&](const GuardrailTrip &t) { told.append(t); },
+                             [&](const QList<qint64> &ids, qint64, const QString &by) { ended += ids; endedBy = by; }});
+            for (int i = 0; i < 4; ++i)
+                QVERIFY(!r.send(turn, 200, kNanoPerUsd / 10));
+            QVERIFY(r.send(turn));
+            QCOMPARE(told.size(), 1);
+            QVERIFY(told.first().active);
+            QCOMPARE(told.first().costSoFar, 4 * (kNanoPerUsd / 10)); // the session's spend before the trip
+            QVERIFY(!told.first().evidence.value(QLatin1String("recent_request_hashes")).toArray().isEmpty());
+            QVERIFY(ended.isEmpty());
+        }
+        {
+            Rig r;
+            r.g.setListener({{}, [&](const QList<qint64> &ids, qint64, const QString &by) { ended += ids; endedBy = by; }});
+            r.g.restore(told, 7);
+            QCOMPARE(r.g.activePauses(), 1);
+            QVERIFY(r.send(chat({{"user", "anything"}}))); // s1 is still paused
+            QVERIFY(!r.send(chat({{"user", "anything"}}), 200, 0, QStringLiteral("s2")));
+            QCOMPARE(r.g.trips(1).size(), 1);
+            QCOMPARE(r.g.resume(1, QStringLiteral("s1"), QStringLiteral("window")), 1);
+            QCOMPARE(ended, QList<qint64>{told.first().id});
+            QCOMPARE(endedBy, QStringLiteral("window"));
+            QCOMPARE(r.g.activePauses(), 0);
+            QCOMPARE(r.g.trips(1).first().endedBy, QStringLiteral("window"));
+            // New trips get ids above the restored ones.
+            for (int i = 0; i < 4; ++i)
+                QVERIFY(!r.send(turn));
+            const auto again = r.send(turn);
+            QVERIFY(again);
+            QVERIFY(again->id >= 7);
+        }
+    }
+
+    void thresholdsJsonAndSetter()
+    {
+        GuardrailThresholds t;
+        QString why;
+        QVERIFY(GuardrailThresholds::fromJson(QJsonObject{{QStringLiteral("repeat_count"), 3},
+                                                          {QStringLiteral("repeat_window_minutes"), 2},
+                                                          {QStringLiteral("velocity_floor_usd"), 0.25}},
+                                              &t, &why));
+        QCOMPARE(t.repeatCount, 3);
+        QCOMPARE(t.repeatWindowMs, qint64(120'000));
+        QCOMPARE(t.velocityFloor, kNanoPerUsd / 4);
+        QCOMPARE(t.blowupTurns, GuardrailThresholds{}.blowupTurns); // left out: the default
+        GuardrailThresholds back;
+        QVERIFY(GuardrailThresholds::fromJson(t.toJson(), &back, &why));
+        QCOMPARE(back, t);
+        const GuardrailThresholds before = t;
+        QVERIFY(!GuardrailThresholds::fromJson(QJsonObject{{QStringLiteral("repeat_count"), 1}}, &t, &why));
+        QCOMPARE(why, QStringLiteral("'repeat_count' must be an integer from 2 to 1000"));
+        QVERIFY(!GuardrailThresholds::fromJson(QJsonObject{{QStringLiteral("blowup_fraction"), QStringLiteral("0.5")}}, &t, &why));
+        QVERIFY(why.contains(QLatin1String("blowup_fraction")));
+        QVERIFY(!GuardrailThresholds::fromJson(QJsonObject{{QStringLiteral("repeat_window_minutes"), 2.5}}, &t, &why));
+        QVERIFY(!GuardrailThresholds::fromJson(QJsonObject{{QStringLiteral("loops"), 2}}, &t, &why));
+        QVERIFY(why.startsWith(QLatin1String("unknown member 'loops'")));
+        QCOMPARE(t, before); // a failed parse changes nothing
+
+        // Set on a running engine: a loop trips on its third send.
+        Rig r;
+        GuardrailThresholds three;
+        three.repeatCount = 3;
+        r.g.setThresholds(three);
+        const QByteArray turn = chat({{"user", kTask}});
+        QVERIFY(!r.send(turn));
+        QVERIFY(!r.send(turn));
+        QVERIFY(r.send(turn));
+    }
+
     void policyJson()
     {
         GuardrailPolicy p;

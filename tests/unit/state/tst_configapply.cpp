@@ -476,10 +476,16 @@ private Q_SLOTS:
         GatewaySettings custom;
         custom.retry = RetrySettings{7, 10, 20, 30};
         custom.breaker = BreakerSettings{9, 1234};
+        custom.guardrails.repeatCount = 7;
+        custom.guardrails.velocityFloor = kNanoPerUsd / 4;
         const QJsonObject json = gatewaySettingsToJson(custom);
         QCOMPARE(json.value(QStringLiteral("retry")).toObject().value(QStringLiteral("max_attempts")).toInt(), 7);
         QCOMPARE(json.value(QStringLiteral("breaker")).toObject().value(QStringLiteral("cooldown_ms")).toInt(), 1234);
         QCOMPARE(gatewaySettingsFromJson(json), custom);
+        // Stored thresholds that are not valid any more read as the defaults, with a warning.
+        QJsonObject badGuard = json;
+        badGuard.insert(QStringLiteral("guardrails"), QJsonObject{{QStringLiteral("repeat_count"), -3}});
+        QCOMPARE(gatewaySettingsFromJson(badGuard).guardrails, GuardrailThresholds{});
 
         // Settings stored before retries existed read as the defaults.
         m_store->setSetting(QLatin1String(kGatewaySettingsKey), QStringLiteral("{\"shutdown_grace_ms\": 10}"));

@@ -603,6 +603,75 @@ private Q_SLOTS:
         QCOMPARE(store.setting(QStringLiteral("n")), QStringLiteral("2"));
     }
 
+    void guardrailTripsRoundTripAndSurviveClearLog()
+    {
+        const QString path = freshPath();
+        GuardrailTripRow paused;
+        paused.id = 3;
+        paused.atMs = 1'700'000'000'000;
+        paused.keyId = 2;
+        paused.keyName = QStringLiteral("agent");
+        paused.session = QStringLiteral("7b0e-1");
+        paused.detector = QStringLiteral("repetition");
+        paused.action = QStringLiteral("pause");
+        paused.requestId = QStringLiteral("req_1");
+        paused.summary = QStringLiteral("the same request was answered 4 times");
+        paused.evidence = R"({"content_hash":"00ab","kind":"same_request"})";
+        paused.costSoFar = 123'456;
+        paused.active = true;
+        GuardrailTripRow alert = paused;
+        alert.id = 4;
+        alert.session.clear();
+        alert.detector = QStringLiteral("velocity");
+        alert.action = QStringLiteral("alert");
+        alert.active = false;
+        {
+            Store store;
+            QVERIFY(store.open(path));
+            QVERIFY(store.saveGuardrailTrip(paused));
+            QVERIFY(store.saveGuardrailTrip(alert));
+            GuardrailTripRow again = paused;
+            again.summary = QStringLiteral("changed");
+            QVERIFY(store.saveGuardrailTrip(again)); // the same id again: left as it was
+            QVERIFY(store.keepGuardrailTrip(3, 1'700'000'001'000));
+            QVERIFY(!store.keepGuardrailTrip(4, 1'700'000'001'000)); // an alert pauses nothing to keep
+            QVERIFY(store.clearLog());
+        }
+        Store store;
+        QVERIFY(store.open(path));
+        qint64 maxId = 0;
+        QList<GuardrailTripRow> rows = store.guardrailTripsToRestore(10, &maxId);
+        QCOMPARE(maxId, qint64(4));
+        QCOMPARE(rows.size(), 2);
+        GuardrailTripRow expected = paused;
+        expected.keptAtMs = 1'700'000'001'000;
+        QCOMPARE(rows.at(0), expected);
+        QCOMPARE(rows.at(1), alert);
+        // Only the newest beside the active pauses.
+        rows = store.guardrailTripsToRestore(0, &maxId);
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().id, qint64(3));
+        // Ended: not active any more, and who ended it when.
+        QVERIFY(store.endGuardrailTrips({3}, 1'700'000'002'000, QStringLiteral("window")));
+        rows = store.guardrailTripsToRestore(0, &maxId);
+        QVERIFY(rows.isEmpty());
+        rows = store.guardrailTripsToRestore(1, &maxId);
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().id, qint64(4));
+        rows = store.guardrailTripsToRestore(2, &maxId);
+        QCOMPARE(rows.first().active, false);
+        QCOMPARE(rows.first().endedAtMs, qint64(1'700'000'002'000));
+        QCOMPARE(rows.first().endedBy, QStringLiteral("window"));
+        // The window's query reads the same rows, newest first.
+        const auto queries = store.openQueries();
+        bool ok = false;
+        const QList<GuardrailTripRow> listed = queries->guardrailTrips(10, &ok);
+        QVERIFY(ok);
+        QCOMPARE(listed.size(), 2);
+        QCOMPARE(listed.first().id, qint64(4));
+        QCOMPARE(listed.last().endedBy, QStringLiteral("window"));
+    }
+
     void migratesAnEmptyFile()
     {
         const QString path = freshPath();
@@ -1232,6 +1301,13 @@ private Q_SLOTS:
                                             {RouteTarget{QStringLiteral("openai/gpt-4.1-mini"), 1}}}));
         QVERIFY(store.saveRoundVotes(QStringLiteral("round"), {Store::Vote{QStringLiteral("round"), model.id, 1, 1}}));
         store.setSetting(QStringLiteral("s"), QStringLiteral("1"));
+        GuardrailTripRow trip;
+        trip.id = 1;
+        trip.keyId = 1;
+        trip.detector = QStringLiteral("repetition");
+        trip.action = QStringLiteral("pause");
+        trip.active = true;
+        QVERIFY(store.saveGuardrailTrip(trip));
         QVERIFY(raw.exec("INSERT INTO conversations (id, title, created_at_ms, updated_at_ms, panes) "
                          "VALUES ('c', 't', 1, 1, '[]')"));
         QVERIFY(raw.exec("INSERT INTO messages (conversation_id, round, pane, role, content, created_at_ms) "

@@ -20,6 +20,11 @@
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSystemTrayIcon>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryFile>
 
 using namespace gh;
 using namespace gh::ui;
@@ -532,6 +537,79 @@ private Q_SLOTS:
             QVERIFY2(sceneRect(label).right() <= tableRect.right() + 0.5,
                 qPrintable(QStringLiteral("the %1 column is cut off at 920×600").arg(o->property("text").toString())));
         }
+
+        // 11b. A loop: the same long turn sent again and again (an agent stuck on one failing test)
+        // is paused by the repetition guardrail on its fifth send. The Guardrails page shows the
+        // trip with its evidence; Resume lifts it and the next send goes through. A day limit the
+        // requests fit in again first ($0 since step 8).
+        showPage(QStringLiteral("keys"));
+        QVERIFY(type(named(QStringLiteral("limit-day"), card), QStringLiteral("5")));
+        QTest::keyClick(m_window, Qt::Key_Return);
+        QTRY_VERIFY(dayLimit() >= 1);
+        QTemporaryFile loopBody;
+        QVERIFY(loopBody.open());
+        loopBody.write(QJsonDocument(QJsonObject{
+                           {QStringLiteral("model"), QStringLiteral("mock-server/gpt-mock")},
+                           {QStringLiteral("max_tokens"), 32},
+                           {QStringLiteral("messages"),
+                               QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                   {QStringLiteral("content"),
+                                       QStringLiteral("Make tests/test_parser.py pass. FAILED test_roundtrip: ") + QString(1200, u'x')}}}}})
+                           .toJson(QJsonDocument::Compact));
+        loopBody.flush();
+        const QString loopTurn = QStringLiteral("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:%1/v1/chat/completions "
+                                                "-H 'Authorization: Bearer %2' -H 'Content-Type: application/json' --data-binary @%3")
+                                     .arg(gateway->port())
+                                     .arg(secret, loopBody.fileName());
+        QByteArrayList codes;
+        for (int i = 0; i < 5; ++i)
+            codes << runShell(loopTurn);
+        QCOMPARE(codes, (QByteArrayList{"200", "200", "200", "200", "400"}));
+        const qint64 walkKeyId = gateway->store().keyByName(QStringLiteral("walkthrough"))->id;
+        const QList<GuardrailTrip> trips = gateway->context().guardrails.trips(walkKeyId);
+        QCOMPARE(trips.size(), 1);
+        QVERIFY(trips.first().active);
+        showPage(QStringLiteral("guardrails"));
+        QQuickItem *tripCard = nullptr;
+        QTRY_VERIFY((tripCard = named(QStringLiteral("trip_%1").arg(trips.first().id))));
+        QVERIFY(!texts(QRegularExpression(QStringLiteral("^Paused$")), tripCard).isEmpty());
+        QVERIFY(!texts(QRegularExpression(QStringLiteral("^Repetition$")), tripCard).isEmpty());
+        QVERIFY(!texts(QRegularExpression(QStringLiteral("key walkthrough")), tripCard).isEmpty());
+        QVERIFY(!texts(QRegularExpression(QStringLiteral("answered 4 times")), tripCard).isEmpty());
+        QVERIFY(!texts(QRegularExpression(QRegularExpression::escape(trips.first().evidence.value(QLatin1String("content_hash")).toString().left(12))),
+                       tripCard)
+                     .isEmpty());
+        QTRY_COMPARE(named(QStringLiteral("pausedChip"))->property("text").toString(), QStringLiteral("1 pause in force"));
+        // Screenshots of the page at the minimum size and the default size, when asked for.
+        if (const QString dir = qEnvironmentVariable("GATEHOUSE_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            QTest::qWait(200);
+            m_window->grabWindow().save(QDir(dir).filePath(QStringLiteral("guardrails-920x600.png")));
+            m_window->resize(1280, 820);
+            QTRY_COMPARE(m_window->height(), 820);
+            QTest::qWait(300);
+            m_window->grabWindow().save(QDir(dir).filePath(QStringLiteral("guardrails-1280x820.png")));
+            m_window->resize(920, 600);
+            QTRY_COMPARE(m_window->height(), 600);
+            QTest::qWait(200);
+        }
+        // Activity marks the request that tripped it (found by its id in the search box).
+        showPage(QStringLiteral("activity"));
+        QVERIFY(type(named(QStringLiteral("activitySearch")), trips.first().requestId));
+        auto trippedRow = [&]() -> QQuickItem * {
+            for (QQuickItem *r : rows(named(QStringLiteral("activityTable"))))
+                if (r->property("requestId").toString() == trips.first().requestId)
+                    return r;
+            return nullptr;
+        };
+        QTRY_VERIFY(trippedRow());
+        QTRY_VERIFY(named(QStringLiteral("guardrailMarker"), trippedRow()));
+        showPage(QStringLiteral("guardrails"));
+        tripCard = named(QStringLiteral("trip_%1").arg(trips.first().id));
+        QVERIFY(tripCard);
+        QVERIFY(click(named(QStringLiteral("resumeButton"), tripCard)));
+        QTRY_COMPARE(gateway->context().guardrails.activePauses(), 0);
+        QTRY_VERIFY(!texts(QRegularExpression(QStringLiteral("^Resumed$")), named(QStringLiteral("trip_%1").arg(trips.first().id))).isEmpty());
+        QCOMPARE(runShell(loopTurn), QByteArray("200"));
 
         // 12. Close to the tray: the window hides, the icon stays in the tray, the process (and
         // with it the gateway) lives on and serves. This needs a tray host: unit.ui.walkthrough_tray
