@@ -215,8 +215,10 @@ PageBase {
                 }
                 ChartValueAxis {
                     id: tokenAxis
-                    max: chart.niceCeiling(Math.max(1, cache.chartMaxTokens / page.unit))
-                    labelFormat: "%.0f" + page.unitSuffix
+                    // At least 4: an axis of a few tokens keeps whole-number ticks (its labels were
+                    // "1, 1, 0, 0" at a maximum of 1, quarter steps printed without decimals).
+                    max: chart.niceCeiling(Math.max(4, cache.chartMaxTokens / page.unit))
+                    labelFormat: chart.tickFormat(tokenAxis.max) + page.unitSuffix
                 }
                 ChartValueAxis {
                     id: rateAxis

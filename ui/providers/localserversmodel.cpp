@@ -93,6 +93,16 @@ void LocalServersModel::scan()
     Q_EMIT scanningChanged();
 }
 
+QStringList LocalServersModel::unaddedNames() const
+{
+    QStringList out;
+    for (int row = 0; row < m_servers.size(); ++row) {
+        if (!data(index(row), AddedRole).toBool())
+            out << m_servers.at(row).name;
+    }
+    return out;
+}
+
 QString LocalServersModel::add(int row)
 {
     if (row < 0 || row >= m_servers.size())

@@ -47,6 +47,8 @@ public:
 
     // Probes the loopback again.
     Q_INVOKABLE void scan();
+    // The names of the servers found that no configured provider points at yet ("Ollama 0.5.7").
+    Q_INVOKABLE QStringList unaddedNames() const;
     // Adds the server of `row` as a local provider with its models (priced $0 as local). "" when
     // added, else the error.
     Q_INVOKABLE QString add(int row);

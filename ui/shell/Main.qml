@@ -325,6 +325,26 @@ ApplicationWindow {
         }
     }
 
+    // Model servers on this machine, looked for once at start-up (the Providers page looks again
+    // when it opens, and adds them in one click): the ones no provider points at yet are offered.
+    ProvidersModel {
+        id: startupProviders
+        backend: window.backend
+    }
+    LocalServersModel {
+        id: startupServers
+        providers: startupProviders
+        onScanningChanged: {
+            if (startupServers.scanning)
+                return;
+            const names = startupServers.unaddedNames();
+            if (names.length === 1)
+                window.notify(qsTr("%1 is running on this machine: add it on the Providers page, priced $0 as local.").arg(names[0]), false);
+            else if (names.length > 1)
+                window.notify(qsTr("%1 are running on this machine: add them on the Providers page, priced $0 as local.").arg(names.join(", ")), false);
+        }
+    }
+
     Toast {
         id: toast
     }
