@@ -9,6 +9,7 @@
 #include "pricing/price.h"
 #include "store/requestjournal.h"
 #include "store/store.h"
+#include "telemetry/telemetry.h"
 #include "version.h"
 #include <QDateTime>
 #include <QHostAddress>
@@ -288,6 +289,7 @@ void Exchange::start()
         {"/v1/key", false, 2, Endpoint::ChatCompletions},
         {"/v1/key/resume", true, 6, Endpoint::ChatCompletions},
         {"/healthz", false, 3, Endpoint::ChatCompletions},
+        {"/metrics", false, 7, Endpoint::ChatCompletions}, // telemetry: Prometheus (app/telemetry)
         {"/", false, 5, Endpoint::ChatCompletions},
     };
     for (const Route &r : routes) {
@@ -310,6 +312,7 @@ void Exchange::start()
         case 4: handleCountTokens(); return;
         case 5: handleRoot(); return;
         case 6: handleKeyResume(); return;
+        case 7: handleMetrics(); return;
         }
     }
     respondError(GatewayError::notFound(QStringLiteral("Unknown endpoint %1 %2.").arg(QString::fromLatin1(m_method), QString::fromLatin1(m_path)), "unknown_endpoint"));
@@ -353,6 +356,34 @@ void Exchange::handleHealth()
                   {QStringLiteral("in_flight"), m_ctx->inFlight.load() - 1},
                   {QStringLiteral("paused"), m_ctx->pausedAll.load()}};
     respondJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+// Telemetry: GET /metrics, the Prometheus exposition of app/telemetry, behind its own token.
+void Exchange::handleMetrics()
+{
+    const ScrapeAccess access = m_ctx->telemetry ? scrapeAccess(m_ctx->settings()->metrics, m_headers.value("authorization"))
+                                                 : ScrapeAccess::Off;
+    if (access == ScrapeAccess::Off) {
+        respondError(GatewayError::notFound(QStringLiteral("GET /metrics is off: set settings.metrics.token in the config to turn it on."),
+                                            "unknown_endpoint"));
+        return;
+    }
+    if (access == ScrapeAccess::Unauthorized) {
+        GatewayError e = GatewayError::unauthorized(QStringLiteral("GET /metrics needs 'Authorization: Bearer <settings.metrics.token>'."));
+        e.extraHeaders.emplaceBack("www-authenticate", "Bearer realm=\"gatehouse-metrics\"");
+        respondError(e);
+        return;
+    }
+    MetricsRegistry::Live live;
+    live.inFlight = m_ctx->inFlight.load() - 1; // not this scrape
+    live.openConnections = m_ctx->openConnections.load();
+    m_ctx->telemetry->fillLive(live);
+    const QByteArray body = m_ctx->telemetry->metrics().render(*m_ctx->registry.snapshot(), m_ctx->ledger, m_ctx->health, live,
+                                                               QDateTime::currentMSecsSinceEpoch());
+    auto h = baseHeaders();
+    h.emplaceBack(QByteArrayLiteral("content-type"), QByteArray(kPrometheusContentType));
+    m_conn->sendResponse(200, h, body);
+    done();
 }
 
 void Exchange::handleRoot()

@@ -51,6 +51,7 @@ private:
     void handleKeyInfo();
     void handleKeyResume(); // POST /v1/key/resume: lifts the key's guardrail pauses
     void handleHealth();
+    void handleMetrics(); // telemetry: GET /metrics
     void handleCountTokens();
     // Gatehouse's own error in the client's format (OpenAI JSON, or Anthropic's for /v1/messages).
     [[nodiscard]] QByteArray errorBody(const GatewayError &error) const;

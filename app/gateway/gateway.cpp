@@ -5,6 +5,7 @@
 #include "gateway/gatewayserver.h"
 #include "secrets/secretstore.h"
 #include "store/store.h"
+#include "telemetry/telemetry.h"
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -15,11 +16,17 @@ namespace gh {
 Gateway::Gateway(QObject *parent)
     : QObject(parent)
     , m_events(new GatewayEvents(this))
+    , m_telemetry(new Telemetry(&m_context.registry, this))
     , m_store(std::make_unique<Store>())
 {
     qRegisterMetaType<gh::RequestRecord>("gh::RequestRecord");
     m_context.store = m_store.get();
     m_context.events = m_events;
+    // Telemetry: every finished request, counted on the worker that finished it (a short lock;
+    // the OTLP export only queues it).
+    m_context.telemetry = m_telemetry;
+    connect(m_events, &GatewayEvents::requestFinished, m_telemetry,
+            [telemetry = m_telemetry](const RequestRecord &r) { telemetry->record(r); }, Qt::DirectConnection);
 }
 
 Gateway::~Gateway()
@@ -137,6 +144,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     const GatewaySettings settings = loadGatewaySettings(*m_store);
     m_context.health.setSettings(settings.breaker);
     m_context.setSettings(settings);
+    m_telemetry->applySettings(settings); // telemetry: the OTLP endpoint and headers
     rebuildLedger();
 }
 

@@ -11,6 +11,7 @@ namespace gh {
 
 class Store;
 class GatewayServer;
+class Telemetry;
 
 struct GatewayOptions {
     QString dataDir;               // holds gatehouse.db
@@ -77,6 +78,7 @@ private:
     GatewayOptions m_options;
     GatewayContext m_context;
     GatewayEvents *m_events;
+    Telemetry *m_telemetry;
     std::unique_ptr<Store> m_store;
     GatewayServer *m_server = nullptr;
     QList<GatewayServer *> m_retired; // old listeners draining after restartListener()

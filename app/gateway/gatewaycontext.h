@@ -16,6 +16,7 @@
 namespace gh {
 
 class Store;
+class Telemetry;
 
 // Emits finished requests to whoever watches (the UI, statistics). Lives on the main thread; the
 // workers call publish() from their threads (queued delivery).
@@ -40,6 +41,7 @@ struct GatewayContext {
     Guardrails guardrails;       // the agents' circuit breaker (loops, spend spikes, prompt blow-ups)
     Store *store = nullptr;
     GatewayEvents *events = nullptr;
+    Telemetry *telemetry = nullptr; // GET /metrics and the OTLP export (app/telemetry)
     std::atomic<bool> shuttingDown{false};
     std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests (GatewayError::paused)
     std::atomic<int> inFlight{0};
