@@ -641,9 +641,12 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
         const QString p = member(path, QStringLiteral("otlp"));
         const QJsonObject o = requireObject(obj.value(QStringLiteral("otlp")), p);
         checkFields(o, p, {"endpoint", "headers", "max_queue", "batch_size", "flush_interval_ms"});
-        const QString endpoint = requireString(o, p, QStringLiteral("endpoint"));
-        if (!endpoint.isEmpty())
-            s.otlp.endpoint = validateBaseUrl(endpoint, member(p, QStringLiteral("endpoint")));
+        // An empty endpoint is the export turned off (the Settings page writes it so).
+        const QJsonValue endpoint = o.value(QStringLiteral("endpoint"));
+        if (!endpoint.isString())
+            fail(member(p, QStringLiteral("endpoint")), QStringLiteral("must be an http:// or https:// URL, or \"\" for off"));
+        if (!endpoint.toString().isEmpty())
+            s.otlp.endpoint = validateBaseUrl(endpoint.toString(), member(p, QStringLiteral("endpoint")));
         if (o.contains(QStringLiteral("headers"))) {
             const QString hp = member(p, QStringLiteral("headers"));
             const QJsonObject headers = requireObject(o.value(QStringLiteral("headers")), hp);
