@@ -3,6 +3,7 @@
 #include "connect/connectcommand.h"
 #include "gateway/gateway.h"
 #include "gateway/shutdownsignals.h"
+#include "reports/exportcommand.h"
 #include "state/catalogcommand.h"
 #include "version.h"
 #include <QCommandLineParser>
@@ -63,6 +64,14 @@ int main(int argc, char **argv)
         QCoreApplication::setOrganizationName(QStringLiteral(GATEHOUSE_NAME));
         return gh::runCatalogCommand(app.arguments().mid(2), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
     }
+    // `gatehouse export ...`: the request log or a spend report to a file, without the gateway.
+    if (argc > 1 && qstrcmp(argv[1], "export") == 0) {
+        qputenv("QT_NO_GLIB", "1");
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral(GATEHOUSE_NAME));
+        QCoreApplication::setOrganizationName(QStringLiteral(GATEHOUSE_NAME));
+        return gh::runExportCommand(app.arguments().mid(2), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+    }
     bool headless = hasFlag(argc, argv, "--headless") || !onlyWindowArguments(argc, argv);
 #ifndef GATEHOUSE_WITH_UI
     headless = true;
@@ -99,6 +108,10 @@ int main(int argc, char **argv)
         QStringLiteral("connect TOOL [--key NAME] [--model M]: print the snippet that connects TOOL (%1), as the window's "
                        "\"Connect a tool\" shows it.").arg(gh::snippetTools().join(QLatin1String(", "))),
         QStringLiteral("[connect TOOL]"));
+    parser.addPositionalArgument(QStringLiteral("export"),
+        QStringLiteral("export requests|spend [--format ...] [--out FILE] [--from DATE] [--to DATE] ...: the request log "
+                       "(csv, jsonl) or a spend report (csv, html) to a file; 'gatehouse export' alone lists the options."),
+        QStringLiteral("[export ...]"));
     // What the command line does not understand is refused (exit code 2), never ignored: a mistyped
     // option must not silently start the window.
     auto usageError = [](const QString &message) {
@@ -115,7 +128,7 @@ int main(int argc, char **argv)
     const QStringList positional = parser.positionalArguments();
     const bool connectCommand = !positional.isEmpty() && positional.first() == QLatin1String("connect");
     if (!positional.isEmpty() && !connectCommand)
-        return usageError(QStringLiteral("unknown command '%1' (the commands are 'connect TOOL' and 'catalog update|refresh|show')").arg(positional.first()));
+        return usageError(QStringLiteral("unknown command '%1' (the commands are 'connect TOOL', 'catalog update|refresh|show' and 'export requests|spend')").arg(positional.first()));
     if (!connectCommand && (parser.isSet(keyOption) || parser.isSet(modelOption)))
         return usageError(QStringLiteral("--key and --model belong to 'gatehouse connect TOOL'"));
 

@@ -15,6 +15,8 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   # xvfb, trayer and x11-utils: the walkthrough's close-to-tray step under a real X tray host.
   packages+=(dbus gnome-keyring sqlite3 xvfb trayer x11-utils qml6-module-qttest)
+  # prometheus: its promtool checks GET /metrics (tests/integration/tst_telemetry.cpp).
+  packages+=(prometheus)
   # scripts/screens.sh: the window's pages grabbed from fixed data at a fixed clock, and compared.
   packages+=(xdotool imagemagick faketime)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)

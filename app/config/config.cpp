@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "core/keyhash.h"
 #include "core/logging.h"
 #include <QFile>
 #include <QHash>
@@ -583,7 +584,7 @@ RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
     checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections", "response_cache_max_mb",
-                            "guardrails"});
+                            "guardrails", "metrics", "otlp"});
     GatewaySettings s;
     if (const auto v = optionalInteger(obj, path, QStringLiteral("response_cache_max_mb"), 1, 1'000'000,
                                        QStringLiteral("must be an integer from 1 to 1000000 (MiB)")))
@@ -681,6 +682,62 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
         QString why;
         if (!GuardrailThresholds::fromJson(requireObject(obj.value(QStringLiteral("guardrails")), p), &s.guardrails, &why))
             fail(p, why);
+    }
+    if (obj.contains(QStringLiteral("metrics"))) {
+        const QString p = member(path, QStringLiteral("metrics"));
+        const QJsonObject m = requireObject(obj.value(QStringLiteral("metrics")), p);
+        checkFields(m, p, {"token"});
+        const QString token = requireString(m, p, QStringLiteral("token"));
+        // A scrape token guessable in a few tries would open spend and key names to any local process.
+        if (token.size() < 16 || std::any_of(token.begin(), token.end(), [](QChar c) { return c.isSpace(); }))
+            fail(member(p, QStringLiteral("token")), QStringLiteral("must be at least 16 characters without spaces"));
+        s.metrics.tokenHash = hashSecret(QStringView(token));
+    }
+    if (obj.contains(QStringLiteral("otlp"))) {
+        const QString p = member(path, QStringLiteral("otlp"));
+        const QJsonObject o = requireObject(obj.value(QStringLiteral("otlp")), p);
+        checkFields(o, p, {"endpoint", "headers", "max_queue", "batch_size", "flush_interval_ms"});
+        // An empty endpoint is the export turned off (the Settings page writes it so).
+        const QJsonValue endpoint = o.value(QStringLiteral("endpoint"));
+        if (!endpoint.isString())
+            fail(member(p, QStringLiteral("endpoint")), QStringLiteral("must be an http:// or https:// URL, or \"\" for off"));
+        if (!endpoint.toString().isEmpty())
+            s.otlp.endpoint = validateBaseUrl(endpoint.toString(), member(p, QStringLiteral("endpoint")));
+        if (o.contains(QStringLiteral("headers"))) {
+            const QString hp = member(p, QStringLiteral("headers"));
+            const QJsonObject headers = requireObject(o.value(QStringLiteral("headers")), hp);
+            static const QRegularExpression token(QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
+            for (auto it = headers.begin(); it != headers.end(); ++it) {
+                const QString hn = member(hp, it.key());
+                if (!token.match(it.key()).hasMatch())
+                    fail(hn, QStringLiteral("is not a valid HTTP header name"));
+                OtlpHeader h;
+                h.name = it.key().toLower();
+                if (it.value().isString()) {
+                    h.value = it.value().toString();
+                    if (hasControlChars(h.value))
+                        fail(hn, QStringLiteral("must not contain control characters"));
+                } else if (it.value().isObject()) {
+                    const QJsonObject e = it.value().toObject();
+                    checkFields(e, hn, {"env"});
+                    h.env = requireString(e, hn, QStringLiteral("env"));
+                    if (h.env.isEmpty())
+                        fail(member(hn, QStringLiteral("env")), QStringLiteral("must name an environment variable"));
+                } else {
+                    fail(hn, QStringLiteral("must be a string or {\"env\": \"VARIABLE\"}"));
+                }
+                s.otlp.headers.append(h);
+            }
+        }
+        if (const auto v = optionalInteger(o, p, QStringLiteral("max_queue"), 16, 1'000'000,
+                                           QStringLiteral("must be an integer from 16 to 1000000")))
+            s.otlp.maxQueue = int(*v);
+        if (const auto v = optionalInteger(o, p, QStringLiteral("batch_size"), 1, 10'000,
+                                           QStringLiteral("must be an integer from 1 to 10000")))
+            s.otlp.batchSize = int(*v);
+        if (const auto v = optionalInteger(o, p, QStringLiteral("flush_interval_ms"), 50, 600'000,
+                                           QStringLiteral("must be an integer from 50 to 600000 (milliseconds)")))
+            s.otlp.flushIntervalMs = int(*v);
     }
     return s;
 }

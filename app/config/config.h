@@ -2,6 +2,7 @@
 #include "config/guardrailpolicy.h"
 #include "config/responsecachepolicy.h"
 #include "pricing/price.h"
+#include <QByteArray>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -145,6 +146,34 @@ struct ConnectionSettings {
     friend bool operator==(const ConnectionSettings &, const ConnectionSettings &) = default;
 };
 
+// Prometheus scraping (settings.metrics): GET /metrics answers only with this token. The config gives
+// the token; only its SHA-256 is kept (like Gatehouse keys), so no row holds the secret.
+struct MetricsSettings {
+    QByteArray tokenHash; // SHA-256 of the scrape token; empty: /metrics is off (404)
+    [[nodiscard]] bool enabled() const { return !tokenHash.isEmpty(); }
+    friend bool operator==(const MetricsSettings &, const MetricsSettings &) = default;
+};
+
+// One header sent with every OTLP export: a literal value, or the value of an environment variable
+// read when the exporter starts (for credentials, which are then never stored).
+struct OtlpHeader {
+    QString name;  // lower-case HTTP header name
+    QString value; // literal; empty when `env` is set
+    QString env;   // environment variable holding the value; empty for a literal
+    friend bool operator==(const OtlpHeader &, const OtlpHeader &) = default;
+};
+
+// OpenTelemetry export of request spans (settings.otlp): off while endpoint is empty.
+struct OtlpSettings {
+    QUrl endpoint;               // the OTLP/HTTP traces URL, e.g. http://127.0.0.1:4318/v1/traces
+    QList<OtlpHeader> headers;
+    int maxQueue = 4096;         // requests waiting to be exported; beyond it the oldest are dropped (counted)
+    int batchSize = 256;         // requests per POST
+    int flushIntervalMs = 2'000; // a partial batch waits at most this long
+    [[nodiscard]] bool enabled() const { return endpoint.isValid() && !endpoint.isEmpty(); }
+    friend bool operator==(const OtlpSettings &, const OtlpSettings &) = default;
+};
+
 struct GatewaySettings {
     std::optional<int> port;           // the config's preferred port; --port wins
     qint64 maxBodyBytes = 32ll * 1024 * 1024;
@@ -158,6 +187,8 @@ struct GatewaySettings {
     // recently used answers are dropped past it.
     qint64 responseCacheMaxBytes = 256LL * 1024 * 1024;
     GuardrailThresholds guardrails;    // "guardrails": the detectors' numbers (docs/guardrails.md)
+    MetricsSettings metrics;
+    OtlpSettings otlp;
     friend bool operator==(const GatewaySettings &, const GatewaySettings &) = default;
 };
 

@@ -12,6 +12,7 @@
 #include "routing/retrypolicy.h"
 #include "store/requestjournal.h"
 #include "store/store.h"
+#include "telemetry/telemetry.h"
 #include "version.h"
 #include <QDateTime>
 #include <QHostAddress>
@@ -286,6 +287,10 @@ void Exchange::handleControl(Handler handler)
         respondJson(200, healthBody(*m_ctx));
         return;
     }
+    if (handler == Handler::Metrics) { // its own token, not a key
+        handleMetrics();
+        return;
+    }
     GatewayError error;
     const KeyEntry *key = authenticate(&error);
     if (!key) {
@@ -341,6 +346,34 @@ const KeyEntry *Exchange::authenticate(GatewayError *error)
     m_record.keyId = key->id;
     m_record.keyName = key->name;
     return key;
+}
+
+// Telemetry: GET /metrics, the Prometheus exposition of app/telemetry, behind its own token.
+void Exchange::handleMetrics()
+{
+    const ScrapeAccess access = m_ctx->telemetry ? scrapeAccess(m_ctx->settings()->metrics, m_headers.value("authorization"))
+                                                 : ScrapeAccess::Off;
+    if (access == ScrapeAccess::Off) {
+        respondError(GatewayError::notFound(QStringLiteral("GET /metrics is off: set settings.metrics.token in the config to turn it on."),
+                                            "unknown_endpoint"));
+        return;
+    }
+    if (access == ScrapeAccess::Unauthorized) {
+        GatewayError e = GatewayError::unauthorized(QStringLiteral("GET /metrics needs 'Authorization: Bearer <settings.metrics.token>'."));
+        e.extraHeaders.emplaceBack("www-authenticate", "Bearer realm=\"gatehouse-metrics\"");
+        respondError(e);
+        return;
+    }
+    MetricsRegistry::Live live;
+    live.inFlight = m_ctx->inFlight.load() - 1; // not this scrape
+    live.openConnections = m_ctx->openConnections.load();
+    m_ctx->telemetry->fillLive(live);
+    const QByteArray body = m_ctx->telemetry->metrics().render(*m_ctx->registry.snapshot(), m_ctx->ledger, m_ctx->health, live,
+                                                               QDateTime::currentMSecsSinceEpoch());
+    auto h = baseHeaders();
+    h.emplaceBack(QByteArrayLiteral("content-type"), QByteArray(kPrometheusContentType));
+    m_conn->sendResponse(200, h, body);
+    done();
 }
 
 void Exchange::handleModelRequest(const Route &route)

@@ -58,6 +58,7 @@ private:
     // The control endpoints (controlendpoints.h): authenticated where they need a key, never forwarded.
     void handleControl(Handler handler);
     void handleCountTokens(const Route &route);
+    void handleMetrics(); // telemetry: GET /metrics
     // Reads the request body into m_fields (translating a Gemini client's body into the internal
     // form first); the refusal when it is not a valid request.
     std::optional<GatewayError> admitBody(const Route &route);

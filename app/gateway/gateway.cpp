@@ -9,6 +9,7 @@
 #include "secrets/secretstore.h"
 #include "store/store.h"
 #include <QCoreApplication>
+#include "telemetry/telemetry.h"
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -19,6 +20,7 @@ namespace gh {
 Gateway::Gateway(QObject *parent)
     : QObject(parent)
     , m_events(new GatewayEvents(this))
+    , m_telemetry(new Telemetry(&m_context.registry, this))
     , m_store(std::make_unique<Store>())
 {
     qRegisterMetaType<gh::RequestRecord>("gh::RequestRecord");
@@ -26,6 +28,11 @@ Gateway::Gateway(QObject *parent)
     m_context.events = m_events;
     // The secret rules are compiled once per process (about 150 ms), here rather than in the first request.
     (void)SecretRules::builtin();
+    // Telemetry: every finished request, counted on the worker that finished it (a short lock;
+    // the OTLP export only queues it).
+    m_context.telemetry = m_telemetry;
+    connect(m_events, &GatewayEvents::requestFinished, m_telemetry,
+            [telemetry = m_telemetry](const RequestRecord &r) { telemetry->record(r); }, Qt::DirectConnection);
 }
 
 Gateway::~Gateway()
@@ -157,6 +164,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     m_context.setSettings(settings);
     if (m_responseCache)
         m_responseCache->setMaxBytes(settings.responseCacheMaxBytes);
+    m_telemetry->applySettings(settings); // telemetry: the OTLP endpoint and headers
     rebuildLedger();
 }
 

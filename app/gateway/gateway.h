@@ -12,6 +12,7 @@ namespace gh {
 class Store;
 class ResponseCache;
 class GatewayServer;
+class Telemetry;
 
 struct GatewayOptions {
     QString dataDir;               // holds gatehouse.db
@@ -91,6 +92,7 @@ private:
     GatewayOptions m_options;
     GatewayContext m_context;
     GatewayEvents *m_events;
+    Telemetry *m_telemetry;
     std::unique_ptr<Store> m_store;
     std::unique_ptr<ResponseCache> m_responseCache; // response-cache.db in the data folder
     GatewayServer *m_server = nullptr;

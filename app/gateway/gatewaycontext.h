@@ -17,6 +17,7 @@ namespace gh {
 
 class Store;
 class ResponseCache;
+class Telemetry;
 
 // Emits finished requests to whoever watches (the UI, statistics). Lives on the main thread; the
 // workers call publish() from their threads (queued delivery).
@@ -42,6 +43,7 @@ struct GatewayContext {
     Store *store = nullptr;
     ResponseCache *responseCache = nullptr; // cache/responsecache.h; nullptr: no response cache at all
     GatewayEvents *events = nullptr;
+    Telemetry *telemetry = nullptr; // GET /metrics and the OTLP export (app/telemetry)
     std::atomic<bool> shuttingDown{false};
     std::atomic<bool> pausedAll{false};  // the kill switch: refuse model requests (GatewayError::paused)
     std::atomic<int> inFlight{0};

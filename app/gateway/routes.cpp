@@ -24,6 +24,7 @@ const Route kRoutes[] = {
     {"/v1/key", false, Handler::KeyInfo, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
     {"/v1/key/resume", true, Handler::KeyResume, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
     {"/healthz", false, Handler::Health, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
+    {"/metrics", false, Handler::Metrics, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false}, // app/telemetry
     {"/", false, Handler::Root, Endpoint::ChatCompletions, WireFormat::OpenAIChat, {}, false},
 };
 

@@ -9,7 +9,7 @@ namespace gh {
 
 // What serves a path: the proxy (a model request, forwarded and billed), a token count, or one of
 // the control endpoints (controlendpoints.h), which are never forwarded.
-enum class Handler { Proxy, CountTokens, Models, GeminiModels, KeyInfo, KeyResume, Health, Root };
+enum class Handler { Proxy, CountTokens, Models, GeminiModels, KeyInfo, KeyResume, Health, Metrics, Root };
 
 struct Route {
     const char *path = "";       // the route's own path, for errors ("/v1/chat/completions")

@@ -78,6 +78,18 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
                                                         {QStringLiteral("max_connections"), settings.connections.maxConnections}});
     o.insert(QStringLiteral("response_cache_max_mb"), double(settings.responseCacheMaxBytes / (1024 * 1024)));
     o.insert(QStringLiteral("guardrails"), settings.guardrails.toJson());
+    if (settings.metrics.enabled())
+        o.insert(QStringLiteral("metrics"), QJsonObject{{QStringLiteral("token_sha256"), QString::fromLatin1(settings.metrics.tokenHash.toHex())}});
+    if (settings.otlp.enabled() || !settings.otlp.headers.isEmpty()) {
+        QJsonObject headers;
+        for (const OtlpHeader &h : settings.otlp.headers)
+            headers.insert(h.name, h.env.isEmpty() ? QJsonValue(h.value) : QJsonValue(QJsonObject{{QStringLiteral("env"), h.env}}));
+        o.insert(QStringLiteral("otlp"), QJsonObject{{QStringLiteral("endpoint"), settings.otlp.endpoint.toString()},
+                                                     {QStringLiteral("headers"), headers},
+                                                     {QStringLiteral("max_queue"), settings.otlp.maxQueue},
+                                                     {QStringLiteral("batch_size"), settings.otlp.batchSize},
+                                                     {QStringLiteral("flush_interval_ms"), settings.otlp.flushIntervalMs}});
+    }
     return o;
 }
 
@@ -143,6 +155,32 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
             s.guardrails = GuardrailThresholds{};
         }
     }
+    const QByteArray tokenHash =
+        QByteArray::fromHex(json.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("token_sha256")).toString().toLatin1());
+    if (tokenHash.size() == 32)
+        s.metrics.tokenHash = tokenHash;
+    else if (json.contains(QStringLiteral("metrics")))
+        qCWarning(lcConfig) << "stored gateway setting metrics.token_sha256 is invalid; /metrics stays off";
+    const QJsonObject otlp = json.value(QStringLiteral("otlp")).toObject();
+    const QUrl endpoint(otlp.value(QStringLiteral("endpoint")).toString(), QUrl::StrictMode);
+    const QString scheme = endpoint.scheme();
+    if (endpoint.isValid() && !endpoint.host().isEmpty() && (scheme == u"http" || scheme == u"https"))
+        s.otlp.endpoint = endpoint;
+    else if (!otlp.value(QStringLiteral("endpoint")).toString().isEmpty())
+        qCWarning(lcConfig) << "stored gateway setting otlp.endpoint is not an http(s) URL; the export stays off";
+    const QJsonObject headers = otlp.value(QStringLiteral("headers")).toObject();
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        OtlpHeader h;
+        h.name = it.key();
+        if (it.value().isObject())
+            h.env = it.value().toObject().value(QStringLiteral("env")).toString();
+        else
+            h.value = it.value().toString();
+        s.otlp.headers.append(h);
+    }
+    s.otlp.maxQueue = intField(otlp, "max_queue", s.otlp.maxQueue, 16, 1'000'000);
+    s.otlp.batchSize = intField(otlp, "batch_size", s.otlp.batchSize, 1, 10'000);
+    s.otlp.flushIntervalMs = intField(otlp, "flush_interval_ms", s.otlp.flushIntervalMs, 50, 600'000);
     return s;
 }
 

@@ -6,7 +6,9 @@
 #include "providerrequests.h"
 
 #include <QDateTime>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QThread>
 #include <QTimer>
 
@@ -25,6 +27,8 @@ namespace gh::mock {
 namespace {
 
 std::atomic<quint64> g_sequence{0};
+// OTLP trace exports received at a .../flaky-N/v1/traces path (the first N are answered 503).
+std::atomic<int> g_flakyTraces{0};
 
 QByteArray reasonPhrase(int status)
 {
@@ -491,6 +495,28 @@ void Connection::handle(Request request)
     const quint64 recordId = m_config->log->add(std::move(entry));
     m_requestId = "req_mock_" + QByteArray::number(++g_sequence);
 
+    // An OpenTelemetry collector stand-in: OTLP/HTTP JSON trace exports are recorded like any request
+    // (GET /_mock/requests shows their bodies) and accepted; under a path with /flaky-N/ the first N
+    // are answered 503 (a collector that is restarting).
+    if (path.endsWith("/v1/traces") && request.method == "POST") {
+        const qsizetype flaky = path.indexOf("/flaky-");
+        if (flaky >= 0) {
+            const int failures = path.mid(flaky + 7, path.indexOf('/', flaky + 7) - flaky - 7).toInt();
+            if (g_flakyTraces.fetch_add(1) < failures) {
+                sendError(503, "mock collector: unavailable", "server_error", "unavailable");
+                return;
+            }
+        }
+        bool json = false;
+        for (const auto &[name, value] : request.headers)
+            json = json || (name.compare("content-type", Qt::CaseInsensitive) == 0 && value.startsWith("application/json"));
+        if (!json || QJsonDocument::fromJson(request.body).object().value(QStringLiteral("resourceSpans")).toArray().isEmpty()) {
+            sendError(400, "mock collector: not an OTLP/JSON ExportTraceServiceRequest", "invalid_request_error", "bad_request");
+            return;
+        }
+        sendFull(200, "{\"partialSuccess\":{}}");
+        return;
+    }
     if (endpoint == Endpoint::Unknown) {
         sendError(404, "mock: unknown endpoint " + path, "invalid_request_error", "unknown_url");
         return;

@@ -28,6 +28,8 @@ class QThread;
 // :streamGenerateContent (SSE, as with alt=sse) and :countTokens (Gemini).
 // Control endpoints: GET /_mock/requests (what was received, as JSON, headers included, with the
 // model each request named and the behaviour the mock chose); GET /_mock/billing (see below);
+// POST .../v1/traces: an OTLP/HTTP JSON collector stand-in (recorded, answered 200; 400 when the
+// body is no ExportTraceServiceRequest; under .../flaky-N/v1/traces the first N get 503).
 // POST /_mock/reset (forgets the requests, the billing, the per-model counters and the prompt cache).
 //
 // The model selects the behaviour: `<behaviour>[@k=v,k=v]`, from the body's "model" field (OpenAI,

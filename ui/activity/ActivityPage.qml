@@ -84,12 +84,14 @@ PageBase {
                 implicitHeight: 24
                 padding: 0
             }
+            // While an export runs, the same button shows its progress and cancels it.
             AppButton {
                 objectName: "exportCsv"
-                text: activity.exporting ? qsTr("Exporting…") : qsTr("Export CSV")
+                text: activity.exporting ? qsTr("Cancel export (%1%)").arg(Math.floor(activity.exportProgress * 100))
+                                         : qsTr("Export…")
                 icon.source: Theme.icon("download")
-                enabled: activity.totalCount > 0 && !activity.exporting
-                onClicked: exportDialog.open()
+                enabled: activity.totalCount > 0 || activity.exporting
+                onClicked: activity.exporting ? activity.cancelExport() : exportDialog.open()
             }
         }
 
@@ -586,10 +588,11 @@ PageBase {
         id: exportDialog
         title: qsTr("Export the filtered requests")
         fileMode: FileDialog.SaveFile
-        defaultSuffix: "csv"
-        nameFilters: [qsTr("CSV files (*.csv)")]
+        defaultSuffix: selectedNameFilter.index === 1 ? "jsonl" : "csv"
+        nameFilters: [qsTr("CSV files (*.csv)"), qsTr("JSON Lines (*.jsonl)")]
         onAccepted: {
-            if (!activity.exportCsv(exportDialog.selectedFile))
+            const jsonl = selectedNameFilter.index === 1 || String(exportDialog.selectedFile).toLowerCase().endsWith(".jsonl");
+            if (!activity.exportTo(exportDialog.selectedFile, jsonl ? "jsonl" : "csv"))
                 page.notify(qsTr("Could not create %1").arg(decodeURIComponent(String(exportDialog.selectedFile).replace(/^file:\/\//, ""))), true);
         }
     }

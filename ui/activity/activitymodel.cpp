@@ -3,11 +3,14 @@
 #include "gateway/gateway.h"
 #include "store/queryrunner.h"
 #include "store/requestcodec.h"
+#include "reports/requestexport.h"
 #include "routing/registry.h"
 #include <algorithm>
+#include <limits>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
+#include <QSaveFile>
 #include <QLoggingCategory>
 #include <QThread>
 
@@ -20,15 +23,6 @@ namespace {
 bool isOk(const RequestRecord &r)
 {
     return store::isSuccess(r);
-}
-
-QString csvField(const QString &v)
-{
-    if (!v.contains(u',') && !v.contains(u'"') && !v.contains(u'\n') && !v.contains(u'\r'))
-        return v;
-    QString q = v;
-    q.replace(u'"', QStringLiteral("\"\""));
-    return u'"' + q + u'"';
 }
 
 QString distinctColumnName(const QString &column)
@@ -680,72 +674,63 @@ void ActivityModel::mergeDistinct(const QHash<QString, QSet<QString>> &values)
 
 // --- export ---
 
-bool ActivityModel::exportCsv(const QUrl &url)
+bool ActivityModel::exportTo(const QUrl &url, const QString &formatName)
 {
-    if (!m_backend || m_exporting)
+    const auto format = exportFormatFromName(formatName);
+    if (!m_backend || m_exporting || !format)
         return false;
     const QString path = url.isLocalFile() ? url.toLocalFile() : url.toString();
-    auto file = std::make_shared<QFile>(path);
-    if (path.isEmpty() || !file->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    // Written under a temporary name and renamed when complete: a failed or cancelled export leaves
+    // no file that looks whole.
+    auto file = std::make_shared<QSaveFile>(path);
+    if (path.isEmpty() || !file->open(QIODevice::WriteOnly)) {
         Q_EMIT exportFinished(false, tr("Cannot write %1: %2").arg(path, file->errorString()), 0);
         return false;
     }
     m_exporting = true;
+    m_exportProgress = 0;
+    m_exportCancel = std::make_shared<std::atomic<bool>>(false);
     Q_EMIT exportingChanged();
+    Q_EMIT exportProgressChanged();
     const Filter filter = m_filter;
-    const qint64 maxSeq = m_maxSeq;
     // Its own thread and connection (opened here, used only there): a long export does not hold up
     // the pages the view asks for.
     std::shared_ptr<LogQueries> queries = m_backend->store().openQueries();
     QPointer<ActivityModel> self(this);
-    QThread *thread = QThread::create([file, filter, maxSeq, queries, self] {
-        int rows = 0;
-        QString error;
-        QByteArray out = "request_id,started_at,key,model,provider,upstream_model,status,error,latency_ms,ttft_ms,"
-                         "input_tokens,cache_read_tokens,cache_write_tokens,output_tokens,reasoning_tokens,cost_usd,"
-                         "estimated,stream,attempts,endpoint\r\n";
-        const bool read = queries->forEachActivityRow(
-            filter, maxSeq,
-            [&](const RequestRecord &r) {
-                const QStringList fields{r.id,
-                    QDateTime::fromMSecsSinceEpoch(r.startedAtMs, Qt::UTC).toString(Qt::ISODateWithMs), r.keyName,
-                    r.requestedModel, r.provider, r.upstreamModel, QString::number(r.status), r.error,
-                    QString::number(r.latencyMs), QString::number(r.ttftMs), QString::number(r.usage.inputTokens),
-                    QString::number(r.usage.cacheReadTokens),
-                    QString::number(r.usage.cacheWriteTokens + r.usage.cacheWrite1hTokens),
-                    QString::number(r.usage.outputTokens), QString::number(r.usage.reasoningTokens),
-                    r.cost ? QString::number(toUsd(*r.cost), 'f', 9) : QString(),
-                    r.usage.estimated ? QStringLiteral("1") : QStringLiteral("0"),
-                    r.stream ? QStringLiteral("1") : QStringLiteral("0"), QString::number(r.attempts), r.endpoint};
-                QString line;
-                for (qsizetype i = 0; i < fields.size(); ++i) {
-                    if (i > 0)
-                        line += u',';
-                    line += csvField(fields[i]);
-                }
-                out += line.toUtf8() + "\r\n";
-                ++rows;
-                if (out.size() > (1 << 20)) {
-                    if (file->write(out) != out.size())
-                        return false;
-                    out.clear();
-                }
-                return true;
-            },
-            &error);
-        if ((file->write(out) != out.size() || !file->flush()) && read)
+    auto cancel = m_exportCancel;
+    QThread *thread = QThread::create([file, filter, queries, self, cancel, format = *format, path] {
+        // Progress reaches the window at most every 1% of the rows (exportRequests' step).
+        const ExportOutcome outcome = exportRequests(*queries, filter, format, *file, [self, cancel](qint64 rows, qint64 total) {
+            const double share = total > 0 ? double(rows) / double(total) : 1.0;
+            QMetaObject::invokeMethod(
+                QCoreApplication::instance(),
+                [self, share] {
+                    if (self && self->m_exporting) {
+                        self->m_exportProgress = share;
+                        Q_EMIT self->exportProgressChanged();
+                    }
+                },
+                Qt::QueuedConnection);
+            return !cancel->load();
+        });
+        QString error = outcome.error;
+        if (outcome.ok && !file->commit())
             error = file->errorString();
-        file->close();
+        else if (!outcome.ok)
+            file->cancelWriting();
+        const bool cancelled = outcome.cancelled;
+        const int rows = int(qMin<qint64>(outcome.rows, std::numeric_limits<int>::max()));
         QMetaObject::invokeMethod(
             QCoreApplication::instance(),
-            [self, error, rows, path = file->fileName()] {
+            [self, error, rows, path, cancelled] {
                 if (!self)
                     return;
                 self->m_exporting = false;
                 Q_EMIT self->exportingChanged();
-                if (error.isEmpty())
-                    Q_EMIT self->exportFinished(
-                        true, tr("Exported %n request(s) to %1", nullptr, rows).arg(path), rows);
+                if (cancelled)
+                    Q_EMIT self->exportFinished(false, tr("Export cancelled"), rows);
+                else if (error.isEmpty())
+                    Q_EMIT self->exportFinished(true, tr("Exported %n request(s) to %1", nullptr, rows).arg(path), rows);
                 else
                     Q_EMIT self->exportFinished(false, tr("Export failed: %1").arg(error), rows);
             },
@@ -754,6 +739,12 @@ bool ActivityModel::exportCsv(const QUrl &url)
     connect(thread, &QThread::finished, thread, &QObject::deleteLater);
     thread->start(QThread::LowPriority);
     return true;
+}
+
+void ActivityModel::cancelExport()
+{
+    if (m_exporting && m_exportCancel)
+        m_exportCancel->store(true);
 }
 
 } // namespace gh::ui

@@ -2,6 +2,8 @@
 #include "backend.h"
 #include "store/logqueries.h"
 #include <QAbstractListModel>
+#include <atomic>
+#include <memory>
 #include <QHash>
 #include <QPointer>
 #include <QSet>
@@ -38,6 +40,8 @@ class ActivityModel : public QAbstractListModel
     Q_PROPERTY(int totalCount READ totalCount NOTIFY totalCountChanged)
     Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
     Q_PROPERTY(bool exporting READ exporting NOTIFY exportingChanged)
+    // 0..1: the share of the filtered rows written so far by the export running now.
+    Q_PROPERTY(double exportProgress READ exportProgress NOTIFY exportProgressChanged)
     Q_PROPERTY(bool filtered READ filtered NOTIFY filterChanged)
     Q_PROPERTY(QString selectedRequest READ selectedRequest WRITE setSelectedRequest NOTIFY selectedChanged)
     Q_PROPERTY(int selectedRow READ selectedRow NOTIFY selectedChanged)
@@ -102,6 +106,7 @@ public:
     [[nodiscard]] int totalCount() const { return m_total; }
     [[nodiscard]] bool loading() const { return m_loading; }
     [[nodiscard]] bool exporting() const { return m_exporting; }
+    [[nodiscard]] double exportProgress() const { return m_exportProgress; }
 
     // Every logged field of a row (roles plus endpoint, keyId, reasoningTokens, cacheWrite1hTokens,
     // usageReported); empty while the row is not loaded.
@@ -109,9 +114,14 @@ public:
     // The upstream attempts and skipped targets of a request, in order: maps with index, model,
     // provider, outcome ("ok", "failed", "skipped"), status, error, latencyMs.
     Q_INVOKABLE [[nodiscard]] QVariantList attemptsOf(const QString &requestId) const;
-    // Writes the filtered rows (newest first) to a CSV file on a thread of its own. False when the
-    // file cannot be created; exportFinished() reports the outcome.
-    Q_INVOKABLE bool exportCsv(const QUrl &url);
+    // Writes the filtered rows (newest first) to a file on a thread of its own, streamed
+    // (reports/requestexport.h): format "csv" or "jsonl". False when the file cannot be created or the
+    // format is unknown; exportProgress moves as rows are written and exportFinished() reports the
+    // outcome. exportCsv(url) is exportTo(url, "csv").
+    Q_INVOKABLE bool exportTo(const QUrl &url, const QString &format);
+    Q_INVOKABLE bool exportCsv(const QUrl &url) { return exportTo(url, QStringLiteral("csv")); }
+    // Stops the export running now; the file is removed and exportFinished() says it was cancelled.
+    Q_INVOKABLE void cancelExport();
     // Values seen in the log (and the configured keys / providers) for a filter combo box, sorted:
     // column "key", "model", "provider" or "upstreamModel". Filled off the UI thread: the list
     // grows and distinctValuesChanged() is emitted as values are found.
@@ -138,6 +148,8 @@ Q_SIGNALS:
     void totalCountChanged();
     void loadingChanged();
     void exportingChanged();
+    void exportProgressChanged();
+    void exportFinished(bool ok, const QString &message, int rows);
     void distinctValuesChanged();
     void selectedChanged();
 
@@ -181,6 +193,8 @@ private:
     bool m_refreshing = false;
     bool m_refreshAgain = false;
     bool m_exporting = false;
+    double m_exportProgress = 0;
+    std::shared_ptr<std::atomic<bool>> m_exportCancel; // set by cancelExport(), read by the export's thread
     QTimer m_reloadTimer;
     QString m_selected;
     int m_selectedRow = -1;

@@ -5,7 +5,7 @@ import QtQuick.Controls.Basic
 import QtQuick.Layouts
 import Gatehouse
 
-// Gateway port, tray and login behaviour, currency display, the data folder and clearing the log.
+// Gateway port, telemetry, tray and login behaviour, currency display, the data folder and clearing the log.
 PageBase {
     id: page
 
@@ -60,6 +60,83 @@ PageBase {
                 Layout.fillWidth: true
                 visible: settings.portError.length > 0
                 text: settings.portError
+                wrapMode: Text.Wrap
+                color: Theme.danger
+                font.pixelSize: Theme.fontSmall
+            }
+        }
+
+        // Telemetry: Prometheus and OpenTelemetry (docs/telemetry.md)
+        Card {
+            Layout.fillWidth: true
+            spacing: Theme.space4
+
+            SectionTitle {
+                text: qsTr("Telemetry")
+            }
+            SettingRow {
+                title: qsTr("Prometheus metrics")
+                description: settings.metricsEnabled
+                             ? qsTr("On: scrape http://127.0.0.1:%1/metrics with the token as a bearer. A new token replaces the old one.").arg(App.port)
+                             : qsTr("Off. Requests, tokens, cost, latency, budgets and breakers at /metrics, for a Prometheus on this machine.")
+
+                AppButton {
+                    objectName: "newMetricsToken"
+                    text: settings.metricsEnabled ? qsTr("New token…") : qsTr("Turn on…")
+                    onClicked: {
+                        tokenDialog.token = settings.newMetricsToken();
+                        tokenDialog.open();
+                    }
+                }
+                AppButton {
+                    visible: settings.metricsEnabled
+                    text: qsTr("Turn off")
+                    onClicked: settings.disableMetrics()
+                }
+            }
+            Divider {}
+            SettingRow {
+                title: qsTr("OpenTelemetry export")
+                description: qsTr("Each request and upstream attempt becomes a span sent to this OTLP/HTTP traces URL. Prompts are never sent. Empty: off.")
+
+                AppTextField {
+                    id: otlpEndpoint
+                    objectName: "otlpEndpoint"
+                    Layout.preferredWidth: 260
+                    text: settings.otlpEndpoint
+                    placeholderText: "http://127.0.0.1:4318/v1/traces"
+                    Accessible.name: qsTr("OTLP endpoint")
+                    onAccepted: applyOtlp.clicked()
+                }
+            }
+            SettingRow {
+                title: qsTr("Collector headers")
+                description: qsTr("name=value, separated by commas; name=$VARIABLE reads the value from that environment variable, so a credential is not stored.")
+
+                AppTextField {
+                    id: otlpHeaders
+                    Layout.preferredWidth: 260
+                    text: settings.otlpHeaders
+                    placeholderText: "authorization=$OTLP_AUTH"
+                    Accessible.name: qsTr("OTLP headers")
+                    onAccepted: applyOtlp.clicked()
+                }
+                AppButton {
+                    id: applyOtlp
+                    text: qsTr("Apply")
+                    variant: "primary"
+                    enabled: otlpEndpoint.text !== settings.otlpEndpoint || otlpHeaders.text !== settings.otlpHeaders
+                    onClicked: {
+                        if (settings.applyOtlp(otlpEndpoint.text, otlpHeaders.text))
+                            page.notify(otlpEndpoint.text.length > 0 ? qsTr("Spans go to %1").arg(otlpEndpoint.text)
+                                                                     : qsTr("The OpenTelemetry export is off"), false);
+                    }
+                }
+            }
+            Label {
+                Layout.fillWidth: true
+                visible: settings.telemetryError.length > 0
+                text: settings.telemetryError
                 wrapMode: Text.Wrap
                 color: Theme.danger
                 font.pixelSize: Theme.fontSmall
@@ -213,6 +290,31 @@ PageBase {
                     icon.source: Theme.icon("trash")
                     onClicked: clearDialog.open()
                 }
+            }
+        }
+    }
+
+    // The scrape token, shown once: only its hash is stored.
+    AppDialog {
+        id: tokenDialog
+        property string token: ""
+        title: qsTr("Prometheus scrape token")
+        showCancel: false
+        acceptText: qsTr("Done")
+        onClosed: tokenDialog.token = ""
+
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space3
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("Copy it into your Prometheus scrape config (authorization: Bearer). It is shown only now.")
+            }
+            CodeBlock {
+                Layout.fillWidth: true
+                text: tokenDialog.token
             }
         }
     }

@@ -3,7 +3,11 @@
 #include "format.h"
 #include "gateway/gateway.h"
 #include "platform/autostart.h"
+#include "config/config.h"
+#include "core/keyhash.h"
 #include "state/configapply.h"
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QDesktopServices>
 #include <QUrl>
 
@@ -213,6 +217,89 @@ void SettingsController::clearData()
 void SettingsController::openDataDir() const
 {
     QDesktopServices::openUrl(QUrl::fromLocalFile(dataDir()));
+}
+
+QString SettingsController::otlpEndpoint() const
+{
+    return m_backend ? loadGatewaySettings(m_backend->store()).otlp.endpoint.toString() : QString();
+}
+
+QString SettingsController::otlpHeaders() const
+{
+    if (!m_backend)
+        return {};
+    QStringList parts;
+    for (const OtlpHeader &h : loadGatewaySettings(m_backend->store()).otlp.headers)
+        parts.append(h.name + u'=' + (h.env.isEmpty() ? h.value : u'$' + h.env));
+    return parts.join(QLatin1String(", "));
+}
+
+bool SettingsController::metricsEnabled() const
+{
+    return m_backend && loadGatewaySettings(m_backend->store()).metrics.enabled();
+}
+
+bool SettingsController::applyOtlp(const QString &endpoint, const QString &headersText)
+{
+    if (!m_backend)
+        return false;
+    // The same rules as the config file's settings.otlp: one validation, one set of messages.
+    QJsonObject headers;
+    for (const QString &part : headersText.split(u',', Qt::SkipEmptyParts)) {
+        const QString item = part.trimmed();
+        const qsizetype eq = item.indexOf(u'=');
+        if (item.isEmpty())
+            continue;
+        if (eq <= 0) {
+            m_telemetryError = tr("Write each header as name=value (or name=$VARIABLE): %1").arg(item);
+            Q_EMIT telemetryChanged();
+            return false;
+        }
+        const QString value = item.mid(eq + 1).trimmed();
+        headers.insert(item.left(eq).trimmed(),
+                       value.startsWith(u'$') ? QJsonValue(QJsonObject{{QStringLiteral("env"), value.mid(1)}}) : QJsonValue(value));
+    }
+    const QJsonObject otlp{{QStringLiteral("endpoint"), endpoint.trimmed()}, {QStringLiteral("headers"), headers}};
+    ConfigError error;
+    const auto parsed = parseConfig(QJsonDocument(QJsonObject{{QStringLiteral("settings"), QJsonObject{{QStringLiteral("otlp"), otlp}}}}).toJson(),
+                                    tr("Settings"), &error);
+    if (!parsed) {
+        m_telemetryError = error.path.section(u'.', 1) + QStringLiteral(": ") + error.message;
+        Q_EMIT telemetryChanged();
+        return false;
+    }
+    GatewaySettings settings = loadGatewaySettings(m_backend->store());
+    settings.otlp.endpoint = parsed->settings->otlp.endpoint;
+    settings.otlp.headers = parsed->settings->otlp.headers;
+    saveGatewaySettings(m_backend->store(), settings);
+    m_backend->gateway().reloadKeys(); // applies the settings, telemetry included
+    m_telemetryError.clear();
+    Q_EMIT telemetryChanged();
+    return true;
+}
+
+QString SettingsController::newMetricsToken()
+{
+    if (!m_backend)
+        return {};
+    const QString token = generateSecret();
+    GatewaySettings settings = loadGatewaySettings(m_backend->store());
+    settings.metrics.tokenHash = hashSecret(QStringView(token));
+    saveGatewaySettings(m_backend->store(), settings);
+    m_backend->gateway().reloadKeys();
+    Q_EMIT telemetryChanged();
+    return token;
+}
+
+void SettingsController::disableMetrics()
+{
+    if (!m_backend)
+        return;
+    GatewaySettings settings = loadGatewaySettings(m_backend->store());
+    settings.metrics = MetricsSettings{};
+    saveGatewaySettings(m_backend->store(), settings);
+    m_backend->gateway().reloadKeys();
+    Q_EMIT telemetryChanged();
 }
 
 } // namespace gh::ui

@@ -29,6 +29,13 @@ class SettingsController : public QObject
     Q_PROPERTY(bool notificationsEnabled READ notificationsEnabled WRITE setNotificationsEnabled NOTIFY
             notificationsEnabledChanged)
     Q_PROPERTY(bool clearing READ clearing NOTIFY clearingChanged)
+    // Telemetry (docs/telemetry.md): the OTLP traces URL ("" when off), its headers as
+    // "name=value, name=$VARIABLE" (a $ value is read from that environment variable), and whether
+    // GET /metrics is on.
+    Q_PROPERTY(QString otlpEndpoint READ otlpEndpoint NOTIFY telemetryChanged)
+    Q_PROPERTY(QString otlpHeaders READ otlpHeaders NOTIFY telemetryChanged)
+    Q_PROPERTY(QString telemetryError READ telemetryError NOTIFY telemetryChanged)
+    Q_PROPERTY(bool metricsEnabled READ metricsEnabled NOTIFY telemetryChanged)
 public:
     explicit SettingsController(QObject *parent = nullptr);
     // With its backend (tests). QML sets `backend` instead; either way it is set once, and the
@@ -62,6 +69,16 @@ public:
     [[nodiscard]] bool notificationsEnabled() const;
     void setNotificationsEnabled(bool v);
     [[nodiscard]] bool clearing() const { return m_clearing; }
+    [[nodiscard]] QString otlpEndpoint() const;
+    [[nodiscard]] QString otlpHeaders() const;
+    [[nodiscard]] QString telemetryError() const { return m_telemetryError; }
+    [[nodiscard]] bool metricsEnabled() const;
+    // Validates as the config does (settings.otlp), stores and applies at once; false and
+    // telemetryError say what is wrong. An empty endpoint turns the export off.
+    Q_INVOKABLE bool applyOtlp(const QString &endpoint, const QString &headers);
+    // Turns GET /metrics on with a new random token and returns it, to show once: only its hash is kept.
+    Q_INVOKABLE QString newMetricsToken();
+    Q_INVOKABLE void disableMetrics();
 
     // Deletes the request log (keys, providers and settings stay); clearFinished() reports.
     Q_INVOKABLE void clearData();
@@ -82,6 +99,7 @@ Q_SIGNALS:
     void notificationsEnabledChanged();
     void clearingChanged();
     void clearFinished(bool ok, const QString &message);
+    void telemetryChanged();
 
 private:
     void attachBackend(); // connects to m_backend's signals and loads
@@ -90,6 +108,7 @@ private:
     QString m_portError;
     QString m_launchError;
     bool m_clearing = false;
+    QString m_telemetryError;
 };
 
 } // namespace gh::ui

@@ -513,6 +513,32 @@ private Q_SLOTS:
         QCOMPARE(s.retry.backoffMaxMs, 900);
     }
 
+    // Telemetry settings survive the store: the scrape token as its hash only, the OTLP headers with
+    // their environment variable names (never a value read from them).
+    void telemetrySettingsJson()
+    {
+        GatewaySettings custom;
+        custom.metrics.tokenHash = hashSecret(QStringView(u"scrape-token-0123456789"));
+        custom.otlp.endpoint = QUrl(QStringLiteral("http://127.0.0.1:4318/v1/traces"));
+        // By name, as the config (a JSON object) lists them.
+        custom.otlp.headers = {OtlpHeader{QStringLiteral("authorization"), {}, QStringLiteral("OTLP_AUTH")},
+                               OtlpHeader{QStringLiteral("x-team"), QStringLiteral("platform"), {}}};
+        custom.otlp.batchSize = 10;
+        const QJsonObject json = gatewaySettingsToJson(custom);
+        const QByteArray text = QJsonDocument(json).toJson();
+        QVERIFY(!text.contains("scrape-token"));
+        QVERIFY(text.contains("OTLP_AUTH"));
+        QCOMPARE(gatewaySettingsFromJson(json), custom);
+        QVERIFY(!gatewaySettingsFromJson(gatewaySettingsToJson(GatewaySettings{})).metrics.enabled());
+
+        // A damaged hash or endpoint leaves the feature off.
+        m_store->setSetting(QLatin1String(kGatewaySettingsKey),
+                            QStringLiteral("{\"metrics\": {\"token_sha256\": \"abc\"}, \"otlp\": {\"endpoint\": \"not a url\"}}"));
+        const GatewaySettings s = loadGatewaySettings(*m_store);
+        QVERIFY(!s.metrics.enabled());
+        QVERIFY(!s.otlp.enabled());
+    }
+
     void closedStoreIsAnError()
     {
         m_store->close();

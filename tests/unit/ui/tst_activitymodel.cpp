@@ -5,6 +5,8 @@
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <sqlite3.h>
 
@@ -237,6 +239,22 @@ private Q_SLOTS:
         QVERIFY(lines[1].contains(",beta,m-a,anthropic,"));
         QVERIFY(lines[1].contains(",0.999000000,"));
         QVERIFY(!m.exportCsv(QUrl::fromLocalFile(dir.filePath(QStringLiteral("missing/dir/x.csv")))));
+
+        // JSON Lines, the same rows; progress ends at 1.
+        const QString jsonl = dir.filePath(QStringLiteral("log.jsonl"));
+        QVERIFY(!m.exportTo(QUrl::fromLocalFile(jsonl), QStringLiteral("xml")));
+        QVERIFY(m.exportTo(QUrl::fromLocalFile(jsonl), QStringLiteral("jsonl")));
+        QTRY_COMPARE(finished.size(), 3); // the failed open above reported too
+        QVERIFY2(finished.at(2).at(0).toBool(), qPrintable(finished.at(2).at(1).toString()));
+        QCOMPARE(m.exportProgress(), 1.0);
+        QFile j(jsonl);
+        QVERIFY(j.open(QIODevice::ReadOnly));
+        const QList<QByteArray> objects = j.readAll().trimmed().split('\n');
+        QCOMPARE(objects.size(), 167);
+        const QJsonObject first = QJsonDocument::fromJson(objects.first()).object();
+        QCOMPARE(first.value(QStringLiteral("request_id")).toString(), QStringLiteral("req_0999"));
+        QCOMPARE(first.value(QStringLiteral("key")).toString(), QStringLiteral("beta"));
+        QCOMPARE(first.value(QStringLiteral("cost_usd")).toString(), QStringLiteral("0.999000000"));
     }
 
     // Requests committed while the model is open appear at the top without moving cached rows.

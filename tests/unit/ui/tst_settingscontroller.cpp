@@ -2,6 +2,7 @@
 #include "format.h"
 #include "settingscontroller.h"
 #include "state/configapply.h"
+#include "telemetry/telemetry.h"
 #include "uitestfixture.h"
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -67,6 +68,45 @@ private Q_SLOTS:
         s.setPort(80);
         QVERIFY(!s.applyPort());
         QVERIFY(s.portError().contains("1024"));
+    }
+
+    // Telemetry from the Settings page: validated as the config is, stored, and applied to the
+    // running gateway at once; the scrape token is returned once and kept only as a hash.
+    void telemetry()
+    {
+        SettingsController s;
+        QVERIFY(!s.metricsEnabled());
+        QCOMPARE(s.otlpEndpoint(), QString());
+        QSignalSpy changed(&s, &SettingsController::telemetryChanged);
+
+        const QString token = s.newMetricsToken();
+        QVERIFY(token.size() >= 16);
+        QVERIFY(s.metricsEnabled());
+        const MetricsSettings metrics = m_fx.gateway->context().settings()->metrics;
+        QCOMPARE(scrapeAccess(metrics, QByteArray("Bearer ") + token.toUtf8()), ScrapeAccess::Allowed);
+        QCOMPARE(scrapeAccess(m_fx.gateway->context().settings()->metrics, "Bearer wrong-token-0000000000"), ScrapeAccess::Unauthorized);
+        QVERIFY(!m_fx.gateway->store().setting(QStringLiteral("gateway")).contains(token));
+
+        QVERIFY(!s.applyOtlp(QStringLiteral("ftp://collector/v1/traces"), {}));
+        QVERIFY2(s.telemetryError().startsWith(QStringLiteral("otlp.endpoint: ")), qPrintable(s.telemetryError()));
+        QVERIFY(!s.applyOtlp(QStringLiteral("http://127.0.0.1:4318/v1/traces"), QStringLiteral("no-equals-sign")));
+        QVERIFY(!s.applyOtlp(QStringLiteral("http://127.0.0.1:4318/v1/traces"), QStringLiteral("bad name=1")));
+        QVERIFY(!m_fx.gateway->context().telemetry->exporter().enabled());
+
+        QVERIFY2(s.applyOtlp(QStringLiteral(" http://127.0.0.1:4318/v1/traces "), QStringLiteral("x-team=platform, authorization=$OTLP_AUTH")),
+                 qPrintable(s.telemetryError()));
+        QCOMPARE(s.telemetryError(), QString());
+        QCOMPARE(s.otlpEndpoint(), QStringLiteral("http://127.0.0.1:4318/v1/traces"));
+        QCOMPARE(s.otlpHeaders(), QStringLiteral("authorization=$OTLP_AUTH, x-team=platform"));
+        QVERIFY(m_fx.gateway->context().telemetry->exporter().enabled());
+        QVERIFY(s.metricsEnabled()); // the other setting is kept
+
+        QVERIFY(s.applyOtlp(QString(), QString()));
+        QVERIFY(!m_fx.gateway->context().telemetry->exporter().enabled());
+        s.disableMetrics();
+        QVERIFY(!s.metricsEnabled());
+        QCOMPARE(scrapeAccess(m_fx.gateway->context().settings()->metrics, QByteArray("Bearer ") + token.toUtf8()), ScrapeAccess::Off);
+        QVERIFY(changed.size() >= 5);
     }
 
     void storedSettings()

@@ -1,0 +1,149 @@
+// The what-if re-pricing against a real log: the daily rollups and the request rows give the same
+// candidate cost for a flat price, cached tokens are billed as input by a candidate without cache
+// prices, tiers apply per request, slices by key, model and session, the context-window count, and
+// the capabilities a candidate lacks.
+#include "store/analytics.h"
+#include "store/store.h"
+#include "store/whatif.h"
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace gh;
+
+namespace {
+
+constexpr qint64 kDay = 86'400'000;
+constexpr qint64 kDay0 = 19'000 * kDay; // a UTC midnight
+
+} // namespace
+
+class TestWhatIf : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    Analytics m_db;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("gatehouse.db"));
+        {
+            Store store;
+            QString error;
+            QVERIFY2(store.open(path, &error), qPrintable(error));
+            // Day 0: two requests of key 1 on a/x (one in session s1); day 2: one of key 2 on b/y, one failed.
+            auto add = [&](const char *id, qint64 at, qint64 key, const char *model, qint64 in, qint64 cacheRead, qint64 out, const char *session,
+                           int status = 200) {
+                RequestRecord r;
+                r.id = QString::fromLatin1(id);
+                r.startedAtMs = at;
+                r.keyId = key;
+                r.keyName = QStringLiteral("k%1").arg(key);
+                r.modelId = QString::fromLatin1(model);
+                r.requestedModel = r.modelId;
+                r.provider = r.modelId.section(u'/', 0, 0);
+                r.upstreamModel = r.modelId.section(u'/', 1);
+                r.sessionId = QString::fromLatin1(session);
+                r.status = status;
+                if (status == 200) {
+                    r.usage.inputTokens = in;
+                    r.usage.cacheReadTokens = cacheRead;
+                    r.usage.outputTokens = out;
+                    r.cost = in * 1000 + out * 2000;
+                } else {
+                    r.error = QStringLiteral("failed");
+                }
+                store.appendRequest(r);
+            };
+            add("req_1", kDay0 + 1000, 1, "a/x", 1'000'000, 0, 100'000, "s1");
+            add("req_2", kDay0 + 5000, 1, "a/x", 100, 2'000'000, 10, "");
+            add("req_3", kDay0 + 2 * kDay + 10, 2, "b/y", 300'000, 0, 0, "s2");
+            add("req_4", kDay0 + 2 * kDay + 20, 2, "b/y", 0, 0, 0, "s2", 502);
+            store.flush();
+            store.close();
+        }
+        QVERIFY(m_db.open(path));
+    }
+
+    void flatCandidateFromRollupsMatchesRows()
+    {
+        whatif::Candidate c;
+        c.price.input = 1.0;  // USD per million
+        c.price.output = 4.0;
+        c.price.cacheRead = 0.1;
+        const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
+        const whatif::Result r = whatif::compute(m_db.handle(), all, c);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QVERIFY(r.fromRollups);
+        QCOMPARE(r.days.size(), 3);
+        QCOMPARE(r.requests, 4);
+        QCOMPARE(r.days.at(1).requests, 0);
+        QCOMPARE(r.actualTotal, (1'000'000 + 100 + 300'000) * 1000 + (100'000 + 10) * 2000);
+        // Day 0: 1,000,100 input at $1 + 2,000,000 cache reads at $0.10 + 100,010 output at $4.
+        QCOMPARE(*r.days.at(0).candidate, fromUsd(1.0001 + 0.2 + 0.40004));
+        QCOMPARE(*r.days.at(2).candidate, fromUsd(0.3));
+        // A session slice reads the rows and finds the same prices for its requests.
+        const whatif::Result s = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, QStringLiteral("s1")}, c);
+        QVERIFY(s.ok && !s.fromRollups);
+        QCOMPARE(s.requests, 1);
+        QCOMPARE(*s.candidateTotal, fromUsd(1.0 + 0.4));
+    }
+
+    void noCachePriceBillsCacheAsInput()
+    {
+        whatif::Candidate c;
+        c.price.input = 1.0;
+        c.price.output = 4.0;
+        const whatif::Result r = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + kDay, 1, QStringLiteral("a/x"), {}}, c);
+        QVERIFY(r.ok);
+        QCOMPARE(*r.candidateTotal, fromUsd(1.0001 + 2.0 + 0.40004));
+    }
+
+    void tiersApplyPerRequest()
+    {
+        whatif::Candidate c;
+        c.price.input = 1.0;
+        c.price.output = 4.0;
+        c.price.cacheRead = 0.1;
+        c.price.inputTiers = {PriceTier{500'000, 2.0}};
+        const whatif::Result r = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, {}}, c);
+        QVERIFY(r.ok && !r.fromRollups);
+        // req_1 (1,000,000 prompt tokens) and req_2 (2,000,100) pay the tier; req_3 (300,000) does not.
+        QCOMPARE(*r.days.at(0).candidate, fromUsd(2.0 + 0.4) + fromUsd(0.0002 + 0.2 + 0.00004));
+        QCOMPARE(*r.days.at(2).candidate, fromUsd(0.3));
+    }
+
+    void unpricedCandidateHasNoTotal()
+    {
+        const whatif::Result r = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, {}}, whatif::Candidate{});
+        QVERIFY(r.ok);
+        QVERIFY(!r.candidateTotal);
+        QVERIFY(!r.days.at(0).candidate);
+        QVERIFY(r.days.at(1).candidate); // nothing to price that day: $0 either way
+    }
+
+    void requestsTooLongForTheWindow()
+    {
+        const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'000'000), 2); // req_1: 1,100,000; req_2: 2,000,110
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 200'000), 3);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, {}, {}}, 200'000), 1);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 0), 0);
+        QVERIFY(!whatif::countOverContext(nullptr, all, 10));
+        QVERIFY(!whatif::compute(nullptr, all, {}).ok);
+        QVERIFY(!whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0, 0, {}, {}}, {}).ok);
+    }
+
+    void missingCapabilities()
+    {
+        const std::optional<QStringList> tools{QStringList{QStringLiteral("tools"), QStringLiteral("vision")}};
+        const std::optional<QStringList> text{QStringList{QStringLiteral("json_schema")}};
+        QCOMPARE(whatif::missingCapabilities({tools, text, std::nullopt}, QStringList{QStringLiteral("tools")}),
+                 (QStringList{QStringLiteral("json_schema"), QStringLiteral("vision")}));
+        QCOMPARE(whatif::missingCapabilities({tools}, std::nullopt), QStringList());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWhatIf)
+#include "tst_whatif.moc"
