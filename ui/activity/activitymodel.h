@@ -143,7 +143,6 @@ public:
 
 Q_SIGNALS:
     void backendChanged();
-    void exportFinished(bool ok, const QString &message, int rows);
     void filterChanged();
     void totalCountChanged();
     void loadingChanged();
