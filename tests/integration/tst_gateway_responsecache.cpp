@@ -1,5 +1,5 @@
 // The response cache through the real gateway binary against the mock provider: a hit, a miss and
-// a bypass in every client format (chat completions, completions, responses, messages, embeddings),
+// a bypass in every client format (chat completions, completions, responses, messages, embeddings, Gemini),
 // streamed hits replayed event for event, hits charged $0 and logged with what they saved, and
 // what is never cached (errors, cut streams, tool calls unless allowed, other keys' answers unless
 // shared, keys that forbid storing bodies). Two concurrent identical requests both reach the
@@ -228,6 +228,12 @@ private Q_SLOTS:
         QTest::newRow("messages") << QByteArray("/v1/messages") << messagesBody(QStringLiteral("mock/ok"), QStringLiteral("formats: messages"), false) << true << false;
         QTest::newRow("messages stream") << QByteArray("/v1/messages") << messagesBody(QStringLiteral("mock/ok"), QStringLiteral("formats: messages"), true) << true << true;
         QTest::newRow("embeddings") << QByteArray("/v1/embeddings") << json(embeddings) << false << false;
+        // The Gemini API (generateContent and its SSE stream), translated to the OpenAI-format mock.
+        const QJsonObject gemini{{QStringLiteral("contents"), QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                     {QStringLiteral("parts"), QJsonArray{QJsonObject{{QStringLiteral("text"), QStringLiteral("formats: gemini")}}}}}}},
+                                 {QStringLiteral("generationConfig"), QJsonObject{{QStringLiteral("temperature"), 0}}}};
+        QTest::newRow("gemini") << QByteArray("/v1beta/models/mock/ok:generateContent") << json(gemini) << false << false;
+        QTest::newRow("gemini stream") << QByteArray("/v1beta/models/mock/ok:streamGenerateContent?alt=sse") << json(gemini) << false << true;
     }
 
     void everyClientFormat()

@@ -44,12 +44,12 @@ PageBase {
                       ? qsTr("Where requests go. API keys are kept in the system keychain and never shown again in full.")
                       : qsTr("Where requests go. API keys come from environment variables on this system.")
 
+            AppButton {
                 objectName: "findLocalButton"
                 text: localServers.scanning ? qsTr("Looking…") : qsTr("Find local servers")
                 enabled: !localServers.scanning
                 onClicked: localServers.scan()
             }
-            AppButton {
             AppButton {
                 text: qsTr("Add provider")
                 variant: "primary"
