@@ -215,7 +215,7 @@ PageBase {
             objectName: "sessionTimeline"
             visible: sessionBox.selected.length > 0
             Layout.fillWidth: true
-            Layout.preferredHeight: page.height < 700 ? 150 : 200
+            Layout.preferredHeight: 210
             backend: page.backend
             session: sessionBox.selected
             onClosed: sessionBox.reset()

@@ -100,7 +100,7 @@ Card {
             ChartValueAxis {
                 id: costX
                 max: 1
-                labelFormat: "%.0f min"
+                labelFormat: chart.tickFormat(costX.max) + " min"
                 gridVisible: false
             }
             ChartValueAxis {
