@@ -73,6 +73,14 @@ struct SpendScan {
     QList<SpendRow> rows;
 };
 
+// One model's share of a session: the model the client asked for.
+struct SessionModelShare {
+    QString model;
+    qint64 requests = 0;
+    NanoUsd costNano = 0; // priced requests only
+    friend bool operator==(const SessionModelShare &, const SessionModelShare &) = default;
+};
+
 // Spend per client session (Claude Code's session id) since a time.
 struct SessionSpend {
     QString session;
@@ -80,9 +88,18 @@ struct SessionSpend {
     qint64 costNano = 0;
     qint64 requests = 0;
     qint64 unpriced = 0; // answered (2xx) with no price
+    qint64 failed = 0; // not a success by store::kSucceededSql (errors, refusals, cut streams)
     qint64 firstAtMs = 0;
-    qint64 lastAtMs = 0;
+    qint64 lastAtMs = 0; // duration: lastAtMs - firstAtMs (start to start)
+    QList<SessionModelShare> models; // most spend first, then most requests, then by name
     friend bool operator==(const SessionSpend &, const SessionSpend &) = default;
+};
+
+// One request of a session's timeline, with what the session had spent up to and including it.
+struct SessionStep {
+    qint64 seq = 0;
+    RequestRecord record;
+    NanoUsd cumulativeNano = 0; // priced cost of this and every earlier step; unpriced steps add nothing
 };
 
 // Spend of one minute (a guardrail trip's rate curve).
@@ -137,6 +154,9 @@ public:
     [[nodiscard]] virtual SpendScan scanSpend(qint64 fromMs, qint64 afterSeq, bool full) = 0;
     // The `limit` sessions with the most spend since sinceMs, most first.
     [[nodiscard]] virtual QList<SessionSpend> sessionSpend(qint64 sinceMs, int limit) = 0;
+    // The first `limit` requests of one session that started at or after sinceMs, oldest first
+    // (started_at_ms, then seq), each with the session's cumulative cost. Empty for an empty session.
+    [[nodiscard]] virtual QList<SessionStep> sessionTimeline(const QString &session, qint64 sinceMs, int limit) = 0;
 
     // --- Guardrails ---
     // The `limit` newest trips, newest first; ok = false in *ok when the read failed.

@@ -366,10 +366,11 @@ public:
             return rows;
         // requests_session_time index: only rows with a session are in it. "unpriced": answered (2xx)
         // without a price, as the dashboard's spend counts it.
-        Statement st(m_db, "SELECT session_id, (SELECT key_name FROM requests l WHERE l.session_id = r.session_id "
+        Statement st(m_db, QByteArray("SELECT session_id, (SELECT key_name FROM requests l WHERE l.session_id = r.session_id "
                            "AND l.started_at_ms >= ?1 ORDER BY l.seq DESC LIMIT 1), SUM(COALESCE(cost_nano_usd, 0)), "
                            "COUNT(*), SUM(cost_nano_usd IS NULL AND status BETWEEN 200 AND 299), MIN(started_at_ms), "
-                           "MAX(started_at_ms) FROM requests r WHERE session_id <> '' AND started_at_ms >= ?1 "
+                           "MAX(started_at_ms), SUM(NOT ") + store::kSucceededSql + ") FROM requests r "
+                           "WHERE session_id <> '' AND started_at_ms >= ?1 "
                            "GROUP BY session_id ORDER BY 3 DESC, 7 DESC LIMIT ?2");
         st.bindInt(1, sinceMs);
         st.bindInt(2, limit);
@@ -382,9 +383,40 @@ public:
             r.unpriced = st.integer(4);
             r.firstAtMs = st.integer(5);
             r.lastAtMs = st.integer(6);
+            r.failed = st.integer(7);
             rows.append(r);
         }
+        // The model mix of each (at most `limit`, through requests_session_time).
+        Statement mix(m_db, "SELECT requested_model, COUNT(*), SUM(COALESCE(cost_nano_usd, 0)) FROM requests "
+                            "WHERE session_id = ?1 AND started_at_ms >= ?2 GROUP BY requested_model "
+                            "ORDER BY 3 DESC, 2 DESC, 1");
+        for (SessionSpend &r : rows) {
+            mix.reset();
+            mix.bindText(1, r.session);
+            mix.bindInt(2, sinceMs);
+            while (mix.next())
+                r.models.append(SessionModelShare{mix.text(0), mix.integer(1), mix.integer(2)});
+        }
         return rows;
+    }
+
+    QList<SessionStep> sessionTimeline(const QString &session, qint64 sinceMs, int limit) override
+    {
+        QList<SessionStep> steps;
+        if (!m_db || session.isEmpty() || limit <= 0)
+            return steps;
+        Statement st(m_db, "SELECT " + rowColumns() + " FROM requests WHERE session_id = ?1 AND started_at_ms >= ?2 "
+                           "ORDER BY started_at_ms, seq LIMIT ?3");
+        st.bindText(1, session);
+        st.bindInt(2, sinceMs);
+        st.bindInt(3, limit);
+        NanoUsd total = 0;
+        while (st.next()) {
+            ActivityRow row = readRow(st);
+            total += row.record.cost.value_or(0);
+            steps.append(SessionStep{row.seq, std::move(row.record), total});
+        }
+        return steps;
     }
 
     QList<GuardrailTripRow> guardrailTrips(int limit, bool *ok) override

@@ -44,6 +44,25 @@ PageBase {
         return String(status);
     }
 
+    // "session:<id>" (the Dashboard's "Sessions today"): the session's timeline, and its requests
+    // alone in the table (the other filters cleared, so none of its requests is hidden).
+    function runAction(action: string) {
+        if (!action.startsWith("session:"))
+            return;
+        const session = action.slice("session:".length);
+        if (session.length === 0)
+            return;
+        searchField.text = "";
+        keyBox.reset();
+        modelBox.reset();
+        providerBox.reset();
+        timeBox.currentIndex = 0;
+        statusSwitch.current = "all";
+        activity.clearFilters();
+        sessionBox.selected = session;
+        sessionBox.refresh();
+    }
+
     ActivityModel {
         id: activity
         backend: page.backend
@@ -191,6 +210,18 @@ PageBase {
                     activity.clearFilters();
                 }
             }
+        }
+
+        // A session picked (in its filter, or opened from the Dashboard): its timeline.
+        SessionTimeline {
+            objectName: "sessionTimeline"
+            visible: sessionBox.selected.length > 0
+            Layout.fillWidth: true
+            Layout.preferredHeight: 210
+            backend: page.backend
+            session: sessionBox.selected
+            onClosed: sessionBox.reset()
+            onRequestPicked: requestId => activity.selectedRequest = requestId
         }
 
         RowLayout {

@@ -437,6 +437,7 @@ PageBase {
         SessionSpendList {
             backend: page.backend
             Layout.fillWidth: true
+            onOpenSession: session => page.openPage("activity/session:" + session)
         }
     }
 }

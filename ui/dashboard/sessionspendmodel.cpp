@@ -58,6 +58,21 @@ QVariant SessionSpendModel::data(const QModelIndex &index, int role) const
         return r.firstAtMs;
     case LastAtRole:
         return r.lastAtMs;
+    case DurationRole:
+        return r.lastAtMs - r.firstAtMs;
+    case FailedRole:
+        return r.failed;
+    case ModelsRole: {
+        QVariantList models;
+        models.reserve(r.models.size());
+        for (const SessionModelShare &m : r.models)
+            models.append(QVariantMap{{QStringLiteral("model"), m.model}, {QStringLiteral("requests"), m.requests},
+                {QStringLiteral("cost"), double(m.costNano) / 1e9},
+                // Of the spend; a session without spend splits by requests.
+                {QStringLiteral("share"), r.costNano > 0 ? double(m.costNano) / double(r.costNano)
+                                                          : double(m.requests) / double(std::max<qint64>(1, r.requests))}});
+        return models;
+    }
     default:
         return {};
     }
@@ -66,7 +81,8 @@ QVariant SessionSpendModel::data(const QModelIndex &index, int role) const
 QHash<int, QByteArray> SessionSpendModel::roleNames() const
 {
     return {{SessionRole, "session"}, {KeyNameRole, "keyName"}, {CostRole, "cost"}, {RequestsRole, "requests"},
-        {UnpricedRole, "unpriced"}, {FirstAtRole, "firstAt"}, {LastAtRole, "lastAt"}};
+        {UnpricedRole, "unpriced"}, {FirstAtRole, "firstAt"}, {LastAtRole, "lastAt"},
+        {DurationRole, "duration"}, {FailedRole, "failed"}, {ModelsRole, "models"}};
 }
 
 void SessionSpendModel::setLimit(int limit)

@@ -26,6 +26,9 @@ public:
         UnpricedRole, // answered requests today without a price
         FirstAtRole, // ms since the epoch of its first request today
         LastAtRole, // ms since the epoch of its latest request
+        DurationRole, // ms from its first request's start to its latest's
+        FailedRole, // requests today that did not succeed
+        ModelsRole, // its model mix: a list of {model, requests, cost, share (of its spend, 0..1)}, most spend first
     };
     Q_ENUM(Roles)
 

@@ -34,7 +34,8 @@ ApplicationWindow {
     function showPage(page: int) {
         window.currentPage = page;
     }
-    // "providers", or "providers/add": the page, then an action the page offers (runAction()).
+    // "providers", or "providers/add": the page, then an action the page offers (runAction()); the
+    // action is everything after the first "/".
     function openPage(name: string) {
         const parts = name.split("/");
         const index = window.pages.findIndex(p => p.name === parts[0]);
@@ -43,7 +44,7 @@ ApplicationWindow {
         window.showPage(index);
         const loader = pageRepeater.itemAt(index);
         if (parts.length > 1 && loader && loader.item && typeof loader.item.runAction === "function")
-            loader.item.runAction(parts[1]);
+            loader.item.runAction(name.slice(parts[0].length + 1)); // the rest: a session id may hold a "/"
     }
     function notify(message: string, isError: bool) {
         toast.show(message, isError);

@@ -211,6 +211,23 @@ class TestPageSmoke : public QObject
         QTest::qWait(300);
         if (const QStringList warnings = takeWarnings(); !warnings.isEmpty())
             problems << QStringLiteral("back on the dashboard (%1 theme):\n  %2").arg(theme, warnings.join(QStringLiteral("\n  ")));
+
+        // A session opened as the Dashboard's "Sessions today" does: Activity with its timeline, its
+        // 10 requests (i = 0, 4, ..., 36) in order, and still silent.
+        QVERIFY(QMetaObject::invokeMethod(window, "openPage",
+            Q_ARG(QString, QStringLiteral("activity/session:3f1c9a2e-0b7d-4e55-9a41-000000000000"))));
+        QQuickItem *activityPage = loaderOf(window, QStringLiteral("ActivityPage"))->property("item").value<QQuickItem *>();
+        QVERIFY(activityPage);
+        auto *timeline = activityPage->findChild<QQuickItem *>(QStringLiteral("sessionTimeline"));
+        QVERIFY(timeline);
+        QTRY_VERIFY(timeline->isVisible());
+        auto *steps = activityPage->findChild<QQuickItem *>(QStringLiteral("sessionSteps"));
+        QVERIFY(steps);
+        QTRY_COMPARE(steps->property("count").toInt(), 10);
+        window->update();
+        QTest::qWait(300);
+        if (const QStringList warnings = takeWarnings(); !warnings.isEmpty())
+            problems << QStringLiteral("a session's timeline (%1 theme):\n  %2").arg(theme, warnings.join(QStringLiteral("\n  ")));
         QVERIFY2(problems.isEmpty(), qPrintable(problems.join(u'\n')));
     }
 

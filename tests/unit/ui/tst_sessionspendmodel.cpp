@@ -66,6 +66,13 @@ private Q_SLOTS:
         QCOMPARE(value(m, 1, SessionSpendModel::UnpricedRole).toLongLong(), 1); // the answered one without price
         QCOMPARE(value(m, 1, SessionSpendModel::FirstAtRole).toLongLong(), at(2026, 3, 10, 9));
         QCOMPARE(value(m, 1, SessionSpendModel::LastAtRole).toLongLong(), at(2026, 3, 10, 11, 30));
+        QCOMPARE(value(m, 1, SessionSpendModel::DurationRole).toLongLong(), 150 * 60'000);
+        QCOMPARE(value(m, 1, SessionSpendModel::FailedRole).toLongLong(), 1); // the 502
+        const QVariantList mix = value(m, 1, SessionSpendModel::ModelsRole).toList();
+        QCOMPARE(mix.size(), 1);
+        QCOMPARE(mix.constFirst().toMap().value(QStringLiteral("model")).toString(), QStringLiteral("claude/sonnet"));
+        QCOMPARE(mix.constFirst().toMap().value(QStringLiteral("requests")).toLongLong(), 4);
+        QCOMPARE(mix.constFirst().toMap().value(QStringLiteral("share")).toDouble(), 1.0);
 
         QSignalSpy refreshed(&m, &SessionSpendModel::refreshed);
         m.setLimit(1);
