@@ -147,7 +147,7 @@ private Q_SLOTS:
     // What a secret in the key's prompts does: stored, and in the gateway's registry.
     void secretScan()
     {
-        KeysModel m;
+        KeysModel m(m_fx.backend.get());
         QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(role(m, 0, KeysModel::SecretScanRole).toString(), QStringLiteral("warn")); // the default
         QVERIFY(m.setSecretScan(1, QStringLiteral("redact")));

@@ -223,7 +223,7 @@ private Q_SLOTS:
         fake.body = "{\"object\":\"list\",\"data\":[{\"id\":\"qwen-local\",\"object\":\"model\",\"owned_by\":\"me\"},"
                     "{\"id\":\"llama-local\",\"object\":\"model\",\"owned_by\":\"me\"}]}";
         QVERIFY(fake.listen(QHostAddress::LocalHost, 0));
-        ProvidersModel providers;
+        ProvidersModel providers(m_fx.backend.get());
         LocalServersModel servers;
         QAbstractItemModelTester tester(&servers, QAbstractItemModelTester::FailureReportingMode::QtTest);
         servers.setPorts({int(fake.serverPort())});

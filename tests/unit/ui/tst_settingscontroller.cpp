@@ -74,7 +74,7 @@ private Q_SLOTS:
     // running gateway at once; the scrape token is returned once and kept only as a hash.
     void telemetry()
     {
-        SettingsController s;
+        SettingsController s(m_fx.backend.get());
         QVERIFY(!s.metricsEnabled());
         QCOMPARE(s.otlpEndpoint(), QString());
         QSignalSpy changed(&s, &SettingsController::telemetryChanged);
