@@ -111,6 +111,9 @@ bool isCompleteStream(QByteArrayView sse)
         return true;
     if (last.contains("event: response.completed"))
         return true;
+    // The Gemini API's stream has no end marker: its last chunk is the one with a finishReason.
+    if (last.contains("\"finishReason\""))
+        return true;
     // A long response.completed event: its start may be before the tail.
     const qsizetype start = sse.lastIndexOf("\n\nevent: response.completed");
     return start >= 0 && sse.indexOf("\n\n", start + 2) >= sse.size() - 2;
