@@ -242,6 +242,13 @@ QString geminiFinishToOpenAI(const QString &r, bool sawFunctionCall)
     return sawFunctionCall ? QStringLiteral("tool_calls") : QStringLiteral("stop");
 }
 
+QString openAIErrorMessage(const QJsonObject &body)
+{
+    const QJsonValue e = body.value(QLatin1String("error"));
+    const QString m = e.isObject() ? e.toObject().value(QLatin1String("message")).toString() : e.toString();
+    return m.isEmpty() ? QStringLiteral("The provider reported an error.") : m;
+}
+
 QByteArray openAIErrorJson(const QString &message, const QByteArray &type, const QByteArray &code)
 {
     QJsonObject e;

@@ -87,6 +87,8 @@ struct DataUrl {
 [[nodiscard]] QString geminiFinishToOpenAI(const QString &finishReason, bool sawFunctionCall);
 
 // Error object bodies.
+// The message of an OpenAI error body ({"error": {"message"}} or {"error": "..."}); a generic one when it has none.
+[[nodiscard]] QString openAIErrorMessage(const QJsonObject &body);
 [[nodiscard]] QByteArray openAIErrorJson(const QString &message, const QByteArray &type, const QByteArray &code);
 [[nodiscard]] QByteArray anthropicErrorJson(const QByteArray &type, const QString &message);
 

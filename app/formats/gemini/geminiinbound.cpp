@@ -444,13 +444,6 @@ QString errorStatusName(int status)
     }
 }
 
-QString openAIErrorMessage(const QJsonObject &o)
-{
-    const QJsonValue e = o.value(QLatin1String("error"));
-    const QString m = e.isObject() ? e.toObject().value(QLatin1String("message")).toString() : e.toString();
-    return m.isEmpty() ? QStringLiteral("The provider reported an error.") : m;
-}
-
 // OpenAI chunks -> Gemini chunks.
 class OpenAIToGemini final : public StreamTranslator
 {

@@ -305,13 +305,6 @@ QJsonObject responseObject(const QString &id, const QString &model, qint64 creat
                        {QLatin1String("error"), QJsonValue::Null}, {QLatin1String("incomplete_details"), QJsonValue::Null}};
 }
 
-QString chatErrorMessage(const QJsonObject &o)
-{
-    const QJsonValue e = o.value(QLatin1String("error"));
-    const QString m = e.isObject() ? e.toObject().value(QLatin1String("message")).toString() : e.toString();
-    return m.isEmpty() ? QStringLiteral("The provider reported an error.") : m;
-}
-
 // OpenAI chunks -> Responses events.
 class OpenAIToResponses final : public StreamTranslator
 {
@@ -333,7 +326,7 @@ public:
             return {};
         if (!chunk->value(QLatin1String("error")).isUndefined() && !chunk->value(QLatin1String("error")).isNull()) {
             m_sawError = true;
-            m_errorMessage = chatErrorMessage(*chunk);
+            m_errorMessage = openAIErrorMessage(*chunk);
             return failed("server_error", m_errorMessage);
         }
         QByteArray out = start();
@@ -517,7 +510,7 @@ QByteArray openAIResponseToResponses(const QByteArray &body, const QString &clie
 {
     const auto resp = parseObject(body);
     if (!resp || !resp->value(QLatin1String("choices")).isArray())
-        return openAIErrorJson(resp ? chatErrorMessage(*resp) : QStringLiteral("The provider's response is not JSON."), "server_error", "upstream_invalid_response");
+        return openAIErrorJson(resp ? openAIErrorMessage(*resp) : QStringLiteral("The provider's response is not JSON."), "server_error", "upstream_invalid_response");
     const QJsonObject choice = resp->value(QLatin1String("choices")).toArray().first().toObject();
     const QJsonObject message = choice.value(QLatin1String("message")).toObject();
     QJsonArray output;
