@@ -59,6 +59,8 @@ ClientConnection::~ClientConnection()
         m_releaseTarget->connection = nullptr;
     }
     m_context->openConnections.fetch_sub(1); // counted by GatewayServer at accept
+    if (m_leaving)
+        m_context->leavingConnections.fetch_sub(1);
     if (m_exchange) {
         auto exchange = std::move(m_exchange);
         exchange->clientGone();
@@ -513,10 +515,19 @@ int ClientConnection::evictionRank() const
     return m_parser.messageStarted() ? 1 : 0;
 }
 
+void ClientConnection::markLeaving()
+{
+    if (!m_leaving) {
+        m_leaving = true;
+        m_context->leavingConnections.fetch_add(1);
+    }
+}
+
 void ClientConnection::evict()
 {
     if (evictionRank() < 0)
         return;
+    markLeaving();
     if (m_parser.messageStarted()) {
         failAndClose(503, GatewayError::unavailable(QStringLiteral("Too many connections to Gatehouse: this one was closed to make room (settings.connections.max_connections)."), "too_many_connections"));
         return;
@@ -526,6 +537,7 @@ void ClientConnection::evict()
 
 void ClientConnection::refuseOverCapacity()
 {
+    markLeaving();
     failAndClose(503, GatewayError::unavailable(QStringLiteral("Too many connections to Gatehouse, and every one is busy: retry in a moment (settings.connections.max_connections)."), "too_many_connections"));
 }
 

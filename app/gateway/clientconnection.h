@@ -94,6 +94,7 @@ private:
     // so that closing with unread input (a reset) cannot destroy the answer before the client reads it.
     void failAndClose(int status, const GatewayError &error);
     void lingerClose();
+    void markLeaving(); // once: counted in leavingConnections until destroyed
     void onReadTimeout();
     // The read timer for the connection's state: idle between requests, a head arriving, a body arriving.
     void updateReadTimer(bool gotBytes);
@@ -120,6 +121,7 @@ private:
     bool m_headRequest = false;   // the request being answered is a HEAD: heads only
     bool m_closeAfterResponse = false;
     bool m_closing = false;
+    bool m_leaving = false;       // counted in GatewayContext::leavingConnections (evicted or refused)
     bool m_gone = false;
     bool m_inWrite = false; // inside write()'s flush: disconnects and bytes-written are handled after it
     bool m_drainSignalArmed = false;
