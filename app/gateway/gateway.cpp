@@ -17,6 +17,9 @@
 
 namespace gh {
 
+// The longest the exit waits for the OTLP collector to take the spans of the last requests.
+static constexpr int kOtlpDrainMs = 2'000;
+
 Gateway::Gateway(QObject *parent)
     : QObject(parent)
     , m_events(new GatewayEvents(this))
@@ -346,16 +349,19 @@ void Gateway::shutdown(std::function<void()> done)
     for (GatewayServer *old : std::as_const(m_retired))
         old->stopListening();
     const int grace = m_context.settings()->shutdownGraceMs;
-    m_server->drain(grace, [this, done] {
+    m_server->drain(grace, [this, done, grace] {
         m_server->stopWorkers();
         // Trips and resumes the workers posted (startGuardrails) are written before the store closes.
         QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
         m_store->close(); // every finished request is committed before we return
         if (m_responseCache)
             m_responseCache->flush();
-        if (done)
-            done();
-        Q_EMIT stopped();
+        // Spans of the last requests go to the collector before the process ends, within a bound.
+        m_telemetry->exporter().drain(qBound(0, grace, kOtlpDrainMs), [this, done] {
+            if (done)
+                done();
+            Q_EMIT stopped();
+        });
     });
 }
 
