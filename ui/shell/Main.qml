@@ -97,6 +97,15 @@ ApplicationWindow {
             onActivated: window.showPage(index)
         }
     }
+    // Ctrl+Tab / Ctrl+PgDown and back, as in a browser: every page, also those past the ninth.
+    Shortcut {
+        sequences: ["Ctrl+Tab", "Ctrl+PgDown"]
+        onActivated: window.showPage((window.currentPage + 1) % window.pages.length)
+    }
+    Shortcut {
+        sequences: ["Ctrl+Shift+Tab", "Ctrl+Backtab", "Ctrl+PgUp"]
+        onActivated: window.showPage((window.currentPage + window.pages.length - 1) % window.pages.length)
+    }
 
     RowLayout {
         anchors.fill: parent
