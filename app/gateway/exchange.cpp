@@ -5,10 +5,12 @@
 #include "gateway/clientconnection.h"
 #include "gateway/controlendpoints.h"
 #include "gateway/gatewaycontext.h"
+#include "gateway/refusal.h"
 #include "formats/gemini/geminiinbound.h"
 #include "formats/openai_chat/openaistream.h"
 #include "gateway/secretscangate.h" // [secretscan]
 #include "pricing/price.h"
+#include "routing/datapolicycheck.h"
 #include "routing/retrypolicy.h"
 #include "store/requestjournal.h"
 #include "store/store.h"
@@ -384,6 +386,7 @@ void Exchange::handleModelRequest(const Route &route)
     GatewayError error;
     m_key = authenticate(&error);
     auto refuse = [&](const GatewayError &e) {
+        m_record.refusal = refusalKind(e);
         finalize(e.status, e.message, false);
         respondError(e);
     };
@@ -557,6 +560,10 @@ bool Exchange::planTargets(GatewayError *error)
                 *error = GatewayError::badRequest(QStringLiteral("Key '%1' may not use model '%2': add it to the key's allow_models (or pick a model the key allows, see GET /v1/models).").arg(m_key->name, model->config.id), "model_not_allowed");
                 return false;
             }
+            if (const QString why = dataPolicyRefusal(*model, *m_key); !why.isEmpty()) {
+                *error = dataPolicyError(model->config.id, why);
+                return false;
+            }
             if (!model->priceAt(QDateTime::currentDateTimeUtc()).isPriced() && m_key->limits.any() && !m_key->allowUnpriced) {
                 *error = GatewayError::budgetExhausted(QStringLiteral("Model '%1' has no known price, so key '%2' cannot keep its spending limits with it. Set a price for the model (Providers page, or \"price\" in the config), or set allow_unpriced on the key.").arg(model->config.id, m_key->name));
                 error->code = "model_unpriced";
@@ -594,6 +601,12 @@ bool Exchange::planTargets(GatewayError *error)
             reasons.append(QStringLiteral("%1: %2").arg(s.modelId, s.reason));
         const QString what = m_routeId.isEmpty() ? QStringLiteral("the models listed") : QStringLiteral("route '%1'").arg(m_routeId);
         *error = GatewayError::badRequest(QStringLiteral("No target of %1 can serve this request (%2).").arg(what, reasons.join(QStringLiteral("; "))), "no_capable_target");
+        // Every target refused by the key's require_policy: a policy refusal, not a capability gap.
+        if (!m_plan.skipped.isEmpty()
+            && std::all_of(m_plan.skipped.cbegin(), m_plan.skipped.cend(), [](const SkippedTarget &s) { return isDataPolicyReason(s.reason); })) {
+            error->code = "data_policy_refused";
+            error->extraHeaders.emplaceBack("x-should-retry", "false");
+        }
         return false;
     }
     return true;
@@ -831,6 +844,7 @@ void Exchange::startAttempt()
     }
     // Every remaining target was skipped.
     const GatewayError e = m_lastSkipError.value_or(GatewayError::unavailable(QStringLiteral("No target could take the request.")));
+    m_record.refusal = refusalKind(e);
     finalize(e.status, e.message, false);
     respondError(e);
 }

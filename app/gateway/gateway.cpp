@@ -147,6 +147,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.tpm = k.tpm;
         e.budget = k.budget;
         e.secretScan = k.secretScan;
+        e.requirePolicy = k.requirePolicy;
         e.guardrails = guardrails.value(k.name);
         if (auto it = cachePolicies.keys.constFind(k.name); it != cachePolicies.keys.cend())
             e.responseCache = *it;

@@ -27,6 +27,7 @@ struct KeyEntry {
     std::optional<ResponseCachePolicy> responseCache; // cache/responsecache.h; std::nullopt: off
     bool storeBodies = true;    // false: nothing of its requests is stored (the response cache is bypassed)
     SecretScanMode secretScan = SecretScanMode::Warn; // what a secret in its prompts does (secretscan/)
+    PolicyRequirement requirePolicy; // the data policy its targets must meet (routing/datapolicycheck.h)
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 

@@ -28,7 +28,7 @@ QString prefixed(const QString &fileName, const QString &path, const QString &me
 bool sameProvider(const ProviderConfig &a, const ProviderConfig &b)
 {
     return a.id == b.id && a.format == b.format && a.apiKeyEnv == b.apiKeyEnv && a.catalog == b.catalog
-        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm && a.local == b.local
+        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm && a.local == b.local && a.dataPolicy == b.dataPolicy
         && a.baseUrl.toString(QUrl::FullyEncoded) == b.baseUrl.toString(QUrl::FullyEncoded);
 }
 
@@ -408,6 +408,7 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         plan.key.tpm = kc.tpm;
         plan.key.budget = kc.budget;
         plan.key.secretScan = kc.secretScan;
+        plan.key.requirePolicy = kc.requirePolicy;
         if (existing != storedByName.cend())
             plan.write = !(plan.key == *existing);
         plannedKeys.append(plan);

@@ -488,6 +488,18 @@ ALTER TABLE keys ADD COLUMN secret_scan TEXT NOT NULL DEFAULT 'warn';
 -- the body as the client sent it). Never the secret itself.
 ALTER TABLE requests ADD COLUMN secret_findings TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{15, "data policies: a provider's and a model's, a key's requirement; refusals on the request log", R"sql(
+-- What a provider (or one of its models) does with prompts, over its published terms: the config's
+-- "data_policy" object as compact JSON, '' when nothing is stated (config/datapolicy.h).
+ALTER TABLE providers ADD COLUMN data_policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN data_policy TEXT NOT NULL DEFAULT '';
+-- The data policy a key's targets must meet ("require_policy" as compact JSON), '' for none.
+ALTER TABLE keys ADD COLUMN require_policy TEXT NOT NULL DEFAULT '';
+-- Why a request was refused before it was forwarded: budget, policy, secret or guardrail ('' when it
+-- was not refused); the reason is the row's error. Activity filters on it and the Dashboard counts it.
+ALTER TABLE requests ADD COLUMN refusal TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_refusals ON requests (started_at_ms) WHERE refusal <> '';
+)sql"},
 };
 // clang-format on
 

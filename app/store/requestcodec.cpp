@@ -64,6 +64,7 @@ void bindRequest(sqlite::Statement &s, const RequestRecord &r)
     s.bindText(29, r.cacheStatus);
     s.bindInt(30, r.cacheSaved);
     s.bindText(31, r.secretFindings);
+    s.bindText(32, r.refusal);
 }
 
 RequestRecord readRequest(const sqlite::Statement &s, int first)
@@ -96,6 +97,7 @@ RequestRecord readRequest(const sqlite::Statement &s, int first)
     r.cacheStatus = s.text(c + 28);
     r.cacheSaved = s.integer(c + 29);
     r.secretFindings = s.text(c + 30);
+    r.refusal = s.text(c + 31);
     return r;
 }
 

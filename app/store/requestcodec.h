@@ -27,12 +27,12 @@ inline constexpr char kRequestColumns[]
     = "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
       "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
       "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
-      "recovered, session_id, overshoot_nano_usd, cache_status, cache_saved_nano_usd, secret_findings";
-inline constexpr int kRequestColumnCount = 31;
-// INSERT INTO requests (kRequestColumns) VALUES (?1..?31), for bindRequest().
+      "recovered, session_id, overshoot_nano_usd, cache_status, cache_saved_nano_usd, secret_findings, refusal";
+inline constexpr int kRequestColumnCount = 32;
+// INSERT INTO requests (kRequestColumns) VALUES (?1..?32), for bindRequest().
 [[nodiscard]] QByteArray insertRequestSql();
 
-// Binds every column of `r` (?1..?31 in kRequestColumns order).
+// Binds every column of `r` (?1..?32 in kRequestColumns order).
 void bindRequest(sqlite::Statement &s, const RequestRecord &r);
 // Reads the kRequestColumns starting at column `first` (attempts and prompt blocks are not part of it).
 [[nodiscard]] RequestRecord readRequest(const sqlite::Statement &s, int first = 0);

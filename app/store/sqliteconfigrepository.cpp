@@ -48,9 +48,35 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
 
 namespace {
 
+// A policy object as stored: compact JSON, '' when it states nothing.
+QString policyJson(const QJsonObject &o)
+{
+    return o.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+// A stored data_policy; an unreadable one states nothing (the published terms, else unknown: an
+// unknown never meets a requirement, so nothing is let through by the damage).
+DataPolicy readDataPolicy(const QString &text, const QString &what)
+{
+    if (text.isEmpty())
+        return {};
+    QString field, message;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+    const auto policy = doc.isObject() ? dataPolicyFromJson(doc.object(), &field, &message) : std::nullopt;
+    if (!policy) {
+        qCWarning(lcStore) << what << ": its data_policy cannot be read" << field << message << "; unknown";
+        return {};
+    }
+    return *policy;
+}
+
+} // namespace
+
+namespace {
+
 constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
                                     "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                                    "min_output_tokens, secret_scan";
+                                    "min_output_tokens, secret_scan, require_policy";
 
 // A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
 // an unreadable allow-list must not turn into "every model allowed".
@@ -112,6 +138,17 @@ std::optional<StoredKey> readKey(const Statement &s)
     k.secretScan = scan.value_or(SecretScanMode::Block);
     if (!scan)
         qCWarning(lcStore) << "key" << k.name << "has an unknown secret_scan; treated as block";
+    // An unreadable requirement must not become "anywhere": the key is left out like a damaged allow-list.
+    if (const QString text = s.text(18); !text.isEmpty()) {
+        QString field, message;
+        const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+        const auto required = doc.isObject() ? policyRequirementFromJson(doc.object(), &field, &message) : std::nullopt;
+        if (!required) {
+            qCWarning(lcStore) << "key" << k.name << "ignored: its require_policy cannot be read:" << field << message;
+            return std::nullopt;
+        }
+        k.requirePolicy = *required;
+    }
     return k;
 }
 
@@ -166,11 +203,11 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     Statement s(m_conn.db,
                 insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
                          "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                         "min_output_tokens, secret_scan) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17, ?18)"
+                         "min_output_tokens, secret_scan, require_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17, ?18, ?19)"
                        : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
                          "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
                          "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15, on_short_budget = ?16, "
-                         "min_output_tokens = ?17, secret_scan = ?18 WHERE id = ?13");
+                         "min_output_tokens = ?17, secret_scan = ?18, require_policy = ?19 WHERE id = ?13");
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
@@ -190,6 +227,7 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     s.bindText(16, shortBudgetName(key.budget.onShortBudget));
     s.bindInt(17, key.budget.minOutputTokens);
     s.bindText(18, secretScanName(key.secretScan));
+    s.bindText(19, policyJson(key.requirePolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;
@@ -211,7 +249,7 @@ QList<ProviderConfig> SqliteConfigRepository::providers() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local FROM providers ORDER BY id");
+    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local, data_policy FROM providers ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         ProviderConfig p;
@@ -235,6 +273,7 @@ QList<ProviderConfig> SqliteConfigRepository::providers() const
         else if (tpm)
             qCWarning(lcStore) << "provider" << p.id << ": its tpm" << *tpm << "is out of range; no limit";
         p.local = s.boolean(8);
+        p.dataPolicy = readDataPolicy(s.text(9), QStringLiteral("provider ") + p.id);
         out.append(p);
     }
     if (rc != SQLITE_DONE)
@@ -251,9 +290,9 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
-                           "local = excluded.local, "
+    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local, data_policy) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+                           "local = excluded.local, data_policy = excluded.data_policy, "
                            "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
                            "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     s.bindText(1, provider.id);
@@ -265,6 +304,7 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
     s.bindOptInt(8, provider.tpm);
     s.bindBool(9, provider.local);
+    s.bindText(10, policyJson(provider.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
         return false;
@@ -294,7 +334,7 @@ QList<ModelConfig> SqliteConfigRepository::models() const
         return out;
     Statement s(m_conn.db, "SELECT id, provider, upstream_model, price_input, price_output, price_cache_read, "
                            "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, "
-                           "capabilities FROM models ORDER BY id");
+                           "capabilities, data_policy FROM models ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         ModelConfig m;
@@ -324,6 +364,7 @@ QList<ModelConfig> SqliteConfigRepository::models() const
             else
                 qCWarning(lcStore) << "model" << m.id << ": its capabilities are not a JSON array of strings; unknown";
         }
+        m.dataPolicy = readDataPolicy(s.text(12), QStringLiteral("model ") + m.id);
         out.append(m);
     }
     if (rc != SQLITE_DONE)
@@ -342,13 +383,13 @@ bool SqliteConfigRepository::saveModel(const ModelConfig &model)
         return false;
     Statement s(m_conn.db,
                 "INSERT INTO models (id, provider, upstream_model, price_input, price_output, price_cache_read, "
-                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, capabilities) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
+                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, capabilities, data_policy) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
                 "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
                 "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
                 "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
                 "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
-                "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities");
+                "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities, data_policy = excluded.data_policy");
     s.bindText(1, model.id);
     s.bindText(2, model.provider);
     s.bindText(3, model.upstreamModel);
@@ -364,6 +405,7 @@ bool SqliteConfigRepository::saveModel(const ModelConfig &model)
         s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
     else
         s.bindNull(12);
+    s.bindText(13, policyJson(model.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
         return false;

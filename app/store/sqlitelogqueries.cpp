@@ -54,6 +54,12 @@ void appendFilter(const ActivityFilter &f, QByteArray &sql, QList<Value> &args)
         sql += QByteArray(" AND ") + store::kSucceededSql;
     else if (f.status == QLatin1String("error"))
         sql += QByteArray(" AND NOT ") + store::kSucceededSql;
+    else if (f.status == QLatin1String("refused") && f.refusal.isEmpty())
+        sql += " AND refusal <> ''"; // requests_refusals index
+    else if (f.status == QLatin1String("refused")) {
+        sql += " AND refusal = ?";
+        args.append(f.refusal);
+    }
     if (f.fromMs > 0) {
         sql += " AND started_at_ms >= ?";
         args.append(f.fromMs);
@@ -357,6 +363,19 @@ public:
         b.ok = q.done();
         sqlite::exec(m_db, "COMMIT");
         return b;
+    }
+
+    QHash<QString, qint64> refusalCounts(qint64 sinceMs) override
+    {
+        QHash<QString, qint64> counts;
+        if (!m_db)
+            return counts;
+        // requests_refusals: a partial index of the refused rows only.
+        Statement st(m_db, "SELECT refusal, COUNT(*) FROM requests WHERE refusal <> '' AND started_at_ms >= ?1 GROUP BY refusal");
+        st.bindInt(1, sinceMs);
+        while (st.next())
+            counts.insert(st.text(0), st.integer(1));
+        return counts;
     }
 
     QList<SessionSpend> sessionSpend(qint64 sinceMs, int limit) override

@@ -30,6 +30,7 @@ struct StoredKey {
     std::optional<qint64> tpm;  // tokens per minute
     BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
     SecretScanMode secretScan = SecretScanMode::Warn;
+    PolicyRequirement requirePolicy; // "require_policy"
     qint64 createdAtMs = 0;
     friend bool operator==(const StoredKey &, const StoredKey &) = default;
 };

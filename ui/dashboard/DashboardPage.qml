@@ -20,6 +20,10 @@ PageBase {
         id: spendByDay
         backend: page.backend
     }
+    RefusalSummary {
+        id: refusals
+        backend: page.backend
+    }
 
     ScrollPage {
         anchors.fill: parent
@@ -188,6 +192,39 @@ PageBase {
                     text: summary.requestsToday > 0
                           ? qsTr("%1 per request on average").arg(Money.usd(summary.today / summary.requestsToday))
                           : qsTr("no requests yet today")
+                }
+                // Refusals are evidence: what Gatehouse turned away today, by kind, one click from
+                // the requests themselves (Activity, filtered on refusals).
+                Label {
+                    id: refusalLine
+                    objectName: "dashboardRefusals"
+                    Layout.fillWidth: true
+                    visible: refusals.total > 0
+                    wrapMode: Text.Wrap
+                    font.pixelSize: Theme.fontSmall
+                    color: refusalHover.hovered ? Theme.accent : Theme.warning
+                    text: {
+                        const parts = [];
+                        if (refusals.budget > 0)
+                            parts.push(qsTr("budget\u00a0%1").arg(refusals.budget));
+                        if (refusals.policy > 0)
+                            parts.push(qsTr("policy\u00a0%1").arg(refusals.policy));
+                        if (refusals.secret > 0)
+                            parts.push(qsTr("secret\u00a0%1").arg(refusals.secret));
+                        if (refusals.guardrail > 0)
+                            parts.push(qsTr("guardrail\u00a0%1").arg(refusals.guardrail));
+                        return (refusals.total === 1 ? qsTr("1\u00a0refused") : qsTr("%1\u00a0refused").arg(refusals.total))
+                            + (parts.length > 0 ? " (" + parts.join(", ") + ")" : "");
+                    }
+                    Accessible.role: Accessible.Link
+                    Accessible.name: refusalLine.text
+                    HoverHandler {
+                        id: refusalHover
+                        cursorShape: Qt.PointingHandCursor
+                    }
+                    TapHandler {
+                        onTapped: page.openPage("activity/refused:")
+                    }
                 }
             }
         }
