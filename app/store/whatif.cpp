@@ -318,6 +318,7 @@ Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint6
     if (r.result.ok) {
         r.overContext = countOverContext(db, slice, contextWindow);
         r.models = modelsUsed(db, slice);
+        r.modelsInPeriod = modelsUsed(db, Slice{slice.fromMs, slice.toMs, 0, {}, {}});
         r.votes = compareVotes(db);
     }
     if (inTransaction)

@@ -80,6 +80,7 @@ struct Report {
     Result result;
     std::optional<qint64> overContext; // countOverContext(); nullopt: could not be read
     QList<ModelUse> models;            // modelsUsed(slice)
+    QList<ModelUse> modelsInPeriod;    // modelsUsed() of the slice's days, every key, model and session
     QHash<QString, VoteStats> votes;   // compareVotes()
 };
 [[nodiscard]] Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
