@@ -213,7 +213,8 @@ PageBase {
             }
             Figure {
                 objectName: "differenceFigure"
-                title: whatIf.difference <= 0 ? qsTr("You would have saved") : qsTr("It would have cost more")
+                title: !whatIf.candidatePriced || whatIf.difference === 0 ? qsTr("Difference")
+                       : whatIf.difference < 0 ? qsTr("You would have saved") : qsTr("It would have cost more")
                 value: whatIf.candidatePriced ? page.signedUsd(whatIf.difference) : "—"
                 valueColor: !whatIf.candidatePriced ? Theme.textMuted : whatIf.difference < 0 ? Theme.ok : whatIf.difference > 0 ? Theme.danger : Theme.text
                 note: whatIf.candidatePriced && whatIf.actualCost > 0 ? qsTr("%1 of what was spent").arg(Format.percent(Math.abs(whatIf.difference) / whatIf.actualCost))
