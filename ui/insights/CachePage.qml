@@ -267,6 +267,7 @@ PageBase {
             function figure(role: int): var {
                 return whatIfCard.revision >= 0 && whatIfCard.row >= 0 ? byProvider.data(byProvider.index(whatIfCard.row, 0), role) : undefined;
             }
+            readonly property string provider: whatIfCard.figure(CacheModel.NameRole) ?? ""
             readonly property real actualRate: whatIfCard.figure(CacheModel.HitRateRole) ?? -1
             readonly property real maxRate: whatIfCard.figure(CacheModel.MaxHitRateRole) ?? -1
             readonly property real actualSaved: whatIfCard.figure(CacheModel.SavedRole) ?? 0
@@ -277,6 +278,9 @@ PageBase {
             Connections {
                 target: byProvider
                 function onResultChanged() {
+                    // A reset of the model leaves the box without a current row.
+                    if (providerBox.currentIndex < 0 && byProvider.count > 0)
+                        providerBox.currentIndex = 0;
                     whatIfCard.revision++;
                     rateSlider.value = Math.max(0, whatIfCard.actualRate);
                 }
@@ -349,11 +353,11 @@ PageBase {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 color: Theme.text
-                text: whatIfCard.actualRate < 0 ? qsTr("No prompt tokens for %1 over %2.").arg(providerBox.currentText).arg(page.periodText)
+                text: whatIfCard.actualRate < 0 ? qsTr("No prompt tokens for %1 over %2.").arg(whatIfCard.provider).arg(page.periodText)
                       : qsTr("At %1 instead of %2, %3's cache reads would have saved %4 instead of %5: %6 %7 over %8.")
                         .arg(Format.percent(whatIfCard.rate))
                         .arg(page.rate(whatIfCard.actualRate))
-                        .arg(providerBox.currentText)
+                        .arg(whatIfCard.provider)
                         .arg(Money.usd(whatIfCard.savedThen))
                         .arg(Money.usd(whatIfCard.actualSaved))
                         .arg(Money.usd(Math.abs(whatIfCard.delta)))
