@@ -2,6 +2,7 @@
 #include "store/analytics.h"
 #include "store/requestrecord.h"
 #include "store/storeinterfaces.h"
+#include "store/whatif.h"
 #include <QHash>
 #include <QList>
 #include <QSet>
@@ -149,6 +150,11 @@ public:
     [[nodiscard]] virtual analytics::PrefixDiagnosis diagnosePrefixes(qint64 keyId) = 0;
     // The start (ms, UTC midnight) of the first day with rolled-up requests; nullopt when none.
     [[nodiscard]] virtual std::optional<qint64> firstRolledUpDayMs() = 0;
+
+    // --- What-if (whatif.h) ---
+    // The slice re-priced on the candidate, the requests longer than `contextWindow`, the slice's
+    // models and the Compare votes, in one read transaction.
+    [[nodiscard]] virtual whatif::Report whatIf(const whatif::Slice &slice, const whatif::Candidate &candidate, qint64 contextWindow) = 0;
 
     // --- Dashboard ---
     // Spend of the rows that started at or after fromMs: every such row when `full`, else only the

@@ -280,6 +280,11 @@ public:
 
     analytics::PrefixDiagnosis diagnosePrefixes(qint64 keyId) override { return analytics::diagnosePrefixes(m_db, keyId); }
 
+    whatif::Report whatIf(const whatif::Slice &slice, const whatif::Candidate &candidate, qint64 contextWindow) override
+    {
+        return whatif::report(m_db, slice, candidate, contextWindow);
+    }
+
     std::optional<qint64> firstRolledUpDayMs() override
     {
         Statement min(m_db, "SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0");

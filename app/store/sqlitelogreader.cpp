@@ -162,21 +162,22 @@ bool SqliteLogReader::clearLog(QString *error)
         return false;
     }
     // Everything that belongs to the log goes with it, in one transaction. The per-row delete
-    // trigger of migration 4 would make this take minutes on a large log, and the rollups are
-    // emptied anyway: it is dropped for the delete and put back as it was.
-    QByteArray trigger;
+    // triggers of migrations 4 and 18 would make this take minutes on a large log, and the rollups
+    // are emptied anyway: they are dropped for the delete and put back as they were.
+    QList<QPair<QByteArray, QByteArray>> triggers; // name, sql
     {
-        Statement s(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_rollup_delete'");
-        if (s.next())
-            trigger = s.text(0).toUtf8();
+        Statement s(db, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                        "('requests_rollup_delete', 'requests_rollup_sizes_delete')");
+        while (s.next())
+            triggers.append({s.text(0).toUtf8(), s.text(1).toUtf8()});
     }
     QByteArray sql = "BEGIN IMMEDIATE;";
-    if (!trigger.isEmpty())
-        sql += "DROP TRIGGER requests_rollup_delete;";
+    for (const auto &trigger : std::as_const(triggers))
+        sql += "DROP TRIGGER " + trigger.first + ';';
     for (const QString &table : Store::logTables())
         sql += "DELETE FROM " + table.toUtf8() + ';';
-    if (!trigger.isEmpty())
-        sql += trigger + ';';
+    for (const auto &trigger : std::as_const(triggers))
+        sql += trigger.second + ';';
     sql += "COMMIT;";
     const bool ok = exec(db, sql.constData(), &why);
     if (!ok)

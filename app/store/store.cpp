@@ -203,19 +203,19 @@ std::unique_ptr<LogQueries> Store::openQueries() const
 QStringList Store::logTables()
 {
     return {QStringLiteral("requests"), QStringLiteral("attempts"), QStringLiteral("prompt_prefixes"),
-            QStringLiteral("rollups"), QStringLiteral("rollup_latency")};
+            QStringLiteral("rollups"), QStringLiteral("rollup_latency"), QStringLiteral("rollup_sizes")};
 }
 
 QStringList Store::keptTables()
 {
     // pending_requests: the rows of streams still in flight. Their final rows come after the clear
     // (and delete them); deleting them here would lose the charge of one answered when the process dies.
-    // latency_buckets: the histogram bounds, fixed data of migration 4.
+    // latency_buckets, size_buckets: the histogram bounds, fixed data of migrations 4 and 18.
     // guardrail_trips: an active pause must not be lifted by clearing the history.
     return {QStringLiteral("keys"), QStringLiteral("providers"), QStringLiteral("models"), QStringLiteral("settings"),
             QStringLiteral("routes"), QStringLiteral("votes"), QStringLiteral("conversations"),
             QStringLiteral("messages"), QStringLiteral("latency_buckets"), QStringLiteral("pending_requests"),
-            QStringLiteral("guardrail_trips")};
+            QStringLiteral("guardrail_trips"), QStringLiteral("size_buckets")};
 }
 
 bool Store::clearLog(QString *error)

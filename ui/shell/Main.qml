@@ -26,6 +26,7 @@ ApplicationWindow {
         { name: "rankings", label: qsTr("Rankings"), icon: "trophy", file: "../insights/RankingsPage.qml" },
         { name: "cache", label: qsTr("Cache"), icon: "layers", file: "../insights/CachePage.qml" },
         { name: "settings", label: qsTr("Settings"), icon: "settings", file: "../settings/SettingsPage.qml" },
+        { name: "whatif", label: qsTr("What if"), icon: "scale", file: "../whatif/WhatIfPage.qml" },
         { name: "guardrails", label: qsTr("Guardrails"), icon: "alert", file: "../guardrails/GuardrailsPage.qml" }
     ]
     property int currentPage: 0
