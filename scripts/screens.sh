@@ -141,7 +141,7 @@ done
 [[ -n ${win:-} ]] || { echo "no window" >&2; cat "$work/app.log" >&2; kill $app; exit 1; }
 xdotool windowmove "$win" 0 0
 sleep "${SHOT_SETTLE:-10}" # the first frame takes long on a busy machine
-pages=(dashboard keys providers routes activity compare rankings cache settings guardrails)
+pages=(dashboard keys providers routes activity compare rankings cache settings whatif guardrails)
 grab_all() { # suffix
   for i in "${!pages[@]}"; do
     xdotool windowfocus "$win" key --window "$win" Escape
