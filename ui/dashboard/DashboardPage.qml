@@ -2,6 +2,7 @@ pragma ComponentBehavior: Bound
 
 import QtQuick
 import QtQuick.Controls.Basic
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import QtCharts
 import Gatehouse
@@ -25,6 +26,29 @@ PageBase {
         backend: page.backend
     }
 
+    // "Spend report…": a period, then a file; the page (HTML) opens once written.
+    SpendReportExport {
+        id: spendReport
+        backend: page.backend
+        onFinished: (ok, message, path) => {
+            page.notify(message, !ok);
+            if (ok && path.toLowerCase().endsWith(".html"))
+                App.openUrl("file://" + path);
+        }
+    }
+    FileDialog {
+        id: reportDialog
+        property string periodName: "this-month"
+        title: qsTr("Save the spend report")
+        fileMode: FileDialog.SaveFile
+        defaultSuffix: selectedNameFilter.index === 1 ? "csv" : "html"
+        nameFilters: [qsTr("Printable page (*.html)"), qsTr("CSV files (*.csv)")]
+        onAccepted: {
+            const csv = selectedNameFilter.index === 1 || String(reportDialog.selectedFile).toLowerCase().endsWith(".csv");
+            spendReport.write(reportDialog.selectedFile, csv ? "csv" : "html", reportDialog.periodName);
+        }
+    }
+
     ScrollPage {
         anchors.fill: parent
         maxContentWidth: 1320
@@ -35,6 +59,33 @@ PageBase {
             title: qsTr("Dashboard")
             subtitle: qsTr("Tools send their requests to %1: here is what they cost.").arg(App.baseUrl)
 
+            AppButton {
+                id: reportButton
+                text: qsTr("Spend report…")
+                icon.source: Theme.icon("download")
+                enabled: !spendReport.busy
+                Accessible.description: qsTr("Spend per key, model and provider for a period, as a printable page or CSV")
+                onClicked: reportMenu.popup(reportButton, 0, reportButton.height)
+                Menu {
+                    id: reportMenu
+                    function choose(name: string) {
+                        reportDialog.periodName = name;
+                        reportDialog.open();
+                    }
+                    MenuItem {
+                        text: qsTr("This month")
+                        onTriggered: reportMenu.choose("this-month")
+                    }
+                    MenuItem {
+                        text: qsTr("Last month")
+                        onTriggered: reportMenu.choose("last-month")
+                    }
+                    MenuItem {
+                        text: qsTr("Last 30 days")
+                        onTriggered: reportMenu.choose("last-30-days")
+                    }
+                }
+            }
             AppButton {
                 text: qsTr("Copy base URL")
                 icon.source: Theme.icon("copy")
