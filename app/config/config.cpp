@@ -459,7 +459,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan", "capture"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -520,6 +520,18 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
         if (!m)
             fail(member(path, QStringLiteral("secret_scan")), QStringLiteral("must be \"off\", \"warn\", \"redact\" or \"block\""));
         k.secretScan = *m;
+    }
+    if (obj.contains(QStringLiteral("capture"))) {
+        const QString p = member(path, QStringLiteral("capture"));
+        const QJsonObject capture = requireObject(obj.value(QStringLiteral("capture")), p);
+        checkFields(capture, p, {"bodies", "retention_days"});
+        const bool bodies = optionalBool(capture, p, QStringLiteral("bodies")).value_or(false);
+        const qint64 days = optionalInteger(capture, p, QStringLiteral("retention_days"), 1, KeyConfig::kMaxCaptureRetentionDays,
+                                            QStringLiteral("must be an integer from 1 to 3650 (days)"))
+                                .value_or(KeyConfig::kDefaultCaptureRetentionDays);
+        if (bodies && !k.storeBodies)
+            fail(member(p, QStringLiteral("bodies")), QStringLiteral("cannot be true on a key with \"store_bodies\": false"));
+        k.captureRetentionDays = bodies ? int(days) : 0;
     }
     return k;
 }

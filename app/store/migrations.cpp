@@ -488,6 +488,22 @@ ALTER TABLE keys ADD COLUMN secret_scan TEXT NOT NULL DEFAULT 'warn';
 -- the body as the client sent it). Never the secret itself.
 ALTER TABLE requests ADD COLUMN secret_findings TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{16, "the audit trail of control-plane changes", R"sql(
+-- Every change of a key, limit, provider, model, route, setting or pause, with where it came from
+-- (window, config, cli, api) and the members that changed, before and after, as JSON. Never a
+-- secret (store/audittrail.h). Kept by "Clear log" and by "delete everything about a key" (which
+-- adds its own row): it is the record of those too.
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at_ms     INTEGER NOT NULL,
+    origin    TEXT    NOT NULL,             -- window | config | cli | api
+    action    TEXT    NOT NULL,             -- key.create, key.pause, provider.update, setting.gateway...
+    subject   TEXT    NOT NULL DEFAULT '',  -- the key's name, the provider's / model's / route's id...
+    old_value TEXT    NOT NULL DEFAULT '',  -- JSON object of the changed members before ('' if created)
+    new_value TEXT    NOT NULL DEFAULT ''   -- after ('' if removed)
+);
+CREATE INDEX audit_log_time ON audit_log (at_ms);
+)sql"},
 };
 // clang-format on
 
