@@ -4,10 +4,10 @@
 #include "secretscan/secretredact.h"
 #include "secretscan/secretrules.h"
 #include "store/capturestore.h"
+#include <chrono>
 #include <QDateTime>
 #include <QDir>
 #include <QStringList>
-#include <chrono>
 
 namespace gh {
 
@@ -35,7 +35,9 @@ QByteArray prepare(QByteArray body, const char *what, qint64 *rawBytes, QStringL
 
 } // namespace
 
-BodyCapture::BodyCapture(Clock clock) : m_clock(std::move(clock)) {}
+BodyCapture::BodyCapture(Clock clock)
+    : m_clock(std::move(clock))
+{ }
 
 BodyCapture::~BodyCapture()
 {
@@ -139,7 +141,8 @@ void BodyCapture::run()
         bool stopping = false;
         {
             std::unique_lock lock(m_mutex);
-            m_cv.wait_until(lock, nextSweep, [&] { return m_stop || !m_queue.empty() || m_sweepsAsked > m_sweepsDone; });
+            m_cv.wait_until(
+                lock, nextSweep, [&] { return m_stop || !m_queue.empty() || m_sweepsAsked > m_sweepsDone; });
             if (!m_queue.empty() && !m_stop && m_sweepsAsked == m_sweepsDone) {
                 // Gather what comes in the next moments into one transaction.
                 m_cv.wait_for(lock, kBatchWindow, [&] { return m_stop || m_sweepsAsked > m_sweepsDone; });

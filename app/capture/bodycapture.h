@@ -1,11 +1,11 @@
 #pragma once
-#include <QByteArray>
-#include <QHash>
-#include <QString>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <QByteArray>
+#include <QHash>
+#include <QString>
 #include <thread>
 #include <vector>
 
@@ -23,8 +23,8 @@ struct CapturedExchange {
     QString keyName;
     qint64 startedAtMs = 0;
     int retentionDays = 0;
-    QByteArray request;       // the body as forwarded (a redacting key's redactions made)
-    QByteArray response;      // what the client received (a stream's events as sent)
+    QByteArray request; // the body as forwarded (a redacting key's redactions made)
+    QByteArray response; // what the client received (a stream's events as sent)
     QByteArray responseType;
     bool responseCut = false; // the response was longer than kMaxBodyBytes: its start only
 };

@@ -14,7 +14,7 @@ void captureBegin(const GatewayContext &ctx, const KeyEntry &key, ClientConnecti
 }
 
 void captureEnd(GatewayContext &ctx, const KeyEntry *key, const RequestRecord &record, const QByteArray &requestBody,
-                ClientConnection *conn)
+    ClientConnection *conn)
 {
     if (!conn || !conn->tapping())
         return;

@@ -16,6 +16,6 @@ void captureBegin(const GatewayContext &ctx, const KeyEntry &key, ClientConnecti
 // redacting key's redactions made) and what the client received go to the capture writer, which
 // redacts, compresses and writes them on its own thread. Nothing when the key does not capture.
 void captureEnd(GatewayContext &ctx, const KeyEntry *key, const RequestRecord &record, const QByteArray &requestBody,
-                ClientConnection *conn);
+    ClientConnection *conn);
 
 } // namespace gh

@@ -2,11 +2,11 @@
 #include "cache/responsecache.h"
 #include "capture/bodycapture.h"
 #include "store/store.h"
+#include <cstdio>
+#include <limits>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
-#include <cstdio>
-#include <limits>
 
 namespace gh {
 
@@ -22,8 +22,9 @@ void say(FILE *stream, const QString &line)
 
 QString ForgetKeyReport::summary(const QString &name) const
 {
-    return QStringLiteral("Deleted key '%1': %2 request(s) of the log (%3 attempt(s), %4 session(s)), %5 guardrail trip(s), "
-                          "%6 captured exchange(s), %7 cached answer(s). The audit trail keeps a record of the deletion.")
+    return QStringLiteral(
+        "Deleted key '%1': %2 request(s) of the log (%3 attempt(s), %4 session(s)), %5 guardrail trip(s), "
+        "%6 captured exchange(s), %7 cached answer(s). The audit trail keeps a record of the deletion.")
         .arg(name)
         .arg(log.requests)
         .arg(log.attempts)
@@ -34,7 +35,7 @@ QString ForgetKeyReport::summary(const QString &name) const
 }
 
 bool forgetKey(Store &store, ResponseCache *cache, BodyCapture *capture, const QString &dataDir, const QString &name,
-               ForgetKeyReport *report, QString *error)
+    ForgetKeyReport *report, QString *error)
 {
     const auto key = store.keyByName(name);
     if (!key) {
@@ -60,7 +61,8 @@ bool forgetKey(Store &store, ResponseCache *cache, BodyCapture *capture, const Q
     if (cache) {
         r.cachedAnswers = cache->removeKey(key->id);
         cache->flush();
-    } else if (const QString cachePath = QDir(dataDir).filePath(QStringLiteral("response-cache.db")); QFileInfo::exists(cachePath)) {
+    } else if (const QString cachePath = QDir(dataDir).filePath(QStringLiteral("response-cache.db"));
+               QFileInfo::exists(cachePath)) {
         ResponseCache file;
         if (!file.open(cachePath, std::numeric_limits<qint64>::max() / 4, &why)) {
             if (error)
@@ -78,7 +80,8 @@ bool forgetKey(Store &store, ResponseCache *cache, BodyCapture *capture, const Q
 int runForgetKeyCommand(const QStringList &arguments, const QString &defaultDataDir)
 {
     QCommandLineParser parser;
-    const QCommandLineOption dataOption(QStringLiteral("data-dir"), QStringLiteral("The data folder."), QStringLiteral("DIR"));
+    const QCommandLineOption dataOption(
+        QStringLiteral("data-dir"), QStringLiteral("The data folder."), QStringLiteral("DIR"));
     const QCommandLineOption yesOption(QStringLiteral("yes"), QStringLiteral("Delete without asking."));
     parser.addOptions({dataOption, yesOption});
     const QString usage = QStringLiteral("usage: gatehouse forget-key NAME [--data-dir DIR] --yes");
@@ -92,15 +95,19 @@ int runForgetKeyCommand(const QStringList &arguments, const QString &defaultData
     }
     const QString name = parser.positionalArguments().first();
     if (!parser.isSet(yesOption)) {
-        say(stderr, QStringLiteral("gatehouse forget-key: this deletes key '%1', its request log, captured bodies, cached answers and "
-                                   "guardrail trips for good; stop Gatehouse first, then run it again with --yes")
-                        .arg(name));
+        say(stderr,
+            QStringLiteral(
+                "gatehouse forget-key: this deletes key '%1', its request log, captured bodies, cached answers and "
+                "guardrail trips for good; stop Gatehouse first, then run it again with --yes")
+                .arg(name));
         return 2;
     }
     const QString dataDir = parser.value(dataOption).isEmpty() ? defaultDataDir : parser.value(dataOption);
     const QString dbPath = QDir(dataDir).filePath(QStringLiteral("gatehouse.db"));
     if (!QFileInfo::exists(dbPath)) {
-        say(stderr, QStringLiteral("gatehouse forget-key: no database at %1 (see --data-dir)").arg(QDir::toNativeSeparators(dbPath)));
+        say(stderr,
+            QStringLiteral("gatehouse forget-key: no database at %1 (see --data-dir)")
+                .arg(QDir::toNativeSeparators(dbPath)));
         return 1;
     }
     Store store;

@@ -9,15 +9,25 @@ namespace {
 
 thread_local AuditOrigin t_origin = AuditOrigin::Window;
 
-QJsonValue optional(const std::optional<double> &v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
-QJsonValue optional(const std::optional<qint64> &v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
-QJsonValue optional(const std::optional<int> &v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
+QJsonValue optional(const std::optional<double> &v)
+{
+    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
+QJsonValue optional(const std::optional<qint64> &v)
+{
+    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
+QJsonValue optional(const std::optional<int> &v)
+{
+    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
 
 // Member names whose values are credentials: never recorded, only that they changed.
 bool holdsCredential(const QString &name)
 {
     const QString n = name.toLower();
-    for (const char *word : {"header", "secret", "token", "password", "passwd", "api_key", "apikey", "authorization", "credential"})
+    for (const char *word :
+        {"header", "secret", "token", "password", "passwd", "api_key", "apikey", "authorization", "credential"})
         if (n.contains(QLatin1String(word)))
             return true;
     return false;
@@ -57,11 +67,21 @@ QString auditOriginName(AuditOrigin origin)
     return QStringLiteral("window");
 }
 
-AuditOriginScope::AuditOriginScope(AuditOrigin origin) : m_previous(t_origin) { t_origin = origin; }
+AuditOriginScope::AuditOriginScope(AuditOrigin origin)
+    : m_previous(t_origin)
+{
+    t_origin = origin;
+}
 
-AuditOriginScope::~AuditOriginScope() { t_origin = m_previous; }
+AuditOriginScope::~AuditOriginScope()
+{
+    t_origin = m_previous;
+}
 
-AuditOrigin AuditOriginScope::current() { return t_origin; }
+AuditOrigin AuditOriginScope::current()
+{
+    return t_origin;
+}
 
 QJsonObject auditJson(const StoredKey &key)
 {
@@ -123,9 +143,8 @@ QJsonObject auditJson(const RouteConfig &route)
     QJsonArray targets;
     for (const RouteTarget &t : route.targets)
         targets.append(QJsonObject{{QStringLiteral("model"), t.model}, {QStringLiteral("weight"), t.weight}});
-    return QJsonObject{{QStringLiteral("id"), route.id},
-                       {QStringLiteral("strategy"), strategyName(route.strategy)},
-                       {QStringLiteral("targets"), targets}};
+    return QJsonObject{{QStringLiteral("id"), route.id}, {QStringLiteral("strategy"), strategyName(route.strategy)},
+        {QStringLiteral("targets"), targets}};
 }
 
 QJsonObject auditSettingJson(const QString &value)
@@ -162,7 +181,8 @@ QString keyAuditAction(const QJsonObject &changedOld, const QJsonObject &changed
     if (changedNew.value(QLatin1String("revoked")).toBool() && changedOld.contains(QLatin1String("revoked")))
         return QStringLiteral("key.revoke");
     if (changedNew.contains(QLatin1String("paused")))
-        return changedNew.value(QLatin1String("paused")).toBool() ? QStringLiteral("key.pause") : QStringLiteral("key.resume");
+        return changedNew.value(QLatin1String("paused")).toBool() ? QStringLiteral("key.pause")
+                                                                  : QStringLiteral("key.resume");
     for (const char *limit : {"day_usd", "week_usd", "month_usd", "total_usd", "rpm", "tpm"})
         if (changedNew.contains(QLatin1String(limit)))
             return QStringLiteral("key.limits");

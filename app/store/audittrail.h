@@ -35,9 +35,9 @@ private:
 struct AuditEntry {
     qint64 id = 0;
     qint64 atMs = 0;
-    QString origin;   // auditOriginName()
-    QString action;   // "key.create", "key.pause", "key.limits", "provider.update", "setting.gateway", ...
-    QString subject;  // the key's name, the provider's / model's / route's id, the setting's name
+    QString origin; // auditOriginName()
+    QString action; // "key.create", "key.pause", "key.limits", "provider.update", "setting.gateway", ...
+    QString subject; // the key's name, the provider's / model's / route's id, the setting's name
     QString oldValue; // compact JSON of the members that changed ("" when created)
     QString newValue; // the same after ("" when removed)
     friend bool operator==(const AuditEntry &, const AuditEntry &) = default;

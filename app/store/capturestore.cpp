@@ -23,7 +23,9 @@ bool CaptureStore::open(const QString &path, bool create, QString *error)
     const qint64 version = sqlite::scalar(m_db, "PRAGMA user_version", {}, &ok);
     if (!ok || version > kSchemaVersion) {
         if (error)
-            *error = QStringLiteral("%1 has schema version %2, unknown to this version of Gatehouse").arg(path).arg(version);
+            *error = QStringLiteral("%1 has schema version %2, unknown to this version of Gatehouse")
+                         .arg(path)
+                         .arg(version);
         sqlite::close(m_db);
         m_db = nullptr;
         return false;
@@ -39,23 +41,23 @@ bool CaptureStore::open(const QString &path, bool create, QString *error)
     }
     if (!sqlite::exec(m_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)
         || !sqlite::exec(m_db,
-                         "CREATE TABLE IF NOT EXISTS captures ("
-                         " request_id     TEXT    PRIMARY KEY,"
-                         " key_id         INTEGER NOT NULL,"
-                         " key_name       TEXT    NOT NULL DEFAULT '',"
-                         " started_at_ms  INTEGER NOT NULL,"
-                         " expires_at_ms  INTEGER NOT NULL,"
-                         " request_bytes  INTEGER NOT NULL DEFAULT 0,"
-                         " response_bytes INTEGER NOT NULL DEFAULT 0,"
-                         " request_body   BLOB    NOT NULL,"
-                         " response_body  BLOB    NOT NULL,"
-                         " response_type  TEXT    NOT NULL DEFAULT '',"
-                         " note           TEXT    NOT NULL DEFAULT ''"
-                         ");"
-                         "CREATE INDEX IF NOT EXISTS captures_key ON captures (key_id, started_at_ms);"
-                         "CREATE INDEX IF NOT EXISTS captures_expiry ON captures (expires_at_ms);"
-                         "PRAGMA user_version = 1;",
-                         error)) {
+            "CREATE TABLE IF NOT EXISTS captures ("
+            " request_id     TEXT    PRIMARY KEY,"
+            " key_id         INTEGER NOT NULL,"
+            " key_name       TEXT    NOT NULL DEFAULT '',"
+            " started_at_ms  INTEGER NOT NULL,"
+            " expires_at_ms  INTEGER NOT NULL,"
+            " request_bytes  INTEGER NOT NULL DEFAULT 0,"
+            " response_bytes INTEGER NOT NULL DEFAULT 0,"
+            " request_body   BLOB    NOT NULL,"
+            " response_body  BLOB    NOT NULL,"
+            " response_type  TEXT    NOT NULL DEFAULT '',"
+            " note           TEXT    NOT NULL DEFAULT ''"
+            ");"
+            "CREATE INDEX IF NOT EXISTS captures_key ON captures (key_id, started_at_ms);"
+            "CREATE INDEX IF NOT EXISTS captures_expiry ON captures (expires_at_ms);"
+            "PRAGMA user_version = 1;",
+            error)) {
         sqlite::close(m_db);
         m_db = nullptr;
         return false;
@@ -71,9 +73,10 @@ bool CaptureStore::insert(const QList<CaptureRow> &rows, QString *error)
         return false;
     bool ok = true;
     {
-        sqlite::Statement put(m_db, "INSERT OR REPLACE INTO captures (request_id, key_id, key_name, started_at_ms, expires_at_ms, "
-                                    "request_bytes, response_bytes, request_body, response_body, response_type, note) "
-                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        sqlite::Statement put(m_db,
+            "INSERT OR REPLACE INTO captures (request_id, key_id, key_name, started_at_ms, expires_at_ms, "
+            "request_bytes, response_bytes, request_body, response_body, response_type, note) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
         for (const CaptureRow &r : rows) {
             put.bindText(1, r.requestId);
             put.bindInt(2, r.keyId);
@@ -108,7 +111,8 @@ qint64 CaptureStore::sweep(qint64 nowMs, const QHash<qint64, int> &retentionDays
     qint64 deleted = 0;
     bool ok = true;
     {
-        sqlite::Statement expired(m_db, QByteArray("DELETE FROM captures WHERE expires_at_ms <= ?1"), QList<sqlite::Value>{nowMs});
+        sqlite::Statement expired(
+            m_db, QByteArray("DELETE FROM captures WHERE expires_at_ms <= ?1"), QList<sqlite::Value>{nowMs});
         ok = expired.exec();
         deleted += sqlite3_changes(m_db);
         sqlite::Statement older(m_db, "DELETE FROM captures WHERE key_id = ?1 AND started_at_ms <= ?2");
@@ -146,9 +150,10 @@ std::optional<CaptureRow> CaptureStore::byRequest(const QString &requestId) cons
 {
     if (!m_db)
         return std::nullopt;
-    sqlite::Statement s(m_db, QByteArray("SELECT request_id, key_id, key_name, started_at_ms, expires_at_ms, request_bytes, response_bytes, "
-                                         "request_body, response_body, response_type, note FROM captures WHERE request_id = ?1"),
-                        QList<sqlite::Value>{requestId});
+    sqlite::Statement s(m_db,
+        QByteArray("SELECT request_id, key_id, key_name, started_at_ms, expires_at_ms, request_bytes, response_bytes, "
+                   "request_body, response_body, response_type, note FROM captures WHERE request_id = ?1"),
+        QList<sqlite::Value>{requestId});
     if (!s.next())
         return std::nullopt;
     CaptureRow r;
@@ -170,7 +175,8 @@ QPair<qint64, qint64> CaptureStore::totals() const
 {
     if (!m_db)
         return {0, 0};
-    sqlite::Statement s(m_db, "SELECT count(*), coalesce(sum(length(request_body) + length(response_body)), 0) FROM captures");
+    sqlite::Statement s(
+        m_db, "SELECT count(*), coalesce(sum(length(request_body) + length(response_body)), 0) FROM captures");
     if (!s.next())
         return {0, 0};
     return {s.integer(0), s.integer(1)};

@@ -1,9 +1,9 @@
 #pragma once
+#include <optional>
 #include <QByteArray>
 #include <QHash>
 #include <QList>
 #include <QString>
-#include <optional>
 
 struct sqlite3;
 
@@ -11,17 +11,17 @@ namespace gh::store {
 
 // One captured exchange (docs/capture.md) as the file keeps it: the bodies as zstd frames.
 struct CaptureRow {
-    QString requestId;       // requests.id in gatehouse.db
+    QString requestId; // requests.id in gatehouse.db
     qint64 keyId = 0;
     QString keyName;
-    qint64 startedAtMs = 0;  // the request's arrival, as on its log row
-    qint64 expiresAtMs = 0;  // deleted by the retention sweep from then on
+    qint64 startedAtMs = 0; // the request's arrival, as on its log row
+    qint64 expiresAtMs = 0; // deleted by the retention sweep from then on
     qint64 requestBytes = 0; // uncompressed sizes
     qint64 responseBytes = 0;
     QByteArray requestFrame; // zstd frames; empty when nothing was kept (see note)
     QByteArray responseFrame;
-    QString responseType;    // the response's content type ("text/event-stream" for a stream)
-    QString note;            // what was left out and why ("response cut at 4 MiB", ...)
+    QString responseType; // the response's content type ("text/event-stream" for a stream)
+    QString note; // what was left out and why ("response cut at 4 MiB", ...)
 };
 
 // The captured bodies' file (captures.db in the data folder). Its own SQLite file rather than a

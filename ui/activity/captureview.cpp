@@ -74,7 +74,8 @@ QString highlightJson(QStringView s, const CaptureView::Palette &p, bool indent)
             ++i;
         } else if (c == u'-' || c.isDigit()) {
             qsizetype j = i + 1;
-            while (j < n && (s[j].isDigit() || s[j] == u'.' || s[j] == u'e' || s[j] == u'E' || s[j] == u'+' || s[j] == u'-'))
+            while (j < n
+                && (s[j].isDigit() || s[j] == u'.' || s[j] == u'e' || s[j] == u'E' || s[j] == u'+' || s[j] == u'-'))
                 ++j;
             out += span(p.number, s.mid(i, j - i));
             i = j;
@@ -94,7 +95,8 @@ QString highlightJson(QStringView s, const CaptureView::Palette &p, bool indent)
 
 } // namespace
 
-CaptureView::CaptureView(QObject *parent) : QObject(parent)
+CaptureView::CaptureView(QObject *parent)
+    : QObject(parent)
 {
     connect(this, &CaptureView::paletteChanged, this, &CaptureView::loaded);
 }
@@ -150,7 +152,9 @@ void CaptureView::load()
                     QStringList notes;
                     if (!bodies->note.isEmpty())
                         notes.append(bodies->note);
-                    notes.append(tr("Kept until %1").arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(bodies->expiresAtMs), QLocale::ShortFormat)));
+                    notes.append(tr("Kept until %1")
+                                     .arg(QLocale().toString(
+                                         QDateTime::fromMSecsSinceEpoch(bodies->expiresAtMs), QLocale::ShortFormat)));
                     self->m_note = notes.join(QStringLiteral(" · "));
                 }
                 Q_EMIT self->loaded();
@@ -197,7 +201,8 @@ QString CaptureView::highlight(const QByteArray &text, const Palette &palette)
         html = out.join(u'\n');
     }
     if (cut)
-        html += u'\n' + span(palette.muted, tr("… %1 more bytes (Copy gives the whole body)").arg(text.size() - kMaxShownBytes));
+        html += u'\n'
+            + span(palette.muted, tr("… %1 more bytes (Copy gives the whole body)").arg(text.size() - kMaxShownBytes));
     return QStringLiteral("<pre style=\"white-space: pre-wrap; margin: 0\">") + html + QStringLiteral("</pre>");
 }
 

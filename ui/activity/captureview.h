@@ -24,11 +24,11 @@ class CaptureView : public QObject
     Q_PROPERTY(QColor mutedColor MEMBER m_mutedColor NOTIFY paletteChanged)
     Q_PROPERTY(bool loading READ loading NOTIFY loaded)
     Q_PROPERTY(bool available READ available NOTIFY loaded)
-    Q_PROPERTY(QString request READ request NOTIFY loaded)         // raw, for Copy
+    Q_PROPERTY(QString request READ request NOTIFY loaded) // raw, for Copy
     Q_PROPERTY(QString response READ response NOTIFY loaded)
     Q_PROPERTY(QString requestHtml READ requestHtml NOTIFY loaded) // highlighted rich text
     Q_PROPERTY(QString responseHtml READ responseHtml NOTIFY loaded)
-    Q_PROPERTY(QString note READ note NOTIFY loaded)               // what was left out, and until when it is kept
+    Q_PROPERTY(QString note READ note NOTIFY loaded) // what was left out, and until when it is kept
 public:
     static constexpr qsizetype kMaxShownBytes = 64 * 1024; // highlighted; Copy gives the whole body
 

@@ -1,10 +1,10 @@
 #include "auditmodel.h"
 #include <QDateTime>
 #include <QJsonDocument>
-#include <QTimeZone>
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QSet>
+#include <QTimeZone>
 
 namespace gh::ui {
 
@@ -36,9 +36,12 @@ QString csvField(const QString &s)
 
 } // namespace
 
-AuditModel::AuditModel(QObject *parent) : QAbstractListModel(parent) {}
+AuditModel::AuditModel(QObject *parent)
+    : QAbstractListModel(parent)
+{ }
 
-AuditModel::AuditModel(Backend *backend, QObject *parent) : QAbstractListModel(parent)
+AuditModel::AuditModel(Backend *backend, QObject *parent)
+    : QAbstractListModel(parent)
 {
     setBackend(backend);
 }
@@ -102,8 +105,8 @@ QVariant AuditModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> AuditModel::roleNames() const
 {
-    return {{AtMsRole, "atMs"},         {OriginRole, "origin"},     {ActionRole, "action"},  {SubjectRole, "subject"},
-            {OldValueRole, "oldValue"}, {NewValueRole, "newValue"}, {SummaryRole, "summary"}};
+    return {{AtMsRole, "atMs"}, {OriginRole, "origin"}, {ActionRole, "action"}, {SubjectRole, "subject"},
+        {OldValueRole, "oldValue"}, {NewValueRole, "newValue"}, {SummaryRole, "summary"}};
 }
 
 QString AuditModel::summary(const QString &oldValue, const QString &newValue)
@@ -148,16 +151,17 @@ bool AuditModel::exportTo(const QUrl &url, const QString &format)
         for (const AuditEntry &e : page) {
             const QString time = QDateTime::fromMSecsSinceEpoch(e.atMs).toUTC().toString(Qt::ISODateWithMs);
             if (jsonl) {
-                QJsonObject o{{QStringLiteral("time"), time},     {QStringLiteral("origin"), e.origin},
-                              {QStringLiteral("action"), e.action}, {QStringLiteral("subject"), e.subject}};
+                QJsonObject o{{QStringLiteral("time"), time}, {QStringLiteral("origin"), e.origin},
+                    {QStringLiteral("action"), e.action}, {QStringLiteral("subject"), e.subject}};
                 o.insert(QStringLiteral("old"), QJsonDocument::fromJson(e.oldValue.toUtf8()).object());
                 o.insert(QStringLiteral("new"), QJsonDocument::fromJson(e.newValue.toUtf8()).object());
                 file.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
             } else {
-                file.write(QStringList{time, e.origin, e.action, csvField(e.subject), csvField(e.oldValue), csvField(e.newValue)}
+                file.write(QStringList{time, e.origin, e.action, csvField(e.subject), csvField(e.oldValue),
+                               csvField(e.newValue)}
                                .join(u',')
                                .toUtf8()
-                           + '\n');
+                    + '\n');
             }
             ++written;
         }

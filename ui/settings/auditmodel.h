@@ -2,8 +2,8 @@
 #include "backend.h"
 #include <QAbstractListModel>
 #include <QPointer>
-#include <QUrl>
 #include <QtQml/qqmlregistration.h>
+#include <QUrl>
 
 namespace gh::ui {
 
@@ -19,12 +19,12 @@ class AuditModel : public QAbstractListModel
 public:
     enum Role {
         AtMsRole = Qt::UserRole + 1, // when, ms since the epoch
-        OriginRole,                  // "window", "config", "cli", "api"
-        ActionRole,                  // "key.create", "key.limits", ...
-        SubjectRole,                 // the key's name, the provider's id, ...
-        OldValueRole,                // compact JSON of the changed members before ("" when created)
-        NewValueRole,                // after ("" when removed)
-        SummaryRole,                 // "day_usd: 5 → 9" for the list
+        OriginRole, // "window", "config", "cli", "api"
+        ActionRole, // "key.create", "key.limits", ...
+        SubjectRole, // the key's name, the provider's id, ...
+        OldValueRole, // compact JSON of the changed members before ("" when created)
+        NewValueRole, // after ("" when removed)
+        SummaryRole, // "day_usd: 5 → 9" for the list
     };
     Q_ENUM(Role)
 

@@ -15,11 +15,11 @@ namespace {
 
 constexpr qint64 kDay = 86400000;
 
-CapturedExchange exchange(const QString &id, qint64 keyId, qint64 startedAtMs, int days, QByteArray request = R"({"q":1})",
-                          QByteArray response = R"({"a":2})")
+CapturedExchange exchange(const QString &id, qint64 keyId, qint64 startedAtMs, int days,
+    QByteArray request = R"({"q":1})", QByteArray response = R"({"a":2})")
 {
-    return CapturedExchange{id, keyId, QStringLiteral("key%1").arg(keyId), startedAtMs, days, std::move(request), std::move(response),
-                            "application/json", false};
+    return CapturedExchange{id, keyId, QStringLiteral("key%1").arg(keyId), startedAtMs, days, std::move(request),
+        std::move(response), "application/json", false};
 }
 
 QByteArray githubToken()
@@ -73,7 +73,7 @@ private Q_SLOTS:
         QVERIFY(capture.open(path(), nullptr));
         const QByteArray token = githubToken();
         capture.submit(exchange(QStringLiteral("r1"), 1, m_now, 1, "{\"content\":\"use " + token + " please\"}",
-                                "{\"echo\":\"" + token + "\"}"));
+            "{\"echo\":\"" + token + "\"}"));
         capture.flush();
         const auto b = BodyCapture::read(path(), QStringLiteral("r1"));
         QVERIFY(b);
@@ -89,14 +89,16 @@ private Q_SLOTS:
     {
         BodyCapture capture([this] { return m_now; });
         QVERIFY(capture.open(path(), nullptr));
-        CapturedExchange e = exchange(QStringLiteral("r1"), 1, m_now, 1, QByteArray(BodyCapture::kMaxBodyBytes + 1, 'q'));
+        CapturedExchange e
+            = exchange(QStringLiteral("r1"), 1, m_now, 1, QByteArray(BodyCapture::kMaxBodyBytes + 1, 'q'));
         e.responseCut = true;
         capture.submit(e);
         capture.flush();
         const auto b = BodyCapture::read(path(), QStringLiteral("r1"));
         QVERIFY(b);
         QVERIFY(b->request.isEmpty());
-        QVERIFY2(b->note.contains(QLatin1String("request not kept")) && b->note.contains(QLatin1String("response cut")), qPrintable(b->note));
+        QVERIFY2(b->note.contains(QLatin1String("request not kept")) && b->note.contains(QLatin1String("response cut")),
+            qPrintable(b->note));
     }
 
     void theSweepFollowsTheClockAndTheKeysRetention()
@@ -104,10 +106,10 @@ private Q_SLOTS:
         BodyCapture capture([this] { return m_now; });
         QVERIFY(capture.open(path(), nullptr));
         const qint64 start = m_now;
-        capture.submit(exchange(QStringLiteral("a"), 1, start, 2));           // key 1: 2 days
+        capture.submit(exchange(QStringLiteral("a"), 1, start, 2)); // key 1: 2 days
         capture.submit(exchange(QStringLiteral("b"), 1, start + kDay, 2));
-        capture.submit(exchange(QStringLiteral("c"), 2, start, 30));          // key 2: 30 days, shortened below
-        capture.submit(exchange(QStringLiteral("d"), 3, start, 30));          // key 3: no longer captures
+        capture.submit(exchange(QStringLiteral("c"), 2, start, 30)); // key 2: 30 days, shortened below
+        capture.submit(exchange(QStringLiteral("d"), 3, start, 30)); // key 3: no longer captures
         capture.flush();
         QCOMPARE(capture.sweepNow(), 0);
         m_now = start + 2 * kDay; // "a" reaches its expiry
@@ -147,7 +149,8 @@ private Q_SLOTS:
         BodyCapture capture([this] { return m_now; });
         QVERIFY(capture.open(path(), nullptr));
         // One exchange over the bound is refused at once, without waiting for the writer.
-        CapturedExchange huge = exchange(QStringLiteral("h"), 1, m_now, 1, QByteArray(BodyCapture::kMaxQueuedBytes + 1, 'x'));
+        CapturedExchange huge
+            = exchange(QStringLiteral("h"), 1, m_now, 1, QByteArray(BodyCapture::kMaxQueuedBytes + 1, 'x'));
         capture.submit(huge);
         QCOMPARE(capture.dropped(), 1);
         capture.flush();
