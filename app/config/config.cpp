@@ -474,7 +474,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan", "require_policy"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan", "require_policy", "capture"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -543,6 +543,18 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
         if (!required)
             fail(field.isEmpty() ? p : member(p, field), message);
         k.requirePolicy = *required;
+    }
+    if (obj.contains(QStringLiteral("capture"))) {
+        const QString p = member(path, QStringLiteral("capture"));
+        const QJsonObject capture = requireObject(obj.value(QStringLiteral("capture")), p);
+        checkFields(capture, p, {"bodies", "retention_days"});
+        const bool bodies = optionalBool(capture, p, QStringLiteral("bodies")).value_or(false);
+        const qint64 days = optionalInteger(capture, p, QStringLiteral("retention_days"), 1, KeyConfig::kMaxCaptureRetentionDays,
+                                            QStringLiteral("must be an integer from 1 to 3650 (days)"))
+                                .value_or(KeyConfig::kDefaultCaptureRetentionDays);
+        if (bodies && !k.storeBodies)
+            fail(member(p, QStringLiteral("bodies")), QStringLiteral("cannot be true on a key with \"store_bodies\": false"));
+        k.captureRetentionDays = bodies ? int(days) : 0;
     }
     return k;
 }

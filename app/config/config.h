@@ -97,6 +97,12 @@ struct KeyConfig {
     bool storeBodies = true;
     SecretScanMode secretScan = SecretScanMode::Warn; // "secret_scan"
     PolicyRequirement requirePolicy; // "require_policy": the data policy its targets must meet
+    // "capture": {"bodies": true, "retention_days": N}: the key's request and response bodies are
+    // kept in captures.db for N days (docs/capture.md); 0: not captured (the default). Needs
+    // store_bodies (a key that forbids storing bodies cannot capture them).
+    int captureRetentionDays = 0;
+    static constexpr int kDefaultCaptureRetentionDays = 7;
+    static constexpr int kMaxCaptureRetentionDays = 3650;
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 

@@ -59,6 +59,12 @@ public:
     // (a no-op once the connection is gone).
     [[nodiscard]] std::function<void()> holdOutput();
     [[nodiscard]] bool canWrite() const { return !m_gone; }
+    // [capture] Keeps a copy of the response's content type and body bytes (no head, no chunk framing)
+    // written from now on, up to `limit` bytes, until takeTap(); for a key that captures bodies.
+    void tapResponse(qsizetype limit);
+    [[nodiscard]] bool tapping() const { return m_tapLimit >= 0; }
+    // What was kept, and stops keeping; *cut: the body was longer than the limit.
+    [[nodiscard]] QByteArray takeTap(QByteArray *contentType, bool *cut);
     // The exchange is over (its response is complete); the next request may start.
     void exchangeFinished();
 
@@ -102,6 +108,8 @@ private:
     void onBody(HttpParser &parser, const char *data, size_t length) override;
     void write(QByteArrayView data);
     void releaseOutput();
+    void tapHead(const HeaderList &headers);
+    void tapBody(QByteArrayView data);
     static void writeHead(ByteWriter &out, int status, const HeaderList &headers);
     void endHead(ByteWriter &out) const;
 
@@ -141,7 +149,11 @@ private:
     ReadPhase m_readPhase = ReadPhase::None;
     QTimer m_readTimer;
     qint64 m_lastActivityMs = 0;
-    bool m_lingering = false; // answered an error, write side shut: dropping input until the client closes
+    bool m_lingering = false;
+    qsizetype m_tapLimit = -1; // see tapResponse(); -1: not tapping
+    QByteArray m_tap;
+    QByteArray m_tapType;
+    bool m_tapCut = false; // answered an error, write side shut: dropping input until the client closes
 };
 
 } // namespace gh

@@ -13,6 +13,7 @@
 #include "routing/datapolicycheck.h"
 #include "routing/retrypolicy.h"
 #include "store/requestjournal.h"
+#include "gateway/capturegate.h"
 #include "store/store.h"
 #include "telemetry/telemetry.h"
 #include "version.h"
@@ -211,6 +212,7 @@ void Exchange::done()
     // event loop. The client may already have the response (writes are flushed at once) and send
     // its next request, which must not count this one.
     uncount();
+    captureEnd(*m_ctx, m_key, m_record, m_body, m_conn); // [capture]
     if (m_conn)
         m_conn->exchangeFinished();
 }
@@ -394,6 +396,7 @@ void Exchange::handleModelRequest(const Route &route)
         refuse(error);
         return;
     }
+    captureBegin(*ctx, *m_key, m_conn); // [capture]
     if (ctx->pausedAll.load()) {
         refuse(GatewayError::paused(QStringLiteral("Gatehouse is paused: every key is stopped until it is resumed in the Gatehouse window. Retrying will not help."),
                                     m_client->pausesWith403()));
@@ -1739,6 +1742,7 @@ void Exchange::clientGone()
             finalize(499, QStringLiteral("client closed the connection"), false);
         }
     }
+    captureEnd(*m_ctx, m_key, m_record, m_body, m_conn); // [capture]
     m_conn = nullptr;
 }
 

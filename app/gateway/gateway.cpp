@@ -1,8 +1,10 @@
 #include "gateway/gateway.h"
 #include "cache/responsecache.h"
+#include "capture/bodycapture.h"
 #include "pricing/catalogupdater.h"
 #include "budget/budgetledger.h"
 #include "core/logging.h"
+#include "gateway/forgetkey.h"
 #include "gateway/gatewayserver.h"
 #include "gateway/guardrailgate.h"
 #include "secretscan/secretrules.h"
@@ -46,6 +48,7 @@ Gateway::~Gateway()
     m_server = nullptr;
     m_store->close();
     m_context.responseCache = nullptr; // the workers are gone (m_server deleted above)
+    m_context.capture = nullptr;
 }
 
 quint16 Gateway::port() const
@@ -123,6 +126,17 @@ void Gateway::reloadProviders(const QHash<QString, QString> *fromKeychain, QStri
     rebuildRegistry(providers, warnings);
 }
 
+bool Gateway::forgetKey(const QString &name, QString *summary, QString *error)
+{
+    ForgetKeyReport report;
+    if (!gh::forgetKey(*m_store, m_responseCache.get(), m_capture.get(), m_options.dataDir, name, &report, error))
+        return false;
+    reloadKeys();
+    if (summary)
+        *summary = report.summary(name);
+    return true;
+}
+
 void Gateway::reloadKeys()
 {
     rebuildRegistry(m_store->providers(), nullptr);
@@ -134,6 +148,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     QList<QByteArray> hashes;
     const QHash<QString, GuardrailPolicy> guardrails = loadKeyGuardrails(*m_store);
     const ResponseCachePolicies cachePolicies = loadResponseCachePolicies(*m_store);
+    QHash<qint64, int> captureRetention;
     for (const StoredKey &k : m_store->keys()) {
         KeyEntry e;
         e.id = k.id;
@@ -152,6 +167,9 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         if (auto it = cachePolicies.keys.constFind(k.name); it != cachePolicies.keys.cend())
             e.responseCache = *it;
         e.storeBodies = !cachePolicies.noBodies.contains(k.name);
+        e.captureDays = cachePolicies.captureDays.value(k.name);
+        if (e.captureDays > 0)
+            captureRetention.insert(k.id, e.captureDays);
         keys.append(e);
         hashes.append(k.secretHash);
     }
@@ -168,6 +186,9 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     m_context.setSettings(settings);
     if (m_responseCache)
         m_responseCache->setMaxBytes(settings.responseCacheMaxBytes);
+    m_captureRetention = captureRetention;
+    if (m_capture)
+        m_capture->setRetention(captureRetention);
     m_telemetry->applySettings(settings); // telemetry: the OTLP endpoint and headers
     rebuildLedger();
 }
@@ -258,6 +279,19 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
             result.warnings.append(QStringLiteral("response cache: %1 (answers are kept in memory only)").arg(cacheError));
         m_context.responseCache = m_responseCache.get();
     }
+    {
+        // Captured bodies (capture/bodycapture.h, docs/capture.md). Opened whether or not a key
+        // captures now, so that the retention sweep runs after a key stopped capturing.
+        m_capture = std::make_unique<BodyCapture>();
+        m_capture->setRetention(m_captureRetention);
+        QString captureError;
+        if (m_capture->open(BodyCapture::pathIn(options.dataDir), &captureError)) {
+            m_context.capture = m_capture.get();
+        } else {
+            result.warnings.append(QStringLiteral("capture: %1 (no bodies are captured)").arg(captureError));
+            m_capture.reset();
+        }
+    }
 
     // Spend per key and period is rebuilt from the log, never kept only in memory.
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -281,6 +315,11 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         workers = qMax(1, QThread::idealThreadCount()); // one per core: a sleeping worker costs nothing
     m_workerCount = workers;
     m_context.pausedAll.store(options.paused); // before the first request can arrive
+    if (options.paused) {
+        const AuditOriginScope origin(AuditOrigin::Cli);
+        m_store->recordChange(QStringLiteral("gateway.pause"), QStringLiteral("all keys"), QJsonObject{{QStringLiteral("paused"), false}},
+                              QJsonObject{{QStringLiteral("paused"), true}});
+    }
     m_server = new GatewayServer(&m_context);
     if (!m_server->listen(quint16(port), workers, &error)) {
         result.exitCode = 1;
@@ -357,6 +396,8 @@ void Gateway::shutdown(std::function<void()> done)
         m_store->close(); // every finished request is committed before we return
         if (m_responseCache)
             m_responseCache->flush();
+        if (m_capture)
+            m_capture->flush();
         // Spans of the last requests go to the collector before the process ends, within a bound.
         m_telemetry->exporter().drain(qBound(0, grace, kOtlpDrainMs), [this, done] {
             if (done)

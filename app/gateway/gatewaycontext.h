@@ -15,6 +15,7 @@
 
 namespace gh {
 
+class BodyCapture;
 class Store;
 class ResponseCache;
 class Telemetry;
@@ -42,6 +43,7 @@ struct GatewayContext {
     Guardrails guardrails;       // the agents' circuit breaker (loops, spend spikes, prompt blow-ups)
     Store *store = nullptr;
     ResponseCache *responseCache = nullptr; // cache/responsecache.h; nullptr: no response cache at all
+    BodyCapture *capture = nullptr; // capture/bodycapture.h; nullptr: no key's bodies are captured
     GatewayEvents *events = nullptr;
     Telemetry *telemetry = nullptr; // GET /metrics and the OTLP export (app/telemetry)
     std::atomic<bool> shuttingDown{false};

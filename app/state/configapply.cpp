@@ -270,6 +270,12 @@ ResponseCachePolicies loadResponseCachePolicies(const Store &store)
     const QJsonArray noBodies = o.value(QLatin1String("no_bodies")).toArray();
     for (const QJsonValue &v : noBodies)
         out.noBodies.insert(v.toString());
+    const QJsonObject capture = o.value(QLatin1String("capture")).toObject();
+    for (auto it = capture.begin(); it != capture.end(); ++it) {
+        const int days = it.value().toInt();
+        if (days > 0 && !out.noBodies.contains(it.key()))
+            out.captureDays.insert(it.key(), days);
+    }
     return out;
 }
 
@@ -295,6 +301,7 @@ void saveGatewaySettings(Store &store, const GatewaySettings &settings)
 
 ApplyResult applyConfig(const Config &config, Store &store, const QString &fileName)
 {
+    const AuditOriginScope origin(AuditOrigin::Config); // what it changes is recorded as the config file's
     ApplyResult result;
     if (!store.isOpen()) {
         result.error = prefixed(fileName, QString(), QStringLiteral("cannot apply: the store is not open"));
@@ -479,7 +486,12 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         QSet<QString> noBodies;
         for (const QJsonValue &v : all.value(QLatin1String("no_bodies")).toArray())
             noBodies.insert(v.toString());
+        QJsonObject capture = all.value(QLatin1String("capture")).toObject();
         for (const KeyConfig &kc : config.keys) {
+            if (kc.captureRetentionDays > 0)
+                capture.insert(kc.name, kc.captureRetentionDays);
+            else
+                capture.remove(kc.name);
             if (kc.responseCache)
                 keys.insert(kc.name, kc.responseCache->toJson());
             else
@@ -504,6 +516,8 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             next.insert(QStringLiteral("routes"), routes);
         if (!sortedNoBodies.isEmpty())
             next.insert(QStringLiteral("no_bodies"), QJsonArray::fromStringList(sortedNoBodies));
+        if (!capture.isEmpty())
+            next.insert(QStringLiteral("capture"), capture);
         const QString wanted = QString::fromUtf8(QJsonDocument(next).toJson(QJsonDocument::Compact));
         if (wanted != stored && !(stored.isEmpty() && next.isEmpty()))
             responseCacheJson = wanted;

@@ -500,6 +500,22 @@ ALTER TABLE keys ADD COLUMN require_policy TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN refusal TEXT NOT NULL DEFAULT '';
 CREATE INDEX requests_refusals ON requests (started_at_ms) WHERE refusal <> '';
 )sql"},
+    Migration{16, "the audit trail of control-plane changes", R"sql(
+-- Every change of a key, limit, provider, model, route, setting or pause, with where it came from
+-- (window, config, cli, api) and the members that changed, before and after, as JSON. Never a
+-- secret (store/audittrail.h). Kept by "Clear log" and by "delete everything about a key" (which
+-- adds its own row): it is the record of those too.
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at_ms     INTEGER NOT NULL,
+    origin    TEXT    NOT NULL,             -- window | config | cli | api
+    action    TEXT    NOT NULL,             -- key.create, key.pause, provider.update, setting.gateway...
+    subject   TEXT    NOT NULL DEFAULT '',  -- the key's name, the provider's / model's / route's id...
+    old_value TEXT    NOT NULL DEFAULT '',  -- JSON object of the changed members before ('' if created)
+    new_value TEXT    NOT NULL DEFAULT ''   -- after ('' if removed)
+);
+CREATE INDEX audit_log_time ON audit_log (at_ms);
+)sql"},
     Migration{18, "request sizes per day, key and model, for the what-if", R"sql(
 -- The what-if (store/whatif.h) re-prices history on a candidate whose price may change with the
 -- prompt's size (long-context tiers) and counts the requests too long for its context window. Both

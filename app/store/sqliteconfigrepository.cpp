@@ -753,4 +753,64 @@ QList<GuardrailTripRow> SqliteConfigRepository::guardrailTripsToRestore(int late
     return out;
 }
 
+namespace {
+constexpr qint64 kAuditMergeMs = 5'000;
+} // namespace
+
+bool SqliteConfigRepository::appendAudit(const AuditEntry &entry)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    // A limit slider saves the key at every step of a drag: steps of the same key from the same
+    // origin within a few seconds are one change, from the first old value to the last new one.
+    if (entry.action == QLatin1String("key.limits")) {
+        Statement last(m_conn.db, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log ORDER BY id DESC LIMIT 1");
+        if (last.next() && last.text(2) == entry.origin && last.text(3) == entry.action && last.text(4) == entry.subject
+            && entry.atMs - last.integer(1) <= kAuditMergeMs) {
+            QJsonObject before = QJsonDocument::fromJson(last.text(5).toUtf8()).object();
+            QJsonObject after = QJsonDocument::fromJson(last.text(6).toUtf8()).object();
+            const QJsonObject nextBefore = QJsonDocument::fromJson(entry.oldValue.toUtf8()).object();
+            const QJsonObject nextAfter = QJsonDocument::fromJson(entry.newValue.toUtf8()).object();
+            for (auto it = nextBefore.begin(); it != nextBefore.end(); ++it)
+                if (!before.contains(it.key()))
+                    before.insert(it.key(), it.value());
+            for (auto it = nextAfter.begin(); it != nextAfter.end(); ++it)
+                after.insert(it.key(), it.value());
+            Statement merge(m_conn.db, "UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
+            merge.bindInt(1, last.integer(0));
+            merge.bindInt(2, entry.atMs);
+            merge.bindText(3, QString::fromUtf8(QJsonDocument(before).toJson(QJsonDocument::Compact)));
+            merge.bindText(4, QString::fromUtf8(QJsonDocument(after).toJson(QJsonDocument::Compact)));
+            return merge.exec();
+        }
+    }
+    Statement s(m_conn.db, "INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.bindInt(1, entry.atMs);
+    s.bindText(2, entry.origin);
+    s.bindText(3, entry.action);
+    s.bindText(4, entry.subject);
+    s.bindText(5, entry.oldValue);
+    s.bindText(6, entry.newValue);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "recording a change in the audit trail failed:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+QList<AuditEntry> SqliteConfigRepository::auditEntries(int limit, int offset) const
+{
+    QList<AuditEntry> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, QByteArray("SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
+                                      "ORDER BY id DESC LIMIT ?1 OFFSET ?2"),
+                QList<sqlite::Value>{qint64(limit), qint64(offset)});
+    while (s.next())
+        out.append(AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    return out;
+}
+
 } // namespace gh

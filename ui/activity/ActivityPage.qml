@@ -646,6 +646,14 @@ PageBase {
                                     }
                                 }
                             }
+
+                            // [capture] The request's bodies when its key captures them (CapturedBodies.qml).
+                            CapturedBodies {
+                                width: fieldRows.width
+                                backend: page.backend
+                                requestId: detailPane.detail.requestId ?? ""
+                                onCopied: what => page.notify(qsTr("%1 body copied").arg(what), false)
+                            }
                         }
                     }
                 }

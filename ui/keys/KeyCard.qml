@@ -45,6 +45,7 @@ Card {
     signal connectRequested(int keyId, string name)
     signal editRequested(int keyId, string name, string allowModels, bool allowUnpriced)
     signal revokeRequested(int keyId, string name)
+    signal forgetRequested(int keyId, string name)
     signal limitFailed(string message)
 
     // The highest use of any limit (-1: no limit), and what the card says about the key.
@@ -168,6 +169,14 @@ Card {
             tip: qsTr("Revoke this key for good")
             icon.color: Theme.danger
             onClicked: card.revokeRequested(card.keyId, card.name)
+        }
+        IconButton {
+            visible: !card.builtIn
+            objectName: "forgetKeyButton"
+            iconName: "trash"
+            tip: qsTr("Delete everything about this key")
+            icon.color: Theme.danger
+            onClicked: card.forgetRequested(card.keyId, card.name)
         }
     }
 

@@ -385,6 +385,28 @@ bool KeysModel::revoke(qint64 keyId)
     return save(changed);
 }
 
+QString KeysModel::forgetKey(qint64 keyId)
+{
+    const StoredKey *k = find(keyId);
+    if (!k) {
+        fail(tr("No such key."));
+        return {};
+    }
+    if (!m_backend) {
+        fail(tr("The gateway is not running."));
+        return {};
+    }
+    QString summary;
+    QString error;
+    if (!m_backend->gateway().forgetKey(k->name, &summary, &error)) {
+        fail(error);
+        return {};
+    }
+    m_backend->keysEdited(false);
+    Q_EMIT m_backend->logCleared(); // the log's views re-read what is left
+    return summary;
+}
+
 bool KeysModel::setLimit(qint64 keyId, const QString &period, double usd)
 {
     const StoredKey *k = find(keyId);

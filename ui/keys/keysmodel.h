@@ -75,6 +75,10 @@ public:
     // A key with limits refuses models that have no price unless this is set (allow_unpriced).
     Q_INVOKABLE bool setAllowUnpriced(qint64 keyId, bool allow);
     Q_INVOKABLE bool revoke(qint64 keyId);
+    // "Delete everything about this key" (gateway/forgetkey.h): its log rows, sessions, trips,
+    // captured bodies, cached answers and the key itself; the audit trail records it. Returns what
+    // was deleted, or "" (lastError says why).
+    Q_INVOKABLE QString forgetKey(qint64 keyId);
     // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
     Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
     // What a request that does not fit what remains gets: policy "clamp" or "refuse"; a clamp never
