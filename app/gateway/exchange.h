@@ -14,7 +14,7 @@
 #include "routing/registry.h"
 #include "routing/router.h"
 #include "store/requestrecord.h"
-#include "translate/translate.h"
+#include "formats/common/translate.h"
 #include "upstream/upstreamclient.h"
 #include <QElapsedTimer>
 #include <QSet>
