@@ -88,6 +88,8 @@ private:
     // `request`. When it does not fit and the key clamps, lowers the output limit to what fits (the
     // client's body edited byte-precisely, `request` rebuilt from it); false with *error otherwise.
     bool reserveFor(const ModelEntry &model, UpstreamRequest *request, GatewayError *error);
+    bool lowerAfterRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model, const ModelPrice &price,
+                           qint64 asked, std::optional<qint64> *thinkingBudget, GatewayError *error);
     bool clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 limit, std::optional<qint64> thinkingBudget,
                           UpstreamRequest *request, GatewayError *error);
     [[nodiscard]] GatewayError budgetRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model,
@@ -136,6 +138,8 @@ private:
     void scrubEvent(QByteArrayView *event, QByteArray *data, QByteArray *storage, OpenAIEventInfo *info);
     void sendBatch(RelayBatch &batch);
     void streamDone();    // upstreamDone() of a relayed stream
+    bool endTranslatedStream();
+    bool endRelayedStream();
     void bodyDone();      // ... of a held 2xx body
     void providerError(); // ... of an error status
     // The stream's first content event arrived: the request's and the attempt's time to first token.

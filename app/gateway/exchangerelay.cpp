@@ -419,28 +419,8 @@ void Exchange::streamDone()
         if (!m_headSent)
             commitStream(); // a stream without content (an empty answer): relay what there is
     }
-    if (m_translator) {
-        if (!m_framer.pending().trimmed().isEmpty()) { // a last event without its blank line
-            relayEvents("\n\n");
-            if (m_finished)
-                return; // it was broken: the stream already ended with an error
-        }
-        const QByteArray tail = m_translator->finish();
-        m_conn->sendChunk(tail);
-        m_cache.capture(tail); // [response cache]
-        if (m_translator->sawError() && !m_streamError) {
-            m_streamError = true;
-            m_streamErrorMessage = m_translator->errorMessage();
-        }
-    } else {
-        if (!m_framer.pending().isEmpty()) {
-            m_conn->sendChunk(m_framer.pending());
-            m_cache.capture(m_framer.pending()); // [response cache]
-            m_framer.clear();
-        }
-        if (m_streamError && !m_sawDone)
-            m_conn->sendChunk(m_client->streamEndAfterError());
-    }
+    if (!(m_translator ? endTranslatedStream() : endRelayedStream()))
+        return; // it was broken: the stream already ended with an error
     estimateMissingUsage();
     finalize(m_streamError ? 502 : 200, m_streamError ? QStringLiteral("error inside the stream: %1").arg(m_streamErrorMessage) : QString(), true);
     // [response cache] fill: a stream that ended whole, without an error event and unclamped;
@@ -449,6 +429,38 @@ void Exchange::streamDone()
         responseCacheFill(m_ctx->responseCache, &m_cache, true, m_upstreamContentType, m_cache.captured, m_record);
     m_conn->endStream();
     done();
+}
+
+// The translator's last events (its closing ones). False when the last event was broken and the
+// stream already ended with an error.
+bool Exchange::endTranslatedStream()
+{
+    if (!m_framer.pending().trimmed().isEmpty()) { // a last event without its blank line
+        relayEvents("\n\n");
+        if (m_finished)
+            return false;
+    }
+    const QByteArray tail = m_translator->finish();
+    m_conn->sendChunk(tail);
+    m_cache.capture(tail); // [response cache]
+    if (m_translator->sawError() && !m_streamError) {
+        m_streamError = true;
+        m_streamErrorMessage = m_translator->errorMessage();
+    }
+    return true;
+}
+
+// The provider's own last bytes as they are, and its format's end after an in-stream error.
+bool Exchange::endRelayedStream()
+{
+    if (!m_framer.pending().isEmpty()) {
+        m_conn->sendChunk(m_framer.pending());
+        m_cache.capture(m_framer.pending()); // [response cache]
+        m_framer.clear();
+    }
+    if (m_streamError && !m_sawDone)
+        m_conn->sendChunk(m_client->streamEndAfterError());
+    return true;
 }
 
 // A whole (held) success: its usage, or a failover when it is not JSON.

@@ -64,41 +64,50 @@ bool Exchange::reserveFor(const ModelEntry &model, UpstreamRequest *request, Gat
             }
             return true;
         }
-        const auto &refusal = std::get<BudgetLedger::Refusal>(reservation);
-        const BudgetPolicy &policy = m_key->budget;
-        const qint64 fits = price.isPriced() ? outputTokensThatFit(refusal.remaining, m_inputBound, m_outputLimit, price) : -1;
-        if (m_endpoint == Endpoint::Embeddings || !price.isPriced()) {
-            *error = budgetRefusal(refusal, model, -1, QString());
+        if (!lowerAfterRefusal(std::get<BudgetLedger::Refusal>(reservation), model, price, asked, &thinkingBudget, error))
             return false;
-        }
-        if (policy.onShortBudget == ShortBudget::Refuse) {
-            *error = budgetRefusal(refusal, model, fits, QStringLiteral("The key refuses such requests instead of lowering their output limit (on_short_budget: \"refuse\")."));
-            return false;
-        }
-        if (fits < policy.minOutputTokens) {
-            *error = budgetRefusal(refusal, model, fits,
-                                   fits < 0 ? QString()
-                                            : QStringLiteral("Gatehouse lowers the output limit only down to the key's min_output_tokens (%1).").arg(policy.minOutputTokens));
-            return false;
-        }
-        if (m_fields.thinkingBudget && *m_fields.thinkingBudget >= fits) {
-            // budget_tokens must stay below max_tokens: keep min_output_tokens for the answer when
-            // possible, never below the provider's smallest thinking budget.
-            const qint64 budget = qMax(kMinThinkingBudget, fits - policy.minOutputTokens);
-            if (budget >= fits) {
-                *error = budgetRefusal(refusal, model, fits,
-                                       QStringLiteral("Lowering max_tokens to %1 leaves no room for thinking.budget_tokens (%2; at least %3 and below max_tokens).")
-                                           .arg(fits).arg(*m_fields.thinkingBudget).arg(kMinThinkingBudget));
-                return false;
-            }
-            thinkingBudget = budget;
-        } else {
-            thinkingBudget.reset();
-        }
-        m_outputLimit = qMin(fits, asked);
     }
     *error = GatewayError::budgetExhausted(QStringLiteral("Key '%1''s budget is being taken by concurrent requests; retry in a moment.").arg(m_key->name));
     return false;
+}
+
+// The reservation was refused: lowers m_outputLimit (and *thinkingBudget) to what fits when the
+// key's policy allows it; false with *error when it does not.
+bool Exchange::lowerAfterRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model, const ModelPrice &price,
+                                 qint64 asked, std::optional<qint64> *thinkingBudget, GatewayError *error)
+{
+    const BudgetPolicy &policy = m_key->budget;
+    const qint64 fits = price.isPriced() ? outputTokensThatFit(refusal.remaining, m_inputBound, m_outputLimit, price) : -1;
+    if (m_endpoint == Endpoint::Embeddings || !price.isPriced()) {
+        *error = budgetRefusal(refusal, model, -1, QString());
+        return false;
+    }
+    if (policy.onShortBudget == ShortBudget::Refuse) {
+        *error = budgetRefusal(refusal, model, fits, QStringLiteral("The key refuses such requests instead of lowering their output limit (on_short_budget: \"refuse\")."));
+        return false;
+    }
+    if (fits < policy.minOutputTokens) {
+        *error = budgetRefusal(refusal, model, fits,
+                               fits < 0 ? QString()
+                                        : QStringLiteral("Gatehouse lowers the output limit only down to the key's min_output_tokens (%1).").arg(policy.minOutputTokens));
+        return false;
+    }
+    if (m_fields.thinkingBudget && *m_fields.thinkingBudget >= fits) {
+        // budget_tokens must stay below max_tokens: keep min_output_tokens for the answer when
+        // possible, never below the provider's smallest thinking budget.
+        const qint64 budget = qMax(kMinThinkingBudget, fits - policy.minOutputTokens);
+        if (budget >= fits) {
+            *error = budgetRefusal(refusal, model, fits,
+                                   QStringLiteral("Lowering max_tokens to %1 leaves no room for thinking.budget_tokens (%2; at least %3 and below max_tokens).")
+                                       .arg(fits).arg(*m_fields.thinkingBudget).arg(kMinThinkingBudget));
+            return false;
+        }
+        *thinkingBudget = budget;
+    } else {
+        thinkingBudget->reset();
+    }
+    m_outputLimit = qMin(fits, asked);
+    return true;
 }
 
 bool Exchange::clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 limit, std::optional<qint64> thinkingBudget,

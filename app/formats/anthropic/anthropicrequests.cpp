@@ -55,6 +55,7 @@ private:
     bool toolResult(const QJsonObject &m, const QString &path, const QString &pointer);
     bool thinking(const QJsonObject &req, bool clientMax, qint64 fallbackMax, qint64 *maxTokens, bool *on,
                   QJsonObject *out);
+    bool tools(const QJsonObject &req, bool thinkingOn, QJsonObject *out);
     bool functionTools(const QJsonObject &req, Tools *tools);
     bool toolChoice(const QJsonObject &req, Tools *tools);
     bool responseFormat(const QJsonObject &req, Tools *tools);
@@ -64,6 +65,8 @@ private:
     std::optional<QJsonObject> imageBlock(const QJsonObject &part, const QString &path);
     std::optional<QJsonObject> fileBlock(const QJsonObject &part, const QString &path);
     std::optional<QJsonArray> assistantBlocks(const QJsonObject &m, const QString &path, const QString &pointer);
+    bool assistantText(const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *blocks);
+    bool toolUses(const QJsonObject &m, const QString &path, QJsonArray *blocks);
     void appendTurn(const QString &role, const QJsonValue &content);
     void copyCacheControl(const QJsonObject &from, QJsonObject &to, const QString &pointer)
     {
@@ -188,53 +191,65 @@ std::optional<QJsonArray> ToAnthropic::assistantBlocks(
             blocks.append(
                 QJsonObject{{kType, type}, {QLatin1String("data"), t.value(QLatin1String("data")).toString()}});
     }
-    const QJsonValue content = m.value(kContent);
+    return assistantText(m.value(kContent), path, pointer, &blocks) && toolUses(m, path, &blocks)
+        ? std::optional<QJsonArray>(blocks)
+        : std::nullopt;
+}
+
+bool ToAnthropic::assistantText(const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *blocks)
+{
     if (content.isString()) {
         if (!content.toString().isEmpty())
-            blocks.append(QJsonObject{{kType, QStringLiteral("text")}, {kText, content.toString()}});
-    } else if (content.isArray()) {
-        const QJsonArray parts = content.toArray();
-        for (qsizetype j = 0; j < parts.size(); ++j) {
-            const QJsonObject part = parts.at(j).toObject();
-            const QString type = part.value(kType).toString();
-            const QString text = type == QLatin1String("refusal") ? part.value(QLatin1String("refusal")).toString()
-                                                                  : part.value(kText).toString();
-            if (type != QLatin1String("text") && type != QLatin1String("refusal"))
-                return refuse(m_err, at(path + QLatin1String(".content"), j) + QLatin1String(".type"),
-                    QStringLiteral("Assistant content part type '%1' cannot be sent to Anthropic.").arg(type));
-            if (text.isEmpty())
-                continue;
-            QJsonObject block{{kType, QStringLiteral("text")}, {kText, text}};
-            copyCacheControl(part, block, ptr(ptr(pointer, "content"), j));
-            blocks.append(block);
-        }
-    } else if (!content.isNull() && !content.isUndefined()) {
-        return refuse(m_err, path + QLatin1String(".content"),
+            blocks->append(QJsonObject{{kType, QStringLiteral("text")}, {kText, content.toString()}});
+        return true;
+    }
+    if (!content.isArray()) {
+        if (content.isNull() || content.isUndefined())
+            return true;
+        return refused(m_err, path + QLatin1String(".content"),
             QStringLiteral("Assistant content must be a string, an array or null."));
     }
+    const QJsonArray parts = content.toArray();
+    for (qsizetype j = 0; j < parts.size(); ++j) {
+        const QJsonObject part = parts.at(j).toObject();
+        const QString type = part.value(kType).toString();
+        const QString text = type == QLatin1String("refusal") ? part.value(QLatin1String("refusal")).toString()
+                                                              : part.value(kText).toString();
+        if (type != QLatin1String("text") && type != QLatin1String("refusal"))
+            return refused(m_err, at(path + QLatin1String(".content"), j) + QLatin1String(".type"),
+                QStringLiteral("Assistant content part type '%1' cannot be sent to Anthropic.").arg(type));
+        if (text.isEmpty())
+            continue;
+        QJsonObject block{{kType, QStringLiteral("text")}, {kText, text}};
+        copyCacheControl(part, block, ptr(ptr(pointer, "content"), j));
+        blocks->append(block);
+    }
+    return true;
+}
+
+bool ToAnthropic::toolUses(const QJsonObject &m, const QString &path, QJsonArray *blocks)
+{
     const QJsonArray calls = m.value(QLatin1String("tool_calls")).toArray();
     for (qsizetype j = 0; j < calls.size(); ++j) {
         const QJsonObject call = calls.at(j).toObject();
         const QString p = at(path + QLatin1String(".tool_calls"), j);
         if (call.value(kType).toString(QStringLiteral("function")) != QLatin1String("function"))
-            return refuse(m_err, p + QLatin1String(".type"),
-                QStringLiteral("Only function tool calls can be sent to Anthropic."));
+            return refused(m_err, p + QLatin1String(".type"), QStringLiteral("Only function tool calls can be sent to Anthropic."));
         const QJsonObject fn = call.value(QLatin1String("function")).toObject();
         const QString args = fn.value(QLatin1String("arguments")).toString();
         QByteArray input = "{}";
         if (!args.trimmed().isEmpty()) {
             auto minified = minifyJson(args.toUtf8());
             if (!minified || !minified->startsWith('{'))
-                return refuse(m_err, p + QLatin1String(".function.arguments"),
+                return refused(m_err, p + QLatin1String(".function.arguments"),
                     QStringLiteral("Tool call arguments must be a JSON object for Anthropic."));
             input = *minified;
         }
-        blocks.append(QJsonObject{{kType, QStringLiteral("tool_use")},
+        blocks->append(QJsonObject{{kType, QStringLiteral("tool_use")},
             {QLatin1String("id"), call.value(QLatin1String("id")).toString()},
-            {QLatin1String("name"), fn.value(QLatin1String("name")).toString()},
-            {QLatin1String("input"), m_out.raw(input)}});
+            {QLatin1String("name"), fn.value(QLatin1String("name")).toString()}, {QLatin1String("input"), m_out.raw(input)}});
     }
-    return blocks;
+    return true;
 }
 
 // The request, section by section: each returns false (with m_err set) on a refusal.
@@ -268,12 +283,21 @@ std::optional<QByteArray> ToAnthropic::run(const QJsonObject &req, const QString
         return std::nullopt;
     out.insert(QLatin1String("max_tokens"), maxTokens);
 
+    if (!tools(req, thinkingOn, &out) || !sampling(req, &out))
+        return std::nullopt;
+    out.insert(QLatin1String("messages"), m_messages);
+    return m_out.toJson(out);
+}
+
+// Tools, tool_choice and response_format (a forced tool), checked against extended thinking.
+bool ToAnthropic::tools(const QJsonObject &req, bool thinkingOn, QJsonObject *out)
+{
     Tools tools;
     if (!functionTools(req, &tools) || !toolChoice(req, &tools) || !responseFormat(req, &tools))
-        return std::nullopt;
+        return false;
     const QString forced = tools.choice.value(kType).toString();
     if (thinkingOn && (forced == QLatin1String("any") || forced == QLatin1String("tool")))
-        return refuse(m_err, tools.responseFormat ? QStringLiteral("response_format") : QStringLiteral("tool_choice"),
+        return refused(m_err, tools.responseFormat ? QStringLiteral("response_format") : QStringLiteral("tool_choice"),
             QStringLiteral(
                 "Anthropic cannot force a tool (needed for %1) while extended thinking (reasoning_effort) is on.")
                 .arg(tools.responseFormat ? QStringLiteral("response_format") : QStringLiteral("tool_choice")));
@@ -285,14 +309,10 @@ std::optional<QByteArray> ToAnthropic::run(const QJsonObject &req, const QString
             tools.choice.insert(QLatin1String("disable_parallel_tool_use"), true);
     }
     if (!tools.list.isEmpty())
-        out.insert(QLatin1String("tools"), tools.list);
+        out->insert(QLatin1String("tools"), tools.list);
     if (!tools.choice.isEmpty() && !tools.list.isEmpty())
-        out.insert(QLatin1String("tool_choice"), tools.choice);
-
-    if (!sampling(req, &out))
-        return std::nullopt;
-    out.insert(QLatin1String("messages"), m_messages);
-    return m_out.toJson(out);
+        out->insert(QLatin1String("tool_choice"), tools.choice);
+    return true;
 }
 
 // System and developer messages become the top-level system prompt, in order; the others turns.
@@ -588,6 +608,7 @@ private:
     std::optional<QJsonObject> mediaPart(const QJsonObject &block, const QString &path);
     bool userTurn(const QJsonValue &content, const QString &path);
     bool systemTurn(const QJsonValue &system, const QString &path);
+    bool toolResult(const QJsonObject &b, const QString &p, QJsonArray *toolImages);
     bool turns(const QJsonArray &messages);
     bool tools(const QJsonObject &req, QJsonObject *out);
     void sampling(const QJsonObject &req, QJsonObject *out);
@@ -638,6 +659,38 @@ std::optional<QJsonObject> ToOpenAI::mediaPart(const QJsonObject &block, const Q
         QStringLiteral("Document source type '%1' cannot be sent to an OpenAI-format provider.").arg(sourceType));
 }
 
+// A tool_result block as a tool message; the images it returned go to *toolImages (a tool message
+// holds only text).
+bool ToOpenAI::toolResult(const QJsonObject &b, const QString &p, QJsonArray *toolImages)
+{
+    const QJsonValue rc = b.value(kContent);
+    QStringList texts;
+    if (rc.isString())
+        texts.append(rc.toString());
+    const QJsonArray inner = rc.toArray();
+    for (qsizetype k = 0; k < inner.size(); ++k) {
+        const QJsonObject ib = inner.at(k).toObject();
+        const QString itype = ib.value(kType).toString();
+        if (itype == QLatin1String("text")) {
+            texts.append(ib.value(kText).toString());
+            continue;
+        }
+        if (itype != QLatin1String("image") && itype != QLatin1String("document"))
+            return refused(m_err, at(p + QLatin1String(".content"), k) + QLatin1String(".type"),
+                QStringLiteral("Tool result block type '%1' cannot be sent to an OpenAI-format provider.").arg(itype));
+        auto part = mediaPart(ib, at(p + QLatin1String(".content"), k));
+        if (!part)
+            return false;
+        toolImages->append(*part);
+    }
+    QString text = texts.join(QLatin1Char('\n'));
+    if (b.value(QLatin1String("is_error")).toBool())
+        text.prepend(QStringLiteral("Error: "));
+    m_messages.append(QJsonObject{{kRole, QStringLiteral("tool")},
+        {QLatin1String("tool_call_id"), b.value(QLatin1String("tool_use_id")).toString()}, {kContent, text}});
+    return true;
+}
+
 bool ToOpenAI::userTurn(const QJsonValue &content, const QString &path)
 {
     if (content.isString()) {
@@ -665,35 +718,8 @@ bool ToOpenAI::userTurn(const QJsonValue &content, const QString &path)
                 return false;
             parts.append(*part);
         } else if (type == QLatin1String("tool_result")) {
-            const QJsonValue rc = b.value(kContent);
-            QStringList texts;
-            if (rc.isString()) {
-                texts.append(rc.toString());
-            } else {
-                const QJsonArray inner = rc.toArray();
-                for (qsizetype k = 0; k < inner.size(); ++k) {
-                    const QJsonObject ib = inner.at(k).toObject();
-                    const QString itype = ib.value(kType).toString();
-                    if (itype == QLatin1String("text")) {
-                        texts.append(ib.value(kText).toString());
-                    } else if (itype == QLatin1String("image") || itype == QLatin1String("document")) {
-                        auto part = mediaPart(ib, at(p + QLatin1String(".content"), k));
-                        if (!part)
-                            return false;
-                        toolImages.append(*part);
-                    } else {
-                        refuse(m_err, at(p + QLatin1String(".content"), k) + QLatin1String(".type"),
-                            QStringLiteral("Tool result block type '%1' cannot be sent to an OpenAI-format provider.")
-                                .arg(itype));
-                        return false;
-                    }
-                }
-            }
-            QString text = texts.join(QLatin1Char('\n'));
-            if (b.value(QLatin1String("is_error")).toBool())
-                text.prepend(QStringLiteral("Error: "));
-            m_messages.append(QJsonObject{{kRole, QStringLiteral("tool")},
-                {QLatin1String("tool_call_id"), b.value(QLatin1String("tool_use_id")).toString()}, {kContent, text}});
+            if (!toolResult(b, p, &toolImages))
+                return false;
         } else {
             refuse(m_err, p + QLatin1String(".type"),
                 QStringLiteral("Content block type '%1' cannot be sent to an OpenAI-format provider.").arg(type));
