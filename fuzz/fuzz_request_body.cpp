@@ -1,7 +1,7 @@
 // The gateway's request-body reader and in-place rewrite: an accepted body, rewritten, is still one
 // valid JSON document whose model is the upstream's.
-#include "fuzzcommon.h"
 #include "formats/openai_chat/openaistream.h"
+#include "fuzzcommon.h"
 #include "gateway/requestbody.h"
 
 void fuzz::one(const QByteArray &input)

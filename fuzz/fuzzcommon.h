@@ -1,10 +1,10 @@
 #pragma once
 // Shared by the fuzz targets: the entry point each defines (driver.cpp is the one libFuzzer driver
 // around it), stream feeding and invariant checks that abort on violation.
-#include "http/sseframer.h"
-#include "streamcheck.h"
 #include "formats/anthropic/anthropictranslate.h"
 #include "formats/gemini/geminitranslate.h"
+#include "http/sseframer.h"
+#include "streamcheck.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -26,18 +26,20 @@ QString sessionIdFrom(const QByteArray &value)
     if (v.isEmpty() || v.size() > 128)
         return {};
     for (const char c : v) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
-            || c == ':' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+            || c == '_' || c == ':' || c == '-';
         if (!ok)
             return {};
     }
     return QString::fromLatin1(v);
 }
 
-std::optional<GatewayError> admitRequest(const HttpHeaders &headers, bool shuttingDown, const QStringList &allowedOrigins)
+std::optional<GatewayError> admitRequest(
+    const HttpHeaders &headers, bool shuttingDown, const QStringList &allowedOrigins)
 {
     if (shuttingDown)
-        return GatewayError::unavailable(QStringLiteral("Gatehouse is shutting down; retry in a moment."), "shutting_down");
+        return GatewayError::unavailable(
+            QStringLiteral("Gatehouse is shutting down; retry in a moment."), "shutting_down");
     const QByteArray host = headers.value("host");
     int hostCount = 0;
     for (const auto &h : headers.list())
@@ -47,12 +49,18 @@ std::optional<GatewayError> admitRequest(const HttpHeaders &headers, bool shutti
     if (host.isEmpty())
         return GatewayError::badRequest(QStringLiteral("Missing Host header."), "missing_host");
     if (!isLoopbackHost(host))
-        return GatewayError::forbidden(QStringLiteral("Host '%1' is not allowed: Gatehouse only answers requests addressed to localhost or a loopback address.").arg(QString::fromLatin1(host)), "host_not_allowed");
+        return GatewayError::forbidden(QStringLiteral("Host '%1' is not allowed: Gatehouse only answers requests "
+                                                      "addressed to localhost or a loopback address.")
+                                           .arg(QString::fromLatin1(host)),
+            "host_not_allowed");
     if (headers.contains("origin")) {
         const QString origin = QString::fromLatin1(headers.value("origin"));
         // An origin is scheme://host[:port], all of it case-insensitive; the settings hold it in lower case.
         if (!allowedOrigins.contains(origin.toLower()))
-            return GatewayError::forbidden(QStringLiteral("Requests from the browser origin '%1' are not allowed; add it to settings.allowed_origins to allow them.").arg(origin), "origin_not_allowed");
+            return GatewayError::forbidden(QStringLiteral("Requests from the browser origin '%1' are not allowed; add "
+                                                          "it to settings.allowed_origins to allow them.")
+                                               .arg(origin),
+                "origin_not_allowed");
     }
     return std::nullopt;
 }

@@ -9,18 +9,18 @@ namespace gh {
 // The settlement stage's arithmetic, apart from the ledger and the log that apply it: what a
 // finished request's usage costs and how many tokens it counts against the rate limiters.
 struct SettlementInput {
-    Usage usage;                      // as reported, or estimated (estimatedUsage())
-    bool charge = false;              // false: nothing was billed (refused, never forwarded)
-    bool hasModel = false;            // a target was chosen (else a refusal before planning: $0)
-    ModelPrice price;                 // the target's price in force at settlement
-    std::optional<NanoUsd> reserved;  // the reservation's amount, when one is held
+    Usage usage; // as reported, or estimated (estimatedUsage())
+    bool charge = false; // false: nothing was billed (refused, never forwarded)
+    bool hasModel = false; // a target was chosen (else a refusal before planning: $0)
+    ModelPrice price; // the target's price in force at settlement
+    std::optional<NanoUsd> reserved; // the reservation's amount, when one is held
 };
 
 struct Settlement {
-    Usage usage;                      // what the log records (empty when nothing was billed or reported)
-    std::optional<NanoUsd> cost;      // std::nullopt: unpriced (unknown, never $0)
-    qint64 tokens = 0;                // input, cache read, cache write (5-minute) and output tokens; 1-hour
-                                      // cache writes are not counted (as before the stage was split out)
+    Usage usage; // what the log records (empty when nothing was billed or reported)
+    std::optional<NanoUsd> cost; // std::nullopt: unpriced (unknown, never $0)
+    qint64 tokens = 0; // input, cache read, cache write (5-minute) and output tokens; 1-hour
+                       // cache writes are not counted (as before the stage was split out)
 };
 
 // Invariant: an estimate never costs more than the reservation, which bounds what the provider can

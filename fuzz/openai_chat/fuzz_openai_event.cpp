@@ -1,6 +1,6 @@
 // The gateway's side parser of OpenAI-format stream events and response bodies, and the usage parsers.
-#include "fuzzcommon.h"
 #include "formats/openai_chat/openaistream.h"
+#include "fuzzcommon.h"
 #include "providers/usage.h"
 
 void fuzz::one(const QByteArray &input)

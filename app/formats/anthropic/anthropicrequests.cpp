@@ -45,16 +45,16 @@ private:
     // The tools sent, built from `tools`, `tool_choice` and `response_format`.
     struct Tools {
         QJsonArray list;
-        QSet<QString> names;  // the client's function tools
-        QJsonObject choice;   // Anthropic's tool_choice; empty: none given
+        QSet<QString> names; // the client's function tools
+        QJsonObject choice; // Anthropic's tool_choice; empty: none given
         bool responseFormat = false; // the response_format tool was added
     };
     bool messages(const QJsonArray &messages, QJsonObject *out);
     bool systemMessage(const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *system);
     bool turn(const QJsonObject &m, const QString &role, const QString &path, const QString &pointer);
     bool toolResult(const QJsonObject &m, const QString &path, const QString &pointer);
-    bool thinking(const QJsonObject &req, bool clientMax, qint64 fallbackMax, qint64 *maxTokens, bool *on,
-                  QJsonObject *out);
+    bool thinking(
+        const QJsonObject &req, bool clientMax, qint64 fallbackMax, qint64 *maxTokens, bool *on, QJsonObject *out);
     bool tools(const QJsonObject &req, bool thinkingOn, QJsonObject *out);
     bool functionTools(const QJsonObject &req, Tools *tools);
     bool toolChoice(const QJsonObject &req, Tools *tools);
@@ -196,7 +196,8 @@ std::optional<QJsonArray> ToAnthropic::assistantBlocks(
         : std::nullopt;
 }
 
-bool ToAnthropic::assistantText(const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *blocks)
+bool ToAnthropic::assistantText(
+    const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *blocks)
 {
     if (content.isString()) {
         if (!content.toString().isEmpty())
@@ -234,7 +235,8 @@ bool ToAnthropic::toolUses(const QJsonObject &m, const QString &path, QJsonArray
         const QJsonObject call = calls.at(j).toObject();
         const QString p = at(path + QLatin1String(".tool_calls"), j);
         if (call.value(kType).toString(QStringLiteral("function")) != QLatin1String("function"))
-            return refused(m_err, p + QLatin1String(".type"), QStringLiteral("Only function tool calls can be sent to Anthropic."));
+            return refused(m_err, p + QLatin1String(".type"),
+                QStringLiteral("Only function tool calls can be sent to Anthropic."));
         const QJsonObject fn = call.value(QLatin1String("function")).toObject();
         const QString args = fn.value(QLatin1String("arguments")).toString();
         QByteArray input = "{}";
@@ -247,7 +249,8 @@ bool ToAnthropic::toolUses(const QJsonObject &m, const QString &path, QJsonArray
         }
         blocks->append(QJsonObject{{kType, QStringLiteral("tool_use")},
             {QLatin1String("id"), call.value(QLatin1String("id")).toString()},
-            {QLatin1String("name"), fn.value(QLatin1String("name")).toString()}, {QLatin1String("input"), m_out.raw(input)}});
+            {QLatin1String("name"), fn.value(QLatin1String("name")).toString()},
+            {QLatin1String("input"), m_out.raw(input)}});
     }
     return true;
 }
@@ -342,7 +345,8 @@ bool ToAnthropic::messages(const QJsonArray &messages, QJsonObject *out)
     return true;
 }
 
-bool ToAnthropic::systemMessage(const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *system)
+bool ToAnthropic::systemMessage(
+    const QJsonValue &content, const QString &path, const QString &pointer, QJsonArray *system)
 {
     if (content.isString()) {
         system->append(QJsonObject{{kType, QStringLiteral("text")}, {kText, content.toString()}});
@@ -397,8 +401,8 @@ bool ToAnthropic::toolResult(const QJsonObject &m, const QString &path, const QS
     const QJsonValue content = m.value(kContent);
     const QJsonValue id = m.value(QLatin1String("tool_call_id"));
     if (!id.isString())
-        return refused(m_err, path + QLatin1String(".tool_call_id"),
-            QStringLiteral("A tool message needs its 'tool_call_id'."));
+        return refused(
+            m_err, path + QLatin1String(".tool_call_id"), QStringLiteral("A tool message needs its 'tool_call_id'."));
     QJsonObject result{{kType, QStringLiteral("tool_result")}, {QLatin1String("tool_use_id"), id}};
     if (content.isArray()) {
         auto blocks = userBlocks(content, path + QLatin1String(".content"), ptr(pointer, "content"));
@@ -414,8 +418,8 @@ bool ToAnthropic::toolResult(const QJsonObject &m, const QString &path, const QS
 
 // Thinking: an explicit Anthropic `thinking` object, else reasoning_effort as a budget. max_tokens
 // includes the thinking budget on both sides: without a client limit, *maxTokens makes room for it.
-bool ToAnthropic::thinking(const QJsonObject &req, bool clientMax, qint64 fallbackMax, qint64 *maxTokens, bool *on,
-                           QJsonObject *out)
+bool ToAnthropic::thinking(
+    const QJsonObject &req, bool clientMax, qint64 fallbackMax, qint64 *maxTokens, bool *on, QJsonObject *out)
 {
     if (req.value(QLatin1String("thinking")).isObject()) {
         const QJsonObject t = req.value(QLatin1String("thinking")).toObject();
@@ -430,8 +434,8 @@ bool ToAnthropic::thinking(const QJsonObject &req, bool clientMax, qint64 fallba
         {QStringLiteral("high"), 16384}, {QStringLiteral("minimal"), 0}, {QStringLiteral("none"), 0}};
     const auto known = budgets.constFind(effort);
     if (known == budgets.cend())
-        return refused(m_err, QStringLiteral("reasoning_effort"),
-            QStringLiteral("Unknown reasoning_effort '%1'.").arg(effort));
+        return refused(
+            m_err, QStringLiteral("reasoning_effort"), QStringLiteral("Unknown reasoning_effort '%1'.").arg(effort));
     qint64 budget = *known;
     if (budget <= 0)
         return true;
@@ -460,7 +464,8 @@ bool ToAnthropic::functionTools(const QJsonObject &req, Tools *tools)
         const QJsonObject fn = t.value(QLatin1String("function")).toObject();
         const QString name = fn.value(QLatin1String("name")).toString();
         if (name.isEmpty())
-            return refused(m_err, path + QLatin1String(".function.name"), QStringLiteral("A function tool needs a name."));
+            return refused(
+                m_err, path + QLatin1String(".function.name"), QStringLiteral("A function tool needs a name."));
         QJsonObject tool{{QLatin1String("name"), name}};
         if (fn.value(QLatin1String("description")).isString())
             tool.insert(QLatin1String("description"), fn.value(QLatin1String("description")));
@@ -485,8 +490,8 @@ bool ToAnthropic::toolChoice(const QJsonObject &req, Tools *tools)
             {QStringLiteral("none"), QStringLiteral("none")}, {QStringLiteral("required"), QStringLiteral("any")}};
         const auto type = types.constFind(tc.toString());
         if (type == types.cend())
-            return refused(m_err, QStringLiteral("tool_choice"),
-                QStringLiteral("Unknown tool_choice '%1'.").arg(tc.toString()));
+            return refused(
+                m_err, QStringLiteral("tool_choice"), QStringLiteral("Unknown tool_choice '%1'.").arg(tc.toString()));
         choice = {{kType, *type}};
     } else if (tc.isObject()) {
         const QJsonObject o = tc.toObject();
@@ -496,7 +501,8 @@ bool ToAnthropic::toolChoice(const QJsonObject &req, Tools *tools)
                 QStringLiteral("tool_choice must name a function tool for Anthropic."));
         choice = {{kType, QStringLiteral("tool")}, {QLatin1String("name"), name}};
     } else if (!tc.isUndefined() && !tc.isNull()) {
-        return refused(m_err, QStringLiteral("tool_choice"), QStringLiteral("tool_choice must be a string or an object."));
+        return refused(
+            m_err, QStringLiteral("tool_choice"), QStringLiteral("tool_choice must be a string or an object."));
     }
     const QString type = choice.value(kType).toString();
     if (tools->list.isEmpty() && !choice.isEmpty() && type != QLatin1String("auto") && type != QLatin1String("none"))
@@ -531,7 +537,8 @@ bool ToAnthropic::responseFormat(const QJsonObject &req, Tools *tools)
     QJsonObject &choice = tools->choice;
     const QString type = choice.value(kType).toString();
     if (tools->names.isEmpty() || type == QLatin1String("none"))
-        choice = {{kType, QStringLiteral("tool")}, {QLatin1String("name"), QString::fromLatin1(kResponseFormatToolName)}};
+        choice
+            = {{kType, QStringLiteral("tool")}, {QLatin1String("name"), QString::fromLatin1(kResponseFormatToolName)}};
     else if (choice.isEmpty() || type == QLatin1String("auto"))
         choice = {{kType, QStringLiteral("any")}}; // call a tool or answer with the JSON
     // required (any) and a named tool stay as the client asked.
@@ -560,7 +567,8 @@ bool ToAnthropic::sampling(const QJsonObject &req, QJsonObject *out)
 {
     const QJsonValue stop = req.value(QLatin1String("stop"));
     const auto badStop = [this] {
-        return refused(m_err, QStringLiteral("stop"), QStringLiteral("'stop' must be a string or an array of strings."));
+        return refused(
+            m_err, QStringLiteral("stop"), QStringLiteral("'stop' must be a string or an array of strings."));
     };
     if (stop.isString()) {
         out->insert(QLatin1String("stop_sequences"), QJsonArray{stop});
@@ -832,7 +840,8 @@ bool ToOpenAI::systemTurn(const QJsonValue &system, const QString &path)
     for (qsizetype j = 0; j < blocks.size(); ++j) {
         const QJsonObject b = blocks.at(j).toObject();
         if (b.value(kType).toString() != QLatin1String("text"))
-            return refused(m_err, at(path, j) + QLatin1String(".type"), QStringLiteral("System prompt blocks must be text."));
+            return refused(
+                m_err, at(path, j) + QLatin1String(".type"), QStringLiteral("System prompt blocks must be text."));
         // Claude Code sends a per-request "x-anthropic-billing-header: ...; cch=<random>;" block
         // first. Anthropic strips it before caching; carried into another format it would change
         // the prompt prefix on every request and defeat the provider's prefix cache.
@@ -905,7 +914,8 @@ bool ToOpenAI::tools(const QJsonObject &req, QJsonObject *out)
     else if (type == QLatin1String("tool"))
         out->insert(QLatin1String("tool_choice"),
             QJsonObject{{kType, QStringLiteral("function")},
-                {QLatin1String("function"), QJsonObject{{QLatin1String("name"), tc.value(QLatin1String("name")).toString()}}}});
+                {QLatin1String("function"),
+                    QJsonObject{{QLatin1String("name"), tc.value(QLatin1String("name")).toString()}}}});
     else
         return refused(
             m_err, QStringLiteral("tool_choice.type"), QStringLiteral("Unknown tool_choice type '%1'.").arg(type));
@@ -961,14 +971,15 @@ bool ToOpenAI::outputFormat(const QJsonObject &req, QJsonObject *out)
     if (of.isEmpty())
         return true;
     if (of.value(kType).toString() != QLatin1String("json_schema") || !of.value(QLatin1String("schema")).isObject())
-        return refused(
-            m_err, QStringLiteral("output_format"), QStringLiteral("Only a json_schema output_format can be translated."));
+        return refused(m_err, QStringLiteral("output_format"),
+            QStringLiteral("Only a json_schema output_format can be translated."));
     out->insert(QLatin1String("response_format"),
         QJsonObject{{kType, QStringLiteral("json_schema")},
             {QLatin1String("json_schema"),
                 QJsonObject{{QLatin1String("name"), QStringLiteral("output")}, {QLatin1String("strict"), true},
                     {QLatin1String("schema"),
-                        ordered(m_src, m_out, QStringLiteral("/output_format/schema"), of.value(QLatin1String("schema")))}}}});
+                        ordered(m_src, m_out, QStringLiteral("/output_format/schema"),
+                            of.value(QLatin1String("schema")))}}}});
     return true;
 }
 

@@ -207,7 +207,8 @@ QByteArray openAIResponseToAnthropic(const QByteArray &body, const QString &clie
     o.insert(QLatin1String("content"), content);
     o.insert(QLatin1String("stop_reason"), stop.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(stop));
     o.insert(QLatin1String("stop_sequence"), QJsonValue::Null);
-    o.insert(QLatin1String("usage"), anthropicUsageJson(usageFrom(resp->value(QLatin1String("usage")), parseOpenAIUsage)));
+    o.insert(
+        QLatin1String("usage"), anthropicUsageJson(usageFrom(resp->value(QLatin1String("usage")), parseOpenAIUsage)));
     return out.toJson(o);
 }
 

@@ -301,7 +301,8 @@ private:
         if (m_kind != Kind::Tool || index != m_toolIndex) {
             if (m_toolsSeen.contains(index)) {
                 // Anthropic blocks cannot be reopened; providers send tool calls one after another.
-                qCWarning(lcTranslate) << "tool call" << index << "continued after another one started; fragment dropped";
+                qCWarning(lcTranslate) << "tool call" << index
+                                       << "continued after another one started; fragment dropped";
                 return {};
             }
             m_toolsSeen.insert(index);

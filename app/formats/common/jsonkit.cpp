@@ -430,7 +430,6 @@ QString reasonPhrase(int status)
     }
 }
 
-
 Usage usageFrom(const QJsonValue &v, bool (*parse)(std::string_view, Usage &))
 {
     Usage u;

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the adapters' translators (not part of the formats' contract).
-#include "providers/usage.h"
 #include "formats/common/translate.h"
+#include "providers/usage.h"
 #include <memory>
 #include <optional>
 #include <QByteArray>

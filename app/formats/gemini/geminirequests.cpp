@@ -252,7 +252,8 @@ bool ToGemini::toolResult(const QJsonObject &m, const QString &path)
     const auto name = m_toolNames.constFind(id);
     if (name == m_toolNames.constEnd())
         return refused(m_err, path + QLatin1String(".tool_call_id"),
-            QStringLiteral("Gemini needs the function name of a tool result: no earlier assistant tool call has id '%1'.")
+            QStringLiteral(
+                "Gemini needs the function name of a tool result: no earlier assistant tool call has id '%1'.")
                 .arg(id));
     const QString text = contentText(m.value(kContent));
     QJsonValue response;
@@ -300,7 +301,8 @@ bool ToGemini::tools(const QJsonObject &req, QJsonObject *out)
     if (const auto mode = modes.constFind(tc.toString()); mode != modes.cend())
         fcc = {{QLatin1String("mode"), *mode}};
     else if (tc.isObject() && !named.toString().isEmpty())
-        fcc = {{QLatin1String("mode"), QStringLiteral("ANY")}, {QLatin1String("allowedFunctionNames"), QJsonArray{named}}};
+        fcc = {
+            {QLatin1String("mode"), QStringLiteral("ANY")}, {QLatin1String("allowedFunctionNames"), QJsonArray{named}}};
     else
         return refused(m_err, QStringLiteral("tool_choice"),
             QStringLiteral("tool_choice must be auto, none, required or name a function."));

@@ -20,8 +20,7 @@ QJsonObject openAIChoice(const QJsonObject &cand, qsizetype c, const OrderedSour
     QString text;
     QString reasoning;
     QJsonArray toolCalls;
-    const QJsonArray parts
-        = cand.value(QLatin1String("content")).toObject().value(QLatin1String("parts")).toArray();
+    const QJsonArray parts = cand.value(QLatin1String("content")).toObject().value(QLatin1String("parts")).toArray();
     for (qsizetype p = 0; p < parts.size(); ++p) {
         const QJsonObject part = parts.at(p).toObject();
         if (part.value(QLatin1String("functionCall")).isObject()) {

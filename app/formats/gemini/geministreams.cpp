@@ -99,16 +99,19 @@ private:
         if (state.finished)
             return {};
         QByteArray out = roleChunk(index, state);
-        const QJsonArray parts = cand.value(QLatin1String("content")).toObject().value(QLatin1String("parts")).toArray();
+        const QJsonArray parts
+            = cand.value(QLatin1String("content")).toObject().value(QLatin1String("parts")).toArray();
         for (qsizetype p = 0; p < parts.size(); ++p) {
             const QJsonObject part = parts.at(p).toObject();
             if (part.value(QLatin1String("functionCall")).isObject()) {
-                const QString pointer = QStringLiteral("/candidates/%1/content/parts/%2/functionCall/args").arg(c).arg(p);
+                const QString pointer
+                    = QStringLiteral("/candidates/%1/content/parts/%2/functionCall/args").arg(c).arg(p);
                 out += functionCall(part, index, state, pointer, data, src);
             } else if (part.value(kText).isString() && !part.value(kText).toString().isEmpty()) {
                 const bool thought = part.value(QLatin1String("thought")).toBool();
                 out += m_writer.chunk(index,
-                    QJsonObject{{thought ? QLatin1String("reasoning_content") : QLatin1String("content"), part.value(kText)}});
+                    QJsonObject{
+                        {thought ? QLatin1String("reasoning_content") : QLatin1String("content"), part.value(kText)}});
             }
         }
         const QJsonValue finish = cand.value(QLatin1String("finishReason"));
@@ -122,7 +125,7 @@ private:
     // Gemini sends a call whole: one tool_calls chunk with its arguments (in their key order, read
     // from the chunk's own text) and its thought signature.
     QByteArray functionCall(const QJsonObject &part, int index, Candidate &state, const QString &pointer,
-                            QByteArrayView data, std::unique_ptr<OrderedSource> *src)
+        QByteArrayView data, std::unique_ptr<OrderedSource> *src)
     {
         const QJsonObject fc = part.value(QLatin1String("functionCall")).toObject();
         QByteArray args = "{}";

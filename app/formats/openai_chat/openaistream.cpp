@@ -10,8 +10,7 @@ namespace {
 
 // Every object here is read the same way: its fields in document order, stopping at the first
 // malformed one. f(key, value) is called for each; false when the walk stopped on an error.
-template<typename F>
-bool forEachField(ondemand::object obj, F &&f)
+template <typename F> bool forEachField(ondemand::object obj, F &&f)
 {
     for (auto field : obj) {
         std::string_view key;
@@ -183,7 +182,7 @@ struct EventScan {
     bool sawChoices = false;
     bool toolCall = false;
     bool errorType = false; // "type": "error" (the Responses API's error event)
-    QString topMessage;     // its "message"
+    QString topMessage; // its "message"
 };
 
 void scanEventField(std::string_view key, ondemand::value v, OpenAIEventInfo *info, Usage *usage, EventScan *scan)
@@ -233,9 +232,8 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
         return info;
     }
     EventScan scan;
-    info.malformed = !forEachField(root, [&](std::string_view key, ondemand::value v) {
-        scanEventField(key, v, &info, usage, &scan);
-    });
+    info.malformed = !forEachField(
+        root, [&](std::string_view key, ondemand::value v) { scanEventField(key, v, &info, usage, &scan); });
     if (scan.errorType && !info.error) {
         info.error = true;
         info.errorMessage = scan.topMessage.isEmpty() ? QStringLiteral("upstream error event") : scan.topMessage;

@@ -58,7 +58,8 @@ private Q_SLOTS:
         QTest::addColumn<bool>("shuttingDown");
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("code");
-        QTest::newRow("shutting down") << headers({{"host", "localhost"}}) << true << 503 << QByteArray("shutting_down");
+        QTest::newRow("shutting down") << headers({{"host", "localhost"}}) << true << 503
+                                       << QByteArray("shutting_down");
         QTest::newRow("no host") << headers({}) << false << 400 << QByteArray("missing_host");
         QTest::newRow("empty host") << headers({{"host", ""}}) << false << 400 << QByteArray("missing_host");
         QTest::newRow("two hosts") << headers({{"host", "localhost"}, {"host", "evil.example"}}) << false << 400
@@ -86,7 +87,7 @@ private Q_SLOTS:
     void sessionIds()
     {
         QCOMPARE(sessionIdFrom(" 3f2c9a4e-1b7d-4c2a-9e8f-0a1b2c3d4e5f "),
-                 QStringLiteral("3f2c9a4e-1b7d-4c2a-9e8f-0a1b2c3d4e5f"));
+            QStringLiteral("3f2c9a4e-1b7d-4c2a-9e8f-0a1b2c3d4e5f"));
         QCOMPARE(sessionIdFrom("run_1:step.2"), QStringLiteral("run_1:step.2"));
         QCOMPARE(sessionIdFrom(QByteArray(128, 'a')), QString(128, QLatin1Char('a')));
         QVERIFY(sessionIdFrom(QByteArray(129, 'a')).isEmpty());
