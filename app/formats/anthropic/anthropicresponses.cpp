@@ -10,9 +10,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-
 QByteArray failAnthropic(TranslateError *err, const QString &message)
 {
     refuse(err, QStringLiteral("response"), message);

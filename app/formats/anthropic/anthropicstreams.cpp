@@ -13,9 +13,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-
 // ---- Anthropic -> OpenAI -----------------------------------------------------------------------
 
 class AnthropicToOpenAI final : public StreamTranslator

@@ -100,6 +100,18 @@ struct DataUrl {
 
 // Reports a refusal: sets *err and returns nullopt (for `return refuse(...)`).
 std::nullopt_t refuse(TranslateError *err, const QString &feature, const QString &message);
+// The same for the sections that answer true (go on) or false (refused).
+inline bool refused(TranslateError *err, const QString &feature, const QString &message)
+{
+    refuse(err, feature, message);
+    return false;
+}
+
+// Member names every format's translator reads.
+inline const QLatin1String kType("type");
+inline const QLatin1String kText("text");
+inline const QLatin1String kContent("content");
+inline const QLatin1String kRole("role");
 
 // ---- Shared by the request and response translators ------------------------------------------
 // Error paths for people ("messages[2]") and JSON pointers for OrderedSource ("/messages/2").

@@ -14,8 +14,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
 const QLatin1String kParts("parts");
 
 // Gemini's `parameters` / `responseSchema` are OpenAPI schemas whose types may be upper case

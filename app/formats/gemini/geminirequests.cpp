@@ -11,18 +11,6 @@ using namespace tx;
 
 namespace {
 
-// refuse() for the sections that answer true (go on) or false (refused).
-bool refused(TranslateError *err, const QString &feature, const QString &message)
-{
-    refuse(err, feature, message);
-    return false;
-}
-
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-const QLatin1String kContent("content");
-const QLatin1String kRole("role");
-
 // ---- OpenAI -> Gemini ------------------------------------------------------------------------
 
 class ToGemini

@@ -10,9 +10,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-
 // One Gemini candidate as an OpenAI choice. Function calls keep their args' key order and their
 // thought signature (extra_content.google.thought_signature).
 QJsonObject openAIChoice(const QJsonObject &cand, qsizetype c, const OrderedSource &src)

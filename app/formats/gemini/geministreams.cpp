@@ -12,9 +12,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-
 // ---- Gemini -> OpenAI --------------------------------------------------------------------------
 
 class GeminiToOpenAI final : public StreamTranslator

@@ -12,11 +12,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-const QLatin1String kContent("content");
-const QLatin1String kRole("role");
-
 class FromResponses
 {
 public:
