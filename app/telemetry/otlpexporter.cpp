@@ -246,16 +246,20 @@ void OtlpExporter::post(QList<RequestRecord> batch)
         reply->deleteLater();
         m_inFlight = nullptr;
         m_posting = false;
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const bool ok = reply->error() == QNetworkReply::NoError && status >= 200 && status < 300;
+        if (ok) {
+            m_backoffMs = 0;
+            // A partial success names the spans the collector rejected.
+            const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+            const qint64 rejected = qBound<qint64>(
+                0, body.value(QStringLiteral("partialSuccess")).toObject().value(QStringLiteral("rejectedSpans")).toVariant().toLongLong(), spans);
+            m_exported += spans - rejected;
+            m_dropped += rejected;
+        }
         if (m_drainDone) {
             // Shutting down: no retries and no back-off; the next batch, or done.
-            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-            if (reply->error() == QNetworkReply::NoError && status >= 200 && status < 300) {
-                const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
-                const qint64 rejected = qBound<qint64>(
-                    0, body.value(QStringLiteral("partialSuccess")).toObject().value(QStringLiteral("rejectedSpans")).toVariant().toLongLong(), spans);
-                m_exported += spans - rejected;
-                m_dropped += rejected;
-            } else {
+            if (!ok) {
                 ++m_failures;
                 m_dropped += spans;
                 qCWarning(lcTelemetry) << "OTLP export: shutting down with" << spans << "spans not sent ("
@@ -268,16 +272,7 @@ void OtlpExporter::post(QList<RequestRecord> batch)
                 finishDrain();
             return;
         }
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const bool ok = reply->error() == QNetworkReply::NoError && status >= 200 && status < 300;
         if (ok) {
-            m_backoffMs = 0;
-            // A partial success names the spans the collector rejected.
-            const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
-            const qint64 rejected =
-                body.value(QStringLiteral("partialSuccess")).toObject().value(QStringLiteral("rejectedSpans")).toVariant().toLongLong();
-            m_exported += spans - qBound<qint64>(0, rejected, spans);
-            m_dropped += qBound<qint64>(0, rejected, spans);
             Q_EMIT batchFinished(true);
             if (queued() > 0)
                 QMetaObject::invokeMethod(this, &OtlpExporter::flush, Qt::QueuedConnection);
