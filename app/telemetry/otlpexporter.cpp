@@ -339,7 +339,8 @@ QJsonObject OtlpExporter::exportRequest(const QList<RequestRecord> &records) con
     QJsonArray spans;
     for (const RequestRecord &r : records) {
         const QString op = operationName(r.endpoint);
-        const QString traceId = hexId(16);
+        // A caller that sent a valid traceparent gets this request's spans in its own trace.
+        const QString traceId = r.traceId.isEmpty() ? hexId(16) : QString::fromLatin1(r.traceId);
         const QString requestSpanId = hexId(8);
         const bool ok = r.status >= 200 && r.status < 400;
         const QString provider = r.provider.isEmpty() ? QString() : providerName(m_vendorOf ? m_vendorOf(r.provider) : QString(), r.provider);
@@ -395,6 +396,8 @@ QJsonObject OtlpExporter::exportRequest(const QList<RequestRecord> &records) con
                          {QStringLiteral("status"), status(ok, r.error)}};
         if (!events.isEmpty())
             span.insert(QStringLiteral("events"), events);
+        if (!r.parentSpanId.isEmpty())
+            span.insert(QStringLiteral("parentSpanId"), QString::fromLatin1(r.parentSpanId));
         spans.append(span);
 
         for (const AttemptRecord &at : r.attemptLog) {
