@@ -46,8 +46,6 @@ TO_SPLIT = {
     "guardrails/requestshape.cpp:value": 84,
     "guardrails/requestshape.cpp:readRequestShape": 107,
     "reports/exportcommand.cpp:runExportCommand": 146,
-    "routing/registry.cpp:RegistrySnapshot::resolve": 136,
-    "routing/registry.cpp:Registry::build": 131,
     "secretscan/secretrules.cpp:SecretRules::fromJson": 101,
     "secretscan/secretrules.cpp:SecretRules::scan": 97,
     "store/analytics.cpp:rankings": 107,
