@@ -43,8 +43,6 @@ TO_SPLIT = {
     "gateway/gateway.cpp:Gateway::start": 105,
     "guardrails/guardrails.cpp:Guardrails::admit": 83,
     "guardrails/guardrails.cpp:Guardrails::settle": 123,
-    "guardrails/requestshape.cpp:value": 84,
-    "guardrails/requestshape.cpp:readRequestShape": 107,
     "reports/exportcommand.cpp:runExportCommand": 146,
     "secretscan/secretrules.cpp:SecretRules::fromJson": 101,
     "secretscan/secretrules.cpp:SecretRules::scan": 97,
@@ -215,7 +213,9 @@ def reason_above(lines, line_no):
     while j >= 0 and lines[j].strip().startswith("//"):
         m = MARKER.search(lines[j])
         if m:
-            return m.group(1).strip()
+            # The reason goes on over the comment lines below the marker.
+            rest = [l.strip()[2:].strip() for l in lines[j + 1:line_no - 1]]
+            return " ".join([m.group(1).strip()] + rest)
         j -= 1
     return None
 
