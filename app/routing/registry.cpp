@@ -215,6 +215,27 @@ QString vendorsOwnListing(const RegistrySnapshot &snap, const QString &name, con
     return {};
 }
 
+// The id a bare upstream name resolves as among the ids listing it. Empty when only disabled
+// providers list it, or when several providers do and none is the vendor's own: then `ambiguous`
+// is set and `candidates` gets the enabled ids.
+QString listedUpstreamId(const RegistrySnapshot &snap, const QString &name, const QStringList &ids,
+                         QStringList *candidates, bool *ambiguous)
+{
+    const Listings listings = enabledListings(snap, ids);
+    if (listings.providerIds.size() == 1) {
+        const QString canonical = listings.providerIds.first() + u'/' + name;
+        return listings.enabled.contains(canonical) ? canonical : listings.enabled.first();
+    }
+    if (listings.providerIds.size() > 1) {
+        if (QString id = vendorsOwnListing(snap, name, listings); !id.isEmpty())
+            return id;
+        if (candidates)
+            *candidates = listings.enabled;
+        *ambiguous = true;
+    }
+    return {};
+}
+
 // A bare name of a vendor's family: the first enabled provider of that vendor in providerOrder,
 // else the first aggregator.
 std::optional<ModelEntry> resolveByFamily(const RegistrySnapshot &snap, const QString &name, ResolveError *error)
@@ -268,18 +289,11 @@ std::optional<ModelEntry> RegistrySnapshot::resolve(const QString &name, Resolve
     // provider listing the name under several ids (an alias and the catalog entry) is not ambiguous:
     // its canonical provider/name id wins.
     if (auto it = idsByUpstream.constFind(name); it != idsByUpstream.cend()) {
-        const Listings listings = enabledListings(*this, *it);
-        if (listings.providerIds.size() == 1) {
-            const QString canonical = listings.providerIds.first() + u'/' + name;
-            return resolve(listings.enabled.contains(canonical) ? canonical : listings.enabled.first(), error, candidates);
-        }
-        if (listings.providerIds.size() > 1) {
-            if (const QString id = vendorsOwnListing(*this, name, listings); !id.isEmpty())
-                return resolve(id, error, candidates);
-            if (candidates)
-                *candidates = listings.enabled;
+        bool ambiguous = false;
+        if (const QString id = listedUpstreamId(*this, name, *it, candidates, &ambiguous); !id.isEmpty())
+            return resolve(id, error, candidates);
+        if (ambiguous)
             return failWith(error, ResolveError::Ambiguous);
-        }
         // Listed only by disabled providers: another provider of the family may still serve it.
     }
     // provider/anything: a model the catalog and the config do not list (new models, local models).
@@ -409,6 +423,21 @@ ModelConfig withCatalogDefaults(ModelConfig m, const CatalogModel &c, QList<Sche
     return m;
 }
 
+// Adds (or replaces) a model of a known provider; a local provider's unpriced model costs nothing.
+void addModel(RegistrySnapshot &snap, const ModelConfig &m, const QList<ScheduledPrice> &schedule, QStringList *warnings)
+{
+    auto pit = snap.providers.constFind(m.provider);
+    if (pit == snap.providers.cend()) {
+        if (warnings)
+            warnings->append(QStringLiteral("model %1: unknown provider %2").arg(m.id, m.provider));
+        return;
+    }
+    ModelEntry e{m, *pit, true, schedule.size() > 1 ? schedule : QList<ScheduledPrice>()};
+    if ((*pit)->config.local && !e.config.price.isPriced())
+        e.config.price = localPrice();
+    snap.models.insert(m.id, e);
+}
+
 // The routes as aliases; one whose id is a model's, or listed twice, is left out with a warning.
 void addRoutes(RegistrySnapshot &snap, const QList<RouteConfig> &routes, QStringList *warnings)
 {
@@ -449,19 +478,6 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
             snap->providerOrder.append(p.id);
     }
 
-    auto addModel = [&](const ModelConfig &m, const QList<ScheduledPrice> &schedule = {}) {
-        auto pit = snap->providers.constFind(m.provider);
-        if (pit == snap->providers.cend()) {
-            if (warnings)
-                warnings->append(QStringLiteral("model %1: unknown provider %2").arg(m.id, m.provider));
-            return;
-        }
-        ModelEntry e{m, *pit, true, schedule.size() > 1 ? schedule : QList<ScheduledPrice>()};
-        if ((*pit)->config.local && !e.config.price.isPriced())
-            e.config.price = localPrice();
-        snap->models.insert(m.id, e);
-    };
-
     // Catalog models (not the deprecated ones) for providers whose catalog vendor is known.
     for (const ProviderConfig &p : providers) {
         const CatalogProvider *vendor = catalog.provider(snap->vendorOf(p));
@@ -469,7 +485,7 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
             continue;
         for (const CatalogModel &c : vendor->models) {
             if (!c.deprecated)
-                addModel(fromCatalog(c, p.id), c.schedule);
+                addModel(*snap, fromCatalog(c, p.id), c.schedule, warnings);
         }
     }
     // Models from the configuration override catalog entries; missing prices and limits are taken
@@ -480,7 +496,7 @@ Registry::build(const QList<ProviderConfig> &providers, const QList<ModelConfig>
         const CatalogModel *c =
             pit != snap->providers.cend() ? catalog.find(snap->vendorOf((*pit)->config), m.upstreamModel) : nullptr;
         const ModelConfig merged = c ? withCatalogDefaults(m, *c, schedule) : m;
-        addModel(merged, schedule);
+        addModel(*snap, merged, schedule, warnings);
     }
 
     for (auto it = snap->models.cbegin(); it != snap->models.cend(); ++it)
