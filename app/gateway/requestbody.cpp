@@ -244,45 +244,56 @@ public:
     // A member of the top-level object that is not one of the common fields.
     simdjson::error_code member(std::string_view key, simdjson::ondemand::value value)
     {
-        bool &wants = m_parts.wantsJsonSchema;
         switch (m_endpoint) {
-        case Endpoint::ChatCompletions:
-            if (key == "messages")
-                return messages(value, true);
-            if (key == "tools")
-                return tools(value, &m_parts.tools[0]);
-            if (key == "functions")
-                return tools(value, &m_parts.tools[1]);
-            if (key == "response_format")
-                return typeIs(value, "json_schema", &wants);
-            break;
-        case Endpoint::Messages:
-            if (key == "system")
-                return span(value, &m_parts.system[0]);
-            if (key == "messages")
-                return messages(value, false);
-            if (key == "tools")
-                return tools(value, &m_parts.tools[0]);
-            if (key == "output_format" || key == "response_format")
-                return typeIs(value, "json_schema", &wants);
-            if (key == "output_config")
-                return memberTypeIs(value, "format", "json_schema", &wants);
-            break;
-        case Endpoint::Responses:
-            if (key == "instructions")
-                return span(value, &m_parts.system[0]);
-            if (key == "input")
-                return messages(value, true);
-            if (key == "tools")
-                return tools(value, &m_parts.tools[0]);
-            if (key == "text")
-                return memberTypeIs(value, "format", "json_schema", &wants);
-            break;
+        case Endpoint::ChatCompletions: return chatCompletionsMember(key, value);
+        case Endpoint::Messages: return messagesMember(key, value);
+        case Endpoint::Responses: return responsesMember(key, value);
         case Endpoint::Completions:
         case Endpoint::Embeddings:
         case Endpoint::CountTokens:
             break;
         }
+        return validateValue(value);
+    }
+
+    simdjson::error_code chatCompletionsMember(std::string_view key, simdjson::ondemand::value value)
+    {
+        if (key == "messages")
+            return messages(value, true);
+        if (key == "tools")
+            return tools(value, &m_parts.tools[0]);
+        if (key == "functions")
+            return tools(value, &m_parts.tools[1]);
+        if (key == "response_format")
+            return typeIs(value, "json_schema", &m_parts.wantsJsonSchema);
+        return validateValue(value);
+    }
+
+    simdjson::error_code messagesMember(std::string_view key, simdjson::ondemand::value value)
+    {
+        if (key == "system")
+            return span(value, &m_parts.system[0]);
+        if (key == "messages")
+            return messages(value, false);
+        if (key == "tools")
+            return tools(value, &m_parts.tools[0]);
+        if (key == "output_format" || key == "response_format")
+            return typeIs(value, "json_schema", &m_parts.wantsJsonSchema);
+        if (key == "output_config")
+            return memberTypeIs(value, "format", "json_schema", &m_parts.wantsJsonSchema);
+        return validateValue(value);
+    }
+
+    simdjson::error_code responsesMember(std::string_view key, simdjson::ondemand::value value)
+    {
+        if (key == "instructions")
+            return span(value, &m_parts.system[0]);
+        if (key == "input")
+            return messages(value, true);
+        if (key == "tools")
+            return tools(value, &m_parts.tools[0]);
+        if (key == "text")
+            return memberTypeIs(value, "format", "json_schema", &m_parts.wantsJsonSchema);
         return validateValue(value);
     }
 
