@@ -52,7 +52,6 @@ TO_SPLIT = {
     "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::writeBatch": 220,
     "store/whatif.cpp:compute": 112,
     "telemetry/metricsregistry.cpp:MetricsRegistry::render": 142,
-    "telemetry/otlpexporter.cpp:OtlpExporter::exportRequest": 109,
 }
 
 QUALIFIERS = {"const", "override", "final", "noexcept", "mutable"}
