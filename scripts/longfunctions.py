@@ -43,7 +43,6 @@ TO_SPLIT = {
     "gateway/gateway.cpp:Gateway::start": 105,
     "guardrails/guardrails.cpp:Guardrails::admit": 83,
     "guardrails/guardrails.cpp:Guardrails::settle": 123,
-    "reports/exportcommand.cpp:runExportCommand": 146,
     "secretscan/secretrules.cpp:SecretRules::fromJson": 101,
     "secretscan/secretrules.cpp:SecretRules::scan": 97,
     "store/analytics.cpp:rankings": 107,
