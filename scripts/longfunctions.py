@@ -50,7 +50,6 @@ TO_SPLIT = {
     "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::runWriter": 101,
     "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::writeBatch": 220,
     "store/whatif.cpp:compute": 112,
-    "telemetry/metricsregistry.cpp:MetricsRegistry::render": 142,
 }
 
 QUALIFIERS = {"const", "override", "final", "noexcept", "mutable"}
