@@ -40,8 +40,6 @@ MARKER = re.compile(r"//\s*long-function:\s*(\S.*)$")
 # its entry deleted. Nothing is added here: a new long function is split or given its reason.
 TO_SPLIT = {
     "connect/snippets.cpp:connectSnippet": 131,
-    "guardrails/guardrails.cpp:Guardrails::admit": 83,
-    "guardrails/guardrails.cpp:Guardrails::settle": 123,
     "secretscan/secretrules.cpp:SecretRules::fromJson": 101,
     "secretscan/secretrules.cpp:SecretRules::scan": 97,
     "store/analytics.cpp:rankings": 107,
