@@ -312,7 +312,11 @@ private Q_SLOTS:
         QVERIFY(store.open(freshPath()));
         std::atomic<int> committed{0};
         int committedSignals = 0;
-        connect(&store, &Store::requestsCommitted, this, [&](int n) {
+        // The receiver dies with this function: a queued call still pending when it returns is
+        // dropped with it, instead of writing into the stack of a later test (with `this` as the
+        // receiver it ran later and corrupted the next test's locals).
+        QObject receiver;
+        connect(&store, &Store::requestsCommitted, &receiver, [&](int n) {
             committed += n;
             ++committedSignals;
         }, Qt::QueuedConnection);
