@@ -488,6 +488,7 @@ ALTER TABLE keys ADD COLUMN secret_scan TEXT NOT NULL DEFAULT 'warn';
 -- the body as the client sent it). Never the secret itself.
 ALTER TABLE requests ADD COLUMN secret_findings TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{19, "the instance that served each request", kInstanceMigrationSql},
 };
 // clang-format on
 

@@ -67,6 +67,10 @@ struct RequestRecord {
     // The secrets the scanner found in the prompt (secretscan/): "rule-id@offset+length" joined by
     // ',', byte offsets in the body as the client sent it. Never the secret's bytes.
     QString secretFindings;
+    // The Gatehouse instance that served the request (Store::setInstanceId(): one per data folder),
+    // so that instances sharing a team database tell their rows apart. Empty when appended: the store
+    // stamps its own.
+    QString instanceId;
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 
