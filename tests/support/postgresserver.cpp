@@ -2,11 +2,14 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTcpServer>
+#include <QThread>
 #include <QVersionNumber>
 #include <libpq-fe.h>
 #ifdef Q_OS_UNIX
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 #endif
 
@@ -50,9 +53,9 @@ PostgresServer::~PostgresServer() { stop(); }
 bool PostgresServer::installed(QString *why)
 {
     const QString bin = binDir();
-    if (bin.isEmpty() || !QFileInfo(bin + QStringLiteral("/pg_ctl")).isExecutable()) {
+    if (bin.isEmpty() || !QFileInfo(bin + QStringLiteral("/postgres")).isExecutable()) {
         if (why)
-            *why = QStringLiteral("PostgreSQL is not installed (no initdb/pg_ctl under /usr/lib/postgresql/*/bin or "
+            *why = QStringLiteral("PostgreSQL is not installed (no initdb/postgres under /usr/lib/postgresql/*/bin or "
                                   "GATEHOUSE_PG_BIN); install the Debian package `postgresql` (scripts/deps.sh --test)");
         return false;
     }
@@ -123,51 +126,98 @@ bool PostgresServer::start(QString *error)
 
 bool PostgresServer::restartServer(QString *error)
 {
-    QString out;
+    if (m_running)
+        return true;
     // Loopback only; the socket in the cluster's folder; no fsync (a test database).
-    const QString options = QStringLiteral("-p %1 -c listen_addresses=127.0.0.1 -k %2 -c fsync=off -c synchronous_commit=off "
-                                           "-c full_page_writes=off -c max_connections=200")
-                                .arg(m_port)
-                                .arg(m_dir->path());
-    if (!run({m_bin + QStringLiteral("/pg_ctl"), QStringLiteral("-D"), m_data, QStringLiteral("-l"),
-              m_dir->filePath(QStringLiteral("server.log")), QStringLiteral("-o"), options, QStringLiteral("-w"),
-              QStringLiteral("-t"), QStringLiteral("30"), QStringLiteral("start")},
-             &out)) {
-        QFile log(m_dir->filePath(QStringLiteral("server.log")));
-        QString tail;
-        if (log.open(QIODevice::ReadOnly))
-            tail = QString::fromLocal8Bit(log.readAll().right(2'000));
+    QStringList args{m_bin + QStringLiteral("/postgres"), QStringLiteral("-D"), m_data, QStringLiteral("-p"), QString::number(m_port),
+                     QStringLiteral("-c"), QStringLiteral("listen_addresses=127.0.0.1"), QStringLiteral("-k"), m_dir->path(),
+                     QStringLiteral("-c"), QStringLiteral("fsync=off"), QStringLiteral("-c"), QStringLiteral("synchronous_commit=off"),
+                     QStringLiteral("-c"), QStringLiteral("full_page_writes=off"), QStringLiteral("-c"),
+                     QStringLiteral("max_connections=200")};
+    QString program;
+    const bool setpriv = !QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty();
+    if (setpriv) {
+        QStringList wrap{QStringLiteral("--pdeathsig"), QStringLiteral("KILL")};
+        if (m_asNobody)
+            wrap += {QStringLiteral("--reuid=nobody"), QStringLiteral("--regid=nogroup"), QStringLiteral("--clear-groups")};
+        args = wrap + QStringList{QStringLiteral("--")} + args;
+        program = QStringLiteral("setpriv");
+    } else if (m_asNobody) {
+        args = QStringList{QStringLiteral("-u"), QStringLiteral("nobody"), QStringLiteral("--")} + args;
+        program = QStringLiteral("runuser");
+    } else {
+        program = args.takeFirst();
+    }
+    m_server = std::make_unique<QProcess>();
+    m_server->setProcessChannelMode(QProcess::MergedChannels);
+    m_server->setStandardOutputFile(m_dir->filePath(QStringLiteral("server.log")), QIODevice::Append);
+    m_server->setWorkingDirectory(m_dir->path());
+    m_server->start(program, args);
+    if (!m_server->waitForStarted(10'000)) {
         if (error)
-            *error = QStringLiteral("pg_ctl start failed: %1\n%2").arg(out, tail);
+            *error = QStringLiteral("cannot start postgres: %1").arg(m_server->errorString());
         return false;
     }
-    m_running = true;
-    return true;
+    // Ready when it accepts connections (PQping), for at most 30 s.
+    const QByteArray conninfo = QStringLiteral("host=127.0.0.1 port=%1 user=gatehouse dbname=postgres connect_timeout=2")
+                                    .arg(m_port)
+                                    .toUtf8();
+    for (int i = 0; i < 300; ++i) {
+        if (PQping(conninfo.constData()) == PQPING_OK) {
+            m_running = true;
+            return true;
+        }
+        if (m_server->state() != QProcess::Running)
+            break;
+        QThread::msleep(100);
+    }
+    QFile log(m_dir->filePath(QStringLiteral("server.log")));
+    QString tail;
+    if (log.open(QIODevice::ReadOnly))
+        tail = QString::fromLocal8Bit(log.readAll().right(2'000));
+    if (error)
+        *error = QStringLiteral("postgres did not accept connections on port %1:\n%2").arg(m_port).arg(tail);
+    m_server->kill();
+    m_server->waitForFinished(5'000);
+    return false;
 }
 
 bool PostgresServer::stopServer(QString *error)
 {
     if (!m_running)
         return true;
-    QString out;
-    const bool ok = run({m_bin + QStringLiteral("/pg_ctl"), QStringLiteral("-D"), m_data, QStringLiteral("-m"),
-                         QStringLiteral("fast"), QStringLiteral("-w"), QStringLiteral("stop")},
-                        &out);
-    if (!ok && error)
-        *error = QStringLiteral("pg_ctl stop failed: %1").arg(out);
-    m_running = !ok;
+    // SIGINT: a fast shutdown (open transactions rolled back, the data kept).
+#ifdef Q_OS_UNIX
+    ::kill(pid_t(m_server->processId()), SIGINT);
+#else
+    m_server->terminate();
+#endif
+    const bool ok = m_server->waitForFinished(30'000);
+    if (!ok) {
+        if (error)
+            *error = QStringLiteral("postgres did not stop within 30 s");
+        m_server->kill();
+        m_server->waitForFinished(5'000);
+    }
+    m_running = false;
     return ok;
 }
 
 void PostgresServer::stop()
 {
     if (m_running) {
-        QString out;
-        run({m_bin + QStringLiteral("/pg_ctl"), QStringLiteral("-D"), m_data, QStringLiteral("-m"), QStringLiteral("immediate"),
-             QStringLiteral("-w"), QStringLiteral("stop")},
-            &out);
+#ifdef Q_OS_UNIX
+        ::kill(pid_t(m_server->processId()), SIGQUIT); // immediate: the cluster is deleted next
+#else
+        m_server->terminate();
+#endif
+        if (!m_server->waitForFinished(10'000)) {
+            m_server->kill();
+            m_server->waitForFinished(5'000);
+        }
         m_running = false;
     }
+    m_server.reset();
     m_dir.reset();
 }
 

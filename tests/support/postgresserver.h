@@ -1,14 +1,17 @@
 #pragma once
 
+#include <QProcess>
 #include <QString>
 #include <QTemporaryDir>
 #include <memory>
 
 namespace gh::test {
 
-// A throwaway PostgreSQL server for the tests: initdb into a temporary folder, pg_ctl on a loopback
-// port, stopped and deleted by the destructor. The server refuses to run as root, so when the tests
-// run as root the cluster belongs to an unprivileged user ("nobody", runuser) instead.
+// A throwaway PostgreSQL server for the tests: initdb into a temporary folder, then `postgres` on a
+// loopback port as a child of the test process, stopped and deleted by the destructor. On Linux the
+// server gets SIGKILL when the test process dies (setpriv --pdeathsig), so a crashed or timed-out
+// test leaves no server behind. The server refuses to run as root, so when the tests run as root the
+// cluster belongs to an unprivileged user ("nobody") instead.
 // The binaries are Debian's (/usr/lib/postgresql/<version>/bin), or GATEHOUSE_PG_BIN's folder.
 class PostgresServer
 {
@@ -16,7 +19,7 @@ public:
     PostgresServer();
     ~PostgresServer(); // stop()s
 
-    // Whether initdb and pg_ctl are installed; when not, why (the tests that need them skip with it).
+    // Whether initdb and postgres are installed; when not, why (the tests that need them skip with it).
     [[nodiscard]] static bool installed(QString *why = nullptr);
 
     // Creates the cluster and starts the server. False and *error on failure.
@@ -35,6 +38,7 @@ public:
 private:
     bool run(const QStringList &command, QString *output, int timeoutMs = 60'000);
     std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<QProcess> m_server;
     QString m_bin;
     QString m_data;
     int m_port = 0;
