@@ -245,20 +245,28 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         if (!catalogWarning.isEmpty())
             result.warnings.append(catalogWarning);
     }
-    const QString dbPath = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
-    if (!m_store->open(dbPath, &error)) {
-        result.exitCode = 1;
-        result.error = error; // Store::open's message names the database and says what is wrong
-        return result;
-    }
+    // The config file is read before the store opens: its "store" says which one.
+    std::optional<Config> config;
     if (!options.configPath.isEmpty()) {
         ConfigError configError;
-        auto config = loadConfigFile(options.configPath, &configError);
+        config = loadConfigFile(options.configPath, &configError);
         if (!config) {
             result.exitCode = 2;
             result.error = configError.toString();
             return result;
         }
+    }
+    QString storeLocation = !options.store.isEmpty() ? options.store : config ? config->store : QString();
+    if (storeLocation.isEmpty() || storeLocation == QLatin1String("sqlite"))
+        storeLocation = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
+    m_store->setInstanceId(Store::instanceIdFor(options.dataDir));
+    m_store->setLocalDir(options.dataDir);
+    if (!m_store->open(storeLocation, &error)) {
+        result.exitCode = 1;
+        result.error = error; // Store::open's message names the database and says what is wrong
+        return result;
+    }
+    if (config) {
         ApplyResult applied = applyConfig(*config, *m_store, options.configPath);
         if (!applied.ok) {
             result.exitCode = 2;

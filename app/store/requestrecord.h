@@ -70,6 +70,10 @@ struct RequestRecord {
     // Why Gatehouse refused the request before forwarding it: "budget", "policy", "secret" or
     // "guardrail" (gateway/refusal.h); empty when it did not. The reason is `error`.
     QString refusal;
+    // The Gatehouse instance that served the request (Store::setInstanceId(): one per data folder),
+    // so that instances sharing a team database tell their rows apart. Empty when appended: the store
+    // stamps its own.
+    QString instanceId;
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 
