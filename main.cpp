@@ -68,11 +68,11 @@ bool onlyWindowArguments(int argc, char **argv)
 {
     for (int i = 1; i < argc; ++i) {
         const QByteArray a(argv[i]);
-        if (a == "--port" || a == "--data-dir" || a == "--config") {
+        if (a == "--port" || a == "--data-dir" || a == "--config" || a == "--store") {
             ++i; // its value
             continue;
         }
-        if (a.startsWith("--port=") || a.startsWith("--data-dir=") || a.startsWith("--config="))
+        if (a.startsWith("--port=") || a.startsWith("--data-dir=") || a.startsWith("--config=") || a.startsWith("--store="))
             continue;
         return false;
     }
@@ -141,13 +141,17 @@ int main(int argc, char **argv)
     const QCommandLineOption headlessOption(QStringLiteral("headless"), QStringLiteral("Run the gateway without a window."));
     const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Listen on port N of 127.0.0.1 (0 picks a free port)."), QStringLiteral("N"));
     const QCommandLineOption dataOption(QStringLiteral("data-dir"), QStringLiteral("Folder for the database and settings."), QStringLiteral("DIR"));
+    const QCommandLineOption storeOption(QStringLiteral("store"),
+        QStringLiteral("Where keys, routes, budgets and the request log live: 'sqlite' (the default, a file in the data folder) "
+                       "or postgres://USER@HOST:PORT/DB, a team store shared by several instances (docs/team.md)."),
+        QStringLiteral("URL"));
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Apply a declarative JSON config at start-up (docs/config.md)."), QStringLiteral("FILE"));
     const QCommandLineOption keyOption(QStringLiteral("key"), QStringLiteral("connect: the key the snippet is for."), QStringLiteral("NAME"));
     const QCommandLineOption modelOption(QStringLiteral("model"), QStringLiteral("connect: the model the snippet names."), QStringLiteral("M"));
     const QCommandLineOption pausedOption(QStringLiteral("paused"),
         QStringLiteral("Start with every key paused, as the window's \"Pause all\": model requests are refused (gateway_paused) "
                        "until resumed in the window (headless: until restarted without --paused)."));
-    parser.addOptions({headlessOption, portOption, dataOption, configOption, keyOption, modelOption, pausedOption});
+    parser.addOptions({headlessOption, portOption, dataOption, storeOption, configOption, keyOption, modelOption, pausedOption});
     parser.addPositionalArgument(QStringLiteral("connect"),
         QStringLiteral("connect TOOL [--key NAME] [--model M]: print the snippet that connects TOOL (%1), as the window's "
                        "\"Connect a tool\" shows it.").arg(gh::snippetTools().join(QLatin1String(", "))),
@@ -213,6 +217,13 @@ int main(int argc, char **argv)
         return result.exitCode;
     }
     options.configPath = parser.value(configOption);
+    if (parser.isSet(storeOption)) {
+        const QString store = parser.value(storeOption).trimmed();
+        if (store != QLatin1String("sqlite") && !store.startsWith(QLatin1String("postgres://"))
+            && !store.startsWith(QLatin1String("postgresql://")))
+            return usageError(QStringLiteral("--store: 'sqlite' or a postgres:// (postgresql://) URL"));
+        options.store = store;
+    }
     options.paused = parser.isSet(pausedOption);
     options.workers = qEnvironmentVariableIntValue("GATEHOUSE_WORKERS");
     options.useKeychain = qEnvironmentVariableIntValue("GATEHOUSE_NO_KEYCHAIN") == 0;

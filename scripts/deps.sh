@@ -10,13 +10,15 @@ packages=(
   qml6-module-qtquick-window qml6-module-qtqml-workerscript qml6-module-qtcharts
   qml6-module-qtquick qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtquick-dialogs
   qml6-module-qt-labs-folderlistmodel libqt6svg6
-  qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libxxhash-dev libzstd-dev libre2-dev libmimalloc-dev libgl-dev
+  qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libxxhash-dev libzstd-dev libre2-dev libmimalloc-dev libgl-dev libpq-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   # xvfb, trayer and x11-utils: the walkthrough's close-to-tray step under a real X tray host.
   packages+=(dbus gnome-keyring sqlite3 xvfb trayer x11-utils qml6-module-qttest)
   # prometheus: its promtool checks GET /metrics (tests/integration/tst_telemetry.cpp).
   packages+=(prometheus)
+  # The store tests run every case against a PostgreSQL server they start (initdb, pg_ctl).
+  packages+=(postgresql)
   # scripts/screens.sh: the window's pages grabbed from fixed data at a fixed clock, and compared.
   packages+=(xdotool imagemagick faketime)
   # scripts/longfunctions.py: no function in app/ over 80 lines without a reason beside it.

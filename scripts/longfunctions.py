@@ -44,7 +44,8 @@ TO_SPLIT = {
     "secretscan/secretrules.cpp:SecretRules::scan": 97,
     "store/analytics.cpp:rankings": 107,
     "store/analytics.cpp:cacheReport": 137,
-    "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::runWriter": 101,
+    "store/batchedlogwriter.cpp:BatchedLogWriter::Impl::runWriter": 100,
+    "store/pglogwriter.cpp:PgLogWriter::Impl::writeBatch": 110,
     "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::writeBatch": 220,
     "store/whatif.cpp:compute": 112,
 }

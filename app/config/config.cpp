@@ -916,7 +916,7 @@ QList<ModelAlias> parseAliases(const QJsonArray &list, const QString &path)
 
 Config parseRoot(const QJsonObject &root)
 {
-    checkFields(root, QString(), {"providers", "models", "keys", "routes", "aliases", "settings"});
+    checkFields(root, QString(), {"providers", "models", "keys", "routes", "aliases", "settings", "store"});
     Config config;
     // The root's array `name`, when present, with its path.
     const auto list = [&](const QString &name) { return requireArray(root.value(name), name); };
@@ -926,6 +926,18 @@ Config parseRoot(const QJsonObject &root)
     const QString routes = QStringLiteral("routes");
     const QString aliases = QStringLiteral("aliases");
     const QString settings = QStringLiteral("settings");
+
+    if (root.contains(QStringLiteral("store"))) {
+        const QString path = QStringLiteral("store");
+        const QJsonValue v = root.value(path);
+        if (!v.isString())
+            fail(path, QStringLiteral("must be a string: a postgres:// URL, or \"sqlite\" for this machine's file"));
+        const QString store = v.toString().trimmed();
+        if (store != QLatin1String("sqlite") && !store.startsWith(QLatin1String("postgres://"))
+            && !store.startsWith(QLatin1String("postgresql://")))
+            fail(path, QStringLiteral("must be a postgres:// (postgresql://) URL, or \"sqlite\" for this machine's file"));
+        config.store = store;
+    }
 
     QSet<QString> providerIds;
     QHash<QString, qsizetype> modelIndex; // model id -> index in "models"

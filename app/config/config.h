@@ -229,6 +229,9 @@ struct Config {
     QList<RouteConfig> routes;
     std::optional<QList<ModelAlias>> aliases; // only when the file has an "aliases" list: it replaces the stored one
     std::optional<GatewaySettings> settings; // only when the file has a "settings" object
+    // "store": where this instance keeps its keys, routes and log: "sqlite" (the default, a file in
+    // the data folder) or a postgres:// URL (a team store shared by several instances). --store wins.
+    QString store;
 };
 
 // Where a config file is wrong: the file, the JSON path and the problem.

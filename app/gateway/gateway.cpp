@@ -239,16 +239,25 @@ QString dataFolderError(const QString &dataDir)
 
 // Applies --config to the store; false (exit code 2) with the error in `result` when the file is
 // invalid or cannot be applied.
-bool applyConfigFile(const QString &path, Store &store, Gateway::StartResult &result)
+// The config file, read before the store opens (its "store" says which one). False, with the exit
+// code and message in `result`, when it cannot be read; true and no config without a path.
+bool loadStartConfig(const QString &path, std::optional<Config> &config, Gateway::StartResult &result)
 {
+    if (path.isEmpty())
+        return true;
     ConfigError configError;
-    auto config = loadConfigFile(path, &configError);
+    config = loadConfigFile(path, &configError);
     if (!config) {
         result.exitCode = 2;
         result.error = configError.toString();
         return false;
     }
-    ApplyResult applied = applyConfig(*config, store, path);
+    return true;
+}
+
+bool applyStartConfig(const Config &config, const QString &path, Store &store, Gateway::StartResult &result)
+{
+    ApplyResult applied = applyConfig(config, store, path);
     if (!applied.ok) {
         result.exitCode = 2;
         result.error = applied.error;
@@ -257,6 +266,15 @@ bool applyConfigFile(const QString &path, Store &store, Gateway::StartResult &re
     result.generatedKeys = applied.generated;
     qCInfo(lcConfig) << "applied" << path << "with" << applied.changes << "change(s)";
     return true;
+}
+
+// --store, else the config's "store", else the SQLite file in the data folder.
+QString storeLocationFor(const Gateway::Options &options, const std::optional<Config> &config)
+{
+    QString location = !options.store.isEmpty() ? options.store : config ? config->store : QString();
+    if (location.isEmpty() || location == QLatin1String("sqlite"))
+        location = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
+    return location;
 }
 
 // The response cache's answers (cache/responsecache.h); a file that cannot be used leaves it in
@@ -318,13 +336,17 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         if (!catalogWarning.isEmpty())
             result.warnings.append(catalogWarning);
     }
-    const QString dbPath = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
-    if (!m_store->open(dbPath, &error)) {
+    std::optional<Config> config;
+    if (!loadStartConfig(options.configPath, config, result))
+        return result;
+    m_store->setInstanceId(Store::instanceIdFor(options.dataDir));
+    m_store->setLocalDir(options.dataDir);
+    if (!m_store->open(storeLocationFor(options, config), &error)) {
         result.exitCode = 1;
         result.error = error; // Store::open's message names the database and says what is wrong
         return result;
     }
-    if (!options.configPath.isEmpty() && !applyConfigFile(options.configPath, *m_store, result))
+    if (config && !applyStartConfig(*config, options.configPath, *m_store, result))
         return result;
     reload(&result.warnings);
     m_responseCache = openResponseCache(options.dataDir, m_context.settings()->responseCacheMaxBytes, result.warnings);

@@ -18,6 +18,9 @@ class Telemetry;
 struct GatewayOptions {
     QString dataDir;               // holds gatehouse.db
     QString configPath;            // optional declarative config applied at start-up
+    // --store: "sqlite" (gatehouse.db in dataDir) or a postgres:// URL (a team store). Empty: the
+    // config file's "store", else SQLite.
+    QString store;
     std::optional<int> port;       // --port; wins over the config and the stored settings
     int workers = 0;               // 0: one per core (GATEHOUSE_WORKERS overrides)
     bool useKeychain = true;       // read provider keys from the OS keychain

@@ -189,4 +189,25 @@ QString keyAuditAction(const QJsonObject &changedOld, const QJsonObject &changed
     return QStringLiteral("key.update");
 }
 
+bool mergeAuditStep(const AuditEntry &last, const AuditEntry &next, AuditEntry *merged)
+{
+    if (next.action != QLatin1String("key.limits") || last.origin != next.origin || last.action != next.action
+        || last.subject != next.subject || next.atMs - last.atMs > kAuditMergeMs)
+        return false;
+    QJsonObject before = QJsonDocument::fromJson(last.oldValue.toUtf8()).object();
+    QJsonObject after = QJsonDocument::fromJson(last.newValue.toUtf8()).object();
+    const QJsonObject nextBefore = QJsonDocument::fromJson(next.oldValue.toUtf8()).object();
+    const QJsonObject nextAfter = QJsonDocument::fromJson(next.newValue.toUtf8()).object();
+    for (auto it = nextBefore.begin(); it != nextBefore.end(); ++it)
+        if (!before.contains(it.key()))
+            before.insert(it.key(), it.value());
+    for (auto it = nextAfter.begin(); it != nextAfter.end(); ++it)
+        after.insert(it.key(), it.value());
+    *merged = last;
+    merged->atMs = next.atMs;
+    merged->oldValue = QString::fromUtf8(QJsonDocument(before).toJson(QJsonDocument::Compact));
+    merged->newValue = QString::fromUtf8(QJsonDocument(after).toJson(QJsonDocument::Compact));
+    return true;
+}
+
 } // namespace gh

@@ -52,6 +52,12 @@ struct AuditEntry {
 [[nodiscard]] QJsonObject auditSettingJson(const QString &value);
 // The members of `before` and `after` that differ, each side with only those; false when none.
 bool auditDiff(const QJsonObject &before, const QJsonObject &after, QJsonObject *oldOut, QJsonObject *newOut);
+// Steps of one limit drag closer than this are one change in the trail (mergeAuditStep).
+inline constexpr qint64 kAuditMergeMs = 5'000;
+// A limit slider saves the key at every step of a drag: when `next` is a "key.limits" step of the
+// same key from the same origin within kAuditMergeMs of `last`, *merged is `last` spanning both
+// (from the first old value to the last new one) and true; else false. Both back-ends use it.
+bool mergeAuditStep(const AuditEntry &last, const AuditEntry &next, AuditEntry *merged);
 // A key's change named by what changed most: revoke, pause/resume, limits, else update.
 [[nodiscard]] QString keyAuditAction(const QJsonObject &changedOld, const QJsonObject &changedNew);
 

@@ -591,6 +591,7 @@ BEGIN
        AND bucket = (SELECT bucket FROM size_buckets WHERE above < OLD.input_tokens + OLD.cache_read_tokens + OLD.cache_write_tokens + OLD.cache_write_1h_tokens + OLD.output_tokens ORDER BY above DESC LIMIT 1);
 END;
 )sql"},
+    Migration{19, "the instance that served each request", kInstanceMigrationSql},
 };
 // clang-format on
 

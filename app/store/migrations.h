@@ -14,6 +14,15 @@ struct Migration {
     const char *sql; // one or more statements
 };
 
+// Migration 19, the same SQL on both back-ends (pgmigrations.h): the instance (a Gatehouse process's
+// data folder, RequestRecord::instanceId) that served each logged request, and that holds each
+// pending row, so that instances sharing one team database recover only their own pending rows.
+inline constexpr char kInstanceMigrationSql[] = R"sql(
+ALTER TABLE requests ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE pending_requests ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_instance_time ON requests (instance_id, started_at_ms);
+)sql";
+
 [[nodiscard]] std::span<const Migration> migrations();
 [[nodiscard]] int latestSchemaVersion();
 

@@ -75,6 +75,10 @@ struct RequestRecord {
     // request's span a child of the caller's (telemetry/otlpexporter.h).
     QByteArray traceId;      // 32 hex digits
     QByteArray parentSpanId; // 16 hex digits
+    // The Gatehouse instance that served the request (Store::setInstanceId(): one per data folder),
+    // so that instances sharing a team database tell their rows apart. Empty when appended: the store
+    // stamps its own.
+    QString instanceId;
     friend bool operator==(const RequestRecord &, const RequestRecord &) = default;
 };
 

@@ -1,5 +1,6 @@
 #include "store/sqliteconfigrepository.h"
 #include "core/logging.h"
+#include "store/configcodec.h"
 #include "store/sqlite.h"
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -16,31 +17,7 @@ namespace {
 using sqlite::Statement;
 using sqlite::exec;
 
-// Same mapping as config's formatName()/formatFromName(), kept here so the stored text cannot change
-// underneath the database when display names change.
-QString formatToDb(ProviderFormat f)
-{
-    switch (f) {
-    case ProviderFormat::OpenAI:
-        return QStringLiteral("openai");
-    case ProviderFormat::Anthropic:
-        return QStringLiteral("anthropic");
-    case ProviderFormat::Gemini:
-        return QStringLiteral("gemini");
-    }
-    return QStringLiteral("openai");
-}
 
-std::optional<ProviderFormat> formatFromDb(const QString &s)
-{
-    if (s == QLatin1String("openai"))
-        return ProviderFormat::OpenAI;
-    if (s == QLatin1String("anthropic"))
-        return ProviderFormat::Anthropic;
-    if (s == QLatin1String("gemini"))
-        return ProviderFormat::Gemini;
-    return std::nullopt;
-}
 
 } // namespace
 
@@ -48,109 +25,7 @@ std::optional<ProviderFormat> formatFromDb(const QString &s)
 
 namespace {
 
-// A policy object as stored: compact JSON, '' when it states nothing.
-QString policyJson(const QJsonObject &o)
-{
-    return o.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
 
-// A stored data_policy; an unreadable one states nothing (the published terms, else unknown: an
-// unknown never meets a requirement, so nothing is let through by the damage).
-DataPolicy readDataPolicy(const QString &text, const QString &what)
-{
-    if (text.isEmpty())
-        return {};
-    QString field, message;
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
-    const auto policy = doc.isObject() ? dataPolicyFromJson(doc.object(), &field, &message) : std::nullopt;
-    if (!policy) {
-        qCWarning(lcStore) << what << ": its data_policy cannot be read" << field << message << "; unknown";
-        return {};
-    }
-    return *policy;
-}
-
-} // namespace
-
-namespace {
-
-constexpr const char *kKeyColumns = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                                    "min_output_tokens, secret_scan, require_policy";
-
-// A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
-// an unreadable allow-list must not turn into "every model allowed".
-std::optional<StoredKey> readKey(const Statement &s)
-{
-    StoredKey k;
-    k.id = s.integer(0);
-    k.name = s.text(1);
-    k.secretHash = s.blob(2);
-    k.secretHint = s.text(3);
-    QJsonParseError parseError;
-    const QJsonDocument allow = QJsonDocument::fromJson(s.text(4).toUtf8(), &parseError);
-    if (parseError.error != QJsonParseError::NoError || !allow.isArray()) {
-        qCWarning(lcStore) << "key" << k.name << "ignored: its model allow-list is not a JSON array";
-        return std::nullopt;
-    }
-    for (const QJsonValue &v : allow.array()) {
-        if (!v.isString()) {
-            qCWarning(lcStore) << "key" << k.name << "ignored: its model allow-list holds a non-string";
-            return std::nullopt;
-        }
-        k.allowModels.append(v.toString());
-    }
-    if (k.secretHash.size() != 32) {
-        qCWarning(lcStore) << "key" << k.name << "ignored: its stored hash is not 32 bytes";
-        return std::nullopt;
-    }
-    k.limits.dayUsd = s.optReal(5);
-    k.limits.weekUsd = s.optReal(6);
-    k.limits.monthUsd = s.optReal(7);
-    k.limits.totalUsd = s.optReal(8);
-    k.allowUnpriced = s.boolean(9);
-    k.paused = s.boolean(10);
-    k.revoked = s.boolean(11);
-    k.createdAtMs = s.integer(12);
-    if (const auto rpm = s.optInteger(13)) {
-        if (*rpm < 1 || *rpm > std::numeric_limits<int>::max()) {
-            qCWarning(lcStore) << "key" << k.name << "ignored: its rpm" << *rpm << "is out of range";
-            return std::nullopt; // a broken limit must not turn into "no limit"
-        }
-        k.rpm = int(*rpm);
-    }
-    if (const auto tpm = s.optInteger(14)) {
-        if (*tpm < 1) {
-            qCWarning(lcStore) << "key" << k.name << "ignored: its tpm" << *tpm << "is out of range";
-            return std::nullopt;
-        }
-        k.tpm = *tpm;
-    }
-    // An unreadable policy falls back to refusing: never a clamp the user did not ask for.
-    const auto policy = shortBudgetFromName(s.text(15));
-    k.budget.onShortBudget = policy.value_or(ShortBudget::Refuse);
-    const qint64 minOutput = s.integer(16);
-    k.budget.minOutputTokens = minOutput >= 1 && minOutput <= BudgetPolicy::kMaxMinOutputTokens ? minOutput : BudgetPolicy{}.minOutputTokens;
-    if (!policy)
-        qCWarning(lcStore) << "key" << k.name << "has an unknown on_short_budget; treated as refuse";
-    // An unreadable scan mode falls back to blocking: never a secret sent the user did not allow.
-    const auto scan = secretScanFromName(s.text(17));
-    k.secretScan = scan.value_or(SecretScanMode::Block);
-    if (!scan)
-        qCWarning(lcStore) << "key" << k.name << "has an unknown secret_scan; treated as block";
-    // An unreadable requirement must not become "anywhere": the key is left out like a damaged allow-list.
-    if (const QString text = s.text(18); !text.isEmpty()) {
-        QString field, message;
-        const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
-        const auto required = doc.isObject() ? policyRequirementFromJson(doc.object(), &field, &message) : std::nullopt;
-        if (!required) {
-            qCWarning(lcStore) << "key" << k.name << "ignored: its require_policy cannot be read:" << field << message;
-            return std::nullopt;
-        }
-        k.requirePolicy = *required;
-    }
-    return k;
-}
 
 } // namespace
 
@@ -160,10 +35,10 @@ QList<StoredKey> SqliteConfigRepository::keys() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, QByteArray("SELECT ") + kKeyColumns + " FROM keys ORDER BY id");
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kKeyColumns + " FROM keys ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
-        if (auto k = readKey(s))
+        if (auto k = store::readKey(s))
             out.append(*k);
     }
     if (rc != SQLITE_DONE)
@@ -176,11 +51,11 @@ std::optional<StoredKey> SqliteConfigRepository::keyByName(const QString &name) 
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return std::nullopt;
-    Statement s(m_conn.db, QByteArray("SELECT ") + kKeyColumns + " FROM keys WHERE name = ?1");
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kKeyColumns + " FROM keys WHERE name = ?1");
     s.bindText(1, name);
     const int rc = s.step();
     if (rc == SQLITE_ROW)
-        return readKey(s);
+        return store::readKey(s);
     if (rc != SQLITE_DONE)
         qCWarning(lcStore) << "reading key" << name << "failed:" << s.error();
     return std::nullopt;
@@ -227,7 +102,7 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     s.bindText(16, shortBudgetName(key.budget.onShortBudget));
     s.bindInt(17, key.budget.minOutputTokens);
     s.bindText(18, secretScanName(key.secretScan));
-    s.bindText(19, policyJson(key.requirePolicy.toJson()));
+    s.bindText(19, store::policyJson(key.requirePolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;
@@ -249,32 +124,13 @@ QList<ProviderConfig> SqliteConfigRepository::providers() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local, data_policy FROM providers ORDER BY id");
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kProviderColumns + " FROM providers ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
-        ProviderConfig p;
-        p.id = s.text(0);
-        const auto format = formatFromDb(s.text(1));
-        if (!format) {
-            qCWarning(lcStore) << "provider" << p.id << "ignored: unknown format" << s.text(1);
+        const auto p = store::readProvider(s);
+        if (!p)
             continue;
-        }
-        p.format = *format;
-        p.baseUrl = QUrl(s.text(2));
-        p.apiKeyEnv = s.text(3);
-        p.catalog = s.text(4);
-        p.enabled = s.boolean(5);
-        if (const auto rpm = s.optInteger(6); rpm && *rpm >= 1 && *rpm <= std::numeric_limits<int>::max())
-            p.rpm = int(*rpm);
-        else if (rpm)
-            qCWarning(lcStore) << "provider" << p.id << ": its rpm" << *rpm << "is out of range; no limit";
-        if (const auto tpm = s.optInteger(7); tpm && *tpm >= 1)
-            p.tpm = *tpm;
-        else if (tpm)
-            qCWarning(lcStore) << "provider" << p.id << ": its tpm" << *tpm << "is out of range; no limit";
-        p.local = s.boolean(8);
-        p.dataPolicy = readDataPolicy(s.text(9), QStringLiteral("provider ") + p.id);
-        out.append(p);
+        out.append(*p);
     }
     if (rc != SQLITE_DONE)
         qCWarning(lcStore) << "reading providers failed:" << s.error();
@@ -296,7 +152,7 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
                            "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
                            "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     s.bindText(1, provider.id);
-    s.bindText(2, formatToDb(provider.format));
+    s.bindText(2, store::formatToDb(provider.format));
     s.bindText(3, provider.baseUrl.toString(QUrl::FullyEncoded));
     s.bindText(4, provider.apiKeyEnv);
     s.bindText(5, provider.catalog);
@@ -304,7 +160,7 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
     s.bindOptInt(8, provider.tpm);
     s.bindBool(9, provider.local);
-    s.bindText(10, policyJson(provider.dataPolicy.toJson()));
+    s.bindText(10, store::policyJson(provider.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
         return false;
@@ -332,39 +188,10 @@ QList<ModelConfig> SqliteConfigRepository::models() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, "SELECT id, provider, upstream_model, price_input, price_output, price_cache_read, "
-                           "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, "
-                           "capabilities, data_policy FROM models ORDER BY id");
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kModelColumns + " FROM models ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
-        ModelConfig m;
-        m.id = s.text(0);
-        m.provider = s.text(1);
-        m.upstreamModel = s.text(2);
-        m.price.input = s.optReal(3);
-        m.price.output = s.optReal(4);
-        m.price.cacheRead = s.optReal(5);
-        m.price.cacheWrite = s.optReal(6);
-        m.price.cacheWrite1h = s.optReal(7);
-        m.contextWindow = s.integer(8);
-        m.maxOutputTokens = s.integer(9);
-        m.fromCatalog = s.boolean(10);
-        if (!s.isNull(11)) {
-            // Unreadable capabilities are unknown ones: the model is then assumed to serve anything.
-            QJsonParseError parseError;
-            const QJsonDocument doc = QJsonDocument::fromJson(s.text(11).toUtf8(), &parseError);
-            QStringList capabilities;
-            bool ok = parseError.error == QJsonParseError::NoError && doc.isArray();
-            for (const QJsonValue &v : doc.array()) {
-                ok = ok && v.isString();
-                capabilities.append(v.toString());
-            }
-            if (ok)
-                m.capabilities = capabilities;
-            else
-                qCWarning(lcStore) << "model" << m.id << ": its capabilities are not a JSON array of strings; unknown";
-        }
-        m.dataPolicy = readDataPolicy(s.text(12), QStringLiteral("model ") + m.id);
+        ModelConfig m = store::readModel(s);
         out.append(m);
     }
     if (rc != SQLITE_DONE)
@@ -405,7 +232,7 @@ bool SqliteConfigRepository::saveModel(const ModelConfig &model)
         s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
     else
         s.bindNull(12);
-    s.bindText(13, policyJson(model.dataPolicy.toJson()));
+    s.bindText(13, store::policyJson(model.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
         return false;
@@ -431,34 +258,6 @@ bool SqliteConfigRepository::removeModel(const QString &id)
 
 namespace {
 
-QString routeTargetsToJson(const QList<RouteTarget> &targets)
-{
-    QJsonArray list;
-    for (const RouteTarget &t : targets)
-        list.append(QJsonObject{{QStringLiteral("model"), t.model}, {QStringLiteral("weight"), t.weight}});
-    return QString::fromUtf8(QJsonDocument(list).toJson(QJsonDocument::Compact));
-}
-
-std::optional<QList<RouteTarget>> routeTargetsFromJson(const QString &text)
-{
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &parseError);
-    if (parseError.error != QJsonParseError::NoError || !doc.isArray())
-        return std::nullopt;
-    QList<RouteTarget> out;
-    for (const QJsonValue &v : doc.array()) {
-        const QJsonObject o = v.toObject();
-        const QJsonValue model = o.value(QStringLiteral("model"));
-        const QJsonValue weight = o.value(QStringLiteral("weight"));
-        if (!v.isObject() || !model.isString() || model.toString().isEmpty() || !weight.isDouble())
-            return std::nullopt;
-        const double w = weight.toDouble();
-        if (std::floor(w) != w || w < 0 || w > 1000)
-            return std::nullopt;
-        out.append(RouteTarget{model.toString(), int(w)});
-    }
-    return out;
-}
 
 } // namespace
 
@@ -479,7 +278,7 @@ QList<RouteConfig> SqliteConfigRepository::routes() const
             continue;
         }
         r.strategy = *strategy;
-        auto targets = routeTargetsFromJson(s.text(2));
+        auto targets = store::routeTargetsFromJson(s.text(2));
         if (!targets) {
             qCWarning(lcStore) << "route" << r.id << "ignored: its targets are not a JSON array of {model, weight}";
             continue;
@@ -507,7 +306,7 @@ bool SqliteConfigRepository::saveRoute(const RouteConfig &route)
                            "ON CONFLICT (id) DO UPDATE SET strategy = excluded.strategy, targets = excluded.targets");
     s.bindText(1, route.id);
     s.bindText(2, strategyName(route.strategy));
-    s.bindText(3, routeTargetsToJson(route.targets));
+    s.bindText(3, store::routeTargetsToJson(route.targets));
     if (!s.exec()) {
         qCWarning(lcStore) << "route" << route.id << "not saved:" << s.error();
         return false;
@@ -635,36 +434,10 @@ namespace gh {
 
 namespace {
 
-constexpr const char *kTripColumns = "id, at_ms, key_id, key_name, session_id, detector, action, request_id, summary, evidence, "
-                                     "cost_nano_usd, active, ended_at_ms, ended_by, kept_at_ms";
 
 } // namespace
 
-GuardrailTripRow readGuardrailTrip(const sqlite::Statement &s)
-{
-    GuardrailTripRow t;
-    t.id = s.integer(0);
-    t.atMs = s.integer(1);
-    t.keyId = s.integer(2);
-    t.keyName = s.text(3);
-    t.session = s.text(4);
-    t.detector = s.text(5);
-    t.action = s.text(6);
-    t.requestId = s.text(7);
-    t.summary = s.text(8);
-    t.evidence = s.text(9).toUtf8(); // a copy: rawText() is only valid until the next step
-    t.costSoFar = s.integer(10);
-    t.active = s.boolean(11);
-    t.endedAtMs = s.integer(12);
-    t.endedBy = s.text(13);
-    t.keptAtMs = s.integer(14);
-    return t;
-}
 
-QByteArray guardrailTripSelect(const char *tail)
-{
-    return QByteArray("SELECT ") + kTripColumns + " FROM guardrail_trips " + tail;
-}
 
 bool SqliteConfigRepository::saveGuardrailTrip(const GuardrailTripRow &t)
 {
@@ -673,7 +446,7 @@ bool SqliteConfigRepository::saveGuardrailTrip(const GuardrailTripRow &t)
         qCWarning(lcStore) << "guardrail trip" << t.id << "not saved: the store is not open";
         return false;
     }
-    Statement s(m_conn.db, QByteArray("INSERT INTO guardrail_trips (") + kTripColumns
+    Statement s(m_conn.db, QByteArray("INSERT INTO guardrail_trips (") + store::kTripColumns
                                + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
                                  "ON CONFLICT (id) DO NOTHING");
     s.bindInt(1, t.id);
@@ -753,35 +526,23 @@ QList<GuardrailTripRow> SqliteConfigRepository::guardrailTripsToRestore(int late
     return out;
 }
 
-namespace {
-constexpr qint64 kAuditMergeMs = 5'000;
-} // namespace
-
 bool SqliteConfigRepository::appendAudit(const AuditEntry &entry)
 {
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    // A limit slider saves the key at every step of a drag: steps of the same key from the same
-    // origin within a few seconds are one change, from the first old value to the last new one.
+    // A limit slider saves the key at every step of a drag: one change (mergeAuditStep).
     if (entry.action == QLatin1String("key.limits")) {
         Statement last(m_conn.db, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log ORDER BY id DESC LIMIT 1");
-        if (last.next() && last.text(2) == entry.origin && last.text(3) == entry.action && last.text(4) == entry.subject
-            && entry.atMs - last.integer(1) <= kAuditMergeMs) {
-            QJsonObject before = QJsonDocument::fromJson(last.text(5).toUtf8()).object();
-            QJsonObject after = QJsonDocument::fromJson(last.text(6).toUtf8()).object();
-            const QJsonObject nextBefore = QJsonDocument::fromJson(entry.oldValue.toUtf8()).object();
-            const QJsonObject nextAfter = QJsonDocument::fromJson(entry.newValue.toUtf8()).object();
-            for (auto it = nextBefore.begin(); it != nextBefore.end(); ++it)
-                if (!before.contains(it.key()))
-                    before.insert(it.key(), it.value());
-            for (auto it = nextAfter.begin(); it != nextAfter.end(); ++it)
-                after.insert(it.key(), it.value());
+        AuditEntry merged;
+        if (last.next()
+            && mergeAuditStep(AuditEntry{last.integer(0), last.integer(1), last.text(2), last.text(3), last.text(4), last.text(5), last.text(6)},
+                              entry, &merged)) {
             Statement merge(m_conn.db, "UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
-            merge.bindInt(1, last.integer(0));
-            merge.bindInt(2, entry.atMs);
-            merge.bindText(3, QString::fromUtf8(QJsonDocument(before).toJson(QJsonDocument::Compact)));
-            merge.bindText(4, QString::fromUtf8(QJsonDocument(after).toJson(QJsonDocument::Compact)));
+            merge.bindInt(1, merged.id);
+            merge.bindInt(2, merged.atMs);
+            merge.bindText(3, merged.oldValue);
+            merge.bindText(4, merged.newValue);
             return merge.exec();
         }
     }

@@ -1,17 +1,13 @@
 #pragma once
 #include "store/sqlitelogreader.h"
+#include "store/configcodec.h"
 #include "store/storeinterfaces.h"
 
 namespace gh {
 
-namespace sqlite {
-class Statement;
-}
-
-// "SELECT <the guardrail_trips columns> FROM guardrail_trips <tail>", and one row of it read back
-// (the control-plane connection's restore and the window's LogQueries share them).
-[[nodiscard]] QByteArray guardrailTripSelect(const char *tail);
-[[nodiscard]] GuardrailTripRow readGuardrailTrip(const sqlite::Statement &s);
+// The window's LogQueries read guardrail trips with the same codec.
+using store::guardrailTripSelect;
+using store::readGuardrailTrip;
 
 // The SQLite back-end's configuration (keys, providers, models, routes, votes, settings), on the
 // control-plane connection. A row that cannot be read back exactly is left out with a warning.

@@ -1,6 +1,11 @@
 #include "store/store.h"
 #include "core/logging.h"
 #include "store/migrations.h"
+#include "store/pg.h"
+#include "store/pgconfigrepository.h"
+#include "store/pglogreader.h"
+#include "store/pglogwriter.h"
+#include "store/pgmigrations.h"
 #include "store/sqlite.h"
 #include "store/sqliteconfigrepository.h"
 #include "store/sqlitelogreader.h"
@@ -10,7 +15,11 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QFile>
 #include <QFileInfo>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <QSysInfo>
 #include <sqlite3.h>
 #include <atomic>
 
@@ -26,28 +35,126 @@ using sqlite::exec;
 } // namespace
 
 struct Store::Private {
-    QString path;
+    QString path; // the database file, or the team database's URL
+    bool postgres = false;
+    QString instanceId; // stamped on the rows this store logs (setInstanceId)
+    QString localDir;   // a team store's local folder (its request journals)
     std::atomic<bool> open{false};
-    // The control-plane connection: reads and key/provider/model/settings writes, any thread.
+    // The SQLite back-end. The control-plane connection: reads and key/provider/model/settings
+    // writes, any thread.
     SqliteControlConnection conn;
     // For the store's lifetime; closed, the writer refuses records and the others find no connection.
-    std::unique_ptr<SqliteLogWriter> writer;
-    std::unique_ptr<SqliteLogReader> reader{std::make_unique<SqliteLogReader>(conn)};
-    std::unique_ptr<SqliteConfigRepository> config{std::make_unique<SqliteConfigRepository>(conn)};
+    std::unique_ptr<SqliteLogWriter> sqliteWriter;
+    SqliteLogReader sqliteReader{conn};
+    SqliteConfigRepository sqliteConfig{conn};
+    // The PostgreSQL back-end (a team store), the same parts.
+    PgControlConnection pgConn;
+    std::unique_ptr<PgLogWriter> pgWriter;
+    PgLogReader pgReader{pgConn};
+    PgConfigRepository pgConfig{pgConn};
+    // The back-end in use (SQLite while closed).
+    RequestLogWriter *writer = nullptr;
+    RequestLogReader *reader = &sqliteReader;
+    ConfigRepository *config = &sqliteConfig;
+    void use(bool pg)
+    {
+        postgres = pg;
+        writer = pg ? static_cast<RequestLogWriter *>(pgWriter.get()) : sqliteWriter.get();
+        reader = pg ? static_cast<RequestLogReader *>(&pgReader) : &sqliteReader;
+        config = pg ? static_cast<ConfigRepository *>(&pgConfig) : &sqliteConfig;
+    }
     void closeConnections()
     {
-        writer->close();
-        std::lock_guard lock(conn.mutex);
-        sqlite::close(conn.db);
-        conn.db = nullptr;
+        sqliteWriter->close();
+        pgWriter->close();
+        {
+            std::lock_guard lock(conn.mutex);
+            sqlite::close(conn.db);
+            conn.db = nullptr;
+        }
+        std::lock_guard lock(pgConn.mutex);
+        pgConn.open = false;
+        pgConn.conn.close();
     }
 };
 
 Store::Store(QObject *parent) : QObject(parent), d(std::make_unique<Private>())
 {
     // The writer's events come from its thread: the signals are connected queued by their users.
-    d->writer = std::make_unique<SqliteLogWriter>(SqliteLogWriter::Events{
-        [this](int count) { Q_EMIT requestsCommitted(count); }, [this] { Q_EMIT logHealthChanged(); }});
+    const BatchedLogWriter::Events events{[this](int count) { Q_EMIT requestsCommitted(count); },
+                                          [this] { Q_EMIT logHealthChanged(); }};
+    d->sqliteWriter = std::make_unique<SqliteLogWriter>(events);
+    d->pgWriter = std::make_unique<PgLogWriter>(events);
+    d->use(false);
+}
+
+void Store::setInstanceId(const QString &id)
+{
+    d->instanceId = id;
+    d->sqliteWriter->setInstanceId(id);
+    d->pgWriter->setInstanceId(id);
+}
+
+QString Store::instanceId() const { return d->instanceId; }
+
+QString Store::instanceIdFor(const QString &dataDir)
+{
+    const QString path = QDir(dataDir).filePath(QStringLiteral("instance-id"));
+    QFile file(path);
+    if (file.open(QIODevice::ReadOnly)) {
+        const QString id = QString::fromUtf8(file.readAll()).trimmed();
+        if (!id.isEmpty() && id.size() <= 128)
+            return id;
+    }
+    file.close();
+    QString host = QSysInfo::machineHostName().left(48);
+    for (QChar &c : host) {
+        if (!c.isLetterOrNumber() && c != QLatin1Char('-') && c != QLatin1Char('.'))
+            c = QLatin1Char('-');
+    }
+    const QString id = (host.isEmpty() ? QStringLiteral("gatehouse") : host) + QLatin1Char('-')
+        + QString::number(QRandomGenerator::system()->generate(), 16).rightJustified(8, QLatin1Char('0'));
+    QSaveFile out(path);
+    if (!QDir().mkpath(dataDir) || !out.open(QIODevice::WriteOnly) || out.write(id.toUtf8() + '\n') < 0 || !out.commit()) {
+        qCWarning(lcStore).noquote() << "cannot write" << QDir::toNativeSeparators(path) << "- this run's rows carry the id" << id;
+    }
+    return id;
+}
+
+void Store::setLocalDir(const QString &dir) { d->localDir = dir; }
+
+bool Store::isTeamStore() const { return d->postgres; }
+
+bool Store::openPostgres(const QString &url, QString *error)
+{
+    auto fail = [&](const QString &message) {
+        d->closeConnections();
+        d->use(false);
+        const QString full = QStringLiteral("cannot open the team database %1: %2").arg(pg::redactedUrl(url), message);
+        qCWarning(lcStore).noquote() << full;
+        if (error)
+            *error = full;
+        return false;
+    };
+    d->use(true);
+    QString why;
+    bool ready = false;
+    {
+        std::lock_guard lock(d->pgConn.mutex);
+        ready = d->pgConn.conn.open(url, &why) && store::postgres::migrate(d->pgConn.conn, &why);
+        d->pgConn.open = ready;
+    }
+    if (!ready)
+        return fail(why); // closeConnections() takes the mutex
+    // The journals are local files: a folder of this machine's, not the server's.
+    const QString journals = d->localDir.isEmpty() ? QString() : RequestJournal::dirFor(QDir(d->localDir).filePath(QStringLiteral("team")));
+    if (!d->pgWriter->open(url, journals, &why))
+        return fail(why);
+    d->path = url;
+    d->open = true;
+    qCInfo(lcStore).noquote() << "opened the team database" << pg::redactedUrl(url) << "schema version"
+                              << store::postgres::latestSchemaVersion() << "as instance" << d->instanceId;
+    return true;
 }
 
 Store::~Store() { close(); }
@@ -63,6 +170,9 @@ bool Store::open(const QString &path, QString *error)
     };
     if (d->open)
         return report(QStringLiteral("this store is already open (%1)").arg(QDir::toNativeSeparators(d->path)));
+    if (pg::isPostgresUrl(path))
+        return openPostgres(path, error);
+    d->use(false);
     auto fail = [&](const QString &message) {
         d->closeConnections();
         return report(message);
@@ -110,7 +220,7 @@ bool Store::open(const QString &path, QString *error)
     if (!store::migrate(d->conn.db, &why))
         return fail(why);
 
-    if (!d->writer->open(path, &why))
+    if (!d->sqliteWriter->open(path, &why))
         return fail(why);
     d->path = path;
     {
@@ -127,7 +237,7 @@ void Store::close()
     if (!d->open.exchange(false))
         return;
     d->closeConnections();
-    qCInfo(lcStore).noquote() << "closed" << QDir::toNativeSeparators(d->path);
+    qCInfo(lcStore).noquote() << "closed" << (d->postgres ? pg::redactedUrl(d->path) : QDir::toNativeSeparators(d->path));
 }
 
 bool Store::isOpen() const { return d->open; }
@@ -141,11 +251,17 @@ std::unique_ptr<RequestJournal> Store::openJournal(const QString &tag)
     if (!isOpen())
         return nullptr;
     RequestJournal::LogProgress progress;
-    const RequestLogWriter *writer = d->writer.get();
+    const RequestLogWriter *writer = d->writer;
     progress.accepted = [writer] { return writer->acceptedCount(); };
     progress.committed = [writer] { return writer->committedCount(); };
     progress.flush = [this] { flush(); };
-    return std::make_unique<RequestJournal>(journalDir(d->path), tag, std::move(progress));
+    QString dir = journalDir(d->path);
+    if (d->postgres) {
+        if (d->localDir.isEmpty())
+            return nullptr; // no local folder given: a team store without journals
+        dir = RequestJournal::dirFor(QDir(d->localDir).filePath(QStringLiteral("team")));
+    }
+    return std::make_unique<RequestJournal>(dir, tag, std::move(progress));
 }
 
 int Store::schemaVersion() { return store::latestSchemaVersion(); }
@@ -200,7 +316,9 @@ NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
 
 std::unique_ptr<LogQueries> Store::openQueries() const
 {
-    return openSqliteLogQueries(d->path);
+    // The window's read queries exist for SQLite only so far: on a team store they find no database
+    // and return their failed values (logqueries.h).
+    return openSqliteLogQueries(d->postgres ? QString() : d->path);
 }
 
 QStringList Store::logTables()

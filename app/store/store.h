@@ -36,8 +36,21 @@ public:
     explicit Store(QObject *parent = nullptr);
     ~Store() override; // close()s
 
-    // Opens (creating when missing) the database file and migrates it to the current schema.
+    // Opens (creating when missing) the database file and migrates it to the current schema. A
+    // postgres:// (postgresql://) URL opens a team store on PostgreSQL instead: its schema is migrated
+    // once under an advisory lock, so instances starting at once do not race (pgmigrations.h).
     [[nodiscard]] bool open(const QString &path, QString *error = nullptr);
+    // Who serves the rows this store logs (RequestRecord::instanceId): one id per data folder. Before open().
+    void setInstanceId(const QString &id);
+    [[nodiscard]] QString instanceId() const;
+    // The instance id of the data folder `dataDir`: "<host>-<8 hex digits>", kept in its file
+    // "instance-id" (made at the first start), so that a restarted instance (and the journals it
+    // replays) keeps its id. When the folder cannot be written, a new id for this run (with a warning).
+    [[nodiscard]] static QString instanceIdFor(const QString &dataDir);
+    // A team store's folder on this machine, for its request journals ("team.journal.d"). Before open().
+    void setLocalDir(const QString &dir);
+    // Open on PostgreSQL.
+    [[nodiscard]] bool isTeamStore() const;
     // Writes every queued record, stops the writer thread and closes the database.
     void close();
     [[nodiscard]] bool isOpen() const;
@@ -159,6 +172,7 @@ Q_SIGNALS:
 private:
     template<typename T>
     void recordSave(const char *kind, const std::optional<T> &before, const T &after);
+    [[nodiscard]] bool openPostgres(const QString &url, QString *error);
     struct Private;
     std::unique_ptr<Private> d;
 };

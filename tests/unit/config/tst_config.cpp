@@ -91,6 +91,11 @@ void TestConfig::errors_data()
         row("unterminated string", "{\n  \"keys\": [{\"name\": \"scr\n", "gatehouse.json:3:1: invalid JSON: unterminated string");
     row("trailing comma in array", "{\"keys\": [\n  {},\n]}", "gatehouse.json:3:2: invalid JSON: object is missing after a comma");
     row("garbage after the document", "{}\n}", "gatehouse.json:2:1: invalid JSON: garbage at the end of the document");
+    // --- store ---
+    row("store not a string", "{\"store\": 5}",
+        "gatehouse.json: store: must be a string: a postgres:// URL, or \"sqlite\" for this machine's file");
+    row("store not a postgres URL", "{\"store\": \"mysql://db/gh\"}",
+        "gatehouse.json: store: must be a postgres:// (postgresql://) URL, or \"sqlite\" for this machine's file");
     // Columns count characters, not UTF-8 bytes: "é" is one column.
     row("column counts characters", "{\"keys\": [{\"name\": \"é\" x}]}",
         "gatehouse.json:1:25: invalid JSON: unterminated object");
@@ -628,6 +633,10 @@ void TestConfig::emptyObjectAndDefaults()
     QVERIFY(empty);
     QVERIFY(empty->providers.isEmpty() && empty->models.isEmpty() && empty->keys.isEmpty());
     QVERIFY(!empty->settings);
+    QVERIFY(empty->store.isEmpty()); // SQLite, unless --store says otherwise
+    const auto team = parseConfig(R"({"store": " postgresql://gh@db.example:5432/team "})", kFile, &error);
+    QVERIFY(team);
+    QCOMPARE(team->store, QStringLiteral("postgresql://gh@db.example:5432/team"));
 
     const auto defaults = parseConfig(R"({"settings": {"timeouts": {}}})", kFile, &error);
     QVERIFY(defaults && defaults->settings);
