@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QMutex>
 #include <QStandardPaths>
+#include <QtEndian>
 #include <re2/re2.h>
 #include <re2/set.h>
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -201,6 +203,24 @@ struct Hit {
 };
 
 using Range = std::pair<size_t, size_t>; // [from, to) in the text
+
+// `in` backwards into *out, eight bytes at a time (std::reverse_copy went byte by byte: 6 of the 47
+// million instructions of a 1 MB scan, callgrind).
+void reverseInto(std::string_view in, std::string *out)
+{
+    const size_t n = in.size();
+    out->resize(n);
+    char *o = out->data();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        quint64 v;
+        std::memcpy(&v, in.data() + n - i - 8, 8);
+        v = qbswap(v);
+        std::memcpy(o + i, &v, 8);
+    }
+    for (; i < n; ++i)
+        o[i] = in[n - 1 - i];
+}
 
 // The window of a 4 KiB block in which one of a rule's keywords occurs (see kWindowBefore).
 Range blockWindow(size_t at, size_t textSize, size_t longestKeyword)
@@ -684,8 +704,7 @@ void SecretRules::Private::unboundedSpans(int rule, const std::vector<size_t> &e
     }
     const size_t lo = ends.front() > kReverseReach + 1 ? ends.front() - kReverseReach - 1 : 0;
     const size_t hi = std::min(t.size(), ends.back() + 1);
-    reversed->resize(hi - lo);
-    std::reverse_copy(t.begin() + std::ptrdiff_t(lo), t.begin() + std::ptrdiff_t(hi), reversed->begin());
+    reverseInto(t.substr(lo, hi - lo), reversed);
     const re2::StringPiece whole(reversed->data(), reversed->size());
     for (size_t e : ends) {
         const size_t from = hi - e;
