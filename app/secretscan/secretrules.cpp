@@ -484,6 +484,9 @@ void SecretRules::Private::startAccelerator()
 
 std::shared_ptr<const SecretRules> SecretRules::builtin()
 {
+    // The logging category first: function statics die in the reverse order of their construction,
+    // and the set below, when it dies at exit, may wait for its database thread, which logs.
+    (void)lcSecretScan();
     static QMutex mutex;
     static std::shared_ptr<const SecretRules> rules;
     QMutexLocker lock(&mutex);
