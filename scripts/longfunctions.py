@@ -41,7 +41,6 @@ MARKER = re.compile(r"//\s*long-function:\s*(\S.*)$")
 TO_SPLIT = {
     "connect/snippets.cpp:connectSnippet": 131,
     "secretscan/secretrules.cpp:SecretRules::fromJson": 101,
-    "secretscan/secretrules.cpp:SecretRules::scan": 97,
     "store/analytics.cpp:rankings": 107,
     "store/analytics.cpp:cacheReport": 137,
     "store/batchedlogwriter.cpp:BatchedLogWriter::Impl::runWriter": 100,

@@ -115,20 +115,15 @@ HyperscanIndex::~HyperscanIndex() = default;
 
 QString HyperscanIndex::version() { return QStringLiteral("Hyperscan ") + QString::fromLatin1(hs_version()); }
 
-std::unique_ptr<HyperscanIndex> HyperscanIndex::build(const std::vector<QByteArray> &ruleRegexes, const std::vector<QByteArray> &keywords,
-                                                      const QString &cacheDir, QStringList *notes)
+namespace {
+
+// Every rule Hyperscan can take (its whole regex, with its match width when bounded) and every
+// keyword as a caseless literal, in the order of their Hyperscan ids.
+std::vector<Pattern> candidatesOf(const std::vector<QByteArray> &ruleRegexes, const std::vector<QByteArray> &keywords,
+                                  std::vector<size_t> *ruleMaxWidth, std::vector<size_t> *keywordLength, QStringList *notes)
 {
-    if (hs_valid_platform() != HS_SUCCESS) {
-        notes->append(QStringLiteral("Hyperscan cannot run on this CPU (it needs SSSE3)"));
-        return nullptr;
-    }
-    std::unique_ptr<HyperscanIndex> index(new HyperscanIndex);
-    Private &p = *index->d;
-    const size_t ruleCount = ruleRegexes.size();
-    p.ruleCovered.assign(ruleCount, 0);
-    p.ruleMaxWidth.assign(ruleCount, SIZE_MAX);
     std::vector<Pattern> candidates;
-    for (size_t i = 0; i < ruleCount; ++i) {
+    for (size_t i = 0; i < ruleRegexes.size(); ++i) {
         if (ruleRegexes[i].isEmpty())
             continue; // the caller keeps this rule on RE2
         hs_expr_info_t *info = nullptr;
@@ -138,18 +133,24 @@ std::unique_ptr<HyperscanIndex> HyperscanIndex::build(const std::vector<QByteArr
             hs_free_compile_error(err);
             continue;
         }
-        const bool bounded = info->max_width != UINT_MAX;
-        if (bounded)
-            p.ruleMaxWidth[i] = info->max_width;
+        if (info->max_width != UINT_MAX)
+            (*ruleMaxWidth)[i] = info->max_width;
         std::free(info);
         candidates.push_back({ruleRegexes[i], 0, Kind::Rule, int(i)});
     }
     for (size_t k = 0; k < keywords.size(); ++k) {
-        p.keywordLength.push_back(size_t(keywords[k].size()));
+        keywordLength->push_back(size_t(keywords[k].size()));
         candidates.push_back({literalExpression(keywords[k]), HS_FLAG_CASELESS, Kind::Keyword, int(k)});
     }
+    return candidates;
+}
 
-    // The cache key: every pattern as compiled, its flags, and the library's version and platform.
+// The cache file of this set: keyed by every pattern as compiled, its flags, and the library's
+// version and platform. Empty without a cache folder.
+QString cacheFileFor(const QString &cacheDir, const std::vector<Pattern> &candidates)
+{
+    if (cacheDir.isEmpty())
+        return {};
     QCryptographicHash hash(QCryptographicHash::Sha256);
     hash.addData(QByteArray(hs_version()));
     hs_platform_info_t platform{};
@@ -159,97 +160,124 @@ std::unique_ptr<HyperscanIndex> HyperscanIndex::build(const std::vector<QByteArr
         hash.addData(c.expression);
         hash.addData(QByteArray::number(c.flags) + ' ' + QByteArray::number(int(c.kind)) + '\n');
     }
-    const QString cacheFile = cacheDir.isEmpty() ? QString()
-                                                 : QDir(cacheDir).filePath(QStringLiteral("secretscan-%1.hsdb").arg(QString::fromLatin1(hash.result().toHex().left(24))));
+    return QDir(cacheDir).filePath(QStringLiteral("secretscan-%1.hsdb").arg(QString::fromLatin1(hash.result().toHex().left(24))));
+}
 
-    // A cached database: magic, the SHA-256 of the rest, the number of refused candidates and their
-    // indexes, then Hyperscan's serialization. The checksum is checked before Hyperscan reads it: a
-    // damaged file is compiled again, never scanned with.
-    std::vector<char> refused(candidates.size(), 0);
-    constexpr qsizetype kHeader = qsizetype(sizeof kCacheMagic) + 32;
-    if (!cacheFile.isEmpty()) {
-        QFile f(cacheFile);
-        if (f.open(QIODevice::ReadOnly)) {
-            const QByteArray bytes = f.readAll();
-            bool ok = bytes.size() > kHeader + 4 && std::memcmp(bytes.constData(), kCacheMagic, sizeof kCacheMagic) == 0
-                && QCryptographicHash::hash(bytes.mid(kHeader), QCryptographicHash::Sha256)
-                    == bytes.mid(qsizetype(sizeof kCacheMagic), 32);
-            quint32 n = 0;
-            if (ok) {
-                std::memcpy(&n, bytes.constData() + kHeader, 4);
-                ok = n <= candidates.size() && bytes.size() > kHeader + 4 + 4 * qsizetype(n);
-            }
-            for (quint32 i = 0; ok && i < n; ++i) {
-                quint32 r = 0;
-                std::memcpy(&r, bytes.constData() + kHeader + 4 + 4 * qsizetype(i), 4);
-                ok = r < candidates.size();
-                if (ok)
-                    refused[r] = 1;
-            }
-            const qsizetype at = kHeader + 4 + 4 * qsizetype(n);
-            if (ok && hs_deserialize_database(bytes.constData() + at, size_t(bytes.size() - at), &p.db) == HS_SUCCESS) {
-                p.fromCache = true;
-            } else {
-                p.db = nullptr;
-                std::fill(refused.begin(), refused.end(), 0);
-            }
-        }
+// A cached database: magic, the SHA-256 of the rest, the number of refused candidates and their
+// indexes, then Hyperscan's serialization. The checksum is checked before Hyperscan reads it: a
+// damaged file is compiled again, never scanned with. Null when there is none to use.
+constexpr qsizetype kCacheHeader = qsizetype(sizeof kCacheMagic) + 32;
+
+hs_database_t *readCache(const QString &cacheFile, std::vector<char> *refused)
+{
+    QFile f(cacheFile);
+    if (cacheFile.isEmpty() || !f.open(QIODevice::ReadOnly))
+        return nullptr;
+    const QByteArray bytes = f.readAll();
+    bool ok = bytes.size() > kCacheHeader + 4 && std::memcmp(bytes.constData(), kCacheMagic, sizeof kCacheMagic) == 0
+        && QCryptographicHash::hash(bytes.mid(kCacheHeader), QCryptographicHash::Sha256)
+            == bytes.mid(qsizetype(sizeof kCacheMagic), 32);
+    quint32 n = 0;
+    if (ok) {
+        std::memcpy(&n, bytes.constData() + kCacheHeader, 4);
+        ok = n <= refused->size() && bytes.size() > kCacheHeader + 4 + 4 * qsizetype(n);
     }
+    for (quint32 i = 0; ok && i < n; ++i) {
+        quint32 r = 0;
+        std::memcpy(&r, bytes.constData() + kCacheHeader + 4 + 4 * qsizetype(i), 4);
+        ok = r < refused->size();
+        if (ok)
+            (*refused)[r] = 1;
+    }
+    const qsizetype at = kCacheHeader + 4 + 4 * qsizetype(n);
+    hs_database_t *db = nullptr;
+    if (ok && hs_deserialize_database(bytes.constData() + at, size_t(bytes.size() - at), &db) == HS_SUCCESS)
+        return db;
+    std::fill(refused->begin(), refused->end(), 0);
+    return nullptr;
+}
 
-    if (!p.db) {
-        // One database for everything. A pattern Hyperscan refuses is dropped and the rest compiled
-        // again (hs_compile_multi names the first bad expression); its rule stays with RE2.
-        for (size_t attempt = 0; attempt <= candidates.size(); ++attempt) {
-            std::vector<const char *> expressions;
-            std::vector<unsigned> flags, ids;
-            for (size_t i = 0; i < candidates.size(); ++i) {
-                if (refused[i])
-                    continue;
-                expressions.push_back(candidates[i].expression.constData());
-                flags.push_back(candidates[i].flags);
-                ids.push_back(unsigned(i));
-            }
-            if (expressions.empty())
-                break;
-            hs_compile_error_t *err = nullptr;
-            if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), unsigned(expressions.size()), HS_MODE_BLOCK, nullptr, &p.db, &err)
-                == HS_SUCCESS)
-                break;
-            p.db = nullptr;
-            const int bad = err->expression;
-            const QString why = QString::fromUtf8(err->message);
-            hs_free_compile_error(err);
-            if (bad < 0 || size_t(bad) >= ids.size()) {
-                notes->append(QStringLiteral("Hyperscan refused the rule set: %1").arg(why));
-                return nullptr;
-            }
-            refused[ids[size_t(bad)]] = 1;
+void writeCache(const QString &cacheFile, const QString &cacheDir, const hs_database_t *db, const std::vector<char> &refused)
+{
+    char *bytes = nullptr;
+    size_t length = 0;
+    if (cacheFile.isEmpty() || !QDir().mkpath(cacheDir) || hs_serialize_database(db, &bytes, &length) != HS_SUCCESS)
+        return;
+    QByteArray payload;
+    std::vector<quint32> list;
+    for (size_t i = 0; i < refused.size(); ++i)
+        if (refused[i])
+            list.push_back(quint32(i));
+    const quint32 n = quint32(list.size());
+    payload.append(reinterpret_cast<const char *>(&n), 4);
+    for (quint32 r : list)
+        payload.append(reinterpret_cast<const char *>(&r), 4);
+    payload.append(bytes, qsizetype(length));
+    std::free(bytes);
+    const QByteArray out = QByteArray(kCacheMagic, sizeof kCacheMagic) + QCryptographicHash::hash(payload, QCryptographicHash::Sha256) + payload;
+    QSaveFile f(cacheFile); // written aside and renamed: a concurrent reader sees all or nothing
+    if (f.open(QIODevice::WriteOnly) && f.write(out) == out.size())
+        (void)f.commit();
+}
+
+// One database for everything. A pattern Hyperscan refuses is dropped and the rest compiled again
+// (hs_compile_multi names the first bad expression); its rule stays with RE2. Null, with a note,
+// when nothing compiles.
+hs_database_t *compileAll(const std::vector<Pattern> &candidates, std::vector<char> *refused, QStringList *notes)
+{
+    for (size_t attempt = 0; attempt <= candidates.size(); ++attempt) {
+        std::vector<const char *> expressions;
+        std::vector<unsigned> flags, ids;
+        for (size_t i = 0; i < candidates.size(); ++i) {
+            if ((*refused)[i])
+                continue;
+            expressions.push_back(candidates[i].expression.constData());
+            flags.push_back(candidates[i].flags);
+            ids.push_back(unsigned(i));
         }
-        if (!p.db) {
-            notes->append(QStringLiteral("Hyperscan compiled nothing"));
+        if (expressions.empty())
+            break;
+        hs_database_t *db = nullptr;
+        hs_compile_error_t *err = nullptr;
+        if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), unsigned(expressions.size()), HS_MODE_BLOCK, nullptr, &db, &err)
+            == HS_SUCCESS)
+            return db;
+        const int bad = err->expression;
+        const QString why = QString::fromUtf8(err->message);
+        hs_free_compile_error(err);
+        if (bad < 0 || size_t(bad) >= ids.size()) {
+            notes->append(QStringLiteral("Hyperscan refused the rule set: %1").arg(why));
             return nullptr;
         }
-        if (!cacheFile.isEmpty() && QDir().mkpath(cacheDir)) {
-            char *bytes = nullptr;
-            size_t length = 0;
-            if (hs_serialize_database(p.db, &bytes, &length) == HS_SUCCESS) {
-                QByteArray payload;
-                std::vector<quint32> list;
-                for (size_t i = 0; i < refused.size(); ++i)
-                    if (refused[i])
-                        list.push_back(quint32(i));
-                const quint32 n = quint32(list.size());
-                payload.append(reinterpret_cast<const char *>(&n), 4);
-                for (quint32 r : list)
-                    payload.append(reinterpret_cast<const char *>(&r), 4);
-                payload.append(bytes, qsizetype(length));
-                std::free(bytes);
-                const QByteArray out = QByteArray(kCacheMagic, sizeof kCacheMagic) + QCryptographicHash::hash(payload, QCryptographicHash::Sha256) + payload;
-                QSaveFile f(cacheFile); // written aside and renamed: a concurrent reader sees all or nothing
-                if (f.open(QIODevice::WriteOnly) && f.write(out) == out.size())
-                    (void)f.commit();
-            }
-        }
+        (*refused)[ids[size_t(bad)]] = 1;
+    }
+    notes->append(QStringLiteral("Hyperscan compiled nothing"));
+    return nullptr;
+}
+
+} // namespace
+
+std::unique_ptr<HyperscanIndex> HyperscanIndex::build(const std::vector<QByteArray> &ruleRegexes, const std::vector<QByteArray> &keywords,
+                                                      const QString &cacheDir, QStringList *notes)
+{
+    if (hs_valid_platform() != HS_SUCCESS) {
+        notes->append(QStringLiteral("Hyperscan cannot run on this CPU (it needs SSSE3)"));
+        return nullptr;
+    }
+    std::unique_ptr<HyperscanIndex> index(new HyperscanIndex);
+    Private &p = *index->d;
+    p.ruleCovered.assign(ruleRegexes.size(), 0);
+    p.ruleMaxWidth.assign(ruleRegexes.size(), SIZE_MAX);
+    std::vector<Pattern> candidates = candidatesOf(ruleRegexes, keywords, &p.ruleMaxWidth, &p.keywordLength, notes);
+    const QString cacheFile = cacheFileFor(cacheDir, candidates);
+    std::vector<char> refused(candidates.size(), 0);
+    p.db = readCache(cacheFile, &refused);
+    p.fromCache = p.db != nullptr;
+    if (!p.db) {
+        p.db = compileAll(candidates, &refused, notes);
+        if (!p.db)
+            return nullptr;
+        writeCache(cacheFile, cacheDir, p.db, refused);
     }
     if (hs_alloc_scratch(p.db, &p.prototype) != HS_SUCCESS) {
         notes->append(QStringLiteral("Hyperscan could not allocate its scratch space"));
@@ -258,18 +286,17 @@ std::unique_ptr<HyperscanIndex> HyperscanIndex::build(const std::vector<QByteArr
     p.patterns = std::move(candidates);
     for (size_t i = 0; i < p.patterns.size(); ++i) {
         const Pattern &c = p.patterns[i];
-        if (refused[i]) {
-            if (c.kind == Kind::Keyword) {
-                // Without a keyword's occurrences the rule windows would be wrong: not usable.
-                notes->append(QStringLiteral("Hyperscan refused a keyword"));
-                return nullptr;
-            }
+        if (!refused[i]) {
             if (c.kind == Kind::Rule)
-                notes->append(QStringLiteral("rule %1 left to RE2 (Hyperscan refused its regex)").arg(c.index));
+                p.ruleCovered[size_t(c.index)] = 1;
             continue;
         }
-        if (c.kind == Kind::Rule)
-            p.ruleCovered[size_t(c.index)] = 1;
+        if (c.kind == Kind::Keyword) {
+            // Without a keyword's occurrences the rule windows would be wrong: not usable.
+            notes->append(QStringLiteral("Hyperscan refused a keyword"));
+            return nullptr;
+        }
+        notes->append(QStringLiteral("rule %1 left to RE2 (Hyperscan refused its regex)").arg(c.index));
     }
     return index;
 }
