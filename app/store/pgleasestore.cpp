@@ -14,15 +14,30 @@ qint64 steadyNs()
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Per period: the spend settled back by the leases that began in it; then the unspent parts of
-// all live leases (they count in every period: they may still be spent today).
-constexpr char kCountsSql[] = "SELECT COALESCE(SUM(used) FILTER (WHERE started_ms >= ?2), 0), "
-                              "COALESCE(SUM(used) FILTER (WHERE started_ms >= ?3), 0), "
-                              "COALESCE(SUM(used) FILTER (WHERE started_ms >= ?4), 0), "
-                              "COALESCE(SUM(used), 0), "
-                              "COALESCE(SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()), 0), "
-                              "COALESCE(bool_or(id = ?5 AND expires_at > now()), false) "
-                              "FROM budget_leases WHERE key_id = ?1";
+// Per period, per instance: the spend its leases settled back, or, when larger, the cost of its log
+// rows less the unspent part of its live leases (the log may run ahead of the reports: that spend is
+// still inside the live lease, counted below; a dead instance's logged spend it never settled back
+// counts in full), summed over the instances; then the unspent parts of all live leases (they count
+// in every period: they may still be spent today), and whether the lease ?5 is live.
+// The log rows are read from ?6 (the start of the earliest limited period) on.
+constexpr char kCountsSql[] =
+    "WITH u AS (SELECT instance_id, "
+    "SUM(used) FILTER (WHERE started_ms >= ?2) AS d, SUM(used) FILTER (WHERE started_ms >= ?3) AS w, "
+    "SUM(used) FILTER (WHERE started_ms >= ?4) AS m, SUM(used) AS t, "
+    "SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()) AS x "
+    "FROM budget_leases WHERE key_id = ?1 GROUP BY instance_id), "
+    "g AS (SELECT instance_id, "
+    "SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?2) AS d, SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?3) AS w, "
+    "SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?4) AS m, SUM(cost_nano_usd) AS t "
+    "FROM requests WHERE key_id = ?1 AND started_at_ms >= ?6 GROUP BY instance_id), "
+    "s AS (SELECT COALESCE(SUM(GREATEST(COALESCE(u.d, 0), COALESCE(g.d, 0) - COALESCE(u.x, 0))), 0) AS d, "
+    "COALESCE(SUM(GREATEST(COALESCE(u.w, 0), COALESCE(g.w, 0) - COALESCE(u.x, 0))), 0) AS w, "
+    "COALESCE(SUM(GREATEST(COALESCE(u.m, 0), COALESCE(g.m, 0) - COALESCE(u.x, 0))), 0) AS m, "
+    "COALESCE(SUM(GREATEST(COALESCE(u.t, 0), COALESCE(g.t, 0) - COALESCE(u.x, 0))), 0) AS t "
+    "FROM u FULL JOIN g USING (instance_id)), "
+    "l AS (SELECT COALESCE(SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()), 0) AS leased, "
+    "COALESCE(bool_or(id = ?5 AND expires_at > now()), false) AS live FROM budget_leases WHERE key_id = ?1) "
+    "SELECT s.d, s.w, s.m, s.t, l.leased, l.live FROM s, l";
 
 constexpr char kReportSql[] =
     "UPDATE budget_leases AS l SET used = l.used + v.delta, "
@@ -118,6 +133,13 @@ LeaseGrant PgLeaseStore::takeLocked(const LeaseRequest &request, const LeasePoli
     for (int p = 0; p < 3; ++p)
         counts.bindInt(2 + p, request.periodStarts[p]);
     counts.bindInt(5, request.leaseId);
+    // The log from the earliest limited period's start (a total limit: all of it).
+    qint64 from = std::numeric_limits<qint64>::max();
+    for (int p = 0; p < kPeriodCount; ++p) {
+        if (request.limits.limit[p])
+            from = qMin(from, p == int(Period::Total) ? qint64(std::numeric_limits<qint64>::min()) : request.periodStarts[p]);
+    }
+    counts.bindInt(6, from);
     if (!counts.next())
         return unreachable(counts.error());
     LeaseGrant grant;

@@ -13,7 +13,10 @@ namespace gh {
 // The leases of a team store (budget/budgetlease.h) in PostgreSQL's budget_leases table (schema
 // version 20): a row per lease with its amount, the spend its instance settled back, and its
 // expiry in the server's clock. Per key and limited period:
-//   spent    = the sum of `used` of the leases that began in the period (expired ones included),
+//   spent    = per instance, the `used` of its leases that began in the period (expired ones
+//              included), or, when larger, the cost of its log rows of the period less the unspent
+//              part of its live leases (a dead instance's spend that reached only the log counts; a
+//              live one's log ahead of its reports is inside its lease, counted once),
 //   leased   = the sum of amount - used of the leases not expired,
 //   limit   >= spent + leased, kept by take(), which holds the key's row FOR UPDATE.
 // One connection, opened on first use; after a failure the store is not asked again for
