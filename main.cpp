@@ -1,6 +1,7 @@
 // Gatehouse: the executable. Parses the command line, then runs the gateway headless or with the
 // desktop window.
 #include "connect/connectcommand.h"
+#include "gateway/forgetkey.h"
 #include "gateway/gateway.h"
 #include "gateway/shutdownsignals.h"
 #include "reports/exportcommand.h"
@@ -72,6 +73,14 @@ int main(int argc, char **argv)
         QCoreApplication::setOrganizationName(QStringLiteral(GATEHOUSE_NAME));
         return gh::runExportCommand(app.arguments().mid(2), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
     }
+    // `gatehouse forget-key NAME --yes`: delete everything about a key, with the gateway stopped.
+    if (argc > 1 && qstrcmp(argv[1], "forget-key") == 0) {
+        qputenv("QT_NO_GLIB", "1");
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral(GATEHOUSE_NAME));
+        QCoreApplication::setOrganizationName(QStringLiteral(GATEHOUSE_NAME));
+        return gh::runForgetKeyCommand(app.arguments().mid(2), QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+    }
     bool headless = hasFlag(argc, argv, "--headless") || !onlyWindowArguments(argc, argv);
 #ifndef GATEHOUSE_WITH_UI
     headless = true;
@@ -132,7 +141,7 @@ int main(int argc, char **argv)
     const QStringList positional = parser.positionalArguments();
     const bool connectCommand = !positional.isEmpty() && positional.first() == QLatin1String("connect");
     if (!positional.isEmpty() && !connectCommand)
-        return usageError(QStringLiteral("unknown command '%1' (the commands are 'connect TOOL', 'catalog update|refresh|show' and 'export requests|spend')").arg(positional.first()));
+        return usageError(QStringLiteral("unknown command '%1' (the commands are 'connect TOOL', 'catalog update|refresh|show', 'export requests|spend' and 'forget-key NAME')").arg(positional.first()));
     if (!connectCommand && (parser.isSet(keyOption) || parser.isSet(modelOption)))
         return usageError(QStringLiteral("--key and --model belong to 'gatehouse connect TOOL'"));
 

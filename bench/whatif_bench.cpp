@@ -5,10 +5,11 @@
 // ROWS synthetic requests over 90 days (8 keys, 10 models, 2,000 client sessions, cache reads and
 // writes) written through gh::Store (the gateway's own writer, rollup triggers included), then
 // whatif::compute on a read-only connection of its own for the slices the page offers: everything,
-// one key, one model, one session, and a candidate with long-context tiers (which reads the rows).
+// one key, one model, one session, a candidate with long-context tiers (from the request-size
+// histogram of migration 18) and one whose tier is not a bound of it (which reads the rows).
 // Each: the first (cold) run and the median / worst of 7 more; then whatif::countOverContext (the
-// requests too long for a 32k window, a scan of the rows): cold and the median of 3. Prices are synthetic: they change the
-// numbers, not the time.
+// requests too long for a 32k window: the histogram, or the rows for a session): cold and the
+// median of 3. Prices are synthetic: they change the numbers, not the time.
 #include "store/analytics.h"
 #include "store/store.h"
 #include "store/whatif.h"
@@ -101,6 +102,10 @@ int main(int argc, char **argv)
     whatif::Candidate tiered = flat;
     tiered.price.inputTiers = {PriceTier{20'000, 0.8}};
     tiered.price.outputTiers = {PriceTier{20'000, 3.2}};
+    // 20,001 is no bound of the size histogram (migration 18): priced from the rows.
+    whatif::Candidate offBounds = tiered;
+    offBounds.price.inputTiers = {PriceTier{20'001, 0.8}};
+    offBounds.price.outputTiers = {PriceTier{20'001, 3.2}};
     const qint64 from = start - start % kDay;
     const qint64 to = now - now % kDay + kDay;
     struct Case {
@@ -114,10 +119,12 @@ int main(int argc, char **argv)
         {"90 days, one model", {from, to, 0, QStringLiteral("vendor2/model-7"), {}}, flat},
         {"7 days, every key and model", {to - 7 * kDay, to, 0, {}, {}}, flat},
         {"one session", {from, to, 0, {}, QStringLiteral("sess-123")}, flat},
-        {"90 days, tiered candidate (rows)", {from, to, 0, {}, {}}, tiered},
-        {"7 days, tiered candidate (rows)", {to - 7 * kDay, to, 0, {}, {}}, tiered},
+        {"90 days, tiered candidate (histogram)", {from, to, 0, {}, {}}, tiered},
+        {"7 days, tiered candidate (histogram)", {to - 7 * kDay, to, 0, {}, {}}, tiered},
+        {"90 days, one key, tiered (histogram)", {from, to, 3, {}, {}}, tiered},
+        {"90 days, tier off the bounds (rows)", {from, to, 0, {}, {}}, offBounds},
     };
-    std::printf("%-36s %10s %10s %10s %10s | %12s %10s %10s\n", "slice", "cold ms", "median ms", "worst ms", "requests",
+    std::printf("%-40s %10s %10s %10s %10s | %12s %10s %10s\n", "slice", "cold ms", "median ms", "worst ms", "requests",
                 "over window", "cold ms", "median ms");
     for (const Case &c : cases) {
         whatif::Result r;
@@ -136,7 +143,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 3; ++i)
             overWarm.append(runMs([&] { over = whatif::countOverContext(db.handle(), c.slice, kWindow); }));
         std::sort(overWarm.begin(), overWarm.end());
-        std::printf("%-36s %10.1f %10.1f %10.1f %10lld | %12lld %10.1f %10.1f\n", c.name, cold, warm.at(3), warm.last(), r.requests,
+        std::printf("%-40s %10.1f %10.1f %10.1f %10lld | %12lld %10.1f %10.1f\n", c.name, cold, warm.at(3), warm.last(), r.requests,
                     over.value_or(-1), overCold, overWarm.at(1));
     }
     return 0;

@@ -1,20 +1,20 @@
 // The gateway's request-body reader and in-place rewrite: an accepted body, rewritten, is still one
 // valid JSON document whose model is the upstream's.
-#include "fuzzcommon.h"
 #include "formats/openai_chat/openaistream.h"
+#include "fuzzcommon.h"
 #include "gateway/requestbody.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+void fuzz::one(const QByteArray &input)
 {
-    if (size < 1)
-        return 0;
-    const auto endpoint = static_cast<gh::Endpoint>(data[0] % 4);
-    QByteArray body = fuzz::bytes(data + 1, size - 1);
+    if (input.isEmpty())
+        return;
+    const auto endpoint = static_cast<gh::Endpoint>(uint8_t(input.at(0)) % 4);
+    QByteArray body = input.mid(1);
     QString error;
     const auto fields = gh::inspectRequestBody(body, endpoint, &error);
     if (!fields) {
         fuzz::check(!error.isEmpty(), "a rejected body is explained");
-        return 0;
+        return;
     }
     for (const bool requireUsage : {false, true}) {
         QByteArray out = gh::rewriteRequestBody(body, *fields, QStringLiteral("upstream-model"), requireUsage);
@@ -27,5 +27,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (requireUsage && fields->stream)
             fuzz::check(reread->clientWantsUsage, "include_usage is set when required", {}, out);
     }
-    return 0;
 }

@@ -3,9 +3,8 @@
 #include "fuzzcommon.h"
 #include "store/requestjournal.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+void fuzz::one(const QByteArray &input)
 {
-    const QByteArray input = fuzz::bytes(data, size);
     const gh::RequestJournal::ReadResult read = gh::RequestJournal::decodeAll(input);
     QByteArray again;
     for (const gh::RequestRecord &r : read.records) {
@@ -15,5 +14,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const gh::RequestJournal::ReadResult reread = gh::RequestJournal::decodeAll(again);
     fuzz::check(!reread.tornTail, "records written back read whole");
     fuzz::check(reread.records == read.records, "records written back read the same");
-    return 0;
 }

@@ -1,9 +1,9 @@
 // The SSE framer: events plus pending bytes always add up to the input, whatever the cut points.
 #include "fuzzcommon.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+void fuzz::one(const QByteArray &input)
 {
-    const QByteArray input = fuzz::bytes(data, size);
+    const auto size = size_t(input.size());
     gh::SseFramer framer;
     QByteArray seen;
     const qsizetype step = input.isEmpty() ? 1 : 1 + (uint8_t(input.at(0)) % 97);
@@ -16,5 +16,4 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         });
     }
     fuzz::check(seen + framer.pending() == input, "events and pending bytes add up to the input");
-    return 0;
 }

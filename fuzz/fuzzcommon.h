@@ -1,12 +1,16 @@
 #pragma once
-// Shared by the fuzz targets: stream feeding and invariant checks that abort on violation.
+// Shared by the fuzz targets: the entry point each defines (driver.cpp is the one libFuzzer driver
+// around it), stream feeding and invariant checks that abort on violation.
+#include "formats/anthropic/anthropictranslate.h"
+#include "formats/gemini/geminitranslate.h"
 #include "http/sseframer.h"
 #include "streamcheck.h"
-#include "translate/translate.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <QByteArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 namespace fuzz {
 
@@ -19,14 +23,15 @@ inline void check(bool ok, const char *what, const QString &why = {}, const QByt
     std::abort();
 }
 
-inline QByteArray bytes(const uint8_t *data, size_t size)
-{
-    return QByteArray(reinterpret_cast<const char *>(data), qsizetype(size));
-}
+// One fuzz input; each target defines it, driver.cpp calls it.
+void one(const QByteArray &input);
 
-inline void quietLogs()
+// The output is one valid JSON object.
+inline void validObject(const QByteArray &out, const char *what)
 {
-    qputenv("QT_LOGGING_RULES", "gatehouse.*=false");
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(out, &pe);
+    check(pe.error == QJsonParseError::NoError && doc.isObject(), what, pe.errorString(), out);
 }
 
 // Frames `input` as an upstream SSE byte stream (cut into pieces whose sizes come from the input

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the libFuzzer targets with clang into build-fuzz/ and runs each one for FUZZ_SECONDS
-# (default 10) from its seed corpus in fuzz/corpus/<target>/. Fails when any target finds a crash,
+# (default 10) from its seed corpus in fuzz/corpus/<target>/ or, for an adapter's targets,
+# fuzz/<format>/corpus/<target>/. Fails when any target finds a crash,
 # a sanitizer error or a broken invariant (the reproducer is left in build-fuzz/artifacts/<target>/).
 #   FUZZ_SECONDS=60 sh fuzz/run.sh          FUZZ_BUILD_DIR, FUZZ_CXX and FUZZ_JOBS override the defaults.
 set -eu
@@ -21,7 +22,7 @@ cmake -S "$here" -B "$build" $generator -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUIL
 cmake --build "$build" -j "${FUZZ_JOBS:-2}"
 
 status=0
-for seeds in "$here"/corpus/*/; do
+for seeds in "$here"/corpus/*/ "$here"/*/corpus/*/; do
     target=$(basename "$seeds")
     work="$build/corpus/$target"
     artifacts="$build/artifacts/$target/"

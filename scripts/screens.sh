@@ -141,11 +141,16 @@ done
 [[ -n ${win:-} ]] || { echo "no window" >&2; cat "$work/app.log" >&2; kill $app; exit 1; }
 xdotool windowmove "$win" 0 0
 sleep "${SHOT_SETTLE:-10}" # the first frame takes long on a busy machine
-pages=(dashboard keys providers routes activity compare rankings cache settings)
+pages=(dashboard keys providers routes activity compare rankings cache settings whatif guardrails)
 grab_all() { # suffix
   for i in "${!pages[@]}"; do
     xdotool windowfocus "$win" key --window "$win" Escape
-    xdotool key --window "$win" "ctrl+$((i + 1))"
+    if ((i < 9)); then
+      xdotool key --window "$win" "ctrl+$((i + 1))"
+    else # Ctrl+1..9 reach the first nine; Ctrl+PgDown steps on from the ninth
+      xdotool key --window "$win" ctrl+9
+      for _ in $(seq $((i - 8))); do xdotool key --window "$win" ctrl+Next; done
+    fi
     xdotool mousemove --window "$win" 1 1 # no hover highlight
     sleep 2.5
     import -window "$win" "$out/${pages[$i]}$1.png"

@@ -84,6 +84,7 @@ void responseCacheFill(ResponseCache *cache, CacheTicket *ticket, bool stream, c
     a.provider = record.provider;
     a.upstreamModel = record.upstreamModel;
     a.cost = record.cost;
+    a.keyId = record.keyId;
     cache->insert(key, a, ticket->ttlMs);
     ticket->captured.clear(); // `body` may be it: only now
 }

@@ -23,6 +23,8 @@ QByteArray encodeMeta(const CachedAnswer &a)
                   {QStringLiteral("upstream_model"), a.upstreamModel}};
     if (a.cost)
         o.insert(QStringLiteral("cost_nano_usd"), QString::number(*a.cost)); // as text: exact beyond 2^53
+    if (a.keyId != 0)
+        o.insert(QStringLiteral("key_id"), QString::number(a.keyId));
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -36,6 +38,7 @@ bool decodeMeta(const QByteArray &meta, CachedAnswer *a)
     a->modelId = o.value(QLatin1String("model_id")).toString();
     a->provider = o.value(QLatin1String("provider")).toString();
     a->upstreamModel = o.value(QLatin1String("upstream_model")).toString();
+    a->keyId = o.value(QLatin1String("key_id")).toString().toLongLong();
     const QJsonValue cost = o.value(QLatin1String("cost_nano_usd"));
     if (cost.isString()) {
         bool ok = false;
@@ -251,6 +254,26 @@ void ResponseCache::clear()
         m_clearAll = true;
     }
     m_queueCv.notify_one();
+}
+
+qint64 ResponseCache::removeKey(qint64 keyId)
+{
+    if (keyId == 0)
+        return 0;
+    QMutexLocker lock(&m_mutex);
+    qint64 removed = 0;
+    for (auto it = m_lru.begin(); it != m_lru.end();) {
+        CachedAnswer a;
+        const auto next = std::next(it);
+        if (decodeMeta(it->meta, &a) && a.keyId == keyId) {
+            removeLocked(it, false);
+            ++removed;
+        }
+        it = next;
+    }
+    if (m_file)
+        m_queueCv.notify_one();
+    return removed;
 }
 
 void ResponseCache::flush()

@@ -28,6 +28,7 @@ struct CachedAnswer {
     QString provider;
     QString upstreamModel;
     std::optional<NanoUsd> cost;  // what it cost when bought; std::nullopt: unpriced
+    qint64 keyId = 0;             // the key whose request filled it ("delete everything about a key")
     qint64 createdMs = 0;
     qint64 expiresMs = 0;
 };
@@ -58,6 +59,8 @@ public:
     bool insert(const QByteArray &key, const CachedAnswer &answer, qint64 ttlMs);
     // Drops every entry, in memory and in the file.
     void clear();
+    // Drops every entry a key's request filled (a shared one included); how many.
+    qint64 removeKey(qint64 keyId);
     // Waits until everything inserted so far is in the file (tests, shutdown).
     void flush();
 

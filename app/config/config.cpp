@@ -349,9 +349,20 @@ QString validateOrigin(const QString &text, const QString &path)
     return origin;
 }
 
+// "data_policy" of a provider or a model (config/datapolicy.h).
+DataPolicy parseDataPolicy(const QJsonObject &obj, const QString &path)
+{
+    const QString p = member(path, QStringLiteral("data_policy"));
+    QString field, message;
+    const auto policy = dataPolicyFromJson(obj.value(QStringLiteral("data_policy")), &field, &message);
+    if (!policy)
+        fail(field.isEmpty() ? p : member(p, field), message);
+    return *policy;
+}
+
 ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled", "rpm", "tpm", "local"});
+    checkFields(obj, path, {"id", "format", "base_url", "api_key_env", "catalog", "enabled", "rpm", "tpm", "local", "data_policy"});
     ProviderConfig p;
     p.id = requireString(obj, path, QStringLiteral("id"));
     if (!idPattern().match(p.id).hasMatch())
@@ -385,6 +396,8 @@ ProviderConfig parseProvider(const QJsonObject &obj, const QString &path)
     parseRateLimits(obj, path, &p.rpm, &p.tpm);
     if (const auto v = optionalBool(obj, path, QStringLiteral("local")))
         p.local = *v;
+    if (obj.contains(QStringLiteral("data_policy")))
+        p.dataPolicy = parseDataPolicy(obj, path);
     return p;
 }
 
@@ -403,7 +416,7 @@ ModelPrice parsePricing(const QJsonObject &obj, const QString &path)
 ModelConfig parseModel(const QJsonObject &obj, const QString &path, const QSet<QString> &providerIds)
 {
     checkFields(obj, path,
-                {"id", "provider", "upstream_model", "pricing", "context_window", "max_output_tokens", "capabilities"});
+                {"id", "provider", "upstream_model", "pricing", "context_window", "max_output_tokens", "capabilities", "data_policy"});
     ModelConfig m;
     m.id = requireString(obj, path, QStringLiteral("id"));
     if (std::any_of(m.id.begin(), m.id.end(), [](QChar c) { return c.isSpace(); }))
@@ -443,6 +456,8 @@ ModelConfig parseModel(const QJsonObject &obj, const QString &path, const QSet<Q
         }
         m.capabilities = capabilities;
     }
+    if (obj.contains(QStringLiteral("data_policy")))
+        m.dataPolicy = parseDataPolicy(obj, path);
     return m;
 }
 
@@ -459,7 +474,7 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
 
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
-    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan"});
+    checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan", "require_policy", "capture"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
     if (obj.contains(QStringLiteral("secret"))) {
@@ -520,6 +535,26 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
         if (!m)
             fail(member(path, QStringLiteral("secret_scan")), QStringLiteral("must be \"off\", \"warn\", \"redact\" or \"block\""));
         k.secretScan = *m;
+    }
+    if (obj.contains(QStringLiteral("require_policy"))) {
+        const QString p = member(path, QStringLiteral("require_policy"));
+        QString field, message;
+        const auto required = policyRequirementFromJson(obj.value(QStringLiteral("require_policy")), &field, &message);
+        if (!required)
+            fail(field.isEmpty() ? p : member(p, field), message);
+        k.requirePolicy = *required;
+    }
+    if (obj.contains(QStringLiteral("capture"))) {
+        const QString p = member(path, QStringLiteral("capture"));
+        const QJsonObject capture = requireObject(obj.value(QStringLiteral("capture")), p);
+        checkFields(capture, p, {"bodies", "retention_days"});
+        const bool bodies = optionalBool(capture, p, QStringLiteral("bodies")).value_or(false);
+        const qint64 days = optionalInteger(capture, p, QStringLiteral("retention_days"), 1, KeyConfig::kMaxCaptureRetentionDays,
+                                            QStringLiteral("must be an integer from 1 to 3650 (days)"))
+                                .value_or(KeyConfig::kDefaultCaptureRetentionDays);
+        if (bodies && !k.storeBodies)
+            fail(member(p, QStringLiteral("bodies")), QStringLiteral("cannot be true on a key with \"store_bodies\": false"));
+        k.captureRetentionDays = bodies ? int(days) : 0;
     }
     return k;
 }

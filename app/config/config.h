@@ -1,4 +1,5 @@
 #pragma once
+#include "config/datapolicy.h"
 #include "config/guardrailpolicy.h"
 #include "config/responsecachepolicy.h"
 #include "pricing/price.h"
@@ -30,6 +31,8 @@ struct ProviderConfig {
     // A server on this machine (Ollama, LM Studio, llama.cpp, vLLM, Jan; "local": true): its models
     // cost nothing per token, so the ones without a price of their own are priced $0, never unpriced.
     bool local = false;
+    // "data_policy": what the provider does with prompts, over its published terms (datapolicy.h).
+    DataPolicy dataPolicy;
     friend bool operator==(const ProviderConfig &, const ProviderConfig &) = default;
 };
 
@@ -45,6 +48,8 @@ struct ModelConfig {
     // std::nullopt: unknown, and the model is assumed to be able to serve any request.
     std::optional<QStringList> capabilities;
     [[nodiscard]] bool can(QStringView capability) const { return !capabilities || capabilities->contains(capability); }
+    // "data_policy" where this model differs from its provider (datapolicy.h).
+    DataPolicy dataPolicy;
     friend bool operator==(const ModelConfig &, const ModelConfig &) = default;
 };
 
@@ -91,6 +96,13 @@ struct KeyConfig {
     // neither fill nor read the response cache, whatever the key or route says.
     bool storeBodies = true;
     SecretScanMode secretScan = SecretScanMode::Warn; // "secret_scan"
+    PolicyRequirement requirePolicy; // "require_policy": the data policy its targets must meet
+    // "capture": {"bodies": true, "retention_days": N}: the key's request and response bodies are
+    // kept in captures.db for N days (docs/capture.md); 0: not captured (the default). Needs
+    // store_bodies (a key that forbids storing bodies cannot capture them).
+    int captureRetentionDays = 0;
+    static constexpr int kDefaultCaptureRetentionDays = 7;
+    static constexpr int kMaxCaptureRetentionDays = 3650;
     friend bool operator==(const KeyConfig &, const KeyConfig &) = default;
 };
 

@@ -2,7 +2,7 @@
 #include "config/config.h"
 #include "formats/openai_chat/openaistream.h"
 #include "providers/usage.h"
-#include "translate/translate.h"
+#include "formats/common/translate.h"
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QList>

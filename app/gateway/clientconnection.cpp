@@ -59,6 +59,8 @@ ClientConnection::~ClientConnection()
         m_releaseTarget->connection = nullptr;
     }
     m_context->openConnections.fetch_sub(1); // counted by GatewayServer at accept
+    if (m_leaving)
+        m_context->leavingConnections.fetch_sub(1);
     if (m_exchange) {
         auto exchange = std::move(m_exchange);
         exchange->clientGone();
@@ -261,6 +263,9 @@ void ClientConnection::sendResponse(int status, const HeaderList &headers, const
     out << "content-length: ";
     out.number(body.size()) << "\r\n";
     endHead(out);
+    tapHead(headers);
+    if (!m_headRequest)
+        tapBody(body);
     // A HEAD answer is the GET answer's head, its length included, without the body (RFC 9110 9.3.2):
     // a body here would be read as the start of the next response.
     if (m_headRequest) {
@@ -283,12 +288,14 @@ void ClientConnection::beginStream(int status, const HeaderList &headers)
     out << "transfer-encoding: chunked\r\n";
     endHead(out);
     write(out.take());
+    tapHead(headers);
 }
 
 void ClientConnection::sendChunk(QByteArrayView data)
 {
     if (data.isEmpty())
         return;
+    tapBody(data);
     ByteWriter out(data.size() + 32);
     out.number(data.size(), 16) << "\r\n" << data << "\r\n";
     write(out.take());
@@ -309,15 +316,55 @@ void ClientConnection::beginBody(int status, const HeaderList &headers, qint64 c
     out.number(contentLength) << "\r\n";
     endHead(out);
     write(out.take());
+    tapHead(headers);
 }
 
 void ClientConnection::sendBodyPart(QByteArrayView data)
 {
     if (data.isEmpty())
         return;
+    tapBody(data);
     write(data);
     if (pendingOutput() > kHighWater) // held output counts: the exchange pauses on pendingOutput()
         m_drainSignalArmed = true;
+}
+
+void ClientConnection::tapResponse(qsizetype limit)
+{
+    m_tapLimit = qMax<qsizetype>(0, limit);
+    m_tap.clear();
+    m_tapType.clear();
+    m_tapCut = false;
+}
+
+QByteArray ClientConnection::takeTap(QByteArray *contentType, bool *cut)
+{
+    *contentType = std::exchange(m_tapType, QByteArray());
+    *cut = m_tapCut;
+    m_tapLimit = -1;
+    m_tapCut = false;
+    return std::exchange(m_tap, QByteArray());
+}
+
+void ClientConnection::tapHead(const HeaderList &headers)
+{
+    if (m_tapLimit < 0)
+        return;
+    for (const auto &h : headers)
+        if (h.first.compare("content-type", Qt::CaseInsensitive) == 0)
+            m_tapType = h.second;
+}
+
+void ClientConnection::tapBody(QByteArrayView data)
+{
+    if (m_tapLimit < 0 || data.isEmpty())
+        return;
+    const qsizetype room = m_tapLimit - m_tap.size();
+    if (data.size() > room) {
+        m_tapCut = true;
+        data = data.first(qMax<qsizetype>(0, room));
+    }
+    m_tap.append(data);
 }
 
 qint64 ClientConnection::pendingOutput() const
@@ -513,10 +560,19 @@ int ClientConnection::evictionRank() const
     return m_parser.messageStarted() ? 1 : 0;
 }
 
+void ClientConnection::markLeaving()
+{
+    if (!m_leaving) {
+        m_leaving = true;
+        m_context->leavingConnections.fetch_add(1);
+    }
+}
+
 void ClientConnection::evict()
 {
     if (evictionRank() < 0)
         return;
+    markLeaving();
     if (m_parser.messageStarted()) {
         failAndClose(503, GatewayError::unavailable(QStringLiteral("Too many connections to Gatehouse: this one was closed to make room (settings.connections.max_connections)."), "too_many_connections"));
         return;
@@ -526,6 +582,7 @@ void ClientConnection::evict()
 
 void ClientConnection::refuseOverCapacity()
 {
+    markLeaving();
     failAndClose(503, GatewayError::unavailable(QStringLiteral("Too many connections to Gatehouse, and every one is busy: retry in a moment (settings.connections.max_connections)."), "too_many_connections"));
 }
 

@@ -59,6 +59,12 @@ public:
     // (a no-op once the connection is gone).
     [[nodiscard]] std::function<void()> holdOutput();
     [[nodiscard]] bool canWrite() const { return !m_gone; }
+    // [capture] Keeps a copy of the response's content type and body bytes (no head, no chunk framing)
+    // written from now on, up to `limit` bytes, until takeTap(); for a key that captures bodies.
+    void tapResponse(qsizetype limit);
+    [[nodiscard]] bool tapping() const { return m_tapLimit >= 0; }
+    // What was kept, and stops keeping; *cut: the body was longer than the limit.
+    [[nodiscard]] QByteArray takeTap(QByteArray *contentType, bool *cut);
     // The exchange is over (its response is complete); the next request may start.
     void exchangeFinished();
 
@@ -94,6 +100,7 @@ private:
     // so that closing with unread input (a reset) cannot destroy the answer before the client reads it.
     void failAndClose(int status, const GatewayError &error);
     void lingerClose();
+    void markLeaving(); // once: counted in leavingConnections until destroyed
     void onReadTimeout();
     // The read timer for the connection's state: idle between requests, a head arriving, a body arriving.
     void updateReadTimer(bool gotBytes);
@@ -101,6 +108,8 @@ private:
     void onBody(HttpParser &parser, const char *data, size_t length) override;
     void write(QByteArrayView data);
     void releaseOutput();
+    void tapHead(const HeaderList &headers);
+    void tapBody(QByteArrayView data);
     static void writeHead(ByteWriter &out, int status, const HeaderList &headers);
     void endHead(ByteWriter &out) const;
 
@@ -120,6 +129,7 @@ private:
     bool m_headRequest = false;   // the request being answered is a HEAD: heads only
     bool m_closeAfterResponse = false;
     bool m_closing = false;
+    bool m_leaving = false;       // counted in GatewayContext::leavingConnections (evicted or refused)
     bool m_gone = false;
     bool m_inWrite = false; // inside write()'s flush: disconnects and bytes-written are handled after it
     bool m_drainSignalArmed = false;
@@ -139,7 +149,11 @@ private:
     ReadPhase m_readPhase = ReadPhase::None;
     QTimer m_readTimer;
     qint64 m_lastActivityMs = 0;
-    bool m_lingering = false; // answered an error, write side shut: dropping input until the client closes
+    bool m_lingering = false;
+    qsizetype m_tapLimit = -1; // see tapResponse(); -1: not tapping
+    QByteArray m_tap;
+    QByteArray m_tapType;
+    bool m_tapCut = false; // answered an error, write side shut: dropping input until the client closes
 };
 
 } // namespace gh

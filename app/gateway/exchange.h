@@ -3,6 +3,7 @@
 #include "cache/cachegate.h"
 #include "budget/ratelimiter.h"
 #include "formats/formatadapter.h"
+#include "formats/openai_chat/openaistream.h"
 #include "gateway/bodyrelay.h"
 #include "gateway/gatewayerror.h"
 #include "gateway/guardrailgate.h"
@@ -14,7 +15,7 @@
 #include "routing/registry.h"
 #include "routing/router.h"
 #include "store/requestrecord.h"
-#include "translate/translate.h"
+#include "formats/common/translate.h"
 #include "upstream/upstreamclient.h"
 #include <QElapsedTimer>
 #include <QSet>
@@ -27,10 +28,13 @@ namespace gh {
 class ClientConnection;
 struct GatewayContext;
 
-// One request through the gateway, as a sequence of named stages:
-//   admit (shutdown, Host, Origin) → route (routes.h) → authenticate → inspect body → rate limit →
-//   plan targets → attempt: (provider limit → reserve budget → forward → relay) with failover to the
-//   next target (RetryPolicy) until the first byte reached the client → settle → log.
+// One request through the gateway, as a sequence of named stages, one source file each:
+//   admit (admission.h: shutdown, Host, Origin) → route (routes.h) → authenticate   [exchange.cpp]
+//   → key checks → inspect body → plan targets (Router::plan) → key rate limit       [exchangeplan.cpp]
+//   → attempt: (provider limit → reserve budget [exchangereserve.cpp] → forward)    [exchangeforward.cpp]
+//     with failover to the next target (RetryPolicy) until the first byte reached the client
+//   → relay (stream events, large bodies, held bodies)                             [exchangerelay.cpp]
+//   → settle (settlement.h) → log                                                  [exchangesettle.cpp]
 // The wire formats are adapters (formats/formatadapter.h): m_client renders what the client gets,
 // m_provider builds what the current target gets and reads its answer; neither is switched on here.
 // Seams for other stages: forward() is the one place a request leaves for a provider (its body,
@@ -55,6 +59,10 @@ private:
     // stages
     std::optional<GatewayError> admit();
     void handleModelRequest(const Route &route);
+    // Gatehouse paused, its log full, the key paused: false when refused (answered already).
+    bool admitKey(const std::function<void(const GatewayError &)> &refuse);
+    void readTraits(); // the router's RequestTraits and the log's prompt shape, from m_fields
+    [[nodiscard]] std::optional<GatewayError> takeKeyRateLimit();
     // The control endpoints (controlendpoints.h): authenticated where they need a key, never forwarded.
     void handleControl(Handler handler);
     void handleCountTokens(const Route &route);
@@ -72,12 +80,16 @@ private:
     const KeyEntry *authenticate(GatewayError *error);
     // Chooses the targets: a route alias, a `models` fallback list, or the one model named.
     bool planTargets(GatewayError *error);
+    bool planNamed(const ModelEntry &model, GatewayError *error);
+    bool planRoute(const QList<RouteTarget> &targets, RouteStrategy strategy, GatewayError *error);
     // Starts the attempt on m_plan.targets[m_targetIndex], skipping targets that cannot take it now.
     void startAttempt();
     // Reserves the request's worst case on the key's budget for `model`, whose upstream body is in
     // `request`. When it does not fit and the key clamps, lowers the output limit to what fits (the
     // client's body edited byte-precisely, `request` rebuilt from it); false with *error otherwise.
     bool reserveFor(const ModelEntry &model, UpstreamRequest *request, GatewayError *error);
+    bool lowerAfterRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model, const ModelPrice &price,
+                           qint64 asked, std::optional<qint64> *thinkingBudget, GatewayError *error);
     bool clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 limit, std::optional<qint64> thinkingBudget,
                           UpstreamRequest *request, GatewayError *error);
     [[nodiscard]] GatewayError budgetRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model,
@@ -114,6 +126,22 @@ private:
     void upstreamResent(const QString &reason) override;
 
     void relayEvents(QByteArrayView bytes);
+    // What one read of a stream produced (relayEvents()).
+    struct RelayBatch {
+        QByteArray out;
+        bool broken = false;     // translating, and the provider sent an event that is not JSON
+        bool errorFirst = false; // an error event before any content: the attempt failed, fail over
+        bool content = false;    // a data event that is not an error was seen in this batch
+        QString errorFirstMessage;
+    };
+    void relayEvent(QByteArrayView event, RelayBatch *batch);
+    void scrubEvent(QByteArrayView *event, QByteArray *data, QByteArray *storage, OpenAIEventInfo *info);
+    void sendBatch(RelayBatch &batch);
+    void streamDone();    // upstreamDone() of a relayed stream
+    bool endTranslatedStream();
+    bool endRelayedStream();
+    void bodyDone();      // ... of a held 2xx body
+    void providerError(); // ... of an error status
     // The stream's first content event arrived: the request's and the attempt's time to first token.
     void markFirstToken();
     // A large non-streamed success relayed as it arrives (bodyrelay.h).
@@ -129,6 +157,8 @@ private:
     void finishSuccess();
     // Logs the request and settles or releases the reservation. `charge` is false when nothing was billed.
     void finalize(int status, const QString &error, bool charge);
+    void settleReservation(bool charge);
+    void logRecord();
     void respondError(const GatewayError &error);
     void respondJson(int status, const QByteArray &json);
     [[nodiscard]] QList<QPair<QByteArray, QByteArray>> baseHeaders() const;

@@ -1,8 +1,10 @@
 #include "gateway/gateway.h"
 #include "cache/responsecache.h"
+#include "capture/bodycapture.h"
 #include "pricing/catalogupdater.h"
 #include "budget/budgetledger.h"
 #include "core/logging.h"
+#include "gateway/forgetkey.h"
 #include "gateway/gatewayserver.h"
 #include "gateway/guardrailgate.h"
 #include "secretscan/secretrules.h"
@@ -18,6 +20,9 @@
 #include <QThread>
 
 namespace gh {
+
+// The longest the exit waits for the OTLP collector to take the spans of the last requests.
+static constexpr int kOtlpDrainMs = 2'000;
 
 Gateway::Gateway(QObject *parent)
     : QObject(parent)
@@ -46,6 +51,7 @@ Gateway::~Gateway()
     stopLeases();
     m_store->close();
     m_context.responseCache = nullptr; // the workers are gone (m_server deleted above)
+    m_context.capture = nullptr;
 }
 
 quint16 Gateway::port() const
@@ -123,6 +129,17 @@ void Gateway::reloadProviders(const QHash<QString, QString> *fromKeychain, QStri
     rebuildRegistry(providers, warnings);
 }
 
+bool Gateway::forgetKey(const QString &name, QString *summary, QString *error)
+{
+    ForgetKeyReport report;
+    if (!gh::forgetKey(*m_store, m_responseCache.get(), m_capture.get(), m_options.dataDir, name, &report, error))
+        return false;
+    reloadKeys();
+    if (summary)
+        *summary = report.summary(name);
+    return true;
+}
+
 void Gateway::reloadKeys()
 {
     rebuildRegistry(m_store->providers(), nullptr);
@@ -134,6 +151,7 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     QList<QByteArray> hashes;
     const QHash<QString, GuardrailPolicy> guardrails = loadKeyGuardrails(*m_store);
     const ResponseCachePolicies cachePolicies = loadResponseCachePolicies(*m_store);
+    QHash<qint64, int> captureRetention;
     for (const StoredKey &k : m_store->keys()) {
         KeyEntry e;
         e.id = k.id;
@@ -147,10 +165,14 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
         e.tpm = k.tpm;
         e.budget = k.budget;
         e.secretScan = k.secretScan;
+        e.requirePolicy = k.requirePolicy;
         e.guardrails = guardrails.value(k.name);
         if (auto it = cachePolicies.keys.constFind(k.name); it != cachePolicies.keys.cend())
             e.responseCache = *it;
         e.storeBodies = !cachePolicies.noBodies.contains(k.name);
+        e.captureDays = cachePolicies.captureDays.value(k.name);
+        if (e.captureDays > 0)
+            captureRetention.insert(k.id, e.captureDays);
         keys.append(e);
         hashes.append(k.secretHash);
     }
@@ -167,6 +189,9 @@ void Gateway::rebuildRegistry(const QList<ProviderConfig> &providers, QStringLis
     m_context.setSettings(settings);
     if (m_responseCache)
         m_responseCache->setMaxBytes(settings.responseCacheMaxBytes);
+    m_captureRetention = captureRetention;
+    if (m_capture)
+        m_capture->setRetention(captureRetention);
     m_telemetry->applySettings(settings); // telemetry: the OTLP endpoint and headers
     rebuildLedger();
 }
@@ -265,6 +290,19 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
             result.warnings.append(QStringLiteral("response cache: %1 (answers are kept in memory only)").arg(cacheError));
         m_context.responseCache = m_responseCache.get();
     }
+    {
+        // Captured bodies (capture/bodycapture.h, docs/capture.md). Opened whether or not a key
+        // captures now, so that the retention sweep runs after a key stopped capturing.
+        m_capture = std::make_unique<BodyCapture>();
+        m_capture->setRetention(m_captureRetention);
+        QString captureError;
+        if (m_capture->open(BodyCapture::pathIn(options.dataDir), &captureError)) {
+            m_context.capture = m_capture.get();
+        } else {
+            result.warnings.append(QStringLiteral("capture: %1 (no bodies are captured)").arg(captureError));
+            m_capture.reset();
+        }
+    }
 
     // Spend per key and period is rebuilt from the log, never kept only in memory.
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -289,6 +327,11 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         workers = qMax(1, QThread::idealThreadCount()); // one per core: a sleeping worker costs nothing
     m_workerCount = workers;
     m_context.pausedAll.store(options.paused); // before the first request can arrive
+    if (options.paused) {
+        const AuditOriginScope origin(AuditOrigin::Cli);
+        m_store->recordChange(QStringLiteral("gateway.pause"), QStringLiteral("all keys"), QJsonObject{{QStringLiteral("paused"), false}},
+                              QJsonObject{{QStringLiteral("paused"), true}});
+    }
     m_server = new GatewayServer(&m_context);
     if (!m_server->listen(quint16(port), workers, &error)) {
         result.exitCode = 1;
@@ -384,7 +427,7 @@ void Gateway::shutdown(std::function<void()> done)
     for (GatewayServer *old : std::as_const(m_retired))
         old->stopListening();
     const int grace = m_context.settings()->shutdownGraceMs;
-    m_server->drain(grace, [this, done] {
+    m_server->drain(grace, [this, done, grace] {
         m_server->stopWorkers();
         stopLeases(); // every reservation is settled: the leases go back with their spend
         // Trips and resumes the workers posted (startGuardrails) are written before the store closes.
@@ -392,9 +435,14 @@ void Gateway::shutdown(std::function<void()> done)
         m_store->close(); // every finished request is committed before we return
         if (m_responseCache)
             m_responseCache->flush();
-        if (done)
-            done();
-        Q_EMIT stopped();
+        if (m_capture)
+            m_capture->flush();
+        // Spans of the last requests go to the collector before the process ends, within a bound.
+        m_telemetry->exporter().drain(qBound(0, grace, kOtlpDrainMs), [this, done] {
+            if (done)
+                done();
+            Q_EMIT stopped();
+        });
     });
 }
 

@@ -13,6 +13,7 @@ class Store;
 class LeaseStore;
 class BudgetLease;
 class ResponseCache;
+class BodyCapture;
 class GatewayServer;
 class Telemetry;
 
@@ -54,6 +55,7 @@ public:
     [[nodiscard]] GatewayEvents *events() const { return m_events; }
     [[nodiscard]] QString dataDir() const { return m_options.dataDir; }
     [[nodiscard]] ResponseCache *responseCache() const { return m_responseCache.get(); }
+    [[nodiscard]] BodyCapture *capture() const { return m_capture.get(); }
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);
@@ -75,6 +77,10 @@ public:
     int resumeGuardrails(qint64 keyId, const QString &session, const QString &by);
     // A person saw the pause of trip `tripId` and keeps it: recorded, nothing else changes.
     bool keepGuardrailPaused(qint64 tripId);
+
+    // "Delete everything about key X" (gateway/forgetkey.h) while the gateway runs: its captured
+    // bodies and cached answers too, then the registry and the ledger without it. *summary says what went.
+    bool forgetKey(const QString &name, QString *summary, QString *error);
 
     // Stops accepting, lets requests finish within the grace period, flushes the log, then calls done.
     void shutdown(std::function<void()> done);
@@ -106,6 +112,8 @@ private:
     std::unique_ptr<LeaseStore> m_leaseStore;
     std::unique_ptr<BudgetLease> m_leases;
     std::unique_ptr<ResponseCache> m_responseCache; // response-cache.db in the data folder
+    std::unique_ptr<BodyCapture> m_capture;         // captures.db in the data folder
+    QHash<qint64, int> m_captureRetention;          // key id → days, from the last registry rebuild
     GatewayServer *m_server = nullptr;
     QList<GatewayServer *> m_retired; // old listeners draining after restartListener()
     QHash<QString, Registry::ProviderSecret> m_secrets; // from the last reload(), memory only

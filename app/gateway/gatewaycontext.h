@@ -15,6 +15,7 @@
 
 namespace gh {
 
+class BodyCapture;
 class Store;
 class ResponseCache;
 class Telemetry;
@@ -42,6 +43,7 @@ struct GatewayContext {
     Guardrails guardrails;       // the agents' circuit breaker (loops, spend spikes, prompt blow-ups)
     Store *store = nullptr;
     ResponseCache *responseCache = nullptr; // cache/responsecache.h; nullptr: no response cache at all
+    BodyCapture *capture = nullptr; // capture/bodycapture.h; nullptr: no key's bodies are captured
     GatewayEvents *events = nullptr;
     Telemetry *telemetry = nullptr; // GET /metrics and the OTLP export (app/telemetry)
     std::atomic<bool> shuttingDown{false};
@@ -50,7 +52,13 @@ struct GatewayContext {
     // Client connections open now (counted at accept, until the connection object is destroyed),
     // and how many the process's file limit leaves room for (lowered when accept runs out of files).
     std::atomic<int> openConnections{0};
+    // Of those, the ones already on their way out: evicted or refused to make room (until destroyed),
+    // plus evictions asked of another worker and not yet carried out. Without them a burst of
+    // accepts, each seeing the same not-yet-closed excess, would close far more than the excess.
+    std::atomic<int> leavingConnections{0};
     std::atomic<int> fdConnectionCap{std::numeric_limits<int>::max()};
+    // Connections that stay once every eviction under way is done: what the cap is held against.
+    [[nodiscard]] int stayingConnections() const { return openConnections.load() - leavingConnections.load(); }
     [[nodiscard]] int connectionCap() const { return qMin(settings()->connections.maxConnections, fdConnectionCap.load()); }
     std::atomic<qint64> requestsServed{0};
 

@@ -195,11 +195,13 @@ void GatewayServer::onAcceptError(Listener *listener, QAbstractSocket::SocketErr
             cap = qMax(8, open * 3 / 4);
             m_context->fdConnectionCap = cap;
         }
-        const int excess = open - cap;
+        const int excess = m_context->stayingConnections() - cap; // not again for evictions under way
         if (excess > 0 && !m_workers.isEmpty()) {
             const int each = (excess + int(m_workers.size()) - 1) / int(m_workers.size());
-            for (GatewayWorker *w : std::as_const(m_workers))
+            for (GatewayWorker *w : std::as_const(m_workers)) {
+                m_context->leavingConnections.fetch_add(each); // until that worker has tried
                 w->evict(each, int(m_workers.size()) - 1);
+            }
         }
     }
     if (!m_lastAcceptWarning.isValid() || m_lastAcceptWarning.elapsed() > 10'000) {

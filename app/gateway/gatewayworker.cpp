@@ -39,20 +39,24 @@ void GatewayWorker::accept(qintptr descriptor)
             connection->closeWhenIdle();
             return;
         }
-        // Over the cap: the oldest idle connection makes room (here, or in another worker).
+        // Over the cap: the oldest idle connection makes room (here, or in another worker). Held
+        // against the connections that stay: those already leaving (and accepts queued behind this
+        // one, which will each make room in turn) are not made room for twice.
         const int cap = m_context->connectionCap();
-        const int open = m_context->openConnections.load();
-        if (open > cap && !evictOne(connection)) {
-            if (open > cap + kCapSlack) {
-                qCWarning(lcGateway) << "connection refused:" << open << "open, the limit is" << cap << "and none is idle";
+        const int staying = m_context->stayingConnections();
+        if (staying > cap && !evictOne(connection)) {
+            if (staying > cap + kCapSlack) {
+                qCWarning(lcGateway) << "connection refused:" << staying << "open, the limit is" << cap << "and none is idle";
                 connection->refuseOverCapacity();
                 return;
             }
             if (!m_siblings.isEmpty()) {
                 const int me = int(m_siblings.indexOf(this));
                 GatewayWorker *next = m_siblings.at((me + 1) % m_siblings.size());
-                if (next != this)
+                if (next != this) {
+                    m_context->leavingConnections.fetch_add(1); // until that worker has tried
                     next->evict(1, int(m_siblings.size()) - 2);
+                }
             }
         }
     }, Qt::QueuedConnection);
@@ -65,15 +69,21 @@ void GatewayWorker::evict(int count, int hops)
 
 void GatewayWorker::evictHere(int count, int hops)
 {
+    // The asker counted `count` as leaving; each connection evicted here counts itself instead.
     int left = count;
-    while (left > 0 && evictOne(nullptr))
+    while (left > 0 && evictOne(nullptr)) {
         --left;
+        m_context->leavingConnections.fetch_sub(1);
+    }
     if (left > 0 && hops > 0 && !m_siblings.isEmpty()) {
         const int me = int(m_siblings.indexOf(this));
         GatewayWorker *next = m_siblings.at((me + 1) % m_siblings.size());
-        if (next != this)
-            next->evict(left, hops - 1);
+        if (next != this) {
+            next->evict(left, hops - 1); // still counted as leaving until that worker has tried
+            return;
+        }
     }
+    m_context->leavingConnections.fetch_sub(left); // none left to evict: no longer under way
 }
 
 bool GatewayWorker::evictOne(ClientConnection *except)

@@ -16,9 +16,15 @@ QString usd(NanoUsd v)
     return QStringLiteral("$%1").arg(toUsd(v), 0, 'f', toUsd(v) < 1.0 ? 4 : 2);
 }
 
+// "1 message", "3 messages": the summaries are read by people.
+QString counted(qint64 n, const char *one, const char *many)
+{
+    return QString::number(n) + u' ' + QLatin1String(n == 1 ? one : many);
+}
+
 QString minutesText(qint64 ms)
 {
-    return QString::number(qMax<qint64>(1, (ms + 59'999) / 60'000));
+    return counted(qMax<qint64>(1, (ms + 59'999) / 60'000), "minute", "minutes");
 }
 
 QString sessionKey(qint64 keyId, const QString &session)
@@ -279,10 +285,10 @@ std::optional<GuardrailTrip> Guardrails::admit(GuardrailTicket &ticket, const QS
         if (mode == GuardMode::Pause || t - alerts.value(rep, -m_t.alertCooldownMs) >= m_t.alertCooldownMs) {
             alerts.insert(rep, t);
             const QString summary =
-                QStringLiteral("the same request (%1 messages, content hash %2) was answered %3 times in the last %4 minutes%5 and was sent again")
-                    .arg(shape.messageCount)
+                QStringLiteral("the same request (%1, content hash %2) was answered %3 in the last %4%5 and was sent again")
+                    .arg(counted(shape.messageCount, "message", "messages"))
                     .arg(shortHash(shape.contentHash))
-                    .arg(before)
+                    .arg(counted(before, "time", "times"))
                     .arg(minutesText(m_t.repeatWindowMs))
                     .arg(keyWide && !ticket.session.isEmpty() ? QStringLiteral(" across several sessions") : QString());
             const QJsonObject evidence{{QStringLiteral("kind"), QStringLiteral("same_request")},
@@ -304,13 +310,13 @@ std::optional<GuardrailTrip> Guardrails::admit(GuardrailTicket &ticket, const QS
         if (seen >= m_t.resultRepeatCount
             && (mode == GuardMode::Pause || t - session->lastAlert.value(rep, -m_t.alertCooldownMs) >= m_t.alertCooldownMs)) {
             session->lastAlert.insert(rep, t);
-            const QString summary = QStringLiteral("the same tool result or message (%1 bytes, hash %2) came back %3 times in the last %4 minutes "
-                                                   "while the conversation grew to %5 messages")
-                                        .arg(shape.lastTurnBytes)
+            const QString summary = QStringLiteral("the same tool result or message (%1, hash %2) came back %3 in the last %4 "
+                                                   "while the conversation grew to %5")
+                                        .arg(counted(shape.lastTurnBytes, "byte", "bytes"))
                                         .arg(shortHash(shape.lastTurnHash))
-                                        .arg(seen)
+                                        .arg(counted(seen, "time", "times"))
                                         .arg(minutesText(m_t.repeatWindowMs))
-                                        .arg(shape.messageCount);
+                                        .arg(counted(shape.messageCount, "message", "messages"));
             const QJsonObject evidence{{QStringLiteral("kind"), QStringLiteral("same_result")},
                                        {QStringLiteral("result_hash"), shortHash(shape.lastTurnHash)},
                                        {QStringLiteral("result_bytes"), shape.lastTurnBytes},
@@ -368,9 +374,9 @@ void Guardrails::settle(const GuardrailTicket &ticket, const GuardrailOutcome &o
             keyTripped = true;
             const double factor = double(kv.recent) / double(qMax<NanoUsd>(1, *kv.baseline));
             trip(key, ticket, Detector::Velocity, velocity, QString(), requestId,
-                 QStringLiteral("the key spent %1 in the last %2 minutes, %3 times its usual %4 per %2 minutes (trips above %5 times and %6)")
+                 QStringLiteral("the key spent %1 in the last %2, %3 times its usual %4 per %2 (trips above %5 times and %6)")
                      .arg(usd(kv.recent))
-                     .arg(m_t.velocityWindowMinutes)
+                     .arg(counted(m_t.velocityWindowMinutes, "minute", "minutes"))
                      .arg(factor, 0, 'f', 1)
                      .arg(usd(*kv.baseline))
                      .arg(m_t.velocityFactor, 0, 'g', 3)
@@ -389,10 +395,10 @@ void Guardrails::settle(const GuardrailTicket &ticket, const GuardrailOutcome &o
             if (p.tripped && mayTrip(key.lastAlert, kProjectionSlot, velocity)) {
                 keyTripped = true;
                 trip(key, ticket, Detector::Velocity, velocity, QString(), requestId,
-                     QStringLiteral("at %1 per %2 minutes the day limit is reached in about %3 minutes (%4 left)")
+                     QStringLiteral("at %1 per %2 the day limit is reached in about %3 (%4 left)")
                          .arg(usd(kv.recent))
-                         .arg(m_t.velocityWindowMinutes)
-                         .arg(p.minutesLeft)
+                         .arg(counted(m_t.velocityWindowMinutes, "minute", "minutes"))
+                         .arg(counted(p.minutesLeft, "minute", "minutes"))
                          .arg(usd(*outcome.dayRemaining)),
                      {{QStringLiteral("kind"), QStringLiteral("projected_overrun")},
                       {QStringLiteral("recent_usd"), toUsd(kv.recent)},
@@ -408,9 +414,9 @@ void Guardrails::settle(const GuardrailTicket &ticket, const GuardrailOutcome &o
             if (sv.tripped && mayTrip(session->lastAlert, int(Detector::Velocity), velocity)) {
                 const double factor = double(sv.recent) / double(qMax<NanoUsd>(1, *sv.baseline));
                 trip(key, ticket, Detector::Velocity, velocity, ticket.session, requestId,
-                     QStringLiteral("the session spent %1 in the last %2 minutes, %3 times its usual %4 per %2 minutes (trips above %5 times and %6)")
+                     QStringLiteral("the session spent %1 in the last %2, %3 times its usual %4 per %2 (trips above %5 times and %6)")
                          .arg(usd(sv.recent))
-                         .arg(m_t.velocityWindowMinutes)
+                         .arg(counted(m_t.velocityWindowMinutes, "minute", "minutes"))
                          .arg(factor, 0, 'f', 1)
                          .arg(usd(*sv.baseline))
                          .arg(m_t.velocityFactor, 0, 'g', 3)

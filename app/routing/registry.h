@@ -26,7 +26,9 @@ struct KeyEntry {
     GuardrailPolicy guardrails; // what a guardrail trip does (guardrails/guardrails.h)
     std::optional<ResponseCachePolicy> responseCache; // cache/responsecache.h; std::nullopt: off
     bool storeBodies = true;    // false: nothing of its requests is stored (the response cache is bypassed)
+    int captureDays = 0;        // > 0: its bodies are captured and kept that many days (capture/bodycapture.h)
     SecretScanMode secretScan = SecretScanMode::Warn; // what a secret in its prompts does (secretscan/)
+    PolicyRequirement requirePolicy; // the data policy its targets must meet (routing/datapolicycheck.h)
     [[nodiscard]] bool allows(const QString &modelId) const;
 };
 

@@ -1,5 +1,6 @@
 #include "routing/router.h"
 #include "core/logging.h"
+#include "routing/datapolicycheck.h"
 #include <algorithm>
 #include <cmath>
 #include <QRandomGenerator>
@@ -50,6 +51,8 @@ QString cannotServe(const ModelEntry &m, const RequestTraits &traits, const KeyE
         return QStringLiteral("provider disabled");
     if (!key.allows(m.config.id))
         return QStringLiteral("key \"%1\" may not use this model").arg(key.name);
+    if (QString why = dataPolicyRefusal(m, key); !why.isEmpty())
+        return why;
     if (key.limits.any() && !key.allowUnpriced && !m.config.price.isPriced())
         return QStringLiteral("unpriced model on a key with spending limits");
     if (m.config.contextWindow > 0 && traits.estimatedInputTokens > m.config.contextWindow)

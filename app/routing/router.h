@@ -45,7 +45,7 @@ struct RoutePlan {
 // - quality: by the Bayesian mean of Compare wins, (wins + 1) / (rounds + 2), times (1 - error rate);
 //   when fewer than kMinQualityVotes voted rounds cover the route's targets, the configured order.
 // Then, for every strategy: targets that cannot serve the request are skipped (unknown model, provider
-// disabled, the key may not use it, unpriced on a limited key, context window too small for the
+// disabled, the key may not use it, its data policy does not meet the key's require_policy, unpriced on a limited key, context window too small for the
 // estimated input, no tool calling when tools are sent, no vision when images are sent, no JSON schema
 // when response_format asks for one); targets whose circuit is open or that are rate limited move
 // behind the available ones (kept as a last resort, the soonest available first); and a warm affinity

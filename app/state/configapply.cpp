@@ -28,7 +28,7 @@ QString prefixed(const QString &fileName, const QString &path, const QString &me
 bool sameProvider(const ProviderConfig &a, const ProviderConfig &b)
 {
     return a.id == b.id && a.format == b.format && a.apiKeyEnv == b.apiKeyEnv && a.catalog == b.catalog
-        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm && a.local == b.local
+        && a.enabled == b.enabled && a.rpm == b.rpm && a.tpm == b.tpm && a.local == b.local && a.dataPolicy == b.dataPolicy
         && a.baseUrl.toString(QUrl::FullyEncoded) == b.baseUrl.toString(QUrl::FullyEncoded);
 }
 
@@ -270,6 +270,12 @@ ResponseCachePolicies loadResponseCachePolicies(const Store &store)
     const QJsonArray noBodies = o.value(QLatin1String("no_bodies")).toArray();
     for (const QJsonValue &v : noBodies)
         out.noBodies.insert(v.toString());
+    const QJsonObject capture = o.value(QLatin1String("capture")).toObject();
+    for (auto it = capture.begin(); it != capture.end(); ++it) {
+        const int days = it.value().toInt();
+        if (days > 0 && !out.noBodies.contains(it.key()))
+            out.captureDays.insert(it.key(), days);
+    }
     return out;
 }
 
@@ -295,6 +301,7 @@ void saveGatewaySettings(Store &store, const GatewaySettings &settings)
 
 ApplyResult applyConfig(const Config &config, Store &store, const QString &fileName)
 {
+    const AuditOriginScope origin(AuditOrigin::Config); // what it changes is recorded as the config file's
     ApplyResult result;
     if (!store.isOpen()) {
         result.error = prefixed(fileName, QString(), QStringLiteral("cannot apply: the store is not open"));
@@ -408,6 +415,7 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         plan.key.tpm = kc.tpm;
         plan.key.budget = kc.budget;
         plan.key.secretScan = kc.secretScan;
+        plan.key.requirePolicy = kc.requirePolicy;
         if (existing != storedByName.cend())
             plan.write = !(plan.key == *existing);
         plannedKeys.append(plan);
@@ -478,7 +486,12 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
         QSet<QString> noBodies;
         for (const QJsonValue &v : all.value(QLatin1String("no_bodies")).toArray())
             noBodies.insert(v.toString());
+        QJsonObject capture = all.value(QLatin1String("capture")).toObject();
         for (const KeyConfig &kc : config.keys) {
+            if (kc.captureRetentionDays > 0)
+                capture.insert(kc.name, kc.captureRetentionDays);
+            else
+                capture.remove(kc.name);
             if (kc.responseCache)
                 keys.insert(kc.name, kc.responseCache->toJson());
             else
@@ -503,6 +516,8 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
             next.insert(QStringLiteral("routes"), routes);
         if (!sortedNoBodies.isEmpty())
             next.insert(QStringLiteral("no_bodies"), QJsonArray::fromStringList(sortedNoBodies));
+        if (!capture.isEmpty())
+            next.insert(QStringLiteral("capture"), capture);
         const QString wanted = QString::fromUtf8(QJsonDocument(next).toJson(QJsonDocument::Compact));
         if (wanted != stored && !(stored.isEmpty() && next.isEmpty()))
             responseCacheJson = wanted;

@@ -48,13 +48,15 @@ inline constexpr const char *kAliasesKey = "aliases";
 inline constexpr const char *kKeyGuardrailsKey = "key_guardrails";
 [[nodiscard]] QHash<QString, GuardrailPolicy> loadKeyGuardrails(const Store &store);
 // The store setting that holds the keys' and routes' "response_cache" and the keys that forbid
-// storing bodies: {"keys": {name: policy}, "routes": {id: policy}, "no_bodies": [key names]}. A
+// storing bodies: {"keys": {name: policy}, "routes": {id: policy}, "no_bodies": [key names],
+// "capture": {name: retention days}}. A
 // setting rather than columns, as the guardrails: the keys and routes tables are left as they are.
 inline constexpr const char *kResponseCacheKey = "response_cache";
 struct ResponseCachePolicies {
     QHash<QString, ResponseCachePolicy> keys;   // by key name
     QHash<QString, ResponseCachePolicy> routes; // by route id
     QSet<QString> noBodies;                     // key names with store_bodies: false
+    QHash<QString, int> captureDays;            // key names with "capture": retention in days (docs/capture.md)
 };
 [[nodiscard]] ResponseCachePolicies loadResponseCachePolicies(const Store &store);
 [[nodiscard]] QList<ModelAlias> loadAliases(const Store &store);

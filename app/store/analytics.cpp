@@ -540,9 +540,18 @@ CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
         *saved = s.value_or(0);
         return s.has_value();
     };
-    auto addTo = [](CacheGroup &g, const Cell &c, NanoUsd saved, bool priced) {
+    // What the cell's reads would save if all its uncached input were read too.
+    auto fullHitOf = [&](const Cell &c) -> NanoUsd {
+        const qint64 readable = c.sums.inputTokens + c.sums.cacheReadTokens;
+        if (readable == 0)
+            return 0;
+        const auto &p = priceOf(c.model);
+        return p ? p->cacheSavings(readable).value_or(0) : 0;
+    };
+    auto addTo = [&fullHitOf](CacheGroup &g, const Cell &c, NanoUsd saved, bool priced) {
         g.sums += c.sums;
         g.saved += saved;
+        g.savedAtFullHit += fullHitOf(c);
         if (!priced)
             g.unpricedReadTokens += c.sums.cacheReadTokens;
     };

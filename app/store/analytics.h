@@ -172,6 +172,11 @@ struct CacheGroup {
     Sums sums;
     NanoUsd saved = 0; // cache reads priced against the uncached input price
     qint64 unpricedReadTokens = 0; // cache reads of models without input / cache-read prices
+    // What cache reads would have saved had every prompt token not written to cache (uncached input
+    // and reads) been read from it, at each model's prices (0 for a model without a cache-read
+    // price). Reads at a fraction f of those tokens, in every model alike, save f times this: the
+    // Cache page's "hit rate at X% instead of Y%".
+    NanoUsd savedAtFullHit = 0;
 };
 
 struct CacheBucket {

@@ -41,10 +41,49 @@ inline std::optional<ProviderFormat> formatFromDb(const QString &s)
     return std::nullopt;
 }
 
+// A policy object as stored: compact JSON, '' when it states nothing.
+inline QString policyJson(const QJsonObject &o)
+{
+    return o.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+// A stored data_policy; an unreadable one states nothing (the published terms, else unknown: an
+// unknown never meets a requirement, so nothing is let through by the damage).
+inline DataPolicy readDataPolicy(const QString &text, const QString &what)
+{
+    if (text.isEmpty())
+        return {};
+    QString field, message;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+    const auto policy = doc.isObject() ? dataPolicyFromJson(doc.object(), &field, &message) : std::nullopt;
+    if (!policy) {
+        qCWarning(lcStore) << what << ": its data_policy cannot be read" << field << message << "; unknown";
+        return {};
+    }
+    return *policy;
+}
+
+// A stored require_policy into k.requirePolicy; false when it cannot be read (the key is then left
+// out like a damaged allow-list: an unreadable requirement must not become "anywhere").
+inline bool readRequirePolicy(const QString &text, StoredKey &k)
+{
+    if (text.isEmpty())
+        return true;
+    QString field, message;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+    const auto required = doc.isObject() ? policyRequirementFromJson(doc.object(), &field, &message) : std::nullopt;
+    if (!required) {
+        qCWarning(lcStore) << "key" << k.name << "ignored: its require_policy cannot be read:" << field << message;
+        return false;
+    }
+    k.requirePolicy = *required;
+    return true;
+}
+
 inline constexpr char kKeyColumns[]
     = "id, name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                                    "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                                    "min_output_tokens, secret_scan";
+      "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
+      "min_output_tokens, secret_scan, require_policy";
 
 // A row that cannot be read back exactly (a damaged allow-list, a hash of the wrong size) is left out:
 // an unreadable allow-list must not turn into "every model allowed".
@@ -107,10 +146,13 @@ std::optional<StoredKey> readKey(const S &s)
     k.secretScan = scan.value_or(SecretScanMode::Block);
     if (!scan)
         qCWarning(lcStore) << "key" << k.name << "has an unknown secret_scan; treated as block";
+    if (!readRequirePolicy(s.text(18), k))
+        return std::nullopt;
     return k;
 }
 
-// A providers row: id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local.
+inline constexpr char kProviderColumns[] = "id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local, data_policy";
+// A providers row: kProviderColumns.
 template<class S>
 std::optional<ProviderConfig> readProvider(const S &s)
 {
@@ -135,12 +177,13 @@ std::optional<ProviderConfig> readProvider(const S &s)
     else if (tpm)
         qCWarning(lcStore) << "provider" << p.id << ": its tpm" << *tpm << "is out of range; no limit";
     p.local = s.boolean(8);
+    p.dataPolicy = readDataPolicy(s.text(9), QStringLiteral("provider ") + p.id);
     return p;
 }
 
 inline constexpr char kModelColumns[] = "id, provider, upstream_model, price_input, price_output, price_cache_read, "
                                         "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, "
-                                        "from_catalog, capabilities";
+                                        "from_catalog, capabilities, data_policy";
 template<class S>
 ModelConfig readModel(const S &s)
 {
@@ -171,6 +214,7 @@ ModelConfig readModel(const S &s)
         else
             qCWarning(lcStore) << "model" << m.id << ": its capabilities are not a JSON array of strings; unknown";
     }
+    m.dataPolicy = readDataPolicy(s.text(12), QStringLiteral("model ") + m.id);
     return m;
 }
 

@@ -2,6 +2,7 @@
 #include "store/analytics.h"
 #include "store/requestrecord.h"
 #include "store/storeinterfaces.h"
+#include "store/whatif.h"
 #include <QHash>
 #include <QList>
 #include <QSet>
@@ -13,7 +14,9 @@ namespace gh {
 
 // What the Activity page filters the request log by.
 struct ActivityFilter {
-    QString key, model, provider, session, status = QStringLiteral("all"), search; // status: all | ok | error
+    QString key, model, provider, session, status = QStringLiteral("all"), search; // status: all | ok | error | refused
+    // With status "refused": only refusals of this kind (budget, policy, secret, guardrail); empty: every kind.
+    QString refusal;
     qint64 keyId = 0; // the key's id when `key` names a configured key (reads by key id)
     qint64 fromMs = 0, toMs = 0; // started_at_ms, inclusive; 0: open
     friend bool operator==(const ActivityFilter &, const ActivityFilter &) = default;
@@ -148,12 +151,19 @@ public:
     // The start (ms, UTC midnight) of the first day with rolled-up requests; nullopt when none.
     [[nodiscard]] virtual std::optional<qint64> firstRolledUpDayMs() = 0;
 
+    // --- What-if (whatif.h) ---
+    // The slice re-priced on the candidate, the requests longer than `contextWindow`, the slice's
+    // models and the Compare votes, in one read transaction.
+    [[nodiscard]] virtual whatif::Report whatIf(const whatif::Slice &slice, const whatif::Candidate &candidate, qint64 contextWindow) = 0;
+
     // --- Dashboard ---
     // Spend of the rows that started at or after fromMs: every such row when `full`, else only the
     // rows committed after afterSeq.
     [[nodiscard]] virtual SpendScan scanSpend(qint64 fromMs, qint64 afterSeq, bool full) = 0;
     // The `limit` sessions with the most spend since sinceMs, most first.
     [[nodiscard]] virtual QList<SessionSpend> sessionSpend(qint64 sinceMs, int limit) = 0;
+    // The requests Gatehouse refused (requests.refusal) since `sinceMs`, counted by kind.
+    [[nodiscard]] virtual QHash<QString, qint64> refusalCounts(qint64 sinceMs) = 0;
     // The first `limit` requests of one session that started at or after sinceMs, oldest first
     // (started_at_ms, then seq), each with the session's cumulative cost. Empty for an empty session.
     [[nodiscard]] virtual QList<SessionStep> sessionTimeline(const QString &session, qint64 sinceMs, int limit) = 0;

@@ -488,6 +488,109 @@ ALTER TABLE keys ADD COLUMN secret_scan TEXT NOT NULL DEFAULT 'warn';
 -- the body as the client sent it). Never the secret itself.
 ALTER TABLE requests ADD COLUMN secret_findings TEXT NOT NULL DEFAULT '';
 )sql"},
+    Migration{15, "data policies: a provider's and a model's, a key's requirement; refusals on the request log", R"sql(
+-- What a provider (or one of its models) does with prompts, over its published terms: the config's
+-- "data_policy" object as compact JSON, '' when nothing is stated (config/datapolicy.h).
+ALTER TABLE providers ADD COLUMN data_policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN data_policy TEXT NOT NULL DEFAULT '';
+-- The data policy a key's targets must meet ("require_policy" as compact JSON), '' for none.
+ALTER TABLE keys ADD COLUMN require_policy TEXT NOT NULL DEFAULT '';
+-- Why a request was refused before it was forwarded: budget, policy, secret or guardrail ('' when it
+-- was not refused); the reason is the row's error. Activity filters on it and the Dashboard counts it.
+ALTER TABLE requests ADD COLUMN refusal TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_refusals ON requests (started_at_ms) WHERE refusal <> '';
+)sql"},
+    Migration{16, "the audit trail of control-plane changes", R"sql(
+-- Every change of a key, limit, provider, model, route, setting or pause, with where it came from
+-- (window, config, cli, api) and the members that changed, before and after, as JSON. Never a
+-- secret (store/audittrail.h). Kept by "Clear log" and by "delete everything about a key" (which
+-- adds its own row): it is the record of those too.
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    at_ms     INTEGER NOT NULL,
+    origin    TEXT    NOT NULL,             -- window | config | cli | api
+    action    TEXT    NOT NULL,             -- key.create, key.pause, provider.update, setting.gateway...
+    subject   TEXT    NOT NULL DEFAULT '',  -- the key's name, the provider's / model's / route's id...
+    old_value TEXT    NOT NULL DEFAULT '',  -- JSON object of the changed members before ('' if created)
+    new_value TEXT    NOT NULL DEFAULT ''   -- after ('' if removed)
+);
+CREATE INDEX audit_log_time ON audit_log (at_ms);
+)sql"},
+    Migration{18, "request sizes per day, key and model, for the what-if", R"sql(
+-- The what-if (store/whatif.h) re-prices history on a candidate whose price may change with the
+-- prompt's size (long-context tiers) and counts the requests too long for its context window. Both
+-- depend on each request's size, which the rollups do not keep: a scan of 1M rows took 0.3-1.7 s.
+-- rollup_sizes is a histogram of request sizes per UTC day, key and model with the usage of each
+-- bucket summed, kept by the request-log writer with the other rollups.
+--
+-- Bucket k holds sizes s with above(k) < s <= above(k + 1). A tier "above T tokens" and a window of
+-- W tokens split the buckets exactly when T (W) is one of the bounds, which are every tier start and
+-- context window of the bundled genai-prices catalog (taken 2026-12), powers of two from 1,024 and
+-- round thousands. A candidate with any other bound is priced from the request rows (exact, slower).
+CREATE TABLE size_buckets (
+    bucket INTEGER PRIMARY KEY,
+    above  INTEGER NOT NULL UNIQUE
+);
+INSERT INTO size_buckets (bucket, above) VALUES
+(0, -1), (1, 0), (2, 512), (3, 1000), (4, 1024), (5, 2000), (6, 2048), (7, 4000), (8, 4095), (9, 4096), (10,
+6144), (11, 8000), (12, 8191), (13, 8192), (14, 10000), (15, 12288), (16, 16000), (17, 16384), (18, 16385),
+(19, 20000), (20, 24000), (21, 30000), (22, 32000), (23, 32768), (24, 40960), (25, 50000), (26, 60000), (27,
+60288), (28, 64000), (29, 65535), (30, 65536), (31, 81920), (32, 100000), (33, 110000), (34, 120000), (35,
+123000), (36, 127072), (37, 128000), (38, 131000), (39, 131072), (40, 144000), (41, 150000), (42, 160000),
+(43, 163000), (44, 163840), (45, 196000), (46, 199999), (47, 200000), (48, 202000), (49, 202752), (50,
+202800), (51, 204800), (52, 205000), (53, 250000), (54, 256000), (55, 262000), (56, 262144), (57, 264000),
+(58, 265536), (59, 271999), (60, 272000), (61, 300000), (62, 328000), (63, 400000), (64, 500000), (65,
+512000), (66, 524288), (67, 600000), (68, 700000), (69, 800000), (70, 890000), (71, 900000), (72, 1000000),
+(73, 1000192), (74, 1040000), (75, 1047576), (76, 1048000), (77, 1048576), (78, 1050000), (79, 1310720), (80,
+1500000), (81, 2000000), (82, 2097152), (83, 3000000), (84, 4000000), (85, 4194304), (86, 5000000), (87,
+8388608), (88, 10000000), (89, 16777216);
+
+CREATE TABLE rollup_sizes (
+    t                     INTEGER NOT NULL,            -- started_at_ms / 86400000 (UTC day)
+    key_id                INTEGER NOT NULL,
+    model                 TEXT    NOT NULL,            -- as in rollups
+    metric                INTEGER NOT NULL,            -- 0: prompt tokens (cached included), 1: prompt + output
+    bucket                INTEGER NOT NULL,            -- size_buckets.bucket
+    n                     INTEGER NOT NULL,            -- requests
+    input_tokens          INTEGER NOT NULL DEFAULT 0,  -- metric 0 only: the bucket's usage
+    cache_read_tokens     INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens    INTEGER NOT NULL DEFAULT 0,
+    cache_write_1h_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (t, key_id, model, metric, bucket)
+) WITHOUT ROWID;
+
+-- Requests without tokens (refused, failed before usage) are not counted: they cost nothing anywhere
+-- and fit every window.
+INSERT INTO rollup_sizes (t, key_id, model, metric, bucket, n, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens)
+SELECT t, key_id, model, 0, (SELECT bucket FROM size_buckets WHERE above < p ORDER BY above DESC LIMIT 1), count(*),
+       sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)
+  FROM (SELECT started_at_ms / 86400000 AS t, key_id, model, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
+               input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens AS p
+          FROM request_facts WHERE input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens > 0)
+ GROUP BY 1, 2, 3, 5;
+INSERT INTO rollup_sizes (t, key_id, model, metric, bucket, n)
+SELECT t, key_id, model, 1, (SELECT bucket FROM size_buckets WHERE above < s ORDER BY above DESC LIMIT 1), count(*)
+  FROM (SELECT started_at_ms / 86400000 AS t, key_id, model,
+               input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens AS s
+          FROM request_facts WHERE input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens > 0)
+ GROUP BY 1, 2, 3, 5;
+
+-- Deleting rows takes them out again (as requests_rollup_delete does for the rollups; Clear log
+-- drops both triggers for its one delete of everything).
+CREATE TRIGGER requests_rollup_sizes_delete AFTER DELETE ON requests
+ WHEN OLD.input_tokens + OLD.cache_read_tokens + OLD.cache_write_tokens + OLD.cache_write_1h_tokens + OLD.output_tokens > 0
+BEGIN
+    UPDATE rollup_sizes SET n = n - 1, input_tokens = input_tokens - OLD.input_tokens, cache_read_tokens = cache_read_tokens - OLD.cache_read_tokens,
+           cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens, cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+           output_tokens = output_tokens - OLD.output_tokens
+     WHERE t = OLD.started_at_ms / 86400000 AND key_id = OLD.key_id AND model = CASE WHEN OLD.model_id <> '' THEN OLD.model_id WHEN OLD.provider <> '' AND OLD.upstream_model <> '' THEN OLD.provider || '/' || OLD.upstream_model ELSE '' END AND metric = 0
+       AND bucket = (SELECT bucket FROM size_buckets WHERE above < OLD.input_tokens + OLD.cache_read_tokens + OLD.cache_write_tokens + OLD.cache_write_1h_tokens ORDER BY above DESC LIMIT 1);
+    UPDATE rollup_sizes SET n = n - 1
+     WHERE t = OLD.started_at_ms / 86400000 AND key_id = OLD.key_id AND model = CASE WHEN OLD.model_id <> '' THEN OLD.model_id WHEN OLD.provider <> '' AND OLD.upstream_model <> '' THEN OLD.provider || '/' || OLD.upstream_model ELSE '' END AND metric = 1
+       AND bucket = (SELECT bucket FROM size_buckets WHERE above < OLD.input_tokens + OLD.cache_read_tokens + OLD.cache_write_tokens + OLD.cache_write_1h_tokens + OLD.output_tokens ORDER BY above DESC LIMIT 1);
+END;
+)sql"},
     Migration{19, "the instance that served each request", kInstanceMigrationSql},
 };
 // clang-format on

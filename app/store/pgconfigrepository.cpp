@@ -61,12 +61,12 @@ qint64 PgConfigRepository::saveKey(const StoredKey &key)
     Statement s(m_conn.conn,
                 insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
                          "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                         "min_output_tokens, secret_scan) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                         "?14, ?15, ?16, ?17) RETURNING id"
+                         "min_output_tokens, secret_scan, require_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                         "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) RETURNING id"
                        : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
                          "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
                          "revoked = ?11, created_at_ms = ?12, rpm = ?13, tpm = ?14, on_short_budget = ?15, "
-                         "min_output_tokens = ?16, secret_scan = ?17 WHERE id = ?18 RETURNING id");
+                         "min_output_tokens = ?16, secret_scan = ?17, require_policy = ?18 WHERE id = ?19 RETURNING id");
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
@@ -84,8 +84,9 @@ qint64 PgConfigRepository::saveKey(const StoredKey &key)
     s.bindText(15, shortBudgetName(key.budget.onShortBudget));
     s.bindInt(16, key.budget.minOutputTokens);
     s.bindText(17, secretScanName(key.secretScan));
+    s.bindText(18, store::policyJson(key.requirePolicy.toJson()));
     if (!insert)
-        s.bindInt(18, key.id);
+        s.bindInt(19, key.id);
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;
@@ -105,7 +106,7 @@ QList<ProviderConfig> PgConfigRepository::providers() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading providers"))
         return out;
-    Statement s(m_conn.conn, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local FROM providers ORDER BY id");
+    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kProviderColumns + " FROM providers ORDER BY id");
     while (s.next()) {
         if (const auto p = store::readProvider(s))
             out.append(*p);
@@ -124,9 +125,10 @@ bool PgConfigRepository::saveProvider(const ProviderConfig &provider)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("saving a provider"))
         return false;
-    Statement s(m_conn.conn, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
-                             "local = excluded.local, base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
+    Statement s(m_conn.conn, QByteArray("INSERT INTO providers (") + store::kProviderColumns
+                                 + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
+                                   "format = excluded.format, local = excluded.local, data_policy = excluded.data_policy, "
+                                   "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
                              "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     s.bindText(1, provider.id);
     s.bindText(2, store::formatToDb(provider.format));
@@ -137,6 +139,7 @@ bool PgConfigRepository::saveProvider(const ProviderConfig &provider)
     s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
     s.bindOptInt(8, provider.tpm);
     s.bindBool(9, provider.local);
+    s.bindText(10, store::policyJson(provider.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
         return false;
@@ -193,12 +196,13 @@ bool PgConfigRepository::saveModel(const ModelConfig &model)
         return false;
     Statement s(m_conn.conn,
                 QByteArray("INSERT INTO models (") + store::kModelColumns
-                    + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
+                    + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
                       "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
                       "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
                       "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
                       "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
-                      "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities");
+                      "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities, "
+                      "data_policy = excluded.data_policy");
     s.bindText(1, model.id);
     s.bindText(2, model.provider);
     s.bindText(3, model.upstreamModel);
@@ -214,6 +218,7 @@ bool PgConfigRepository::saveModel(const ModelConfig &model)
         s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
     else
         s.bindNull(12);
+    s.bindText(13, store::policyJson(model.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
         return false;
@@ -461,6 +466,76 @@ QList<GuardrailTripRow> PgConfigRepository::guardrailTripsToRestore(int latest, 
         out.append(store::readGuardrailTrip(s));
     if (!s.ok())
         qCWarning(lcStore) << "reading the guardrail trips failed:" << s.error();
+    return out;
+}
+
+// --- audit trail ---
+
+bool PgConfigRepository::appendAudit(const AuditEntry &entry)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("recording a change in the audit trail"))
+        return false;
+    // A limit slider saves the key at every step of a drag: steps of the same key from the same
+    // origin within a few seconds are one change (mergeAuditStep), as on SQLite. The row is
+    // read and replaced under a row lock so two instances dragging at once do not lose a step.
+    if (entry.action == QLatin1String("key.limits") && mergeLimitStep(entry))
+        return true;
+    Statement s(m_conn.conn, "INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.bindInt(1, entry.atMs);
+    s.bindText(2, entry.origin);
+    s.bindText(3, entry.action);
+    s.bindText(4, entry.subject);
+    s.bindText(5, entry.oldValue);
+    s.bindText(6, entry.newValue);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "recording a change in the audit trail failed:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+bool PgConfigRepository::mergeLimitStep(const AuditEntry &entry)
+{
+    if (!m_conn.conn.exec("BEGIN"))
+        return false;
+    Statement last(m_conn.conn, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
+                                "ORDER BY id DESC LIMIT 1 FOR UPDATE");
+    AuditEntry merged;
+    if (!last.next() || !mergeAuditStep(AuditEntry{last.integer(0), last.integer(1), last.text(2), last.text(3),
+                                                          last.text(4), last.text(5), last.text(6)},
+                                               entry, &merged)) {
+        m_conn.conn.exec("ROLLBACK");
+        return false;
+    }
+    Statement up(m_conn.conn, "UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
+    up.bindInt(1, merged.id);
+    up.bindInt(2, merged.atMs);
+    up.bindText(3, merged.oldValue);
+    up.bindText(4, merged.newValue);
+    if (!up.exec() || !m_conn.conn.exec("COMMIT")) {
+        qCWarning(lcStore) << "merging a limit change in the audit trail failed:" << up.error();
+        m_conn.conn.exec("ROLLBACK");
+        return false;
+    }
+    return true;
+}
+
+QList<AuditEntry> PgConfigRepository::auditEntries(int limit, int offset) const
+{
+    QList<AuditEntry> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("reading the audit trail"))
+        return out;
+    Statement s(m_conn.conn, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
+                             "ORDER BY id DESC LIMIT ?1 OFFSET ?2");
+    s.bindInt(1, qMax(0, limit));
+    s.bindInt(2, qMax(0, offset));
+    while (s.next())
+        out.append(AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    if (!s.ok())
+        qCWarning(lcStore) << "reading the audit trail failed:" << s.error();
     return out;
 }
 

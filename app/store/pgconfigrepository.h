@@ -33,8 +33,13 @@ public:
     bool endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by) override;
     bool keepGuardrailTrip(qint64 id, qint64 atMs) override;
     [[nodiscard]] QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const override;
+    bool appendAudit(const AuditEntry &entry) override;
+    [[nodiscard]] QList<AuditEntry> auditEntries(int limit, int offset) const override;
 
 private:
+    // Folds a limit step into the latest audit row when store::mergeAuditStep says it belongs to it
+    // (mutex held). False when it does not (or the read failed): the step gets a row of its own.
+    bool mergeLimitStep(const AuditEntry &entry);
     PgControlConnection &m_conn;
 };
 

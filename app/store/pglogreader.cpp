@@ -164,4 +164,70 @@ bool PgLogReader::clearLog(QString *error)
     return false;
 }
 
+namespace {
+
+// The counts of what forgetKey() deletes, read in its transaction (mutex held). False and *error
+// when a count failed or the key does not exist.
+bool countForgotten(pg::Connection &conn, qint64 keyId, ForgottenKey *c, QString *error)
+{
+    bool ok = true;
+    auto count = [&](const char *sql) {
+        bool good = false;
+        const qint64 n = ok ? pg::scalar(conn, QByteArray(sql), {keyId}, &good) : 0;
+        if (ok && !good)
+            *error = conn.lastError();
+        ok = ok && good;
+        return n;
+    };
+    c->requests = count("SELECT count(*) FROM requests WHERE key_id = ?1");
+    c->sessions = count("SELECT count(DISTINCT session_id) FROM requests WHERE key_id = ?1 AND session_id <> ''");
+    c->attempts = count("SELECT count(*) FROM attempts WHERE request_seq IN (SELECT seq FROM requests WHERE key_id = ?1)");
+    c->trips = count("SELECT count(*) FROM guardrail_trips WHERE key_id = ?1");
+    c->pending = count("SELECT count(*) FROM pending_requests WHERE key_id = ?1");
+    // FOR UPDATE: another instance saving this key waits for the delete, then finds no row.
+    const qint64 keys = count("SELECT count(*) FROM (SELECT id FROM keys WHERE id = ?1 FOR UPDATE) AS k");
+    if (ok && keys == 0) {
+        *error = QStringLiteral("no key has id %1").arg(keyId);
+        return false;
+    }
+    return ok;
+}
+
+} // namespace
+
+bool PgLogReader::forgetKey(qint64 keyId, ForgottenKey *counts, QString *error)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.open) {
+        *error = QStringLiteral("the store is not open");
+        return false;
+    }
+    if (!m_conn.conn.ensure(error) || !m_conn.conn.exec("BEGIN", error))
+        return false;
+    ForgottenKey c;
+    bool ok = countForgotten(m_conn.conn, keyId, &c, error);
+    // The key's rollup rows are its own (keyed by key_id): they go whole with its request rows.
+    for (const char *sql : {"DELETE FROM attempts WHERE request_seq IN (SELECT seq FROM requests WHERE key_id = ?1)",
+                            "DELETE FROM prompt_prefixes WHERE key_id = ?1", "DELETE FROM requests WHERE key_id = ?1",
+                            "DELETE FROM rollups WHERE key_id = ?1", "DELETE FROM rollup_latency WHERE key_id = ?1",
+                            "DELETE FROM rollup_sizes WHERE key_id = ?1", "DELETE FROM pending_requests WHERE key_id = ?1",
+                            "DELETE FROM guardrail_trips WHERE key_id = ?1", "DELETE FROM keys WHERE id = ?1"}) {
+        if (!ok)
+            break;
+        Statement s(m_conn.conn, sql);
+        s.bindInt(1, keyId);
+        ok = s.exec();
+        if (!ok)
+            *error = s.error();
+    }
+    if (ok)
+        ok = m_conn.conn.exec("COMMIT", error);
+    if (!ok) {
+        m_conn.conn.exec("ROLLBACK");
+        return false;
+    }
+    *counts = c;
+    return true;
+}
+
 } // namespace gh

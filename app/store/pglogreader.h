@@ -30,6 +30,7 @@ public:
     [[nodiscard]] NanoUsd spendSince(qint64 keyId, qint64 sinceMs) const override;
     [[nodiscard]] QHash<qint64, KeyOvershoots> overshootsByKey() const override;
     bool clearLog(QString *error) override;
+    bool forgetKey(qint64 keyId, ForgottenKey *counts, QString *error) override;
 
 private:
     [[nodiscard]] QList<AttemptRecord> readAttempts(const QString &requestId) const; // mutex held

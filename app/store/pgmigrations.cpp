@@ -250,6 +250,62 @@ CREATE TABLE guardrail_trips (
 CREATE INDEX guardrail_trips_active ON guardrail_trips (key_id) WHERE active = 1;
 CREATE INDEX guardrail_trips_request ON guardrail_trips (request_id);
 )sql"},
+    Migration{15, "data policies: a provider's and a model's, a key's requirement; refusals on the request log", R"sql(
+ALTER TABLE providers ADD COLUMN data_policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN data_policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE keys ADD COLUMN require_policy TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN refusal TEXT NOT NULL DEFAULT '';
+CREATE INDEX requests_refusals ON requests (started_at_ms) WHERE refusal <> '';
+)sql"},
+    Migration{16, "the audit trail of control-plane changes", R"sql(
+CREATE TABLE audit_log (
+    id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at_ms     BIGINT NOT NULL,
+    origin    TEXT   NOT NULL,
+    action    TEXT   NOT NULL,
+    subject   TEXT   NOT NULL DEFAULT '',
+    old_value TEXT   NOT NULL DEFAULT '',
+    new_value TEXT   NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_time ON audit_log (at_ms);
+)sql"},
+    // SQLite's 18 also backfills rollup_sizes from the log and adds a delete trigger: a PostgreSQL
+    // log has no rows at this step's first release (its writer keeps rollup_sizes from the start),
+    // and only "delete everything about a key" deletes rows, with the key's rollup rows whole.
+    Migration{18, "request sizes per day, key and model, for the what-if", R"sql(
+CREATE TABLE size_buckets (
+    bucket BIGINT PRIMARY KEY,
+    above  BIGINT NOT NULL UNIQUE
+);
+INSERT INTO size_buckets (bucket, above) VALUES
+(0, -1), (1, 0), (2, 512), (3, 1000), (4, 1024), (5, 2000), (6, 2048), (7, 4000), (8, 4095), (9, 4096), (10,
+6144), (11, 8000), (12, 8191), (13, 8192), (14, 10000), (15, 12288), (16, 16000), (17, 16384), (18, 16385),
+(19, 20000), (20, 24000), (21, 30000), (22, 32000), (23, 32768), (24, 40960), (25, 50000), (26, 60000), (27,
+60288), (28, 64000), (29, 65535), (30, 65536), (31, 81920), (32, 100000), (33, 110000), (34, 120000), (35,
+123000), (36, 127072), (37, 128000), (38, 131000), (39, 131072), (40, 144000), (41, 150000), (42, 160000),
+(43, 163000), (44, 163840), (45, 196000), (46, 199999), (47, 200000), (48, 202000), (49, 202752), (50,
+202800), (51, 204800), (52, 205000), (53, 250000), (54, 256000), (55, 262000), (56, 262144), (57, 264000),
+(58, 265536), (59, 271999), (60, 272000), (61, 300000), (62, 328000), (63, 400000), (64, 500000), (65,
+512000), (66, 524288), (67, 600000), (68, 700000), (69, 800000), (70, 890000), (71, 900000), (72, 1000000),
+(73, 1000192), (74, 1040000), (75, 1047576), (76, 1048000), (77, 1048576), (78, 1050000), (79, 1310720), (80,
+1500000), (81, 2000000), (82, 2097152), (83, 3000000), (84, 4000000), (85, 4194304), (86, 5000000), (87,
+8388608), (88, 10000000), (89, 16777216);
+
+CREATE TABLE rollup_sizes (
+    t                     BIGINT NOT NULL,
+    key_id                BIGINT NOT NULL,
+    model                 TEXT   NOT NULL,
+    metric                BIGINT NOT NULL,
+    bucket                BIGINT NOT NULL,
+    n                     BIGINT NOT NULL,
+    input_tokens          BIGINT NOT NULL DEFAULT 0,
+    cache_read_tokens     BIGINT NOT NULL DEFAULT 0,
+    cache_write_tokens    BIGINT NOT NULL DEFAULT 0,
+    cache_write_1h_tokens BIGINT NOT NULL DEFAULT 0,
+    output_tokens         BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (t, key_id, model, metric, bucket)
+);
+)sql"},
     Migration{19, "the instance that served each request", kInstanceMigrationSql},
     // PostgreSQL only: SQLite (one instance) keeps its exact local ledger and has no leases.
     Migration{20, "budget leases shared by the instances of a team", R"sql(

@@ -23,9 +23,10 @@ inline constexpr char kRequestColumns[]
     = "id, started_at_ms, key_id, key_name, endpoint, requested_model, provider, upstream_model, status, error, "
       "latency_ms, ttft_ms, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, "
       "output_tokens, reasoning_tokens, usage_reported, estimated, cost_nano_usd, stream, attempts, route, model_id, "
-      "recovered, session_id, overshoot_nano_usd, cache_status, cache_saved_nano_usd, secret_findings, instance_id";
-inline constexpr int kRequestColumnCount = 32;
-// INSERT INTO requests (kRequestColumns) VALUES (?1..?32), for bindRequest().
+      "recovered, session_id, overshoot_nano_usd, cache_status, cache_saved_nano_usd, secret_findings, refusal, "
+      "instance_id";
+inline constexpr int kRequestColumnCount = 33;
+// INSERT INTO requests (kRequestColumns) VALUES (?1..?33), for bindRequest().
 [[nodiscard]] QByteArray insertRequestSql();
 
 // The functions below are templates over the back-end's statement class (sqlite::Statement,
@@ -58,7 +59,7 @@ void readHead(const S &s, int c, RequestRecord &r)
 
 } // namespace detail
 
-// Binds every column of `r` (?1..?32 in kRequestColumns order); `instanceId` when the record has none.
+// Binds every column of `r` (?1..?33 in kRequestColumns order); `instanceId` when the record has none.
 template<class S>
 void bindRequest(S &s, const RequestRecord &r, const QString &instanceId = {})
 {
@@ -88,7 +89,8 @@ void bindRequest(S &s, const RequestRecord &r, const QString &instanceId = {})
     s.bindText(29, r.cacheStatus);
     s.bindInt(30, r.cacheSaved);
     s.bindText(31, r.secretFindings);
-    s.bindText(32, r.instanceId.isEmpty() ? instanceId : r.instanceId);
+    s.bindText(32, r.refusal);
+    s.bindText(33, r.instanceId.isEmpty() ? instanceId : r.instanceId);
 }
 
 // Reads the kRequestColumns starting at column `first` (attempts and prompt blocks are not part of it).
@@ -123,7 +125,8 @@ template<class S>
     r.cacheStatus = s.text(c + 28);
     r.cacheSaved = s.integer(c + 29);
     r.secretFindings = s.text(c + 30);
-    r.instanceId = s.text(c + 31);
+    r.refusal = s.text(c + 31);
+    r.instanceId = s.text(c + 32);
     return r;
 }
 

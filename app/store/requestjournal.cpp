@@ -30,7 +30,8 @@ constexpr qsizetype kHeader = 4 + 4 + 8;
 constexpr quint32 kMaxPayload = 64 * 1024 * 1024; // far above any row; a larger length is damage
 // The payload's own version: a later build reads what an earlier one wrote, field by field.
 // 2: secretFindings after error; the response cache's status and saving after the prompt blocks.
-constexpr quint8 kPayloadVersion = 2;
+// 3: refusal last.
+constexpr quint8 kPayloadVersion = 3;
 constexpr quint8 kOldestPayloadVersion = 1;
 
 quint64 checksum(const char *data, qsizetype size) { return XXH3_64bits(data, size_t(size)); }
@@ -255,6 +256,8 @@ std::optional<RequestRecord> decodePayload(const char *data, qsizetype size, qui
         r.cacheStatus = in.str();
         r.cacheSaved = in.i64();
     }
+    if (*version >= 3)
+        r.refusal = in.str();
     if (!in.ok() || !in.atEnd() || r.id.isEmpty())
         return std::nullopt;
     return r;
@@ -299,6 +302,7 @@ QByteArray RequestJournal::encode(const RequestRecord &r)
         w.u64(b);
     w.str(r.cacheStatus);
     w.i64(r.cacheSaved);
+    w.str(r.refusal);
     w.finish();
     const qsizetype payload = out.size() - kHeader;
     std::memcpy(out.data(), kMagic, 4);

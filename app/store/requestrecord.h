@@ -67,6 +67,9 @@ struct RequestRecord {
     // The secrets the scanner found in the prompt (secretscan/): "rule-id@offset+length" joined by
     // ',', byte offsets in the body as the client sent it. Never the secret's bytes.
     QString secretFindings;
+    // Why Gatehouse refused the request before forwarding it: "budget", "policy", "secret" or
+    // "guardrail" (gateway/refusal.h); empty when it did not. The reason is `error`.
+    QString refusal;
     // The Gatehouse instance that served the request (Store::setInstanceId(): one per data folder),
     // so that instances sharing a team database tell their rows apart. Empty when appended: the store
     // stamps its own.

@@ -78,11 +78,11 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     Statement s(m_conn.db,
                 insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
                          "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                         "min_output_tokens, secret_scan) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17, ?18)"
+                         "min_output_tokens, secret_scan, require_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, ?17, ?18, ?19)"
                        : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
                          "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
                          "revoked = ?11, created_at_ms = ?12, rpm = ?14, tpm = ?15, on_short_budget = ?16, "
-                         "min_output_tokens = ?17, secret_scan = ?18 WHERE id = ?13");
+                         "min_output_tokens = ?17, secret_scan = ?18, require_policy = ?19 WHERE id = ?13");
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
@@ -102,6 +102,7 @@ qint64 SqliteConfigRepository::saveKey(const StoredKey &key)
     s.bindText(16, shortBudgetName(key.budget.onShortBudget));
     s.bindInt(17, key.budget.minOutputTokens);
     s.bindText(18, secretScanName(key.secretScan));
+    s.bindText(19, store::policyJson(key.requirePolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
         return 0;
@@ -123,7 +124,7 @@ QList<ProviderConfig> SqliteConfigRepository::providers() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, "SELECT id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local FROM providers ORDER BY id");
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kProviderColumns + " FROM providers ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         const auto p = store::readProvider(s);
@@ -145,9 +146,9 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
-                           "local = excluded.local, "
+    Statement s(m_conn.db, "INSERT INTO providers (id, format, base_url, api_key_env, catalog, enabled, rpm, tpm, local, data_policy) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET format = excluded.format, "
+                           "local = excluded.local, data_policy = excluded.data_policy, "
                            "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
                            "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     s.bindText(1, provider.id);
@@ -159,6 +160,7 @@ bool SqliteConfigRepository::saveProvider(const ProviderConfig &provider)
     s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
     s.bindOptInt(8, provider.tpm);
     s.bindBool(9, provider.local);
+    s.bindText(10, store::policyJson(provider.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
         return false;
@@ -186,9 +188,7 @@ QList<ModelConfig> SqliteConfigRepository::models() const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, "SELECT id, provider, upstream_model, price_input, price_output, price_cache_read, "
-                           "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, "
-                           "capabilities FROM models ORDER BY id");
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kModelColumns + " FROM models ORDER BY id");
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         ModelConfig m = store::readModel(s);
@@ -210,13 +210,13 @@ bool SqliteConfigRepository::saveModel(const ModelConfig &model)
         return false;
     Statement s(m_conn.db,
                 "INSERT INTO models (id, provider, upstream_model, price_input, price_output, price_cache_read, "
-                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, capabilities) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (id) DO UPDATE SET "
+                "price_cache_write, price_cache_write_1h, context_window, max_output_tokens, from_catalog, capabilities, data_policy) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
                 "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
                 "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
                 "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
                 "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
-                "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities");
+                "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities, data_policy = excluded.data_policy");
     s.bindText(1, model.id);
     s.bindText(2, model.provider);
     s.bindText(3, model.upstreamModel);
@@ -232,6 +232,7 @@ bool SqliteConfigRepository::saveModel(const ModelConfig &model)
         s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
     else
         s.bindNull(12);
+    s.bindText(13, store::policyJson(model.dataPolicy.toJson()));
     if (!s.exec()) {
         qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
         return false;
@@ -522,6 +523,54 @@ QList<GuardrailTripRow> SqliteConfigRepository::guardrailTripsToRestore(int late
         out.append(readGuardrailTrip(s));
     if (!s.ok())
         qCWarning(lcStore) << "reading the guardrail trips failed:" << s.error();
+    return out;
+}
+
+bool SqliteConfigRepository::appendAudit(const AuditEntry &entry)
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return false;
+    // A limit slider saves the key at every step of a drag: one change (mergeAuditStep).
+    if (entry.action == QLatin1String("key.limits")) {
+        Statement last(m_conn.db, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log ORDER BY id DESC LIMIT 1");
+        AuditEntry merged;
+        if (last.next()
+            && mergeAuditStep(AuditEntry{last.integer(0), last.integer(1), last.text(2), last.text(3), last.text(4), last.text(5), last.text(6)},
+                              entry, &merged)) {
+            Statement merge(m_conn.db, "UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
+            merge.bindInt(1, merged.id);
+            merge.bindInt(2, merged.atMs);
+            merge.bindText(3, merged.oldValue);
+            merge.bindText(4, merged.newValue);
+            return merge.exec();
+        }
+    }
+    Statement s(m_conn.db, "INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.bindInt(1, entry.atMs);
+    s.bindText(2, entry.origin);
+    s.bindText(3, entry.action);
+    s.bindText(4, entry.subject);
+    s.bindText(5, entry.oldValue);
+    s.bindText(6, entry.newValue);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "recording a change in the audit trail failed:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+QList<AuditEntry> SqliteConfigRepository::auditEntries(int limit, int offset) const
+{
+    QList<AuditEntry> out;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.db)
+        return out;
+    Statement s(m_conn.db, QByteArray("SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
+                                      "ORDER BY id DESC LIMIT ?1 OFFSET ?2"),
+                QList<sqlite::Value>{qint64(limit), qint64(offset)});
+    while (s.next())
+        out.append(AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
     return out;
 }
 

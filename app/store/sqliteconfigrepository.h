@@ -36,6 +36,8 @@ public:
     bool endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by) override;
     bool keepGuardrailTrip(qint64 id, qint64 atMs) override;
     [[nodiscard]] QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const override;
+    bool appendAudit(const AuditEntry &entry) override;
+    [[nodiscard]] QList<AuditEntry> auditEntries(int limit, int offset) const override;
 
 private:
     SqliteControlConnection &m_conn;

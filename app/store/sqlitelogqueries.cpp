@@ -54,6 +54,12 @@ void appendFilter(const ActivityFilter &f, QByteArray &sql, QList<Value> &args)
         sql += QByteArray(" AND ") + store::kSucceededSql;
     else if (f.status == QLatin1String("error"))
         sql += QByteArray(" AND NOT ") + store::kSucceededSql;
+    else if (f.status == QLatin1String("refused") && f.refusal.isEmpty())
+        sql += " AND refusal <> ''"; // requests_refusals index
+    else if (f.status == QLatin1String("refused")) {
+        sql += " AND refusal = ?";
+        args.append(f.refusal);
+    }
     if (f.fromMs > 0) {
         sql += " AND started_at_ms >= ?";
         args.append(f.fromMs);
@@ -274,6 +280,11 @@ public:
 
     analytics::PrefixDiagnosis diagnosePrefixes(qint64 keyId) override { return analytics::diagnosePrefixes(m_db, keyId); }
 
+    whatif::Report whatIf(const whatif::Slice &slice, const whatif::Candidate &candidate, qint64 contextWindow) override
+    {
+        return whatif::report(m_db, slice, candidate, contextWindow);
+    }
+
     std::optional<qint64> firstRolledUpDayMs() override
     {
         Statement min(m_db, "SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0");
@@ -357,6 +368,19 @@ public:
         b.ok = q.done();
         sqlite::exec(m_db, "COMMIT");
         return b;
+    }
+
+    QHash<QString, qint64> refusalCounts(qint64 sinceMs) override
+    {
+        QHash<QString, qint64> counts;
+        if (!m_db)
+            return counts;
+        // requests_refusals: a partial index of the refused rows only.
+        Statement st(m_db, "SELECT refusal, COUNT(*) FROM requests WHERE refusal <> '' AND started_at_ms >= ?1 GROUP BY refusal");
+        st.bindInt(1, sinceMs);
+        while (st.next())
+            counts.insert(st.text(0), st.integer(1));
+        return counts;
     }
 
     QList<SessionSpend> sessionSpend(qint64 sinceMs, int limit) override

@@ -162,21 +162,22 @@ bool SqliteLogReader::clearLog(QString *error)
         return false;
     }
     // Everything that belongs to the log goes with it, in one transaction. The per-row delete
-    // trigger of migration 4 would make this take minutes on a large log, and the rollups are
-    // emptied anyway: it is dropped for the delete and put back as it was.
-    QByteArray trigger;
+    // triggers of migrations 4 and 18 would make this take minutes on a large log, and the rollups
+    // are emptied anyway: they are dropped for the delete and put back as they were.
+    QList<QPair<QByteArray, QByteArray>> triggers; // name, sql
     {
-        Statement s(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'requests_rollup_delete'");
-        if (s.next())
-            trigger = s.text(0).toUtf8();
+        Statement s(db, "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                        "('requests_rollup_delete', 'requests_rollup_sizes_delete')");
+        while (s.next())
+            triggers.append({s.text(0).toUtf8(), s.text(1).toUtf8()});
     }
     QByteArray sql = "BEGIN IMMEDIATE;";
-    if (!trigger.isEmpty())
-        sql += "DROP TRIGGER requests_rollup_delete;";
+    for (const auto &trigger : std::as_const(triggers))
+        sql += "DROP TRIGGER " + trigger.first + ';';
     for (const QString &table : Store::logTables())
         sql += "DELETE FROM " + table.toUtf8() + ';';
-    if (!trigger.isEmpty())
-        sql += trigger + ';';
+    for (const auto &trigger : std::as_const(triggers))
+        sql += trigger.second + ';';
     sql += "COMMIT;";
     const bool ok = exec(db, sql.constData(), &why);
     if (!ok)
@@ -185,6 +186,76 @@ bool SqliteLogReader::clearLog(QString *error)
     if (!ok)
         *error = why;
     return ok;
+}
+
+bool SqliteLogReader::forgetKey(qint64 keyId, ForgottenKey *counts, QString *error)
+{
+    QString why;
+    QString path;
+    {
+        std::lock_guard lock(m_conn.mutex);
+        if (!m_conn.db) {
+            *error = QStringLiteral("the store is not open");
+            return false;
+        }
+        path = m_conn.path;
+    }
+    sqlite3 *db = sqlite::open(path, sqlite::Access::ReadWrite, 10'000, &why);
+    if (!db) {
+        *error = why;
+        return false;
+    }
+    ForgottenKey c;
+    bool ok = exec(db, "BEGIN IMMEDIATE", &why);
+    auto count = [&](const char *sql) {
+        if (!ok)
+            return qint64(0);
+        bool good = false;
+        const qint64 n = sqlite::scalar(db, QByteArray(sql), {keyId}, &good);
+        ok = good;
+        if (!good)
+            why = sqlite::errorOf(db);
+        return n;
+    };
+    auto run = [&](const char *sql) {
+        if (!ok)
+            return;
+        Statement s(db, QByteArray(sql), QList<sqlite::Value>{keyId});
+        ok = s.exec();
+        if (!ok)
+            why = s.error();
+    };
+    c.requests = count("SELECT count(*) FROM requests WHERE key_id = ?1");
+    c.sessions = count("SELECT count(DISTINCT session_id) FROM requests WHERE key_id = ?1 AND session_id <> ''");
+    c.attempts = count("SELECT count(*) FROM attempts WHERE request_seq IN (SELECT seq FROM requests WHERE key_id = ?1)");
+    c.trips = count("SELECT count(*) FROM guardrail_trips WHERE key_id = ?1");
+    c.pending = count("SELECT count(*) FROM pending_requests WHERE key_id = ?1");
+    const qint64 keys = count("SELECT count(*) FROM keys WHERE id = ?1");
+    if (ok && keys == 0) {
+        ok = false;
+        why = QStringLiteral("no key has id %1").arg(keyId);
+    }
+    run("DELETE FROM attempts WHERE request_seq IN (SELECT seq FROM requests WHERE key_id = ?1)");
+    run("DELETE FROM prompt_prefixes WHERE key_id = ?1");
+    // The delete trigger (migration 4) subtracts each row from its rollups; what is left of the
+    // key's rollup rows (zeros) goes too.
+    run("DELETE FROM requests WHERE key_id = ?1");
+    run("DELETE FROM rollups WHERE key_id = ?1");
+    run("DELETE FROM rollup_latency WHERE key_id = ?1");
+    run("DELETE FROM pending_requests WHERE key_id = ?1");
+    run("DELETE FROM guardrail_trips WHERE key_id = ?1");
+    run("DELETE FROM keys WHERE id = ?1");
+    if (ok)
+        ok = exec(db, "COMMIT", &why);
+    if (!ok)
+        exec(db, "ROLLBACK");
+    sqlite::close(db);
+    if (!ok) {
+        *error = why;
+        return false;
+    }
+    *counts = c;
+    return true;
 }
 
 } // namespace gh

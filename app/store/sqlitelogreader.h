@@ -29,6 +29,7 @@ public:
     [[nodiscard]] QHash<qint64, KeyOvershoots> overshootsByKey() const override;
     // On a connection of its own, so the control-plane one stays free while a large log is deleted.
     bool clearLog(QString *error) override;
+    bool forgetKey(qint64 keyId, ForgottenKey *counts, QString *error) override;
 
 private:
     [[nodiscard]] QList<AttemptRecord> readAttempts(const QString &requestId) const; // mutex held

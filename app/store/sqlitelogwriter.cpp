@@ -81,6 +81,18 @@ constexpr const char *kUpsertRollupLatency =
 
 constexpr const char *kLatencyBuckets = "SELECT lo, bucket FROM latency_buckets ORDER BY lo";
 
+// The request-size histogram of migration 18 (the what-if): metric 0 by prompt tokens with the
+// bucket's usage, metric 1 by prompt + output tokens (n only).
+constexpr const char *kUpsertRollupSizes =
+    "INSERT INTO rollup_sizes (t, key_id, model, metric, bucket, n, input_tokens, cache_read_tokens, cache_write_tokens, "
+    "cache_write_1h_tokens, output_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+    "ON CONFLICT (t, key_id, model, metric, bucket) DO UPDATE SET n = n + excluded.n, "
+    "input_tokens = input_tokens + excluded.input_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+    "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
+    "cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, "
+    "output_tokens = output_tokens + excluded.output_tokens";
+constexpr const char *kSizeBuckets = "SELECT above, bucket FROM size_buckets ORDER BY above";
+
 // Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch). A batch
 // writes at most that many per key: its earlier rows would be trimmed in the same transaction.
 constexpr int kPromptPrefixesPerKey = 200;
@@ -92,6 +104,11 @@ constexpr const char *kTrimPromptPrefixes =
 using RollupKey = std::tuple<int, qint64, qint64, QString, QString>;
 // grain, t, key_id, model, metric (0: latency, 1: ttft), bucket
 using RollupLatencyKey = std::tuple<int, qint64, qint64, QString, int, qint64>;
+// t (day), key_id, model, metric (0: prompt, 1: prompt + output), bucket
+using RollupSizeKey = std::tuple<qint64, qint64, QString, int, qint64>;
+struct RollupSizeDelta {
+    qint64 n = 0, inputTokens = 0, cacheReadTokens = 0, cacheWriteTokens = 0, cacheWrite1hTokens = 0, outputTokens = 0;
+};
 
 struct RollupDelta {
     qint64 requests = 0, refused = 0, cancelled = 0, errors = 0, cost = 0, unpriced = 0;
@@ -138,23 +155,27 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
         Statement insertPromptPrefix;
         Statement upsertRollup;
         Statement upsertRollupLatency;
+        Statement upsertRollupSizes;
         Statement trimPromptPrefixes;
         Statement insertPending;
         Statement deletePending;
         // latency_buckets as (lo, bucket) by lo, read once (the table never changes).
         std::vector<std::pair<qint64, qint64>> buckets;
+        // size_buckets as (above, bucket) by above, read once (fixed data of migration 18).
+        std::vector<std::pair<qint64, qint64>> sizeBuckets;
         explicit WriterStatements(sqlite3 *db)
             : insertRequest(db, store::insertRequestSql(), true)
             , insertAttempt(db, kInsertAttempt, true)
             , insertPromptPrefix(db, kInsertPromptPrefix, true)
             , upsertRollup(db, kUpsertRollup, true)
             , upsertRollupLatency(db, kUpsertRollupLatency, true)
+            , upsertRollupSizes(db, kUpsertRollupSizes, true)
             , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
             , insertPending(db, insertPendingSql(), true)
             , deletePending(db, kDeletePending, true)
         {
             for (Statement *st : {&insertRequest, &insertAttempt, &insertPromptPrefix, &upsertRollup, &upsertRollupLatency,
-                                  &insertPending})
+                                  &upsertRollupSizes, &insertPending})
                 if (st->prepared())
                     st->keepBindings();
         }
@@ -168,6 +189,13 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
             if (it == buckets.begin())
                 return std::nullopt;
             return std::prev(it)->second;
+        }
+        // The size bucket of s > 0 as `SELECT bucket FROM size_buckets WHERE above < s ORDER BY above DESC LIMIT 1`.
+        [[nodiscard]] qint64 sizeBucketOf(qint64 s) const
+        {
+            auto it = std::lower_bound(sizeBuckets.begin(), sizeBuckets.end(), s,
+                                       [](const std::pair<qint64, qint64> &b, qint64 x) { return b.first < x; });
+            return it == sizeBuckets.begin() ? 0 : std::prev(it)->second;
         }
     };
 
@@ -201,6 +229,17 @@ bool SqliteLogWriter::Impl::WriterStatements::loadBuckets(sqlite3 *db, QString *
         return false;
     }
     buckets = std::move(loaded);
+    Statement sizes(db, kSizeBuckets);
+    std::vector<std::pair<qint64, qint64>> loadedSizes;
+    while ((rc = sizes.step()) == SQLITE_ROW)
+        loadedSizes.emplace_back(sizes.integer(0), sizes.integer(1));
+    if (rc != SQLITE_DONE || loadedSizes.empty()) {
+        buckets.clear();
+        *error = QStringLiteral("cannot read the size buckets: %1")
+                     .arg(rc != SQLITE_DONE ? errorOf(db) : QStringLiteral("the table is empty"));
+        return false;
+    }
+    sizeBuckets = std::move(loadedSizes);
     return true;
 }
 
@@ -320,7 +359,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
 {
     *written = 0;
     for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix, &st.upsertRollup,
-                                  &st.upsertRollupLatency, &st.trimPromptPrefixes, &st.insertPending, &st.deletePending}) {
+                                  &st.upsertRollupLatency, &st.upsertRollupSizes, &st.trimPromptPrefixes, &st.insertPending, &st.deletePending}) {
         if (!stmt->prepared()) {
             *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(writeDb));
             return false;
@@ -338,6 +377,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
     // The batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
     std::map<RollupKey, RollupDelta> rollups;
     std::map<RollupLatencyKey, qint64> latency;
+    std::map<RollupSizeKey, RollupSizeDelta> sizes;
     std::set<qint64> prefixKeys;
     // Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in this batch.
     std::vector<bool> writeBlocks(batch.size(), false);
@@ -415,6 +455,17 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
                 if (ttftBucket)
                     ++latency[RollupLatencyKey{grain, t, r.keyId, model, 1, *ttftBucket}];
             }
+            if (tokens > 0) {
+                const qint64 day = r.startedAtMs / 86'400'000;
+                RollupSizeDelta &p = sizes[RollupSizeKey{day, r.keyId, model, 0, st.sizeBucketOf(u.totalInput())}];
+                ++p.n;
+                p.inputTokens += u.inputTokens;
+                p.cacheReadTokens += u.cacheReadTokens;
+                p.cacheWriteTokens += u.cacheWriteTokens;
+                p.cacheWrite1hTokens += u.cacheWrite1hTokens;
+                p.outputTokens += u.outputTokens;
+                ++sizes[RollupSizeKey{day, r.keyId, model, 1, st.sizeBucketOf(tokens)}].n;
+            }
         }
 
         for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
@@ -487,6 +538,24 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
         up.bindInt(5, std::get<4>(key));
         up.bindInt(6, std::get<5>(key));
         up.bindInt(7, n);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return abort();
+    }
+    for (const auto &[key, d] : sizes) {
+        Statement &up = st.upsertRollupSizes;
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindText(3, std::get<2>(key));
+        up.bindInt(4, std::get<3>(key));
+        up.bindInt(5, std::get<4>(key));
+        up.bindInt(6, d.n);
+        up.bindInt(7, d.inputTokens);
+        up.bindInt(8, d.cacheReadTokens);
+        up.bindInt(9, d.cacheWriteTokens);
+        up.bindInt(10, d.cacheWrite1hTokens);
+        up.bindInt(11, d.outputTokens);
         const int rc = up.step();
         up.reset();
         if (rc != SQLITE_DONE)

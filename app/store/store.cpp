@@ -11,7 +11,10 @@
 #include "store/sqlitelogreader.h"
 #include "store/sqlitelogwriter.h"
 #include "store/requestjournal.h"
+#include <QDateTime>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
@@ -321,19 +324,20 @@ std::unique_ptr<LogQueries> Store::openQueries() const
 QStringList Store::logTables()
 {
     return {QStringLiteral("requests"), QStringLiteral("attempts"), QStringLiteral("prompt_prefixes"),
-            QStringLiteral("rollups"), QStringLiteral("rollup_latency")};
+            QStringLiteral("rollups"), QStringLiteral("rollup_latency"), QStringLiteral("rollup_sizes")};
 }
 
 QStringList Store::keptTables()
 {
     // pending_requests: the rows of streams still in flight. Their final rows come after the clear
     // (and delete them); deleting them here would lose the charge of one answered when the process dies.
-    // latency_buckets: the histogram bounds, fixed data of migration 4.
+    // latency_buckets, size_buckets: the histogram bounds, fixed data of migrations 4 and 18.
     // guardrail_trips: an active pause must not be lifted by clearing the history.
     return {QStringLiteral("keys"), QStringLiteral("providers"), QStringLiteral("models"), QStringLiteral("settings"),
             QStringLiteral("routes"), QStringLiteral("votes"), QStringLiteral("conversations"),
             QStringLiteral("messages"), QStringLiteral("latency_buckets"), QStringLiteral("pending_requests"),
-            QStringLiteral("guardrail_trips")};
+            QStringLiteral("guardrail_trips"), QStringLiteral("size_buckets"),
+            QStringLiteral("audit_log")};
 }
 
 bool Store::clearLog(QString *error)
@@ -363,7 +367,22 @@ std::optional<StoredKey> Store::keyByName(const QString &name) const
 
 qint64 Store::saveKey(const StoredKey &key)
 {
-    return d->config->saveKey(key);
+    std::optional<StoredKey> before;
+    if (key.id != 0)
+        for (const StoredKey &k : d->config->keys())
+            if (k.id == key.id)
+                before = k;
+    const qint64 id = d->config->saveKey(key);
+    if (id == 0)
+        return id;
+    if (!before) {
+        recordChange(QStringLiteral("key.create"), key.name, {}, auditJson(key));
+    } else {
+        QJsonObject o, n;
+        if (auditDiff(auditJson(*before), auditJson(key), &o, &n))
+            recordChange(keyAuditAction(o, n), key.name, o, n);
+    }
+    return id;
 }
 
 QList<ProviderConfig> Store::providers() const
@@ -371,21 +390,156 @@ QList<ProviderConfig> Store::providers() const
     return d->config->providers();
 }
 
-bool Store::saveProvider(const ProviderConfig &provider) { return d->config->saveProvider(provider); }
+namespace {
+// The stored one of `id` among `all`.
+template<typename T>
+std::optional<T> findById(const QList<T> &all, const QString &id)
+{
+    for (const T &x : all)
+        if (x.id == id)
+            return x;
+    return std::nullopt;
+}
+} // namespace
 
-bool Store::removeProvider(const QString &id) { return d->config->removeProvider(id); }
+template<typename T>
+void Store::recordSave(const char *kind, const std::optional<T> &before, const T &after)
+{
+    if (!before) {
+        recordChange(QLatin1String(kind) + QStringLiteral(".create"), after.id, {}, auditJson(after));
+        return;
+    }
+    QJsonObject o, n;
+    if (auditDiff(auditJson(*before), auditJson(after), &o, &n))
+        recordChange(QLatin1String(kind) + QStringLiteral(".update"), after.id, o, n);
+}
+
+bool Store::saveProvider(const ProviderConfig &provider)
+{
+    const auto before = findById(d->config->providers(), provider.id);
+    const bool ok = d->config->saveProvider(provider);
+    if (ok)
+        recordSave("provider", before, provider);
+    return ok;
+}
+
+bool Store::removeProvider(const QString &id)
+{
+    const auto before = findById(d->config->providers(), id);
+    const bool ok = d->config->removeProvider(id);
+    if (ok && before)
+        recordChange(QStringLiteral("provider.remove"), id, auditJson(*before), {});
+    return ok;
+}
 
 QList<ModelConfig> Store::models() const { return d->config->models(); }
 
-bool Store::saveModel(const ModelConfig &model) { return d->config->saveModel(model); }
+bool Store::saveModel(const ModelConfig &model)
+{
+    const auto before = findById(d->config->models(), model.id);
+    const bool ok = d->config->saveModel(model);
+    if (ok)
+        recordSave("model", before, model);
+    return ok;
+}
 
-bool Store::removeModel(const QString &id) { return d->config->removeModel(id); }
+bool Store::removeModel(const QString &id)
+{
+    const auto before = findById(d->config->models(), id);
+    const bool ok = d->config->removeModel(id);
+    if (ok && before)
+        recordChange(QStringLiteral("model.remove"), id, auditJson(*before), {});
+    return ok;
+}
 
 QList<RouteConfig> Store::routes() const { return d->config->routes(); }
 
-bool Store::saveRoute(const RouteConfig &route) { return d->config->saveRoute(route); }
+bool Store::saveRoute(const RouteConfig &route)
+{
+    const auto before = findById(d->config->routes(), route.id);
+    const bool ok = d->config->saveRoute(route);
+    if (ok)
+        recordSave("route", before, route);
+    return ok;
+}
 
-bool Store::removeRoute(const QString &id) { return d->config->removeRoute(id); }
+bool Store::removeRoute(const QString &id)
+{
+    const auto before = findById(d->config->routes(), id);
+    const bool ok = d->config->removeRoute(id);
+    if (ok && before)
+        recordChange(QStringLiteral("route.remove"), id, auditJson(*before), {});
+    return ok;
+}
+
+bool Store::recordChange(const QString &action, const QString &subject, const QJsonObject &before, const QJsonObject &after)
+{
+    AuditEntry e;
+    e.atMs = QDateTime::currentMSecsSinceEpoch();
+    e.origin = auditOriginName(AuditOriginScope::current());
+    e.action = action;
+    e.subject = subject;
+    if (!before.isEmpty())
+        e.oldValue = QString::fromUtf8(QJsonDocument(before).toJson(QJsonDocument::Compact));
+    if (!after.isEmpty())
+        e.newValue = QString::fromUtf8(QJsonDocument(after).toJson(QJsonDocument::Compact));
+    return d->config->appendAudit(e);
+}
+
+QList<AuditEntry> Store::auditEntries(int limit, int offset) const
+{
+    return d->config->auditEntries(limit, offset);
+}
+
+bool Store::forgetKey(const QString &name, ForgottenKey *counts, QString *error)
+{
+    QString why = QStringLiteral("the store is not open");
+    const auto key = keyByName(name);
+    if (d->open && !key)
+        why = QStringLiteral("no key is named '%1'").arg(name);
+    ForgottenKey c;
+    if (d->open && key) {
+        flush(); // its rows still queued go too
+        if (d->reader->forgetKey(key->id, &c, &why)) {
+            // The key's per-name settings, so that a new key of the same name starts without them.
+            for (const char *settingName : {"key_guardrails", "response_cache"}) {
+                const QString stored = d->config->setting(QLatin1String(settingName), QString());
+                QJsonObject o = QJsonDocument::fromJson(stored.toUtf8()).object();
+                if (o.isEmpty())
+                    continue;
+                o.remove(name); // key_guardrails: by key name
+                for (const char *member : {"keys", "capture"}) {
+                    if (!o.contains(QLatin1String(member)))
+                        continue;
+                    QJsonObject inner = o.value(QLatin1String(member)).toObject();
+                    inner.remove(name);
+                    o.insert(QLatin1String(member), inner);
+                }
+                if (o.contains(QLatin1String("no_bodies"))) {
+                    QJsonArray noBodies = o.value(QLatin1String("no_bodies")).toArray();
+                    for (qsizetype i = noBodies.size() - 1; i >= 0; --i)
+                        if (noBodies.at(i).toString() == name)
+                            noBodies.removeAt(i);
+                    o.insert(QStringLiteral("no_bodies"), noBodies);
+                }
+                d->config->setSetting(QLatin1String(settingName), QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
+            }
+            recordChange(QStringLiteral("key.delete"), name, auditJson(*key),
+                         QJsonObject{{QStringLiteral("deleted_requests"), c.requests},
+                                     {QStringLiteral("deleted_attempts"), c.attempts},
+                                     {QStringLiteral("deleted_sessions"), c.sessions},
+                                     {QStringLiteral("deleted_guardrail_trips"), c.trips}});
+            qCInfo(lcStore) << "deleted key" << name << "and" << c.requests << "request(s) of it";
+            if (counts)
+                *counts = c;
+            return true;
+        }
+    }
+    qCWarning(lcStore) << "deleting key" << name << "failed:" << why;
+    if (error)
+        *error = why;
+    return false;
+}
 
 bool Store::saveRoundVotes(const QString &roundId, const QList<Vote> &votes)
 {
@@ -404,7 +558,15 @@ QString Store::setting(const QString &key, const QString &fallback) const
 
 void Store::setSetting(const QString &key, const QString &value)
 {
+    // The window's own preferences ("ui.*") are not control-plane changes.
+    const bool audited = !key.startsWith(QLatin1String("ui."));
+    const QString before = audited ? d->config->setting(key, QString()) : QString();
     d->config->setSetting(key, value);
+    if (!audited || before == value)
+        return;
+    QJsonObject o, n;
+    if (auditDiff(before.isEmpty() ? QJsonObject() : auditSettingJson(before), auditSettingJson(value), &o, &n))
+        recordChange(QStringLiteral("setting.") + key, key, o, n);
 }
 
 bool Store::saveGuardrailTrip(const GuardrailTripRow &trip)
@@ -414,7 +576,15 @@ bool Store::saveGuardrailTrip(const GuardrailTripRow &trip)
 
 bool Store::endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by)
 {
-    return d->config->endGuardrailTrips(ids, atMs, by);
+    const bool ok = d->config->endGuardrailTrips(ids, atMs, by);
+    if (ok && !ids.isEmpty()) {
+        QJsonArray list;
+        for (qint64 id : ids)
+            list.append(id);
+        const AuditOriginScope origin(by == QLatin1String("api") ? AuditOrigin::Api : AuditOriginScope::current());
+        recordChange(QStringLiteral("guardrail.resume"), QString(), QJsonObject{{QStringLiteral("paused_trips"), list}}, QJsonObject{{QStringLiteral("paused_trips"), QJsonArray()}});
+    }
+    return ok;
 }
 
 bool Store::keepGuardrailTrip(qint64 id, qint64 atMs)

@@ -146,6 +146,18 @@ public:
     // the highest trip id ever stored (0: none), so new ids never reuse one.
     [[nodiscard]] QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const;
 
+    // --- audit trail (store/audittrail.h): the saves and removes above record themselves ---
+    // Records a change that is not a save above (pause all, resume all...), with this thread's origin.
+    bool recordChange(const QString &action, const QString &subject, const QJsonObject &before, const QJsonObject &after);
+    [[nodiscard]] QList<AuditEntry> auditEntries(int limit, int offset = 0) const;
+
+    // "Delete everything about key X": its request log rows (rollups adjusted), attempts, prompt
+    // prefixes, pending rows, guardrail trips, its per-key settings and the key itself, in one
+    // transaction; one audit row records the deletion with what it removed (the trail keeps the
+    // key's earlier changes). The captured bodies and cached answers live in their own files: the
+    // Gateway (forgetKey) deletes those. False and *error when the key does not exist or it failed.
+    bool forgetKey(const QString &name, ForgottenKey *counts, QString *error = nullptr);
+
     // --- settings (key/value, JSON-encoded values) ---
     [[nodiscard]] QString setting(const QString &key, const QString &fallback = {}) const;
     void setSetting(const QString &key, const QString &value);
@@ -158,6 +170,8 @@ Q_SIGNALS:
     void logHealthChanged();
 
 private:
+    template<typename T>
+    void recordSave(const char *kind, const std::optional<T> &before, const T &after);
     [[nodiscard]] bool openPostgres(const QString &url, QString *error);
     struct Private;
     std::unique_ptr<Private> d;

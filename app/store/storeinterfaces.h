@@ -1,6 +1,7 @@
 #pragma once
 #include "config/config.h"
 #include "core/money.h"
+#include "store/audittrail.h"
 #include "store/requestrecord.h"
 #include <QByteArray>
 #include <QHash>
@@ -30,6 +31,7 @@ struct StoredKey {
     std::optional<qint64> tpm;  // tokens per minute
     BudgetPolicy budget;        // clamp or refuse a request that does not fit what remains
     SecretScanMode secretScan = SecretScanMode::Warn;
+    PolicyRequirement requirePolicy; // "require_policy"
     qint64 createdAtMs = 0;
     friend bool operator==(const StoredKey &, const StoredKey &) = default;
 };
@@ -66,6 +68,15 @@ struct GuardrailTripRow {
     QString endedBy;      // "window", "api"
     qint64 keptAtMs = 0;  // when a person chose "Keep paused"; 0: not
     friend bool operator==(const GuardrailTripRow &, const GuardrailTripRow &) = default;
+};
+
+// What "delete everything about key X" removed from the database (Store::forgetKey).
+struct ForgottenKey {
+    qint64 requests = 0;  // log rows (their rollups subtracted with them)
+    qint64 attempts = 0;
+    qint64 sessions = 0;  // distinct client sessions among those rows
+    qint64 trips = 0;     // guardrail trips
+    qint64 pending = 0;   // pending rows of its requests in flight
 };
 
 // Whether the request log can be written. Records that cannot be written wait in memory, in order,
@@ -111,6 +122,10 @@ public:
     [[nodiscard]] virtual QHash<qint64, KeyOvershoots> overshootsByKey() const = 0;
     // Empties the log's tables (Store::logTables()); the caller has flushed the writer.
     virtual bool clearLog(QString *error) = 0;
+    // Deletes everything of one key in one transaction: its log rows and their attempts, prompt
+    // prefixes, rollups and latency histograms, pending rows, guardrail trips, and the key itself.
+    // The caller has flushed the writer. False (and *error) when nothing was deleted.
+    virtual bool forgetKey(qint64 keyId, ForgottenKey *counts, QString *error) = 0;
 };
 
 // The configuration: keys, providers, models, routes, Compare votes, settings. Synchronous and
@@ -139,6 +154,9 @@ public:
     virtual bool endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by) = 0;
     virtual bool keepGuardrailTrip(qint64 id, qint64 atMs) = 0;
     [[nodiscard]] virtual QList<GuardrailTripRow> guardrailTripsToRestore(int latest, qint64 *maxId) const = 0;
+    virtual bool appendAudit(const AuditEntry &entry) = 0;
+    // Newest first.
+    [[nodiscard]] virtual QList<AuditEntry> auditEntries(int limit, int offset) const = 0;
 };
 
 } // namespace gh

@@ -50,6 +50,56 @@ QByteArray rowConditions(const Slice &slice, QList<Value> &args)
     return sql;
 }
 
+// The bounds of the request-size histogram (migration 18): bucket -> above. Empty on a database
+// without it (then everything size-dependent reads the rows).
+QHash<qint64, qint64> sizeBounds(sqlite3 *db)
+{
+    QHash<qint64, qint64> bounds;
+    Statement s(db, "SELECT bucket, above FROM size_buckets");
+    while (s.next())
+        bounds.insert(s.integer(0), s.integer(1));
+    return bounds;
+}
+
+// The bucket whose lower bound is `above`, i.e. the first bucket of sizes > above; -1 when `above`
+// is not a bound (the histogram cannot split there).
+qint64 bucketAbove(const QHash<qint64, qint64> &bounds, qint64 above)
+{
+    for (auto it = bounds.cbegin(); it != bounds.cend(); ++it) {
+        if (it.value() == above)
+            return it.key();
+    }
+    return -1;
+}
+
+// Every tier of `price` starts at a bound of the histogram: each bucket is wholly on one side of it.
+bool tiersOnBounds(const ModelPrice &price, const QHash<qint64, qint64> &bounds)
+{
+    for (const QList<PriceTier> *tiers :
+         {&price.inputTiers, &price.outputTiers, &price.cacheReadTiers, &price.cacheWriteTiers, &price.cacheWrite1hTiers}) {
+        for (const PriceTier &t : *tiers) {
+            if (bucketAbove(bounds, t.above) < 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+// " AND key_id = ?n AND model = ?m" for the rollup tables, arguments appended.
+QByteArray rollupConditions(const Slice &slice, QList<Value> &args)
+{
+    QByteArray sql;
+    if (slice.keyId > 0) {
+        args.append(slice.keyId);
+        sql += " AND key_id = ?" + QByteArray::number(args.size());
+    }
+    if (!slice.model.isEmpty()) {
+        args.append(slice.model);
+        sql += " AND model = ?" + QByteArray::number(args.size());
+    }
+    return sql;
+}
+
 } // namespace
 
 QStringList missingCapabilities(const QList<std::optional<QStringList>> &used, const std::optional<QStringList> &candidate)
@@ -84,22 +134,19 @@ Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
         return result;
     }
     QHash<qint64, Acc> days;
-    result.fromRollups = slice.session.isEmpty() && !candidate.price.isTiered();
+    const bool tiered = candidate.price.isTiered();
+    QHash<qint64, qint64> bounds;
+    if (tiered && slice.session.isEmpty())
+        bounds = sizeBounds(db);
+    result.fromRollups = slice.session.isEmpty() && (!tiered || (!bounds.isEmpty() && tiersOnBounds(candidate.price, bounds)));
     if (result.fromRollups) {
-        QByteArray sql = "SELECT t, sum(requests), sum(cost_nano_usd), sum(unpriced), sum(input_tokens), sum(cache_read_tokens),"
-                         " sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)"
-                         " FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2";
         QList<Value> args{fromDay, toDay};
-        if (slice.keyId > 0) {
-            args.append(slice.keyId);
-            sql += " AND key_id = ?3";
-        }
-        if (!slice.model.isEmpty()) {
-            args.append(slice.model);
-            sql += " AND model = ?" + QByteArray::number(args.size());
-        }
-        sql += " GROUP BY t";
-        Statement s(db, sql, args);
+        const QByteArray conditions = rollupConditions(slice, args);
+        Statement s(db,
+                    "SELECT t, sum(requests), sum(cost_nano_usd), sum(unpriced), sum(input_tokens), sum(cache_read_tokens),"
+                    " sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)"
+                    " FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t",
+                    args);
         while (s.next()) {
             Acc &a = days[s.integer(0)];
             a.requests += s.integer(1);
@@ -111,11 +158,41 @@ Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
             u.cacheWriteTokens = s.integer(6);
             u.cacheWrite1hTokens = s.integer(7);
             u.outputTokens = s.integer(8);
-            addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, candidate.price));
+            // A flat price: the day's usage priced once. Tiered: by size bucket, below.
+            if (!tiered)
+                addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, candidate.price));
         }
         if (!s.ok()) {
             result.error = s.error();
             return result;
+        }
+        if (tiered) {
+            // Each bucket's usage at the prices of its sizes: every request of bucket k has a prompt
+            // of more than above(k) and at most above(k + 1) tokens, and no tier starts in between.
+            Statement z(db,
+                        "SELECT t, bucket, sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens),"
+                        " sum(cache_write_1h_tokens), sum(output_tokens) FROM rollup_sizes"
+                        " WHERE metric = 0 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t, bucket",
+                        args);
+            QHash<qint64, ModelPrice> flatAt; // by bucket
+            while (z.next()) {
+                Acc &a = days[z.integer(0)];
+                const qint64 bucket = z.integer(1);
+                auto price = flatAt.find(bucket);
+                if (price == flatAt.end())
+                    price = flatAt.insert(bucket, candidate.price.atPromptTokens(bounds.value(bucket) + 1));
+                Usage u;
+                u.inputTokens = z.integer(2);
+                u.cacheReadTokens = z.integer(3);
+                u.cacheWriteTokens = z.integer(4);
+                u.cacheWrite1hTokens = z.integer(5);
+                u.outputTokens = z.integer(6);
+                addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, *price));
+            }
+            if (!z.ok()) {
+                result.error = z.error();
+                return result;
+            }
         }
     } else {
         QList<Value> args{fromDay * kDayMs, toDay * kDayMs};
@@ -166,6 +243,19 @@ std::optional<qint64> countOverContext(sqlite3 *db, const Slice &slice, qint64 c
         return 0;
     const qint64 fromDay = slice.fromMs / kDayMs;
     const qint64 toDay = (slice.toMs + kDayMs - 1) / kDayMs;
+    if (slice.session.isEmpty()) {
+        // From the histogram of prompt + output sizes when the window is one of its bounds: the
+        // buckets from the one above it hold exactly the requests longer than the window.
+        const qint64 first = bucketAbove(sizeBounds(db), contextWindow);
+        if (first >= 0) {
+            QList<Value> args{fromDay, toDay, first};
+            const QByteArray sql = "SELECT coalesce(sum(n), 0) FROM rollup_sizes WHERE metric = 1 AND t >= ?1 AND t < ?2 AND bucket >= ?3"
+                + rollupConditions(slice, args);
+            bool ok = false;
+            const qint64 n = sqlite::scalar(db, sql, args, &ok);
+            return ok ? std::optional<qint64>(n) : std::nullopt;
+        }
+    }
     QList<Value> args{fromDay * kDayMs, toDay * kDayMs};
     QByteArray sql = "SELECT count(*) FROM requests WHERE started_at_ms >= ?1 AND started_at_ms < ?2" + rowConditions(slice, args);
     args.append(contextWindow);
@@ -174,6 +264,66 @@ std::optional<qint64> countOverContext(sqlite3 *db, const Slice &slice, qint64 c
     bool ok = false;
     const qint64 n = sqlite::scalar(db, sql, args, &ok);
     return ok ? std::optional<qint64>(n) : std::nullopt;
+}
+
+QList<ModelUse> modelsUsed(sqlite3 *db, const Slice &slice)
+{
+    QList<ModelUse> out;
+    if (!db)
+        return out;
+    const qint64 fromDay = slice.fromMs / kDayMs;
+    const qint64 toDay = (slice.toMs + kDayMs - 1) / kDayMs;
+    QByteArray sql;
+    QList<Value> args;
+    if (slice.session.isEmpty()) {
+        args = {fromDay, toDay};
+        sql = "SELECT model, sum(requests), sum(cost_nano_usd) FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2 AND model <> ''"
+            + rollupConditions(slice, args) + " GROUP BY model";
+    } else {
+        args = {fromDay * kDayMs, toDay * kDayMs};
+        const QByteArray conditions = rowConditions(slice, args);
+        sql = QByteArray("SELECT ") + kModelSql + " AS m, count(*), coalesce(sum(cost_nano_usd), 0) FROM requests"
+            + " WHERE started_at_ms >= ?1 AND started_at_ms < ?2" + conditions + " GROUP BY m HAVING m <> ''";
+    }
+    Statement s(db, sql, args);
+    while (s.next()) {
+        if (s.integer(1) > 0)
+            out.append(ModelUse{s.text(0), s.integer(1), s.integer(2)});
+    }
+    if (!s.ok())
+        return {};
+    std::sort(out.begin(), out.end(), [](const ModelUse &a, const ModelUse &b) {
+        return a.requests != b.requests ? a.requests > b.requests : a.model < b.model;
+    });
+    return out;
+}
+
+QHash<QString, VoteStats> compareVotes(sqlite3 *db)
+{
+    QHash<QString, VoteStats> out;
+    if (!db)
+        return out;
+    Statement s(db, "SELECT model_id, count(*), sum(result = 1), sum(result = -1) FROM votes GROUP BY model_id");
+    while (s.next())
+        out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
+    return out;
+}
+
+Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
+{
+    Report r;
+    // One read transaction: the figures agree with each other while the writer commits.
+    const bool inTransaction = db && sqlite::exec(db, "BEGIN");
+    r.result = compute(db, slice, candidate);
+    if (r.result.ok) {
+        r.overContext = countOverContext(db, slice, contextWindow);
+        r.models = modelsUsed(db, slice);
+        r.modelsInPeriod = modelsUsed(db, Slice{slice.fromMs, slice.toMs, 0, {}, {}});
+        r.votes = compareVotes(db);
+    }
+    if (inTransaction)
+        sqlite::exec(db, "COMMIT");
+    return r;
 }
 
 } // namespace gh::whatif

@@ -180,6 +180,54 @@ void OtlpExporter::flush()
     post(std::move(batch));
 }
 
+void OtlpExporter::drain(int timeoutMs, std::function<void()> done)
+{
+    if (m_drainDone) // already draining: the first caller's deadline holds
+        return;
+    if (!m_enabled || (queued() == 0 && !m_posting)) {
+        if (done)
+            done();
+        return;
+    }
+    m_drainDone = done ? std::move(done) : [] {};
+    m_timer->stop();
+    m_backoffMs = 0; // no waiting between batches now
+    m_drainDeadline = new QTimer(this);
+    m_drainDeadline->setSingleShot(true);
+    connect(m_drainDeadline, &QTimer::timeout, this, [this] {
+        if (m_inFlight)
+            m_inFlight->abort(); // its finished handler counts its spans as dropped
+        finishDrain();
+    });
+    m_drainDeadline->start(qMax(0, timeoutMs));
+    if (!m_posting)
+        flush();
+}
+
+void OtlpExporter::finishDrain()
+{
+    if (!m_drainDone)
+        return;
+    qint64 unsent = 0;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const RequestRecord &r : m_queue)
+            unsent += spanCount(r);
+        m_queue.clear();
+    }
+    if (unsent > 0) {
+        m_dropped += unsent;
+        qCWarning(lcTelemetry) << "OTLP export: shutting down with" << unsent << "spans not sent (the collector did not take them in time)";
+    }
+    m_enabled = false; // nothing more is queued once the gateway is stopping
+    m_drainDeadline->stop();
+    m_drainDeadline->deleteLater(); // this may run inside its own timeout
+    m_drainDeadline = nullptr;
+    auto done = std::move(m_drainDone);
+    m_drainDone = nullptr;
+    done();
+}
+
 void OtlpExporter::post(QList<RequestRecord> batch)
 {
     qint64 spans = 0;
@@ -193,8 +241,10 @@ void OtlpExporter::post(QList<RequestRecord> batch)
         request.setRawHeader(name, value);
     m_posting = true;
     QNetworkReply *reply = m_nam->post(request, QJsonDocument(exportRequest(batch)).toJson(QJsonDocument::Compact));
+    m_inFlight = reply;
     connect(reply, &QNetworkReply::finished, this, [this, reply, batch = std::move(batch), spans]() mutable {
         reply->deleteLater();
+        m_inFlight = nullptr;
         m_posting = false;
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         const bool ok = reply->error() == QNetworkReply::NoError && status >= 200 && status < 300;
@@ -202,10 +252,27 @@ void OtlpExporter::post(QList<RequestRecord> batch)
             m_backoffMs = 0;
             // A partial success names the spans the collector rejected.
             const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
-            const qint64 rejected =
-                body.value(QStringLiteral("partialSuccess")).toObject().value(QStringLiteral("rejectedSpans")).toVariant().toLongLong();
-            m_exported += spans - qBound<qint64>(0, rejected, spans);
-            m_dropped += qBound<qint64>(0, rejected, spans);
+            const qint64 rejected = qBound<qint64>(
+                0, body.value(QStringLiteral("partialSuccess")).toObject().value(QStringLiteral("rejectedSpans")).toVariant().toLongLong(), spans);
+            m_exported += spans - rejected;
+            m_dropped += rejected;
+        }
+        if (m_drainDone) {
+            // Shutting down: no retries and no back-off; the next batch, or done.
+            if (!ok) {
+                ++m_failures;
+                m_dropped += spans;
+                qCWarning(lcTelemetry) << "OTLP export: shutting down with" << spans << "spans not sent ("
+                                       << (status ? QString::number(status) : reply->errorString()) << ")";
+            }
+            Q_EMIT batchFinished(reply->error() == QNetworkReply::NoError);
+            if (queued() > 0 && m_drainDeadline && m_drainDeadline->isActive())
+                flush();
+            else
+                finishDrain();
+            return;
+        }
+        if (ok) {
             Q_EMIT batchFinished(true);
             if (queued() > 0)
                 QMetaObject::invokeMethod(this, &OtlpExporter::flush, Qt::QueuedConnection);

@@ -11,6 +11,7 @@
 #include <functional>
 
 class QNetworkAccessManager;
+class QNetworkReply;
 class QTimer;
 
 namespace gh {
@@ -61,12 +62,17 @@ public:
 
     // Sends what waits now (tests, shutdown).
     void flush();
+    // At shutdown: sends everything that waits, batch after batch, without back-off or retries, then
+    // calls done. What is still unsent after timeoutMs is dropped (counted, and said in the log), so a
+    // collector that is down never holds the exit up for longer than that.
+    void drain(int timeoutMs, std::function<void()> done);
 
 Q_SIGNALS:
     void batchFinished(bool ok); // after each POST (tests)
 
 private:
     void post(QList<RequestRecord> batch);
+    void finishDrain();
 
     std::function<QString(const QString &)> m_vendorOf;
     QNetworkAccessManager *m_nam = nullptr;
@@ -80,6 +86,9 @@ private:
     bool m_wakePosted = false;         // guarded by m_mutex
     bool m_posting = false;
     int m_backoffMs = 0;
+    std::function<void()> m_drainDone; // set while draining at shutdown
+    QTimer *m_drainDeadline = nullptr;
+    QNetworkReply *m_inFlight = nullptr;
     std::atomic<bool> m_enabled{false};
     std::atomic<qint64> m_exported{0};
     std::atomic<qint64> m_dropped{0};

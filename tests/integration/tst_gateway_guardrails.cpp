@@ -170,6 +170,12 @@ private Q_SLOTS:
         const QString message = errorMessage(refusal);
         QVERIFY2(message.contains(QLatin1String("answered 4 times")) && message.contains(QLatin1String("POST /v1/key/resume")),
                  qPrintable(message));
+        // The refusal is a row of the request log, of kind guardrail, its reason the message.
+        const QString refusedId = QString::fromLatin1(refusal.headers.value("x-gatehouse-request-id"));
+        const auto refusedRow = m_h.db->waitFor(refusedId);
+        QVERIFY(refusedRow);
+        QCOMPARE(m_h.db->refusalOf(refusedId), std::optional<QString>(QStringLiteral("guardrail")));
+        QCOMPARE(refusedRow->error, message);
         // Only the answered requests reached the provider, and spend stopped rising.
         QCOMPARE(m_h.mock->requestCount(QStringLiteral("ok@p=2000,c=20")) - before, qint64(kRepeatCount - 1));
         const QJsonObject info = keyInfo(kAgentSecret);

@@ -575,7 +575,9 @@ private Q_SLOTS:
         Sockets idle;
         idle.open(m_h.gateway->port(), 60); // the oldest are closed while the last ones connect
         QTRY_VERIFY_WITH_TIMEOUT(idle.connected() <= 20 + 2, 5000);
-        QVERIFY(idle.connected() >= 10);
+        // Each connection over the cap closes one other, never more: a burst of accepts queued to
+        // the workers must not each make room for the same excess (under load that left a handful).
+        QVERIFY2(idle.connected() >= 20 - 2, qPrintable(QString::number(idle.connected())));
         // The oldest went first: the last ones opened are still there.
         QVERIFY(idle.list.back()->state() == QAbstractSocket::ConnectedState);
         QVERIFY(idle.list.front()->state() != QAbstractSocket::ConnectedState);

@@ -2,7 +2,9 @@
 // "secret_scan": warn forwards the prompt and logs rule and position, redact forwards it with each
 // secret replaced by a stable placeholder, block refuses in the client's own error format naming the
 // rule, off does not scan. After all of them, the secrets' bytes are nowhere in the data folder
-// (database, WAL, journal) nor in the gateway's output.
+// (database, WAL, journal) nor in the gateway's output, though every key captures its bodies
+// (docs/capture.md): the captures, decompressed, hold only placeholders.
+#include "capture/bodycapture.h"
 #include "gatewaytestkit.h"
 #include "requestlogdb.h"
 #include "testsupport.h"
@@ -11,6 +13,7 @@
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QTest>
+#include <sqlite3.h>
 
 using namespace gh::test;
 
@@ -78,11 +81,16 @@ private Q_SLOTS:
         block.insert(QStringLiteral("secret_scan"), QStringLiteral("block"));
         QJsonObject off = testKey(QStringLiteral("off"), QString::fromLatin1(kOffSecret));
         off.insert(QStringLiteral("secret_scan"), QStringLiteral("off"));
+        QJsonObject warn = testKey(QStringLiteral("warn"), QString::fromLatin1(kWarnSecret));
+        // Every key captures its bodies: the captures must not hold the secrets either.
+        const QJsonObject capture{{QStringLiteral("bodies"), true}, {QStringLiteral("retention_days"), 1}};
+        for (QJsonObject *k : {&warn, &redact, &block, &off})
+            k->insert(QStringLiteral("capture"), capture);
         const QJsonObject config{
             {QStringLiteral("providers"), QJsonArray{mockProvider(*m_h.mock)}},
             {QStringLiteral("models"), QJsonArray{mockModel(kModel, QStringLiteral("mock"), QStringLiteral("ok"), 3.0, 15.0)}},
             // "warn" has no secret_scan: warn is the default.
-            {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("warn"), QString::fromLatin1(kWarnSecret)), redact, block, off}},
+            {QStringLiteral("keys"), QJsonArray{warn, redact, block, off}},
         };
         QVERIFY2(m_h.startGateway(config), qPrintable(m_h.error));
         QVERIFY(m_h.mock->reset());
@@ -197,6 +205,29 @@ private Q_SLOTS:
             QVERIFY2(filesContaining(dir, secret).isEmpty(), qPrintable(filesContaining(dir, secret).join(u',')));
         // The search itself works: the request log is in that folder and holds a finding's rule name.
         QVERIFY(!filesContaining(dir, "aws-access-token@").isEmpty());
+        // The captures are compressed, so the search above cannot see into them: each one read back.
+        const QString captures = gh::BodyCapture::pathIn(dir);
+        QStringList ids;
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open_v2(captures.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+        sqlite3_stmt *st = nullptr;
+        QCOMPARE(sqlite3_prepare_v2(db, "SELECT request_id FROM captures", -1, &st, nullptr), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            ids.append(QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(st, 0))));
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        QVERIFY2(ids.size() >= 4, qPrintable(QString::number(ids.size()))); // one per key at least
+        int placeholders = 0;
+        for (const QString &id : std::as_const(ids)) {
+            const auto b = gh::BodyCapture::read(captures, id);
+            QVERIFY(b);
+            for (const QByteArray &secret : {m_aws, m_github, m_dbPassword}) {
+                QVERIFY2(!b->request.contains(secret), qPrintable(id));
+                QVERIFY2(!b->response.contains(secret), qPrintable(id));
+            }
+            placeholders += b->request.contains("[REDACTED:aws-access-token#1]") ? 1 : 0;
+        }
+        QVERIFY(placeholders >= 4); // the keys' prompts were captured, secrets replaced
     }
 };
 

@@ -3,7 +3,9 @@
 //  - 300 concurrent requests across the three on a $0.05 day limit: the spend stays within the
 //    limit, and the leases' ledger, the sum of the logged costs and what the mock billed agree;
 //  - kill -9 of one gateway mid-burst: its leases stop counting within the lease TTL, nothing is
-//    charged twice, and the other two go on serving the budget it held.
+//    charged twice, and the other two go on serving the budget it held;
+//  - PostgreSQL stopped for 10 s during traffic: served from the lease, then refused saying why;
+//    after the restart the log has every answered request.
 #include "gatewaytestkit.h"
 #include "postgresserver.h"
 #include "store/pg.h"
@@ -33,6 +35,7 @@ constexpr int kRequests = 300;
 
 const QByteArray kBurstSecret = "gk-itest-team-burst-000001";
 const QByteArray kKillSecret = "gk-itest-team-kill-0000001";
+const QByteArray kOutageSecret = "gk-itest-team-outage-00001";
 
 // The mock's usage for both models: 100 prompt and 20 completion tokens, $0.0003 a request.
 const QString kOkUpstream = QStringLiteral("ok@p=100,c=20");
@@ -64,6 +67,8 @@ class TestGatewayTeamBudget : public QObject
 
     qint64 value(const QByteArray &sql, const QList<qint64> &args = {})
     {
+        if (!m_db->ensure(nullptr))
+            return -1;
         bool ok = false;
         const qint64 v = gh::pg::scalar(*m_db, sql, args, &ok);
         return ok ? v : -1;
@@ -139,7 +144,8 @@ private Q_SLOTS:
             {QStringLiteral("models"), QJsonArray{mockModel(QStringLiteral("mock/ok"), QStringLiteral("mock"), kOkUpstream, 1.0, 10.0),
                                                   mockModel(QStringLiteral("mock/slow"), QStringLiteral("mock"), kSlowUpstream, 1.0, 10.0)}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("burst"), QString::fromLatin1(kBurstSecret), {}, limits),
-                                                testKey(QStringLiteral("kill"), QString::fromLatin1(kKillSecret), {}, limits)}},
+                                                testKey(QStringLiteral("kill"), QString::fromLatin1(kKillSecret), {}, limits),
+                                                testKey(QStringLiteral("outage"), QString::fromLatin1(kOutageSecret), {}, limits)}},
         };
         // One after the other: the first migrates the database and creates the keys, the others find them.
         for (int i = 0; i < kGateways; ++i) {
@@ -280,6 +286,70 @@ private Q_SLOTS:
         qInfo("kill -9 mid-burst: leases reclaimed %lld ms after the kill (TTL %lld ms); %d served by the others "
               "during the burst, %d after; logged %lld, leases' spend %lld of %lld nano-USD",
               reclaimedMs, kLeaseTtlMs, served, after, logged, used, kLimitNano);
+    }
+
+    // PostgreSQL stopped for 10 s during traffic: requests are served from the gateway's lease until
+    // it runs out (here: its TTL), then refused as "cannot reach the team store"; after the restart
+    // the log has every request.
+    void requestsDuringAStoreOutage()
+    {
+        const qint64 key = keyId(QStringLiteral("outage"));
+        QVERIFY(key > 0);
+        GatewayProcess &g = *m_gateways.front();
+        auto send = [&] {
+            HttpClient c(g.port());
+            return c.post("/v1/chat/completions", chatBody(QStringLiteral("mock/ok")), bearer(kOutageSecret));
+        };
+        QStringList answered;
+        HttpResponse first = send(); // takes a lease
+        QVERIFY2(first.status == 200, qPrintable(first.describe()));
+        answered << QString::fromLatin1(first.header("x-gatehouse-request-id"));
+        QString why;
+        QVERIFY2(m_pg->stopServer(&why), qPrintable(why));
+        QElapsedTimer down;
+        down.start();
+        int servedDown = 0;
+        int refusedDown = 0;
+        qint64 lastServedMs = 0;
+        while (down.elapsed() < 10'000) {
+            const HttpResponse r = send();
+            if (r.status == 200) {
+                ++servedDown;
+                lastServedMs = down.elapsed();
+                answered << QString::fromLatin1(r.header("x-gatehouse-request-id"));
+            } else {
+                QVERIFY2(r.status == 402, qPrintable(r.describe()));
+                QVERIFY2(errorMessage(r).contains(QLatin1String("cannot reach the team store")), qPrintable(r.describe()));
+                ++refusedDown;
+            }
+            QThread::msleep(100);
+        }
+        QVERIFY(servedDown > 0);  // from the lease
+        QVERIFY(refusedDown > 0); // past its TTL
+        QVERIFY2(lastServedMs < kLeaseTtlMs, qPrintable(QString::number(lastServedMs)));
+        QVERIFY2(m_pg->restartServer(&why), qPrintable(why));
+        QElapsedTimer up;
+        up.start();
+        bool servedAgain = false;
+        while (!servedAgain && up.elapsed() < 10'000) {
+            const HttpResponse r = send();
+            servedAgain = r.status == 200;
+            if (servedAgain)
+                answered << QString::fromLatin1(r.header("x-gatehouse-request-id"));
+            else
+                QThread::msleep(200);
+        }
+        QVERIFY(servedAgain);
+        const qint64 backMs = up.elapsed();
+        for (const QString &id : std::as_const(answered))
+            QVERIFY(!id.isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(value("SELECT count(*) FROM requests WHERE key_id = ?1 AND status = 200", {key}),
+                                  qint64(answered.size()), 15'000);
+        const qint64 logged = value("SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1", {key});
+        QTRY_COMPARE_WITH_TIMEOUT(value("SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {key}), logged, 5'000);
+        qInfo("PostgreSQL down 10 s: %d served from the lease (the last %lld ms in), %d refused; served again %lld ms "
+              "after the restart; all %lld answered requests logged",
+              servedDown, lastServedMs, refusedDown, backMs, qint64(answered.size()));
     }
 
     void cleanupTestCase()

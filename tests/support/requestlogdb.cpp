@@ -299,6 +299,17 @@ std::optional<QString> RequestLogDb::secretFindingsOf(const QString &requestId)
     return values->first();
 }
 
+std::optional<QString> RequestLogDb::refusalOf(const QString &requestId)
+{
+    QString id = requestId;
+    id.replace(QLatin1Char('\''), QLatin1String("''"));
+    const QByteArray sql = QStringLiteral("SELECT refusal FROM requests WHERE id = '%1'").arg(id).toUtf8();
+    const auto values = column(sql.constData());
+    if (!values || values->isEmpty())
+        return std::nullopt;
+    return values->first();
+}
+
 std::optional<QStringList> RequestLogDb::recoveredIds()
 {
     return column("SELECT id FROM requests WHERE recovered = 1 ORDER BY seq");

@@ -89,6 +89,8 @@ public:
     [[nodiscard]] std::optional<CacheColumns> cacheOf(const QString &requestId);
     // Its secret_findings column ("rule@offset+length,..."); std::nullopt when there is no such row.
     [[nodiscard]] std::optional<QString> secretFindingsOf(const QString &requestId);
+    // Its refusal column ("budget", "policy", "secret", "guardrail" or ""); std::nullopt when there is no such row.
+    [[nodiscard]] std::optional<QString> refusalOf(const QString &requestId);
     // Pending rows (responses started, final row not yet written), or -1 on error.
     [[nodiscard]] int pendingCount();
     // The text values of the first row of `sql` (empty when it has none), or nullopt on error: for

@@ -46,7 +46,24 @@ PageBase {
 
     // "session:<id>" (the Dashboard's "Sessions today"): the session's timeline, and its requests
     // alone in the table (the other filters cleared, so none of its requests is hidden).
+    // "refused:<kind>" (the Dashboard's refusal count; kind empty for all): today's refusals.
     function runAction(action: string) {
+        if (action.startsWith("refused:")) {
+            const kind = action.slice("refused:".length);
+            searchField.text = "";
+            keyBox.reset();
+            modelBox.reset();
+            providerBox.reset();
+            sessionBox.reset();
+            activity.clearFilters();
+            timeBox.currentIndex = 0;
+            const midnight = new Date();
+            midnight.setHours(0, 0, 0, 0);
+            activity.fromMs = midnight.getTime();
+            statusSwitch.current = "refused";
+            refusalSwitch.current = kind.length > 0 ? kind : "any";
+            return;
+        }
         if (!action.startsWith("session:"))
             return;
         const session = action.slice("session:".length);
@@ -58,6 +75,7 @@ PageBase {
         providerBox.reset();
         timeBox.currentIndex = 0;
         statusSwitch.current = "all";
+        refusalSwitch.current = "any";
         activity.clearFilters();
         sessionBox.selected = session;
         sessionBox.refresh();
@@ -72,6 +90,7 @@ PageBase {
         providerFilter: providerBox.selected
         sessionFilter: sessionBox.selected
         statusFilter: statusSwitch.current
+        refusalFilter: refusalSwitch.current === "any" ? "" : refusalSwitch.current
     }
 
     Connections {
@@ -191,7 +210,23 @@ PageBase {
                 options: [
                     { value: "all", label: qsTr("All") },
                     { value: "ok", label: qsTr("OK") },
-                    { value: "error", label: qsTr("Errors") }
+                    { value: "error", label: qsTr("Errors") },
+                    { value: "refused", label: qsTr("Refused") }
+                ]
+            }
+            // Refusals by kind: what Gatehouse itself turned away, and why (the row's error).
+            Segmented {
+                id: refusalSwitch
+                objectName: "activityRefusal"
+                accessibleName: qsTr("Refusal kind")
+                visible: statusSwitch.current === "refused"
+                current: "any"
+                options: [
+                    { value: "any", label: qsTr("Any") },
+                    { value: "budget", label: qsTr("Budget") },
+                    { value: "policy", label: qsTr("Policy") },
+                    { value: "secret", label: qsTr("Secret") },
+                    { value: "guardrail", label: qsTr("Guardrail") }
                 ]
             }
             AppButton {
@@ -207,6 +242,7 @@ PageBase {
                     sessionBox.reset();
                     timeBox.currentIndex = 0;
                     statusSwitch.current = "all";
+                    refusalSwitch.current = "any";
                     activity.clearFilters();
                 }
             }
@@ -287,6 +323,7 @@ PageBase {
                         required property string provider
                         required property int status
                         required property string error
+                        required property string refusal
                         required property real latencyMs
                         required property real inputTokens
                         required property real outputTokens
@@ -370,8 +407,8 @@ PageBase {
                                 StatusChip {
                                     id: statusChip
                                     anchors.verticalCenter: parent.verticalCenter
-                                    text: page.statusText(row.status, row.error)
-                                    tone: row.failed ? Theme.danger : Theme.ok
+                                    text: row.refusal.length > 0 ? row.refusal : page.statusText(row.status, row.error)
+                                    tone: row.refusal.length > 0 ? Theme.warning : row.failed ? Theme.danger : Theme.ok
                                 }
                                 // The guardrail marker: this request tripped one, or a pause refused it.
                                 Icon {
@@ -469,6 +506,7 @@ PageBase {
                         [qsTr("Provider"), d.provider],
                         [qsTr("Upstream model"), d.upstreamModel],
                         [qsTr("Status"), page.statusText(d.status, d.error ?? "")],
+                        [qsTr("Refused"), (d.refusal ?? "").length > 0 ? qsTr("yes: %1 (the reason is the error below)").arg(d.refusal) : qsTr("no")],
                         [qsTr("Streamed"), d.stream ? qsTr("yes") : qsTr("no")],
                         [qsTr("Attempts"), String(d.attempts)],
                         [qsTr("Latency"), Format.duration(d.latencyMs)],
@@ -607,6 +645,14 @@ PageBase {
                                         color: Theme.textMuted
                                     }
                                 }
+                            }
+
+                            // [capture] The request's bodies when its key captures them (CapturedBodies.qml).
+                            CapturedBodies {
+                                width: fieldRows.width
+                                backend: page.backend
+                                requestId: detailPane.detail.requestId ?? ""
+                                onCopied: what => page.notify(qsTr("%1 body copied").arg(what), false)
                             }
                         }
                     }

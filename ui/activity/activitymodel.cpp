@@ -115,7 +115,7 @@ QHash<int, QByteArray> ActivityModel::roleNames() const
         {OutputTokensRole, "outputTokens"}, {CacheReadTokensRole, "cacheReadTokens"},
         {CacheWriteTokensRole, "cacheWriteTokens"}, {CostRole, "cost"}, {EstimatedRole, "estimated"},
         {StreamRole, "stream"}, {AttemptsRole, "attempts"}, {OkRole, "ok"}, {LoadedRole, "loaded"},
-        {SessionRole, "session"}};
+        {SessionRole, "session"}, {RefusalRole, "refusal"}};
 }
 
 const ActivityModel::Row *ActivityModel::rowAt(int row) const
@@ -158,6 +158,8 @@ QVariant ActivityModel::data(const QModelIndex &index, int role) const
         return r.upstreamModel;
     case SessionRole:
         return r.sessionId;
+    case RefusalRole:
+        return r.refusal;
     case StatusRole:
         return r.status;
     case ErrorRole:
@@ -278,8 +280,9 @@ void ActivityModel::setSessionFilter(const QString &v)
 void ActivityModel::setStatusFilter(const QString &v)
 {
     const QString status = v.isEmpty() ? QStringLiteral("all") : v;
-    if (status != QLatin1String("all") && status != QLatin1String("ok") && status != QLatin1String("error")) {
-        qCWarning(lcUi) << "ActivityModel: statusFilter must be all, ok or error, not" << v;
+    if (status != QLatin1String("all") && status != QLatin1String("ok") && status != QLatin1String("error")
+        && status != QLatin1String("refused")) {
+        qCWarning(lcUi) << "ActivityModel: statusFilter must be all, ok, error or refused, not" << v;
         return;
     }
     if (status == m_filter.status)
@@ -317,6 +320,23 @@ void ActivityModel::setSearch(const QString &v)
     m_filter.search = s;
     Q_EMIT filterChanged();
     scheduleReload(150); // typing: one query when the user pauses
+}
+
+void ActivityModel::setRefusalFilter(const QString &v)
+{
+    static const QStringList kinds{QString(), QStringLiteral("budget"), QStringLiteral("policy"), QStringLiteral("secret"),
+                                   QStringLiteral("guardrail")};
+    if (!kinds.contains(v)) {
+        qCWarning(lcUi) << "ActivityModel: refusalFilter must be empty, budget, policy, secret or guardrail, not" << v;
+        return;
+    }
+    if (v == m_filter.refusal)
+        return;
+    m_filter.refusal = v;
+    Q_EMIT filterChanged();
+    // Only a "refused" status reads the kind: another status shows the same rows.
+    if (m_filter.status == QLatin1String("refused"))
+        scheduleReload();
 }
 
 bool ActivityModel::filtered() const

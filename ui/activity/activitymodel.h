@@ -34,6 +34,7 @@ class ActivityModel : public QAbstractListModel
     Q_PROPERTY(QString providerFilter READ providerFilter WRITE setProviderFilter NOTIFY filterChanged)
     Q_PROPERTY(QString sessionFilter READ sessionFilter WRITE setSessionFilter NOTIFY filterChanged)
     Q_PROPERTY(QString statusFilter READ statusFilter WRITE setStatusFilter NOTIFY filterChanged)
+    Q_PROPERTY(QString refusalFilter READ refusalFilter WRITE setRefusalFilter NOTIFY filterChanged)
     Q_PROPERTY(qint64 fromMs READ fromMs WRITE setFromMs NOTIFY filterChanged)
     Q_PROPERTY(qint64 toMs READ toMs WRITE setToMs NOTIFY filterChanged)
     Q_PROPERTY(QString search READ search WRITE setSearch NOTIFY filterChanged)
@@ -71,6 +72,7 @@ public:
         OkRole, // 2xx without error
         LoadedRole, // false while the row's page is being fetched
         SessionRole, // the client's session id (Claude Code's x-claude-code-session-id), "" when none
+        RefusalRole, // why Gatehouse refused it: "budget", "policy", "secret", "guardrail"; "" when it did not
     };
     Q_ENUM(Roles)
 
@@ -95,7 +97,10 @@ public:
     [[nodiscard]] QString sessionFilter() const { return m_filter.session; }
     void setSessionFilter(const QString &v);
     [[nodiscard]] QString statusFilter() const { return m_filter.status; }
-    void setStatusFilter(const QString &v); // "all" | "ok" | "error"
+    void setStatusFilter(const QString &v); // "all" | "ok" | "error" | "refused"
+    // With statusFilter "refused": one kind of refusal ("budget", "policy", "secret", "guardrail"), "" for all.
+    [[nodiscard]] QString refusalFilter() const { return m_filter.refusal; }
+    void setRefusalFilter(const QString &v);
     [[nodiscard]] qint64 fromMs() const { return m_filter.fromMs; }
     void setFromMs(qint64 v);
     [[nodiscard]] qint64 toMs() const { return m_filter.toMs; }

@@ -1,6 +1,8 @@
 #include "appsingleton.h"
 #include "backend.h"
 #include "gateway/gateway.h"
+#include "store/store.h"
+#include <QJsonObject>
 #include "spendaggregates.h"
 #include "version.h"
 #include <QClipboard>
@@ -79,6 +81,8 @@ void AppSingleton::setPausedAll(bool paused)
     if (!m_backend || pausedAll() == paused)
         return;
     m_backend->context().pausedAll.store(paused);
+    m_backend->store().recordChange(paused ? QStringLiteral("gateway.pause") : QStringLiteral("gateway.resume"), QStringLiteral("all keys"),
+                                    QJsonObject{{QStringLiteral("paused"), !paused}}, QJsonObject{{QStringLiteral("paused"), paused}});
     Q_EMIT pausedAllChanged();
 }
 

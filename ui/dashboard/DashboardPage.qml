@@ -2,6 +2,7 @@ pragma ComponentBehavior: Bound
 
 import QtQuick
 import QtQuick.Controls.Basic
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import QtCharts
 import Gatehouse
@@ -20,6 +21,33 @@ PageBase {
         id: spendByDay
         backend: page.backend
     }
+    RefusalSummary {
+        id: refusals
+        backend: page.backend
+    }
+
+    // "Spend report…": a period, then a file; the page (HTML) opens once written.
+    SpendReportExport {
+        id: spendReport
+        backend: page.backend
+        onFinished: (ok, message, path) => {
+            page.notify(message, !ok);
+            if (ok && path.toLowerCase().endsWith(".html"))
+                App.openUrl("file://" + path);
+        }
+    }
+    FileDialog {
+        id: reportDialog
+        property string periodName: "this-month"
+        title: qsTr("Save the spend report")
+        fileMode: FileDialog.SaveFile
+        defaultSuffix: selectedNameFilter.index === 1 ? "csv" : "html"
+        nameFilters: [qsTr("Printable page (*.html)"), qsTr("CSV files (*.csv)")]
+        onAccepted: {
+            const csv = selectedNameFilter.index === 1 || String(reportDialog.selectedFile).toLowerCase().endsWith(".csv");
+            spendReport.write(reportDialog.selectedFile, csv ? "csv" : "html", reportDialog.periodName);
+        }
+    }
 
     ScrollPage {
         anchors.fill: parent
@@ -31,6 +59,33 @@ PageBase {
             title: qsTr("Dashboard")
             subtitle: qsTr("Tools send their requests to %1: here is what they cost.").arg(App.baseUrl)
 
+            AppButton {
+                id: reportButton
+                text: qsTr("Spend report…")
+                icon.source: Theme.icon("download")
+                enabled: !spendReport.busy
+                Accessible.description: qsTr("Spend per key, model and provider for a period, as a printable page or CSV")
+                onClicked: reportMenu.popup(reportButton, 0, reportButton.height)
+                Menu {
+                    id: reportMenu
+                    function choose(name: string) {
+                        reportDialog.periodName = name;
+                        reportDialog.open();
+                    }
+                    MenuItem {
+                        text: qsTr("This month")
+                        onTriggered: reportMenu.choose("this-month")
+                    }
+                    MenuItem {
+                        text: qsTr("Last month")
+                        onTriggered: reportMenu.choose("last-month")
+                    }
+                    MenuItem {
+                        text: qsTr("Last 30 days")
+                        onTriggered: reportMenu.choose("last-30-days")
+                    }
+                }
+            }
             AppButton {
                 text: qsTr("Copy base URL")
                 icon.source: Theme.icon("copy")
@@ -188,6 +243,39 @@ PageBase {
                     text: summary.requestsToday > 0
                           ? qsTr("%1 per request on average").arg(Money.usd(summary.today / summary.requestsToday))
                           : qsTr("no requests yet today")
+                }
+                // Refusals are evidence: what Gatehouse turned away today, by kind, one click from
+                // the requests themselves (Activity, filtered on refusals).
+                Label {
+                    id: refusalLine
+                    objectName: "dashboardRefusals"
+                    Layout.fillWidth: true
+                    visible: refusals.total > 0
+                    wrapMode: Text.Wrap
+                    font.pixelSize: Theme.fontSmall
+                    color: refusalHover.hovered ? Theme.accent : Theme.warning
+                    text: {
+                        const parts = [];
+                        if (refusals.budget > 0)
+                            parts.push(qsTr("budget\u00a0%1").arg(refusals.budget));
+                        if (refusals.policy > 0)
+                            parts.push(qsTr("policy\u00a0%1").arg(refusals.policy));
+                        if (refusals.secret > 0)
+                            parts.push(qsTr("secret\u00a0%1").arg(refusals.secret));
+                        if (refusals.guardrail > 0)
+                            parts.push(qsTr("guardrail\u00a0%1").arg(refusals.guardrail));
+                        return (refusals.total === 1 ? qsTr("1\u00a0refused") : qsTr("%1\u00a0refused").arg(refusals.total))
+                            + (parts.length > 0 ? " (" + parts.join(", ") + ")" : "");
+                    }
+                    Accessible.role: Accessible.Link
+                    Accessible.name: refusalLine.text
+                    HoverHandler {
+                        id: refusalHover
+                        cursorShape: Qt.PointingHandCursor
+                    }
+                    TapHandler {
+                        onTapped: page.openPage("activity/refused:")
+                    }
                 }
             }
         }

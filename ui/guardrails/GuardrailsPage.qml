@@ -266,45 +266,62 @@ PageBase {
                 title: qsTr("No keys yet")
                 text: qsTr("Create a key for a tool; its guardrails show here.")
             }
-            Column {
+            // A table: the detectors are the columns, named once above them, so a row is a key's name
+            // and its three switches, and it fits the window's minimum width without wrapping.
+            Segmented {
+                id: segmentProbe // measures a switch for the column widths; never shown
+                visible: false
+                options: page.modeOptions
+            }
+            ColumnLayout {
                 id: modeRows
                 Layout.fillWidth: true
+                visible: modesCard.keys.length > 0
                 spacing: Theme.space2
+                RowLayout {
+                    Layout.fillWidth: true
+                    spacing: Theme.space3
+                    Caption {
+                        Layout.fillWidth: true
+                        text: qsTr("Key")
+                    }
+                    Repeater {
+                        model: ["repetition", "velocity", "blowup"]
+                        delegate: Caption {
+                            required property string modelData
+                            Layout.preferredWidth: segmentProbe.implicitWidth
+                            text: page.detectorLabels[modelData]
+                            elide: Text.ElideRight
+                        }
+                    }
+                }
                 Repeater {
                     model: modesCard.keys
-                    // Wraps at narrow widths: the three detectors go under the key's name.
-                    delegate: Flow {
+                    delegate: RowLayout {
                         id: modeRow
                         required property var modelData
-                        width: modeRows.width
+                        Layout.fillWidth: true
                         spacing: Theme.space3
                         Label {
-                            width: 160
-                            height: 28
-                            verticalAlignment: Text.AlignVCenter
+                            Layout.fillWidth: true
+                            Layout.minimumWidth: 60
                             text: modeRow.modelData.name
                             elide: Text.ElideRight
                             color: Theme.text
                         }
                         Repeater {
                             model: ["repetition", "velocity", "blowup"]
-                            delegate: RowLayout {
-                                id: detectorCell
+                            delegate: Segmented {
+                                id: modeSwitch
                                 required property string modelData
-                                spacing: Theme.space2
-                                Caption {
-                                    text: page.detectorLabels[detectorCell.modelData]
-                                }
-                                Segmented {
-                                    id: modeSwitch
-                                    accessibleName: qsTr("%1 of %2").arg(page.detectorLabels[detectorCell.modelData]).arg(modeRow.modelData.name)
-                                    options: page.modeOptions
-                                    current: modeRow.modelData[detectorCell.modelData]
-                                    onCurrentChanged: {
-                                        if (modeSwitch.current !== modeRow.modelData[detectorCell.modelData]
-                                                && !Guardrails.setKeyMode(modeRow.modelData.name, detectorCell.modelData, modeSwitch.current))
-                                            page.notify(qsTr("The mode could not be saved"), true);
-                                    }
+                                Layout.preferredWidth: segmentProbe.implicitWidth
+                                accessibleName: qsTr("%1 of %2").arg(page.detectorLabels[modeSwitch.modelData]).arg(modeRow.modelData.name)
+                                options: page.modeOptions
+                                current: modeRow.modelData[modeSwitch.modelData]
+                                onCurrentChanged: {
+                                    if (modeSwitch.current !== modeRow.modelData[modeSwitch.modelData]
+                                            && !Guardrails.setKeyMode(modeRow.modelData.name, modeSwitch.modelData, modeSwitch.current))
+                                        page.notify(qsTr("The mode could not be saved"), true);
                                 }
                             }
                         }

@@ -253,6 +253,119 @@ PageBase {
             }
         }
 
+        // What if: the hit rate of one provider at X% instead of its Y%
+        Card {
+            id: whatIfCard
+            objectName: "cacheWhatIf"
+            Layout.fillWidth: true
+            spacing: Theme.space3
+            visible: byProvider.ready
+
+            // Bumped on every read: the row figures below are read through data() calls.
+            property int revision: 0
+            readonly property int row: Math.min(Math.max(0, providerBox.currentIndex), byProvider.count - 1)
+            function figure(role: int): var {
+                return whatIfCard.revision >= 0 && whatIfCard.row >= 0 ? byProvider.data(byProvider.index(whatIfCard.row, 0), role) : undefined;
+            }
+            readonly property string provider: whatIfCard.figure(CacheModel.NameRole) ?? ""
+            readonly property real actualRate: whatIfCard.figure(CacheModel.HitRateRole) ?? -1
+            readonly property real maxRate: whatIfCard.figure(CacheModel.MaxHitRateRole) ?? -1
+            readonly property real actualSaved: whatIfCard.figure(CacheModel.SavedRole) ?? 0
+            readonly property real rate: rateSlider.value
+            readonly property real savedThen: whatIfCard.revision >= 0 && whatIfCard.row >= 0 ? byProvider.savedAtHitRate(whatIfCard.row, whatIfCard.rate) : 0
+            readonly property real delta: whatIfCard.savedThen - whatIfCard.actualSaved
+
+            Connections {
+                target: byProvider
+                function onResultChanged() {
+                    // A reset of the model leaves the box without a current row.
+                    if (providerBox.currentIndex < 0 && byProvider.count > 0)
+                        providerBox.currentIndex = 0;
+                    whatIfCard.revision++;
+                    rateSlider.value = Math.max(0, whatIfCard.actualRate);
+                }
+            }
+
+            CacheModel {
+                id: byProvider
+                backend: page.backend
+                period: periodSwitch.current
+                groupBy: "provider"
+            }
+
+            ColumnLayout {
+                Layout.fillWidth: true
+                spacing: 2
+                SectionTitle {
+                    Layout.fillWidth: true
+                    text: qsTr("What if the hit rate were different")
+                }
+                Caption {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    text: qsTr("Prompt tokens move between uncached input and cache reads at each model's prices; cache writes stay as they were, so the rate goes up to what they leave.")
+                }
+            }
+
+            Label {
+                visible: byProvider.count === 0
+                Layout.fillWidth: true
+                color: Theme.textMuted
+                wrapMode: Text.Wrap
+                text: qsTr("No prompt tokens over %1 yet.").arg(page.periodText)
+            }
+
+            RowLayout {
+                visible: byProvider.count > 0
+                Layout.fillWidth: true
+                spacing: Theme.space4
+
+                AppComboBox {
+                    id: providerBox
+                    objectName: "cacheWhatIfProvider"
+                    Layout.preferredWidth: 180
+                    model: byProvider
+                    textRole: "name"
+                    Accessible.name: qsTr("Provider")
+                    onActivated: rateSlider.value = Math.max(0, whatIfCard.actualRate)
+                }
+                LogSlider {
+                    id: rateSlider
+                    objectName: "cacheWhatIfRate"
+                    Layout.fillWidth: true
+                    Layout.minimumWidth: 160
+                    to: Math.max(0.0001, whatIfCard.maxRate)
+                    stepSize: 0.01
+                    Accessible.name: qsTr("Hit rate")
+                }
+                Label {
+                    Layout.preferredWidth: 48
+                    horizontalAlignment: Text.AlignRight
+                    text: Format.percent(whatIfCard.rate)
+                    font.weight: Font.DemiBold
+                    color: Theme.text
+                }
+            }
+
+            Label {
+                objectName: "cacheWhatIfText"
+                visible: byProvider.count > 0
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.text
+                text: whatIfCard.actualRate < 0 ? qsTr("No prompt tokens for %1 over %2.").arg(whatIfCard.provider).arg(page.periodText)
+                      : qsTr("At %1 instead of %2, %3's cache reads would have saved %4 instead of %5: %6 %7 over %8.")
+                        .arg(Format.percent(whatIfCard.rate))
+                        .arg(page.rate(whatIfCard.actualRate))
+                        .arg(whatIfCard.provider)
+                        .arg(Money.usd(whatIfCard.savedThen))
+                        .arg(Money.usd(whatIfCard.actualSaved))
+                        .arg(Money.usd(Math.abs(whatIfCard.delta)))
+                        .arg(whatIfCard.delta >= 0 ? qsTr("less spent") : qsTr("more spent"))
+                        .arg(page.periodText)
+            }
+        }
+
         // Per provider, model or key
         Card {
             Layout.fillWidth: true

@@ -166,6 +166,12 @@ QVariant CacheModel::data(const QModelIndex &index, int role) const
         return toUsd(g.saved);
     case UnpricedReadTokensRole:
         return g.unpricedReadTokens;
+    case MaxHitRateRole: {
+        const qint64 prompt = g.sums.promptTokens();
+        return prompt > 0 ? double(g.sums.inputTokens + g.sums.cacheReadTokens) / double(prompt) : -1.0;
+    }
+    case SavedAtFullHitRole:
+        return toUsd(g.savedAtFullHit);
     case ShareRole: {
         const qint64 all = m_report.total.sums.promptTokens();
         return all > 0 ? double(g.sums.promptTokens()) / double(all) : 0.0;
@@ -189,7 +195,8 @@ QHash<int, QByteArray> CacheModel::roleNames() const
         {InputTokensRole, "inputTokens"}, {CacheReadTokensRole, "cacheReadTokens"},
         {CacheWriteTokensRole, "cacheWriteTokens"}, {HitRateRole, "hitRate"}, {SavedRole, "saved"},
         {UnpricedReadTokensRole, "unpricedReadTokens"}, {ShareRole, "share"}, {PoorRole, "poor"},
-        {DiagnosisRole, "diagnosis"}, {DiagnosisByteRole, "diagnosisByte"}, {DiagnosisSectionRole, "diagnosisSection"}};
+        {DiagnosisRole, "diagnosis"}, {DiagnosisByteRole, "diagnosisByte"}, {DiagnosisSectionRole, "diagnosisSection"},
+        {MaxHitRateRole, "maxHitRate"}, {SavedAtFullHitRole, "savedAtFullHit"}};
 }
 
 qint64 CacheModel::cacheWriteTokens() const
@@ -213,6 +220,21 @@ int CacheModel::poorKeys() const
             ++n;
     }
     return n;
+}
+
+double CacheModel::savedAtHitRate(int row, double hitRate) const
+{
+    const QList<analytics::CacheGroup> &groups = rows();
+    if (row < 0 || row >= groups.size())
+        return 0.0;
+    const analytics::CacheGroup &g = groups.at(row);
+    const qint64 prompt = g.sums.promptTokens();
+    const qint64 readable = g.sums.inputTokens + g.sums.cacheReadTokens;
+    if (prompt <= 0 || readable <= 0)
+        return 0.0;
+    // The share of the readable tokens read at that rate of all prompt tokens.
+    const double share = std::clamp(hitRate, 0.0, 1.0) * double(prompt) / double(readable);
+    return std::min(share, 1.0) * toUsd(g.savedAtFullHit);
 }
 
 double CacheModel::savedAt(int bucket) const

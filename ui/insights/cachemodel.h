@@ -52,6 +52,8 @@ public:
         DiagnosisRole, // by key: where its consecutive prompts start to differ, one sentence; "" : unknown
         DiagnosisByteRole, // by key: byte offset of the most common first difference; -1 when none
         DiagnosisSectionRole, // by key: "system" | "tools" | "messages" | ""
+        MaxHitRateRole, // the highest hit rate its cache writes leave: (input + reads) / prompt tokens; -1 without
+        SavedAtFullHitRole, // USD saved at MaxHitRateRole (analytics::CacheGroup::savedAtFullHit)
     };
     Q_ENUM(Roles)
 
@@ -86,6 +88,11 @@ public:
         QAbstractBarSeries *bars, QXYSeries *hitRate = nullptr, const QVariantList &colors = {}, double unit = 1) const;
     // The saved dollars of one chart bucket, for its tooltip.
     Q_INVOKABLE [[nodiscard]] double savedAt(int bucket) const;
+    // The what-if of a row: USD its cache reads would have saved at `hitRate` (of its prompt tokens,
+    // 0..MaxHitRateRole; clamped) instead of its actual rate, the tokens moving between uncached
+    // input and cache reads in each of its models alike and its cache writes as they were. At the
+    // actual rate it is SavedRole (to the nano-dollar of each model's rounding).
+    Q_INVOKABLE [[nodiscard]] double savedAtHitRate(int row, double hitRate) const;
 
     [[nodiscard]] const analytics::CacheReport &report() const { return m_report; }
 

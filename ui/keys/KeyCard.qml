@@ -38,10 +38,14 @@ Card {
     required property int overshoots
     required property real overshootUsd
     required property string secretScan // "off", "warn", "redact", "block"
+    required property string requirePolicy // "zdr, no training, region eu"; "" for none
+    required property string traffic // where the key's traffic may go, and where not (why)
+    required property var requirePolicyMap // zdr, noTraining, maxRetentionDays (-1: any), regions
 
     signal connectRequested(int keyId, string name)
     signal editRequested(int keyId, string name, string allowModels, bool allowUnpriced)
     signal revokeRequested(int keyId, string name)
+    signal forgetRequested(int keyId, string name)
     signal limitFailed(string message)
 
     // The highest use of any limit (-1: no limit), and what the card says about the key.
@@ -62,6 +66,11 @@ Card {
     function applySecretScan(mode: string) {
         if (!card.keys.setSecretScan(card.keyId, mode))
             card.limitFailed(qsTr("Could not change secret scanning of %1: %2").arg(card.name).arg(card.keys.lastError));
+    }
+
+    function applyRequirePolicy(zdr: bool, noTraining: bool, regions: string) {
+        if (!card.keys.setRequirePolicy(card.keyId, zdr, noTraining, card.requirePolicyMap.maxRetentionDays ?? -1, regions))
+            card.limitFailed(qsTr("Could not change the data policy of %1: %2").arg(card.name).arg(card.keys.lastError));
     }
 
     function applyLimit(period: string, usd: real) {
@@ -160,6 +169,14 @@ Card {
             tip: qsTr("Revoke this key for good")
             icon.color: Theme.danger
             onClicked: card.revokeRequested(card.keyId, card.name)
+        }
+        IconButton {
+            visible: !card.builtIn
+            objectName: "forgetKeyButton"
+            iconName: "trash"
+            tip: qsTr("Delete everything about this key")
+            icon.color: Theme.danger
+            onClicked: card.forgetRequested(card.keyId, card.name)
         }
     }
 
@@ -348,6 +365,56 @@ Card {
                 : card.secretScan === "warn" ? qsTr("Prompts are sent as they are; the request log records the rule and position of each secret, never the secret.")
                 : card.secretScan === "redact" ? qsTr("Each secret is replaced by [REDACTED:rule#n] before the prompt leaves. This changes the prompt: when a secret sits inside a cached prefix, the provider's prompt cache misses from there on, and those tokens are billed at the full input price.")
                 : qsTr("A prompt with a secret is refused (the tool gets an error naming the rule) and never leaves this machine.")
+        }
+    }
+
+    // Where this key's traffic may go: the data policy its targets must meet (config
+    // "require_policy"), and the providers that meet it. Routing skips the others; a request naming
+    // one of their models is refused, naming the rule.
+    ColumnLayout {
+        Layout.fillWidth: true
+        spacing: Theme.space2
+        visible: !card.builtIn
+
+        Flow {
+            Layout.fillWidth: true
+            spacing: Theme.space3
+            Caption {
+                height: 24
+                verticalAlignment: Text.AlignVCenter
+                text: qsTr("Data policy:")
+            }
+            AppSwitch {
+                objectName: "requireZdr-" + card.name
+                text: qsTr("ZDR only")
+                enabled: !card.revoked
+                checked: card.requirePolicyMap.zdr === true
+                onToggled: card.applyRequirePolicy(checked, card.requirePolicyMap.noTraining === true, card.requirePolicyMap.regions ?? "")
+            }
+            AppSwitch {
+                objectName: "requireNoTraining-" + card.name
+                text: qsTr("No training")
+                enabled: !card.revoked
+                checked: card.requirePolicyMap.noTraining === true
+                onToggled: card.applyRequirePolicy(card.requirePolicyMap.zdr === true, checked, card.requirePolicyMap.regions ?? "")
+            }
+            AppTextField {
+                objectName: "requireRegions-" + card.name
+                width: 150
+                enabled: !card.revoked
+                placeholderText: qsTr("Regions, e.g. eu")
+                text: card.requirePolicyMap.regions ?? ""
+                Accessible.name: qsTr("Regions this key's prompts may go to")
+                onEditingFinished: if (text.trim() !== (card.requirePolicyMap.regions ?? ""))
+                                       card.applyRequirePolicy(card.requirePolicyMap.zdr === true, card.requirePolicyMap.noTraining === true, text.trim())
+            }
+        }
+        Caption {
+            objectName: "keyTraffic-" + card.name
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            color: card.requirePolicy.length > 0 && card.traffic.startsWith(qsTr("No enabled provider")) ? Theme.warning : Theme.textMuted
+            text: (card.requirePolicy.length > 0 ? qsTr("Requires %1. ").arg(card.requirePolicy) : "") + card.traffic
         }
     }
 }

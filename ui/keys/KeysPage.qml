@@ -71,6 +71,7 @@ PageBase {
                     onConnectRequested: (id, keyName) => connectDialog.openFor(id, keyName, "")
                     onEditRequested: (id, keyName, allowModels, allowUnpriced) => editDialog.openFor(id, keyName, allowModels, allowUnpriced)
                     onRevokeRequested: (id, keyName) => revokeDialog.openFor(id, keyName)
+                    onForgetRequested: (id, keyName) => forgetDialog.openFor(id, keyName)
                     onLimitFailed: message => page.notify(message, true)
                 }
             }
@@ -127,6 +128,39 @@ PageBase {
                 wrapMode: Text.Wrap
                 color: Theme.textFaint
                 text: qsTr("Comma-separated model ids; * matches anything: anthropic/*, *mini*. Leave empty to allow every model. Limits are set on the key's card.")
+            }
+        }
+    }
+
+    // "Delete everything about this key" (docs/capture.md)
+    AppDialog {
+        id: forgetDialog
+        objectName: "forgetKeyDialog"
+
+        property int keyId: -1
+        property string keyName: ""
+
+        function openFor(keyId: int, name: string) {
+            forgetDialog.keyId = keyId;
+            forgetDialog.keyName = name;
+            forgetDialog.open();
+        }
+
+        title: qsTr("Delete everything about “%1”?").arg(forgetDialog.keyName)
+        acceptText: qsTr("Delete everything")
+        acceptVariant: "danger"
+        onAccepted: {
+            const summary = keysModel.forgetKey(forgetDialog.keyId);
+            page.notify(summary.length > 0 ? summary : qsTr("Could not delete the key: %1").arg(keysModel.lastError), summary.length === 0);
+        }
+
+        ColumnLayout {
+            anchors.fill: parent
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: qsTr("The key, its logged requests and sessions (the spending totals no longer count them), its guardrail trips, captured bodies and cached answers are deleted for good. Tools using the key stop working. The audit trail keeps a record of the deletion.")
             }
         }
     }

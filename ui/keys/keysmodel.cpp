@@ -5,9 +5,12 @@
 #include "core/keyhash.h"
 #include "gateway/gateway.h"
 #include "gateway/gatewaycontext.h"
+#include "routing/datapolicycheck.h"
 #include "routing/registry.h"
 #include <cmath>
 #include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
 
 namespace gh::ui {
 
@@ -127,7 +130,8 @@ QHash<int, QByteArray> KeysModel::roleNames() const
         {WeekUsageRole, "weekUsage"}, {MonthUsageRole, "monthUsage"}, {TotalUsageRole, "totalUsage"},
         {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}, {BuiltInRole, "builtIn"},
         {OnShortBudgetRole, "onShortBudget"},
-        {MinOutputTokensRole, "minOutputTokens"}, {OvershootsRole, "overshoots"}, {OvershootUsdRole, "overshootUsd"}, {SecretScanRole, "secretScan"}};
+        {MinOutputTokensRole, "minOutputTokens"}, {OvershootsRole, "overshoots"}, {OvershootUsdRole, "overshootUsd"}, {SecretScanRole, "secretScan"},
+        {RequirePolicyRole, "requirePolicy"}, {TrafficRole, "traffic"}, {RequirePolicyMapRole, "requirePolicyMap"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -197,6 +201,15 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
         return shortBudgetName(k.budget.onShortBudget);
     case SecretScanRole:
         return secretScanName(k.secretScan);
+    case RequirePolicyRole:
+        return k.requirePolicy.describe();
+    case TrafficRole:
+        return trafficOf(k.requirePolicy);
+    case RequirePolicyMapRole:
+        return QVariantMap{{QStringLiteral("zdr"), k.requirePolicy.zdr},
+                           {QStringLiteral("noTraining"), k.requirePolicy.noTraining},
+                           {QStringLiteral("maxRetentionDays"), k.requirePolicy.maxRetentionDays.value_or(-1)},
+                           {QStringLiteral("regions"), k.requirePolicy.regions.join(QStringLiteral(", "))}};
     case MinOutputTokensRole:
         return int(k.budget.minOutputTokens);
     case OvershootsRole:
@@ -372,6 +385,28 @@ bool KeysModel::revoke(qint64 keyId)
     return save(changed);
 }
 
+QString KeysModel::forgetKey(qint64 keyId)
+{
+    const StoredKey *k = find(keyId);
+    if (!k) {
+        fail(tr("No such key."));
+        return {};
+    }
+    if (!m_backend) {
+        fail(tr("The gateway is not running."));
+        return {};
+    }
+    QString summary;
+    QString error;
+    if (!m_backend->gateway().forgetKey(k->name, &summary, &error)) {
+        fail(error);
+        return {};
+    }
+    m_backend->keysEdited(false);
+    Q_EMIT m_backend->logCleared(); // the log's views re-read what is left
+    return summary;
+}
+
 bool KeysModel::setLimit(qint64 keyId, const QString &period, double usd)
 {
     const StoredKey *k = find(keyId);
@@ -424,6 +459,55 @@ bool KeysModel::setBudgetPolicy(qint64 keyId, const QString &policy, int minOutp
     changed.budget.minOutputTokens = minOutputTokens;
     if (changed.budget == k->budget)
         return true;
+    return save(changed);
+}
+
+QString KeysModel::trafficOf(const PolicyRequirement &required) const
+{
+    if (!m_backend)
+        return {};
+    const auto registry = m_backend->context().registry.snapshot();
+    QStringList may, mayNot;
+    for (const QString &id : registry->providerOrder) {
+        const auto provider = registry->providers.value(id);
+        if (!provider || !provider->config.enabled)
+            continue;
+        const QString why = requireShortfall(required, effectiveDataPolicy(provider->config));
+        if (why.isEmpty())
+            may.append(id);
+        else
+            mayNot.append(QStringLiteral("%1 (%2)").arg(id, why));
+    }
+    if (!required.any())
+        return may.isEmpty() ? tr("Any provider (none is enabled yet).") : tr("Any provider: %1.").arg(may.join(QStringLiteral(", ")));
+    QString out = may.isEmpty() ? tr("No enabled provider meets its data policy: every request is refused.")
+                                : tr("Only to %1.").arg(may.join(QStringLiteral(", ")));
+    if (!mayNot.isEmpty())
+        out += u' ' + tr("Not to %1.").arg(mayNot.join(QStringLiteral("; ")));
+    return out;
+}
+
+bool KeysModel::setRequirePolicy(qint64 keyId, bool zdr, bool noTraining, int maxRetentionDays, const QString &regions)
+{
+    const StoredKey *k = find(keyId);
+    if (!k)
+        return fail(tr("No such key."));
+    QJsonObject o{{QStringLiteral("zdr"), zdr}, {QStringLiteral("trains_on_data"), noTraining ? QStringLiteral("no") : QStringLiteral("any")}};
+    if (maxRetentionDays >= 0)
+        o.insert(QStringLiteral("max_retention_days"), maxRetentionDays);
+    QJsonArray list;
+    for (const QString &r : regions.split(u',', Qt::SkipEmptyParts))
+        if (!r.trimmed().isEmpty())
+            list.append(r.trimmed());
+    o.insert(QStringLiteral("regions"), list);
+    QString field, message;
+    const auto required = policyRequirementFromJson(o, &field, &message);
+    if (!required)
+        return fail(tr("The data policy requirement is not valid: %1 %2").arg(field, message));
+    if (*required == k->requirePolicy)
+        return true;
+    StoredKey changed = *k;
+    changed.requirePolicy = *required;
     return save(changed);
 }
 

@@ -47,6 +47,9 @@ public:
         OvershootsRole, // requests that cost more than their reservation (since start)
         OvershootUsdRole, // by how much, in total
         SecretScanRole, // "off", "warn", "redact" or "block": what a secret in the key's prompts does
+        RequirePolicyRole, // the data policy its targets must meet ("zdr, no training, region eu"), "" for none
+        TrafficRole, // where its traffic may go: the providers that meet it, and why the others do not
+        RequirePolicyMapRole, // the requirement for the editor: zdr, noTraining (bools), maxRetentionDays (-1: none), regions ("eu, us")
     };
     Q_ENUM(Roles)
 
@@ -72,6 +75,10 @@ public:
     // A key with limits refuses models that have no price unless this is set (allow_unpriced).
     Q_INVOKABLE bool setAllowUnpriced(qint64 keyId, bool allow);
     Q_INVOKABLE bool revoke(qint64 keyId);
+    // "Delete everything about this key" (gateway/forgetkey.h): its log rows, sessions, trips,
+    // captured bodies, cached answers and the key itself; the audit trail records it. Returns what
+    // was deleted, or "" (lastError says why).
+    Q_INVOKABLE QString forgetKey(qint64 keyId);
     // period: "day", "week", "month" or "total"; usd < 0: no limit. Applies to the gateway at once.
     Q_INVOKABLE bool setLimit(qint64 keyId, const QString &period, double usd);
     // What a request that does not fit what remains gets: policy "clamp" or "refuse"; a clamp never
@@ -79,6 +86,9 @@ public:
     Q_INVOKABLE bool setBudgetPolicy(qint64 keyId, const QString &policy, int minOutputTokens);
     // "off", "warn", "redact" or "block" (secretscan/; docs/config.md "secret_scan").
     Q_INVOKABLE bool setSecretScan(qint64 keyId, const QString &mode);
+    // The key's require_policy: zdr, no training, at most `maxRetentionDays` days kept (-1: any) and
+    // one of `regions` (comma-separated, "" for any).
+    Q_INVOKABLE bool setRequirePolicy(qint64 keyId, bool zdr, bool noTraining, int maxRetentionDays, const QString &regions);
     // Ready-to-paste configuration for a tool (one of snippetTools(): "claude-code", "codex", ...),
     // the text `gatehouse connect TOOL --key NAME` prints. With an empty secret, a placeholder stands
     // in for it. "" for an unknown key or tool.
@@ -93,6 +103,7 @@ Q_SIGNALS:
     void lastErrorChanged();
 
 private:
+    [[nodiscard]] QString trafficOf(const PolicyRequirement &required) const;
     void reloadKeys();
     void refreshSpend();
     void requestFinished(qint64 keyId, int status, const QString &error);

@@ -252,6 +252,8 @@ PageBase {
                     required property string health
                     required property string keyState
                     required property string keyMessage
+                    required property string policySummary
+                    required property var policy
                     required property var model // for `enabled`, which a property of that name would shadow
                     readonly property bool providerEnabled: slot.model.enabled === true
 
@@ -448,6 +450,41 @@ PageBase {
                         Item {
                             Layout.fillWidth: true
                             visible: slot.testState === "idle"
+                        }
+                    }
+
+                    // The data policy at a glance: what the provider does with prompts, and whether
+                    // it is the published terms (with their source) or the user's own settings.
+                    RowLayout {
+                        Layout.fillWidth: true
+                        spacing: Theme.space2
+                        Icon {
+                            iconName: "info"
+                            size: 14
+                            color: Theme.textMuted
+                        }
+                        Label {
+                            objectName: "providerPolicy"
+                            Layout.fillWidth: true
+                            text: qsTr("Data policy: %1").arg(slot.policySummary)
+                                  + (slot.policy.edited ? qsTr(" (your settings)")
+                                     : (slot.policy.sourceName ?? "").length > 0 ? qsTr(" (published terms, %1)").arg(slot.policy.sourceDate)
+                                     : qsTr(" (no published terms known)"))
+                            font.pixelSize: Theme.fontSmall
+                            color: Theme.textMuted
+                            wrapMode: Text.Wrap
+                            ToolTip.visible: policyHover.hovered && (slot.policy.note ?? "").length > 0
+                            ToolTip.text: (slot.policy.note ?? "") + ((slot.policy.source ?? "").length > 0 && slot.policy.source !== "local" ? "\n" + slot.policy.source : "")
+                            ToolTip.delay: 400
+                            HoverHandler {
+                                id: policyHover
+                            }
+                        }
+                        AppButton {
+                            text: qsTr("Policy…")
+                            variant: "ghost"
+                            Accessible.name: qsTr("Data policy of %1").arg(slot.displayName)
+                            onClicked: policyDialog.openFor(slot.providerId, slot.displayName, slot.policy)
                         }
                     }
 
@@ -806,6 +843,117 @@ PageBase {
                 placeholderText: qsTr("Optional: environment variable with the key")
                 font.family: Theme.monoFamily
                 Accessible.name: qsTr("Key environment variable")
+            }
+        }
+    }
+
+    // A provider's data policy: each field from the published terms, or the user's own value
+    // (what their contract says: ZDR granted, a region chosen). Saved as the config's "data_policy".
+    AppDialog {
+        id: policyDialog
+
+        property string providerId: ""
+        property var policy: ({})
+
+        function choice(box: AppComboBox, value: string) {
+            box.currentIndex = Math.max(0, box.model.map(o => o.value).indexOf(value));
+        }
+        function openFor(id: string, name: string, policy: var) {
+            policyDialog.providerId = id;
+            policyDialog.policy = policy;
+            policyDialog.title = qsTr("Data policy of %1").arg(name);
+            policyRetains.text = policy.ownRetainsPrompts ?? "";
+            policyDialog.choice(policyTrains, policy.ownTrainsOnData ?? "");
+            policyDialog.choice(policyZdr, policy.ownZdr ?? "");
+            policyRegion.text = policy.ownRegion ?? "";
+            policyDialog.open();
+        }
+        function published(value: string): string {
+            return value.length > 0 ? qsTr("published: %1").arg(value) : qsTr("published: unknown");
+        }
+
+        width: Math.min(560, parent ? parent.width - 2 * Theme.space6 : 560)
+        acceptText: qsTr("Save")
+        onAccepted: {
+            const error = providersModel.setDataPolicy(policyDialog.providerId, {
+                retains_prompts: policyRetains.text.trim(),
+                trains_on_data: policyTrains.currentValue,
+                zdr: policyZdr.currentValue,
+                region: policyRegion.text.trim()
+            });
+            if (error.length > 0)
+                page.notify(error, true);
+        }
+
+        ColumnLayout {
+            anchors.fill: parent
+            spacing: Theme.space3
+
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                font.pixelSize: Theme.fontSmall
+                color: Theme.textMuted
+                text: (policyDialog.policy.sourceName ?? "").length > 0
+                      ? qsTr("Empty fields follow %1's published terms (%2, read %3). Set what your own agreement says, e.g. ZDR when it was granted.")
+                            .arg(policyDialog.policy.sourceName).arg(policyDialog.policy.source).arg(policyDialog.policy.sourceDate)
+                      : qsTr("No published terms are known for this provider: empty fields are unknown, and an unknown never meets a key's required policy.")
+            }
+            GridLayout {
+                Layout.fillWidth: true
+                columns: 2
+                columnSpacing: Theme.space3
+                rowSpacing: Theme.space3
+
+                Caption {
+                    text: qsTr("Keeps prompts")
+                }
+                AppTextField {
+                    id: policyRetains
+                    Layout.fillWidth: true
+                    placeholderText: qsTr("days, or none (%1)").arg(policyDialog.published(policyDialog.policy.retainsPrompts ?? ""))
+                    Accessible.name: qsTr("Days the provider keeps prompts")
+                }
+                Caption {
+                    text: qsTr("Trains on data")
+                }
+                AppComboBox {
+                    id: policyTrains
+                    Layout.fillWidth: true
+                    textRole: "label"
+                    valueRole: "value"
+                    model: [
+                        { value: "", label: qsTr("Published terms") },
+                        { value: "no", label: qsTr("No") },
+                        { value: "opt-out", label: qsTr("Unless opted out") },
+                        { value: "yes", label: qsTr("Yes") }
+                    ]
+                    Accessible.name: qsTr("Trains on data")
+                }
+                Caption {
+                    text: qsTr("Zero data retention")
+                }
+                AppComboBox {
+                    id: policyZdr
+                    Layout.fillWidth: true
+                    textRole: "label"
+                    valueRole: "value"
+                    model: [
+                        { value: "", label: qsTr("Published terms") },
+                        { value: "true", label: qsTr("On for this account") },
+                        { value: "false", label: qsTr("Off") }
+                    ]
+                    Accessible.name: qsTr("Zero data retention")
+                }
+                Caption {
+                    text: qsTr("Region")
+                }
+                AppTextField {
+                    id: policyRegion
+                    Layout.fillWidth: true
+                    placeholderText: qsTr("eu, us… (%1)").arg(policyDialog.published(policyDialog.policy.region ?? ""))
+                    Accessible.name: qsTr("Region where prompts are processed")
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 #include "providersmodel.h"
 #include "backend.h"
 #include "gateway/gateway.h"
+#include "routing/datapolicycheck.h"
 #include "routing/registry.h"
 #include "secrets/secretstore.h"
 #include "store/requestrecord.h"
@@ -172,7 +173,8 @@ QHash<int, QByteArray> ProvidersModel::roleNames() const
         {BaseUrlRole, "baseUrl"}, {KeySourceRole, "keySource"}, {HasKeyRole, "hasKey"}, {EnabledRole, "enabled"},
         {ModelCountRole, "modelCount"}, {TestStateRole, "testState"}, {TestMessageRole, "testMessage"},
         {HealthRole, "health"}, {ApiKeyEnvRole, "apiKeyEnv"}, {NeedsKeyRole, "needsKey"},
-        {TestModelsRole, "testModels"}, {KeyStateRole, "keyState"}, {KeyMessageRole, "keyMessage"}};
+        {TestModelsRole, "testModels"}, {KeyStateRole, "keyState"}, {KeyMessageRole, "keyMessage"},
+        {PolicySummaryRole, "policySummary"}, {PolicyRole, "policy"}};
 }
 
 QVariant ProvidersModel::data(const QModelIndex &index, int role) const
@@ -229,6 +231,10 @@ QVariant ProvidersModel::data(const QModelIndex &index, int role) const
         return m_keyStates.value(p.id).first;
     case KeyMessageRole:
         return m_keyStates.value(p.id).second;
+    case PolicySummaryRole:
+        return dataPolicySummary(effectiveDataPolicy(p));
+    case PolicyRole:
+        return dataPolicyMap(p);
     default:
         return {};
     }
@@ -474,6 +480,90 @@ QString ProvidersModel::setApiKey(const QString &providerId, const QString &apiK
         self->m_tests.remove(providerId);
         self->m_backend->providersEdited();
     });
+    return {};
+}
+
+QString dataPolicySummary(const DataPolicy &policy)
+{
+    QStringList parts;
+    parts.append(!policy.retainsDays ? QObject::tr("retention unknown")
+                 : *policy.retainsDays == 0 ? QObject::tr("keeps nothing")
+                 : *policy.retainsDays == 1 ? QObject::tr("keeps 1 day")
+                                            : QObject::tr("keeps %1 days").arg(*policy.retainsDays));
+    parts.append(!policy.trains ? QObject::tr("training unknown")
+                 : *policy.trains == Training::No  ? QObject::tr("no training")
+                 : *policy.trains == Training::Yes ? QObject::tr("trains on data")
+                                                   : QObject::tr("trains unless opted out"));
+    parts.append(!policy.zdr ? QObject::tr("ZDR unknown") : *policy.zdr ? QObject::tr("ZDR on") : QObject::tr("ZDR off"));
+    parts.append(policy.region ? QObject::tr("region %1").arg(*policy.region) : QObject::tr("region unknown"));
+    return parts.join(QStringLiteral(" · "));
+}
+
+QVariantMap dataPolicyMap(const ProviderConfig &provider)
+{
+    const PublishedPolicy *published = publishedPolicyFor(provider);
+    const DataPolicy effective = effectiveDataPolicy(provider);
+    const DataPolicy &own = provider.dataPolicy;
+    auto retains = [](const std::optional<int> &d) {
+        return !d ? QString() : *d == 0 ? QStringLiteral("none") : QString::number(*d);
+    };
+    return {
+        // In force (every layer): "" when unknown.
+        {QStringLiteral("retainsPrompts"), retains(effective.retainsDays)},
+        {QStringLiteral("trainsOnData"), effective.trains ? trainingName(*effective.trains) : QString()},
+        {QStringLiteral("zdr"), effective.zdr ? (*effective.zdr ? QStringLiteral("true") : QStringLiteral("false")) : QString()},
+        {QStringLiteral("region"), effective.region.value_or(QString())},
+        // The provider's own settings (the editor's fields): "" where the published terms apply.
+        {QStringLiteral("ownRetainsPrompts"), retains(own.retainsDays)},
+        {QStringLiteral("ownTrainsOnData"), own.trains ? trainingName(*own.trains) : QString()},
+        {QStringLiteral("ownZdr"), own.zdr ? (*own.zdr ? QStringLiteral("true") : QStringLiteral("false")) : QString()},
+        {QStringLiteral("ownRegion"), own.region.value_or(QString())},
+        {QStringLiteral("edited"), !own.isEmpty()},
+        // Where the defaults come from.
+        {QStringLiteral("source"), published ? published->source : QString()},
+        {QStringLiteral("sourceName"), published ? published->name : QString()},
+        {QStringLiteral("sourceDate"), published ? published->date : QString()},
+        {QStringLiteral("note"), published ? published->note : QString()},
+    };
+}
+
+QString ProvidersModel::setDataPolicy(const QString &providerId, const QVariantMap &policy)
+{
+    const int row = indexOf(providerId);
+    if (!m_backend || row < 0)
+        return tr("Unknown provider %1.").arg(providerId);
+    // The editor's strings in the config's JSON form, read by the config's own parser.
+    QJsonObject o;
+    const QString retains = policy.value(QStringLiteral("retains_prompts")).toString().trimmed();
+    if (retains == QLatin1String("none"))
+        o.insert(QStringLiteral("retains_prompts"), retains);
+    else if (!retains.isEmpty()) {
+        bool ok = false;
+        const int days = retains.toInt(&ok);
+        if (!ok)
+            return tr("Retention must be a number of days or \"none\".");
+        o.insert(QStringLiteral("retains_prompts"), days);
+    }
+    if (const QString t = policy.value(QStringLiteral("trains_on_data")).toString(); !t.isEmpty())
+        o.insert(QStringLiteral("trains_on_data"), t);
+    if (const QString z = policy.value(QStringLiteral("zdr")).toString(); !z.isEmpty()) {
+        if (z != QLatin1String("true") && z != QLatin1String("false"))
+            return tr("ZDR must be on, off or the published terms.");
+        o.insert(QStringLiteral("zdr"), z == QLatin1String("true"));
+    }
+    if (const QString r = policy.value(QStringLiteral("region")).toString().trimmed(); !r.isEmpty())
+        o.insert(QStringLiteral("region"), r);
+    QString field, message;
+    const auto parsed = dataPolicyFromJson(o, &field, &message);
+    if (!parsed)
+        return field.isEmpty() ? message : QStringLiteral("%1: %2").arg(field, message);
+    ProviderConfig p = m_providers.at(row);
+    if (p.dataPolicy == *parsed)
+        return {};
+    p.dataPolicy = *parsed;
+    if (!m_backend->store().saveProvider(p))
+        return tr("The provider could not be saved.");
+    m_backend->providersEdited();
     return {};
 }
 

@@ -17,6 +17,12 @@ struct RequestRecord;
 
 namespace gh::ui {
 
+// A data policy at a glance: "keeps 30 days · no training · ZDR off · region unknown".
+[[nodiscard]] QString dataPolicySummary(const DataPolicy &policy);
+// A provider's data policy for the window: the values in force ("" when unknown), its own settings
+// ("own…", "" where the published terms apply) and the published terms' source, date and note.
+[[nodiscard]] QVariantMap dataPolicyMap(const ProviderConfig &provider);
+
 // The configured providers: where they are, where their API key comes from (the OS keychain or an
 // environment variable; the key itself is never shown), how many models they offer, a connection
 // test and their recent health (from the requests of the last five minutes).
@@ -47,6 +53,8 @@ public:
         TestModelsRole, // model ids the last successful test listed
         KeyStateRole, // the API key typed in the window: "" (stored or none), "saving" (the keychain has not answered yet), "failed"
         KeyMessageRole, // why the key is not stored yet, "" otherwise
+        PolicySummaryRole, // the data policy at a glance: "keeps 30 days · no training · ZDR off · region unknown"
+        PolicyRole, // the data policy in force and where it comes from (dataPolicyMap())
     };
     Q_ENUM(Roles)
 
@@ -88,6 +96,10 @@ public:
     // Tries again to store a key the keychain refused (kept in memory since it was typed).
     Q_INVOKABLE void retryApiKey(const QString &providerId);
     Q_INVOKABLE bool setEnabled(const QString &providerId, bool enabled);
+    // Sets the provider's own data policy (config "data_policy"): a map of retains_prompts ("" for
+    // the published terms, "none" or a number of days), trains_on_data ("", "yes", "no", "opt-out"),
+    // zdr ("", "true", "false") and region ("" or a name). "" when saved, else the error.
+    Q_INVOKABLE QString setDataPolicy(const QString &providerId, const QVariantMap &policy);
     Q_INVOKABLE bool remove(const QString &providerId);
     // Lists the provider's models (GET {baseUrl}/models) and reports in testState / testMessage.
     Q_INVOKABLE void testConnection(const QString &providerId);

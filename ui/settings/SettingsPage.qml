@@ -292,6 +292,17 @@ PageBase {
                 }
             }
         }
+
+        // [capture] What is stored where (docs/capture.md), and the audit trail of changes.
+        DataInventory {
+            Layout.fillWidth: true
+            dataDir: settings.dataDir
+        }
+        AuditTrail {
+            Layout.fillWidth: true
+            backend: page.backend
+            onNotify: (message, error) => page.notify(message, error)
+        }
     }
 
     // The scrape token, shown once: only its hash is stored.

@@ -26,6 +26,7 @@ ApplicationWindow {
         { name: "rankings", label: qsTr("Rankings"), icon: "trophy", file: "../insights/RankingsPage.qml" },
         { name: "cache", label: qsTr("Cache"), icon: "layers", file: "../insights/CachePage.qml" },
         { name: "settings", label: qsTr("Settings"), icon: "settings", file: "../settings/SettingsPage.qml" },
+        { name: "whatif", label: qsTr("What if"), icon: "scale", file: "../whatif/WhatIfPage.qml" },
         { name: "guardrails", label: qsTr("Guardrails"), icon: "alert", file: "../guardrails/GuardrailsPage.qml" }
     ]
     property int currentPage: 0
@@ -96,6 +97,15 @@ ApplicationWindow {
             sequence: "Ctrl+" + (index + 1)
             onActivated: window.showPage(index)
         }
+    }
+    // Ctrl+Tab / Ctrl+PgDown and back, as in a browser: every page, also those past the ninth.
+    Shortcut {
+        sequences: ["Ctrl+Tab", "Ctrl+PgDown"]
+        onActivated: window.showPage((window.currentPage + 1) % window.pages.length)
+    }
+    Shortcut {
+        sequences: ["Ctrl+Shift+Tab", "Ctrl+Backtab", "Ctrl+PgUp"]
+        onActivated: window.showPage((window.currentPage + window.pages.length - 1) % window.pages.length)
     }
 
     RowLayout {

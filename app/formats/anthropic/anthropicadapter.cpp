@@ -1,4 +1,5 @@
 #include "formats/anthropic/anthropicadapter.h"
+#include "formats/anthropic/anthropictranslate.h"
 #include "formats/providerevents.h"
 #include "http/httpheaders.h"
 

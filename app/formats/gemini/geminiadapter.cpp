@@ -1,5 +1,6 @@
 #include "formats/gemini/geminiadapter.h"
 #include "formats/gemini/geminiinbound.h"
+#include "formats/gemini/geminitranslate.h"
 #include "formats/providerevents.h"
 #include <QUrl>
 

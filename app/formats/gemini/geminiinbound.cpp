@@ -1,6 +1,8 @@
 // The Gemini API as a client's format (geminiinbound.h).
 #include "formats/gemini/geminiinbound.h"
-#include "translate/jsonkit.h"
+#include "formats/gemini/geminitranslate.h"
+#include "formats/common/jsonkit.h"
+#include "formats/common/openaichunkstream.h"
 #include <QDateTime>
 #include <QHash>
 #include <QJsonDocument>
@@ -12,8 +14,6 @@ using namespace tx;
 
 namespace {
 
-const QLatin1String kType("type");
-const QLatin1String kText("text");
 const QLatin1String kParts("parts");
 
 // Gemini's `parameters` / `responseSchema` are OpenAPI schemas whose types may be upper case
@@ -399,17 +399,6 @@ QJsonObject usageMetadata(const Usage &u)
     return o;
 }
 
-Usage usageOf(const QJsonValue &v)
-{
-    Usage u;
-    if (!v.isObject())
-        return u;
-    const QByteArray raw = compact(v.toObject());
-    if (!parseOpenAIUsage(std::string_view(raw.constData(), size_t(raw.size())), u))
-        return Usage();
-    return u;
-}
-
 // An OpenAI tool call as a Gemini functionCall part; the arguments must be a JSON object.
 std::optional<QJsonObject> functionCallPart(const QString &id, const QString &name, const QString &arguments, const QJsonValue &signature)
 {
@@ -445,45 +434,12 @@ QString errorStatusName(int status)
 }
 
 // OpenAI chunks -> Gemini chunks.
-class OpenAIToGemini final : public StreamTranslator
+class OpenAIToGemini final : public OpenAIChunkStream
 {
 public:
     explicit OpenAIToGemini(const QString &model)
         : m_model(model)
     { }
-
-    QByteArray feed(QByteArrayView, QByteArrayView data) override
-    {
-        if (m_ended)
-            return {};
-        if (data.trimmed() == "[DONE]")
-            return close();
-        const auto chunk = parseObject(data);
-        if (!chunk)
-            return {};
-        if (!chunk->value(QLatin1String("error")).isUndefined() && !chunk->value(QLatin1String("error")).isNull()) {
-            m_sawError = true;
-            m_errorMessage = openAIErrorMessage(*chunk);
-            m_ended = true;
-            return sseData(geminiErrorBody(500, m_errorMessage));
-        }
-        if (m_id.isEmpty())
-            m_id = chunk->value(QLatin1String("id")).toString();
-        if (chunk->value(QLatin1String("usage")).isObject())
-            m_usage = usageOf(chunk->value(QLatin1String("usage")));
-        QByteArray out;
-        for (const QJsonValue &cv : chunk->value(QLatin1String("choices")).toArray()) {
-            const QJsonObject choice = cv.toObject();
-            if (choice.value(QLatin1String("index")).toInt() != 0)
-                continue;
-            out += delta(choice.value(QLatin1String("delta")).toObject());
-            if (choice.value(QLatin1String("finish_reason")).isString())
-                m_finish = choice.value(QLatin1String("finish_reason")).toString();
-        }
-        return out;
-    }
-
-    QByteArray finish() override { return m_ended ? QByteArray() : close(); }
 
     QByteArray fail(int status, const QString &message) override
     {
@@ -493,11 +449,6 @@ public:
         return sseData(geminiErrorBody(status, message));
     }
 
-    [[nodiscard]] bool sawError() const override { return m_sawError; }
-    [[nodiscard]] QString errorMessage() const override { return m_errorMessage; }
-    [[nodiscard]] bool ended() const override { return m_ended; }
-    [[nodiscard]] Usage usage() const override { return m_usage; }
-
 private:
     struct Call {
         QString id;
@@ -506,7 +457,20 @@ private:
         QJsonValue signature;
     };
 
-    QByteArray delta(const QJsonObject &d)
+    QByteArray begin(const QJsonObject &chunk) override
+    {
+        if (m_id.isEmpty())
+            m_id = chunk.value(QLatin1String("id")).toString();
+        return {};
+    }
+
+    QByteArray streamError(const QString &message) override
+    {
+        m_ended = true;
+        return sseData(geminiErrorBody(500, message));
+    }
+
+    QByteArray delta(const QJsonObject &d) override
     {
         QJsonArray parts;
         QString reasoning = d.value(QLatin1String("reasoning_content")).toString();
@@ -547,7 +511,7 @@ private:
         return sseData(compact(o));
     }
 
-    QByteArray close()
+    QByteArray close() override
     {
         m_ended = true;
         QJsonArray parts;
@@ -567,12 +531,7 @@ private:
 
     QString m_model;
     QString m_id;
-    QString m_finish;
     QMap<int, Call> m_calls;
-    Usage m_usage;
-    bool m_ended = false;
-    bool m_sawError = false;
-    QString m_errorMessage;
 };
 
 } // namespace
@@ -620,7 +579,7 @@ QByteArray openAIResponseToGemini(const QByteArray &body, const QString &clientM
                                       {QLatin1String("index"), choice.value(QLatin1String("index")).toInt(int(c))}});
     }
     QJsonObject out{{QLatin1String("candidates"), candidates},
-                    {QLatin1String("usageMetadata"), usageMetadata(usageOf(resp->value(QLatin1String("usage"))))},
+                    {QLatin1String("usageMetadata"), usageMetadata(usageFrom(resp->value(QLatin1String("usage")), parseOpenAIUsage))},
                     {QLatin1String("modelVersion"), clientModel}};
     if (resp->value(QLatin1String("id")).isString())
         out.insert(QLatin1String("responseId"), resp->value(QLatin1String("id")));

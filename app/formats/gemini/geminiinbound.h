@@ -1,5 +1,5 @@
 #pragma once
-#include "translate/translate.h"
+#include "formats/common/translate.h"
 #include <QByteArray>
 #include <QString>
 #include <memory>

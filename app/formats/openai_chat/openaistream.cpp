@@ -8,6 +8,29 @@ using namespace simdjson;
 
 namespace {
 
+// Every object here is read the same way: its fields in document order, stopping at the first
+// malformed one. f(key, value) is called for each; false when the walk stopped on an error.
+template <typename F> bool forEachField(ondemand::object obj, F &&f)
+{
+    for (auto field : obj) {
+        std::string_view key;
+        if (field.unescaped_key().get(key))
+            return false;
+        ondemand::value v;
+        if (field.value().get(v))
+            return false;
+        f(key, v);
+    }
+    return true;
+}
+
+// The root object of `text`; false when it is not JSON or not an object. `padded` and `doc` must
+// outlive the use of *root (On-Demand reads lazily from them).
+bool rootObject(ondemand::parser &parser, const padded_string &padded, ondemand::document &doc, ondemand::object *root)
+{
+    return !parser.iterate(padded).get(doc) && !doc.get_object().get(*root);
+}
+
 qint64 stringBytes(ondemand::value v)
 {
     std::string_view s;
@@ -16,50 +39,52 @@ qint64 stringBytes(ondemand::value v)
     return qint64(s.size());
 }
 
+QString stringOf(ondemand::value v, bool *ok)
+{
+    std::string_view s;
+    *ok = !v.get_string().get(s);
+    return *ok ? QString::fromUtf8(s.data(), qsizetype(s.size())) : QString();
+}
+
+// A tool call's function: its argument bytes; *toolCall when it has a name or arguments (its first
+// delta may have the name alone).
+qint64 functionBytes(ondemand::value call, bool *toolCall)
+{
+    ondemand::object co;
+    ondemand::object fn;
+    if (call.get_object().get(co) || co["function"].get_object().get(fn))
+        return 0;
+    qint64 n = 0;
+    forEachField(fn, [&](std::string_view key, ondemand::value v) {
+        if (key == "arguments") {
+            const qint64 b = stringBytes(v);
+            n += b;
+            *toolCall = *toolCall || b > 0;
+        } else if (key == "name") {
+            *toolCall = *toolCall || stringBytes(v) > 0;
+        }
+    });
+    return n;
+}
+
 // Generated text inside a choice's delta/message: content, reasoning and tool-call arguments.
-// *toolCall is set when it carries a tool call with a name or arguments (its first delta may have
-// the name alone).
 qint64 messageBytes(ondemand::object obj, bool *toolCall)
 {
     qint64 n = 0;
-    for (auto field : obj) {
-        std::string_view key;
-        if (field.unescaped_key().get(key))
-            break;
-        ondemand::value v;
-        if (field.value().get(v))
-            break;
+    forEachField(obj, [&](std::string_view key, ondemand::value v) {
         if (key == "content" || key == "reasoning_content" || key == "reasoning" || key == "refusal") {
             n += stringBytes(v);
-        } else if (key == "tool_calls") {
-            ondemand::array calls;
-            if (v.get_array().get(calls))
-                continue;
-            for (auto call : calls) {
-                ondemand::object co;
-                if (call.get_object().get(co))
-                    continue;
-                ondemand::object fn;
-                if (co["function"].get_object().get(fn))
-                    continue;
-                for (auto ff : fn) {
-                    std::string_view fk;
-                    if (ff.unescaped_key().get(fk))
-                        break;
-                    ondemand::value fv;
-                    if (ff.value().get(fv))
-                        break;
-                    if (fk == "arguments") {
-                        const qint64 b = stringBytes(fv);
-                        n += b;
-                        *toolCall = *toolCall || b > 0;
-                    } else if (fk == "name") {
-                        *toolCall = *toolCall || stringBytes(fv) > 0;
-                    }
-                }
-            }
+            return;
         }
-    }
+        ondemand::array calls;
+        if (key != "tool_calls" || v.get_array().get(calls))
+            return;
+        for (auto call : calls) {
+            ondemand::value cv;
+            if (!call.get(cv))
+                n += functionBytes(cv, toolCall);
+        }
+    });
     return n;
 }
 
@@ -72,37 +97,31 @@ qint64 choicesBytes(ondemand::array choices, bool *empty, bool *toolCall)
         ondemand::object co;
         if (choice.get_object().get(co))
             continue;
-        for (auto field : co) {
-            std::string_view key;
-            if (field.unescaped_key().get(key))
-                break;
-            ondemand::value v;
-            if (field.value().get(v))
-                break;
-            if (key == "delta" || key == "message") {
-                ondemand::object m;
-                if (!v.get_object().get(m))
-                    n += messageBytes(m, toolCall);
-            } else if (key == "text") {
+        forEachField(co, [&](std::string_view key, ondemand::value v) {
+            ondemand::object m;
+            if ((key == "delta" || key == "message") && !v.get_object().get(m))
+                n += messageBytes(m, toolCall);
+            else if (key == "text")
                 n += stringBytes(v);
-            }
-        }
+        });
     }
     return n;
 }
 
 QString errorMessageOf(ondemand::value v)
 {
+    bool ok = false;
     ondemand::object e;
     if (v.get_object().get(e)) {
-        std::string_view s;
-        if (!v.get_string().get(s))
-            return QString::fromUtf8(s.data(), qsizetype(s.size()));
-        return QStringLiteral("upstream error");
+        const QString s = stringOf(v, &ok);
+        return ok ? s : QStringLiteral("upstream error");
     }
-    std::string_view msg;
-    if (!e["message"].get_string().get(msg))
-        return QString::fromUtf8(msg.data(), qsizetype(msg.size()));
+    ondemand::value msg;
+    if (!e["message"].get(msg)) {
+        const QString s = stringOf(msg, &ok);
+        if (ok)
+            return s;
+    }
     return QStringLiteral("upstream error");
 }
 
@@ -123,6 +142,77 @@ bool readUsage(ondemand::value v, Usage *usage)
     return !v.get_object().get(o) && parseOpenAIUsage(o, *usage);
 }
 
+// A usage object into info (and *usage when given).
+void takeUsage(ondemand::value v, OpenAIEventInfo *info, Usage *usage)
+{
+    Usage u;
+    if (!readUsage(v, &u))
+        return;
+    info->hasUsage = true;
+    if (usage)
+        *usage = u;
+}
+
+void takeError(ondemand::value v, OpenAIEventInfo *info)
+{
+    if (isNullOrBroken(v))
+        return;
+    info->error = true;
+    info->errorMessage = errorMessageOf(v);
+}
+
+// The Responses API's response.completed / response.incomplete / response.failed carry usage and
+// the error in a `response` object.
+void readResponsesObject(ondemand::value v, OpenAIEventInfo *info, Usage *usage)
+{
+    ondemand::object r;
+    if (v.get_object().get(r))
+        return;
+    forEachField(r, [&](std::string_view key, ondemand::value rv) {
+        if (key == "usage")
+            takeUsage(rv, info, usage);
+        else if (key == "error")
+            takeError(rv, info);
+    });
+}
+
+// What one event's top-level fields said, before the info is completed from it.
+struct EventScan {
+    bool choicesEmpty = false;
+    bool sawChoices = false;
+    bool toolCall = false;
+    bool errorType = false; // "type": "error" (the Responses API's error event)
+    QString topMessage; // its "message"
+};
+
+void scanEventField(std::string_view key, ondemand::value v, OpenAIEventInfo *info, Usage *usage, EventScan *scan)
+{
+    ondemand::array arr;
+    bool ok = false;
+    if (key == "usage") {
+        takeUsage(v, info, usage);
+    } else if (key == "choices") {
+        if (!v.get_array().get(arr)) {
+            scan->sawChoices = true;
+            info->outputBytes += choicesBytes(arr, &scan->choicesEmpty, &scan->toolCall);
+        }
+    } else if (key == "error") {
+        takeError(v, info);
+    } else if (key == "type") {
+        scan->errorType = stringOf(v, &ok) == QLatin1String("error");
+    } else if (key == "message") {
+        // The Responses API's error event: {"type":"error","code":...,"message":...}.
+        const QString m = stringOf(v, &ok);
+        if (ok)
+            scan->topMessage = m;
+    } else if (key == "delta") {
+        // Responses API: output_text, reasoning and function-call argument deltas all use "delta".
+        info->outputBytes += stringBytes(v);
+    } else if (key == "response") {
+        readResponsesObject(v, info, usage);
+    }
+}
+
 } // namespace
 
 OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
@@ -137,88 +227,19 @@ OpenAIEventInfo inspectOpenAIEvent(QByteArrayView data, Usage *usage)
     padded_string padded(trimmed.data(), size_t(trimmed.size()));
     ondemand::document doc;
     ondemand::object root;
-    if (parser.iterate(padded).get(doc) || doc.get_object().get(root)) {
+    if (!rootObject(parser, padded, doc, &root)) {
         info.malformed = true;
         return info;
     }
-    bool choicesEmpty = false;
-    bool sawChoices = false;
-    bool toolCall = false;
-    std::string_view type;
-    QString topMessage;
-    for (auto field : root) {
-        std::string_view key;
-        if (field.unescaped_key().get(key)) {
-            info.malformed = true;
-            break;
-        }
-        ondemand::value v;
-        if (field.value().get(v)) {
-            info.malformed = true;
-            break;
-        }
-        if (key == "usage") {
-            Usage u;
-            if (readUsage(v, &u)) {
-                info.hasUsage = true;
-                if (usage)
-                    *usage = u;
-            }
-        } else if (key == "choices") {
-            ondemand::array arr;
-            if (!v.get_array().get(arr)) {
-                sawChoices = true;
-                info.outputBytes += choicesBytes(arr, &choicesEmpty, &toolCall);
-            }
-        } else if (key == "error") {
-            if (!isNullOrBroken(v)) {
-                info.error = true;
-                info.errorMessage = errorMessageOf(v);
-            }
-        } else if (key == "type") {
-            if (v.get_string().get(type))
-                type = {};
-        } else if (key == "message") {
-            // The Responses API's error event: {"type":"error","code":...,"message":...}.
-            std::string_view m;
-            if (!v.get_string().get(m))
-                topMessage = QString::fromUtf8(m.data(), qsizetype(m.size()));
-        } else if (key == "delta") {
-            // Responses API text deltas.
-            info.outputBytes += stringBytes(v);
-        } else if (key == "response") {
-            // Responses API: response.completed / response.incomplete / response.failed carry usage.
-            ondemand::object r;
-            if (v.get_object().get(r))
-                continue;
-            for (auto rf : r) {
-                std::string_view rk;
-                if (rf.unescaped_key().get(rk))
-                    break;
-                ondemand::value rv;
-                if (rf.value().get(rv))
-                    break;
-                if (rk == "usage") {
-                    Usage u;
-                    if (readUsage(rv, &u)) {
-                        info.hasUsage = true;
-                        if (usage)
-                            *usage = u;
-                    }
-                } else if (rk == "error" && !isNullOrBroken(rv)) {
-                    info.error = true;
-                    info.errorMessage = errorMessageOf(rv);
-                }
-            }
-        }
-    }
-    if (type == "error" && !info.error) {
+    EventScan scan;
+    info.malformed = !forEachField(
+        root, [&](std::string_view key, ondemand::value v) { scanEventField(key, v, &info, usage, &scan); });
+    if (scan.errorType && !info.error) {
         info.error = true;
-        info.errorMessage = topMessage.isEmpty() ? QStringLiteral("upstream error event") : topMessage;
+        info.errorMessage = scan.topMessage.isEmpty() ? QStringLiteral("upstream error event") : scan.topMessage;
     }
-    info.usageOnly = info.hasUsage && sawChoices && choicesEmpty;
-    // Responses API: output_text, reasoning and function-call argument deltas all use "delta".
-    info.content = !info.error && (info.outputBytes > 0 || toolCall);
+    info.usageOnly = info.hasUsage && scan.sawChoices && scan.choicesEmpty;
+    info.content = !info.error && (info.outputBytes > 0 || scan.toolCall);
     return info;
 }
 
@@ -228,37 +249,26 @@ bool usageFromOpenAIResponse(QByteArrayView body, Usage *usage, qint64 *outputBy
     padded_string padded(body.data(), size_t(body.size()));
     ondemand::document doc;
     ondemand::object root;
-    if (parser.iterate(padded).get(doc) || doc.get_object().get(root))
+    if (!rootObject(parser, padded, doc, &root))
         return false;
-    bool found = false;
+    OpenAIEventInfo info;
     qint64 bytes = 0;
-    for (auto field : root) {
-        std::string_view key;
-        if (field.unescaped_key().get(key))
-            return false;
-        ondemand::value v;
-        if (field.value().get(v))
-            return false;
-        if (key == "usage") {
-            Usage u;
-            if (readUsage(v, &u)) {
-                found = true;
-                if (usage)
-                    *usage = u;
-            }
-        } else if (key == "choices" && outputBytes) {
-            ondemand::array arr;
-            bool empty = false;
-            bool toolCall = false;
-            if (!v.get_array().get(arr))
-                bytes += choicesBytes(arr, &empty, &toolCall);
-        } else if (key == "output_text" && outputBytes) {
+    const bool whole = forEachField(root, [&](std::string_view key, ondemand::value v) {
+        ondemand::array arr;
+        bool empty = false;
+        bool toolCall = false;
+        if (key == "usage")
+            takeUsage(v, &info, usage);
+        else if (key == "choices" && outputBytes && !v.get_array().get(arr))
+            bytes += choicesBytes(arr, &empty, &toolCall);
+        else if (key == "output_text" && outputBytes)
             bytes += stringBytes(v);
-        }
-    }
+    });
+    if (!whole)
+        return false;
     if (outputBytes)
         *outputBytes = bytes;
-    return found;
+    return info.hasUsage;
 }
 
 bool isValidJson(QByteArrayView body)
@@ -274,22 +284,22 @@ QString upstreamErrorMessage(QByteArrayView body)
     padded_string padded(body.data(), size_t(body.size()));
     ondemand::document doc;
     ondemand::object root;
-    if (!parser.iterate(padded).get(doc) && !doc.get_object().get(root)) {
-        for (auto field : root) {
-            std::string_view key;
-            if (field.unescaped_key().get(key))
-                break;
-            ondemand::value v;
-            if (field.value().get(v))
-                break;
-            if (key == "error")
-                return errorMessageOf(v);
-            if (key == "message") {
-                std::string_view s;
-                if (!v.get_string().get(s))
-                    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+    if (rootObject(parser, padded, doc, &root)) {
+        std::optional<QString> found;
+        forEachField(root, [&](std::string_view key, ondemand::value v) {
+            bool ok = false;
+            if (found)
+                return;
+            if (key == "error") {
+                found = errorMessageOf(v);
+            } else if (key == "message") {
+                const QString s = stringOf(v, &ok);
+                if (ok)
+                    found = s;
             }
-        }
+        });
+        if (found)
+            return *found;
     }
     QString text = QString::fromUtf8(body.sliced(0, qMin<qsizetype>(300, body.size())).toByteArray()).simplified();
     return text.isEmpty() ? QStringLiteral("(empty response body)") : text;

@@ -1,6 +1,7 @@
 // OpenAI's Responses API as a client's format (responsesinbound.h).
 #include "formats/openai_responses/responsesinbound.h"
-#include "translate/jsonkit.h"
+#include "formats/common/jsonkit.h"
+#include "formats/common/openaichunkstream.h"
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QMap>
@@ -10,11 +11,6 @@ namespace gh {
 using namespace tx;
 
 namespace {
-
-const QLatin1String kType("type");
-const QLatin1String kText("text");
-const QLatin1String kContent("content");
-const QLatin1String kRole("role");
 
 class FromResponses
 {
@@ -273,17 +269,6 @@ QJsonObject responsesUsage(const Usage &u)
                        {QLatin1String("total_tokens"), u.totalInput() + u.outputTokens}};
 }
 
-Usage usageOf(const QJsonValue &v)
-{
-    Usage u;
-    if (!v.isObject())
-        return u;
-    const QByteArray raw = compact(v.toObject());
-    if (!parseOpenAIUsage(std::string_view(raw.constData(), size_t(raw.size())), u))
-        return Usage();
-    return u;
-}
-
 QJsonObject messageItem(const QString &id, const QString &text, const QString &status)
 {
     return QJsonObject{{QLatin1String("type"), QStringLiteral("message")}, {QLatin1String("id"), id},
@@ -306,7 +291,7 @@ QJsonObject responseObject(const QString &id, const QString &model, qint64 creat
 }
 
 // OpenAI chunks -> Responses events.
-class OpenAIToResponses final : public StreamTranslator
+class OpenAIToResponses final : public OpenAIChunkStream
 {
 public:
     explicit OpenAIToResponses(const QString &model)
@@ -315,47 +300,12 @@ public:
         , m_created(QDateTime::currentSecsSinceEpoch())
     { }
 
-    QByteArray feed(QByteArrayView, QByteArrayView data) override
-    {
-        if (m_ended)
-            return {};
-        if (data.trimmed() == "[DONE]")
-            return close();
-        const auto chunk = parseObject(data);
-        if (!chunk)
-            return {};
-        if (!chunk->value(QLatin1String("error")).isUndefined() && !chunk->value(QLatin1String("error")).isNull()) {
-            m_sawError = true;
-            m_errorMessage = openAIErrorMessage(*chunk);
-            return failed("server_error", m_errorMessage);
-        }
-        QByteArray out = start();
-        if (chunk->value(QLatin1String("usage")).isObject())
-            m_usage = usageOf(chunk->value(QLatin1String("usage")));
-        for (const QJsonValue &cv : chunk->value(QLatin1String("choices")).toArray()) {
-            const QJsonObject choice = cv.toObject();
-            if (choice.value(QLatin1String("index")).toInt() != 0)
-                continue;
-            out += delta(choice.value(QLatin1String("delta")).toObject());
-            if (choice.value(QLatin1String("finish_reason")).isString())
-                m_finish = choice.value(QLatin1String("finish_reason")).toString();
-        }
-        return out;
-    }
-
-    QByteArray finish() override { return m_ended ? QByteArray() : close(); }
-
     QByteArray fail(int, const QString &message) override
     {
         if (m_ended)
             return {};
         return failed("server_error", message);
     }
-
-    [[nodiscard]] bool sawError() const override { return m_sawError; }
-    [[nodiscard]] QString errorMessage() const override { return m_errorMessage; }
-    [[nodiscard]] bool ended() const override { return m_ended; }
-    [[nodiscard]] Usage usage() const override { return m_usage; }
 
 private:
     enum class Open { None, Text, Call };
@@ -366,6 +316,8 @@ private:
         o.insert(QLatin1String("sequence_number"), m_sequence++);
         return sseEvent(type, compact(o));
     }
+    QByteArray begin(const QJsonObject &) override { return start(); }
+    QByteArray streamError(const QString &message) override { return failed("server_error", message); }
     QByteArray start()
     {
         if (m_started)
@@ -376,7 +328,7 @@ private:
         out += event("response.in_progress", {{QLatin1String("response"), r}});
         return out;
     }
-    QByteArray delta(const QJsonObject &d)
+    QByteArray delta(const QJsonObject &d) override
     {
         QByteArray out;
         const QString text = d.value(QLatin1String("content")).toString() + d.value(QLatin1String("refusal")).toString();
@@ -452,7 +404,7 @@ private:
         out += event("response.output_item.done", {{QLatin1String("output_index"), index}, {QLatin1String("item"), m_output.last()}});
         return out;
     }
-    QByteArray close()
+    QByteArray close() override
     {
         QByteArray out = start();
         out += closeItem();
@@ -480,9 +432,6 @@ private:
     qint64 m_created;
     int m_sequence = 0;
     bool m_started = false;
-    bool m_ended = false;
-    bool m_sawError = false;
-    QString m_errorMessage;
     Open m_open = Open::None;
     QString m_itemId;
     QString m_text;
@@ -491,8 +440,6 @@ private:
     QString m_name;
     QString m_arguments;
     QJsonArray m_output;
-    QString m_finish;
-    Usage m_usage;
 };
 
 } // namespace
@@ -526,7 +473,7 @@ QByteArray openAIResponseToResponses(const QByteArray &body, const QString &clie
     const bool incomplete = choice.value(QLatin1String("finish_reason")).toString() == QLatin1String("length");
     QJsonObject r = responseObject(idOr(QJsonValue(), "resp_"), clientModel, resp->value(QLatin1String("created")).toInteger(QDateTime::currentSecsSinceEpoch()),
                                    incomplete ? QStringLiteral("incomplete") : QStringLiteral("completed"), output);
-    r.insert(QLatin1String("usage"), responsesUsage(usageOf(resp->value(QLatin1String("usage")))));
+    r.insert(QLatin1String("usage"), responsesUsage(usageFrom(resp->value(QLatin1String("usage")), parseOpenAIUsage)));
     if (incomplete)
         r.insert(QLatin1String("incomplete_details"), QJsonObject{{QLatin1String("reason"), QStringLiteral("max_output_tokens")}});
     return compact(r);

@@ -273,6 +273,14 @@ void TestConfig::errors_data()
         "gatehouse.json: routes[0].response_cache.shared: is a key's choice: set it in the key's response_cache");
     row("store_bodies not a bool", R"({"keys": [{"name": "a", "store_bodies": "no"}]})",
         "gatehouse.json: keys[0].store_bodies: must be true or false");
+    row("capture not an object", R"({"keys": [{"name": "a", "capture": true}]})",
+        "gatehouse.json: keys[0].capture: must be an object");
+    row("capture retention zero", R"({"keys": [{"name": "a", "capture": {"bodies": true, "retention_days": 0}}]})",
+        "gatehouse.json: keys[0].capture.retention_days: must be an integer from 1 to 3650 (days)");
+    row("capture unknown member", R"({"keys": [{"name": "a", "capture": {"bodis": true}}]})",
+        "gatehouse.json: keys[0].capture.bodis: unknown field (did you mean \"bodies\"?)");
+    row("capture without storing bodies", R"({"keys": [{"name": "a", "store_bodies": false, "capture": {"bodies": true}}]})",
+        "gatehouse.json: keys[0].capture.bodies: cannot be true on a key with \"store_bodies\": false");
     row("local not a bool", R"({"providers": [{"id": "o", "base_url": "http://127.0.0.1:11434/v1", "local": "yes"}]})",
         "gatehouse.json: providers[0].local: must be true or false");
     row("response_cache_max_mb zero", R"({"settings": {"response_cache_max_mb": 0}})",
@@ -724,7 +732,9 @@ void TestConfig::responseCacheAndLocal()
                     {"id": "openai", "base_url": "https://api.openai.com/v1"}],
       "keys": [{"name": "evals", "response_cache": {"ttl_s": 3600}},
                {"name": "ci", "response_cache": {"ttl_s": 60, "sampled": true, "tool_calls": true, "shared": true}, "store_bodies": false},
-               {"name": "plain"}],
+               {"name": "plain", "capture": {"bodies": true}},
+               {"name": "debug", "capture": {"bodies": true, "retention_days": 30}},
+               {"name": "off", "capture": {"bodies": false, "retention_days": 30}}],
       "routes": [{"id": "step", "targets": [{"model": "openai/gpt-4.1"}], "response_cache": {"ttl_s": 600, "tool_calls": true}}],
       "settings": {"response_cache_max_mb": 64}
     })";
@@ -740,6 +750,11 @@ void TestConfig::responseCacheAndLocal()
     QVERIFY(ci.sampled && ci.toolCalls && ci.shared);
     QVERIFY(!config->keys.at(1).storeBodies);
     QVERIFY(!config->keys.at(2).responseCache);
+    // Capture: off by default; on with its retention (default 7 days); "bodies": false is off.
+    QCOMPARE(config->keys.at(0).captureRetentionDays, 0);
+    QCOMPARE(config->keys.at(2).captureRetentionDays, 7);
+    QCOMPARE(config->keys.at(3).captureRetentionDays, 30);
+    QCOMPARE(config->keys.at(4).captureRetentionDays, 0);
     QCOMPARE(config->routes.at(0).responseCache->ttlS, 600);
     QVERIFY(config->routes.at(0).responseCache->toolCalls);
     QCOMPARE(config->settings->responseCacheMaxBytes, 64LL * 1024 * 1024);

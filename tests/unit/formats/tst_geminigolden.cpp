@@ -1,5 +1,5 @@
 // Golden tests of the Gemini API as a client's format (formats/gemini/geminiinbound.h), in the
-// layout of tests/unit/translate (goldenkit.h):
+// golden layout (goldenkit.h), under golden/gemini/:
 //   request/gemini_to_openai/NAME.in.json  -> NAME.out.json, or NAME.error.json {"feature": "..."}
 //   response/openai_to_gemini/NAME.in.json -> NAME.out.json
 //   error/openai_to_gemini/STATUS_NAME.in.json (or .in.txt) -> STATUS_NAME.out.json

@@ -139,6 +139,8 @@ private Q_SLOTS:
         QCOMPARE(trip->session, QStringLiteral("s1"));
         QCOMPARE(trip->evidence.value(QLatin1String("answered_before")).toInt(), 4);
         QVERIFY2(trip->summary.contains(QLatin1String("answered 4 times")), qPrintable(trip->summary));
+        QVERIFY2(trip->summary.contains(QLatin1String("(3 messages,")), qPrintable(trip->summary));
+        QVERIFY2(!trip->summary.contains(QLatin1String(" 1 minutes")), qPrintable(trip->summary));
         // Paused: every further request of the session is refused, other sessions are not.
         QVERIFY(r.send(chat({{"user", "something else"}})));
         QVERIFY(!r.send(chat({{"user", "something else"}}), 200, 0, QStringLiteral("s2")));

@@ -52,6 +52,7 @@ RequestRecord fullRecord(const QString &id)
     r.cacheStatus = QStringLiteral("hit");
     r.cacheSaved = 98'765;
     r.secretFindings = QStringLiteral("aws-access-token@120+20,gatehouse-card-number@400+16");
+    r.refusal = QStringLiteral("secret");
     return r;
 }
 

@@ -224,6 +224,7 @@ private Q_SLOTS:
         full.cost = NanoUsd(9'000'000'000'123); // more than 32 bits
         full.stream = true;
         full.attempts = 3;
+        full.refusal = QStringLiteral("budget"); // migration 15
 
         RequestRecord unpriced;
         unpriced.id = QStringLiteral("req_unpriced");
@@ -644,6 +645,135 @@ private Q_SLOTS:
         QVERIFY(store.removeModel(unpriced.id));
         QVERIFY(!store.removeModel(QStringLiteral("nope")));
         QCOMPARE(store.models(), QList<ModelConfig>{priced});
+    }
+
+    // Migration 15's columns on both back-ends: a provider's and a model's data policy, a key's
+    // requirement; an unreadable stored requirement leaves the key out rather than allow anything.
+    void dataPoliciesRoundTrip()
+    {
+        Store store;
+        const QString path = freshPath();
+        QVERIFY(store.open(path));
+        ProviderConfig p;
+        p.id = QStringLiteral("eu");
+        p.baseUrl = QUrl(QStringLiteral("https://eu.example/v1"));
+        p.dataPolicy.retainsDays = 0;
+        p.dataPolicy.trains = Training::No;
+        p.dataPolicy.zdr = true;
+        p.dataPolicy.region = QStringLiteral("eu");
+        QVERIFY(store.saveProvider(p));
+        ModelConfig m;
+        m.id = QStringLiteral("eu/model");
+        m.provider = p.id;
+        m.upstreamModel = QStringLiteral("model");
+        m.dataPolicy.retainsDays = 30;
+        QVERIFY(store.saveModel(m));
+        StoredKey k;
+        k.name = QStringLiteral("strict");
+        k.secretHash = hashOf('s');
+        k.requirePolicy.zdr = true;
+        k.requirePolicy.maxRetentionDays = 0;
+        k.requirePolicy.regions = {QStringLiteral("eu")};
+        k.id = store.saveKey(k);
+        QVERIFY(k.id > 0);
+        QCOMPARE(store.providers(), QList<ProviderConfig>{p});
+        QCOMPARE(store.models(), QList<ModelConfig>{m});
+        QCOMPARE(store.keyByName(k.name)->requirePolicy, k.requirePolicy);
+        k.requirePolicy = {};
+        QVERIFY(store.saveKey(k) == k.id); // cleared: '' again
+        QVERIFY(!store.keyByName(k.name)->requirePolicy.any());
+        RawDb raw(path);
+        QVERIFY(raw.exec("UPDATE keys SET require_policy = '{\"zdr\": 7}'"));
+        QVERIFY(!store.keyByName(k.name));
+        QVERIFY(store.keys().isEmpty());
+    }
+
+    // Migration 16 on both back-ends: changes are recorded newest first with their origin, the steps
+    // of one limit drag are one row, and no secret is in the trail.
+    void auditTrailRecordsChanges()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        StoredKey k;
+        k.name = QStringLiteral("audited");
+        k.secretHash = hashOf('a');
+        k.secretHint = QStringLiteral("…wxyz");
+        k.id = store.saveKey(k);
+        QVERIFY(k.id > 0);
+        {
+            const AuditOriginScope cli(AuditOrigin::Cli);
+            for (double usd : {1.0, 2.0, 3.0}) {
+                k.limits.dayUsd = usd;
+                QVERIFY(store.saveKey(k) == k.id);
+            }
+        }
+        ProviderConfig p;
+        p.id = QStringLiteral("prov");
+        p.baseUrl = QUrl(QStringLiteral("https://x.example/v1"));
+        QVERIFY(store.saveProvider(p));
+        QVERIFY(store.removeProvider(p.id));
+        const QList<AuditEntry> all = store.auditEntries(10);
+        QStringList actions;
+        for (const AuditEntry &e : all)
+            actions << e.action;
+        QCOMPARE(actions, (QStringList{QStringLiteral("provider.remove"), QStringLiteral("provider.create"),
+                                       QStringLiteral("key.limits"), QStringLiteral("key.create")}));
+        const AuditEntry &limits = all.at(2);
+        QCOMPARE(limits.origin, QStringLiteral("cli"));
+        QCOMPARE(limits.subject, k.name);
+        QVERIFY2(limits.newValue.contains(QLatin1String("3")) && !limits.newValue.contains(QLatin1String("2")), qPrintable(limits.newValue));
+        QCOMPARE(all.at(3).origin, QStringLiteral("window"));
+        for (const AuditEntry &e : all)
+            QVERIFY2(!e.newValue.contains(QLatin1String("wxyz")) && !e.oldValue.contains(QLatin1String("wxyz")), qPrintable(e.newValue));
+        QCOMPARE(store.auditEntries(2, 2), all.mid(2, 2));
+    }
+
+    // "Delete everything about a key" on both back-ends: its rows, attempts, pending rows, trips and
+    // the key go in one transaction; the other key's rows stay; the trail records the deletion.
+    void forgetKeyDeletesOneKeysData()
+    {
+        Store store;
+        const QString path = freshPath();
+        QVERIFY(store.open(path));
+        StoredKey a, b;
+        a.name = QStringLiteral("key-1");
+        a.secretHash = hashOf('1');
+        b.name = QStringLiteral("key-2");
+        b.secretHash = hashOf('2');
+        a.id = store.saveKey(a);
+        b.id = store.saveKey(b);
+        QVERIFY(a.id > 0 && b.id > 0);
+        for (int i = 0; i < 6; ++i) {
+            RequestRecord r = makeRecord(i, i % 2 == 0 ? a.id : b.id);
+            r.sessionId = QStringLiteral("s%1").arg(i % 4);
+            r.attemptLog.append(AttemptRecord{1, QStringLiteral("openai/gpt-4.1-mini"), QStringLiteral("openai"),
+                                              AttemptRecord::Outcome::Ok, 200, QString(), r.startedAtMs, 10});
+            store.appendRequest(r);
+        }
+        store.flush();
+        GuardrailTripRow trip;
+        trip.id = 1;
+        trip.atMs = 1;
+        trip.keyId = a.id;
+        trip.detector = QStringLiteral("loop");
+        trip.action = QStringLiteral("pause");
+        QVERIFY(store.saveGuardrailTrip(trip));
+        ForgottenKey counts;
+        QString error;
+        QVERIFY2(store.forgetKey(a.name, &counts, &error), qPrintable(error));
+        QCOMPARE(counts.requests, qint64(3));
+        QCOMPARE(counts.attempts, qint64(3));
+        QCOMPARE(counts.sessions, qint64(2)); // s0, s2
+        QCOMPARE(counts.trips, qint64(1));
+        QVERIFY(!store.keyByName(a.name));
+        QVERIFY(store.keyByName(b.name));
+        QCOMPARE(store.requestCount(), qint64(3));
+        RawDb raw(path);
+        QCOMPARE(raw.value("SELECT count(*) FROM attempts"), QStringLiteral("3"));
+        QCOMPARE(raw.value("SELECT count(*) FROM guardrail_trips"), QStringLiteral("0"));
+        QCOMPARE(store.auditEntries(1).constFirst().action, QStringLiteral("key.delete"));
+        QVERIFY(!store.forgetKey(a.name, &counts, &error));
+        QVERIFY2(error.contains(QLatin1String("key-1")), qPrintable(error));
     }
 
     void settings()
@@ -1580,10 +1710,13 @@ private Q_SLOTS:
             QVERIFY2(errors[std::size_t(i)].isEmpty(), qPrintable(errors[std::size_t(i)]));
         QCOMPARE(opened.load(), kInstances);
         RawDb raw(url);
-        QStringList versions;
-        for (const auto &m : store::postgres::migrations())
-            versions.append(QString::number(m.version));
-        QCOMPARE(raw.column("SELECT version FROM gatehouse_schema ORDER BY version"), std::optional<QStringList>(versions));
+        // Each step ran exactly once: one row per PostgreSQL migration, 14 and then every later one.
+        QStringList steps;
+        for (const store::Migration &m : store::postgres::migrations())
+            steps << QString::number(m.version);
+        QCOMPARE(steps.constFirst(), QStringLiteral("14"));
+        QCOMPARE(steps.constLast(), QString::number(store::postgres::latestSchemaVersion()));
+        QCOMPARE(raw.column("SELECT version FROM gatehouse_schema ORDER BY version"), std::optional<QStringList>(steps));
         QCOMPARE(stores[0]->request(QStringLiteral("req_old"))->cost, std::optional<NanoUsd>(500));
         QCOMPARE(stores[0]->request(QStringLiteral("req_old"))->instanceId, QString());
         // Each instance logs into the one database, under its own id.
@@ -1596,7 +1729,7 @@ private Q_SLOTS:
         // A store opened later finds the schema current and runs nothing.
         Store late;
         QVERIFY(late.open(url));
-        QCOMPARE(raw.value("SELECT count(*) FROM gatehouse_schema"), QString::number(versions.size()));
+        QCOMPARE(raw.value("SELECT count(*) FROM gatehouse_schema"), QString::number(steps.size()));
     }
 
     void postgresRefusesANewerSchemaOrAnotherApplication()

@@ -7,6 +7,7 @@
 #include "store/whatif.h"
 #include <QTemporaryDir>
 #include <QTest>
+#include <sqlite3.h>
 
 using namespace gh;
 
@@ -107,11 +108,37 @@ private Q_SLOTS:
         c.price.output = 4.0;
         c.price.cacheRead = 0.1;
         c.price.inputTiers = {PriceTier{500'000, 2.0}};
-        const whatif::Result r = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, {}}, c);
-        QVERIFY(r.ok && !r.fromRollups);
+        const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
+        // 500,000 is a bound of the size histogram (migration 18): priced from it, not from the rows.
+        const whatif::Result r = whatif::compute(m_db.handle(), all, c);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QVERIFY(r.fromRollups);
         // req_1 (1,000,000 prompt tokens) and req_2 (2,000,100) pay the tier; req_3 (300,000) does not.
         QCOMPARE(*r.days.at(0).candidate, fromUsd(2.0 + 0.4) + fromUsd(0.0002 + 0.2 + 0.00004));
         QCOMPARE(*r.days.at(2).candidate, fromUsd(0.3));
+        QCOMPARE(r.requests, 4);
+        QCOMPARE(r.days.at(2).requests, 2);
+        // The same tier one token later is no bound: read from the rows, the same figures.
+        c.price.inputTiers = {PriceTier{500'001, 2.0}};
+        const whatif::Result rows = whatif::compute(m_db.handle(), all, c);
+        QVERIFY(rows.ok && !rows.fromRollups);
+        QCOMPARE(*rows.days.at(0).candidate, *r.days.at(0).candidate);
+        QCOMPARE(*rows.days.at(2).candidate, fromUsd(0.3));
+        // A tier at 300,000 (a bound): req_3's prompt of exactly 300,000 is not above it.
+        c.price.inputTiers = {PriceTier{300'000, 2.0}};
+        const whatif::Result edge = whatif::compute(m_db.handle(), all, c);
+        QVERIFY(edge.ok && edge.fromRollups);
+        QCOMPARE(*edge.days.at(2).candidate, fromUsd(0.3));
+        c.price.inputTiers = {PriceTier{299'999, 2.0}};
+        const whatif::Result over = whatif::compute(m_db.handle(), all, c);
+        QVERIFY(over.ok && !over.fromRollups);
+        QCOMPARE(*over.days.at(2).candidate, fromUsd(0.6));
+        // One key, one model: only key 2's day-2 request, from the histogram.
+        c.price.inputTiers = {PriceTier{250'000, 2.0}};
+        const whatif::Result one = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, QStringLiteral("b/y"), {}}, c);
+        QVERIFY(one.ok && one.fromRollups);
+        QCOMPARE(one.requests, 2);
+        QCOMPARE(*one.candidateTotal, fromUsd(0.6));
     }
 
     void unpricedCandidateHasNoTotal()
@@ -129,10 +156,36 @@ private Q_SLOTS:
         QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'000'000), 2); // req_1: 1,100,000; req_2: 2,000,110
         QCOMPARE(whatif::countOverContext(m_db.handle(), all, 200'000), 3);
         QCOMPARE(whatif::countOverContext(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, {}, {}}, 200'000), 1);
+        // 1,000,000 and 200,000 are bounds of the histogram; 1,099,999 and 150,001 are not (rows).
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'099'999), 2);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'100'000), 1);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 150'001), 3);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, QStringLiteral("s2")}, 200'000), 1);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 300'000), 2); // req_3 has exactly 300,000
         QCOMPARE(whatif::countOverContext(m_db.handle(), all, 0), 0);
         QVERIFY(!whatif::countOverContext(nullptr, all, 10));
         QVERIFY(!whatif::compute(nullptr, all, {}).ok);
         QVERIFY(!whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0, 0, {}, {}}, {}).ok);
+    }
+
+    // Runs last: deletes a row. The histogram follows (the delete trigger of migration 18).
+    void zDeletedRowsLeaveTheHistogram()
+    {
+        sqlite3 *w = nullptr;
+        QCOMPARE(sqlite3_open(qPrintable(m_dir.filePath(QStringLiteral("gatehouse.db"))), &w), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(w, "DELETE FROM requests WHERE id = 'req_1'", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(w);
+        const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'000'000), 1);
+        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 200'000), 2);
+        whatif::Candidate c;
+        c.price.input = 1.0;
+        c.price.output = 4.0;
+        c.price.cacheRead = 0.1;
+        c.price.inputTiers = {PriceTier{500'000, 2.0}};
+        const whatif::Result r = whatif::compute(m_db.handle(), all, c);
+        QVERIFY(r.ok && r.fromRollups);
+        QCOMPARE(*r.days.at(0).candidate, fromUsd(0.0002 + 0.2 + 0.00004));
     }
 
     void missingCapabilities()

@@ -25,7 +25,8 @@ QString idOf(int i)
 }
 
 // Row i: started kBase + i seconds; keys alternate; three models; every 10th is a 502; sessions
-// sess-a (i % 4 == 0) and sess-b (i % 4 == 1), none for the rest.
+// sess-a (i % 4 == 0) and sess-b (i % 4 == 1), none for the rest; refusals (all of key beta): a
+// budget one where i % 20 == 5, a policy one where i % 20 == 15.
 RequestRecord row(int i)
 {
     const bool alpha = i % 2 == 0;
@@ -34,6 +35,17 @@ RequestRecord row(int i)
         alpha ? "openai" : "anthropic", i % 10 == 0 ? std::nullopt : std::optional<double>(0.001 * i),
         i % 10 == 0 ? 502 : 200, i, 2 * i);
     r.sessionId = QStringList{"sess-a", "sess-b", "", ""}.at(i % 4);
+    if (i % 20 == 5) {
+        r.status = 402;
+        r.error = QStringLiteral("Key 'beta' has reached its day limit");
+        r.refusal = QStringLiteral("budget");
+        r.cost = 0;
+    } else if (i % 20 == 15) {
+        r.status = 400;
+        r.error = QStringLiteral("Model 'm-b' is refused by a data policy (data policy: key 'beta' requires zdr; zdr is off)");
+        r.refusal = QStringLiteral("policy");
+        r.cost = 0;
+    }
     return r;
 }
 
@@ -165,6 +177,50 @@ private Q_SLOTS:
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression("statusFilter must be"));
         m.setStatusFilter(QStringLiteral("maybe"));
         QCOMPARE(m.statusFilter(), QStringLiteral("all"));
+    }
+
+    // Refusals are evidence: "refused" shows what Gatehouse turned away, every kind or one, with
+    // the kind and the reason on each row.
+    void refusalFilter()
+    {
+        ActivityModel m(m_fx.backend.get());
+        QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_COMPARE(m.totalCount(), kRows);
+        QCOMPARE(loaded(m, 0, ActivityModel::RefusalRole).toString(), QString()); // row 999: served
+        m.setStatusFilter(QStringLiteral("refused"));
+        QVERIFY(m.filtered());
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 100);
+        QCOMPARE(idAt(m, 0), idOf(995));
+        QCOMPARE(loaded(m, 0, ActivityModel::RefusalRole).toString(), QStringLiteral("policy"));
+        QVERIFY(loaded(m, 0, ActivityModel::ErrorRole).toString().contains(QLatin1String("requires zdr")));
+        m.setRefusalFilter(QStringLiteral("budget"));
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 50);
+        QCOMPARE(idAt(m, 0), idOf(985));
+        QCOMPARE(idAt(m, 49), idOf(5));
+        QCOMPARE(loaded(m, 0, ActivityModel::RefusalRole).toString(), QStringLiteral("budget"));
+        QCOMPARE(m.get(0).value(QStringLiteral("refusal")).toString(), QStringLiteral("budget"));
+        m.setRefusalFilter(QStringLiteral("policy"));
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 50);
+        m.setRefusalFilter(QStringLiteral("secret"));
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 0);
+        m.setRefusalFilter(QString());
+        m.setKeyFilter(QStringLiteral("alpha")); // every refusal is beta's
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 0);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression("refusalFilter must be"));
+        m.setRefusalFilter(QStringLiteral("weather"));
+        QCOMPARE(m.refusalFilter(), QString());
+        // Refusals are errors too.
+        m.clearFilters();
+        m.setStatusFilter(QStringLiteral("error"));
+        QTRY_VERIFY(!m.loading());
+        QCOMPARE(m.totalCount(), 200);
+        m.clearFilters();
+        QCOMPARE(m.refusalFilter(), QString());
     }
 
     // The detail pane shows a request, not a row number: filters and new rows move its row,

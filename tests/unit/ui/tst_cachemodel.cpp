@@ -93,6 +93,31 @@ private Q_SLOTS:
         QCOMPARE(m.chartLabels().size(), 30);
     }
 
+    // The Cache page's what-if per provider: the hit rate at X% instead of Y%.
+    void hitRateWhatIfPerProvider()
+    {
+        CacheModel m(m_fx.backend.get());
+        m.setGroupBy(QStringLiteral("provider"));
+        QVERIFY(waitIdle(m));
+        const int openai = rowOf(m, QStringLiteral("openai")), anthropic = rowOf(m, QStringLiteral("anthropic"));
+        QVERIFY(openai >= 0 && anthropic >= 0);
+        // openai: 18,000 prompt tokens, 15,000 uncached + 3,000 read, no writes: up to 100%; every
+        // one of them read would save 18,000 x ($2 - $0.50) per million.
+        QCOMPARE(m.data(m.index(openai), CacheModel::MaxHitRateRole).toDouble(), 1.0);
+        QVERIFY(qAbs(m.data(m.index(openai), CacheModel::SavedAtFullHitRole).toDouble() - 0.027) < 1e-12);
+        // At its own rate (3,000 / 18,000) the what-if is what was saved: $0.0045.
+        QVERIFY(qAbs(m.savedAtHitRate(openai, 3000.0 / 18000.0) - 0.0045) < 1e-12);
+        QVERIFY(qAbs(m.savedAtHitRate(openai, 0.5) - 9000 * 1.5 / 1e6) < 1e-12);
+        QCOMPARE(m.savedAtHitRate(openai, 0), 0.0);
+        // anthropic: 10,000 prompt tokens of which 990 were cache writes: at most 90.1%.
+        QCOMPARE(m.data(m.index(anthropic), CacheModel::MaxHitRateRole).toDouble(), 9010.0 / 10000.0);
+        QVERIFY(qAbs(m.savedAtHitRate(anthropic, 0.9) - 9000 * 2.7 / 1e6) < 1e-12);
+        // Above what the writes leave: capped there.
+        QVERIFY(qAbs(m.savedAtHitRate(anthropic, 1.0) - 9010 * 2.7 / 1e6) < 1e-12);
+        QCOMPARE(m.savedAtHitRate(-1, 0.5), 0.0);
+        QCOMPARE(m.savedAtHitRate(99, 0.5), 0.0);
+    }
+
     void byKeyWithThePrefixDiagnosis()
     {
         CacheModel m(m_fx.backend.get());
