@@ -1,8 +1,8 @@
 #include "budget/budgetlease.h"
 #include "core/logging.h"
-#include <QMutexLocker>
 #include <chrono>
 #include <limits>
+#include <QMutexLocker>
 
 namespace gh {
 
@@ -10,7 +10,8 @@ namespace {
 
 qint64 steadyNs()
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 constexpr qint64 kNsPerMs = 1'000'000;
@@ -40,10 +41,12 @@ NanoUsd leaseSize(NanoUsd need, NanoUsd available, const LeasePolicy &policy)
 BudgetLease::BudgetLease(LeaseStore *store, LeasePolicy policy)
     : m_store(store)
     , m_policy(policy)
-{
-}
+{ }
 
-BudgetLease::~BudgetLease() { stop(); }
+BudgetLease::~BudgetLease()
+{
+    stop();
+}
 
 void BudgetLease::start()
 {
@@ -102,8 +105,8 @@ bool BudgetLease::holdLocked(Lease &lease, quint64 reservationId, NanoUsd amount
     return true;
 }
 
-std::optional<BudgetLedger::Refusal> BudgetLease::reserve(const BudgetLedger::Reservation &reservation,
-                                                          const BudgetLimits &limits, qint64 nowMs)
+std::optional<BudgetLedger::Refusal> BudgetLease::reserve(
+    const BudgetLedger::Reservation &reservation, const BudgetLimits &limits, qint64 nowMs)
 {
     if (!limits.any() || reservation.amount <= 0)
         return std::nullopt; // nothing to lease: the key has no limit, or the request no price
@@ -144,7 +147,7 @@ std::optional<BudgetLedger::Refusal> BudgetLease::reserve(const BudgetLedger::Re
 }
 
 LeaseGrant BudgetLease::takeMore(const BudgetLedger::Reservation &reservation, const BudgetLimits &limits, qint64 nowMs,
-                                 qint64 dayStart, std::array<qint64, kPeriodCount> starts)
+    qint64 dayStart, std::array<qint64, kPeriodCount> starts)
 {
     LeaseRequest request;
     request.keyId = reservation.keyId;
@@ -188,7 +191,8 @@ LeaseGrant BudgetLease::takeMore(const BudgetLedger::Reservation &reservation, c
     return grant;
 }
 
-BudgetLedger::Refusal BudgetLease::refusalFor(const LeaseGrant &grant, const BudgetLimits &limits, NanoUsd headroom) const
+BudgetLedger::Refusal BudgetLease::refusalFor(
+    const LeaseGrant &grant, const BudgetLimits &limits, NanoUsd headroom) const
 {
     BudgetLedger::Refusal refusal;
     if (grant.outcome == LeaseGrant::Outcome::Unreachable) {

@@ -1,10 +1,10 @@
 #pragma once
 #include "budget/budgetledger.h"
+#include <condition_variable>
+#include <mutex>
 #include <QHash>
 #include <QMutex>
 #include <QString>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -23,14 +23,14 @@
 namespace gh {
 
 struct LeasePolicy {
-    qint64 ttlMs = 10'000;           // a lease not renewed for this long stops counting in the store
-    qint64 reportIntervalMs = 250;   // spend settled back and leases renewed this often
+    qint64 ttlMs = 10'000; // a lease not renewed for this long stops counting in the store
+    qint64 reportIntervalMs = 250; // spend settled back and leases renewed this often
     // An instance stops reserving on a lease this long before the store's expiry (measured from
     // before the renewal was sent, so neither clock skew nor the round trip can extend it).
     qint64 marginMs = 2'500;
-    qint64 idleMs = 2'000;           // a lease unused this long is handed back (trimmed to its spend)
-    NanoUsd maxLease = kNanoPerUsd;  // the most one lease takes at once
-    int share = 4;                   // a lease takes at most 1/share of what is available
+    qint64 idleMs = 2'000; // a lease unused this long is handed back (trimmed to its spend)
+    NanoUsd maxLease = kNanoPerUsd; // the most one lease takes at once
+    int share = 4; // a lease takes at most 1/share of what is available
 };
 
 // The extra amount to lease when `need` more is needed and `available` is free in the store:
@@ -43,30 +43,30 @@ struct LeaseRequest {
     BudgetLimits limits;
     std::array<qint64, kPeriodCount> periodStarts{}; // of nowMs, in this instance's local time
     qint64 leaseId = 0; // this instance's live lease to enlarge, 0: take a new one
-    NanoUsd need = 0;   // the least extra amount that serves the request (> 0)
-    qint64 nowMs = 0;   // a new lease's spend counts in the periods that contain this time
+    NanoUsd need = 0; // the least extra amount that serves the request (> 0)
+    qint64 nowMs = 0; // a new lease's spend counts in the periods that contain this time
 };
 
 struct LeaseGrant {
     enum class Outcome { Granted, Refused, Unreachable };
     Outcome outcome = Outcome::Unreachable;
-    qint64 leaseId = 0;  // Granted: the lease (the one given when it was enlarged)
-    NanoUsd amount = 0;  // Granted: the lease's whole amount now
+    qint64 leaseId = 0; // Granted: the lease (the one given when it was enlarged)
+    NanoUsd amount = 0; // Granted: the lease's whole amount now
     // Refused: the period that had the least available, and the store's counts in it.
     Period period = Period::Day;
     NanoUsd limit = 0;
-    NanoUsd spent = 0;     // settled back by all instances
-    NanoUsd leased = 0;    // unspent parts of live leases (this instance's included)
+    NanoUsd spent = 0; // settled back by all instances
+    NanoUsd leased = 0; // unspent parts of live leases (this instance's included)
     NanoUsd available = 0; // limit - spent - leased, >= 0
-    QString error;         // Unreachable: why (never a secret)
+    QString error; // Unreachable: why (never a secret)
 };
 
 // A batch entry of LeaseStore::report(): spend settled back, the lease renewed or handed back.
 struct LeaseReport {
     qint64 leaseId = 0;
     NanoUsd spentDelta = 0; // spend settled locally since the last report that reached the store
-    NanoUsd trimTo = 0;     // the lease's amount from now on (never less than its spend)
-    bool final = false;     // handed back: the lease stops counting now (its spend stays)
+    NanoUsd trimTo = 0; // the lease's amount from now on (never less than its spend)
+    bool final = false; // handed back: the lease stops counting now (its spend stays)
 };
 
 // The shared side of the leases (store/pgleasestore.h). Thread-safe.
@@ -96,8 +96,8 @@ public:
     // Stops that thread and hands every lease back with its spend (one last report).
     void stop();
 
-    [[nodiscard]] std::optional<BudgetLedger::Refusal> reserve(const BudgetLedger::Reservation &reservation,
-                                                               const BudgetLimits &limits, qint64 nowMs) override;
+    [[nodiscard]] std::optional<BudgetLedger::Refusal> reserve(
+        const BudgetLedger::Reservation &reservation, const BudgetLimits &limits, qint64 nowMs) override;
     void settle(quint64 reservationId, NanoUsd actual) override;
     void release(quint64 reservationId) override;
 
@@ -108,13 +108,13 @@ public:
     struct Status {
         qint64 leaseId = 0; // 0: none held for the key
         NanoUsd amount = 0;
-        NanoUsd spent = 0;    // settled locally
+        NanoUsd spent = 0; // settled locally
         NanoUsd reported = 0; // of which the store has
         NanoUsd reserved = 0; // by requests in flight
-        bool live = false;    // new reservations may use it
+        bool live = false; // new reservations may use it
     };
     [[nodiscard]] Status status(qint64 keyId) const; // the key's current lease
-    [[nodiscard]] int leaseCount() const;            // held, current or being handed back
+    [[nodiscard]] int leaseCount() const; // held, current or being handed back
     [[nodiscard]] const LeasePolicy &policy() const { return m_policy; }
 
 private:
@@ -139,7 +139,7 @@ private:
     bool holdLocked(Lease &lease, quint64 reservationId, NanoUsd amount, qint64 nowNs);
     // Asks the store for more; called with m_storeMutex held and m_mutex not held.
     LeaseGrant takeMore(const BudgetLedger::Reservation &reservation, const BudgetLimits &limits, qint64 nowMs,
-                        qint64 dayStart, std::array<qint64, kPeriodCount> starts);
+        qint64 dayStart, std::array<qint64, kPeriodCount> starts);
     BudgetLedger::Refusal refusalFor(const LeaseGrant &grant, const BudgetLimits &limits, NanoUsd headroom) const;
     std::vector<LeaseReport> batchLocked(bool handBackAll, qint64 nowNs);
     bool report(bool handBackAll);
@@ -147,11 +147,11 @@ private:
 
     LeaseStore *m_store;
     LeasePolicy m_policy;
-    mutable QMutex m_mutex;  // the maps below
-    QMutex m_storeMutex;     // one store conversation at a time (taken before m_mutex, never inside it)
-    QHash<qint64, Lease> m_leases;   // by lease id
+    mutable QMutex m_mutex; // the maps below
+    QMutex m_storeMutex; // one store conversation at a time (taken before m_mutex, never inside it)
+    QHash<qint64, Lease> m_leases; // by lease id
     QHash<qint64, qint64> m_current; // key id -> its current lease id
-    QHash<quint64, Held> m_held;     // ledger reservation id -> what it holds
+    QHash<quint64, Held> m_held; // ledger reservation id -> what it holds
     std::thread m_thread;
     std::mutex m_wakeMutex;
     std::condition_variable m_wake;

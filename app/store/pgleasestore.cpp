@@ -1,9 +1,9 @@
 #include "store/pgleasestore.h"
 #include "core/logging.h"
 #include "store/pg.h"
-#include <QStringList>
 #include <chrono>
 #include <limits>
+#include <QStringList>
 
 namespace gh {
 
@@ -11,7 +11,8 @@ namespace {
 
 qint64 steadyNs()
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 // Per period, per instance: the spend its leases settled back, or, when larger, the cost of its log
@@ -20,32 +21,33 @@ qint64 steadyNs()
 // counts in full), summed over the instances; then the unspent parts of all live leases (they count
 // in every period: they may still be spent today), and whether the lease ?5 is live.
 // The log rows are read from ?6 (the start of the earliest limited period) on.
-constexpr char kCountsSql[] =
-    "WITH u AS (SELECT instance_id, "
-    "SUM(used) FILTER (WHERE started_ms >= ?2) AS d, SUM(used) FILTER (WHERE started_ms >= ?3) AS w, "
-    "SUM(used) FILTER (WHERE started_ms >= ?4) AS m, SUM(used) AS t, "
-    "SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()) AS x "
-    "FROM budget_leases WHERE key_id = ?1 GROUP BY instance_id), "
-    "g AS (SELECT instance_id, "
-    "SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?2) AS d, SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?3) AS w, "
-    "SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?4) AS m, SUM(cost_nano_usd) AS t "
-    "FROM requests WHERE key_id = ?1 AND started_at_ms >= ?6 GROUP BY instance_id), "
-    "s AS (SELECT COALESCE(SUM(GREATEST(COALESCE(u.d, 0), COALESCE(g.d, 0) - COALESCE(u.x, 0))), 0) AS d, "
-    "COALESCE(SUM(GREATEST(COALESCE(u.w, 0), COALESCE(g.w, 0) - COALESCE(u.x, 0))), 0) AS w, "
-    "COALESCE(SUM(GREATEST(COALESCE(u.m, 0), COALESCE(g.m, 0) - COALESCE(u.x, 0))), 0) AS m, "
-    "COALESCE(SUM(GREATEST(COALESCE(u.t, 0), COALESCE(g.t, 0) - COALESCE(u.x, 0))), 0) AS t "
-    "FROM u FULL JOIN g USING (instance_id)), "
-    "l AS (SELECT COALESCE(SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()), 0) AS leased, "
-    "COALESCE(bool_or(id = ?5 AND expires_at > now()), false) AS live FROM budget_leases WHERE key_id = ?1) "
-    "SELECT s.d, s.w, s.m, s.t, l.leased, l.live FROM s, l";
+constexpr char kCountsSql[]
+    = "WITH u AS (SELECT instance_id, "
+      "SUM(used) FILTER (WHERE started_ms >= ?2) AS d, SUM(used) FILTER (WHERE started_ms >= ?3) AS w, "
+      "SUM(used) FILTER (WHERE started_ms >= ?4) AS m, SUM(used) AS t, "
+      "SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()) AS x "
+      "FROM budget_leases WHERE key_id = ?1 GROUP BY instance_id), "
+      "g AS (SELECT instance_id, "
+      "SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?2) AS d, SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= "
+      "?3) AS w, "
+      "SUM(cost_nano_usd) FILTER (WHERE started_at_ms >= ?4) AS m, SUM(cost_nano_usd) AS t "
+      "FROM requests WHERE key_id = ?1 AND started_at_ms >= ?6 GROUP BY instance_id), "
+      "s AS (SELECT COALESCE(SUM(GREATEST(COALESCE(u.d, 0), COALESCE(g.d, 0) - COALESCE(u.x, 0))), 0) AS d, "
+      "COALESCE(SUM(GREATEST(COALESCE(u.w, 0), COALESCE(g.w, 0) - COALESCE(u.x, 0))), 0) AS w, "
+      "COALESCE(SUM(GREATEST(COALESCE(u.m, 0), COALESCE(g.m, 0) - COALESCE(u.x, 0))), 0) AS m, "
+      "COALESCE(SUM(GREATEST(COALESCE(u.t, 0), COALESCE(g.t, 0) - COALESCE(u.x, 0))), 0) AS t "
+      "FROM u FULL JOIN g USING (instance_id)), "
+      "l AS (SELECT COALESCE(SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()), 0) AS leased, "
+      "COALESCE(bool_or(id = ?5 AND expires_at > now()), false) AS live FROM budget_leases WHERE key_id = ?1) "
+      "SELECT s.d, s.w, s.m, s.t, l.leased, l.live FROM s, l";
 
-constexpr char kReportSql[] =
-    "UPDATE budget_leases AS l SET used = l.used + v.delta, "
-    "amount = GREATEST(l.used + v.delta, LEAST(l.amount, v.trim)), "
-    "expires_at = CASE WHEN v.final THEN LEAST(l.expires_at, now()) "
-    "WHEN l.expires_at > now() THEN now() + ?5::float8 * interval '1 millisecond' ELSE l.expires_at END "
-    "FROM unnest(?1::bigint[], ?2::bigint[], ?3::bigint[], ?4::boolean[]) AS v(id, delta, trim, final) "
-    "WHERE l.id = v.id AND l.instance_id = ?6 RETURNING l.id, l.expires_at > now()";
+constexpr char kReportSql[]
+    = "UPDATE budget_leases AS l SET used = l.used + v.delta, "
+      "amount = GREATEST(l.used + v.delta, LEAST(l.amount, v.trim)), "
+      "expires_at = CASE WHEN v.final THEN LEAST(l.expires_at, now()) "
+      "WHEN l.expires_at > now() THEN now() + ?5::float8 * interval '1 millisecond' ELSE l.expires_at END "
+      "FROM unnest(?1::bigint[], ?2::bigint[], ?3::bigint[], ?4::boolean[]) AS v(id, delta, trim, final) "
+      "WHERE l.id = v.id AND l.instance_id = ?6 RETURNING l.id, l.expires_at > now()";
 
 QByteArray arrayText(const QList<qint64> &values)
 {
@@ -71,8 +73,7 @@ LeaseGrant unreachable(const QString &why)
 PgLeaseStore::PgLeaseStore(QString url, QString instanceId)
     : m_url(std::move(url))
     , m_instanceId(std::move(instanceId))
-{
-}
+{ }
 
 PgLeaseStore::~PgLeaseStore() = default;
 
@@ -137,7 +138,8 @@ LeaseGrant PgLeaseStore::takeLocked(const LeaseRequest &request, const LeasePoli
     qint64 from = std::numeric_limits<qint64>::max();
     for (int p = 0; p < kPeriodCount; ++p) {
         if (request.limits.limit[p])
-            from = qMin(from, p == int(Period::Total) ? qint64(std::numeric_limits<qint64>::min()) : request.periodStarts[p]);
+            from = qMin(
+                from, p == int(Period::Total) ? qint64(std::numeric_limits<qint64>::min()) : request.periodStarts[p]);
     }
     counts.bindInt(6, from);
     if (!counts.next())
@@ -167,12 +169,13 @@ LeaseGrant PgLeaseStore::takeLocked(const LeaseRequest &request, const LeasePoli
         return grant;
     }
     // ?1: the lease to enlarge, or the key of a new one.
-    pg::Statement write(*m_conn, enlarge ? "UPDATE budget_leases SET amount = amount + ?2, "
-                                           "expires_at = now() + ?3::float8 * interval '1 millisecond' "
-                                           "WHERE id = ?1 RETURNING id, amount"
-                                         : "INSERT INTO budget_leases (key_id, instance_id, started_ms, amount, used, expires_at) "
-                                           "VALUES (?1, ?4, ?5, ?2, 0, now() + ?3::float8 * interval '1 millisecond') "
-                                           "RETURNING id, amount");
+    pg::Statement write(*m_conn,
+        enlarge ? "UPDATE budget_leases SET amount = amount + ?2, "
+                  "expires_at = now() + ?3::float8 * interval '1 millisecond' "
+                  "WHERE id = ?1 RETURNING id, amount"
+                : "INSERT INTO budget_leases (key_id, instance_id, started_ms, amount, used, expires_at) "
+                  "VALUES (?1, ?4, ?5, ?2, 0, now() + ?3::float8 * interval '1 millisecond') "
+                  "RETURNING id, amount");
     write.bindInt(1, enlarge ? request.leaseId : request.keyId);
     write.bindInt(2, extra);
     write.bindInt(3, policy.ttlMs);
@@ -213,7 +216,8 @@ std::vector<LeaseStore::ReportResult> PgLeaseStore::report(const std::vector<Lea
     return out;
 }
 
-bool PgLeaseStore::reportChunkLocked(const LeaseReport *first, std::size_t count, qint64 ttlMs, std::vector<ReportResult> *out)
+bool PgLeaseStore::reportChunkLocked(
+    const LeaseReport *first, std::size_t count, qint64 ttlMs, std::vector<ReportResult> *out)
 {
     QList<qint64> ids, deltas, trims;
     QStringList finals;

@@ -1,8 +1,8 @@
 #pragma once
 #include "budget/budgetlease.h"
+#include <memory>
 #include <QMutex>
 #include <QString>
-#include <memory>
 
 namespace gh::pg {
 class Connection;

@@ -29,7 +29,7 @@ namespace {
 constexpr qint64 kInputNano = 1'000;
 constexpr qint64 kOutputNano = 10'000;
 constexpr qint64 kLimitNano = 50'000'000; // $0.05
-constexpr qint64 kLeaseTtlMs = 3'000;     // short, so the kill case stays short
+constexpr qint64 kLeaseTtlMs = 3'000; // short, so the kill case stays short
 constexpr int kGateways = 3;
 constexpr int kRequests = 300;
 
@@ -51,7 +51,10 @@ QByteArray chatBody(const QString &model)
         + "\",\"max_tokens\":40,\"messages\":[{\"role\":\"user\",\"content\":\"How much is a budget?\"}]}";
 }
 
-qint64 mockCost(const MockBilled &b) { return b.inputTokens * kInputNano + b.outputTokens * kOutputNano; }
+qint64 mockCost(const MockBilled &b)
+{
+    return b.inputTokens * kInputNano + b.outputTokens * kOutputNano;
+}
 
 } // namespace
 
@@ -86,22 +89,24 @@ class TestGatewayTeamBudget : public QObject
     }
     qint64 usedBy(qint64 key, const QString &instance)
     {
-        gh::pg::Statement s(*m_db, "SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1 AND instance_id = ?2");
+        gh::pg::Statement s(
+            *m_db, "SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1 AND instance_id = ?2");
         s.bindInt(1, key);
         s.bindText(2, instance);
         return s.next() ? s.integer(0) : -1;
     }
     qint64 loggedBy(qint64 key, const QString &instance)
     {
-        gh::pg::Statement s(*m_db, "SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1 AND instance_id = ?2");
+        gh::pg::Statement s(
+            *m_db, "SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1 AND instance_id = ?2");
         s.bindInt(1, key);
         s.bindText(2, instance);
         return s.next() ? s.integer(0) : -1;
     }
 
     // `count` requests at once, spread over the gateways in `ports` (request i to ports[i % n]).
-    static std::vector<HttpResponse> burst(const std::vector<quint16> &ports, const QByteArray &body, const QByteArray &secret,
-                                           int count, std::latch *started = nullptr)
+    static std::vector<HttpResponse> burst(const std::vector<quint16> &ports, const QByteArray &body,
+        const QByteArray &secret, int count, std::latch *started = nullptr)
     {
         std::vector<HttpResponse> responses;
         responses.resize(std::size_t(count));
@@ -141,17 +146,19 @@ private Q_SLOTS:
             {QStringLiteral("store"), m_url},
             {QStringLiteral("lease_ttl_ms"), kLeaseTtlMs},
             {QStringLiteral("providers"), QJsonArray{mockProvider(*m_mock)}},
-            {QStringLiteral("models"), QJsonArray{mockModel(QStringLiteral("mock/ok"), QStringLiteral("mock"), kOkUpstream, 1.0, 10.0),
-                                                  mockModel(QStringLiteral("mock/slow"), QStringLiteral("mock"), kSlowUpstream, 1.0, 10.0)}},
-            {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("burst"), QString::fromLatin1(kBurstSecret), {}, limits),
-                                                testKey(QStringLiteral("kill"), QString::fromLatin1(kKillSecret), {}, limits),
-                                                testKey(QStringLiteral("outage"), QString::fromLatin1(kOutageSecret), {}, limits)}},
+            {QStringLiteral("models"),
+                QJsonArray{mockModel(QStringLiteral("mock/ok"), QStringLiteral("mock"), kOkUpstream, 1.0, 10.0),
+                    mockModel(QStringLiteral("mock/slow"), QStringLiteral("mock"), kSlowUpstream, 1.0, 10.0)}},
+            {QStringLiteral("keys"),
+                QJsonArray{testKey(QStringLiteral("burst"), QString::fromLatin1(kBurstSecret), {}, limits),
+                    testKey(QStringLiteral("kill"), QString::fromLatin1(kKillSecret), {}, limits),
+                    testKey(QStringLiteral("outage"), QString::fromLatin1(kOutageSecret), {}, limits)}},
         };
         // One after the other: the first migrates the database and creates the keys, the others find them.
         for (int i = 0; i < kGateways; ++i) {
             m_gateways.push_back(std::make_unique<GatewayProcess>());
             QVERIFY2(startGateway(*m_gateways.back(), config, 2),
-                     qPrintable(m_gateways.back()->errorString() + m_gateways.back()->stderrText()));
+                qPrintable(m_gateways.back()->errorString() + m_gateways.back()->stderrText()));
             QVERIFY(!instanceOf(*m_gateways.back()).isEmpty());
         }
         m_db = std::make_unique<gh::pg::Connection>();
@@ -167,7 +174,8 @@ private Q_SLOTS:
             ports.push_back(g->port());
         QElapsedTimer timer;
         timer.start();
-        const std::vector<HttpResponse> responses = burst(ports, chatBody(QStringLiteral("mock/ok")), kBurstSecret, kRequests);
+        const std::vector<HttpResponse> responses
+            = burst(ports, chatBody(QStringLiteral("mock/ok")), kBurstSecret, kRequests);
         const qint64 burstMs = timer.elapsed();
         int served = 0;
         int refused = 0;
@@ -184,9 +192,11 @@ private Q_SLOTS:
         QVERIFY(refused > 0); // 300 x $0.0003 is $0.09: the limit was reached
 
         // Every request is logged, the leases' spend catches up with the log within a few reports.
-        QTRY_COMPARE_WITH_TIMEOUT(value("SELECT count(*) FROM requests WHERE key_id = ?1", {key}), qint64(kRequests), 20'000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            value("SELECT count(*) FROM requests WHERE key_id = ?1", {key}), qint64(kRequests), 20'000);
         const qint64 logged = value("SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1", {key});
-        QTRY_COMPARE_WITH_TIMEOUT(value("SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {key}), logged, 5'000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            value("SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {key}), logged, 5'000);
         QVERIFY2(logged <= kLimitNano, qPrintable(QString::number(logged)));
         // No lower bound here: 300 requests at once hold 300 worst cases ($0.0006 each), so requests
         // are refused while the ones in flight hold the rest, as on one instance. The kill case below
@@ -198,8 +208,8 @@ private Q_SLOTS:
         // Each gateway's leases carry exactly its own logged spend.
         for (const auto &g : m_gateways)
             QTRY_COMPARE_WITH_TIMEOUT(usedBy(key, instanceOf(*g)), loggedBy(key, instanceOf(*g)), 5'000);
-        qInfo("3 gateways, %d requests in %lld ms: %d served, %d refused, spent %lld of %lld nano-USD (%.1f%%)", kRequests,
-              burstMs, served, refused, logged, kLimitNano, 100.0 * double(logged) / double(kLimitNano));
+        qInfo("3 gateways, %d requests in %lld ms: %d served, %d refused, spent %lld of %lld nano-USD (%.1f%%)",
+            kRequests, burstMs, served, refused, logged, kLimitNano, 100.0 * double(logged) / double(kLimitNano));
     }
 
     void killedGatewayLeasesAreReclaimedWithinTheTtl()
@@ -214,14 +224,18 @@ private Q_SLOTS:
         const qint64 receivedBefore = m_mock->requestCount(kSlowUpstream);
         std::latch started(1);
         std::vector<HttpResponse> responses;
-        std::thread client([&] { responses = burst(ports, chatBody(QStringLiteral("mock/slow")), kKillSecret, kRequests, &started); });
+        std::thread client(
+            [&] { responses = burst(ports, chatBody(QStringLiteral("mock/slow")), kKillSecret, kRequests, &started); });
         started.wait();
         // Mid-burst: once requests are at the mock and the victim holds a live lease with an unspent part.
-        const QByteArray held = "SELECT count(*) FROM budget_leases WHERE key_id = ?1 AND expires_at > now() AND amount > used "
-                                "AND instance_id = '" + victimId.toUtf8() + "'";
+        const QByteArray held
+            = "SELECT count(*) FROM budget_leases WHERE key_id = ?1 AND expires_at > now() AND amount > used "
+              "AND instance_id = '"
+            + victimId.toUtf8() + "'";
         QElapsedTimer waited;
         waited.start();
-        while (waited.elapsed() < 20'000 && (m_mock->requestCount(kSlowUpstream) - receivedBefore < 30 || value(held, {key}) < 1))
+        while (waited.elapsed() < 20'000
+            && (m_mock->requestCount(kSlowUpstream) - receivedBefore < 30 || value(held, {key}) < 1))
             QThread::msleep(10);
         QVERIFY(value(held, {key}) >= 1);
         victim.kill();
@@ -230,7 +244,8 @@ private Q_SLOTS:
         client.join();
 
         // The victim's leases stop counting within the TTL (plus the polling's granularity).
-        const QByteArray live = "SELECT count(*) FROM budget_leases WHERE key_id = ?1 AND expires_at > now() AND instance_id = '"
+        const QByteArray live
+            = "SELECT count(*) FROM budget_leases WHERE key_id = ?1 AND expires_at > now() AND instance_id = '"
             + victimId.toUtf8() + "'";
         QTRY_COMPARE_WITH_TIMEOUT(value(live, {key}), qint64(0), int(kLeaseTtlMs) + 2'000);
         const qint64 reclaimedMs = sinceKill.elapsed();
@@ -251,7 +266,8 @@ private Q_SLOTS:
         bool refusedOnce = false;
         for (int i = 0; i < 400; ++i) {
             HttpClient c(ports[std::size_t(i) % 2]);
-            const HttpResponse r = c.post("/v1/chat/completions", chatBody(QStringLiteral("mock/ok")), bearer(kKillSecret));
+            const HttpResponse r
+                = c.post("/v1/chat/completions", chatBody(QStringLiteral("mock/ok")), bearer(kKillSecret));
             if (r.status == 402 && refusedOnce)
                 break;
             refusedOnce = r.status == 402;
@@ -266,18 +282,19 @@ private Q_SLOTS:
         // Nothing charged twice, nothing past the limit: each survivor's leases carry its log, the
         // victim's lease spend is at most what the mock billed for it, the whole log within the limit.
         for (std::size_t i = 0; i + 1 < m_gateways.size(); ++i)
-            QTRY_COMPARE_WITH_TIMEOUT(usedBy(key, instanceOf(*m_gateways[i])), loggedBy(key, instanceOf(*m_gateways[i])), 5'000);
+            QTRY_COMPARE_WITH_TIMEOUT(
+                usedBy(key, instanceOf(*m_gateways[i])), loggedBy(key, instanceOf(*m_gateways[i])), 5'000);
         const qint64 logged = value("SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1", {key});
         const qint64 used = value("SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {key});
         QVERIFY2(logged <= kLimitNano, qPrintable(QString::number(logged)));
         QVERIFY2(used <= kLimitNano, qPrintable(QString::number(used)));
         QCOMPARE(value("SELECT count(DISTINCT id) FROM requests WHERE key_id = ?1", {key}),
-                 value("SELECT count(*) FROM requests WHERE key_id = ?1", {key}));
+            value("SELECT count(*) FROM requests WHERE key_id = ?1", {key}));
         const qint64 billed = mockCost(m_mock->billed(kSlowUpstream)) + mockCost(m_mock->billed(kOkUpstream))
             - value("SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id <> ?1", {key});
         QVERIFY2(logged <= billed, qPrintable(QStringLiteral("%1 > %2").arg(logged).arg(billed)));
         QVERIFY2(usedBy(key, victimId) <= billed - (logged - loggedBy(key, victimId)),
-                 qPrintable(QString::number(usedBy(key, victimId))));
+            qPrintable(QString::number(usedBy(key, victimId))));
         // The budget the victim held came back: the others took the key to its limit, but for less
         // than a request's worst case per instance, and the victim's spend as the store counts it.
         const qint64 counted = logged - loggedBy(key, victimId) + qMax(usedBy(key, victimId), loggedBy(key, victimId));
@@ -285,7 +302,7 @@ private Q_SLOTS:
         QVERIFY2(counted >= kLimitNano - (kGateways + 1) * kWorstCase, qPrintable(QString::number(counted)));
         qInfo("kill -9 mid-burst: leases reclaimed %lld ms after the kill (TTL %lld ms); %d served by the others "
               "during the burst, %d after; logged %lld, leases' spend %lld of %lld nano-USD",
-              reclaimedMs, kLeaseTtlMs, served, after, logged, used, kLimitNano);
+            reclaimedMs, kLeaseTtlMs, served, after, logged, used, kLimitNano);
     }
 
     // PostgreSQL stopped for 10 s during traffic: requests are served from the gateway's lease until
@@ -319,12 +336,13 @@ private Q_SLOTS:
                 answered << QString::fromLatin1(r.header("x-gatehouse-request-id"));
             } else {
                 QVERIFY2(r.status == 402, qPrintable(r.describe()));
-                QVERIFY2(errorMessage(r).contains(QLatin1String("cannot reach the team store")), qPrintable(r.describe()));
+                QVERIFY2(
+                    errorMessage(r).contains(QLatin1String("cannot reach the team store")), qPrintable(r.describe()));
                 ++refusedDown;
             }
             QThread::msleep(100);
         }
-        QVERIFY(servedDown > 0);  // from the lease
+        QVERIFY(servedDown > 0); // from the lease
         QVERIFY(refusedDown > 0); // past its TTL
         QVERIFY2(lastServedMs < kLeaseTtlMs, qPrintable(QString::number(lastServedMs)));
         QVERIFY2(m_pg->restartServer(&why), qPrintable(why));
@@ -344,12 +362,13 @@ private Q_SLOTS:
         for (const QString &id : std::as_const(answered))
             QVERIFY(!id.isEmpty());
         QTRY_COMPARE_WITH_TIMEOUT(value("SELECT count(*) FROM requests WHERE key_id = ?1 AND status = 200", {key}),
-                                  qint64(answered.size()), 15'000);
+            qint64(answered.size()), 15'000);
         const qint64 logged = value("SELECT COALESCE(SUM(cost_nano_usd), 0) FROM requests WHERE key_id = ?1", {key});
-        QTRY_COMPARE_WITH_TIMEOUT(value("SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {key}), logged, 5'000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            value("SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {key}), logged, 5'000);
         qInfo("PostgreSQL down 10 s: %d served from the lease (the last %lld ms in), %d refused; served again %lld ms "
               "after the restart; all %lld answered requests logged",
-              servedDown, lastServedMs, refusedDown, backMs, qint64(answered.size()));
+            servedDown, lastServedMs, refusedDown, backMs, qint64(answered.size()));
     }
 
     void cleanupTestCase()

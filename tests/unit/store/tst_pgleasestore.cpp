@@ -6,12 +6,12 @@
 #include "store/pg.h"
 #include "store/pgleasestore.h"
 #include "store/store.h"
+#include <atomic>
+#include <memory>
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QTest>
 #include <QThread>
-#include <atomic>
-#include <memory>
 #include <thread>
 #include <vector>
 
@@ -28,7 +28,10 @@ BudgetLimits dayLimit(NanoUsd limit)
     return l;
 }
 
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 // One instance: its lease store (own connection), its leases and its ledger, as the gateway has them.
 struct Instance {
@@ -76,9 +79,12 @@ class TestPgLeaseStore : public QObject
         pg::Connection conn;
         if (!conn.open(url, nullptr))
             return {-1, -1};
-        const qint64 used = pg::scalar(conn, "SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {keyId});
-        const qint64 leased = pg::scalar(conn, "SELECT COALESCE(SUM(GREATEST(amount - used, 0)), 0) FROM budget_leases "
-                                               "WHERE key_id = ?1 AND expires_at > now()", {keyId});
+        const qint64 used
+            = pg::scalar(conn, "SELECT COALESCE(SUM(used), 0) FROM budget_leases WHERE key_id = ?1", {keyId});
+        const qint64 leased = pg::scalar(conn,
+            "SELECT COALESCE(SUM(GREATEST(amount - used, 0)), 0) FROM budget_leases "
+            "WHERE key_id = ?1 AND expires_at > now()",
+            {keyId});
         return {used, leased};
     }
 
@@ -97,9 +103,9 @@ private Q_SLOTS:
         p.share = 4;
         p.maxLease = 1'000;
         QCOMPARE(leaseSize(10, 100'000, p), NanoUsd(1'000)); // capped
-        QCOMPARE(leaseSize(10, 2'000, p), NanoUsd(500));     // a quarter of what is free
-        QCOMPARE(leaseSize(10, 40, p), NanoUsd(10));         // near the limit: just the request
-        QCOMPARE(leaseSize(10, 9, p), NanoUsd(0));           // does not fit: refused
+        QCOMPARE(leaseSize(10, 2'000, p), NanoUsd(500)); // a quarter of what is free
+        QCOMPARE(leaseSize(10, 40, p), NanoUsd(10)); // near the limit: just the request
+        QCOMPARE(leaseSize(10, 9, p), NanoUsd(0)); // does not fit: refused
         QCOMPARE(leaseSize(0, 9, p), NanoUsd(0));
     }
 
