@@ -282,6 +282,16 @@ BudgetLedger::reserve(qint64 keyId, NanoUsd worstCase, qint64 nowMs)
     r.amount = worstCase;
     r.startedAtMs = nowMs;
     m_pending.insert(r.id, r);
+    if (!m_gate)
+        return r;
+    const BudgetLimits limits = state.limits;
+    lock.unlock();
+    // The gate may wait on the team store: never under the ledger's lock.
+    if (std::optional<Refusal> refusal = m_gate->reserve(r, limits, nowMs)) {
+        release(r); // the gate holds nothing for a refused reservation
+        refusal->worstCase = worstCase;
+        return *refusal;
+    }
     return r;
 }
 
@@ -319,6 +329,8 @@ NanoUsd BudgetLedger::settle(const Reservation &reservation, NanoUsd actual, qin
     }
     const Reservation own = *pending;
     m_pending.erase(pending);
+    if (m_gate)
+        m_gate->settle(own.id, actual);
     auto it = m_keys.find(own.keyId);
     if (it == m_keys.end())
         return 0;
@@ -348,6 +360,8 @@ void BudgetLedger::release(const Reservation &reservation)
         return;
     const Reservation own = *pending;
     m_pending.erase(pending);
+    if (m_gate)
+        m_gate->release(own.id);
     auto it = m_keys.find(own.keyId);
     if (it != m_keys.end())
         dropReservedLocked(*it, own.amount);

@@ -41,7 +41,10 @@ public:
         NanoUsd worstCase = 0;
         NanoUsd spent = 0;     // in that period
         NanoUsd reserved = 0;  // by the key's requests in flight
-        [[nodiscard]] bool exhausted() const { return spent >= limit; }
+        // A team instance (BudgetGate) could not reach its store for more of the budget: the refusal
+        // says so instead of "exhausted" (remaining is then what its current lease has left).
+        bool storeUnreachable = false;
+        [[nodiscard]] bool exhausted() const { return !storeUnreachable && spent >= limit; }
     };
     // Requests whose settled cost exceeded their reservation (the reservation is meant to be an
     // upper bound: the target is none).
@@ -81,6 +84,22 @@ public:
     [[nodiscard]] int inFlight(qint64 keyId) const;
     [[nodiscard]] Overshoots overshoots(qint64 keyId) const;
 
+    // A second check after this ledger's own, for budgets shared with other instances (a team
+    // store's leases, budget/budgetlease.h). Not owned; set before traffic, outlives the ledger's use.
+    class Gate
+    {
+    public:
+        virtual ~Gate() = default;
+        // Called without the ledger's lock once the ledger has reserved `reservation`; a refusal
+        // makes the ledger drop it again and refuse the request.
+        [[nodiscard]] virtual std::optional<Refusal> reserve(const Reservation &reservation, const BudgetLimits &limits,
+                                                             qint64 nowMs) = 0;
+        // Called under the ledger's lock: quick, never waits on the store, never calls the ledger.
+        virtual void settle(quint64 reservationId, NanoUsd actual) = 0;
+        virtual void release(quint64 reservationId) = 0;
+    };
+    void setGate(Gate *gate) { m_gate = gate; }
+
 private:
     using PeriodStarts = std::array<qint64, kPeriodCount>;
     struct KeyState {
@@ -103,6 +122,7 @@ private:
     QHash<qint64, KeyState> m_keys;
     QHash<quint64, Reservation> m_pending; // reservations in flight, by id: the ledger's own record
     quint64 m_nextId = 1;
+    Gate *m_gate = nullptr;
     struct PeriodCache {
         PeriodStarts starts{};   // the periods of the day cached
         qint64 nextDayStart = 0; // end of that day; an empty range when <= starts[Day]

@@ -916,7 +916,7 @@ QList<ModelAlias> parseAliases(const QJsonArray &list, const QString &path)
 
 Config parseRoot(const QJsonObject &root)
 {
-    checkFields(root, QString(), {"providers", "models", "keys", "routes", "aliases", "settings", "store"});
+    checkFields(root, QString(), {"providers", "models", "keys", "routes", "aliases", "settings", "store", "lease_ttl_ms"});
     Config config;
     // The root's array `name`, when present, with its path.
     const auto list = [&](const QString &name) { return requireArray(root.value(name), name); };
@@ -937,6 +937,13 @@ Config parseRoot(const QJsonObject &root)
             && !store.startsWith(QLatin1String("postgresql://")))
             fail(path, QStringLiteral("must be a postgres:// (postgresql://) URL, or \"sqlite\" for this machine's file"));
         config.store = store;
+    }
+    if (root.contains(QStringLiteral("lease_ttl_ms"))) {
+        const QJsonValue v = root.value(QStringLiteral("lease_ttl_ms"));
+        const double ms = v.toDouble(-1);
+        if (!v.isDouble() || ms != std::floor(ms) || ms < 1'000 || ms > 600'000)
+            fail(QStringLiteral("lease_ttl_ms"), QStringLiteral("must be a whole number of milliseconds from 1000 to 600000"));
+        config.leaseTtlMs = qint64(ms);
     }
 
     QSet<QString> providerIds;

@@ -232,6 +232,9 @@ struct Config {
     // "store": where this instance keeps its keys, routes and log: "sqlite" (the default, a file in
     // the data folder) or a postgres:// URL (a team store shared by several instances). --store wins.
     QString store;
+    // "lease_ttl_ms": on a team store, how long a budget lease lasts unless renewed (budgetlease.h):
+    // an instance that dies holds its unspent part of a key's budget at most this long.
+    std::optional<qint64> leaseTtlMs;
 };
 
 // Where a config file is wrong: the file, the JSON path and the problem.

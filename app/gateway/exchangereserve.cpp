@@ -141,6 +141,13 @@ bool Exchange::clampOutputLimit(const ModelEntry &model, qint64 asked, qint64 li
 GatewayError Exchange::budgetRefusal(const BudgetLedger::Refusal &refusal, const ModelEntry &model, qint64 fits, const QString &why) const
 {
     const QString period = QLatin1String(periodName(refusal.period));
+    if (refusal.storeUnreachable) {
+        // A team instance that cannot reach the team store for more of the key's budget (docs/team.md).
+        return GatewayError::budgetExhausted(
+            QStringLiteral("Key '%1''s budget is shared with the team, and this Gatehouse cannot reach the team store for more of it: "
+                           "what it still held (%2) does not cover this request (up to %3). Retry when the team store is back.")
+                .arg(m_key->name, usd(refusal.remaining), usd(refusal.worstCase)));
+    }
     if (refusal.exhausted()) {
         return GatewayError::budgetExhausted(
             QStringLiteral("Budget exhausted for key '%1': %2 of its %3 limit of %4 is spent. Raise the limit or wait for the next %3.")

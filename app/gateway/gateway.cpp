@@ -9,6 +9,8 @@
 #include "gateway/guardrailgate.h"
 #include "secretscan/secretrules.h"
 #include "secrets/secretstore.h"
+#include "budget/budgetlease.h"
+#include "store/pgleasestore.h"
 #include "store/store.h"
 #include <QCoreApplication>
 #include "telemetry/telemetry.h"
@@ -46,6 +48,7 @@ Gateway::~Gateway()
     m_retired.clear();
     delete m_server;
     m_server = nullptr;
+    stopLeases();
     m_store->close();
     m_context.responseCache = nullptr; // the workers are gone (m_server deleted above)
     m_context.capture = nullptr;
@@ -356,6 +359,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         m_context.capture = m_capture.get();
     restoreLedger(*m_store, m_context.ledger);
     startGuardrails();
+    startLeases(config && config->leaseTtlMs ? *config->leaseTtlMs : LeasePolicy{}.ttlMs);
 
     const auto settings = m_context.settings();
     const int port = options.port.value_or(settings->port.value_or(kDefaultPort));
@@ -377,6 +381,32 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
     }
     result.ok = true;
     return result;
+}
+
+void Gateway::startLeases(qint64 ttlMs)
+{
+    if (!m_store->isTeamStore() || m_leases)
+        return;
+    LeasePolicy policy;
+    policy.ttlMs = ttlMs;
+    // Stop reserving a quarter of the TTL before the store would reclaim (and never less than 500 ms).
+    policy.marginMs = qMax<qint64>(500, ttlMs / 4);
+    policy.idleMs = qMin<qint64>(policy.idleMs, ttlMs / 2);
+    m_leaseStore = std::make_unique<PgLeaseStore>(m_store->path(), m_store->instanceId());
+    m_leases = std::make_unique<BudgetLease>(m_leaseStore.get(), policy);
+    m_context.ledger.setGate(m_leases.get());
+    m_leases->start();
+    qCInfo(lcGateway) << "budgets are shared with the team's other instances through leases of" << ttlMs << "ms";
+}
+
+void Gateway::stopLeases()
+{
+    if (!m_leases)
+        return;
+    m_context.ledger.setGate(nullptr);
+    m_leases->stop();
+    m_leases.reset();
+    m_leaseStore.reset();
 }
 
 void Gateway::startGuardrails()
@@ -440,6 +470,7 @@ void Gateway::shutdown(std::function<void()> done)
     const int grace = m_context.settings()->shutdownGraceMs;
     m_server->drain(grace, [this, done, grace] {
         m_server->stopWorkers();
+        stopLeases(); // every reservation is settled: the leases go back with their spend
         // Trips and resumes the workers posted (startGuardrails) are written before the store closes.
         QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
         m_store->close(); // every finished request is committed before we return

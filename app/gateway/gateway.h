@@ -10,6 +10,8 @@
 namespace gh {
 
 class Store;
+class LeaseStore;
+class BudgetLease;
 class ResponseCache;
 class BodyCapture;
 class GatewayServer;
@@ -95,6 +97,9 @@ private:
     void rebuildLedger();
     // Restores the persisted guardrail trips and persists new ones and their ends from now on.
     void startGuardrails();
+    // On a team store: budget leases taken from it for every limited key (lease TTL from the config).
+    void startLeases(qint64 ttlMs);
+    void stopLeases(); // hands the leases back; after the workers stopped
     // A new registry snapshot from the stored keys and models and the provider secrets read last.
     void reloadProviders(const QHash<QString, QString> *fromKeychain, QStringList *warnings);
     void rebuildRegistry(const QList<ProviderConfig> &providers, QStringList *warnings);
@@ -103,6 +108,9 @@ private:
     GatewayEvents *m_events;
     Telemetry *m_telemetry;
     std::unique_ptr<Store> m_store;
+    // A team store's budget leases (budget/budgetlease.h), the ledger's gate; none on SQLite.
+    std::unique_ptr<LeaseStore> m_leaseStore;
+    std::unique_ptr<BudgetLease> m_leases;
     std::unique_ptr<ResponseCache> m_responseCache; // response-cache.db in the data folder
     std::unique_ptr<BodyCapture> m_capture;         // captures.db in the data folder
     QHash<qint64, int> m_captureRetention;          // key id → days, from the last registry rebuild

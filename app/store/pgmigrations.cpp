@@ -307,6 +307,20 @@ CREATE TABLE rollup_sizes (
 );
 )sql"},
     Migration{19, "the instance that served each request", kInstanceMigrationSql},
+    // PostgreSQL only: SQLite (one instance) keeps its exact local ledger and has no leases.
+    Migration{20, "budget leases shared by the instances of a team", R"sql(
+CREATE TABLE budget_leases (
+    id          BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key_id      BIGINT      NOT NULL,
+    instance_id TEXT        NOT NULL,
+    started_ms  BIGINT      NOT NULL,
+    amount      BIGINT      NOT NULL,
+    used        BIGINT      NOT NULL DEFAULT 0,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    CHECK (amount >= 0 AND used >= 0)
+);
+CREATE INDEX budget_leases_key ON budget_leases (key_id, started_ms);
+)sql"},
 };
 // clang-format on
 

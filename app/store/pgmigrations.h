@@ -11,10 +11,12 @@ class Connection;
 // database at version N has the tables and columns a SQLite one has at N. The back-end started at
 // 14, so its first step creates the whole schema of SQLite version 14 at once; later steps follow
 // SQLite's one for one (a number SQLite has and PostgreSQL lacks changed nothing PostgreSQL keeps).
+// A number PostgreSQL has and SQLite lacks (20, the budget leases) is a team-only table, so
+// PostgreSQL's latest version may be above SQLite's.
 namespace gh::store::postgres {
 
 [[nodiscard]] std::span<const Migration> migrations();
-[[nodiscard]] int latestSchemaVersion(); // == store::latestSchemaVersion()
+[[nodiscard]] int latestSchemaVersion(); // >= store::latestSchemaVersion()
 
 // The advisory lock key every Gatehouse instance takes while it migrates ("GHS1").
 inline constexpr qint64 kMigrationLockKey = 0x47485331;

@@ -96,6 +96,12 @@ void TestConfig::errors_data()
         "gatehouse.json: store: must be a string: a postgres:// URL, or \"sqlite\" for this machine's file");
     row("store not a postgres URL", "{\"store\": \"mysql://db/gh\"}",
         "gatehouse.json: store: must be a postgres:// (postgresql://) URL, or \"sqlite\" for this machine's file");
+    row("lease_ttl_ms too short", "{\"lease_ttl_ms\": 999}",
+        "gatehouse.json: lease_ttl_ms: must be a whole number of milliseconds from 1000 to 600000");
+    row("lease_ttl_ms not whole", "{\"lease_ttl_ms\": 1500.5}",
+        "gatehouse.json: lease_ttl_ms: must be a whole number of milliseconds from 1000 to 600000");
+    row("lease_ttl_ms a string", "{\"lease_ttl_ms\": \"10s\"}",
+        "gatehouse.json: lease_ttl_ms: must be a whole number of milliseconds from 1000 to 600000");
     // Columns count characters, not UTF-8 bytes: "é" is one column.
     row("column counts characters", "{\"keys\": [{\"name\": \"é\" x}]}",
         "gatehouse.json:1:25: invalid JSON: unterminated object");
@@ -637,6 +643,10 @@ void TestConfig::emptyObjectAndDefaults()
     const auto team = parseConfig(R"({"store": " postgresql://gh@db.example:5432/team "})", kFile, &error);
     QVERIFY(team);
     QCOMPARE(team->store, QStringLiteral("postgresql://gh@db.example:5432/team"));
+    QVERIFY(!team->leaseTtlMs); // the default, 10 s (budget/budgetlease.h)
+    const auto ttl = parseConfig(R"({"lease_ttl_ms": 4000})", kFile, &error);
+    QVERIFY(ttl);
+    QCOMPARE(ttl->leaseTtlMs, std::optional<qint64>(4'000));
 
     const auto defaults = parseConfig(R"({"settings": {"timeouts": {}}})", kFile, &error);
     QVERIFY(defaults && defaults->settings);

@@ -456,7 +456,7 @@ private Q_SLOTS:
         {
             RawDb raw(path);
             if (pg()) {
-                QCOMPARE(raw.value("SELECT max(version) FROM gatehouse_schema"), QString::number(Store::schemaVersion()));
+                QCOMPARE(raw.value("SELECT max(version) FROM gatehouse_schema"), QString::number(store::postgres::latestSchemaVersion()));
             } else {
                 QCOMPARE(raw.value("PRAGMA user_version"), QString::number(Store::schemaVersion()));
                 QCOMPARE(raw.value("PRAGMA journal_mode"), QStringLiteral("wal"));
@@ -1715,7 +1715,7 @@ private Q_SLOTS:
         for (const store::Migration &m : store::postgres::migrations())
             steps << QString::number(m.version);
         QCOMPARE(steps.constFirst(), QStringLiteral("14"));
-        QCOMPARE(steps.constLast(), QString::number(Store::schemaVersion()));
+        QCOMPARE(steps.constLast(), QString::number(store::postgres::latestSchemaVersion()));
         QCOMPARE(raw.column("SELECT version FROM gatehouse_schema ORDER BY version"), std::optional<QStringList>(steps));
         QCOMPARE(stores[0]->request(QStringLiteral("req_old"))->cost, std::optional<NanoUsd>(500));
         QCOMPARE(stores[0]->request(QStringLiteral("req_old"))->instanceId, QString());
@@ -1744,7 +1744,7 @@ private Q_SLOTS:
         {
             RawDb raw(newer);
             QVERIFY(raw.exec(qPrintable(QStringLiteral("INSERT INTO gatehouse_schema (version, description) VALUES (%1, 'future')")
-                                            .arg(Store::schemaVersion() + 1))));
+                                            .arg(store::postgres::latestSchemaVersion() + 1))));
         }
         Store store;
         QString error;
@@ -1798,7 +1798,9 @@ private Q_SLOTS:
         const auto tables = raw.column("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
                                        "ORDER BY tablename");
         QVERIFY(tables);
-        QStringList expected = Store::logTables() + Store::keptTables() + QStringList{QStringLiteral("gatehouse_schema")};
+        // budget_leases: the team's budget ledger (PostgreSQL only), neither log nor configuration.
+        QStringList expected = Store::logTables() + Store::keptTables()
+            + QStringList{QStringLiteral("gatehouse_schema"), QStringLiteral("budget_leases")};
         expected.sort();
         QStringList got = *tables;
         got.sort();
