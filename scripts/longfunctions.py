@@ -35,11 +35,11 @@ import sys
 LIMIT = 80
 MARKER = re.compile(r"//\s*long-function:\s*(\S.*)$")
 
-# "path relative to app/:function" -> its length when listed. Known debt, not reasons: each is to be
-# split (store/, budget/ and secretscan/ were being reworked elsewhere when this check came in), then
-# its entry deleted. Nothing is added here: a new long function is split or given its reason.
+# "path relative to app/:function" -> its length when listed. Known debt, not reasons: store/ and
+# secretscan/ were being reworked elsewhere when this check came in, so their long functions wait
+# here to be split; then the entry goes. Nothing is added here: a new long function is split or
+# given its reason.
 TO_SPLIT = {
-    "connect/snippets.cpp:connectSnippet": 131,
     "secretscan/secretrules.cpp:SecretRules::fromJson": 101,
     "store/analytics.cpp:rankings": 107,
     "store/analytics.cpp:cacheReport": 137,

@@ -33,6 +33,39 @@ QByteArray prepare(QByteArray body, const char *what, qint64 *rawBytes, QStringL
     return ResponseCache::compress(body);
 }
 
+// The row that keeps one exchange: both bodies compressed (a body over kMaxBodyBytes is left out),
+// with notes saying what was left out or cut.
+store::CaptureRow captureRow(CapturedExchange &&e)
+{
+    store::CaptureRow r;
+    QStringList notes;
+    r.requestId = e.requestId;
+    r.keyId = e.keyId;
+    r.keyName = e.keyName;
+    r.startedAtMs = e.startedAtMs;
+    r.expiresAtMs = e.startedAtMs + qint64(qMax(1, e.retentionDays)) * kDayMs;
+    if (e.request.size() > BodyCapture::kMaxBodyBytes) {
+        notes.append(QStringLiteral("request not kept: larger than %1 MiB").arg(BodyCapture::kMaxBodyBytes >> 20));
+        e.request.clear();
+    }
+    r.requestFrame = prepare(std::move(e.request), "request", &r.requestBytes, &notes);
+    if (e.responseCut)
+        notes.append(QStringLiteral("response cut at %1 MiB").arg(BodyCapture::kMaxBodyBytes >> 20));
+    r.responseFrame = prepare(std::move(e.response), "response", &r.responseBytes, &notes);
+    r.responseType = QString::fromLatin1(e.responseType);
+    r.note = notes.join(QStringLiteral("; "));
+    return r;
+}
+
+// What a retention sweep did, when it did something (a negative count: it failed with `error`).
+void logSweep(qint64 deleted, const QString &error)
+{
+    if (deleted < 0)
+        qCWarning(lcStore) << "capture: the retention sweep failed:" << error;
+    else if (deleted > 0)
+        qCInfo(lcStore) << "capture: the retention sweep deleted" << deleted << "captured exchange(s)";
+}
+
 } // namespace
 
 BodyCapture::BodyCapture(Clock clock)
@@ -157,26 +190,8 @@ void BodyCapture::run()
         if (!batch.empty()) {
             QList<store::CaptureRow> rows;
             rows.reserve(qsizetype(batch.size()));
-            for (CapturedExchange &e : batch) {
-                store::CaptureRow r;
-                QStringList notes;
-                r.requestId = e.requestId;
-                r.keyId = e.keyId;
-                r.keyName = e.keyName;
-                r.startedAtMs = e.startedAtMs;
-                r.expiresAtMs = e.startedAtMs + qint64(qMax(1, e.retentionDays)) * kDayMs;
-                if (e.request.size() > kMaxBodyBytes) {
-                    notes.append(QStringLiteral("request not kept: larger than %1 MiB").arg(kMaxBodyBytes >> 20));
-                    e.request.clear();
-                }
-                r.requestFrame = prepare(std::move(e.request), "request", &r.requestBytes, &notes);
-                if (e.responseCut)
-                    notes.append(QStringLiteral("response cut at %1 MiB").arg(kMaxBodyBytes >> 20));
-                r.responseFrame = prepare(std::move(e.response), "response", &r.responseBytes, &notes);
-                r.responseType = QString::fromLatin1(e.responseType);
-                r.note = notes.join(QStringLiteral("; "));
-                rows.append(std::move(r));
-            }
+            for (CapturedExchange &e : batch)
+                rows.append(captureRow(std::move(e)));
             QString error;
             if (!m_file->insert(rows, &error))
                 qCWarning(lcStore) << "capture: writing" << rows.size() << "captured exchange(s) failed:" << error;
@@ -186,10 +201,7 @@ void BodyCapture::run()
         if (sweep) {
             QString error;
             const qint64 deleted = m_file->sweep(now(), retention, &error);
-            if (deleted < 0)
-                qCWarning(lcStore) << "capture: the retention sweep failed:" << error;
-            else if (deleted > 0)
-                qCInfo(lcStore) << "capture: the retention sweep deleted" << deleted << "captured exchange(s)";
+            logSweep(deleted, error);
             nextSweep = std::chrono::steady_clock::now() + kSweepEvery;
             std::lock_guard lock(m_mutex);
             m_lastSweepDeleted = qMax<qint64>(0, deleted);

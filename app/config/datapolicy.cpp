@@ -184,6 +184,52 @@ std::optional<DataPolicy> dataPolicyFromJson(const QJsonValue &v, QString *field
     return p;
 }
 
+namespace {
+
+// A list of region names, each once, in the order given; false when it is not one.
+bool readRegions(const QJsonValue &value, QStringList &regions)
+{
+    if (!value.isArray())
+        return false;
+    for (const QJsonValue &e : value.toArray()) {
+        QString region;
+        if (!readRegion(e, &region))
+            return false;
+        if (!regions.contains(region))
+            regions.append(region);
+    }
+    return true;
+}
+
+// One member of a key's require_policy into `r`; what is wrong with its value, or an empty string.
+QString readRequirementField(const QString &key, const QJsonValue &value, PolicyRequirement &r)
+{
+    if (key == QLatin1String("zdr")) {
+        if (!value.isBool())
+            return QStringLiteral("must be true or false");
+        r.zdr = value.toBool();
+    } else if (key == QLatin1String("trains_on_data")) {
+        // Only "no" is a requirement; "any" (or null) states none.
+        if (value.isNull() || value.toString() == QLatin1String("any"))
+            r.noTraining = false;
+        else if (value.toString() == QLatin1String("no"))
+            r.noTraining = true;
+        else
+            return QStringLiteral("must be \"no\" or \"any\"");
+    } else if (key == QLatin1String("max_retention_days")) {
+        if (!value.isNull() && !readDays(value, &r.maxRetentionDays))
+            return QStringLiteral("must be a number of days from 0 to %1, \"none\" or null").arg(kMaxRetentionDays);
+    } else if (key == QLatin1String("regions")) {
+        if (!readRegions(value, r.regions))
+            return QStringLiteral("must be a list of region names, e.g. [\"eu\"]");
+    } else {
+        return QStringLiteral("unknown field (expected zdr, trains_on_data, max_retention_days, regions)");
+    }
+    return {};
+}
+
+} // namespace
+
 std::optional<PolicyRequirement> policyRequirementFromJson(const QJsonValue &v, QString *field, QString *message)
 {
     if (!v.isObject()) {
@@ -193,47 +239,8 @@ std::optional<PolicyRequirement> policyRequirementFromJson(const QJsonValue &v, 
     const QJsonObject o = v.toObject();
     PolicyRequirement r;
     for (auto it = o.begin(); it != o.end(); ++it) {
-        const QString key = it.key();
-        const QJsonValue value = it.value();
-        if (key == QLatin1String("zdr")) {
-            if (!value.isBool()) {
-                setError(field, message, key, QStringLiteral("must be true or false"));
-                return std::nullopt;
-            }
-            r.zdr = value.toBool();
-        } else if (key == QLatin1String("trains_on_data")) {
-            // Only "no" is a requirement; "any" (or null) states none.
-            if (value.isNull() || value.toString() == QLatin1String("any")) {
-                r.noTraining = false;
-            } else if (value.toString() == QLatin1String("no")) {
-                r.noTraining = true;
-            } else {
-                setError(field, message, key, QStringLiteral("must be \"no\" or \"any\""));
-                return std::nullopt;
-            }
-        } else if (key == QLatin1String("max_retention_days")) {
-            if (value.isNull())
-                continue;
-            if (!readDays(value, &r.maxRetentionDays)) {
-                setError(field, message, key, QStringLiteral("must be a number of days from 0 to %1, \"none\" or null").arg(kMaxRetentionDays));
-                return std::nullopt;
-            }
-        } else if (key == QLatin1String("regions")) {
-            if (!value.isArray()) {
-                setError(field, message, key, QStringLiteral("must be a list of region names, e.g. [\"eu\"]"));
-                return std::nullopt;
-            }
-            for (const QJsonValue &e : value.toArray()) {
-                QString region;
-                if (!readRegion(e, &region)) {
-                    setError(field, message, key, QStringLiteral("must be a list of region names, e.g. [\"eu\"]"));
-                    return std::nullopt;
-                }
-                if (!r.regions.contains(region))
-                    r.regions.append(region);
-            }
-        } else {
-            setError(field, message, key, QStringLiteral("unknown field (expected zdr, trains_on_data, max_retention_days, regions)"));
+        if (const QString why = readRequirementField(it.key(), it.value(), r); !why.isEmpty()) {
+            setError(field, message, it.key(), why);
             return std::nullopt;
         }
     }

@@ -128,6 +128,8 @@ QString pickSnippetModel(const RegistrySnapshot &registry, const QString &tool, 
     return best;
 }
 
+// long-function: a flat table, one case per tool, each the literal setup text that tool reads; the
+// cases share nothing but the model, URL and key they fill in.
 ConnectSnippet connectSnippet(const RegistrySnapshot &registry, const ConnectRequest &request)
 {
     ConnectSnippet out;

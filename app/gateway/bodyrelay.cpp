@@ -12,6 +12,53 @@ void BodyRelay::feed(QByteArrayView data)
         m_tail.remove(0, m_tail.size() - kWindow);
 }
 
+namespace {
+
+bool isJsonSpace(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+// The index of the object value after the key that ends at `i` ("key" : {), or -1 when the key is
+// followed by something else.
+qsizetype objectValueAfterKey(QByteArrayView text, qsizetype i)
+{
+    while (i < text.size() && isJsonSpace(text[i]))
+        ++i;
+    if (i >= text.size() || text[i] != ':')
+        return -1;
+    ++i;
+    while (i < text.size() && isJsonSpace(text[i]))
+        ++i;
+    return i < text.size() && text[i] == '{' ? i : -1;
+}
+
+// The object that opens at `start`, through its closing brace (strings skipped); empty when the
+// text ends first.
+QByteArrayView objectAt(QByteArrayView text, qsizetype start)
+{
+    int depth = 0;
+    bool inString = false;
+    for (qsizetype i = start; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '{') {
+            ++depth;
+        } else if (c == '}' && --depth == 0) {
+            return text.sliced(start, i - start + 1);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
 QByteArrayView lastObjectMember(QByteArrayView text, QByteArrayView name)
 {
     const QByteArray key = '"' + name.toByteArray() + '"';
@@ -21,34 +68,11 @@ QByteArrayView lastObjectMember(QByteArrayView text, QByteArrayView name)
         if (at < 0)
             break;
         from = at; // the next round looks before this one
-        qsizetype i = at + key.size();
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
-            ++i;
-        if (i >= text.size() || text[i] != ':')
+        const qsizetype start = objectValueAfterKey(text, at + key.size());
+        if (start < 0)
             continue;
-        ++i;
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
-            ++i;
-        if (i >= text.size() || text[i] != '{')
-            continue;
-        const qsizetype start = i;
-        int depth = 0;
-        bool inString = false;
-        for (; i < text.size(); ++i) {
-            const char c = text[i];
-            if (inString) {
-                if (c == '\\')
-                    ++i;
-                else if (c == '"')
-                    inString = false;
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{') {
-                ++depth;
-            } else if (c == '}' && --depth == 0) {
-                return text.sliced(start, i - start + 1);
-            }
-        }
+        if (const QByteArrayView object = objectAt(text, start); !object.isEmpty())
+            return object;
     }
     return {};
 }

@@ -14,6 +14,36 @@ void dropBefore(QList<qint64> &times, qint64 since)
         times.remove(0, n);
 }
 
+// Forgets the lists not answered within the window, then the least recently answered quarter: a
+// flood of distinct requests must not switch the detector off (a loop's list is answered every few
+// seconds, so it stays among the most recent). Runs once per maxHashesPerKey / 4 new lists at most:
+// O(1) amortised.
+template <typename Entries> void makeRoom(Entries &entries, qint64 nowMs, const GuardrailThresholds &t)
+{
+    const qint64 since = nowMs - t.repeatWindowMs;
+    for (auto it = entries.begin(); it != entries.end();)
+        it = (it->times.isEmpty() || it->times.last() < since) ? entries.erase(it) : std::next(it);
+    const qsizetype target = qMax<qsizetype>(1, qsizetype(t.maxHashesPerKey) * 3 / 4);
+    if (entries.size() < target)
+        return;
+    std::vector<qint64> last;
+    last.reserve(size_t(entries.size()));
+    for (const auto &e : std::as_const(entries))
+        last.push_back(e.times.last());
+    const size_t drop = size_t(entries.size() - target) + 1;
+    std::nth_element(last.begin(), last.begin() + qsizetype(drop - 1), last.end());
+    const qint64 cutoff = last[drop - 1];
+    size_t dropped = 0;
+    for (auto it = entries.begin(); it != entries.end() && dropped < drop;) {
+        if (it->times.last() <= cutoff) {
+            it = entries.erase(it);
+            ++dropped;
+        } else {
+            ++it;
+        }
+    }
+}
+
 } // namespace
 
 SpendMeter::SpendMeter(int minutes)
@@ -111,34 +141,8 @@ void RepetitionDetector::answered(quint64 hash, const QString &session, qint64 n
 {
     if (hash == 0)
         return;
-    if (m_entries.size() >= t.maxHashesPerKey && !m_entries.contains(hash)) {
-        // Forget the lists not answered within the window, then the least recently answered
-        // quarter: a flood of distinct requests must not switch the detector off (a loop's list is
-        // answered every few seconds, so it stays among the most recent). Runs once per
-        // maxHashesPerKey / 4 new lists at most: O(1) amortised.
-        const qint64 since = nowMs - t.repeatWindowMs;
-        for (auto it = m_entries.begin(); it != m_entries.end();)
-            it = (it->times.isEmpty() || it->times.last() < since) ? m_entries.erase(it) : std::next(it);
-        const qsizetype target = qMax<qsizetype>(1, qsizetype(t.maxHashesPerKey) * 3 / 4);
-        if (m_entries.size() >= target) {
-            std::vector<qint64> last;
-            last.reserve(size_t(m_entries.size()));
-            for (const Entry &e : std::as_const(m_entries))
-                last.push_back(e.times.last());
-            const size_t drop = size_t(m_entries.size() - target) + 1;
-            std::nth_element(last.begin(), last.begin() + qsizetype(drop - 1), last.end());
-            const qint64 cutoff = last[drop - 1];
-            size_t dropped = 0;
-            for (auto it = m_entries.begin(); it != m_entries.end() && dropped < drop;) {
-                if (it->times.last() <= cutoff) {
-                    it = m_entries.erase(it);
-                    ++dropped;
-                } else {
-                    ++it;
-                }
-            }
-        }
-    }
+    if (m_entries.size() >= t.maxHashesPerKey && !m_entries.contains(hash))
+        makeRoom(m_entries, nowMs, t);
     Entry &e = m_entries[hash];
     dropBefore(e.times, nowMs - t.repeatWindowMs);
     if (e.times.isEmpty()) {

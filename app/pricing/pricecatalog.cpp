@@ -187,6 +187,19 @@ struct Parser {
 
     bool modelPrice(const QJsonValue &value, const QString &path, ModelPrice &out)
     {
+        // The prices Gatehouse's usage counts, each with its tiers.
+        struct Field {
+            QLatin1String name;
+            std::optional<double> ModelPrice::*price;
+            QList<PriceTier> ModelPrice::*tiers;
+        };
+        static const Field fields[] = {
+            {QLatin1String("input_mtok"), &ModelPrice::input, &ModelPrice::inputTiers},
+            {QLatin1String("output_mtok"), &ModelPrice::output, &ModelPrice::outputTiers},
+            {QLatin1String("cache_read_mtok"), &ModelPrice::cacheRead, &ModelPrice::cacheReadTiers},
+            {QLatin1String("cache_write_mtok"), &ModelPrice::cacheWrite, &ModelPrice::cacheWriteTiers},
+            {QLatin1String("cache_write_1h_mtok"), &ModelPrice::cacheWrite1h, &ModelPrice::cacheWrite1hTiers},
+        };
         if (!value.isObject())
             return fail(path, QStringLiteral("not an object"));
         const QJsonObject o = value.toObject();
@@ -194,31 +207,20 @@ struct Parser {
         for (auto it = o.begin(); it != o.end(); ++it) {
             const QString key = it.key();
             const QString p = path + u'.' + key;
-            if (key == u"input_mtok") {
-                if (!price(*it, p, out.input, out.inputTiers))
+            const auto field = std::find_if(std::begin(fields), std::end(fields), [&](const Field &f) { return key == f.name; });
+            if (field != std::end(fields)) {
+                if (!price(*it, p, out.*(field->price), out.*(field->tiers)))
                     return false;
-            } else if (key == u"output_mtok") {
-                if (!price(*it, p, out.output, out.outputTiers))
-                    return false;
-            } else if (key == u"cache_read_mtok") {
-                if (!price(*it, p, out.cacheRead, out.cacheReadTiers))
-                    return false;
-            } else if (key == u"cache_write_mtok") {
-                if (!price(*it, p, out.cacheWrite, out.cacheWriteTiers))
-                    return false;
-            } else if (key == u"cache_write_1h_mtok") {
-                if (!price(*it, p, out.cacheWrite1h, out.cacheWrite1hTiers))
-                    return false;
-            } else {
-                // Audio, image, search and per-request prices: Gatehouse's usage has no such counts,
-                // but the value must still be a price.
-                std::optional<double> ignored;
-                QList<PriceTier> ignoredTiers;
-                if (!price(*it, p, ignored, ignoredTiers))
-                    return false;
-                if (key.startsWith(QLatin1String("output_")))
-                    otherOutput = true;
+                continue;
             }
+            // Audio, image, search and per-request prices: Gatehouse's usage has no such counts,
+            // but the value must still be a price.
+            std::optional<double> ignored;
+            QList<PriceTier> ignoredTiers;
+            if (!price(*it, p, ignored, ignoredTiers))
+                return false;
+            if (key.startsWith(QLatin1String("output_")))
+                otherOutput = true;
         }
         // A text model with an input price and no output price (embeddings, moderation) bills no
         // output; one priced for audio or image output only stays unpriced for text.
@@ -246,28 +248,32 @@ struct Parser {
             if (!modelPrice(c.value(QLatin1String("prices")), p + QLatin1String(".prices"), s.price))
                 return false;
             const QJsonValue constraint = c.value(QLatin1String("constraint"));
-            if (!constraint.isUndefined() && !constraint.isNull()) {
-                const QJsonObject k = constraint.toObject();
-                const QString cp = p + QLatin1String(".constraint");
-                if (k.contains(QLatin1String("start_date"))) {
-                    const QString text = k.value(QLatin1String("start_date")).toString();
-                    const QDate d = QDate::fromString(text, Qt::ISODate);
-                    if (text.size() != 10 || !d.isValid())
-                        return fail(cp + QLatin1String(".start_date"), QStringLiteral("not a date in the form YYYY-MM-DD"));
-                    s.constraint = ScheduledPrice::Constraint::StartDate;
-                    s.startsAt = QDateTime(d, QTime(0, 0), Qt::UTC);
-                } else if (k.contains(QLatin1String("start_time")) && k.contains(QLatin1String("end_time"))) {
-                    s.constraint = ScheduledPrice::Constraint::TimeOfDay;
-                    if (!timeOfDay(k.value(QLatin1String("start_time")), cp + QLatin1String(".start_time"), s.startSecond)
-                        || !timeOfDay(k.value(QLatin1String("end_time")), cp + QLatin1String(".end_time"), s.endSecond))
-                        return false;
-                } else {
-                    return fail(cp, QStringLiteral("neither a start date nor a time of day"));
-                }
-            }
+            if (!constraint.isUndefined() && !constraint.isNull()
+                && !priceConstraint(constraint.toObject(), p + QLatin1String(".constraint"), s))
+                return false;
             out.append(s);
         }
         return true;
+    }
+
+    // When a conditional price applies: from a start date on, or between two times of day.
+    bool priceConstraint(const QJsonObject &k, const QString &cp, ScheduledPrice &s)
+    {
+        if (k.contains(QLatin1String("start_date"))) {
+            const QString text = k.value(QLatin1String("start_date")).toString();
+            const QDate d = QDate::fromString(text, Qt::ISODate);
+            if (text.size() != 10 || !d.isValid())
+                return fail(cp + QLatin1String(".start_date"), QStringLiteral("not a date in the form YYYY-MM-DD"));
+            s.constraint = ScheduledPrice::Constraint::StartDate;
+            s.startsAt = QDateTime(d, QTime(0, 0), Qt::UTC);
+            return true;
+        }
+        if (k.contains(QLatin1String("start_time")) && k.contains(QLatin1String("end_time"))) {
+            s.constraint = ScheduledPrice::Constraint::TimeOfDay;
+            return timeOfDay(k.value(QLatin1String("start_time")), cp + QLatin1String(".start_time"), s.startSecond)
+                && timeOfDay(k.value(QLatin1String("end_time")), cp + QLatin1String(".end_time"), s.endSecond);
+        }
+        return fail(cp, QStringLiteral("neither a start date nor a time of day"));
     }
 
     // "HH:MM:SS[.fff](Z|±HH:MM)" -> seconds after 00:00 UTC.

@@ -128,84 +128,102 @@ bool skip(od::value)
 
 namespace {
 
-// The OpenAI usage figures from a usage object's fields, which `forEach(fn)` visits.
-template<typename ForEach>
-bool openAIUsageFrom(ForEach &&forEach, Usage &out)
-{
+// The OpenAI usage fields read so far: Chat Completions (prompt_/completion_, DeepSeek's cache hit
+// and miss counts) or Responses (input_/output_) names.
+struct OpenAIUsageFields {
     std::optional<qint64> promptTokens, completionTokens, inputTokens, outputTokens;
     std::optional<qint64> promptCached, inputCached, cacheHit, cacheMiss;
     qint64 completionReasoning = 0, outputReasoning = 0;
     bool haveCompletionReasoning = false;
+};
 
-    auto count = [](od::value v, std::optional<qint64> &slot) {
-        qint64 n = 0;
-        if (!readCount(v, n))
-            return false;
-        slot = n;
-        return true;
-    };
-
-    const bool ok = forEach([&](std::string_view key, od::value v) {
-        if (key == "prompt_tokens")
-            return count(v, promptTokens);
-        if (key == "completion_tokens")
-            return count(v, completionTokens);
-        if (key == "input_tokens")
-            return count(v, inputTokens);
-        if (key == "output_tokens")
-            return count(v, outputTokens);
-        if (key == "prompt_cache_hit_tokens")
-            return count(v, cacheHit);
-        if (key == "prompt_cache_miss_tokens")
-            return count(v, cacheMiss);
-        if (key == "prompt_tokens_details" || key == "input_tokens_details") {
-            auto &slot = key == "prompt_tokens_details" ? promptCached : inputCached;
-            return forEachDetail(v, [&](std::string_view k, od::value dv) {
-                return k == "cached_tokens" ? count(dv, slot) : skip(dv);
-            });
-        }
-        if (key == "completion_tokens_details") {
-            return forEachDetail(v, [&](std::string_view k, od::value dv) {
-                if (k != "reasoning_tokens")
-                    return skip(dv);
-                haveCompletionReasoning = true;
-                return readCount(dv, completionReasoning);
-            });
-        }
-        if (key == "output_tokens_details") {
-            return forEachDetail(v, [&](std::string_view k, od::value dv) {
-                return k == "reasoning_tokens" ? readCount(dv, outputReasoning) : skip(dv);
-            });
-        }
-        return skip(v);
-    });
-    if (!ok)
+bool readCountInto(od::value v, std::optional<qint64> &slot)
+{
+    qint64 n = 0;
+    if (!readCount(v, n))
         return false;
+    slot = n;
+    return true;
+}
 
-    Usage u;
-    const bool chatShape = promptTokens || completionTokens || cacheHit || cacheMiss;
-    if (chatShape) {
-        // DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens. Its newer
-        // responses also repeat the hit count as prompt_tokens_details.cached_tokens.
-        const qint64 cached = cacheHit ? *cacheHit : promptCached.value_or(0);
-        qint64 prompt = 0;
-        if (promptTokens)
-            prompt = *promptTokens;
-        else if (cacheHit || cacheMiss)
-            prompt = clampTokens(cacheHit.value_or(0) + cacheMiss.value_or(0));
-        // A provider reporting more cached tokens than prompt tokens: trust neither beyond the prompt.
-        u.cacheReadTokens = std::min(cached, prompt);
-        u.inputTokens = prompt - u.cacheReadTokens;
-        u.outputTokens = completionTokens.value_or(0);
-        u.reasoningTokens = haveCompletionReasoning ? completionReasoning : outputReasoning;
-    } else {
-        // Responses API shape.
-        const qint64 prompt = inputTokens.value_or(0);
-        u.cacheReadTokens = std::min(inputCached.value_or(promptCached.value_or(0)), prompt);
-        u.inputTokens = prompt - u.cacheReadTokens;
-        u.outputTokens = outputTokens.value_or(0);
-        u.reasoningTokens = outputReasoning;
+// One member of the usage object into `f`; false when its value is not what the field holds.
+bool readOpenAIUsageField(std::string_view key, od::value v, OpenAIUsageFields &f)
+{
+    if (key == "prompt_tokens")
+        return readCountInto(v, f.promptTokens);
+    if (key == "completion_tokens")
+        return readCountInto(v, f.completionTokens);
+    if (key == "input_tokens")
+        return readCountInto(v, f.inputTokens);
+    if (key == "output_tokens")
+        return readCountInto(v, f.outputTokens);
+    if (key == "prompt_cache_hit_tokens")
+        return readCountInto(v, f.cacheHit);
+    if (key == "prompt_cache_miss_tokens")
+        return readCountInto(v, f.cacheMiss);
+    if (key == "prompt_tokens_details" || key == "input_tokens_details") {
+        auto &slot = key == "prompt_tokens_details" ? f.promptCached : f.inputCached;
+        return forEachDetail(v, [&](std::string_view k, od::value dv) {
+            return k == "cached_tokens" ? readCountInto(dv, slot) : skip(dv);
+        });
     }
+    if (key == "completion_tokens_details") {
+        return forEachDetail(v, [&](std::string_view k, od::value dv) {
+            if (k != "reasoning_tokens")
+                return skip(dv);
+            f.haveCompletionReasoning = true;
+            return readCount(dv, f.completionReasoning);
+        });
+    }
+    if (key == "output_tokens_details") {
+        return forEachDetail(v, [&](std::string_view k, od::value dv) {
+            return k == "reasoning_tokens" ? readCount(dv, f.outputReasoning) : skip(dv);
+        });
+    }
+    return skip(v);
+}
+
+// The usage of a Chat Completions-shaped object.
+Usage chatShapeUsage(const OpenAIUsageFields &f)
+{
+    Usage u;
+    // DeepSeek: prompt_tokens = prompt_cache_hit_tokens + prompt_cache_miss_tokens. Its newer
+    // responses also repeat the hit count as prompt_tokens_details.cached_tokens.
+    const qint64 cached = f.cacheHit ? *f.cacheHit : f.promptCached.value_or(0);
+    qint64 prompt = 0;
+    if (f.promptTokens)
+        prompt = *f.promptTokens;
+    else if (f.cacheHit || f.cacheMiss)
+        prompt = clampTokens(f.cacheHit.value_or(0) + f.cacheMiss.value_or(0));
+    // A provider reporting more cached tokens than prompt tokens: trust neither beyond the prompt.
+    u.cacheReadTokens = std::min(cached, prompt);
+    u.inputTokens = prompt - u.cacheReadTokens;
+    u.outputTokens = f.completionTokens.value_or(0);
+    u.reasoningTokens = f.haveCompletionReasoning ? f.completionReasoning : f.outputReasoning;
+    return u;
+}
+
+// The usage of a Responses API-shaped object.
+Usage responsesShapeUsage(const OpenAIUsageFields &f)
+{
+    Usage u;
+    const qint64 prompt = f.inputTokens.value_or(0);
+    u.cacheReadTokens = std::min(f.inputCached.value_or(f.promptCached.value_or(0)), prompt);
+    u.inputTokens = prompt - u.cacheReadTokens;
+    u.outputTokens = f.outputTokens.value_or(0);
+    u.reasoningTokens = f.outputReasoning;
+    return u;
+}
+
+// The OpenAI usage figures from a usage object's fields, which `forEach(fn)` visits.
+template<typename ForEach>
+bool openAIUsageFrom(ForEach &&forEach, Usage &out)
+{
+    OpenAIUsageFields f;
+    if (!forEach([&](std::string_view key, od::value v) { return readOpenAIUsageField(key, v, f); }))
+        return false;
+    const bool chatShape = f.promptTokens || f.completionTokens || f.cacheHit || f.cacheMiss;
+    Usage u = chatShape ? chatShapeUsage(f) : responsesShapeUsage(f);
     u.reasoningTokens = std::min(u.reasoningTokens, u.outputTokens);
     u.reported = true;
     out = u;
