@@ -1,8 +1,8 @@
 #include "store/pgconfigwatcher.h"
 #include "core/logging.h"
+#include <libpq-fe.h>
 #include <QSocketNotifier>
 #include <QTimer>
-#include <libpq-fe.h>
 
 namespace gh {
 
@@ -29,12 +29,15 @@ PgConfigWatcher::PgConfigWatcher(std::function<int()> ownBackendPid, QObject *pa
     connect(m_coalesce, &QTimer::timeout, this, &PgConfigWatcher::report);
 }
 
-PgConfigWatcher::~PgConfigWatcher() { stop(); }
+PgConfigWatcher::~PgConfigWatcher()
+{
+    stop();
+}
 
 QStringList PgConfigWatcher::tables()
 {
     return {QStringLiteral("keys"), QStringLiteral("providers"), QStringLiteral("models"), QStringLiteral("routes"),
-            QStringLiteral("settings")};
+        QStringLiteral("settings")};
 }
 
 bool PgConfigWatcher::start(const QString &url, QString *error)
@@ -84,8 +87,9 @@ void PgConfigWatcher::onReadable()
 {
     pg_conn *c = m_conn.handle();
     if (!c || PQconsumeInput(c) == 0 || PQstatus(c) != CONNECTION_OK) {
-        qCWarning(lcStore).noquote() << "lost the connection that listens for the team's configuration changes; retrying every"
-                                     << kRetryMs << "ms";
+        qCWarning(lcStore).noquote()
+            << "lost the connection that listens for the team's configuration changes; retrying every" << kRetryMs
+            << "ms";
         dropConnection();
         m_retry->start();
         return;

@@ -1,9 +1,9 @@
 #pragma once
 #include "store/pg.h"
+#include <functional>
 #include <QObject>
 #include <QSet>
 #include <QString>
-#include <functional>
 
 class QSocketNotifier;
 class QTimer;

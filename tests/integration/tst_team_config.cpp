@@ -90,7 +90,8 @@ class TestTeamConfig : public QObject
     QByteArray chat(const GatewayProcess &g, const QByteArray &secret)
     {
         HttpClient client(g.port());
-        const QByteArray body = "{\"model\":\"" + kModel.toUtf8() + "\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        const QByteArray body = "{\"model\":\"" + kModel.toUtf8()
+            + "\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         const HttpResponse r = client.post("/v1/chat/completions", body, bearer(secret));
         return QByteArray::number(r.status) + ' ' + r.body.left(300);
     }
@@ -109,7 +110,8 @@ private Q_SLOTS:
         QVERIFY2(m_mock->isRunning(), qPrintable(m_mock->errorString()));
         m_config = QJsonObject{
             {QStringLiteral("providers"), QJsonArray{mockProvider(*m_mock)}},
-            {QStringLiteral("models"), QJsonArray{mockModel(kModel, QStringLiteral("mock"), QStringLiteral("ok@p=10,c=2"), 1.0, 2.0)}},
+            {QStringLiteral("models"),
+                QJsonArray{mockModel(kModel, QStringLiteral("mock"), QStringLiteral("ok@p=10,c=2"), 1.0, 2.0)}},
             {QStringLiteral("keys"), QJsonArray{testKey(QStringLiteral("first"), QString::fromLatin1(kFirstSecret))}},
         };
         // A joins with the config file; B with nothing but the store: the team's config is B's.
@@ -143,8 +145,8 @@ private Q_SLOTS:
         late.secretHint = secretHint(QString::fromLatin1(kLateSecret));
         late.createdAtMs = QDateTime::currentMSecsSinceEpoch();
         QVERIFY(window.saveKey(late) > 0);
-        const auto [createdOnA, createdOnB] = msUntilBoth([&] { return keyStatus(m_a, kLateSecret) == 200; },
-                                                          [&] { return keyStatus(m_b, kLateSecret) == 200; });
+        const auto [createdOnA, createdOnB] = msUntilBoth(
+            [&] { return keyStatus(m_a, kLateSecret) == 200; }, [&] { return keyStatus(m_b, kLateSecret) == 200; });
         QVERIFY2(createdOnA >= 0 && createdOnB >= 0, "a key created elsewhere did not show within 5 s");
 
         auto first = window.keyByName(QStringLiteral("first"));
@@ -152,10 +154,11 @@ private Q_SLOTS:
         first->paused = true;
         QVERIFY(window.saveKey(*first) > 0);
         const auto [pausedOnA, pausedOnB] = msUntilBoth([&] { return !chat(m_a, kFirstSecret).startsWith("200 "); },
-                                                        [&] { return !chat(m_b, kFirstSecret).startsWith("200 "); });
+            [&] { return !chat(m_b, kFirstSecret).startsWith("200 "); });
         QVERIFY2(pausedOnA >= 0 && pausedOnB >= 0, "a key paused elsewhere was still served after 5 s");
-        qInfo("a change made elsewhere showed after: key created %lld ms (A), %lld ms (B); key paused %lld ms (A), %lld ms (B)",
-              createdOnA, createdOnB, pausedOnA, pausedOnB);
+        qInfo("a change made elsewhere showed after: key created %lld ms (A), %lld ms (B); key paused %lld ms (A), "
+              "%lld ms (B)",
+            createdOnA, createdOnB, pausedOnA, pausedOnB);
 
         first->paused = false;
         QVERIFY(window.saveKey(*first) > 0);
@@ -190,7 +193,8 @@ private Q_SLOTS:
         late->revoked = true;
         QVERIFY(window.saveKey(*late) > 0);
         // The reconnection is tried every 2 s (PgConfigWatcher::kRetryMs): within seconds still.
-        const qint64 ms = msUntil([&] { return keyStatus(m_b, kLateSecret) != 200 && keyStatus(m_a, kLateSecret) != 200; });
+        const qint64 ms
+            = msUntil([&] { return keyStatus(m_b, kLateSecret) != 200 && keyStatus(m_a, kLateSecret) != 200; });
         QVERIFY2(ms >= 0, "a key revoked after a server restart was still accepted after 5 s");
         qInfo("a change made after the server restarted showed after %lld ms", ms);
         QVERIFY(m_a.isRunning());
