@@ -18,9 +18,41 @@
 #ifdef GATEHOUSE_WITH_UI
 #include "gatehouseui.h"
 #include <QApplication>
+#if defined(Q_OS_LINUX)
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+#endif
 #endif
 
 namespace {
+
+#if defined(GATEHOUSE_WITH_UI) && defined(Q_OS_LINUX)
+// Runs the headless gateway as `gatehoused` from beside this executable, in this process (exec: same
+// pid, arguments, environment and descriptors), so that it never maps the window's libraries.
+// Returns only when there is none (a build without it, or GATEHOUSE_NO_HANDOVER=1): the caller then
+// runs headless itself.
+void handOverToHeadless(char **argv)
+{
+    if (qEnvironmentVariableIntValue("GATEHOUSE_NO_HANDOVER") == 1)
+        return;
+    char self[PATH_MAX];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return;
+    std::string path(self, size_t(n));
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos)
+        return;
+    path.replace(slash + 1, std::string::npos, "gatehoused");
+    if (access(path.c_str(), X_OK) != 0)
+        return;
+    execv(path.c_str(), argv);
+    // execv failed (it returned): run headless here; nothing is lost but the memory saving.
+    std::fprintf(stderr, "gatehouse: cannot start %s, running headless in this process\n", path.c_str());
+}
+#endif
 
 bool hasFlag(int argc, char **argv, const char *flag)
 {
@@ -84,6 +116,9 @@ int main(int argc, char **argv)
     bool headless = hasFlag(argc, argv, "--headless") || !onlyWindowArguments(argc, argv);
 #ifndef GATEHOUSE_WITH_UI
     headless = true;
+#elif defined(Q_OS_LINUX)
+    if (headless)
+        handOverToHeadless(argv);
 #endif
     // Headless, Qt's own event dispatcher is leaner than GLib's on the request path.
     if (headless && qEnvironmentVariableIsEmpty("QT_NO_GLIB"))

@@ -22,6 +22,9 @@
 #   BENCH_TTFB_N       streaming requests for the first-byte median (default 200)
 #   BENCH_RSS_REQUESTS requests Gatehouse must have served before RSS is read (default 100000)
 #   BENCH_TARGET_CPU / BENCH_LOAD_CPU  cores for the servers / the load generator (default 0 / 1)
+#   BENCH_PROXY_CPU    core for the proxies under test, nginx's and Gatehouse (default BENCH_TARGET_CPU).
+#                      The tail-latency layout puts each proxy alone on its core, the mock and wrk on the
+#                      other: BENCH_TARGET_CPU=0 BENCH_LOAD_CPU=0 BENCH_PROXY_CPU=1
 #   BENCH_CONNS / BENCH_BODIES  connection counts and body sizes to run (default "1 16" / "2048 102400")
 #   BENCH_REPORT       also write the markdown report to this file
 #   BENCH_STRICT=1     exit 1 when a target is missed
@@ -37,6 +40,7 @@ TTFB_N="${BENCH_TTFB_N:-200}"
 RSS_REQUESTS="${BENCH_RSS_REQUESTS:-100000}"
 TARGET_CPU="${BENCH_TARGET_CPU:-0}"
 LOAD_CPU="${BENCH_LOAD_CPU:-1}"
+PROXY_CPU="${BENCH_PROXY_CPU:-$TARGET_CPU}"
 KEY="gk-bench-0123456789abcdef"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -126,7 +130,8 @@ wait_port() { # port name
 nginx_user=""
 [[ "$(id -u)" == 0 ]] && nginx_user="user root;"
 
-# start_nginx NAME PORT SERVER_BLOCK [HTTP_EXTRA]: one master + one worker pinned to the target core.
+# start_nginx NAME PORT SERVER_BLOCK [HTTP_EXTRA] [CPU]: one master + one worker pinned to CPU
+# (default the target core).
 start_nginx() {
   local name="$1" port="$2" server="$3" extra="${4:-}" dir="$work/$1"
   mkdir -p "$dir/logs" "$dir/tmp"
@@ -159,7 +164,7 @@ http {
 EOF
   nginx -t -q -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" 2>"$dir/logs/test.log" \
     || die "$name: bad nginx config: $(cat "$dir/logs/test.log" "$dir/logs/error.log" 2>/dev/null)"
-  taskset -c "$TARGET_CPU" nginx -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" \
+  taskset -c "${5:-$TARGET_CPU}" nginx -e "$dir/logs/error.log" -p "$dir" -c "$dir/nginx.conf" \
     >"$dir/logs/stdout.log" 2>&1 &
   pids+=($!)
   wait_port "$port" "$name"
@@ -204,7 +209,7 @@ start_nginx proxy "$proxy_port" "
       proxy_pass http://mock;
       proxy_http_version 1.1;
       proxy_set_header Connection \"\";
-    }" "upstream mock { server 127.0.0.1:$mock_port; keepalive 64; keepalive_requests 10000000; }"
+    }" "upstream mock { server 127.0.0.1:$mock_port; keepalive 64; keepalive_requests 10000000; }" "$PROXY_CPU"
 log "nginx reverse proxy on 127.0.0.1:$proxy_port"
 
 # --- Gatehouse ------------------------------------------------------------------------------------
@@ -242,7 +247,7 @@ if ((with_gatehouse)); then
   ]
 }
 EOF
-  BENCH_UPSTREAM_KEY=sk-bench-upstream taskset -c "$TARGET_CPU" "$GATEHOUSE_BIN" --headless --port 0 \
+  BENCH_UPSTREAM_KEY=sk-bench-upstream taskset -c "$PROXY_CPU" "$GATEHOUSE_BIN" --headless --port 0 \
     --data-dir "$work/gatehouse/data" --config "$work/gatehouse/config.json" \
     >"$work/gatehouse/stdout.log" 2>"$work/gatehouse/stderr.log" &
   gh_pid=$!
@@ -410,7 +415,7 @@ report() {
   echo "## Results"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $ncpu cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-    "servers on core $TARGET_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, median of ${ROUNDS} rounds, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
+    "mock on core $TARGET_CPU, proxies on core $PROXY_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, median of ${ROUNDS} rounds, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
     "load average at start $load_at_start."
   echo
   echo "| target | conns | body | req/s | p50 ms | p99 ms | added p50 vs direct ms | errors |"

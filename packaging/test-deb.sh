@@ -113,6 +113,7 @@ else
 fi
 bin=$root/usr/bin/gatehouse
 [[ -x $bin ]] || fail "$bin is not executable"
+[[ -x $root/usr/bin/gatehoused ]] || fail "$root/usr/bin/gatehoused (the headless gateway) is not executable"
 
 # ---------------------------------------------------------------------------------------------------
 step "the binary's libraries"
@@ -121,7 +122,7 @@ if command -v ldd >/dev/null; then
   if grep -q "not found" "$tmp/ldd"; then grep "not found" "$tmp/ldd" >&2; fail "missing libraries"; fi
   # Each library the binary names directly (NEEDED) must come from a package in Depends.
   if command -v objdump >/dev/null && command -v dpkg-query >/dev/null; then
-    for lib in $(objdump -p "$bin" | awk '/NEEDED/ {print $2}'); do
+    for lib in $(objdump -p "$bin" "$root/usr/bin/gatehoused" | awk '/NEEDED/ {print $2}'); do
       # "libfoo.so.1 => /path (addr)", or for the dynamic loader "/lib64/ld-linux-x86-64.so.2 (addr)"
       path=$(awk -v l="$lib" '($1 == l && $3 ~ /^\//) {print $3; exit} ($1 ~ "/" l "$") {print $1; exit}' "$tmp/ldd")
       [[ -n $path ]] || fail "ldd did not resolve $lib"
@@ -192,6 +193,12 @@ done
 [[ -n $port ]] || { cat "$tmp/gw.out" "$tmp/gw.err" >&2; fail "gatehouse did not say where it listens"; }
 base=http://127.0.0.1:$port
 echo "   listening on $base"
+# `gatehouse --headless` hands over to gatehoused (same pid), which maps none of the window's libraries.
+[[ $(readlink "/proc/$gw_pid/exe") == "$root/usr/bin/gatehoused" ]] \
+  || fail "gatehouse --headless runs $(readlink "/proc/$gw_pid/exe"), not the installed gatehoused"
+if grep -q "libQt6Quick\|libQt6Gui" "/proc/$gw_pid/maps"; then
+  fail "the headless gateway maps the window's libraries"
+fi
 
 # http_get PATH OUTFILE [BEARER]: prints the status code. curl when present, else bash's /dev/tcp.
 http_get() {

@@ -21,6 +21,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql)
   # scripts/screens.sh: the window's pages grabbed from fixed data at a fixed clock, and compared.
   packages+=(xdotool imagemagick faketime)
+  # scripts/longfunctions.py: no function in app/ over 80 lines without a reason beside it.
+  packages+=(python3)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -472,32 +472,54 @@ KeyLimits parseLimits(const QJsonObject &obj, const QString &path)
     return limits;
 }
 
+// A key's own secret: at least 8 characters, no white space or control character.
+QString parseKeySecret(const QJsonValue &v, const QString &p)
+{
+    if (!v.isString())
+        fail(p, QStringLiteral("must be a string"));
+    const QString secret = v.toString();
+    if (secret.size() < 8)
+        fail(p, QStringLiteral("must be at least 8 characters"));
+    if (std::any_of(secret.begin(), secret.end(), [](QChar c) { return c.isSpace() || c.category() == QChar::Other_Control; }))
+        fail(p, QStringLiteral("must not contain spaces or control characters"));
+    return secret;
+}
+
+QStringList parseAllowModels(const QJsonArray &list, const QString &p)
+{
+    QStringList models;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QJsonValue v = list.at(i);
+        if (!v.isString() || v.toString().isEmpty())
+            fail(element(p, i), QStringLiteral("must be a non-empty string (a model id, * matches anything)"));
+        models.append(v.toString());
+    }
+    return models;
+}
+
+// How many days a key's captured bodies are kept; 0 when it captures none.
+int parseCaptureRetentionDays(const QJsonObject &capture, const QString &p, bool storeBodies)
+{
+    checkFields(capture, p, {"bodies", "retention_days"});
+    const bool bodies = optionalBool(capture, p, QStringLiteral("bodies")).value_or(false);
+    const qint64 days = optionalInteger(capture, p, QStringLiteral("retention_days"), 1, KeyConfig::kMaxCaptureRetentionDays,
+                                        QStringLiteral("must be an integer from 1 to 3650 (days)"))
+                            .value_or(KeyConfig::kDefaultCaptureRetentionDays);
+    if (bodies && !storeBodies)
+        fail(member(p, QStringLiteral("bodies")), QStringLiteral("cannot be true on a key with \"store_bodies\": false"));
+    return bodies ? int(days) : 0;
+}
+
 KeyConfig parseKey(const QJsonObject &obj, const QString &path)
 {
     checkFields(obj, path, {"name", "secret", "allow_models", "limits", "allow_unpriced", "rpm", "tpm", "on_short_budget", "min_output_tokens", "guardrails", "response_cache", "store_bodies", "secret_scan", "require_policy", "capture"});
     KeyConfig k;
     k.name = requireString(obj, path, QStringLiteral("name"));
-    if (obj.contains(QStringLiteral("secret"))) {
-        const QString p = member(path, QStringLiteral("secret"));
-        const QJsonValue v = obj.value(QStringLiteral("secret"));
-        if (!v.isString())
-            fail(p, QStringLiteral("must be a string"));
-        const QString secret = v.toString();
-        if (secret.size() < 8)
-            fail(p, QStringLiteral("must be at least 8 characters"));
-        if (std::any_of(secret.begin(), secret.end(), [](QChar c) { return c.isSpace() || c.category() == QChar::Other_Control; }))
-            fail(p, QStringLiteral("must not contain spaces or control characters"));
-        k.secret = secret;
-    }
+    if (obj.contains(QStringLiteral("secret")))
+        k.secret = parseKeySecret(obj.value(QStringLiteral("secret")), member(path, QStringLiteral("secret")));
     if (obj.contains(QStringLiteral("allow_models"))) {
         const QString p = member(path, QStringLiteral("allow_models"));
-        const QJsonArray list = requireArray(obj.value(QStringLiteral("allow_models")), p);
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QJsonValue v = list.at(i);
-            if (!v.isString() || v.toString().isEmpty())
-                fail(element(p, i), QStringLiteral("must be a non-empty string (a model id, * matches anything)"));
-            k.allowModels.append(v.toString());
-        }
+        k.allowModels = parseAllowModels(requireArray(obj.value(QStringLiteral("allow_models")), p), p);
     }
     if (obj.contains(QStringLiteral("limits")))
         k.limits = parseLimits(requireObject(obj.value(QStringLiteral("limits")), member(path, QStringLiteral("limits"))),
@@ -546,15 +568,7 @@ KeyConfig parseKey(const QJsonObject &obj, const QString &path)
     }
     if (obj.contains(QStringLiteral("capture"))) {
         const QString p = member(path, QStringLiteral("capture"));
-        const QJsonObject capture = requireObject(obj.value(QStringLiteral("capture")), p);
-        checkFields(capture, p, {"bodies", "retention_days"});
-        const bool bodies = optionalBool(capture, p, QStringLiteral("bodies")).value_or(false);
-        const qint64 days = optionalInteger(capture, p, QStringLiteral("retention_days"), 1, KeyConfig::kMaxCaptureRetentionDays,
-                                            QStringLiteral("must be an integer from 1 to 3650 (days)"))
-                                .value_or(KeyConfig::kDefaultCaptureRetentionDays);
-        if (bodies && !k.storeBodies)
-            fail(member(p, QStringLiteral("bodies")), QStringLiteral("cannot be true on a key with \"store_bodies\": false"));
-        k.captureRetentionDays = bodies ? int(days) : 0;
+        k.captureRetentionDays = parseCaptureRetentionDays(requireObject(obj.value(QStringLiteral("capture")), p), p, k.storeBodies);
     }
     return k;
 }
@@ -616,171 +630,302 @@ RouteConfig parseRoute(const QJsonObject &obj, const QString &path)
     return r;
 }
 
+qint64 parseMaxBodyBytes(const QJsonValue &v, const QString &p)
+{
+    constexpr double maxMb = 65536; // 64 GiB: anything above is a typo
+    const QString message = QStringLiteral("must be a number > 0 and at most 65536");
+    if (!v.isDouble() || !(v.toDouble() > 0) || v.toDouble() > maxMb)
+        fail(p, message);
+    const auto bytes = qint64(std::llround(v.toDouble() * 1024.0 * 1024.0));
+    if (bytes < 1)
+        fail(p, message);
+    return bytes;
+}
+
+QStringList parseAllowedOrigins(const QJsonArray &list, const QString &p)
+{
+    QStringList origins;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QJsonValue v = list.at(i);
+        if (!v.isString())
+            fail(element(p, i), QStringLiteral("must be a string"));
+        const QString origin = validateOrigin(v.toString(), element(p, i));
+        if (!origins.contains(origin))
+            origins.append(origin);
+    }
+    return origins;
+}
+
+void parseTimeouts(const QJsonObject &t, const QString &p, UpstreamTimeouts &timeouts)
+{
+    checkFields(t, p, {"connect_ms", "first_byte_ms", "idle_ms"});
+    const QString message = QStringLiteral("must be a positive integer (milliseconds)");
+    constexpr qint64 maxMs = std::numeric_limits<int>::max();
+    if (const auto v = optionalInteger(t, p, QStringLiteral("connect_ms"), 1, maxMs, message))
+        timeouts.connectMs = int(*v);
+    if (const auto v = optionalInteger(t, p, QStringLiteral("first_byte_ms"), 1, maxMs, message))
+        timeouts.firstByteMs = int(*v);
+    if (const auto v = optionalInteger(t, p, QStringLiteral("idle_ms"), 1, maxMs, message))
+        timeouts.idleMs = int(*v);
+}
+
+void parseRetry(const QJsonObject &r, const QString &p, RetrySettings &retry)
+{
+    checkFields(r, p, {"max_attempts", "backoff_base_ms", "backoff_max_ms", "max_retry_after_ms"});
+    const QString message = QStringLiteral("must be an integer from 0 to 3600000 (milliseconds)");
+    constexpr qint64 maxMs = 3'600'000; // an hour: anything longer is a typo
+    if (const auto v = optionalInteger(r, p, QStringLiteral("max_attempts"), 1, 10,
+                                       QStringLiteral("must be an integer from 1 to 10")))
+        retry.maxAttempts = int(*v);
+    if (const auto v = optionalInteger(r, p, QStringLiteral("backoff_base_ms"), 0, maxMs, message))
+        retry.backoffBaseMs = int(*v);
+    if (const auto v = optionalInteger(r, p, QStringLiteral("backoff_max_ms"), 0, maxMs, message))
+        retry.backoffMaxMs = int(*v);
+    if (const auto v = optionalInteger(r, p, QStringLiteral("max_retry_after_ms"), 0, maxMs, message))
+        retry.maxRetryAfterMs = int(*v);
+    if (retry.backoffMaxMs < retry.backoffBaseMs)
+        fail(member(p, r.contains(QStringLiteral("backoff_max_ms")) ? QStringLiteral("backoff_max_ms")
+                                                                     : QStringLiteral("backoff_base_ms")),
+             QStringLiteral("backoff_max_ms (%1) must not be less than backoff_base_ms (%2)")
+                 .arg(retry.backoffMaxMs)
+                 .arg(retry.backoffBaseMs));
+}
+
+void parseBreaker(const QJsonObject &b, const QString &p, BreakerSettings &breaker)
+{
+    checkFields(b, p, {"failure_threshold", "cooldown_ms"});
+    if (const auto v = optionalInteger(b, p, QStringLiteral("failure_threshold"), 1, 100,
+                                       QStringLiteral("must be an integer from 1 to 100")))
+        breaker.failureThreshold = int(*v);
+    if (const auto v = optionalInteger(b, p, QStringLiteral("cooldown_ms"), 1, 86'400'000,
+                                       QStringLiteral("must be an integer from 1 to 86400000 (milliseconds)")))
+        breaker.cooldownMs = int(*v);
+}
+
+void parseConnections(const QJsonObject &c, const QString &p, ConnectionSettings &connections)
+{
+    checkFields(c, p, {"header_timeout_ms", "idle_timeout_ms", "max_connections"});
+    const QString message = QStringLiteral("must be an integer from 100 to 3600000 (milliseconds)");
+    if (const auto v = optionalInteger(c, p, QStringLiteral("header_timeout_ms"), 100, 3'600'000, message))
+        connections.headerTimeoutMs = int(*v);
+    if (const auto v = optionalInteger(c, p, QStringLiteral("idle_timeout_ms"), 100, 3'600'000, message))
+        connections.idleTimeoutMs = int(*v);
+    if (const auto v = optionalInteger(c, p, QStringLiteral("max_connections"), 8, 1'000'000,
+                                       QStringLiteral("must be an integer from 8 to 1000000")))
+        connections.maxConnections = int(*v);
+}
+
+// The metrics scrape token, kept only as its hash.
+QByteArray parseMetricsTokenHash(const QJsonObject &m, const QString &p)
+{
+    checkFields(m, p, {"token"});
+    const QString token = requireString(m, p, QStringLiteral("token"));
+    // A scrape token guessable in a few tries would open spend and key names to any local process.
+    if (token.size() < 16 || std::any_of(token.begin(), token.end(), [](QChar c) { return c.isSpace(); }))
+        fail(member(p, QStringLiteral("token")), QStringLiteral("must be at least 16 characters without spaces"));
+    return hashSecret(QStringView(token));
+}
+
+// The OTLP export's headers: each a literal value or {"env": "VARIABLE"}.
+QList<OtlpHeader> parseOtlpHeaders(const QJsonObject &headers, const QString &hp)
+{
+    static const QRegularExpression token(QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
+    QList<OtlpHeader> out;
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        const QString hn = member(hp, it.key());
+        if (!token.match(it.key()).hasMatch())
+            fail(hn, QStringLiteral("is not a valid HTTP header name"));
+        OtlpHeader h;
+        h.name = it.key().toLower();
+        if (it.value().isString()) {
+            h.value = it.value().toString();
+            if (hasControlChars(h.value))
+                fail(hn, QStringLiteral("must not contain control characters"));
+        } else if (it.value().isObject()) {
+            const QJsonObject e = it.value().toObject();
+            checkFields(e, hn, {"env"});
+            h.env = requireString(e, hn, QStringLiteral("env"));
+            if (h.env.isEmpty())
+                fail(member(hn, QStringLiteral("env")), QStringLiteral("must name an environment variable"));
+        } else {
+            fail(hn, QStringLiteral("must be a string or {\"env\": \"VARIABLE\"}"));
+        }
+        out.append(h);
+    }
+    return out;
+}
+
+void parseOtlp(const QJsonObject &o, const QString &p, OtlpSettings &otlp)
+{
+    checkFields(o, p, {"endpoint", "headers", "max_queue", "batch_size", "flush_interval_ms"});
+    // An empty endpoint is the export turned off (the Settings page writes it so).
+    const QJsonValue endpoint = o.value(QStringLiteral("endpoint"));
+    if (!endpoint.isString())
+        fail(member(p, QStringLiteral("endpoint")), QStringLiteral("must be an http:// or https:// URL, or \"\" for off"));
+    if (!endpoint.toString().isEmpty())
+        otlp.endpoint = validateBaseUrl(endpoint.toString(), member(p, QStringLiteral("endpoint")));
+    if (o.contains(QStringLiteral("headers"))) {
+        const QString hp = member(p, QStringLiteral("headers"));
+        otlp.headers.append(parseOtlpHeaders(requireObject(o.value(QStringLiteral("headers")), hp), hp));
+    }
+    if (const auto v = optionalInteger(o, p, QStringLiteral("max_queue"), 16, 1'000'000,
+                                       QStringLiteral("must be an integer from 16 to 1000000")))
+        otlp.maxQueue = int(*v);
+    if (const auto v = optionalInteger(o, p, QStringLiteral("batch_size"), 1, 10'000,
+                                       QStringLiteral("must be an integer from 1 to 10000")))
+        otlp.batchSize = int(*v);
+    if (const auto v = optionalInteger(o, p, QStringLiteral("flush_interval_ms"), 50, 600'000,
+                                       QStringLiteral("must be an integer from 50 to 600000 (milliseconds)")))
+        otlp.flushIntervalMs = int(*v);
+}
+
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
     checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections", "response_cache_max_mb",
                             "guardrails", "metrics", "otlp"});
     GatewaySettings s;
+    // The object member `name` when present, with its path; the section parsers take it from there.
+    const auto section = [&](const char *name, auto &&parse) {
+        const QString key = QLatin1String(name);
+        if (obj.contains(key))
+            parse(obj.value(key), member(path, key));
+    };
     if (const auto v = optionalInteger(obj, path, QStringLiteral("response_cache_max_mb"), 1, 1'000'000,
                                        QStringLiteral("must be an integer from 1 to 1000000 (MiB)")))
         s.responseCacheMaxBytes = *v * 1024 * 1024;
     if (const auto port = optionalInteger(obj, path, QStringLiteral("port"), 0, 65535,
                                           QStringLiteral("must be an integer from 0 to 65535")))
         s.port = int(*port);
-    if (obj.contains(QStringLiteral("max_body_mb"))) {
-        const QString p = member(path, QStringLiteral("max_body_mb"));
-        const QJsonValue v = obj.value(QStringLiteral("max_body_mb"));
-        constexpr double maxMb = 65536; // 64 GiB: anything above is a typo
-        const QString message = QStringLiteral("must be a number > 0 and at most 65536");
-        if (!v.isDouble() || !(v.toDouble() > 0) || v.toDouble() > maxMb)
-            fail(p, message);
-        s.maxBodyBytes = qint64(std::llround(v.toDouble() * 1024.0 * 1024.0));
-        if (s.maxBodyBytes < 1)
-            fail(p, message);
-    }
-    if (obj.contains(QStringLiteral("allowed_origins"))) {
-        const QString p = member(path, QStringLiteral("allowed_origins"));
-        const QJsonArray list = requireArray(obj.value(QStringLiteral("allowed_origins")), p);
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QJsonValue v = list.at(i);
-            if (!v.isString())
-                fail(element(p, i), QStringLiteral("must be a string"));
-            const QString origin = validateOrigin(v.toString(), element(p, i));
-            if (!s.allowedOrigins.contains(origin))
-                s.allowedOrigins.append(origin);
-        }
-    }
-    if (obj.contains(QStringLiteral("timeouts"))) {
-        const QString p = member(path, QStringLiteral("timeouts"));
-        const QJsonObject t = requireObject(obj.value(QStringLiteral("timeouts")), p);
-        checkFields(t, p, {"connect_ms", "first_byte_ms", "idle_ms"});
-        const QString message = QStringLiteral("must be a positive integer (milliseconds)");
-        constexpr qint64 maxMs = std::numeric_limits<int>::max();
-        if (const auto v = optionalInteger(t, p, QStringLiteral("connect_ms"), 1, maxMs, message))
-            s.timeouts.connectMs = int(*v);
-        if (const auto v = optionalInteger(t, p, QStringLiteral("first_byte_ms"), 1, maxMs, message))
-            s.timeouts.firstByteMs = int(*v);
-        if (const auto v = optionalInteger(t, p, QStringLiteral("idle_ms"), 1, maxMs, message))
-            s.timeouts.idleMs = int(*v);
-    }
+    section("max_body_mb", [&](const QJsonValue &v, const QString &p) { s.maxBodyBytes = parseMaxBodyBytes(v, p); });
+    section("allowed_origins", [&](const QJsonValue &v, const QString &p) {
+        s.allowedOrigins = parseAllowedOrigins(requireArray(v, p), p);
+    });
+    section("timeouts", [&](const QJsonValue &v, const QString &p) { parseTimeouts(requireObject(v, p), p, s.timeouts); });
     if (const auto v = optionalInteger(obj, path, QStringLiteral("shutdown_grace_ms"), 0, std::numeric_limits<int>::max(),
                                        QStringLiteral("must be an integer >= 0 (milliseconds)")))
         s.shutdownGraceMs = int(*v);
-    if (obj.contains(QStringLiteral("retry"))) {
-        const QString p = member(path, QStringLiteral("retry"));
-        const QJsonObject r = requireObject(obj.value(QStringLiteral("retry")), p);
-        checkFields(r, p, {"max_attempts", "backoff_base_ms", "backoff_max_ms", "max_retry_after_ms"});
-        const QString message = QStringLiteral("must be an integer from 0 to 3600000 (milliseconds)");
-        constexpr qint64 maxMs = 3'600'000; // an hour: anything longer is a typo
-        if (const auto v = optionalInteger(r, p, QStringLiteral("max_attempts"), 1, 10,
-                                           QStringLiteral("must be an integer from 1 to 10")))
-            s.retry.maxAttempts = int(*v);
-        if (const auto v = optionalInteger(r, p, QStringLiteral("backoff_base_ms"), 0, maxMs, message))
-            s.retry.backoffBaseMs = int(*v);
-        if (const auto v = optionalInteger(r, p, QStringLiteral("backoff_max_ms"), 0, maxMs, message))
-            s.retry.backoffMaxMs = int(*v);
-        if (const auto v = optionalInteger(r, p, QStringLiteral("max_retry_after_ms"), 0, maxMs, message))
-            s.retry.maxRetryAfterMs = int(*v);
-        if (s.retry.backoffMaxMs < s.retry.backoffBaseMs)
-            fail(member(p, r.contains(QStringLiteral("backoff_max_ms")) ? QStringLiteral("backoff_max_ms")
-                                                                         : QStringLiteral("backoff_base_ms")),
-                 QStringLiteral("backoff_max_ms (%1) must not be less than backoff_base_ms (%2)")
-                     .arg(s.retry.backoffMaxMs)
-                     .arg(s.retry.backoffBaseMs));
-    }
-    if (obj.contains(QStringLiteral("breaker"))) {
-        const QString p = member(path, QStringLiteral("breaker"));
-        const QJsonObject b = requireObject(obj.value(QStringLiteral("breaker")), p);
-        checkFields(b, p, {"failure_threshold", "cooldown_ms"});
-        if (const auto v = optionalInteger(b, p, QStringLiteral("failure_threshold"), 1, 100,
-                                           QStringLiteral("must be an integer from 1 to 100")))
-            s.breaker.failureThreshold = int(*v);
-        if (const auto v = optionalInteger(b, p, QStringLiteral("cooldown_ms"), 1, 86'400'000,
-                                           QStringLiteral("must be an integer from 1 to 86400000 (milliseconds)")))
-            s.breaker.cooldownMs = int(*v);
-    }
-    if (obj.contains(QStringLiteral("connections"))) {
-        const QString p = member(path, QStringLiteral("connections"));
-        const QJsonObject c = requireObject(obj.value(QStringLiteral("connections")), p);
-        checkFields(c, p, {"header_timeout_ms", "idle_timeout_ms", "max_connections"});
-        const QString message = QStringLiteral("must be an integer from 100 to 3600000 (milliseconds)");
-        if (const auto v = optionalInteger(c, p, QStringLiteral("header_timeout_ms"), 100, 3'600'000, message))
-            s.connections.headerTimeoutMs = int(*v);
-        if (const auto v = optionalInteger(c, p, QStringLiteral("idle_timeout_ms"), 100, 3'600'000, message))
-            s.connections.idleTimeoutMs = int(*v);
-        if (const auto v = optionalInteger(c, p, QStringLiteral("max_connections"), 8, 1'000'000,
-                                           QStringLiteral("must be an integer from 8 to 1000000")))
-            s.connections.maxConnections = int(*v);
-    }
-    if (obj.contains(QStringLiteral("guardrails"))) {
-        const QString p = member(path, QStringLiteral("guardrails"));
+    section("retry", [&](const QJsonValue &v, const QString &p) { parseRetry(requireObject(v, p), p, s.retry); });
+    section("breaker", [&](const QJsonValue &v, const QString &p) { parseBreaker(requireObject(v, p), p, s.breaker); });
+    section("connections",
+            [&](const QJsonValue &v, const QString &p) { parseConnections(requireObject(v, p), p, s.connections); });
+    section("guardrails", [&](const QJsonValue &v, const QString &p) {
         QString why;
-        if (!GuardrailThresholds::fromJson(requireObject(obj.value(QStringLiteral("guardrails")), p), &s.guardrails, &why))
+        if (!GuardrailThresholds::fromJson(requireObject(v, p), &s.guardrails, &why))
             fail(p, why);
-    }
-    if (obj.contains(QStringLiteral("metrics"))) {
-        const QString p = member(path, QStringLiteral("metrics"));
-        const QJsonObject m = requireObject(obj.value(QStringLiteral("metrics")), p);
-        checkFields(m, p, {"token"});
-        const QString token = requireString(m, p, QStringLiteral("token"));
-        // A scrape token guessable in a few tries would open spend and key names to any local process.
-        if (token.size() < 16 || std::any_of(token.begin(), token.end(), [](QChar c) { return c.isSpace(); }))
-            fail(member(p, QStringLiteral("token")), QStringLiteral("must be at least 16 characters without spaces"));
-        s.metrics.tokenHash = hashSecret(QStringView(token));
-    }
-    if (obj.contains(QStringLiteral("otlp"))) {
-        const QString p = member(path, QStringLiteral("otlp"));
-        const QJsonObject o = requireObject(obj.value(QStringLiteral("otlp")), p);
-        checkFields(o, p, {"endpoint", "headers", "max_queue", "batch_size", "flush_interval_ms"});
-        // An empty endpoint is the export turned off (the Settings page writes it so).
-        const QJsonValue endpoint = o.value(QStringLiteral("endpoint"));
-        if (!endpoint.isString())
-            fail(member(p, QStringLiteral("endpoint")), QStringLiteral("must be an http:// or https:// URL, or \"\" for off"));
-        if (!endpoint.toString().isEmpty())
-            s.otlp.endpoint = validateBaseUrl(endpoint.toString(), member(p, QStringLiteral("endpoint")));
-        if (o.contains(QStringLiteral("headers"))) {
-            const QString hp = member(p, QStringLiteral("headers"));
-            const QJsonObject headers = requireObject(o.value(QStringLiteral("headers")), hp);
-            static const QRegularExpression token(QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
-            for (auto it = headers.begin(); it != headers.end(); ++it) {
-                const QString hn = member(hp, it.key());
-                if (!token.match(it.key()).hasMatch())
-                    fail(hn, QStringLiteral("is not a valid HTTP header name"));
-                OtlpHeader h;
-                h.name = it.key().toLower();
-                if (it.value().isString()) {
-                    h.value = it.value().toString();
-                    if (hasControlChars(h.value))
-                        fail(hn, QStringLiteral("must not contain control characters"));
-                } else if (it.value().isObject()) {
-                    const QJsonObject e = it.value().toObject();
-                    checkFields(e, hn, {"env"});
-                    h.env = requireString(e, hn, QStringLiteral("env"));
-                    if (h.env.isEmpty())
-                        fail(member(hn, QStringLiteral("env")), QStringLiteral("must name an environment variable"));
-                } else {
-                    fail(hn, QStringLiteral("must be a string or {\"env\": \"VARIABLE\"}"));
-                }
-                s.otlp.headers.append(h);
-            }
-        }
-        if (const auto v = optionalInteger(o, p, QStringLiteral("max_queue"), 16, 1'000'000,
-                                           QStringLiteral("must be an integer from 16 to 1000000")))
-            s.otlp.maxQueue = int(*v);
-        if (const auto v = optionalInteger(o, p, QStringLiteral("batch_size"), 1, 10'000,
-                                           QStringLiteral("must be an integer from 1 to 10000")))
-            s.otlp.batchSize = int(*v);
-        if (const auto v = optionalInteger(o, p, QStringLiteral("flush_interval_ms"), 50, 600'000,
-                                           QStringLiteral("must be an integer from 50 to 600000 (milliseconds)")))
-            s.otlp.flushIntervalMs = int(*v);
-    }
+    });
+    section("metrics", [&](const QJsonValue &v, const QString &p) {
+        s.metrics.tokenHash = parseMetricsTokenHash(requireObject(v, p), p);
+    });
+    section("otlp", [&](const QJsonValue &v, const QString &p) { parseOtlp(requireObject(v, p), p, s.otlp); });
     return s;
+}
+
+QList<ProviderConfig> parseProviders(const QJsonArray &list, const QString &path, QSet<QString> &providerIds)
+{
+    QList<ProviderConfig> providers;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString p = element(path, i);
+        ProviderConfig provider = parseProvider(requireObject(list.at(i), p), p);
+        if (providerIds.contains(provider.id))
+            fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate provider id %1").arg(quoted(provider.id)));
+        providerIds.insert(provider.id);
+        providers.append(std::move(provider));
+    }
+    return providers;
+}
+
+// `modelIndex` gets each model id's index in the list.
+QList<ModelConfig> parseModels(const QJsonArray &list, const QString &path, const QSet<QString> &providerIds,
+                               QHash<QString, qsizetype> &modelIndex)
+{
+    QList<ModelConfig> models;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString p = element(path, i);
+        ModelConfig model = parseModel(requireObject(list.at(i), p), p, providerIds);
+        if (modelIndex.contains(model.id))
+            fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate model id %1").arg(quoted(model.id)));
+        modelIndex.insert(model.id, i);
+        models.append(std::move(model));
+    }
+    return models;
+}
+
+// Each key with its own name and, when the file gives one, its own secret.
+QList<KeyConfig> parseKeys(const QJsonArray &list, const QString &path)
+{
+    QList<KeyConfig> keys;
+    QHash<QString, qsizetype> names;
+    QHash<QString, qsizetype> secrets; // secret -> index of the first key that uses it
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString p = element(path, i);
+        KeyConfig key = parseKey(requireObject(list.at(i), p), p);
+        if (names.contains(key.name))
+            fail(member(p, QStringLiteral("name")), QStringLiteral("duplicate key name %1").arg(quoted(key.name)));
+        names.insert(key.name, i);
+        if (key.secret) {
+            // Never repeat the secret itself in the message.
+            if (const auto it = secrets.constFind(*key.secret); it != secrets.cend())
+                fail(member(p, QStringLiteral("secret")),
+                     QStringLiteral("same secret as keys[%1] (%2); every key needs its own secret")
+                         .arg(*it)
+                         .arg(quoted(keys.at(*it).name)));
+            secrets.insert(*key.secret, i);
+        }
+        keys.append(std::move(key));
+    }
+    return keys;
+}
+
+// Routes with ids of their own, none equal to a model id (the route would hide the model).
+QList<RouteConfig> parseRoutes(const QJsonArray &list, const QString &path, const QHash<QString, qsizetype> &modelIndex)
+{
+    QList<RouteConfig> routes;
+    QSet<QString> ids;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString p = element(path, i);
+        RouteConfig route = parseRoute(requireObject(list.at(i), p), p);
+        if (ids.contains(route.id))
+            fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate route id %1").arg(quoted(route.id)));
+        if (const auto it = modelIndex.constFind(route.id); it != modelIndex.cend())
+            fail(member(p, QStringLiteral("id")),
+                 QStringLiteral("%1 is also a model id (models[%2]); a route must not shadow a model").arg(quoted(route.id)).arg(*it));
+        ids.insert(route.id);
+        routes.append(std::move(route));
+    }
+    return routes;
+}
+
+QList<ModelAlias> parseAliases(const QJsonArray &list, const QString &path)
+{
+    QList<ModelAlias> aliases;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString p = element(path, i);
+        const QJsonObject obj = requireObject(list.at(i), p);
+        checkFields(obj, p, {"match", "to"});
+        ModelAlias a;
+        a.match = requireString(obj, p, QStringLiteral("match"));
+        a.to = requireString(obj, p, QStringLiteral("to"));
+        if (a.match.trimmed() != a.match || a.match.contains(u' '))
+            fail(member(p, QStringLiteral("match")), QStringLiteral("must not contain spaces"));
+        if (a.to.trimmed() != a.to || a.to.contains(u' '))
+            fail(member(p, QStringLiteral("to")), QStringLiteral("must not contain spaces"));
+        aliases.append(a);
+    }
+    return aliases;
 }
 
 Config parseRoot(const QJsonObject &root)
 {
     checkFields(root, QString(), {"providers", "models", "keys", "routes", "aliases", "settings", "store"});
     Config config;
+    // The root's array `name`, when present, with its path.
+    const auto list = [&](const QString &name) { return requireArray(root.value(name), name); };
+    const QString providers = QStringLiteral("providers");
+    const QString models = QStringLiteral("models");
+    const QString keys = QStringLiteral("keys");
+    const QString routes = QStringLiteral("routes");
+    const QString aliases = QStringLiteral("aliases");
+    const QString settings = QStringLiteral("settings");
 
     if (root.contains(QStringLiteral("store"))) {
         const QString path = QStringLiteral("store");
@@ -796,97 +941,18 @@ Config parseRoot(const QJsonObject &root)
 
     QSet<QString> providerIds;
     QHash<QString, qsizetype> modelIndex; // model id -> index in "models"
-    if (root.contains(QStringLiteral("providers"))) {
-        const QString path = QStringLiteral("providers");
-        const QJsonArray list = requireArray(root.value(path), path);
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QString p = element(path, i);
-            ProviderConfig provider = parseProvider(requireObject(list.at(i), p), p);
-            if (providerIds.contains(provider.id))
-                fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate provider id %1").arg(quoted(provider.id)));
-            providerIds.insert(provider.id);
-            config.providers.append(std::move(provider));
-        }
-    }
-
-    if (root.contains(QStringLiteral("models"))) {
-        const QString path = QStringLiteral("models");
-        const QJsonArray list = requireArray(root.value(path), path);
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QString p = element(path, i);
-            ModelConfig model = parseModel(requireObject(list.at(i), p), p, providerIds);
-            if (modelIndex.contains(model.id))
-                fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate model id %1").arg(quoted(model.id)));
-            modelIndex.insert(model.id, i);
-            config.models.append(std::move(model));
-        }
-    }
-
-    if (root.contains(QStringLiteral("keys"))) {
-        const QString path = QStringLiteral("keys");
-        const QJsonArray list = requireArray(root.value(path), path);
-        QHash<QString, qsizetype> names;
-        QHash<QString, qsizetype> secrets; // secret -> index of the first key that uses it
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QString p = element(path, i);
-            KeyConfig key = parseKey(requireObject(list.at(i), p), p);
-            if (names.contains(key.name))
-                fail(member(p, QStringLiteral("name")), QStringLiteral("duplicate key name %1").arg(quoted(key.name)));
-            names.insert(key.name, i);
-            if (key.secret) {
-                // Never repeat the secret itself in the message.
-                if (const auto it = secrets.constFind(*key.secret); it != secrets.cend())
-                    fail(member(p, QStringLiteral("secret")),
-                         QStringLiteral("same secret as keys[%1] (%2); every key needs its own secret")
-                             .arg(*it)
-                             .arg(quoted(config.keys.at(*it).name)));
-                secrets.insert(*key.secret, i);
-            }
-            config.keys.append(std::move(key));
-        }
-    }
-
-    if (root.contains(QStringLiteral("routes"))) {
-        const QString path = QStringLiteral("routes");
-        const QJsonArray list = requireArray(root.value(path), path);
-        QSet<QString> ids;
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QString p = element(path, i);
-            RouteConfig route = parseRoute(requireObject(list.at(i), p), p);
-            if (ids.contains(route.id))
-                fail(member(p, QStringLiteral("id")), QStringLiteral("duplicate route id %1").arg(quoted(route.id)));
-            if (const auto it = modelIndex.constFind(route.id); it != modelIndex.cend())
-                fail(member(p, QStringLiteral("id")),
-                     QStringLiteral("%1 is also a model id (models[%2]); a route must not shadow a model").arg(quoted(route.id)).arg(*it));
-            ids.insert(route.id);
-            config.routes.append(std::move(route));
-        }
-    }
-
-    if (root.contains(QStringLiteral("aliases"))) {
-        const QString path = QStringLiteral("aliases");
-        const QJsonArray list = requireArray(root.value(path), path);
-        QList<ModelAlias> aliases;
-        for (qsizetype i = 0; i < list.size(); ++i) {
-            const QString p = element(path, i);
-            const QJsonObject obj = requireObject(list.at(i), p);
-            checkFields(obj, p, {"match", "to"});
-            ModelAlias a;
-            a.match = requireString(obj, p, QStringLiteral("match"));
-            a.to = requireString(obj, p, QStringLiteral("to"));
-            if (a.match.trimmed() != a.match || a.match.contains(u' '))
-                fail(member(p, QStringLiteral("match")), QStringLiteral("must not contain spaces"));
-            if (a.to.trimmed() != a.to || a.to.contains(u' '))
-                fail(member(p, QStringLiteral("to")), QStringLiteral("must not contain spaces"));
-            aliases.append(a);
-        }
-        config.aliases = aliases;
-    }
-
-    if (root.contains(QStringLiteral("settings"))) {
-        const QString path = QStringLiteral("settings");
-        config.settings = parseSettings(requireObject(root.value(path), path), path);
-    }
+    if (root.contains(providers))
+        config.providers = parseProviders(list(providers), providers, providerIds);
+    if (root.contains(models))
+        config.models = parseModels(list(models), models, providerIds, modelIndex);
+    if (root.contains(keys))
+        config.keys = parseKeys(list(keys), keys);
+    if (root.contains(routes))
+        config.routes = parseRoutes(list(routes), routes, modelIndex);
+    if (root.contains(aliases))
+        config.aliases = parseAliases(list(aliases), aliases);
+    if (root.contains(settings))
+        config.settings = parseSettings(requireObject(root.value(settings), settings), settings);
     return config;
 }
 

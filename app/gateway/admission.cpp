@@ -34,6 +34,28 @@ QString sessionIdFrom(const QByteArray &value)
     return QString::fromLatin1(v);
 }
 
+std::optional<TraceContext> traceContextFrom(const QByteArray &value)
+{
+    const QByteArray v = value.trimmed();
+    auto hex = [&](qsizetype from, qsizetype n) {
+        bool nonZero = false;
+        for (qsizetype i = from; i < from + n; ++i) {
+            const char c = v.at(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                return false;
+            nonZero = nonZero || c != '0';
+        }
+        return nonZero || n == 2; // the version and the flags may be 00; the ids may not
+    };
+    if (v.size() < 55 || v.at(2) != '-' || v.at(35) != '-' || v.at(52) != '-')
+        return std::nullopt;
+    if (!hex(0, 2) || v.startsWith("ff") || !hex(3, 32) || !hex(36, 16) || !hex(53, 2))
+        return std::nullopt;
+    if (v.startsWith("00") ? v.size() != 55 : (v.size() > 55 && v.at(55) != '-'))
+        return std::nullopt;
+    return TraceContext{v.mid(3, 32), v.mid(36, 16)};
+}
+
 std::optional<GatewayError> admitRequest(
     const HttpHeaders &headers, bool shuttingDown, const QStringList &allowedOrigins)
 {

@@ -25,4 +25,14 @@ namespace gh {
 // kept only if it is a short token (at most 128 of [A-Za-z0-9._:-]); otherwise the row has none.
 [[nodiscard]] QString sessionIdFrom(const QByteArray &value);
 
+// A W3C Trace Context `traceparent` header (https://www.w3.org/TR/trace-context/#traceparent-header):
+// version-traceid-parentid-flags in lower-case hex. Version 00 is exactly 55 characters; a later
+// version may append fields after a '-'; version ff, an all-zero id, upper case or any other shape
+// is invalid and gives std::nullopt (the request then starts its own trace, as the spec says).
+struct TraceContext {
+    QByteArray traceId;      // 32 hex digits
+    QByteArray parentSpanId; // 16 hex digits
+};
+[[nodiscard]] std::optional<TraceContext> traceContextFrom(const QByteArray &value);
+
 } // namespace gh

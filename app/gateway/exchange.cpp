@@ -51,6 +51,12 @@ Exchange::Exchange(ClientConnection *connection, QByteArray method, QByteArray u
     m_path = q >= 0 ? m_url.left(q) : m_url;
     m_record.endpoint = QString::fromLatin1(m_path);
     m_record.sessionId = sessionIdFrom(m_headers.value("x-claude-code-session-id"));
+    if (const QByteArray traceparent = m_headers.value("traceparent"); !traceparent.isEmpty()) {
+        if (auto trace = traceContextFrom(traceparent)) {
+            m_record.traceId = std::move(trace->traceId);
+            m_record.parentSpanId = std::move(trace->parentSpanId);
+        }
+    }
     m_ctx->inFlight.fetch_add(1);
     m_counted = true;
 }

@@ -250,19 +250,110 @@ bool Gateway::restartListener(quint16 port, QString *error)
     return true;
 }
 
+namespace {
+
+// Why the data folder could not be created, saying so when it is the usual reason: the nearest
+// folder that exists is read-only.
+QString dataFolderError(const QString &dataDir)
+{
+    QString error = QStringLiteral("cannot create the data folder %1").arg(QDir::toNativeSeparators(dataDir));
+    QFileInfo parent(QFileInfo(dataDir).absoluteFilePath());
+    while (!parent.exists() && parent.absolutePath() != parent.absoluteFilePath())
+        parent = QFileInfo(parent.absolutePath());
+    if (parent.exists() && !parent.isWritable())
+        error += QStringLiteral(": %1 is read-only. Pick another folder with --data-dir.").arg(QDir::toNativeSeparators(parent.absoluteFilePath()));
+    return error;
+}
+
+// Applies --config to the store; false (exit code 2) with the error in `result` when the file is
+// invalid or cannot be applied.
+// The config file, read before the store opens (its "store" says which one). False, with the exit
+// code and message in `result`, when it cannot be read; true and no config without a path.
+bool loadStartConfig(const QString &path, std::optional<Config> &config, Gateway::StartResult &result)
+{
+    if (path.isEmpty())
+        return true;
+    ConfigError configError;
+    config = loadConfigFile(path, &configError);
+    if (!config) {
+        result.exitCode = 2;
+        result.error = configError.toString();
+        return false;
+    }
+    return true;
+}
+
+bool applyStartConfig(const Config &config, const QString &path, Store &store, Gateway::StartResult &result)
+{
+    ApplyResult applied = applyConfig(config, store, path);
+    if (!applied.ok) {
+        result.exitCode = 2;
+        result.error = applied.error;
+        return false;
+    }
+    result.generatedKeys = applied.generated;
+    qCInfo(lcConfig) << "applied" << path << "with" << applied.changes << "change(s)";
+    return true;
+}
+
+// --store, else the config's "store", else the SQLite file in the data folder.
+QString storeLocationFor(const Gateway::Options &options, const std::optional<Config> &config)
+{
+    QString location = !options.store.isEmpty() ? options.store : config ? config->store : QString();
+    if (location.isEmpty() || location == QLatin1String("sqlite"))
+        location = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
+    return location;
+}
+
+// The response cache's answers (cache/responsecache.h); a file that cannot be used leaves it in
+// memory only, which is said once.
+std::unique_ptr<ResponseCache> openResponseCache(const QString &dataDir, qint64 maxBytes, QStringList &warnings)
+{
+    auto cache = std::make_unique<ResponseCache>();
+    QString cacheError;
+    if (!cache->open(QDir(dataDir).filePath(QStringLiteral("response-cache.db")), maxBytes, &cacheError))
+        warnings.append(QStringLiteral("response cache: %1 (answers are kept in memory only)").arg(cacheError));
+    return cache;
+}
+
+// Captured bodies (capture/bodycapture.h, docs/capture.md). Opened whether or not a key captures
+// now, so that the retention sweep runs after a key stopped capturing; null when it cannot open.
+std::unique_ptr<BodyCapture> openCapture(const QString &dataDir, const QHash<qint64, int> &retention, QStringList &warnings)
+{
+    auto capture = std::make_unique<BodyCapture>();
+    capture->setRetention(retention);
+    QString captureError;
+    if (capture->open(BodyCapture::pathIn(dataDir), &captureError))
+        return capture;
+    warnings.append(QStringLiteral("capture: %1 (no bodies are captured)").arg(captureError));
+    return nullptr;
+}
+
+// Spend per key and period is rebuilt from the log, never kept only in memory; so are the
+// overshoots shown on each key's card and by /v1/key.
+void restoreLedger(Store &store, BudgetLedger &ledger)
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (const StoredKey &k : store.keys()) {
+        for (int i = 0; i < kPeriodCount; ++i) {
+            const auto p = Period(i);
+            ledger.setSpent(k.id, p, store.spendSince(k.id, periodStartMs(p, now)), now);
+        }
+    }
+    const QHash<qint64, KeyOvershoots> overshoots = store.overshootsByKey();
+    for (auto it = overshoots.cbegin(); it != overshoots.cend(); ++it)
+        ledger.setOvershoots(it.key(), BudgetLedger::Overshoots{it->count, it->amount}, now);
+}
+
+} // namespace
+
 Gateway::StartResult Gateway::start(const GatewayOptions &options)
 {
     StartResult result;
     m_options = options;
     if (!QDir().mkpath(options.dataDir)) {
         result.exitCode = 1;
-        result.error = QStringLiteral("cannot create the data folder %1").arg(QDir::toNativeSeparators(options.dataDir));
-        // Say why when it is the usual reason: the nearest folder that exists is read-only.
-        QFileInfo parent(QFileInfo(options.dataDir).absoluteFilePath());
-        while (!parent.exists() && parent.absolutePath() != parent.absoluteFilePath())
-            parent = QFileInfo(parent.absolutePath());
-        if (parent.exists() && !parent.isWritable())
-            result.error += QStringLiteral(": %1 is read-only. Pick another folder with --data-dir.").arg(QDir::toNativeSeparators(parent.absoluteFilePath()));
+        result.error = dataFolderError(options.dataDir);
         return result;
     }
     QString error;
@@ -273,76 +364,26 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         if (!catalogWarning.isEmpty())
             result.warnings.append(catalogWarning);
     }
-    // The config file is read before the store opens: its "store" says which one.
     std::optional<Config> config;
-    if (!options.configPath.isEmpty()) {
-        ConfigError configError;
-        config = loadConfigFile(options.configPath, &configError);
-        if (!config) {
-            result.exitCode = 2;
-            result.error = configError.toString();
-            return result;
-        }
-    }
-    QString storeLocation = !options.store.isEmpty() ? options.store : config ? config->store : QString();
-    if (storeLocation.isEmpty() || storeLocation == QLatin1String("sqlite"))
-        storeLocation = QDir(options.dataDir).filePath(QStringLiteral("gatehouse.db"));
+    if (!loadStartConfig(options.configPath, config, result))
+        return result;
     m_store->setInstanceId(Store::instanceIdFor(options.dataDir));
     m_store->setLocalDir(options.dataDir);
-    if (!m_store->open(storeLocation, &error)) {
+    if (!m_store->open(storeLocationFor(options, config), &error)) {
         result.exitCode = 1;
         result.error = error; // Store::open's message names the database and says what is wrong
         return result;
     }
     connect(m_store.get(), &Store::configChangedElsewhere, this, &Gateway::applyTeamConfigChange, Qt::UniqueConnection);
-    if (config) {
-        ApplyResult applied = applyConfig(*config, *m_store, options.configPath);
-        if (!applied.ok) {
-            result.exitCode = 2;
-            result.error = applied.error;
-            return result;
-        }
-        result.generatedKeys = applied.generated;
-        qCInfo(lcConfig) << "applied" << options.configPath << "with" << applied.changes << "change(s)";
-    }
+    if (config && !applyStartConfig(*config, options.configPath, *m_store, result))
+        return result;
     reload(&result.warnings);
-    {
-        // The response cache's answers (cache/responsecache.h); a file that cannot be used leaves it
-        // in memory only, which is said once.
-        m_responseCache = std::make_unique<ResponseCache>();
-        QString cacheError;
-        if (!m_responseCache->open(QDir(options.dataDir).filePath(QStringLiteral("response-cache.db")),
-                                   m_context.settings()->responseCacheMaxBytes, &cacheError))
-            result.warnings.append(QStringLiteral("response cache: %1 (answers are kept in memory only)").arg(cacheError));
-        m_context.responseCache = m_responseCache.get();
-    }
-    {
-        // Captured bodies (capture/bodycapture.h, docs/capture.md). Opened whether or not a key
-        // captures now, so that the retention sweep runs after a key stopped capturing.
-        m_capture = std::make_unique<BodyCapture>();
-        m_capture->setRetention(m_captureRetention);
-        QString captureError;
-        if (m_capture->open(BodyCapture::pathIn(options.dataDir), &captureError)) {
-            m_context.capture = m_capture.get();
-        } else {
-            result.warnings.append(QStringLiteral("capture: %1 (no bodies are captured)").arg(captureError));
-            m_capture.reset();
-        }
-    }
-
-    // Spend per key and period is rebuilt from the log, never kept only in memory.
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    for (const StoredKey &k : m_store->keys()) {
-        for (int i = 0; i < kPeriodCount; ++i) {
-            const auto p = Period(i);
-            m_context.ledger.setSpent(k.id, p, m_store->spendSince(k.id, periodStartMs(p, now)), now);
-        }
-    }
-    // So are the overshoots shown on each key's card and by /v1/key.
-    const QHash<qint64, KeyOvershoots> overshoots = m_store->overshootsByKey();
-    for (auto it = overshoots.cbegin(); it != overshoots.cend(); ++it)
-        m_context.ledger.setOvershoots(it.key(), BudgetLedger::Overshoots{it->count, it->amount}, now);
-
+    m_responseCache = openResponseCache(options.dataDir, m_context.settings()->responseCacheMaxBytes, result.warnings);
+    m_context.responseCache = m_responseCache.get();
+    m_capture = openCapture(options.dataDir, m_captureRetention, result.warnings);
+    if (m_capture)
+        m_context.capture = m_capture.get();
+    restoreLedger(*m_store, m_context.ledger);
     startGuardrails();
 
     const auto settings = m_context.settings();

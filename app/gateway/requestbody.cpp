@@ -244,45 +244,56 @@ public:
     // A member of the top-level object that is not one of the common fields.
     simdjson::error_code member(std::string_view key, simdjson::ondemand::value value)
     {
-        bool &wants = m_parts.wantsJsonSchema;
         switch (m_endpoint) {
-        case Endpoint::ChatCompletions:
-            if (key == "messages")
-                return messages(value, true);
-            if (key == "tools")
-                return tools(value, &m_parts.tools[0]);
-            if (key == "functions")
-                return tools(value, &m_parts.tools[1]);
-            if (key == "response_format")
-                return typeIs(value, "json_schema", &wants);
-            break;
-        case Endpoint::Messages:
-            if (key == "system")
-                return span(value, &m_parts.system[0]);
-            if (key == "messages")
-                return messages(value, false);
-            if (key == "tools")
-                return tools(value, &m_parts.tools[0]);
-            if (key == "output_format" || key == "response_format")
-                return typeIs(value, "json_schema", &wants);
-            if (key == "output_config")
-                return memberTypeIs(value, "format", "json_schema", &wants);
-            break;
-        case Endpoint::Responses:
-            if (key == "instructions")
-                return span(value, &m_parts.system[0]);
-            if (key == "input")
-                return messages(value, true);
-            if (key == "tools")
-                return tools(value, &m_parts.tools[0]);
-            if (key == "text")
-                return memberTypeIs(value, "format", "json_schema", &wants);
-            break;
+        case Endpoint::ChatCompletions: return chatCompletionsMember(key, value);
+        case Endpoint::Messages: return messagesMember(key, value);
+        case Endpoint::Responses: return responsesMember(key, value);
         case Endpoint::Completions:
         case Endpoint::Embeddings:
         case Endpoint::CountTokens:
             break;
         }
+        return validateValue(value);
+    }
+
+    simdjson::error_code chatCompletionsMember(std::string_view key, simdjson::ondemand::value value)
+    {
+        if (key == "messages")
+            return messages(value, true);
+        if (key == "tools")
+            return tools(value, &m_parts.tools[0]);
+        if (key == "functions")
+            return tools(value, &m_parts.tools[1]);
+        if (key == "response_format")
+            return typeIs(value, "json_schema", &m_parts.wantsJsonSchema);
+        return validateValue(value);
+    }
+
+    simdjson::error_code messagesMember(std::string_view key, simdjson::ondemand::value value)
+    {
+        if (key == "system")
+            return span(value, &m_parts.system[0]);
+        if (key == "messages")
+            return messages(value, false);
+        if (key == "tools")
+            return tools(value, &m_parts.tools[0]);
+        if (key == "output_format" || key == "response_format")
+            return typeIs(value, "json_schema", &m_parts.wantsJsonSchema);
+        if (key == "output_config")
+            return memberTypeIs(value, "format", "json_schema", &m_parts.wantsJsonSchema);
+        return validateValue(value);
+    }
+
+    simdjson::error_code responsesMember(std::string_view key, simdjson::ondemand::value value)
+    {
+        if (key == "instructions")
+            return span(value, &m_parts.system[0]);
+        if (key == "input")
+            return messages(value, true);
+        if (key == "tools")
+            return tools(value, &m_parts.tools[0]);
+        if (key == "text")
+            return memberTypeIs(value, "format", "json_schema", &m_parts.wantsJsonSchema);
         return validateValue(value);
     }
 
@@ -542,6 +553,280 @@ void computeTraits(const PromptParts &parts, RequestFields &f)
     blocks.finish();
 }
 
+// Reads the top-level members of a request body into RequestFields, one reader per member the
+// gateway needs (the others go to the TraitWalker). A reader returns false with the message for the
+// client in message(); messages name the field and say what it must be.
+class TopLevelReader
+{
+public:
+    TopLevelReader(QByteArray &body, Endpoint endpoint, TraitWalker &walker, RequestFields &f)
+        : m_body(body)
+        , m_base(body.constData())
+        , m_endpoint(endpoint)
+        , m_required(requiredField(endpoint))
+        , m_walker(walker)
+        , m_f(f)
+    { }
+
+    bool read(simdjson::ondemand::field &field)
+    {
+        const char *keyStart = field.key().raw() - 1; // the key's opening quote
+        std::string_view key;
+        if (auto err = field.unescaped_key().get(key))
+            return invalid(err);
+        simdjson::ondemand::value &value = field.value();
+        if (key == "model")
+            return readModel(key, value);
+        if (key == "stream")
+            return readStream(key, value);
+        if (key == "max_tokens" || key == "max_completion_tokens" || key == "max_output_tokens")
+            return readOutputLimit(key, value);
+        if (key == "thinking" && m_endpoint == Endpoint::Messages)
+            return readThinking(key, value);
+        if (key == "stream_options")
+            return readStreamOptions(key, value);
+        if (key == "models")
+            return readFallbackModels(key, keyStart, value);
+        return readOther(key, value);
+    }
+
+    // After the last member: the required fields are there and nothing follows the object.
+    bool finish(simdjson::ondemand::document &doc)
+    {
+        // Nothing may follow the object (on-demand stops reading at its closing brace).
+        const char *trailing = nullptr;
+        if (doc.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS)
+            return fail(QStringLiteral("Invalid JSON in request body: trailing content after the object."));
+        if (!m_hasModel)
+            return fail(QStringLiteral("Missing required field: 'model'."));
+        if (m_required && !m_hasRequired)
+            return fail(QStringLiteral("Missing required field: '%1'.").arg(QLatin1String(m_required)));
+        // The closing brace of the top-level object.
+        qsizetype end = m_body.size() - 1;
+        while (end >= 0 && (m_body[end] == ' ' || m_body[end] == '\n' || m_body[end] == '\r' || m_body[end] == '\t'))
+            --end;
+        if (end < 0 || m_body[end] != '}')
+            return fail(QStringLiteral("Invalid JSON in request body: trailing content after the object."));
+        m_f.objectEnd = end;
+        return true;
+    }
+
+    bool invalid(simdjson::error_code err)
+    {
+        return fail(QStringLiteral("Invalid JSON in request body: %1").arg(QString::fromLatin1(simdjson::error_message(err))));
+    }
+
+    [[nodiscard]] const QString &message() const { return m_message; }
+
+private:
+    bool fail(const QString &message)
+    {
+        m_message = message;
+        return false;
+    }
+
+    bool fieldError(std::string_view key, const char *what)
+    {
+        return fail(QStringLiteral("Invalid request: field '%1' %2.").arg(QString::fromUtf8(key.data(), qsizetype(key.size())), QLatin1String(what)));
+    }
+
+    // Whether the value is JSON null (false also when it cannot be read as one).
+    static bool isNullValue(simdjson::ondemand::value &value)
+    {
+        bool isNull = false;
+        return value.is_null().get(isNull) == simdjson::SUCCESS && isNull;
+    }
+
+    bool readModel(std::string_view key, simdjson::ondemand::value &value)
+    {
+        const std::string_view token = value.raw_json_token();
+        std::string_view s;
+        if (value.get_string().get(s))
+            return fieldError(key, "must be a string");
+        m_f.model = QString::fromUtf8(s.data(), qsizetype(s.size()));
+        m_f.modelOffset = token.data() - m_base;
+        m_f.modelLength = tokenLength(token);
+        m_hasModel = true;
+        return true;
+    }
+
+    bool readStream(std::string_view key, simdjson::ondemand::value &value)
+    {
+        bool b = false;
+        if (value.get_bool().get(b) && !isNullValue(value))
+            return fieldError(key, "must be a boolean");
+        m_f.stream = b;
+        return true;
+    }
+
+    bool readOutputLimit(std::string_view key, simdjson::ondemand::value &value)
+    {
+        const std::string_view token = value.raw_json_token(); // before the value is consumed
+        int64_t n = 0;
+        if (value.get_int64().get(n))
+            return isNullValue(value) || fieldError(key, "must be a non-negative integer");
+        if (n < 0)
+            return fieldError(key, "must be a non-negative integer");
+        // max_completion_tokens wins over the deprecated max_tokens when both are present.
+        if (!m_f.maxTokens || key != "max_tokens")
+            m_f.maxTokens = n;
+        // Every occurrence (a repeated key too: providers' parsers differ on which one wins).
+        m_f.outputLimitFields.append({token.data() - m_base, tokenLength(token)});
+        return true;
+    }
+
+    // Anthropic extended thinking: budget_tokens must stay below max_tokens (a clamp edits it).
+    bool readThinking(std::string_view key, simdjson::ondemand::value &value)
+    {
+        using namespace simdjson;
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return invalid(err);
+        if (type != ondemand::json_type::object) {
+            if (auto err = m_walker.member(key, value))
+                return invalid(err);
+            return true;
+        }
+        ondemand::object thinking;
+        if (value.get_object().get(thinking))
+            return fieldError(key, "must be an object");
+        bool badBudget = false;
+        const error_code err = eachField(thinking, [&](std::string_view tk, ondemand::value tv) {
+            if (tk != "budget_tokens")
+                return validateValue(tv);
+            const std::string_view ttoken = tv.raw_json_token();
+            int64_t b = 0;
+            if (tv.get_int64().get(b) || b < 0) {
+                badBudget = true;
+                return INCORRECT_TYPE;
+            }
+            m_f.thinkingBudget = b;
+            m_f.thinkingBudgetOffset = ttoken.data() - m_base;
+            m_f.thinkingBudgetLength = tokenLength(ttoken);
+            return SUCCESS;
+        });
+        if (badBudget)
+            return fail(QStringLiteral("Invalid request: field 'thinking.budget_tokens' must be a non-negative integer."));
+        if (err)
+            return invalid(err);
+        return true;
+    }
+
+    bool readStreamOptions(std::string_view key, simdjson::ondemand::value &value)
+    {
+        using namespace simdjson;
+        const std::string_view token = value.raw_json_token();
+        if (isNullValue(value)) {
+            m_f.streamOptionsOffset = token.data() - m_base;
+            m_f.streamOptionsNullLength = tokenLength(token);
+            return true;
+        }
+        ondemand::object opts;
+        if (value.get_object().get(opts))
+            return fieldError(key, "must be an object");
+        m_f.streamOptionsOffset = token.data() - m_base; // the '{'
+        m_f.streamOptionsNullLength = 0;
+        qsizetype i = m_f.streamOptionsOffset + 1;
+        while (i < m_body.size() && (m_body[i] == ' ' || m_body[i] == '\n' || m_body[i] == '\r' || m_body[i] == '\t'))
+            ++i;
+        m_f.streamOptionsEmpty = i < m_body.size() && m_body[i] == '}';
+        bool badUsage = false;
+        const error_code err = eachField(opts, [&](std::string_view ok, ondemand::value iv) {
+            if (ok != "include_usage")
+                return validateValue(iv);
+            const std::string_view itoken = iv.raw_json_token();
+            m_f.includeUsageOffset = itoken.data() - m_base;
+            m_f.includeUsageLength = tokenLength(itoken);
+            bool b = false;
+            if (iv.get_bool().get(b) && !isNullValue(iv)) {
+                badUsage = true; // reported below with its own message
+                return INCORRECT_TYPE;
+            }
+            m_f.clientWantsUsage = b;
+            return SUCCESS;
+        });
+        if (badUsage)
+            return fail(QStringLiteral("Invalid request: field 'stream_options.include_usage' must be a boolean."));
+        if (err)
+            return invalid(err);
+        return true;
+    }
+
+    // The gateway's own per-request fallback list, cut out of the body sent upstream.
+    bool readFallbackModels(std::string_view key, const char *keyStart, simdjson::ondemand::value &value)
+    {
+        using namespace simdjson;
+        if (m_f.modelsMemberOffset >= 0)
+            return fieldError(key, "must appear only once");
+        ondemand::json_type type;
+        if (auto err = value.type().get(type))
+            return invalid(err);
+        if (type == ondemand::json_type::array) {
+            ondemand::array list;
+            if (auto err = value.get_array().get(list))
+                return invalid(err);
+            for (auto element : list) {
+                ondemand::value v;
+                if (auto err = element.get(v))
+                    return invalid(err);
+                std::string_view s;
+                if (v.get_string().get(s) || s.empty() || m_f.fallbackModels.size() >= kMaxFallbackModels)
+                    return fieldError(key, "must be an array of at most 10 model names");
+                m_f.fallbackModels.append(QString::fromUtf8(s.data(), qsizetype(s.size())));
+            }
+        } else if (type != ondemand::json_type::null || !isNullValue(value)) {
+            return fieldError(key, "must be an array of at most 10 model names");
+        }
+        const char *valueEnd = nullptr;
+        if (auto err = m_walker.endOfValue(&valueEnd))
+            return invalid(err);
+        cutFallbackMember(keyStart - m_base, valueEnd - m_base);
+        return true;
+    }
+
+    // The member [start, stop) and one adjacent comma: the one before it, or after it when it comes first.
+    void cutFallbackMember(qsizetype start, qsizetype stop)
+    {
+        qsizetype before = start - 1;
+        while (before > 0 && isSpace(m_base[before]))
+            --before;
+        if (m_base[before] == ',') {
+            m_f.modelsMemberOffset = before;
+            m_f.modelsMemberLength = stop - before;
+            return;
+        }
+        qsizetype after = stop;
+        while (after < m_body.size() && isSpace(m_base[after]))
+            ++after;
+        m_f.modelsMemberOffset = start;
+        m_f.modelsMemberLength = (after < m_body.size() && m_base[after] == ',' ? after + 1 : stop) - start;
+    }
+
+    // Any other member: the endpoint's required field is noted, and the routing traits walk it.
+    bool readOther(std::string_view key, simdjson::ondemand::value &value)
+    {
+        if (m_required && key == m_required) {
+            bool isNull = false;
+            if (auto err = value.is_null().get(isNull))
+                return invalid(err);
+            m_hasRequired = !isNull;
+        }
+        if (auto err = m_walker.member(key, value))
+            return invalid(err);
+        return true;
+    }
+
+    QByteArray &m_body;
+    const char *m_base;
+    Endpoint m_endpoint;
+    const char *m_required;
+    TraitWalker &m_walker;
+    RequestFields &m_f;
+    bool m_hasModel = false;
+    bool m_hasRequired = false;
+    QString m_message;
+};
+
 } // namespace
 
 std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpoint, QString *error)
@@ -561,198 +846,28 @@ std::optional<RequestFields> inspectRequestBody(QByteArray &body, Endpoint endpo
     thread_local ondemand::parser parser;
     padded_string_view view(body.constData(), size_t(body.size()), size_t(body.capacity()));
     RequestFields f;
-    bool hasRequired = false;
-    bool hasModel = false;
-    const char *required = requiredField(endpoint);
-
-    auto invalid = [&](error_code err) {
-        return fail(QStringLiteral("Invalid JSON in request body: %1").arg(QString::fromLatin1(error_message(err))));
-    };
+    PromptParts parts;
     ondemand::document doc;
-    if (auto err = parser.iterate(view).get(doc))
-        return invalid(err);
+    TraitWalker walker(doc, endpoint, parts);
+    TopLevelReader reader(body, endpoint, walker, f);
+    if (auto err = parser.iterate(view).get(doc)) {
+        reader.invalid(err);
+        return fail(reader.message());
+    }
     ondemand::object root;
     if (doc.get_object().get(root))
         return fail(QStringLiteral("Invalid request body: expected a JSON object."));
-    const char *base = body.constData();
-    auto fieldError = [&](std::string_view key, const char *what) {
-        return fail(QStringLiteral("Invalid request: field '%1' %2.").arg(QString::fromUtf8(key.data(), qsizetype(key.size())), QLatin1String(what)));
-    };
-    PromptParts parts;
-    TraitWalker walker(doc, endpoint, parts);
     for (auto member : root) {
         ondemand::field field;
-        if (auto err = std::move(member).get(field))
-            return invalid(err);
-        const char *keyStart = field.key().raw() - 1; // the key's opening quote
-        std::string_view key;
-        if (auto err = field.unescaped_key().get(key))
-            return invalid(err);
-        ondemand::value &value = field.value();
-        bool isNull = false;
-        if (key == "model") {
-            const std::string_view token = value.raw_json_token();
-            std::string_view s;
-            if (value.get_string().get(s))
-                return fieldError(key, "must be a string");
-            f.model = QString::fromUtf8(s.data(), qsizetype(s.size()));
-            f.modelOffset = token.data() - base;
-            f.modelLength = tokenLength(token);
-            hasModel = true;
-        } else if (key == "stream") {
-            bool b = false;
-            if (value.get_bool().get(b) && (value.is_null().get(isNull) || !isNull))
-                return fieldError(key, "must be a boolean");
-            f.stream = b;
-        } else if (key == "max_tokens" || key == "max_completion_tokens" || key == "max_output_tokens") {
-            const std::string_view token = value.raw_json_token(); // before the value is consumed
-            int64_t n = 0;
-            if (value.get_int64().get(n)) {
-                if (value.is_null().get(isNull) || !isNull)
-                    return fieldError(key, "must be a non-negative integer");
-                continue;
-            }
-            if (n < 0)
-                return fieldError(key, "must be a non-negative integer");
-            // max_completion_tokens wins over the deprecated max_tokens when both are present.
-            if (!f.maxTokens || key != "max_tokens")
-                f.maxTokens = n;
-            // Every occurrence (a repeated key too: providers' parsers differ on which one wins).
-            f.outputLimitFields.append({token.data() - base, tokenLength(token)});
-        } else if (key == "thinking" && endpoint == Endpoint::Messages) {
-            // Anthropic extended thinking: budget_tokens must stay below max_tokens (a clamp edits it).
-            ondemand::json_type type;
-            if (auto err = value.type().get(type))
-                return invalid(err);
-            if (type != ondemand::json_type::object) {
-                if (auto err = walker.member(key, value))
-                    return invalid(err);
-                continue;
-            }
-            ondemand::object thinking;
-            if (value.get_object().get(thinking))
-                return fieldError(key, "must be an object");
-            bool badBudget = false;
-            const error_code err = eachField(thinking, [&](std::string_view tk, ondemand::value tv) {
-                if (tk != "budget_tokens")
-                    return validateValue(tv);
-                const std::string_view ttoken = tv.raw_json_token();
-                int64_t b = 0;
-                if (tv.get_int64().get(b) || b < 0) {
-                    badBudget = true;
-                    return INCORRECT_TYPE;
-                }
-                f.thinkingBudget = b;
-                f.thinkingBudgetOffset = ttoken.data() - base;
-                f.thinkingBudgetLength = tokenLength(ttoken);
-                return SUCCESS;
-            });
-            if (badBudget)
-                return fail(QStringLiteral("Invalid request: field 'thinking.budget_tokens' must be a non-negative integer."));
-            if (err)
-                return invalid(err);
-        } else if (key == "stream_options") {
-            const std::string_view token = value.raw_json_token();
-            if (value.is_null().get(isNull) == SUCCESS && isNull) {
-                f.streamOptionsOffset = token.data() - base;
-                f.streamOptionsNullLength = tokenLength(token);
-                continue;
-            }
-            ondemand::object opts;
-            if (value.get_object().get(opts))
-                return fieldError(key, "must be an object");
-            f.streamOptionsOffset = token.data() - base; // the '{'
-            f.streamOptionsNullLength = 0;
-            qsizetype i = f.streamOptionsOffset + 1;
-            while (i < body.size() && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
-                ++i;
-            f.streamOptionsEmpty = i < body.size() && body[i] == '}';
-            bool badUsage = false;
-            const error_code err = eachField(opts, [&](std::string_view ok, ondemand::value iv) {
-                if (ok != "include_usage")
-                    return validateValue(iv);
-                const std::string_view itoken = iv.raw_json_token();
-                f.includeUsageOffset = itoken.data() - base;
-                f.includeUsageLength = tokenLength(itoken);
-                bool b = false;
-                if (iv.get_bool().get(b) && (iv.is_null().get(isNull) || !isNull)) {
-                    badUsage = true; // reported below with its own message
-                    return INCORRECT_TYPE;
-                }
-                f.clientWantsUsage = b;
-                return SUCCESS;
-            });
-            if (badUsage)
-                return fail(QStringLiteral("Invalid request: field 'stream_options.include_usage' must be a boolean."));
-            if (err)
-                return invalid(err);
-        } else if (key == "models") {
-            // The gateway's own per-request fallback list, cut out of the body sent upstream.
-            if (f.modelsMemberOffset >= 0)
-                return fieldError(key, "must appear only once");
-            ondemand::json_type type;
-            if (auto err = value.type().get(type))
-                return invalid(err);
-            if (type == ondemand::json_type::array) {
-                ondemand::array list;
-                if (auto err = value.get_array().get(list))
-                    return invalid(err);
-                for (auto element : list) {
-                    ondemand::value v;
-                    if (auto err = element.get(v))
-                        return invalid(err);
-                    std::string_view s;
-                    if (v.get_string().get(s) || s.empty() || f.fallbackModels.size() >= kMaxFallbackModels)
-                        return fieldError(key, "must be an array of at most 10 model names");
-                    f.fallbackModels.append(QString::fromUtf8(s.data(), qsizetype(s.size())));
-                }
-            } else if (type != ondemand::json_type::null || value.is_null().get(isNull) || !isNull) {
-                return fieldError(key, "must be an array of at most 10 model names");
-            }
-            const char *valueEnd = nullptr;
-            if (auto err = walker.endOfValue(&valueEnd))
-                return invalid(err);
-            // The member and one adjacent comma: the one before it, or after it when it comes first.
-            const qsizetype start = keyStart - base;
-            const qsizetype stop = valueEnd - base;
-            qsizetype before = start - 1;
-            while (before > 0 && isSpace(base[before]))
-                --before;
-            if (base[before] == ',') {
-                f.modelsMemberOffset = before;
-                f.modelsMemberLength = stop - before;
-            } else {
-                qsizetype after = stop;
-                while (after < body.size() && isSpace(base[after]))
-                    ++after;
-                f.modelsMemberOffset = start;
-                f.modelsMemberLength = (after < body.size() && base[after] == ',' ? after + 1 : stop) - start;
-            }
-        } else {
-            if (required && key == required) {
-                if (auto err = value.is_null().get(isNull))
-                    return invalid(err);
-                hasRequired = !isNull;
-            }
-            if (auto err = walker.member(key, value))
-                return invalid(err);
+        if (auto err = std::move(member).get(field)) {
+            reader.invalid(err);
+            return fail(reader.message());
         }
+        if (!reader.read(field))
+            return fail(reader.message());
     }
-    // Nothing may follow the object (on-demand stops reading at its closing brace).
-    const char *trailing = nullptr;
-    if (doc.current_location().get(trailing) != OUT_OF_BOUNDS)
-        return fail(QStringLiteral("Invalid JSON in request body: trailing content after the object."));
-    if (!hasModel)
-        return fail(QStringLiteral("Missing required field: 'model'."));
-    if (required && !hasRequired)
-        return fail(QStringLiteral("Missing required field: '%1'.").arg(QLatin1String(required)));
-    // The closing brace of the top-level object.
-    qsizetype end = body.size() - 1;
-    while (end >= 0 && (body[end] == ' ' || body[end] == '\n' || body[end] == '\r' || body[end] == '\t'))
-        --end;
-    if (end < 0 || body[end] != '}')
-        return fail(QStringLiteral("Invalid JSON in request body: trailing content after the object."));
-    f.objectEnd = end;
+    if (!reader.finish(doc))
+        return fail(reader.message());
     computeTraits(parts, f);
     return f;
 }

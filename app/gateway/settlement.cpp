@@ -14,8 +14,8 @@ Settlement settle(const SettlementInput &in)
         out.cost = NanoUsd(0);
     if (out.usage.estimated && in.reserved && out.cost && *out.cost > *in.reserved)
         out.cost = *in.reserved;
-    out.tokens
-        = out.usage.inputTokens + out.usage.cacheReadTokens + out.usage.cacheWriteTokens + out.usage.outputTokens;
+    out.tokens = out.usage.inputTokens + out.usage.cacheReadTokens + out.usage.cacheWriteTokens
+        + out.usage.cacheWrite1hTokens + out.usage.outputTokens;
     return out;
 }
 

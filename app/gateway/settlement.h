@@ -19,8 +19,8 @@ struct SettlementInput {
 struct Settlement {
     Usage usage; // what the log records (empty when nothing was billed or reported)
     std::optional<NanoUsd> cost; // std::nullopt: unpriced (unknown, never $0)
-    qint64 tokens = 0; // input, cache read, cache write (5-minute) and output tokens; 1-hour
-                       // cache writes are not counted (as before the stage was split out)
+    qint64 tokens = 0; // every prompt token (input, cache read, 5-minute and 1-hour cache writes)
+                       // and output tokens: what the key's tpm limit counts
 };
 
 // Invariant: an estimate never costs more than the reservation, which bounds what the provider can

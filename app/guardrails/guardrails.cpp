@@ -32,6 +32,107 @@ QString sessionKey(qint64 keyId, const QString &session)
     return QString::number(keyId) + u'\n' + session;
 }
 
+// What a detector found: the trip's one-line summary and its evidence.
+struct Finding {
+    QString summary;
+    QJsonObject evidence;
+};
+
+// The same message list, answered `before` times within the window, sent again.
+Finding sameRequestFinding(const RequestShape &shape, int before, bool acrossSessions, const GuardrailThresholds &t)
+{
+    return {QStringLiteral("the same request (%1, content hash %2) was answered %3 in the last %4%5 and was sent again")
+                .arg(counted(shape.messageCount, "message", "messages"))
+                .arg(shortHash(shape.contentHash))
+                .arg(counted(before, "time", "times"))
+                .arg(minutesText(t.repeatWindowMs))
+                .arg(acrossSessions ? QStringLiteral(" across several sessions") : QString()),
+            {{QStringLiteral("kind"), QStringLiteral("same_request")},
+             {QStringLiteral("content_hash"), shortHash(shape.contentHash)},
+             {QStringLiteral("messages"), shape.messageCount},
+             {QStringLiteral("answered_before"), before},
+             {QStringLiteral("window_minutes"), t.repeatWindowMs / 60'000},
+             {QStringLiteral("threshold"), t.repeatCount}}};
+}
+
+// The same last message (a tool result, an error) back `seen` times while the conversation grew.
+Finding sameResultFinding(const RequestShape &shape, int seen, const GuardrailThresholds &t)
+{
+    return {QStringLiteral("the same tool result or message (%1, hash %2) came back %3 in the last %4 "
+                           "while the conversation grew to %5")
+                .arg(counted(shape.lastTurnBytes, "byte", "bytes"))
+                .arg(shortHash(shape.lastTurnHash))
+                .arg(counted(seen, "time", "times"))
+                .arg(minutesText(t.repeatWindowMs))
+                .arg(counted(shape.messageCount, "message", "messages")),
+            {{QStringLiteral("kind"), QStringLiteral("same_result")},
+             {QStringLiteral("result_hash"), shortHash(shape.lastTurnHash)},
+             {QStringLiteral("result_bytes"), shape.lastTurnBytes},
+             {QStringLiteral("times"), seen},
+             {QStringLiteral("messages"), shape.messageCount},
+             {QStringLiteral("window_minutes"), t.repeatWindowMs / 60'000},
+             {QStringLiteral("threshold"), t.resultRepeatCount}}};
+}
+
+// A spend rate over its usual; `who` is "key" or "session".
+Finding spendRateFinding(const char *who, const VelocityVerdict &v, const GuardrailThresholds &t)
+{
+    const double factor = double(v.recent) / double(qMax<NanoUsd>(1, *v.baseline));
+    return {QStringLiteral("the %1 spent %2 in the last %3, %4 times its usual %5 per %3 (trips above %6 times and %7)")
+                .arg(QLatin1String(who))
+                .arg(usd(v.recent))
+                .arg(counted(t.velocityWindowMinutes, "minute", "minutes"))
+                .arg(factor, 0, 'f', 1)
+                .arg(usd(*v.baseline))
+                .arg(t.velocityFactor, 0, 'g', 3)
+                .arg(usd(t.velocityFloor)),
+            {{QStringLiteral("kind"), QStringLiteral("spend_rate")},
+             {QStringLiteral("recent_usd"), toUsd(v.recent)},
+             {QStringLiteral("baseline_usd"), toUsd(*v.baseline)},
+             {QStringLiteral("window_minutes"), t.velocityWindowMinutes},
+             {QStringLiteral("factor"), factor},
+             {QStringLiteral("threshold_factor"), t.velocityFactor},
+             {QStringLiteral("floor_usd"), toUsd(t.velocityFloor)}}};
+}
+
+// The day limit reached soon at the current rate.
+Finding projectedOverrunFinding(NanoUsd recent, NanoUsd dayRemaining, const ProjectionVerdict &p, const GuardrailThresholds &t)
+{
+    return {QStringLiteral("at %1 per %2 the day limit is reached in about %3 (%4 left)")
+                .arg(usd(recent))
+                .arg(counted(t.velocityWindowMinutes, "minute", "minutes"))
+                .arg(counted(p.minutesLeft, "minute", "minutes"))
+                .arg(usd(dayRemaining)),
+            {{QStringLiteral("kind"), QStringLiteral("projected_overrun")},
+             {QStringLiteral("recent_usd"), toUsd(recent)},
+             {QStringLiteral("window_minutes"), t.velocityWindowMinutes},
+             {QStringLiteral("day_remaining_usd"), toUsd(dayRemaining)},
+             {QStringLiteral("minutes_left"), p.minutesLeft},
+             {QStringLiteral("threshold_minutes"), t.projectionMs / 60'000}}};
+}
+
+// Prompts near the context window turn after turn, with next to nothing back.
+Finding tokenBlowupFinding(int streak, const GuardrailOutcome &outcome, const GuardrailThresholds &t)
+{
+    const double share = double(outcome.promptTokens) / double(outcome.contextWindow);
+    return {QStringLiteral("%1 turns in a row sent prompts past %2% of the model's %3-token context window (last: %4 tokens, %5%) "
+                           "and got at most %6 output tokens back (last: %7)")
+                .arg(streak)
+                .arg(qRound(t.blowupFraction * 100))
+                .arg(outcome.contextWindow)
+                .arg(outcome.promptTokens)
+                .arg(qRound(share * 100))
+                .arg(t.blowupMaxOutput)
+                .arg(outcome.outputTokens),
+            {{QStringLiteral("kind"), QStringLiteral("token_blowup")},
+             {QStringLiteral("turns"), streak},
+             {QStringLiteral("prompt_tokens"), outcome.promptTokens},
+             {QStringLiteral("output_tokens"), outcome.outputTokens},
+             {QStringLiteral("context_window"), outcome.contextWindow},
+             {QStringLiteral("threshold_fraction"), t.blowupFraction},
+             {QStringLiteral("threshold_output_tokens"), t.blowupMaxOutput}}};
+}
+
 } // namespace
 
 QString detectorName(Detector d)
@@ -284,20 +385,8 @@ std::optional<GuardrailTrip> Guardrails::admit(GuardrailTicket &ticket, const QS
         QHash<int, qint64> &alerts = keyWide || !session ? key.lastAlert : session->lastAlert;
         if (mode == GuardMode::Pause || t - alerts.value(rep, -m_t.alertCooldownMs) >= m_t.alertCooldownMs) {
             alerts.insert(rep, t);
-            const QString summary =
-                QStringLiteral("the same request (%1, content hash %2) was answered %3 in the last %4%5 and was sent again")
-                    .arg(counted(shape.messageCount, "message", "messages"))
-                    .arg(shortHash(shape.contentHash))
-                    .arg(counted(before, "time", "times"))
-                    .arg(minutesText(m_t.repeatWindowMs))
-                    .arg(keyWide && !ticket.session.isEmpty() ? QStringLiteral(" across several sessions") : QString());
-            const QJsonObject evidence{{QStringLiteral("kind"), QStringLiteral("same_request")},
-                                       {QStringLiteral("content_hash"), shortHash(shape.contentHash)},
-                                       {QStringLiteral("messages"), shape.messageCount},
-                                       {QStringLiteral("answered_before"), before},
-                                       {QStringLiteral("window_minutes"), m_t.repeatWindowMs / 60'000},
-                                       {QStringLiteral("threshold"), m_t.repeatCount}};
-            GuardrailTrip tr = trip(key, ticket, Detector::Repetition, mode, scope, requestId, summary, evidence, t);
+            const Finding f = sameRequestFinding(shape, before, keyWide && !ticket.session.isEmpty(), m_t);
+            GuardrailTrip tr = trip(key, ticket, Detector::Repetition, mode, scope, requestId, f.summary, f.evidence, t);
             if (mode == GuardMode::Pause) {
                 ticket.admitted = false;
                 return tr;
@@ -310,21 +399,8 @@ std::optional<GuardrailTrip> Guardrails::admit(GuardrailTicket &ticket, const QS
         if (seen >= m_t.resultRepeatCount
             && (mode == GuardMode::Pause || t - session->lastAlert.value(rep, -m_t.alertCooldownMs) >= m_t.alertCooldownMs)) {
             session->lastAlert.insert(rep, t);
-            const QString summary = QStringLiteral("the same tool result or message (%1, hash %2) came back %3 in the last %4 "
-                                                   "while the conversation grew to %5")
-                                        .arg(counted(shape.lastTurnBytes, "byte", "bytes"))
-                                        .arg(shortHash(shape.lastTurnHash))
-                                        .arg(counted(seen, "time", "times"))
-                                        .arg(minutesText(m_t.repeatWindowMs))
-                                        .arg(counted(shape.messageCount, "message", "messages"));
-            const QJsonObject evidence{{QStringLiteral("kind"), QStringLiteral("same_result")},
-                                       {QStringLiteral("result_hash"), shortHash(shape.lastTurnHash)},
-                                       {QStringLiteral("result_bytes"), shape.lastTurnBytes},
-                                       {QStringLiteral("times"), seen},
-                                       {QStringLiteral("messages"), shape.messageCount},
-                                       {QStringLiteral("window_minutes"), m_t.repeatWindowMs / 60'000},
-                                       {QStringLiteral("threshold"), m_t.resultRepeatCount}};
-            GuardrailTrip tr = trip(key, ticket, Detector::Repetition, mode, ticket.session, requestId, summary, evidence, t);
+            const Finding f = sameResultFinding(shape, seen, m_t);
+            GuardrailTrip tr = trip(key, ticket, Detector::Repetition, mode, ticket.session, requestId, f.summary, f.evidence, t);
             if (mode == GuardMode::Pause) {
                 ticket.admitted = false;
                 return tr;
@@ -372,63 +448,22 @@ void Guardrails::settle(const GuardrailTicket &ticket, const GuardrailOutcome &o
         bool keyTripped = false;
         if (kv.tripped && mayTrip(key.lastAlert, int(Detector::Velocity), velocity)) {
             keyTripped = true;
-            const double factor = double(kv.recent) / double(qMax<NanoUsd>(1, *kv.baseline));
-            trip(key, ticket, Detector::Velocity, velocity, QString(), requestId,
-                 QStringLiteral("the key spent %1 in the last %2, %3 times its usual %4 per %2 (trips above %5 times and %6)")
-                     .arg(usd(kv.recent))
-                     .arg(counted(m_t.velocityWindowMinutes, "minute", "minutes"))
-                     .arg(factor, 0, 'f', 1)
-                     .arg(usd(*kv.baseline))
-                     .arg(m_t.velocityFactor, 0, 'g', 3)
-                     .arg(usd(m_t.velocityFloor)),
-                 {{QStringLiteral("kind"), QStringLiteral("spend_rate")},
-                  {QStringLiteral("recent_usd"), toUsd(kv.recent)},
-                  {QStringLiteral("baseline_usd"), toUsd(*kv.baseline)},
-                  {QStringLiteral("window_minutes"), m_t.velocityWindowMinutes},
-                  {QStringLiteral("factor"), factor},
-                  {QStringLiteral("threshold_factor"), m_t.velocityFactor},
-                  {QStringLiteral("floor_usd"), toUsd(m_t.velocityFloor)}},
-                 t);
+            const Finding f = spendRateFinding("key", kv, m_t);
+            trip(key, ticket, Detector::Velocity, velocity, QString(), requestId, f.summary, f.evidence, t);
         }
         if (!keyTripped && outcome.dayRemaining) {
             const ProjectionVerdict p = judgeProjection(kv.recent, *outcome.dayRemaining, m_t);
             if (p.tripped && mayTrip(key.lastAlert, kProjectionSlot, velocity)) {
                 keyTripped = true;
-                trip(key, ticket, Detector::Velocity, velocity, QString(), requestId,
-                     QStringLiteral("at %1 per %2 the day limit is reached in about %3 (%4 left)")
-                         .arg(usd(kv.recent))
-                         .arg(counted(m_t.velocityWindowMinutes, "minute", "minutes"))
-                         .arg(counted(p.minutesLeft, "minute", "minutes"))
-                         .arg(usd(*outcome.dayRemaining)),
-                     {{QStringLiteral("kind"), QStringLiteral("projected_overrun")},
-                      {QStringLiteral("recent_usd"), toUsd(kv.recent)},
-                      {QStringLiteral("window_minutes"), m_t.velocityWindowMinutes},
-                      {QStringLiteral("day_remaining_usd"), toUsd(*outcome.dayRemaining)},
-                      {QStringLiteral("minutes_left"), p.minutesLeft},
-                      {QStringLiteral("threshold_minutes"), m_t.projectionMs / 60'000}},
-                     t);
+                const Finding f = projectedOverrunFinding(kv.recent, *outcome.dayRemaining, p, m_t);
+                trip(key, ticket, Detector::Velocity, velocity, QString(), requestId, f.summary, f.evidence, t);
             }
         }
         if (!keyTripped && session && !sessionPaused) {
             const VelocityVerdict sv = judgeVelocity(session->spend, t, m_t);
             if (sv.tripped && mayTrip(session->lastAlert, int(Detector::Velocity), velocity)) {
-                const double factor = double(sv.recent) / double(qMax<NanoUsd>(1, *sv.baseline));
-                trip(key, ticket, Detector::Velocity, velocity, ticket.session, requestId,
-                     QStringLiteral("the session spent %1 in the last %2, %3 times its usual %4 per %2 (trips above %5 times and %6)")
-                         .arg(usd(sv.recent))
-                         .arg(counted(m_t.velocityWindowMinutes, "minute", "minutes"))
-                         .arg(factor, 0, 'f', 1)
-                         .arg(usd(*sv.baseline))
-                         .arg(m_t.velocityFactor, 0, 'g', 3)
-                         .arg(usd(m_t.velocityFloor)),
-                     {{QStringLiteral("kind"), QStringLiteral("spend_rate")},
-                      {QStringLiteral("recent_usd"), toUsd(sv.recent)},
-                      {QStringLiteral("baseline_usd"), toUsd(*sv.baseline)},
-                      {QStringLiteral("window_minutes"), m_t.velocityWindowMinutes},
-                      {QStringLiteral("factor"), factor},
-                      {QStringLiteral("threshold_factor"), m_t.velocityFactor},
-                      {QStringLiteral("floor_usd"), toUsd(m_t.velocityFloor)}},
-                     t);
+                const Finding f = spendRateFinding("session", sv, m_t);
+                trip(key, ticket, Detector::Velocity, velocity, ticket.session, requestId, f.summary, f.evidence, t);
             }
         }
     }
@@ -437,25 +472,8 @@ void Guardrails::settle(const GuardrailTicket &ticket, const GuardrailOutcome &o
     if (blowup != GuardMode::Off && ok && session && !sessionPaused) {
         const int streak = session->blowup.observe(outcome.promptTokens, outcome.outputTokens, outcome.contextWindow, m_t);
         if (streak >= m_t.blowupTurns && mayTrip(session->lastAlert, int(Detector::Blowup), blowup)) {
-            const double share = double(outcome.promptTokens) / double(outcome.contextWindow);
-            trip(key, ticket, Detector::Blowup, blowup, ticket.session, requestId,
-                 QStringLiteral("%1 turns in a row sent prompts past %2% of the model's %3-token context window (last: %4 tokens, %5%) "
-                                "and got at most %6 output tokens back (last: %7)")
-                     .arg(streak)
-                     .arg(qRound(m_t.blowupFraction * 100))
-                     .arg(outcome.contextWindow)
-                     .arg(outcome.promptTokens)
-                     .arg(qRound(share * 100))
-                     .arg(m_t.blowupMaxOutput)
-                     .arg(outcome.outputTokens),
-                 {{QStringLiteral("kind"), QStringLiteral("token_blowup")},
-                  {QStringLiteral("turns"), streak},
-                  {QStringLiteral("prompt_tokens"), outcome.promptTokens},
-                  {QStringLiteral("output_tokens"), outcome.outputTokens},
-                  {QStringLiteral("context_window"), outcome.contextWindow},
-                  {QStringLiteral("threshold_fraction"), m_t.blowupFraction},
-                  {QStringLiteral("threshold_output_tokens"), m_t.blowupMaxOutput}},
-                 t);
+            const Finding f = tokenBlowupFinding(streak, outcome, m_t);
+            trip(key, ticket, Detector::Blowup, blowup, ticket.session, requestId, f.summary, f.evidence, t);
         }
     }
 }

@@ -53,7 +53,7 @@ QByteArray csvHeader()
 {
     return QByteArrayLiteral("request_id,started_at,key,model,provider,upstream_model,status,error,latency_ms,ttft_ms,"
                              "input_tokens,cache_read_tokens,cache_write_tokens,output_tokens,reasoning_tokens,cost_usd,"
-                             "estimated,stream,attempts,endpoint,route,model_id,session_id\r\n");
+                             "estimated,stream,attempts,endpoint,route,model_id,session_id,refusal\r\n");
 }
 
 QByteArray csvLine(const RequestRecord &r)
@@ -80,7 +80,8 @@ QByteArray csvLine(const RequestRecord &r)
                               csvText(r.endpoint),
                               csvText(r.route),
                               csvText(r.modelId),
-                              csvText(r.sessionId)};
+                              csvText(r.sessionId),
+                              csvText(r.refusal)};
     QString line;
     for (const QString &f : fields) {
         if (!line.isEmpty() || &f != &fields[0])
@@ -113,6 +114,8 @@ QByteArray jsonLine(const RequestRecord &r)
                         {QStringLiteral("session_id"), text(r.sessionId)},
                         {QStringLiteral("status"), r.status},
                         {QStringLiteral("error"), text(r.error)},
+                        // Why Gatehouse refused it itself (gateway/refusal.h); null when it did not.
+                        {QStringLiteral("refusal"), text(r.refusal)},
                         {QStringLiteral("latency_ms"), r.latencyMs},
                         {QStringLiteral("ttft_ms"), r.ttftMs >= 0 ? QJsonValue(r.ttftMs) : QJsonValue()},
                         {QStringLiteral("usage"), usage},

@@ -77,24 +77,14 @@ void sortByKey(std::vector<Candidate> &list)
     });
 }
 
-} // namespace
-
-Router::Router(HealthTracker &health, AffinityTable &affinity)
-    : m_health(health)
-    , m_affinity(affinity)
-{ }
-
-RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, RouteStrategy strategy,
-    const QList<RouteTarget> &targets, const RequestTraits &traits, const KeyEntry &key, qint64 nowMs,
-    const std::function<double()> &random, const std::function<bool(const QString &)> &providerHasRoom) const
+// Resolves the route's targets (each kept in `resolved`, which must not reallocate: the candidates
+// point into it) and returns those that can serve this request; the others go to `skipped` with why.
+std::vector<Candidate> resolveCandidates(const RegistrySnapshot &registry, const QList<RouteTarget> &targets,
+    const RequestTraits &traits, const KeyEntry &key, std::vector<ModelEntry> &resolved, QList<SkippedTarget> &skipped)
 {
-    RoutePlan plan;
-
-    // 1. Resolve the targets and drop those that cannot serve this request.
     // (Small vectors of pointers into `resolved`: this runs for every routed request.)
     std::vector<Candidate> candidates;
     candidates.reserve(size_t(targets.size()));
-    std::vector<ModelEntry> resolved; // every target that resolved (the quality strategy counts their votes)
     resolved.reserve(size_t(targets.size())); // never reallocates: candidates point into it
     for (const RouteTarget &target : targets) {
         RegistrySnapshot::ResolveError error = RegistrySnapshot::ResolveError::None;
@@ -104,158 +94,150 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
             QString provider;
             if (const qsizetype slash = target.model.indexOf(u'/'); slash > 0)
                 provider = target.model.left(slash);
-            plan.skipped.append({target.model, provider, resolveReason(error, ambiguous)});
+            skipped.append({target.model, provider, resolveReason(error, ambiguous)});
             continue;
         }
         const QString &id = entry->config.id;
         if (std::any_of(resolved.begin(), resolved.end(), [&](const ModelEntry &m) { return m.config.id == id; })) {
-            plan.skipped.append({id, entry->config.provider, QStringLiteral("listed twice in the route")});
+            skipped.append({id, entry->config.provider, QStringLiteral("listed twice in the route")});
             continue;
         }
         resolved.push_back(std::move(*entry));
         const ModelEntry &m = resolved.back();
         if (const QString reason = cannotServe(m, traits, key); !reason.isEmpty()) {
-            plan.skipped.append({m.config.id, m.config.provider, reason});
+            skipped.append({m.config.id, m.config.provider, reason});
             continue;
         }
         candidates.push_back({&m, std::max(0, target.weight)});
     }
-    for (const SkippedTarget &s : std::as_const(plan.skipped))
-        qCDebug(lcGateway).noquote() << "route" << route << "skips" << s.modelId << "-" << s.reason;
+    return candidates;
+}
 
-    if (candidates.empty()) {
-        plan.decidedBy = QStringLiteral("no target can serve the request");
-        return plan;
+// The cheapest first by the expected cost of this request; unpriced targets last.
+QString orderByCost(std::vector<Candidate> &candidates, qint64 inputTokens, qint64 outputTokens)
+{
+    for (Candidate &c : candidates) {
+        const ModelPrice &p = c.entry->config.price;
+        c.ranked = p.isPriced();
+        if (c.ranked)
+            c.key = (double(inputTokens) * *p.input + double(outputTokens) * *p.output) / 1e6;
     }
+    sortByKey(candidates);
+    const Candidate &first = candidates.front();
+    return first.ranked ? QStringLiteral("cheapest: ~%1 (%2)").arg(usd(first.key), first.entry->config.id)
+                        : QStringLiteral("cheapest: no priced target, ordered");
+}
 
-    // 2. The strategy's order.
-    const qint64 outputTokens = traits.expectedOutputTokens > 0 ? traits.expectedOutputTokens : kTypicalOutputTokens;
-    const qint64 inputTokens = std::max<qint64>(0, traits.estimatedInputTokens);
-    QString decided;
-    switch (strategy) {
-    case RouteStrategy::Ordered:
-        decided = QStringLiteral("ordered");
-        break;
-
-    case RouteStrategy::Cheapest: {
-        for (Candidate &c : candidates) {
-            const ModelPrice &p = c.entry->config.price;
-            c.ranked = p.isPriced();
-            if (c.ranked)
-                c.key = (double(inputTokens) * *p.input + double(outputTokens) * *p.output) / 1e6;
+// The fastest first by measured time to first token plus the expected output at the measured rate.
+QString orderBySpeed(std::vector<Candidate> &candidates, const HealthTracker &health, qint64 outputTokens)
+{
+    // Unmeasured targets first (key -1, in the configured order), so that each gets measured once.
+    for (Candidate &c : candidates) {
+        const TargetHealth h = health.health(c.entry->config.id);
+        if (h.ttftMs < 0) {
+            c.key = -1;
+        } else {
+            c.key = h.ttftMs;
+            if (h.tokensPerSecond > 0)
+                c.key += double(outputTokens) / h.tokensPerSecond * 1000.0;
         }
-        sortByKey(candidates);
-        const Candidate &first = candidates.front();
-        decided = first.ranked ? QStringLiteral("cheapest: ~%1 (%2)").arg(usd(first.key), first.entry->config.id)
-                               : QStringLiteral("cheapest: no priced target, ordered");
-        break;
     }
+    sortByKey(candidates);
+    const Candidate &first = candidates.front();
+    return first.key < 0 ? QStringLiteral("fastest: %1 not measured yet").arg(first.entry->config.id)
+                         : QStringLiteral("fastest: ~%1 ms expected (%2)").arg(qRound64(first.key)).arg(first.entry->config.id);
+}
 
-    case RouteStrategy::Fastest: {
-        // Unmeasured targets first (key -1, in the configured order), so that each gets measured once.
-        for (Candidate &c : candidates) {
-            const TargetHealth h = m_health.health(c.entry->config.id);
-            if (h.ttftMs < 0) {
-                c.key = -1;
-            } else {
-                c.key = h.ttftMs;
-                if (h.tokensPerSecond > 0)
-                    c.key += double(outputTokens) / h.tokensPerSecond * 1000.0;
-            }
-        }
-        sortByKey(candidates);
-        const Candidate &first = candidates.front();
-        decided = first.key < 0
-            ? QStringLiteral("fastest: %1 not measured yet").arg(first.entry->config.id)
-            : QStringLiteral("fastest: ~%1 ms expected (%2)").arg(qRound64(first.key)).arg(first.entry->config.id);
-        break;
-    }
-
-    case RouteStrategy::Weighted: {
-        const auto draw = [&random]() {
-            double r = random ? random() : QRandomGenerator::global()->generateDouble();
-            if (!std::isfinite(r) || r < 0)
-                r = 0;
-            return std::min(r, std::nextafter(1.0, 0.0));
-        };
-        std::vector<Candidate> pool;
-        std::vector<Candidate> zero;
-        for (const Candidate &c : std::as_const(candidates))
-            (c.weight > 0 ? pool : zero).push_back(c);
-        std::vector<Candidate> order;
-        order.reserve(candidates.size());
-        double firstShare = 0;
-        while (!pool.empty()) {
-            qint64 total = 0;
-            for (const Candidate &c : std::as_const(pool))
-                total += c.weight;
-            const double point = draw() * double(total);
-            size_t pick = pool.size() - 1;
-            double acc = 0;
-            for (size_t i = 0; i < pool.size(); ++i) {
-                acc += pool[i].weight;
-                if (point < acc) {
-                    pick = i;
-                    break;
-                }
-            }
-            if (order.empty())
-                firstShare = double(pool[pick].weight) / double(total);
-            order.push_back(pool[pick]);
-            pool.erase(pool.begin() + std::ptrdiff_t(pick));
-        }
-        order.insert(order.end(), zero.begin(), zero.end());
-        candidates = std::move(order);
-        decided = firstShare > 0
-            // Concatenated rather than arg()-formatted: this runs for every routed request.
-            ? u"weighted: drew " % candidates.front().entry->config.id % u" ("
-                % QString::number(qRound(firstShare * 100)) % u"% share)"
-            : QStringLiteral("weighted: every weight is 0, ordered");
-        break;
-    }
-
-    case RouteStrategy::Quality: {
-        qint64 rounds = 0;
-        for (const ModelEntry &m : std::as_const(resolved))
-            rounds += std::max(0, registry.votes.value(m.config.id).rounds);
-        if (rounds < kMinQualityVotes) {
-            decided = QStringLiteral("quality: only %1 voted rounds (< %2), ordered").arg(rounds).arg(kMinQualityVotes);
-            break;
-        }
-        for (Candidate &c : candidates) {
-            const VoteStats v = registry.votes.value(c.entry->config.id);
-            const int r = std::max(0, v.rounds);
-            const int w = std::clamp(v.wins, 0, r);
-            const double errorRate = std::clamp(m_health.health(c.entry->config.id).errorRate, 0.0, 1.0);
-            c.key = -(double(w + 1) / double(r + 2) * (1.0 - errorRate)); // higher score first
-        }
-        sortByKey(candidates);
-        decided = QStringLiteral("quality: score %1 (%2) over %3 voted rounds")
-                      .arg(QString::number(-candidates.front().key, 'f', 2), candidates.front().entry->config.id,
-                          QString::number(rounds));
-        break;
-    }
-    }
-
-    // 3. Unavailable targets stay as a last resort: available ones first, then those whose provider
-    // is at its own rate limit, then circuit-open or rate-limited ones, the soonest available first.
-    struct Placed {
-        Candidate c;
-        int group = 0;
-        qint64 availableAt = 0;
-        bool usable = true; // available now and its provider has room
+// A weighted draw without replacement: each next target drawn in proportion to its weight among
+// those left; weight-0 targets last, in the configured order.
+QString orderByWeight(std::vector<Candidate> &candidates, const std::function<double()> &random)
+{
+    const auto draw = [&random]() {
+        double r = random ? random() : QRandomGenerator::global()->generateDouble();
+        if (!std::isfinite(r) || r < 0)
+            r = 0;
+        return std::min(r, std::nextafter(1.0, 0.0));
     };
+    std::vector<Candidate> pool;
+    std::vector<Candidate> zero;
+    for (const Candidate &c : std::as_const(candidates))
+        (c.weight > 0 ? pool : zero).push_back(c);
+    std::vector<Candidate> order;
+    order.reserve(candidates.size());
+    double firstShare = 0;
+    while (!pool.empty()) {
+        qint64 total = 0;
+        for (const Candidate &c : std::as_const(pool))
+            total += c.weight;
+        const double point = draw() * double(total);
+        size_t pick = pool.size() - 1;
+        double acc = 0;
+        for (size_t i = 0; i < pool.size(); ++i) {
+            acc += pool[i].weight;
+            if (point < acc) {
+                pick = i;
+                break;
+            }
+        }
+        if (order.empty())
+            firstShare = double(pool[pick].weight) / double(total);
+        order.push_back(pool[pick]);
+        pool.erase(pool.begin() + std::ptrdiff_t(pick));
+    }
+    order.insert(order.end(), zero.begin(), zero.end());
+    candidates = std::move(order);
+    return firstShare > 0
+        // Concatenated rather than arg()-formatted: this runs for every routed request.
+        ? u"weighted: drew " % candidates.front().entry->config.id % u" (" % QString::number(qRound(firstShare * 100))
+            % u"% share)"
+        : QStringLiteral("weighted: every weight is 0, ordered");
+}
+
+// The best first by Compare votes (Laplace-smoothed win rate times the success rate), once the
+// resolved targets have kMinQualityVotes voted rounds between them; before that, the configured order.
+QString orderByVotes(std::vector<Candidate> &candidates, const std::vector<ModelEntry> &resolved,
+    const RegistrySnapshot &registry, const HealthTracker &health)
+{
+    qint64 rounds = 0;
+    for (const ModelEntry &m : resolved)
+        rounds += std::max(0, registry.votes.value(m.config.id).rounds);
+    if (rounds < Router::kMinQualityVotes)
+        return QStringLiteral("quality: only %1 voted rounds (< %2), ordered").arg(rounds).arg(Router::kMinQualityVotes);
+    for (Candidate &c : candidates) {
+        const VoteStats v = registry.votes.value(c.entry->config.id);
+        const int r = std::max(0, v.rounds);
+        const int w = std::clamp(v.wins, 0, r);
+        const double errorRate = std::clamp(health.health(c.entry->config.id).errorRate, 0.0, 1.0);
+        c.key = -(double(w + 1) / double(r + 2) * (1.0 - errorRate)); // higher score first
+    }
+    sortByKey(candidates);
+    return QStringLiteral("quality: score %1 (%2) over %3 voted rounds")
+        .arg(QString::number(-candidates.front().key, 'f', 2), candidates.front().entry->config.id, QString::number(rounds));
+}
+
+// A candidate in its final place: available ones first (group 0), then those whose provider is at
+// its own rate limit (1), then circuit-open or rate-limited ones, the soonest available first (2).
+struct Placed {
+    Candidate c;
+    int group = 0;
+    qint64 availableAt = 0;
+    bool usable = true; // available now and its provider has room
+};
+
+// Unavailable targets stay as a last resort, behind the available ones; `demoted` says why each moved.
+std::vector<Placed> placeUnavailableLast(const std::vector<Candidate> &candidates, const HealthTracker &health,
+    qint64 nowMs, const std::function<bool(const QString &)> &providerHasRoom, QStringList &demoted)
+{
     std::vector<Placed> placed;
     placed.reserve(candidates.size());
-    QStringList demoted;
-    for (const Candidate &c : std::as_const(candidates)) {
+    for (const Candidate &c : candidates) {
         const QString &id = c.entry->config.id;
         Placed p{c};
-        if (!m_health.available(id, nowMs)) {
+        if (!health.available(id, nowMs)) {
             p.group = 2;
-            p.availableAt = m_health.availableAtMs(id);
+            p.availableAt = health.availableAtMs(id);
             p.usable = false;
-            const TargetHealth h = m_health.health(id);
+            const TargetHealth h = health.health(id);
             const QString why = h.state == TargetHealth::State::Open ? QStringLiteral("circuit open")
                 : h.state == TargetHealth::State::HalfOpen           ? QStringLiteral("circuit half-open, probe out")
                                                                      : QStringLiteral("rate limited");
@@ -273,25 +255,74 @@ RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, R
             return a.group < b.group;
         return a.group == 2 && a.availableAt < b.availableAt;
     });
+    return placed;
+}
 
-    // 4. A warm prompt-cache affinity wins over the strategy while its target is usable.
-    if (!route.isEmpty()) {
-        for (const quint64 hash : traits.prefixHashes) {
-            const std::optional<QString> hit = m_affinity.lookup(key.id, route, hash, nowMs);
-            if (!hit)
-                continue;
-            const auto it = std::find_if(
-                placed.begin(), placed.end(), [&](const Placed &p) { return p.usable && p.c.entry->config.id == *hit; });
-            if (it == placed.end())
-                continue;
-            std::rotate(placed.begin(), it, it + 1);
-            plan.affinityHit = true;
-            break;
-        }
+// Moves the target with a warm prompt cache for this key and route to the front while it is usable;
+// whether one did.
+bool preferWarmCache(std::vector<Placed> &placed, AffinityTable &affinity, qint64 keyId, const QString &route,
+    const QList<quint64> &prefixHashes, qint64 nowMs)
+{
+    if (route.isEmpty())
+        return false;
+    for (const quint64 hash : prefixHashes) {
+        const std::optional<QString> hit = affinity.lookup(keyId, route, hash, nowMs);
+        if (!hit)
+            continue;
+        const auto it = std::find_if(
+            placed.begin(), placed.end(), [&](const Placed &p) { return p.usable && p.c.entry->config.id == *hit; });
+        if (it == placed.end())
+            continue;
+        std::rotate(placed.begin(), it, it + 1);
+        return true;
+    }
+    return false;
+}
+
+} // namespace
+
+Router::Router(HealthTracker &health, AffinityTable &affinity)
+    : m_health(health)
+    , m_affinity(affinity)
+{ }
+
+RoutePlan Router::plan(const RegistrySnapshot &registry, const QString &route, RouteStrategy strategy,
+    const QList<RouteTarget> &targets, const RequestTraits &traits, const KeyEntry &key, qint64 nowMs,
+    const std::function<double()> &random, const std::function<bool(const QString &)> &providerHasRoom) const
+{
+    RoutePlan plan;
+
+    // 1. Resolve the targets and drop those that cannot serve this request.
+    std::vector<ModelEntry> resolved; // every target that resolved (the quality strategy counts their votes)
+    std::vector<Candidate> candidates = resolveCandidates(registry, targets, traits, key, resolved, plan.skipped);
+    for (const SkippedTarget &s : std::as_const(plan.skipped))
+        qCDebug(lcGateway).noquote() << "route" << route << "skips" << s.modelId << "-" << s.reason;
+    if (candidates.empty()) {
+        plan.decidedBy = QStringLiteral("no target can serve the request");
+        return plan;
     }
 
+    // 2. The strategy's order.
+    const qint64 outputTokens = traits.expectedOutputTokens > 0 ? traits.expectedOutputTokens : kTypicalOutputTokens;
+    const qint64 inputTokens = std::max<qint64>(0, traits.estimatedInputTokens);
+    QString decided;
+    switch (strategy) {
+    case RouteStrategy::Ordered: decided = QStringLiteral("ordered"); break;
+    case RouteStrategy::Cheapest: decided = orderByCost(candidates, inputTokens, outputTokens); break;
+    case RouteStrategy::Fastest: decided = orderBySpeed(candidates, m_health, outputTokens); break;
+    case RouteStrategy::Weighted: decided = orderByWeight(candidates, random); break;
+    case RouteStrategy::Quality: decided = orderByVotes(candidates, resolved, registry, m_health); break;
+    }
+
+    // 3. Unavailable targets stay as a last resort.
+    QStringList demoted;
+    std::vector<Placed> placed = placeUnavailableLast(candidates, m_health, nowMs, providerHasRoom, demoted);
+
+    // 4. A warm prompt-cache affinity wins over the strategy while its target is usable.
+    plan.affinityHit = preferWarmCache(placed, m_affinity, key.id, route, traits.prefixHashes, nowMs);
+
     plan.targets.reserve(qsizetype(placed.size()));
-    for (const Placed &p : std::as_const(placed))
+    for (const Placed &p : placed)
         plan.targets.append(*p.c.entry);
     plan.decidedBy = plan.affinityHit
         ? u"affinity: " % plan.targets.first().config.id % u" has a warm prompt cache (else " % decided % u')'

@@ -93,9 +93,11 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
     return o;
 }
 
-GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
+namespace {
+
+// The listener's settings: port, body limit, browser origins. An invalid value is logged and left out.
+void readStoredListener(const QJsonObject &json, GatewaySettings &s)
 {
-    GatewaySettings s;
     if (json.contains(QStringLiteral("port"))) {
         const QJsonValue v = json.value(QStringLiteral("port"));
         const double d = v.toDouble(-1);
@@ -125,6 +127,11 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
         else
             qCWarning(lcConfig) << "stored gateway setting allowed_origins is invalid; no origin is allowed";
     }
+}
+
+// Timeouts, retries, the circuit breaker and the connection limits; an invalid number is the default.
+void readStoredUpstream(const QJsonObject &json, GatewaySettings &s)
+{
     const QJsonObject t = json.value(QStringLiteral("timeouts")).toObject();
     s.timeouts.connectMs = intField(t, "connect_ms", s.timeouts.connectMs, 1);
     s.timeouts.firstByteMs = intField(t, "first_byte_ms", s.timeouts.firstByteMs, 1);
@@ -147,6 +154,39 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     s.connections.headerTimeoutMs = intField(c, "header_timeout_ms", s.connections.headerTimeoutMs, 100, 3'600'000);
     s.connections.idleTimeoutMs = intField(c, "idle_timeout_ms", s.connections.idleTimeoutMs, 100, 3'600'000);
     s.connections.maxConnections = intField(c, "max_connections", s.connections.maxConnections, 8, 1'000'000);
+}
+
+// The OpenTelemetry export; an endpoint that is not an http(s) URL leaves it off.
+void readStoredOtlp(const QJsonObject &otlp, OtlpSettings &out)
+{
+    const QUrl endpoint(otlp.value(QStringLiteral("endpoint")).toString(), QUrl::StrictMode);
+    const QString scheme = endpoint.scheme();
+    if (endpoint.isValid() && !endpoint.host().isEmpty() && (scheme == u"http" || scheme == u"https"))
+        out.endpoint = endpoint;
+    else if (!otlp.value(QStringLiteral("endpoint")).toString().isEmpty())
+        qCWarning(lcConfig) << "stored gateway setting otlp.endpoint is not an http(s) URL; the export stays off";
+    const QJsonObject headers = otlp.value(QStringLiteral("headers")).toObject();
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        OtlpHeader h;
+        h.name = it.key();
+        if (it.value().isObject())
+            h.env = it.value().toObject().value(QStringLiteral("env")).toString();
+        else
+            h.value = it.value().toString();
+        out.headers.append(h);
+    }
+    out.maxQueue = intField(otlp, "max_queue", out.maxQueue, 16, 1'000'000);
+    out.batchSize = intField(otlp, "batch_size", out.batchSize, 1, 10'000);
+    out.flushIntervalMs = intField(otlp, "flush_interval_ms", out.flushIntervalMs, 50, 600'000);
+}
+
+} // namespace
+
+GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
+{
+    GatewaySettings s;
+    readStoredListener(json, s);
+    readStoredUpstream(json, s);
     s.responseCacheMaxBytes = qint64(intField(json, "response_cache_max_mb", int(s.responseCacheMaxBytes / (1024 * 1024)), 1, 1'000'000)) * 1024 * 1024;
     if (json.contains(QStringLiteral("guardrails"))) {
         QString why;
@@ -161,26 +201,7 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
         s.metrics.tokenHash = tokenHash;
     else if (json.contains(QStringLiteral("metrics")))
         qCWarning(lcConfig) << "stored gateway setting metrics.token_sha256 is invalid; /metrics stays off";
-    const QJsonObject otlp = json.value(QStringLiteral("otlp")).toObject();
-    const QUrl endpoint(otlp.value(QStringLiteral("endpoint")).toString(), QUrl::StrictMode);
-    const QString scheme = endpoint.scheme();
-    if (endpoint.isValid() && !endpoint.host().isEmpty() && (scheme == u"http" || scheme == u"https"))
-        s.otlp.endpoint = endpoint;
-    else if (!otlp.value(QStringLiteral("endpoint")).toString().isEmpty())
-        qCWarning(lcConfig) << "stored gateway setting otlp.endpoint is not an http(s) URL; the export stays off";
-    const QJsonObject headers = otlp.value(QStringLiteral("headers")).toObject();
-    for (auto it = headers.begin(); it != headers.end(); ++it) {
-        OtlpHeader h;
-        h.name = it.key();
-        if (it.value().isObject())
-            h.env = it.value().toObject().value(QStringLiteral("env")).toString();
-        else
-            h.value = it.value().toString();
-        s.otlp.headers.append(h);
-    }
-    s.otlp.maxQueue = intField(otlp, "max_queue", s.otlp.maxQueue, 16, 1'000'000);
-    s.otlp.batchSize = intField(otlp, "batch_size", s.otlp.batchSize, 1, 10'000);
-    s.otlp.flushIntervalMs = intField(otlp, "flush_interval_ms", s.otlp.flushIntervalMs, 50, 600'000);
+    readStoredOtlp(json.value(QStringLiteral("otlp")).toObject(), s.otlp);
     return s;
 }
 
@@ -299,6 +320,316 @@ void saveGatewaySettings(Store &store, const GatewaySettings &settings)
                      QString::fromUtf8(QJsonDocument(gatewaySettingsToJson(settings)).toJson(QJsonDocument::Compact)));
 }
 
+namespace {
+
+// Every write applyConfig() will make, planned before the first one (an error leaves the store untouched).
+struct ApplyPlan {
+    QHash<QString, ProviderConfig> storedProviders;
+    QHash<QString, ModelConfig> storedModels;
+    QHash<QString, RouteConfig> storedRoutes;
+    QList<const ProviderConfig *> providerWrites;
+    QList<const ModelConfig *> modelWrites;
+    QList<const RouteConfig *> routeWrites;
+    QList<PlannedKey> keys;
+    QHash<QString, qsizetype> fileKeyNames; // the file's key names, to their index in config.keys
+    // The settings to store, each empty when unchanged.
+    QString settingsJson;
+    QString aliasesJson;
+    QString guardrailsJson;
+    QString responseCacheJson;
+};
+
+// The providers and models of the file that are new or differ from the stored ones.
+void planProvidersAndModels(const Config &config, const Store &store, ApplyPlan &plan)
+{
+    for (const ProviderConfig &p : store.providers())
+        plan.storedProviders.insert(p.id, p);
+    for (const ProviderConfig &p : config.providers) {
+        const auto it = plan.storedProviders.constFind(p.id);
+        if (it == plan.storedProviders.cend() || !sameProvider(*it, p))
+            plan.providerWrites.append(&p);
+    }
+    for (const ModelConfig &m : store.models())
+        plan.storedModels.insert(m.id, m);
+    for (const ModelConfig &m : config.models) {
+        const auto it = plan.storedModels.constFind(m.id);
+        if (it == plan.storedModels.cend() || !(*it == m))
+            plan.modelWrites.append(&m);
+    }
+}
+
+// Routes: upserted by id like models. A route id must never equal a model id, neither one in the file
+// nor one already stored: the alias would hide the model (or the other way round). Returns the error.
+QString planRoutes(const Config &config, const Store &store, const QString &fileName, ApplyPlan &plan)
+{
+    for (const RouteConfig &r : store.routes())
+        plan.storedRoutes.insert(r.id, r);
+    QHash<QString, qsizetype> fileRouteIds;
+    for (qsizetype i = 0; i < config.routes.size(); ++i)
+        fileRouteIds.insert(config.routes.at(i).id, i);
+    for (qsizetype i = 0; i < config.models.size(); ++i) {
+        const QString &id = config.models.at(i).id;
+        if (const auto it = fileRouteIds.constFind(id); it != fileRouteIds.cend())
+            return prefixed(fileName, QStringLiteral("routes[%1].id").arg(*it),
+                            QStringLiteral("\"%1\" is also a model id (models[%2]); a route must not shadow a model")
+                                .arg(id)
+                                .arg(i));
+        if (plan.storedRoutes.contains(id))
+            return prefixed(fileName, QStringLiteral("models[%1].id").arg(i),
+                            QStringLiteral("\"%1\" is already the id of a stored route; a route and a model cannot share an id")
+                                .arg(id));
+    }
+    for (qsizetype i = 0; i < config.routes.size(); ++i) {
+        const RouteConfig &r = config.routes.at(i);
+        if (plan.storedModels.contains(r.id))
+            return prefixed(fileName, QStringLiteral("routes[%1].id").arg(i),
+                            QStringLiteral("\"%1\" is already the id of a stored model; a route must not shadow a model")
+                                .arg(r.id));
+        const auto it = plan.storedRoutes.constFind(r.id);
+        // The routes table does not hold response_cache (the response_cache setting does, below).
+        RouteConfig withoutCache = r;
+        withoutCache.responseCache.reset();
+        if (it == plan.storedRoutes.cend() || !(*it == withoutCache))
+            plan.routeWrites.append(&r);
+    }
+    return {};
+}
+
+// The stored key the file's key `kc` becomes: a new one gets the file's secret or a generated one; an
+// existing one keeps what the UI owns and its secret unless the file gives another.
+PlannedKey planKey(const KeyConfig &kc, qsizetype index, const QHash<QString, StoredKey> &storedByName, qint64 now)
+{
+    PlannedKey plan;
+    plan.index = index;
+    const auto existing = storedByName.constFind(kc.name);
+    if (existing == storedByName.cend()) {
+        const QString secret = kc.secret ? *kc.secret : generateSecret();
+        if (!kc.secret)
+            plan.generatedSecret = secret;
+        plan.key.name = kc.name;
+        plan.key.secretHash = hashSecret(QStringView(secret));
+        plan.key.secretHint = secretHint(secret);
+        plan.key.createdAtMs = now;
+        plan.write = true;
+    } else {
+        plan.key = *existing; // paused, revoked and the creation time are the UI's: kept
+        if (kc.secret) {
+            const QByteArray hash = hashSecret(QStringView(*kc.secret));
+            if (hash != plan.key.secretHash) {
+                plan.key.secretHash = hash;
+                plan.key.secretHint = secretHint(*kc.secret);
+            }
+        }
+    }
+    plan.key.allowModels = kc.allowModels;
+    plan.key.limits = kc.limits;
+    plan.key.allowUnpriced = kc.allowUnpriced;
+    plan.key.rpm = kc.rpm;
+    plan.key.tpm = kc.tpm;
+    plan.key.budget = kc.budget;
+    plan.key.secretScan = kc.secretScan;
+    plan.key.requirePolicy = kc.requirePolicy;
+    if (existing != storedByName.cend())
+        plan.write = !(plan.key == *existing);
+    return plan;
+}
+
+// Every key must keep a secret of its own: a shared one would make authentication ambiguous.
+// Returns the error, at the key whose secret clashes.
+QString checkOwnSecrets(const Config &config, const QList<StoredKey> &storedKeys, const QString &fileName,
+                        const ApplyPlan &plan)
+{
+    QHash<QByteArray, QString> ownerOfHash; // the hashes of the stored keys the file does not mention
+    for (const StoredKey &k : storedKeys) {
+        if (!plan.fileKeyNames.contains(k.name))
+            ownerOfHash.insert(k.secretHash, k.name);
+    }
+    // Keys whose secret the file does not set first, so a clash is reported at the file's secret.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const PlannedKey &key : plan.keys) {
+            const bool fileSecret = config.keys.at(key.index).secret.has_value();
+            if (fileSecret != (pass == 1))
+                continue;
+            const auto it = ownerOfHash.constFind(key.key.secretHash);
+            if (it != ownerOfHash.cend()) {
+                const QString message = plan.fileKeyNames.contains(*it)
+                    ? QStringLiteral("same secret as key \"%1\"; every key needs its own secret").arg(*it)
+                    : QStringLiteral("same secret as the existing key \"%1\"; every key needs its own secret").arg(*it);
+                return prefixed(fileName, QStringLiteral("keys[%1].secret").arg(key.index), message);
+            }
+            ownerOfHash.insert(key.key.secretHash, key.key.name);
+        }
+    }
+    return {};
+}
+
+// Keys: upserted by name, each with a secret of its own. Returns the error.
+QString planKeys(const Config &config, const Store &store, const QString &fileName, ApplyPlan &plan)
+{
+    const QList<StoredKey> storedKeys = store.keys();
+    QHash<QString, StoredKey> storedByName;
+    for (const StoredKey &k : storedKeys)
+        storedByName.insert(k.name, k);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (qsizetype i = 0; i < config.keys.size(); ++i) {
+        const KeyConfig &kc = config.keys.at(i);
+        if (plan.fileKeyNames.contains(kc.name))
+            return prefixed(fileName, QStringLiteral("keys[%1].name").arg(i), QStringLiteral("duplicate key name \"%1\"").arg(kc.name));
+        plan.fileKeyNames.insert(kc.name, i);
+        plan.keys.append(planKey(kc, i, storedByName, now));
+    }
+    return checkOwnSecrets(config, storedKeys, fileName, plan);
+}
+
+// Each key of the file gets its guardrails (the defaults are not stored); keys the file does not
+// mention keep theirs. The setting's new JSON, or an empty string when it does not change.
+QString changedGuardrailsJson(const Config &config, const Store &store)
+{
+    const QString stored = store.setting(QLatin1String(kKeyGuardrailsKey));
+    QJsonObject all = QJsonDocument::fromJson(stored.toUtf8()).object();
+    for (const KeyConfig &kc : config.keys) {
+        if (kc.guardrails == GuardrailPolicy{})
+            all.remove(kc.name);
+        else
+            all.insert(kc.name, kc.guardrails.toJson());
+    }
+    const QString wanted = QString::fromUtf8(QJsonDocument(all).toJson(QJsonDocument::Compact));
+    return wanted != stored && !(stored.isEmpty() && all.isEmpty()) ? wanted : QString();
+}
+
+// The keys' and routes' response_cache and the keys' store_bodies, like the guardrails: the file's
+// keys and routes get what it says (absent: off), the others keep theirs. The setting's new JSON, or
+// an empty string when it does not change.
+QString changedResponseCacheJson(const Config &config, const Store &store)
+{
+    const QString stored = store.setting(QLatin1String(kResponseCacheKey));
+    QJsonObject all = QJsonDocument::fromJson(stored.toUtf8()).object();
+    QJsonObject keys = all.value(QLatin1String("keys")).toObject();
+    QJsonObject routes = all.value(QLatin1String("routes")).toObject();
+    QSet<QString> noBodies;
+    for (const QJsonValue &v : all.value(QLatin1String("no_bodies")).toArray())
+        noBodies.insert(v.toString());
+    QJsonObject capture = all.value(QLatin1String("capture")).toObject();
+    for (const KeyConfig &kc : config.keys) {
+        if (kc.captureRetentionDays > 0)
+            capture.insert(kc.name, kc.captureRetentionDays);
+        else
+            capture.remove(kc.name);
+        if (kc.responseCache)
+            keys.insert(kc.name, kc.responseCache->toJson());
+        else
+            keys.remove(kc.name);
+        if (kc.storeBodies)
+            noBodies.remove(kc.name);
+        else
+            noBodies.insert(kc.name);
+    }
+    for (const RouteConfig &rc : config.routes) {
+        if (rc.responseCache)
+            routes.insert(rc.id, rc.responseCache->toJson());
+        else
+            routes.remove(rc.id);
+    }
+    QStringList sortedNoBodies(noBodies.begin(), noBodies.end());
+    sortedNoBodies.sort();
+    QJsonObject next;
+    if (!keys.isEmpty())
+        next.insert(QStringLiteral("keys"), keys);
+    if (!routes.isEmpty())
+        next.insert(QStringLiteral("routes"), routes);
+    if (!sortedNoBodies.isEmpty())
+        next.insert(QStringLiteral("no_bodies"), QJsonArray::fromStringList(sortedNoBodies));
+    if (!capture.isEmpty())
+        next.insert(QStringLiteral("capture"), capture);
+    const QString wanted = QString::fromUtf8(QJsonDocument(next).toJson(QJsonDocument::Compact));
+    return wanted != stored && !(stored.isEmpty() && next.isEmpty()) ? wanted : QString();
+}
+
+// The settings the file changes: the gateway settings and aliases when it has them, the keys'
+// guardrails and response cache policies always.
+void planSettings(const Config &config, const Store &store, ApplyPlan &plan)
+{
+    if (config.settings) {
+        const QString stored = store.setting(QLatin1String(kGatewaySettingsKey));
+        const QString wanted =
+            QString::fromUtf8(QJsonDocument(gatewaySettingsToJson(*config.settings)).toJson(QJsonDocument::Compact));
+        if (stored != wanted)
+            plan.settingsJson = wanted;
+    }
+    if (config.aliases && aliasesToJson(*config.aliases) != aliasesToJson(loadAliases(store)))
+        plan.aliasesJson = aliasesToJson(*config.aliases);
+    plan.guardrailsJson = changedGuardrailsJson(config, store);
+    plan.responseCacheJson = changedResponseCacheJson(config, store);
+}
+
+// Saves the planned providers, models, routes and keys, counting them in `result`. Returns the error.
+QString writeRecords(const ApplyPlan &plan, Store &store, const QString &fileName, ApplyResult &result)
+{
+    for (const ProviderConfig *p : plan.providerWrites) {
+        if (!store.saveProvider(*p))
+            return prefixed(fileName, QString(), QStringLiteral("could not save provider \"%1\" in the store").arg(p->id));
+        qCInfo(lcConfig) << (plan.storedProviders.contains(p->id) ? "updated provider" : "added provider") << p->id;
+        ++result.changes;
+    }
+    for (const ModelConfig *m : plan.modelWrites) {
+        if (!store.saveModel(*m))
+            return prefixed(fileName, QString(), QStringLiteral("could not save model \"%1\" in the store").arg(m->id));
+        qCInfo(lcConfig) << (plan.storedModels.contains(m->id) ? "updated model" : "added model") << m->id;
+        ++result.changes;
+    }
+    for (const RouteConfig *r : plan.routeWrites) {
+        if (!store.saveRoute(*r))
+            return prefixed(fileName, QString(), QStringLiteral("could not save route \"%1\" in the store").arg(r->id));
+        qCInfo(lcConfig) << (plan.storedRoutes.contains(r->id) ? "updated route" : "added route") << r->id;
+        ++result.changes;
+    }
+    for (const PlannedKey &key : plan.keys) {
+        if (!key.write)
+            continue;
+        if (store.saveKey(key.key) == 0)
+            return prefixed(fileName, QString(), QStringLiteral("could not save key \"%1\" in the store").arg(key.key.name));
+        qCInfo(lcConfig) << (key.key.id == 0 ? "added key" : "updated key") << key.key.name; // never the secret
+        if (key.generatedSecret)
+            result.generated.append(GeneratedKey{key.key.name, *key.generatedSecret});
+        ++result.changes;
+    }
+    return {};
+}
+
+// Stores one setting's new JSON (nothing when empty) and reads it back. False when it did not stick.
+bool writeSetting(Store &store, const char *name, const QString &json, const char *logLine, int &changes)
+{
+    if (json.isEmpty())
+        return true;
+    store.setSetting(QLatin1String(name), json);
+    if (store.setting(QLatin1String(name)) != json)
+        return false;
+    qCInfo(lcConfig) << logLine;
+    ++changes;
+    return true;
+}
+
+// Saves the planned settings, counting them in `result`. Returns the error.
+QString writeSettings(const Config &config, const ApplyPlan &plan, Store &store, const QString &fileName,
+                      ApplyResult &result)
+{
+    if (!writeSetting(store, kGatewaySettingsKey, plan.settingsJson, "updated the gateway settings", result.changes))
+        return prefixed(fileName, QStringLiteral("settings"), QStringLiteral("could not be saved in the store"));
+    if (!writeSetting(store, kKeyGuardrailsKey, plan.guardrailsJson, "updated the keys' guardrails", result.changes))
+        return prefixed(fileName, QStringLiteral("keys"), QStringLiteral("guardrails could not be saved in the store"));
+    if (!writeSetting(store, kResponseCacheKey, plan.responseCacheJson, "updated the response cache policies", result.changes))
+        return prefixed(fileName, QString(), QStringLiteral("the response_cache policies could not be saved in the store"));
+    if (!plan.aliasesJson.isEmpty()) {
+        if (!saveAliases(store, *config.aliases))
+            return prefixed(fileName, QStringLiteral("aliases"), QStringLiteral("could not be saved in the store"));
+        qCInfo(lcConfig) << "updated the model aliases:" << config.aliases->size();
+        ++result.changes;
+    }
+    return {};
+}
+
+} // namespace
+
 ApplyResult applyConfig(const Config &config, Store &store, const QString &fileName)
 {
     const AuditOriginScope origin(AuditOrigin::Config); // what it changes is recorded as the config file's
@@ -309,293 +640,20 @@ ApplyResult applyConfig(const Config &config, Store &store, const QString &fileN
     }
 
     // 1. Plan every write first, so an error (a secret already in use) leaves the store untouched.
-    QHash<QString, ProviderConfig> storedProviders;
-    for (const ProviderConfig &p : store.providers())
-        storedProviders.insert(p.id, p);
-    QList<const ProviderConfig *> providerWrites;
-    for (const ProviderConfig &p : config.providers) {
-        const auto it = storedProviders.constFind(p.id);
-        if (it == storedProviders.cend() || !sameProvider(*it, p))
-            providerWrites.append(&p);
-    }
-
-    QHash<QString, ModelConfig> storedModels;
-    for (const ModelConfig &m : store.models())
-        storedModels.insert(m.id, m);
-    QList<const ModelConfig *> modelWrites;
-    for (const ModelConfig &m : config.models) {
-        const auto it = storedModels.constFind(m.id);
-        if (it == storedModels.cend() || !(*it == m))
-            modelWrites.append(&m);
-    }
-
-    // Routes: upserted by id like models. A route id must never equal a model id, neither one in
-    // the file nor one already stored: the alias would hide the model (or the other way round).
-    QHash<QString, RouteConfig> storedRoutes;
-    for (const RouteConfig &r : store.routes())
-        storedRoutes.insert(r.id, r);
-    QHash<QString, qsizetype> fileRouteIds;
-    for (qsizetype i = 0; i < config.routes.size(); ++i)
-        fileRouteIds.insert(config.routes.at(i).id, i);
-    for (qsizetype i = 0; i < config.models.size(); ++i) {
-        const QString &id = config.models.at(i).id;
-        if (const auto it = fileRouteIds.constFind(id); it != fileRouteIds.cend()) {
-            result.error = prefixed(fileName, QStringLiteral("routes[%1].id").arg(*it),
-                                    QStringLiteral("\"%1\" is also a model id (models[%2]); a route must not shadow a model")
-                                        .arg(id)
-                                        .arg(i));
-            return result;
-        }
-        if (storedRoutes.contains(id)) {
-            result.error = prefixed(fileName, QStringLiteral("models[%1].id").arg(i),
-                                    QStringLiteral("\"%1\" is already the id of a stored route; a route and a model cannot share an id")
-                                        .arg(id));
-            return result;
-        }
-    }
-    QList<const RouteConfig *> routeWrites;
-    for (qsizetype i = 0; i < config.routes.size(); ++i) {
-        const RouteConfig &r = config.routes.at(i);
-        if (storedModels.contains(r.id)) {
-            result.error = prefixed(fileName, QStringLiteral("routes[%1].id").arg(i),
-                                    QStringLiteral("\"%1\" is already the id of a stored model; a route must not shadow a model")
-                                        .arg(r.id));
-            return result;
-        }
-        const auto it = storedRoutes.constFind(r.id);
-        // The routes table does not hold response_cache (the response_cache setting does, below).
-        RouteConfig withoutCache = r;
-        withoutCache.responseCache.reset();
-        if (it == storedRoutes.cend() || !(*it == withoutCache))
-            routeWrites.append(&r);
-    }
-
-    const QList<StoredKey> storedKeys = store.keys();
-    QHash<QString, StoredKey> storedByName;
-    for (const StoredKey &k : storedKeys)
-        storedByName.insert(k.name, k);
-    QList<PlannedKey> plannedKeys;
-    QHash<QString, qsizetype> fileKeyNames;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    for (qsizetype i = 0; i < config.keys.size(); ++i) {
-        const KeyConfig &kc = config.keys.at(i);
-        const QString path = QStringLiteral("keys[%1]").arg(i);
-        if (fileKeyNames.contains(kc.name)) {
-            result.error = prefixed(fileName, path + QStringLiteral(".name"),
-                                    QStringLiteral("duplicate key name \"%1\"").arg(kc.name));
-            return result;
-        }
-        fileKeyNames.insert(kc.name, i);
-        PlannedKey plan;
-        plan.index = i;
-        const auto existing = storedByName.constFind(kc.name);
-        if (existing == storedByName.cend()) {
-            const QString secret = kc.secret ? *kc.secret : generateSecret();
-            if (!kc.secret)
-                plan.generatedSecret = secret;
-            plan.key.name = kc.name;
-            plan.key.secretHash = hashSecret(QStringView(secret));
-            plan.key.secretHint = secretHint(secret);
-            plan.key.createdAtMs = now;
-            plan.write = true;
-        } else {
-            plan.key = *existing; // paused, revoked and the creation time are the UI's: kept
-            if (kc.secret) {
-                const QByteArray hash = hashSecret(QStringView(*kc.secret));
-                if (hash != plan.key.secretHash) {
-                    plan.key.secretHash = hash;
-                    plan.key.secretHint = secretHint(*kc.secret);
-                }
-            }
-        }
-        plan.key.allowModels = kc.allowModels;
-        plan.key.limits = kc.limits;
-        plan.key.allowUnpriced = kc.allowUnpriced;
-        plan.key.rpm = kc.rpm;
-        plan.key.tpm = kc.tpm;
-        plan.key.budget = kc.budget;
-        plan.key.secretScan = kc.secretScan;
-        plan.key.requirePolicy = kc.requirePolicy;
-        if (existing != storedByName.cend())
-            plan.write = !(plan.key == *existing);
-        plannedKeys.append(plan);
-    }
-
-    // Every key must keep a secret of its own: a shared one would make authentication ambiguous.
-    QHash<QByteArray, QString> ownerOfHash; // the hashes of the stored keys the file does not mention
-    for (const StoredKey &k : storedKeys) {
-        if (!fileKeyNames.contains(k.name))
-            ownerOfHash.insert(k.secretHash, k.name);
-    }
-    // Keys whose secret the file does not set first, so a clash is reported at the file's secret.
-    for (int pass = 0; pass < 2; ++pass) {
-        for (const PlannedKey &plan : plannedKeys) {
-            const bool fileSecret = config.keys.at(plan.index).secret.has_value();
-            if (fileSecret != (pass == 1))
-                continue;
-            const auto it = ownerOfHash.constFind(plan.key.secretHash);
-            if (it != ownerOfHash.cend()) {
-                const QString message = fileKeyNames.contains(*it)
-                    ? QStringLiteral("same secret as key \"%1\"; every key needs its own secret").arg(*it)
-                    : QStringLiteral("same secret as the existing key \"%1\"; every key needs its own secret").arg(*it);
-                result.error = prefixed(fileName, QStringLiteral("keys[%1].secret").arg(plan.index), message);
-                return result;
-            }
-            ownerOfHash.insert(plan.key.secretHash, plan.key.name);
-        }
-    }
-
-    QString settingsJson;
-    if (config.settings) {
-        const QString stored = store.setting(QLatin1String(kGatewaySettingsKey));
-        const QString wanted =
-            QString::fromUtf8(QJsonDocument(gatewaySettingsToJson(*config.settings)).toJson(QJsonDocument::Compact));
-        if (stored != wanted)
-            settingsJson = wanted;
-    }
-
-    QString aliasesJson;
-    if (config.aliases && aliasesToJson(*config.aliases) != aliasesToJson(loadAliases(store)))
-        aliasesJson = aliasesToJson(*config.aliases);
-
-    // Each key of the file gets its guardrails (the defaults are not stored); keys the file does not
-    // mention keep theirs.
-    QString guardrailsJson;
-    {
-        const QString stored = store.setting(QLatin1String(kKeyGuardrailsKey));
-        QJsonObject all = QJsonDocument::fromJson(stored.toUtf8()).object();
-        for (const KeyConfig &kc : config.keys) {
-            if (kc.guardrails == GuardrailPolicy{})
-                all.remove(kc.name);
-            else
-                all.insert(kc.name, kc.guardrails.toJson());
-        }
-        const QString wanted = QString::fromUtf8(QJsonDocument(all).toJson(QJsonDocument::Compact));
-        if (wanted != stored && !(stored.isEmpty() && all.isEmpty()))
-            guardrailsJson = wanted;
-    }
-
-    // The keys' and routes' response_cache and the keys' store_bodies, like the guardrails: the file's
-    // keys and routes get what it says (absent: off), the others keep theirs.
-    QString responseCacheJson;
-    {
-        const QString stored = store.setting(QLatin1String(kResponseCacheKey));
-        QJsonObject all = QJsonDocument::fromJson(stored.toUtf8()).object();
-        QJsonObject keys = all.value(QLatin1String("keys")).toObject();
-        QJsonObject routes = all.value(QLatin1String("routes")).toObject();
-        QSet<QString> noBodies;
-        for (const QJsonValue &v : all.value(QLatin1String("no_bodies")).toArray())
-            noBodies.insert(v.toString());
-        QJsonObject capture = all.value(QLatin1String("capture")).toObject();
-        for (const KeyConfig &kc : config.keys) {
-            if (kc.captureRetentionDays > 0)
-                capture.insert(kc.name, kc.captureRetentionDays);
-            else
-                capture.remove(kc.name);
-            if (kc.responseCache)
-                keys.insert(kc.name, kc.responseCache->toJson());
-            else
-                keys.remove(kc.name);
-            if (kc.storeBodies)
-                noBodies.remove(kc.name);
-            else
-                noBodies.insert(kc.name);
-        }
-        for (const RouteConfig &rc : config.routes) {
-            if (rc.responseCache)
-                routes.insert(rc.id, rc.responseCache->toJson());
-            else
-                routes.remove(rc.id);
-        }
-        QStringList sortedNoBodies(noBodies.begin(), noBodies.end());
-        sortedNoBodies.sort();
-        QJsonObject next;
-        if (!keys.isEmpty())
-            next.insert(QStringLiteral("keys"), keys);
-        if (!routes.isEmpty())
-            next.insert(QStringLiteral("routes"), routes);
-        if (!sortedNoBodies.isEmpty())
-            next.insert(QStringLiteral("no_bodies"), QJsonArray::fromStringList(sortedNoBodies));
-        if (!capture.isEmpty())
-            next.insert(QStringLiteral("capture"), capture);
-        const QString wanted = QString::fromUtf8(QJsonDocument(next).toJson(QJsonDocument::Compact));
-        if (wanted != stored && !(stored.isEmpty() && next.isEmpty()))
-            responseCacheJson = wanted;
-    }
+    ApplyPlan plan;
+    planProvidersAndModels(config, store, plan);
+    result.error = planRoutes(config, store, fileName, plan);
+    if (result.error.isEmpty())
+        result.error = planKeys(config, store, fileName, plan);
+    if (!result.error.isEmpty())
+        return result;
+    planSettings(config, store, plan);
 
     // 2. Write.
-    for (const ProviderConfig *p : providerWrites) {
-        if (!store.saveProvider(*p)) {
-            result.error = prefixed(fileName, QString(), QStringLiteral("could not save provider \"%1\" in the store").arg(p->id));
-            return result;
-        }
-        qCInfo(lcConfig) << (storedProviders.contains(p->id) ? "updated provider" : "added provider") << p->id;
-        ++result.changes;
-    }
-    for (const ModelConfig *m : modelWrites) {
-        if (!store.saveModel(*m)) {
-            result.error = prefixed(fileName, QString(), QStringLiteral("could not save model \"%1\" in the store").arg(m->id));
-            return result;
-        }
-        qCInfo(lcConfig) << (storedModels.contains(m->id) ? "updated model" : "added model") << m->id;
-        ++result.changes;
-    }
-    for (const RouteConfig *r : routeWrites) {
-        if (!store.saveRoute(*r)) {
-            result.error = prefixed(fileName, QString(), QStringLiteral("could not save route \"%1\" in the store").arg(r->id));
-            return result;
-        }
-        qCInfo(lcConfig) << (storedRoutes.contains(r->id) ? "updated route" : "added route") << r->id;
-        ++result.changes;
-    }
-    for (const PlannedKey &plan : plannedKeys) {
-        if (!plan.write)
-            continue;
-        if (store.saveKey(plan.key) == 0) {
-            result.error = prefixed(fileName, QString(), QStringLiteral("could not save key \"%1\" in the store").arg(plan.key.name));
-            return result;
-        }
-        qCInfo(lcConfig) << (plan.key.id == 0 ? "added key" : "updated key") << plan.key.name; // never the secret
-        if (plan.generatedSecret)
-            result.generated.append(GeneratedKey{plan.key.name, *plan.generatedSecret});
-        ++result.changes;
-    }
-    if (!settingsJson.isEmpty()) {
-        store.setSetting(QLatin1String(kGatewaySettingsKey), settingsJson);
-        if (store.setting(QLatin1String(kGatewaySettingsKey)) != settingsJson) {
-            result.error = prefixed(fileName, QStringLiteral("settings"), QStringLiteral("could not be saved in the store"));
-            return result;
-        }
-        qCInfo(lcConfig) << "updated the gateway settings";
-        ++result.changes;
-    }
-    if (!guardrailsJson.isEmpty()) {
-        store.setSetting(QLatin1String(kKeyGuardrailsKey), guardrailsJson);
-        if (store.setting(QLatin1String(kKeyGuardrailsKey)) != guardrailsJson) {
-            result.error = prefixed(fileName, QStringLiteral("keys"), QStringLiteral("guardrails could not be saved in the store"));
-            return result;
-        }
-        qCInfo(lcConfig) << "updated the keys' guardrails";
-        ++result.changes;
-    }
-    if (!responseCacheJson.isEmpty()) {
-        store.setSetting(QLatin1String(kResponseCacheKey), responseCacheJson);
-        if (store.setting(QLatin1String(kResponseCacheKey)) != responseCacheJson) {
-            result.error = prefixed(fileName, QString(), QStringLiteral("the response_cache policies could not be saved in the store"));
-            return result;
-        }
-        qCInfo(lcConfig) << "updated the response cache policies";
-        ++result.changes;
-    }
-    if (!aliasesJson.isEmpty()) {
-        if (!saveAliases(store, *config.aliases)) {
-            result.error = prefixed(fileName, QStringLiteral("aliases"), QStringLiteral("could not be saved in the store"));
-            return result;
-        }
-        qCInfo(lcConfig) << "updated the model aliases:" << config.aliases->size();
-        ++result.changes;
-    }
-    result.ok = true;
+    result.error = writeRecords(plan, store, fileName, result);
+    if (result.error.isEmpty())
+        result.error = writeSettings(config, plan, store, fileName, result);
+    result.ok = result.error.isEmpty();
     return result;
 }
 

@@ -70,6 +70,11 @@ struct RequestRecord {
     // Why Gatehouse refused the request before forwarding it: "budget", "policy", "secret" or
     // "guardrail" (gateway/refusal.h); empty when it did not. The reason is `error`.
     QString refusal;
+    // The caller's W3C trace context (`traceparent: 00-<trace-id>-<parent-id>-<flags>`), validated,
+    // as lower-case hex; empty without one. Not stored in the log: the OTLP export makes the
+    // request's span a child of the caller's (telemetry/otlpexporter.h).
+    QByteArray traceId;      // 32 hex digits
+    QByteArray parentSpanId; // 16 hex digits
     // The Gatehouse instance that served the request (Store::setInstanceId(): one per data folder),
     // so that instances sharing a team database tell their rows apart. Empty when appended: the store
     // stamps its own.

@@ -242,9 +242,15 @@ bool SqliteLogReader::forgetKey(qint64 keyId, ForgottenKey *counts, QString *err
     run("DELETE FROM requests WHERE key_id = ?1");
     run("DELETE FROM rollups WHERE key_id = ?1");
     run("DELETE FROM rollup_latency WHERE key_id = ?1");
+    run("DELETE FROM rollup_sizes WHERE key_id = ?1");
     run("DELETE FROM pending_requests WHERE key_id = ?1");
     run("DELETE FROM guardrail_trips WHERE key_id = ?1");
     run("DELETE FROM keys WHERE id = ?1");
+    // The request journals of this run (and of one that stops before its next clean close) still
+    // hold the key's rows; their replay at the next start skips the keys listed here (key ids are
+    // never reused: AUTOINCREMENT).
+    run("INSERT INTO settings (key, value) VALUES ('forgotten_keys', json_array(?1)) "
+        "ON CONFLICT (key) DO UPDATE SET value = json_insert(value, '$[#]', ?1)");
     if (ok)
         ok = exec(db, "COMMIT", &why);
     if (!ok)

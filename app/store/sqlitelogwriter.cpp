@@ -268,7 +268,15 @@ bool SqliteLogWriter::Impl::replayJournals(const QString &dir, QString *error)
     }
     // Rows the log already has are skipped: a journal file goes only after the log committed all of
     // it, so most of what a file holds is usually there already.
+    // Keys deleted by forget-key since these rows were journaled: their rows must not come back.
+    std::set<qint64> forgottenKeys;
+    {
+        Statement s(writeDb, "SELECT value FROM json_each((SELECT value FROM settings WHERE key = 'forgotten_keys'))");
+        while (s.next())
+            forgottenKeys.insert(s.integer(0));
+    }
     std::vector<RequestRecord> missing;
+    int forgotten = 0;
     {
         Statement logged(writeDb, "SELECT 1 FROM requests WHERE id = ?1");
         std::set<QString> finalInJournal;
@@ -280,6 +288,10 @@ bool SqliteLogWriter::Impl::replayJournals(const QString &dir, QString *error)
             // A pending row whose final row is logged, or follows in the journal, is settled.
             if (r.pending && finalInJournal.count(r.id))
                 continue;
+            if (forgottenKeys.count(r.keyId)) {
+                ++forgotten;
+                continue;
+            }
             logged.bindText(1, r.id);
             const int rc = logged.step();
             logged.reset();
@@ -304,6 +316,9 @@ bool SqliteLogWriter::Impl::replayJournals(const QString &dir, QString *error)
                                                        "its log was written")
                                             .arg(missing.size());
     }
+    if (forgotten > 0)
+        qCInfo(lcStore) << "the journal of the last run held" << forgotten
+                        << "request(s) of keys forgotten since: not restored";
     if (torn > 0)
         qCWarning(lcStore) << "the journal of the last run ended in a partial record" << torn
                            << "time(s) (a write cut short): ignored";

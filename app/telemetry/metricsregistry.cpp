@@ -171,6 +171,111 @@ void MetricsRegistry::record(const RequestRecord &r)
     }
 }
 
+namespace {
+
+// The series with the status folded away (tokens and cost do not depend on it).
+template <typename Series> Series withoutStatus(const Series &series)
+{
+    Series byTarget;
+    for (auto it = series.cbegin(); it != series.cend(); ++it) {
+        auto k = it.key();
+        k.status = 0;
+        auto &c = byTarget[k];
+        c.cost += it->cost;
+        c.unpriced += it->unpriced;
+        c.input += it->input;
+        c.output += it->output;
+        c.cacheRead += it->cacheRead;
+        c.cacheWrite += it->cacheWrite;
+        c.cacheWrite1h += it->cacheWrite1h;
+        c.reasoning += it->reasoning;
+    }
+    return byTarget;
+}
+
+// A histogram family by target (model, provider), cumulative buckets as Prometheus wants them.
+template <typename Map, typename Bounds>
+void writeHistogram(Writer &w, const char *name, const char *help, const Map &map, const Bounds &bounds)
+{
+    using Key = typename Map::key_type;
+    w.family(name, "histogram", help);
+    const auto targetLess = [](const Key &a, const Key &b) { return std::tie(a.model, a.provider) < std::tie(b.model, b.provider); };
+    for (const Key &k : sortedKeys(map, targetLess)) {
+        const auto &h = map.value(k);
+        const QByteArray base = join({label("model", k.model), label("provider", k.provider)});
+        qint64 cumulative = 0;
+        for (size_t i = 0; i < bounds.size(); ++i) {
+            cumulative += h.buckets[i];
+            w.sample(name, base + ",le=\"" + number(bounds[i]) + '"', number(cumulative), "_bucket");
+        }
+        w.sample(name, base + ",le=\"+Inf\"", number(h.count), "_bucket");
+        w.sample(name, base, number(h.sum), "_sum");
+        w.sample(name, base, number(h.count), "_count");
+    }
+}
+
+// Budgets of the configured keys (bounded by the configuration, not by traffic).
+void writeBudgets(Writer &w, const RegistrySnapshot &registry, const BudgetLedger &ledger, qint64 nowMs)
+{
+    QList<const KeyEntry *> keys;
+    for (const KeyEntry &k : registry.keysByHash)
+        if (!k.revoked)
+            keys.append(&k);
+    std::sort(keys.begin(), keys.end(), [](const KeyEntry *a, const KeyEntry *b) { return a->name < b->name; });
+    w.family("gatehouse_budget_limit_usd", "gauge", "A key's spending cap for the period, in US dollars.");
+    QByteArray spent, remaining;
+    for (const KeyEntry *k : keys) {
+        const BudgetLedger::KeyStatus status = ledger.status(k->id, nowMs);
+        for (int p = 0; p < kPeriodCount; ++p) {
+            const auto &ps = status[size_t(p)];
+            if (!ps.limit)
+                continue;
+            const QByteArray labels = join({label("key", k->name), label("period", periodName(Period(p)))});
+            w.sample("gatehouse_budget_limit_usd", labels, number(toUsd(*ps.limit)));
+            spent += "gatehouse_budget_spent_usd{" + labels + "} " + number(toUsd(ps.spent)) + '\n';
+            remaining += "gatehouse_budget_remaining_usd{" + labels + "} " + number(toUsd(ps.remaining().value_or(0))) + '\n';
+        }
+    }
+    w.family("gatehouse_budget_spent_usd", "gauge", "What a key spent in the current period, in US dollars.");
+    w.out += spent;
+    w.family("gatehouse_budget_remaining_usd", "gauge",
+             "What a key may still spend in the current period (cap minus spent minus reserved by requests in flight), in US dollars.");
+    w.out += remaining;
+}
+
+// Breakers of every configured target, in the stateset style (one series per state, 1 for the
+// current one).
+void writeBreakers(Writer &w, const RegistrySnapshot &registry, const HealthTracker &health)
+{
+    const QHash<QString, TargetHealth> healthNow = health.snapshot();
+    w.family("gatehouse_breaker_state", "gauge", "Circuit breaker state per target (1 for the current state).");
+    QByteArray failures;
+    for (const QString &id : registry.modelOrder) {
+        const TargetHealth h = healthNow.value(id);
+        const QByteArray target = label("target", id);
+        for (const auto state : {TargetHealth::State::Closed, TargetHealth::State::Open, TargetHealth::State::HalfOpen})
+            w.sample("gatehouse_breaker_state", target + ',' + label("state", TargetHealth::stateName(state)),
+                     h.state == state ? "1" : "0");
+        failures += "gatehouse_breaker_consecutive_failures{" + target + "} " + number(qint64(h.consecutiveFailures)) + '\n';
+    }
+    w.family("gatehouse_breaker_consecutive_failures", "gauge", "Failures in a row per target (the breaker opens at its threshold).");
+    w.out += failures;
+}
+
+void writeOtlpCounters(Writer &w, const MetricsRegistry::Live &live)
+{
+    if (live.otlpDropped < 0)
+        return;
+    w.family("gatehouse_otlp_spans_exported_total", "counter", "Request spans the OTLP collector accepted.");
+    w.sample("gatehouse_otlp_spans_exported_total", {}, number(live.otlpExported));
+    w.family("gatehouse_otlp_spans_dropped_total", "counter", "Request spans dropped: the export queue was full or the collector refused them.");
+    w.sample("gatehouse_otlp_spans_dropped_total", {}, number(live.otlpDropped));
+    w.family("gatehouse_otlp_export_failures_total", "counter", "Export batches that failed.");
+    w.sample("gatehouse_otlp_export_failures_total", {}, number(live.otlpFailed));
+}
+
+} // namespace
+
 QByteArray MetricsRegistry::render(const RegistrySnapshot &registry, const BudgetLedger &ledger,
                                    const HealthTracker &health, const Live &live, qint64 nowMs) const
 {
@@ -196,21 +301,7 @@ QByteArray MetricsRegistry::render(const RegistrySnapshot &registry, const Budge
         for (const SeriesKey &k : series)
             w.sample("gatehouse_requests_total", labelsOf(k, true), number(m_series.value(k).requests));
 
-        // Tokens and cost do not depend on the status: fold the status away.
-        QHash<SeriesKey, Counts> byTarget;
-        for (auto it = m_series.cbegin(); it != m_series.cend(); ++it) {
-            SeriesKey k = it.key();
-            k.status = 0;
-            Counts &c = byTarget[k];
-            c.cost += it->cost;
-            c.unpriced += it->unpriced;
-            c.input += it->input;
-            c.output += it->output;
-            c.cacheRead += it->cacheRead;
-            c.cacheWrite += it->cacheWrite;
-            c.cacheWrite1h += it->cacheWrite1h;
-            c.reasoning += it->reasoning;
-        }
+        const QHash<SeriesKey, Counts> byTarget = withoutStatus(m_series);
         const auto targets = sortedKeys(byTarget, [](const SeriesKey &a, const SeriesKey &b) {
             return std::tie(a.key, a.model, a.provider) < std::tie(b.key, b.model, b.provider);
         });
@@ -232,26 +323,10 @@ QByteArray MetricsRegistry::render(const RegistrySnapshot &registry, const Budge
         for (const SeriesKey &k : targets)
             w.sample("gatehouse_unpriced_requests_total", labelsOf(k, false), number(byTarget.value(k).unpriced));
 
-        auto targetLess = [](const TargetKey &a, const TargetKey &b) { return std::tie(a.model, a.provider) < std::tie(b.model, b.provider); };
-        auto histogram = [&](const char *name, const char *help, const auto &map, const auto &bounds) {
-            w.family(name, "histogram", help);
-            for (const TargetKey &k : sortedKeys(map, targetLess)) {
-                const auto &h = map.value(k);
-                const QByteArray base = join({label("model", k.model), label("provider", k.provider)});
-                qint64 cumulative = 0;
-                for (size_t i = 0; i < bounds.size(); ++i) {
-                    cumulative += h.buckets[i];
-                    w.sample(name, base + ",le=\"" + number(bounds[i]) + '"', number(cumulative), "_bucket");
-                }
-                w.sample(name, base + ",le=\"+Inf\"", number(h.count), "_bucket");
-                w.sample(name, base, number(h.sum), "_sum");
-                w.sample(name, base, number(h.count), "_count");
-            }
-        };
-        histogram("gatehouse_request_duration_seconds", "From a request's arrival to its last byte, by the model that served it.",
-                  m_latency, kLatencyBuckets);
-        histogram("gatehouse_time_to_first_token_seconds", "From a streamed request's arrival to its first generated content.",
-                  m_ttft, kTtftBuckets);
+        writeHistogram(w, "gatehouse_request_duration_seconds", "From a request's arrival to its last byte, by the model that served it.",
+                       m_latency, kLatencyBuckets);
+        writeHistogram(w, "gatehouse_time_to_first_token_seconds", "From a streamed request's arrival to its first generated content.",
+                       m_ttft, kTtftBuckets);
 
         w.family("gatehouse_upstream_attempts_total", "counter", "Upstream attempts by target and outcome (ok, failed, skipped).");
         const auto attempts = sortedKeys(m_attempts, [](const AttemptKey &a, const AttemptKey &b) {
@@ -264,56 +339,9 @@ QByteArray MetricsRegistry::render(const RegistrySnapshot &registry, const Budge
                      number(m_attempts.value(k)));
     }
 
-    // Budgets of the configured keys (bounded by the configuration, not by traffic).
-    QList<const KeyEntry *> keys;
-    for (const KeyEntry &k : registry.keysByHash)
-        if (!k.revoked)
-            keys.append(&k);
-    std::sort(keys.begin(), keys.end(), [](const KeyEntry *a, const KeyEntry *b) { return a->name < b->name; });
-    w.family("gatehouse_budget_limit_usd", "gauge", "A key's spending cap for the period, in US dollars.");
-    QByteArray spent, remaining;
-    for (const KeyEntry *k : keys) {
-        const BudgetLedger::KeyStatus status = ledger.status(k->id, nowMs);
-        for (int p = 0; p < kPeriodCount; ++p) {
-            const auto &ps = status[size_t(p)];
-            if (!ps.limit)
-                continue;
-            const QByteArray labels = join({label("key", k->name), label("period", periodName(Period(p)))});
-            w.sample("gatehouse_budget_limit_usd", labels, number(toUsd(*ps.limit)));
-            spent += "gatehouse_budget_spent_usd{" + labels + "} " + number(toUsd(ps.spent)) + '\n';
-            remaining += "gatehouse_budget_remaining_usd{" + labels + "} " + number(toUsd(ps.remaining().value_or(0))) + '\n';
-        }
-    }
-    w.family("gatehouse_budget_spent_usd", "gauge", "What a key spent in the current period, in US dollars.");
-    w.out += spent;
-    w.family("gatehouse_budget_remaining_usd", "gauge",
-             "What a key may still spend in the current period (cap minus spent minus reserved by requests in flight), in US dollars.");
-    w.out += remaining;
-
-    // Breakers of every configured target, in the stateset style (one series per state, 1 for the
-    // current one).
-    const QHash<QString, TargetHealth> healthNow = health.snapshot();
-    w.family("gatehouse_breaker_state", "gauge", "Circuit breaker state per target (1 for the current state).");
-    QByteArray failures;
-    for (const QString &id : registry.modelOrder) {
-        const TargetHealth h = healthNow.value(id);
-        const QByteArray target = label("target", id);
-        for (const auto state : {TargetHealth::State::Closed, TargetHealth::State::Open, TargetHealth::State::HalfOpen})
-            w.sample("gatehouse_breaker_state", target + ',' + label("state", TargetHealth::stateName(state)),
-                     h.state == state ? "1" : "0");
-        failures += "gatehouse_breaker_consecutive_failures{" + target + "} " + number(qint64(h.consecutiveFailures)) + '\n';
-    }
-    w.family("gatehouse_breaker_consecutive_failures", "gauge", "Failures in a row per target (the breaker opens at its threshold).");
-    w.out += failures;
-
-    if (live.otlpDropped >= 0) {
-        w.family("gatehouse_otlp_spans_exported_total", "counter", "Request spans the OTLP collector accepted.");
-        w.sample("gatehouse_otlp_spans_exported_total", {}, number(live.otlpExported));
-        w.family("gatehouse_otlp_spans_dropped_total", "counter", "Request spans dropped: the export queue was full or the collector refused them.");
-        w.sample("gatehouse_otlp_spans_dropped_total", {}, number(live.otlpDropped));
-        w.family("gatehouse_otlp_export_failures_total", "counter", "Export batches that failed.");
-        w.sample("gatehouse_otlp_export_failures_total", {}, number(live.otlpFailed));
-    }
+    writeBudgets(w, registry, ledger, nowMs);
+    writeBreakers(w, registry, health);
+    writeOtlpCounters(w, live);
     return w.out;
 }
 

@@ -334,56 +334,112 @@ QString OtlpExporter::providerName(const QString &vendor, const QString &provide
     return wellKnown.value(v.toLower(), v);
 }
 
+namespace {
+
+// The request span's attributes (GenAI semantic conventions, then Gatehouse's own).
+QJsonArray requestAttributes(const RequestRecord &r, const QString &op, const QString &provider, bool ok)
+{
+    QJsonArray a;
+    a.append(str(QStringLiteral("gen_ai.operation.name"), op));
+    if (!provider.isEmpty())
+        a.append(str(QStringLiteral("gen_ai.provider.name"), provider));
+    a.append(str(QStringLiteral("gen_ai.request.model"), r.requestedModel));
+    if (!r.upstreamModel.isEmpty() && ok)
+        a.append(str(QStringLiteral("gen_ai.response.model"), r.upstreamModel));
+    addUsage(a, r.usage);
+    if (r.cost)
+        a.append(dbl(QStringLiteral("gatehouse.cost_usd"), toUsd(*r.cost)));
+    a.append(boolean(QStringLiteral("gatehouse.priced"), r.cost.has_value()));
+    a.append(str(QStringLiteral("gatehouse.request.id"), r.id));
+    const std::pair<const char *, const QString *> optional[] = {{"gatehouse.key", &r.keyName},
+                                                                 {"gatehouse.model_id", &r.modelId},
+                                                                 {"gatehouse.provider.id", &r.provider},
+                                                                 {"gatehouse.route", &r.route},
+                                                                 {"gatehouse.session.id", &r.sessionId}};
+    for (const auto &[name, value] : optional) {
+        if (!value->isEmpty())
+            a.append(str(QLatin1String(name), *value));
+    }
+    a.append(boolean(QStringLiteral("gatehouse.stream"), r.stream));
+    if (r.ttftMs >= 0)
+        a.append(integer(QStringLiteral("gatehouse.ttft_ms"), r.ttftMs));
+    a.append(integer(QStringLiteral("gatehouse.attempts"), r.attempts));
+    a.append(str(QStringLiteral("url.path"), r.endpoint));
+    a.append(integer(QStringLiteral("http.response.status_code"), r.status));
+    if (!ok)
+        a.append(str(QStringLiteral("error.type"), QString::number(r.status)));
+    return a;
+}
+
+// One event per target the request skipped, with why.
+QJsonArray skippedTargetEvents(const RequestRecord &r)
+{
+    QJsonArray events;
+    for (const AttemptRecord &at : r.attemptLog) {
+        if (at.outcome != AttemptRecord::Outcome::Skipped)
+            continue;
+        events.append(QJsonObject{{QStringLiteral("timeUnixNano"), nanos(at.startedAtMs ? at.startedAtMs : r.startedAtMs)},
+                                  {QStringLiteral("name"), QStringLiteral("gatehouse.target_skipped")},
+                                  {QStringLiteral("attributes"), QJsonArray{str(QStringLiteral("gatehouse.model_id"), at.modelId),
+                                                                            str(QStringLiteral("gatehouse.reason"), at.error)}}});
+    }
+    return events;
+}
+
+// The client span of one upstream attempt, a child of the request span `parentSpanId`.
+QJsonObject attemptSpan(const RequestRecord &r, const AttemptRecord &at, const QString &op, const QString &provider,
+                        const QString &traceId, const QString &parentSpanId)
+{
+    const bool attemptOk = at.outcome == AttemptRecord::Outcome::Ok;
+    // The model as the provider knows it: the record has it for the attempt that served.
+    const QString upstream = attemptOk && at.modelId == r.modelId && !r.upstreamModel.isEmpty()
+                                 ? r.upstreamModel
+                                 : at.modelId.mid(at.modelId.indexOf(QLatin1Char('/')) + 1);
+    QJsonArray aa;
+    aa.append(str(QStringLiteral("gen_ai.operation.name"), op));
+    aa.append(str(QStringLiteral("gen_ai.provider.name"), provider));
+    aa.append(str(QStringLiteral("gen_ai.request.model"), upstream));
+    if (attemptOk) {
+        aa.append(str(QStringLiteral("gen_ai.response.model"), upstream));
+        addUsage(aa, r.usage);
+        if (r.cost)
+            aa.append(dbl(QStringLiteral("gatehouse.cost_usd"), toUsd(*r.cost)));
+    }
+    aa.append(str(QStringLiteral("gatehouse.model_id"), at.modelId));
+    aa.append(str(QStringLiteral("gatehouse.provider.id"), at.provider));
+    aa.append(integer(QStringLiteral("gatehouse.attempt.index"), at.index));
+    aa.append(str(QStringLiteral("gatehouse.attempt.outcome"), QLatin1String(outcomeName(at.outcome))));
+    if (at.status > 0)
+        aa.append(integer(QStringLiteral("http.response.status_code"), at.status));
+    if (!attemptOk)
+        aa.append(str(QStringLiteral("error.type"), at.status > 0 ? QString::number(at.status) : QStringLiteral("connection")));
+    const qint64 start = at.startedAtMs ? at.startedAtMs : r.startedAtMs;
+    return QJsonObject{{QStringLiteral("traceId"), traceId},
+                       {QStringLiteral("spanId"), hexId(8)},
+                       {QStringLiteral("parentSpanId"), parentSpanId},
+                       {QStringLiteral("name"), op + QLatin1Char(' ') + upstream},
+                       {QStringLiteral("kind"), kSpanKindClient},
+                       {QStringLiteral("startTimeUnixNano"), nanos(start)},
+                       {QStringLiteral("endTimeUnixNano"), nanos(start + qMax<qint64>(0, at.latencyMs))},
+                       {QStringLiteral("attributes"), aa},
+                       {QStringLiteral("status"), status(attemptOk, at.error)}};
+}
+
+} // namespace
+
 QJsonObject OtlpExporter::exportRequest(const QList<RequestRecord> &records) const
 {
+    const auto providerOf = [this](const QString &providerId) {
+        return providerName(m_vendorOf ? m_vendorOf(providerId) : QString(), providerId);
+    };
     QJsonArray spans;
     for (const RequestRecord &r : records) {
         const QString op = operationName(r.endpoint);
-        const QString traceId = hexId(16);
+        // A caller that sent a valid traceparent gets this request's spans in its own trace.
+        const QString traceId = r.traceId.isEmpty() ? hexId(16) : QString::fromLatin1(r.traceId);
         const QString requestSpanId = hexId(8);
         const bool ok = r.status >= 200 && r.status < 400;
-        const QString provider = r.provider.isEmpty() ? QString() : providerName(m_vendorOf ? m_vendorOf(r.provider) : QString(), r.provider);
-
-        QJsonArray a;
-        a.append(str(QStringLiteral("gen_ai.operation.name"), op));
-        if (!provider.isEmpty())
-            a.append(str(QStringLiteral("gen_ai.provider.name"), provider));
-        a.append(str(QStringLiteral("gen_ai.request.model"), r.requestedModel));
-        if (!r.upstreamModel.isEmpty() && ok)
-            a.append(str(QStringLiteral("gen_ai.response.model"), r.upstreamModel));
-        addUsage(a, r.usage);
-        if (r.cost)
-            a.append(dbl(QStringLiteral("gatehouse.cost_usd"), toUsd(*r.cost)));
-        a.append(boolean(QStringLiteral("gatehouse.priced"), r.cost.has_value()));
-        a.append(str(QStringLiteral("gatehouse.request.id"), r.id));
-        if (!r.keyName.isEmpty())
-            a.append(str(QStringLiteral("gatehouse.key"), r.keyName));
-        if (!r.modelId.isEmpty())
-            a.append(str(QStringLiteral("gatehouse.model_id"), r.modelId));
-        if (!r.provider.isEmpty())
-            a.append(str(QStringLiteral("gatehouse.provider.id"), r.provider));
-        if (!r.route.isEmpty())
-            a.append(str(QStringLiteral("gatehouse.route"), r.route));
-        if (!r.sessionId.isEmpty())
-            a.append(str(QStringLiteral("gatehouse.session.id"), r.sessionId));
-        a.append(boolean(QStringLiteral("gatehouse.stream"), r.stream));
-        if (r.ttftMs >= 0)
-            a.append(integer(QStringLiteral("gatehouse.ttft_ms"), r.ttftMs));
-        a.append(integer(QStringLiteral("gatehouse.attempts"), r.attempts));
-        a.append(str(QStringLiteral("url.path"), r.endpoint));
-        a.append(integer(QStringLiteral("http.response.status_code"), r.status));
-        if (!ok)
-            a.append(str(QStringLiteral("error.type"), QString::number(r.status)));
-
-        QJsonArray events;
-        for (const AttemptRecord &at : r.attemptLog) {
-            if (at.outcome != AttemptRecord::Outcome::Skipped)
-                continue;
-            events.append(QJsonObject{{QStringLiteral("timeUnixNano"), nanos(at.startedAtMs ? at.startedAtMs : r.startedAtMs)},
-                                      {QStringLiteral("name"), QStringLiteral("gatehouse.target_skipped")},
-                                      {QStringLiteral("attributes"), QJsonArray{str(QStringLiteral("gatehouse.model_id"), at.modelId),
-                                                                                str(QStringLiteral("gatehouse.reason"), at.error)}}});
-        }
+        const QString provider = r.provider.isEmpty() ? QString() : providerOf(r.provider);
         const QString requested = r.requestedModel.isEmpty() ? QString() : QLatin1Char(' ') + r.requestedModel;
         QJsonObject span{{QStringLiteral("traceId"), traceId},
                          {QStringLiteral("spanId"), requestSpanId},
@@ -391,49 +447,16 @@ QJsonObject OtlpExporter::exportRequest(const QList<RequestRecord> &records) con
                          {QStringLiteral("kind"), kSpanKindServer},
                          {QStringLiteral("startTimeUnixNano"), nanos(r.startedAtMs)},
                          {QStringLiteral("endTimeUnixNano"), nanos(r.startedAtMs + qMax<qint64>(0, r.latencyMs))},
-                         {QStringLiteral("attributes"), a},
+                         {QStringLiteral("attributes"), requestAttributes(r, op, provider, ok)},
                          {QStringLiteral("status"), status(ok, r.error)}};
-        if (!events.isEmpty())
+        if (const QJsonArray events = skippedTargetEvents(r); !events.isEmpty())
             span.insert(QStringLiteral("events"), events);
+        if (!r.parentSpanId.isEmpty())
+            span.insert(QStringLiteral("parentSpanId"), QString::fromLatin1(r.parentSpanId));
         spans.append(span);
-
         for (const AttemptRecord &at : r.attemptLog) {
-            if (at.outcome == AttemptRecord::Outcome::Skipped)
-                continue;
-            const bool attemptOk = at.outcome == AttemptRecord::Outcome::Ok;
-            const QString attemptProvider = providerName(m_vendorOf ? m_vendorOf(at.provider) : QString(), at.provider);
-            // The model as the provider knows it: the record has it for the attempt that served.
-            const QString upstream = attemptOk && at.modelId == r.modelId && !r.upstreamModel.isEmpty()
-                                         ? r.upstreamModel
-                                         : at.modelId.mid(at.modelId.indexOf(QLatin1Char('/')) + 1);
-            QJsonArray aa;
-            aa.append(str(QStringLiteral("gen_ai.operation.name"), op));
-            aa.append(str(QStringLiteral("gen_ai.provider.name"), attemptProvider));
-            aa.append(str(QStringLiteral("gen_ai.request.model"), upstream));
-            if (attemptOk) {
-                aa.append(str(QStringLiteral("gen_ai.response.model"), upstream));
-                addUsage(aa, r.usage);
-                if (r.cost)
-                    aa.append(dbl(QStringLiteral("gatehouse.cost_usd"), toUsd(*r.cost)));
-            }
-            aa.append(str(QStringLiteral("gatehouse.model_id"), at.modelId));
-            aa.append(str(QStringLiteral("gatehouse.provider.id"), at.provider));
-            aa.append(integer(QStringLiteral("gatehouse.attempt.index"), at.index));
-            aa.append(str(QStringLiteral("gatehouse.attempt.outcome"), QLatin1String(outcomeName(at.outcome))));
-            if (at.status > 0)
-                aa.append(integer(QStringLiteral("http.response.status_code"), at.status));
-            if (!attemptOk)
-                aa.append(str(QStringLiteral("error.type"), at.status > 0 ? QString::number(at.status) : QStringLiteral("connection")));
-            const qint64 start = at.startedAtMs ? at.startedAtMs : r.startedAtMs;
-            spans.append(QJsonObject{{QStringLiteral("traceId"), traceId},
-                                     {QStringLiteral("spanId"), hexId(8)},
-                                     {QStringLiteral("parentSpanId"), requestSpanId},
-                                     {QStringLiteral("name"), op + QLatin1Char(' ') + upstream},
-                                     {QStringLiteral("kind"), kSpanKindClient},
-                                     {QStringLiteral("startTimeUnixNano"), nanos(start)},
-                                     {QStringLiteral("endTimeUnixNano"), nanos(start + qMax<qint64>(0, at.latencyMs))},
-                                     {QStringLiteral("attributes"), aa},
-                                     {QStringLiteral("status"), status(attemptOk, at.error)}});
+            if (at.outcome != AttemptRecord::Outcome::Skipped)
+                spans.append(attemptSpan(r, at, op, providerOf(at.provider), traceId, requestSpanId));
         }
     }
     const QJsonObject resource{{QStringLiteral("attributes"),

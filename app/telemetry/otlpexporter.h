@@ -50,8 +50,8 @@ public:
     [[nodiscard]] qint64 failures() const { return m_failures.load(); }  // failed POSTs
     [[nodiscard]] int queued() const;
 
-    // The ExportTraceServiceRequest of these records, as JSON (public for the tests). Random trace
-    // and span ids.
+    // The ExportTraceServiceRequest of these records, as JSON (public for the tests). Random span
+    // ids; the trace id and the request span's parent are the caller's traceparent, else random.
     [[nodiscard]] QJsonObject exportRequest(const QList<RequestRecord> &records) const;
     // "chat", "text_completion", "embeddings" from the endpoint; empty for endpoints that are no
     // model call (/v1/messages/count_tokens), which are not exported.

@@ -351,6 +351,45 @@ private Q_SLOTS:
         QVERIFY(sample(metrics.body, "gatehouse_otlp_spans_exported_total") >= 3);
     }
 
+    // A caller's W3C traceparent puts the request's spans in the caller's trace, under its span; a
+    // malformed one is ignored (the request starts its own trace), never refused.
+    void callersTraceIsContinued()
+    {
+        const QByteArray traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const QByteArray parent = "00f067aa0ba902b7";
+        Headers headers = bearer(kSecretA);
+        headers.append({"traceparent", "00-" + traceId + "-" + parent + "-01"});
+        HttpClient client(m_h.gateway->port());
+        const HttpResponse r = client.postJson("/v1/chat/completions", chat(QStringLiteral("mock/ok")), headers);
+        QCOMPARE(r.status, 200);
+        const QList<QJsonObject> spans = spansOf(r.header("x-gatehouse-request-id"), 2);
+        QCOMPARE(spans.size(), 2); // the request and its one attempt
+        QJsonObject request;
+        for (const QJsonObject &s : spans) {
+            QCOMPARE(s.value(QStringLiteral("traceId")).toString(), QString::fromLatin1(traceId));
+            if (s.value(QStringLiteral("kind")).toInt() == 2)
+                request = s;
+        }
+        QCOMPARE(request.value(QStringLiteral("parentSpanId")).toString(), QString::fromLatin1(parent));
+        for (const QJsonObject &s : spans) {
+            if (s != request)
+                QCOMPARE(s.value(QStringLiteral("parentSpanId")), request.value(QStringLiteral("spanId")));
+        }
+
+        Headers bad = bearer(kSecretA);
+        bad.append({"traceparent", "00-" + QByteArray(32, '0') + "-" + parent + "-01"}); // an all-zero trace id
+        const HttpResponse r2 = client.postJson("/v1/chat/completions", chat(QStringLiteral("mock/ok")), bad);
+        QCOMPARE(r2.status, 200);
+        const QList<QJsonObject> own = spansOf(r2.header("x-gatehouse-request-id"), 2);
+        QVERIFY(!own.isEmpty());
+        for (const QJsonObject &s : own) {
+            QVERIFY(s.value(QStringLiteral("traceId")).toString() != QString::fromLatin1(traceId));
+            QVERIFY(s.value(QStringLiteral("traceId")).toString() != QString(32, QLatin1Char('0')));
+            if (s.value(QStringLiteral("kind")).toInt() == 2)
+                QVERIFY(s.value(QStringLiteral("parentSpanId")).toString().isEmpty());
+        }
+    }
+
     // Off unless configured: a gateway without settings.metrics answers 404 and exports nothing.
     void offByDefault()
     {

@@ -136,10 +136,14 @@ Card {
             Caption {
                 Layout.fillWidth: true
                 visible: !card.builtIn
+                // The day is enough here (the whole line fits beside the actions at 920 px); a
+                // narrower card wraps it rather than cutting the spend off.
+                wrapMode: Text.Wrap
+                maximumLineCount: 2
                 elide: Text.ElideRight
                 text: qsTr("%1  ·  created %2  ·  %3 spent in total%4")
                     .arg(card.secretHint)
-                    .arg(Format.dateTime(card.createdAt))
+                    .arg(Format.dateTime(card.createdAt).slice(0, 10))
                     .arg(Money.usd(card.totalSpent))
                     .arg(card.totalLimit >= 0 ? qsTr(" of %1").arg(Money.usd(card.totalLimit)) : "")
             }

@@ -88,6 +88,11 @@ void KeysModel::attachBackend()
     connect(m_backend, &Backend::activityTick, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::logCleared, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::dayChanged, this, &KeysModel::refreshSpend);
+    // "Only to …" / "Any provider: …" follow the providers (enabled, data policy) as they change.
+    connect(m_backend, &Backend::providersChanged, this, [this] {
+        if (!m_keys.isEmpty())
+            Q_EMIT dataChanged(index(0), index(int(m_keys.size()) - 1), {TrafficRole});
+    });
     if (GatewayEvents *events = m_backend->gateway().events()) {
         connect(events, &GatewayEvents::requestFinished, this,
             [this](const RequestRecord &r) { requestFinished(r.keyId, r.status, r.error); });

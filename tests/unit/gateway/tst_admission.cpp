@@ -95,6 +95,28 @@ private Q_SLOTS:
         QVERIFY(sessionIdFrom("quote\"d").isEmpty());
         QVERIFY(sessionIdFrom("").isEmpty());
     }
+
+    void traceparents()
+    {
+        const QByteArray id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const QByteArray parent = "00f067aa0ba902b7";
+        const auto ok = traceContextFrom(" 00-" + id + "-" + parent + "-01 ");
+        QVERIFY(ok);
+        QCOMPARE(ok->traceId, id);
+        QCOMPARE(ok->parentSpanId, parent);
+        QVERIFY(traceContextFrom("00-" + id + "-" + parent + "-00")); // not sampled: still the caller's trace
+        QVERIFY(traceContextFrom("01-" + id + "-" + parent + "-01-future")); // a later version may add fields
+        QVERIFY(!traceContextFrom("01-" + id + "-" + parent + "-01future"));
+        QVERIFY(!traceContextFrom("00-" + id + "-" + parent + "-01-extra")); // version 00 is exactly 55
+        QVERIFY(!traceContextFrom("ff-" + id + "-" + parent + "-01"));
+        QVERIFY(!traceContextFrom("00-" + QByteArray(32, '0') + "-" + parent + "-01"));
+        QVERIFY(!traceContextFrom("00-" + id + "-" + QByteArray(16, '0') + "-01"));
+        QVERIFY(!traceContextFrom("00-" + id.toUpper() + "-" + parent + "-01"));
+        QVERIFY(!traceContextFrom("00-" + id.left(31) + "x-" + parent + "-01"));
+        QVERIFY(!traceContextFrom("00-" + id + "_" + parent + "-01"));
+        QVERIFY(!traceContextFrom(""));
+        QVERIFY(!traceContextFrom("garbage"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestAdmission)

@@ -44,6 +44,9 @@ private Q_SLOTS:
         QCOMPARE(s.tokens, qint64(1000 + 2000 + 100 + 500));
         QCOMPARE(s.usage, u);
         QCOMPARE(*s.cost, *costOf(u, price())); // the same as pricing's own
+        // A 1-hour cache write is prompt tokens too: the key's tpm counts it.
+        u.cacheWrite1hTokens = 4000;
+        QCOMPARE(settle({u, true, true, price(), NanoUsd(1)}).tokens, qint64(1000 + 2000 + 100 + 4000 + 500));
     }
 
     void reportedUsageIsNotCappedAtTheReservation()

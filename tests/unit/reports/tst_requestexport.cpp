@@ -73,6 +73,21 @@ private Q_SLOTS:
         QVERIFY(o.value(QStringLiteral("cost_usd")).isNull()); // unpriced: unknown, not 0
         QVERIFY(o.value(QStringLiteral("ttft_ms")).isNull());
         QCOMPARE(o.value(QStringLiteral("usage")).toObject().value(QStringLiteral("cache_write_1h_tokens")).toInt(), 7);
+        QVERIFY(o.value(QStringLiteral("refusal")).isNull()); // forwarded, not refused
+    }
+
+    // A request Gatehouse refused itself says why in both formats, as Activity shows it.
+    void refusalIsExported()
+    {
+        RequestRecord r;
+        r.id = QStringLiteral("req_refused");
+        r.status = 400;
+        r.error = QStringLiteral("the model's provider may train on prompts");
+        r.refusal = QStringLiteral("policy");
+        QCOMPARE(QJsonDocument::fromJson(jsonLine(r)).object().value(QStringLiteral("refusal")).toString(),
+                 QStringLiteral("policy"));
+        QVERIFY(csvHeader().trimmed().endsWith(",refusal"));
+        QVERIFY(csvLine(r).trimmed().endsWith(",policy"));
     }
 
     void streamsEveryRow()

@@ -270,6 +270,80 @@ private Q_SLOTS:
         }
     }
 
+    // forget-key deletes a key's rows; the journal of the run that did it still holds them, and a
+    // stop before its next clean close must not bring them back at the next start.
+    void replayDoesNotRestoreAForgottenKey()
+    {
+        QTemporaryDir tmp;
+        const QString db = tmp.filePath(QStringLiteral("gatehouse.db"));
+        qint64 forgottenId = 0;
+        qint64 keptId = 0;
+        {
+            Store store;
+            QVERIFY(store.open(db));
+            for (const char *name : {"forgotten", "kept"}) {
+                StoredKey key;
+                key.name = QString::fromLatin1(name);
+                key.secretHash = QByteArray(32, name[0]);
+                key.secretHint = QStringLiteral("abcd");
+                (name[0] == 'f' ? forgottenId : keptId) = store.saveKey(key);
+            }
+            QVERIFY(forgottenId > 0 && keptId > 0);
+            RequestRecord logged = simpleRecord(QStringLiteral("req_f_logged"));
+            logged.keyId = forgottenId;
+            store.appendRequest(logged);
+            store.flush();
+            store.close();
+        }
+        {
+            Store store;
+            QVERIFY(store.open(db));
+            ForgottenKey counts;
+            QVERIFY(store.forgetKey(QStringLiteral("forgotten"), &counts));
+            QCOMPARE(counts.requests, qint64(1));
+            QCOMPARE(store.requestCount(), qint64(0));
+            store.close();
+        }
+        // What that run's journal held when it was killed after the forget: the forgotten key's rows
+        // (logged and not yet logged) and another key's.
+        FakeLog log;
+        {
+            RequestJournal journal(Store::journalDir(db), QStringLiteral("w0"), log.progress());
+            for (const auto &[id, key] : {std::pair{"req_f_logged", forgottenId}, std::pair{"req_f_queued", forgottenId},
+                                          std::pair{"req_k_queued", keptId}}) {
+                RequestRecord r = simpleRecord(QString::fromLatin1(id));
+                r.keyId = key;
+                QVERIFY(log.append(journal, r));
+            }
+        }
+        for (int start = 0; start < 2; ++start) {
+            Store store;
+            QVERIFY(store.open(db));
+            QVERIFY(journalFiles(Store::journalDir(db)).isEmpty());
+            QVERIFY(!store.request(QStringLiteral("req_f_logged")));
+            QVERIFY(!store.request(QStringLiteral("req_f_queued")));
+            QVERIFY(store.request(QStringLiteral("req_k_queued")));
+            QCOMPARE(store.requestCount(), qint64(1));
+            // A second forget-key appends to the list.
+            if (start == 0) {
+                QVERIFY(store.forgetKey(QStringLiteral("kept"), nullptr));
+                QCOMPARE(store.requestCount(), qint64(0));
+                QCOMPARE(store.setting(QStringLiteral("forgotten_keys")),
+                         QStringLiteral("[%1,%2]").arg(forgottenId).arg(keptId));
+                StoredKey again;
+                again.name = QStringLiteral("kept");
+                again.secretHash = QByteArray(32, 'x');
+                again.secretHint = QStringLiteral("wxyz");
+                QVERIFY(store.saveKey(again) > 0);
+                RequestRecord r = simpleRecord(QStringLiteral("req_k_queued"));
+                r.keyId = store.keyByName(QStringLiteral("kept"))->id;
+                store.appendRequest(r);
+                store.flush();
+            }
+            store.close();
+        }
+    }
+
     // The gateway's own journals: opened by the store, gone after a clean close.
     void storeJournalLeavesNothingOnCleanClose()
     {

@@ -163,6 +163,19 @@ private Q_SLOTS:
         QCOMPARE(m_fx.gateway->store().keyByName(QStringLiteral("scripts"))->secretScan, gh::SecretScanMode::Warn);
     }
 
+    // Where a key's requests may go is recomputed when the providers change (a data policy edited on
+    // the Providers page), not only when the keys reload.
+    void trafficFollowsTheProviders()
+    {
+        KeysModel m(m_fx.backend.get());
+        QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
+        Q_EMIT m_fx.backend->providersChanged();
+        QVERIFY(std::any_of(changed.cbegin(), changed.cend(), [](const QList<QVariant> &args) {
+            return args.at(2).value<QList<int>>().contains(KeysModel::TrafficRole);
+        }));
+        QVERIFY(!role(m, 0, KeysModel::TrafficRole).toString().isEmpty());
+    }
+
     void lifecycle()
     {
         KeysModel m(m_fx.backend.get());
