@@ -58,6 +58,11 @@ depends_names=$(tr ',|' '\n\n' <<<"$depends" | sed 's/(.*//; s/[[:space:]]//g' |
 for pkg in libqt6core6 libqt6network6 libqt6keychain1 libsqlite3-0 'libsimdjson[0-9]+' 'libre2-[0-9]+'; do
   grep -Exq "$pkg" <<<"$depends_names" || fail "Depends lacks $pkg"
 done
+# Hyperscan (or Vectorscan), when the build found it: the secret scanner's one-pass prefilter.
+if command -v objdump >/dev/null && dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/gatehouse >"$tmp/gatehouse-hs.bin" \
+   && objdump -p "$tmp/gatehouse-hs.bin" | grep -q 'NEEDED.*libhs\.so'; then
+  grep -Exq 'libhyperscan[0-9]+|libvectorscan[0-9]+' <<<"$depends_names" || fail "Depends lacks libhyperscan5 (the binary links libhs)"
+fi
 # A binary with the window loads QML modules and platform plugins that no ELF header names.
 if command -v objdump >/dev/null && dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/gatehouse >"$tmp/gatehouse.bin" \
    && objdump -p "$tmp/gatehouse.bin" | grep -q 'NEEDED.*libQt6Quick\.so'; then

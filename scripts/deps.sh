@@ -12,6 +12,12 @@ packages=(
   qml6-module-qt-labs-folderlistmodel libqt6svg6
   qtkeychain-qt6-dev libsqlite3-dev node-llhttp libsimdjson-dev libxxhash-dev libzstd-dev libre2-dev libmimalloc-dev libgl-dev libpq-dev
 )
+# Hyperscan, the secret scanner's fast path, is packaged for amd64 only; Vectorscan (same API) elsewhere.
+# Without either the build falls back to RE2 alone.
+case "$(dpkg --print-architecture 2>/dev/null || true)" in
+  amd64) packages+=(libhyperscan-dev) ;;
+  arm64) packages+=(libvectorscan-dev) ;;
+esac
 if [[ "${1:-}" == "--test" ]]; then
   # xvfb, trayer and x11-utils: the walkthrough's close-to-tray step under a real X tray host.
   packages+=(dbus gnome-keyring sqlite3 xvfb trayer x11-utils qml6-module-qttest)

@@ -297,7 +297,7 @@ bool applyStartConfig(const Config &config, const QString &path, Store &store, G
 }
 
 // --store, else the config's "store", else the SQLite file in the data folder.
-QString storeLocationFor(const Gateway::Options &options, const std::optional<Config> &config)
+QString storeLocationFor(const GatewayOptions &options, const std::optional<Config> &config)
 {
     QString location = !options.store.isEmpty() ? options.store : config ? config->store : QString();
     if (location.isEmpty() || location == QLatin1String("sqlite"))

@@ -1,15 +1,25 @@
 #include "secretscan/secretrules.h"
 #include "core/logging.h"
+#include "secretscan/hyperscanindex.h"
+#include "secretscan/regexreverse.h"
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
+#include <QStandardPaths>
+#include <QtEndian>
 #include <re2/re2.h>
 #include <re2/set.h>
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace gh {
@@ -48,6 +58,10 @@ struct Allowlist {
     bool all = false; // condition "AND"
     std::vector<std::unique_ptr<re2::RE2>> regexes;
     QList<QByteArray> stopwords; // lower case
+    // The stopwords as one literal set, matched against the lower-cased secret: generic-api-key has
+    // about 1,500, and testing them one by one was a third of a scan on code (bench/secretscan_bench,
+    // callgrind). Null when it did not compile: the list is used.
+    std::unique_ptr<re2::RE2::Set> stopwordSet;
 };
 
 struct Rule {
@@ -88,11 +102,13 @@ QByteArray lower(std::string_view s)
     return out;
 }
 
-bool containsStopword(const QList<QByteArray> &stopwords, std::string_view secret)
+bool containsStopword(const QList<QByteArray> &stopwords, const re2::RE2::Set *set, std::string_view secret)
 {
     if (stopwords.isEmpty())
         return false;
     const QByteArray l = lower(secret);
+    if (set)
+        return set->Match(re2::StringPiece(l.constData(), size_t(l.size())), nullptr);
     return std::any_of(stopwords.begin(), stopwords.end(), [&](const QByteArray &w) { return l.contains(w); });
 }
 
@@ -130,11 +146,11 @@ bool allowed(const Allowlist &a, std::string_view secret, std::string_view match
     if (a.all) {
         if (hasRegexes && !anyRegex(a.regexes, target))
             return false;
-        if (hasStopwords && !containsStopword(a.stopwords, secret))
+        if (hasStopwords && !containsStopword(a.stopwords, a.stopwordSet.get(), secret))
             return false;
         return hasRegexes || hasStopwords;
     }
-    return (hasRegexes && anyRegex(a.regexes, target)) || (hasStopwords && containsStopword(a.stopwords, secret));
+    return (hasRegexes && anyRegex(a.regexes, target)) || (hasStopwords && containsStopword(a.stopwords, a.stopwordSet.get(), secret));
 }
 
 std::unique_ptr<re2::RE2> compile(const QString &pattern, QString *why)
@@ -163,6 +179,19 @@ bool readAllowlist(const QJsonObject &o, Allowlist *a, QString *why)
     }
     for (const QJsonValue &v : o.value(QStringLiteral("stopwords")).toArray())
         a->stopwords.append(v.toString().toLower().toUtf8());
+    if (a->stopwords.size() > 1) {
+        re2::RE2::Options so;
+        so.set_log_errors(false);
+        so.set_literal(true);
+        so.set_case_sensitive(true); // both sides are lower case already, as QByteArray::contains compared them
+        so.set_encoding(re2::RE2::Options::EncodingLatin1);
+        auto set = std::make_unique<re2::RE2::Set>(so, re2::RE2::UNANCHORED);
+        bool ok = true;
+        for (const QByteArray &w : a->stopwords)
+            ok = ok && set->Add(re2::StringPiece(w.constData(), size_t(w.size())), nullptr) >= 0;
+        if (ok && set->Compile())
+            a->stopwordSet = std::move(set);
+    }
     return true;
 }
 
@@ -172,6 +201,84 @@ struct Hit {
     bool generic = false;
     int rule = 0;
 };
+
+using Range = std::pair<size_t, size_t>; // [from, to) in the text
+
+// `in` backwards into *out, eight bytes at a time (std::reverse_copy went byte by byte: 6 of the 47
+// million instructions of a 1 MB scan, callgrind).
+void reverseInto(std::string_view in, std::string *out)
+{
+    const size_t n = in.size();
+    out->resize(n);
+    char *o = out->data();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        quint64 v;
+        std::memcpy(&v, in.data() + n - i - 8, 8);
+        v = qbswap(v);
+        std::memcpy(o + i, &v, 8);
+    }
+    for (; i < n; ++i)
+        o[i] = in[n - 1 - i];
+}
+
+// The window of a 4 KiB block in which one of a rule's keywords occurs (see kWindowBefore).
+Range blockWindow(size_t at, size_t textSize, size_t longestKeyword)
+{
+    const size_t blockEnd = std::min(textSize, at + size_t(kBlock) + longestKeyword - 1);
+    return {at > size_t(kWindowBefore) ? at - size_t(kWindowBefore) : 0, std::min(textSize, blockEnd + size_t(kWindowAfter))};
+}
+
+// Sorts ranges and merges the overlapping ones.
+void mergeRanges(std::vector<Range> *ranges)
+{
+    if (ranges->size() < 2)
+        return;
+    std::sort(ranges->begin(), ranges->end());
+    size_t w = 0;
+    for (size_t i = 1; i < ranges->size(); ++i) {
+        if ((*ranges)[i].first <= (*ranges)[w].second)
+            (*ranges)[w].second = std::max((*ranges)[w].second, (*ranges)[i].second);
+        else
+            (*ranges)[++w] = (*ranges)[i];
+    }
+    ranges->resize(w + 1);
+}
+
+QString &cacheDirectory()
+{
+    static QString dir = [] {
+        const QString base = QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation);
+        return base.isEmpty() ? QString() : base + QStringLiteral("/gatehouse");
+    }();
+    return dir;
+}
+QMutex cacheDirectoryMutex;
+
+// The Hyperscan database of a rule set, built on its own thread; scans read `ready` without a lock.
+struct Accelerator {
+    std::mutex mutex;
+    std::condition_variable built;
+    bool done = false;
+    std::unique_ptr<HyperscanIndex> index;
+    // Per rule the index reports as unbounded: its regex reversed (regexreverse.h), compiled for
+    // leftmost-longest; null where it could not be reversed.
+    std::vector<std::unique_ptr<re2::RE2>> reversed;
+    std::atomic<const HyperscanIndex *> ready{nullptr};
+    std::thread thread;
+};
+
+// How far back from a match end the reversed regex may look for the match's start, and for how
+// many ends per rule and scan: past either, the rule's spans start at its windows' starts (as
+// without Hyperscan). They bound the extra work a text full of match ends can cause (at most
+// kMaxReverseEnds x kReverseReach bytes per rule and scan). One match yields many ends when its
+// regex ends in a repeat (gatehouse-env-assignment's value: one end per byte past the 8th), so the
+// 1 MB bench body has about a thousand. 16 KiB holds the longest secrets the rules describe (a
+// 4096-bit PEM key is about 3.3 KB) and more than a window (kWindowBefore + kBlock + kWindowAfter)
+// that does not merge with another; a match longer than it found by a search that stops short of it
+// is the one case where the spans could miss what RE2 alone would find.
+constexpr size_t kReverseReach = 16 * 1024;
+constexpr size_t kMaxReverseEnds = 2048;
 
 } // namespace
 
@@ -186,14 +293,28 @@ struct SecretRules::Private {
     std::vector<int> alwaysRules; // rules without keywords
     QStringList skipped;
     QJsonObject source;
+    std::unique_ptr<Accelerator> accelerator; // null: RE2 alone
+
+    ~Private()
+    {
+        // A rule set dropped (or the process ending) while its database compiles waits for it:
+        // Hyperscan's compiler cannot be interrupted, and must not outlive what it reads.
+        if (accelerator && accelerator->thread.joinable())
+            accelerator->thread.join();
+    }
 
     void runRule(int index, std::string_view text, size_t from, size_t to, QList<Hit> *hits) const;
+    void scanRe2(std::string_view text, QList<Hit> *hits) const;
+    bool scanHyperscan(const HyperscanIndex &index, std::string_view text, QList<Hit> *hits) const;
+    void unboundedSpans(int rule, const std::vector<size_t> &ends, std::string_view text, std::string *reversedText,
+                        std::vector<HyperscanIndex::Span> *spans) const;
+    void startAccelerator();
 };
 
 SecretRules::SecretRules() : d(std::make_unique<Private>()) { }
 SecretRules::~SecretRules() = default;
 
-std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json, QString *error)
+std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json, QString *error, Engine engine)
 {
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
@@ -294,11 +415,78 @@ std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json,
     }
     if (!p.skipped.isEmpty())
         qCInfo(lcSecretScan).noquote() << p.skipped.size() << "secret rules skipped:" << p.skipped.join(QStringLiteral("; "));
+    if (engine == Engine::Fastest && p.keywordSet)
+        p.startAccelerator();
     return set;
+}
+
+void SecretRules::Private::startAccelerator()
+{
+#ifdef GATEHOUSE_HYPERSCAN
+    // Hyperscan's caseless literals fold ASCII only, where the RE2 keyword set (Latin-1) also folds
+    // accented letters: with a non-ASCII keyword the windows could differ, so RE2 keeps the set.
+    for (const QByteArray &kw : keywords)
+        for (char c : kw)
+            if (static_cast<unsigned char>(c) >= 0x80)
+                return;
+    std::vector<QByteArray> regexes;
+    for (const Rule &r : rules) {
+        const std::string &pattern = r.re->pattern();
+        // Likewise a regex with non-ASCII bytes stays with RE2 (its case folding is Latin-1's).
+        const bool ascii = std::all_of(pattern.begin(), pattern.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+        regexes.push_back(ascii ? QByteArray(pattern.data(), qsizetype(pattern.size())) : QByteArray());
+    }
+    QString cacheDir;
+    {
+        QMutexLocker lock(&cacheDirectoryMutex);
+        cacheDir = cacheDirectory();
+    }
+    accelerator = std::make_unique<Accelerator>();
+    Accelerator *a = accelerator.get();
+    a->thread = std::thread([a, regexes = std::move(regexes), kws = keywords, cacheDir] {
+        QElapsedTimer timer;
+        timer.start();
+        QStringList notes;
+        std::unique_ptr<HyperscanIndex> index = HyperscanIndex::build(regexes, kws, cacheDir, &notes);
+        std::vector<std::unique_ptr<re2::RE2>> reversed(regexes.size());
+        for (size_t i = 0; index && i < regexes.size(); ++i) {
+            if (!index->unbounded(int(i)))
+                continue;
+            const std::optional<std::string> rev = reverseRegex(std::string_view(regexes[i].constData(), size_t(regexes[i].size())));
+            if (!rev) {
+                notes.append(QStringLiteral("rule %1 could not be reversed: it is scanned from its windows' starts").arg(i));
+                continue;
+            }
+            re2::RE2::Options o = ruleOptions();
+            o.set_longest_match(true);
+            auto re = std::make_unique<re2::RE2>(*rev, o);
+            if (re->ok())
+                reversed[i] = std::move(re);
+            else
+                notes.append(QStringLiteral("rule %1 reversed does not compile: %2").arg(i).arg(QString::fromStdString(re->error())));
+        }
+        if (!notes.isEmpty())
+            qCInfo(lcSecretScan).noquote() << "Hyperscan:" << notes.join(QStringLiteral("; "));
+        if (index)
+            qCInfo(lcSecretScan).noquote() << "secret scanning on" << HyperscanIndex::version().section(u' ', 0, 1) << "after"
+                                           << timer.elapsed() << "ms" << (index->fromCache() ? "(database read from the cache)" : "(database compiled)");
+        else
+            qCInfo(lcSecretScan) << "secret scanning stays on RE2 alone";
+        std::lock_guard lock(a->mutex);
+        a->index = std::move(index);
+        a->reversed = std::move(reversed);
+        a->ready.store(a->index.get(), std::memory_order_release);
+        a->done = true;
+        a->built.notify_all();
+    });
+#endif
 }
 
 std::shared_ptr<const SecretRules> SecretRules::builtin()
 {
+    // The logging category first: function statics die in the reverse order of their construction,
+    // and the set below, when it dies at exit, may wait for its database thread, which logs.
+    (void)lcSecretScan();
     static QMutex mutex;
     static std::shared_ptr<const SecretRules> rules;
     QMutexLocker lock(&mutex);
@@ -369,41 +557,39 @@ void SecretRules::Private::runRule(int index, std::string_view text, size_t from
     }
 }
 
-QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
+void SecretRules::Private::scanRe2(std::string_view t, QList<Hit> *hits) const
 {
-    const std::string_view t(text.data(), size_t(text.size()));
-    QList<Hit> hits;
-    for (int i : d->alwaysRules)
-        d->runRule(i, t, 0, t.size(), &hits);
-    if (d->keywordSet && !t.empty()) {
+    for (int i : alwaysRules)
+        runRule(i, t, 0, t.size(), hits);
+    if (keywordSet && !t.empty()) {
         std::vector<int> found;
         re2::RE2::Set::ErrorInfo info;
-        const bool matched = d->keywordSet->Match(re2::StringPiece(t.data(), t.size()), &found, &info);
+        const bool matched = keywordSet->Match(re2::StringPiece(t.data(), t.size()), &found, &info);
         if (!matched && info.kind != re2::RE2::Set::kNoError) {
             // The prefilter gave up (out of memory): every rule runs over the whole text rather than none.
-            for (int i = 0; i < int(d->rules.size()); ++i)
-                if (std::find(d->alwaysRules.begin(), d->alwaysRules.end(), i) == d->alwaysRules.end())
-                    d->runRule(i, t, 0, t.size(), &hits);
+            for (int i = 0; i < int(rules.size()); ++i)
+                if (std::find(alwaysRules.begin(), alwaysRules.end(), i) == alwaysRules.end())
+                    runRule(i, t, 0, t.size(), hits);
         } else if (matched) {
             // Which keywords occur in which block of the text: the keyword set again, per block
             // (blocks overlap by the longest keyword, so none is cut). One pass of a literal DFA,
             // where searching each keyword's occurrences one by one cost a quarter of the scan.
-            std::vector<std::vector<std::pair<size_t, size_t>>> windows(d->rules.size());
-            std::vector<char> enabled(d->keywords.size(), 0);
+            std::vector<std::vector<std::pair<size_t, size_t>>> windows(rules.size());
+            std::vector<char> enabled(keywords.size(), 0);
             for (int k : found)
                 enabled[size_t(k)] = 1;
             std::vector<int> inBlock;
             for (size_t at = 0; at < t.size(); at += size_t(kBlock)) {
-                const size_t blockEnd = std::min(t.size(), at + size_t(kBlock) + d->longestKeyword - 1);
+                const size_t blockEnd = std::min(t.size(), at + size_t(kBlock) + longestKeyword - 1);
                 inBlock.clear();
                 if (found.size() == 1 && t.size() <= size_t(kBlock))
                     inBlock = found;
-                else if (!d->keywordSet->Match(re2::StringPiece(t.data() + at, blockEnd - at), &inBlock))
+                else if (!keywordSet->Match(re2::StringPiece(t.data() + at, blockEnd - at), &inBlock))
                     continue;
                 const size_t from = at > size_t(kWindowBefore) ? at - size_t(kWindowBefore) : 0;
                 const size_t to = std::min(t.size(), blockEnd + size_t(kWindowAfter));
                 for (int k : inBlock) {
-                    for (int rule : d->keywordRules[size_t(k)]) {
+                    for (int rule : keywordRules[size_t(k)]) {
                         auto &w = windows[size_t(rule)];
                         if (!w.empty() && from <= w.back().second)
                             w.back().second = std::max(w.back().second, to);
@@ -424,7 +610,7 @@ QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
                         to = std::max(to, w[i].second);
                         continue;
                     }
-                    d->runRule(int(rule), t, from, to, &hits);
+                    runRule(int(rule), t, from, to, hits);
                     if (i < w.size()) {
                         from = w[i].first;
                         to = w[i].second;
@@ -432,6 +618,125 @@ QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
                 }
             }
         }
+    }
+}
+
+// The same windows as scanRe2 (from the keywords' occurrences, which the database reports too),
+// and in each window RE2 runs only over the spans where Hyperscan saw the rule's regex match
+// (hyperscanindex.h). Every match RE2 finds scanning a window lies inside one span, and RE2 keeps
+// the whole text as context (\b, ^, $ at a span's edges see the real neighbours), so scanning the
+// spans in order finds what scanning the whole window finds.
+bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::string_view t, QList<Hit> *hits) const
+{
+    HyperscanIndex::Matches m;
+    if (!index.scan(t, &m))
+        return false;
+    const size_t blocks = (t.size() + size_t(kBlock) - 1) / size_t(kBlock);
+    // Which rules are enabled in which block: a keyword occurrence [os, os + len) is in block `at`
+    // when it lies within [at, at + kBlock + longestKeyword - 1), as scanRe2's per-block search sees it.
+    std::vector<std::vector<size_t>> ruleBlocks(rules.size());
+    std::vector<size_t> lastBlock(keywords.size(), SIZE_MAX);
+    for (size_t k = 0; k < m.keywordStarts.size(); ++k) {
+        const size_t len = size_t(keywords[k].size());
+        for (size_t os : m.keywordStarts[k]) {
+            const size_t first = os / size_t(kBlock);
+            // The block before also holds it when it ends within that block's overlap.
+            const bool inPrevious = first > 0 && os + len <= first * size_t(kBlock) + longestKeyword - 1;
+            for (size_t b = inPrevious ? first - 1 : first; b <= first && b < blocks; ++b) {
+                if (lastBlock[k] != SIZE_MAX && b <= lastBlock[k])
+                    continue;
+                lastBlock[k] = b;
+                for (int rule : keywordRules[k])
+                    ruleBlocks[size_t(rule)].push_back(b);
+            }
+        }
+    }
+    std::vector<Range> windows, spans;
+    std::string reversedText; // a stretch of the text backwards, for unboundedSpans
+    for (size_t rule = 0; rule < rules.size(); ++rule) {
+        windows.clear();
+        if (std::find(alwaysRules.begin(), alwaysRules.end(), int(rule)) != alwaysRules.end()) {
+            windows.emplace_back(0, t.size());
+        } else {
+            for (size_t b : ruleBlocks[rule])
+                windows.push_back(blockWindow(b * size_t(kBlock), t.size(), longestKeyword));
+            mergeRanges(&windows);
+        }
+        if (windows.empty())
+            continue;
+        if (!index.coversRule(int(rule))) {
+            for (const Range &w : windows)
+                runRule(int(rule), t, w.first, w.second, hits);
+            continue;
+        }
+        if (!m.unboundedEnds[rule].empty())
+            unboundedSpans(int(rule), m.unboundedEnds[rule], t, &reversedText, &m.rules[rule]);
+        const auto &found = m.rules[rule];
+        if (found.empty())
+            continue;
+        spans.clear();
+        size_t s = 0;
+        for (const Range &w : windows) {
+            while (s < found.size() && found[s].end <= w.first)
+                ++s;
+            for (size_t i = s; i < found.size() && found[i].begin < w.second; ++i)
+                spans.emplace_back(std::max(found[i].begin, w.first), std::min(found[i].end, w.second));
+        }
+        // Spans of one window that overlap (a span without a known start begins at the window's
+        // start) become one, so no stretch is scanned twice.
+        mergeRanges(&spans);
+        for (const Range &r : spans)
+            runRule(int(rule), t, r.first, r.second, hits);
+    }
+    return true;
+}
+
+// The spans of an unbounded rule from its match ends: each end's leftmost start is where the
+// longest match of the reversed regex, anchored at the end in the reversed text, stops. Unknown
+// (0: the window's start) when the rule has no reversed regex, has more than kMaxReverseEnds ends,
+// or a match reaches kReverseReach. The reversed copy covers the ends' stretch plus one byte of
+// context on each side (what \b and $ look at), and a search never reaches its far edge unless that
+// is the text's start.
+void SecretRules::Private::unboundedSpans(int rule, const std::vector<size_t> &ends, std::string_view t, std::string *reversed,
+                                          std::vector<HyperscanIndex::Span> *spans) const
+{
+    const re2::RE2 *rev = accelerator->reversed[size_t(rule)].get();
+    if (!rev || ends.size() > kMaxReverseEnds) {
+        spans->push_back({0, ends.back()});
+        return;
+    }
+    const size_t lo = ends.front() > kReverseReach + 1 ? ends.front() - kReverseReach - 1 : 0;
+    const size_t hi = std::min(t.size(), ends.back() + 1);
+    reverseInto(t.substr(lo, hi - lo), reversed);
+    const re2::StringPiece whole(reversed->data(), reversed->size());
+    for (size_t e : ends) {
+        const size_t from = hi - e;
+        const size_t to = std::min(whole.size(), from + kReverseReach);
+        re2::StringPiece m;
+        size_t start = 0;
+        if (rev->Match(whole, from, to, re2::RE2::ANCHOR_START, &m, 1) && (m.size() < to - from || (lo == 0 && to == whole.size())))
+            start = e - m.size();
+        spans->push_back({start, e});
+    }
+    std::sort(spans->begin(), spans->end(), [](const auto &x, const auto &y) { return x.begin < y.begin; });
+    size_t w = 0;
+    for (size_t i = 1; i < spans->size(); ++i) {
+        if ((*spans)[i].begin <= (*spans)[w].end)
+            (*spans)[w].end = std::max((*spans)[w].end, (*spans)[i].end);
+        else
+            (*spans)[++w] = (*spans)[i];
+    }
+    spans->resize(w + 1);
+}
+
+QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
+{
+    const std::string_view t(text.data(), size_t(text.size()));
+    QList<Hit> hits;
+    const HyperscanIndex *index = d->accelerator ? d->accelerator->ready.load(std::memory_order_acquire) : nullptr;
+    if (!index || t.empty() || !d->scanHyperscan(*index, t, &hits)) {
+        hits.clear();
+        d->scanRe2(t, &hits);
     }
     if (hits.isEmpty())
         return {};
@@ -470,6 +775,26 @@ QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
 }
 
 int SecretRules::ruleCount() const { return int(d->rules.size()); }
+
+QString SecretRules::engine() const
+{
+    return d->accelerator && d->accelerator->ready.load(std::memory_order_acquire) ? QStringLiteral("hyperscan") : QStringLiteral("re2");
+}
+
+bool SecretRules::waitForEngine(int msecs) const
+{
+    if (!d->accelerator)
+        return false;
+    std::unique_lock lock(d->accelerator->mutex);
+    d->accelerator->built.wait_for(lock, std::chrono::milliseconds(msecs), [this] { return d->accelerator->done; });
+    return d->accelerator->index != nullptr;
+}
+
+void SecretRules::setCacheDirectory(const QString &dir)
+{
+    QMutexLocker lock(&cacheDirectoryMutex);
+    cacheDirectory() = dir;
+}
 QStringList SecretRules::skipped() const { return d->skipped; }
 QJsonObject SecretRules::source() const { return d->source; }
 

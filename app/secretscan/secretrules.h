@@ -32,15 +32,26 @@ struct SecretFinding {
 //   - "validate": "luhn" (ours) keeps only digit strings that pass the Luhn check.
 // RE2 is linear in the text: no pattern can make a scan backtrack. Rules RE2 cannot compile are
 // skipped and listed (skipped()).
+//
+// Where Gatehouse is built with Hyperscan (GATEHOUSE_HYPERSCAN), every rule's whole regex and every
+// keyword are also compiled into one Hyperscan database, on a background thread (read back from the
+// cache directory when an earlier run compiled the same patterns). Once it is ready a scan is one
+// Hyperscan pass over the text, then RE2 only on the spans where a rule really matches
+// (hyperscanindex.h); until then, or without it, RE2 alone. The findings are the same either way.
 class SecretRules
 {
 public:
+    enum class Engine {
+        Fastest, // Hyperscan once its database is ready, where built with it; RE2 until then
+        Re2,     // RE2 alone (the reference the other is tested against)
+    };
+
     ~SecretRules();
     SecretRules(const SecretRules &) = delete;
     SecretRules &operator=(const SecretRules &) = delete;
 
     // Compiles a rule set from its JSON. nullptr (and *error) when the document is not a rule set at all.
-    [[nodiscard]] static std::shared_ptr<const SecretRules> fromJson(const QByteArray &json, QString *error);
+    [[nodiscard]] static std::shared_ptr<const SecretRules> fromJson(const QByteArray &json, QString *error, Engine engine = Engine::Fastest);
     // The rule set carried in the binary (:/gatehouse/secret-rules.json), compiled on first use.
     [[nodiscard]] static std::shared_ptr<const SecretRules> builtin();
 
@@ -52,6 +63,15 @@ public:
     [[nodiscard]] QStringList skipped() const;    // "rule-id: why" for each rule RE2 could not compile
     [[nodiscard]] QJsonObject source() const;     // the data's "source" (name, url, commit, date, license)
     [[nodiscard]] QString description(const QString &ruleId) const;
+
+    // "hyperscan" when scans use the Hyperscan database, "re2" otherwise (not built with it, not
+    // ready yet, refused, or Engine::Re2).
+    [[nodiscard]] QString engine() const;
+    // Waits up to msecs for the Hyperscan database (for tests and the bench); true when it is in use.
+    bool waitForEngine(int msecs) const;
+    // Where compiled Hyperscan databases are kept between runs (default: the user's cache
+    // directory + "/gatehouse"); empty: not kept. Read when a rule set is built.
+    static void setCacheDirectory(const QString &dir);
 
 private:
     SecretRules();
