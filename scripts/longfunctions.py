@@ -44,7 +44,6 @@ TO_SPLIT = {
     "store/analytics.cpp:rankings": 107,
     "store/analytics.cpp:cacheReport": 137,
     "store/batchedlogwriter.cpp:BatchedLogWriter::Impl::runWriter": 100,
-    "store/pglogwriter.cpp:PgLogWriter::Impl::writeBatch": 110,
     "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::writeBatch": 220,
     "store/whatif.cpp:compute": 112,
 }

@@ -140,6 +140,34 @@ bool Gateway::forgetKey(const QString &name, QString *summary, QString *error)
     return true;
 }
 
+void Gateway::applyTeamConfigChange(const QSet<QString> &tables)
+{
+    QStringList names = tables.values();
+    names.sort();
+    qCInfo(lcGateway).noquote() << "another instance changed" << names.join(QLatin1String(", ")) << "- reloading";
+    if (!tables.contains(QStringLiteral("providers")) || !m_options.useKeychain) {
+        // Without a keychain reload() reads only the environment: it does not block.
+        if (tables.contains(QStringLiteral("providers")))
+            reload();
+        else
+            reloadKeys();
+        Q_EMIT configChangedElsewhere();
+        return;
+    }
+    // A provider added elsewhere needs its key from this machine's keychain: read without blocking
+    // this thread; keys, routes and limits apply at once meanwhile.
+    reloadKeys();
+    QStringList ids;
+    for (const ProviderConfig &p : m_store->providers())
+        ids.append(p.id);
+    SecretStore::readAllAsync(ids, this, [this](const QHash<QString, QString> &found, const QStringList &errors) {
+        for (const QString &e : errors)
+            qCWarning(lcGateway).noquote() << "keychain:" << e;
+        reloadWith(found);
+        Q_EMIT configChangedElsewhere();
+    });
+}
+
 void Gateway::reloadKeys()
 {
     rebuildRegistry(m_store->providers(), nullptr);
@@ -349,6 +377,7 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
         result.error = error; // Store::open's message names the database and says what is wrong
         return result;
     }
+    connect(m_store.get(), &Store::configChangedElsewhere, this, &Gateway::applyTeamConfigChange, Qt::UniqueConnection);
     if (config && !applyStartConfig(*config, options.configPath, *m_store, result))
         return result;
     reload(&result.warnings);

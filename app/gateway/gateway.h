@@ -87,6 +87,9 @@ public:
 
 Q_SIGNALS:
     void stopped();
+    // A team store: another instance changed the shared configuration and this gateway reloaded it
+    // (the window's pages can refresh on it).
+    void configChangedElsewhere();
     void portChanged(quint16 port);
     // A guardrail tripped (alert or pause) / pauses were lifted; on this object's thread, after
     // the trip or the end was written to the store.
@@ -103,6 +106,8 @@ private:
     // A new registry snapshot from the stored keys and models and the provider secrets read last.
     void reloadProviders(const QHash<QString, QString> *fromKeychain, QStringList *warnings);
     void rebuildRegistry(const QList<ProviderConfig> &providers, QStringList *warnings);
+    // Store::configChangedElsewhere: reloads what changed, without waiting on the keychain.
+    void applyTeamConfigChange(const QSet<QString> &tables);
     GatewayOptions m_options;
     GatewayContext m_context;
     GatewayEvents *m_events;

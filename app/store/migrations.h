@@ -17,11 +17,12 @@ struct Migration {
 // Migration 19, the same SQL on both back-ends (pgmigrations.h): the instance (a Gatehouse process's
 // data folder, RequestRecord::instanceId) that served each logged request, and that holds each
 // pending row, so that instances sharing one team database recover only their own pending rows.
-inline constexpr char kInstanceMigrationSql[] = R"sql(
-ALTER TABLE requests ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
-ALTER TABLE pending_requests ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';
-CREATE INDEX requests_instance_time ON requests (instance_id, started_at_ms);
-)sql";
+// A macro so that PostgreSQL's 19 can append its own statements to it (string literal concatenation).
+#define GH_INSTANCE_MIGRATION_SQL                                                                      \
+    "ALTER TABLE requests ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';\n"                         \
+    "ALTER TABLE pending_requests ADD COLUMN instance_id TEXT NOT NULL DEFAULT '';\n"                 \
+    "CREATE INDEX requests_instance_time ON requests (instance_id, started_at_ms);\n"
+inline constexpr char kInstanceMigrationSql[] = GH_INSTANCE_MIGRATION_SQL;
 
 [[nodiscard]] std::span<const Migration> migrations();
 [[nodiscard]] int latestSchemaVersion();

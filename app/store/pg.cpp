@@ -91,6 +91,8 @@ bool Connection::open(const QString &url, QString *error)
     return true;
 }
 
+int Connection::backendPid() const { return m_conn ? PQbackendPID(m_conn) : 0; }
+
 void Connection::close()
 {
     if (m_conn)

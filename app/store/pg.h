@@ -37,6 +37,8 @@ public:
     bool exec(const char *sql, QString *error = nullptr);
     [[nodiscard]] QString lastError() const;
     [[nodiscard]] pg_conn *handle() const { return m_conn; }
+    // The server process of this connection (NOTIFY's sender id), 0 when closed.
+    [[nodiscard]] int backendPid() const;
 
 private:
     pg_conn *m_conn = nullptr;

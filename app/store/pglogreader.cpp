@@ -26,8 +26,10 @@ bool PgControlConnection::usable(const char *what) const
     if (!open)
         return false;
     QString why;
-    if (conn.ensure(&why))
+    if (conn.ensure(&why)) {
+        backendPid = conn.backendPid();
         return true;
+    }
     qCWarning(lcStore).noquote() << what << "failed:" << why;
     return false;
 }

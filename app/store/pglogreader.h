@@ -2,6 +2,7 @@
 #include "store/pg.h"
 #include "store/storeinterfaces.h"
 #include <QString>
+#include <atomic>
 #include <mutex>
 
 namespace gh {
@@ -13,6 +14,9 @@ struct PgControlConnection {
     mutable std::mutex mutex;
     mutable pg::Connection conn;
     bool open = false; // false while the store is closed: reads are then empty, writes fail
+    // The server process of `conn` as of its last use, read without the mutex (PgConfigWatcher
+    // ignores the notifications of this instance's own configuration writes by it).
+    mutable std::atomic<int> backendPid{0};
     // Reconnects when needed (mutex held); false, with a warning naming `what`, when the server
     // cannot be reached.
     bool usable(const char *what) const;

@@ -26,6 +26,12 @@ QByteArray upsertPendingSql()
           "instance_id = excluded.instance_id";
 }
 
+// An attempt row to insert: its request's seq, its 1-based index, the attempt.
+struct AttemptRow {
+    qint64 seq;
+    int idx;
+    const AttemptRecord *a;
+};
 
 } // namespace
 
@@ -34,6 +40,12 @@ struct PgLogWriter::Impl final : BatchedLogWriter::Sink {
     QString instanceId;
 
     bool writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error) override;
+    // The parts of one run [i, end) of final rows, inside the batch's transaction: the pending rows
+    // they settle deleted; the rows inserted (duplicates skipped, *count the rows inserted) with
+    // their attempts.
+    bool settlePending(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, QString *error);
+    bool insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count, QString *error);
+    bool insertAttempts(const std::vector<AttemptRow> &attempts, QString *error);
     bool replayJournals(const QString &dir, QString *error);
     bool recoverPending(QString *error);
 };
@@ -69,6 +81,97 @@ QByteArray valuesTuple(int base, int columns)
 
 } // namespace
 
+bool PgLogWriter::Impl::settlePending(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, QString *error)
+{
+    QList<QString> settled;
+    for (std::size_t r = i; r < end; ++r) {
+        if (batch[r].settlesPending)
+            settled.append(batch[r].id);
+    }
+    if (settled.isEmpty())
+        return true;
+    QByteArray sql = "DELETE FROM pending_requests WHERE id IN (";
+    for (qsizetype k = 0; k < settled.size(); ++k)
+        sql += (k > 0 ? ", ?" : "?") + QByteArray::number(k + 1);
+    Statement settle(conn, sql + ')');
+    for (qsizetype k = 0; k < settled.size(); ++k)
+        settle.bindText(int(k + 1), settled.at(k));
+    if (settle.exec())
+        return true;
+    *error = settle.error();
+    return false;
+}
+
+bool PgLogWriter::Impl::insertAttempts(const std::vector<AttemptRow> &attempts, QString *error)
+{
+    for (std::size_t a0 = 0; a0 < attempts.size(); a0 += kAttemptsPerInsert) {
+        const std::size_t a1 = std::min(attempts.size(), a0 + kAttemptsPerInsert);
+        QByteArray asql = "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, "
+                          "started_at_ms, latency_ms) VALUES ";
+        for (std::size_t k = a0; k < a1; ++k)
+            asql += (k > a0 ? ", " : "") + valuesTuple(int(k - a0) * 9, 9);
+        Statement attempt(conn, asql + " ON CONFLICT DO NOTHING");
+        for (std::size_t k = a0; k < a1; ++k) {
+            const int b = int(k - a0) * 9;
+            const AttemptRow &row = attempts[k];
+            attempt.bindInt(b + 1, row.seq);
+            attempt.bindInt(b + 2, row.idx);
+            attempt.bindText(b + 3, row.a->modelId);
+            attempt.bindText(b + 4, row.a->provider);
+            attempt.bindText(b + 5, QLatin1String(outcomeName(row.a->outcome)));
+            attempt.bindInt(b + 6, row.a->status);
+            attempt.bindText(b + 7, row.a->error);
+            attempt.bindInt(b + 8, row.a->startedAtMs);
+            attempt.bindInt(b + 9, row.a->latencyMs);
+        }
+        if (!attempt.exec()) {
+            *error = attempt.error();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
+                                        QString *error)
+{
+    QByteArray sql = QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES ";
+    for (std::size_t r = i; r < end; ++r)
+        sql += (r > i ? ", " : "") + valuesTuple(int(r - i) * store::kRequestColumnCount, store::kRequestColumnCount);
+    sql += " ON CONFLICT (id) DO NOTHING RETURNING id, seq";
+    Statement insert(conn, sql);
+    for (std::size_t r = i; r < end; ++r) {
+        OffsetBinder binder{insert, int(r - i) * store::kRequestColumnCount};
+        store::bindRequest(binder, batch[r], instanceId);
+    }
+    if (!insert.exec()) {
+        *error = insert.error();
+        return false;
+    }
+    QHash<QString, qint64> seqs;
+    while (insert.next())
+        seqs.insert(insert.text(0), insert.integer(1));
+    // The attempts of the rows inserted. A row whose id the log had (or an earlier row of this run
+    // had) is not logged; its attempts would belong to the other request of that id, so they go too.
+    std::vector<AttemptRow> attempts;
+    for (std::size_t r = i; r < end; ++r) {
+        const RequestRecord &rec = batch[r];
+        const auto it = seqs.find(rec.id);
+        if (it == seqs.end()) {
+            qCWarning(lcStore) << "request" << rec.id << "not logged: the log already has a request with this id";
+            continue;
+        }
+        const qint64 seq = *it;
+        seqs.erase(it); // a second row of the same id in this run is the duplicate
+        ++*count;
+        for (qsizetype k = 0; k < rec.attemptLog.size(); ++k) {
+            const AttemptRecord &a = rec.attemptLog.at(k);
+            attempts.push_back(AttemptRow{seq, a.index > 0 ? a.index : int(k + 1), &a}); // 1-based; the position when unset
+        }
+    }
+    return insertAttempts(attempts, error);
+}
+
 bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error)
 {
     *written = 0;
@@ -76,8 +179,7 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
         return false;
     if (!conn.exec("BEGIN", error))
         return false;
-    auto abort = [&](const Statement &st) {
-        *error = st.error();
+    auto abort = [&] {
         conn.exec("ROLLBACK");
         return false;
     };
@@ -87,8 +189,10 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
         if (batch[i].pending) {
             Statement pending(conn, upsertPendingSql());
             store::bindPending(pending, batch[i], instanceId);
-            if (!pending.exec())
-                return abort(pending);
+            if (!pending.exec()) {
+                *error = pending.error();
+                return abort();
+            }
             ++i;
             continue;
         }
@@ -97,87 +201,12 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
         while (end < batch.size() && !batch[end].pending && end - i < std::size_t(kRowsPerInsert))
             ++end;
         // Their pending rows go in the same transaction: a pending row never outlives its final row.
-        QList<QString> settled;
-        for (std::size_t r = i; r < end; ++r) {
-            if (batch[r].settlesPending)
-                settled.append(batch[r].id);
-        }
-        if (!settled.isEmpty()) {
-            QByteArray sql = "DELETE FROM pending_requests WHERE id IN (";
-            for (qsizetype k = 0; k < settled.size(); ++k)
-                sql += (k > 0 ? ", ?" : "?") + QByteArray::number(k + 1);
-            Statement settle(conn, sql + ')');
-            for (qsizetype k = 0; k < settled.size(); ++k)
-                settle.bindText(int(k + 1), settled.at(k));
-            if (!settle.exec())
-                return abort(settle);
-        }
-        QByteArray sql = QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES ";
-        for (std::size_t r = i; r < end; ++r)
-            sql += (r > i ? ", " : "") + valuesTuple(int(r - i) * store::kRequestColumnCount, store::kRequestColumnCount);
-        sql += " ON CONFLICT (id) DO NOTHING RETURNING id, seq";
-        Statement insert(conn, sql);
-        for (std::size_t r = i; r < end; ++r) {
-            OffsetBinder binder{insert, int(r - i) * store::kRequestColumnCount};
-            store::bindRequest(binder, batch[r], instanceId);
-        }
-        if (!insert.exec())
-            return abort(insert);
-        QHash<QString, qint64> seqs;
-        while (insert.next())
-            seqs.insert(insert.text(0), insert.integer(1));
-        // The attempts of the rows inserted. A row whose id the log had (or an earlier row of this run
-        // had) is not logged; its attempts would belong to the other request of that id, so they go too.
-        struct AttemptRow {
-            qint64 seq;
-            int idx;
-            const AttemptRecord *a;
-        };
-        std::vector<AttemptRow> attempts;
-        for (std::size_t r = i; r < end; ++r) {
-            const RequestRecord &rec = batch[r];
-            const auto it = seqs.find(rec.id);
-            if (it == seqs.end()) {
-                qCWarning(lcStore) << "request" << rec.id << "not logged: the log already has a request with this id";
-                continue;
-            }
-            const qint64 seq = *it;
-            seqs.erase(it); // a second row of the same id in this run is the duplicate
-            ++count;
-            for (qsizetype k = 0; k < rec.attemptLog.size(); ++k) {
-                const AttemptRecord &a = rec.attemptLog.at(k);
-                attempts.push_back(AttemptRow{seq, a.index > 0 ? a.index : int(k + 1), &a}); // 1-based; the position when unset
-            }
-        }
-        for (std::size_t a0 = 0; a0 < attempts.size(); a0 += kAttemptsPerInsert) {
-            const std::size_t a1 = std::min(attempts.size(), a0 + kAttemptsPerInsert);
-            QByteArray asql = "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, "
-                              "started_at_ms, latency_ms) VALUES ";
-            for (std::size_t k = a0; k < a1; ++k)
-                asql += (k > a0 ? ", " : "") + valuesTuple(int(k - a0) * 9, 9);
-            Statement attempt(conn, asql + " ON CONFLICT DO NOTHING");
-            for (std::size_t k = a0; k < a1; ++k) {
-                const int b = int(k - a0) * 9;
-                const AttemptRow &row = attempts[k];
-                attempt.bindInt(b + 1, row.seq);
-                attempt.bindInt(b + 2, row.idx);
-                attempt.bindText(b + 3, row.a->modelId);
-                attempt.bindText(b + 4, row.a->provider);
-                attempt.bindText(b + 5, QLatin1String(outcomeName(row.a->outcome)));
-                attempt.bindInt(b + 6, row.a->status);
-                attempt.bindText(b + 7, row.a->error);
-                attempt.bindInt(b + 8, row.a->startedAtMs);
-                attempt.bindInt(b + 9, row.a->latencyMs);
-            }
-            if (!attempt.exec())
-                return abort(attempt);
-        }
+        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, error))
+            return abort();
         i = end;
     }
-    if (!conn.exec("COMMIT", error)) {
-        conn.exec("ROLLBACK");
-        return false;
-    }
+    if (!conn.exec("COMMIT", error))
+        return abort();
     *written = count;
     return true;
 }

@@ -306,7 +306,30 @@ CREATE TABLE rollup_sizes (
     PRIMARY KEY (t, key_id, model, metric, bucket)
 );
 )sql"},
-    Migration{19, "the instance that served each request", kInstanceMigrationSql},
+    // PostgreSQL's 19 also tells the other instances of a change of the shared configuration: a
+    // NOTIFY gatehouse_config with the table's name, sent at the commit (store/pgconfigwatcher.h).
+    // The window's own preferences (settings "ui.*") are not shared configuration.
+    Migration{19, "the instance that served each request; configuration changes notified", GH_INSTANCE_MIGRATION_SQL R"sql(
+CREATE FUNCTION gatehouse_config_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('gatehouse_config', TG_TABLE_NAME);
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION gatehouse_setting_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (TG_OP = 'DELETE' AND OLD.key NOT LIKE 'ui.%') OR (TG_OP <> 'DELETE' AND NEW.key NOT LIKE 'ui.%') THEN
+        PERFORM pg_notify('gatehouse_config', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER keys_changed AFTER INSERT OR UPDATE OR DELETE ON keys FOR EACH ROW EXECUTE FUNCTION gatehouse_config_changed();
+CREATE TRIGGER providers_changed AFTER INSERT OR UPDATE OR DELETE ON providers FOR EACH ROW EXECUTE FUNCTION gatehouse_config_changed();
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE ON models FOR EACH ROW EXECUTE FUNCTION gatehouse_config_changed();
+CREATE TRIGGER routes_changed AFTER INSERT OR UPDATE OR DELETE ON routes FOR EACH ROW EXECUTE FUNCTION gatehouse_config_changed();
+CREATE TRIGGER settings_changed AFTER INSERT OR UPDATE OR DELETE ON settings FOR EACH ROW EXECUTE FUNCTION gatehouse_setting_changed();
+)sql"},
     // PostgreSQL only: SQLite (one instance) keeps its exact local ledger and has no leases.
     Migration{20, "budget leases shared by the instances of a team", R"sql(
 CREATE TABLE budget_leases (

@@ -3,6 +3,7 @@
 #include "store/migrations.h"
 #include "store/pg.h"
 #include "store/pgconfigrepository.h"
+#include "store/pgconfigwatcher.h"
 #include "store/pglogreader.h"
 #include "store/pglogwriter.h"
 #include "store/pgmigrations.h"
@@ -20,6 +21,7 @@
 #include <QRandomGenerator>
 #include <QSaveFile>
 #include <QSysInfo>
+#include <QThread>
 #include <sqlite3.h>
 #include <atomic>
 
@@ -52,6 +54,8 @@ struct Store::Private {
     std::unique_ptr<PgLogWriter> pgWriter;
     PgLogReader pgReader{pgConn};
     PgConfigRepository pgConfig{pgConn};
+    // Other instances' configuration changes (a team store only; lives on the opening thread).
+    std::unique_ptr<PgConfigWatcher> watcher;
     // The back-end in use (SQLite while closed).
     RequestLogWriter *writer = nullptr;
     RequestLogReader *reader = &sqliteReader;
@@ -65,6 +69,7 @@ struct Store::Private {
     }
     void closeConnections()
     {
+        watcher.reset();
         sqliteWriter->close();
         pgWriter->close();
         {
@@ -152,9 +157,27 @@ bool Store::openPostgres(const QString &url, QString *error)
         return fail(why);
     d->path = url;
     d->open = true;
+    // The watcher's socket notifier and timers need the event loop of the store's thread.
+    if (QThread::currentThread() == thread())
+        startWatcher(url);
+    else
+        QMetaObject::invokeMethod(this, [this, url] { if (d->open && d->postgres) startWatcher(url); }, Qt::QueuedConnection);
     qCInfo(lcStore).noquote() << "opened the team database" << pg::redactedUrl(url) << "schema version"
                               << store::postgres::latestSchemaVersion() << "as instance" << d->instanceId;
     return true;
+}
+
+void Store::startWatcher(const QString &url)
+{
+    {
+        std::lock_guard lock(d->pgConn.mutex);
+        d->pgConn.backendPid = d->pgConn.conn.backendPid();
+    }
+    d->watcher = std::make_unique<PgConfigWatcher>([this] { return d->pgConn.backendPid.load(); });
+    connect(d->watcher.get(), &PgConfigWatcher::changed, this, &Store::configChangedElsewhere);
+    QString why;
+    if (!d->watcher->start(url, &why))
+        qCWarning(lcStore).noquote() << "cannot listen for the team's configuration changes yet (retrying):" << why;
 }
 
 Store::~Store() { close(); }

@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QString>
 #include <functional>
 #include <memory>
@@ -168,11 +169,17 @@ Q_SIGNALS:
     // logHealth() changed: writes started or stopped failing, or the buffer filled or emptied.
     // Emitted from whichever thread noticed (connect queued).
     void logHealthChanged();
+    // A team store only: another instance changed the shared configuration (`tables`: some of keys,
+    // providers, models, routes, settings), or the store reconnected after missing notifications
+    // (then all of them). On the thread that opened the store, at most every 100 ms
+    // (store/pgconfigwatcher.h). This instance's own changes are not reported.
+    void configChangedElsewhere(const QSet<QString> &tables);
 
 private:
     template<typename T>
     void recordSave(const char *kind, const std::optional<T> &before, const T &after);
     [[nodiscard]] bool openPostgres(const QString &url, QString *error);
+    void startWatcher(const QString &url);
     struct Private;
     std::unique_ptr<Private> d;
 };
