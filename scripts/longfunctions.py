@@ -44,7 +44,6 @@ TO_SPLIT = {
     "store/analytics.cpp:cacheReport": 137,
     "store/batchedlogwriter.cpp:BatchedLogWriter::Impl::runWriter": 100,
     "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::writeBatch": 220,
-    "store/whatif.cpp:compute": 112,
 }
 
 QUALIFIERS = {"const", "override", "final", "noexcept", "mutable"}
