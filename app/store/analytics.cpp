@@ -396,22 +396,11 @@ double ModelRanking::winRate() const
     return votes.rounds > 0 ? double(votes.wins) / double(votes.rounds) : -1;
 }
 
-Rankings rankings(sqlite3 *db, const RankingsQuery &query)
+// Per model of the period: its sums, its requests per provider (model -> provider -> requests), its
+// trend over `slices` and its latency histograms. False (and r.error) when a query fails.
+static bool collectModels(sqlite3 *db, const QList<Segment> &segments, const std::optional<qint64> &keyId, int slices,
+    Interner &names, QHash<int, ModelRanking> &byModel, QHash<int, QHash<int, qint64>> &providerRequests, Rankings &r)
 {
-    Rankings r;
-    if (!db) {
-        r.error = QStringLiteral("the database is not open");
-        return r;
-    }
-    if (!resolvePeriod(db, query.period, &r.fromMs, &r.toMs, &r.error))
-        return r;
-    r.bounds = bucketBounds(db);
-    const int slices = std::max(1, query.slices);
-    const QList<Segment> segments = plan(r.fromMs, r.toMs);
-
-    Interner names;
-    QHash<int, ModelRanking> byModel;
-    QHash<int, QHash<int, qint64>> providerRequests; // model -> provider -> requests
     auto entry = [&](int model) -> ModelRanking & {
         auto it = byModel.find(model);
         if (it == byModel.end()) {
@@ -424,7 +413,7 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
     };
     const int empty = names.id(QByteArray());
     bool ok = forEachCell(
-        db, segments, query.period.keyId, names,
+        db, segments, keyId, names,
         [&](const Cell &c) {
             if (c.model == empty)
                 return; // never routed to a model
@@ -440,7 +429,7 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
         &r.error);
     ok = ok
         && forEachLatency(
-            db, segments, query.period.keyId, names,
+            db, segments, keyId, names,
             [&](qint64, int model, int metric, int bucket, qint64 n) {
                 if (model == empty || !byModel.contains(model))
                     return;
@@ -448,14 +437,14 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
                 (metric == 0 ? m.latency : m.ttft).add(bucket, n);
             },
             &r.error);
-    if (!ok)
-        return r;
+    return ok;
+}
 
-    const QHash<QString, VoteStats> periodVotes = votesBetween(db, std::make_pair(r.fromMs, r.toMs), &r.error);
-    const QHash<QString, VoteStats> allVotes = votesBetween(db, std::nullopt, &r.error);
-    if (!r.error.isEmpty())
-        return r;
-
+// r.models from byModel, each with the provider that served most of its requests (ties: the first
+// name) and its votes of the period, most spent first.
+static void rankModels(QHash<int, ModelRanking> &byModel, const QHash<int, QHash<int, qint64>> &providerRequests,
+    const Interner &names, const QHash<QString, VoteStats> &periodVotes, Rankings &r)
+{
     for (auto it = byModel.begin(); it != byModel.end(); ++it) {
         const auto &providers = providerRequests.value(it.key());
         qint64 best = -1;
@@ -475,19 +464,22 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
             return a.sums.requests > b.sums.requests;
         return a.model < b.model;
     });
+}
 
-    // You could save: a model with at least as good an all-time win rate that would have cost less
-    // for the same tokens. Every token of the period is repriced, also those of unpriced requests
-    // that `spend` does not count, so the saving shown is never larger than the real one.
-    const QHash<QString, Prices> prices = withOverrides(modelPrices(db), query.prices);
+// You could save: a model with at least as good an all-time win rate that would have cost less
+// for the same tokens. Every token of the period is repriced, also those of unpriced requests
+// that `spend` does not count, so the saving shown is never larger than the real one.
+static void findSavings(const QHash<QString, VoteStats> &allVotes, const QHash<QString, Prices> &prices, int minRounds,
+    Rankings &r)
+{
     for (const ModelRanking &m : std::as_const(r.models)) {
         const VoteStats mine = allVotes.value(m.model);
-        if (m.sums.cost <= 0 || mine.rounds < query.minRounds)
+        if (m.sums.cost <= 0 || mine.rounds < minRounds)
             continue;
         const double myRate = double(mine.wins) / double(mine.rounds);
         std::optional<Saving> best;
         for (auto v = allVotes.cbegin(); v != allVotes.cend(); ++v) {
-            if (v.key() == m.model || v->rounds < query.minRounds)
+            if (v.key() == m.model || v->rounds < minRounds)
                 continue;
             const double rate = double(v->wins) / double(v->rounds);
             if (rate + 1e-12 < myRate)
@@ -502,6 +494,34 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
     }
     std::sort(r.savings.begin(), r.savings.end(),
         [](const Saving &a, const Saving &b) { return a.spend - a.alternativeCost > b.spend - b.alternativeCost; });
+}
+
+Rankings rankings(sqlite3 *db, const RankingsQuery &query)
+{
+    Rankings r;
+    if (!db) {
+        r.error = QStringLiteral("the database is not open");
+        return r;
+    }
+    if (!resolvePeriod(db, query.period, &r.fromMs, &r.toMs, &r.error))
+        return r;
+    r.bounds = bucketBounds(db);
+    const int slices = std::max(1, query.slices);
+    const QList<Segment> segments = plan(r.fromMs, r.toMs);
+
+    Interner names;
+    QHash<int, ModelRanking> byModel;
+    QHash<int, QHash<int, qint64>> providerRequests; // model -> provider -> requests
+    if (!collectModels(db, segments, query.period.keyId, slices, names, byModel, providerRequests, r))
+        return r;
+
+    const QHash<QString, VoteStats> periodVotes = votesBetween(db, std::make_pair(r.fromMs, r.toMs), &r.error);
+    const QHash<QString, VoteStats> allVotes = votesBetween(db, std::nullopt, &r.error);
+    if (!r.error.isEmpty())
+        return r;
+
+    rankModels(byModel, providerRequests, names, periodVotes, r);
+    findSavings(allVotes, withOverrides(modelPrices(db), query.prices), query.minRounds, r);
     r.ok = true;
     return r;
 }
