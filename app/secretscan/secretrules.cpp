@@ -280,6 +280,43 @@ struct Accelerator {
 constexpr size_t kReverseReach = 16 * 1024;
 constexpr size_t kMaxReverseEnds = 2048;
 
+// Reads one rule of the "rules" array into *r; false, with *skip saying why, for a rule that
+// cannot run as its authors meant (no id, a regex RE2 refuses, a secretGroup it lacks, an
+// allowlist that does not read).
+bool readRule(const QJsonObject &o, Rule *r, QString *skip)
+{
+    QString why;
+    r->id = o.value(QStringLiteral("id")).toString();
+    r->description = o.value(QStringLiteral("description")).toString();
+    if (r->id.isEmpty()) {
+        *skip = QStringLiteral("(a rule without an id): skipped");
+        return false;
+    }
+    r->re = compile(o.value(QStringLiteral("regex")).toString(), &why);
+    if (!r->re) {
+        *skip = QStringLiteral("%1: %2").arg(r->id, why);
+        return false;
+    }
+    r->entropy = o.value(QStringLiteral("entropy")).toDouble();
+    r->secretGroup = o.value(QStringLiteral("secretGroup")).toInt();
+    if (r->secretGroup > r->re->NumberOfCapturingGroups()) {
+        *skip = QStringLiteral("%1: secretGroup %2 but %3 groups").arg(r->id).arg(r->secretGroup).arg(r->re->NumberOfCapturingGroups());
+        return false;
+    }
+    r->luhn = o.value(QStringLiteral("validate")).toString() == QLatin1String("luhn");
+    r->generic = r->id.startsWith(QLatin1String("generic")) || r->id == QLatin1String("gatehouse-env-assignment");
+    for (const QJsonValue &a : o.value(QStringLiteral("allowlists")).toArray()) {
+        Allowlist list;
+        if (!readAllowlist(a.toObject(), &list, &why)) {
+            // Without its allowlist the rule would report what its authors meant to allow: skipped.
+            *skip = QStringLiteral("%1: allowlist: %2").arg(r->id, why);
+            return false;
+        }
+        r->allowlists.push_back(std::move(list));
+    }
+    return true;
+}
+
 } // namespace
 
 struct SecretRules::Private {
@@ -308,6 +345,8 @@ struct SecretRules::Private {
     bool scanHyperscan(const HyperscanIndex &index, std::string_view text, QList<Hit> *hits) const;
     void unboundedSpans(int rule, const std::vector<size_t> &ends, std::string_view text, std::string *reversedText,
                         std::vector<HyperscanIndex::Span> *spans) const;
+    void indexKeywords(int index, const QJsonArray &kws, QHash<QByteArray, int> *keywordIndex);
+    void compileKeywordSet();
     void startAccelerator();
 };
 
@@ -331,93 +370,75 @@ std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json,
     if (!readAllowlist(root.value(QStringLiteral("allowlist")).toObject(), &p.global, &why))
         p.skipped.append(QStringLiteral("global allowlist: %1").arg(why)); // the rules still run
     QHash<QByteArray, int> keywordIndex;
-    std::vector<QByteArray> &keywords = p.keywords;
     for (const QJsonValue &v : root.value(QStringLiteral("rules")).toArray()) {
         const QJsonObject o = v.toObject();
         Rule r;
-        r.id = o.value(QStringLiteral("id")).toString();
-        r.description = o.value(QStringLiteral("description")).toString();
-        if (r.id.isEmpty()) {
-            p.skipped.append(QStringLiteral("(a rule without an id): skipped"));
+        QString skip;
+        if (!readRule(o, &r, &skip)) {
+            p.skipped.append(skip);
             continue;
         }
-        r.re = compile(o.value(QStringLiteral("regex")).toString(), &why);
-        if (!r.re) {
-            p.skipped.append(QStringLiteral("%1: %2").arg(r.id, why));
-            continue;
-        }
-        r.entropy = o.value(QStringLiteral("entropy")).toDouble();
-        r.secretGroup = o.value(QStringLiteral("secretGroup")).toInt();
-        if (r.secretGroup > r.re->NumberOfCapturingGroups()) {
-            p.skipped.append(QStringLiteral("%1: secretGroup %2 but %3 groups").arg(r.id).arg(r.secretGroup).arg(r.re->NumberOfCapturingGroups()));
-            continue;
-        }
-        r.luhn = o.value(QStringLiteral("validate")).toString() == QLatin1String("luhn");
-        r.generic = r.id.startsWith(QLatin1String("generic")) || r.id == QLatin1String("gatehouse-env-assignment");
-        bool listsOk = true;
-        for (const QJsonValue &a : o.value(QStringLiteral("allowlists")).toArray()) {
-            Allowlist list;
-            if (!readAllowlist(a.toObject(), &list, &why)) {
-                // Without its allowlist the rule would report what its authors meant to allow: skipped.
-                p.skipped.append(QStringLiteral("%1: allowlist: %2").arg(r.id, why));
-                listsOk = false;
-                break;
-            }
-            r.allowlists.push_back(std::move(list));
-        }
-        if (!listsOk)
-            continue;
-        const int index = int(p.rules.size());
-        const QJsonArray kws = o.value(QStringLiteral("keywords")).toArray();
-        if (kws.isEmpty())
-            p.alwaysRules.push_back(index);
-        for (const QJsonValue &k : kws) {
-            const QByteArray kw = k.toString().toLower().toUtf8();
-            if (kw.isEmpty())
-                continue;
-            auto it = keywordIndex.constFind(kw);
-            int ki;
-            if (it == keywordIndex.cend()) {
-                ki = int(keywords.size());
-                keywordIndex.insert(kw, ki);
-                keywords.push_back(kw);
-                p.longestKeyword = std::max(p.longestKeyword, size_t(kw.size()));
-                p.keywordRules.emplace_back();
-            } else {
-                ki = *it;
-            }
-            p.keywordRules[size_t(ki)].push_back(index);
-        }
+        p.indexKeywords(int(p.rules.size()), o.value(QStringLiteral("keywords")).toArray(), &keywordIndex);
         p.rules.push_back(std::move(r));
     }
-    if (!keywords.empty()) {
-        re2::RE2::Options o;
-        o.set_log_errors(false);
-        o.set_literal(true);
-        o.set_case_sensitive(false);
-        o.set_encoding(re2::RE2::Options::EncodingLatin1);
-        o.set_max_mem(kKeywordSetMaxMem);
-        p.keywordSet = std::make_unique<re2::RE2::Set>(o, re2::RE2::UNANCHORED);
-        for (const QByteArray &kw : keywords) {
-            std::string err;
-            if (p.keywordSet->Add(re2::StringPiece(kw.constData(), size_t(kw.size())), &err) < 0) {
-                qCWarning(lcSecretScan) << "keyword" << kw << "not added:" << err.c_str();
-            }
-        }
-        if (!p.keywordSet->Compile()) {
-            // Without the prefilter every rule runs on every text: slower, never blind.
-            qCWarning(lcSecretScan) << "the keyword prefilter did not compile; every rule runs on every text";
-            p.keywordSet.reset();
-            p.alwaysRules.clear();
-            for (int i = 0; i < int(p.rules.size()); ++i)
-                p.alwaysRules.push_back(i);
-        }
-    }
+    if (!p.keywords.empty())
+        p.compileKeywordSet();
     if (!p.skipped.isEmpty())
         qCInfo(lcSecretScan).noquote() << p.skipped.size() << "secret rules skipped:" << p.skipped.join(QStringLiteral("; "));
     if (engine == Engine::Fastest && p.keywordSet)
         p.startAccelerator();
     return set;
+}
+
+// Files rule `index` under each of its keywords (lowercased, deduplicated across rules in
+// keywordIndex), or among the rules that always run when it has none.
+void SecretRules::Private::indexKeywords(int index, const QJsonArray &kws, QHash<QByteArray, int> *keywordIndex)
+{
+    if (kws.isEmpty())
+        alwaysRules.push_back(index);
+    for (const QJsonValue &k : kws) {
+        const QByteArray kw = k.toString().toLower().toUtf8();
+        if (kw.isEmpty())
+            continue;
+        auto it = keywordIndex->constFind(kw);
+        int ki;
+        if (it == keywordIndex->cend()) {
+            ki = int(keywords.size());
+            keywordIndex->insert(kw, ki);
+            keywords.push_back(kw);
+            longestKeyword = std::max(longestKeyword, size_t(kw.size()));
+            keywordRules.emplace_back();
+        } else {
+            ki = *it;
+        }
+        keywordRules[size_t(ki)].push_back(index);
+    }
+}
+
+// Builds the keyword prefilter from `keywords` (not empty).
+void SecretRules::Private::compileKeywordSet()
+{
+    re2::RE2::Options o;
+    o.set_log_errors(false);
+    o.set_literal(true);
+    o.set_case_sensitive(false);
+    o.set_encoding(re2::RE2::Options::EncodingLatin1);
+    o.set_max_mem(kKeywordSetMaxMem);
+    keywordSet = std::make_unique<re2::RE2::Set>(o, re2::RE2::UNANCHORED);
+    for (const QByteArray &kw : keywords) {
+        std::string err;
+        if (keywordSet->Add(re2::StringPiece(kw.constData(), size_t(kw.size())), &err) < 0) {
+            qCWarning(lcSecretScan) << "keyword" << kw << "not added:" << err.c_str();
+        }
+    }
+    if (!keywordSet->Compile()) {
+        // Without the prefilter every rule runs on every text: slower, never blind.
+        qCWarning(lcSecretScan) << "the keyword prefilter did not compile; every rule runs on every text";
+        keywordSet.reset();
+        alwaysRules.clear();
+        for (int i = 0; i < int(rules.size()); ++i)
+            alwaysRules.push_back(i);
+    }
 }
 
 void SecretRules::Private::startAccelerator()

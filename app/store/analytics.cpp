@@ -396,22 +396,11 @@ double ModelRanking::winRate() const
     return votes.rounds > 0 ? double(votes.wins) / double(votes.rounds) : -1;
 }
 
-Rankings rankings(sqlite3 *db, const RankingsQuery &query)
+// Per model of the period: its sums, its requests per provider (model -> provider -> requests), its
+// trend over `slices` and its latency histograms. False (and r.error) when a query fails.
+static bool collectModels(sqlite3 *db, const QList<Segment> &segments, const std::optional<qint64> &keyId, int slices,
+    Interner &names, QHash<int, ModelRanking> &byModel, QHash<int, QHash<int, qint64>> &providerRequests, Rankings &r)
 {
-    Rankings r;
-    if (!db) {
-        r.error = QStringLiteral("the database is not open");
-        return r;
-    }
-    if (!resolvePeriod(db, query.period, &r.fromMs, &r.toMs, &r.error))
-        return r;
-    r.bounds = bucketBounds(db);
-    const int slices = std::max(1, query.slices);
-    const QList<Segment> segments = plan(r.fromMs, r.toMs);
-
-    Interner names;
-    QHash<int, ModelRanking> byModel;
-    QHash<int, QHash<int, qint64>> providerRequests; // model -> provider -> requests
     auto entry = [&](int model) -> ModelRanking & {
         auto it = byModel.find(model);
         if (it == byModel.end()) {
@@ -424,7 +413,7 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
     };
     const int empty = names.id(QByteArray());
     bool ok = forEachCell(
-        db, segments, query.period.keyId, names,
+        db, segments, keyId, names,
         [&](const Cell &c) {
             if (c.model == empty)
                 return; // never routed to a model
@@ -440,7 +429,7 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
         &r.error);
     ok = ok
         && forEachLatency(
-            db, segments, query.period.keyId, names,
+            db, segments, keyId, names,
             [&](qint64, int model, int metric, int bucket, qint64 n) {
                 if (model == empty || !byModel.contains(model))
                     return;
@@ -448,14 +437,14 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
                 (metric == 0 ? m.latency : m.ttft).add(bucket, n);
             },
             &r.error);
-    if (!ok)
-        return r;
+    return ok;
+}
 
-    const QHash<QString, VoteStats> periodVotes = votesBetween(db, std::make_pair(r.fromMs, r.toMs), &r.error);
-    const QHash<QString, VoteStats> allVotes = votesBetween(db, std::nullopt, &r.error);
-    if (!r.error.isEmpty())
-        return r;
-
+// r.models from byModel, each with the provider that served most of its requests (ties: the first
+// name) and its votes of the period, most spent first.
+static void rankModels(QHash<int, ModelRanking> &byModel, const QHash<int, QHash<int, qint64>> &providerRequests,
+    const Interner &names, const QHash<QString, VoteStats> &periodVotes, Rankings &r)
+{
     for (auto it = byModel.begin(); it != byModel.end(); ++it) {
         const auto &providers = providerRequests.value(it.key());
         qint64 best = -1;
@@ -475,19 +464,22 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
             return a.sums.requests > b.sums.requests;
         return a.model < b.model;
     });
+}
 
-    // You could save: a model with at least as good an all-time win rate that would have cost less
-    // for the same tokens. Every token of the period is repriced, also those of unpriced requests
-    // that `spend` does not count, so the saving shown is never larger than the real one.
-    const QHash<QString, Prices> prices = withOverrides(modelPrices(db), query.prices);
+// You could save: a model with at least as good an all-time win rate that would have cost less
+// for the same tokens. Every token of the period is repriced, also those of unpriced requests
+// that `spend` does not count, so the saving shown is never larger than the real one.
+static void findSavings(const QHash<QString, VoteStats> &allVotes, const QHash<QString, Prices> &prices, int minRounds,
+    Rankings &r)
+{
     for (const ModelRanking &m : std::as_const(r.models)) {
         const VoteStats mine = allVotes.value(m.model);
-        if (m.sums.cost <= 0 || mine.rounds < query.minRounds)
+        if (m.sums.cost <= 0 || mine.rounds < minRounds)
             continue;
         const double myRate = double(mine.wins) / double(mine.rounds);
         std::optional<Saving> best;
         for (auto v = allVotes.cbegin(); v != allVotes.cend(); ++v) {
-            if (v.key() == m.model || v->rounds < query.minRounds)
+            if (v.key() == m.model || v->rounds < minRounds)
                 continue;
             const double rate = double(v->wins) / double(v->rounds);
             if (rate + 1e-12 < myRate)
@@ -502,8 +494,193 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
     }
     std::sort(r.savings.begin(), r.savings.end(),
         [](const Saving &a, const Saving &b) { return a.spend - a.alternativeCost > b.spend - b.alternativeCost; });
+}
+
+Rankings rankings(sqlite3 *db, const RankingsQuery &query)
+{
+    Rankings r;
+    if (!db) {
+        r.error = QStringLiteral("the database is not open");
+        return r;
+    }
+    if (!resolvePeriod(db, query.period, &r.fromMs, &r.toMs, &r.error))
+        return r;
+    r.bounds = bucketBounds(db);
+    const int slices = std::max(1, query.slices);
+    const QList<Segment> segments = plan(r.fromMs, r.toMs);
+
+    Interner names;
+    QHash<int, ModelRanking> byModel;
+    QHash<int, QHash<int, qint64>> providerRequests; // model -> provider -> requests
+    if (!collectModels(db, segments, query.period.keyId, slices, names, byModel, providerRequests, r))
+        return r;
+
+    const QHash<QString, VoteStats> periodVotes = votesBetween(db, std::make_pair(r.fromMs, r.toMs), &r.error);
+    const QHash<QString, VoteStats> allVotes = votesBetween(db, std::nullopt, &r.error);
+    if (!r.error.isEmpty())
+        return r;
+
+    rankModels(byModel, providerRequests, names, periodVotes, r);
+    findSavings(allVotes, withOverrides(modelPrices(db), query.prices), query.minRounds, r);
     r.ok = true;
     return r;
+}
+
+namespace {
+
+// What the prompt cache saved, cell by cell, at the prices of each cell's model (looked up once per
+// model).
+class CacheSavings
+{
+public:
+    CacheSavings(const QHash<QString, Prices> &prices, const Interner &names) : m_prices(prices), m_names(names) { }
+
+    // Saved dollars of a cell; false when its model has no prices to tell.
+    bool savedOf(const Cell &c, NanoUsd *saved)
+    {
+        if (c.sums.cacheReadTokens == 0) {
+            *saved = 0;
+            return true;
+        }
+        const auto &p = priceOf(c.model);
+        const auto s = p ? p->cacheSavings(c.sums.cacheReadTokens) : std::nullopt;
+        *saved = s.value_or(0);
+        return s.has_value();
+    }
+
+    // What the cell's reads would save if all its uncached input were read too.
+    NanoUsd fullHitOf(const Cell &c)
+    {
+        const qint64 readable = c.sums.inputTokens + c.sums.cacheReadTokens;
+        if (readable == 0)
+            return 0;
+        const auto &p = priceOf(c.model);
+        return p ? p->cacheSavings(readable).value_or(0) : 0;
+    }
+
+    void addTo(CacheGroup &g, const Cell &c, NanoUsd saved, bool priced)
+    {
+        g.sums += c.sums;
+        g.saved += saved;
+        g.savedAtFullHit += fullHitOf(c);
+        if (!priced)
+            g.unpricedReadTokens += c.sums.cacheReadTokens;
+    }
+
+private:
+    const std::optional<Prices> &priceOf(int model)
+    {
+        auto it = m_modelPrice.find(model);
+        if (it == m_modelPrice.end()) {
+            const auto p = m_prices.constFind(m_names.text(model));
+            it = m_modelPrice.insert(model, p == m_prices.cend() ? std::nullopt : std::optional<Prices>(*p));
+        }
+        return *it;
+    }
+
+    const QHash<QString, Prices> &m_prices;
+    const Interner &m_names;
+    QHash<int, std::optional<Prices>> m_modelPrice; // by interned model id
+};
+
+} // namespace
+
+// The groups, most prompt tokens first (ties: by name).
+static QList<CacheGroup> sortedGroups(QList<CacheGroup> groups)
+{
+    std::sort(groups.begin(), groups.end(), [](const CacheGroup &a, const CacheGroup &b) {
+        if (a.sums.promptTokens() != b.sums.promptTokens())
+            return a.sums.promptTokens() > b.sums.promptTokens();
+        return a.name < b.name;
+    });
+    return groups;
+}
+
+// r.total and r.byProvider, r.byModel, r.byKey over [from, to). False (and r.error) when a query fails.
+static bool groupCells(sqlite3 *db, qint64 from, qint64 to, const std::optional<qint64> &keyId,
+    const QHash<qint64, QString> &keys, Interner &names, CacheSavings &savings, CacheReport &r)
+{
+    QHash<int, CacheGroup> byProvider, byModel;
+    QHash<qint64, CacheGroup> byKey;
+    const int empty = names.id(QByteArray());
+    const bool ok = forEachCell(
+        db, plan(from, to), keyId, names,
+        [&](const Cell &c) {
+            NanoUsd saved = 0;
+            const bool priced = savings.savedOf(c, &saved);
+            savings.addTo(r.total, c, saved, priced);
+            if (c.provider != empty) {
+                CacheGroup &g = byProvider[c.provider];
+                g.name = names.text(c.provider);
+                savings.addTo(g, c, saved, priced);
+            }
+            if (c.model != empty) {
+                CacheGroup &g = byModel[c.model];
+                g.name = names.text(c.model);
+                savings.addTo(g, c, saved, priced);
+            }
+            CacheGroup &k = byKey[c.keyId];
+            k.keyId = c.keyId;
+            k.name = c.keyId == 0 ? QString() : keys.value(c.keyId, QStringLiteral("key %1").arg(c.keyId));
+            savings.addTo(k, c, saved, priced);
+        },
+        &r.error);
+    if (!ok)
+        return false;
+    r.byProvider = sortedGroups(byProvider.values());
+    r.byModel = sortedGroups(byModel.values());
+    r.byKey = sortedGroups(byKey.values());
+    return true;
+}
+
+// The chart: rollup rows by the bucket that holds their middle. False (and r.error) when a query fails.
+static bool fillCacheChart(sqlite3 *db, const QList<qint64> &edges, const std::optional<qint64> &keyId,
+    Interner &names, CacheSavings &savings, CacheReport &r)
+{
+    for (int i = 0; i + 1 < edges.size(); ++i)
+        r.chart.append(CacheBucket{edges.at(i), edges.at(i + 1), {}, 0});
+    const bool daily = edges.last() - edges.first() > 92 * kDayMs;
+    const qint64 unit = daily ? kDayMs : kHourMs;
+    const Segment whole{daily ? Segment::Day : Segment::Hour, floorTo(edges.first(), unit), ceilTo(edges.last(), unit)};
+    return forEachCell(
+        db, {whole}, keyId, names,
+        [&](const Cell &c) {
+            const qint64 mid = c.fromMs + (c.toMs - c.fromMs) / 2;
+            const auto it = std::upper_bound(edges.cbegin(), edges.cend(), mid);
+            const int b = int(it - edges.cbegin()) - 1;
+            if (b < 0 || b >= r.chart.size())
+                return;
+            NanoUsd saved = 0;
+            savings.savedOf(c, &saved);
+            r.chart[b].sums += c.sums;
+            r.chart[b].saved += saved;
+        },
+        &r.error);
+}
+
+// The response cache's hits, lookups and savings over [from, to). False (and r.error) when the
+// query fails.
+static bool readResponseCache(sqlite3 *db, qint64 from, qint64 to, const std::optional<qint64> &keyId, CacheReport &r)
+{
+    // From the rows themselves (the rollups do not count them): the partial index of migration 13
+    // holds the looked-up rows only.
+    QByteArray sql = "SELECT COALESCE(SUM(cache_status = 'hit'), 0), COUNT(*), "
+                     "COALESCE(SUM(CASE WHEN cache_status = 'hit' THEN cache_saved_nano_usd ELSE 0 END), 0) "
+                     "FROM requests WHERE cache_status IN ('hit', 'miss') AND started_at_ms >= ?1 AND started_at_ms < ?2";
+    QList<sqlite::Value> args{from, to};
+    if (keyId) {
+        sql += " AND key_id = ?3";
+        args.append(*keyId);
+    }
+    Stmt s(db, sql, args);
+    if (!s.next()) {
+        r.error = s.error();
+        return false;
+    }
+    r.responseHits = s.integer(0);
+    r.responseLookups = s.integer(1);
+    r.responseSaved = s.integer(2);
+    return true;
 }
 
 CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
@@ -520,128 +697,13 @@ CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
     const QHash<qint64, QString> keys = keyNames(db);
 
     Interner names;
-    QHash<int, std::optional<Prices>> modelPrice; // by interned model id
-    auto priceOf = [&](int model) -> const std::optional<Prices> & {
-        auto it = modelPrice.find(model);
-        if (it == modelPrice.end()) {
-            const auto p = prices.constFind(names.text(model));
-            it = modelPrice.insert(model, p == prices.cend() ? std::nullopt : std::optional<Prices>(*p));
-        }
-        return *it;
-    };
-    // Saved dollars of a cell; false when its model has no prices to tell.
-    auto savedOf = [&](const Cell &c, NanoUsd *saved) {
-        if (c.sums.cacheReadTokens == 0) {
-            *saved = 0;
-            return true;
-        }
-        const auto &p = priceOf(c.model);
-        const auto s = p ? p->cacheSavings(c.sums.cacheReadTokens) : std::nullopt;
-        *saved = s.value_or(0);
-        return s.has_value();
-    };
-    // What the cell's reads would save if all its uncached input were read too.
-    auto fullHitOf = [&](const Cell &c) -> NanoUsd {
-        const qint64 readable = c.sums.inputTokens + c.sums.cacheReadTokens;
-        if (readable == 0)
-            return 0;
-        const auto &p = priceOf(c.model);
-        return p ? p->cacheSavings(readable).value_or(0) : 0;
-    };
-    auto addTo = [&fullHitOf](CacheGroup &g, const Cell &c, NanoUsd saved, bool priced) {
-        g.sums += c.sums;
-        g.saved += saved;
-        g.savedAtFullHit += fullHitOf(c);
-        if (!priced)
-            g.unpricedReadTokens += c.sums.cacheReadTokens;
-    };
-
-    QHash<int, CacheGroup> byProvider, byModel;
-    QHash<qint64, CacheGroup> byKey;
-    const int empty = names.id(QByteArray());
-    const bool ok = forEachCell(
-        db, plan(from, to), query.period.keyId, names,
-        [&](const Cell &c) {
-            NanoUsd saved = 0;
-            const bool priced = savedOf(c, &saved);
-            addTo(r.total, c, saved, priced);
-            if (c.provider != empty) {
-                CacheGroup &g = byProvider[c.provider];
-                g.name = names.text(c.provider);
-                addTo(g, c, saved, priced);
-            }
-            if (c.model != empty) {
-                CacheGroup &g = byModel[c.model];
-                g.name = names.text(c.model);
-                addTo(g, c, saved, priced);
-            }
-            CacheGroup &k = byKey[c.keyId];
-            k.keyId = c.keyId;
-            k.name = c.keyId == 0 ? QString() : keys.value(c.keyId, QStringLiteral("key %1").arg(c.keyId));
-            addTo(k, c, saved, priced);
-        },
-        &r.error);
-    if (!ok)
+    CacheSavings savings(prices, names);
+    if (!groupCells(db, from, to, query.period.keyId, keys, names, savings, r))
         return r;
-
-    auto sorted = [](QList<CacheGroup> groups) {
-        std::sort(groups.begin(), groups.end(), [](const CacheGroup &a, const CacheGroup &b) {
-            if (a.sums.promptTokens() != b.sums.promptTokens())
-                return a.sums.promptTokens() > b.sums.promptTokens();
-            return a.name < b.name;
-        });
-        return groups;
-    };
-    r.byProvider = sorted(byProvider.values());
-    r.byModel = sorted(byModel.values());
-    r.byKey = sorted(byKey.values());
-
-    // The chart: rollup rows by the bucket that holds their middle.
-    const QList<qint64> &edges = query.chartEdges;
-    if (edges.size() >= 2) {
-        for (int i = 0; i + 1 < edges.size(); ++i)
-            r.chart.append(CacheBucket{edges.at(i), edges.at(i + 1), {}, 0});
-        const bool daily = edges.last() - edges.first() > 92 * kDayMs;
-        const qint64 unit = daily ? kDayMs : kHourMs;
-        const Segment whole{
-            daily ? Segment::Day : Segment::Hour, floorTo(edges.first(), unit), ceilTo(edges.last(), unit)};
-        const bool chartOk = forEachCell(
-            db, {whole}, query.period.keyId, names,
-            [&](const Cell &c) {
-                const qint64 mid = c.fromMs + (c.toMs - c.fromMs) / 2;
-                const auto it = std::upper_bound(edges.cbegin(), edges.cend(), mid);
-                const int b = int(it - edges.cbegin()) - 1;
-                if (b < 0 || b >= r.chart.size())
-                    return;
-                NanoUsd saved = 0;
-                savedOf(c, &saved);
-                r.chart[b].sums += c.sums;
-                r.chart[b].saved += saved;
-            },
-            &r.error);
-        if (!chartOk)
-            return r;
-    }
-    {
-        // From the rows themselves (the rollups do not count them): the partial index of migration 13
-        // holds the looked-up rows only.
-        QByteArray sql = "SELECT COALESCE(SUM(cache_status = 'hit'), 0), COUNT(*), "
-                         "COALESCE(SUM(CASE WHEN cache_status = 'hit' THEN cache_saved_nano_usd ELSE 0 END), 0) "
-                         "FROM requests WHERE cache_status IN ('hit', 'miss') AND started_at_ms >= ?1 AND started_at_ms < ?2";
-        QList<sqlite::Value> args{from, to};
-        if (query.period.keyId) {
-            sql += " AND key_id = ?3";
-            args.append(*query.period.keyId);
-        }
-        Stmt s(db, sql, args);
-        if (!s.next()) {
-            r.error = s.error();
-            return r;
-        }
-        r.responseHits = s.integer(0);
-        r.responseLookups = s.integer(1);
-        r.responseSaved = s.integer(2);
-    }
+    if (query.chartEdges.size() >= 2 && !fillCacheChart(db, query.chartEdges, query.period.keyId, names, savings, r))
+        return r;
+    if (!readResponseCache(db, from, to, query.period.keyId, r))
+        return r;
     r.ok = true;
     return r;
 }

@@ -100,6 +100,122 @@ QByteArray rollupConditions(const Slice &slice, QList<Value> &args)
     return sql;
 }
 
+// The days of the daily rollups (grain 1) that match `conditions`: requests, actual cost, unpriced
+// count and, at a flat price, the candidate's cost of the day's usage. False, with result.error, on
+// a failed query.
+bool readDailyRollups(sqlite3 *db, const QByteArray &conditions, const QList<Value> &args, const ModelPrice &price,
+                      bool tiered, QHash<qint64, Acc> &days, Result &result)
+{
+    Statement s(db,
+                "SELECT t, sum(requests), sum(cost_nano_usd), sum(unpriced), sum(input_tokens), sum(cache_read_tokens),"
+                " sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)"
+                " FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t",
+                args);
+    while (s.next()) {
+        Acc &a = days[s.integer(0)];
+        a.requests += s.integer(1);
+        a.actual += s.integer(2);
+        result.unpricedActual += s.integer(3);
+        Usage u;
+        u.inputTokens = s.integer(4);
+        u.cacheReadTokens = s.integer(5);
+        u.cacheWriteTokens = s.integer(6);
+        u.cacheWrite1hTokens = s.integer(7);
+        u.outputTokens = s.integer(8);
+        // A flat price: the day's usage priced once. Tiered: by size bucket (readSizeBuckets).
+        if (!tiered)
+            addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, price));
+    }
+    if (!s.ok()) {
+        result.error = s.error();
+        return false;
+    }
+    return true;
+}
+
+// The candidate's cost at a tiered price, from the size histogram of the rollups. False, with
+// result.error, on a failed query.
+bool readSizeBuckets(sqlite3 *db, const QByteArray &conditions, const QList<Value> &args, const ModelPrice &price,
+                     const QHash<qint64, qint64> &bounds, QHash<qint64, Acc> &days, Result &result)
+{
+    // Each bucket's usage at the prices of its sizes: every request of bucket k has a prompt
+    // of more than above(k) and at most above(k + 1) tokens, and no tier starts in between.
+    Statement z(db,
+                "SELECT t, bucket, sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens),"
+                " sum(cache_write_1h_tokens), sum(output_tokens) FROM rollup_sizes"
+                " WHERE metric = 0 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t, bucket",
+                args);
+    QHash<qint64, ModelPrice> flatAt; // by bucket
+    while (z.next()) {
+        Acc &a = days[z.integer(0)];
+        const qint64 bucket = z.integer(1);
+        auto atBucket = flatAt.find(bucket);
+        if (atBucket == flatAt.end())
+            atBucket = flatAt.insert(bucket, price.atPromptTokens(bounds.value(bucket) + 1));
+        Usage u;
+        u.inputTokens = z.integer(2);
+        u.cacheReadTokens = z.integer(3);
+        u.cacheWriteTokens = z.integer(4);
+        u.cacheWrite1hTokens = z.integer(5);
+        u.outputTokens = z.integer(6);
+        addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, *atBucket));
+    }
+    if (!z.ok()) {
+        result.error = z.error();
+        return false;
+    }
+    return true;
+}
+
+// The days from the request rows themselves (a session, or a tiered price the histogram cannot
+// split): each row priced at the candidate's price. False, with result.error, on a failed query.
+bool readRequestRows(sqlite3 *db, const Slice &slice, qint64 fromDay, qint64 toDay, const ModelPrice &price,
+                     QHash<qint64, Acc> &days, Result &result)
+{
+    QList<Value> args{fromDay * kDayMs, toDay * kDayMs};
+    const QByteArray sql = "SELECT started_at_ms, cost_nano_usd, input_tokens, cache_read_tokens, cache_write_tokens,"
+                           " cache_write_1h_tokens, output_tokens FROM requests WHERE started_at_ms >= ?1 AND started_at_ms < ?2"
+                           + rowConditions(slice, args);
+    Statement s(db, sql, args);
+    while (s.next()) {
+        Acc &a = days[s.integer(0) / kDayMs];
+        ++a.requests;
+        Usage u;
+        u.inputTokens = s.integer(2);
+        u.cacheReadTokens = s.integer(3);
+        u.cacheWriteTokens = s.integer(4);
+        u.cacheWrite1hTokens = s.integer(5);
+        u.outputTokens = s.integer(6);
+        if (const auto cost = s.optInteger(1))
+            a.actual += *cost;
+        else if (!u.isEmpty())
+            ++result.unpricedActual;
+        addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, price));
+    }
+    if (!s.ok()) {
+        result.error = s.error();
+        return false;
+    }
+    return true;
+}
+
+// One Day per day of [fromDay, toDay), empty ones included, and the totals; the candidate's total
+// is unknown as soon as one day's is.
+void fillDays(const QHash<qint64, Acc> &days, qint64 fromDay, qint64 toDay, Result &result)
+{
+    result.candidateTotal = 0;
+    for (qint64 d = fromDay; d < toDay; ++d) {
+        const Acc a = days.value(d);
+        result.days.append(Day{d * kDayMs, a.requests, a.actual, a.candidate});
+        result.requests += a.requests;
+        result.actualTotal += a.actual;
+        if (!a.candidate || !result.candidateTotal)
+            result.candidateTotal = std::nullopt;
+        else
+            *result.candidateTotal += *a.candidate;
+    }
+}
+
 } // namespace
 
 QStringList missingCapabilities(const QList<std::optional<QStringList>> &used, const std::optional<QStringList> &candidate)
@@ -142,95 +258,15 @@ Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
     if (result.fromRollups) {
         QList<Value> args{fromDay, toDay};
         const QByteArray conditions = rollupConditions(slice, args);
-        Statement s(db,
-                    "SELECT t, sum(requests), sum(cost_nano_usd), sum(unpriced), sum(input_tokens), sum(cache_read_tokens),"
-                    " sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)"
-                    " FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t",
-                    args);
-        while (s.next()) {
-            Acc &a = days[s.integer(0)];
-            a.requests += s.integer(1);
-            a.actual += s.integer(2);
-            result.unpricedActual += s.integer(3);
-            Usage u;
-            u.inputTokens = s.integer(4);
-            u.cacheReadTokens = s.integer(5);
-            u.cacheWriteTokens = s.integer(6);
-            u.cacheWrite1hTokens = s.integer(7);
-            u.outputTokens = s.integer(8);
-            // A flat price: the day's usage priced once. Tiered: by size bucket, below.
-            if (!tiered)
-                addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, candidate.price));
-        }
-        if (!s.ok()) {
-            result.error = s.error();
+        if (!readDailyRollups(db, conditions, args, candidate.price, tiered, days, result))
             return result;
-        }
-        if (tiered) {
-            // Each bucket's usage at the prices of its sizes: every request of bucket k has a prompt
-            // of more than above(k) and at most above(k + 1) tokens, and no tier starts in between.
-            Statement z(db,
-                        "SELECT t, bucket, sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens),"
-                        " sum(cache_write_1h_tokens), sum(output_tokens) FROM rollup_sizes"
-                        " WHERE metric = 0 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t, bucket",
-                        args);
-            QHash<qint64, ModelPrice> flatAt; // by bucket
-            while (z.next()) {
-                Acc &a = days[z.integer(0)];
-                const qint64 bucket = z.integer(1);
-                auto price = flatAt.find(bucket);
-                if (price == flatAt.end())
-                    price = flatAt.insert(bucket, candidate.price.atPromptTokens(bounds.value(bucket) + 1));
-                Usage u;
-                u.inputTokens = z.integer(2);
-                u.cacheReadTokens = z.integer(3);
-                u.cacheWriteTokens = z.integer(4);
-                u.cacheWrite1hTokens = z.integer(5);
-                u.outputTokens = z.integer(6);
-                addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, *price));
-            }
-            if (!z.ok()) {
-                result.error = z.error();
-                return result;
-            }
-        }
-    } else {
-        QList<Value> args{fromDay * kDayMs, toDay * kDayMs};
-        const QByteArray sql = "SELECT started_at_ms, cost_nano_usd, input_tokens, cache_read_tokens, cache_write_tokens,"
-                               " cache_write_1h_tokens, output_tokens FROM requests WHERE started_at_ms >= ?1 AND started_at_ms < ?2"
-                               + rowConditions(slice, args);
-        Statement s(db, sql, args);
-        while (s.next()) {
-            Acc &a = days[s.integer(0) / kDayMs];
-            ++a.requests;
-            Usage u;
-            u.inputTokens = s.integer(2);
-            u.cacheReadTokens = s.integer(3);
-            u.cacheWriteTokens = s.integer(4);
-            u.cacheWrite1hTokens = s.integer(5);
-            u.outputTokens = s.integer(6);
-            if (const auto cost = s.optInteger(1))
-                a.actual += *cost;
-            else if (!u.isEmpty())
-                ++result.unpricedActual;
-            addCandidate(a, u.isEmpty() ? std::optional<NanoUsd>(0) : costOf(u, candidate.price));
-        }
-        if (!s.ok()) {
-            result.error = s.error();
+        // A flat price priced each day's usage once above; tiered: by size bucket.
+        if (tiered && !readSizeBuckets(db, conditions, args, candidate.price, bounds, days, result))
             return result;
-        }
+    } else if (!readRequestRows(db, slice, fromDay, toDay, candidate.price, days, result)) {
+        return result;
     }
-    result.candidateTotal = 0;
-    for (qint64 d = fromDay; d < toDay; ++d) {
-        const Acc a = days.value(d);
-        result.days.append(Day{d * kDayMs, a.requests, a.actual, a.candidate});
-        result.requests += a.requests;
-        result.actualTotal += a.actual;
-        if (!a.candidate || !result.candidateTotal)
-            result.candidateTotal = std::nullopt;
-        else
-            *result.candidateTotal += *a.candidate;
-    }
+    fillDays(days, fromDay, toDay, result);
     result.ok = true;
     return result;
 }
