@@ -360,7 +360,9 @@ private Q_SLOTS:
         QElapsedTimer up;
         up.start();
         bool servedAgain = false;
-        while (!servedAgain && up.elapsed() < 10'000) {
+        // PostgreSQL's restart and the store's reconnection (tried at most once a second) take seconds on a
+        // loaded CI machine: allow 30 s, still far below anything a user would call lost.
+        while (!servedAgain && up.elapsed() < 30'000) {
             const HttpResponse r = send();
             servedAgain = r.status == 200;
             if (servedAgain)
