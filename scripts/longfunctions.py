@@ -40,8 +40,6 @@ MARKER = re.compile(r"//\s*long-function:\s*(\S.*)$")
 # here to be split; then the entry goes. Nothing is added here: a new long function is split or
 # given its reason.
 TO_SPLIT = {
-    "store/batchedlogwriter.cpp:BatchedLogWriter::Impl::runWriter": 100,
-    "store/sqlitelogwriter.cpp:SqliteLogWriter::Impl::writeBatch": 220,
 }
 
 QUALIFIERS = {"const", "override", "final", "noexcept", "mutable"}

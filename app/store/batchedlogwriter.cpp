@@ -79,42 +79,37 @@ struct BatchedLogWriter::Impl {
 
     std::atomic<bool> open{false};
 
+    // The writer's retry state while batches fail.
+    struct Retry {
+        std::chrono::milliseconds delay = kRetryDelayFirst;
+        Clock::time_point giveUpAt{}; // stopping while the log cannot be written: when to drop
+        bool givingUp = false;
+    };
+
     void runWriter();
+    // The steps of runWriter, each called with queueMutex held.
+    void waitForBatchWindow(std::unique_lock<std::mutex> &lock);
+    // Moves the queue into a batch (and the callbacks waiting for its commit into *waiting).
+    std::vector<RequestRecord> takeQueue(std::vector<std::function<void()>> *waiting);
+    void settleWritten(std::size_t count, Retry &retry);
+    // Puts a failed batch back at the front of the queue; true when, stopping past kCloseGiveUp,
+    // the queue was dropped instead.
+    bool requeueFailed(std::vector<RequestRecord> &batch, const QString &error, Retry &retry,
+                       std::vector<std::function<void()>> *alsoWaiting);
 };
 
 void BatchedLogWriter::Impl::runWriter()
 {
     std::unique_lock lock(queueMutex);
-    auto retryDelay = kRetryDelayFirst;
-    Clock::time_point giveUpAt{}; // stopping while the log cannot be written: when to drop
-    bool givingUp = false;
+    Retry retry;
     for (;;) {
         queueChanged.wait(lock, [this] { return !queue.empty() || stopping; });
         if (queue.empty())
             break; // stopping with nothing left
-        // Collect for up to one batch window from the first queued record, unless someone is
-        // waiting for it (a response held for its commit, flush, close) or the batch is already large.
-        // The deadline is recomputed after each wake-up so a changed window applies at once. A
-        // response waits for at most one write in progress plus its own: a group commit of every row
-        // queued meanwhile, which with synchronous=NORMAL is a write() to the WAL, no fsync.
-        while (!stopping && flushWaiters == 0 && urgent == 0 && !failing && queue.size() < kMaxBatch) {
-            const auto deadline = firstQueuedAt + std::chrono::milliseconds(batchWindowMs.load());
-            if (Clock::now() >= deadline)
-                break;
-            queueChanged.wait_until(lock, deadline);
-        }
+        waitForBatchWindow(lock);
 
-        std::vector<RequestRecord> batch;
         std::vector<std::function<void()>> waiting;
-        batch.reserve(queue.size());
-        for (Entry &e : queue) {
-            batch.push_back(std::move(e.record));
-            if (e.onDurable)
-                waiting.push_back(std::move(e.onDurable));
-        }
-        queue.clear();
-        urgent = 0;
-        writing = batch.size();
+        std::vector<RequestRecord> batch = takeQueue(&waiting);
         lock.unlock(); // appendRequest() never waits for the disk
 
         int written = 0;
@@ -130,44 +125,10 @@ void BatchedLogWriter::Impl::runWriter()
         writing = 0;
         bool dropped = false;
         std::vector<std::function<void()>> alsoWaiting; // queued meanwhile, for a commit not coming
-        if (ok) {
-            processed += batch.size();
-            committedTotal += batch.size();
-            retryDelay = kRetryDelayFirst;
-            givingUp = false;
-            if (failing) {
-                failing = false;
-                failure.clear();
-                qCInfo(lcStore) << "the request log is written again;" << batch.size() << "waiting requests saved";
-            }
-        } else {
-            for (Entry &e : queue) {
-                if (e.onDurable)
-                    alsoWaiting.push_back(std::exchange(e.onDurable, {}));
-            }
-            urgent = 0;
-            for (auto it = batch.rbegin(); it != batch.rend(); ++it)
-                queue.push_front(Entry{std::move(*it), {}});
-            if (queue.size() == batch.size())
-                firstQueuedAt = Clock::now();
-            if (!failing)
-                qCCritical(lcStore) << "cannot write the request log:" << error << "-" << queue.size()
-                                    << "requests wait in memory and are retried";
-            failing = true;
-            failure = error;
-            if (stopping) {
-                if (!givingUp) {
-                    givingUp = true;
-                    giveUpAt = Clock::now() + kCloseGiveUp;
-                }
-                if (Clock::now() >= giveUpAt) {
-                    qCCritical(lcStore) << "closing: dropped" << queue.size() << "requests from the log:" << error;
-                    processed += queue.size();
-                    queue.clear();
-                    dropped = true;
-                }
-            }
-        }
+        if (ok)
+            settleWritten(batch.size(), retry);
+        else
+            dropped = requeueFailed(batch, error, retry, &alsoWaiting);
         const bool changed = updateHealth();
         processedChanged.notify_all();
         lock.unlock();
@@ -179,10 +140,84 @@ void BatchedLogWriter::Impl::runWriter()
             events.healthChanged();
         lock.lock();
         if (!ok && !dropped) {
-            queueChanged.wait_for(lock, retryDelay);
-            retryDelay = std::min<std::chrono::milliseconds>(retryDelay * 2, kRetryDelayLast);
+            queueChanged.wait_for(lock, retry.delay);
+            retry.delay = std::min<std::chrono::milliseconds>(retry.delay * 2, kRetryDelayLast);
         }
     }
+}
+
+void BatchedLogWriter::Impl::waitForBatchWindow(std::unique_lock<std::mutex> &lock)
+{
+    // Collect for up to one batch window from the first queued record, unless someone is
+    // waiting for it (a response held for its commit, flush, close) or the batch is already large.
+    // The deadline is recomputed after each wake-up so a changed window applies at once. A
+    // response waits for at most one write in progress plus its own: a group commit of every row
+    // queued meanwhile, which with synchronous=NORMAL is a write() to the WAL, no fsync.
+    while (!stopping && flushWaiters == 0 && urgent == 0 && !failing && queue.size() < kMaxBatch) {
+        const auto deadline = firstQueuedAt + std::chrono::milliseconds(batchWindowMs.load());
+        if (Clock::now() >= deadline)
+            break;
+        queueChanged.wait_until(lock, deadline);
+    }
+}
+
+std::vector<RequestRecord> BatchedLogWriter::Impl::takeQueue(std::vector<std::function<void()>> *waiting)
+{
+    std::vector<RequestRecord> batch;
+    batch.reserve(queue.size());
+    for (Entry &e : queue) {
+        batch.push_back(std::move(e.record));
+        if (e.onDurable)
+            waiting->push_back(std::move(e.onDurable));
+    }
+    queue.clear();
+    urgent = 0;
+    writing = batch.size();
+    return batch;
+}
+
+void BatchedLogWriter::Impl::settleWritten(std::size_t count, Retry &retry)
+{
+    processed += count;
+    committedTotal += count;
+    retry.delay = kRetryDelayFirst;
+    retry.givingUp = false;
+    if (failing) {
+        failing = false;
+        failure.clear();
+        qCInfo(lcStore) << "the request log is written again;" << count << "waiting requests saved";
+    }
+}
+
+bool BatchedLogWriter::Impl::requeueFailed(std::vector<RequestRecord> &batch, const QString &error, Retry &retry,
+                                           std::vector<std::function<void()>> *alsoWaiting)
+{
+    for (Entry &e : queue) {
+        if (e.onDurable)
+            alsoWaiting->push_back(std::exchange(e.onDurable, {}));
+    }
+    urgent = 0;
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it)
+        queue.push_front(Entry{std::move(*it), {}});
+    if (queue.size() == batch.size())
+        firstQueuedAt = Clock::now();
+    if (!failing)
+        qCCritical(lcStore) << "cannot write the request log:" << error << "-" << queue.size()
+                            << "requests wait in memory and are retried";
+    failing = true;
+    failure = error;
+    if (!stopping)
+        return false;
+    if (!retry.givingUp) {
+        retry.givingUp = true;
+        retry.giveUpAt = Clock::now() + kCloseGiveUp;
+    }
+    if (Clock::now() < retry.giveUpAt)
+        return false;
+    qCCritical(lcStore) << "closing: dropped" << queue.size() << "requests from the log:" << error;
+    processed += queue.size();
+    queue.clear();
+    return true;
 }
 
 BatchedLogWriter::BatchedLogWriter(Events events) : d(std::make_unique<Impl>())

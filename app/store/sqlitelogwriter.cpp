@@ -140,6 +140,149 @@ QByteArray encodeBlocks(const QList<quint64> &blocks)
 }
 
 
+// A batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
+struct BatchRollups {
+    std::map<RollupKey, RollupDelta> rollups;
+    std::map<RollupLatencyKey, qint64> latency;
+    std::map<RollupSizeKey, RollupSizeDelta> sizes;
+    std::set<qint64> prefixKeys;
+};
+
+// Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in the batch.
+std::vector<bool> blocksToWrite(const std::vector<RequestRecord> &batch)
+{
+    std::vector<bool> writeBlocks(batch.size(), false);
+    std::map<qint64, int> seen;
+    for (std::size_t i = batch.size(); i-- > 0;) {
+        if (!batch[i].promptBlocks.isEmpty())
+            writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
+    }
+    return writeBlocks;
+}
+
+// The attempts of the request row `seq`; one that breaks a constraint is skipped with a warning.
+// False when a step fails (the caller rolls back).
+bool insertAttempts(sqlite3 *db, Statement &ins, qint64 seq, const RequestRecord &r)
+{
+    for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
+        const AttemptRecord &a = r.attemptLog.at(i);
+        ins.bindInt(1, seq);
+        ins.bindInt(2, a.index > 0 ? a.index : i + 1); // 1-based; the position when unset
+        ins.bindText(3, a.modelId);
+        ins.bindText(4, a.provider);
+        ins.bindText(5, QLatin1String(outcomeName(a.outcome)));
+        ins.bindInt(6, a.status);
+        ins.bindText(7, a.error);
+        ins.bindInt(8, a.startedAtMs);
+        ins.bindInt(9, a.latencyMs);
+        const int rc = ins.step();
+        ins.reset();
+        if ((rc & 0xff) == SQLITE_CONSTRAINT)
+            qCWarning(lcStore) << "attempt" << a.index << "of request" << r.id << "not logged:" << errorOf(db);
+        else if (rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
+// The prompt prefix of the request row `seq`. False when the step fails (the caller rolls back).
+bool insertPromptPrefix(Statement &ins, qint64 seq, const RequestRecord &r)
+{
+    ins.bindInt(1, seq);
+    ins.bindInt(2, r.keyId);
+    ins.bindInt(3, r.startedAtMs);
+    ins.bindInt(4, r.promptSystemBytes);
+    ins.bindInt(5, r.promptToolsBytes);
+    ins.bindBlob(6, encodeBlocks(r.promptBlocks));
+    const int rc = ins.step();
+    ins.reset();
+    return rc == SQLITE_DONE;
+}
+
+// The upserts of a batch's deltas and the trim of its keys' prompt prefixes, each false when a step
+// fails (the caller rolls back).
+bool upsertRollups(Statement &up, const std::map<RollupKey, RollupDelta> &rollups)
+{
+    for (const auto &[key, d] : rollups) {
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindInt(3, std::get<2>(key));
+        up.bindText(4, std::get<3>(key));
+        up.bindText(5, std::get<4>(key));
+        up.bindInt(6, d.requests);
+        up.bindInt(7, d.refused);
+        up.bindInt(8, d.cancelled);
+        up.bindInt(9, d.errors);
+        up.bindInt(10, d.cost);
+        up.bindInt(11, d.unpriced);
+        up.bindInt(12, d.inputTokens);
+        up.bindInt(13, d.cacheReadTokens);
+        up.bindInt(14, d.cacheWriteTokens);
+        up.bindInt(15, d.cacheWrite1hTokens);
+        up.bindInt(16, d.outputTokens);
+        up.bindInt(17, d.streamOutputTokens);
+        up.bindInt(18, d.streamGenerationMs);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
+bool upsertRollupLatency(Statement &up, const std::map<RollupLatencyKey, qint64> &latency)
+{
+    for (const auto &[key, n] : latency) {
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindInt(3, std::get<2>(key));
+        up.bindText(4, std::get<3>(key));
+        up.bindInt(5, std::get<4>(key));
+        up.bindInt(6, std::get<5>(key));
+        up.bindInt(7, n);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
+bool upsertRollupSizes(Statement &up, const std::map<RollupSizeKey, RollupSizeDelta> &sizes)
+{
+    for (const auto &[key, d] : sizes) {
+        up.bindInt(1, std::get<0>(key));
+        up.bindInt(2, std::get<1>(key));
+        up.bindText(3, std::get<2>(key));
+        up.bindInt(4, std::get<3>(key));
+        up.bindInt(5, std::get<4>(key));
+        up.bindInt(6, d.n);
+        up.bindInt(7, d.inputTokens);
+        up.bindInt(8, d.cacheReadTokens);
+        up.bindInt(9, d.cacheWriteTokens);
+        up.bindInt(10, d.cacheWrite1hTokens);
+        up.bindInt(11, d.outputTokens);
+        const int rc = up.step();
+        up.reset();
+        if (rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
+bool trimPromptPrefixes(Statement &trim, const std::set<qint64> &prefixKeys)
+{
+    for (const qint64 keyId : prefixKeys) {
+        trim.bindInt(1, keyId);
+        trim.bindInt(2, kPromptPrefixesPerKey);
+        const int rc = trim.step();
+        trim.reset();
+        if (rc != SQLITE_DONE)
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
@@ -204,6 +347,12 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
     // The rows of the journals no running process holds that the log lacks (open(), before recoverPending).
     bool replayJournals(const QString &dir, QString *error);
     bool writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written, QString *error);
+    // What writeRow did with a row: inserted a request row (counted as written), wrote nothing counted
+    // (a pending row, or a duplicate skipped with a warning), or failed (the caller rolls back).
+    enum class RowWrite { Inserted, NotCounted, Failed };
+    RowWrite writeRow(WriterStatements &st, const RequestRecord &r, bool writeBlocks, BatchRollups &rollups);
+    // Adds an inserted row to the batch's rollup deltas.
+    static void foldIntoRollups(const WriterStatements &st, const RequestRecord &r, BatchRollups &rollups);
     // The writer thread's statements, prepared on its first batch.
     std::unique_ptr<WriterStatements> statements;
     bool writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error) override
@@ -389,208 +538,118 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
         exec(writeDb, "ROLLBACK");
         return false;
     };
-    // The batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
-    std::map<RollupKey, RollupDelta> rollups;
-    std::map<RollupLatencyKey, qint64> latency;
-    std::map<RollupSizeKey, RollupSizeDelta> sizes;
-    std::set<qint64> prefixKeys;
-    // Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in this batch.
-    std::vector<bool> writeBlocks(batch.size(), false);
-    {
-        std::map<qint64, int> seen;
-        for (std::size_t i = batch.size(); i-- > 0;) {
-            if (!batch[i].promptBlocks.isEmpty())
-                writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
-        }
-    }
+    BatchRollups rollups;
+    const std::vector<bool> writeBlocks = blocksToWrite(batch);
     int count = 0;
     for (std::size_t row = 0; row < batch.size(); ++row) {
-        const RequestRecord &r = batch[row];
-        int rc = SQLITE_OK;
-        if (r.pending) {
-            store::bindPending(st.insertPending, r, instanceId);
-            rc = st.insertPending.step();
-            st.insertPending.reset();
-            if (rc != SQLITE_DONE)
-                return abort();
-            continue;
-        }
-        if (r.settlesPending) {
-            // In the same transaction as the final row: a pending row never outlives its final row.
-            st.deletePending.bindText(1, r.id);
-            rc = st.deletePending.step();
-            st.deletePending.reset();
-            if (rc != SQLITE_DONE)
-                return abort();
-        }
-        store::bindRequest(st.insertRequest, r, instanceId);
-        rc = st.insertRequest.step();
-        st.insertRequest.reset();
-        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-            // One bad row (a duplicate id) must not cost the rest of the batch; its attempts and
-            // prompt blocks would belong to the other request of that id, so they go too.
-            qCWarning(lcStore) << "request" << r.id << "not logged:" << errorOf(writeDb);
-            continue;
-        }
-        if (rc != SQLITE_DONE)
+        switch (writeRow(st, batch[row], writeBlocks[row], rollups)) {
+        case RowWrite::Inserted:
+            ++count;
+            break;
+        case RowWrite::NotCounted:
+            break;
+        case RowWrite::Failed:
             return abort();
-        ++count;
-        const qint64 seq = sqlite3_last_insert_rowid(writeDb);
-
-        {
-            // Exactly the figures of migration 4's request_facts (and its former insert trigger).
-            const QString model = rollupModel(r);
-            const Usage &u = r.usage;
-            const bool ok = store::isSuccess(r);
-            const bool streamed = ok && r.stream && r.ttftMs >= 0 && r.latencyMs > r.ttftMs && u.outputTokens > 0;
-            const qint64 tokens = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.cacheWrite1hTokens
-                + u.outputTokens;
-            const std::optional<qint64> latencyBucket = ok ? st.bucketOf(r.latencyMs) : std::nullopt;
-            const std::optional<qint64> ttftBucket = ok && r.ttftMs >= 0 ? st.bucketOf(r.ttftMs) : std::nullopt;
-            for (int grain : {0, 1}) {
-                const qint64 t = r.startedAtMs / (grain == 0 ? 3'600'000 : 86'400'000);
-                RollupDelta &d = rollups[RollupKey{grain, t, r.keyId, model, r.provider}];
-                d.requests += 1;
-                d.refused += r.attempts == 0;
-                d.cancelled += r.attempts > 0 && r.status == 499;
-                d.errors += r.attempts > 0 && r.status != 499 && !ok;
-                d.cost += r.cost.value_or(0);
-                d.unpriced += !r.cost && tokens > 0;
-                d.inputTokens += u.inputTokens;
-                d.cacheReadTokens += u.cacheReadTokens;
-                d.cacheWriteTokens += u.cacheWriteTokens;
-                d.cacheWrite1hTokens += u.cacheWrite1hTokens;
-                d.outputTokens += u.outputTokens;
-                if (streamed) {
-                    d.streamOutputTokens += u.outputTokens;
-                    d.streamGenerationMs += r.latencyMs - r.ttftMs;
-                }
-                if (latencyBucket)
-                    ++latency[RollupLatencyKey{grain, t, r.keyId, model, 0, *latencyBucket}];
-                if (ttftBucket)
-                    ++latency[RollupLatencyKey{grain, t, r.keyId, model, 1, *ttftBucket}];
-            }
-            if (tokens > 0) {
-                const qint64 day = r.startedAtMs / 86'400'000;
-                RollupSizeDelta &p = sizes[RollupSizeKey{day, r.keyId, model, 0, st.sizeBucketOf(u.totalInput())}];
-                ++p.n;
-                p.inputTokens += u.inputTokens;
-                p.cacheReadTokens += u.cacheReadTokens;
-                p.cacheWriteTokens += u.cacheWriteTokens;
-                p.cacheWrite1hTokens += u.cacheWrite1hTokens;
-                p.outputTokens += u.outputTokens;
-                ++sizes[RollupSizeKey{day, r.keyId, model, 1, st.sizeBucketOf(tokens)}].n;
-            }
-        }
-
-        for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
-            const AttemptRecord &a = r.attemptLog.at(i);
-            Statement &ins = st.insertAttempt;
-            ins.bindInt(1, seq);
-            ins.bindInt(2, a.index > 0 ? a.index : i + 1); // 1-based; the position when unset
-            ins.bindText(3, a.modelId);
-            ins.bindText(4, a.provider);
-            ins.bindText(5, QLatin1String(outcomeName(a.outcome)));
-            ins.bindInt(6, a.status);
-            ins.bindText(7, a.error);
-            ins.bindInt(8, a.startedAtMs);
-            ins.bindInt(9, a.latencyMs);
-            rc = ins.step();
-            ins.reset();
-            if ((rc & 0xff) == SQLITE_CONSTRAINT)
-                qCWarning(lcStore) << "attempt" << a.index << "of request" << r.id << "not logged:" << errorOf(writeDb);
-            else if (rc != SQLITE_DONE)
-                return abort();
-        }
-
-        if (writeBlocks[row]) {
-            Statement &ins = st.insertPromptPrefix;
-            ins.bindInt(1, seq);
-            ins.bindInt(2, r.keyId);
-            ins.bindInt(3, r.startedAtMs);
-            ins.bindInt(4, r.promptSystemBytes);
-            ins.bindInt(5, r.promptToolsBytes);
-            ins.bindBlob(6, encodeBlocks(r.promptBlocks));
-            rc = ins.step();
-            ins.reset();
-            if (rc != SQLITE_DONE)
-                return abort();
-            prefixKeys.insert(r.keyId);
         }
     }
-
-    for (const auto &[key, d] : rollups) {
-        Statement &up = st.upsertRollup;
-        up.bindInt(1, std::get<0>(key));
-        up.bindInt(2, std::get<1>(key));
-        up.bindInt(3, std::get<2>(key));
-        up.bindText(4, std::get<3>(key));
-        up.bindText(5, std::get<4>(key));
-        up.bindInt(6, d.requests);
-        up.bindInt(7, d.refused);
-        up.bindInt(8, d.cancelled);
-        up.bindInt(9, d.errors);
-        up.bindInt(10, d.cost);
-        up.bindInt(11, d.unpriced);
-        up.bindInt(12, d.inputTokens);
-        up.bindInt(13, d.cacheReadTokens);
-        up.bindInt(14, d.cacheWriteTokens);
-        up.bindInt(15, d.cacheWrite1hTokens);
-        up.bindInt(16, d.outputTokens);
-        up.bindInt(17, d.streamOutputTokens);
-        up.bindInt(18, d.streamGenerationMs);
-        const int rc = up.step();
-        up.reset();
-        if (rc != SQLITE_DONE)
-            return abort();
-    }
-    for (const auto &[key, n] : latency) {
-        Statement &up = st.upsertRollupLatency;
-        up.bindInt(1, std::get<0>(key));
-        up.bindInt(2, std::get<1>(key));
-        up.bindInt(3, std::get<2>(key));
-        up.bindText(4, std::get<3>(key));
-        up.bindInt(5, std::get<4>(key));
-        up.bindInt(6, std::get<5>(key));
-        up.bindInt(7, n);
-        const int rc = up.step();
-        up.reset();
-        if (rc != SQLITE_DONE)
-            return abort();
-    }
-    for (const auto &[key, d] : sizes) {
-        Statement &up = st.upsertRollupSizes;
-        up.bindInt(1, std::get<0>(key));
-        up.bindInt(2, std::get<1>(key));
-        up.bindText(3, std::get<2>(key));
-        up.bindInt(4, std::get<3>(key));
-        up.bindInt(5, std::get<4>(key));
-        up.bindInt(6, d.n);
-        up.bindInt(7, d.inputTokens);
-        up.bindInt(8, d.cacheReadTokens);
-        up.bindInt(9, d.cacheWriteTokens);
-        up.bindInt(10, d.cacheWrite1hTokens);
-        up.bindInt(11, d.outputTokens);
-        const int rc = up.step();
-        up.reset();
-        if (rc != SQLITE_DONE)
-            return abort();
-    }
-    for (const qint64 keyId : prefixKeys) {
-        Statement &trim = st.trimPromptPrefixes;
-        trim.bindInt(1, keyId);
-        trim.bindInt(2, kPromptPrefixesPerKey);
-        const int rc = trim.step();
-        trim.reset();
-        if (rc != SQLITE_DONE)
-            return abort();
-    }
+    if (!upsertRollups(st.upsertRollup, rollups.rollups) || !upsertRollupLatency(st.upsertRollupLatency, rollups.latency)
+        || !upsertRollupSizes(st.upsertRollupSizes, rollups.sizes)
+        || !trimPromptPrefixes(st.trimPromptPrefixes, rollups.prefixKeys))
+        return abort();
     if (!exec(writeDb, "COMMIT", error)) {
         exec(writeDb, "ROLLBACK");
         return false;
     }
     *written = count;
     return true;
+}
+
+SqliteLogWriter::Impl::RowWrite SqliteLogWriter::Impl::writeRow(WriterStatements &st, const RequestRecord &r,
+                                                                 bool writeBlocks, BatchRollups &rollups)
+{
+    int rc = SQLITE_OK;
+    if (r.pending) {
+        store::bindPending(st.insertPending, r, instanceId);
+        rc = st.insertPending.step();
+        st.insertPending.reset();
+        return rc == SQLITE_DONE ? RowWrite::NotCounted : RowWrite::Failed;
+    }
+    if (r.settlesPending) {
+        // In the same transaction as the final row: a pending row never outlives its final row.
+        st.deletePending.bindText(1, r.id);
+        rc = st.deletePending.step();
+        st.deletePending.reset();
+        if (rc != SQLITE_DONE)
+            return RowWrite::Failed;
+    }
+    store::bindRequest(st.insertRequest, r, instanceId);
+    rc = st.insertRequest.step();
+    st.insertRequest.reset();
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        // One bad row (a duplicate id) must not cost the rest of the batch; its attempts and
+        // prompt blocks would belong to the other request of that id, so they go too.
+        qCWarning(lcStore) << "request" << r.id << "not logged:" << errorOf(writeDb);
+        return RowWrite::NotCounted;
+    }
+    if (rc != SQLITE_DONE)
+        return RowWrite::Failed;
+    const qint64 seq = sqlite3_last_insert_rowid(writeDb);
+    foldIntoRollups(st, r, rollups);
+    if (!insertAttempts(writeDb, st.insertAttempt, seq, r))
+        return RowWrite::Failed;
+    if (writeBlocks) {
+        if (!insertPromptPrefix(st.insertPromptPrefix, seq, r))
+            return RowWrite::Failed;
+        rollups.prefixKeys.insert(r.keyId);
+    }
+    return RowWrite::Inserted;
+}
+
+void SqliteLogWriter::Impl::foldIntoRollups(const WriterStatements &st, const RequestRecord &r, BatchRollups &rollups)
+{
+    // Exactly the figures of migration 4's request_facts (and its former insert trigger).
+    const QString model = rollupModel(r);
+    const Usage &u = r.usage;
+    const bool ok = store::isSuccess(r);
+    const bool streamed = ok && r.stream && r.ttftMs >= 0 && r.latencyMs > r.ttftMs && u.outputTokens > 0;
+    const qint64 tokens = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.cacheWrite1hTokens
+        + u.outputTokens;
+    const std::optional<qint64> latencyBucket = ok ? st.bucketOf(r.latencyMs) : std::nullopt;
+    const std::optional<qint64> ttftBucket = ok && r.ttftMs >= 0 ? st.bucketOf(r.ttftMs) : std::nullopt;
+    for (int grain : {0, 1}) {
+        const qint64 t = r.startedAtMs / (grain == 0 ? 3'600'000 : 86'400'000);
+        RollupDelta &d = rollups.rollups[RollupKey{grain, t, r.keyId, model, r.provider}];
+        d.requests += 1;
+        d.refused += r.attempts == 0;
+        d.cancelled += r.attempts > 0 && r.status == 499;
+        d.errors += r.attempts > 0 && r.status != 499 && !ok;
+        d.cost += r.cost.value_or(0);
+        d.unpriced += !r.cost && tokens > 0;
+        d.inputTokens += u.inputTokens;
+        d.cacheReadTokens += u.cacheReadTokens;
+        d.cacheWriteTokens += u.cacheWriteTokens;
+        d.cacheWrite1hTokens += u.cacheWrite1hTokens;
+        d.outputTokens += u.outputTokens;
+        if (streamed) {
+            d.streamOutputTokens += u.outputTokens;
+            d.streamGenerationMs += r.latencyMs - r.ttftMs;
+        }
+        if (latencyBucket)
+            ++rollups.latency[RollupLatencyKey{grain, t, r.keyId, model, 0, *latencyBucket}];
+        if (ttftBucket)
+            ++rollups.latency[RollupLatencyKey{grain, t, r.keyId, model, 1, *ttftBucket}];
+    }
+    if (tokens > 0) {
+        const qint64 day = r.startedAtMs / 86'400'000;
+        RollupSizeDelta &p = rollups.sizes[RollupSizeKey{day, r.keyId, model, 0, st.sizeBucketOf(u.totalInput())}];
+        ++p.n;
+        p.inputTokens += u.inputTokens;
+        p.cacheReadTokens += u.cacheReadTokens;
+        p.cacheWriteTokens += u.cacheWriteTokens;
+        p.cacheWrite1hTokens += u.cacheWrite1hTokens;
+        p.outputTokens += u.outputTokens;
+        ++rollups.sizes[RollupSizeKey{day, r.keyId, model, 1, st.sizeBucketOf(tokens)}].n;
+    }
 }
 
 SqliteLogWriter::SqliteLogWriter(Events events) : BatchedLogWriter(std::move(events)), d(std::make_unique<Impl>()) {}
