@@ -123,6 +123,13 @@ class LogQueries
 public:
     virtual ~LogQueries() = default;
 
+    // --- Scope ---
+    // Which instances' rows every later query reads: every instance's (an empty id: the whole team
+    // on a team store) or one instance's (its RequestRecord::instanceId: "this machine"). The
+    // default is every instance's. On a SQLite store all rows are normally one instance's.
+    virtual void setInstanceScope(const QString &instanceId) = 0;
+    [[nodiscard]] virtual QString instanceScope() const = 0;
+
     // --- Activity ---
     // The filtered rows up to the current highest seq, the newest of them, and where `selected` is.
     [[nodiscard]] virtual ActivityCount countActivity(const ActivityFilter &filter, const QString &selected) = 0;

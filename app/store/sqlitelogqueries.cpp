@@ -122,6 +122,9 @@ public:
             qCWarning(lcStore) << "cannot open" << path << "for reading:" << error;
     }
     ~SqliteLogQueries() override { sqlite::close(m_db); }
+
+    void setInstanceScope(const QString &instanceId) override { m_instanceScope = instanceId; }
+    QString instanceScope() const override { return m_instanceScope; }
     SqliteLogQueries(const SqliteLogQueries &) = delete;
     SqliteLogQueries &operator=(const SqliteLogQueries &) = delete;
 
@@ -482,6 +485,7 @@ public:
 
 private:
     sqlite3 *m_db = nullptr;
+    QString m_instanceScope; // setInstanceScope(): empty for every instance
 };
 
 } // namespace
