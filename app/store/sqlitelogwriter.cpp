@@ -28,6 +28,8 @@ using Clock = std::chrono::steady_clock;
 // holds the database (a backup, the sqlite3 shell) they are released after this long and the rows
 // wait in memory. The gateway's own control-plane writes hold the lock for well under a millisecond.
 constexpr int kWriterBusyTimeoutMs = 1'000;
+// How long the writer runs a batch before it lets a waiting worker have the core (see writeBatch).
+constexpr auto kYieldEvery = std::chrono::microseconds(100);
 using sqlite::Statement;
 using sqlite::errorOf;
 using sqlite::exec;
@@ -541,7 +543,16 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
     BatchRollups rollups;
     const std::vector<bool> writeBlocks = blocksToWrite(batch);
     int count = 0;
+    // The writer shares the workers' cores: a batch of a few hundred rows is 2-3 ms of CPU, and the
+    // scheduler (EEVDF) lets it run its whole slice while a woken worker waits, which was the 1-connection
+    // p99 (BENCHMARKS.md, issue 19). It yields every kYieldEvery of CPU so a waiting worker runs first;
+    // with nothing waiting, the yield returns at once.
+    auto lastYield = Clock::now();
     for (std::size_t row = 0; row < batch.size(); ++row) {
+        if (const auto now = Clock::now(); now - lastYield >= kYieldEvery) {
+            std::this_thread::yield();
+            lastYield = Clock::now();
+        }
         switch (writeRow(st, batch[row], writeBlocks[row], rollups)) {
         case RowWrite::Inserted:
             ++count;
