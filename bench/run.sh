@@ -29,6 +29,9 @@
 #   BENCH_REPORT       also write the markdown report to this file
 #   BENCH_STRICT=1     exit 1 when a target is missed
 #   BENCH_KEEP=1       keep the temp dir (configs, logs) for inspection
+#   BENCH_TARGETS      only these targets (of nginx gatehouse routed team; direct always runs)
+#   BENCH_TEAM_STORE=1 also the same gateway on a throwaway PostgreSQL team store ("team"), compared
+#                      with SQLite in the report (issue 20); needs Debian's postgresql
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -262,12 +265,75 @@ EOF
   log "gatehouse (pid $gh_pid) on 127.0.0.1:$gh_port"
 fi
 
+# --- the same gateway on a PostgreSQL team store (BENCH_TEAM_STORE=1) -------------------------------
+# A throwaway cluster (initdb into the temp dir; as root, owned by and run as nobody, since postgres
+# refuses root) on a loopback port, pinned to the servers' core with the mock: a team's database is
+# another machine, not the gateway's core (BENCH_PG_CPU to choose). A second gateway, same config, logs
+# into it. Its CPU per request counts PostgreSQL's processes too.
+with_team=0
+team_served=0
+team_rows=""
+pg_version=""
+if ((with_gatehouse)) && [[ "${BENCH_TEAM_STORE:-0}" == 1 ]]; then
+  pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  [[ -x "$pg_bin/initdb" ]] || die "BENCH_TEAM_STORE=1 needs PostgreSQL (Debian: apt-get install postgresql)"
+  pg_version="$("$pg_bin/postgres" --version | awk '{ print $3 }')"
+  as_pg=()
+  if [[ "$(id -u)" == 0 ]]; then
+    as_pg=(runuser -u nobody --)
+    mkdir -p "$work/pg" && chown nobody "$work/pg" && chmod 711 "$work"
+  else
+    mkdir -p "$work/pg"
+  fi
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg/data" -A trust -U gatehouse -E UTF8 --no-sync --no-instructions \
+    >"$work/pg/initdb.log" 2>&1 || die "initdb failed: $(tail -3 "$work/pg/initdb.log")"
+  pg_port="$(free_port)"
+  taskset -c "${BENCH_PG_CPU:-$TARGET_CPU}" "${as_pg[@]}" "$pg_bin/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
+    -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on >"$work/pg/postgres.log" 2>&1 &
+  pids+=($!)
+  wait_port "$pg_port" "PostgreSQL"
+  for _ in $(seq 100); do
+    "${as_pg[@]}" "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U gatehouse -d postgres -qAtc "CREATE DATABASE gatehouse" \
+      >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  pg_url="postgres://gatehouse@127.0.0.1:$pg_port/gatehouse"
+  mkdir -p "$work/team/data"
+  BENCH_UPSTREAM_KEY=sk-bench-upstream taskset -c "$PROXY_CPU" "$GATEHOUSE_BIN" --headless --port 0 \
+    --data-dir "$work/team/data" --store "$pg_url" --config "$work/gatehouse/config.json" \
+    >"$work/team/stdout.log" 2>"$work/team/stderr.log" &
+  team_pid=$!
+  pids+=("$team_pid")
+  team_port=""
+  for _ in $(seq 300); do
+    team_port="$(sed -n 's#^Gatehouse gateway listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$work/team/stdout.log" | head -1)"
+    [[ -n "$team_port" ]] && break
+    alive "$team_pid" || die "the team gateway exited: $(cat "$work/team/stderr.log")"
+    sleep 0.1
+  done
+  [[ -n "$team_port" ]] || die "the team gateway did not start: $(tail -5 "$work/team/stderr.log")"
+  with_team=1
+  log "gatehouse on PostgreSQL $pg_version (pid $team_pid) on 127.0.0.1:$team_port"
+fi
+team_log_rows() {
+  "${as_pg[@]}" "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U gatehouse -d gatehouse -qAtc "SELECT count(*) FROM requests"
+}
+
 # --- targets ----------------------------------------------------------------------------------------
 # name|url|model|key
 targets=("direct|http://127.0.0.1:$mock_port/v1/chat/completions|bench-model|"
          "nginx|http://127.0.0.1:$proxy_port/v1/chat/completions|bench-model|")
 ((with_gatehouse)) && targets+=("gatehouse|http://127.0.0.1:$gh_port/v1/chat/completions|mock/bench-model|$KEY"
                                "routed|http://127.0.0.1:$gh_port/v1/chat/completions|bench-route|$KEY")
+((with_team)) && targets+=("team|http://127.0.0.1:$team_port/v1/chat/completions|mock/bench-model|$KEY")
+# BENCH_TARGETS: only these (direct is always run: every added latency is against it).
+if [[ -n "${BENCH_TARGETS:-}" ]]; then
+  kept=()
+  for t in "${targets[@]}"; do
+    [[ "${t%%|*}" == direct || " $BENCH_TARGETS " == *" ${t%%|*} "* ]] && kept+=("$t")
+  done
+  targets=("${kept[@]}")
+fi
 
 # Every target must answer a real chat completion before it is measured: a fast 401 is no benchmark.
 for t in "${targets[@]}"; do
@@ -281,6 +347,7 @@ for t in "${targets[@]}"; do
   [[ "$code" == 200 && "$out" == *'"chat.completion"'* && "$out" == *'"usage"'* ]] \
     || die "$name: expected a 200 chat.completion, got $code: ${out%$'\n'*}"
   if [[ "$name" == gatehouse || "$name" == routed ]]; then gh_served=$((gh_served + 1)); fi
+  if [[ "$name" == team ]]; then team_served=$((team_served + 1)); fi
 done
 log "all targets answer"
 
@@ -302,9 +369,31 @@ $(tail -5 "$work/gatehouse/stderr.log")"
   fi
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+# CPU time (user + system, clock ticks) of processes and their children's: a target's processes are
+# the proxy's (nginx: its master's children; the team gateway: with PostgreSQL's server processes).
+clk_tck="$(getconf CLK_TCK)"
+cpu_ticks() {
+  local total=0 p
+  for p in "$@"; do
+    [[ -r "/proc/$p/stat" ]] || continue
+    total=$((total + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$total"
+}
+target_pids() { # name -> the pids whose CPU time a request of that target costs
+  case "$1" in
+    gatehouse | routed) echo "$gh_pid" ;;
+    team)
+      local pm
+      pm="$(head -1 "$work/pg/data/postmaster.pid" 2>/dev/null || echo 0)"
+      echo "$team_pid $pm $(pgrep -P "$pm" | tr '\n' ' ')" ;;
+    nginx) echo "$(cat "$work/proxy/nginx.pid" 2>/dev/null) $(pgrep -P "$(cat "$work/proxy/nginx.pid" 2>/dev/null || echo 0)" | tr '\n' ' ')" ;;
+    *) echo "" ;;
+  esac
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A rps p50 p99 errs
+declare -A rps p50 p99 errs cpu
 conns_list=(${BENCH_CONNS:-1 16})
 bodies=(${BENCH_BODIES:-2048 102400})
 body_label() { if (($1 >= 1024 * 1024)); then echo "$(($1 / 1024 / 1024)) MB"; else echo "$(($1 / 1024)) KB"; fi; }
@@ -319,18 +408,23 @@ for bytes in "${bodies[@]}"; do
         gh_check_alive "the warm-up"
         gh_served=$((gh_served + $(field requests "$line")))
       fi
+      if [[ "$name" == team ]]; then team_served=$((team_served + $(field requests "$line"))); fi
     done
   fi
   for c in "${conns_list[@]}"; do
     # ROUNDS rounds of turns; each figure below is the median of a target's rounds.
-    declare -A rps_r=() p50_r=() p99_r=()
+    declare -A rps_r=() p50_r=() p99_r=() cpu_r=()
     for ((round = 1; round <= ROUNDS; round++)); do
       for t in "${targets[@]}"; do
         IFS='|' read -r name url model key <<<"$t"
         log "$name, $c conn, $(body_label "$bytes"), ${DURATION}s, round $round of $ROUNDS"
+        tpids="$(target_pids "$name")"
+        ticks0="$(cpu_ticks $tpids)"
         line="$(run_wrk "$name" "$url" "$model" "$key" "$c" "$bytes" "$DURATION")"
+        ticks1="$(cpu_ticks $tpids)"
         k="$name|$c|$bytes"
         n="$(field requests "$line")"
+        [[ -n "$tpids" ]] && cpu_r[$k]+=" $(awk -v t="$((ticks1 - ticks0))" -v hz="$clk_tck" -v n="$n" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')"
         us="$(field duration_us "$line")"
         rps_r[$k]+=" $(awk -v n="$n" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
         p50_r[$k]+=" $(field p50_us "$line")"
@@ -341,19 +435,24 @@ for bytes in "${bodies[@]}"; do
           gh_check_alive "the $c-connection $(body_label "$bytes") run"
           gh_served=$((gh_served + n))
         fi
+        if [[ "$name" == team ]]; then
+          alive "$team_pid" || die "the team gateway died during the $c-connection $(body_label "$bytes") run: $(tail -5 "$work/team/stderr.log")"
+          team_served=$((team_served + n))
+        fi
       done
     done
     for k in "${!rps_r[@]}"; do
       rps[$k]="$(median ${rps_r[$k]} | awk '{ printf "%.0f", $1 }')"
       p50[$k]="$(median ${p50_r[$k]})"
       p99[$k]="$(median ${p99_r[$k]})"
+      [[ -n "${cpu_r[$k]:-}" ]] && cpu[$k]="$(median ${cpu_r[$k]})"
     done
-    unset rps_r p50_r p99_r
+    unset rps_r p50_r p99_r cpu_r
   done
 done
 
 # --- streaming time to first byte -------------------------------------------------------------------
-# One curl process, keep-alive, TTFB_N sequential streaming requests; median of time_starttransfer.
+# One curl process, keep-alive, TTFB_N sequential streaming requests; median and p99 of time_starttransfer.
 ttfb_median() { # url model key -> median ms (fails on any non-200)
   local url="$1" model="$2" key="$3" args=() i
   [[ -n "$key" ]] && args+=(-H "Authorization: Bearer $key")
@@ -365,7 +464,8 @@ ttfb_median() { # url model key -> median ms (fails on any non-200)
   awk '$1 != 200 { bad++ } END { exit bad > 0 }' "$work/ttfb.txt" \
     || die "streaming requests to $url: non-200 answers: $(sort "$work/ttfb.txt" | uniq -c | head -3)"
   awk '{ print $2 * 1000 }' "$work/ttfb.txt" | sort -g \
-    | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2
+        i = int(NR * 0.99 + 0.5); if (i < 1) i = 1; printf " %.3f", v[i] }'
 }
 check_stream() { # name url model key: the whole stream must arrive, [DONE] included
   local auth=() body
@@ -375,7 +475,7 @@ check_stream() { # name url model key: the whole stream must arrive, [DONE] incl
   [[ "$body" == *'benchmark'* && "$body" == *$'\n\ndata: [DONE]'* ]] || die "$1: incomplete stream: $body"
 }
 
-declare -A ttfb
+declare -A ttfb ttfb99
 sse_targets=("direct|http://127.0.0.1:$mock_port/sse/v1/chat/completions|bench-model|"
              "nginx|http://127.0.0.1:$proxy_port/sse/v1/chat/completions|bench-model|")
 ((with_gatehouse)) && sse_targets+=("gatehouse|http://127.0.0.1:$gh_port/v1/chat/completions|mocksse/bench-model|$KEY")
@@ -384,7 +484,7 @@ for t in "${sse_targets[@]}"; do
   log "$name, streaming first byte, $TTFB_N requests"
   check_stream "$name" "$url" "$model" "$key"
   if [[ "$name" == gatehouse ]]; then gh_check_alive "the streaming check"; fi
-  ttfb[$name]="$(ttfb_median "$url" "$model" "$key")"
+  read -r ttfb[$name] ttfb99[$name] <<<"$(ttfb_median "$url" "$model" "$key")"
   if [[ "$name" == gatehouse ]]; then gh_served=$((gh_served + TTFB_N + 1)); fi
 done
 
@@ -408,6 +508,17 @@ if ((with_gatehouse)); then
   hwm_kb="$(awk '/^VmHWM:/ { print $2 }' "/proc/$gh_pid/status")"
 fi
 
+# Every request the team gateway answered must be in PostgreSQL's log (its writer batches: wait for it).
+# The log may hold a few more: the requests in flight when a wrk run stopped, which wrk does not count.
+if ((with_team)); then
+  for _ in $(seq 100); do
+    team_rows="$(team_log_rows)"
+    ((team_rows >= team_served)) && break
+    sleep 0.1
+  done
+  ((team_rows >= team_served)) || die "the team log holds $team_rows rows for $team_served requests answered"
+fi
+
 # --- report -------------------------------------------------------------------------------------------
 ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", (a - b) / 1000 }'; }
@@ -418,8 +529,8 @@ report() {
     "mock on core $TARGET_CPU, proxies on core $PROXY_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, median of ${ROUNDS} rounds, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
     "load average at start $load_at_start."
   echo
-  echo "| target | conns | body | req/s | p50 ms | p99 ms | added p50 vs direct ms | errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | conns | body | req/s | p50 ms | p99 ms | added p50 vs direct ms | CPU µs / request | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   local t name k d
   for t in "${targets[@]}"; do
     name="${t%%|*}"
@@ -429,21 +540,21 @@ report() {
         d="direct|$c|$bytes"
         [[ -n "${rps[$k]:-}" ]] || continue
         if [[ "$name" == direct ]]; then add="—"; else add="$(added "${p50[$k]}" "${p50[$d]}")"; fi
-        echo "| $name | $c | $(body_label "$bytes") | ${rps[$k]} | $(ms "${p50[$k]}") | $(ms "${p99[$k]}") | $add | ${errs[$k]} |"
+        echo "| $name | $c | $(body_label "$bytes") | ${rps[$k]} | $(ms "${p50[$k]}") | $(ms "${p99[$k]}") | $add | ${cpu[$k]:-—} | ${errs[$k]} |"
       done
     done
   done
   echo
   echo "Streaming time to first byte (median of $TTFB_N keep-alive requests, curl time_starttransfer):"
   echo
-  echo "| target | median TTFB ms | added vs direct ms |"
-  echo "|---|---:|---:|"
+  echo "| target | median TTFB ms | added vs direct ms | p99 TTFB ms |"
+  echo "|---|---:|---:|---:|"
   for t in "${sse_targets[@]}"; do
     name="${t%%|*}"
     if [[ "$name" == direct ]]; then add="—"; else
       add="$(awk -v a="${ttfb[$name]}" -v b="${ttfb[direct]}" 'BEGIN { printf "%+.3f", a - b }')"
     fi
-    echo "| $name | ${ttfb[$name]} | $add |"
+    echo "| $name | ${ttfb[$name]} | $add | ${ttfb99[$name]} |"
   done
   echo
   if ((!with_gatehouse)); then
@@ -493,6 +604,64 @@ report() {
   echo "| streaming added time to first byte (ms) | $v | ≤ 1.0 | $(verdict "$v" 1.0 0) |"
   v="$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')"
   echo "| RSS after $gh_served requests (MB) | $v | ≤ 50 | $(verdict "$v" 50 0) |"
+  issue19_targets
+  team_targets
+}
+
+# Issue 19: the tail at one connection against nginx's, the median, and throughput against nginx.
+issue19_targets() {
+  local bytes v lim nq g n
+  echo
+  echo "### Targets (issue 19)"
+  echo
+  echo "| target | measured | limit | measured / limit | result |"
+  echo "|---|---:|---:|---:|---|"
+  for bytes in "${bodies[@]}"; do
+    [[ -n "${p99[gatehouse|1|$bytes]:-}" && -n "${p99[nginx|1|$bytes]:-}" ]] || continue
+    # Added over direct, as the issue's table: nginx's added p99 + 0.3 ms.
+    v="$(awk -v a="${p99[gatehouse|1|$bytes]}" -v b="${p99[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
+    nq="$(awk -v a="${p99[nginx|1|$bytes]}" -v b="${p99[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 + 0.3 }')"
+    echo "| added p99 at 1 conn, $(body_label "$bytes") (ms): ≤ nginx's + 0.3 | $v | ≤ $nq | $(verdict "$v" "$nq" 0) |"
+  done
+  v="$(awk -v a="${ttfb99[gatehouse]}" -v b="${ttfb99[direct]}" 'BEGIN { printf "%.3f", a - b }')"
+  nq="$(awk -v a="${ttfb99[nginx]}" -v b="${ttfb99[direct]}" 'BEGIN { printf "%.3f", a - b + 0.3 }')"
+  echo "| streaming added p99 time to first byte (ms): ≤ nginx's + 0.3 | $v | ≤ $nq | $(verdict "$v" "$nq" 0) |"
+  for bytes in "${bodies[@]}"; do
+    [[ -n "${p50[gatehouse|1|$bytes]:-}" ]] || continue
+    if ((bytes == 2048)); then lim=0.06; else lim=0.15; fi
+    v="$(awk -v a="${p50[gatehouse|1|$bytes]}" -v b="${p50[direct|1|$bytes]}" 'BEGIN { printf "%.3f", (a - b) / 1000 }')"
+    echo "| added p50 at 1 conn, $(body_label "$bytes") (ms) | $v | ≤ $lim | $(verdict "$v" "$lim" 0) |"
+  done
+  for bytes in "${bodies[@]}"; do
+    [[ -n "${rps[gatehouse|16|$bytes]:-}" ]] || continue
+    if ((bytes == 2048)); then lim=0.80; else lim=0.90; fi
+    g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
+    v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
+    echo "| throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ $lim | $(verdict "$v" "$lim" 1) |"
+  done
+}
+
+# Issue 20: the same gateway on the PostgreSQL team store against SQLite (BENCH_TEAM_STORE=1).
+team_targets() {
+  local bytes c v k
+  ((with_team)) || return 0
+  echo
+  echo "### Team store (issue 20): PostgreSQL against SQLite, same run"
+  echo
+  echo "PostgreSQL $pg_version on core ${BENCH_PG_CPU:-$TARGET_CPU}, the gateways on core $PROXY_CPU; the team gateway's log in PostgreSQL held $team_rows rows" \
+    "for the $team_served requests wrk saw answered (every one; the rest were in flight when a run stopped)."
+  echo
+  echo "| case | SQLite req/s | PostgreSQL req/s | ratio | SQLite p50 / p99 ms | PostgreSQL p50 / p99 ms | result (≥ 0.90 at 16) |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  for bytes in "${bodies[@]}"; do
+    for c in "${conns_list[@]}"; do
+      k="$c|$bytes"
+      [[ -n "${rps[team|$k]:-}" && -n "${rps[gatehouse|$k]:-}" ]] || continue
+      v="$(awk -v t="${rps[team|$k]}" -v g="${rps[gatehouse|$k]}" 'BEGIN { printf "%.2f", (g > 0 ? t / g : 0) }')"
+      echo "| $c conn, $(body_label "$bytes") | ${rps[gatehouse|$k]} | ${rps[team|$k]} | $v | $(ms "${p50[gatehouse|$k]}") / $(ms "${p99[gatehouse|$k]}") |" \
+        "$(ms "${p50[team|$k]}") / $(ms "${p99[team|$k]}") | $( ((c == 16)) && awk -v v="$v" 'BEGIN { print (v >= 0.9 ? "PASS" : "MISS") }' || echo "—") |"
+    done
+  done
 }
 
 report_text="$(report)"
