@@ -188,6 +188,13 @@ ApplicationWindow {
                         Layout.fillHeight: true
                     }
 
+                    // A team store's state (connected / degraded / offline); a click shows the detail.
+                    TeamChip {
+                        Layout.alignment: Qt.AlignHCenter
+                        team: window.backend.team
+                        onSettingsRequested: window.openPage("settings/team")
+                    }
+
                     // The kill switch: refuse every model request until resumed.
                     AbstractButton {
                         id: killSwitch
