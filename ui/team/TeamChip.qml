@@ -20,7 +20,7 @@ AbstractButton {
     objectName: "teamChip"
     visible: chip.team.isTeam
     implicitWidth: 76
-    implicitHeight: 44
+    implicitHeight: 40
     focusPolicy: Qt.StrongFocus
     text: chip.team.state === "connected" ? qsTr("Team")
         : chip.team.state === "degraded" ? qsTr("Degraded")
@@ -60,9 +60,10 @@ AbstractButton {
         id: popup
         objectName: "teamPopup"
         x: chip.width + Theme.space2
-        y: Math.min(0, (chip.Window.window ? chip.Window.window.height : 600) - popup.height - chip.mapToItem(null, 0, 0).y - Theme.space2)
-        width: 460
+        y: 0
+        width: 520
         padding: Theme.space4
+        focus: true
         closePolicy: Popup.CloseOnEscape | Popup.CloseOnPressOutsideParent
         background: Rectangle {
             color: Theme.surface

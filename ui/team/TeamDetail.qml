@@ -50,7 +50,7 @@ ColumnLayout {
     Caption {
         Layout.fillWidth: true
         text: qsTr("Store: %1  ·  this instance: %2").arg(detail.team.storeLocation).arg(detail.team.instanceId)
-        wrapMode: Text.WrapAnywhere
+        wrapMode: Text.WrapAtWordBoundaryOrAnywhere
     }
 
     SectionTitle {
@@ -105,21 +105,46 @@ ColumnLayout {
             Layout.fillWidth: true
             spacing: Theme.space3
             Cell {
+                id: peerCell
                 objectName: "teamPeer"
                 Layout.fillWidth: true
-                text: peerRow.self ? qsTr("%1 (this machine)").arg(peerRow.instanceId) : peerRow.instanceId
+                Layout.minimumWidth: 120
+                text: peerRow.instanceId
                 font.family: Theme.monoFamily
                 font.pixelSize: Theme.fontSmall
+                ToolTip.visible: peerHover.hovered && peerCell.truncated
+                ToolTip.text: peerRow.instanceId
+                HoverHandler {
+                    id: peerHover
+                }
+            }
+            StatusChip {
+                visible: peerRow.self
+                text: qsTr("this machine")
+                tone: Theme.accent
+                dot: false
             }
             Cell {
-                Layout.preferredWidth: 150
+                Layout.preferredWidth: 96
                 text: qsTr("lease %1").arg(detail.clock(peerRow.lastLease))
                 color: Theme.textMuted
+                font.pixelSize: Theme.fontSmall
+                ToolTip.visible: leaseHover.hovered
+                ToolTip.text: qsTr("Its latest budget lease taken or renewed")
+                HoverHandler {
+                    id: leaseHover
+                }
             }
             Cell {
-                Layout.preferredWidth: 150
+                Layout.preferredWidth: 110
                 text: qsTr("request %1").arg(detail.clock(peerRow.lastRequest))
                 color: Theme.textMuted
+                font.pixelSize: Theme.fontSmall
+                ToolTip.visible: requestHover.hovered
+                ToolTip.text: qsTr("Its newest request in the log")
+                HoverHandler {
+                    id: requestHover
+                }
             }
         }
     }
