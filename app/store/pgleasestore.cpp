@@ -230,12 +230,15 @@ std::vector<LeaseStore::ReportResult> PgLeaseStore::report(const std::vector<Lea
         return std::vector<ReportResult>(batch.size(), ReportResult::Unreachable);
     // One transaction: a batch's spend reaches the store whole or not at all (then it is sent again).
     bool ok = m_conn->exec("BEGIN", &why);
-    for (std::size_t i = 0; ok && i < batch.size(); i += kMaxBatch)
+    for (std::size_t i = 0; ok && i < batch.size(); i += kMaxBatch) {
         ok = reportChunkLocked(batch.data() + i, qMin(kMaxBatch, batch.size() - i), ttlMs, &out);
+        if (!ok)
+            why = m_lastError; // the chunk's statement error
+    }
     if (ok)
         ok = m_conn->exec("COMMIT", &why);
-    else
-        why = m_lastError;
+    if (!ok && why.isEmpty())
+        why = QStringLiteral("the team store did not answer");
     if (!ok) {
         failedLocked(why);
         return std::vector<ReportResult>(batch.size(), ReportResult::Unreachable);
