@@ -6,6 +6,7 @@
 #include "gateway/shutdownsignals.h"
 #include "reports/exportcommand.h"
 #include "state/catalogcommand.h"
+#include "store/storelocation.h"
 #include "version.h"
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -224,6 +225,10 @@ int main(int argc, char **argv)
             return usageError(QStringLiteral("--store: 'sqlite' or a postgres:// (postgresql://) URL"));
         options.store = store;
     }
+    // The store chosen in the window's Settings, when --store does not name one.
+    const bool storeFromSettings = !parser.isSet(storeOption) && !gh::storelocation::saved(options.dataDir).isEmpty();
+    if (storeFromSettings)
+        options.store = gh::storelocation::saved(options.dataDir);
     options.paused = parser.isSet(pausedOption);
     options.workers = qEnvironmentVariableIntValue("GATEHOUSE_WORKERS");
     options.useKeychain = qEnvironmentVariableIntValue("GATEHOUSE_NO_KEYCHAIN") == 0;
@@ -237,8 +242,22 @@ int main(int argc, char **argv)
     if (!headless && gh::ui::raiseRunningInstance(options.dataDir))
         return 0;
 #endif
-    gh::Gateway gateway;
-    const auto started = gateway.start(options);
+    auto gatewayOwner = std::make_unique<gh::Gateway>();
+    auto started = gatewayOwner->start(options);
+    if (!started.ok && storeFromSettings) {
+        // The team store chosen in Settings cannot be opened (the server is down, the password
+        // changed): start on this machine's file instead of not at all, so the window can still be
+        // opened to fix or leave the team; Settings says why. --store given on the command line
+        // fails as before.
+        const QString reason = QStringLiteral("the team store %1 could not be opened (%2); using this machine's own store")
+                                   .arg(gh::storelocation::redacted(options.store), started.error);
+        gh::storelocation::setFallbackReason(reason);
+        options.store = QStringLiteral("sqlite");
+        gatewayOwner = std::make_unique<gh::Gateway>();
+        started = gatewayOwner->start(options);
+        started.warnings.prepend(reason);
+    }
+    gh::Gateway &gateway = *gatewayOwner;
     for (const QString &w : started.warnings)
         printLine(stderr, QStringLiteral("gatehouse: warning: %1").arg(w));
     if (!started.ok) {

@@ -1,6 +1,8 @@
 #include "budget/budgetlease.h"
 #include "core/logging.h"
+#include <algorithm>
 #include <chrono>
+#include <QDateTime>
 #include <limits>
 #include <QMutexLocker>
 
@@ -101,7 +103,7 @@ bool BudgetLease::holdLocked(Lease &lease, quint64 reservationId, NanoUsd amount
         return false;
     lease.reserved += amount;
     lease.lastUseNs = nowNs;
-    m_held.insert(reservationId, Held{lease.id, amount});
+    m_held.insert(reservationId, Hold{lease.id, amount});
     return true;
 }
 
@@ -166,8 +168,13 @@ LeaseGrant BudgetLease::takeMore(const BudgetLedger::Reservation &reservation, c
     const LeaseGrant grant = m_store->take(request, m_policy);
     if (grant.outcome != LeaseGrant::Outcome::Granted) {
         qCDebug(lcBudget) << "key" << reservation.keyId << "lease refused or store unreachable:" << grant.error;
+        changed(false);
         return grant;
     }
+    struct Notify { // after m_mutex is released below
+        BudgetLease *self;
+        ~Notify() { self->changed(true); }
+    } notify{this};
     QMutexLocker lock(&m_mutex);
     const qint64 deadline = sentNs + (m_policy.ttlMs - m_policy.marginMs) * kNsPerMs;
     auto it = m_leases.find(grant.leaseId);
@@ -280,6 +287,12 @@ bool BudgetLease::report(bool handBackAll)
         return true;
     const qint64 sentNs = steadyNs();
     const std::vector<LeaseStore::ReportResult> results = m_store->report(batch, m_policy.ttlMs);
+    bool leasesChanged = false;
+    struct Notify { // after m_mutex is released below
+        BudgetLease *self;
+        const bool &force;
+        ~Notify() { self->changed(force); }
+    } notify{this, leasesChanged};
     QMutexLocker lock(&m_mutex);
     bool reached = true;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -295,10 +308,13 @@ bool BudgetLease::report(bool handBackAll)
         if (batch[i].final && it->reserved == 0 && it->reported == it->spent) {
             m_current.remove(it->keyId); // no-op unless it was still current
             m_leases.erase(it);
+            leasesChanged = true;
             continue;
         }
-        if (result == LeaseStore::ReportResult::Expired)
+        if (result == LeaseStore::ReportResult::Expired) {
+            leasesChanged = leasesChanged || it->deadlineNs != 0;
             it->deadlineNs = 0; // the store no longer counts it: no new reservation on it
+        }
         else if (!batch[i].final)
             it->deadlineNs = qMax(it->deadlineNs, sentNs + (m_policy.ttlMs - m_policy.marginMs) * kNsPerMs);
     }
@@ -322,6 +338,49 @@ BudgetLease::Status BudgetLease::status(qint64 keyId) const
     s.reserved = it->reserved;
     s.live = it->deadlineNs > steadyNs();
     return s;
+}
+
+QList<BudgetLease::Held> BudgetLease::held() const
+{
+    QMutexLocker lock(&m_mutex);
+    const qint64 nowNs = steadyNs();
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    QList<Held> out;
+    for (auto cur = m_current.cbegin(); cur != m_current.cend(); ++cur) {
+        const auto it = m_leases.constFind(cur.value());
+        if (it == m_leases.cend())
+            continue;
+        Held h;
+        h.keyId = it->keyId;
+        h.leaseId = it->id;
+        h.amount = it->amount;
+        h.left = qMax<NanoUsd>(0, it->amount - it->spent - it->reserved);
+        h.live = it->deadlineNs > nowNs;
+        h.usableUntilMs = h.live ? nowMs + (it->deadlineNs - nowNs) / kNsPerMs : nowMs;
+        out.append(h);
+    }
+    std::sort(out.begin(), out.end(), [](const Held &a, const Held &b) { return a.keyId < b.keyId; });
+    return out;
+}
+
+void BudgetLease::setOnChange(std::function<void()> onChange)
+{
+    QMutexLocker lock(&m_onChangeMutex);
+    m_onChange = std::move(onChange);
+}
+
+// Tells the listener when `force` (a lease taken, handed back or expired) or the store's health
+// flipped: a report that changed nothing (the same leases renewed, the store as healthy as before)
+// is not a change, so an idle team does not wake the window 4 times a second.
+void BudgetLease::changed(bool force)
+{
+    const bool failing = m_store->health().failing;
+    QMutexLocker lock(&m_onChangeMutex);
+    if (!force && failing == m_wasFailing)
+        return;
+    m_wasFailing = failing;
+    if (m_onChange)
+        m_onChange();
 }
 
 int BudgetLease::leaseCount() const

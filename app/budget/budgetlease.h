@@ -1,6 +1,8 @@
 #pragma once
 #include "budget/budgetledger.h"
 #include <condition_variable>
+#include <functional>
+#include <QList>
 #include <mutex>
 #include <QHash>
 #include <QMutex>
@@ -69,11 +71,21 @@ struct LeaseReport {
     bool final = false; // handed back: the lease stops counting now (its spend stays)
 };
 
+// Whether the last conversations with the lease store reached it (for the window's team state).
+struct LeaseStoreHealth {
+    bool failing = false; // the latest take() or report() could not reach the store
+    QString error; // why, when failing (never a secret)
+    qint64 changedAtMs = 0; // wall clock: when `failing` last changed, 0: never
+    qint64 lastOkMs = 0; // wall clock: the latest take() or report() that reached the store, 0: none yet
+};
+
 // The shared side of the leases (store/pgleasestore.h). Thread-safe.
 class LeaseStore
 {
 public:
     virtual ~LeaseStore() = default;
+    // In memory, never waits for the store (nor for a conversation with it in progress).
+    [[nodiscard]] virtual LeaseStoreHealth health() const { return {}; }
     // In one transaction under the key's lock: enlarges the given live lease or takes a new one
     // by leaseSize(request.need, available), or refuses when need does not fit.
     [[nodiscard]] virtual LeaseGrant take(const LeaseRequest &request, const LeasePolicy &policy) = 0;
@@ -117,6 +129,21 @@ public:
     [[nodiscard]] int leaseCount() const; // held, current or being handed back
     [[nodiscard]] const LeasePolicy &policy() const { return m_policy; }
 
+    // The keys' current leases, for the window: what is left of each and until when it serves.
+    struct Held {
+        qint64 keyId = 0;
+        qint64 leaseId = 0;
+        NanoUsd amount = 0;
+        NanoUsd left = 0; // amount - spent - reserved, >= 0
+        qint64 usableUntilMs = 0; // wall clock: no new reservation on it from then on (unless renewed)
+        bool live = false;
+    };
+    [[nodiscard]] QList<Held> held() const; // by key id
+    [[nodiscard]] LeaseStoreHealth storeHealth() const { return m_store->health(); }
+    // Called (from whichever thread noticed: a request's or the report thread) when the store's
+    // health flips or a lease is taken or handed back; it must only post to its own thread.
+    void setOnChange(std::function<void()> onChange);
+
 private:
     struct Lease {
         qint64 id = 0;
@@ -130,7 +157,7 @@ private:
         qint64 lastUseNs = 0;
         bool current = false; // the key's lease for new reservations
     };
-    struct Held {
+    struct Hold {
         qint64 leaseId = 0;
         NanoUsd amount = 0;
     };
@@ -151,11 +178,15 @@ private:
     QMutex m_storeMutex; // one store conversation at a time (taken before m_mutex, never inside it)
     QHash<qint64, Lease> m_leases; // by lease id
     QHash<qint64, qint64> m_current; // key id -> its current lease id
-    QHash<quint64, Held> m_held; // ledger reservation id -> what it holds
+    QHash<quint64, Hold> m_held; // ledger reservation id -> what it holds
     std::thread m_thread;
     std::mutex m_wakeMutex;
     std::condition_variable m_wake;
     bool m_stopping = false;
+    void changed(bool force);
+    QMutex m_onChangeMutex; // m_onChange and m_wasFailing
+    std::function<void()> m_onChange;
+    bool m_wasFailing = false; // the store's health at the latest changed() check
 };
 
 } // namespace gh

@@ -56,6 +56,10 @@ public:
     [[nodiscard]] QString dataDir() const { return m_options.dataDir; }
     [[nodiscard]] ResponseCache *responseCache() const { return m_responseCache.get(); }
     [[nodiscard]] BodyCapture *capture() const { return m_capture.get(); }
+    // A team store's budget leases (the window's team state reads their status); null on SQLite
+    // and once stopped.
+    [[nodiscard]] const BudgetLease *leases() const { return m_leases.get(); }
+    [[nodiscard]] BudgetLease *leases() { return m_leases.get(); }
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);

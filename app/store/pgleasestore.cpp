@@ -3,6 +3,7 @@
 #include "store/pg.h"
 #include <chrono>
 #include <limits>
+#include <QDateTime>
 #include <QStringList>
 
 namespace gh {
@@ -77,8 +78,32 @@ PgLeaseStore::PgLeaseStore(QString url, QString instanceId)
 
 PgLeaseStore::~PgLeaseStore() = default;
 
+LeaseStoreHealth PgLeaseStore::health() const
+{
+    QMutexLocker lock(&m_healthMutex);
+    return m_health;
+}
+
+void PgLeaseStore::reachedLocked()
+{
+    QMutexLocker lock(&m_healthMutex);
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (m_health.failing || m_health.changedAtMs == 0)
+        m_health.changedAtMs = now;
+    m_health.failing = false;
+    m_health.error.clear();
+    m_health.lastOkMs = now;
+}
+
 void PgLeaseStore::failedLocked(const QString &what)
 {
+    {
+        QMutexLocker lock(&m_healthMutex);
+        if (!m_health.failing || m_health.changedAtMs == 0)
+            m_health.changedAtMs = QDateTime::currentMSecsSinceEpoch();
+        m_health.failing = true;
+        m_health.error = what;
+    }
     m_lastError = what;
     m_downUntilNs = steadyNs() + kRetryAfterMs * 1'000'000;
     if (m_conn)
@@ -116,6 +141,8 @@ LeaseGrant PgLeaseStore::take(const LeaseRequest &request, const LeasePolicy &po
     LeaseGrant grant = takeLocked(request, policy);
     if (grant.outcome == LeaseGrant::Outcome::Unreachable)
         failedLocked(grant.error);
+    else
+        reachedLocked();
     return grant;
 }
 
@@ -203,16 +230,20 @@ std::vector<LeaseStore::ReportResult> PgLeaseStore::report(const std::vector<Lea
         return std::vector<ReportResult>(batch.size(), ReportResult::Unreachable);
     // One transaction: a batch's spend reaches the store whole or not at all (then it is sent again).
     bool ok = m_conn->exec("BEGIN", &why);
-    for (std::size_t i = 0; ok && i < batch.size(); i += kMaxBatch)
+    for (std::size_t i = 0; ok && i < batch.size(); i += kMaxBatch) {
         ok = reportChunkLocked(batch.data() + i, qMin(kMaxBatch, batch.size() - i), ttlMs, &out);
+        if (!ok)
+            why = m_lastError; // the chunk's statement error
+    }
     if (ok)
         ok = m_conn->exec("COMMIT", &why);
-    else
-        why = m_lastError;
+    if (!ok && why.isEmpty())
+        why = QStringLiteral("the team store did not answer");
     if (!ok) {
         failedLocked(why);
         return std::vector<ReportResult>(batch.size(), ReportResult::Unreachable);
     }
+    reachedLocked();
     return out;
 }
 
@@ -243,6 +274,135 @@ bool PgLeaseStore::reportChunkLocked(
         live.insert(s.integer(0), s.boolean(1));
     for (std::size_t i = 0; i < count; ++i) // a row gone (a cleared database) is an expired lease
         out->push_back(live.value(first[i].leaseId, false) ? ReportResult::Live : ReportResult::Expired);
+    return true;
+}
+
+// --- PgTeamReader ---
+
+namespace {
+
+// Per instance, since ?1 (ms): its latest lease start or renewal (a renewal moves expires_at to
+// now() + TTL, so expires_at is the latest renewal plus the TTL: the largest of the start and the
+// expiry less ?2, the TTL, bounded by now), the unspent part of its live leases, and its newest
+// logged request. Both tables have an index that starts with the columns read here (started_ms /
+// started_at_ms), and only rows since ?1 are read.
+constexpr char kPeersSql[]
+    = "WITH l AS (SELECT instance_id, "
+      "MAX(LEAST(GREATEST(started_ms, (EXTRACT(EPOCH FROM expires_at) * 1000)::bigint - ?2), "
+      "(EXTRACT(EPOCH FROM now()) * 1000)::bigint)) AS seen, "
+      "COALESCE(SUM(GREATEST(amount - used, 0)) FILTER (WHERE expires_at > now()), 0) AS leftover "
+      "FROM budget_leases WHERE expires_at >= to_timestamp(?1 / 1000.0) OR started_ms >= ?1 "
+      "GROUP BY instance_id), "
+      "r AS (SELECT instance_id, MAX(started_at_ms) AS seen FROM requests WHERE started_at_ms >= ?1 "
+      "AND instance_id IS NOT NULL AND instance_id <> '' GROUP BY instance_id) "
+      "SELECT instance_id, COALESCE(l.seen, 0), COALESCE(r.seen, 0), COALESCE(l.leftover, 0) "
+      "FROM l FULL JOIN r USING (instance_id) ORDER BY GREATEST(COALESCE(l.seen, 0), COALESCE(r.seen, 0)) DESC";
+
+} // namespace
+
+PgTeamReader::PgTeamReader(QString url, QString instanceId)
+    : m_url(std::move(url))
+    , m_instanceId(std::move(instanceId))
+{ }
+
+PgTeamReader::~PgTeamReader() = default;
+
+bool PgTeamReader::connect(QString *error)
+{
+    if (!m_conn) {
+        auto conn = std::make_unique<pg::Connection>();
+        if (!conn->open(m_url, error))
+            return false;
+        m_conn = std::move(conn);
+        return true;
+    }
+    return m_conn->ensure(error);
+}
+
+bool PgTeamReader::readPeers(qint64 sinceMs, QList<Peer> *out, QString *error)
+{
+    out->clear();
+    if (!connect(error))
+        return false;
+    pg::Statement s(*m_conn, kPeersSql);
+    s.bindInt(1, sinceMs);
+    s.bindInt(2, LeasePolicy{}.ttlMs);
+    while (s.next()) {
+        Peer p;
+        p.instanceId = s.text(0);
+        p.lastLeaseMs = s.integer(1);
+        p.lastRequestMs = s.integer(2);
+        p.leasedLeft = s.integer(3);
+        p.self = p.instanceId == m_instanceId;
+        out->append(p);
+    }
+    if (!s.ok()) {
+        *error = s.error();
+        return false;
+    }
+    return true;
+}
+
+bool PgTeamReader::readTeamSpend(const QHash<qint64, BudgetLimits> &keys,
+    const std::array<qint64, kPeriodCount> &periodStarts, QHash<qint64, KeySpend> *out, QString *error)
+{
+    out->clear();
+    if (keys.isEmpty())
+        return true;
+    if (!connect(error))
+        return false;
+    // One read transaction: every key's counts from one snapshot.
+    if (!m_conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error))
+        return false;
+    for (auto it = keys.cbegin(); it != keys.cend(); ++it) {
+        pg::Statement counts(*m_conn, kCountsSql);
+        counts.bindInt(1, it.key());
+        for (int p = 0; p < 3; ++p)
+            counts.bindInt(2 + p, periodStarts[p]);
+        counts.bindInt(5, 0); // no lease of interest
+        // Every period is shown (the key card's total too), so the whole log of the key is read
+        // (requests_key_time); the leases read that much only for a key with a total limit.
+        counts.bindInt(6, std::numeric_limits<qint64>::min());
+        if (!counts.next()) {
+            *error = counts.error().isEmpty() ? QStringLiteral("no counts for key %1").arg(it.key()) : counts.error();
+            m_conn->exec("ROLLBACK");
+            return false;
+        }
+        KeySpend spend;
+        for (int p = 0; p < kPeriodCount; ++p)
+            spend.spent[p] = counts.integer(p);
+        spend.leased = counts.integer(4);
+        out->insert(it.key(), spend);
+    }
+    m_conn->exec("COMMIT");
+    return true;
+}
+
+bool PgTeamReader::testConnection(const QString &url, QString *summary, QString *error)
+{
+    if (!pg::isPostgresUrl(url.trimmed())) {
+        *error = QStringLiteral("not a PostgreSQL URL: it starts with postgres:// or postgresql://");
+        return false;
+    }
+    pg::Connection conn;
+    if (!conn.open(url.trimmed(), error))
+        return false;
+    pg::Statement version(conn, "SELECT current_setting('server_version')");
+    if (!version.next()) {
+        *error = version.error();
+        return false;
+    }
+    QString serverVersion = version.text(0).section(u' ', 0, 0);
+    // The schema's version when Gatehouse has been there: 0 for a new (empty) database.
+    pg::Statement schema(conn,
+        "SELECT CASE WHEN to_regclass('gatehouse_schema') IS NULL THEN 0 "
+        "ELSE (SELECT COALESCE(MAX(version), 0) FROM gatehouse_schema) END");
+    qint64 schemaVersion = 0;
+    if (schema.next())
+        schemaVersion = schema.integer(0);
+    *summary = schemaVersion > 0
+        ? QStringLiteral("PostgreSQL %1, a Gatehouse team store (schema %2)").arg(serverVersion).arg(schemaVersion)
+        : QStringLiteral("PostgreSQL %1, no Gatehouse data yet: joining sets it up").arg(serverVersion);
     return true;
 }
 

@@ -36,10 +36,25 @@ void QueryRunner::waitForIdle()
     done.acquire();
 }
 
+void QueryRunner::setInstanceScope(const QString &instanceId)
+{
+    if (instanceId == m_scope)
+        return;
+    m_scope = instanceId;
+    post([this, instanceId] {
+        m_workerScope = instanceId;
+        if (m_queries)
+            m_queries->setInstanceScope(instanceId);
+    });
+}
+
 LogQueries &QueryRunner::queries()
 {
-    if (!m_queries)
+    if (!m_queries) {
         m_queries = m_open();
+        if (!m_workerScope.isEmpty())
+            m_queries->setInstanceScope(m_workerScope);
+    }
     return *m_queries;
 }
 

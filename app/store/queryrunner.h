@@ -41,6 +41,12 @@ public:
         });
     }
 
+    // Which instances' rows the queries submitted from now on read (LogQueries::setInstanceScope):
+    // "" every instance's, else one instance's. Applied on the worker thread in submission order,
+    // so a query queued before the call still reads the old scope; kept for a connection opened later.
+    void setInstanceScope(const QString &instanceId);
+    [[nodiscard]] QString instanceScope() const { return m_scope; }
+
     // Blocks until every query submitted so far has run (tests).
     void waitForIdle();
 
@@ -51,6 +57,8 @@ private:
     QThread m_thread;
     QObject *m_worker = nullptr; // lives on m_thread
     std::unique_ptr<LogQueries> m_queries; // worker thread only
+    QString m_scope; // submitting thread: the latest setInstanceScope()
+    QString m_workerScope; // worker thread only: the scope applied to m_queries' next opening
 };
 
 } // namespace gh

@@ -23,6 +23,16 @@ PageBase {
     readonly property int colTokens: 120
     readonly property int colLatency: 80
     readonly property int colCost: 86
+    readonly property int colInstance: 130
+    // A team store: which instance served each request (the column; a click shows only its requests).
+    readonly property bool team: page.backend !== null && page.backend.team.isTeam
+    readonly property bool showInstance: page.team && !page.compact
+
+    function instanceLabel(instance: string): string {
+        if (instance.length === 0)
+            return "—";
+        return instance === page.backend.team.instanceId ? qsTr("this machine") : instance;
+    }
 
     readonly property var timeRanges: [
         { label: qsTr("Any time"), ms: 0 },
@@ -115,6 +125,9 @@ PageBase {
                                                 : qsTr("%1 requests, newest first; new ones appear as they finish.")
                                                   .arg(Number(activity.totalCount).toLocaleString(Qt.locale(), "f", 0))
 
+            TeamScopeToggle {
+                backend: page.backend
+            }
             BusyIndicator {
                 running: activity.loading
                 visible: activity.loading
@@ -278,6 +291,7 @@ PageBase {
                     ColumnHeader { Layout.preferredWidth: page.colKey; visible: !page.narrow; text: qsTr("Key") }
                     ColumnHeader { Layout.fillWidth: true; Layout.minimumWidth: page.narrow ? 80 : 120; text: qsTr("Model") }
                     ColumnHeader { Layout.preferredWidth: page.colProvider; visible: !page.compact; text: qsTr("Provider") }
+                    ColumnHeader { Layout.preferredWidth: page.colInstance; visible: page.showInstance; text: qsTr("Instance") }
                     ColumnHeader { Layout.preferredWidth: page.colStatus; text: qsTr("Status") }
                     ColumnHeader { Layout.preferredWidth: page.colTokens; visible: !page.narrow; text: qsTr("Tokens in / out"); horizontalAlignment: Text.AlignRight }
                     ColumnHeader { Layout.preferredWidth: page.colLatency; visible: !page.compact; text: qsTr("Latency"); horizontalAlignment: Text.AlignRight }
@@ -321,6 +335,7 @@ PageBase {
                         required property string keyName
                         required property string model
                         required property string provider
+                        required property string instance
                         required property int status
                         required property string error
                         required property string refusal
@@ -400,6 +415,27 @@ PageBase {
                                 visible: !page.compact
                                 text: row.provider
                                 color: Theme.textMuted
+                            }
+                            // Click: only this instance's requests (the scope chip above undoes it).
+                            Cell {
+                                id: instanceCell
+                                objectName: "instanceCell"
+                                Layout.preferredWidth: page.colInstance
+                                visible: page.showInstance
+                                text: page.instanceLabel(row.instance)
+                                color: instanceMouse.containsMouse ? Theme.accent : Theme.textMuted
+                                font.underline: instanceMouse.containsMouse
+                                MouseArea {
+                                    id: instanceMouse
+                                    anchors.fill: parent
+                                    hoverEnabled: true
+                                    enabled: row.instance.length > 0
+                                    cursorShape: Qt.PointingHandCursor
+                                    ToolTip.visible: instanceMouse.containsMouse
+                                    ToolTip.delay: 500
+                                    ToolTip.text: qsTr("Show only the requests %1 served").arg(row.instance)
+                                    onClicked: page.backend.team.scope = row.instance === page.backend.team.instanceId ? "machine" : row.instance
+                                }
                             }
                             Item {
                                 Layout.preferredWidth: page.colStatus
@@ -517,6 +553,9 @@ PageBase {
                         [qsTr("Cache write tokens"), Number(d.cacheWriteTokens).toLocaleString(Qt.locale(), "f", 0)],
                         [qsTr("Cost"), d.cost < 0 ? qsTr("unpriced") : Money.usd(d.cost) + (d.estimated ? qsTr(" (estimated)") : "")]
                     ];
+                    if (page.team)
+                        rows.splice(1, 0, [qsTr("Instance"), (d.instance ?? "").length > 0
+                                           ? d.instance + (d.instance === page.backend.team.instanceId ? qsTr(" (this machine)") : "") : "—"]);
                     return rows;
                 }
 

@@ -66,7 +66,8 @@ void ActivityModel::setBackend(Backend *backend)
 void ActivityModel::attachBackend()
 {
     connect(m_backend, &Backend::logChanged, this, &ActivityModel::refresh);
-    connect(m_backend, &Backend::logCleared, this, [this] {
+    // The log emptied, or the team scope changed (other rows, other distinct values): read anew.
+    const auto restart = [this] {
         m_distinct.clear();
         m_distinctSeq = -1;
         beginResetModel();
@@ -77,7 +78,9 @@ void ActivityModel::attachBackend()
         Q_EMIT totalCountChanged();
         Q_EMIT distinctValuesChanged();
         reload();
-    });
+    };
+    connect(m_backend, &Backend::logCleared, this, restart);
+    connect(m_backend, &Backend::instanceScopeChanged, this, restart);
     connect(m_backend, &Backend::keysChanged, this, [this] {
         // A key filter follows the key's id; a rename or a new key may change which one it is.
         qint64 keyId = 0;
@@ -115,7 +118,7 @@ QHash<int, QByteArray> ActivityModel::roleNames() const
         {OutputTokensRole, "outputTokens"}, {CacheReadTokensRole, "cacheReadTokens"},
         {CacheWriteTokensRole, "cacheWriteTokens"}, {CostRole, "cost"}, {EstimatedRole, "estimated"},
         {StreamRole, "stream"}, {AttemptsRole, "attempts"}, {OkRole, "ok"}, {LoadedRole, "loaded"},
-        {SessionRole, "session"}, {RefusalRole, "refusal"}};
+        {SessionRole, "session"}, {RefusalRole, "refusal"}, {InstanceRole, "instance"}};
 }
 
 const ActivityModel::Row *ActivityModel::rowAt(int row) const
@@ -160,6 +163,8 @@ QVariant ActivityModel::data(const QModelIndex &index, int role) const
         return r.sessionId;
     case RefusalRole:
         return r.refusal;
+    case InstanceRole:
+        return r.instanceId;
     case StatusRole:
         return r.status;
     case ErrorRole:

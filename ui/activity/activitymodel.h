@@ -73,6 +73,7 @@ public:
         LoadedRole, // false while the row's page is being fetched
         SessionRole, // the client's session id (Claude Code's x-claude-code-session-id), "" when none
         RefusalRole, // why Gatehouse refused it: "budget", "policy", "secret", "guardrail"; "" when it did not
+        InstanceRole, // the instance that served it (RequestRecord::instanceId; a team store has several)
     };
     Q_ENUM(Roles)
 

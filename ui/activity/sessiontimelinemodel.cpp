@@ -24,6 +24,7 @@ void SessionTimelineModel::setBackend(Backend *backend)
         return;
     connect(m_backend, &Backend::logChanged, this, &SessionTimelineModel::refresh);
     connect(m_backend, &Backend::logCleared, this, &SessionTimelineModel::refresh);
+    connect(m_backend, &Backend::instanceScopeChanged, this, &SessionTimelineModel::refresh);
     refresh();
     announceBackend(this);
 }

@@ -5,6 +5,7 @@
 #include "store/queryrunner.h"
 #include "secrets/secretstore.h"
 #include "spendaggregates.h"
+#include "teamstate.h"
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
@@ -29,6 +30,8 @@ Backend::Backend(Gateway &gateway, QObject *parent)
     m_aggregates = new SpendAggregates(
         *m_queries, [this] { return nowMs(); }, this);
     m_keys = store().keys();
+    // Before the first query: it sets the scope the queries read with.
+    m_team = new TeamState(*this, this);
     m_keychainAvailable = gateway.usesKeychain();
 
     m_logThrottle.setSingleShot(true);
@@ -67,6 +70,8 @@ Backend::Backend(Gateway &gateway, QObject *parent)
 
 Backend::~Backend()
 {
+    delete m_team; // before the members it reads go
+    m_team = nullptr;
     if (m_keysReload.isActive())
         m_gateway.reloadKeys();
 }

@@ -19,6 +19,7 @@ struct RequestRecord;
 namespace gh::ui {
 
 class SpendAggregates;
+class TeamState;
 
 // What every view model of the window shares: the in-process gateway, the query thread, the spend
 // aggregates, the clock, the window's own settings and the change notifications. Created by
@@ -29,6 +30,9 @@ class Backend : public QObject
     Q_OBJECT
     QML_ELEMENT
     QML_UNCREATABLE("the window's Backend comes from showMainWindow(), through Main.qml's backend property")
+    // The team store's state and the Dashboard/Activity scope (isTeam false on SQLite).
+    Q_PROPERTY(gh::ui::TeamState *team READ team CONSTANT)
+    Q_MOC_INCLUDE("teamstate.h")
 public:
     explicit Backend(Gateway &gateway, QObject *parent = nullptr);
     ~Backend() override;
@@ -38,6 +42,7 @@ public:
     [[nodiscard]] GatewayContext &context() const;
     [[nodiscard]] QueryRunner &queries() const { return *m_queries; }
     [[nodiscard]] SpendAggregates &aggregates() const { return *m_aggregates; }
+    [[nodiscard]] TeamState *team() const { return m_team; }
 
     // The clock of the dashboard's periods; a test may fix it (0: the real clock again).
     [[nodiscard]] qint64 nowMs() const;
@@ -88,6 +93,8 @@ public:
 Q_SIGNALS:
     void logChanged(); // rows were committed to the log (at most every 400 ms)
     void logCleared(); // the log was emptied
+    // The team scope changed (TeamState::scope): the log's views read their rows again.
+    void instanceScopeChanged();
     void keysChanged();
     void providersChanged();
     void routesChanged();
@@ -101,6 +108,7 @@ private:
     Gateway &m_gateway;
     std::unique_ptr<QueryRunner> m_queries;
     SpendAggregates *m_aggregates = nullptr;
+    TeamState *m_team = nullptr;
     QList<StoredKey> m_keys;
     QHash<QString, QJsonValue> m_settingsCache;
     QTimer m_logThrottle;

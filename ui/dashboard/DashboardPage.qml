@@ -59,6 +59,9 @@ PageBase {
             title: qsTr("Dashboard")
             subtitle: qsTr("Tools send their requests to %1: here is what they cost.").arg(App.baseUrl)
 
+            TeamScopeToggle {
+                backend: page.backend
+            }
             AppButton {
                 id: reportButton
                 text: qsTr("Spend report…")

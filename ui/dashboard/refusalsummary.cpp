@@ -22,6 +22,7 @@ void RefusalSummary::setBackend(Backend *backend)
         return;
     connect(m_backend, &Backend::logChanged, this, &RefusalSummary::refresh);
     connect(m_backend, &Backend::logCleared, this, &RefusalSummary::refresh);
+    connect(m_backend, &Backend::instanceScopeChanged, this, &RefusalSummary::refresh);
     connect(m_backend, &Backend::dayChanged, this, &RefusalSummary::refresh);
     refresh();
     announceBackend(this);

@@ -28,6 +28,7 @@ void SessionSpendModel::attachBackend()
 {
     connect(m_backend, &Backend::logChanged, this, &SessionSpendModel::refresh);
     connect(m_backend, &Backend::logCleared, this, &SessionSpendModel::refresh);
+    connect(m_backend, &Backend::instanceScopeChanged, this, &SessionSpendModel::refresh);
     connect(m_backend, &Backend::dayChanged, this, &SessionSpendModel::refresh);
     refresh();
 }

@@ -26,6 +26,7 @@ void AnalyticsModelBase::setBackend(Backend *backend)
             m_throttle.start();
     });
     connect(m_backend, &Backend::logCleared, this, &AnalyticsModelBase::refresh);
+    connect(m_backend, &Backend::instanceScopeChanged, this, &AnalyticsModelBase::refresh);
     backendAttached();
     refresh();
     announceBackend(this);

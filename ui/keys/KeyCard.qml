@@ -41,6 +41,7 @@ Card {
     required property string requirePolicy // "zdr, no training, region eu"; "" for none
     required property string traffic // where the key's traffic may go, and where not (why)
     required property var requirePolicyMap // zdr, noTraining, maxRetentionDays (-1: any), regions
+    required property bool teamSpend // a team store: the amounts are the whole team's, not this machine's
 
     signal connectRequested(int keyId, string name)
     signal editRequested(int keyId, string name, string allowModels, bool allowUnpriced)
@@ -141,7 +142,8 @@ Card {
                 wrapMode: Text.Wrap
                 maximumLineCount: 2
                 elide: Text.ElideRight
-                text: qsTr("%1  ·  created %2  ·  %3 spent in total%4")
+                text: (card.teamSpend ? qsTr("%1  ·  created %2  ·  %3 spent in total by the team%4")
+                                      : qsTr("%1  ·  created %2  ·  %3 spent in total%4"))
                     .arg(card.secretHint)
                     .arg(Format.dateTime(card.createdAt).slice(0, 10))
                     .arg(Money.usd(card.totalSpent))
@@ -244,6 +246,15 @@ Card {
         color: Theme.border
     }
 
+    // On a team store the bars count every instance's spend (what the budget leases are taken
+    // against), read from the team store every few seconds; the caps are the team's caps.
+    Caption {
+        objectName: "teamSpendNote"
+        Layout.fillWidth: true
+        visible: card.teamSpend
+        wrapMode: Text.Wrap
+        text: qsTr("Spend across the whole team (every instance), as the shared budget counts it.")
+    }
     LimitRow {
         Layout.fillWidth: true
         label: qsTr("Day")

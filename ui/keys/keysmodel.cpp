@@ -7,6 +7,7 @@
 #include "gateway/gatewaycontext.h"
 #include "routing/datapolicycheck.h"
 #include "routing/registry.h"
+#include "teamstate.h"
 #include <cmath>
 #include <QDateTime>
 #include <QJsonArray>
@@ -88,6 +89,7 @@ void KeysModel::attachBackend()
     connect(m_backend, &Backend::activityTick, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::logCleared, this, &KeysModel::refreshSpend);
     connect(m_backend, &Backend::dayChanged, this, &KeysModel::refreshSpend);
+    connect(m_backend->team(), &TeamState::teamSpendChanged, this, &KeysModel::refreshSpend);
     // "Only to …" / "Any provider: …" follow the providers (enabled, data policy) as they change.
     connect(m_backend, &Backend::providersChanged, this, [this] {
         if (!m_keys.isEmpty())
@@ -136,7 +138,7 @@ QHash<int, QByteArray> KeysModel::roleNames() const
         {AllowUnpricedRole, "allowUnpriced"}, {InFlightRole, "inFlight"}, {RefusalRole, "refusal"}, {BuiltInRole, "builtIn"},
         {OnShortBudgetRole, "onShortBudget"},
         {MinOutputTokensRole, "minOutputTokens"}, {OvershootsRole, "overshoots"}, {OvershootUsdRole, "overshootUsd"}, {SecretScanRole, "secretScan"},
-        {RequirePolicyRole, "requirePolicy"}, {TrafficRole, "traffic"}, {RequirePolicyMapRole, "requirePolicyMap"}};
+        {RequirePolicyRole, "requirePolicy"}, {TrafficRole, "traffic"}, {RequirePolicyMapRole, "requirePolicyMap"}, {TeamSpendRole, "teamSpend"}};
 }
 
 QVariant KeysModel::data(const QModelIndex &index, int role) const
@@ -144,8 +146,10 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const StoredKey &k = m_keys.at(index.row());
-    auto spent
-        = [&](Period p) { return toUsd(m_backend->context().ledger.status(k.id, m_backend->nowMs())[int(p)].spent); };
+    const auto team = m_backend->team()->teamSpend(k.id);
+    auto spent = [&](Period p) {
+        return toUsd(team ? (*team)[int(p)] : m_backend->context().ledger.status(k.id, m_backend->nowMs())[int(p)].spent);
+    };
     auto usage = [&](Period p, const std::optional<double> &limit) {
         if (!limit)
             return -1.0;
@@ -210,6 +214,8 @@ QVariant KeysModel::data(const QModelIndex &index, int role) const
         return k.requirePolicy.describe();
     case TrafficRole:
         return trafficOf(k.requirePolicy);
+    case TeamSpendRole:
+        return team.has_value();
     case RequirePolicyMapRole:
         return QVariantMap{{QStringLiteral("zdr"), k.requirePolicy.zdr},
                            {QStringLiteral("noTraining"), k.requirePolicy.noTraining},
@@ -250,7 +256,7 @@ void KeysModel::refreshSpend()
         return;
     Q_EMIT dataChanged(index(0), index(int(m_keys.size()) - 1),
         {DaySpentRole, WeekSpentRole, MonthSpentRole, TotalSpentRole, DayUsageRole, WeekUsageRole, MonthUsageRole,
-            TotalUsageRole, InFlightRole, OvershootsRole, OvershootUsdRole});
+            TotalUsageRole, InFlightRole, OvershootsRole, OvershootUsdRole, TeamSpendRole});
 }
 
 bool KeysModel::fail(const QString &message)

@@ -8,7 +8,8 @@
 namespace gh::ui {
 
 // The Gatehouse keys with their limits and what they spent (from the running gateway's budget
-// ledger, in memory). Every change is written to the store and applied to the gateway at once.
+// ledger, in memory; on a team store, the whole team's spend as the budget leases count it, read
+// from the store by TeamState, once it has been read). Every change is written to the store and applied to the gateway at once.
 class KeysModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -50,6 +51,7 @@ public:
         RequirePolicyRole, // the data policy its targets must meet ("zdr, no training, region eu"), "" for none
         TrafficRole, // where its traffic may go: the providers that meet it, and why the others do not
         RequirePolicyMapRole, // the requirement for the editor: zdr, noTraining (bools), maxRetentionDays (-1: none), regions ("eu, us")
+        TeamSpendRole, // the spent amounts are the whole team's (a team store, read from it), not this machine's
     };
     Q_ENUM(Roles)
 

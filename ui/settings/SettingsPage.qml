@@ -66,6 +66,142 @@ PageBase {
             }
         }
 
+        // Store: this machine's SQLite file or a team's PostgreSQL (docs/team.md)
+        Card {
+            id: storeCard
+            objectName: "storeSection"
+            Layout.fillWidth: true
+            spacing: Theme.space4
+
+            SectionTitle {
+                text: qsTr("Store")
+            }
+            SettingRow {
+                title: storeSettings.isTeam ? qsTr("A team store") : qsTr("This machine's own store")
+                description: storeSettings.isTeam
+                             ? qsTr("Keys, budgets, routes and the request log are shared with the team on PostgreSQL.")
+                             : qsTr("Keys, budgets and the request log live in a SQLite file in the data folder.")
+                StatusChip {
+                    text: storeSettings.isTeam ? qsTr("Team") : qsTr("Local")
+                    tone: storeSettings.isTeam ? Theme.accent : Theme.textFaint
+                }
+            }
+            Label {
+                objectName: "storeInUse"
+                Layout.fillWidth: true
+                text: storeSettings.inUse
+                font.family: Theme.monoFamily
+                font.pixelSize: Theme.fontSmall
+                color: Theme.textMuted
+                wrapMode: Text.WrapAnywhere
+            }
+            Label {
+                Layout.fillWidth: true
+                visible: storeSettings.fallbackReason.length > 0
+                text: storeSettings.fallbackReason
+                wrapMode: Text.Wrap
+                color: Theme.danger
+                font.pixelSize: Theme.fontSmall
+            }
+            Divider {}
+            SettingRow {
+                title: storeSettings.isTeam ? qsTr("Another team store") : qsTr("Join a team")
+                description: qsTr("The team's PostgreSQL URL. Saved in the data folder for the next start (readable by you only); --store on the command line wins over it.")
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                spacing: Theme.space2
+                AppTextField {
+                    id: storeUrl
+                    objectName: "storeUrl"
+                    Layout.fillWidth: true
+                    Layout.minimumWidth: 160
+                    placeholderText: "postgres://user:password@host:5432/gatehouse"
+                    font.family: Theme.monoFamily
+                    inputMethodHints: Qt.ImhNoAutoUppercase | Qt.ImhUrlCharactersOnly | Qt.ImhSensitiveData
+                    Accessible.name: qsTr("Team store URL")
+                    onAccepted: storeSettings.testConnection(storeUrl.text)
+                }
+                AppButton {
+                    objectName: "storeTest"
+                    text: qsTr("Test connection")
+                    enabled: !storeSettings.busy && storeUrl.text.trim().length > 0
+                    onClicked: storeSettings.testConnection(storeUrl.text)
+                }
+                AppButton {
+                    objectName: "storeJoin"
+                    text: qsTr("Join")
+                    variant: "primary"
+                    enabled: !storeSettings.busy && storeUrl.text.trim().length > 0
+                    onClicked: storeSettings.join(storeUrl.text)
+                }
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                visible: storeSettings.busy || storeSettings.result.length > 0
+                spacing: Theme.space2
+                BusyIndicator {
+                    running: storeSettings.busy
+                    visible: storeSettings.busy
+                    implicitWidth: 20
+                    implicitHeight: 20
+                    padding: 0
+                }
+                Label {
+                    objectName: "storeResult"
+                    Layout.fillWidth: true
+                    text: storeSettings.result
+                    wrapMode: Text.Wrap
+                    font.pixelSize: Theme.fontSmall
+                    color: storeSettings.busy ? Theme.textMuted : storeSettings.resultOk ? Theme.ok : Theme.danger
+                }
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                visible: storeSettings.isTeam || storeSettings.saved.length > 0
+                spacing: Theme.space2
+                Caption {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    text: storeSettings.saved.length > 0 ? qsTr("Saved for the next start: %1").arg(storeSettings.saved)
+                                                         : qsTr("Saved for the next start: this machine's own store")
+                }
+                AppButton {
+                    objectName: "storeLeave"
+                    text: qsTr("Leave team")
+                    variant: "danger"
+                    enabled: !storeSettings.busy && (storeSettings.saved.length > 0 || storeSettings.isTeam && !storeSettings.restartNeeded)
+                    onClicked: storeSettings.leave()
+                }
+            }
+            Label {
+                objectName: "storeRestart"
+                Layout.fillWidth: true
+                visible: storeSettings.restartNeeded
+                text: qsTr("Restart Gatehouse to use the saved store: this run keeps the one above.")
+                wrapMode: Text.Wrap
+                color: Theme.warning
+                font.weight: Font.Medium
+            }
+        }
+
+        // Team: the state of the team store, the leases held here, the other instances
+        Card {
+            id: teamCard
+            objectName: "teamSection"
+            Layout.fillWidth: true
+            visible: page.backend !== null && page.backend.team.isTeam
+            spacing: Theme.space4
+
+            SectionTitle {
+                text: qsTr("Team")
+            }
+            TeamDetail {
+                Layout.fillWidth: true
+                team: page.backend.team
+            }
+        }
+
         // Telemetry: Prometheus and OpenTelemetry (docs/telemetry.md)
         Card {
             Layout.fillWidth: true
@@ -351,6 +487,10 @@ PageBase {
     // Declared last on purpose: QML evaluates a file's bindings in reverse order, so the controller
     // has its backend before any binding of this page reads it (a port that changed after the
     // page's bindings set the Apply button's enabled binding looping).
+    StoreSettings {
+        id: storeSettings
+        backend: page.backend
+    }
     SettingsController {
         id: settings
         backend: page.backend

@@ -150,12 +150,22 @@ ApplicationWindow {
 
                     Image {
                         Layout.alignment: Qt.AlignHCenter
-                        Layout.bottomMargin: Theme.space4
+                        Layout.bottomMargin: teamChip.visible ? Theme.space1 : Theme.space4
                         source: Theme.icon("gatehouse") // the application icon
                         sourceSize.width: 40
                         sourceSize.height: 40
                         Accessible.role: Accessible.Graphic
                         Accessible.name: qsTr("Gatehouse")
+                    }
+
+                    // A team store's state (connected / degraded / offline), at the top where it
+                    // is seen without scrolling the rail; a click shows the detail.
+                    TeamChip {
+                        id: teamChip
+                        Layout.alignment: Qt.AlignHCenter
+                        Layout.bottomMargin: Theme.space2
+                        team: window.backend.team
+                        onSettingsRequested: window.openPage("settings/team")
                     }
 
                     Repeater {

@@ -38,6 +38,7 @@ void WhatIfModel::setBackend(Backend *backend)
             m_throttle.start();
     });
     connect(m_backend, &Backend::logCleared, this, &WhatIfModel::refresh);
+    connect(m_backend, &Backend::instanceScopeChanged, this, &WhatIfModel::refresh);
     connect(m_backend, &Backend::dayChanged, this, &WhatIfModel::refresh);
     connect(m_backend, &Backend::keysChanged, this, &WhatIfModel::optionsChanged);
     // Prices, models and routes: the candidate may now be priced (or not) differently.

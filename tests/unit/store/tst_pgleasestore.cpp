@@ -6,6 +6,7 @@
 #include "store/pg.h"
 #include "store/pgleasestore.h"
 #include "store/store.h"
+#include <array>
 #include <atomic>
 #include <memory>
 #include <QElapsedTimer>
@@ -262,6 +263,96 @@ private Q_SLOTS:
         auto after = a.ledger.reserve(keyId, 1'000'000, nowMs()); // a new lease
         QVERIFY(std::holds_alternative<BudgetLedger::Reservation>(after));
         a.ledger.release(std::get<BudgetLedger::Reservation>(after));
+    }
+
+    // What the window's team state reads: the leases held (what is left, until when), the store's
+    // health (failing while the server is down, with its reason; then reached again), a change
+    // notice when a lease is taken and when the health flips, none for a report that changed nothing;
+    // and PgTeamReader's view of the instances and of the key's spend.
+    void statusForTheWindow()
+    {
+        const auto [url, keyId] = freshKey();
+        QVERIFY(keyId > 0);
+        Instance a(url, QStringLiteral("host-a"), LeasePolicy{}, keyId, kLimit);
+        std::atomic<int> changes{0};
+        a.lease->setOnChange([&changes] { ++changes; });
+        QVERIFY(a.lease->held().isEmpty());
+        QCOMPARE(a.lease->storeHealth().lastOkMs, qint64(0));
+        const qint64 before = nowMs();
+        auto r = a.ledger.reserve(keyId, 1'000'000, nowMs());
+        QVERIFY(std::holds_alternative<BudgetLedger::Reservation>(r));
+        QCOMPARE(changes.load(), 1); // a lease taken
+        const QList<BudgetLease::Held> held = a.lease->held();
+        QCOMPARE(held.size(), 1);
+        QCOMPARE(held.first().keyId, keyId);
+        QCOMPARE(held.first().amount, kLimit / 4);
+        QCOMPARE(held.first().left, kLimit / 4 - 1'000'000);
+        QVERIFY(held.first().live);
+        // Usable until the TTL less the margin after it was taken.
+        QVERIFY(held.first().usableUntilMs >= before + LeasePolicy{}.ttlMs - LeasePolicy{}.marginMs - 50);
+        QVERIFY(held.first().usableUntilMs <= nowMs() + LeasePolicy{}.ttlMs - LeasePolicy{}.marginMs + 50);
+        QVERIFY(!a.lease->storeHealth().failing);
+        QVERIFY(a.lease->storeHealth().lastOkMs >= before);
+        a.ledger.settle(std::get<BudgetLedger::Reservation>(r), 300'000, nowMs());
+        QVERIFY(a.lease->reportNow());
+        QCOMPARE(changes.load(), 1); // renewed, nothing else: no notice
+
+        // Another instance's request in the log, and this one's lease: both seen, the spend counted.
+        {
+            Store other;
+            other.setInstanceId(QStringLiteral("host-b"));
+            QVERIFY2(other.open(url, &m_why), qPrintable(m_why));
+            RequestRecord rec;
+            rec.id = QStringLiteral("req_b");
+            rec.startedAtMs = nowMs();
+            rec.keyId = keyId;
+            rec.keyName = QStringLiteral("team");
+            rec.status = 200;
+            rec.cost = 2'000'000;
+            other.appendRequest(rec);
+            other.flush();
+            other.close();
+        }
+        PgTeamReader reader(url, QStringLiteral("host-a"));
+        QList<PgTeamReader::Peer> peers;
+        QVERIFY2(reader.readPeers(nowMs() - 60'000, &peers, &m_why), qPrintable(m_why));
+        QCOMPARE(peers.size(), 2);
+        for (const PgTeamReader::Peer &p : peers) {
+            QCOMPARE(p.self, p.instanceId == QLatin1String("host-a"));
+            if (p.self) {
+                QVERIFY(p.lastLeaseMs >= before - 1'000); // the server's clock: same machine here
+                QCOMPARE(p.lastRequestMs, qint64(0));
+                QCOMPARE(p.leasedLeft, kLimit / 4 - 300'000);
+            } else {
+                QCOMPARE(p.instanceId, QStringLiteral("host-b"));
+                QCOMPARE(p.lastLeaseMs, qint64(0));
+                QVERIFY(p.lastRequestMs >= before);
+            }
+        }
+        std::array<qint64, kPeriodCount> starts{};
+        for (int p = 0; p < kPeriodCount; ++p)
+            starts[p] = periodStartMs(Period(p), nowMs());
+        QHash<qint64, PgTeamReader::KeySpend> spend;
+        QVERIFY2(reader.readTeamSpend({{keyId, dayLimit(kLimit)}}, starts, &spend, &m_why), qPrintable(m_why));
+        QCOMPARE(spend.value(keyId).spent[int(Period::Day)], NanoUsd(2'300'000)); // both instances
+        QCOMPARE(spend.value(keyId).spent[int(Period::Total)], NanoUsd(2'300'000));
+        QCOMPARE(spend.value(keyId).leased, kLimit / 4 - 300'000);
+
+        // The server goes away: failing, with the reason, and one notice; back: reached, one more.
+        QVERIFY2(m_server->stopServer(&m_why), qPrintable(m_why));
+        QVERIFY(!a.lease->reportNow());
+        QVERIFY(a.lease->storeHealth().failing);
+        QVERIFY(!a.lease->storeHealth().error.isEmpty());
+        QCOMPARE(changes.load(), 2);
+        QVERIFY(!a.lease->reportNow());
+        QCOMPARE(changes.load(), 2); // still failing: no new notice
+        QVERIFY(!reader.readPeers(nowMs() - 60'000, &peers, &m_why));
+        QVERIFY2(m_server->restartServer(&m_why), qPrintable(m_why));
+        QTRY_VERIFY_WITH_TIMEOUT(a.lease->reportNow(), 5'000);
+        QVERIFY(!a.lease->storeHealth().failing);
+        QCOMPARE(changes.load(), 3);
+        QVERIFY2(reader.readPeers(nowMs() - 60'000, &peers, &m_why), qPrintable(m_why)); // reconnects
+        a.lease->setOnChange({});
     }
 
     void cleanupTestCase() { m_server.reset(); }
