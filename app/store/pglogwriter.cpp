@@ -3,6 +3,7 @@
 #include "store/pg.h"
 #include "store/requestcodec.h"
 #include "store/requestjournal.h"
+#include "store/rollupdeltas.h"
 #include <QDir>
 #include <QFile>
 #include <QHash>
@@ -38,13 +39,17 @@ struct AttemptRow {
 struct PgLogWriter::Impl final : BatchedLogWriter::Sink {
     pg::Connection conn; // the writer thread's (and open()'s, before the thread starts)
     QString instanceId;
+    store::RollupBuckets buckets; // read at the first batch
 
+    // The batch's rollup deltas upserted, additively (several instances add to the same rows).
+    bool upsertRollups(const store::BatchRollups &rollups, QString *error);
     bool writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error) override;
     // The parts of one run [i, end) of final rows, inside the batch's transaction: the pending rows
     // they settle deleted; the rows inserted (duplicates skipped, *count the rows inserted) with
     // their attempts.
     bool settlePending(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, QString *error);
-    bool insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count, QString *error);
+    bool insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
+                         store::BatchRollups &rollups, QString *error);
     bool insertAttempts(const std::vector<AttemptRow> &attempts, QString *error);
     bool replayJournals(const QString &dir, QString *error);
     bool recoverPending(QString *error);
@@ -59,6 +64,36 @@ namespace {
 // 32 a request row, 9 an attempt row.
 constexpr int kRowsPerInsert = 1'000;
 constexpr int kAttemptsPerInsert = 5'000;
+// Rollup rows per upsert (18 parameters each): a batch's deltas in a few round trips.
+constexpr int kRollupsPerUpsert = 1'000;
+
+// The lock every instance's writer holds from its first request row to its commit ("GHSQ").
+// requests.seq is an identity: taken when a row is inserted, visible when its transaction commits.
+// Two instances committing out of order would let a reader see seq 101 before seq 100, and the
+// window's watermark (LogQueries: "the rows committed after seq N") would skip 100 for good. Under
+// this lock seqs are taken in commit order: a reader that sees seq N sees every row below it. It
+// costs the instances' writers their concurrency for one INSERT ... RETURNING and its attempts and
+// rollups, a few milliseconds a batch.
+constexpr qint64 kSeqLockKey = 0x47485351;
+
+// Upserts the entries of `map` in statements of at most kRollupsPerUpsert rows. False and *error when
+// one fails.
+template <typename Map, typename MakeSql, typename Bind>
+bool upsertAll(pg::Connection &conn, const Map &map, int columns, MakeSql makeSql, Bind bind, QString *error)
+{
+    auto it = map.begin();
+    while (it != map.end()) {
+        const int rows = int(std::min<std::size_t>(kRollupsPerUpsert, std::size_t(std::distance(it, map.end()))));
+        pg::Statement up(conn, makeSql(rows));
+        for (int r = 0; r < rows; ++r, ++it)
+            bind(up, r * columns, it->first, it->second);
+        if (!up.exec()) {
+            *error = up.error();
+            return false;
+        }
+    }
+    return true;
+}
 
 // Binds ?(base + i) for bindRequest()'s ?i: the row's place in a multi-row VALUES list.
 struct OffsetBinder {
@@ -132,8 +167,18 @@ bool PgLogWriter::Impl::insertAttempts(const std::vector<AttemptRow> &attempts, 
     return true;
 }
 
+bool PgLogWriter::Impl::upsertRollups(const store::BatchRollups &rollups, QString *error)
+{
+    return upsertAll(conn, rollups.rollups, store::kRollupColumns, store::upsertRollupsSql,
+                     store::bindRollup<pg::Statement>, error)
+        && upsertAll(conn, rollups.latency, store::kRollupLatencyColumns, store::upsertRollupLatencySql,
+                     store::bindRollupLatency<pg::Statement>, error)
+        && upsertAll(conn, rollups.sizes, store::kRollupSizeColumns, store::upsertRollupSizesSql,
+                     store::bindRollupSize<pg::Statement>, error);
+}
+
 bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
-                                        QString *error)
+                                        store::BatchRollups &rollups, QString *error)
 {
     QByteArray sql = QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES ";
     for (std::size_t r = i; r < end; ++r)
@@ -164,6 +209,7 @@ bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch,
         const qint64 seq = *it;
         seqs.erase(it); // a second row of the same id in this run is the duplicate
         ++*count;
+        store::foldIntoRollups(buckets, rec, rollups);
         for (qsizetype k = 0; k < rec.attemptLog.size(); ++k) {
             const AttemptRecord &a = rec.attemptLog.at(k);
             attempts.push_back(AttemptRow{seq, a.index > 0 ? a.index : int(k + 1), &a}); // 1-based; the position when unset
@@ -177,6 +223,8 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
     *written = 0;
     if (!conn.ensure(error))
         return false;
+    if (!buckets.load([this](const char *sql) { return Statement(conn, sql); }, error))
+        return false;
     if (!conn.exec("BEGIN", error))
         return false;
     auto abort = [&] {
@@ -185,6 +233,8 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
     };
     int count = 0;
     std::size_t i = 0;
+    store::BatchRollups rollups;
+    bool seqLocked = false;
     while (i < batch.size()) {
         if (batch[i].pending) {
             Statement pending(conn, upsertPendingSql());
@@ -200,11 +250,19 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
         std::size_t end = i;
         while (end < batch.size() && !batch[end].pending && end - i < std::size_t(kRowsPerInsert))
             ++end;
+        if (!seqLocked) {
+            const QByteArray lock = "SELECT pg_advisory_xact_lock(" + QByteArray::number(kSeqLockKey) + ")";
+            if (!conn.exec(lock.constData(), error))
+                return abort();
+            seqLocked = true;
+        }
         // Their pending rows go in the same transaction: a pending row never outlives its final row.
-        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, error))
+        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, rollups, error))
             return abort();
         i = end;
     }
+    if (!upsertRollups(rollups, error))
+        return abort();
     if (!conn.exec("COMMIT", error))
         return abort();
     *written = count;

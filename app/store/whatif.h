@@ -9,6 +9,11 @@
 
 struct sqlite3;
 
+namespace gh::store {
+struct SqliteReadDb;
+struct PgReadDb;
+} // namespace gh::store
+
 namespace gh::whatif {
 
 // A slice of the request log: whole UTC days [fromMs, toMs), optionally one key, one model (the
@@ -84,5 +89,9 @@ struct Report {
     QHash<QString, VoteStats> votes;   // compareVotes()
 };
 [[nodiscard]] Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
+// The same on either back-end's read connection, in its instance scope (store/readdb.h): one
+// instance's slice is read from its rows (the rollups have no instance).
+[[nodiscard]] Report report(const store::SqliteReadDb &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
+[[nodiscard]] Report report(const store::PgReadDb &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
 
 } // namespace gh::whatif
