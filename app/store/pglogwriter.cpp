@@ -1,6 +1,7 @@
 #include "store/pglogwriter.h"
 #include "core/logging.h"
 #include "store/pg.h"
+#include "store/pgmigrations.h"
 #include "store/requestcodec.h"
 #include "store/requestjournal.h"
 #include "store/rollupdeltas.h"
@@ -67,14 +68,13 @@ constexpr int kAttemptsPerInsert = 5'000;
 // Rollup rows per upsert (18 parameters each): a batch's deltas in a few round trips.
 constexpr int kRollupsPerUpsert = 1'000;
 
-// The lock every instance's writer holds from its first request row to its commit ("GHSQ").
-// requests.seq is an identity: taken when a row is inserted, visible when its transaction commits.
-// Two instances committing out of order would let a reader see seq 101 before seq 100, and the
-// window's watermark (LogQueries: "the rows committed after seq N") would skip 100 for good. Under
-// this lock seqs are taken in commit order: a reader that sees seq N sees every row below it. It
-// costs the instances' writers their concurrency for one INSERT ... RETURNING and its attempts and
-// rollups, a few milliseconds a batch.
-constexpr qint64 kSeqLockKey = 0x47485351;
+// store::postgres::kSeqLockKey, held from a batch's first request row to its commit: requests.seq
+// is an identity, taken when a row is inserted and visible when its transaction commits. Two
+// instances committing out of order would let a reader see seq 101 before seq 100, and the window's
+// watermark (LogQueries: "the rows committed after seq N") would skip 100 for good. Under the lock
+// seqs are taken in commit order: a reader that sees seq N sees every row below it. It costs the
+// instances' writers their concurrency for one INSERT ... RETURNING with its attempts and rollups.
+using store::postgres::kSeqLockKey;
 
 // Upserts the entries of `map` in statements of at most kRollupsPerUpsert rows. False and *error when
 // one fails.
