@@ -50,7 +50,10 @@ struct PgLogWriter::Impl final : BatchedLogWriter::Sink {
     // their attempts.
     bool settlePending(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, QString *error);
     bool insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
-                         store::BatchRollups &rollups, QString *error);
+                         const std::vector<bool> &writeBlocks, store::BatchRollups &rollups, QString *error);
+    // The prompt prefixes of the rows inserted (the Cache page's diagnosis): (seq, row).
+    bool insertPromptPrefixes(const std::vector<std::pair<qint64, const RequestRecord *>> &rows, QString *error);
+    bool trimPromptPrefixes(const std::set<qint64> &keys, QString *error);
     bool insertAttempts(const std::vector<AttemptRow> &attempts, QString *error);
     bool replayJournals(const QString &dir, QString *error);
     bool recoverPending(QString *error);
@@ -177,8 +180,49 @@ bool PgLogWriter::Impl::upsertRollups(const store::BatchRollups &rollups, QStrin
                      store::bindRollupSize<pg::Statement>, error);
 }
 
+bool PgLogWriter::Impl::insertPromptPrefixes(const std::vector<std::pair<qint64, const RequestRecord *>> &rows,
+                                             QString *error)
+{
+    for (std::size_t p0 = 0; p0 < rows.size(); p0 += kRowsPerInsert) {
+        const std::size_t p1 = std::min(rows.size(), p0 + kRowsPerInsert);
+        QByteArray sql = "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) VALUES ";
+        for (std::size_t k = p0; k < p1; ++k)
+            sql += (k > p0 ? ", " : "") + valuesTuple(int(k - p0) * 6, 6);
+        Statement ins(conn, sql);
+        for (std::size_t k = p0; k < p1; ++k) {
+            const int b = int(k - p0) * 6;
+            const auto &[seq, r] = rows[k];
+            ins.bindInt(b + 1, seq);
+            ins.bindInt(b + 2, r->keyId);
+            ins.bindInt(b + 3, r->startedAtMs);
+            ins.bindInt(b + 4, r->promptSystemBytes);
+            ins.bindInt(b + 5, r->promptToolsBytes);
+            ins.bindBlob(b + 6, store::encodeBlocks(r->promptBlocks));
+        }
+        if (!ins.exec()) {
+            *error = ins.error();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool PgLogWriter::Impl::trimPromptPrefixes(const std::set<qint64> &keys, QString *error)
+{
+    for (const qint64 keyId : keys) {
+        Statement trim(conn, store::kTrimPromptPrefixes);
+        trim.bindInt(1, keyId);
+        trim.bindInt(2, store::kPromptPrefixesPerKey);
+        if (!trim.exec()) {
+            *error = trim.error();
+            return false;
+        }
+    }
+    return true;
+}
+
 bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
-                                        store::BatchRollups &rollups, QString *error)
+                                        const std::vector<bool> &writeBlocks, store::BatchRollups &rollups, QString *error)
 {
     QByteArray sql = QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES ";
     for (std::size_t r = i; r < end; ++r)
@@ -199,6 +243,7 @@ bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch,
     // The attempts of the rows inserted. A row whose id the log had (or an earlier row of this run
     // had) is not logged; its attempts would belong to the other request of that id, so they go too.
     std::vector<AttemptRow> attempts;
+    std::vector<std::pair<qint64, const RequestRecord *>> prefixes;
     for (std::size_t r = i; r < end; ++r) {
         const RequestRecord &rec = batch[r];
         const auto it = seqs.find(rec.id);
@@ -210,12 +255,16 @@ bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch,
         seqs.erase(it); // a second row of the same id in this run is the duplicate
         ++*count;
         store::foldIntoRollups(buckets, rec, rollups);
+        if (writeBlocks[r]) {
+            prefixes.emplace_back(seq, &rec);
+            rollups.prefixKeys.insert(rec.keyId);
+        }
         for (qsizetype k = 0; k < rec.attemptLog.size(); ++k) {
             const AttemptRecord &a = rec.attemptLog.at(k);
             attempts.push_back(AttemptRow{seq, a.index > 0 ? a.index : int(k + 1), &a}); // 1-based; the position when unset
         }
     }
-    return insertAttempts(attempts, error);
+    return insertAttempts(attempts, error) && insertPromptPrefixes(prefixes, error);
 }
 
 bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error)
@@ -234,6 +283,7 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
     int count = 0;
     std::size_t i = 0;
     store::BatchRollups rollups;
+    const std::vector<bool> writeBlocks = store::blocksToWrite(batch);
     bool seqLocked = false;
     while (i < batch.size()) {
         if (batch[i].pending) {
@@ -257,11 +307,11 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
             seqLocked = true;
         }
         // Their pending rows go in the same transaction: a pending row never outlives its final row.
-        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, rollups, error))
+        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, writeBlocks, rollups, error))
             return abort();
         i = end;
     }
-    if (!upsertRollups(rollups, error))
+    if (!upsertRollups(rollups, error) || !trimPromptPrefixes(rollups.prefixKeys, error))
         return abort();
     if (!conn.exec("COMMIT", error))
         return abort();

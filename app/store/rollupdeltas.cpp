@@ -38,6 +38,28 @@ qint64 RollupBuckets::sizeBucketOf(qint64 s) const
     return it == sizes.begin() ? 0 : std::prev(it)->second;
 }
 
+QByteArray encodeBlocks(const QList<quint64> &blocks)
+{
+    QByteArray out(blocks.size() * 8, Qt::Uninitialized);
+    for (qsizetype i = 0; i < blocks.size(); ++i) {
+        const quint64 v = blocks.at(i);
+        for (int b = 0; b < 8; ++b)
+            out[i * 8 + b] = char((v >> (8 * b)) & 0xff);
+    }
+    return out;
+}
+
+std::vector<bool> blocksToWrite(const std::vector<RequestRecord> &batch)
+{
+    std::vector<bool> writeBlocks(batch.size(), false);
+    std::map<qint64, int> seen;
+    for (std::size_t i = batch.size(); i-- > 0;) {
+        if (!batch[i].promptBlocks.isEmpty())
+            writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
+    }
+    return writeBlocks;
+}
+
 QString rollupModel(const RequestRecord &r)
 {
     if (!r.modelId.isEmpty())

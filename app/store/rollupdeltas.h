@@ -88,6 +88,20 @@ struct RollupBuckets {
 // Adds an inserted row to the batch's deltas: exactly the figures of request_facts.
 void foldIntoRollups(const RollupBuckets &buckets, const RequestRecord &r, BatchRollups &rollups);
 
+// The prompt prefixes of the Cache page's diagnosis (prompt_prefixes), kept by both writers: only
+// the latest kPromptPrefixesPerKey rows of each key (trimmed once per batch). A batch writes at most
+// that many per key: its earlier rows would be trimmed in the same transaction.
+inline constexpr int kPromptPrefixesPerKey = 200;
+inline constexpr char kInsertPromptPrefix[] = "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, "
+                                              "tools_bytes, blocks) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr char kTrimPromptPrefixes[]
+    = "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
+      "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET ?2)"; // ?2: kPromptPrefixesPerKey
+// The prompt's block hashes as stored: 8 bytes per block, little-endian.
+[[nodiscard]] QByteArray encodeBlocks(const QList<quint64> &blocks);
+// Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in the batch.
+[[nodiscard]] std::vector<bool> blocksToWrite(const std::vector<RequestRecord> &batch);
+
 // The additive upserts of `rows` rows each (VALUES lists of ?1..?(rows * columns)).
 inline constexpr int kRollupColumns = 18;
 inline constexpr int kRollupLatencyColumns = 7;

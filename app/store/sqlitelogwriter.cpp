@@ -50,42 +50,6 @@ constexpr const char *kInsertAttempt =
     "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-constexpr const char *kInsertPromptPrefix =
-    "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-
-// Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch). A batch
-// writes at most that many per key: its earlier rows would be trimmed in the same transaction.
-constexpr int kPromptPrefixesPerKey = 200;
-constexpr const char *kTrimPromptPrefixes =
-    "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
-    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET ?2)"; // ?2: kPromptPrefixesPerKey
-
-// The prompt's block hashes as stored: 8 bytes per block, little-endian.
-QByteArray encodeBlocks(const QList<quint64> &blocks)
-{
-    QByteArray out(blocks.size() * 8, Qt::Uninitialized);
-    for (qsizetype i = 0; i < blocks.size(); ++i) {
-        const quint64 v = blocks.at(i);
-        for (int b = 0; b < 8; ++b)
-            out[i * 8 + b] = char((v >> (8 * b)) & 0xff);
-    }
-    return out;
-}
-
-
-// Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in the batch.
-std::vector<bool> blocksToWrite(const std::vector<RequestRecord> &batch)
-{
-    std::vector<bool> writeBlocks(batch.size(), false);
-    std::map<qint64, int> seen;
-    for (std::size_t i = batch.size(); i-- > 0;) {
-        if (!batch[i].promptBlocks.isEmpty())
-            writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
-    }
-    return writeBlocks;
-}
-
 // The attempts of the request row `seq`; one that breaks a constraint is skipped with a warning.
 // False when a step fails (the caller rolls back).
 bool insertAttempts(sqlite3 *db, Statement &ins, qint64 seq, const RequestRecord &r)
@@ -119,7 +83,7 @@ bool insertPromptPrefix(Statement &ins, qint64 seq, const RequestRecord &r)
     ins.bindInt(3, r.startedAtMs);
     ins.bindInt(4, r.promptSystemBytes);
     ins.bindInt(5, r.promptToolsBytes);
-    ins.bindBlob(6, encodeBlocks(r.promptBlocks));
+    ins.bindBlob(6, store::encodeBlocks(r.promptBlocks));
     const int rc = ins.step();
     ins.reset();
     return rc == SQLITE_DONE;
@@ -168,7 +132,7 @@ bool trimPromptPrefixes(Statement &trim, const std::set<qint64> &prefixKeys)
 {
     for (const qint64 keyId : prefixKeys) {
         trim.bindInt(1, keyId);
-        trim.bindInt(2, kPromptPrefixesPerKey);
+        trim.bindInt(2, store::kPromptPrefixesPerKey);
         const int rc = trim.step();
         trim.reset();
         if (rc != SQLITE_DONE)
@@ -201,11 +165,11 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
         explicit WriterStatements(sqlite3 *db)
             : insertRequest(db, store::insertRequestSql(), true)
             , insertAttempt(db, kInsertAttempt, true)
-            , insertPromptPrefix(db, kInsertPromptPrefix, true)
+            , insertPromptPrefix(db, store::kInsertPromptPrefix, true)
             , upsertRollup(db, store::upsertRollupsSql(1), true)
             , upsertRollupLatency(db, store::upsertRollupLatencySql(1), true)
             , upsertRollupSizes(db, store::upsertRollupSizesSql(1), true)
-            , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
+            , trimPromptPrefixes(db, store::kTrimPromptPrefixes, true)
             , insertPending(db, insertPendingSql(), true)
             , deletePending(db, kDeletePending, true)
         {
@@ -382,7 +346,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
         return false;
     };
     store::BatchRollups rollups;
-    const std::vector<bool> writeBlocks = blocksToWrite(batch);
+    const std::vector<bool> writeBlocks = store::blocksToWrite(batch);
     int count = 0;
     for (std::size_t row = 0; row < batch.size(); ++row) {
         switch (writeRow(st, batch[row], writeBlocks[row], rollups)) {

@@ -394,6 +394,26 @@ QHash<QString, VoteStats> compareVotes(sqlite3 *db)
     return compareVotesOf(store::SqliteReadDb{db, {}});
 }
 
+Result compute(const store::SqliteReadDb &db, const Slice &slice, const Candidate &candidate)
+{
+    return computeOf(db, slice, candidate);
+}
+
+Result compute(const store::PgReadDb &db, const Slice &slice, const Candidate &candidate)
+{
+    return computeOf(db, slice, candidate);
+}
+
+std::optional<qint64> countOverContext(const store::SqliteReadDb &db, const Slice &slice, qint64 contextWindow)
+{
+    return countOverContextOf(db, slice, contextWindow);
+}
+
+std::optional<qint64> countOverContext(const store::PgReadDb &db, const Slice &slice, qint64 contextWindow)
+{
+    return countOverContextOf(db, slice, contextWindow);
+}
+
 Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
 {
     return reportOf(store::SqliteReadDb{db, {}}, slice, candidate, contextWindow);
