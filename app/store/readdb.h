@@ -6,7 +6,7 @@
 #include <QString>
 #include <variant>
 
-// The read connection of one back-end as the window's shared query code (sqlitelogqueries.cpp's
+// The read connection of one back-end as the window's shared query code (logqueries.cpp's
 // LogQueriesImpl, analytics.cpp, whatif.cpp) sees it. The queries are templates over these two
 // structs; everything the SQL dialects disagree on is here, so the query text is written once.
 //
