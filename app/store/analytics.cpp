@@ -1,6 +1,6 @@
 #include "store/analytics.h"
 #include "core/logging.h"
-#include "store/sqlite.h"
+#include "store/readdb.h"
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -21,7 +21,8 @@ qint64 ceilTo(qint64 v, qint64 unit)
     return floorTo(v + unit - 1, unit);
 }
 
-using Stmt = sqlite::Statement;
+using store::arg;
+using store::Value;
 
 // Texts seen in a read, each converted to a QString once.
 class Interner
@@ -51,7 +52,7 @@ constexpr const char *kRawSums
       "sum(cache_read_tokens), sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens), "
       "sum(stream_output_tokens), sum(stream_generation_ms)";
 
-analytics::Sums readSums(const Stmt &s, int first)
+template <typename S> analytics::Sums readSums(const S &s, int first)
 {
     analytics::Sums r;
     r.requests = s.integer(first);
@@ -85,35 +86,52 @@ qint64 unitOf(analytics::Segment::Kind kind)
     return kind == analytics::Segment::Day ? kDayMs : kHourMs;
 }
 
-void bindSegment(Stmt &s, const analytics::Segment &seg, const std::optional<qint64> &keyId)
+// The segments to read [from, to) in: the hourly and daily rollups where whole hours and days
+// fit (analytics::plan), or, for one instance's rows (the rollups have no instance), the rows.
+template <typename Db> QList<analytics::Segment> segmentsOf(const Db &db, qint64 fromMs, qint64 toMs)
 {
+    if (db.instance.isEmpty())
+        return analytics::plan(fromMs, toMs);
+    if (toMs <= fromMs)
+        return {};
+    return {analytics::Segment{analytics::Segment::Raw, fromMs, toMs}};
+}
+
+// The WHERE of one segment from `table` (request_facts for the rows, else a rollup table), its
+// arguments appended.
+template <typename Db>
+QByteArray segmentWhere(const Db &db, const analytics::Segment &seg, const std::optional<qint64> &keyId, QList<Value> &args)
+{
+    QByteArray sql;
     if (seg.kind == analytics::Segment::Raw) {
-        s.bind(2, seg.fromMs);
-        s.bind(3, seg.toMs);
+        sql = " WHERE started_at_ms >= " + arg(args, seg.fromMs) + " AND started_at_ms < " + arg(args, seg.toMs);
     } else {
         const qint64 unit = unitOf(seg.kind);
-        s.bind(1, seg.kind == analytics::Segment::Day ? 1 : 0);
-        s.bind(2, seg.fromMs / unit);
-        s.bind(3, seg.toMs / unit);
+        sql = " WHERE grain = " + arg(args, qint64(seg.kind == analytics::Segment::Day ? 1 : 0)) + " AND t >= "
+            + arg(args, seg.fromMs / unit) + " AND t < " + arg(args, seg.toMs / unit);
     }
     if (keyId)
-        s.bind(4, *keyId);
+        sql += " AND key_id = " + arg(args, *keyId);
+    if (seg.kind == analytics::Segment::Raw)
+        sql += store::instanceCondition(db, args);
+    return sql;
 }
 
 // Calls `f` for every cell of the segments; false (and *error) when a query fails.
-bool forEachCell(sqlite3 *db, const QList<analytics::Segment> &segments, const std::optional<qint64> &keyId,
+template <typename Db>
+bool forEachCell(const Db &db, const QList<analytics::Segment> &segments, const std::optional<qint64> &keyId,
     Interner &names, const std::function<void(const Cell &)> &f, QString *error)
 {
-    const QByteArray keyCondition = keyId ? " AND key_id = ?4" : "";
     for (const analytics::Segment &seg : segments) {
         const bool raw = seg.kind == analytics::Segment::Raw;
-        const QByteArray sql = raw ? QByteArray("SELECT 0, key_id, model, provider, ") + kRawSums
-                + " FROM request_facts WHERE started_at_ms >= ?2 AND started_at_ms < ?3" + keyCondition
+        QList<Value> args;
+        const QByteArray where = segmentWhere(db, seg, keyId, args);
+        const QByteArray sql = raw
+            ? QByteArray("SELECT 0, key_id, model, provider, ") + kRawSums + " FROM request_facts" + where
                 + " GROUP BY key_id, model, provider"
-                                   : QByteArray("SELECT t, key_id, model, provider, ") + kSumColumns
-                + " FROM rollups WHERE grain = ?1 AND t >= ?2 AND t < ?3 AND requests > 0" + keyCondition;
-        Stmt s(db, sql);
-        bindSegment(s, seg, keyId);
+            : QByteArray("SELECT t, key_id, model, provider, ") + kSumColumns + " FROM rollups" + where + " AND requests > 0";
+        auto s = db.prepare(sql);
+        store::bindValues(s, args);
         const qint64 unit = unitOf(seg.kind);
         while (s.next()) {
             Cell c;
@@ -134,23 +152,21 @@ bool forEachCell(sqlite3 *db, const QList<analytics::Segment> &segments, const s
 }
 
 // Calls `f(keyId, model, metric, bucket, n)` for the latency histograms of the segments.
-bool forEachLatency(sqlite3 *db, const QList<analytics::Segment> &segments, const std::optional<qint64> &keyId,
+template <typename Db>
+bool forEachLatency(const Db &db, const QList<analytics::Segment> &segments, const std::optional<qint64> &keyId,
     Interner &names, const std::function<void(qint64, int, int, int, qint64)> &f, QString *error)
 {
-    const QByteArray keyCondition = keyId ? " AND key_id = ?4" : "";
     for (const analytics::Segment &seg : segments) {
+        QList<Value> args;
+        const QByteArray where = segmentWhere(db, seg, keyId, args);
         const QByteArray sql = seg.kind == analytics::Segment::Raw
-            ? "SELECT key_id, model, 0, latency_bucket, count(*) FROM request_facts WHERE started_at_ms >= ?2 "
-              "AND started_at_ms < ?3 AND latency_bucket IS NOT NULL"
-                + keyCondition
-                + " GROUP BY key_id, model, latency_bucket UNION ALL SELECT key_id, model, 1, ttft_bucket, count(*) "
-                  "FROM request_facts WHERE started_at_ms >= ?2 AND started_at_ms < ?3 AND ttft_bucket IS NOT NULL"
-                + keyCondition + " GROUP BY key_id, model, ttft_bucket"
-            : "SELECT key_id, model, metric, bucket, n FROM rollup_latency WHERE grain = ?1 AND t >= ?2 AND t < ?3 "
-              "AND n > 0"
-                + keyCondition;
-        Stmt s(db, sql);
-        bindSegment(s, seg, keyId);
+            ? "SELECT key_id, model, 0, latency_bucket, count(*) FROM request_facts" + where
+                + " AND latency_bucket IS NOT NULL GROUP BY key_id, model, latency_bucket UNION ALL "
+                  "SELECT key_id, model, 1, ttft_bucket, count(*) FROM request_facts" + where
+                + " AND ttft_bucket IS NOT NULL GROUP BY key_id, model, ttft_bucket"
+            : "SELECT key_id, model, metric, bucket, n FROM rollup_latency" + where + " AND n > 0";
+        auto s = db.prepare(sql);
+        store::bindValues(s, args);
         while (s.next())
             f(s.integer(0), names.id(s.rawText(1)), int(s.integer(2)), int(s.integer(3)), s.integer(4));
         if (!s.ok()) {
@@ -161,18 +177,39 @@ bool forEachLatency(sqlite3 *db, const QList<analytics::Segment> &segments, cons
     return true;
 }
 
+// The start (ms, UTC midnight) of the first day with requests: from the daily rollups, or for one
+// instance from its rows. nullopt when there is none; false (and *error) when the read failed.
+template <typename Db> bool firstDay(const Db &db, std::optional<qint64> *day, QString *error)
+{
+    QList<Value> args;
+    auto s = db.prepare(db.instance.isEmpty()
+                            ? QByteArray("SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0")
+                            : "SELECT min(started_at_ms) / " + QByteArray::number(kDayMs)
+                                  + " FROM requests WHERE instance_id = " + arg(args, db.instance));
+    store::bindValues(s, args);
+    *day = std::nullopt;
+    if (!s.next()) {
+        if (!s.ok()) {
+            *error = s.error();
+            return false;
+        }
+        return true;
+    }
+    if (!s.isNull(0))
+        *day = s.integer(0) * kDayMs;
+    return true;
+}
+
 // [from, to) of a period; "from the beginning" starts at the first rolled-up day.
-bool resolvePeriod(sqlite3 *db, const analytics::Period &p, qint64 *from, qint64 *to, QString *error)
+template <typename Db> bool resolvePeriod(const Db &db, const analytics::Period &p, qint64 *from, qint64 *to, QString *error)
 {
     *to = p.toMs;
     *from = p.fromMs;
     if (p.fromMs <= 0) {
-        Stmt s(db, "SELECT min(t) FROM rollups WHERE grain = 1 AND requests > 0");
-        if (!s.next() && !s.ok()) {
-            *error = s.error();
+        std::optional<qint64> first;
+        if (!firstDay(db, &first, error))
             return false;
-        }
-        *from = s.isNull(0) ? *to : s.integer(0) * kDayMs;
+        *from = first.value_or(*to);
     }
     if (*from > *to)
         *from = *to;
@@ -188,16 +225,18 @@ int sliceOf(qint64 fromMs, qint64 toMs, int slices, qint64 cellFrom, qint64 cell
     return int(double(clamped - fromMs) * slices / double(toMs - fromMs));
 }
 
-QHash<QString, VoteStats> votesBetween(sqlite3 *db, std::optional<std::pair<qint64, qint64>> range, QString *error)
+// Compare votes belong to the team's configuration, not to an instance: never scoped.
+template <typename Db>
+QHash<QString, VoteStats> votesBetween(const Db &db, std::optional<std::pair<qint64, qint64>> range, QString *error)
 {
     QHash<QString, VoteStats> out;
-    Stmt s(db,
-        range ? "SELECT model_id, count(*), sum(result = 1), sum(result = -1) FROM votes "
-                "WHERE created_at_ms >= ?1 AND created_at_ms < ?2 GROUP BY model_id"
-              : "SELECT model_id, count(*), sum(result = 1), sum(result = -1) FROM votes GROUP BY model_id");
+    const QByteArray select = "SELECT model_id, count(*), " + Db::countIf("result = 1") + ", " + Db::countIf("result = -1")
+        + " FROM votes";
+    auto s = db.prepare(range ? select + " WHERE created_at_ms >= ?1 AND created_at_ms < ?2 GROUP BY model_id"
+                              : select + " GROUP BY model_id");
     if (range) {
-        s.bind(1, range->first);
-        s.bind(2, range->second);
+        s.bindInt(1, range->first);
+        s.bindInt(2, range->second);
     }
     while (s.next())
         out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
@@ -206,10 +245,10 @@ QHash<QString, VoteStats> votesBetween(sqlite3 *db, std::optional<std::pair<qint
     return out;
 }
 
-QHash<qint64, QString> keyNames(sqlite3 *db)
+template <typename Db> QHash<qint64, QString> keyNames(const Db &db)
 {
     QHash<qint64, QString> names;
-    Stmt s(db, "SELECT id, name FROM keys");
+    auto s = db.prepare("SELECT id, name FROM keys");
     while (s.next())
         names.insert(s.integer(0), s.text(1));
     return names;
@@ -321,10 +360,10 @@ std::optional<NanoUsd> Prices::cacheSavings(qint64 cacheReadTokens) const
     return priceNano(cacheReadTokens, *input - cacheRead.value_or(*input));
 }
 
-QHash<QString, Prices> modelPrices(sqlite3 *db)
+template <typename Db> static QHash<QString, Prices> modelPricesOf(const Db &db)
 {
     QHash<QString, Prices> out;
-    Stmt s(db,
+    auto s = db.prepare(
         "SELECT id, price_input, price_output, price_cache_read, price_cache_write, price_cache_write_1h FROM models");
     auto opt = [&s](int c) { return s.isNull(c) ? std::nullopt : std::optional<double>(s.real(c)); };
     while (s.next())
@@ -340,13 +379,23 @@ static QHash<QString, Prices> withOverrides(QHash<QString, Prices> table, const 
     return table;
 }
 
-QList<qint64> bucketBounds(sqlite3 *db)
+template <typename Db> static QList<qint64> bucketBoundsOf(const Db &db)
 {
     QList<qint64> bounds;
-    Stmt s(db, "SELECT lo FROM latency_buckets ORDER BY bucket");
+    auto s = db.prepare("SELECT lo FROM latency_buckets ORDER BY bucket");
     while (s.next())
         bounds.append(s.integer(0));
     return bounds;
+}
+
+QHash<QString, Prices> modelPrices(sqlite3 *db)
+{
+    return modelPricesOf(store::SqliteReadDb{db, {}});
+}
+
+QList<qint64> bucketBounds(sqlite3 *db)
+{
+    return bucketBoundsOf(store::SqliteReadDb{db, {}});
 }
 
 int bucketOf(qint64 ms, const QList<qint64> &bounds)
@@ -398,7 +447,8 @@ double ModelRanking::winRate() const
 
 // Per model of the period: its sums, its requests per provider (model -> provider -> requests), its
 // trend over `slices` and its latency histograms. False (and r.error) when a query fails.
-static bool collectModels(sqlite3 *db, const QList<Segment> &segments, const std::optional<qint64> &keyId, int slices,
+template <typename Db>
+static bool collectModels(const Db &db, const QList<Segment> &segments, const std::optional<qint64> &keyId, int slices,
     Interner &names, QHash<int, ModelRanking> &byModel, QHash<int, QHash<int, qint64>> &providerRequests, Rankings &r)
 {
     auto entry = [&](int model) -> ModelRanking & {
@@ -496,18 +546,18 @@ static void findSavings(const QHash<QString, VoteStats> &allVotes, const QHash<Q
         [](const Saving &a, const Saving &b) { return a.spend - a.alternativeCost > b.spend - b.alternativeCost; });
 }
 
-Rankings rankings(sqlite3 *db, const RankingsQuery &query)
+template <typename Db> static Rankings rankingsOf(const Db &db, const RankingsQuery &query)
 {
     Rankings r;
-    if (!db) {
+    if (!db.isOpen()) {
         r.error = QStringLiteral("the database is not open");
         return r;
     }
     if (!resolvePeriod(db, query.period, &r.fromMs, &r.toMs, &r.error))
         return r;
-    r.bounds = bucketBounds(db);
+    r.bounds = bucketBoundsOf(db);
     const int slices = std::max(1, query.slices);
-    const QList<Segment> segments = plan(r.fromMs, r.toMs);
+    const QList<Segment> segments = segmentsOf(db, r.fromMs, r.toMs);
 
     Interner names;
     QHash<int, ModelRanking> byModel;
@@ -521,9 +571,24 @@ Rankings rankings(sqlite3 *db, const RankingsQuery &query)
         return r;
 
     rankModels(byModel, providerRequests, names, periodVotes, r);
-    findSavings(allVotes, withOverrides(modelPrices(db), query.prices), query.minRounds, r);
+    findSavings(allVotes, withOverrides(modelPricesOf(db), query.prices), query.minRounds, r);
     r.ok = true;
     return r;
+}
+
+Rankings rankings(sqlite3 *db, const RankingsQuery &query)
+{
+    return rankingsOf(store::SqliteReadDb{db, {}}, query);
+}
+
+Rankings rankings(const store::SqliteReadDb &db, const RankingsQuery &query)
+{
+    return rankingsOf(db, query);
+}
+
+Rankings rankings(const store::PgReadDb &db, const RankingsQuery &query)
+{
+    return rankingsOf(db, query);
 }
 
 namespace {
@@ -597,14 +662,15 @@ static QList<CacheGroup> sortedGroups(QList<CacheGroup> groups)
 }
 
 // r.total and r.byProvider, r.byModel, r.byKey over [from, to). False (and r.error) when a query fails.
-static bool groupCells(sqlite3 *db, qint64 from, qint64 to, const std::optional<qint64> &keyId,
+template <typename Db>
+static bool groupCells(const Db &db, qint64 from, qint64 to, const std::optional<qint64> &keyId,
     const QHash<qint64, QString> &keys, Interner &names, CacheSavings &savings, CacheReport &r)
 {
     QHash<int, CacheGroup> byProvider, byModel;
     QHash<qint64, CacheGroup> byKey;
     const int empty = names.id(QByteArray());
     const bool ok = forEachCell(
-        db, plan(from, to), keyId, names,
+        db, segmentsOf(db, from, to), keyId, names,
         [&](const Cell &c) {
             NanoUsd saved = 0;
             const bool priced = savings.savedOf(c, &saved);
@@ -634,11 +700,30 @@ static bool groupCells(sqlite3 *db, qint64 from, qint64 to, const std::optional<
 }
 
 // The chart: rollup rows by the bucket that holds their middle. False (and r.error) when a query fails.
-static bool fillCacheChart(sqlite3 *db, const QList<qint64> &edges, const std::optional<qint64> &keyId,
+template <typename Db>
+static bool fillCacheChart(const Db &db, const QList<qint64> &edges, const std::optional<qint64> &keyId,
     Interner &names, CacheSavings &savings, CacheReport &r)
 {
     for (int i = 0; i + 1 < edges.size(); ++i)
         r.chart.append(CacheBucket{edges.at(i), edges.at(i + 1), {}, 0});
+    if (!db.instance.isEmpty()) {
+        // One instance's rows, bucket by bucket (the rollups have no instance).
+        for (int i = 0; i + 1 < edges.size(); ++i) {
+            CacheBucket &bucket = r.chart[i];
+            const bool ok = forEachCell(
+                db, segmentsOf(db, edges.at(i), edges.at(i + 1)), keyId, names,
+                [&](const Cell &c) {
+                    NanoUsd saved = 0;
+                    savings.savedOf(c, &saved);
+                    bucket.sums += c.sums;
+                    bucket.saved += saved;
+                },
+                &r.error);
+            if (!ok)
+                return false;
+        }
+        return true;
+    }
     const bool daily = edges.last() - edges.first() > 92 * kDayMs;
     const qint64 unit = daily ? kDayMs : kHourMs;
     const Segment whole{daily ? Segment::Day : Segment::Hour, floorTo(edges.first(), unit), ceilTo(edges.last(), unit)};
@@ -660,19 +745,20 @@ static bool fillCacheChart(sqlite3 *db, const QList<qint64> &edges, const std::o
 
 // The response cache's hits, lookups and savings over [from, to). False (and r.error) when the
 // query fails.
-static bool readResponseCache(sqlite3 *db, qint64 from, qint64 to, const std::optional<qint64> &keyId, CacheReport &r)
+template <typename Db>
+static bool readResponseCache(const Db &db, qint64 from, qint64 to, const std::optional<qint64> &keyId, CacheReport &r)
 {
     // From the rows themselves (the rollups do not count them): the partial index of migration 13
     // holds the looked-up rows only.
-    QByteArray sql = "SELECT COALESCE(SUM(cache_status = 'hit'), 0), COUNT(*), "
+    QByteArray sql = "SELECT COALESCE(" + Db::countIf("cache_status = 'hit'") + ", 0), COUNT(*), "
                      "COALESCE(SUM(CASE WHEN cache_status = 'hit' THEN cache_saved_nano_usd ELSE 0 END), 0) "
                      "FROM requests WHERE cache_status IN ('hit', 'miss') AND started_at_ms >= ?1 AND started_at_ms < ?2";
-    QList<sqlite::Value> args{from, to};
-    if (keyId) {
-        sql += " AND key_id = ?3";
-        args.append(*keyId);
-    }
-    Stmt s(db, sql, args);
+    QList<Value> args{from, to};
+    if (keyId)
+        sql += " AND key_id = " + arg(args, *keyId);
+    sql += store::instanceCondition(db, args);
+    auto s = db.prepare(sql);
+    store::bindValues(s, args);
     if (!s.next()) {
         r.error = s.error();
         return false;
@@ -683,17 +769,17 @@ static bool readResponseCache(sqlite3 *db, qint64 from, qint64 to, const std::op
     return true;
 }
 
-CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
+template <typename Db> static CacheReport cacheReportOf(const Db &db, const CacheQuery &query)
 {
     CacheReport r;
-    if (!db) {
+    if (!db.isOpen()) {
         r.error = QStringLiteral("the database is not open");
         return r;
     }
     qint64 from = 0, to = 0;
     if (!resolvePeriod(db, query.period, &from, &to, &r.error))
         return r;
-    const QHash<QString, Prices> prices = withOverrides(modelPrices(db), query.prices);
+    const QHash<QString, Prices> prices = withOverrides(modelPricesOf(db), query.prices);
     const QHash<qint64, QString> keys = keyNames(db);
 
     Interner names;
@@ -706,6 +792,21 @@ CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
         return r;
     r.ok = true;
     return r;
+}
+
+CacheReport cacheReport(sqlite3 *db, const CacheQuery &query)
+{
+    return cacheReportOf(store::SqliteReadDb{db, {}}, query);
+}
+
+CacheReport cacheReport(const store::SqliteReadDb &db, const CacheQuery &query)
+{
+    return cacheReportOf(db, query);
+}
+
+CacheReport cacheReport(const store::PgReadDb &db, const CacheQuery &query)
+{
+    return cacheReportOf(db, query);
 }
 
 QList<quint64> decodeBlocks(const QByteArray &blob)
@@ -736,15 +837,18 @@ int firstDifference(const QList<quint64> &older, const QList<quint64> &newer)
     return -1;
 }
 
-PrefixDiagnosis diagnosePrefixes(sqlite3 *db, qint64 keyId, int limit)
+template <typename Db> static PrefixDiagnosis diagnosePrefixesOf(const Db &db, qint64 keyId, int limit)
 {
     PrefixDiagnosis d;
     d.keyId = keyId;
-    Stmt s(db,
-        "SELECT system_bytes, tools_bytes, blocks FROM prompt_prefixes WHERE key_id = ?1 "
-        "ORDER BY request_seq DESC LIMIT ?2");
-    s.bind(1, keyId);
-    s.bind(2, std::max(2, limit));
+    QList<Value> args{keyId, qint64(std::max(2, limit))};
+    // One instance's: the prefixes of its request rows (prompt_prefixes has no instance).
+    const QByteArray scope = db.instance.isEmpty()
+        ? QByteArray()
+        : " AND EXISTS (SELECT 1 FROM requests r WHERE r.seq = request_seq AND r.instance_id = " + arg(args, db.instance) + ")";
+    auto s = db.prepare("SELECT system_bytes, tools_bytes, blocks FROM prompt_prefixes WHERE key_id = ?1" + scope
+                        + " ORDER BY request_seq DESC LIMIT ?2");
+    store::bindValues(s, args);
     struct Prompt {
         qint64 systemBytes, toolsBytes;
         QList<quint64> blocks;
@@ -784,6 +888,35 @@ PrefixDiagnosis diagnosePrefixes(sqlite3 *db, qint64 keyId, int limit)
                                       : QStringLiteral("messages");
     }
     return d;
+}
+
+PrefixDiagnosis diagnosePrefixes(sqlite3 *db, qint64 keyId, int limit)
+{
+    return diagnosePrefixesOf(store::SqliteReadDb{db, {}}, keyId, limit);
+}
+
+PrefixDiagnosis diagnosePrefixes(const store::SqliteReadDb &db, qint64 keyId, int limit)
+{
+    return diagnosePrefixesOf(db, keyId, limit);
+}
+
+PrefixDiagnosis diagnosePrefixes(const store::PgReadDb &db, qint64 keyId, int limit)
+{
+    return diagnosePrefixesOf(db, keyId, limit);
+}
+
+std::optional<qint64> firstRolledUpDayMs(const store::SqliteReadDb &db)
+{
+    std::optional<qint64> day;
+    QString error;
+    return firstDay(db, &day, &error) ? day : std::nullopt;
+}
+
+std::optional<qint64> firstRolledUpDayMs(const store::PgReadDb &db)
+{
+    std::optional<qint64> day;
+    QString error;
+    return firstDay(db, &day, &error) ? day : std::nullopt;
 }
 
 } // namespace analytics

@@ -8,6 +8,11 @@
 
 struct sqlite3;
 
+namespace gh::store {
+struct SqliteReadDb;
+struct PgReadDb;
+} // namespace gh::store
+
 namespace gh {
 
 // Read queries of the Rankings and Cache pages over the request log, from the rollups kept by
@@ -164,6 +169,9 @@ struct Rankings {
     QList<Saving> savings; // largest saving first
 };
 [[nodiscard]] Rankings rankings(sqlite3 *db, const RankingsQuery &query);
+// The same on either back-end's read connection, in its instance scope (store/readdb.h).
+[[nodiscard]] Rankings rankings(const store::SqliteReadDb &db, const RankingsQuery &query);
+[[nodiscard]] Rankings rankings(const store::PgReadDb &db, const RankingsQuery &query);
 
 // --- Cache ---
 struct CacheGroup {
@@ -212,6 +220,8 @@ struct CacheReport {
     NanoUsd responseSaved = 0;
 };
 [[nodiscard]] CacheReport cacheReport(sqlite3 *db, const CacheQuery &query);
+[[nodiscard]] CacheReport cacheReport(const store::SqliteReadDb &db, const CacheQuery &query);
+[[nodiscard]] CacheReport cacheReport(const store::PgReadDb &db, const CacheQuery &query);
 
 // --- Prefix diagnosis ---
 // Where consecutive prompts of a key start to differ, from the block hashes of prompt_prefixes
@@ -230,6 +240,12 @@ struct PrefixDiagnosis {
     QHash<int, int> firstDifference; // block -> pairs that first differ there
 };
 [[nodiscard]] PrefixDiagnosis diagnosePrefixes(sqlite3 *db, qint64 keyId, int limit = 200);
+[[nodiscard]] PrefixDiagnosis diagnosePrefixes(const store::SqliteReadDb &db, qint64 keyId, int limit = 200);
+[[nodiscard]] PrefixDiagnosis diagnosePrefixes(const store::PgReadDb &db, qint64 keyId, int limit = 200);
+// The start (ms, UTC midnight) of the first day with requests (of the scope's instance when scoped);
+// nullopt when none or when the read failed.
+[[nodiscard]] std::optional<qint64> firstRolledUpDayMs(const store::SqliteReadDb &db);
+[[nodiscard]] std::optional<qint64> firstRolledUpDayMs(const store::PgReadDb &db);
 // The first block index where two prompts' hashes differ, or -1 when `newer` starts with all of
 // `older` (the older prompt's last block may be partial: a difference there counts as growth).
 [[nodiscard]] int firstDifference(const QList<quint64> &older, const QList<quint64> &newer);

@@ -114,7 +114,8 @@ struct MinuteSpend {
 };
 
 // The read queries of the window (Activity, Rankings, Cache, the dashboard) over the request log:
-// the query objects a back-end implements (SQLite: openSqliteLogQueries). One instance belongs to one
+// the query objects a back-end implements (openSqliteLogQueries, openPostgresLogQueries; one code
+// for both, store/readdb.h). One instance belongs to one
 // thread at a time (the window's query thread, an export's thread); each has its own connection, so
 // reads never wait for the log writer. A query that cannot run (no database, a failed statement)
 // returns its empty or failed value (ok = false), never throws.
@@ -186,5 +187,9 @@ public:
 // The SQLite back-end's queries over the database file at `path`, on a read-only connection of its
 // own (opened here; when it cannot be, every query returns its failed value).
 [[nodiscard]] std::unique_ptr<LogQueries> openSqliteLogQueries(const QString &path);
+// The PostgreSQL back-end's queries over the team database at `url`, on a connection of their own,
+// opened at the first query on the thread that runs them and again after the server went away
+// (meanwhile every query returns its failed value).
+[[nodiscard]] std::unique_ptr<LogQueries> openPostgresLogQueries(const QString &url);
 
 } // namespace gh

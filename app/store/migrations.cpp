@@ -592,6 +592,30 @@ BEGIN
 END;
 )sql"},
     Migration{19, "the instance that served each request", kInstanceMigrationSql},
+    // One instance's Rankings and Cache read its rows (the rollups have no instance): the view says
+    // whose each row is. Otherwise migration 4's view as it was.
+    Migration{21, "the instance of each row in request_facts", R"sql(
+DROP VIEW request_facts;
+CREATE VIEW request_facts AS
+SELECT seq, started_at_ms, key_id, CASE WHEN model_id <> '' THEN model_id WHEN provider <> '' AND upstream_model <> '' THEN provider || '/' || upstream_model ELSE '' END AS model, provider,
+       1 AS requests,
+       attempts = 0 AS refused,
+       attempts > 0 AND status = 499 AS cancelled,
+       attempts > 0 AND status <> 499 AND NOT (status BETWEEN 200 AND 299 AND error = '') AS errors,
+       coalesce(cost_nano_usd, 0) AS cost_nano_usd,
+       cost_nano_usd IS NULL AND input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens > 0 AS unpriced,
+       input_tokens AS input_tokens,
+       cache_read_tokens AS cache_read_tokens,
+       cache_write_tokens AS cache_write_tokens,
+       cache_write_1h_tokens AS cache_write_1h_tokens,
+       output_tokens AS output_tokens,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') AND stream AND ttft_ms >= 0 AND latency_ms > ttft_ms AND output_tokens > 0 THEN output_tokens ELSE 0 END AS stream_output_tokens,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') AND stream AND ttft_ms >= 0 AND latency_ms > ttft_ms AND output_tokens > 0 THEN latency_ms - ttft_ms ELSE 0 END AS stream_generation_ms,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') THEN (SELECT bucket FROM latency_buckets WHERE lo <= max(0, latency_ms) ORDER BY lo DESC LIMIT 1) END AS latency_bucket,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') AND ttft_ms >= 0 THEN (SELECT bucket FROM latency_buckets WHERE lo <= max(0, ttft_ms) ORDER BY lo DESC LIMIT 1) END AS ttft_bucket,
+       instance_id
+  FROM requests;
+)sql"},
 };
 // clang-format on
 

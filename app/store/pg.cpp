@@ -246,6 +246,8 @@ qint64 Statement::changes() const
 
 int Statement::rowCount() const { return m_result ? PQntuples(m_result) : 0; }
 
+int Statement::columnCount() const { return m_result ? PQnfields(m_result) : 0; }
+
 const char *Statement::value(int c) const
 {
     if (!m_result || m_row < 0 || m_row >= PQntuples(m_result) || c < 0 || c >= PQnfields(m_result))

@@ -82,6 +82,7 @@ public:
     // Rows changed by the last INSERT/UPDATE/DELETE.
     [[nodiscard]] qint64 changes() const;
     [[nodiscard]] int rowCount() const;
+    [[nodiscard]] int columnCount() const;
 
     [[nodiscard]] bool isNull(int c) const;
     [[nodiscard]] qint64 integer(int c) const;

@@ -1,8 +1,10 @@
 #include "store/pglogwriter.h"
 #include "core/logging.h"
 #include "store/pg.h"
+#include "store/pgmigrations.h"
 #include "store/requestcodec.h"
 #include "store/requestjournal.h"
+#include "store/rollupdeltas.h"
 #include <QDir>
 #include <QFile>
 #include <QHash>
@@ -38,13 +40,20 @@ struct AttemptRow {
 struct PgLogWriter::Impl final : BatchedLogWriter::Sink {
     pg::Connection conn; // the writer thread's (and open()'s, before the thread starts)
     QString instanceId;
+    store::RollupBuckets buckets; // read at the first batch
 
+    // The batch's rollup deltas upserted, additively (several instances add to the same rows).
+    bool upsertRollups(const store::BatchRollups &rollups, QString *error);
     bool writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error) override;
     // The parts of one run [i, end) of final rows, inside the batch's transaction: the pending rows
     // they settle deleted; the rows inserted (duplicates skipped, *count the rows inserted) with
     // their attempts.
     bool settlePending(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, QString *error);
-    bool insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count, QString *error);
+    bool insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
+                         const std::vector<bool> &writeBlocks, store::BatchRollups &rollups, QString *error);
+    // The prompt prefixes of the rows inserted (the Cache page's diagnosis): (seq, row).
+    bool insertPromptPrefixes(const std::vector<std::pair<qint64, const RequestRecord *>> &rows, QString *error);
+    bool trimPromptPrefixes(const std::set<qint64> &keys, QString *error);
     bool insertAttempts(const std::vector<AttemptRow> &attempts, QString *error);
     bool replayJournals(const QString &dir, QString *error);
     bool recoverPending(QString *error);
@@ -59,6 +68,35 @@ namespace {
 // 32 a request row, 9 an attempt row.
 constexpr int kRowsPerInsert = 1'000;
 constexpr int kAttemptsPerInsert = 5'000;
+// Rollup rows per upsert (18 parameters each): a batch's deltas in a few round trips.
+constexpr int kRollupsPerUpsert = 1'000;
+
+// store::postgres::kSeqLockKey, held from a batch's first request row to its commit: requests.seq
+// is an identity, taken when a row is inserted and visible when its transaction commits. Two
+// instances committing out of order would let a reader see seq 101 before seq 100, and the window's
+// watermark (LogQueries: "the rows committed after seq N") would skip 100 for good. Under the lock
+// seqs are taken in commit order: a reader that sees seq N sees every row below it. It costs the
+// instances' writers their concurrency for one INSERT ... RETURNING with its attempts and rollups.
+using store::postgres::kSeqLockKey;
+
+// Upserts the entries of `map` in statements of at most kRollupsPerUpsert rows. False and *error when
+// one fails.
+template <typename Map, typename MakeSql, typename Bind>
+bool upsertAll(pg::Connection &conn, const Map &map, int columns, MakeSql makeSql, Bind bind, QString *error)
+{
+    auto it = map.begin();
+    while (it != map.end()) {
+        const int rows = int(std::min<std::size_t>(kRollupsPerUpsert, std::size_t(std::distance(it, map.end()))));
+        pg::Statement up(conn, makeSql(rows));
+        for (int r = 0; r < rows; ++r, ++it)
+            bind(up, r * columns, it->first, it->second);
+        if (!up.exec()) {
+            *error = up.error();
+            return false;
+        }
+    }
+    return true;
+}
 
 // Binds ?(base + i) for bindRequest()'s ?i: the row's place in a multi-row VALUES list.
 struct OffsetBinder {
@@ -132,8 +170,59 @@ bool PgLogWriter::Impl::insertAttempts(const std::vector<AttemptRow> &attempts, 
     return true;
 }
 
+bool PgLogWriter::Impl::upsertRollups(const store::BatchRollups &rollups, QString *error)
+{
+    return upsertAll(conn, rollups.rollups, store::kRollupColumns, store::upsertRollupsSql,
+                     store::bindRollup<pg::Statement>, error)
+        && upsertAll(conn, rollups.latency, store::kRollupLatencyColumns, store::upsertRollupLatencySql,
+                     store::bindRollupLatency<pg::Statement>, error)
+        && upsertAll(conn, rollups.sizes, store::kRollupSizeColumns, store::upsertRollupSizesSql,
+                     store::bindRollupSize<pg::Statement>, error);
+}
+
+bool PgLogWriter::Impl::insertPromptPrefixes(const std::vector<std::pair<qint64, const RequestRecord *>> &rows,
+                                             QString *error)
+{
+    for (std::size_t p0 = 0; p0 < rows.size(); p0 += kRowsPerInsert) {
+        const std::size_t p1 = std::min(rows.size(), p0 + kRowsPerInsert);
+        QByteArray sql = "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) VALUES ";
+        for (std::size_t k = p0; k < p1; ++k)
+            sql += (k > p0 ? ", " : "") + valuesTuple(int(k - p0) * 6, 6);
+        Statement ins(conn, sql);
+        for (std::size_t k = p0; k < p1; ++k) {
+            const int b = int(k - p0) * 6;
+            const auto &[seq, r] = rows[k];
+            ins.bindInt(b + 1, seq);
+            ins.bindInt(b + 2, r->keyId);
+            ins.bindInt(b + 3, r->startedAtMs);
+            ins.bindInt(b + 4, r->promptSystemBytes);
+            ins.bindInt(b + 5, r->promptToolsBytes);
+            ins.bindBlob(b + 6, store::encodeBlocks(r->promptBlocks));
+        }
+        if (!ins.exec()) {
+            *error = ins.error();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool PgLogWriter::Impl::trimPromptPrefixes(const std::set<qint64> &keys, QString *error)
+{
+    for (const qint64 keyId : keys) {
+        Statement trim(conn, store::kTrimPromptPrefixes);
+        trim.bindInt(1, keyId);
+        trim.bindInt(2, store::kPromptPrefixesPerKey);
+        if (!trim.exec()) {
+            *error = trim.error();
+            return false;
+        }
+    }
+    return true;
+}
+
 bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
-                                        QString *error)
+                                        const std::vector<bool> &writeBlocks, store::BatchRollups &rollups, QString *error)
 {
     QByteArray sql = QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES ";
     for (std::size_t r = i; r < end; ++r)
@@ -154,6 +243,7 @@ bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch,
     // The attempts of the rows inserted. A row whose id the log had (or an earlier row of this run
     // had) is not logged; its attempts would belong to the other request of that id, so they go too.
     std::vector<AttemptRow> attempts;
+    std::vector<std::pair<qint64, const RequestRecord *>> prefixes;
     for (std::size_t r = i; r < end; ++r) {
         const RequestRecord &rec = batch[r];
         const auto it = seqs.find(rec.id);
@@ -164,18 +254,25 @@ bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch,
         const qint64 seq = *it;
         seqs.erase(it); // a second row of the same id in this run is the duplicate
         ++*count;
+        store::foldIntoRollups(buckets, rec, rollups);
+        if (writeBlocks[r]) {
+            prefixes.emplace_back(seq, &rec);
+            rollups.prefixKeys.insert(rec.keyId);
+        }
         for (qsizetype k = 0; k < rec.attemptLog.size(); ++k) {
             const AttemptRecord &a = rec.attemptLog.at(k);
             attempts.push_back(AttemptRow{seq, a.index > 0 ? a.index : int(k + 1), &a}); // 1-based; the position when unset
         }
     }
-    return insertAttempts(attempts, error);
+    return insertAttempts(attempts, error) && insertPromptPrefixes(prefixes, error);
 }
 
 bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error)
 {
     *written = 0;
     if (!conn.ensure(error))
+        return false;
+    if (!buckets.load([this](const char *sql) { return Statement(conn, sql); }, error))
         return false;
     if (!conn.exec("BEGIN", error))
         return false;
@@ -185,6 +282,9 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
     };
     int count = 0;
     std::size_t i = 0;
+    store::BatchRollups rollups;
+    const std::vector<bool> writeBlocks = store::blocksToWrite(batch);
+    bool seqLocked = false;
     while (i < batch.size()) {
         if (batch[i].pending) {
             Statement pending(conn, upsertPendingSql());
@@ -200,11 +300,19 @@ bool PgLogWriter::Impl::writeBatch(const std::vector<RequestRecord> &batch, int 
         std::size_t end = i;
         while (end < batch.size() && !batch[end].pending && end - i < std::size_t(kRowsPerInsert))
             ++end;
+        if (!seqLocked) {
+            const QByteArray lock = "SELECT pg_advisory_xact_lock(" + QByteArray::number(kSeqLockKey) + ")";
+            if (!conn.exec(lock.constData(), error))
+                return abort();
+            seqLocked = true;
+        }
         // Their pending rows go in the same transaction: a pending row never outlives its final row.
-        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, error))
+        if (!settlePending(batch, i, end, error) || !insertFinalRows(batch, i, end, &count, writeBlocks, rollups, error))
             return abort();
         i = end;
     }
+    if (!upsertRollups(rollups, error) || !trimPromptPrefixes(rollups.prefixKeys, error))
+        return abort();
     if (!conn.exec("COMMIT", error))
         return abort();
     *written = count;

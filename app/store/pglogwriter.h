@@ -8,8 +8,9 @@ namespace gh {
 // of its own. A batch is one transaction; a row whose id the log already has is skipped (a batch
 // whose COMMIT reply was lost is retried without logging anything twice). While the server cannot be
 // reached the rows wait in memory (BatchedLogWriter) and the connection is reopened before each retry.
-// The rollups and prompt prefixes are not kept on PostgreSQL yet (the window's analytics read them
-// only from SQLite).
+// It keeps the rollups and prompt prefixes as SQLite's writer does (store/rollupdeltas.h), with
+// additive upserts (several instances add to the same rows), and takes requests.seq in commit order
+// under a lock all instances' writers share (store::postgres::kSeqLockKey).
 class PgLogWriter final : public BatchedLogWriter
 {
 public:

@@ -10,7 +10,7 @@ namespace {
 // Integers are BIGINT (SQLite's INTEGER is 64-bit); flags stay integers (0/1) so the SQL the two
 // back-ends share compares them the same way; SQLite's REAL is DOUBLE PRECISION, BLOB is BYTEA.
 // The rollups, prompt prefixes, latency buckets and Compare conversations are created for the same
-// table list (Store::logTables(), keptTables()); the writer keeps the rollups only on SQLite today.
+// table list (Store::logTables(), keptTables()); both writers keep the rollups.
 // clang-format off
 constexpr std::array kMigrations{
     Migration{14, "the schema of SQLite version 14", R"sql(
@@ -343,6 +343,30 @@ CREATE TABLE budget_leases (
     CHECK (amount >= 0 AND used >= 0)
 );
 CREATE INDEX budget_leases_key ON budget_leases (key_id, started_ms);
+)sql"},
+    // The rows as the rollups count them, for the analytics' partial hours and one instance's
+    // Rankings and Cache: SQLite's request_facts (migrations.cpp, 4 and 21) with its flags as
+    // integers (sum() takes no boolean) and greatest() for SQLite's two-argument max().
+    Migration{21, "request_facts, the rows as the rollups count them", R"sql(
+CREATE VIEW request_facts AS
+SELECT seq, started_at_ms, key_id, CASE WHEN model_id <> '' THEN model_id WHEN provider <> '' AND upstream_model <> '' THEN provider || '/' || upstream_model ELSE '' END AS model, provider,
+       1 AS requests,
+       (attempts = 0)::int AS refused,
+       (attempts > 0 AND status = 499)::int AS cancelled,
+       (attempts > 0 AND status <> 499 AND NOT (status BETWEEN 200 AND 299 AND error = ''))::int AS errors,
+       coalesce(cost_nano_usd, 0) AS cost_nano_usd,
+       (cost_nano_usd IS NULL AND input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens > 0)::int AS unpriced,
+       input_tokens AS input_tokens,
+       cache_read_tokens AS cache_read_tokens,
+       cache_write_tokens AS cache_write_tokens,
+       cache_write_1h_tokens AS cache_write_1h_tokens,
+       output_tokens AS output_tokens,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') AND stream <> 0 AND ttft_ms >= 0 AND latency_ms > ttft_ms AND output_tokens > 0 THEN output_tokens ELSE 0 END AS stream_output_tokens,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') AND stream <> 0 AND ttft_ms >= 0 AND latency_ms > ttft_ms AND output_tokens > 0 THEN latency_ms - ttft_ms ELSE 0 END AS stream_generation_ms,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') THEN (SELECT bucket FROM latency_buckets WHERE lo <= greatest(0, latency_ms) ORDER BY lo DESC LIMIT 1) END AS latency_bucket,
+       CASE WHEN (status BETWEEN 200 AND 299 AND error = '') AND ttft_ms >= 0 THEN (SELECT bucket FROM latency_buckets WHERE lo <= greatest(0, ttft_ms) ORDER BY lo DESC LIMIT 1) END AS ttft_bucket,
+       instance_id
+  FROM requests;
 )sql"},
 };
 // clang-format on

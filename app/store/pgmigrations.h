@@ -21,6 +21,10 @@ namespace gh::store::postgres {
 // The advisory lock key every Gatehouse instance takes while it migrates ("GHS1").
 inline constexpr qint64 kMigrationLockKey = 0x47485331;
 
+// The transaction-level advisory lock every instance's log writer takes before its first request row
+// and holds to its commit ("GHSQ"), so that requests.seq is taken in commit order (pglogwriter.cpp).
+inline constexpr qint64 kSeqLockKey = 0x47485351;
+
 // Brings the database to `upTo` (the latest when 0) under pg_advisory_lock(kMigrationLockKey), so
 // that of several instances starting at once exactly one runs each step and the others wait for it
 // and find the schema current. Each step is one transaction and adds its row to gatehouse_schema.

@@ -2,6 +2,7 @@
 #include "store/requestjournal.h"
 #include "core/logging.h"
 #include "store/requestcodec.h"
+#include "store/rollupdeltas.h"
 #include "store/sqlite.h"
 #include <QDir>
 #include <sqlite3.h>
@@ -51,117 +52,6 @@ constexpr const char *kInsertAttempt =
     "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-constexpr const char *kInsertPromptPrefix =
-    "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-
-// The rollups (migration 4) are kept by the writer: one upsert per rollup row a batch touches, the
-// batch's rows folded in C++ with the figures of the request_facts view (migrations.cpp).
-constexpr const char *kUpsertRollup =
-    "INSERT INTO rollups (grain, t, key_id, model, provider, requests, refused, cancelled, errors, cost_nano_usd, "
-    "unpriced, input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, "
-    "stream_output_tokens, stream_generation_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
-    "ON CONFLICT (grain, t, key_id, model, provider) DO UPDATE SET "
-    "requests = requests + excluded.requests, "
-    "refused = refused + excluded.refused, "
-    "cancelled = cancelled + excluded.cancelled, "
-    "errors = errors + excluded.errors, "
-    "cost_nano_usd = cost_nano_usd + excluded.cost_nano_usd, "
-    "unpriced = unpriced + excluded.unpriced, "
-    "input_tokens = input_tokens + excluded.input_tokens, "
-    "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
-    "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
-    "cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, "
-    "output_tokens = output_tokens + excluded.output_tokens, "
-    "stream_output_tokens = stream_output_tokens + excluded.stream_output_tokens, "
-    "stream_generation_ms = stream_generation_ms + excluded.stream_generation_ms";
-
-constexpr const char *kUpsertRollupLatency =
-    "INSERT INTO rollup_latency (grain, t, key_id, model, metric, bucket, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-    "ON CONFLICT (grain, t, key_id, model, metric, bucket) DO UPDATE SET n = n + excluded.n";
-
-constexpr const char *kLatencyBuckets = "SELECT lo, bucket FROM latency_buckets ORDER BY lo";
-
-// The request-size histogram of migration 18 (the what-if): metric 0 by prompt tokens with the
-// bucket's usage, metric 1 by prompt + output tokens (n only).
-constexpr const char *kUpsertRollupSizes =
-    "INSERT INTO rollup_sizes (t, key_id, model, metric, bucket, n, input_tokens, cache_read_tokens, cache_write_tokens, "
-    "cache_write_1h_tokens, output_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-    "ON CONFLICT (t, key_id, model, metric, bucket) DO UPDATE SET n = n + excluded.n, "
-    "input_tokens = input_tokens + excluded.input_tokens, cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
-    "cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, "
-    "cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens, "
-    "output_tokens = output_tokens + excluded.output_tokens";
-constexpr const char *kSizeBuckets = "SELECT above, bucket FROM size_buckets ORDER BY above";
-
-// Only the latest 200 prompt_prefixes rows of each key are kept (trimmed once per batch). A batch
-// writes at most that many per key: its earlier rows would be trimmed in the same transaction.
-constexpr int kPromptPrefixesPerKey = 200;
-constexpr const char *kTrimPromptPrefixes =
-    "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
-    "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET ?2)"; // ?2: kPromptPrefixesPerKey
-
-// grain (0: hour, 1: day), t, key_id, model, provider
-using RollupKey = std::tuple<int, qint64, qint64, QString, QString>;
-// grain, t, key_id, model, metric (0: latency, 1: ttft), bucket
-using RollupLatencyKey = std::tuple<int, qint64, qint64, QString, int, qint64>;
-// t (day), key_id, model, metric (0: prompt, 1: prompt + output), bucket
-using RollupSizeKey = std::tuple<qint64, qint64, QString, int, qint64>;
-struct RollupSizeDelta {
-    qint64 n = 0, inputTokens = 0, cacheReadTokens = 0, cacheWriteTokens = 0, cacheWrite1hTokens = 0, outputTokens = 0;
-};
-
-struct RollupDelta {
-    qint64 requests = 0, refused = 0, cancelled = 0, errors = 0, cost = 0, unpriced = 0;
-    qint64 inputTokens = 0, cacheReadTokens = 0, cacheWriteTokens = 0, cacheWrite1hTokens = 0, outputTokens = 0;
-    qint64 streamOutputTokens = 0, streamGenerationMs = 0;
-};
-
-// The rollup model of a row: CASE WHEN model_id <> '' THEN model_id WHEN provider <> '' AND
-// upstream_model <> '' THEN provider || '/' || upstream_model ELSE '' END.
-QString rollupModel(const RequestRecord &r)
-{
-    if (!r.modelId.isEmpty())
-        return r.modelId;
-    if (!r.provider.isEmpty() && !r.upstreamModel.isEmpty())
-        return r.provider + QLatin1Char('/') + r.upstreamModel;
-    return QString();
-}
-
-// The prompt's block hashes as stored: 8 bytes per block, little-endian.
-QByteArray encodeBlocks(const QList<quint64> &blocks)
-{
-    QByteArray out(blocks.size() * 8, Qt::Uninitialized);
-    for (qsizetype i = 0; i < blocks.size(); ++i) {
-        const quint64 v = blocks.at(i);
-        for (int b = 0; b < 8; ++b)
-            out[i * 8 + b] = char((v >> (8 * b)) & 0xff);
-    }
-    return out;
-}
-
-
-// A batch's rollup deltas (rows actually inserted only) and the keys whose prefixes grew.
-struct BatchRollups {
-    std::map<RollupKey, RollupDelta> rollups;
-    std::map<RollupLatencyKey, qint64> latency;
-    std::map<RollupSizeKey, RollupSizeDelta> sizes;
-    std::set<qint64> prefixKeys;
-};
-
-// Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in the batch.
-std::vector<bool> blocksToWrite(const std::vector<RequestRecord> &batch)
-{
-    std::vector<bool> writeBlocks(batch.size(), false);
-    std::map<qint64, int> seen;
-    for (std::size_t i = batch.size(); i-- > 0;) {
-        if (!batch[i].promptBlocks.isEmpty())
-            writeBlocks[i] = seen[batch[i].keyId]++ < kPromptPrefixesPerKey;
-    }
-    return writeBlocks;
-}
-
 // The attempts of the request row `seq`; one that breaks a constraint is skipped with a warning.
 // False when a step fails (the caller rolls back).
 bool insertAttempts(sqlite3 *db, Statement &ins, qint64 seq, const RequestRecord &r)
@@ -195,7 +85,7 @@ bool insertPromptPrefix(Statement &ins, qint64 seq, const RequestRecord &r)
     ins.bindInt(3, r.startedAtMs);
     ins.bindInt(4, r.promptSystemBytes);
     ins.bindInt(5, r.promptToolsBytes);
-    ins.bindBlob(6, encodeBlocks(r.promptBlocks));
+    ins.bindBlob(6, store::encodeBlocks(r.promptBlocks));
     const int rc = ins.step();
     ins.reset();
     return rc == SQLITE_DONE;
@@ -203,27 +93,11 @@ bool insertPromptPrefix(Statement &ins, qint64 seq, const RequestRecord &r)
 
 // The upserts of a batch's deltas and the trim of its keys' prompt prefixes, each false when a step
 // fails (the caller rolls back).
-bool upsertRollups(Statement &up, const std::map<RollupKey, RollupDelta> &rollups)
+// The rollup upserts (rollupdeltas.h) one row a step, on statements prepared once.
+bool upsertRollups(Statement &up, const std::map<store::RollupKey, store::RollupDelta> &rollups)
 {
     for (const auto &[key, d] : rollups) {
-        up.bindInt(1, std::get<0>(key));
-        up.bindInt(2, std::get<1>(key));
-        up.bindInt(3, std::get<2>(key));
-        up.bindText(4, std::get<3>(key));
-        up.bindText(5, std::get<4>(key));
-        up.bindInt(6, d.requests);
-        up.bindInt(7, d.refused);
-        up.bindInt(8, d.cancelled);
-        up.bindInt(9, d.errors);
-        up.bindInt(10, d.cost);
-        up.bindInt(11, d.unpriced);
-        up.bindInt(12, d.inputTokens);
-        up.bindInt(13, d.cacheReadTokens);
-        up.bindInt(14, d.cacheWriteTokens);
-        up.bindInt(15, d.cacheWrite1hTokens);
-        up.bindInt(16, d.outputTokens);
-        up.bindInt(17, d.streamOutputTokens);
-        up.bindInt(18, d.streamGenerationMs);
+        store::bindRollup(up, 0, key, d);
         const int rc = up.step();
         up.reset();
         if (rc != SQLITE_DONE)
@@ -232,16 +106,10 @@ bool upsertRollups(Statement &up, const std::map<RollupKey, RollupDelta> &rollup
     return true;
 }
 
-bool upsertRollupLatency(Statement &up, const std::map<RollupLatencyKey, qint64> &latency)
+bool upsertRollupLatency(Statement &up, const std::map<store::RollupLatencyKey, qint64> &latency)
 {
     for (const auto &[key, n] : latency) {
-        up.bindInt(1, std::get<0>(key));
-        up.bindInt(2, std::get<1>(key));
-        up.bindInt(3, std::get<2>(key));
-        up.bindText(4, std::get<3>(key));
-        up.bindInt(5, std::get<4>(key));
-        up.bindInt(6, std::get<5>(key));
-        up.bindInt(7, n);
+        store::bindRollupLatency(up, 0, key, n);
         const int rc = up.step();
         up.reset();
         if (rc != SQLITE_DONE)
@@ -250,20 +118,10 @@ bool upsertRollupLatency(Statement &up, const std::map<RollupLatencyKey, qint64>
     return true;
 }
 
-bool upsertRollupSizes(Statement &up, const std::map<RollupSizeKey, RollupSizeDelta> &sizes)
+bool upsertRollupSizes(Statement &up, const std::map<store::RollupSizeKey, store::RollupSizeDelta> &sizes)
 {
     for (const auto &[key, d] : sizes) {
-        up.bindInt(1, std::get<0>(key));
-        up.bindInt(2, std::get<1>(key));
-        up.bindText(3, std::get<2>(key));
-        up.bindInt(4, std::get<3>(key));
-        up.bindInt(5, std::get<4>(key));
-        up.bindInt(6, d.n);
-        up.bindInt(7, d.inputTokens);
-        up.bindInt(8, d.cacheReadTokens);
-        up.bindInt(9, d.cacheWriteTokens);
-        up.bindInt(10, d.cacheWrite1hTokens);
-        up.bindInt(11, d.outputTokens);
+        store::bindRollupSize(up, 0, key, d);
         const int rc = up.step();
         up.reset();
         if (rc != SQLITE_DONE)
@@ -276,7 +134,7 @@ bool trimPromptPrefixes(Statement &trim, const std::set<qint64> &prefixKeys)
 {
     for (const qint64 keyId : prefixKeys) {
         trim.bindInt(1, keyId);
-        trim.bindInt(2, kPromptPrefixesPerKey);
+        trim.bindInt(2, store::kPromptPrefixesPerKey);
         const int rc = trim.step();
         trim.reset();
         if (rc != SQLITE_DONE)
@@ -304,18 +162,16 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
         Statement trimPromptPrefixes;
         Statement insertPending;
         Statement deletePending;
-        // latency_buckets as (lo, bucket) by lo, read once (the table never changes).
-        std::vector<std::pair<qint64, qint64>> buckets;
-        // size_buckets as (above, bucket) by above, read once (fixed data of migration 18).
-        std::vector<std::pair<qint64, qint64>> sizeBuckets;
+        // latency_buckets and size_buckets, read once (fixed data).
+        store::RollupBuckets buckets;
         explicit WriterStatements(sqlite3 *db)
             : insertRequest(db, store::insertRequestSql(), true)
             , insertAttempt(db, kInsertAttempt, true)
-            , insertPromptPrefix(db, kInsertPromptPrefix, true)
-            , upsertRollup(db, kUpsertRollup, true)
-            , upsertRollupLatency(db, kUpsertRollupLatency, true)
-            , upsertRollupSizes(db, kUpsertRollupSizes, true)
-            , trimPromptPrefixes(db, kTrimPromptPrefixes, true)
+            , insertPromptPrefix(db, store::kInsertPromptPrefix, true)
+            , upsertRollup(db, store::upsertRollupsSql(1), true)
+            , upsertRollupLatency(db, store::upsertRollupLatencySql(1), true)
+            , upsertRollupSizes(db, store::upsertRollupSizesSql(1), true)
+            , trimPromptPrefixes(db, store::kTrimPromptPrefixes, true)
             , insertPending(db, insertPendingSql(), true)
             , deletePending(db, kDeletePending, true)
         {
@@ -323,24 +179,6 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
                                   &upsertRollupSizes, &insertPending})
                 if (st->prepared())
                     st->keepBindings();
-        }
-        bool loadBuckets(sqlite3 *db, QString *error);
-        // The bucket of v as `SELECT bucket FROM latency_buckets WHERE lo <= max(0, v) ORDER BY lo DESC LIMIT 1`.
-        [[nodiscard]] std::optional<qint64> bucketOf(qint64 v) const
-        {
-            v = std::max<qint64>(0, v);
-            auto it = std::upper_bound(buckets.begin(), buckets.end(), v,
-                                       [](qint64 x, const std::pair<qint64, qint64> &b) { return x < b.first; });
-            if (it == buckets.begin())
-                return std::nullopt;
-            return std::prev(it)->second;
-        }
-        // The size bucket of s > 0 as `SELECT bucket FROM size_buckets WHERE above < s ORDER BY above DESC LIMIT 1`.
-        [[nodiscard]] qint64 sizeBucketOf(qint64 s) const
-        {
-            auto it = std::lower_bound(sizeBuckets.begin(), sizeBuckets.end(), s,
-                                       [](const std::pair<qint64, qint64> &b, qint64 x) { return b.first < x; });
-            return it == sizeBuckets.begin() ? 0 : std::prev(it)->second;
         }
     };
 
@@ -352,9 +190,7 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
     // What writeRow did with a row: inserted a request row (counted as written), wrote nothing counted
     // (a pending row, or a duplicate skipped with a warning), or failed (the caller rolls back).
     enum class RowWrite { Inserted, NotCounted, Failed };
-    RowWrite writeRow(WriterStatements &st, const RequestRecord &r, bool writeBlocks, BatchRollups &rollups);
-    // Adds an inserted row to the batch's rollup deltas.
-    static void foldIntoRollups(const WriterStatements &st, const RequestRecord &r, BatchRollups &rollups);
+    RowWrite writeRow(WriterStatements &st, const RequestRecord &r, bool writeBlocks, store::BatchRollups &rollups);
     // The writer thread's statements, prepared on its first batch.
     std::unique_ptr<WriterStatements> statements;
     bool writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error) override
@@ -364,35 +200,6 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
         return writeBatch(*statements, batch, written, error);
     }
 };
-
-bool SqliteLogWriter::Impl::WriterStatements::loadBuckets(sqlite3 *db, QString *error)
-{
-    if (!buckets.empty())
-        return true;
-    Statement s(db, kLatencyBuckets);
-    std::vector<std::pair<qint64, qint64>> loaded;
-    int rc = SQLITE_ROW;
-    while ((rc = s.step()) == SQLITE_ROW)
-        loaded.emplace_back(s.integer(0), s.integer(1));
-    if (rc != SQLITE_DONE || loaded.empty()) {
-        *error = QStringLiteral("cannot read the latency buckets: %1")
-                     .arg(rc != SQLITE_DONE ? errorOf(db) : QStringLiteral("the table is empty"));
-        return false;
-    }
-    buckets = std::move(loaded);
-    Statement sizes(db, kSizeBuckets);
-    std::vector<std::pair<qint64, qint64>> loadedSizes;
-    while ((rc = sizes.step()) == SQLITE_ROW)
-        loadedSizes.emplace_back(sizes.integer(0), sizes.integer(1));
-    if (rc != SQLITE_DONE || loadedSizes.empty()) {
-        buckets.clear();
-        *error = QStringLiteral("cannot read the size buckets: %1")
-                     .arg(rc != SQLITE_DONE ? errorOf(db) : QStringLiteral("the table is empty"));
-        return false;
-    }
-    sizeBuckets = std::move(loadedSizes);
-    return true;
-}
 
 bool SqliteLogWriter::Impl::replayJournals(const QString &dir, QString *error)
 {
@@ -531,7 +338,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
             return false;
         }
     }
-    if (!st.loadBuckets(writeDb, error))
+    if (!st.buckets.load([this](const char *sql) { return Statement(writeDb, sql); }, error))
         return false;
     if (!exec(writeDb, "BEGIN IMMEDIATE", error))
         return false;
@@ -540,8 +347,8 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
         exec(writeDb, "ROLLBACK");
         return false;
     };
-    BatchRollups rollups;
-    const std::vector<bool> writeBlocks = blocksToWrite(batch);
+    store::BatchRollups rollups;
+    const std::vector<bool> writeBlocks = store::blocksToWrite(batch);
     int count = 0;
     // The writer shares the workers' cores: a batch of a few hundred rows is 2-3 ms of CPU, and the
     // scheduler (EEVDF) lets it run its whole slice while a woken worker waits, which was the 1-connection
@@ -576,7 +383,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
 }
 
 SqliteLogWriter::Impl::RowWrite SqliteLogWriter::Impl::writeRow(WriterStatements &st, const RequestRecord &r,
-                                                                 bool writeBlocks, BatchRollups &rollups)
+                                                                 bool writeBlocks, store::BatchRollups &rollups)
 {
     int rc = SQLITE_OK;
     if (r.pending) {
@@ -605,7 +412,7 @@ SqliteLogWriter::Impl::RowWrite SqliteLogWriter::Impl::writeRow(WriterStatements
     if (rc != SQLITE_DONE)
         return RowWrite::Failed;
     const qint64 seq = sqlite3_last_insert_rowid(writeDb);
-    foldIntoRollups(st, r, rollups);
+    store::foldIntoRollups(st.buckets, r, rollups);
     if (!insertAttempts(writeDb, st.insertAttempt, seq, r))
         return RowWrite::Failed;
     if (writeBlocks) {
@@ -614,53 +421,6 @@ SqliteLogWriter::Impl::RowWrite SqliteLogWriter::Impl::writeRow(WriterStatements
         rollups.prefixKeys.insert(r.keyId);
     }
     return RowWrite::Inserted;
-}
-
-void SqliteLogWriter::Impl::foldIntoRollups(const WriterStatements &st, const RequestRecord &r, BatchRollups &rollups)
-{
-    // Exactly the figures of migration 4's request_facts (and its former insert trigger).
-    const QString model = rollupModel(r);
-    const Usage &u = r.usage;
-    const bool ok = store::isSuccess(r);
-    const bool streamed = ok && r.stream && r.ttftMs >= 0 && r.latencyMs > r.ttftMs && u.outputTokens > 0;
-    const qint64 tokens = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens + u.cacheWrite1hTokens
-        + u.outputTokens;
-    const std::optional<qint64> latencyBucket = ok ? st.bucketOf(r.latencyMs) : std::nullopt;
-    const std::optional<qint64> ttftBucket = ok && r.ttftMs >= 0 ? st.bucketOf(r.ttftMs) : std::nullopt;
-    for (int grain : {0, 1}) {
-        const qint64 t = r.startedAtMs / (grain == 0 ? 3'600'000 : 86'400'000);
-        RollupDelta &d = rollups.rollups[RollupKey{grain, t, r.keyId, model, r.provider}];
-        d.requests += 1;
-        d.refused += r.attempts == 0;
-        d.cancelled += r.attempts > 0 && r.status == 499;
-        d.errors += r.attempts > 0 && r.status != 499 && !ok;
-        d.cost += r.cost.value_or(0);
-        d.unpriced += !r.cost && tokens > 0;
-        d.inputTokens += u.inputTokens;
-        d.cacheReadTokens += u.cacheReadTokens;
-        d.cacheWriteTokens += u.cacheWriteTokens;
-        d.cacheWrite1hTokens += u.cacheWrite1hTokens;
-        d.outputTokens += u.outputTokens;
-        if (streamed) {
-            d.streamOutputTokens += u.outputTokens;
-            d.streamGenerationMs += r.latencyMs - r.ttftMs;
-        }
-        if (latencyBucket)
-            ++rollups.latency[RollupLatencyKey{grain, t, r.keyId, model, 0, *latencyBucket}];
-        if (ttftBucket)
-            ++rollups.latency[RollupLatencyKey{grain, t, r.keyId, model, 1, *ttftBucket}];
-    }
-    if (tokens > 0) {
-        const qint64 day = r.startedAtMs / 86'400'000;
-        RollupSizeDelta &p = rollups.sizes[RollupSizeKey{day, r.keyId, model, 0, st.sizeBucketOf(u.totalInput())}];
-        ++p.n;
-        p.inputTokens += u.inputTokens;
-        p.cacheReadTokens += u.cacheReadTokens;
-        p.cacheWriteTokens += u.cacheWriteTokens;
-        p.cacheWrite1hTokens += u.cacheWrite1hTokens;
-        p.outputTokens += u.outputTokens;
-        ++rollups.sizes[RollupSizeKey{day, r.keyId, model, 1, st.sizeBucketOf(tokens)}].n;
-    }
 }
 
 SqliteLogWriter::SqliteLogWriter(Events events) : BatchedLogWriter(std::move(events)), d(std::make_unique<Impl>()) {}

@@ -339,9 +339,9 @@ NanoUsd Store::spendSince(qint64 keyId, qint64 sinceMs) const
 
 std::unique_ptr<LogQueries> Store::openQueries() const
 {
-    // The window's read queries exist for SQLite only so far: on a team store they find no database
-    // and return their failed values (logqueries.h).
-    return openSqliteLogQueries(d->postgres ? QString() : d->path);
+    // A connection of the queries' own, opened by them on their thread (a team store: at the first
+    // query, and again after an outage).
+    return d->postgres ? openPostgresLogQueries(d->path) : openSqliteLogQueries(d->path);
 }
 
 QStringList Store::logTables()

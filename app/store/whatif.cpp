@@ -1,5 +1,5 @@
 #include "store/whatif.h"
-#include "store/sqlite.h"
+#include "store/readdb.h"
 #include <QHash>
 #include <QSet>
 #include <sqlite3.h>
@@ -8,8 +8,7 @@ namespace gh::whatif {
 
 namespace {
 
-using sqlite::Statement;
-using sqlite::Value;
+using store::Value;
 
 constexpr qint64 kDayMs = 86'400'000;
 // The model as the rollups name it (request_facts): the model id that served, else provider/upstream.
@@ -31,7 +30,8 @@ void addCandidate(Acc &a, std::optional<NanoUsd> cost)
 }
 
 // The conditions on the request rows, as "AND ..." with their arguments from ?3 on (?1, ?2: the range).
-QByteArray rowConditions(const Slice &slice, QList<Value> &args)
+// One instance's rows when the read connection is scoped (readdb.h).
+template <typename Db> QByteArray rowConditions(const Db &db, const Slice &slice, QList<Value> &args)
 {
     QByteArray sql;
     if (slice.keyId > 0) {
@@ -47,15 +47,15 @@ QByteArray rowConditions(const Slice &slice, QList<Value> &args)
         // "<> ''" lets SQLite use the partial index requests_session_time (a bound value does not).
         sql += " AND session_id <> '' AND session_id = ?" + QByteArray::number(args.size());
     }
-    return sql;
+    return sql + store::instanceCondition(db, args);
 }
 
 // The bounds of the request-size histogram (migration 18): bucket -> above. Empty on a database
 // without it (then everything size-dependent reads the rows).
-QHash<qint64, qint64> sizeBounds(sqlite3 *db)
+template <typename Db> QHash<qint64, qint64> sizeBounds(const Db &db)
 {
     QHash<qint64, qint64> bounds;
-    Statement s(db, "SELECT bucket, above FROM size_buckets");
+    auto s = db.prepare("SELECT bucket, above FROM size_buckets");
     while (s.next())
         bounds.insert(s.integer(0), s.integer(1));
     return bounds;
@@ -103,14 +103,14 @@ QByteArray rollupConditions(const Slice &slice, QList<Value> &args)
 // The days of the daily rollups (grain 1) that match `conditions`: requests, actual cost, unpriced
 // count and, at a flat price, the candidate's cost of the day's usage. False, with result.error, on
 // a failed query.
-bool readDailyRollups(sqlite3 *db, const QByteArray &conditions, const QList<Value> &args, const ModelPrice &price,
+template <typename Db>
+bool readDailyRollups(const Db &db, const QByteArray &conditions, const QList<Value> &args, const ModelPrice &price,
                       bool tiered, QHash<qint64, Acc> &days, Result &result)
 {
-    Statement s(db,
-                "SELECT t, sum(requests), sum(cost_nano_usd), sum(unpriced), sum(input_tokens), sum(cache_read_tokens),"
-                " sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)"
-                " FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t",
-                args);
+    auto s = db.prepare("SELECT t, sum(requests), sum(cost_nano_usd), sum(unpriced), sum(input_tokens), sum(cache_read_tokens),"
+                        " sum(cache_write_tokens), sum(cache_write_1h_tokens), sum(output_tokens)"
+                        " FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t");
+    store::bindValues(s, args);
     while (s.next()) {
         Acc &a = days[s.integer(0)];
         a.requests += s.integer(1);
@@ -135,16 +135,16 @@ bool readDailyRollups(sqlite3 *db, const QByteArray &conditions, const QList<Val
 
 // The candidate's cost at a tiered price, from the size histogram of the rollups. False, with
 // result.error, on a failed query.
-bool readSizeBuckets(sqlite3 *db, const QByteArray &conditions, const QList<Value> &args, const ModelPrice &price,
+template <typename Db>
+bool readSizeBuckets(const Db &db, const QByteArray &conditions, const QList<Value> &args, const ModelPrice &price,
                      const QHash<qint64, qint64> &bounds, QHash<qint64, Acc> &days, Result &result)
 {
     // Each bucket's usage at the prices of its sizes: every request of bucket k has a prompt
     // of more than above(k) and at most above(k + 1) tokens, and no tier starts in between.
-    Statement z(db,
-                "SELECT t, bucket, sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens),"
-                " sum(cache_write_1h_tokens), sum(output_tokens) FROM rollup_sizes"
-                " WHERE metric = 0 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t, bucket",
-                args);
+    auto z = db.prepare("SELECT t, bucket, sum(input_tokens), sum(cache_read_tokens), sum(cache_write_tokens),"
+                        " sum(cache_write_1h_tokens), sum(output_tokens) FROM rollup_sizes"
+                        " WHERE metric = 0 AND t >= ?1 AND t < ?2" + conditions + " GROUP BY t, bucket");
+    store::bindValues(z, args);
     QHash<qint64, ModelPrice> flatAt; // by bucket
     while (z.next()) {
         Acc &a = days[z.integer(0)];
@@ -169,14 +169,16 @@ bool readSizeBuckets(sqlite3 *db, const QByteArray &conditions, const QList<Valu
 
 // The days from the request rows themselves (a session, or a tiered price the histogram cannot
 // split): each row priced at the candidate's price. False, with result.error, on a failed query.
-bool readRequestRows(sqlite3 *db, const Slice &slice, qint64 fromDay, qint64 toDay, const ModelPrice &price,
+template <typename Db>
+bool readRequestRows(const Db &db, const Slice &slice, qint64 fromDay, qint64 toDay, const ModelPrice &price,
                      QHash<qint64, Acc> &days, Result &result)
 {
     QList<Value> args{fromDay * kDayMs, toDay * kDayMs};
     const QByteArray sql = "SELECT started_at_ms, cost_nano_usd, input_tokens, cache_read_tokens, cache_write_tokens,"
                            " cache_write_1h_tokens, output_tokens FROM requests WHERE started_at_ms >= ?1 AND started_at_ms < ?2"
-                           + rowConditions(slice, args);
-    Statement s(db, sql, args);
+                           + rowConditions(db, slice, args);
+    auto s = db.prepare(sql);
+    store::bindValues(s, args);
     while (s.next()) {
         Acc &a = days[s.integer(0) / kDayMs];
         ++a.requests;
@@ -236,10 +238,16 @@ QStringList missingCapabilities(const QList<std::optional<QStringList>> &used, c
     return missing;
 }
 
-Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
+// The rollups have no instance: one instance's slice reads its rows, as a session's does.
+template <typename Db> bool readsRows(const Db &db, const Slice &slice)
+{
+    return !slice.session.isEmpty() || !db.instance.isEmpty();
+}
+
+template <typename Db> Result computeOf(const Db &db, const Slice &slice, const Candidate &candidate)
 {
     Result result;
-    if (!db) {
+    if (!db.isOpen()) {
         result.error = QStringLiteral("the request log is not open");
         return result;
     }
@@ -252,9 +260,9 @@ Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
     QHash<qint64, Acc> days;
     const bool tiered = candidate.price.isTiered();
     QHash<qint64, qint64> bounds;
-    if (tiered && slice.session.isEmpty())
+    if (tiered && !readsRows(db, slice))
         bounds = sizeBounds(db);
-    result.fromRollups = slice.session.isEmpty() && (!tiered || (!bounds.isEmpty() && tiersOnBounds(candidate.price, bounds)));
+    result.fromRollups = !readsRows(db, slice) && (!tiered || (!bounds.isEmpty() && tiersOnBounds(candidate.price, bounds)));
     if (result.fromRollups) {
         QList<Value> args{fromDay, toDay};
         const QByteArray conditions = rollupConditions(slice, args);
@@ -271,15 +279,15 @@ Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
     return result;
 }
 
-std::optional<qint64> countOverContext(sqlite3 *db, const Slice &slice, qint64 contextWindow)
+template <typename Db> std::optional<qint64> countOverContextOf(const Db &db, const Slice &slice, qint64 contextWindow)
 {
-    if (!db)
+    if (!db.isOpen())
         return std::nullopt;
     if (contextWindow <= 0)
         return 0;
     const qint64 fromDay = slice.fromMs / kDayMs;
     const qint64 toDay = (slice.toMs + kDayMs - 1) / kDayMs;
-    if (slice.session.isEmpty()) {
+    if (!readsRows(db, slice)) {
         // From the histogram of prompt + output sizes when the window is one of its bounds: the
         // buckets from the one above it hold exactly the requests longer than the window.
         const qint64 first = bucketAbove(sizeBounds(db), contextWindow);
@@ -288,40 +296,42 @@ std::optional<qint64> countOverContext(sqlite3 *db, const Slice &slice, qint64 c
             const QByteArray sql = "SELECT coalesce(sum(n), 0) FROM rollup_sizes WHERE metric = 1 AND t >= ?1 AND t < ?2 AND bucket >= ?3"
                 + rollupConditions(slice, args);
             bool ok = false;
-            const qint64 n = sqlite::scalar(db, sql, args, &ok);
+            const qint64 n = store::scalar(db, sql, args, &ok);
             return ok ? std::optional<qint64>(n) : std::nullopt;
         }
     }
     QList<Value> args{fromDay * kDayMs, toDay * kDayMs};
-    QByteArray sql = "SELECT count(*) FROM requests WHERE started_at_ms >= ?1 AND started_at_ms < ?2" + rowConditions(slice, args);
+    QByteArray sql = "SELECT count(*) FROM requests WHERE started_at_ms >= ?1 AND started_at_ms < ?2" + rowConditions(db, slice, args);
     args.append(contextWindow);
     sql += " AND input_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens > ?"
            + QByteArray::number(args.size());
     bool ok = false;
-    const qint64 n = sqlite::scalar(db, sql, args, &ok);
+    const qint64 n = store::scalar(db, sql, args, &ok);
     return ok ? std::optional<qint64>(n) : std::nullopt;
 }
 
-QList<ModelUse> modelsUsed(sqlite3 *db, const Slice &slice)
+template <typename Db> QList<ModelUse> modelsUsedOf(const Db &db, const Slice &slice)
 {
     QList<ModelUse> out;
-    if (!db)
+    if (!db.isOpen())
         return out;
     const qint64 fromDay = slice.fromMs / kDayMs;
     const qint64 toDay = (slice.toMs + kDayMs - 1) / kDayMs;
     QByteArray sql;
     QList<Value> args;
-    if (slice.session.isEmpty()) {
+    if (!readsRows(db, slice)) {
         args = {fromDay, toDay};
         sql = "SELECT model, sum(requests), sum(cost_nano_usd) FROM rollups WHERE grain = 1 AND t >= ?1 AND t < ?2 AND model <> ''"
             + rollupConditions(slice, args) + " GROUP BY model";
     } else {
         args = {fromDay * kDayMs, toDay * kDayMs};
-        const QByteArray conditions = rowConditions(slice, args);
+        const QByteArray conditions = rowConditions(db, slice, args);
+        // HAVING names the expression: PostgreSQL does not take an output column's alias there.
         sql = QByteArray("SELECT ") + kModelSql + " AS m, count(*), coalesce(sum(cost_nano_usd), 0) FROM requests"
-            + " WHERE started_at_ms >= ?1 AND started_at_ms < ?2" + conditions + " GROUP BY m HAVING m <> ''";
+            + " WHERE started_at_ms >= ?1 AND started_at_ms < ?2" + conditions + " GROUP BY m HAVING " + kModelSql + " <> ''";
     }
-    Statement s(db, sql, args);
+    auto s = db.prepare(sql);
+    store::bindValues(s, args);
     while (s.next()) {
         if (s.integer(1) > 0)
             out.append(ModelUse{s.text(0), s.integer(1), s.integer(2)});
@@ -334,32 +344,89 @@ QList<ModelUse> modelsUsed(sqlite3 *db, const Slice &slice)
     return out;
 }
 
-QHash<QString, VoteStats> compareVotes(sqlite3 *db)
+// Compare votes belong to the team's configuration, not to an instance: never scoped.
+template <typename Db> QHash<QString, VoteStats> compareVotesOf(const Db &db)
 {
     QHash<QString, VoteStats> out;
-    if (!db)
+    if (!db.isOpen())
         return out;
-    Statement s(db, "SELECT model_id, count(*), sum(result = 1), sum(result = -1) FROM votes GROUP BY model_id");
+    auto s = db.prepare("SELECT model_id, count(*), " + Db::countIf("result = 1") + ", " + Db::countIf("result = -1")
+                        + " FROM votes GROUP BY model_id");
     while (s.next())
         out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
     return out;
 }
 
-Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
+template <typename Db> Report reportOf(const Db &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
 {
     Report r;
     // One read transaction: the figures agree with each other while the writer commits.
-    const bool inTransaction = db && sqlite::exec(db, "BEGIN");
-    r.result = compute(db, slice, candidate);
+    const bool inTransaction = db.isOpen() && db.begin();
+    r.result = computeOf(db, slice, candidate);
     if (r.result.ok) {
-        r.overContext = countOverContext(db, slice, contextWindow);
-        r.models = modelsUsed(db, slice);
-        r.modelsInPeriod = modelsUsed(db, Slice{slice.fromMs, slice.toMs, 0, {}, {}});
-        r.votes = compareVotes(db);
+        r.overContext = countOverContextOf(db, slice, contextWindow);
+        r.models = modelsUsedOf(db, slice);
+        r.modelsInPeriod = modelsUsedOf(db, Slice{slice.fromMs, slice.toMs, 0, {}, {}});
+        r.votes = compareVotesOf(db);
     }
     if (inTransaction)
-        sqlite::exec(db, "COMMIT");
+        db.exec("COMMIT");
     return r;
+}
+
+Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate)
+{
+    return computeOf(store::SqliteReadDb{db, {}}, slice, candidate);
+}
+
+std::optional<qint64> countOverContext(sqlite3 *db, const Slice &slice, qint64 contextWindow)
+{
+    return countOverContextOf(store::SqliteReadDb{db, {}}, slice, contextWindow);
+}
+
+QList<ModelUse> modelsUsed(sqlite3 *db, const Slice &slice)
+{
+    return modelsUsedOf(store::SqliteReadDb{db, {}}, slice);
+}
+
+QHash<QString, VoteStats> compareVotes(sqlite3 *db)
+{
+    return compareVotesOf(store::SqliteReadDb{db, {}});
+}
+
+Result compute(const store::SqliteReadDb &db, const Slice &slice, const Candidate &candidate)
+{
+    return computeOf(db, slice, candidate);
+}
+
+Result compute(const store::PgReadDb &db, const Slice &slice, const Candidate &candidate)
+{
+    return computeOf(db, slice, candidate);
+}
+
+std::optional<qint64> countOverContext(const store::SqliteReadDb &db, const Slice &slice, qint64 contextWindow)
+{
+    return countOverContextOf(db, slice, contextWindow);
+}
+
+std::optional<qint64> countOverContext(const store::PgReadDb &db, const Slice &slice, qint64 contextWindow)
+{
+    return countOverContextOf(db, slice, contextWindow);
+}
+
+Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
+{
+    return reportOf(store::SqliteReadDb{db, {}}, slice, candidate, contextWindow);
+}
+
+Report report(const store::SqliteReadDb &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
+{
+    return reportOf(db, slice, candidate, contextWindow);
+}
+
+Report report(const store::PgReadDb &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow)
+{
+    return reportOf(db, slice, candidate, contextWindow);
 }
 
 } // namespace gh::whatif

@@ -9,6 +9,11 @@
 
 struct sqlite3;
 
+namespace gh::store {
+struct SqliteReadDb;
+struct PgReadDb;
+} // namespace gh::store
+
 namespace gh::whatif {
 
 // A slice of the request log: whole UTC days [fromMs, toMs), optionally one key, one model (the
@@ -51,12 +56,16 @@ struct Result {
 // the rollups, a tiered one from the request-size histogram (migration 18) when every tier starts at
 // one of its bounds. From the request rows otherwise (tiers chosen per request by its prompt).
 [[nodiscard]] Result compute(sqlite3 *db, const Slice &slice, const Candidate &candidate);
+[[nodiscard]] Result compute(const store::SqliteReadDb &db, const Slice &slice, const Candidate &candidate);
+[[nodiscard]] Result compute(const store::PgReadDb &db, const Slice &slice, const Candidate &candidate);
 
 // Requests of the slice whose prompt and output together exceed `contextWindow` tokens: they would
 // not fit the candidate. From the request-size histogram (migration 18) when the window is one of its
 // bounds and the slice has no session, else from the request rows. 0 when the window is unknown
 // (<= 0); nullopt when the log cannot be read.
 [[nodiscard]] std::optional<qint64> countOverContext(sqlite3 *db, const Slice &slice, qint64 contextWindow);
+[[nodiscard]] std::optional<qint64> countOverContext(const store::SqliteReadDb &db, const Slice &slice, qint64 contextWindow);
+[[nodiscard]] std::optional<qint64> countOverContext(const store::PgReadDb &db, const Slice &slice, qint64 contextWindow);
 
 // Capabilities ("tools", "vision", "json_schema"...) the slice's models have and the candidate does
 // not. A candidate whose capabilities are unknown lacks nothing we can name (nullopt in, empty out).
@@ -84,5 +93,9 @@ struct Report {
     QHash<QString, VoteStats> votes;   // compareVotes()
 };
 [[nodiscard]] Report report(sqlite3 *db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
+// The same on either back-end's read connection, in its instance scope (store/readdb.h): one
+// instance's slice is read from its rows (the rollups have no instance).
+[[nodiscard]] Report report(const store::SqliteReadDb &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
+[[nodiscard]] Report report(const store::PgReadDb &db, const Slice &slice, const Candidate &candidate, qint64 contextWindow);
 
 } // namespace gh::whatif

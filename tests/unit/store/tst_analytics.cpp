@@ -2,13 +2,17 @@
 // gh::Store, so through migration 4's triggers. Every expected figure is computed by hand from the
 // rows in initTestCase(); percentiles come from the log-spaced histogram and are checked to be within
 // its bucket error (9.1%) of the exact nearest-rank value.
+#include "postgresserver.h"
 #include "store/analytics.h"
+#include "store/pg.h"
+#include "store/readdb.h"
 #include "store/migrations.h"
 #include "store/store.h"
 #include <QDir>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
+#include <cstdio>
 #include <sqlite3.h>
 
 using namespace gh;
@@ -102,10 +106,27 @@ QList<quint64> blocks(std::initializer_list<quint64> v)
     return QList<quint64>(v);
 }
 
-// Every row of `sql` on the database at `path`, columns joined by commas (the error text when the
-// query does not prepare).
+// Every row of `sql` on the database at `path` (a SQLite file or a PostgreSQL URL), columns joined
+// by commas (the error text when the query does not prepare).
 QStringList dumpRows(const QString &path, const char *sql)
 {
+    if (pg::isPostgresUrl(path)) {
+        pg::Connection conn;
+        QString error;
+        if (!conn.open(path, &error))
+            return QStringList{error};
+        pg::Statement s(conn, sql);
+        QStringList rows;
+        while (s.next()) {
+            QStringList cols;
+            for (int c = 0; c < s.columnCount(); ++c)
+                cols << s.text(c);
+            rows << cols.join(u',');
+        }
+        if (!s.ok())
+            return QStringList{s.error()};
+        return rows;
+    }
     Analytics x;
     QStringList rows;
     if (!x.open(path))
@@ -131,8 +152,46 @@ class TestAnalytics : public QObject
 private:
     QTemporaryDir m_dir;
     Analytics m_analytics;
+    // The PostgreSQL server of this run, its database and a read connection; nullptr: the run on SQLite.
+    test::PostgresServer *m_pg = nullptr;
+    QString m_url;
+    pg::Connection m_pgConn;
 
-    [[nodiscard]] QString dbPath() const { return QDir(m_dir.path()).filePath(QStringLiteral("gatehouse.db")); }
+    [[nodiscard]] QString dbPath() const
+    {
+        return m_pg ? m_url : QDir(m_dir.path()).filePath(QStringLiteral("gatehouse.db"));
+    }
+    // A new empty database for a test of its own.
+    [[nodiscard]] QString freshPath(QTemporaryDir &dir, const char *name) const
+    {
+        if (!m_pg)
+            return QDir(dir.path()).filePath(QLatin1String(name));
+        QString error;
+        const QString url = m_pg->createDatabase(&error);
+        if (url.isEmpty())
+            qFatal("cannot create a test database: %s", qPrintable(error));
+        return url;
+    }
+    // The pages' queries on this run's back-end.
+    Rankings rankings(const RankingsQuery &q)
+    {
+        return m_pg ? analytics::rankings(store::PgReadDb{&m_pgConn, {}}, q) : m_analytics.rankings(q);
+    }
+    CacheReport cache(const CacheQuery &q)
+    {
+        return m_pg ? analytics::cacheReport(store::PgReadDb{&m_pgConn, {}}, q) : m_analytics.cache(q);
+    }
+    PrefixDiagnosis prefixes(qint64 keyId)
+    {
+        return m_pg ? analytics::diagnosePrefixes(store::PgReadDb{&m_pgConn, {}}, keyId) : m_analytics.prefixes(keyId);
+    }
+    QList<qint64> latencyBounds()
+    {
+        return m_pg ? rankings(RankingsQuery{}).bounds : bucketBounds(m_analytics.handle());
+    }
+
+public:
+    explicit TestAnalytics(test::PostgresServer *pg = nullptr) : m_pg(pg) {}
 
     static QList<Row> log()
     {
@@ -158,6 +217,12 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
+        qInfo("back-end: %s", m_pg ? "PostgreSQL" : "SQLite");
+        if (m_pg) {
+            QString error;
+            m_url = m_pg->createDatabase(&error);
+            QVERIFY2(!m_url.isEmpty(), qPrintable(error));
+        }
         Store store;
         QString error;
         QVERIFY2(store.open(dbPath(), &error), qPrintable(error));
@@ -202,7 +267,10 @@ private Q_SLOTS:
         }
         store.close();
         QString openError;
-        QVERIFY2(m_analytics.open(dbPath(), &openError), qPrintable(openError));
+        if (m_pg)
+            QVERIFY2(m_pgConn.open(m_url, &openError), qPrintable(openError));
+        else
+            QVERIFY2(m_analytics.open(dbPath(), &openError), qPrintable(openError));
     }
 
     void planSplitsPeriods()
@@ -225,7 +293,7 @@ private Q_SLOTS:
 
     void bucketsMatchTheTriggers()
     {
-        const QList<qint64> bounds = bucketBounds(m_analytics.handle());
+        const QList<qint64> bounds = latencyBounds();
         QCOMPARE(bounds.size(), 84);
         QCOMPARE(bounds.first(), 0);
         QCOMPARE(bucketOf(0, bounds), 0);
@@ -243,7 +311,7 @@ private Q_SLOTS:
         RankingsQuery q;
         q.period = {kNow - 7 * kDay, kNow};
         q.slices = 7;
-        const Rankings r = m_analytics.rankings(q);
+        const Rankings r = rankings(q);
         QVERIFY2(r.ok, qPrintable(r.error));
         // gpt 0.066, mini 0.0006, claude 0.01, legacy unpriced; the refused request has no model.
         QCOMPARE(r.models.size(), 4);
@@ -307,7 +375,7 @@ private Q_SLOTS:
     {
         RankingsQuery q;
         q.period = {kNow - 7 * kDay, kNow};
-        const Rankings r = m_analytics.rankings(q);
+        const Rankings r = rankings(q);
         QVERIFY(r.ok);
         // Only gpt -> mini: same 50% win rate; gpt's tokens at mini's prices: 3700 input x 0.4 +
         // 3000 read x 0.1 + 1500 written x 0.4 (no write price: input) + 1050 output x 1.6 per million.
@@ -321,14 +389,14 @@ private Q_SLOTS:
         QCOMPARE(s.alternativeWinRate, 0.5);
         // Not with too few votes.
         q.minRounds = 7;
-        QVERIFY(m_analytics.rankings(q).savings.isEmpty());
+        QVERIFY(rankings(q).savings.isEmpty());
     }
 
     void keyFilterAndShorterPeriods()
     {
         RankingsQuery q;
         q.period = {kNow - 7 * kDay, kNow, 2};
-        Rankings r = m_analytics.rankings(q);
+        Rankings r = rankings(q);
         QVERIFY(r.ok);
         QCOMPARE(r.models.size(), 2); // claude (0.01) and gpt (0.005)
         QCOMPARE(r.models[1].model, kGpt);
@@ -336,7 +404,7 @@ private Q_SLOTS:
         QCOMPARE(r.models[1].sums.cost, fromUsd(0.005));
 
         q.period = {kNow - kDay, kNow};
-        r = m_analytics.rankings(q);
+        r = rankings(q);
         QVERIFY(r.ok);
         QCOMPARE(r.models[0].model, kGpt);
         QCOMPARE(r.models[0].sums.requests, 3); // a b g
@@ -344,7 +412,7 @@ private Q_SLOTS:
 
         // Everything: f joins; the prompt-prefix rows (mini, a month ago) too.
         q.period = {0, kNow + 1};
-        r = m_analytics.rankings(q);
+        r = rankings(q);
         QVERIFY(r.ok);
         QCOMPARE(r.fromMs, kD - 30 * kDay);
         qint64 requests = 0;
@@ -363,7 +431,7 @@ private Q_SLOTS:
         q.period = {kNow - 7 * kDay, kNow};
         for (int d = -7; d <= 1; ++d)
             q.chartEdges.append(kD + d * kDay);
-        const CacheReport c = m_analytics.cache(q);
+        const CacheReport c = cache(q);
         QVERIFY2(c.ok, qPrintable(c.error));
         // Saved: gpt 3000 x (2 - 0.5) + claude 9000 x (3 - 0.3) per million; legacy has no prices.
         const NanoUsd gptSaved = 3000 * 1500, claudeSaved = 9000 * 2700;
@@ -408,7 +476,7 @@ private Q_SLOTS:
 
     void prefixDiagnosis()
     {
-        const PrefixDiagnosis d = m_analytics.prefixes(3);
+        const PrefixDiagnosis d = prefixes(3);
         QCOMPARE(d.prompts, 8);
         QCOMPARE(d.pairs, 7);
         QCOMPARE(d.kept, 3);
@@ -418,7 +486,7 @@ private Q_SLOTS:
         QCOMPARE(d.byte, 1024);
         QCOMPARE(d.section, QStringLiteral("system"));
         QCOMPARE(d.atBlock, 3);
-        const PrefixDiagnosis none = m_analytics.prefixes(1);
+        const PrefixDiagnosis none = prefixes(1);
         QCOMPARE(none.prompts, 0);
         QCOMPARE(none.block, -1);
 
@@ -436,6 +504,8 @@ private Q_SLOTS:
     // periods of a random log; then the backfill of a version-3 database, and deletes.
     void rollupsMatchTheRawRows()
     {
+        if (m_pg)
+            QSKIP("SQLite's migrations and delete trigger (PostgreSQL: writerRollupsMatchRequestFacts)");
         QTemporaryDir dir;
         const QString path = QDir(dir.path()).filePath(QStringLiteral("random.db"));
         auto *rng = QRandomGenerator::global();
@@ -567,7 +637,7 @@ private Q_SLOTS:
     void writerRollupsMatchRequestFacts()
     {
         QTemporaryDir dir;
-        const QString path = QDir(dir.path()).filePath(QStringLiteral("edge.db"));
+        const QString path = freshPath(dir, "edge.db");
         auto *rng = QRandomGenerator::global();
         const QStringList models{QStringLiteral("openai/gpt-4.1"), QStringLiteral("anthropic/claude-s\u00e9"),
                                  QString(), QStringLiteral("x/y")};
@@ -624,19 +694,19 @@ private Q_SLOTS:
             "SELECT grain, tt, key_id, model, metric, bucket, count(*) FROM ("
             " SELECT g.grain, started_at_ms / CASE g.grain WHEN 0 THEN 3600000 ELSE 86400000 END AS tt, key_id, model,"
             " m.metric, CASE m.metric WHEN 0 THEN latency_bucket ELSE ttft_bucket END AS bucket"
-            " FROM request_facts, (SELECT 0 AS grain UNION ALL SELECT 1) g, (SELECT 0 AS metric UNION ALL SELECT 1) m)"
+            " FROM request_facts, (SELECT 0 AS grain UNION ALL SELECT 1) g, (SELECT 0 AS metric UNION ALL SELECT 1) m) AS f"
             " WHERE bucket IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6");
         QVERIFY(latency.size() > 100);
         QCOMPARE(latency, expectedLatency);
         // Every kind of row was there.
-        QVERIFY(dumpRows(path, "SELECT sum(refused) > 0 AND sum(cancelled) > 0 AND sum(errors) > 0 AND sum(unpriced) > 0 "
-                           "AND sum(stream_generation_ms) > 0 FROM rollups")
+        QVERIFY(dumpRows(path, "SELECT CASE WHEN sum(refused) > 0 AND sum(cancelled) > 0 AND sum(errors) > 0 AND sum(unpriced) > 0 "
+                           "AND sum(stream_generation_ms) > 0 THEN 1 ELSE 0 END FROM rollups")
                 == QStringList{QStringLiteral("1")});
     }
 
     void percentileEdgeCases()
     {
-        const QList<qint64> bounds = bucketBounds(m_analytics.handle());
+        const QList<qint64> bounds = latencyBounds();
         LatencyHistogram h;
         QCOMPARE(h.percentile(0.5, bounds), -1.0);
         h.add(bucketOf(0, bounds), 3);
@@ -654,5 +724,30 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAnalytics)
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QTEST_SET_MAIN_SOURCE_PATH
+    // Every case once on SQLite, then once more on a PostgreSQL server started here (as tst_store).
+    int failed = 0;
+    {
+        TestAnalytics test;
+        failed += QTest::qExec(&test, argc, argv);
+    }
+    QString why;
+    if (!test::PostgresServer::installed(&why)) {
+        std::fprintf(stdout, "SKIP: the PostgreSQL run of the analytics: %s\n", qPrintable(why));
+        return failed;
+    }
+    test::PostgresServer server;
+    if (!server.start(&why)) {
+        std::fprintf(stderr, "FAIL: cannot start PostgreSQL for the analytics: %s\n", qPrintable(why));
+        return failed + 1;
+    }
+    {
+        TestAnalytics test(&server);
+        failed += QTest::qExec(&test, argc, argv);
+    }
+    return failed;
+}
 #include "tst_analytics.moc"

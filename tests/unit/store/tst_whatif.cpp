@@ -2,11 +2,14 @@
 // candidate cost for a flat price, cached tokens are billed as input by a candidate without cache
 // prices, tiers apply per request, slices by key, model and session, the context-window count, and
 // the capabilities a candidate lacks.
+#include "postgresserver.h"
 #include "store/analytics.h"
+#include "store/readdb.h"
 #include "store/store.h"
 #include "store/whatif.h"
 #include <QTemporaryDir>
 #include <QTest>
+#include <cstdio>
 #include <sqlite3.h>
 
 using namespace gh;
@@ -24,11 +27,34 @@ class TestWhatIf : public QObject
 
     QTemporaryDir m_dir;
     Analytics m_db;
+    // The PostgreSQL server of this run and a read connection to its database; nullptr: the run on SQLite.
+    test::PostgresServer *m_pg = nullptr;
+    pg::Connection m_pgConn;
+
+    // The what-if on this run's back-end.
+    whatif::Result compute(const whatif::Slice &slice, const whatif::Candidate &c)
+    {
+        return m_pg ? whatif::compute(store::PgReadDb{&m_pgConn, {}}, slice, c) : whatif::compute(m_db.handle(), slice, c);
+    }
+    std::optional<qint64> countOverContext(const whatif::Slice &slice, qint64 window)
+    {
+        return m_pg ? whatif::countOverContext(store::PgReadDb{&m_pgConn, {}}, slice, window)
+                    : whatif::countOverContext(m_db.handle(), slice, window);
+    }
+
+public:
+    explicit TestWhatIf(test::PostgresServer *pg = nullptr) : m_pg(pg) {}
 
 private Q_SLOTS:
     void initTestCase()
     {
-        const QString path = m_dir.filePath(QStringLiteral("gatehouse.db"));
+        qInfo("back-end: %s", m_pg ? "PostgreSQL" : "SQLite");
+        QString path = m_dir.filePath(QStringLiteral("gatehouse.db"));
+        if (m_pg) {
+            QString error;
+            path = m_pg->createDatabase(&error);
+            QVERIFY2(!path.isEmpty(), qPrintable(error));
+        }
         {
             Store store;
             QString error;
@@ -64,7 +90,12 @@ private Q_SLOTS:
             store.flush();
             store.close();
         }
-        QVERIFY(m_db.open(path));
+        if (m_pg) {
+            QString error;
+            QVERIFY2(m_pgConn.open(path, &error), qPrintable(error));
+        } else {
+            QVERIFY(m_db.open(path));
+        }
     }
 
     void flatCandidateFromRollupsMatchesRows()
@@ -74,7 +105,7 @@ private Q_SLOTS:
         c.price.output = 4.0;
         c.price.cacheRead = 0.1;
         const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
-        const whatif::Result r = whatif::compute(m_db.handle(), all, c);
+        const whatif::Result r = compute(all, c);
         QVERIFY2(r.ok, qPrintable(r.error));
         QVERIFY(r.fromRollups);
         QCOMPARE(r.days.size(), 3);
@@ -85,7 +116,7 @@ private Q_SLOTS:
         QCOMPARE(*r.days.at(0).candidate, fromUsd(1.0001 + 0.2 + 0.40004));
         QCOMPARE(*r.days.at(2).candidate, fromUsd(0.3));
         // A session slice reads the rows and finds the same prices for its requests.
-        const whatif::Result s = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, QStringLiteral("s1")}, c);
+        const whatif::Result s = compute(whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, QStringLiteral("s1")}, c);
         QVERIFY(s.ok && !s.fromRollups);
         QCOMPARE(s.requests, 1);
         QCOMPARE(*s.candidateTotal, fromUsd(1.0 + 0.4));
@@ -96,7 +127,7 @@ private Q_SLOTS:
         whatif::Candidate c;
         c.price.input = 1.0;
         c.price.output = 4.0;
-        const whatif::Result r = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + kDay, 1, QStringLiteral("a/x"), {}}, c);
+        const whatif::Result r = compute(whatif::Slice{kDay0, kDay0 + kDay, 1, QStringLiteral("a/x"), {}}, c);
         QVERIFY(r.ok);
         QCOMPARE(*r.candidateTotal, fromUsd(1.0001 + 2.0 + 0.40004));
     }
@@ -110,7 +141,7 @@ private Q_SLOTS:
         c.price.inputTiers = {PriceTier{500'000, 2.0}};
         const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
         // 500,000 is a bound of the size histogram (migration 18): priced from it, not from the rows.
-        const whatif::Result r = whatif::compute(m_db.handle(), all, c);
+        const whatif::Result r = compute(all, c);
         QVERIFY2(r.ok, qPrintable(r.error));
         QVERIFY(r.fromRollups);
         // req_1 (1,000,000 prompt tokens) and req_2 (2,000,100) pay the tier; req_3 (300,000) does not.
@@ -120,22 +151,22 @@ private Q_SLOTS:
         QCOMPARE(r.days.at(2).requests, 2);
         // The same tier one token later is no bound: read from the rows, the same figures.
         c.price.inputTiers = {PriceTier{500'001, 2.0}};
-        const whatif::Result rows = whatif::compute(m_db.handle(), all, c);
+        const whatif::Result rows = compute(all, c);
         QVERIFY(rows.ok && !rows.fromRollups);
         QCOMPARE(*rows.days.at(0).candidate, *r.days.at(0).candidate);
         QCOMPARE(*rows.days.at(2).candidate, fromUsd(0.3));
         // A tier at 300,000 (a bound): req_3's prompt of exactly 300,000 is not above it.
         c.price.inputTiers = {PriceTier{300'000, 2.0}};
-        const whatif::Result edge = whatif::compute(m_db.handle(), all, c);
+        const whatif::Result edge = compute(all, c);
         QVERIFY(edge.ok && edge.fromRollups);
         QCOMPARE(*edge.days.at(2).candidate, fromUsd(0.3));
         c.price.inputTiers = {PriceTier{299'999, 2.0}};
-        const whatif::Result over = whatif::compute(m_db.handle(), all, c);
+        const whatif::Result over = compute(all, c);
         QVERIFY(over.ok && !over.fromRollups);
         QCOMPARE(*over.days.at(2).candidate, fromUsd(0.6));
         // One key, one model: only key 2's day-2 request, from the histogram.
         c.price.inputTiers = {PriceTier{250'000, 2.0}};
-        const whatif::Result one = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, QStringLiteral("b/y"), {}}, c);
+        const whatif::Result one = compute(whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, QStringLiteral("b/y"), {}}, c);
         QVERIFY(one.ok && one.fromRollups);
         QCOMPARE(one.requests, 2);
         QCOMPARE(*one.candidateTotal, fromUsd(0.6));
@@ -143,7 +174,7 @@ private Q_SLOTS:
 
     void unpricedCandidateHasNoTotal()
     {
-        const whatif::Result r = whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, {}}, whatif::Candidate{});
+        const whatif::Result r = compute(whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, {}}, whatif::Candidate{});
         QVERIFY(r.ok);
         QVERIFY(!r.candidateTotal);
         QVERIFY(!r.days.at(0).candidate);
@@ -153,37 +184,39 @@ private Q_SLOTS:
     void requestsTooLongForTheWindow()
     {
         const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'000'000), 2); // req_1: 1,100,000; req_2: 2,000,110
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 200'000), 3);
-        QCOMPARE(whatif::countOverContext(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, {}, {}}, 200'000), 1);
+        QCOMPARE(countOverContext(all, 1'000'000), 2); // req_1: 1,100,000; req_2: 2,000,110
+        QCOMPARE(countOverContext(all, 200'000), 3);
+        QCOMPARE(countOverContext(whatif::Slice{kDay0, kDay0 + 3 * kDay, 2, {}, {}}, 200'000), 1);
         // 1,000,000 and 200,000 are bounds of the histogram; 1,099,999 and 150,001 are not (rows).
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'099'999), 2);
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'100'000), 1);
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 150'001), 3);
-        QCOMPARE(whatif::countOverContext(m_db.handle(), whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, QStringLiteral("s2")}, 200'000), 1);
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 300'000), 2); // req_3 has exactly 300,000
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 0), 0);
+        QCOMPARE(countOverContext(all, 1'099'999), 2);
+        QCOMPARE(countOverContext(all, 1'100'000), 1);
+        QCOMPARE(countOverContext(all, 150'001), 3);
+        QCOMPARE(countOverContext(whatif::Slice{kDay0, kDay0 + 3 * kDay, 0, {}, QStringLiteral("s2")}, 200'000), 1);
+        QCOMPARE(countOverContext(all, 300'000), 2); // req_3 has exactly 300,000
+        QCOMPARE(countOverContext(all, 0), 0);
         QVERIFY(!whatif::countOverContext(nullptr, all, 10));
         QVERIFY(!whatif::compute(nullptr, all, {}).ok);
-        QVERIFY(!whatif::compute(m_db.handle(), whatif::Slice{kDay0, kDay0, 0, {}, {}}, {}).ok);
+        QVERIFY(!compute(whatif::Slice{kDay0, kDay0, 0, {}, {}}, {}).ok);
     }
 
     // Runs last: deletes a row. The histogram follows (the delete trigger of migration 18).
     void zDeletedRowsLeaveTheHistogram()
     {
+        if (m_pg)
+            QSKIP("PostgreSQL deletes request rows only with their key's rollup rows (forget a key)");
         sqlite3 *w = nullptr;
         QCOMPARE(sqlite3_open(qPrintable(m_dir.filePath(QStringLiteral("gatehouse.db"))), &w), SQLITE_OK);
         QCOMPARE(sqlite3_exec(w, "DELETE FROM requests WHERE id = 'req_1'", nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_close(w);
         const whatif::Slice all{kDay0, kDay0 + 3 * kDay, 0, {}, {}};
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 1'000'000), 1);
-        QCOMPARE(whatif::countOverContext(m_db.handle(), all, 200'000), 2);
+        QCOMPARE(countOverContext(all, 1'000'000), 1);
+        QCOMPARE(countOverContext(all, 200'000), 2);
         whatif::Candidate c;
         c.price.input = 1.0;
         c.price.output = 4.0;
         c.price.cacheRead = 0.1;
         c.price.inputTiers = {PriceTier{500'000, 2.0}};
-        const whatif::Result r = whatif::compute(m_db.handle(), all, c);
+        const whatif::Result r = compute(all, c);
         QVERIFY(r.ok && r.fromRollups);
         QCOMPARE(*r.days.at(0).candidate, fromUsd(0.0002 + 0.2 + 0.00004));
     }
@@ -198,5 +231,30 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestWhatIf)
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QTEST_SET_MAIN_SOURCE_PATH
+    // Every case once on SQLite, then once more on a PostgreSQL server started here (as tst_store).
+    int failed = 0;
+    {
+        TestWhatIf test;
+        failed += QTest::qExec(&test, argc, argv);
+    }
+    QString why;
+    if (!test::PostgresServer::installed(&why)) {
+        std::fprintf(stdout, "SKIP: the PostgreSQL run of the what-if: %s\n", qPrintable(why));
+        return failed;
+    }
+    test::PostgresServer server;
+    if (!server.start(&why)) {
+        std::fprintf(stderr, "FAIL: cannot start PostgreSQL for the what-if: %s\n", qPrintable(why));
+        return failed + 1;
+    }
+    {
+        TestWhatIf test(&server);
+        failed += QTest::qExec(&test, argc, argv);
+    }
+    return failed;
+}
 #include "tst_whatif.moc"
