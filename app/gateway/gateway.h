@@ -24,7 +24,7 @@ struct GatewayOptions {
     // config file's "store", else SQLite.
     QString store;
     std::optional<int> port;       // --port; wins over the config and the stored settings
-    int workers = 0;               // 0: one per core (GATEHOUSE_WORKERS overrides)
+    int workers = 0;               // --workers / GATEHOUSE_WORKERS; 0: the stored setting, else one per core
     bool useKeychain = true;       // read provider keys from the OS keychain
     bool paused = false;           // --paused: start with every key stopped (the window's "Pause all")
 };
@@ -56,6 +56,10 @@ public:
     [[nodiscard]] QString dataDir() const { return m_options.dataDir; }
     [[nodiscard]] ResponseCache *responseCache() const { return m_responseCache.get(); }
     [[nodiscard]] BodyCapture *capture() const { return m_capture.get(); }
+    // The worker threads serving connections since start, and whether the command line (or
+    // GATEHOUSE_WORKERS) chose that number: then the stored setting does not apply.
+    [[nodiscard]] int workerCount() const { return m_workerCount; }
+    [[nodiscard]] bool workerCountFromCommandLine() const { return m_options.workers > 0; }
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);
