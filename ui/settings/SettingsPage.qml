@@ -64,6 +64,9 @@ PageBase {
                 color: Theme.danger
                 font.pixelSize: Theme.fontSmall
             }
+            GatewayWorkers {
+                backend: page.backend
+            }
         }
 
         // Telemetry: Prometheus and OpenTelemetry (docs/telemetry.md)
