@@ -59,14 +59,17 @@ BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS="$N" \
   wrk -t1 -c1 -d600s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/wrk.log"
 grep -q "Non-2xx" "$OUT/wrk.log" && { echo "errors in the run:"; cat "$OUT/wrk.log"; exit 1; }
 sleep 3 # the log writer's last batch
-callgrind_control -d "$gh_pid" >/dev/null
-sleep 1
+# SIGTERM: a graceful stop, after which callgrind writes one file per thread (shutdown included, a
+# few million instructions at most).
+kill -TERM "$gh_pid"
+wait "$gh_pid" 2>/dev/null || true
 served="$(awk '/requests in/ {print $1}' "$OUT/wrk.log")"
 echo "requests: $served (out: $OUT)"
-for f in "$OUT"/callgrind.out*-[0-9]*; do
+for f in "$OUT"/callgrind.out-[0-9]*; do
   [[ -s "$f" ]] || continue
   total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')"
   [[ -n "$total" && "$total" != 0 ]] || continue
-  name="$(grep -m1 '^thread:' "$f" || true)"
-  printf '%s\t%s\tinstructions/request %d\n' "$(basename "$f")" "$name" "$((total / served))"
+  # The thread, by its outermost function of ours (the worker: ClientConnection; the writer: runWriter).
+  what="$(callgrind_annotate --inclusive=yes "$f" 2>/dev/null | grep -m1 -o 'gh::[A-Za-z:]*' || echo '?')"
+  printf '%s\t%-45s\tinstructions/request %d\n' "$(basename "$f")" "$what" "$((total / served))"
 done

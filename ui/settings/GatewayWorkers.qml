@@ -23,8 +23,8 @@ ColumnLayout {
     SettingRow {
         title: qsTr("Gateway workers")
         description: workers.fromCommandLine
-                     ? qsTr("%1 worker thread(s) serve requests, as --workers (or GATEHOUSE_WORKERS) asked; the saved choice applies when started without it.").arg(workers.serving)
-                     : qsTr("Threads that serve tools' requests: one per core is best unless other work needs the cores. %1 serve now.").arg(workers.serving)
+                     ? qsTr("Serving now: %1, as --workers (or GATEHOUSE_WORKERS) asked; the choice here applies when Gatehouse starts without it.").arg(workers.serving)
+                     : qsTr("Threads that serve your tools' requests; one per core suits most machines. Serving now: %1.").arg(workers.serving)
 
         AppComboBox {
             id: workersBox
