@@ -1,5 +1,6 @@
 // Gatehouse: the executable. Parses the command line, then runs the gateway headless or with the
 // desktop window.
+#include "config/config.h"
 #include "connect/connectcommand.h"
 #include "gateway/forgetkey.h"
 #include "gateway/gateway.h"
@@ -152,7 +153,10 @@ int main(int argc, char **argv)
     const QCommandLineOption pausedOption(QStringLiteral("paused"),
         QStringLiteral("Start with every key paused, as the window's \"Pause all\": model requests are refused (gateway_paused) "
                        "until resumed in the window (headless: until restarted without --paused)."));
-    parser.addOptions({headlessOption, portOption, dataOption, storeOption, configOption, keyOption, modelOption, pausedOption});
+    const QCommandLineOption workersOption(QStringLiteral("workers"),
+        QStringLiteral("Worker threads serving connections, 1-%1 (default: the stored setting, else one per core).").arg(gh::kMaxWorkers),
+        QStringLiteral("N"));
+    parser.addOptions({headlessOption, portOption, dataOption, storeOption, configOption, keyOption, modelOption, pausedOption, workersOption});
     parser.addPositionalArgument(QStringLiteral("connect"),
         QStringLiteral("connect TOOL [--key NAME] [--model M]: print the snippet that connects TOOL (%1), as the window's "
                        "\"Connect a tool\" shows it.").arg(gh::snippetTools().join(QLatin1String(", "))),
@@ -197,8 +201,8 @@ int main(int argc, char **argv)
         if (positional.size() != 2)
             return usageError(positional.size() < 2 ? QStringLiteral("connect: which tool? One of: %1").arg(gh::snippetTools().join(QLatin1String(", ")))
                                                     : QStringLiteral("connect: unexpected argument '%1'").arg(positional.at(2)));
-        if (parser.isSet(headlessOption) || parser.isSet(configOption) || parser.isSet(pausedOption))
-            return usageError(QStringLiteral("connect: --headless, --config and --paused start a gateway; connect only prints a snippet"));
+        if (parser.isSet(headlessOption) || parser.isSet(configOption) || parser.isSet(pausedOption) || parser.isSet(workersOption))
+            return usageError(QStringLiteral("connect: --headless, --config, --paused and --workers start a gateway; connect only prints a snippet"));
         // The snippet is the output; the store's open/close notes would only be noise around it.
         if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
             QLoggingCategory::setFilterRules(QStringLiteral("gatehouse.*.info=false"));
@@ -230,7 +234,22 @@ int main(int argc, char **argv)
     if (storeFromSettings)
         options.store = gh::storelocation::saved(options.dataDir);
     options.paused = parser.isSet(pausedOption);
-    options.workers = qEnvironmentVariableIntValue("GATEHOUSE_WORKERS");
+    // --workers, else GATEHOUSE_WORKERS (the tests' way to pin it); each refused when it is not a count.
+    const auto workerCount = [](const QString &text, int *out) {
+        bool ok = false;
+        const int n = text.trimmed().toInt(&ok);
+        if (!ok || n < 1 || n > gh::kMaxWorkers)
+            return false;
+        *out = n;
+        return true;
+    };
+    if (parser.isSet(workersOption)) {
+        if (!workerCount(parser.value(workersOption), &options.workers))
+            return usageError(QStringLiteral("--workers: '%1' is not a worker count (1-%2)").arg(parser.value(workersOption)).arg(gh::kMaxWorkers));
+    } else if (const QString env = qEnvironmentVariable("GATEHOUSE_WORKERS"); !env.isEmpty() && env != QLatin1String("0")) {
+        if (!workerCount(env, &options.workers))
+            return usageError(QStringLiteral("GATEHOUSE_WORKERS: '%1' is not a worker count (1-%2)").arg(env).arg(gh::kMaxWorkers));
+    }
     options.useKeychain = qEnvironmentVariableIntValue("GATEHOUSE_NO_KEYCHAIN") == 0;
 #ifdef Q_OS_LINUX
     if (qEnvironmentVariableIsEmpty("DBUS_SESSION_BUS_ADDRESS"))

@@ -782,7 +782,7 @@ void parseOtlp(const QJsonObject &o, const QString &p, OtlpSettings &otlp)
 GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
 {
     checkFields(obj, path, {"port", "max_body_mb", "allowed_origins", "timeouts", "shutdown_grace_ms", "retry", "breaker", "connections", "response_cache_max_mb",
-                            "guardrails", "metrics", "otlp"});
+                            "guardrails", "metrics", "otlp", "workers"});
     GatewaySettings s;
     // The object member `name` when present, with its path; the section parsers take it from there.
     const auto section = [&](const char *name, auto &&parse) {
@@ -793,6 +793,11 @@ GatewaySettings parseSettings(const QJsonObject &obj, const QString &path)
     if (const auto v = optionalInteger(obj, path, QStringLiteral("response_cache_max_mb"), 1, 1'000'000,
                                        QStringLiteral("must be an integer from 1 to 1000000 (MiB)")))
         s.responseCacheMaxBytes = *v * 1024 * 1024;
+    if (obj.contains(QStringLiteral("workers")) && obj.value(QStringLiteral("workers")) != QJsonValue(QStringLiteral("auto"))) {
+        const auto v = optionalInteger(obj, path, QStringLiteral("workers"), 1, kMaxWorkers,
+                                       QStringLiteral("must be \"auto\" (one per core) or an integer from 1 to %1").arg(kMaxWorkers));
+        s.workers = int(*v);
+    }
     if (const auto port = optionalInteger(obj, path, QStringLiteral("port"), 0, 65535,
                                           QStringLiteral("must be an integer from 0 to 65535")))
         s.port = int(*port);

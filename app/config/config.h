@@ -186,6 +186,8 @@ struct OtlpSettings {
     friend bool operator==(const OtlpSettings &, const OtlpSettings &) = default;
 };
 
+inline constexpr int kMaxWorkers = 256; // more threads than this only adds switches
+
 struct GatewaySettings {
     std::optional<int> port;           // the config's preferred port; --port wins
     qint64 maxBodyBytes = 32ll * 1024 * 1024;
@@ -198,6 +200,9 @@ struct GatewaySettings {
     // The response cache's size on disk (compressed answers), "response_cache_max_mb"; the least
     // recently used answers are dropped past it.
     qint64 responseCacheMaxBytes = 256LL * 1024 * 1024;
+    // Worker threads serving connections, "workers": 0 is one per core (the cores this process may
+    // run on). Read at start: --workers and GATEHOUSE_WORKERS win over it.
+    int workers = 0;
     GuardrailThresholds guardrails;    // "guardrails": the detectors' numbers (docs/guardrails.md)
     MetricsSettings metrics;
     OtlpSettings otlp;

@@ -42,7 +42,8 @@ QByteArray healthBody(const GatewayContext &ctx)
     QJsonObject o{{QStringLiteral("status"), QStringLiteral("ok")},
                   {QStringLiteral("version"), QStringLiteral(GATEHOUSE_VERSION)},
                   {QStringLiteral("in_flight"), ctx.inFlight.load() - 1}, // not counting this request
-                  {QStringLiteral("paused"), ctx.pausedAll.load()}};
+                  {QStringLiteral("paused"), ctx.pausedAll.load()},
+                  {QStringLiteral("workers"), ctx.workers.load()}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

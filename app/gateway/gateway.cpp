@@ -392,10 +392,22 @@ Gateway::StartResult Gateway::start(const GatewayOptions &options)
 
     const auto settings = m_context.settings();
     const int port = options.port.value_or(settings->port.value_or(kDefaultPort));
+    // --workers, else the stored setting, else one per core the process may run on (Qt reads the
+    // affinity mask): a sleeping worker costs nothing, and each busy one needs a core.
     int workers = options.workers;
-    if (workers <= 0)
-        workers = qMax(1, QThread::idealThreadCount()); // one per core: a sleeping worker costs nothing
+    const char *chosenBy = "--workers";
+    if (workers <= 0) {
+        workers = settings->workers;
+        chosenBy = "the workers setting";
+    }
+    if (workers <= 0) {
+        workers = qMax(1, QThread::idealThreadCount());
+        chosenBy = "one per core";
+    }
+    workers = qMin(workers, kMaxWorkers);
     m_workerCount = workers;
+    m_context.workers.store(workers);
+    qCInfo(lcGateway).noquote() << "serving with" << workers << "worker thread(s) (" << chosenBy << "," << QThread::idealThreadCount() << "core(s) )";
     m_context.pausedAll.store(options.paused); // before the first request can arrive
     if (options.paused) {
         const AuditOriginScope origin(AuditOrigin::Cli);

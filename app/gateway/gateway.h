@@ -24,7 +24,7 @@ struct GatewayOptions {
     // config file's "store", else SQLite.
     QString store;
     std::optional<int> port;       // --port; wins over the config and the stored settings
-    int workers = 0;               // 0: one per core (GATEHOUSE_WORKERS overrides)
+    int workers = 0;               // --workers / GATEHOUSE_WORKERS; 0: the stored setting, else one per core
     bool useKeychain = true;       // read provider keys from the OS keychain
     bool paused = false;           // --paused: start with every key stopped (the window's "Pause all")
 };
@@ -60,6 +60,10 @@ public:
     // and once stopped.
     [[nodiscard]] const BudgetLease *leases() const { return m_leases.get(); }
     [[nodiscard]] BudgetLease *leases() { return m_leases.get(); }
+    // The worker threads serving connections since start, and whether the command line (or
+    // GATEHOUSE_WORKERS) chose that number: then the stored setting does not apply.
+    [[nodiscard]] int workerCount() const { return m_workerCount; }
+    [[nodiscard]] bool workerCountFromCommandLine() const { return m_options.workers > 0; }
 
     // Re-reads providers, models, keys and settings from the store (after the UI changed them).
     void reload(QStringList *warnings = nullptr);

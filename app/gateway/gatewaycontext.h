@@ -61,6 +61,7 @@ struct GatewayContext {
     [[nodiscard]] int stayingConnections() const { return openConnections.load() - leavingConnections.load(); }
     [[nodiscard]] int connectionCap() const { return qMin(settings()->connections.maxConnections, fdConnectionCap.load()); }
     std::atomic<qint64> requestsServed{0};
+    std::atomic<int> workers{0}; // worker threads serving connections (GET /healthz says it)
 
     [[nodiscard]] std::shared_ptr<const GatewaySettings> settings() const
     {

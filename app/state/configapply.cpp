@@ -77,6 +77,8 @@ QJsonObject gatewaySettingsToJson(const GatewaySettings &settings)
                                                         {QStringLiteral("idle_timeout_ms"), settings.connections.idleTimeoutMs},
                                                         {QStringLiteral("max_connections"), settings.connections.maxConnections}});
     o.insert(QStringLiteral("response_cache_max_mb"), double(settings.responseCacheMaxBytes / (1024 * 1024)));
+    if (settings.workers > 0)
+        o.insert(QStringLiteral("workers"), settings.workers);
     o.insert(QStringLiteral("guardrails"), settings.guardrails.toJson());
     if (settings.metrics.enabled())
         o.insert(QStringLiteral("metrics"), QJsonObject{{QStringLiteral("token_sha256"), QString::fromLatin1(settings.metrics.tokenHash.toHex())}});
@@ -188,6 +190,7 @@ GatewaySettings gatewaySettingsFromJson(const QJsonObject &json)
     readStoredListener(json, s);
     readStoredUpstream(json, s);
     s.responseCacheMaxBytes = qint64(intField(json, "response_cache_max_mb", int(s.responseCacheMaxBytes / (1024 * 1024)), 1, 1'000'000)) * 1024 * 1024;
+    s.workers = intField(json, "workers", 0, 0, kMaxWorkers);
     if (json.contains(QStringLiteral("guardrails"))) {
         QString why;
         if (!GuardrailThresholds::fromJson(json.value(QStringLiteral("guardrails")).toObject(), &s.guardrails, &why)) {

@@ -14,6 +14,9 @@
 #include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+#include <QThread>
+#include <QDir>
+#include <QFile>
 #include <QTest>
 
 #include <memory>
@@ -209,6 +212,108 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(QLatin1String("--port")), qPrintable(r.err));
         QVERIFY(!r.out.contains(QLatin1String("listening")));
+    }
+
+    // The worker pool: --workers, else GATEHOUSE_WORKERS, else settings.workers, else one per core.
+    // The count is checked three ways: /healthz, the start-up log line and the process's own threads.
+    void workerCount_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("env");       // GATEHOUSE_WORKERS ("" unset)
+        QTest::addColumn<QJsonValue>("setting"); // settings.workers (undefined: not in the config)
+        QTest::addColumn<int>("expected");      // 0: one per core
+        const int cores = QThread::idealThreadCount();
+        QTest::newRow("default: one per core") << QStringList() << QString() << QJsonValue(QJsonValue::Undefined) << 0;
+        QTest::newRow("setting auto") << QStringList() << QString() << QJsonValue(QStringLiteral("auto")) << 0;
+        QTest::newRow("setting 3") << QStringList() << QString() << QJsonValue(3) << 3;
+        QTest::newRow("--workers 5 over the setting") << QStringList{QStringLiteral("--workers"), QStringLiteral("5")} << QString()
+                                                      << QJsonValue(3) << 5;
+        QTest::newRow("env 2 over the setting") << QStringList() << QStringLiteral("2") << QJsonValue(3) << 2;
+        QTest::newRow("--workers over the env") << QStringList{QStringLiteral("--workers=1")} << QStringLiteral("2")
+                                                << QJsonValue(QJsonValue::Undefined) << 1;
+        QTest::newRow("more than the cores") << QStringList{QStringLiteral("--workers"), QString::number(cores + 2)} << QString()
+                                             << QJsonValue(QJsonValue::Undefined) << cores + 2;
+    }
+
+    void workerCount()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, env);
+        QFETCH(QJsonValue, setting);
+        QFETCH(int, expected);
+        if (expected == 0)
+            expected = QThread::idealThreadCount(); // the gateway inherits this process's affinity
+        GatewayProcess gateway;
+        prepareGatewayEnvironment(gateway);
+        gateway.setEnv(QStringLiteral("GATEHOUSE_WORKERS"), env);
+        QJsonObject settings;
+        if (!setting.isUndefined())
+            settings.insert(QStringLiteral("workers"), setting);
+        const QString path = gateway.writeConfig(baseConfig(settings));
+        QVERIFY2(gateway.start(args, path), qPrintable(gateway.errorString() + gateway.stderrText()));
+        HttpClient client(gateway.port());
+        QCOMPARE(client.get("/healthz").json().value(QStringLiteral("workers")).toInt(), expected);
+        QVERIFY2(gateway.stderrText().contains(QStringLiteral("serving with %1 worker thread(s)").arg(expected)), qPrintable(gateway.stderrText()));
+        // Each thread names itself once it runs, a moment after the gateway is up: polled.
+        const auto workerThreads = [pid = gateway.pid()] {
+            int threads = 0;
+            const QString tasks = QStringLiteral("/proc/%1/task").arg(pid);
+            for (const QString &task : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+                QFile comm(tasks + QLatin1Char('/') + task + QStringLiteral("/comm"));
+                if (comm.open(QIODevice::ReadOnly) && comm.readAll().startsWith("gateway-worker"))
+                    ++threads;
+            }
+            return threads;
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(workerThreads(), expected, 10'000);
+        QCOMPARE(gateway.terminate(), 0);
+    }
+
+    void badWorkerCount_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("env");
+        QTest::addColumn<QString>("expected"); // in stderr
+        for (const char *bad : {"0", "-1", "abc", "257", "2.5", ""})
+            QTest::addRow("--workers '%s'", bad) << QStringList{QStringLiteral("--workers"), QLatin1String(bad)} << QString()
+                                                 << QStringLiteral("--workers: '%1' is not a worker count (1-256)").arg(QLatin1String(bad));
+        QTest::newRow("env abc") << QStringList() << QStringLiteral("abc") << QStringLiteral("GATEHOUSE_WORKERS: 'abc' is not a worker count");
+        QTest::newRow("env -3") << QStringList() << QStringLiteral("-3") << QStringLiteral("GATEHOUSE_WORKERS: '-3' is not a worker count");
+    }
+
+    void badWorkerCount()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, env);
+        QFETCH(QString, expected);
+        GatewayProcess gateway;
+        prepareGatewayEnvironment(gateway);
+        gateway.setEnv(QStringLiteral("GATEHOUSE_WORKERS"), env);
+        QVERIFY(!gateway.start(args, gateway.writeConfig(baseConfig())));
+        QCOMPARE(gateway.exitCode(), 2);
+        QVERIFY2(gateway.stderrText().contains(expected), qPrintable(gateway.stderrText()));
+        QVERIFY(!gateway.stdoutText().contains(QLatin1String("listening")));
+    }
+
+    void badWorkerSetting_data()
+    {
+        QTest::addColumn<QJsonValue>("value");
+        QTest::newRow("0") << QJsonValue(0);
+        QTest::newRow("257") << QJsonValue(257);
+        QTest::newRow("1.5") << QJsonValue(1.5);
+        QTest::newRow("\"many\"") << QJsonValue(QStringLiteral("many"));
+        QTest::newRow("null") << QJsonValue(QJsonValue::Null);
+    }
+
+    void badWorkerSetting()
+    {
+        QFETCH(QJsonValue, value);
+        GatewayProcess gateway;
+        prepareGatewayEnvironment(gateway);
+        QVERIFY(!gateway.start({}, gateway.writeConfig(baseConfig(QJsonObject{{QStringLiteral("workers"), value}}))));
+        QCOMPARE(gateway.exitCode(), 2);
+        QVERIFY2(gateway.stderrText().contains(QLatin1String("settings.workers: must be \"auto\" (one per core) or an integer from 1 to 256")),
+                 qPrintable(gateway.stderrText()));
     }
 
     void badConfig_data()

@@ -64,6 +64,9 @@ PageBase {
                 color: Theme.danger
                 font.pixelSize: Theme.fontSmall
             }
+            GatewayWorkers {
+                backend: page.backend
+            }
         }
 
         // Store: this machine's SQLite file or a team's PostgreSQL (docs/team.md)

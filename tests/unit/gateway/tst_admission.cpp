@@ -31,6 +31,12 @@ private Q_SLOTS:
         QTest::newRow("sub.localhost") << QByteArray("app.localhost") << true;
         QTest::newRow("127.0.0.1") << QByteArray("127.0.0.1:4000") << true;
         QTest::newRow("127.9.9.9") << QByteArray("127.9.9.9") << true;
+        QTest::newRow("127.0.0.1 bare") << QByteArray("127.0.0.1") << true;
+        QTest::newRow("127.0.0.1 spaced") << QByteArray(" 127.0.0.1:80 ") << true;
+        QTest::newRow("LocalHost bare") << QByteArray("LocalHost") << true;
+        QTest::newRow("127.0.0.1 as a prefix") << QByteArray("127.0.0.1.evil.example:80") << false;
+        QTest::newRow("127.0.0.1 with two colons") << QByteArray("127.0.0.1:80:80") << false;
+        QTest::newRow("localhost with two colons") << QByteArray("localhost:1:2") << false;
         QTest::newRow("[::1]") << QByteArray("[::1]:4000") << true;
         QTest::newRow("bare ::1") << QByteArray("::1") << true;
         QTest::newRow("rebinding name") << QByteArray("evil.example:4000") << false;

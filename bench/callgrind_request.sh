@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Instructions per request on the proxy path, for a loaded machine where wall-clock figures mean
+# nothing: the headless gateway under callgrind (one file per thread) in front of tests/mock's
+# mock_upstream, serving a fixed number of 2 KB chat requests from wrk at one connection.
+#
+#   bench/callgrind_request.sh [REQUESTS]        # default 3000
+#
+# Environment: BUILD (default ./build), BENCH_BODY_BYTES (default 2048), WORKERS (default 1),
+# OUT (default a temp dir: the callgrind files and the gateway's logs stay there).
+# Prints instructions per request for each thread that served them, and the top functions of the
+# worker and the log writer (inclusive), from callgrind_annotate.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="${BUILD:-./build}"
+N="${1:-3000}"
+WORKERS="${WORKERS:-1}"
+OUT="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-callgrind.XXXXXX")}"
+KEY="gk-bench-0123456789abcdef"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$BUILD/tests/mock/mock_upstream" --port 0 >"$OUT/mock.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  mock_port="$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$OUT/mock.log")"
+  [[ -n "$mock_port" ]] && break
+  sleep 0.1
+done
+[[ -n "${mock_port:-}" ]] || { echo "mock_upstream did not start: $(cat "$OUT/mock.log")" >&2; exit 1; }
+
+mkdir -p "$OUT/data"
+cat >"$OUT/config.json" <<JSON
+{
+  "providers": [{"id": "mock", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/v1", "api_key_env": "BENCH_UPSTREAM_KEY"}],
+  "models": [{"id": "mock/bench-model", "provider": "mock", "upstream_model": "ok",
+              "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
+              "context_window": 1047576, "max_output_tokens": 32768}],
+  "keys": [{"name": "bench", "secret": "$KEY", "guardrails": {"repetition": "alert"}}]
+}
+JSON
+BENCH_UPSTREAM_KEY=sk-bench-upstream GATEHOUSE_NO_KEYCHAIN=1 valgrind --tool=callgrind --separate-threads=yes \
+  --callgrind-out-file="$OUT/callgrind.out" "$BUILD/gatehoused" --port 0 --workers "$WORKERS" \
+  --data-dir "$OUT/data" --config "$OUT/config.json" >"$OUT/stdout.log" 2>"$OUT/stderr.log" &
+gh_pid=$!
+pids+=($gh_pid)
+for _ in $(seq 600); do
+  port="$(sed -n 's#^Gatehouse gateway listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$OUT/stdout.log")"
+  [[ -n "$port" ]] && break
+  sleep 0.1
+done
+[[ -n "${port:-}" ]] || { echo "gatehoused did not start: $(cat "$OUT/stderr.log")" >&2; exit 1; }
+
+# Warm up (first connection, pools, caches), then zero the counters and run the measured requests.
+BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS=200 \
+  wrk -t1 -c1 -d120s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/warmup.log"
+callgrind_control -z "$gh_pid" >/dev/null
+BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS="$N" \
+  wrk -t1 -c1 -d600s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/wrk.log"
+grep -q "Non-2xx" "$OUT/wrk.log" && { echo "errors in the run:"; cat "$OUT/wrk.log"; exit 1; }
+sleep 3 # the log writer's last batch
+# SIGTERM: a graceful stop, after which callgrind writes one file per thread (shutdown included, a
+# few million instructions at most).
+kill -TERM "$gh_pid"
+wait "$gh_pid" 2>/dev/null || true
+served="$(awk '/requests in/ {print $1}' "$OUT/wrk.log")"
+echo "requests: $served (out: $OUT)"
+for f in "$OUT"/callgrind.out-[0-9]*; do
+  [[ -s "$f" ]] || continue
+  total="$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')"
+  [[ -n "$total" && "$total" != 0 ]] || continue
+  # The thread, by its outermost function of ours (the worker: ClientConnection; the writer: runWriter).
+  what="$(callgrind_annotate --inclusive=yes "$f" 2>/dev/null | grep -m1 -o 'gh::[A-Za-z:]*' || echo '?')"
+  printf '%s\t%-45s\tinstructions/request %d\n' "$(basename "$f")" "$what" "$((total / served))"
+done
