@@ -341,9 +341,16 @@ bool HyperscanIndex::scan(std::string_view text, Matches *out) const
     if (text.size() > UINT_MAX)
         return false;
     const size_t ruleCount = d->ruleCovered.size();
-    out->rules.assign(ruleCount, {});
-    out->unboundedEnds.assign(ruleCount, {});
-    out->keywordStarts.assign(d->keywordLength.size(), {});
+    // Cleared, not reassigned: a caller that reuses `out` keeps its vectors' capacity, so a warm scan
+    // allocates nothing (reassigning them was about a fifth of a 2 KB scan's instructions).
+    auto reset = [](auto &lists, size_t n) {
+        lists.resize(n);
+        for (auto &list : lists)
+            list.clear();
+    };
+    reset(out->rules, ruleCount);
+    reset(out->unboundedEnds, ruleCount);
+    reset(out->keywordStarts, d->keywordLength.size());
     ScanContext context{&d->patterns, &d->ruleMaxWidth, &d->keywordLength, out};
     hs_scratch_t *scratch = d->takeScratch();
     if (!scratch)

@@ -649,14 +649,23 @@ void SecretRules::Private::scanRe2(std::string_view t, QList<Hit> *hits) const
 // spans in order finds what scanning the whole window finds.
 bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::string_view t, QList<Hit> *hits) const
 {
-    HyperscanIndex::Matches m;
+    // The scan's working vectors, one set per thread (a scan never runs inside another on a thread):
+    // they keep their capacity between requests, so a warm scan allocates nothing. Growing them
+    // afresh was 15,700 of the 71,300 instructions of a 2 KB prompt's scan (BENCHMARKS.md, issue 19).
+    thread_local HyperscanIndex::Matches m;
+    thread_local std::vector<std::vector<size_t>> ruleBlocks;
+    thread_local std::vector<size_t> lastBlock;
+    thread_local std::vector<Range> windows, spans;
+    thread_local std::string reversedText; // a stretch of the text backwards, for unboundedSpans
     if (!index.scan(t, &m))
         return false;
     const size_t blocks = (t.size() + size_t(kBlock) - 1) / size_t(kBlock);
     // Which rules are enabled in which block: a keyword occurrence [os, os + len) is in block `at`
     // when it lies within [at, at + kBlock + longestKeyword - 1), as scanRe2's per-block search sees it.
-    std::vector<std::vector<size_t>> ruleBlocks(rules.size());
-    std::vector<size_t> lastBlock(keywords.size(), SIZE_MAX);
+    ruleBlocks.resize(rules.size());
+    for (auto &list : ruleBlocks)
+        list.clear();
+    lastBlock.assign(keywords.size(), SIZE_MAX);
     for (size_t k = 0; k < m.keywordStarts.size(); ++k) {
         const size_t len = size_t(keywords[k].size());
         for (size_t os : m.keywordStarts[k]) {
@@ -672,8 +681,6 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
             }
         }
     }
-    std::vector<Range> windows, spans;
-    std::string reversedText; // a stretch of the text backwards, for unboundedSpans
     for (size_t rule = 0; rule < rules.size(); ++rule) {
         windows.clear();
         if (std::find(alwaysRules.begin(), alwaysRules.end(), int(rule)) != alwaysRules.end()) {
@@ -709,6 +716,9 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
         for (const Range &r : spans)
             runRule(int(rule), t, r.first, r.second, hits);
     }
+    // A megabyte prompt's reversed stretch is not kept for the thread's life.
+    if (reversedText.capacity() > 64 * 1024)
+        std::string().swap(reversedText);
     return true;
 }
 
