@@ -431,6 +431,10 @@ for bytes in "${bodies[@]}"; do
         p99_r[$k]+=" $(field p99_us "$line")"
         errs[$k]=$((${errs[$k]:-0} + $(field err_connect "$line") + $(field err_read "$line") + $(field err_write "$line") \
           + $(field err_status "$line") + $(field err_timeout "$line")))
+        if ((${errs[$k]} > 0)); then
+          log "$name: errors so far ${errs[$k]} (this run: connect $(field err_connect "$line"), read $(field err_read "$line")," \
+            "write $(field err_write "$line"), status >= 400 $(field err_status "$line"), timeout $(field err_timeout "$line"))"
+        fi
         if [[ "$name" == gatehouse || "$name" == routed ]]; then
           gh_check_alive "the $c-connection $(body_label "$bytes") run"
           gh_served=$((gh_served + n))
@@ -577,7 +581,7 @@ report() {
   }
   for bytes in "${bodies[@]}"; do
     [[ -n "${rps[gatehouse|16|$bytes]:-}" ]] || continue
-    g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
+    g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]:-0}"
     v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
     echo "| throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
   done
@@ -590,7 +594,7 @@ report() {
   # Issue 5: a weighted route of two targets (the planner, health and affinity on every request).
   for bytes in "${bodies[@]}"; do
     [[ -n "${rps[routed|16|$bytes]:-}" ]] || continue
-    g="${rps[routed|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
+    g="${rps[routed|16|$bytes]}"; n="${rps[nginx|16|$bytes]:-0}"
     v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
     echo "| routed: throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ 0.50 | $(verdict "$v" 0.5 1) |"
   done
@@ -635,7 +639,7 @@ issue19_targets() {
   for bytes in "${bodies[@]}"; do
     [[ -n "${rps[gatehouse|16|$bytes]:-}" ]] || continue
     if ((bytes == 2048)); then lim=0.80; else lim=0.90; fi
-    g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]}"
+    g="${rps[gatehouse|16|$bytes]}"; n="${rps[nginx|16|$bytes]:-0}"
     v="$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? g / n : 0) }')"
     echo "| throughput at 16 conns, $(body_label "$bytes"): gatehouse / nginx | $v | ≥ $lim | $(verdict "$v" "$lim" 1) |"
   done

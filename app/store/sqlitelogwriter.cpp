@@ -29,8 +29,10 @@ using Clock = std::chrono::steady_clock;
 // holds the database (a backup, the sqlite3 shell) they are released after this long and the rows
 // wait in memory. The gateway's own control-plane writes hold the lock for well under a millisecond.
 constexpr int kWriterBusyTimeoutMs = 1'000;
-// How long the writer runs a batch before it lets a waiting worker have the core (see writeBatch).
+// How long the writer runs a batch before it lets a waiting worker have the core (see writeBatch),
+// and the largest batch it does that for: a larger one means the log is falling behind.
 constexpr auto kYieldEvery = std::chrono::microseconds(100);
+constexpr std::size_t kYieldMaxBatch = 1'000;
 using sqlite::Statement;
 using sqlite::errorOf;
 using sqlite::exec;
@@ -353,10 +355,13 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
     // The writer shares the workers' cores: a batch of a few hundred rows is 2-3 ms of CPU, and the
     // scheduler (EEVDF) lets it run its whole slice while a woken worker waits, which was the 1-connection
     // p99 (BENCHMARKS.md, issue 19). It yields every kYieldEvery of CPU so a waiting worker runs first;
-    // with nothing waiting, the yield returns at once.
+    // with nothing waiting, the yield returns at once. Not for a batch over kYieldMaxBatch rows: on a
+    // saturated core a yielding writer got about 100 us per worker slice, fell behind, and the full
+    // buffer refused requests (503); a large batch is that backlog, and then the writer takes its share.
+    const bool yieldToWorkers = batch.size() <= kYieldMaxBatch;
     auto lastYield = Clock::now();
     for (std::size_t row = 0; row < batch.size(); ++row) {
-        if (const auto now = Clock::now(); now - lastYield >= kYieldEvery) {
+        if (const auto now = Clock::now(); yieldToWorkers && now - lastYield >= kYieldEvery) {
             std::this_thread::yield();
             lastYield = Clock::now();
         }
