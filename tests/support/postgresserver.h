@@ -3,6 +3,8 @@
 #include <QProcess>
 #include <QString>
 #include <QTemporaryDir>
+#include <QTest>
+#include <cstdio>
 #include <memory>
 
 namespace gh::test {
@@ -46,5 +48,34 @@ private:
     bool m_running = false;
     bool m_asNobody = false;
 };
+
+// Runs the cases of a test class once on SQLite (a `T()`), then once more on a PostgreSQL server
+// started here (a `T(&server)`): one suite for both back-ends. Without PostgreSQL installed the second
+// run is skipped, saying so; a server that cannot start is a failure. `what` names the suite in those
+// messages. Returns the failures of both runs (main()'s exit status).
+template <typename T>
+int execOnBothBackEnds(const char *what, int argc, char **argv)
+{
+    int failed = 0;
+    {
+        T test;
+        failed += QTest::qExec(&test, argc, argv);
+    }
+    QString why;
+    if (!PostgresServer::installed(&why)) {
+        std::fprintf(stdout, "SKIP: the PostgreSQL run of %s: %s\n", what, qPrintable(why));
+        return failed;
+    }
+    PostgresServer server;
+    if (!server.start(&why)) {
+        std::fprintf(stderr, "FAIL: cannot start PostgreSQL for %s: %s\n", what, qPrintable(why));
+        return failed + 1;
+    }
+    {
+        T test(&server);
+        failed += QTest::qExec(&test, argc, argv);
+    }
+    return failed;
+}
 
 } // namespace gh::test

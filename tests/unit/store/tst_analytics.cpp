@@ -729,25 +729,6 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QTEST_SET_MAIN_SOURCE_PATH
     // Every case once on SQLite, then once more on a PostgreSQL server started here (as tst_store).
-    int failed = 0;
-    {
-        TestAnalytics test;
-        failed += QTest::qExec(&test, argc, argv);
-    }
-    QString why;
-    if (!test::PostgresServer::installed(&why)) {
-        std::fprintf(stdout, "SKIP: the PostgreSQL run of the analytics: %s\n", qPrintable(why));
-        return failed;
-    }
-    test::PostgresServer server;
-    if (!server.start(&why)) {
-        std::fprintf(stderr, "FAIL: cannot start PostgreSQL for the analytics: %s\n", qPrintable(why));
-        return failed + 1;
-    }
-    {
-        TestAnalytics test(&server);
-        failed += QTest::qExec(&test, argc, argv);
-    }
-    return failed;
+    return test::execOnBothBackEnds<TestAnalytics>("the analytics", argc, argv);
 }
 #include "tst_analytics.moc"

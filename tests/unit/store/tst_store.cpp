@@ -1831,26 +1831,7 @@ int main(int argc, char **argv)
     QTEST_SET_MAIN_SOURCE_PATH
     // Every case once on SQLite, then once more on a PostgreSQL server started here (the same suite
     // for both back-ends). Without PostgreSQL installed the second run is skipped, saying so.
-    int failed = 0;
-    {
-        TestStore test;
-        failed += QTest::qExec(&test, argc, argv);
-    }
-    QString why;
-    if (!test::PostgresServer::installed(&why)) {
-        std::fprintf(stdout, "SKIP: the PostgreSQL run of the store tests: %s\n", qPrintable(why));
-        return failed;
-    }
-    test::PostgresServer server;
-    if (!server.start(&why)) {
-        std::fprintf(stderr, "FAIL: cannot start PostgreSQL for the store tests: %s\n", qPrintable(why));
-        return failed + 1;
-    }
-    {
-        TestStore test(&server);
-        failed += QTest::qExec(&test, argc, argv);
-    }
-    return failed;
+    return test::execOnBothBackEnds<TestStore>("the store tests", argc, argv);
 }
 
 #include "tst_store.moc"
