@@ -49,6 +49,20 @@ private:
     bool m_asNobody = false;
 };
 
+// A new empty database for a test case: one on `pg`'s server when set (a failure to create it stops
+// the test program), else the path of a new SQLite file db<N>/gatehouse.sqlite in `dir` (*n counts).
+inline QString freshDatabase(PostgresServer *pg, const QTemporaryDir &dir, int *n)
+{
+    if (pg) {
+        QString error;
+        const QString url = pg->createDatabase(&error);
+        if (url.isEmpty())
+            qFatal("cannot create a test database: %s", qPrintable(error));
+        return url;
+    }
+    return dir.filePath(QStringLiteral("db%1/gatehouse.sqlite").arg(++*n));
+}
+
 // Runs the cases of a test class once on SQLite (a `T()`), then once more on a PostgreSQL server
 // started here (a `T(&server)`): one suite for both back-ends. Without PostgreSQL installed the second
 // run is skipped, saying so; a server that cannot start is a failure. `what` names the suite in those

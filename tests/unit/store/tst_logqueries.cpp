@@ -165,14 +165,7 @@ class TestLogQueries : public QObject
     // A new empty database: a SQLite file, or a database on the run's PostgreSQL server.
     QString freshPath()
     {
-        if (m_pg) {
-            QString error;
-            const QString url = m_pg->createDatabase(&error);
-            if (url.isEmpty())
-                qFatal("cannot create a test database: %s", qPrintable(error));
-            return url;
-        }
-        return m_dir.filePath(QStringLiteral("db%1/gatehouse.sqlite").arg(++m_n));
+        return test::freshDatabase(m_pg, m_dir, &m_n);
     }
 
 public:
