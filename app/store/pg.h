@@ -66,6 +66,8 @@ public:
     void bindReal(int i, std::optional<double> v);
     void bindOptInt(int i, std::optional<qint64> v);
     void bindBlob(int i, const QByteArray &v); // a bytea, sent as its hex text form
+    // A value already in PostgreSQL's text form (an array literal, say), sent as it is.
+    void bindTextForm(int i, QByteArray v) { set(i, std::move(v)); }
 
     // Runs the statement with the bound values (kept for the next run until rebound). True when it
     // succeeded; its rows are then read with next().

@@ -64,8 +64,7 @@ namespace {
 // Final rows go to the server in multi-row statements: one INSERT per kRowsPerInsert rows and one
 // for their attempts, not a round trip per row (a round trip per row made a batch of a few hundred
 // rows take over a second on a loaded 2-core machine; tst_store's survivesKill9 saw rows reported
-// 1.3 s before the kill still uncommitted). PostgreSQL takes at most 65,535 parameters a statement:
-// 32 a request row, 9 an attempt row.
+// 1.3 s before the kill still uncommitted).
 constexpr int kRowsPerInsert = 1'000;
 constexpr int kAttemptsPerInsert = 5'000;
 // Rollup rows per upsert (18 parameters each): a batch's deltas in a few round trips.
@@ -98,23 +97,103 @@ bool upsertAll(pg::Connection &conn, const Map &map, int columns, MakeSql makeSq
     return true;
 }
 
-// Binds ?(base + i) for bindRequest()'s ?i: the row's place in a multi-row VALUES list.
-struct OffsetBinder {
-    pg::Statement &s;
-    int base;
-    void bindText(int i, const QString &v) { s.bindText(base + i, v); }
-    void bindInt(int i, qint64 v) { s.bindInt(base + i, v); }
-    void bindBool(int i, bool v) { s.bindBool(base + i, v); }
-    void bindOptInt(int i, std::optional<qint64> v) { s.bindOptInt(base + i, v); }
+// The rows of a multi-row insert, sent as one array parameter a column:
+//   INSERT INTO t (columns) SELECT * FROM unnest(?1::text[], ?2::bigint[], ...)
+// The statement's text is the same for 1 row or 1,000, and short. The VALUES list it replaces had a
+// parameter a cell (33,000 for 1,000 request rows): PostgreSQL's backend parsed and analysed every
+// one of them at each batch (perf of the backend at 16 connections; BENCHMARKS.md, "Team store").
+// unnest() yields the arrays' elements in order, so rows are inserted, and take their seqs, in the
+// batch's order. Binds keep sqlite::Statement's names, so store::bindRequest() fills it as it fills
+// a statement; a column's type is its bind's (text, bigint, bytea), the same for every row.
+class ColumnArrays
+{
+public:
+    explicit ColumnArrays(int columns) : m_columns(std::size_t(columns)) {}
+
+    void bindText(int i, const QString &v) { appendQuoted(next(i, "text"), v.toUtf8()); }
+    void bindInt(int i, qint64 v) { next(i, "bigint") += QByteArray::number(v); }
+    void bindBool(int i, bool v) { bindInt(i, v ? 1 : 0); }
+    void bindOptInt(int i, std::optional<qint64> v)
+    {
+        QByteArray &out = next(i, "bigint");
+        out += v ? QByteArray::number(*v) : QByteArrayLiteral("NULL");
+    }
+    void bindBlob(int i, const QByteArray &v)
+    {
+        QByteArray &out = next(i, "bytea");
+        out += "\"\\\\x"; // the element \x0a0b..., its backslash escaped inside the quotes
+        out += v.toHex();
+        out += '"';
+    }
+
+    // "SELECT * FROM unnest(?1::text[], ...)". Empty when a column was bound as two types, or not at
+    // all (a bug of the caller, never of the data): the batch then fails rather than mistype rows.
+    [[nodiscard]] QByteArray selectSql() const
+    {
+        if (!m_consistent)
+            return {};
+        QByteArray sql = "SELECT * FROM unnest(";
+        for (std::size_t c = 0; c < m_columns.size(); ++c) {
+            if (!m_columns[c].type)
+                return {};
+            sql += (c > 0 ? ", ?" : "?") + QByteArray::number(qulonglong(c + 1)) + "::" + m_columns[c].type + "[]";
+        }
+        return sql + ')';
+    }
+    void bindTo(pg::Statement &s) const
+    {
+        for (std::size_t c = 0; c < m_columns.size(); ++c)
+            s.bindTextForm(int(c + 1), '{' + m_columns[c].values + '}');
+    }
+
+private:
+    struct Column {
+        QByteArray values; // the array literal's elements, comma-separated
+        const char *type = nullptr;
+        bool any = false;
+    };
+    QByteArray &next(int i, const char *type)
+    {
+        Column &c = m_columns.at(std::size_t(i - 1));
+        if (c.type && qstrcmp(c.type, type) != 0)
+            m_consistent = false;
+        c.type = type;
+        if (c.any)
+            c.values += ',';
+        c.any = true;
+        return c.values;
+    }
+    // An element in double quotes, its " and \ escaped: any text, including "NULL", "{", ",", blanks.
+    static void appendQuoted(QByteArray &out, const QByteArray &v)
+    {
+        out += '"';
+        if (!v.contains('"') && !v.contains('\\')) {
+            out += v;
+        } else {
+            for (const char ch : v) {
+                if (ch == '"' || ch == '\\')
+                    out += '\\';
+                out += ch;
+            }
+        }
+        out += '"';
+    }
+
+    std::vector<Column> m_columns;
+    bool m_consistent = true;
 };
 
-// "(?base+1, ..., ?base+columns)"
-QByteArray valuesTuple(int base, int columns)
+// INSERT INTO `table` (`columns`) SELECT * FROM unnest(...) `tail`. Empty and *error when a column
+// of `rows` was bound as two types.
+QByteArray arrayInsertSql(const char *table, const char *columns, const ColumnArrays &rows, const char *tail,
+                          QString *error)
 {
-    QByteArray out = "(";
-    for (int c = 1; c <= columns; ++c)
-        out += (c > 1 ? ", ?" : "?") + QByteArray::number(base + c);
-    return out + ')';
+    const QByteArray select = rows.selectSql();
+    if (select.isEmpty()) {
+        *error = QStringLiteral("internal error: the rows of %1 were bound with mixed column types").arg(QLatin1String(table));
+        return {};
+    }
+    return QByteArray("INSERT INTO ") + table + " (" + columns + ") " + select + tail;
 }
 
 } // namespace
@@ -144,24 +223,25 @@ bool PgLogWriter::Impl::insertAttempts(const std::vector<AttemptRow> &attempts, 
 {
     for (std::size_t a0 = 0; a0 < attempts.size(); a0 += kAttemptsPerInsert) {
         const std::size_t a1 = std::min(attempts.size(), a0 + kAttemptsPerInsert);
-        QByteArray asql = "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, "
-                          "started_at_ms, latency_ms) VALUES ";
-        for (std::size_t k = a0; k < a1; ++k)
-            asql += (k > a0 ? ", " : "") + valuesTuple(int(k - a0) * 9, 9);
-        Statement attempt(conn, asql + " ON CONFLICT DO NOTHING");
+        ColumnArrays rows(9);
         for (std::size_t k = a0; k < a1; ++k) {
-            const int b = int(k - a0) * 9;
             const AttemptRow &row = attempts[k];
-            attempt.bindInt(b + 1, row.seq);
-            attempt.bindInt(b + 2, row.idx);
-            attempt.bindText(b + 3, row.a->modelId);
-            attempt.bindText(b + 4, row.a->provider);
-            attempt.bindText(b + 5, QLatin1String(outcomeName(row.a->outcome)));
-            attempt.bindInt(b + 6, row.a->status);
-            attempt.bindText(b + 7, row.a->error);
-            attempt.bindInt(b + 8, row.a->startedAtMs);
-            attempt.bindInt(b + 9, row.a->latencyMs);
+            rows.bindInt(1, row.seq);
+            rows.bindInt(2, row.idx);
+            rows.bindText(3, row.a->modelId);
+            rows.bindText(4, row.a->provider);
+            rows.bindText(5, QLatin1String(outcomeName(row.a->outcome)));
+            rows.bindInt(6, row.a->status);
+            rows.bindText(7, row.a->error);
+            rows.bindInt(8, row.a->startedAtMs);
+            rows.bindInt(9, row.a->latencyMs);
         }
+        const QByteArray sql = arrayInsertSql("attempts", "request_seq, idx, model_id, provider, outcome, status, error, "
+                                              "started_at_ms, latency_ms", rows, " ON CONFLICT DO NOTHING", error);
+        if (sql.isEmpty())
+            return false;
+        Statement attempt(conn, sql);
+        rows.bindTo(attempt);
         if (!attempt.exec()) {
             *error = attempt.error();
             return false;
@@ -180,25 +260,27 @@ bool PgLogWriter::Impl::upsertRollups(const store::BatchRollups &rollups, QStrin
                      store::bindRollupSize<pg::Statement>, error);
 }
 
-bool PgLogWriter::Impl::insertPromptPrefixes(const std::vector<std::pair<qint64, const RequestRecord *>> &rows,
+bool PgLogWriter::Impl::insertPromptPrefixes(const std::vector<std::pair<qint64, const RequestRecord *>> &prefixes,
                                              QString *error)
 {
-    for (std::size_t p0 = 0; p0 < rows.size(); p0 += kRowsPerInsert) {
-        const std::size_t p1 = std::min(rows.size(), p0 + kRowsPerInsert);
-        QByteArray sql = "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) VALUES ";
-        for (std::size_t k = p0; k < p1; ++k)
-            sql += (k > p0 ? ", " : "") + valuesTuple(int(k - p0) * 6, 6);
-        Statement ins(conn, sql);
+    for (std::size_t p0 = 0; p0 < prefixes.size(); p0 += kRowsPerInsert) {
+        const std::size_t p1 = std::min(prefixes.size(), p0 + kRowsPerInsert);
+        ColumnArrays rows(6);
         for (std::size_t k = p0; k < p1; ++k) {
-            const int b = int(k - p0) * 6;
-            const auto &[seq, r] = rows[k];
-            ins.bindInt(b + 1, seq);
-            ins.bindInt(b + 2, r->keyId);
-            ins.bindInt(b + 3, r->startedAtMs);
-            ins.bindInt(b + 4, r->promptSystemBytes);
-            ins.bindInt(b + 5, r->promptToolsBytes);
-            ins.bindBlob(b + 6, store::encodeBlocks(r->promptBlocks));
+            const auto &[seq, r] = prefixes[k];
+            rows.bindInt(1, seq);
+            rows.bindInt(2, r->keyId);
+            rows.bindInt(3, r->startedAtMs);
+            rows.bindInt(4, r->promptSystemBytes);
+            rows.bindInt(5, r->promptToolsBytes);
+            rows.bindBlob(6, store::encodeBlocks(r->promptBlocks));
         }
+        const QByteArray sql = arrayInsertSql("prompt_prefixes", "request_seq, key_id, started_at_ms, system_bytes, "
+                                              "tools_bytes, blocks", rows, "", error);
+        if (sql.isEmpty())
+            return false;
+        Statement ins(conn, sql);
+        rows.bindTo(ins);
         if (!ins.exec()) {
             *error = ins.error();
             return false;
@@ -224,15 +306,15 @@ bool PgLogWriter::Impl::trimPromptPrefixes(const std::set<qint64> &keys, QString
 bool PgLogWriter::Impl::insertFinalRows(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, int *count,
                                         const std::vector<bool> &writeBlocks, store::BatchRollups &rollups, QString *error)
 {
-    QByteArray sql = QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES ";
+    ColumnArrays rows(store::kRequestColumnCount);
     for (std::size_t r = i; r < end; ++r)
-        sql += (r > i ? ", " : "") + valuesTuple(int(r - i) * store::kRequestColumnCount, store::kRequestColumnCount);
-    sql += " ON CONFLICT (id) DO NOTHING RETURNING id, seq";
+        store::bindRequest(rows, batch[r], instanceId);
+    const QByteArray sql = arrayInsertSql("requests", store::kRequestColumns, rows,
+                                          " ON CONFLICT (id) DO NOTHING RETURNING id, seq", error);
+    if (sql.isEmpty())
+        return false;
     Statement insert(conn, sql);
-    for (std::size_t r = i; r < end; ++r) {
-        OffsetBinder binder{insert, int(r - i) * store::kRequestColumnCount};
-        store::bindRequest(binder, batch[r], instanceId);
-    }
+    rows.bindTo(insert);
     if (!insert.exec()) {
         *error = insert.error();
         return false;

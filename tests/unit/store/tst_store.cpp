@@ -231,12 +231,27 @@ private Q_SLOTS:
         zeroCost.startedAtMs = 1'712'345'677'000;
         zeroCost.cost = NanoUsd(0);
 
+        // Text that a writer must not read as syntax: PostgreSQL's writer sends a batch's column as an
+        // array literal, where \ " { } , NULL and blanks mean something.
+        RequestRecord tricky = unpriced;
+        tricky.id = QStringLiteral("req_tricky");
+        tricky.startedAtMs = 1'712'345'676'000;
+        tricky.keyName = QStringLiteral("NULL");
+        tricky.error = QStringLiteral("C:\\path\\ \"quoted\" {braces}, commas; 'single' \\\" \\");
+        tricky.route = QString();
+        tricky.sessionId = QStringLiteral("  blanks around  ");
+        tricky.secretFindings = QStringLiteral("{\"a\":[1,2]}");
+
         store.appendRequest(full);
         store.appendRequest(unpriced);
         store.appendRequest(zeroCost);
+        store.appendRequest(tricky);
         store.flush();
+        const auto gotTricky = store.request(tricky.id);
+        QVERIFY(gotTricky);
+        QCOMPARE(*gotTricky, tricky);
 
-        QCOMPARE(store.requestCount(), qint64(3));
+        QCOMPARE(store.requestCount(), qint64(4));
         const auto gotFull = store.request(full.id);
         QVERIFY(gotFull);
         QCOMPARE(*gotFull, full);
@@ -251,10 +266,11 @@ private Q_SLOTS:
         QVERIFY(!store.request(QStringLiteral("req_missing")));
 
         const auto recent = store.recentRequests(10);
-        QCOMPARE(recent.size(), 3);
+        QCOMPARE(recent.size(), 4);
         QCOMPARE(recent[0], full); // newest first
         QCOMPARE(recent[1], unpriced);
         QCOMPARE(recent[2], zeroCost);
+        QCOMPARE(recent[3], tricky);
         QCOMPARE(store.recentRequests(1, 1), QList<RequestRecord>{unpriced});
         QVERIFY(store.recentRequests(0).isEmpty());
 
