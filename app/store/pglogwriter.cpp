@@ -196,6 +196,21 @@ QByteArray arrayInsertSql(const char *table, const char *columns, const ColumnAr
     return QByteArray("INSERT INTO ") + table + " (" + columns + ") " + select + tail;
 }
 
+// Runs arrayInsertSql(...) with `rows`' arrays bound, for a statement that returns no rows.
+bool execArrayInsert(pg::Connection &conn, const char *table, const char *columns, const ColumnArrays &rows,
+                     const char *tail, QString *error)
+{
+    const QByteArray sql = arrayInsertSql(table, columns, rows, tail, error);
+    if (sql.isEmpty())
+        return false;
+    Statement insert(conn, sql);
+    rows.bindTo(insert);
+    if (insert.exec())
+        return true;
+    *error = insert.error();
+    return false;
+}
+
 } // namespace
 
 bool PgLogWriter::Impl::settlePending(const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end, QString *error)
@@ -236,16 +251,9 @@ bool PgLogWriter::Impl::insertAttempts(const std::vector<AttemptRow> &attempts, 
             rows.bindInt(8, row.a->startedAtMs);
             rows.bindInt(9, row.a->latencyMs);
         }
-        const QByteArray sql = arrayInsertSql("attempts", "request_seq, idx, model_id, provider, outcome, status, error, "
-                                              "started_at_ms, latency_ms", rows, " ON CONFLICT DO NOTHING", error);
-        if (sql.isEmpty())
+        if (!execArrayInsert(conn, "attempts", "request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, "
+                             "latency_ms", rows, " ON CONFLICT DO NOTHING", error))
             return false;
-        Statement attempt(conn, sql);
-        rows.bindTo(attempt);
-        if (!attempt.exec()) {
-            *error = attempt.error();
-            return false;
-        }
     }
     return true;
 }
@@ -275,16 +283,9 @@ bool PgLogWriter::Impl::insertPromptPrefixes(const std::vector<std::pair<qint64,
             rows.bindInt(5, r->promptToolsBytes);
             rows.bindBlob(6, store::encodeBlocks(r->promptBlocks));
         }
-        const QByteArray sql = arrayInsertSql("prompt_prefixes", "request_seq, key_id, started_at_ms, system_bytes, "
-                                              "tools_bytes, blocks", rows, "", error);
-        if (sql.isEmpty())
+        if (!execArrayInsert(conn, "prompt_prefixes", "request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks",
+                             rows, "", error))
             return false;
-        Statement ins(conn, sql);
-        rows.bindTo(ins);
-        if (!ins.exec()) {
-            *error = ins.error();
-            return false;
-        }
     }
     return true;
 }
