@@ -2,6 +2,7 @@
 #include "core/logging.h"
 #include "secretscan/hyperscanindex.h"
 #include "secretscan/regexreverse.h"
+#include "secretscan/scanmemo.h"
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHash>
@@ -19,6 +20,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -331,6 +333,9 @@ struct SecretRules::Private {
     QStringList skipped;
     QJsonObject source;
     std::unique_ptr<Accelerator> accelerator; // null: RE2 alone
+    // This rule set among all built in the process (never reused), for the scan memo's keys: a set
+    // freed and another allocated at its address must not find the first one's findings.
+    quint64 serial = 0;
 
     ~Private()
     {
@@ -342,6 +347,8 @@ struct SecretRules::Private {
 
     void runRule(int index, std::string_view text, size_t from, size_t to, QList<Hit> *hits) const;
     void scanRe2(std::string_view text, QList<Hit> *hits) const;
+    // The findings of `text`: Hyperscan in front of RE2 when `index`, RE2 alone otherwise.
+    [[nodiscard]] QList<SecretFinding> scanText(const HyperscanIndex *index, QByteArrayView text) const;
     bool scanHyperscan(const HyperscanIndex &index, std::string_view text, QList<Hit> *hits) const;
     void unboundedSpans(int rule, const std::vector<size_t> &ends, std::string_view text, std::string *reversedText,
                         std::vector<HyperscanIndex::Span> *spans) const;
@@ -350,7 +357,11 @@ struct SecretRules::Private {
     void startAccelerator();
 };
 
-SecretRules::SecretRules() : d(std::make_unique<Private>()) { }
+SecretRules::SecretRules() : d(std::make_unique<Private>())
+{
+    static std::atomic<quint64> serials{0};
+    d->serial = ++serials;
+}
 SecretRules::~SecretRules() = default;
 
 std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json, QString *error, Engine engine)
@@ -760,14 +771,36 @@ void SecretRules::Private::unboundedSpans(int rule, const std::vector<size_t> &e
     spans->resize(w + 1);
 }
 
-QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
+namespace {
+// Per worker thread: 1 MiB holds the findings of about 8,000 texts (an entry is about 120 bytes and
+// 40 a finding), far more bodies than a worker sees resent within minutes; a thread's memo is freed
+// with the thread. No lock: a worker never waits for another.
+constexpr size_t kMemoBytesPerThread = 1 << 20;
+} // namespace
+
+QList<SecretFinding> SecretRules::scan(QByteArrayView text, Memo memo) const
+{
+    const HyperscanIndex *index = d->accelerator ? d->accelerator->ready.load(std::memory_order_acquire) : nullptr;
+    if (memo == Memo::Bypass || text.size() < kMemoMinBytes)
+        return d->scanText(index, text);
+    thread_local ScanMemo memos(kMemoBytesPerThread);
+    // The engine is part of the key: both give the same findings by design, and the memo does not
+    // rely on it.
+    const ScanMemo::Key key = ScanMemo::keyOf(text, d->serial * 2 + (index ? 1 : 0));
+    if (std::optional<QList<SecretFinding>> known = memos.find(key))
+        return *std::move(known);
+    QList<SecretFinding> found = d->scanText(index, text);
+    memos.insert(key, found);
+    return found;
+}
+
+QList<SecretFinding> SecretRules::Private::scanText(const HyperscanIndex *index, QByteArrayView text) const
 {
     const std::string_view t(text.data(), size_t(text.size()));
     QList<Hit> hits;
-    const HyperscanIndex *index = d->accelerator ? d->accelerator->ready.load(std::memory_order_acquire) : nullptr;
-    if (!index || t.empty() || !d->scanHyperscan(*index, t, &hits)) {
+    if (!index || t.empty() || !scanHyperscan(*index, t, &hits)) {
         hits.clear();
-        d->scanRe2(t, &hits);
+        scanRe2(t, &hits);
     }
     if (hits.isEmpty())
         return {};
