@@ -330,6 +330,7 @@ struct SecretRules::Private {
     std::vector<QByteArray> keywords;
     size_t longestKeyword = 1;
     std::vector<int> alwaysRules; // rules without keywords
+    std::vector<char> isAlwaysRule; // per rule: in alwaysRules (set once the rules are read)
     QStringList skipped;
     QJsonObject source;
     std::unique_ptr<Accelerator> accelerator; // null: RE2 alone
@@ -394,6 +395,9 @@ std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json,
     }
     if (!p.keywords.empty())
         p.compileKeywordSet();
+    p.isAlwaysRule.assign(p.rules.size(), 0);
+    for (int i : p.alwaysRules)
+        p.isAlwaysRule[size_t(i)] = 1;
     if (!p.skipped.isEmpty())
         qCInfo(lcSecretScan).noquote() << p.skipped.size() << "secret rules skipped:" << p.skipped.join(QStringLiteral("; "));
     if (engine == Engine::Fastest && p.keywordSet)
@@ -665,7 +669,7 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
     // afresh was 15,700 of the 71,300 instructions of a 2 KB prompt's scan (BENCHMARKS.md, issue 19).
     thread_local HyperscanIndex::Matches m;
     thread_local std::vector<std::vector<size_t>> ruleBlocks;
-    thread_local std::vector<size_t> lastBlock;
+    thread_local std::vector<int> enabled; // rules to run: those with blocks, and alwaysRules
     thread_local std::vector<Range> windows, spans;
     thread_local std::string reversedText; // a stretch of the text backwards, for unboundedSpans
     if (!index.scan(t, &m))
@@ -673,28 +677,41 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
     const size_t blocks = (t.size() + size_t(kBlock) - 1) / size_t(kBlock);
     // Which rules are enabled in which block: a keyword occurrence [os, os + len) is in block `at`
     // when it lies within [at, at + kBlock + longestKeyword - 1), as scanRe2's per-block search sees it.
+    // Only the keywords that occur and the rules they enable are visited (m.touchedKeywords): the
+    // ruleBlocks lists left filled by the last scan are the rules it enabled.
+    for (int rule : enabled)
+        if (size_t(rule) < ruleBlocks.size())
+            ruleBlocks[size_t(rule)].clear();
     ruleBlocks.resize(rules.size());
-    for (auto &list : ruleBlocks)
-        list.clear();
-    lastBlock.assign(keywords.size(), SIZE_MAX);
-    for (size_t k = 0; k < m.keywordStarts.size(); ++k) {
+    enabled.assign(alwaysRules.begin(), alwaysRules.end());
+    for (int ki : m.touchedKeywords) {
+        const size_t k = size_t(ki);
         const size_t len = size_t(keywords[k].size());
+        size_t lastBlock = SIZE_MAX;
         for (size_t os : m.keywordStarts[k]) {
             const size_t first = os / size_t(kBlock);
             // The block before also holds it when it ends within that block's overlap.
             const bool inPrevious = first > 0 && os + len <= first * size_t(kBlock) + longestKeyword - 1;
             for (size_t b = inPrevious ? first - 1 : first; b <= first && b < blocks; ++b) {
-                if (lastBlock[k] != SIZE_MAX && b <= lastBlock[k])
+                if (lastBlock != SIZE_MAX && b <= lastBlock)
                     continue;
-                lastBlock[k] = b;
-                for (int rule : keywordRules[k])
-                    ruleBlocks[size_t(rule)].push_back(b);
+                lastBlock = b;
+                for (int rule : keywordRules[k]) {
+                    auto &list = ruleBlocks[size_t(rule)];
+                    if (list.empty())
+                        enabled.push_back(rule);
+                    list.push_back(b);
+                }
             }
         }
     }
-    for (size_t rule = 0; rule < rules.size(); ++rule) {
+    // In rule order, as when every rule was visited (the findings are sorted afterwards anyway).
+    std::sort(enabled.begin(), enabled.end());
+    enabled.erase(std::unique(enabled.begin(), enabled.end()), enabled.end());
+    for (int enabledRule : enabled) {
+        const size_t rule = size_t(enabledRule);
         windows.clear();
-        if (std::find(alwaysRules.begin(), alwaysRules.end(), int(rule)) != alwaysRules.end()) {
+        if (isAlwaysRule[rule]) {
             windows.emplace_back(0, t.size());
         } else {
             for (size_t b : ruleBlocks[rule])
@@ -708,8 +725,12 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
                 runRule(int(rule), t, w.first, w.second, hits);
             continue;
         }
-        if (!m.unboundedEnds[rule].empty())
+        if (!m.unboundedEnds[rule].empty()) {
+            // The spans go to the rule's list, which the next scan must then clear.
+            if (m.rules[rule].empty())
+                m.touchedRules.push_back(int(rule));
             unboundedSpans(int(rule), m.unboundedEnds[rule], t, &reversedText, &m.rules[rule]);
+        }
         const auto &found = m.rules[rule];
         if (found.empty())
             continue;
