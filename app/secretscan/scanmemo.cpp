@@ -1,4 +1,5 @@
 #include "secretscan/scanmemo.h"
+#include <QRandomGenerator>
 #include <xxhash.h>
 #ifdef GH_XXHASH_DISPATCH
 #include <xxh_x86dispatch.h>
@@ -6,12 +7,37 @@
 
 namespace gh {
 
+namespace {
+
+// XXH3 is fast, not collision-resistant against someone who knows its key: with the library's
+// public default key a client could make two bodies with one hash, one clean and one holding a
+// secret, and have the second answered as the first (a block or redact key letting a secret
+// through). Keyed with random bytes drawn once per process, a hash cannot be aimed at.
+struct HashKey {
+    alignas(64) unsigned char bytes[192]; // XXH3's default key size (at least 136 bytes are needed)
+    HashKey()
+    {
+        QRandomGenerator *rng = QRandomGenerator::system();
+        for (unsigned char &b : bytes)
+            b = static_cast<unsigned char>(rng->bounded(256));
+    }
+};
+
+const HashKey &hashKey()
+{
+    static const HashKey key;
+    return key;
+}
+
+} // namespace
+
 ScanMemo::Key ScanMemo::keyOf(QByteArrayView text, quint64 scanner)
 {
+    const HashKey &k = hashKey();
 #ifdef GH_XXHASH_DISPATCH
-    const XXH128_hash_t h = XXH3_128bits_dispatch(text.data(), size_t(text.size()));
+    const XXH128_hash_t h = XXH3_128bits_withSecret_dispatch(text.data(), size_t(text.size()), k.bytes, sizeof k.bytes);
 #else
-    const XXH128_hash_t h = XXH3_128bits(text.data(), size_t(text.size()));
+    const XXH128_hash_t h = XXH3_128bits_withSecret(text.data(), size_t(text.size()), k.bytes, sizeof k.bytes);
 #endif
     return Key{h.low64, h.high64, quint64(text.size()), scanner};
 }

@@ -9,7 +9,8 @@
 
 namespace gh {
 
-// What a scan found in a text, remembered by the text's 128-bit hash (XXH3-128) and the identity of
+// What a scan found in a text, remembered by the text's 128-bit hash (XXH3-128 under a random
+// per-process key, see scanmemo.cpp) and the identity of
 // the scan that found it (the rule set object and the engine it ran on). Agents and scripts resend
 // byte-identical bodies (retries, the same prompt again, the Compare page's fan-out): a hit answers
 // with the findings the scan gave that text, so a scan through the memo is the scan without it.
