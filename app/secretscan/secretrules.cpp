@@ -793,7 +793,7 @@ void SecretRules::Private::unboundedSpans(int rule, const std::vector<size_t> &e
 }
 
 namespace {
-// Per worker thread: 1 MiB holds the findings of about 8,000 texts (an entry is about 120 bytes and
+// Per worker thread: 1 MiB holds the findings of about 7,000 texts (an entry is about 140 bytes and
 // 40 a finding), far more bodies than a worker sees resent within minutes; a thread's memo is freed
 // with the thread. No lock: a worker never waits for another.
 constexpr size_t kMemoBytesPerThread = 1 << 20;
