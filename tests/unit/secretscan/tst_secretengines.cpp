@@ -381,6 +381,26 @@ private Q_SLOTS:
         QVERIFY2(findings > 200, qPrintable(QString::number(findings))); // not equality over empty results
     }
 
+    // Why the memo keeps whole texts and not messages (BENCHMARKS.md, "The scan of resent
+    // conversations"): the scan of a body finds secrets that no message holds alone, so the findings
+    // of a body are not the findings of its messages put together.
+    void aSecretCanSpanTwoMessages()
+    {
+        const auto rules = SecretRules::fromJson(ruleSetJson(), nullptr, SecretRules::Engine::Re2);
+        QRandomGenerator rng(20);
+        const QByteArray first = "here is the key: -----BEGIN RSA PRIVATE KEY-----\n" + randomFrom(rng, kAlnum, 64);
+        const QByteArray second = randomFrom(rng, kAlnum, 64) + "\n-----END RSA PRIVATE KEY----- thanks";
+        const QByteArray body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + first
+            + "\"},{\"role\":\"user\",\"content\":\"" + second + "\"}]}";
+        const qsizetype boundary = body.indexOf(second);
+        const QList<SecretFinding> whole = rules->scan(body, SecretRules::Memo::Bypass);
+        QCOMPARE(whole.size(), 1);
+        QCOMPARE(whole.first().ruleId, QStringLiteral("private-key"));
+        QVERIFY(whole.first().offset < boundary && whole.first().offset + whole.first().length > boundary);
+        QCOMPARE(rules->scan(first, SecretRules::Memo::Bypass).size(), 0);
+        QCOMPARE(rules->scan(second, SecretRules::Memo::Bypass).size(), 0);
+    }
+
     // Two rule sets that scan the same text on the same thread each get their own findings: the
     // memo's key holds which rule set (and engine) found them.
     void theMemoDoesNotMixRuleSets()
