@@ -6,7 +6,10 @@
 #   bench/callgrind_request.sh [REQUESTS]        # default 3000
 #
 # Environment: BUILD (default ./build), BENCH_BODY_BYTES (default 2048), WORKERS (default 1),
-# OUT (default a temp dir: the callgrind files and the gateway's logs stay there).
+# WRK_SCRIPT (default bench/wrk_chat.lua, one body resent; bench/wrk_conversation.lua with
+# BENCH_CONVERSATION=grow|nonce for an agent's growing conversation or a body new every time),
+# OUT (default a temp dir: the callgrind files and the gateway's logs stay there), WARMUP_SECS and
+# RUN_SECS (default 120 and 600: wrk's -d; wrk stops at the request count but waits out -d).
 # Prints instructions per request for each thread that served them, and the top functions of the
 # worker and the log writer (inclusive), from callgrind_annotate.
 set -euo pipefail
@@ -53,10 +56,10 @@ done
 
 # Warm up (first connection, pools, caches), then zero the counters and run the measured requests.
 BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS=200 \
-  wrk -t1 -c1 -d120s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/warmup.log"
+  wrk -t1 -c1 -d"${WARMUP_SECS:-120}s" -s "${WRK_SCRIPT:-$here/wrk_chat.lua}" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/warmup.log"
 callgrind_control -z "$gh_pid" >/dev/null
 BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS="$N" \
-  wrk -t1 -c1 -d600s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/wrk.log"
+  wrk -t1 -c1 -d"${RUN_SECS:-600}s" -s "${WRK_SCRIPT:-$here/wrk_chat.lua}" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/wrk.log"
 grep -q "Non-2xx" "$OUT/wrk.log" && { echo "errors in the run:"; cat "$OUT/wrk.log"; exit 1; }
 sleep 3 # the log writer's last batch
 # SIGTERM: a graceful stop, after which callgrind writes one file per thread (shutdown included, a

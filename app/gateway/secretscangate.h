@@ -12,7 +12,8 @@ struct RequestRecord;
 // At admission, before the body is read for routing: scans the body as the client sent it
 // (messages, tool results, the system prompt, tool definitions: the whole JSON text) unless the
 // key's secret_scan is off, and puts what it found on record->secretFindings (rule and position,
-// never the secret). Then, by the key's mode:
+// never the secret). A body this worker scanned before is answered from the scan's memo
+// (secretscan/scanmemo.h): the same findings. Then, by the key's mode:
 //  - warn: nothing else (the log row says what was found);
 //  - redact: each secret in *body is replaced by [REDACTED:<rule-id>#n];
 //  - block: a GatewayError naming the rule and where it is, in the client's format.

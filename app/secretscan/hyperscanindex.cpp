@@ -319,15 +319,22 @@ int onMatch(unsigned int id, unsigned long long, unsigned long long to, unsigned
     if (p.kind == Kind::Rule) {
         const size_t width = (*c->maxWidth)[index];
         if (width != SIZE_MAX) {
-            appendMerged(&c->out->rules[index], end > width ? end - width : 0, end);
+            auto &spans = c->out->rules[index];
+            if (spans.empty())
+                c->out->touchedRules.push_back(int(index));
+            appendMerged(&spans, end > width ? end - width : 0, end);
         } else {
             auto &ends = c->out->unboundedEnds[index];
+            if (ends.empty())
+                c->out->touchedUnbounded.push_back(int(index));
             if (ends.empty() || ends.back() != end)
                 ends.push_back(end);
         }
     } else {
         auto &starts = c->out->keywordStarts[index];
         const size_t start = end - (*c->keywordLength)[index];
+        if (starts.empty())
+            c->out->touchedKeywords.push_back(int(index));
         if (starts.empty() || starts.back() != start)
             starts.push_back(start);
     }
@@ -342,15 +349,18 @@ bool HyperscanIndex::scan(std::string_view text, Matches *out) const
         return false;
     const size_t ruleCount = d->ruleCovered.size();
     // Cleared, not reassigned: a caller that reuses `out` keeps its vectors' capacity, so a warm scan
-    // allocates nothing (reassigning them was about a fifth of a 2 KB scan's instructions).
-    auto reset = [](auto &lists, size_t n) {
+    // allocates nothing (reassigning them was about a fifth of a 2 KB scan's instructions). Only the
+    // lists the last scan filled are cleared (every other one is empty).
+    auto reset = [](auto &lists, std::vector<int> &touched, size_t n) {
+        for (int i : touched)
+            if (size_t(i) < lists.size())
+                lists[size_t(i)].clear();
+        touched.clear();
         lists.resize(n);
-        for (auto &list : lists)
-            list.clear();
     };
-    reset(out->rules, ruleCount);
-    reset(out->unboundedEnds, ruleCount);
-    reset(out->keywordStarts, d->keywordLength.size());
+    reset(out->rules, out->touchedRules, ruleCount);
+    reset(out->unboundedEnds, out->touchedUnbounded, ruleCount);
+    reset(out->keywordStarts, out->touchedKeywords, d->keywordLength.size());
     ScanContext context{&d->patterns, &d->ruleMaxWidth, &d->keywordLength, out};
     hs_scratch_t *scratch = d->takeScratch();
     if (!scratch)
@@ -359,16 +369,18 @@ bool HyperscanIndex::scan(std::string_view text, Matches *out) const
     d->giveBack(scratch);
     if (rc != HS_SUCCESS)
         return false;
-    for (auto &spans : out->rules)
-        sortAndMerge(&spans);
-    for (auto &ends : out->unboundedEnds) {
-        std::sort(ends.begin(), ends.end());
-        ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
-    }
-    for (auto &starts : out->keywordStarts) {
-        std::sort(starts.begin(), starts.end());
-        starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
-    }
+    for (int i : out->touchedRules)
+        sortAndMerge(&out->rules[size_t(i)]);
+    auto sortUnique = [](std::vector<size_t> &v) {
+        // Hyperscan reports by end offset, so these are nearly always sorted already.
+        if (!std::is_sorted(v.begin(), v.end()))
+            std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+    };
+    for (int i : out->touchedUnbounded)
+        sortUnique(out->unboundedEnds[size_t(i)]);
+    for (int i : out->touchedKeywords)
+        sortUnique(out->keywordStarts[size_t(i)]);
     return true;
 }
 

@@ -2,6 +2,7 @@
 #include "core/logging.h"
 #include "secretscan/hyperscanindex.h"
 #include "secretscan/regexreverse.h"
+#include "secretscan/scanmemo.h"
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHash>
@@ -19,6 +20,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -328,9 +330,13 @@ struct SecretRules::Private {
     std::vector<QByteArray> keywords;
     size_t longestKeyword = 1;
     std::vector<int> alwaysRules; // rules without keywords
+    std::vector<char> isAlwaysRule; // per rule: in alwaysRules (set once the rules are read)
     QStringList skipped;
     QJsonObject source;
     std::unique_ptr<Accelerator> accelerator; // null: RE2 alone
+    // This rule set among all built in the process (never reused), for the scan memo's keys: a set
+    // freed and another allocated at its address must not find the first one's findings.
+    quint64 serial = 0;
 
     ~Private()
     {
@@ -342,6 +348,8 @@ struct SecretRules::Private {
 
     void runRule(int index, std::string_view text, size_t from, size_t to, QList<Hit> *hits) const;
     void scanRe2(std::string_view text, QList<Hit> *hits) const;
+    // The findings of `text`: Hyperscan in front of RE2 when `index`, RE2 alone otherwise.
+    [[nodiscard]] QList<SecretFinding> scanText(const HyperscanIndex *index, QByteArrayView text) const;
     bool scanHyperscan(const HyperscanIndex &index, std::string_view text, QList<Hit> *hits) const;
     void unboundedSpans(int rule, const std::vector<size_t> &ends, std::string_view text, std::string *reversedText,
                         std::vector<HyperscanIndex::Span> *spans) const;
@@ -350,7 +358,11 @@ struct SecretRules::Private {
     void startAccelerator();
 };
 
-SecretRules::SecretRules() : d(std::make_unique<Private>()) { }
+SecretRules::SecretRules() : d(std::make_unique<Private>())
+{
+    static std::atomic<quint64> serials{0};
+    d->serial = ++serials;
+}
 SecretRules::~SecretRules() = default;
 
 std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json, QString *error, Engine engine)
@@ -383,6 +395,9 @@ std::shared_ptr<const SecretRules> SecretRules::fromJson(const QByteArray &json,
     }
     if (!p.keywords.empty())
         p.compileKeywordSet();
+    p.isAlwaysRule.assign(p.rules.size(), 0);
+    for (int i : p.alwaysRules)
+        p.isAlwaysRule[size_t(i)] = 1;
     if (!p.skipped.isEmpty())
         qCInfo(lcSecretScan).noquote() << p.skipped.size() << "secret rules skipped:" << p.skipped.join(QStringLiteral("; "));
     if (engine == Engine::Fastest && p.keywordSet)
@@ -654,7 +669,7 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
     // afresh was 15,700 of the 71,300 instructions of a 2 KB prompt's scan (BENCHMARKS.md, issue 19).
     thread_local HyperscanIndex::Matches m;
     thread_local std::vector<std::vector<size_t>> ruleBlocks;
-    thread_local std::vector<size_t> lastBlock;
+    thread_local std::vector<int> enabled; // rules to run: those with blocks, and alwaysRules
     thread_local std::vector<Range> windows, spans;
     thread_local std::string reversedText; // a stretch of the text backwards, for unboundedSpans
     if (!index.scan(t, &m))
@@ -662,28 +677,41 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
     const size_t blocks = (t.size() + size_t(kBlock) - 1) / size_t(kBlock);
     // Which rules are enabled in which block: a keyword occurrence [os, os + len) is in block `at`
     // when it lies within [at, at + kBlock + longestKeyword - 1), as scanRe2's per-block search sees it.
+    // Only the keywords that occur and the rules they enable are visited (m.touchedKeywords): the
+    // ruleBlocks lists left filled by the last scan are the rules it enabled.
+    for (int rule : enabled)
+        if (size_t(rule) < ruleBlocks.size())
+            ruleBlocks[size_t(rule)].clear();
     ruleBlocks.resize(rules.size());
-    for (auto &list : ruleBlocks)
-        list.clear();
-    lastBlock.assign(keywords.size(), SIZE_MAX);
-    for (size_t k = 0; k < m.keywordStarts.size(); ++k) {
+    enabled.assign(alwaysRules.begin(), alwaysRules.end());
+    for (int ki : m.touchedKeywords) {
+        const size_t k = size_t(ki);
         const size_t len = size_t(keywords[k].size());
+        size_t lastBlock = SIZE_MAX;
         for (size_t os : m.keywordStarts[k]) {
             const size_t first = os / size_t(kBlock);
             // The block before also holds it when it ends within that block's overlap.
             const bool inPrevious = first > 0 && os + len <= first * size_t(kBlock) + longestKeyword - 1;
             for (size_t b = inPrevious ? first - 1 : first; b <= first && b < blocks; ++b) {
-                if (lastBlock[k] != SIZE_MAX && b <= lastBlock[k])
+                if (lastBlock != SIZE_MAX && b <= lastBlock)
                     continue;
-                lastBlock[k] = b;
-                for (int rule : keywordRules[k])
-                    ruleBlocks[size_t(rule)].push_back(b);
+                lastBlock = b;
+                for (int rule : keywordRules[k]) {
+                    auto &list = ruleBlocks[size_t(rule)];
+                    if (list.empty())
+                        enabled.push_back(rule);
+                    list.push_back(b);
+                }
             }
         }
     }
-    for (size_t rule = 0; rule < rules.size(); ++rule) {
+    // In rule order, as when every rule was visited (the findings are sorted afterwards anyway).
+    std::sort(enabled.begin(), enabled.end());
+    enabled.erase(std::unique(enabled.begin(), enabled.end()), enabled.end());
+    for (int enabledRule : enabled) {
+        const size_t rule = size_t(enabledRule);
         windows.clear();
-        if (std::find(alwaysRules.begin(), alwaysRules.end(), int(rule)) != alwaysRules.end()) {
+        if (isAlwaysRule[rule]) {
             windows.emplace_back(0, t.size());
         } else {
             for (size_t b : ruleBlocks[rule])
@@ -697,8 +725,12 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
                 runRule(int(rule), t, w.first, w.second, hits);
             continue;
         }
-        if (!m.unboundedEnds[rule].empty())
+        if (!m.unboundedEnds[rule].empty()) {
+            // The spans go to the rule's list, which the next scan must then clear.
+            if (m.rules[rule].empty())
+                m.touchedRules.push_back(int(rule));
             unboundedSpans(int(rule), m.unboundedEnds[rule], t, &reversedText, &m.rules[rule]);
+        }
         const auto &found = m.rules[rule];
         if (found.empty())
             continue;
@@ -760,14 +792,36 @@ void SecretRules::Private::unboundedSpans(int rule, const std::vector<size_t> &e
     spans->resize(w + 1);
 }
 
-QList<SecretFinding> SecretRules::scan(QByteArrayView text) const
+namespace {
+// Per worker thread: 1 MiB holds the findings of about 7,000 texts (an entry is about 140 bytes and
+// 40 a finding), far more bodies than a worker sees resent within minutes; a thread's memo is freed
+// with the thread. No lock: a worker never waits for another.
+constexpr size_t kMemoBytesPerThread = 1 << 20;
+} // namespace
+
+QList<SecretFinding> SecretRules::scan(QByteArrayView text, Memo memo) const
+{
+    const HyperscanIndex *index = d->accelerator ? d->accelerator->ready.load(std::memory_order_acquire) : nullptr;
+    if (memo == Memo::Bypass || text.size() < kMemoMinBytes)
+        return d->scanText(index, text);
+    thread_local ScanMemo memos(kMemoBytesPerThread);
+    // The engine is part of the key: both give the same findings by design, and the memo does not
+    // rely on it.
+    const ScanMemo::Key key = ScanMemo::keyOf(text, d->serial * 2 + (index ? 1 : 0));
+    if (std::optional<QList<SecretFinding>> known = memos.find(key))
+        return *std::move(known);
+    QList<SecretFinding> found = d->scanText(index, text);
+    memos.insert(key, found);
+    return found;
+}
+
+QList<SecretFinding> SecretRules::Private::scanText(const HyperscanIndex *index, QByteArrayView text) const
 {
     const std::string_view t(text.data(), size_t(text.size()));
     QList<Hit> hits;
-    const HyperscanIndex *index = d->accelerator ? d->accelerator->ready.load(std::memory_order_acquire) : nullptr;
-    if (!index || t.empty() || !d->scanHyperscan(*index, t, &hits)) {
+    if (!index || t.empty() || !scanHyperscan(*index, t, &hits)) {
         hits.clear();
-        d->scanRe2(t, &hits);
+        scanRe2(t, &hits);
     }
     if (hits.isEmpty())
         return {};

@@ -55,9 +55,18 @@ public:
     // The rule set carried in the binary (:/gatehouse/secret-rules.json), compiled on first use.
     [[nodiscard]] static std::shared_ptr<const SecretRules> builtin();
 
+    // Whether a scan may answer from the findings of the same text scanned before (scanmemo.h).
+    enum class Memo {
+        Use,    // the request path: a resent body is not scanned again
+        Bypass, // always scan (the bench, the engine comparisons)
+    };
+
     // Every secret of `text`, by offset; overlapping findings are reduced to one (the longest,
-    // a specific rule before a generic one).
-    [[nodiscard]] QList<SecretFinding> scan(QByteArrayView text) const;
+    // a specific rule before a generic one). With Memo::Use, a text of at least kMemoMinBytes this
+    // thread scanned before with this rule set and engine is answered from its earlier findings
+    // (the same list: the scan is a function of the text, the rules and the engine).
+    [[nodiscard]] QList<SecretFinding> scan(QByteArrayView text, Memo memo = Memo::Use) const;
+    static constexpr qsizetype kMemoMinBytes = 256;
 
     [[nodiscard]] int ruleCount() const;          // rules compiled and in use
     [[nodiscard]] QStringList skipped() const;    // "rule-id: why" for each rule RE2 could not compile

@@ -5,6 +5,7 @@
 // unbounded rule's match starts, against brute force, and the database cache.
 #include "secretscan/hyperscanindex.h"
 #include "secretscan/regexreverse.h"
+#include "secretscan/scanmemo.h"
 #include "secretscan/secretrules.h"
 #include <QDirIterator>
 #include <QFile>
@@ -16,6 +17,7 @@
 #include <QTest>
 #include <re2/re2.h>
 #include <algorithm>
+#include <thread>
 
 using namespace gh;
 
@@ -133,6 +135,23 @@ qsizetype bruteForceStart(const re2::RE2 &re, const std::string &text, size_t en
         if (re.Match(text, s, end, re2::RE2::ANCHOR_BOTH, nullptr, 0))
             return qsizetype(s);
     return -1;
+}
+
+// An agent's conversation as the client resends it: turn n's body holds turns 0..n, each a message
+// of the corpus (some with a secret), in one of several JSON shapes.
+QByteArray agentBody(const QList<QByteArray> &turns, int upTo, int shape)
+{
+    QJsonArray messages;
+    for (int i = 0; i <= upTo; ++i) {
+        const QString text = QString::fromLatin1(turns.at(i));
+        if (shape == 0)
+            messages.append(QJsonObject{{"role", i % 2 ? "assistant" : "user"}, {"content", text}});
+        else
+            messages.append(QJsonObject{{"role", "user"},
+                                        {"content", QJsonArray{QJsonObject{{"type", "tool_result"}, {"tool_use_id", QStringLiteral("toolu_%1").arg(i)},
+                                                                           {"content", text}}}}});
+    }
+    return QJsonDocument(QJsonObject{{"model", "m"}, {"max_tokens", 1024}, {"messages", messages}}).toJson(QJsonDocument::Compact);
 }
 
 } // namespace
@@ -285,13 +304,197 @@ private Q_SLOTS:
 
         int findings = 0;
         for (const auto &[label, text] : corpus) {
-            const QList<SecretFinding> expected = re2->scan(text);
-            const QList<SecretFinding> got = fast->scan(text);
+            const QList<SecretFinding> expected = re2->scan(text, SecretRules::Memo::Bypass);
+            const QList<SecretFinding> got = fast->scan(text, SecretRules::Memo::Bypass);
             QVERIFY2(got == expected, qPrintable(QStringLiteral("%1:\n re2:       %2\n hyperscan: %3").arg(label, describe(expected), describe(got))));
             findings += int(expected.size());
         }
         // The corpus holds secrets the scanners find: equality over empty results would prove nothing.
         QVERIFY2(findings > 100, qPrintable(QString::number(findings)));
+    }
+
+    // The memo keeps the findings of whole texts; a scan through it answers what the scan without it
+    // answers, for texts seen before and new ones, in any order, on each engine.
+    void theMemoAnswersAsTheScanDoes()
+    {
+        const QByteArray json = ruleSetJson();
+        std::vector<std::shared_ptr<const SecretRules>> sets{SecretRules::fromJson(json, nullptr, SecretRules::Engine::Re2)};
+#ifdef GATEHOUSE_HYPERSCAN
+        sets.push_back(SecretRules::fromJson(json, nullptr));
+        QVERIFY2(sets.back()->waitForEngine(300'000), "the Hyperscan database was not built");
+#endif
+        QRandomGenerator rng(19);
+        const QList<QByteArray> secrets = plantedSecrets(rng);
+        const QStringList texts = sourceTexts();
+        // Turns: source files (code says key/token/auth everywhere), some holding a planted secret,
+        // some a secret alone, some random bytes.
+        QList<QByteArray> turns;
+        for (int i = 0; i < 40; ++i) {
+            QByteArray t = texts.at(rng.bounded(int(texts.size()))).left(200 + rng.bounded(3000)).toUtf8();
+            if (i % 3 == 1)
+                t.insert(rng.bounded(int(t.size()) + 1), " " + secrets.at(rng.bounded(int(secrets.size()))) + " ");
+            if (i % 11 == 5)
+                t = secrets.at(rng.bounded(int(secrets.size())));
+            if (i % 13 == 7)
+                t = randomFrom(rng, kAlnum, 500);
+            turns.append(t);
+        }
+        int findings = 0;
+        int checked = 0;
+        for (const auto &rules : sets) {
+            for (int shape = 0; shape < 2; ++shape) {
+                // Several orders of resent conversations: growing one turn at a time, the same turn
+                // resent (a retry), an older turn of the conversation again, another conversation in
+                // between.
+                QList<int> order;
+                for (int n = 0; n < turns.size(); ++n) {
+                    order.append(n);
+                    if (n % 4 == 3)
+                        order.append(n);                          // resent unchanged
+                    if (n % 6 == 5)
+                        order.append(rng.bounded(n + 1));         // an earlier state of it
+                }
+                for (int k = 0; k < 30; ++k)
+                    order.append(rng.bounded(int(turns.size()))); // random resends
+                for (int n : order) {
+                    const QByteArray body = agentBody(turns, n, shape);
+                    const QList<SecretFinding> expected = rules->scan(body, SecretRules::Memo::Bypass);
+                    const QList<SecretFinding> got = rules->scan(body, SecretRules::Memo::Use);
+                    QVERIFY2(got == expected, qPrintable(QStringLiteral("%1, shape %2, turn %3:\n scan: %4\n memo: %5")
+                                                             .arg(rules->engine()).arg(shape).arg(n).arg(describe(expected), describe(got))));
+                    findings += int(expected.size());
+                    ++checked;
+                }
+            }
+            // Random bodies, each scanned twice through the memo (a miss, then a hit), against the scan.
+            for (int i = 0; i < 60; ++i) {
+                QByteArray body = randomFrom(rng, kAlnum, 100 + rng.bounded(4000));
+                if (i % 2)
+                    body.insert(rng.bounded(int(body.size()) + 1), " " + secrets.at(rng.bounded(int(secrets.size()))) + "\n");
+                const QList<SecretFinding> expected = rules->scan(body, SecretRules::Memo::Bypass);
+                QCOMPARE(rules->scan(body), expected);
+                QCOMPARE(rules->scan(body), expected);
+                findings += int(expected.size());
+            }
+        }
+        QVERIFY2(checked > 200, qPrintable(QString::number(checked)));
+        QVERIFY2(findings > 200, qPrintable(QString::number(findings))); // not equality over empty results
+    }
+
+    // Why the memo keeps whole texts and not messages (BENCHMARKS.md, "The scan of resent
+    // conversations"): the scan of a body finds secrets that no message holds alone, so the findings
+    // of a body are not the findings of its messages put together.
+    void aSecretCanSpanTwoMessages()
+    {
+        const auto rules = SecretRules::fromJson(ruleSetJson(), nullptr, SecretRules::Engine::Re2);
+        QRandomGenerator rng(20);
+        const QByteArray first = "here is the key: -----BEGIN RSA PRIVATE KEY-----\n" + randomFrom(rng, kAlnum, 64);
+        const QByteArray second = randomFrom(rng, kAlnum, 64) + "\n-----END RSA PRIVATE KEY----- thanks";
+        const QByteArray body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + first
+            + "\"},{\"role\":\"user\",\"content\":\"" + second + "\"}]}";
+        const qsizetype boundary = body.indexOf(second);
+        const QList<SecretFinding> whole = rules->scan(body, SecretRules::Memo::Bypass);
+        QCOMPARE(whole.size(), 1);
+        QCOMPARE(whole.first().ruleId, QStringLiteral("private-key"));
+        QVERIFY(whole.first().offset < boundary && whole.first().offset + whole.first().length > boundary);
+        QCOMPARE(rules->scan(first, SecretRules::Memo::Bypass).size(), 0);
+        QCOMPARE(rules->scan(second, SecretRules::Memo::Bypass).size(), 0);
+    }
+
+    // Two rule sets that scan the same text on the same thread each get their own findings: the
+    // memo's key holds which rule set (and engine) found them.
+    void theMemoDoesNotMixRuleSets()
+    {
+        const QByteArray text = "zz ab1234 and cd5678 " + QByteArray(400, 'x');
+        const auto ab = SecretRules::fromJson(R"({"rules": [{"id": "ab", "regex": "ab[0-9]{4}"}]})", nullptr, SecretRules::Engine::Re2);
+        const auto cd = SecretRules::fromJson(R"({"rules": [{"id": "cd", "regex": "cd[0-9]{4}"}]})", nullptr, SecretRules::Engine::Re2);
+        QVERIFY(ab && cd);
+        for (int round = 0; round < 2; ++round) {
+            const QList<SecretFinding> a = ab->scan(text);
+            const QList<SecretFinding> c = cd->scan(text);
+            QCOMPARE(a.size(), 1);
+            QCOMPARE(c.size(), 1);
+            QCOMPARE(a.first(), (SecretFinding{QStringLiteral("ab"), 3, 6}));
+            QCOMPARE(c.first(), (SecretFinding{QStringLiteral("cd"), 14, 6}));
+        }
+        // A rule set made after another is freed (possibly at its address) does not see its findings.
+        const QByteArray other = "zz ab9999 " + QByteArray(400, 'y');
+        {
+            const auto first = SecretRules::fromJson(R"({"rules": [{"id": "ab", "regex": "ab[0-9]{4}"}]})", nullptr, SecretRules::Engine::Re2);
+            QCOMPARE(first->scan(other).size(), 1);
+        }
+        const auto second = SecretRules::fromJson(R"({"rules": [{"id": "zz", "regex": "zz[0-9]{4}"}]})", nullptr, SecretRules::Engine::Re2);
+        QCOMPARE(second->scan(other).size(), 0);
+    }
+
+    // Workers scan through their own memos at the same time: each thread's answers are the scan's.
+    void theMemoIsPerThread()
+    {
+        const auto rules = SecretRules::fromJson(ruleSetJson(), nullptr, SecretRules::Engine::Re2);
+        QRandomGenerator rng(7);
+        const QList<QByteArray> secrets = plantedSecrets(rng);
+        QList<QByteArray> bodies;
+        QList<QList<SecretFinding>> expected;
+        for (int i = 0; i < 24; ++i) {
+            bodies.append("request " + QByteArray::number(i) + ": " + randomFrom(rng, kAlnum, 300) + " " + secrets.at(i % secrets.size()) + "\n");
+            expected.append(rules->scan(bodies.last(), SecretRules::Memo::Bypass));
+        }
+        std::atomic<int> wrong{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&, t] {
+                for (int round = 0; round < 20; ++round)
+                    for (int i = 0; i < bodies.size(); ++i) {
+                        const int b = (i * (t + 1) + round) % int(bodies.size());
+                        if (rules->scan(bodies.at(b)) != expected.at(b))
+                            ++wrong;
+                    }
+            });
+        }
+        for (auto &th : threads)
+            th.join();
+        QCOMPARE(wrong.load(), 0);
+    }
+
+    // The memo itself: least recently used first out, never over its byte budget, no text kept.
+    void theMemoStaysWithinItsBudget()
+    {
+        const QList<SecretFinding> one{{QStringLiteral("r"), 5, 10}};
+        const size_t entry = ScanMemo::entryBytes(one);
+        ScanMemo memo(entry * 3);
+        const auto key = [](const QByteArray &text) { return ScanMemo::keyOf(text, 1); };
+        memo.insert(key("a"), one);
+        memo.insert(key("b"), one);
+        memo.insert(key("c"), one);
+        QCOMPARE(memo.size(), size_t(3));
+        QVERIFY(memo.find(key("a"))); // now the most recently used
+        memo.insert(key("d"), one);   // "b" goes
+        QCOMPARE(memo.size(), size_t(3));
+        QVERIFY(!memo.find(key("b")));
+        QVERIFY(memo.find(key("a")) && memo.find(key("c")) && memo.find(key("d")));
+        QCOMPARE(*memo.find(key("a")), one);
+        QVERIFY(memo.bytes() <= memo.budget());
+        // Inserting a key again replaces its entry, not adds one.
+        memo.insert(key("a"), {});
+        QCOMPARE(memo.size(), size_t(3));
+        QCOMPARE(memo.find(key("a"))->size(), 0);
+        // A text's key depends on its bytes, length and scanner, nothing else.
+        QVERIFY(!(ScanMemo::keyOf("abc", 1) == ScanMemo::keyOf("abd", 1)));
+        QVERIFY(!(ScanMemo::keyOf("abc", 1) == ScanMemo::keyOf("abc", 2)));
+        QVERIFY(ScanMemo::keyOf(QByteArray("abc"), 1) == ScanMemo::keyOf(QByteArrayView("abc"), 1));
+        // An entry larger than the whole budget is not kept (and evicts nothing).
+        QList<SecretFinding> many(1000, one.first());
+        memo.insert(key("huge"), many);
+        QVERIFY(!memo.find(key("huge")));
+        QCOMPARE(memo.size(), size_t(3));
+        // Many distinct texts: the memo stays within its budget.
+        ScanMemo big(64 * 1024);
+        for (int i = 0; i < 20'000; ++i)
+            big.insert(key(QByteArray::number(i)), i % 5 ? QList<SecretFinding>{} : one);
+        QVERIFY(big.bytes() <= big.budget());
+        QVERIFY(big.size() > 100);
+        QVERIFY(big.find(key("19999")));
+        QVERIFY(!big.find(key("0")));
     }
 
     void theDatabaseIsCachedAndABadCacheIsRecompiled()
