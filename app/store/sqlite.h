@@ -2,6 +2,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringView>
 #include <sqlite3.h>
 #include <optional>
 #include <variant>
@@ -58,10 +59,12 @@ public:
         if (!m_stmt)
             return;
         if (m_keepBindings) {
-            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
+            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it;
+            // the buffer is reused from row to row (no allocation once it has grown).
             QByteArray &utf8 = m_texts[std::size_t(i)];
-            utf8 = v.toUtf8();
-            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
+            toUtf8Into(v, utf8);
+            // Never a null pointer: SQLite would bind NULL, not '' (NOT NULL columns).
+            sqlite3_bind_text(m_stmt, i, utf8.isNull() ? "" : utf8.constData(), int(utf8.size()), SQLITE_STATIC);
             return;
         }
         const QByteArray utf8 = v.toUtf8();
@@ -114,6 +117,27 @@ public:
     // bound without a copy (kept in this statement until rebound) and reset() leaves the bindings,
     // which the next row replaces (clearing them cost more than binding).
     void keepBindings();
+    // With keepBindings(): the UTF-8 bytes last bound to text parameter `i`.
+    [[nodiscard]] const QByteArray &boundText(int i) const { return m_texts[std::size_t(i)]; }
+    // `v` in UTF-8 into `out`, reusing out's capacity. The texts of a log row are ASCII in practice
+    // (ids, model and provider names, endpoints, empty errors): narrowed in one pass without an
+    // allocation, where QString::toUtf8 allocated a new array per text (BENCHMARKS.md, issue 19,
+    // seventh session); any other text goes through toUtf8.
+    static void toUtf8Into(const QString &v, QByteArray &out)
+    {
+        const QStringView view(v);
+        const qsizetype n = view.size();
+        out.resize(n); // keeps the capacity when shorter
+        const char16_t *src = view.utf16();
+        char *dst = out.data();
+        char16_t seen = 0;
+        for (qsizetype k = 0; k < n; ++k) {
+            seen |= src[k];
+            dst[k] = char(src[k]);
+        }
+        if (seen >= 0x80)
+            out = v.toUtf8();
+    }
 
     [[nodiscard]] bool isNull(int c) const;
     [[nodiscard]] qint64 integer(int c) const;
