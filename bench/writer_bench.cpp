@@ -10,7 +10,8 @@
 //                         request, attempt, blocks) runs one variant, for callgrind:
 //   WB_BATCH=64 WB_VARIANT=both valgrind --tool=callgrind \
 //     --toggle-collect='gh::SqliteLogWriter::Impl::writeBatch(std::vector*' writer_bench 20000
-//                         (instructions of the writer's batches only; divide by ROWS).
+//                         (instructions of the writer's batches only; divide by ROWS). WB_KEYS=N: rows
+//                         of N keys (default 4).
 // Variants, each into a fresh database: the bare request row; with one attempt row (what a request
 // served by its first target logs); with the prompt's block hashes (prompt_prefixes); with both. Rows fall within the last minutes, like live traffic.
 #include "store/store.h"
@@ -41,7 +42,10 @@ RequestRecord row(int i, qint64 now, bool attempt, bool blocks)
     r.id = randomIds ? QStringLiteral("req_%1").arg(noise, 20, 36, QLatin1Char('0'))
                      : QStringLiteral("req_%1%2").arg(quint64(now + i / 10), 9, 36, QLatin1Char('0')).arg(noise, 11, 36, QLatin1Char('0'));
     r.startedAtMs = now + i / 10;
-    r.keyId = 1 + i % 4;
+    // Four keys by default; WB_KEYS=1 is the one key of bench/run.sh and callgrind_request.sh (a batch's
+    // rollup upserts and prompt-prefix trims are per key).
+    static const int keys = std::max(1, qEnvironmentVariableIntValue("WB_KEYS") ?: 4);
+    r.keyId = 1 + i % keys;
     r.keyName = QStringLiteral("key%1").arg(r.keyId);
     r.endpoint = QStringLiteral("/v1/chat/completions");
     r.requestedModel = QStringLiteral("mock/bench-model");
