@@ -1291,6 +1291,48 @@ private Q_SLOTS:
         QCOMPARE(store.attempts(r.id), r.attemptLog);
     }
 
+    // The trim keeps each key's newest 200 prompt prefixes as the table holds them at each batch: a
+    // change by another connection between batches (here: rows deleted, as forget-key and clear-log
+    // do) counts, so that a writer remembering what it kept (tried, BENCHMARKS.md, issue 19, seventh
+    // session) would have to notice it, or delete rows that are now among the newest 200.
+    void promptPrefixTrimSeesOtherConnectionsChanges()
+    {
+        if (pg())
+            QSKIP("SQLite's writer only");
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        store.setBatchWindowMs(10'000);
+        int n = 0;
+        auto appendBatch = [&](int rows, qint64 keyId) {
+            for (int i = 0; i < rows; ++i) {
+                RequestRecord r = makeRecord(++n, keyId);
+                r.promptBlocks = {quint64(n)};
+                store.appendRequest(r);
+            }
+            store.flush();
+        };
+        appendBatch(150, 1);
+        appendBatch(100, 1); // trimmed to 200; the writer now holds key 1's kept seqs
+        RawDb raw(store.path());
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("51"));
+        // Another connection deletes the newest 50.
+        QVERIFY(raw.exec("DELETE FROM prompt_prefixes WHERE key_id = 1 AND request_seq > 200"));
+        appendBatch(10, 1);
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("160"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("51"));
+        appendBatch(60, 1);
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("71"));
+        // Several batches without outside changes: the held seqs stay exact.
+        for (int b = 0; b < 5; ++b)
+            appendBatch(7, 1 + b % 2);
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        // Key 1 gained 7 rows three times (seqs 321-327, 335-341, 349-355): 71-91 went.
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("92"));
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 2"), QStringLiteral("14"));
+    }
+
     void promptPrefixesKeepTheLatest200PerKey()
     {
         if (pg())
