@@ -1,6 +1,17 @@
 // The request-log writer's throughput for rows shaped like the gateway's own: what each part of a
 // logged request costs the writer thread (BENCHMARKS.md, "Routing (issue 5)").
 //   writer_bench [ROWS]   (default 200,000; WB_RANDOM_IDS=1: wholly random request ids)
+//   WB_BATCH=7,64,256 writer_bench [ROWS]
+//                         fixed batches instead (BENCHMARKS.md, issue 19, seventh session): each
+//                         variant written in batches of exactly B rows (B appends, then flush()), and
+//                         the writer thread's CPU time per row besides rows/s. The writer's cost per row
+//                         follows the batch size (a commit and a batch's rollup upserts are shared by
+//                         its rows), so compare figures only at the same B. WB_VARIANT=both (or
+//                         request, attempt, blocks) runs one variant, for callgrind:
+//   WB_BATCH=64 WB_VARIANT=both valgrind --tool=callgrind \
+//     --toggle-collect='gh::SqliteLogWriter::Impl::writeBatch(std::vector*' writer_bench 20000
+//                         (instructions of the writer's batches only; divide by ROWS). WB_KEYS=N: rows
+//                         of N keys (default 4).
 // Variants, each into a fresh database: the bare request row; with one attempt row (what a request
 // served by its first target logs); with the prompt's block hashes (prompt_prefixes); with both. Rows fall within the last minutes, like live traffic.
 #include "store/store.h"
@@ -11,6 +22,7 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <algorithm>
+#include <ctime>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -30,7 +42,10 @@ RequestRecord row(int i, qint64 now, bool attempt, bool blocks)
     r.id = randomIds ? QStringLiteral("req_%1").arg(noise, 20, 36, QLatin1Char('0'))
                      : QStringLiteral("req_%1%2").arg(quint64(now + i / 10), 9, 36, QLatin1Char('0')).arg(noise, 11, 36, QLatin1Char('0'));
     r.startedAtMs = now + i / 10;
-    r.keyId = 1 + i % 4;
+    // Four keys by default; WB_KEYS=1 is the one key of bench/run.sh and callgrind_request.sh (a batch's
+    // rollup upserts and prompt-prefix trims are per key).
+    static const int keys = std::max(1, qEnvironmentVariableIntValue("WB_KEYS") ?: 4);
+    r.keyId = 1 + i % keys;
     r.keyName = QStringLiteral("key%1").arg(r.keyId);
     r.endpoint = QStringLiteral("/v1/chat/completions");
     r.requestedModel = QStringLiteral("mock/bench-model");
@@ -63,6 +78,73 @@ RequestRecord row(int i, qint64 now, bool attempt, bool blocks)
     return r;
 }
 
+// CPU time of the process and of the calling thread, in ns: their difference is the store's threads
+// (the log writer; nothing else runs while it writes).
+qint64 cpuNs(clockid_t clock)
+{
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+struct Variant {
+    const char *name;
+    const char *tag; // WB_VARIANT
+    bool attempt;
+    bool blocks;
+};
+constexpr Variant kVariants[] = {
+    {"request row only", "request", false, false},
+    {"+ one attempt row", "attempt", true, false},
+    {"+ prompt block hashes", "blocks", false, true},
+    {"+ both", "both", true, true},
+};
+
+// WB_BATCH: every variant (or WB_VARIANT's) in batches of exactly B rows, for each B listed.
+int fixedBatches(const QByteArray &batches, int rows, const QString &dirPath, qint64 now)
+{
+    const QByteArray only = qgetenv("WB_VARIANT");
+    std::printf("| rows shaped like | batch | rows/s | writer CPU us / row |\n|---|---:|---:|---:|\n");
+    int run = 0;
+    for (const QByteArray &b : batches.split(',')) {
+        const int batch = std::clamp(b.trimmed().toInt(), 1, 4'096); // BatchedLogWriter's largest batch
+        for (const Variant &v : kVariants) {
+            if (!only.isEmpty() && only != v.tag)
+                continue;
+            Store store;
+            QString error;
+            if (!store.open(QDir(dirPath).filePath(QStringLiteral("batch%1.db").arg(++run)), &error)) {
+                std::fprintf(stderr, "writer_bench: %s\n", qPrintable(error));
+                return 1;
+            }
+            store.setBatchWindowMs(60'000); // the writer wakes only for flush(): batches of exactly `batch`
+            std::vector<RequestRecord> records;
+            records.reserve(std::size_t(rows));
+            for (int i = 0; i < rows; ++i)
+                records.push_back(row(i, now, v.attempt, v.blocks));
+            QElapsedTimer t;
+            t.start();
+            const qint64 process0 = cpuNs(CLOCK_PROCESS_CPUTIME_ID);
+            const qint64 self0 = cpuNs(CLOCK_THREAD_CPUTIME_ID);
+            for (int i = 0; i < rows; ++i) {
+                store.appendRequest(records[std::size_t(i)]);
+                if ((i + 1) % batch == 0 || i + 1 == rows)
+                    store.flush();
+            }
+            const qint64 writerNs = (cpuNs(CLOCK_PROCESS_CPUTIME_ID) - process0) - (cpuNs(CLOCK_THREAD_CPUTIME_ID) - self0);
+            std::printf("| %s | %d | %.0f | %.2f |\n", v.name, batch, rows * 1000.0 / double(std::max<qint64>(1, t.elapsed())),
+                        double(writerNs) / 1000.0 / rows);
+            std::fflush(stdout);
+            if (store.requestCount() != rows) {
+                std::fprintf(stderr, "writer_bench: %lld rows logged, %d appended\n", qint64(store.requestCount()), rows);
+                return 1;
+            }
+            store.close();
+        }
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -71,14 +153,10 @@ int main(int argc, char **argv)
     const int rows = argc > 1 ? std::max(1000, QByteArray(argv[1]).toInt()) : 200'000;
     QTemporaryDir dir;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (const QByteArray batches = qgetenv("WB_BATCH"); !batches.isEmpty())
+        return fixedBatches(batches, rows, dir.path(), now);
     std::printf("| rows shaped like | rows/s |\n|---|---:|\n");
-    const struct { const char *name; bool attempt; bool blocks; } variants[] = {
-        {"request row only", false, false},
-        {"+ one attempt row", true, false},
-        {"+ prompt block hashes", false, true},
-        {"+ both", true, true},
-    };
-    for (const auto &v : variants) {
+    for (const auto &v : kVariants) {
         Store store;
         QString error;
         const QString path = QDir(dir.path()).filePath(QString::fromLatin1(v.name).remove(u' ').remove(u'+') + QStringLiteral(".db"));

@@ -97,14 +97,18 @@ QString Statement::error() const
 
 void Statement::bindNull(int i)
 {
-    if (m_stmt)
-        sqlite3_bind_null(m_stmt, i);
+    if (!m_stmt)
+        return;
+    forget(i);
+    sqlite3_bind_null(m_stmt, i);
 }
 
 void Statement::bindDouble(int i, double v)
 {
-    if (m_stmt)
-        sqlite3_bind_double(m_stmt, i, v);
+    if (!m_stmt)
+        return;
+    forget(i);
+    sqlite3_bind_double(m_stmt, i, v);
 }
 
 void Statement::bindReal(int i, std::optional<double> v)
@@ -117,8 +121,10 @@ void Statement::bindReal(int i, std::optional<double> v)
 
 void Statement::bindBlob(int i, const QByteArray &v)
 {
-    if (m_stmt)
-        sqlite3_bind_blob(m_stmt, i, v.constData(), int(v.size()), SQLITE_TRANSIENT);
+    if (!m_stmt)
+        return;
+    forget(i);
+    sqlite3_bind_blob(m_stmt, i, v.constData(), int(v.size()), SQLITE_TRANSIENT);
 }
 
 void Statement::bind(int i, const Value &v)
@@ -164,7 +170,10 @@ void Statement::keepBindings()
     if (!m_stmt)
         return;
     m_keepBindings = true;
-    m_texts.resize(std::size_t(sqlite3_bind_parameter_count(m_stmt)) + 1);
+    const auto slots = std::size_t(sqlite3_bind_parameter_count(m_stmt)) + 1;
+    m_held.assign(slots, Held::Unknown);
+    m_texts.resize(slots);
+    m_ints.resize(slots);
 }
 
 bool Statement::isNull(int c) const

@@ -2,6 +2,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QString>
+#include <QStringView>
 #include <sqlite3.h>
 #include <optional>
 #include <variant>
@@ -58,10 +59,14 @@ public:
         if (!m_stmt)
             return;
         if (m_keepBindings) {
-            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it.
+            // The UTF-8 stays here until the next bind of this parameter, so SQLite need not copy it;
+            // the buffer is reused from row to row (no allocation once it has grown).
             QByteArray &utf8 = m_texts[std::size_t(i)];
-            utf8 = v.toUtf8();
-            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
+            if (toUtf8Into(v, utf8) && m_held[std::size_t(i)] == Held::Text)
+                return; // the same bytes in the same buffer are bound already
+            m_held[std::size_t(i)] = Held::Text;
+            // Never a null pointer: SQLite would bind NULL, not '' (NOT NULL columns).
+            sqlite3_bind_text(m_stmt, i, utf8.isNull() ? "" : utf8.constData(), int(utf8.size()), SQLITE_STATIC);
             return;
         }
         const QByteArray utf8 = v.toUtf8();
@@ -69,8 +74,16 @@ public:
     }
     void bindInt(int i, qint64 v)
     {
-        if (m_stmt)
-            sqlite3_bind_int64(m_stmt, i, v);
+        if (!m_stmt)
+            return;
+        if (m_keepBindings) {
+            const auto at = std::size_t(i);
+            if (m_held[at] == Held::Int && m_ints[at] == v)
+                return; // bound already
+            m_held[at] = Held::Int;
+            m_ints[at] = v;
+        }
+        sqlite3_bind_int64(m_stmt, i, v);
     }
     void bindBool(int i, bool v) { bindInt(i, v ? 1 : 0); }
     void bindNull(int i);
@@ -112,8 +125,40 @@ public:
     }
     // For the log writer's statements, which bind every parameter for every row: text parameters are
     // bound without a copy (kept in this statement until rebound) and reset() leaves the bindings,
-    // which the next row replaces (clearing them cost more than binding).
+    // which the next row replaces (clearing them cost more than binding). A bind of the value the
+    // parameter holds already (most of a log row's columns repeat from row to row: endpoint, key,
+    // model, provider, empty texts, zeros) is skipped: SQLite keeps bindings across reset(), and this
+    // class is the only one that binds its statement, so what it last bound is what SQLite holds.
     void keepBindings();
+    // `v` in UTF-8 into `out`, reusing out's capacity; true when out kept both its bytes and its
+    // storage (what was bound from it is still valid and equal). The texts of a log row are ASCII in
+    // practice (ids, model and provider names, endpoints, empty errors): narrowed in one pass without
+    // an allocation, where QString::toUtf8 allocated a new array per text (BENCHMARKS.md, issue 19,
+    // seventh session); any other text goes through toUtf8.
+    static bool toUtf8Into(const QString &v, QByteArray &out)
+    {
+        const QStringView view(v);
+        const qsizetype n = view.size();
+        const char16_t *src = view.utf16();
+        const char *before = out.constData();
+        const bool sameSize = out.size() == n;
+        if (!sameSize)
+            out.resize(n); // keeps the capacity when shorter
+        char *dst = out.data();
+        char16_t seen = 0;
+        unsigned char differs = 0;
+        for (qsizetype k = 0; k < n; ++k) {
+            const char c = char(src[k]);
+            seen |= src[k];
+            differs |= static_cast<unsigned char>(dst[k] ^ c);
+            dst[k] = c;
+        }
+        if (seen >= 0x80) {
+            out = v.toUtf8();
+            return false;
+        }
+        return sameSize && differs == 0 && out.constData() == before;
+    }
 
     [[nodiscard]] bool isNull(int c) const;
     [[nodiscard]] qint64 integer(int c) const;
@@ -132,7 +177,17 @@ private:
     int m_rc = 0;
     bool m_failed = false;
     bool m_keepBindings = false;
-    std::vector<QByteArray> m_texts; // by parameter index, with keepBindings()
+    // With keepBindings(), by parameter index: what SQLite holds (Unknown: a NULL, a double, a blob,
+    // or nothing bound yet), the UTF-8 of a text and the value of an integer.
+    enum class Held : unsigned char { Unknown, Int, Text };
+    std::vector<Held> m_held;
+    std::vector<QByteArray> m_texts;
+    std::vector<qint64> m_ints;
+    void forget(int i)
+    {
+        if (m_keepBindings)
+            m_held[std::size_t(i)] = Held::Unknown;
+    }
 };
 
 // The first column of the first row, or 0 (and *ok false when the statement failed).

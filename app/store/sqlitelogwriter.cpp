@@ -7,11 +7,14 @@
 #include <QDir>
 #include <sqlite3.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -43,107 +46,182 @@ QByteArray insertPendingSql()
     return QByteArray("INSERT OR REPLACE INTO pending_requests (") + store::kPendingColumns
         + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 }
-constexpr const char *kDeletePending = "DELETE FROM pending_requests WHERE id = ?1";
 QByteArray orphanPendingSql()
 {
     return QByteArray("SELECT ") + store::kPendingColumns
         + " FROM pending_requests p WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = p.id) ORDER BY started_at_ms";
 }
 
-constexpr const char *kInsertAttempt =
-    "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// A batch's rows go in multi-row statements, one per table and chunk, not one statement per row:
+// each statement has a fixed cost (its VDBE program's start and halt, the statement journal, the
+// bindings' bookkeeping) that a chunk's rows share (BENCHMARKS.md, issue 19, seventh session). A
+// run of n rows goes in chunks of the largest of these sizes that fit (100 rows: 64 + 16 + 16 + 4),
+// each statement prepared once per connection, on first use, so nothing is prepared per batch. The
+// largest request chunk binds 64 * 33 = 2,112 parameters, far below SQLITE_MAX_VARIABLE_NUMBER (32,766).
+constexpr std::array<int, 4> kChunkRows{64, 16, 4, 1};
 
-// The attempts of the request row `seq`; one that breaks a constraint is skipped with a warning.
-// False when a step fails (the caller rolls back).
-bool insertAttempts(sqlite3 *db, Statement &ins, qint64 seq, const RequestRecord &r)
+// "(?base+1, ..., ?base+columns), ..." for `rows` rows.
+QByteArray valuesLists(int rows, int columns)
 {
-    for (qsizetype i = 0; i < r.attemptLog.size(); ++i) {
-        const AttemptRecord &a = r.attemptLog.at(i);
-        ins.bindInt(1, seq);
-        ins.bindInt(2, a.index > 0 ? a.index : i + 1); // 1-based; the position when unset
-        ins.bindText(3, a.modelId);
-        ins.bindText(4, a.provider);
-        ins.bindText(5, QLatin1String(outcomeName(a.outcome)));
-        ins.bindInt(6, a.status);
-        ins.bindText(7, a.error);
-        ins.bindInt(8, a.startedAtMs);
-        ins.bindInt(9, a.latencyMs);
-        const int rc = ins.step();
-        ins.reset();
-        if ((rc & 0xff) == SQLITE_CONSTRAINT)
-            qCWarning(lcStore) << "attempt" << a.index << "of request" << r.id << "not logged:" << errorOf(db);
-        else if (rc != SQLITE_DONE)
+    QByteArray out;
+    for (int r = 0; r < rows; ++r) {
+        out += r > 0 ? ", (" : "(";
+        for (int c = 1; c <= columns; ++c)
+            out += (c > 1 ? ", ?" : "?") + QByteArray::number(r * columns + c);
+        out += ')';
+    }
+    return out;
+}
+
+// Duplicate ids: the row is skipped (DO NOTHING), the rest of the chunk goes in.
+QByteArray insertRequestsSql(int rows)
+{
+    return QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES "
+        + valuesLists(rows, store::kRequestColumnCount) + " ON CONFLICT (id) DO NOTHING";
+}
+constexpr int kAttemptColumns = 9;
+// A conflict is an attempt row left by a deleted request whose seq was reused: skipped, counted.
+QByteArray insertAttemptsSql(int rows)
+{
+    return "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, "
+           "latency_ms) VALUES "
+        + valuesLists(rows, kAttemptColumns) + " ON CONFLICT DO NOTHING";
+}
+constexpr int kPromptPrefixColumns = 6;
+QByteArray insertPromptPrefixesSql(int rows)
+{
+    return "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) VALUES "
+        + valuesLists(rows, kPromptPrefixColumns);
+}
+QByteArray deletePendingSql(int rows)
+{
+    QByteArray sql = "DELETE FROM pending_requests WHERE id IN (";
+    for (int k = 1; k <= rows; ++k)
+        sql += (k > 1 ? ", ?" : "?") + QByteArray::number(k);
+    return sql + ')';
+}
+
+// One multi-row statement per chunk size (kChunkRows), prepared on first use and kept.
+class ChunkedStatement
+{
+public:
+    using MakeSql = QByteArray (*)(int rows);
+    ChunkedStatement(sqlite3 *db, MakeSql makeSql) : m_db(db), m_makeSql(makeSql) {}
+    // The largest chunk size that n > 0 rows fill.
+    [[nodiscard]] static int chunkFor(std::size_t n, int largest = kChunkRows.front())
+    {
+        for (const int rows : kChunkRows) {
+            if (std::size_t(rows) <= n && rows <= largest)
+                return rows;
+        }
+        return 1;
+    }
+    // The statement for `rows` (one of kChunkRows), or nullptr and *error when it does not prepare.
+    Statement *get(int rows, QString *error)
+    {
+        const auto at = std::size_t(std::find(kChunkRows.begin(), kChunkRows.end(), rows) - kChunkRows.begin());
+        std::unique_ptr<Statement> &st = m_statements.at(at);
+        if (!st) {
+            st = std::make_unique<Statement>(m_db, m_makeSql(rows), true);
+            if (!st->prepared()) {
+                *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(m_db));
+                st.reset();
+                return nullptr;
+            }
+            st->keepBindings();
+        }
+        return st.get();
+    }
+
+private:
+    sqlite3 *m_db;
+    MakeSql m_makeSql;
+    std::array<std::unique_ptr<Statement>, kChunkRows.size()> m_statements;
+};
+
+// Writes `n` items in chunks of `cs`: bind(statement, base, item) binds the item at ?(base + 1)...,
+// then run(statement, first item, rows) steps the chunk (and resets it). False when a chunk's
+// statement does not prepare or run returns false.
+template <typename Bind, typename Run>
+bool writeChunks(ChunkedStatement &cs, std::size_t n, int columns, Bind bind, Run run, QString *error,
+                 int largest = kChunkRows.front())
+{
+    for (std::size_t i = 0; i < n;) {
+        const int rows = ChunkedStatement::chunkFor(n - i, largest);
+        Statement *st = cs.get(rows, error);
+        if (!st)
             return false;
+        for (int k = 0; k < rows; ++k)
+            bind(*st, k * columns, i + std::size_t(k));
+        if (!run(*st, i, rows))
+            return false;
+        i += std::size_t(rows);
     }
     return true;
 }
 
-// The prompt prefix of the request row `seq`. False when the step fails (the caller rolls back).
-bool insertPromptPrefix(Statement &ins, qint64 seq, const RequestRecord &r)
-{
-    ins.bindInt(1, seq);
-    ins.bindInt(2, r.keyId);
-    ins.bindInt(3, r.startedAtMs);
-    ins.bindInt(4, r.promptSystemBytes);
-    ins.bindInt(5, r.promptToolsBytes);
-    ins.bindBlob(6, store::encodeBlocks(r.promptBlocks));
-    const int rc = ins.step();
-    ins.reset();
-    return rc == SQLITE_DONE;
-}
+// Binds ?(base + i) for bindRequest()'s ?i: the row's place in a multi-row VALUES list.
+struct OffsetBinder {
+    Statement &s;
+    int base;
+    void bindText(int i, const QString &v) { s.bindText(base + i, v); }
+    void bindInt(int i, qint64 v) { s.bindInt(base + i, v); }
+    void bindBool(int i, bool v) { s.bindBool(base + i, v); }
+    void bindOptInt(int i, std::optional<qint64> v) { s.bindOptInt(base + i, v); }
+};
 
-// The upserts of a batch's deltas and the trim of its keys' prompt prefixes, each false when a step
-// fails (the caller rolls back).
-// The rollup upserts (rollupdeltas.h) one row a step, on statements prepared once.
-bool upsertRollups(Statement &up, const std::map<store::RollupKey, store::RollupDelta> &rollups)
-{
-    for (const auto &[key, d] : rollups) {
-        store::bindRollup(up, 0, key, d);
-        const int rc = up.step();
-        up.reset();
-        if (rc != SQLITE_DONE)
-            return false;
-    }
-    return true;
-}
+// An attempt row to insert: its request's seq, its 1-based index, the attempt.
+struct AttemptRow {
+    qint64 seq;
+    qint64 idx;
+    const AttemptRecord *a;
+};
 
-bool upsertRollupLatency(Statement &up, const std::map<store::RollupLatencyKey, qint64> &latency)
+// The writer shares the workers' cores: a batch of a few hundred rows is 2-3 ms of CPU, and the
+// scheduler (EEVDF) lets it run its whole slice while a woken worker waits, which was the 1-connection
+// p99 (BENCHMARKS.md, issue 19). It yields every kYieldEvery of CPU so a waiting worker runs first;
+// with nothing waiting, the yield returns at once. Not for a batch over kYieldMaxBatch rows: on a
+// saturated core a yielding writer got about 100 us per worker slice, fell behind, and the full
+// buffer refused requests (503); a large batch is that backlog, and then the writer takes its share.
+// A multi-row statement runs for up to a millisecond, so the check runs inside SQLite too, from
+// its progress handler every kYieldEveryOps virtual-machine instructions (a request row is about
+// 150 of them), as well as between statements.
+constexpr int kYieldEveryOps = 250;
+class Yielder
 {
-    for (const auto &[key, n] : latency) {
-        store::bindRollupLatency(up, 0, key, n);
-        const int rc = up.step();
-        up.reset();
-        if (rc != SQLITE_DONE)
-            return false;
+public:
+    Yielder(sqlite3 *db, bool enabled) : m_db(db), m_enabled(enabled)
+    {
+        if (m_enabled)
+            sqlite3_progress_handler(m_db, kYieldEveryOps, &Yielder::onProgress, this);
     }
-    return true;
-}
+    ~Yielder()
+    {
+        if (m_enabled)
+            sqlite3_progress_handler(m_db, 0, nullptr, nullptr);
+    }
+    Yielder(const Yielder &) = delete;
+    Yielder &operator=(const Yielder &) = delete;
+    void maybeYield()
+    {
+        if (!m_enabled)
+            return;
+        if (const auto now = Clock::now(); now - m_last >= kYieldEvery) {
+            std::this_thread::yield();
+            m_last = Clock::now();
+        }
+    }
 
-bool upsertRollupSizes(Statement &up, const std::map<store::RollupSizeKey, store::RollupSizeDelta> &sizes)
-{
-    for (const auto &[key, d] : sizes) {
-        store::bindRollupSize(up, 0, key, d);
-        const int rc = up.step();
-        up.reset();
-        if (rc != SQLITE_DONE)
-            return false;
+private:
+    static int onProgress(void *self)
+    {
+        static_cast<Yielder *>(self)->maybeYield();
+        return 0; // never interrupts the statement
     }
-    return true;
-}
-
-bool trimPromptPrefixes(Statement &trim, const std::set<qint64> &prefixKeys)
-{
-    for (const qint64 keyId : prefixKeys) {
-        trim.bindInt(1, keyId);
-        trim.bindInt(2, store::kPromptPrefixesPerKey);
-        const int rc = trim.step();
-        trim.reset();
-        if (rc != SQLITE_DONE)
-            return false;
-    }
-    return true;
-}
+    sqlite3 *m_db;
+    bool m_enabled;
+    Clock::time_point m_last = Clock::now();
+};
 
 } // namespace
 
@@ -153,35 +231,54 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
     sqlite3 *writeDb = nullptr;
     QString instanceId; // stamped on rows that carry none
 
-    // The writer thread's statements, prepared once and reused for every batch.
+    // The writer thread's statements, prepared once (the multi-row ones at their first use) and
+    // reused for every batch.
     struct WriterStatements {
-        Statement insertRequest;
-        Statement insertAttempt;
-        Statement insertPromptPrefix;
-        Statement upsertRollup;
-        Statement upsertRollupLatency;
-        Statement upsertRollupSizes;
+        Statement begin;
+        Statement commit;
+        ChunkedStatement insertRequests;
+        ChunkedStatement insertAttempts;
+        ChunkedStatement insertPromptPrefixes;
+        ChunkedStatement deletePending;
+        ChunkedStatement upsertRollups;
+        ChunkedStatement upsertRollupLatency;
+        ChunkedStatement upsertRollupSizes;
         Statement trimPromptPrefixes;
         Statement insertPending;
-        Statement deletePending;
+        Statement maxSeq;
+        Statement seqOfId;
         // latency_buckets and size_buckets, read once (fixed data).
         store::RollupBuckets buckets;
         explicit WriterStatements(sqlite3 *db)
-            : insertRequest(db, store::insertRequestSql(), true)
-            , insertAttempt(db, kInsertAttempt, true)
-            , insertPromptPrefix(db, store::kInsertPromptPrefix, true)
-            , upsertRollup(db, store::upsertRollupsSql(1), true)
-            , upsertRollupLatency(db, store::upsertRollupLatencySql(1), true)
-            , upsertRollupSizes(db, store::upsertRollupSizesSql(1), true)
+            : begin(db, "BEGIN IMMEDIATE", true)
+            , commit(db, "COMMIT", true)
+            , insertRequests(db, insertRequestsSql)
+            , insertAttempts(db, insertAttemptsSql)
+            , insertPromptPrefixes(db, insertPromptPrefixesSql)
+            , deletePending(db, deletePendingSql)
+            , upsertRollups(db, store::upsertRollupsSql)
+            , upsertRollupLatency(db, store::upsertRollupLatencySql)
+            , upsertRollupSizes(db, store::upsertRollupSizesSql)
             , trimPromptPrefixes(db, store::kTrimPromptPrefixes, true)
             , insertPending(db, insertPendingSql(), true)
-            , deletePending(db, kDeletePending, true)
+            , maxSeq(db, "SELECT max(seq) FROM requests", true)
+            , seqOfId(db, "SELECT seq FROM requests WHERE id = ?1", true)
         {
-            for (Statement *st : {&insertRequest, &insertAttempt, &insertPromptPrefix, &upsertRollup, &upsertRollupLatency,
-                                  &upsertRollupSizes, &insertPending})
-                if (st->prepared())
-                    st->keepBindings();
+            if (insertPending.prepared())
+                insertPending.keepBindings();
         }
+    };
+
+    // What a batch's final rows leave for its end: the rollup deltas and the keys whose prefixes
+    // grew (rows inserted only), the attempts and prompt prefixes of the rows inserted.
+    struct Inserted {
+        store::BatchRollups rollups;
+        std::vector<AttemptRow> attempts;
+        std::vector<std::pair<qint64, const RequestRecord *>> prefixes; // (seq, row)
+        int count = 0;
+        // The largest seq is within the batch's reach of the largest rowid, past which SQLite picks
+        // seqs at random: request rows one at a time, each seq read back (never seen in practice).
+        bool oneRowAtATime = false;
     };
 
     // The pending rows without a final row, logged at their reservation (open(), before the writer starts).
@@ -189,10 +286,27 @@ struct SqliteLogWriter::Impl final : BatchedLogWriter::Sink {
     // The rows of the journals no running process holds that the log lacks (open(), before recoverPending).
     bool replayJournals(const QString &dir, QString *error);
     bool writeBatch(WriterStatements &st, const std::vector<RequestRecord> &batch, int *written, QString *error);
-    // What writeRow did with a row: inserted a request row (counted as written), wrote nothing counted
-    // (a pending row, or a duplicate skipped with a warning), or failed (the caller rolls back).
-    enum class RowWrite { Inserted, NotCounted, Failed };
-    RowWrite writeRow(WriterStatements &st, const RequestRecord &r, bool writeBlocks, store::BatchRollups &rollups);
+    // The parts of a batch, inside its transaction; each false and *error when a statement fails
+    // (the caller rolls back).
+    bool insertPending(WriterStatements &st, const RequestRecord &r, QString *error);
+    // The pending rows settled by the final rows [i, end) deleted.
+    bool settlePending(WriterStatements &st, const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end,
+                       QString *error);
+    // The final rows [i, end): inserted (duplicates skipped with a warning), their rollups, attempts
+    // and prompt prefixes noted in `out`.
+    bool insertFinalRows(WriterStatements &st, const std::vector<RequestRecord> &batch, std::size_t i, std::size_t end,
+                         const std::vector<bool> &writeBlocks, Inserted &out, Yielder &yielder, QString *error);
+    // One chunk of insertFinalRows, stepped: seqs[k] is the seq of row first + k, or kDuplicate (its
+    // id was logged already) or kBroken (another constraint; warned) when it was skipped.
+    static constexpr qint64 kDuplicate = -1;
+    static constexpr qint64 kBroken = -2;
+    bool stepRequestChunk(WriterStatements &st, Statement &ins, const std::vector<RequestRecord> &batch,
+                          std::size_t first, int rows, std::vector<qint64> &seqs, QString *error);
+    bool insertAttempts(WriterStatements &st, const std::vector<AttemptRow> &attempts, QString *error);
+    bool insertPromptPrefixes(WriterStatements &st, const std::vector<std::pair<qint64, const RequestRecord *>> &rows,
+                              QString *error);
+    bool upsertRollups(WriterStatements &st, const store::BatchRollups &rollups, QString *error);
+    bool trimPromptPrefixes(WriterStatements &st, const std::set<qint64> &keys, QString *error);
     // The writer thread's statements, prepared on its first batch.
     std::unique_ptr<WriterStatements> statements;
     bool writeBatch(const std::vector<RequestRecord> &batch, int *written, QString *error) override
@@ -333,8 +447,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
                                 QString *error)
 {
     *written = 0;
-    for (const Statement *stmt : {&st.insertRequest, &st.insertAttempt, &st.insertPromptPrefix, &st.upsertRollup,
-                                  &st.upsertRollupLatency, &st.upsertRollupSizes, &st.trimPromptPrefixes, &st.insertPending, &st.deletePending}) {
+    for (const Statement *stmt : {&st.begin, &st.commit, &st.trimPromptPrefixes, &st.insertPending, &st.maxSeq, &st.seqOfId}) {
         if (!stmt->prepared()) {
             *error = QStringLiteral("a statement of the request log could not be prepared: %1").arg(errorOf(writeDb));
             return false;
@@ -342,90 +455,303 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
     }
     if (!st.buckets.load([this](const char *sql) { return Statement(writeDb, sql); }, error))
         return false;
-    if (!exec(writeDb, "BEGIN IMMEDIATE", error))
-        return false;
-    auto abort = [&] {
+    Yielder yielder(writeDb, batch.size() <= kYieldMaxBatch);
+    const int began = st.begin.step();
+    st.begin.reset();
+    if (began != SQLITE_DONE) {
         *error = errorOf(writeDb);
+        return false;
+    }
+    auto abort = [&] {
+        if (error->isEmpty())
+            *error = errorOf(writeDb);
         exec(writeDb, "ROLLBACK");
         return false;
     };
-    store::BatchRollups rollups;
-    const std::vector<bool> writeBlocks = store::blocksToWrite(batch);
-    int count = 0;
-    // The writer shares the workers' cores: a batch of a few hundred rows is 2-3 ms of CPU, and the
-    // scheduler (EEVDF) lets it run its whole slice while a woken worker waits, which was the 1-connection
-    // p99 (BENCHMARKS.md, issue 19). It yields every kYieldEvery of CPU so a waiting worker runs first;
-    // with nothing waiting, the yield returns at once. Not for a batch over kYieldMaxBatch rows: on a
-    // saturated core a yielding writer got about 100 us per worker slice, fell behind, and the full
-    // buffer refused requests (503); a large batch is that backlog, and then the writer takes its share.
-    const bool yieldToWorkers = batch.size() <= kYieldMaxBatch;
-    auto lastYield = Clock::now();
-    for (std::size_t row = 0; row < batch.size(); ++row) {
-        if (const auto now = Clock::now(); yieldToWorkers && now - lastYield >= kYieldEvery) {
-            std::this_thread::yield();
-            lastYield = Clock::now();
-        }
-        switch (writeRow(st, batch[row], writeBlocks[row], rollups)) {
-        case RowWrite::Inserted:
-            ++count;
-            break;
-        case RowWrite::NotCounted:
-            break;
-        case RowWrite::Failed:
+    error->clear();
+    Inserted inserted;
+    {
+        const int rc = st.maxSeq.step();
+        const qint64 maxSeq = rc == SQLITE_ROW ? st.maxSeq.integer(0) : 0;
+        st.maxSeq.reset();
+        if (rc != SQLITE_ROW)
             return abort();
-        }
+        inserted.oneRowAtATime = maxSeq > std::numeric_limits<qint64>::max() - qint64(batch.size()) - 1;
     }
-    if (!upsertRollups(st.upsertRollup, rollups.rollups) || !upsertRollupLatency(st.upsertRollupLatency, rollups.latency)
-        || !upsertRollupSizes(st.upsertRollupSizes, rollups.sizes)
-        || !trimPromptPrefixes(st.trimPromptPrefixes, rollups.prefixKeys))
+    const std::vector<bool> writeBlocks = store::blocksToWrite(batch);
+    for (std::size_t i = 0; i < batch.size();) {
+        yielder.maybeYield();
+        if (batch[i].pending) {
+            if (!insertPending(st, batch[i], error))
+                return abort();
+            ++i;
+            continue;
+        }
+        // A run of final rows, in order: a pending row ends it (its final row may follow in the batch,
+        // and must find the pending row there to delete).
+        std::size_t end = i;
+        while (end < batch.size() && !batch[end].pending)
+            ++end;
+        // Their pending rows go in the same transaction: a pending row never outlives its final row.
+        if (!settlePending(st, batch, i, end, error)
+            || !insertFinalRows(st, batch, i, end, writeBlocks, inserted, yielder, error))
+            return abort();
+        i = end;
+    }
+    yielder.maybeYield();
+    if (!insertAttempts(st, inserted.attempts, error) || !insertPromptPrefixes(st, inserted.prefixes, error)
+        || !upsertRollups(st, inserted.rollups, error) || !trimPromptPrefixes(st, inserted.rollups.prefixKeys, error))
         return abort();
-    if (!exec(writeDb, "COMMIT", error)) {
+    const int committed = st.commit.step();
+    st.commit.reset();
+    if (committed != SQLITE_DONE) {
+        *error = errorOf(writeDb);
         exec(writeDb, "ROLLBACK");
         return false;
     }
-    *written = count;
+    *written = inserted.count;
     return true;
 }
 
-SqliteLogWriter::Impl::RowWrite SqliteLogWriter::Impl::writeRow(WriterStatements &st, const RequestRecord &r,
-                                                                 bool writeBlocks, store::BatchRollups &rollups)
+bool SqliteLogWriter::Impl::insertPending(WriterStatements &st, const RequestRecord &r, QString *error)
 {
-    int rc = SQLITE_OK;
-    if (r.pending) {
-        store::bindPending(st.insertPending, r, instanceId);
-        rc = st.insertPending.step();
-        st.insertPending.reset();
-        return rc == SQLITE_DONE ? RowWrite::NotCounted : RowWrite::Failed;
+    store::bindPending(st.insertPending, r, instanceId);
+    const int rc = st.insertPending.step();
+    st.insertPending.reset();
+    if (rc == SQLITE_DONE)
+        return true;
+    *error = errorOf(writeDb);
+    return false;
+}
+
+bool SqliteLogWriter::Impl::settlePending(WriterStatements &st, const std::vector<RequestRecord> &batch, std::size_t i,
+                                          std::size_t end, QString *error)
+{
+    std::vector<const QString *> ids;
+    for (std::size_t r = i; r < end; ++r) {
+        if (batch[r].settlesPending)
+            ids.push_back(&batch[r].id);
     }
-    if (r.settlesPending) {
-        // In the same transaction as the final row: a pending row never outlives its final row.
-        st.deletePending.bindText(1, r.id);
-        rc = st.deletePending.step();
-        st.deletePending.reset();
-        if (rc != SQLITE_DONE)
-            return RowWrite::Failed;
+    return writeChunks(
+        st.deletePending, ids.size(), 1, [&](Statement &s, int base, std::size_t k) { s.bindText(base + 1, *ids[k]); },
+        [&](Statement &s, std::size_t, int) {
+            const int rc = s.step();
+            s.reset();
+            if (rc == SQLITE_DONE)
+                return true;
+            *error = errorOf(writeDb);
+            return false;
+        },
+        error);
+}
+
+bool SqliteLogWriter::Impl::stepRequestChunk(WriterStatements &st, Statement &ins, const std::vector<RequestRecord> &batch,
+                                             std::size_t first, int rows, std::vector<qint64> &seqs, QString *error)
+{
+    const int rc = ins.step();
+    ins.reset();
+    seqs.assign(std::size_t(rows), kDuplicate);
+    if (rc == SQLITE_DONE) {
+        // No RETURNING (it ran a trigger program per row and cost more than the statements it saved,
+        // BENCHMARKS.md): the rows inserted took the seqs last - inserted + 1 ... last, in the order
+        // of the VALUES list, as each row takes the largest seq plus one (writeBatch made sure the
+        // batch cannot reach the largest seq, past which SQLite picks them at random).
+        const int inserted = sqlite3_changes(writeDb);
+        const qint64 last = sqlite3_last_insert_rowid(writeDb);
+        if (inserted == rows) {
+            for (int k = 0; k < rows; ++k)
+                seqs[std::size_t(k)] = last - rows + 1 + k;
+        } else if (inserted > 0) {
+            // Some ids were logged already (or twice in this chunk): each row's seq by its id, and a
+            // row is the one inserted when that seq is one of this chunk's and no earlier row of the
+            // chunk (the same id) took it.
+            for (int k = 0; k < rows; ++k) {
+                st.seqOfId.bindText(1, batch[first + std::size_t(k)].id);
+                const int found = st.seqOfId.step();
+                const qint64 seq = found == SQLITE_ROW ? st.seqOfId.integer(0) : 0;
+                st.seqOfId.reset();
+                if (found != SQLITE_ROW && found != SQLITE_DONE) {
+                    *error = errorOf(writeDb);
+                    return false;
+                }
+                if (found == SQLITE_ROW && seq > last - inserted && seq <= last
+                    && std::find(seqs.begin(), seqs.begin() + k, seq) == seqs.begin() + k)
+                    seqs[std::size_t(k)] = seq;
+            }
+        }
+        return true;
     }
-    store::bindRequest(st.insertRequest, r, instanceId);
-    rc = st.insertRequest.step();
-    st.insertRequest.reset();
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        // One bad row (a duplicate id) must not cost the rest of the batch; its attempts and
-        // prompt blocks would belong to the other request of that id, so they go too.
-        qCWarning(lcStore) << "request" << r.id << "not logged:" << errorOf(writeDb);
-        return RowWrite::NotCounted;
+    if ((rc & 0xff) != SQLITE_CONSTRAINT || rows == 1) {
+        if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+            *error = errorOf(writeDb);
+            return false;
+        }
+        // One row that breaks a constraint other than the id's (none does today) is skipped like
+        // a duplicate: one bad row must not cost the rest of the batch.
+        qCWarning(lcStore) << "request" << batch[first].id << "not logged:" << errorOf(writeDb);
+        seqs[0] = kBroken;
+        return true;
     }
-    if (rc != SQLITE_DONE)
-        return RowWrite::Failed;
-    const qint64 seq = sqlite3_last_insert_rowid(writeDb);
-    store::foldIntoRollups(st.buckets, r, rollups);
-    if (!insertAttempts(writeDb, st.insertAttempt, seq, r))
-        return RowWrite::Failed;
-    if (writeBlocks) {
-        if (!insertPromptPrefix(st.insertPromptPrefix, seq, r))
-            return RowWrite::Failed;
-        rollups.prefixKeys.insert(r.keyId);
+    // A constraint broke the chunk (the statement's changes are undone, the transaction goes on):
+    // its rows one at a time, so that only the bad row is skipped.
+    Statement *one = st.insertRequests.get(1, error);
+    if (!one)
+        return false;
+    for (int k = 0; k < rows; ++k) {
+        std::vector<qint64> seq;
+        OffsetBinder binder{*one, 0};
+        store::bindRequest(binder, batch[first + std::size_t(k)], instanceId);
+        if (!stepRequestChunk(st, *one, batch, first + std::size_t(k), 1, seq, error))
+            return false;
+        seqs[std::size_t(k)] = seq.at(0);
     }
-    return RowWrite::Inserted;
+    return true;
+}
+
+bool SqliteLogWriter::Impl::insertFinalRows(WriterStatements &st, const std::vector<RequestRecord> &batch, std::size_t i,
+                                            std::size_t end, const std::vector<bool> &writeBlocks, Inserted &out,
+                                            Yielder &yielder, QString *error)
+{
+    std::vector<qint64> seqs;
+    return writeChunks(
+        st.insertRequests, end - i, store::kRequestColumnCount,
+        [&](Statement &s, int base, std::size_t k) {
+            OffsetBinder binder{s, base};
+            store::bindRequest(binder, batch[i + k], instanceId);
+        },
+        [&](Statement &s, std::size_t first, int rows) {
+            if (!stepRequestChunk(st, s, batch, i + first, rows, seqs, error))
+                return false;
+            for (int k = 0; k < rows; ++k) {
+                const std::size_t row = i + first + std::size_t(k);
+                const RequestRecord &r = batch[row];
+                const qint64 seq = seqs[std::size_t(k)];
+                if (seq < 0) {
+                    // One bad row (a duplicate id) must not cost the rest of the batch; its attempts
+                    // and prompt blocks would belong to the other request of that id, so they go too.
+                    if (seq == kDuplicate)
+                        qCWarning(lcStore) << "request" << r.id << "not logged: the log already has a request with this id";
+                    continue;
+                }
+                ++out.count;
+                store::foldIntoRollups(st.buckets, r, out.rollups);
+                std::set<qint64> indexes;
+                for (qsizetype a = 0; a < r.attemptLog.size(); ++a) {
+                    const AttemptRecord &attempt = r.attemptLog.at(a);
+                    const qint64 idx = attempt.index > 0 ? attempt.index : a + 1; // 1-based; the position when unset
+                    if (!indexes.insert(idx).second) {
+                        qCWarning(lcStore) << "attempt" << idx << "of request" << r.id << "not logged: a duplicate index";
+                        continue;
+                    }
+                    out.attempts.push_back(AttemptRow{seq, idx, &attempt});
+                }
+                if (writeBlocks[row]) {
+                    out.prefixes.emplace_back(seq, &r);
+                    out.rollups.prefixKeys.insert(r.keyId);
+                }
+            }
+            yielder.maybeYield();
+            return true;
+        },
+        error, out.oneRowAtATime ? 1 : kChunkRows.front());
+}
+
+bool SqliteLogWriter::Impl::insertAttempts(WriterStatements &st, const std::vector<AttemptRow> &attempts, QString *error)
+{
+    return writeChunks(
+        st.insertAttempts, attempts.size(), kAttemptColumns,
+        [&](Statement &s, int b, std::size_t k) {
+            const AttemptRow &row = attempts[k];
+            s.bindInt(b + 1, row.seq);
+            s.bindInt(b + 2, row.idx);
+            s.bindText(b + 3, row.a->modelId);
+            s.bindText(b + 4, row.a->provider);
+            s.bindText(b + 5, QLatin1String(outcomeName(row.a->outcome)));
+            s.bindInt(b + 6, row.a->status);
+            s.bindText(b + 7, row.a->error);
+            s.bindInt(b + 8, row.a->startedAtMs);
+            s.bindInt(b + 9, row.a->latencyMs);
+        },
+        [&](Statement &s, std::size_t, int rows) {
+            const int rc = s.step();
+            s.reset();
+            if (rc != SQLITE_DONE) {
+                *error = errorOf(writeDb);
+                return false;
+            }
+            if (const int skipped = rows - sqlite3_changes(writeDb); skipped > 0)
+                qCWarning(lcStore) << skipped << "attempt row(s) not logged: the log had attempts under their request's seq";
+            return true;
+        },
+        error);
+}
+
+bool SqliteLogWriter::Impl::insertPromptPrefixes(WriterStatements &st,
+                                                 const std::vector<std::pair<qint64, const RequestRecord *>> &rows,
+                                                 QString *error)
+{
+    return writeChunks(
+        st.insertPromptPrefixes, rows.size(), kPromptPrefixColumns,
+        [&](Statement &s, int b, std::size_t k) {
+            const auto &[seq, r] = rows[k];
+            s.bindInt(b + 1, seq);
+            s.bindInt(b + 2, r->keyId);
+            s.bindInt(b + 3, r->startedAtMs);
+            s.bindInt(b + 4, r->promptSystemBytes);
+            s.bindInt(b + 5, r->promptToolsBytes);
+            s.bindBlob(b + 6, store::encodeBlocks(r->promptBlocks));
+        },
+        [&](Statement &s, std::size_t, int) {
+            const int rc = s.step();
+            s.reset();
+            if (rc == SQLITE_DONE)
+                return true;
+            *error = errorOf(writeDb);
+            return false;
+        },
+        error);
+}
+
+bool SqliteLogWriter::Impl::upsertRollups(WriterStatements &st, const store::BatchRollups &rollups, QString *error)
+{
+    auto step = [&](Statement &s, std::size_t, int) {
+        const int rc = s.step();
+        s.reset();
+        if (rc == SQLITE_DONE)
+            return true;
+        *error = errorOf(writeDb);
+        return false;
+    };
+    // The maps' entries in order (every writer upserts rows in the same order), a chunk at a time.
+    auto upsertAll = [&](ChunkedStatement &cs, const auto &map, int columns, auto bind) {
+        auto it = map.begin();
+        return writeChunks(
+            cs, map.size(), columns,
+            [&](Statement &s, int base, std::size_t) {
+                bind(s, base, it->first, it->second);
+                ++it;
+            },
+            step, error);
+    };
+    return upsertAll(st.upsertRollups, rollups.rollups, store::kRollupColumns, store::bindRollup<Statement>)
+        && upsertAll(st.upsertRollupLatency, rollups.latency, store::kRollupLatencyColumns,
+                     store::bindRollupLatency<Statement>)
+        && upsertAll(st.upsertRollupSizes, rollups.sizes, store::kRollupSizeColumns, store::bindRollupSize<Statement>);
+}
+
+bool SqliteLogWriter::Impl::trimPromptPrefixes(WriterStatements &st, const std::set<qint64> &keys, QString *error)
+{
+    for (const qint64 keyId : keys) {
+        st.trimPromptPrefixes.bindInt(1, keyId);
+        st.trimPromptPrefixes.bindInt(2, store::kPromptPrefixesPerKey);
+        const int rc = st.trimPromptPrefixes.step();
+        st.trimPromptPrefixes.reset();
+        if (rc != SQLITE_DONE) {
+            *error = errorOf(writeDb);
+            return false;
+        }
+    }
+    return true;
 }
 
 SqliteLogWriter::SqliteLogWriter(Events events) : BatchedLogWriter(std::move(events)), d(std::make_unique<Impl>()) {}

@@ -293,6 +293,102 @@ private Q_SLOTS:
         QVERIFY(store.request(reqId(2)));
     }
 
+    // The writer sends a batch as multi-row statements (chunks of 64, 16, 4 and 1 rows) and binds only
+    // the parameters whose value changed since the statement's last use. Every row must still land
+    // exactly as appended, in order, with its own attempts and prompt prefix; duplicates (against the
+    // log, within one chunk, across chunks) are skipped with their attempts while the rest go in; and
+    // a pending row settled later in the same batch does not survive it.
+    void multiRowBatchesKeepEveryRowAndItsLinks()
+    {
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        store.setBatchWindowMs(10'000); // one batch per flush()
+        auto make = [](int i) {
+            RequestRecord r = makeRecord(i, 1 + i % 2);
+            r.instanceId = i % 3 == 0 ? QStringLiteral("inst-a") : QStringLiteral("inst-b");
+            r.sessionId = i % 4 == 0 ? QString() : QStringLiteral("sess-%1").arg(i % 9);
+            // Texts whose lengths and bytes change from row to row in the same parameter slots, and
+            // some that are not ASCII.
+            r.error = i % 7 == 0 ? QStringLiteral("délai dépassé ✗ %1").arg(i) : (i % 7 == 1 ? QStringLiteral("x") : QString());
+            r.route = i % 5 == 0 ? QStringLiteral("route-%1").arg(i) : QString();
+            r.secretFindings = i % 11 == 0 ? QStringLiteral("aws-access-token") : QString();
+            r.status = i % 13 == 0 ? 502 : 200;
+            r.attempts = 1 + i % 2;
+            r.attemptLog = {AttemptRecord{1, QStringLiteral("m/%1").arg(i), QStringLiteral("p%1").arg(i % 3),
+                                          i % 2 ? AttemptRecord::Outcome::Failed : AttemptRecord::Outcome::Ok, 200, {}, r.startedAtMs, 5}};
+            if (i % 2)
+                r.attemptLog.append(AttemptRecord{2, QStringLiteral("m2/%1").arg(i), QStringLiteral("q"),
+                                                  AttemptRecord::Outcome::Ok, 200, {}, r.startedAtMs + 5, 7});
+            r.promptBlocks = {quint64(i), quint64(i) * 31};
+            r.promptSystemBytes = i;
+            return r;
+        };
+        // A row logged before: its id again in the next batch is a duplicate against the log.
+        store.appendRequest(make(5));
+        store.flush();
+
+        QList<RequestRecord> logged{make(5)}; // what the log must hold, in seq order
+        RequestRecord pending = make(1'000);
+        pending.pending = true;
+        pending.reserved = 7'000;
+        for (int i = 1; i <= 150; ++i) {
+            if (i == 5)
+                continue;
+            RequestRecord r = make(i);
+            if (i == 30)
+                store.appendRequest(pending); // ends a run of final rows; settled by row 120's
+            if (i == 120) {
+                r = make(1'000);
+                r.settlesPending = true;
+            }
+            store.appendRequest(r);
+            logged.append(r);
+            if (i == 20 || i == 100) {
+                RequestRecord dup = make(i); // the same id: within a chunk (20) and in a later chunk (100)
+                dup.attemptLog = {AttemptRecord{1, QStringLiteral("dup/x"), QStringLiteral("dup"), AttemptRecord::Outcome::Ok, 200, {}, 1, 1}};
+                dup.promptBlocks = {0xdeadull};
+                store.appendRequest(dup);
+            }
+            if (i == 140)
+                store.appendRequest(make(100));
+        }
+        store.appendRequest(make(5)); // against the log
+        store.flush();
+
+        QCOMPARE(store.requestCount(), qint64(logged.size()));
+        for (const RequestRecord &want : logged) {
+            const auto got = store.request(want.id);
+            QVERIFY2(got, qPrintable(want.id));
+            RequestRecord expected = want;
+            expected.attemptLog.clear();
+            expected.promptBlocks.clear();
+            expected.promptSystemBytes = 0;
+            expected.settlesPending = false;
+            RequestRecord actual = *got;
+            actual.attemptLog.clear();
+            QCOMPARE(actual, expected);
+            QCOMPARE(store.attempts(want.id), want.attemptLog);
+        }
+        RawDb raw(store.path());
+        // Seqs in the order the rows were appended, as one statement per row gave them.
+        QStringList order;
+        for (const RequestRecord &r : logged)
+            order.append(r.id);
+        QCOMPARE(raw.column("SELECT id FROM requests ORDER BY seq"), std::optional<QStringList>(order));
+        QCOMPARE(raw.value("SELECT count(*) FROM pending_requests"), QStringLiteral("0"));
+        QCOMPARE(raw.value("SELECT count(*) FROM attempts a JOIN requests r ON r.seq = a.request_seq "
+                           "WHERE a.model_id = 'dup/x'"),
+                 QStringLiteral("0"));
+        if (!pg()) {
+            // Each prompt prefix is its own request's (the duplicates' blocks were not written).
+            QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes"), QString::number(logged.size()));
+            QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes p JOIN requests r ON r.seq = p.request_seq "
+                               "WHERE p.key_id = r.key_id AND p.started_at_ms = r.started_at_ms "
+                               "AND p.system_bytes = r.started_at_ms - 1700000000000"),
+                     QString::number(logged.size()));
+        }
+    }
+
     void manyThreadsAllLandAfterClose()
     {
         const QString path = freshPath();
@@ -1209,6 +1305,48 @@ private Q_SLOTS:
         store.appendRequest(dup);
         store.flush();
         QCOMPARE(store.attempts(r.id), r.attemptLog);
+    }
+
+    // The trim keeps each key's newest 200 prompt prefixes as the table holds them at each batch: a
+    // change by another connection between batches (here: rows deleted, as forget-key and clear-log
+    // do) counts, so that a writer remembering what it kept (tried, BENCHMARKS.md, issue 19, seventh
+    // session) would have to notice it, or delete rows that are now among the newest 200.
+    void promptPrefixTrimSeesOtherConnectionsChanges()
+    {
+        if (pg())
+            QSKIP("SQLite's writer only");
+        Store store;
+        QVERIFY(store.open(freshPath()));
+        store.setBatchWindowMs(10'000);
+        int n = 0;
+        auto appendBatch = [&](int rows, qint64 keyId) {
+            for (int i = 0; i < rows; ++i) {
+                RequestRecord r = makeRecord(++n, keyId);
+                r.promptBlocks = {quint64(n)};
+                store.appendRequest(r);
+            }
+            store.flush();
+        };
+        appendBatch(150, 1);
+        appendBatch(100, 1); // trimmed to 200; the writer now holds key 1's kept seqs
+        RawDb raw(store.path());
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("51"));
+        // Another connection deletes the newest 50.
+        QVERIFY(raw.exec("DELETE FROM prompt_prefixes WHERE key_id = 1 AND request_seq > 200"));
+        appendBatch(10, 1);
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("160"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("51"));
+        appendBatch(60, 1);
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("71"));
+        // Several batches without outside changes: the held seqs stay exact.
+        for (int b = 0; b < 5; ++b)
+            appendBatch(7, 1 + b % 2);
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("200"));
+        // Key 1 gained 7 rows three times (seqs 321-327, 335-341, 349-355): 71-91 went.
+        QCOMPARE(raw.value("SELECT min(request_seq) FROM prompt_prefixes WHERE key_id = 1"), QStringLiteral("92"));
+        QCOMPARE(raw.value("SELECT count(*) FROM prompt_prefixes WHERE key_id = 2"), QStringLiteral("14"));
     }
 
     void promptPrefixesKeepTheLatest200PerKey()
