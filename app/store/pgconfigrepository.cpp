@@ -1,6 +1,6 @@
 #include "store/pgconfigrepository.h"
 #include "core/logging.h"
-#include "store/configcodec.h"
+#include "store/configops.h"
 
 namespace gh {
 
@@ -8,146 +8,11 @@ namespace {
 
 using pg::Statement;
 
-} // namespace
-
-// --- keys ---
-
-QList<StoredKey> PgConfigRepository::keys() const
+// The control-plane connection for store/configops.h (mutex held, usable()).
+store::PgConfigDb db(const PgControlConnection &c)
 {
-    QList<StoredKey> out;
-    std::lock_guard lock(m_conn.mutex);
-    if (!m_conn.usable("reading keys"))
-        return out;
-    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kKeyColumns + " FROM keys ORDER BY id");
-    while (s.next()) {
-        if (auto k = store::readKey(s))
-            out.append(*k);
-    }
-    if (!s.ok())
-        qCWarning(lcStore) << "reading keys failed:" << s.error();
-    return out;
+    return {&c.conn};
 }
-
-std::optional<StoredKey> PgConfigRepository::keyByName(const QString &name) const
-{
-    std::lock_guard lock(m_conn.mutex);
-    if (!m_conn.usable("reading a key"))
-        return std::nullopt;
-    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kKeyColumns + " FROM keys WHERE name = ?1");
-    s.bindText(1, name);
-    if (s.next())
-        return store::readKey(s);
-    if (!s.ok())
-        qCWarning(lcStore) << "reading key" << name << "failed:" << s.error();
-    return std::nullopt;
-}
-
-qint64 PgConfigRepository::saveKey(const StoredKey &key)
-{
-    if (key.name.trimmed().isEmpty()) {
-        qCWarning(lcStore) << "key not saved: empty name";
-        return 0;
-    }
-    if (key.secretHash.size() != 32) {
-        qCWarning(lcStore) << "key" << key.name << "not saved: the secret hash must be 32 bytes of SHA-256";
-        return 0;
-    }
-    std::lock_guard lock(m_conn.mutex);
-    if (!m_conn.usable("saving a key"))
-        return 0;
-    const bool insert = key.id == 0;
-    // PostgreSQL needs every parameter up to the highest one used: the id is the last one, and only
-    // in the UPDATE.
-    Statement s(m_conn.conn,
-                insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, limit_month, "
-                         "limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, on_short_budget, "
-                         "min_output_tokens, secret_scan, require_policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                         "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) RETURNING id"
-                       : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, limit_day = ?5, "
-                         "limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, paused = ?10, "
-                         "revoked = ?11, created_at_ms = ?12, rpm = ?13, tpm = ?14, on_short_budget = ?15, "
-                         "min_output_tokens = ?16, secret_scan = ?17, require_policy = ?18 WHERE id = ?19 RETURNING id");
-    s.bindText(1, key.name);
-    s.bindBlob(2, key.secretHash);
-    s.bindText(3, key.secretHint);
-    s.bindText(4, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(key.allowModels)).toJson(QJsonDocument::Compact)));
-    s.bindReal(5, key.limits.dayUsd);
-    s.bindReal(6, key.limits.weekUsd);
-    s.bindReal(7, key.limits.monthUsd);
-    s.bindReal(8, key.limits.totalUsd);
-    s.bindBool(9, key.allowUnpriced);
-    s.bindBool(10, key.paused);
-    s.bindBool(11, key.revoked);
-    s.bindInt(12, key.createdAtMs);
-    s.bindOptInt(13, key.rpm ? std::optional<qint64>(*key.rpm) : std::nullopt);
-    s.bindOptInt(14, key.tpm);
-    s.bindText(15, shortBudgetName(key.budget.onShortBudget));
-    s.bindInt(16, key.budget.minOutputTokens);
-    s.bindText(17, secretScanName(key.secretScan));
-    s.bindText(18, store::policyJson(key.requirePolicy.toJson()));
-    if (!insert)
-        s.bindInt(19, key.id);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
-        return 0;
-    }
-    if (!s.next()) {
-        qCWarning(lcStore) << "key" << key.name << "not saved: no key with id" << key.id;
-        return 0;
-    }
-    return s.integer(0);
-}
-
-// --- providers and models ---
-
-QList<ProviderConfig> PgConfigRepository::providers() const
-{
-    QList<ProviderConfig> out;
-    std::lock_guard lock(m_conn.mutex);
-    if (!m_conn.usable("reading providers"))
-        return out;
-    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kProviderColumns + " FROM providers ORDER BY id");
-    while (s.next()) {
-        if (const auto p = store::readProvider(s))
-            out.append(*p);
-    }
-    if (!s.ok())
-        qCWarning(lcStore) << "reading providers failed:" << s.error();
-    return out;
-}
-
-bool PgConfigRepository::saveProvider(const ProviderConfig &provider)
-{
-    if (provider.id.isEmpty()) {
-        qCWarning(lcStore) << "provider not saved: empty id";
-        return false;
-    }
-    std::lock_guard lock(m_conn.mutex);
-    if (!m_conn.usable("saving a provider"))
-        return false;
-    Statement s(m_conn.conn, QByteArray("INSERT INTO providers (") + store::kProviderColumns
-                                 + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
-                                   "format = excluded.format, local = excluded.local, data_policy = excluded.data_policy, "
-                                   "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
-                             "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
-    s.bindText(1, provider.id);
-    s.bindText(2, store::formatToDb(provider.format));
-    s.bindText(3, provider.baseUrl.toString(QUrl::FullyEncoded));
-    s.bindText(4, provider.apiKeyEnv);
-    s.bindText(5, provider.catalog);
-    s.bindBool(6, provider.enabled);
-    s.bindOptInt(7, provider.rpm ? std::optional<qint64>(*provider.rpm) : std::nullopt);
-    s.bindOptInt(8, provider.tpm);
-    s.bindBool(9, provider.local);
-    s.bindText(10, store::policyJson(provider.dataPolicy.toJson()));
-    if (!s.exec()) {
-        qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
-        return false;
-    }
-    return true;
-}
-
-namespace {
 
 // DELETE FROM <table> WHERE id = ?1: true when a row went.
 bool removeById(PgControlConnection &c, const char *sql, const QString &id, const char *what)
@@ -155,16 +20,62 @@ bool removeById(PgControlConnection &c, const char *sql, const QString &id, cons
     std::lock_guard lock(c.mutex);
     if (!c.usable(what))
         return false;
-    Statement s(c.conn, sql);
-    s.bindText(1, id);
-    if (!s.exec()) {
-        qCWarning(lcStore) << what << id << "failed:" << s.error();
-        return false;
-    }
-    return s.changes() > 0;
+    QString why;
+    const qint64 removed = store::removeById(db(c), sql, id, &why);
+    if (removed < 0)
+        qCWarning(lcStore) << what << id << "failed:" << why;
+    return removed > 0;
 }
 
 } // namespace
+
+// --- keys ---
+
+QList<StoredKey> PgConfigRepository::keys() const
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("reading keys"))
+        return {};
+    return store::keys(db(m_conn));
+}
+
+std::optional<StoredKey> PgConfigRepository::keyByName(const QString &name) const
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("reading a key"))
+        return std::nullopt;
+    return store::keyByName(db(m_conn), name);
+}
+
+qint64 PgConfigRepository::saveKey(const StoredKey &key)
+{
+    if (!store::keyCanBeSaved(key))
+        return 0;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("saving a key"))
+        return 0;
+    return store::saveKey(db(m_conn), key);
+}
+
+// --- providers and models ---
+
+QList<ProviderConfig> PgConfigRepository::providers() const
+{
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("reading providers"))
+        return {};
+    return store::providers(db(m_conn));
+}
+
+bool PgConfigRepository::saveProvider(const ProviderConfig &provider)
+{
+    if (!store::hasId(provider.id, "provider"))
+        return false;
+    std::lock_guard lock(m_conn.mutex);
+    if (!m_conn.usable("saving a provider"))
+        return false;
+    return store::saveProvider(db(m_conn), provider);
+}
 
 bool PgConfigRepository::removeProvider(const QString &id)
 {
@@ -173,57 +84,20 @@ bool PgConfigRepository::removeProvider(const QString &id)
 
 QList<ModelConfig> PgConfigRepository::models() const
 {
-    QList<ModelConfig> out;
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading models"))
-        return out;
-    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kModelColumns + " FROM models ORDER BY id");
-    while (s.next())
-        out.append(store::readModel(s));
-    if (!s.ok())
-        qCWarning(lcStore) << "reading models failed:" << s.error();
-    return out;
+        return {};
+    return store::models(db(m_conn));
 }
 
 bool PgConfigRepository::saveModel(const ModelConfig &model)
 {
-    if (model.id.isEmpty()) {
-        qCWarning(lcStore) << "model not saved: empty id";
+    if (!store::hasId(model.id, "model"))
         return false;
-    }
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("saving a model"))
         return false;
-    Statement s(m_conn.conn,
-                QByteArray("INSERT INTO models (") + store::kModelColumns
-                    + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
-                      "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
-                      "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
-                      "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
-                      "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
-                      "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities, "
-                      "data_policy = excluded.data_policy");
-    s.bindText(1, model.id);
-    s.bindText(2, model.provider);
-    s.bindText(3, model.upstreamModel);
-    s.bindReal(4, model.price.input);
-    s.bindReal(5, model.price.output);
-    s.bindReal(6, model.price.cacheRead);
-    s.bindReal(7, model.price.cacheWrite);
-    s.bindReal(8, model.price.cacheWrite1h);
-    s.bindInt(9, model.contextWindow);
-    s.bindInt(10, model.maxOutputTokens);
-    s.bindBool(11, model.fromCatalog);
-    if (model.capabilities)
-        s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
-    else
-        s.bindNull(12);
-    s.bindText(13, store::policyJson(model.dataPolicy.toJson()));
-    if (!s.exec()) {
-        qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
-        return false;
-    }
-    return true;
+    return store::saveModel(db(m_conn), model);
 }
 
 bool PgConfigRepository::removeModel(const QString &id)
@@ -235,54 +109,20 @@ bool PgConfigRepository::removeModel(const QString &id)
 
 QList<RouteConfig> PgConfigRepository::routes() const
 {
-    QList<RouteConfig> out;
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading routes"))
-        return out;
-    Statement s(m_conn.conn, "SELECT id, strategy, targets FROM routes ORDER BY position, id");
-    while (s.next()) {
-        RouteConfig r;
-        r.id = s.text(0);
-        const auto strategy = strategyFromName(s.text(1));
-        if (!strategy) {
-            qCWarning(lcStore) << "route" << r.id << "ignored: unknown strategy" << s.text(1);
-            continue;
-        }
-        r.strategy = *strategy;
-        auto targets = store::routeTargetsFromJson(s.text(2));
-        if (!targets) {
-            qCWarning(lcStore) << "route" << r.id << "ignored: its targets are not a JSON array of {model, weight}";
-            continue;
-        }
-        r.targets = std::move(*targets);
-        out.append(r);
-    }
-    if (!s.ok())
-        qCWarning(lcStore) << "reading routes failed:" << s.error();
-    return out;
+        return {};
+    return store::routes(db(m_conn));
 }
 
 bool PgConfigRepository::saveRoute(const RouteConfig &route)
 {
-    if (route.id.isEmpty()) {
-        qCWarning(lcStore) << "route not saved: empty id";
+    if (!store::hasId(route.id, "route"))
         return false;
-    }
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("saving a route"))
         return false;
-    // A new route goes last; an updated one keeps its place.
-    Statement s(m_conn.conn, "INSERT INTO routes (id, strategy, targets, position) "
-                             "VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), -1) + 1 FROM routes)) "
-                             "ON CONFLICT (id) DO UPDATE SET strategy = excluded.strategy, targets = excluded.targets");
-    s.bindText(1, route.id);
-    s.bindText(2, strategyName(route.strategy));
-    s.bindText(3, store::routeTargetsToJson(route.targets));
-    if (!s.exec()) {
-        qCWarning(lcStore) << "route" << route.id << "not saved:" << s.error();
-        return false;
-    }
-    return true;
+    return store::saveRoute(db(m_conn), route);
 }
 
 bool PgConfigRepository::removeRoute(const QString &id)
