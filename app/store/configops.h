@@ -341,4 +341,239 @@ bool saveRoute(const Db &db, const RouteConfig &route)
     return true;
 }
 
+// --- Compare votes ---
+
+// Votes the store can take: a round, and for each vote a model and a result of -1, 0 or 1.
+inline bool votesCanBeSaved(const QString &roundId, const QList<CompareVote> &votes)
+{
+    if (roundId.isEmpty()) {
+        qCWarning(lcStore) << "votes not saved: empty round id";
+        return false;
+    }
+    for (const CompareVote &v : votes) {
+        if (v.modelId.isEmpty() || v.result < -1 || v.result > 1) {
+            qCWarning(lcStore) << "votes of round" << roundId << "not saved: a vote has no model or a result other than -1, 0, 1";
+            return false;
+        }
+    }
+    return true;
+}
+
+// Replaces the votes of the round, in one transaction: all of them or none.
+template<class Db>
+bool saveRoundVotes(const Db &db, const QString &roundId, const QList<CompareVote> &votes)
+{
+    QString why;
+    if (!db.exec(Db::kBeginWrite, &why)) {
+        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << why;
+        return false;
+    }
+    auto rollback = [&](const QString &error) {
+        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << error;
+        db.exec("ROLLBACK");
+        return false;
+    };
+    {
+        auto del = db.prepare("DELETE FROM votes WHERE round_id = ?1");
+        del.bindText(1, roundId);
+        if (!del.exec())
+            return rollback(del.error());
+        auto ins = db.prepare("INSERT INTO votes (round_id, model_id, result, created_at_ms) VALUES (?1, ?2, ?3, ?4)");
+        for (const CompareVote &v : votes) {
+            ins.bindText(1, roundId);
+            ins.bindText(2, v.modelId);
+            ins.bindInt(3, v.result);
+            ins.bindInt(4, v.createdAtMs);
+            const bool ok = ins.exec(); // a model twice in one round fails here
+            const QString error = ok ? QString() : ins.error();
+            Db::rerun(ins);
+            if (!ok)
+                return rollback(error);
+        }
+    }
+    if (!db.exec("COMMIT", &why))
+        return rollback(why);
+    return true;
+}
+
+template<class Db>
+QHash<QString, VoteStats> voteStats(const Db &db)
+{
+    QHash<QString, VoteStats> out;
+    auto s = db.prepare(Db::kVoteStats);
+    while (Db::row(s))
+        out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
+    if (Db::failed(s))
+        qCWarning(lcStore) << "reading vote statistics failed:" << s.error();
+    return out;
+}
+
+// --- settings ---
+
+template<class Db>
+QString setting(const Db &db, const QString &key, const QString &fallback)
+{
+    auto s = db.prepare("SELECT value FROM settings WHERE key = ?1");
+    s.bindText(1, key);
+    if (Db::row(s))
+        return s.text(0);
+    if (Db::failed(s))
+        qCWarning(lcStore) << "reading setting" << key << "failed:" << s.error();
+    return fallback;
+}
+
+template<class Db>
+void setSetting(const Db &db, const QString &key, const QString &value)
+{
+    auto s = db.prepare("INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    s.bindText(1, key);
+    s.bindText(2, value);
+    if (!s.exec())
+        qCWarning(lcStore) << "setting" << key << "not saved:" << s.error();
+}
+
+// --- guardrail trips ---
+
+// kTripColumns are ?1..?15; an empty evidence is stored as the empty object.
+template<class S>
+void bindTrip(S &s, const GuardrailTripRow &t)
+{
+    s.bindInt(1, t.id);
+    s.bindInt(2, t.atMs);
+    s.bindInt(3, t.keyId);
+    s.bindText(4, t.keyName);
+    s.bindText(5, t.session);
+    s.bindText(6, t.detector);
+    s.bindText(7, t.action);
+    s.bindText(8, t.requestId);
+    s.bindText(9, t.summary);
+    s.bindText(10, t.evidence.isEmpty() ? QStringLiteral("{}") : QString::fromUtf8(t.evidence));
+    s.bindInt(11, t.costSoFar);
+    s.bindBool(12, t.active);
+    s.bindInt(13, t.endedAtMs);
+    s.bindText(14, t.endedBy);
+    s.bindInt(15, t.keptAtMs);
+}
+
+// A trip's id is given by the guard that numbered it: a trip already stored is left as it is.
+template<class Db>
+bool saveGuardrailTrip(const Db &db, const GuardrailTripRow &t)
+{
+    auto s = db.prepare(QByteArray("INSERT INTO guardrail_trips (") + kTripColumns
+                        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+                          "ON CONFLICT (id) DO NOTHING");
+    bindTrip(s, t);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "guardrail trip" << t.id << "not saved:" << s.error();
+        return false;
+    }
+    return true;
+}
+
+// Ends the active trips among `ids`; false when one of the updates failed (the others still run).
+template<class Db>
+bool endGuardrailTrips(const Db &db, const QList<qint64> &ids, qint64 atMs, const QString &by)
+{
+    auto s = db.prepare("UPDATE guardrail_trips SET active = 0, ended_at_ms = ?2, ended_by = ?3 WHERE id = ?1 AND active = 1");
+    bool ok = true;
+    for (const qint64 id : ids) {
+        s.bindInt(1, id);
+        s.bindInt(2, atMs);
+        s.bindText(3, by);
+        if (!s.exec()) {
+            qCWarning(lcStore) << "ending guardrail trip" << id << "failed:" << s.error();
+            ok = false;
+        }
+        Db::rerun(s);
+    }
+    return ok;
+}
+
+// True when the trip was active and is now kept.
+template<class Db>
+bool keepGuardrailTrip(const Db &db, qint64 id, qint64 atMs)
+{
+    auto s = db.prepare("UPDATE guardrail_trips SET kept_at_ms = ?2 WHERE id = ?1 AND active = 1");
+    s.bindInt(1, id);
+    s.bindInt(2, atMs);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "keeping guardrail trip" << id << "failed:" << s.error();
+        return false;
+    }
+    return db.changes(s) > 0;
+}
+
+// The active trips and the `latest` last ones, oldest first; *maxId the highest id stored.
+template<class Db>
+QList<GuardrailTripRow> guardrailTripsToRestore(const Db &db, int latest, qint64 *maxId)
+{
+    QList<GuardrailTripRow> out;
+    if (maxId)
+        *maxId = scalar(db, "SELECT COALESCE(MAX(id), 0) FROM guardrail_trips");
+    auto s = db.prepare(guardrailTripSelect("WHERE active = 1 OR id IN (SELECT id FROM guardrail_trips ORDER BY id DESC LIMIT ?1) "
+                                            "ORDER BY id"));
+    s.bindInt(1, qMax(0, latest));
+    while (s.next())
+        out.append(readGuardrailTrip(s));
+    if (!s.ok())
+        qCWarning(lcStore) << "reading the guardrail trips failed:" << s.error();
+    return out;
+}
+
+// --- audit trail ---
+
+inline constexpr char kAuditColumns[] = "id, at_ms, origin, action, subject, old_value, new_value";
+
+template<class S>
+AuditEntry readAuditEntry(const S &s)
+{
+    return AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
+}
+
+// The latest entry merged with the limit step `entry` (mergeAuditStep), nullopt when the step
+// does not belong to it or the read failed. `lock` ends the SELECT (a row lock where there is one).
+template<class Db>
+std::optional<AuditEntry> mergedWithLatestAudit(const Db &db, const AuditEntry &entry, const char *lock = "")
+{
+    auto last = db.prepare(QByteArray("SELECT ") + kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT 1" + lock);
+    AuditEntry merged;
+    if (!last.next() || !mergeAuditStep(readAuditEntry(last), entry, &merged))
+        return std::nullopt;
+    return merged;
+}
+
+// Replaces the latest entry by its merge with a step; false and *error when the update failed.
+template<class Db>
+bool updateMergedAudit(const Db &db, const AuditEntry &merged, QString *error)
+{
+    auto s = db.prepare("UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
+    s.bindInt(1, merged.id);
+    s.bindInt(2, merged.atMs);
+    s.bindText(3, merged.oldValue);
+    s.bindText(4, merged.newValue);
+    const bool ok = s.exec();
+    if (!ok && error)
+        *error = s.error();
+    return ok;
+}
+
+template<class Db>
+bool insertAudit(const Db &db, const AuditEntry &entry)
+{
+    auto s = db.prepare("INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    s.bindInt(1, entry.atMs);
+    s.bindText(2, entry.origin);
+    s.bindText(3, entry.action);
+    s.bindText(4, entry.subject);
+    s.bindText(5, entry.oldValue);
+    s.bindText(6, entry.newValue);
+    if (!s.exec()) {
+        qCWarning(lcStore) << "recording a change in the audit trail failed:" << s.error();
+        return false;
+    }
+    return true;
+}
+
 } // namespace gh::store

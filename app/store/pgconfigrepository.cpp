@@ -134,62 +134,20 @@ bool PgConfigRepository::removeRoute(const QString &id)
 
 bool PgConfigRepository::saveRoundVotes(const QString &roundId, const QList<CompareVote> &votes)
 {
-    if (roundId.isEmpty()) {
-        qCWarning(lcStore) << "votes not saved: empty round id";
+    if (!store::votesCanBeSaved(roundId, votes))
         return false;
-    }
-    for (const CompareVote &v : votes) {
-        if (v.modelId.isEmpty() || v.result < -1 || v.result > 1) {
-            qCWarning(lcStore) << "votes of round" << roundId << "not saved: a vote has no model or a result other than -1, 0, 1";
-            return false;
-        }
-    }
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("saving votes"))
         return false;
-    QString why;
-    if (!m_conn.conn.exec("BEGIN", &why)) {
-        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << why;
-        return false;
-    }
-    auto rollback = [&](const QString &error) {
-        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << error;
-        m_conn.conn.exec("ROLLBACK");
-        return false;
-    };
-    {
-        Statement del(m_conn.conn, "DELETE FROM votes WHERE round_id = ?1");
-        del.bindText(1, roundId);
-        if (!del.exec())
-            return rollback(del.error());
-        Statement ins(m_conn.conn, "INSERT INTO votes (round_id, model_id, result, created_at_ms) VALUES (?1, ?2, ?3, ?4)");
-        for (const CompareVote &v : votes) {
-            ins.bindText(1, roundId);
-            ins.bindText(2, v.modelId);
-            ins.bindInt(3, v.result);
-            ins.bindInt(4, v.createdAtMs);
-            if (!ins.exec()) // a model twice in one round fails here
-                return rollback(ins.error());
-        }
-    }
-    if (!m_conn.conn.exec("COMMIT", &why))
-        return rollback(why);
-    return true;
+    return store::saveRoundVotes(db(m_conn), roundId, votes);
 }
 
 QHash<QString, VoteStats> PgConfigRepository::voteStats() const
 {
-    QHash<QString, VoteStats> out;
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading votes"))
-        return out;
-    Statement s(m_conn.conn, "SELECT model_id, count(*), count(*) FILTER (WHERE result = 1), count(*) FILTER (WHERE result = -1) "
-                             "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id");
-    while (s.next())
-        out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
-    if (!s.ok())
-        qCWarning(lcStore) << "reading vote statistics failed:" << s.error();
-    return out;
+        return {};
+    return store::voteStats(db(m_conn));
 }
 
 // --- settings ---
@@ -199,13 +157,7 @@ QString PgConfigRepository::setting(const QString &key, const QString &fallback)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading a setting"))
         return fallback;
-    Statement s(m_conn.conn, "SELECT value FROM settings WHERE key = ?1");
-    s.bindText(1, key);
-    if (s.next())
-        return s.text(0);
-    if (!s.ok())
-        qCWarning(lcStore) << "reading setting" << key << "failed:" << s.error();
-    return fallback;
+    return store::setting(db(m_conn), key, fallback);
 }
 
 void PgConfigRepository::setSetting(const QString &key, const QString &value)
@@ -215,12 +167,7 @@ void PgConfigRepository::setSetting(const QString &key, const QString &value)
         qCWarning(lcStore) << "setting" << key << "not saved: the store is not open or not reachable";
         return;
     }
-    Statement s(m_conn.conn, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    s.bindText(1, key);
-    s.bindText(2, value);
-    if (!s.exec())
-        qCWarning(lcStore) << "setting" << key << "not saved:" << s.error();
+    store::setSetting(db(m_conn), key, value);
 }
 
 // --- guardrail trips ---
@@ -230,29 +177,7 @@ bool PgConfigRepository::saveGuardrailTrip(const GuardrailTripRow &t)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("saving a guardrail trip"))
         return false;
-    Statement s(m_conn.conn, QByteArray("INSERT INTO guardrail_trips (") + store::kTripColumns
-                                 + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-                                   "ON CONFLICT (id) DO NOTHING");
-    s.bindInt(1, t.id);
-    s.bindInt(2, t.atMs);
-    s.bindInt(3, t.keyId);
-    s.bindText(4, t.keyName);
-    s.bindText(5, t.session);
-    s.bindText(6, t.detector);
-    s.bindText(7, t.action);
-    s.bindText(8, t.requestId);
-    s.bindText(9, t.summary);
-    s.bindText(10, t.evidence.isEmpty() ? QStringLiteral("{}") : QString::fromUtf8(t.evidence));
-    s.bindInt(11, t.costSoFar);
-    s.bindBool(12, t.active);
-    s.bindInt(13, t.endedAtMs);
-    s.bindText(14, t.endedBy);
-    s.bindInt(15, t.keptAtMs);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "guardrail trip" << t.id << "not saved:" << s.error();
-        return false;
-    }
-    return true;
+    return store::saveGuardrailTrip(db(m_conn), t);
 }
 
 bool PgConfigRepository::endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by)
@@ -260,18 +185,7 @@ bool PgConfigRepository::endGuardrailTrips(const QList<qint64> &ids, qint64 atMs
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("ending guardrail trips"))
         return false;
-    Statement s(m_conn.conn, "UPDATE guardrail_trips SET active = 0, ended_at_ms = ?2, ended_by = ?3 WHERE id = ?1 AND active = 1");
-    bool ok = true;
-    for (const qint64 id : ids) {
-        s.bindInt(1, id);
-        s.bindInt(2, atMs);
-        s.bindText(3, by);
-        if (!s.exec()) {
-            qCWarning(lcStore) << "ending guardrail trip" << id << "failed:" << s.error();
-            ok = false;
-        }
-    }
-    return ok;
+    return store::endGuardrailTrips(db(m_conn), ids, atMs, by);
 }
 
 bool PgConfigRepository::keepGuardrailTrip(qint64 id, qint64 atMs)
@@ -279,34 +193,17 @@ bool PgConfigRepository::keepGuardrailTrip(qint64 id, qint64 atMs)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("keeping a guardrail trip"))
         return false;
-    Statement s(m_conn.conn, "UPDATE guardrail_trips SET kept_at_ms = ?2 WHERE id = ?1 AND active = 1");
-    s.bindInt(1, id);
-    s.bindInt(2, atMs);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "keeping guardrail trip" << id << "failed:" << s.error();
-        return false;
-    }
-    return s.changes() > 0;
+    return store::keepGuardrailTrip(db(m_conn), id, atMs);
 }
 
 QList<GuardrailTripRow> PgConfigRepository::guardrailTripsToRestore(int latest, qint64 *maxId) const
 {
-    QList<GuardrailTripRow> out;
     std::lock_guard lock(m_conn.mutex);
     if (maxId)
         *maxId = 0;
     if (!m_conn.usable("reading guardrail trips"))
-        return out;
-    if (maxId)
-        *maxId = pg::scalar(m_conn.conn, "SELECT COALESCE(MAX(id), 0) FROM guardrail_trips");
-    Statement s(m_conn.conn, store::guardrailTripSelect("WHERE active = 1 OR id IN (SELECT id FROM guardrail_trips ORDER BY id "
-                                                        "DESC LIMIT ?1) ORDER BY id"));
-    s.bindInt(1, qMax(0, latest));
-    while (s.next())
-        out.append(store::readGuardrailTrip(s));
-    if (!s.ok())
-        qCWarning(lcStore) << "reading the guardrail trips failed:" << s.error();
-    return out;
+        return {};
+    return store::guardrailTripsToRestore(db(m_conn), latest, maxId);
 }
 
 // --- audit trail ---
@@ -321,41 +218,21 @@ bool PgConfigRepository::appendAudit(const AuditEntry &entry)
     // read and replaced under a row lock so two instances dragging at once do not lose a step.
     if (entry.action == QLatin1String("key.limits") && mergeLimitStep(entry))
         return true;
-    Statement s(m_conn.conn, "INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    s.bindInt(1, entry.atMs);
-    s.bindText(2, entry.origin);
-    s.bindText(3, entry.action);
-    s.bindText(4, entry.subject);
-    s.bindText(5, entry.oldValue);
-    s.bindText(6, entry.newValue);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "recording a change in the audit trail failed:" << s.error();
-        return false;
-    }
-    return true;
+    return store::insertAudit(db(m_conn), entry);
 }
 
 bool PgConfigRepository::mergeLimitStep(const AuditEntry &entry)
 {
     if (!m_conn.conn.exec("BEGIN"))
         return false;
-    Statement last(m_conn.conn, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
-                                "ORDER BY id DESC LIMIT 1 FOR UPDATE");
-    AuditEntry merged;
-    if (!last.next() || !mergeAuditStep(AuditEntry{last.integer(0), last.integer(1), last.text(2), last.text(3),
-                                                          last.text(4), last.text(5), last.text(6)},
-                                               entry, &merged)) {
+    const auto merged = store::mergedWithLatestAudit(db(m_conn), entry, " FOR UPDATE");
+    if (!merged) {
         m_conn.conn.exec("ROLLBACK");
         return false;
     }
-    Statement up(m_conn.conn, "UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
-    up.bindInt(1, merged.id);
-    up.bindInt(2, merged.atMs);
-    up.bindText(3, merged.oldValue);
-    up.bindText(4, merged.newValue);
-    if (!up.exec() || !m_conn.conn.exec("COMMIT")) {
-        qCWarning(lcStore) << "merging a limit change in the audit trail failed:" << up.error();
+    QString why;
+    if (!store::updateMergedAudit(db(m_conn), *merged, &why) || !m_conn.conn.exec("COMMIT")) {
+        qCWarning(lcStore) << "merging a limit change in the audit trail failed:" << why;
         m_conn.conn.exec("ROLLBACK");
         return false;
     }
@@ -368,12 +245,11 @@ QList<AuditEntry> PgConfigRepository::auditEntries(int limit, int offset) const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading the audit trail"))
         return out;
-    Statement s(m_conn.conn, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
-                             "ORDER BY id DESC LIMIT ?1 OFFSET ?2");
+    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2");
     s.bindInt(1, qMax(0, limit));
     s.bindInt(2, qMax(0, offset));
     while (s.next())
-        out.append(AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+        out.append(store::readAuditEntry(s));
     if (!s.ok())
         qCWarning(lcStore) << "reading the audit trail failed:" << s.error();
     return out;

@@ -2,20 +2,12 @@
 #include "core/logging.h"
 #include "store/configops.h"
 #include "store/sqlite.h"
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QUrl>
-#include <sqlite3.h>
-#include <cmath>
-#include <limits>
 
 namespace gh {
 
 namespace {
 
 using sqlite::Statement;
-using sqlite::exec;
 
 // The control-plane connection for store/configops.h (mutex held, store open).
 store::SqliteConfigDb db(const SqliteControlConnection &c)
@@ -143,66 +135,20 @@ bool SqliteConfigRepository::removeRoute(const QString &id)
 
 bool SqliteConfigRepository::saveRoundVotes(const QString &roundId, const QList<CompareVote> &votes)
 {
-    if (roundId.isEmpty()) {
-        qCWarning(lcStore) << "votes not saved: empty round id";
+    if (!store::votesCanBeSaved(roundId, votes))
         return false;
-    }
-    for (const CompareVote &v : votes) {
-        if (v.modelId.isEmpty() || v.result < -1 || v.result > 1) {
-            qCWarning(lcStore) << "votes of round" << roundId << "not saved: a vote has no model or a result other than -1, 0, 1";
-            return false;
-        }
-    }
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    QString why;
-    if (!exec(m_conn.db, "BEGIN IMMEDIATE", &why)) {
-        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << why;
-        return false;
-    }
-    auto rollback = [&](const QString &error) {
-        qCWarning(lcStore) << "votes of round" << roundId << "not saved:" << error;
-        exec(m_conn.db, "ROLLBACK");
-        return false;
-    };
-    {
-        Statement del(m_conn.db, "DELETE FROM votes WHERE round_id = ?1");
-        del.bindText(1, roundId);
-        if (!del.exec())
-            return rollback(del.error());
-        Statement ins(m_conn.db, "INSERT INTO votes (round_id, model_id, result, created_at_ms) VALUES (?1, ?2, ?3, ?4)");
-        for (const CompareVote &v : votes) {
-            ins.bindText(1, roundId);
-            ins.bindText(2, v.modelId);
-            ins.bindInt(3, v.result);
-            ins.bindInt(4, v.createdAtMs);
-            const bool ok = ins.exec(); // a model twice in one round fails here
-            const QString error = ok ? QString() : ins.error();
-            ins.reset();
-            if (!ok)
-                return rollback(error);
-        }
-    }
-    if (!exec(m_conn.db, "COMMIT", &why))
-        return rollback(why);
-    return true;
+    return store::saveRoundVotes(db(m_conn), roundId, votes);
 }
 
 QHash<QString, VoteStats> SqliteConfigRepository::voteStats() const
 {
-    QHash<QString, VoteStats> out;
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
-        return out;
-    Statement s(m_conn.db, "SELECT model_id, count(*), COALESCE(SUM(result = 1), 0), COALESCE(SUM(result = -1), 0) "
-                           "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id");
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW)
-        out.insert(s.text(0), VoteStats{int(s.integer(1)), int(s.integer(2)), int(s.integer(3))});
-    if (rc != SQLITE_DONE)
-        qCWarning(lcStore) << "reading vote statistics failed:" << s.error();
-    return out;
+        return {};
+    return store::voteStats(db(m_conn));
 }
 
 // --- settings ---
@@ -212,14 +158,7 @@ QString SqliteConfigRepository::setting(const QString &key, const QString &fallb
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return fallback;
-    Statement s(m_conn.db, "SELECT value FROM settings WHERE key = ?1");
-    s.bindText(1, key);
-    const int rc = s.step();
-    if (rc == SQLITE_ROW)
-        return s.text(0);
-    if (rc != SQLITE_DONE)
-        qCWarning(lcStore) << "reading setting" << key << "failed:" << s.error();
-    return fallback;
+    return store::setting(db(m_conn), key, fallback);
 }
 
 void SqliteConfigRepository::setSetting(const QString &key, const QString &value)
@@ -229,26 +168,10 @@ void SqliteConfigRepository::setSetting(const QString &key, const QString &value
         qCWarning(lcStore) << "setting" << key << "not saved: the store is not open";
         return;
     }
-    Statement s(m_conn.db, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    s.bindText(1, key);
-    s.bindText(2, value);
-    if (!s.exec())
-        qCWarning(lcStore) << "setting" << key << "not saved:" << s.error();
+    store::setSetting(db(m_conn), key, value);
 }
 
-} // namespace gh
-
-namespace gh {
-
 // --- guardrail trips ---
-
-namespace {
-
-
-} // namespace
-
-
 
 bool SqliteConfigRepository::saveGuardrailTrip(const GuardrailTripRow &t)
 {
@@ -257,29 +180,7 @@ bool SqliteConfigRepository::saveGuardrailTrip(const GuardrailTripRow &t)
         qCWarning(lcStore) << "guardrail trip" << t.id << "not saved: the store is not open";
         return false;
     }
-    Statement s(m_conn.db, QByteArray("INSERT INTO guardrail_trips (") + store::kTripColumns
-                               + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-                                 "ON CONFLICT (id) DO NOTHING");
-    s.bindInt(1, t.id);
-    s.bindInt(2, t.atMs);
-    s.bindInt(3, t.keyId);
-    s.bindText(4, t.keyName);
-    s.bindText(5, t.session);
-    s.bindText(6, t.detector);
-    s.bindText(7, t.action);
-    s.bindText(8, t.requestId);
-    s.bindText(9, t.summary);
-    s.bindText(10, t.evidence.isEmpty() ? QStringLiteral("{}") : QString::fromUtf8(t.evidence));
-    s.bindInt(11, t.costSoFar);
-    s.bindBool(12, t.active);
-    s.bindInt(13, t.endedAtMs);
-    s.bindText(14, t.endedBy);
-    s.bindInt(15, t.keptAtMs);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "guardrail trip" << t.id << "not saved:" << s.error();
-        return false;
-    }
-    return true;
+    return store::saveGuardrailTrip(db(m_conn), t);
 }
 
 bool SqliteConfigRepository::endGuardrailTrips(const QList<qint64> &ids, qint64 atMs, const QString &by)
@@ -287,19 +188,7 @@ bool SqliteConfigRepository::endGuardrailTrips(const QList<qint64> &ids, qint64 
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    Statement s(m_conn.db, "UPDATE guardrail_trips SET active = 0, ended_at_ms = ?2, ended_by = ?3 WHERE id = ?1 AND active = 1");
-    bool ok = true;
-    for (const qint64 id : ids) {
-        s.bindInt(1, id);
-        s.bindInt(2, atMs);
-        s.bindText(3, by);
-        if (!s.exec()) {
-            qCWarning(lcStore) << "ending guardrail trip" << id << "failed:" << s.error();
-            ok = false;
-        }
-        s.reset();
-    }
-    return ok;
+    return store::endGuardrailTrips(db(m_conn), ids, atMs, by);
 }
 
 bool SqliteConfigRepository::keepGuardrailTrip(qint64 id, qint64 atMs)
@@ -307,35 +196,20 @@ bool SqliteConfigRepository::keepGuardrailTrip(qint64 id, qint64 atMs)
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return false;
-    Statement s(m_conn.db, "UPDATE guardrail_trips SET kept_at_ms = ?2 WHERE id = ?1 AND active = 1");
-    s.bindInt(1, id);
-    s.bindInt(2, atMs);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "keeping guardrail trip" << id << "failed:" << s.error();
-        return false;
-    }
-    return sqlite3_changes(m_conn.db) > 0;
+    return store::keepGuardrailTrip(db(m_conn), id, atMs);
 }
 
 QList<GuardrailTripRow> SqliteConfigRepository::guardrailTripsToRestore(int latest, qint64 *maxId) const
 {
-    QList<GuardrailTripRow> out;
     std::lock_guard lock(m_conn.mutex);
     if (maxId)
         *maxId = 0;
     if (!m_conn.db)
-        return out;
-    if (maxId)
-        *maxId = sqlite::scalar(m_conn.db, "SELECT COALESCE(MAX(id), 0) FROM guardrail_trips");
-    Statement s(m_conn.db, guardrailTripSelect("WHERE active = 1 OR id IN (SELECT id FROM guardrail_trips ORDER BY id DESC LIMIT ?1) "
-                                               "ORDER BY id"));
-    s.bindInt(1, qMax(0, latest));
-    while (s.next())
-        out.append(readGuardrailTrip(s));
-    if (!s.ok())
-        qCWarning(lcStore) << "reading the guardrail trips failed:" << s.error();
-    return out;
+        return {};
+    return store::guardrailTripsToRestore(db(m_conn), latest, maxId);
 }
+
+// --- audit trail ---
 
 bool SqliteConfigRepository::appendAudit(const AuditEntry &entry)
 {
@@ -344,31 +218,10 @@ bool SqliteConfigRepository::appendAudit(const AuditEntry &entry)
         return false;
     // A limit slider saves the key at every step of a drag: one change (mergeAuditStep).
     if (entry.action == QLatin1String("key.limits")) {
-        Statement last(m_conn.db, "SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log ORDER BY id DESC LIMIT 1");
-        AuditEntry merged;
-        if (last.next()
-            && mergeAuditStep(AuditEntry{last.integer(0), last.integer(1), last.text(2), last.text(3), last.text(4), last.text(5), last.text(6)},
-                              entry, &merged)) {
-            Statement merge(m_conn.db, "UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
-            merge.bindInt(1, merged.id);
-            merge.bindInt(2, merged.atMs);
-            merge.bindText(3, merged.oldValue);
-            merge.bindText(4, merged.newValue);
-            return merge.exec();
-        }
+        if (const auto merged = store::mergedWithLatestAudit(db(m_conn), entry))
+            return store::updateMergedAudit(db(m_conn), *merged, nullptr);
     }
-    Statement s(m_conn.db, "INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    s.bindInt(1, entry.atMs);
-    s.bindText(2, entry.origin);
-    s.bindText(3, entry.action);
-    s.bindText(4, entry.subject);
-    s.bindText(5, entry.oldValue);
-    s.bindText(6, entry.newValue);
-    if (!s.exec()) {
-        qCWarning(lcStore) << "recording a change in the audit trail failed:" << s.error();
-        return false;
-    }
-    return true;
+    return store::insertAudit(db(m_conn), entry);
 }
 
 QList<AuditEntry> SqliteConfigRepository::auditEntries(int limit, int offset) const
@@ -377,11 +230,10 @@ QList<AuditEntry> SqliteConfigRepository::auditEntries(int limit, int offset) co
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, QByteArray("SELECT id, at_ms, origin, action, subject, old_value, new_value FROM audit_log "
-                                      "ORDER BY id DESC LIMIT ?1 OFFSET ?2"),
+    Statement s(m_conn.db, QByteArray("SELECT ") + store::kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2",
                 QList<sqlite::Value>{qint64(limit), qint64(offset)});
     while (s.next())
-        out.append(AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+        out.append(store::readAuditEntry(s));
     return out;
 }
 
