@@ -3,9 +3,9 @@
 #include "store/pg.h"
 #include "store/readdb.h"
 #include "store/sqlite.h"
+#include <optional>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <optional>
 #include <type_traits>
 
 // The configuration repository's statements for both back-ends (SqliteConfigRepository,
@@ -45,8 +45,9 @@ struct SqliteConfigDb {
         return sqlite3_changes(db) == 1 ? std::optional<qint64>(id) : std::nullopt;
     }
     // SQLite's comparisons are 0/1 integers.
-    static constexpr char kVoteStats[] = "SELECT model_id, count(*), COALESCE(SUM(result = 1), 0), COALESCE(SUM(result = -1), 0) "
-                                         "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id";
+    static constexpr char kVoteStats[]
+        = "SELECT model_id, count(*), COALESCE(SUM(result = 1), 0), COALESCE(SUM(result = -1), 0) "
+          "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id";
 };
 
 struct PgConfigDb {
@@ -58,7 +59,7 @@ struct PgConfigDb {
     static bool row(Statement &s) { return s.next(); }
     [[nodiscard]] static bool failed(const Statement &s) { return !s.ok(); }
     // A pg::Statement keeps its binds and runs again as it is.
-    static void rerun(Statement &) {}
+    static void rerun(Statement &) { }
     [[nodiscard]] qint64 changes(const Statement &s) const { return s.changes(); }
     static constexpr char kBeginWrite[] = "BEGIN";
     static constexpr char kReturningId[] = " RETURNING id";
@@ -67,13 +68,14 @@ struct PgConfigDb {
         return s.next() ? std::optional<qint64>(s.integer(0)) : std::nullopt;
     }
     // A comparison is a boolean in PostgreSQL, which sum() does not take.
-    static constexpr char kVoteStats[] = "SELECT model_id, count(*), count(*) FILTER (WHERE result = 1), count(*) FILTER (WHERE result = -1) "
-                                         "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id";
+    static constexpr char kVoteStats[]
+        = "SELECT model_id, count(*), count(*) FILTER (WHERE result = 1), count(*) FILTER (WHERE result = -1) "
+          "FROM votes WHERE result BETWEEN -1 AND 1 GROUP BY model_id";
 };
 
 // Every row of `sql`, read by `read` (a std::optional<T> for a row that may be left out, else a T),
 // in order. A failure is logged as "reading <what> failed:" and ends the list where it failed.
-template<class T, class Db, class Read>
+template <class T, class Db, class Read>
 QList<T> readRows(const Db &db, const QByteArray &sql, const char *what, Read read)
 {
     QList<T> out;
@@ -92,8 +94,7 @@ QList<T> readRows(const Db &db, const QByteArray &sql, const char *what, Read re
 }
 
 // DELETE FROM <table> WHERE id = ?1: the rows that went, -1 and *error when the statement failed.
-template<class Db>
-qint64 removeById(const Db &db, const char *sql, const QString &id, QString *error)
+template <class Db> qint64 removeById(const Db &db, const char *sql, const QString &id, QString *error)
 {
     auto s = db.prepare(sql);
     s.bindText(1, id);
@@ -115,15 +116,13 @@ inline bool hasId(const QString &id, const char *what)
 
 // --- keys ---
 
-template<class Db>
-QList<StoredKey> keys(const Db &db)
+template <class Db> QList<StoredKey> keys(const Db &db)
 {
     return readRows<StoredKey>(db, QByteArray("SELECT ") + kKeyColumns + " FROM keys ORDER BY id", "keys",
-                               [](const auto &s) { return readKey(s); });
+        [](const auto &s) { return readKey(s); });
 }
 
-template<class Db>
-std::optional<StoredKey> keyByName(const Db &db, const QString &name)
+template <class Db> std::optional<StoredKey> keyByName(const Db &db, const QString &name)
 {
     auto s = db.prepare(QByteArray("SELECT ") + kKeyColumns + " FROM keys WHERE name = ?1");
     s.bindText(1, name);
@@ -150,13 +149,13 @@ inline bool keyCanBeSaved(const StoredKey &key)
 
 // The columns of kKeyColumns after the id are ?1..?18; the id of an UPDATE is the last one, ?19
 // (PostgreSQL needs every parameter up to the highest one used, so the INSERT cannot skip one).
-template<class S>
-void bindKey(S &s, const StoredKey &key)
+template <class S> void bindKey(S &s, const StoredKey &key)
 {
     s.bindText(1, key.name);
     s.bindBlob(2, key.secretHash);
     s.bindText(3, key.secretHint);
-    s.bindText(4, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(key.allowModels)).toJson(QJsonDocument::Compact)));
+    s.bindText(4,
+        QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(key.allowModels)).toJson(QJsonDocument::Compact)));
     s.bindReal(5, key.limits.dayUsd);
     s.bindReal(6, key.limits.weekUsd);
     s.bindReal(7, key.limits.monthUsd);
@@ -176,20 +175,20 @@ void bindKey(S &s, const StoredKey &key)
 }
 
 // Inserts a key (id 0) or updates the key of its id: the key's id, 0 when it was not saved.
-template<class Db>
-qint64 saveKey(const Db &db, const StoredKey &key)
+template <class Db> qint64 saveKey(const Db &db, const StoredKey &key)
 {
     const bool insert = key.id == 0;
-    auto s = db.prepare(QByteArray(insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, "
-                                            "limit_month, limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, "
-                                            "on_short_budget, min_output_tokens, secret_scan, require_policy) VALUES (?1, ?2, ?3, "
-                                            "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-                                          : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, "
-                                            "limit_day = ?5, limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, "
-                                            "paused = ?10, revoked = ?11, created_at_ms = ?12, rpm = ?13, tpm = ?14, "
-                                            "on_short_budget = ?15, min_output_tokens = ?16, secret_scan = ?17, require_policy = ?18 "
-                                            "WHERE id = ?19")
-                        + Db::kReturningId);
+    auto s = db.prepare(
+        QByteArray(insert ? "INSERT INTO keys (name, secret_hash, secret_hint, allow_models, limit_day, limit_week, "
+                            "limit_month, limit_total, allow_unpriced, paused, revoked, created_at_ms, rpm, tpm, "
+                            "on_short_budget, min_output_tokens, secret_scan, require_policy) VALUES (?1, ?2, ?3, "
+                            "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                          : "UPDATE keys SET name = ?1, secret_hash = ?2, secret_hint = ?3, allow_models = ?4, "
+                            "limit_day = ?5, limit_week = ?6, limit_month = ?7, limit_total = ?8, allow_unpriced = ?9, "
+                            "paused = ?10, revoked = ?11, created_at_ms = ?12, rpm = ?13, tpm = ?14, "
+                            "on_short_budget = ?15, min_output_tokens = ?16, secret_scan = ?17, require_policy = ?18 "
+                            "WHERE id = ?19")
+        + Db::kReturningId);
     bindKey(s, key);
     if (!s.exec()) {
         qCWarning(lcStore) << "key" << key.name << "not saved:" << s.error();
@@ -205,16 +204,14 @@ qint64 saveKey(const Db &db, const StoredKey &key)
 
 // --- providers and models ---
 
-template<class Db>
-QList<ProviderConfig> providers(const Db &db)
+template <class Db> QList<ProviderConfig> providers(const Db &db)
 {
-    return readRows<ProviderConfig>(db, QByteArray("SELECT ") + kProviderColumns + " FROM providers ORDER BY id", "providers",
-                                    [](const auto &s) { return readProvider(s); });
+    return readRows<ProviderConfig>(db, QByteArray("SELECT ") + kProviderColumns + " FROM providers ORDER BY id",
+        "providers", [](const auto &s) { return readProvider(s); });
 }
 
 // kProviderColumns are ?1..?10.
-template<class S>
-void bindProvider(S &s, const ProviderConfig &provider)
+template <class S> void bindProvider(S &s, const ProviderConfig &provider)
 {
     s.bindText(1, provider.id);
     s.bindText(2, formatToDb(provider.format));
@@ -229,14 +226,13 @@ void bindProvider(S &s, const ProviderConfig &provider)
 }
 
 // Inserts the provider or replaces the one of its id.
-template<class Db>
-bool saveProvider(const Db &db, const ProviderConfig &provider)
+template <class Db> bool saveProvider(const Db &db, const ProviderConfig &provider)
 {
     auto s = db.prepare(QByteArray("INSERT INTO providers (") + kProviderColumns
-                        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
-                          "format = excluded.format, local = excluded.local, data_policy = excluded.data_policy, "
-                          "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
-                          "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
+        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET "
+          "format = excluded.format, local = excluded.local, data_policy = excluded.data_policy, "
+          "base_url = excluded.base_url, api_key_env = excluded.api_key_env, "
+          "catalog = excluded.catalog, enabled = excluded.enabled, rpm = excluded.rpm, tpm = excluded.tpm");
     bindProvider(s, provider);
     if (!s.exec()) {
         qCWarning(lcStore) << "provider" << provider.id << "not saved:" << s.error();
@@ -245,16 +241,14 @@ bool saveProvider(const Db &db, const ProviderConfig &provider)
     return true;
 }
 
-template<class Db>
-QList<ModelConfig> models(const Db &db)
+template <class Db> QList<ModelConfig> models(const Db &db)
 {
     return readRows<ModelConfig>(db, QByteArray("SELECT ") + kModelColumns + " FROM models ORDER BY id", "models",
-                                 [](const auto &s) { return readModel(s); });
+        [](const auto &s) { return readModel(s); });
 }
 
 // kModelColumns are ?1..?13; capabilities are NULL when unknown.
-template<class S>
-void bindModel(S &s, const ModelConfig &model)
+template <class S> void bindModel(S &s, const ModelConfig &model)
 {
     s.bindText(1, model.id);
     s.bindText(2, model.provider);
@@ -268,24 +262,25 @@ void bindModel(S &s, const ModelConfig &model)
     s.bindInt(10, model.maxOutputTokens);
     s.bindBool(11, model.fromCatalog);
     if (model.capabilities)
-        s.bindText(12, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
+        s.bindText(12,
+            QString::fromUtf8(
+                QJsonDocument(QJsonArray::fromStringList(*model.capabilities)).toJson(QJsonDocument::Compact)));
     else
         s.bindNull(12);
     s.bindText(13, policyJson(model.dataPolicy.toJson()));
 }
 
 // Inserts the model or replaces the one of its id.
-template<class Db>
-bool saveModel(const Db &db, const ModelConfig &model)
+template <class Db> bool saveModel(const Db &db, const ModelConfig &model)
 {
     auto s = db.prepare(QByteArray("INSERT INTO models (") + kModelColumns
-                        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
-                          "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
-                          "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
-                          "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
-                          "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
-                          "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities, "
-                          "data_policy = excluded.data_policy");
+        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
+          "provider = excluded.provider, upstream_model = excluded.upstream_model, price_input = excluded.price_input, "
+          "price_output = excluded.price_output, price_cache_read = excluded.price_cache_read, "
+          "price_cache_write = excluded.price_cache_write, price_cache_write_1h = excluded.price_cache_write_1h, "
+          "context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, "
+          "from_catalog = excluded.from_catalog, capabilities = excluded.capabilities, "
+          "data_policy = excluded.data_policy");
     bindModel(s, model);
     if (!s.exec()) {
         qCWarning(lcStore) << "model" << model.id << "not saved:" << s.error();
@@ -297,8 +292,7 @@ bool saveModel(const Db &db, const ModelConfig &model)
 // --- routes ---
 
 // A routes row (id, strategy, targets); left out with a warning when it cannot be read back exactly.
-template<class S>
-std::optional<RouteConfig> readRoute(const S &s)
+template <class S> std::optional<RouteConfig> readRoute(const S &s)
 {
     RouteConfig r;
     r.id = s.text(0);
@@ -317,16 +311,14 @@ std::optional<RouteConfig> readRoute(const S &s)
     return r;
 }
 
-template<class Db>
-QList<RouteConfig> routes(const Db &db)
+template <class Db> QList<RouteConfig> routes(const Db &db)
 {
     return readRows<RouteConfig>(db, "SELECT id, strategy, targets FROM routes ORDER BY position, id", "routes",
-                                 [](const auto &s) { return readRoute(s); });
+        [](const auto &s) { return readRoute(s); });
 }
 
 // A new route goes last; an updated one keeps its place.
-template<class Db>
-bool saveRoute(const Db &db, const RouteConfig &route)
+template <class Db> bool saveRoute(const Db &db, const RouteConfig &route)
 {
     auto s = db.prepare("INSERT INTO routes (id, strategy, targets, position) "
                         "VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), -1) + 1 FROM routes)) "
@@ -352,7 +344,8 @@ inline bool votesCanBeSaved(const QString &roundId, const QList<CompareVote> &vo
     }
     for (const CompareVote &v : votes) {
         if (v.modelId.isEmpty() || v.result < -1 || v.result > 1) {
-            qCWarning(lcStore) << "votes of round" << roundId << "not saved: a vote has no model or a result other than -1, 0, 1";
+            qCWarning(lcStore) << "votes of round" << roundId
+                               << "not saved: a vote has no model or a result other than -1, 0, 1";
             return false;
         }
     }
@@ -360,8 +353,7 @@ inline bool votesCanBeSaved(const QString &roundId, const QList<CompareVote> &vo
 }
 
 // Replaces the votes of the round, in one transaction: all of them or none.
-template<class Db>
-bool saveRoundVotes(const Db &db, const QString &roundId, const QList<CompareVote> &votes)
+template <class Db> bool saveRoundVotes(const Db &db, const QString &roundId, const QList<CompareVote> &votes)
 {
     QString why;
     if (!db.exec(Db::kBeginWrite, &why)) {
@@ -396,8 +388,7 @@ bool saveRoundVotes(const Db &db, const QString &roundId, const QList<CompareVot
     return true;
 }
 
-template<class Db>
-QHash<QString, VoteStats> voteStats(const Db &db)
+template <class Db> QHash<QString, VoteStats> voteStats(const Db &db)
 {
     QHash<QString, VoteStats> out;
     auto s = db.prepare(Db::kVoteStats);
@@ -410,8 +401,7 @@ QHash<QString, VoteStats> voteStats(const Db &db)
 
 // --- settings ---
 
-template<class Db>
-QString setting(const Db &db, const QString &key, const QString &fallback)
+template <class Db> QString setting(const Db &db, const QString &key, const QString &fallback)
 {
     auto s = db.prepare("SELECT value FROM settings WHERE key = ?1");
     s.bindText(1, key);
@@ -422,8 +412,7 @@ QString setting(const Db &db, const QString &key, const QString &fallback)
     return fallback;
 }
 
-template<class Db>
-void setSetting(const Db &db, const QString &key, const QString &value)
+template <class Db> void setSetting(const Db &db, const QString &key, const QString &value)
 {
     auto s = db.prepare("INSERT INTO settings (key, value) VALUES (?1, ?2) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -436,8 +425,7 @@ void setSetting(const Db &db, const QString &key, const QString &value)
 // --- guardrail trips ---
 
 // kTripColumns are ?1..?15; an empty evidence is stored as the empty object.
-template<class S>
-void bindTrip(S &s, const GuardrailTripRow &t)
+template <class S> void bindTrip(S &s, const GuardrailTripRow &t)
 {
     s.bindInt(1, t.id);
     s.bindInt(2, t.atMs);
@@ -457,12 +445,11 @@ void bindTrip(S &s, const GuardrailTripRow &t)
 }
 
 // A trip's id is given by the guard that numbered it: a trip already stored is left as it is.
-template<class Db>
-bool saveGuardrailTrip(const Db &db, const GuardrailTripRow &t)
+template <class Db> bool saveGuardrailTrip(const Db &db, const GuardrailTripRow &t)
 {
     auto s = db.prepare(QByteArray("INSERT INTO guardrail_trips (") + kTripColumns
-                        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
-                          "ON CONFLICT (id) DO NOTHING");
+        + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+          "ON CONFLICT (id) DO NOTHING");
     bindTrip(s, t);
     if (!s.exec()) {
         qCWarning(lcStore) << "guardrail trip" << t.id << "not saved:" << s.error();
@@ -472,10 +459,10 @@ bool saveGuardrailTrip(const Db &db, const GuardrailTripRow &t)
 }
 
 // Ends the active trips among `ids`; false when one of the updates failed (the others still run).
-template<class Db>
-bool endGuardrailTrips(const Db &db, const QList<qint64> &ids, qint64 atMs, const QString &by)
+template <class Db> bool endGuardrailTrips(const Db &db, const QList<qint64> &ids, qint64 atMs, const QString &by)
 {
-    auto s = db.prepare("UPDATE guardrail_trips SET active = 0, ended_at_ms = ?2, ended_by = ?3 WHERE id = ?1 AND active = 1");
+    auto s = db.prepare(
+        "UPDATE guardrail_trips SET active = 0, ended_at_ms = ?2, ended_by = ?3 WHERE id = ?1 AND active = 1");
     bool ok = true;
     for (const qint64 id : ids) {
         s.bindInt(1, id);
@@ -491,8 +478,7 @@ bool endGuardrailTrips(const Db &db, const QList<qint64> &ids, qint64 atMs, cons
 }
 
 // True when the trip was active and is now kept.
-template<class Db>
-bool keepGuardrailTrip(const Db &db, qint64 id, qint64 atMs)
+template <class Db> bool keepGuardrailTrip(const Db &db, qint64 id, qint64 atMs)
 {
     auto s = db.prepare("UPDATE guardrail_trips SET kept_at_ms = ?2 WHERE id = ?1 AND active = 1");
     s.bindInt(1, id);
@@ -505,14 +491,14 @@ bool keepGuardrailTrip(const Db &db, qint64 id, qint64 atMs)
 }
 
 // The active trips and the `latest` last ones, oldest first; *maxId the highest id stored.
-template<class Db>
-QList<GuardrailTripRow> guardrailTripsToRestore(const Db &db, int latest, qint64 *maxId)
+template <class Db> QList<GuardrailTripRow> guardrailTripsToRestore(const Db &db, int latest, qint64 *maxId)
 {
     QList<GuardrailTripRow> out;
     if (maxId)
         *maxId = scalar(db, "SELECT COALESCE(MAX(id), 0) FROM guardrail_trips");
-    auto s = db.prepare(guardrailTripSelect("WHERE active = 1 OR id IN (SELECT id FROM guardrail_trips ORDER BY id DESC LIMIT ?1) "
-                                            "ORDER BY id"));
+    auto s = db.prepare(
+        guardrailTripSelect("WHERE active = 1 OR id IN (SELECT id FROM guardrail_trips ORDER BY id DESC LIMIT ?1) "
+                            "ORDER BY id"));
     s.bindInt(1, qMax(0, latest));
     while (s.next())
         out.append(readGuardrailTrip(s));
@@ -525,15 +511,14 @@ QList<GuardrailTripRow> guardrailTripsToRestore(const Db &db, int latest, qint64
 
 inline constexpr char kAuditColumns[] = "id, at_ms, origin, action, subject, old_value, new_value";
 
-template<class S>
-AuditEntry readAuditEntry(const S &s)
+template <class S> AuditEntry readAuditEntry(const S &s)
 {
     return AuditEntry{s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
 }
 
 // The latest entry merged with the limit step `entry` (mergeAuditStep), nullopt when the step
 // does not belong to it or the read failed. `lock` ends the SELECT (a row lock where there is one).
-template<class Db>
+template <class Db>
 std::optional<AuditEntry> mergedWithLatestAudit(const Db &db, const AuditEntry &entry, const char *lock = "")
 {
     auto last = db.prepare(QByteArray("SELECT ") + kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT 1" + lock);
@@ -544,8 +529,7 @@ std::optional<AuditEntry> mergedWithLatestAudit(const Db &db, const AuditEntry &
 }
 
 // Replaces the latest entry by its merge with a step; false and *error when the update failed.
-template<class Db>
-bool updateMergedAudit(const Db &db, const AuditEntry &merged, QString *error)
+template <class Db> bool updateMergedAudit(const Db &db, const AuditEntry &merged, QString *error)
 {
     auto s = db.prepare("UPDATE audit_log SET at_ms = ?2, old_value = ?3, new_value = ?4 WHERE id = ?1");
     s.bindInt(1, merged.id);
@@ -558,8 +542,7 @@ bool updateMergedAudit(const Db &db, const AuditEntry &merged, QString *error)
     return ok;
 }
 
-template<class Db>
-bool insertAudit(const Db &db, const AuditEntry &entry)
+template <class Db> bool insertAudit(const Db &db, const AuditEntry &entry)
 {
     auto s = db.prepare("INSERT INTO audit_log (at_ms, origin, action, subject, old_value, new_value) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");

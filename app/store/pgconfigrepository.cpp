@@ -245,7 +245,8 @@ QList<AuditEntry> PgConfigRepository::auditEntries(int limit, int offset) const
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.usable("reading the audit trail"))
         return out;
-    Statement s(m_conn.conn, QByteArray("SELECT ") + store::kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2");
+    Statement s(m_conn.conn,
+        QByteArray("SELECT ") + store::kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2");
     s.bindInt(1, qMax(0, limit));
     s.bindInt(2, qMax(0, offset));
     while (s.next())

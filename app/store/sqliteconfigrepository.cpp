@@ -230,8 +230,9 @@ QList<AuditEntry> SqliteConfigRepository::auditEntries(int limit, int offset) co
     std::lock_guard lock(m_conn.mutex);
     if (!m_conn.db)
         return out;
-    Statement s(m_conn.db, QByteArray("SELECT ") + store::kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2",
-                QList<sqlite::Value>{qint64(limit), qint64(offset)});
+    Statement s(m_conn.db,
+        QByteArray("SELECT ") + store::kAuditColumns + " FROM audit_log ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+        QList<sqlite::Value>{qint64(limit), qint64(offset)});
     while (s.next())
         out.append(store::readAuditEntry(s));
     return out;
