@@ -29,6 +29,9 @@
 #   BENCH_REPORT       also write the markdown report to this file
 #   BENCH_STRICT=1     exit 1 when a target is missed
 #   BENCH_KEEP=1       keep the temp dir (configs, logs) for inspection
+#   BENCH_WRK_SCRIPT   the wrk script in bench/ (default wrk_chat.lua: one body resent unchanged, which the
+#                      secret scan's memo answers; wrk_conversation.lua with BENCH_CONVERSATION=nonce
+#                      sends a body new every time, scanned in full)
 #   BENCH_TARGETS      only these targets (of nginx gatehouse routed team; direct always runs)
 #   BENCH_TEAM_STORE=1 also the same gateway on a throwaway PostgreSQL team store ("team"), compared
 #                      with SQLite in the report (issue 20); needs Debian's postgresql
@@ -358,7 +361,7 @@ log "all targets answer"
 run_wrk() {
   local out
   out="$(BENCH_MODEL="$3" BENCH_KEY="$4" BENCH_BODY_BYTES="$6" BENCH_MAX_REQUESTS="${8:-0}" \
-    taskset -c "$LOAD_CPU" wrk -t1 -c"$5" -d"$7s" --timeout 10s -s "$here/wrk_chat.lua" "$2" 2>&1)" \
+    taskset -c "$LOAD_CPU" wrk -t1 -c"$5" -d"$7s" --timeout 10s -s "$here/${BENCH_WRK_SCRIPT:-wrk_chat.lua}" "$2" 2>&1)" \
     || die "wrk against $1 failed: $out"
   grep '^BENCH ' <<<"$out" || die "wrk against $1 printed no result: $out"
 }
@@ -533,7 +536,7 @@ report() {
   echo "## Results"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $ncpu cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-    "mock on core $TARGET_CPU, proxies on core $PROXY_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, median of ${ROUNDS} rounds, wrk -t1, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
+    "mock on core $TARGET_CPU, proxies on core $PROXY_CPU, wrk on core $LOAD_CPU, ${DURATION} s per run, median of ${ROUNDS} rounds, wrk -t1 -s ${BENCH_WRK_SCRIPT:-wrk_chat.lua}${BENCH_CONVERSATION:+ (BENCH_CONVERSATION=$BENCH_CONVERSATION)}, nginx $(nginx -v 2>&1 | sed 's#.*/##')," \
     "load average at start $load_at_start."
   echo
   echo "| target | conns | body | req/s | p50 ms | p99 ms | added p50 vs direct ms | CPU µs / request | errors |"
