@@ -293,7 +293,7 @@ private Q_SLOTS:
         QVERIFY(store.request(reqId(2)));
     }
 
-    // The writer sends a batch as multi-row statements (chunks of 64, 16, 4 and 1 rows) and binds only
+    // The writer sends a batch as multi-row statements (chunks of 16, 8, 4, 2 and 1 rows) and binds only
     // the parameters whose value changed since the statement's last use. Every row must still land
     // exactly as appended, in order, with its own attempts and prompt prefix; duplicates (against the
     // log, within one chunk, across chunks) are skipped with their attempts while the rest go in; and
