@@ -8,7 +8,7 @@
 #
 # Environment: BUILD (default ./build), GATEHOUSE_BIN (default $BUILD/gatehoused), BENCH_BODY_BYTES
 # (default 2048), RSS_CONNS (default 16), WORKERS (default: the gateway's own choice),
-# RSS_SETTLE (seconds to wait after start and after the load, default 5), OUT (default a temp dir,
+# RSS_THREADS=1 (also CPU seconds per thread), RSS_SETTLE (seconds to wait after start and after the load, default 5), OUT (default a temp dir,
 # removed at the end unless given).
 # Prints VmRSS, RssAnon, RssFile and RssShmem from /proc/PID/status, idle and after; with RSS_SMAPS=1
 # also Rss, Private_Dirty and Shared_Clean per library and for the anonymous mappings (heap, stacks,
@@ -118,10 +118,11 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$gh_pid/stat"; }
 cpu_before="$(cpu_ticks)"
 started=$(date +%s)
 if ((N > 0)); then
-  # wrk's main thread sleeps for the whole -d whatever its threads do: once every load thread has
+  # Memory is measured here, not latency: --timeout 30s, so that slow answers on a loaded machine are
+  # not counted as failures. wrk's main thread sleeps for the whole -d whatever its threads do: once every load thread has
   # stopped at its count (only the main thread is left), SIGINT makes it print its summary and exit.
   BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS="$per_thread" \
-    wrk -t"$threads" -c"$CONNS" -d3600s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/wrk.log" &
+    wrk -t"$threads" -c"$CONNS" -d3600s --timeout 30s -s "$here/wrk_chat.lua" "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/wrk.log" &
   wrk_pid=$!
   sleep 1
   while kill -0 "$wrk_pid" 2>/dev/null; do
@@ -141,6 +142,12 @@ errors="$(awk '/^BENCH / { s = 0; for (i = 2; i <= NF; ++i) { split($i, kv, "=")
 sleep "$SETTLE" # the log writer's last batches
 kill -0 "$gh_pid" 2>/dev/null || die "the gateway exited during the load: $(tail -5 "$OUT/stderr.log")"
 after="$(status_line "after ${served:-0} requests")"
+# RSS_THREADS=1: CPU seconds per thread (the workers, the log writer, ...), to see which one a setting costs.
+if [[ "${RSS_THREADS:-0}" == 1 ]]; then
+  for t in /proc/$gh_pid/task/*; do
+    awk -v name="$(cat "$t/comm")" -v hz="$(getconf CLK_TCK)" '{ printf "thread %-18s %7.2f s CPU\n", name, ($14 + $15) / hz }' "$t/stat"
+  done
+fi
 [[ "${RSS_SMAPS:-0}" == 1 ]] && { echo "after ${served:-0} requests, per mapping (64 kB and more):"; smaps_table; echo; }
 
 echo "gateway: $GATEHOUSE_BIN (pid $gh_pid, $(ls /proc/$gh_pid/task | wc -l) threads), $CONNS connections, ${BENCH_BODY_BYTES:-2048}-byte bodies"
