@@ -24,34 +24,33 @@
 
 namespace {
 
-#define GH_PQ_FUNCTIONS(X)                                                                                     \
-    X(PQconnectdb)                                                                                             \
-    X(PQconnectdbParams)                                                                                       \
-    X(PQfinish)                                                                                                \
-    X(PQreset)                                                                                                 \
-    X(PQstatus)                                                                                                \
-    X(PQerrorMessage)                                                                                          \
-    X(PQsocket)                                                                                                \
-    X(PQbackendPID)                                                                                            \
-    X(PQsetNoticeProcessor)                                                                                    \
-    X(PQexec)                                                                                                  \
-    X(PQexecParams)                                                                                            \
-    X(PQconsumeInput)                                                                                          \
-    X(PQnotifies)                                                                                              \
-    X(PQping)                                                                                                  \
-    X(PQresultStatus)                                                                                          \
-    X(PQresultErrorMessage)                                                                                    \
-    X(PQresultErrorField)                                                                                      \
-    X(PQntuples)                                                                                               \
-    X(PQnfields)                                                                                               \
-    X(PQcmdTuples)                                                                                             \
-    X(PQgetvalue)                                                                                              \
-    X(PQgetisnull)                                                                                             \
-    X(PQclear)                                                                                                 \
+#define GH_PQ_FUNCTIONS(X)                                                                                             \
+    X(PQconnectdb)                                                                                                     \
+    X(PQconnectdbParams)                                                                                               \
+    X(PQfinish)                                                                                                        \
+    X(PQreset)                                                                                                         \
+    X(PQstatus)                                                                                                        \
+    X(PQerrorMessage)                                                                                                  \
+    X(PQsocket)                                                                                                        \
+    X(PQbackendPID)                                                                                                    \
+    X(PQsetNoticeProcessor)                                                                                            \
+    X(PQexec)                                                                                                          \
+    X(PQexecParams)                                                                                                    \
+    X(PQconsumeInput)                                                                                                  \
+    X(PQnotifies)                                                                                                      \
+    X(PQping)                                                                                                          \
+    X(PQresultStatus)                                                                                                  \
+    X(PQresultErrorMessage)                                                                                            \
+    X(PQresultErrorField)                                                                                              \
+    X(PQntuples)                                                                                                       \
+    X(PQnfields)                                                                                                       \
+    X(PQcmdTuples)                                                                                                     \
+    X(PQgetvalue)                                                                                                      \
+    X(PQgetisnull)                                                                                                     \
+    X(PQclear)                                                                                                         \
     X(PQfreemem)
 
-struct Libpq
-{
+struct Libpq {
 #define GH_PQ_POINTER(name) decltype(&::name) name = nullptr;
     GH_PQ_FUNCTIONS(GH_PQ_POINTER)
 #undef GH_PQ_POINTER
@@ -73,9 +72,9 @@ const Libpq &libpq()
             return l;
         }
         std::string missing;
-#define GH_PQ_RESOLVE(name)                                                                                    \
-    l.name = reinterpret_cast<decltype(l.name)>(dlsym(handle, #name));                                         \
-    if (!l.name)                                                                                               \
+#define GH_PQ_RESOLVE(name)                                                                                            \
+    l.name = reinterpret_cast<decltype(l.name)>(dlsym(handle, #name));                                                 \
+    if (!l.name)                                                                                                       \
         missing += (missing.empty() ? "" : ", ") + std::string(#name);
         GH_PQ_FUNCTIONS(GH_PQ_RESOLVE)
 #undef GH_PQ_RESOLVE
@@ -159,11 +158,12 @@ PGresult *PQexec(PGconn *conn, const char *query)
 }
 
 PGresult *PQexecParams(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
-                       const char *const *paramValues, const int *paramLengths, const int *paramFormats, int resultFormat)
+    const char *const *paramValues, const int *paramLengths, const int *paramFormats, int resultFormat)
 {
     const Libpq &l = libpq();
-    return l.ok ? l.PQexecParams(conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat)
-                : nullptr;
+    return l.ok
+        ? l.PQexecParams(conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat)
+        : nullptr;
 }
 
 int PQconsumeInput(PGconn *conn)

@@ -210,7 +210,8 @@ private Q_SLOTS:
         QVERIFY(maps.open(QIODevice::ReadOnly));
         const QByteArray mapped = maps.readAll();
         QVERIFY(mapped.contains("libsqlite3")); // the right process, and its libraries are listed
-        for (const char *library : {"libQt6Gui", "libQt6Qml", "libQt6Quick", "libQt6Widgets", "libpq.so", "libgnutls", "libldap"})
+        for (const char *library :
+            {"libQt6Gui", "libQt6Qml", "libQt6Quick", "libQt6Widgets", "libpq.so", "libgnutls", "libldap"})
             QVERIFY2(!mapped.contains(library), library);
         QCOMPARE(gateway.terminate(), 0);
 #endif
