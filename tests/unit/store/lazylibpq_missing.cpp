@@ -2,8 +2,8 @@
 // with a library name that does not exist (GATEHOUSE_LIBPQ_SONAME, tests/CMakeLists.txt). Every
 // call answers as libpq does for a connection that failed, nothing crashes, and the error message
 // says which library is missing, so a team store reports "cannot connect to ...: <why>".
-#include <QTest>
 #include <libpq-fe.h>
+#include <QTest>
 
 class TestLazyLibpqMissing : public QObject
 {
@@ -18,7 +18,8 @@ private Q_SLOTS:
         QVERIFY(!conn);
         QCOMPARE(PQstatus(conn), CONNECTION_BAD);
         const QByteArray why(PQerrorMessage(conn));
-        QVERIFY2(why.contains("the PostgreSQL client library (libgatehouse-no-such-libpq.so.5) could not be loaded"), why.constData());
+        QVERIFY2(why.contains("the PostgreSQL client library (libgatehouse-no-such-libpq.so.5) could not be loaded"),
+            why.constData());
         QVERIFY(!PQconnectdb("dbname=gatehouse"));
         QCOMPARE(PQping("dbname=gatehouse"), PQPING_NO_ATTEMPT);
     }
