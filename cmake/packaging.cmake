@@ -244,6 +244,10 @@ else()
       list(APPEND _deb_depends libqt6gui6 libqt6widgets6 libqt6qml6 libqt6quick6 libqt6quickcontrols2-6 libqt6charts6)
     endif()
   endif()
+  # libpq, which the team store loads with dlopen (app/store/pqlazy.cpp), so no ELF header names it.
+  if(GATEHOUSE_LAZY_LIBPQ)
+    list(APPEND _deb_depends libpq5)
+  endif()
   # What the window loads at run time, which no ELF header names: the QML modules it imports (found in
   # ui/ and qml/), the platform plugins and the SVG image plugin.
   if(GATEHOUSE_BUILD_UI)

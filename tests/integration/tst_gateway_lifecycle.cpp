@@ -194,6 +194,29 @@ private Q_SLOTS:
         QCOMPARE(gateway.terminate(), 0);
     }
 
+    // The headless gateway's memory (BENCHMARKS.md, "Memory after 1M requests"): on the SQLite store
+    // it maps neither the window's libraries nor libpq and its dependency tree (GnuTLS through
+    // libldap), which are loaded only for a team store. Read from the running process's own maps,
+    // after it served a request.
+    void headlessMapsNeitherWindowNorTeamLibraries()
+    {
+#ifndef Q_OS_LINUX
+        QSKIP("reads /proc/PID/maps");
+#else
+        GatewayProcess gateway;
+        QVERIFY2(startGateway(gateway, baseConfig()), qPrintable(gateway.errorString()));
+        QCOMPARE(sendRequests(gateway.port(), 3).size(), 3);
+        QFile maps(QStringLiteral("/proc/%1/maps").arg(gateway.pid()));
+        QVERIFY(maps.open(QIODevice::ReadOnly));
+        const QByteArray mapped = maps.readAll();
+        QVERIFY(mapped.contains("libsqlite3")); // the right process, and its libraries are listed
+        for (const char *library :
+            {"libQt6Gui", "libQt6Qml", "libQt6Quick", "libQt6Widgets", "libpq.so", "libgnutls", "libldap"})
+            QVERIFY2(!mapped.contains(library), library);
+        QCOMPARE(gateway.terminate(), 0);
+#endif
+    }
+
     void portOutOfRange_data()
     {
         QTest::addColumn<QString>("port");
