@@ -35,9 +35,10 @@
 #   BENCH_TARGETS      only these targets (of nginx gatehouse routed team; direct always runs)
 #   BENCH_TEAM_STORE=1 also the same gateway on a throwaway PostgreSQL team store ("team"), compared
 #                      with SQLite in the report (issue 20); needs Debian's postgresql
-#   BENCH_PG_CPU / BENCH_PG_NICE  PostgreSQL's core (default BENCH_TARGET_CPU) and niceness (default 19:
-#                      a team's database is another machine; on the load generator's core at nice 0 its
-#                      commit bursts take the core from wrk and the mock, which a separate server would not)
+#   BENCH_PG_CPU / BENCH_PG_NICE  PostgreSQL's core and niceness (default BENCH_TARGET_CPU, 0). A team's
+#                      database is another machine; this one has two cores, so PostgreSQL shares the mock's
+#                      and wrk's. At nice 19 it only gets what they leave, falls behind at 16 connections,
+#                      and the gateway's log buffer fills (503s): the default is a fair share
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -294,7 +295,7 @@ if ((with_gatehouse)) && [[ "${BENCH_TEAM_STORE:-0}" == 1 ]]; then
   "${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg/data" -A trust -U gatehouse -E UTF8 --no-sync --no-instructions \
     >"$work/pg/initdb.log" 2>&1 || die "initdb failed: $(tail -3 "$work/pg/initdb.log")"
   pg_port="$(free_port)"
-  taskset -c "${BENCH_PG_CPU:-$TARGET_CPU}" nice -n "${BENCH_PG_NICE:-19}" "${as_pg[@]}" "$pg_bin/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
+  taskset -c "${BENCH_PG_CPU:-$TARGET_CPU}" nice -n "${BENCH_PG_NICE:-0}" "${as_pg[@]}" "$pg_bin/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
     -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on >"$work/pg/postgres.log" 2>&1 &
   pids+=($!)
   wait_port "$pg_port" "PostgreSQL"
@@ -414,7 +415,7 @@ for bytes in "${bodies[@]}"; do
         gh_check_alive "the warm-up"
         gh_served=$((gh_served + $(field requests "$line")))
       fi
-      if [[ "$name" == team ]]; then team_served=$((team_served + $(field requests "$line"))); fi
+      if [[ "$name" == team ]]; then team_served=$((team_served + $(field requests "$line") - $(field err_status "$line"))); fi
     done
   fi
   for c in "${conns_list[@]}"; do
@@ -447,7 +448,8 @@ for bytes in "${bodies[@]}"; do
         fi
         if [[ "$name" == team ]]; then
           alive "$team_pid" || die "the team gateway died during the $c-connection $(body_label "$bytes") run: $(tail -5 "$work/team/stderr.log")"
-          team_served=$((team_served + n))
+          # Answered with 2xx: a refusal the log could not take (503 with a full log buffer) is not logged.
+          team_served=$((team_served + n - $(field err_status "$line")))
         fi
       done
     done
@@ -526,7 +528,7 @@ if ((with_team)); then
     ((team_rows >= team_served)) && break
     sleep 0.1
   done
-  ((team_rows >= team_served)) || die "the team log holds $team_rows rows for $team_served requests answered"
+  ((team_rows >= team_served)) || die "the team log holds $team_rows rows for $team_served requests answered with 2xx"
 fi
 
 # --- report -------------------------------------------------------------------------------------------
@@ -648,8 +650,8 @@ team_targets() {
   echo
   echo "### Team store (issue 20): PostgreSQL against SQLite, same run"
   echo
-  echo "PostgreSQL $pg_version on core ${BENCH_PG_CPU:-$TARGET_CPU} at nice ${BENCH_PG_NICE:-19}, the gateways on core $PROXY_CPU; the team gateway's log in PostgreSQL held $team_rows rows" \
-    "for the $team_served requests wrk saw answered (every one; the rest were in flight when a run stopped)."
+  echo "PostgreSQL $pg_version on core ${BENCH_PG_CPU:-$TARGET_CPU} at nice ${BENCH_PG_NICE:-0}, the gateways on core $PROXY_CPU; the team gateway's log in PostgreSQL held $team_rows rows" \
+    "for the $team_served requests wrk saw answered with 2xx (every one; the rest were in flight when a run stopped)."
   echo
   echo "| case | SQLite req/s | PostgreSQL req/s | ratio | SQLite p50 / p99 ms | PostgreSQL p50 / p99 ms | result (≥ 0.90 at 16) |"
   echo "|---|---:|---:|---:|---:|---:|---|"
