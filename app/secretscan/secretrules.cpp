@@ -351,6 +351,10 @@ struct SecretRules::Private {
     // The findings of `text`: Hyperscan in front of RE2 when `index`, RE2 alone otherwise.
     [[nodiscard]] QList<SecretFinding> scanText(const HyperscanIndex *index, QByteArrayView text) const;
     bool scanHyperscan(const HyperscanIndex &index, std::string_view text, QList<Hit> *hits) const;
+    // Of scanHyperscan: the blocks each rule is enabled in (*ruleBlocks, by rule) and the rules enabled
+    // (*enabled, alwaysRules first, unsorted), from the keyword occurrences of `m`.
+    void enableRules(const HyperscanIndex::Matches &m, size_t blocks, std::vector<std::vector<size_t>> *ruleBlocks,
+                     std::vector<int> *enabled) const;
     void unboundedSpans(int rule, const std::vector<size_t> &ends, std::string_view text, std::string *reversedText,
                         std::vector<HyperscanIndex::Span> *spans) const;
     void indexKeywords(int index, const QJsonArray &kws, QHash<QByteArray, int> *keywordIndex);
@@ -657,6 +661,41 @@ void SecretRules::Private::scanRe2(std::string_view t, QList<Hit> *hits) const
     }
 }
 
+void SecretRules::Private::enableRules(const HyperscanIndex::Matches &m, size_t blocks,
+                                      std::vector<std::vector<size_t>> *ruleBlocks, std::vector<int> *enabled) const
+{
+    // Which rules are enabled in which block: a keyword occurrence [os, os + len) is in block `at`
+    // when it lies within [at, at + kBlock + longestKeyword - 1), as scanRe2's per-block search sees it.
+    // Only the keywords that occur and the rules they enable are visited (m.touchedKeywords): the
+    // ruleBlocks lists left filled by the last scan are the rules it enabled.
+    for (int rule : *enabled)
+        if (size_t(rule) < ruleBlocks->size())
+            (*ruleBlocks)[size_t(rule)].clear();
+    ruleBlocks->resize(rules.size());
+    enabled->assign(alwaysRules.begin(), alwaysRules.end());
+    for (int ki : m.touchedKeywords) {
+        const size_t k = size_t(ki);
+        const size_t len = size_t(keywords[k].size());
+        size_t lastBlock = SIZE_MAX;
+        for (size_t os : m.keywordStarts[k]) {
+            const size_t first = os / size_t(kBlock);
+            // The block before also holds it when it ends within that block's overlap.
+            const bool inPrevious = first > 0 && os + len <= first * size_t(kBlock) + longestKeyword - 1;
+            for (size_t b = inPrevious ? first - 1 : first; b <= first && b < blocks; ++b) {
+                if (lastBlock != SIZE_MAX && b <= lastBlock)
+                    continue;
+                lastBlock = b;
+                for (int rule : keywordRules[k]) {
+                    auto &list = (*ruleBlocks)[size_t(rule)];
+                    if (list.empty())
+                        enabled->push_back(rule);
+                    list.push_back(b);
+                }
+            }
+        }
+    }
+}
+
 // The same windows as scanRe2 (from the keywords' occurrences, which the database reports too),
 // and in each window RE2 runs only over the spans where Hyperscan saw the rule's regex match
 // (hyperscanindex.h). Every match RE2 finds scanning a window lies inside one span, and RE2 keeps
@@ -674,37 +713,7 @@ bool SecretRules::Private::scanHyperscan(const HyperscanIndex &index, std::strin
     thread_local std::string reversedText; // a stretch of the text backwards, for unboundedSpans
     if (!index.scan(t, &m))
         return false;
-    const size_t blocks = (t.size() + size_t(kBlock) - 1) / size_t(kBlock);
-    // Which rules are enabled in which block: a keyword occurrence [os, os + len) is in block `at`
-    // when it lies within [at, at + kBlock + longestKeyword - 1), as scanRe2's per-block search sees it.
-    // Only the keywords that occur and the rules they enable are visited (m.touchedKeywords): the
-    // ruleBlocks lists left filled by the last scan are the rules it enabled.
-    for (int rule : enabled)
-        if (size_t(rule) < ruleBlocks.size())
-            ruleBlocks[size_t(rule)].clear();
-    ruleBlocks.resize(rules.size());
-    enabled.assign(alwaysRules.begin(), alwaysRules.end());
-    for (int ki : m.touchedKeywords) {
-        const size_t k = size_t(ki);
-        const size_t len = size_t(keywords[k].size());
-        size_t lastBlock = SIZE_MAX;
-        for (size_t os : m.keywordStarts[k]) {
-            const size_t first = os / size_t(kBlock);
-            // The block before also holds it when it ends within that block's overlap.
-            const bool inPrevious = first > 0 && os + len <= first * size_t(kBlock) + longestKeyword - 1;
-            for (size_t b = inPrevious ? first - 1 : first; b <= first && b < blocks; ++b) {
-                if (lastBlock != SIZE_MAX && b <= lastBlock)
-                    continue;
-                lastBlock = b;
-                for (int rule : keywordRules[k]) {
-                    auto &list = ruleBlocks[size_t(rule)];
-                    if (list.empty())
-                        enabled.push_back(rule);
-                    list.push_back(b);
-                }
-            }
-        }
-    }
+    enableRules(m, (t.size() + size_t(kBlock) - 1) / size_t(kBlock), &ruleBlocks, &enabled);
     // In rule order, as when every rule was visited (the findings are sorted afterwards anyway).
     std::sort(enabled.begin(), enabled.end());
     enabled.erase(std::unique(enabled.begin(), enabled.end()), enabled.end());
