@@ -14,6 +14,7 @@
 # worker and the log writer (inclusive), from callgrind_annotate.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/lib.sh"
 BUILD="${BUILD:-./build}"
 N="${1:-3000}"
 WORKERS="${WORKERS:-1}"
@@ -23,36 +24,14 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-"$BUILD/tests/mock/mock_upstream" --port 0 >"$OUT/mock.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  mock_port="$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$OUT/mock.log")"
-  [[ -n "$mock_port" ]] && break
-  sleep 0.1
-done
-[[ -n "${mock_port:-}" ]] || { echo "mock_upstream did not start: $(cat "$OUT/mock.log")" >&2; exit 1; }
-
-mkdir -p "$OUT/data"
-cat >"$OUT/config.json" <<JSON
-{
-  "providers": [{"id": "mock", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/v1", "api_key_env": "BENCH_UPSTREAM_KEY"}],
-  "models": [{"id": "mock/bench-model", "provider": "mock", "upstream_model": "ok",
-              "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
-              "context_window": 1047576, "max_output_tokens": 32768}],
-  "keys": [{"name": "bench", "secret": "$KEY", "guardrails": {"repetition": "alert"}}]
-}
-JSON
+bench_start_mock "$BUILD/tests/mock/mock_upstream"
+bench_write_config "$KEY"
 BENCH_UPSTREAM_KEY=sk-bench-upstream GATEHOUSE_NO_KEYCHAIN=1 valgrind --tool=callgrind --separate-threads=yes \
   --callgrind-out-file="$OUT/callgrind.out" "$BUILD/gatehoused" --port 0 --workers "$WORKERS" \
   --data-dir "$OUT/data" --config "$OUT/config.json" >"$OUT/stdout.log" 2>"$OUT/stderr.log" &
 gh_pid=$!
 pids+=($gh_pid)
-for _ in $(seq 600); do
-  port="$(sed -n 's#^Gatehouse gateway listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$OUT/stdout.log")"
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
-[[ -n "${port:-}" ]] || { echo "gatehoused did not start: $(cat "$OUT/stderr.log")" >&2; exit 1; }
+bench_wait_gateway "$gh_pid" 600
 
 # Warm up (first connection, pools, caches), then zero the counters and run the measured requests.
 BENCH_KEY=$KEY BENCH_MODEL=mock/bench-model BENCH_MAX_REQUESTS=200 \

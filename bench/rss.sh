@@ -15,6 +15,7 @@
 # mimalloc's arenas), from /proc/PID/smaps.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/lib.sh"
 BUILD="${BUILD:-./build}"
 GATEHOUSE_BIN="${GATEHOUSE_BIN:-$BUILD/gatehoused}"
 MOCK_BIN="${MOCK_BIN:-$BUILD/tests/mock/mock_upstream}"
@@ -44,40 +45,15 @@ cleanup() {
 trap cleanup EXIT
 
 # --record 0: the mock keeps no request (it would grow by the load, and it is not what is measured).
-"$MOCK_BIN" --port 0 --record 0 >"$OUT/mock.log" 2>&1 &
-pids+=($!)
-mock_port=""
-for _ in $(seq 100); do
-  mock_port="$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$OUT/mock.log")"
-  [[ -n "$mock_port" ]] && break
-  sleep 0.1
-done
-[[ -n "$mock_port" ]] || die "mock_upstream did not start: $(cat "$OUT/mock.log")"
-
-mkdir -p "$OUT/data"
-cat >"$OUT/config.json" <<JSON
-{
-  "providers": [{"id": "mock", "format": "openai", "base_url": "http://127.0.0.1:$mock_port/v1", "api_key_env": "BENCH_UPSTREAM_KEY"}],
-  "models": [{"id": "mock/bench-model", "provider": "mock", "upstream_model": "ok",
-              "pricing": {"input": 0.40, "output": 1.60, "cache_read": 0.10, "cache_write": 0.0},
-              "context_window": 1047576, "max_output_tokens": 32768}],
-  "keys": [{"name": "bench", "secret": "$KEY", "guardrails": {"repetition": "alert"}}]
-}
-JSON
+bench_start_mock "$MOCK_BIN" --record 0
+bench_write_config "$KEY"
 workers=()
 [[ -n "${WORKERS:-}" ]] && workers=(--workers "$WORKERS")
 BENCH_UPSTREAM_KEY=sk-bench-upstream GATEHOUSE_NO_KEYCHAIN=1 "$GATEHOUSE_BIN" --headless --port 0 "${workers[@]}" \
   --data-dir "$OUT/data" --config "$OUT/config.json" >"$OUT/stdout.log" 2>"$OUT/stderr.log" &
 gh_pid=$!
 pids+=($gh_pid)
-port=""
-for _ in $(seq 300); do
-  port="$(sed -n 's#^Gatehouse gateway listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' "$OUT/stdout.log")"
-  [[ -n "$port" ]] && break
-  kill -0 "$gh_pid" 2>/dev/null || die "the gateway exited: $(cat "$OUT/stderr.log")"
-  sleep 0.1
-done
-[[ -n "$port" ]] || die "the gateway did not start: $(cat "$OUT/stderr.log")"
+bench_wait_gateway "$gh_pid" 300
 
 # kB of VmRSS, RssAnon, RssFile, RssShmem, printed as MB.
 status_line() {
