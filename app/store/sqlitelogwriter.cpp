@@ -141,6 +141,17 @@ private:
     std::array<std::unique_ptr<Statement>, kChunkRows.size()> m_statements;
 };
 
+// Runs a statement that returns no rows and resets it: true when it is done, else false and *error.
+bool stepToDone(Statement &s, sqlite3 *db, QString *error)
+{
+    const int rc = s.step();
+    s.reset();
+    if (rc == SQLITE_DONE)
+        return true;
+    *error = errorOf(db);
+    return false;
+}
+
 // Writes `n` items in chunks of `cs`: bind(statement, base, item) binds the item at ?(base + 1)...,
 // then run(statement, first item, rows) steps the chunk (and resets it). False when a chunk's
 // statement does not prepare or run returns false.
@@ -536,15 +547,7 @@ bool SqliteLogWriter::Impl::settlePending(WriterStatements &st, const std::vecto
     }
     return writeChunks(
         st.deletePending, ids.size(), 1, [&](Statement &s, int base, std::size_t k) { s.bindText(base + 1, *ids[k]); },
-        [&](Statement &s, std::size_t, int) {
-            const int rc = s.step();
-            s.reset();
-            if (rc == SQLITE_DONE)
-                return true;
-            *error = errorOf(writeDb);
-            return false;
-        },
-        error);
+        [&](Statement &s, std::size_t, int) { return stepToDone(s, writeDb, error); }, error);
 }
 
 bool SqliteLogWriter::Impl::stepRequestChunk(WriterStatements &st, Statement &ins, const std::vector<RequestRecord> &batch,
@@ -703,27 +706,12 @@ bool SqliteLogWriter::Impl::insertPromptPrefixes(WriterStatements &st,
             s.bindInt(b + 5, r->promptToolsBytes);
             s.bindBlob(b + 6, store::encodeBlocks(r->promptBlocks));
         },
-        [&](Statement &s, std::size_t, int) {
-            const int rc = s.step();
-            s.reset();
-            if (rc == SQLITE_DONE)
-                return true;
-            *error = errorOf(writeDb);
-            return false;
-        },
-        error);
+        [&](Statement &s, std::size_t, int) { return stepToDone(s, writeDb, error); }, error);
 }
 
 bool SqliteLogWriter::Impl::upsertRollups(WriterStatements &st, const store::BatchRollups &rollups, QString *error)
 {
-    auto step = [&](Statement &s, std::size_t, int) {
-        const int rc = s.step();
-        s.reset();
-        if (rc == SQLITE_DONE)
-            return true;
-        *error = errorOf(writeDb);
-        return false;
-    };
+    auto step = [&](Statement &s, std::size_t, int) { return stepToDone(s, writeDb, error); };
     // The maps' entries in order (every writer upserts rows in the same order), a chunk at a time.
     auto upsertAll = [&](ChunkedStatement &cs, const auto &map, int columns, auto bind) {
         auto it = map.begin();
