@@ -28,12 +28,7 @@ QByteArray upsertPendingSql()
           "instance_id = excluded.instance_id";
 }
 
-// An attempt row to insert: its request's seq, its 1-based index, the attempt.
-struct AttemptRow {
-    qint64 seq;
-    int idx;
-    const AttemptRecord *a;
-};
+using store::AttemptRow;
 
 } // namespace
 
@@ -64,7 +59,8 @@ namespace {
 // Final rows go to the server in multi-row statements: one INSERT per kRowsPerInsert rows and one
 // for their attempts, not a round trip per row (a round trip per row made a batch of a few hundred
 // rows take over a second on a loaded 2-core machine; tst_store's survivesKill9 saw rows reported
-// 1.3 s before the kill still uncommitted).
+// 1.3 s before the kill still uncommitted). The chunks keep each statement's array parameters to a
+// few hundred kilobytes (ColumnArrays below).
 constexpr int kRowsPerInsert = 1'000;
 constexpr int kAttemptsPerInsert = 5'000;
 // Rollup rows per upsert (18 parameters each): a batch's deltas in a few round trips.
@@ -238,21 +234,10 @@ bool PgLogWriter::Impl::insertAttempts(const std::vector<AttemptRow> &attempts, 
 {
     for (std::size_t a0 = 0; a0 < attempts.size(); a0 += kAttemptsPerInsert) {
         const std::size_t a1 = std::min(attempts.size(), a0 + kAttemptsPerInsert);
-        ColumnArrays rows(9);
-        for (std::size_t k = a0; k < a1; ++k) {
-            const AttemptRow &row = attempts[k];
-            rows.bindInt(1, row.seq);
-            rows.bindInt(2, row.idx);
-            rows.bindText(3, row.a->modelId);
-            rows.bindText(4, row.a->provider);
-            rows.bindText(5, QLatin1String(outcomeName(row.a->outcome)));
-            rows.bindInt(6, row.a->status);
-            rows.bindText(7, row.a->error);
-            rows.bindInt(8, row.a->startedAtMs);
-            rows.bindInt(9, row.a->latencyMs);
-        }
-        if (!execArrayInsert(conn, "attempts", "request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, "
-                             "latency_ms", rows, " ON CONFLICT DO NOTHING", error))
+        ColumnArrays rows(store::kAttemptColumnCount);
+        for (std::size_t k = a0; k < a1; ++k)
+            store::bindAttempt(rows, attempts[k]);
+        if (!execArrayInsert(conn, "attempts", store::kAttemptColumns, rows, " ON CONFLICT DO NOTHING", error))
             return false;
     }
     return true;
@@ -273,18 +258,10 @@ bool PgLogWriter::Impl::insertPromptPrefixes(const std::vector<std::pair<qint64,
 {
     for (std::size_t p0 = 0; p0 < prefixes.size(); p0 += kRowsPerInsert) {
         const std::size_t p1 = std::min(prefixes.size(), p0 + kRowsPerInsert);
-        ColumnArrays rows(6);
-        for (std::size_t k = p0; k < p1; ++k) {
-            const auto &[seq, r] = prefixes[k];
-            rows.bindInt(1, seq);
-            rows.bindInt(2, r->keyId);
-            rows.bindInt(3, r->startedAtMs);
-            rows.bindInt(4, r->promptSystemBytes);
-            rows.bindInt(5, r->promptToolsBytes);
-            rows.bindBlob(6, store::encodeBlocks(r->promptBlocks));
-        }
-        if (!execArrayInsert(conn, "prompt_prefixes", "request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks",
-                             rows, "", error))
+        ColumnArrays rows(store::kPromptPrefixColumnCount);
+        for (std::size_t k = p0; k < p1; ++k)
+            store::bindPromptPrefix(rows, prefixes[k].first, *prefixes[k].second);
+        if (!execArrayInsert(conn, "prompt_prefixes", store::kPromptPrefixColumns, rows, "", error))
             return false;
     }
     return true;

@@ -92,8 +92,8 @@ void foldIntoRollups(const RollupBuckets &buckets, const RequestRecord &r, Batch
 // the latest kPromptPrefixesPerKey rows of each key (trimmed once per batch). A batch writes at most
 // that many per key: its earlier rows would be trimmed in the same transaction.
 inline constexpr int kPromptPrefixesPerKey = 200;
-inline constexpr char kInsertPromptPrefix[] = "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, "
-                                              "tools_bytes, blocks) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr char kPromptPrefixColumns[] = "request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks";
+inline constexpr int kPromptPrefixColumnCount = 6;
 inline constexpr char kTrimPromptPrefixes[]
     = "DELETE FROM prompt_prefixes WHERE key_id = ?1 AND request_seq <= (SELECT request_seq FROM prompt_prefixes "
       "WHERE key_id = ?1 ORDER BY request_seq DESC LIMIT 1 OFFSET ?2)"; // ?2: kPromptPrefixesPerKey
@@ -101,6 +101,42 @@ inline constexpr char kTrimPromptPrefixes[]
 [[nodiscard]] QByteArray encodeBlocks(const QList<quint64> &blocks);
 // Which rows' prompt blocks to write: the latest kPromptPrefixesPerKey of each key in the batch.
 [[nodiscard]] std::vector<bool> blocksToWrite(const std::vector<RequestRecord> &batch);
+// A prompt_prefixes row at ?1..?6 (kPromptPrefixColumns), on either writer's statement or row
+// builder (bindInt, bindBlob).
+template<class S>
+void bindPromptPrefix(S &s, qint64 seq, const RequestRecord &r)
+{
+    s.bindInt(1, seq);
+    s.bindInt(2, r.keyId);
+    s.bindInt(3, r.startedAtMs);
+    s.bindInt(4, r.promptSystemBytes);
+    s.bindInt(5, r.promptToolsBytes);
+    s.bindBlob(6, encodeBlocks(r.promptBlocks));
+}
+
+// An attempt row to insert: its request's seq, its 1-based index, the attempt.
+struct AttemptRow {
+    qint64 seq;
+    qint64 idx;
+    const AttemptRecord *a;
+};
+inline constexpr char kAttemptColumns[]
+    = "request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, latency_ms";
+inline constexpr int kAttemptColumnCount = 9;
+// An attempts row at ?1..?9 (kAttemptColumns).
+template<class S>
+void bindAttempt(S &s, const AttemptRow &row)
+{
+    s.bindInt(1, row.seq);
+    s.bindInt(2, row.idx);
+    s.bindText(3, row.a->modelId);
+    s.bindText(4, row.a->provider);
+    s.bindText(5, QLatin1String(outcomeName(row.a->outcome)));
+    s.bindInt(6, row.a->status);
+    s.bindText(7, row.a->error);
+    s.bindInt(8, row.a->startedAtMs);
+    s.bindInt(9, row.a->latencyMs);
+}
 
 // The additive upserts of `rows` rows each (VALUES lists of ?1..?(rows * columns)).
 inline constexpr int kRollupColumns = 18;

@@ -81,19 +81,16 @@ QByteArray insertRequestsSql(int rows)
     return QByteArray("INSERT INTO requests (") + store::kRequestColumns + ") VALUES "
         + valuesLists(rows, store::kRequestColumnCount) + " ON CONFLICT (id) DO NOTHING";
 }
-constexpr int kAttemptColumns = 9;
 // A conflict is an attempt row left by a deleted request whose seq was reused: skipped, counted.
 QByteArray insertAttemptsSql(int rows)
 {
-    return "INSERT INTO attempts (request_seq, idx, model_id, provider, outcome, status, error, started_at_ms, "
-           "latency_ms) VALUES "
-        + valuesLists(rows, kAttemptColumns) + " ON CONFLICT DO NOTHING";
+    return QByteArray("INSERT INTO attempts (") + store::kAttemptColumns + ") VALUES "
+        + valuesLists(rows, store::kAttemptColumnCount) + " ON CONFLICT DO NOTHING";
 }
-constexpr int kPromptPrefixColumns = 6;
 QByteArray insertPromptPrefixesSql(int rows)
 {
-    return "INSERT INTO prompt_prefixes (request_seq, key_id, started_at_ms, system_bytes, tools_bytes, blocks) VALUES "
-        + valuesLists(rows, kPromptPrefixColumns);
+    return QByteArray("INSERT INTO prompt_prefixes (") + store::kPromptPrefixColumns + ") VALUES "
+        + valuesLists(rows, store::kPromptPrefixColumnCount);
 }
 QByteArray deletePendingSql(int rows)
 {
@@ -181,14 +178,10 @@ struct OffsetBinder {
     void bindInt(int i, qint64 v) { s.bindInt(base + i, v); }
     void bindBool(int i, bool v) { s.bindBool(base + i, v); }
     void bindOptInt(int i, std::optional<qint64> v) { s.bindOptInt(base + i, v); }
+    void bindBlob(int i, const QByteArray &v) { s.bindBlob(base + i, v); }
 };
 
-// An attempt row to insert: its request's seq, its 1-based index, the attempt.
-struct AttemptRow {
-    qint64 seq;
-    qint64 idx;
-    const AttemptRecord *a;
-};
+using store::AttemptRow;
 
 // The writer shares the workers' cores: a batch of a few hundred rows is 2-3 ms of CPU, and the
 // scheduler (EEVDF) lets it run its whole slice while a woken worker waits, which was the 1-connection
@@ -469,12 +462,8 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
     if (!st.buckets.load([this](const char *sql) { return Statement(writeDb, sql); }, error))
         return false;
     Yielder yielder(writeDb, batch.size() <= kYieldMaxBatch);
-    const int began = st.begin.step();
-    st.begin.reset();
-    if (began != SQLITE_DONE) {
-        *error = errorOf(writeDb);
+    if (!stepToDone(st.begin, writeDb, error))
         return false;
-    }
     auto abort = [&] {
         if (error->isEmpty())
             *error = errorOf(writeDb);
@@ -515,10 +504,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
     if (!insertAttempts(st, inserted.attempts, error) || !insertPromptPrefixes(st, inserted.prefixes, error)
         || !upsertRollups(st, inserted.rollups, error) || !trimPromptPrefixes(st, inserted.rollups.prefixKeys, error))
         return abort();
-    const int committed = st.commit.step();
-    st.commit.reset();
-    if (committed != SQLITE_DONE) {
-        *error = errorOf(writeDb);
+    if (!stepToDone(st.commit, writeDb, error)) {
         exec(writeDb, "ROLLBACK");
         return false;
     }
@@ -529,12 +515,7 @@ bool SqliteLogWriter::Impl::writeBatch(WriterStatements &st, const std::vector<R
 bool SqliteLogWriter::Impl::insertPending(WriterStatements &st, const RequestRecord &r, QString *error)
 {
     store::bindPending(st.insertPending, r, instanceId);
-    const int rc = st.insertPending.step();
-    st.insertPending.reset();
-    if (rc == SQLITE_DONE)
-        return true;
-    *error = errorOf(writeDb);
-    return false;
+    return stepToDone(st.insertPending, writeDb, error);
 }
 
 bool SqliteLogWriter::Impl::settlePending(WriterStatements &st, const std::vector<RequestRecord> &batch, std::size_t i,
@@ -664,26 +645,14 @@ bool SqliteLogWriter::Impl::insertFinalRows(WriterStatements &st, const std::vec
 bool SqliteLogWriter::Impl::insertAttempts(WriterStatements &st, const std::vector<AttemptRow> &attempts, QString *error)
 {
     return writeChunks(
-        st.insertAttempts, attempts.size(), kAttemptColumns,
-        [&](Statement &s, int b, std::size_t k) {
-            const AttemptRow &row = attempts[k];
-            s.bindInt(b + 1, row.seq);
-            s.bindInt(b + 2, row.idx);
-            s.bindText(b + 3, row.a->modelId);
-            s.bindText(b + 4, row.a->provider);
-            s.bindText(b + 5, QLatin1String(outcomeName(row.a->outcome)));
-            s.bindInt(b + 6, row.a->status);
-            s.bindText(b + 7, row.a->error);
-            s.bindInt(b + 8, row.a->startedAtMs);
-            s.bindInt(b + 9, row.a->latencyMs);
+        st.insertAttempts, attempts.size(), store::kAttemptColumnCount,
+        [&](Statement &s, int base, std::size_t k) {
+            OffsetBinder binder{s, base};
+            store::bindAttempt(binder, attempts[k]);
         },
         [&](Statement &s, std::size_t, int rows) {
-            const int rc = s.step();
-            s.reset();
-            if (rc != SQLITE_DONE) {
-                *error = errorOf(writeDb);
+            if (!stepToDone(s, writeDb, error))
                 return false;
-            }
             if (const int skipped = rows - sqlite3_changes(writeDb); skipped > 0)
                 qCWarning(lcStore) << skipped << "attempt row(s) not logged: the log had attempts under their request's seq";
             return true;
@@ -696,15 +665,10 @@ bool SqliteLogWriter::Impl::insertPromptPrefixes(WriterStatements &st,
                                                  QString *error)
 {
     return writeChunks(
-        st.insertPromptPrefixes, rows.size(), kPromptPrefixColumns,
-        [&](Statement &s, int b, std::size_t k) {
-            const auto &[seq, r] = rows[k];
-            s.bindInt(b + 1, seq);
-            s.bindInt(b + 2, r->keyId);
-            s.bindInt(b + 3, r->startedAtMs);
-            s.bindInt(b + 4, r->promptSystemBytes);
-            s.bindInt(b + 5, r->promptToolsBytes);
-            s.bindBlob(b + 6, store::encodeBlocks(r->promptBlocks));
+        st.insertPromptPrefixes, rows.size(), store::kPromptPrefixColumnCount,
+        [&](Statement &s, int base, std::size_t k) {
+            OffsetBinder binder{s, base};
+            store::bindPromptPrefix(binder, rows[k].first, *rows[k].second);
         },
         [&](Statement &s, std::size_t, int) { return stepToDone(s, writeDb, error); }, error);
 }
@@ -734,12 +698,8 @@ bool SqliteLogWriter::Impl::trimPromptPrefixes(WriterStatements &st, const std::
     for (const qint64 keyId : keys) {
         st.trimPromptPrefixes.bindInt(1, keyId);
         st.trimPromptPrefixes.bindInt(2, store::kPromptPrefixesPerKey);
-        const int rc = st.trimPromptPrefixes.step();
-        st.trimPromptPrefixes.reset();
-        if (rc != SQLITE_DONE) {
-            *error = errorOf(writeDb);
+        if (!stepToDone(st.trimPromptPrefixes, writeDb, error))
             return false;
-        }
     }
     return true;
 }
